@@ -33,6 +33,14 @@ export function createLogger(options: LogOptions): Logger {
       serializers: {
         err: (e: unknown) => scrub(e),
         error: (e: unknown) => scrub(e),
+        // Requests are logged by method, path and peer only: never headers (cookies,
+        // Authorization) and never query strings, which may carry tokens.
+        req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+          method: req.method,
+          path: maskPans((req.url ?? '').split('?')[0] ?? ''),
+          ip: req.ip ?? req.socket?.remoteAddress,
+        }),
+        res: (res: { statusCode?: number }) => ({ status: res.statusCode }),
       },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),

@@ -8,7 +8,9 @@ export const REDACTED = '[redacted]';
 const SENSITIVE_KEY =
   /^(pass(word|phrase)?|new_?password|secret|.*_secret|secret_.*|api_?key|token|.*_token|authorization|cookie|set-cookie|cvv2?|cvc2?|csc|cid|security_?code|card_?number|pan|number|otp|totp|recovery_?code|private_?key|kek|data_?key)$/i;
 
-const PAN_LIKE = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
+// Not preceded by a digit or a decimal point, and not followed by a digit or a fraction, so a
+// float such as 0.6348019999995813 is left alone.
+const PAN_LIKE = /(?<![\d.])(?:\d[ -]?){12,18}\d(?!\d|\.\d)/g;
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -43,9 +45,9 @@ const DEPTH_MAX = 8;
 /** Returns a copy of value with sensitive keys replaced and PAN-like strings masked. */
 export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPans(value);
-  if (typeof value === 'number' || typeof value === 'bigint') {
+  if (typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) {
     const text = String(value);
-    return text.length >= 13 ? maskPans(text) : value;
+    return text.length >= 13 && maskPans(text) !== text ? REDACTED : value;
   }
   if (value === null || typeof value !== 'object') return value;
   if (depth >= DEPTH_MAX) return '[depth limit]';
@@ -53,6 +55,11 @@ export function scrub(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     return { type: value.name, message: maskPans(value.message), stack: maskPans(value.stack ?? '') };
   }
+  if (value instanceof Date || Buffer.isBuffer(value)) return value;
+  // Other class instances (a request, a socket) are left to their logger serializers,
+  // which pick safe fields; copying their own properties would both leak and break them.
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     out[k] = isSensitiveKey(k) && v !== null && v !== undefined ? REDACTED : scrub(v, depth + 1);

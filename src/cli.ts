@@ -1,0 +1,144 @@
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { migrate } from './db/index.ts';
+import { createLogger, type Logger } from './lib/log.ts';
+import { openDatabase, startPlatform, VERSION, type Database } from './main.ts';
+
+// `kinko <command>`: the operator's and developer's command line. Each command returns its
+// exit code: 0 success, 1 a failed check or error, 2 bad usage.
+
+interface Command {
+  usage: string;
+  summary: string;
+  run(args: string[], ctx: Context): Promise<number>;
+}
+
+interface Context {
+  config: Config;
+  log: Logger;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+async function withDb<T>(ctx: Context, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase(ctx.config, ctx.log, { shareRunning: true });
+  try {
+    await migrate(db.sql);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: 'kinko serve',
+    summary: 'run the platform (HTTP API and web apps); embedded PostgreSQL unless DATABASE_URL is set',
+    run: serve,
+  },
+  migrate: {
+    usage: 'kinko migrate',
+    summary: 'apply pending database migrations',
+    run: (_args, ctx) =>
+      withDb(ctx, async (db) => {
+        const result = await migrate(db.sql);
+        ctx.out(result.applied.length ? `applied ${result.applied.join(', ')}` : 'no migrations pending');
+        ctx.out(`schema at version ${result.current} (${db.description})`);
+        return 0;
+      }),
+  },
+};
+
+async function serve(_args: string[], ctx: Context): Promise<number> {
+  const platform = await startPlatform(ctx.config, ctx.log);
+  const base = platform.url.replace('://127.0.0.1', '://localhost');
+  ctx.out(`Kinko ${VERSION} (${ctx.config.env}) on ${platform.db.description}`);
+  ctx.out(`  API       ${base}/v1`);
+  ctx.out(`  health    ${base}/healthz`);
+  ctx.out(`  OpenAPI   ${base}/openapi.json`);
+  ctx.out(`  docs      ${base}/docs`);
+  ctx.out('Press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        ctx.err('second signal: exiting now');
+        process.exit(130);
+      }
+      ctx.out(`\n${signal}: stopping the HTTP server, then the database…`);
+      const timer = setTimeout(() => {
+        ctx.err(`shutdown took longer than ${ctx.config.limits.shutdownGraceSecondsMax} s; exiting`);
+        process.exit(1);
+      }, ctx.config.limits.shutdownGraceSecondsMax * 1000);
+      timer.unref();
+      platform.stop().then(resolve, (e: unknown) => {
+        ctx.err(`shutdown failed: ${String(e)}`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  ctx.out('stopped.');
+  return 0;
+}
+
+function help(out: (line: string) => void): void {
+  out(`kinko ${VERSION} — the Kinko payment platform\n`);
+  out('Usage: kinko <command> [options]\n');
+  out('Commands:');
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  for (const c of Object.values(COMMANDS)) out(`  ${c.usage.padEnd(width)}  ${c.summary}`);
+  out('\nSettings come from the environment (PORT, DATABASE_URL, KINKO_DATA_DIR, KINKO_ENV, …);');
+  out('see README.md.');
+}
+
+export function registerCommand(name: string, command: Command): void {
+  COMMANDS[name] = command;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (line: string) => process.stdout.write(line + '\n');
+  const err = (line: string) => process.stderr.write(line + '\n');
+  const [first, ...rest] = argv;
+  if (!first || first === '--help' || first === '-h' || first === 'help') {
+    help(out);
+    return first ? 0 : 2;
+  }
+  if (first === '--version') {
+    out(VERSION);
+    return 0;
+  }
+  // Two-word commands ("ledger check") are looked up first, then one-word ones.
+  const twoWord = rest[0] !== undefined ? `${first} ${rest[0]}` : undefined;
+  const name = twoWord && COMMANDS[twoWord] ? twoWord : first;
+  const command = COMMANDS[name];
+  if (!command) {
+    err(`kinko: unknown command "${argv.join(' ')}"; run kinko --help`);
+    return 2;
+  }
+  const args = name === twoWord ? rest.slice(1) : rest;
+  if (args.includes('--help')) {
+    out(`usage: ${command.usage}\n  ${command.summary}`);
+    return 0;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(`kinko: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger({ level: name === 'serve' ? config.logLevel : 'warn' });
+  try {
+    return await command.run(args, { config, log, out, err });
+  } catch (e) {
+    err(`kinko ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  } finally {
+    log.flush();
+  }
+}

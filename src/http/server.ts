@@ -1,0 +1,212 @@
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Limits } from '../config.ts';
+import { InvariantError } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import type { Logger } from '../lib/log.ts';
+import { statusOf } from './errors.ts';
+
+// The HTTP server: Fastify with one error shape, strict schemas and strict content types.
+// Every route must declare its schema; unknown body fields, query parameters and content
+// types are refused before a handler runs (GMO-PG 2017 began with a crafted Content-Type
+// reaching a parser that should never have seen it).
+
+export type App = FastifyInstance;
+
+export interface ServerOptions {
+  log: Logger;
+  limits: Limits;
+  version: string;
+  /** Registers the modules' routes; called after the strict defaults are installed. */
+  routes: (app: App) => Promise<void> | void;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+function ajv(options: AjvOptions): Ajv {
+  const instance = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, ...options });
+  addFormats.default(instance);
+  return instance;
+}
+
+export async function createServer(options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.log as unknown as FastifyBaseLogger,
+    bodyLimit: options.limits.httpBodyBytesMax,
+    requestTimeout: options.limits.httpRequestTimeoutMs,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : publicId('req');
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+
+  // Bodies are validated without type coercion: "100" is not an amount. Query strings and
+  // path parameters are text by nature, so they are coerced to the declared types.
+  const strict = ajv({ coerceTypes: false });
+  const lenient = ajv({ coerceTypes: true });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? strict : lenient).compile(schema),
+  );
+
+  // Only JSON bodies exist. Fastify's text/plain parser goes; anything else is a 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    hsts: { maxAge: 63_072_000, includeSubDomains: true, preload: true },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await registerDocs(app, options.version);
+
+  app.addHook('onRoute', requireSchemas);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((req, reply) => {
+    sendError(req, reply, new KinkoError('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}.` }));
+  });
+
+  await app.register(async (scope) => options.routes(scope));
+  return app;
+}
+
+function parseJson(_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) {
+  if (body.length === 0) return done(new KinkoError('body_missing'));
+  try {
+    const value: unknown = JSON.parse(body, (key, v: unknown) => {
+      if (key === '__proto__' || key === 'constructor') throw new SyntaxError('forbidden key');
+      return v;
+    });
+    done(null, value);
+  } catch {
+    done(new KinkoError('body_invalid_json'));
+  }
+}
+
+/** Every route declares its inputs; where it declares none, none are accepted. */
+function requireSchemas(route: RouteOptions): void {
+  if (route.url.startsWith('/docs')) return;
+  const schema = (route.schema ??= {});
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const takesBody = methods.some((m) => BODY_METHODS.has(m));
+  if (takesBody && !schema.body) {
+    throw new Error(`route ${methods.join(',')} ${route.url} has no body schema`);
+  }
+  if (schema.body) assertClosed(schema.body, `${route.url} body`);
+  schema.querystring ??= { type: 'object', properties: {}, additionalProperties: false };
+  assertClosed(schema.querystring, `${route.url} querystring`);
+}
+
+function assertClosed(schema: unknown, where: string): void {
+  const s = schema as { type?: string; additionalProperties?: unknown };
+  if (s.type === 'object' && s.additionalProperties !== false) {
+    throw new Error(`schema for ${where} must set additionalProperties: false`);
+  }
+}
+
+async function registerDocs(app: App, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Kinko API',
+        version,
+        description: 'Wallet, code payments at the register, card gateway and operator APIs.',
+      },
+      components: {
+        securitySchemes: { secretKey: { type: 'http', scheme: 'bearer', description: 'sk_… secret key' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
+
+function fromValidation(error: FastifyError): KinkoError {
+  const issue = error.validation?.[0] as ValidationIssue | undefined;
+  const where = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
+  const path = (issue?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const join = (name: unknown) => [path, String(name)].filter(Boolean).join('.');
+  if (issue?.keyword === 'additionalProperties') {
+    const param = join(issue.params['additionalProperty']);
+    return new KinkoError('parameter_unknown', { param, message: `Unknown ${where} field: ${param}.` });
+  }
+  if (issue?.keyword === 'required') {
+    const param = join(issue.params['missingProperty']);
+    return new KinkoError('parameter_missing', { param, message: `Missing ${where} field: ${param}.` });
+  }
+  const param = path || where;
+  return new KinkoError('parameter_invalid', { param, message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.` });
+}
+
+function toKinkoError(error: FastifyError | Error): KinkoError | undefined {
+  if (error instanceof KinkoError) return error;
+  const e = error as FastifyError;
+  if (e.validation) return fromValidation(e);
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new KinkoError('unsupported_media_type');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new KinkoError('body_too_large');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new KinkoError('body_missing');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_BAD_REQUEST':
+      return new KinkoError('body_invalid_json');
+  }
+  if (e.statusCode === 429) return new KinkoError('rate_limited');
+  if (e instanceof SyntaxError && e.statusCode === 400) return new KinkoError('body_invalid_json');
+  return undefined;
+}
+
+function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const known = toKinkoError(error);
+  if (known) return sendError(req, reply, known);
+  // An unexpected error: log it (scrubbed) and answer without detail.
+  const level = error instanceof InvariantError ? 'fatal' : 'error';
+  req.log[level]({ err: error }, 'unhandled error');
+  sendError(req, reply, new KinkoError('internal_error'));
+}
+
+export function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {
+  const body: Record<string, unknown> = { type: error.type, code: error.code, message: error.message };
+  if (error.param !== undefined) body['param'] = error.param;
+  if (error.extra) Object.assign(body, error.extra);
+  body['request_id'] = req.id;
+  const retry = error.extra?.['retry_after_seconds'];
+  if (typeof retry === 'number') reply.header('retry-after', String(retry));
+  void reply.status(statusOf(error.code)).type('application/json').send({ error: body });
+}

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../config.ts';
+import { capturedLogger } from '../../test/helpers/log.ts';
+import { createServer, type App } from './server.ts';
+
+// The attack surface GMO-PG 2017 was breached through: what reaches a parser. Anything but
+// JSON is refused unparsed, unknown fields are refused, oversized bodies are refused.
+
+const limits = { ...loadConfig({}).limits, httpBodyBytesMax: 2048 };
+
+async function app(): Promise<{ app: App; logs: ReturnType<typeof capturedLogger> }> {
+  const logs = capturedLogger('info');
+  let calls = 0;
+  const server = await createServer({
+    log: logs.log,
+    limits,
+    version: 'test',
+    routes: (scope) => {
+      scope.post(
+        '/v1/echo',
+        {
+          schema: {
+            body: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['amount'],
+              properties: {
+                amount: { type: 'integer', minimum: 1 },
+                note: { type: 'string', maxLength: 100 },
+                meta: { type: 'object', additionalProperties: false, properties: { tag: { type: 'string' } } },
+              },
+            },
+          },
+        },
+        async (req) => ({ calls: ++calls, body: req.body }),
+      );
+    },
+  });
+  return { app: server, logs };
+}
+
+test('a valid JSON body reaches the handler', async () => {
+  const { app: a } = await app();
+  const res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5 } });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), { calls: 1, body: { amount: 5 } });
+});
+
+test('content types other than application/json get 415 and are never parsed', async () => {
+  const { app: a } = await app();
+  const attempts = [
+    { type: 'text/plain', body: '{"amount":5}' },
+    { type: 'application/xml', body: '<amount>5</amount>' },
+    { type: 'application/x-www-form-urlencoded', body: 'amount=5' },
+    { type: 'multipart/form-data; boundary=x', body: '--x\r\n\r\n5\r\n--x--' },
+    // The Struts 2 (S2-045) payload travelled in the Content-Type header itself.
+    { type: "%{(#_='multipart/form-data').(#cmd='id')}", body: '{}' },
+  ];
+  for (const { type, body } of attempts) {
+    const res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': type }, payload: body });
+    assert.equal(res.statusCode, 415, type);
+    assert.equal(res.json().error.code, 'unsupported_media_type');
+  }
+  const ok = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1 } });
+  assert.equal(ok.json().calls, 1, 'no refused request reached the handler');
+});
+
+test('unknown fields are refused, at the top level and nested, naming the field', async () => {
+  const { app: a } = await app();
+  let res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, admin: true } });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.json().error.code, 'parameter_unknown');
+  assert.equal(res.json().error.param, 'admin');
+  res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, meta: { tag: 'a', x: 1 } } });
+  assert.equal(res.json().error.param, 'meta.x');
+  res = await a.inject({ method: 'POST', url: '/v1/echo?debug=1', payload: { amount: 5 } });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.json().error.code, 'parameter_unknown');
+  assert.equal(res.json().error.param, 'debug');
+});
+
+test('missing and mistyped fields name the field; strings are not coerced to numbers', async () => {
+  const { app: a } = await app();
+  let res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { note: 'x' } });
+  assert.equal(res.json().error.code, 'parameter_missing');
+  assert.equal(res.json().error.param, 'amount');
+  res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: '5' } });
+  assert.equal(res.json().error.code, 'parameter_invalid');
+  assert.equal(res.json().error.param, 'amount');
+  res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1.5 } });
+  assert.equal(res.json().error.code, 'parameter_invalid');
+});
+
+test('oversized, empty, malformed and prototype-polluting bodies are refused', async () => {
+  const { app: a } = await app();
+  const big = JSON.stringify({ amount: 1, note: 'x'.repeat(4000) });
+  let res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: big });
+  assert.equal(res.statusCode, 413);
+  assert.equal(res.json().error.code, 'body_too_large');
+  res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: '{"amount":' });
+  assert.equal(res.statusCode, 400);
+  assert.equal(res.json().error.code, 'body_invalid_json');
+  res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: '' });
+  assert.equal(res.statusCode, 400);
+  res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"amount":1,"__proto__":{"admin":true}}',
+  });
+  assert.equal(res.statusCode, 400);
+  assert.equal(({} as Record<string, unknown>)['admin'], undefined);
+});
+
+test('every response carries a request id, errors carry it too, and security headers are set', async () => {
+  const { app: a, logs } = await app();
+  const res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, x: 1 }, headers: { 'x-request-id': 'req_client_supplied_1' } });
+  assert.equal(res.headers['x-request-id'], 'req_client_supplied_1');
+  assert.equal(res.json().error.request_id, 'req_client_supplied_1');
+  const evil = await a.inject({ method: 'GET', url: '/nowhere', headers: { 'x-request-id': 'bad id\nforged log line' } });
+  assert.match(String(evil.headers['x-request-id']), /^req_[A-Za-z0-9_-]+$/);
+  assert.equal(evil.statusCode, 404);
+  assert.equal(evil.json().error.code, 'route_not_found');
+  assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
+  assert.equal(res.headers['x-content-type-options'], 'nosniff');
+  assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/);
+  const requestLines = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['req'] || l['res']);
+  assert.ok(requestLines.length > 0);
+  for (const line of requestLines) assert.equal(typeof line['request_id'], 'string');
+});
+
+test('a route without a body schema, or with an open one, cannot be registered', async () => {
+  const logs = capturedLogger();
+  await assert.rejects(
+    createServer({ log: logs.log, limits, version: 't', routes: (s) => void s.post('/v1/open', async () => ({})) }),
+    /has no body schema/,
+  );
+  await assert.rejects(
+    createServer({
+      log: logs.log,
+      limits,
+      version: 't',
+      routes: (s) => void s.post('/v1/open', { schema: { body: { type: 'object' } } }, async () => ({})),
+    }),
+    /additionalProperties: false/,
+  );
+});
+
+test('an unexpected error answers 500 without detail and is logged scrubbed', async () => {
+  const logs = capturedLogger();
+  const a = await createServer({
+    log: logs.log,
+    limits,
+    version: 't',
+    routes: (s) => {
+      s.get('/boom', async () => {
+        throw new Error('failed for card 4111 1111 1111 1111');
+      });
+    },
+  });
+  const res = await a.inject({ method: 'GET', url: '/boom' });
+  assert.equal(res.statusCode, 500);
+  assert.equal(res.json().error.code, 'internal_error');
+  assert.doesNotMatch(res.body, /4111/);
+  assert.doesNotMatch(logs.text(), /4111 1111 1111 1111/);
+  assert.match(logs.text(), /unhandled error/);
+});

@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createAudit } from './audit/index.ts';
+import type { Config } from './config.ts';
+import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
+import type { Logger } from './lib/log.ts';
+import { healthRoutes } from './http/routes.ts';
+import { createServer, type App } from './http/server.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+
+// The composition root: config → database → modules → HTTP. The only file that wires
+// modules together; everything else receives its dependencies as parameters.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const VERSION: string = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export interface Database {
+  sql: Sql;
+  /** Where the data lives, for people: a path or a host, never a password. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database: DATABASE_URL when set, otherwise the embedded server
+ * under dataDir. `shareRunning` lets a CLI command use the embedded server of a Kinko
+ * that is already running on the same data directory instead of starting another.
+ */
+export async function openDatabase(config: Config, log: Logger, options: { shareRunning?: boolean } = {}): Promise<Database> {
+  const connectionsMax = config.limits.dbPoolConnectionsMax;
+  if (config.databaseUrl) {
+    const sql = connect(config.databaseUrl, { connectionsMax });
+    const host = new URL(config.databaseUrl).host;
+    return { sql, description: `postgres at ${host}`, close: () => sql.end({ timeout: 5 }) };
+  }
+  const running = options.shareRunning ? runningEmbeddedUrl(config.dataDir) : undefined;
+  if (running) {
+    const sql = connect(running, { connectionsMax });
+    return { sql, description: `embedded postgres (shared) in ${config.dataDir}`, close: () => sql.end({ timeout: 5 }) };
+  }
+  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log });
+  const sql = connect(pg.url, { connectionsMax });
+  return {
+    sql,
+    description: `embedded postgres in ${path.join(config.dataDir, 'pg')} on 127.0.0.1:${pg.port}`,
+    close: async () => {
+      await sql.end({ timeout: 5 });
+      await pg.stop();
+    },
+  };
+}
+
+/** The URL of an embedded server already running on dataDir, read from its pid file. */
+function runningEmbeddedUrl(dataDir: string): string | undefined {
+  try {
+    const lines = fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    process.kill(pid, 0);
+    const port = Number(lines[3]);
+    const password = fs.readFileSync(path.join(dataDir, 'pg.secret'), 'utf8').trim();
+    return `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${port}/kinko`;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Platform {
+  app: App;
+  db: Database;
+  /** The base URL the HTTP server listens on. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+  /** An already open database (tests); otherwise one is opened from config. */
+  db?: Database;
+  listen?: boolean;
+}
+
+export async function startPlatform(config: Config, log: Logger, options: StartOptions = {}): Promise<Platform> {
+  const clock = options.clock ?? systemClock;
+  const db = options.db ?? (await openDatabase(config, log));
+  const stops: Array<() => Promise<void> | void> = [];
+  try {
+    const migrated = await migrate(db.sql);
+    if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
+    const audit = createAudit({ clock });
+    void audit;
+    const app = await createServer({
+      log,
+      limits: config.limits,
+      version: VERSION,
+      routes: (scope) => {
+        healthRoutes(scope, { sql: db.sql });
+      },
+    });
+    let url = '';
+    if (options.listen !== false) {
+      url = await app.listen({ host: config.host, port: config.port });
+    } else {
+      await app.ready();
+    }
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      db,
+      url,
+      stop: () =>
+        (stopping ??= (async () => {
+          for (const stop of stops.reverse()) await stop();
+          await app.close();
+          if (!options.db) await db.close();
+        })()),
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop();
+    if (!options.db) await db.close();
+    throw error;
+  }
+}
