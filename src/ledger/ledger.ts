@@ -1,0 +1,359 @@
+import type { ActorType, Audit, AuditEntryInput } from '../audit/index.ts';
+import type { Limits } from '../config.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { AccountResultCode, TransferResultCode } from './errors.ts';
+import {
+  ACCOUNT_FLAG,
+  TRANSFER_FLAG,
+  applyAccounts,
+  applyTransfers,
+  expirePending,
+  isValidId,
+  transferFlags,
+  type AccountInput,
+  type AccountState,
+  type PendingState,
+  type TransferInput,
+  type TransferRecord,
+} from './state.ts';
+import * as store from './store.ts';
+
+// The ledger service: one batch is one database transaction. It locks the batch's accounts
+// in id order, loads the transfers the batch names, runs the pure state machine (state.ts)
+// over them in memory, writes the outcome back set-based, and appends one audit entry per
+// stored transfer last, just before commit, because the audit append locks the chain head.
+
+export type LedgerLimits = Pick<Limits, 'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'>;
+
+export interface LedgerDeps {
+  sql: Sql;
+  clock: Clock;
+  audit: Audit;
+  limits: LedgerLimits;
+}
+
+export interface LedgerContext {
+  actor: { type: ActorType; id?: string };
+  source?: { ip?: string; requestId?: string };
+}
+
+export interface CreateAccountResult {
+  index: number;
+  id: string;
+  result: AccountResultCode;
+}
+
+export interface CreateTransferResult {
+  index: number;
+  id: string;
+  result: TransferResultCode;
+}
+
+export interface Account {
+  id: string;
+  currency: string;
+  code: number;
+  flags: { debitsMustNotExceedCredits: boolean; creditsMustNotExceedDebits: boolean };
+  userData: string | null;
+  debitsPending: bigint;
+  debitsPosted: bigint;
+  creditsPending: bigint;
+  creditsPosted: bigint;
+  createdAt: Date;
+}
+
+export interface Transfer {
+  id: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  /** For a post: the amount posted; for a void: the pending amount released. */
+  amount: bigint;
+  pendingId: string | null;
+  currency: string;
+  code: number;
+  flags: { linked: boolean; pending: boolean; postPendingTransfer: boolean; voidPendingTransfer: boolean };
+  timeoutSeconds: number;
+  userData: string | null;
+  createdAt: Date;
+  /** Pending transfers only: pending, posted, voided or expired. */
+  state: PendingState | null;
+}
+
+export type LedgerCheckResult =
+  | { ok: true; currencies: number; accounts: number; transfers: number }
+  | { ok: false; discrepancy: string };
+
+export interface Ledger {
+  createAccounts(accounts: AccountInput[], ctx?: LedgerContext): Promise<CreateAccountResult[]>;
+  createTransfers(transfers: TransferInput[], ctx?: LedgerContext): Promise<CreateTransferResult[]>;
+  /** The same, inside the caller's transaction, so the caller's own rows commit with it. */
+  createTransfersInTx(
+    tx: Tx,
+    transfers: TransferInput[],
+    ctx?: LedgerContext,
+  ): Promise<CreateTransferResult[]>;
+  lookupAccounts(ids: string[]): Promise<Account[]>;
+  lookupTransfers(ids: string[]): Promise<Transfer[]>;
+  /** Expires pending transfers whose timeout passed; returns how many. */
+  expirePendingTransfers(): Promise<number>;
+  check(): Promise<LedgerCheckResult>;
+}
+
+const SYSTEM: LedgerContext = { actor: { type: 'system' } };
+
+/** Attempts of a whole batch when a concurrent batch inserted one of its ids first. */
+const BATCH_ATTEMPTS_MAX = 3;
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+
+export function createLedger(deps: LedgerDeps): Ledger {
+  const { sql, limits } = deps;
+
+  const createTransfersInTx = (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) =>
+    transferBatch(deps, tx, transfers, ctx);
+
+  return {
+    createAccounts: (accounts, ctx = SYSTEM) => {
+      assert(accounts.length <= limits.ledgerTransferBatchSizeMax, 'account batch too large');
+      if (accounts.length === 0) return Promise.resolve([]);
+      return retrying(() => sql.begin((tx) => accountBatch(deps, tx, accounts, ctx)));
+    },
+    createTransfers: (transfers, ctx = SYSTEM) => {
+      assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
+      if (transfers.length === 0) return Promise.resolve([]);
+      return retrying(() => sql.begin((tx) => createTransfersInTx(tx, transfers, ctx)));
+    },
+    createTransfersInTx,
+    lookupAccounts: async (ids) => {
+      const found = await store.selectAccounts(sql, ids.filter(isValidId));
+      return inOrder(ids, found).map(toAccount);
+    },
+    lookupTransfers: async (ids) => {
+      const found = await store.selectTransfers(sql, ids.filter(isValidId));
+      return inOrder(ids, found).map(toTransfer);
+    },
+    expirePendingTransfers: async () => {
+      let total = 0;
+      for (;;) {
+        const { expired, scanned } = await sql.begin((tx) => expireBatch(deps, tx));
+        total += expired;
+        if (scanned < limits.ledgerTransferBatchSizeMax) return total;
+      }
+    },
+    check: () => sql.begin('isolation level repeatable read read only', (tx) => check(tx)),
+  };
+}
+
+/** Runs a batch again when it lost a race on a new id (it then answers `exists`). */
+async function retrying<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      const retryable = code === UNIQUE_VIOLATION || code === DEADLOCK_DETECTED;
+      if (!retryable || attempt >= BATCH_ATTEMPTS_MAX) throw e;
+    }
+  }
+}
+
+async function transferBatch(
+  deps: LedgerDeps,
+  tx: Tx,
+  transfers: readonly TransferInput[],
+  ctx: LedgerContext,
+): Promise<CreateTransferResult[]> {
+  assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
+  if (transfers.length === 0) return [];
+  const nowMs = deps.clock.nowMs();
+  const { accountIds, transferIds, pendingIds } = batchIds(transfers);
+  for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
+  const locked = await store.lockAccounts(tx, [...accountIds]);
+  const accounts = new Map(locked.map((a) => [a.id, a]));
+  const stored = await store.selectTransfers(tx, transferIds);
+  // A pending transfer committed between the first read and the lock names accounts not
+  // yet locked; lock them now (out of order, so PostgreSQL may report a deadlock, retried).
+  const late = stored.flatMap((t) => [t.debitAccountId, t.creditAccountId])
+    .filter((id) => !accounts.has(id) && !accountIds.has(id));
+  for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
+  const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
+  const outcome = applyTransfers(state, transfers, {
+    nowMs,
+    pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
+  });
+  await Promise.all([
+    store.insertTransfers(tx, outcome.created),
+    store.updateBalances(tx, outcome.touched),
+    store.updatePendingStates(tx, outcome.resolved),
+  ]);
+  await deps.audit.append(tx, outcome.created.map((t) => transferEntry(t, ctx)));
+  return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
+}
+
+function batchIds(transfers: readonly TransferInput[]) {
+  const accountIds = new Set<string>();
+  const ids = new Set<string>();
+  const pending = new Set<string>();
+  const resolves = TRANSFER_FLAG.post | TRANSFER_FLAG.void;
+  for (const t of transfers) {
+    if (isValidId(t.id)) ids.add(t.id);
+    if (isValidId(t.debitAccountId)) accountIds.add(t.debitAccountId);
+    if (isValidId(t.creditAccountId)) accountIds.add(t.creditAccountId);
+    if (isValidId(t.pendingId) && transferFlags(t) & resolves) {
+      pending.add(t.pendingId);
+      ids.add(t.pendingId);
+    }
+  }
+  return { accountIds, transferIds: [...ids], pendingIds: [...pending] };
+}
+
+function transferAction(t: TransferRecord): string {
+  if (t.flags & TRANSFER_FLAG.post) return 'ledger.transfer.posted';
+  if (t.flags & TRANSFER_FLAG.void) return 'ledger.transfer.voided';
+  return 'ledger.transfer.created';
+}
+
+function transferEntry(t: TransferRecord, ctx: LedgerContext, action = transferAction(t)) {
+  const entry: AuditEntryInput = {
+    action,
+    actor: ctx.actor,
+    subject: { type: 'transfer', id: t.id },
+    source: ctx.source,
+    outcome: 'success',
+    detail: {
+      debitAccountId: t.debitAccountId,
+      creditAccountId: t.creditAccountId,
+      amount: t.amount.toString(),
+      currency: t.currency,
+      code: t.code,
+      pendingId: t.pendingId ?? undefined,
+    },
+  };
+  return entry;
+}
+
+async function accountBatch(
+  deps: LedgerDeps,
+  tx: Tx,
+  inputs: readonly AccountInput[],
+  ctx: LedgerContext,
+): Promise<CreateAccountResult[]> {
+  const ids = [...new Set(inputs.map((a) => a.id).filter(isValidId))];
+  const existing = new Map((await store.selectAccounts(tx, ids)).map((a) => [a.id, a]));
+  const { results, created } = applyAccounts(existing, inputs, deps.clock.nowMs());
+  const inserted = await store.insertAccounts(tx, created);
+  if (inserted !== created.length) {
+    // A concurrent batch created one of these ids; the retry will answer `exists`.
+    throw Object.assign(new Error('account created concurrently'), { code: UNIQUE_VIOLATION });
+  }
+  await deps.audit.append(
+    tx,
+    created.map((a) => ({
+      action: 'ledger.account.created',
+      actor: ctx.actor,
+      subject: { type: 'account', id: a.id },
+      source: ctx.source,
+      outcome: 'success' as const,
+      detail: { currency: a.currency, code: a.code, flags: a.flags },
+    })),
+  );
+  return results.map((result, index) => ({ index, id: inputs[index]!.id, result }));
+}
+
+async function expireBatch(
+  deps: LedgerDeps,
+  tx: Tx,
+): Promise<{ expired: number; scanned: number }> {
+  const now = deps.clock.now();
+  const ids = await store.selectExpiredIds(tx, now, deps.limits.ledgerTransferBatchSizeMax);
+  if (ids.length === 0) return { expired: 0, scanned: 0 };
+  const accountIds = await store.selectTransferAccountIds(tx, ids);
+  const accounts = new Map((await store.lockAccounts(tx, accountIds)).map((a) => [a.id, a]));
+  // Re-read under the account locks: a post or void may have resolved some meanwhile.
+  const candidates = await store.selectTransfers(tx, ids);
+  const { expired, touched } = expirePending(
+    { accounts, transfers: new Map() },
+    candidates,
+    now.getTime(),
+  );
+  await store.updateBalances(tx, touched);
+  await store.updatePendingStates(tx, expired);
+  await deps.audit.append(
+    tx,
+    expired.map((t) => transferEntry(t, SYSTEM, 'ledger.transfer.expired')),
+  );
+  return { expired: expired.length, scanned: ids.length };
+}
+
+async function check(tx: Tx): Promise<LedgerCheckResult> {
+  const account = await store.firstAccountDiscrepancy(tx);
+  if (account) return { ok: false, discrepancy: account };
+  const orphan = await store.firstOrphanTransfer(tx);
+  if (orphan) return { ok: false, discrepancy: orphan };
+  const totals = await store.currencyTotals(tx);
+  for (const t of totals) {
+    if (t.debitsPosted !== t.creditsPosted) {
+      return {
+        ok: false,
+        discrepancy: `currency ${t.currency}: debits posted ${t.debitsPosted} ` +
+          `≠ credits posted ${t.creditsPosted}`,
+      };
+    }
+    if (t.debitsPending !== t.creditsPending) {
+      return {
+        ok: false,
+        discrepancy: `currency ${t.currency}: debits pending ${t.debitsPending} ` +
+          `≠ credits pending ${t.creditsPending}`,
+      };
+    }
+  }
+  const { accounts, transfers } = await store.counts(tx);
+  return { ok: true, currencies: totals.length, accounts, transfers };
+}
+
+function inOrder<T extends { id: string }>(ids: readonly string[], found: readonly T[]): T[] {
+  const byId = new Map(found.map((x) => [x.id, x]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+function toAccount(a: AccountState): Account {
+  return {
+    id: a.id,
+    currency: a.currency,
+    code: a.code,
+    flags: {
+      debitsMustNotExceedCredits: (a.flags & ACCOUNT_FLAG.debitsMustNotExceedCredits) !== 0,
+      creditsMustNotExceedDebits: (a.flags & ACCOUNT_FLAG.creditsMustNotExceedDebits) !== 0,
+    },
+    userData: a.userData,
+    debitsPending: a.debitsPending,
+    debitsPosted: a.debitsPosted,
+    creditsPending: a.creditsPending,
+    creditsPosted: a.creditsPosted,
+    createdAt: new Date(a.createdAtMs),
+  };
+}
+
+function toTransfer(t: TransferRecord): Transfer {
+  return {
+    id: t.id,
+    debitAccountId: t.debitAccountId,
+    creditAccountId: t.creditAccountId,
+    amount: t.amount,
+    pendingId: t.pendingId,
+    currency: t.currency,
+    code: t.code,
+    flags: {
+      linked: (t.flags & TRANSFER_FLAG.linked) !== 0,
+      pending: (t.flags & TRANSFER_FLAG.pending) !== 0,
+      postPendingTransfer: (t.flags & TRANSFER_FLAG.post) !== 0,
+      voidPendingTransfer: (t.flags & TRANSFER_FLAG.void) !== 0,
+    },
+    timeoutSeconds: t.timeoutSeconds,
+    userData: t.userData,
+    createdAt: new Date(t.createdAtMs),
+    state: t.state,
+  };
+}
