@@ -32,7 +32,8 @@ async function withDb<T>(ctx: Context, fn: (db: Database) => Promise<T>): Promis
 const COMMANDS: Record<string, Command> = {
   serve: {
     usage: 'kinko serve',
-    summary: 'run the platform (HTTP API and web apps); embedded PostgreSQL unless DATABASE_URL is set',
+    summary:
+      'run the platform (HTTP API and web apps); embedded PostgreSQL unless DATABASE_URL is set',
     run: serve,
   },
   migrate: {
@@ -41,7 +42,9 @@ const COMMANDS: Record<string, Command> = {
     run: (_args, ctx) =>
       withDb(ctx, async (db) => {
         const result = await migrate(db.sql);
-        ctx.out(result.applied.length ? `applied ${result.applied.join(', ')}` : 'no migrations pending');
+        ctx.out(
+          result.applied.length ? `applied ${result.applied.join(', ')}` : 'no migrations pending',
+        );
         ctx.out(`schema at version ${result.current} (${db.description})`);
         return 0;
       }),
@@ -67,7 +70,9 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
       }
       ctx.out(`\n${signal}: stopping the HTTP server, then the database…`);
       const timer = setTimeout(() => {
-        ctx.err(`shutdown took longer than ${ctx.config.limits.shutdownGraceSecondsMax} s; exiting`);
+        ctx.err(
+          `shutdown took longer than ${ctx.config.limits.shutdownGraceSecondsMax} s; exiting`,
+        );
         process.exit(1);
       }, ctx.config.limits.shutdownGraceSecondsMax * 1000);
       timer.unref();

@@ -108,7 +108,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   ]);
   const url = databaseUrl(env);
   if (kinkoEnv === 'production' && !url) {
-    throw new ConfigError('DATABASE_URL', 'is required in production (the embedded server is for development)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is required in production (the embedded server is for development)',
+    );
   }
   const config: Config = {
     env: kinkoEnv,
@@ -120,14 +123,33 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel,
     auditSigningKeyFile: path.resolve(
       cwd,
-      env['KINKO_AUDIT_SIGNING_KEY_FILE'] || path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
+      env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||
+        path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
     ),
     limits: {
-      httpBodyBytesMax: integer(env, 'KINKO_HTTP_BODY_BYTES_MAX', 64 * 1024, 1024, 16 * 1024 * 1024),
+      httpBodyBytesMax: integer(
+        env,
+        'KINKO_HTTP_BODY_BYTES_MAX',
+        64 * 1024,
+        1024,
+        16 * 1024 * 1024,
+      ),
       httpRequestTimeoutMs: integer(env, 'KINKO_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-      ledgerTransferBatchSizeMax: integer(env, 'KINKO_LEDGER_TRANSFER_BATCH_SIZE_MAX', 8190, 1, 65_535),
+      ledgerTransferBatchSizeMax: integer(
+        env,
+        'KINKO_LEDGER_TRANSFER_BATCH_SIZE_MAX',
+        8190,
+        1,
+        65_535,
+      ),
       ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
-      auditCheckpointSecondsInterval: integer(env, 'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL', 60, 1, 86_400),
+      auditCheckpointSecondsInterval: integer(
+        env,
+        'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
+        60,
+        1,
+        86_400,
+      ),
       dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
       outboxClaimBatchSizeMax: 100,
       outboxLeaseSecondsMax: 60,

@@ -5,8 +5,7 @@ import { createAudit } from './audit/index.ts';
 import type { Config } from './config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
 import type { Logger } from './lib/log.ts';
-import { healthRoutes } from './http/routes.ts';
-import { createServer, type App } from './http/server.ts';
+import { createServer, healthRoutes, type App } from './http/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 
 // The composition root: config → database → modules → HTTP. The only file that wires
@@ -30,7 +29,11 @@ export interface Database {
  * under dataDir. `shareRunning` lets a CLI command use the embedded server of a Kinko
  * that is already running on the same data directory instead of starting another.
  */
-export async function openDatabase(config: Config, log: Logger, options: { shareRunning?: boolean } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  log: Logger,
+  options: { shareRunning?: boolean } = {},
+): Promise<Database> {
   const connectionsMax = config.limits.dbPoolConnectionsMax;
   if (config.databaseUrl) {
     const sql = connect(config.databaseUrl, { connectionsMax });
@@ -40,9 +43,17 @@ export async function openDatabase(config: Config, log: Logger, options: { share
   const running = options.shareRunning ? runningEmbeddedUrl(config.dataDir) : undefined;
   if (running) {
     const sql = connect(running, { connectionsMax });
-    return { sql, description: `embedded postgres (shared) in ${config.dataDir}`, close: () => sql.end({ timeout: 5 }) };
+    return {
+      sql,
+      description: `embedded postgres (shared) in ${config.dataDir}`,
+      close: () => sql.end({ timeout: 5 }),
+    };
   }
-  const pg = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log });
+  const pg = await startEmbeddedPostgres({
+    dataDir: config.dataDir,
+    port: config.embeddedPgPort,
+    log,
+  });
   const sql = connect(pg.url, { connectionsMax });
   return {
     sql,
@@ -83,7 +94,11 @@ export interface StartOptions {
   listen?: boolean;
 }
 
-export async function startPlatform(config: Config, log: Logger, options: StartOptions = {}): Promise<Platform> {
+export async function startPlatform(
+  config: Config,
+  log: Logger,
+  options: StartOptions = {},
+): Promise<Platform> {
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openDatabase(config, log));
   const stops: Array<() => Promise<void> | void> = [];

@@ -27,7 +27,9 @@ function freePort(): Promise<number> {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(),
+      );
     });
   });
 }
@@ -53,13 +55,18 @@ const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
     [
-      '--import', 'tsx',
+      '--import',
+      'tsx',
       '--test',
       `--test-concurrency=${Math.max(2, os.availableParallelism())}`,
       '--test-reporter=spec',
       ...files,
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KINKO_TEST_ADMIN_URL: adminUrl, KINKO_ENV: 'test' } },
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, KINKO_TEST_ADMIN_URL: adminUrl, KINKO_ENV: 'test' },
+    },
   );
   let tail = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -77,5 +84,7 @@ await pg.stop();
 fs.rmSync(dataDir, { recursive: true, force: true });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const ok = code === 0 && failed === 0;
-console.log(`\nkinko tests: ${passed} passed, ${failed} failed, ${files.length} files, ${seconds} s — ${ok ? 'OK' : 'FAILED'}`);
+console.log(
+  `\nkinko tests: ${passed} passed, ${failed} failed, ${files.length} files, ${seconds} s — ${ok ? 'OK' : 'FAILED'}`,
+);
 process.exit(ok ? 0 : 1);

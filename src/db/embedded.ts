@@ -30,7 +30,10 @@ async function binaries(): Promise<Binaries> {
     const mod = (await import(name)) as Binaries;
     return { initdb: mod.initdb, postgres: mod.postgres };
   } catch {
-    throw new Error(`no embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${name}); set DATABASE_URL`);
+    throw new Error(
+      `no embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${name}); ` +
+        'set DATABASE_URL',
+    );
   }
 }
 
@@ -149,14 +152,18 @@ async function initCluster(
   fs.writeFileSync(pwFile, password + '\n', { mode: 0o600 });
   chownTree(pwFile, ids);
   try {
-    await run(bin.initdb, [
-      `--pgdata=${clusterDir}`,
-      '--username=kinko',
-      `--pwfile=${pwFile}`,
-      '--auth=scram-sha-256',
-      '--encoding=UTF8',
-      '--locale=C',
-    ], ids);
+    await run(
+      bin.initdb,
+      [
+        `--pgdata=${clusterDir}`,
+        '--username=kinko',
+        `--pwfile=${pwFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
+      ids,
+    );
   } finally {
     fs.rmSync(pwFile, { force: true });
   }
@@ -171,7 +178,9 @@ function run(cmd: string, args: string[], ids: RunAs): Promise<void> {
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`${path.basename(cmd)} failed (${code}): ${output}`)),
     );
   });
 }
@@ -187,21 +196,33 @@ function startServer(
     const child = spawn(
       bin.postgres,
       [
-        '-D', clusterDir,
-        '-p', String(port),
-        '-c', 'listen_addresses=127.0.0.1',
-        '-c', 'unix_socket_directories=',
-        '-c', 'max_connections=200',
-        '-c', 'lc_messages=C',
+        '-D',
+        clusterDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'lc_messages=C',
       ],
-      { ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+      {
+        ...ids,
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      },
     );
     let output = '';
     let ready = false;
     child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       if (!ready) output += text;
-      for (const line of text.split('\n')) if (line.trim()) log.debug({ postgres: line }, 'postgres');
+      for (const line of text.split('\n'))
+        if (line.trim()) log.debug({ postgres: line }, 'postgres');
       if (!ready && text.includes('database system is ready to accept connections')) {
         ready = true;
         resolve(child);
@@ -209,7 +230,12 @@ function startServer(
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`embedded PostgreSQL exited (${code ?? signal}) before it was ready: ${output}`));
+      if (!ready)
+        reject(
+          new Error(
+            `embedded PostgreSQL exited (${code ?? signal}) before it was ready: ${output}`,
+          ),
+        );
     });
   });
 }

@@ -9,7 +9,10 @@ import type { Sql } from './index.ts';
 // each migration exactly once. A landed migration is never edited: its checksum is
 // recorded and a changed file stops start-up.
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export const MIGRATIONS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../migrations',
+);
 const LOCK_KEY = 0x6b696e6b6f; // "kinko"
 
 interface MigrationFile {
@@ -25,7 +28,10 @@ export interface MigrationResult {
 }
 
 function readMigrations(dir: string): MigrationFile[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   const out: MigrationFile[] = [];
   for (const file of files) {
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
@@ -33,10 +39,17 @@ function readMigrations(dir: string): MigrationFile[] {
     const version = Number(m[1]);
     const prev = out[out.length - 1];
     if (version !== (prev ? prev.version + 1 : 1)) {
-      throw new Error(`migration ${file} breaks the numbering (expected ${(prev?.version ?? 0) + 1})`);
+      throw new Error(
+        `migration ${file} breaks the numbering (expected ${(prev?.version ?? 0) + 1})`,
+      );
     }
     const sql = fs.readFileSync(path.join(dir, file), 'utf8');
-    out.push({ version, name: m[2]!, sql, checksum: createHash('sha256').update(sql).digest('hex') });
+    out.push({
+      version,
+      name: m[2]!,
+      sql,
+      checksum: createHash('sha256').update(sql).digest('hex'),
+    });
   }
   return out;
 }
@@ -57,7 +70,8 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<Migration
       select version, name, checksum from kinko_migrations order by version`;
     for (const row of done) {
       const file = files.find((f) => f.version === row.version);
-      if (!file) throw new Error(`database has migration ${row.version}_${row.name}, which this code lacks`);
+      if (!file)
+        throw new Error(`database has migration ${row.version}_${row.name}, which this code lacks`);
       if (file.checksum !== row.checksum) {
         throw new Error(`migration ${row.version}_${row.name} was edited after it was applied`);
       }
@@ -73,7 +87,10 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<Migration
 }
 
 /** True when every migration in the code has been applied. */
-export async function migrationStatus(sql: Sql, dir = MIGRATIONS_DIR): Promise<{ pending: number }> {
+export async function migrationStatus(
+  sql: Sql,
+  dir = MIGRATIONS_DIR,
+): Promise<{ pending: number }> {
   const files = readMigrations(dir);
   const exists = await sql`select to_regclass('kinko_migrations') as t`;
   if (!exists[0]?.['t']) return { pending: files.length };

@@ -9,18 +9,36 @@ export const HTTP_ERRORS = defineErrors('http', {
     type: 'invalid_request_error',
     message: 'This endpoint accepts only application/json request bodies.',
   },
-  body_too_large: { type: 'invalid_request_error', message: 'The request body is larger than allowed.' },
-  body_invalid_json: { type: 'invalid_request_error', message: 'The request body is not valid JSON.' },
-  body_missing: { type: 'invalid_request_error', message: 'This endpoint needs a JSON request body.' },
-  parameter_unknown: { type: 'invalid_request_error', message: 'The request has a field this endpoint does not accept.' },
+  body_too_large: {
+    type: 'invalid_request_error',
+    message: 'The request body is larger than allowed.',
+  },
+  body_invalid_json: {
+    type: 'invalid_request_error',
+    message: 'The request body is not valid JSON.',
+  },
+  body_missing: {
+    type: 'invalid_request_error',
+    message: 'This endpoint needs a JSON request body.',
+  },
+  parameter_unknown: {
+    type: 'invalid_request_error',
+    message: 'The request has a field this endpoint does not accept.',
+  },
   parameter_missing: { type: 'invalid_request_error', message: 'A required field is missing.' },
   parameter_invalid: { type: 'invalid_request_error', message: 'A field has an invalid value.' },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
-  method_not_allowed: { type: 'invalid_request_error', message: 'This method is not allowed here.' },
+  method_not_allowed: {
+    type: 'invalid_request_error',
+    message: 'This method is not allowed here.',
+  },
   rate_limited: { type: 'rate_limit_error', message: 'Too many requests; retry later.' },
   request_timeout: { type: 'api_error', message: 'The request took too long.' },
   service_unavailable: { type: 'api_error', message: 'The service is not ready.' },
-  internal_error: { type: 'api_error', message: 'Something went wrong on our side; it has been logged.' },
+  internal_error: {
+    type: 'api_error',
+    message: 'Something went wrong on our side; it has been logged.',
+  },
 });
 
 const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = {

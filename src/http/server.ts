@@ -38,7 +38,13 @@ const REQUEST_ID = /^[A-Za-z0-9_-]{8,64}$/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 function ajv(options: AjvOptions): Ajv {
-  const instance = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, ...options });
+  const instance = new Ajv({
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    strict: false,
+    ...options,
+  });
   addFormats.default(instance);
   return instance;
 }
@@ -93,14 +99,24 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.addHook('onRoute', requireSchemas);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((req, reply) => {
-    sendError(req, reply, new KinkoError('route_not_found', { message: `No route ${req.method} ${req.url.split('?')[0]}.` }));
+    sendError(
+      req,
+      reply,
+      new KinkoError('route_not_found', {
+        message: `No route ${req.method} ${req.url.split('?')[0]}.`,
+      }),
+    );
   });
 
   await app.register(async (scope) => options.routes(scope));
   return app;
 }
 
-function parseJson(_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) {
+function parseJson(
+  _req: FastifyRequest,
+  body: string,
+  done: (err: Error | null, value?: unknown) => void,
+) {
   if (body.length === 0) return done(new KinkoError('body_missing'));
   try {
     const value: unknown = JSON.parse(body, (key, v: unknown) => {
@@ -144,7 +160,9 @@ async function registerDocs(app: App, version: string): Promise<void> {
         description: 'Wallet, code payments at the register, card gateway and operator APIs.',
       },
       components: {
-        securitySchemes: { secretKey: { type: 'http', scheme: 'bearer', description: 'sk_… secret key' } },
+        securitySchemes: {
+          secretKey: { type: 'http', scheme: 'bearer', description: 'sk_… secret key' },
+        },
       },
     },
   });
@@ -152,23 +170,38 @@ async function registerDocs(app: App, version: string): Promise<void> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
-type ValidationIssue = { keyword: string; instancePath: string; params: Record<string, unknown>; message?: string };
+type ValidationIssue = {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+};
 
 function fromValidation(error: FastifyError): KinkoError {
   const issue = error.validation?.[0] as ValidationIssue | undefined;
-  const where = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
+  const where =
+    error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
   const path = (issue?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   const join = (name: unknown) => [path, String(name)].filter(Boolean).join('.');
   if (issue?.keyword === 'additionalProperties') {
     const param = join(issue.params['additionalProperty']);
-    return new KinkoError('parameter_unknown', { param, message: `Unknown ${where} field: ${param}.` });
+    return new KinkoError('parameter_unknown', {
+      param,
+      message: `Unknown ${where} field: ${param}.`,
+    });
   }
   if (issue?.keyword === 'required') {
     const param = join(issue.params['missingProperty']);
-    return new KinkoError('parameter_missing', { param, message: `Missing ${where} field: ${param}.` });
+    return new KinkoError('parameter_missing', {
+      param,
+      message: `Missing ${where} field: ${param}.`,
+    });
   }
   const param = path || where;
-  return new KinkoError('parameter_invalid', { param, message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.` });
+  return new KinkoError('parameter_invalid', {
+    param,
+    message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.`,
+  });
 }
 
 function toKinkoError(error: FastifyError | Error): KinkoError | undefined {
@@ -202,7 +235,11 @@ function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyRep
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {
-  const body: Record<string, unknown> = { type: error.type, code: error.code, message: error.message };
+  const body: Record<string, unknown> = {
+    type: error.type,
+    code: error.code,
+    message: error.message,
+  };
   if (error.param !== undefined) body['param'] = error.param;
   if (error.extra) Object.assign(body, error.extra);
   body['request_id'] = req.id;

@@ -28,7 +28,11 @@ async function app(): Promise<{ app: App; logs: ReturnType<typeof capturedLogger
               properties: {
                 amount: { type: 'integer', minimum: 1 },
                 note: { type: 'string', maxLength: 100 },
-                meta: { type: 'object', additionalProperties: false, properties: { tag: { type: 'string' } } },
+                meta: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: { tag: { type: 'string' } },
+                },
               },
             },
           },
@@ -58,7 +62,12 @@ test('content types other than application/json get 415 and are never parsed', a
     { type: "%{(#_='multipart/form-data').(#cmd='id')}", body: '{}' },
   ];
   for (const { type, body } of attempts) {
-    const res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': type }, payload: body });
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': type },
+      payload: body,
+    });
     assert.equal(res.statusCode, 415, type);
     assert.equal(res.json().error.code, 'unsupported_media_type');
   }
@@ -68,11 +77,19 @@ test('content types other than application/json get 415 and are never parsed', a
 
 test('unknown fields are refused, at the top level and nested, naming the field', async () => {
   const { app: a } = await app();
-  let res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, admin: true } });
+  let res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    payload: { amount: 5, admin: true },
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(res.json().error.code, 'parameter_unknown');
   assert.equal(res.json().error.param, 'admin');
-  res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, meta: { tag: 'a', x: 1 } } });
+  res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    payload: { amount: 5, meta: { tag: 'a', x: 1 } },
+  });
   assert.equal(res.json().error.param, 'meta.x');
   res = await a.inject({ method: 'POST', url: '/v1/echo?debug=1', payload: { amount: 5 } });
   assert.equal(res.statusCode, 400);
@@ -95,13 +112,28 @@ test('missing and mistyped fields name the field; strings are not coerced to num
 test('oversized, empty, malformed and prototype-polluting bodies are refused', async () => {
   const { app: a } = await app();
   const big = JSON.stringify({ amount: 1, note: 'x'.repeat(4000) });
-  let res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: big });
+  let res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: big,
+  });
   assert.equal(res.statusCode, 413);
   assert.equal(res.json().error.code, 'body_too_large');
-  res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: '{"amount":' });
+  res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"amount":',
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(res.json().error.code, 'body_invalid_json');
-  res = await a.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'application/json' }, payload: '' });
+  res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    headers: { 'content-type': 'application/json' },
+    payload: '',
+  });
   assert.equal(res.statusCode, 400);
   res = await a.inject({
     method: 'POST',
@@ -113,19 +145,30 @@ test('oversized, empty, malformed and prototype-polluting bodies are refused', a
   assert.equal(({} as Record<string, unknown>)['admin'], undefined);
 });
 
-test('every response carries a request id, errors carry it too, and security headers are set', async () => {
+test('every response and error carries a request id; security headers are set', async () => {
   const { app: a, logs } = await app();
-  const res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5, x: 1 }, headers: { 'x-request-id': 'req_client_supplied_1' } });
+  const res = await a.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    payload: { amount: 5, x: 1 },
+    headers: { 'x-request-id': 'req_client_supplied_1' },
+  });
   assert.equal(res.headers['x-request-id'], 'req_client_supplied_1');
   assert.equal(res.json().error.request_id, 'req_client_supplied_1');
-  const evil = await a.inject({ method: 'GET', url: '/nowhere', headers: { 'x-request-id': 'bad id\nforged log line' } });
+  const evil = await a.inject({
+    method: 'GET',
+    url: '/nowhere',
+    headers: { 'x-request-id': 'bad id\nforged log line' },
+  });
   assert.match(String(evil.headers['x-request-id']), /^req_[A-Za-z0-9_-]+$/);
   assert.equal(evil.statusCode, 404);
   assert.equal(evil.json().error.code, 'route_not_found');
   assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
   assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/);
-  const requestLines = logs.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['req'] || l['res']);
+  const requestLines = logs.lines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l['req'] || l['res']);
   assert.ok(requestLines.length > 0);
   for (const line of requestLines) assert.equal(typeof line['request_id'], 'string');
 });
@@ -133,7 +176,12 @@ test('every response carries a request id, errors carry it too, and security hea
 test('a route without a body schema, or with an open one, cannot be registered', async () => {
   const logs = capturedLogger();
   await assert.rejects(
-    createServer({ log: logs.log, limits, version: 't', routes: (s) => void s.post('/v1/open', async () => ({})) }),
+    createServer({
+      log: logs.log,
+      limits,
+      version: 't',
+      routes: (s) => void s.post('/v1/open', async () => ({})),
+    }),
     /has no body schema/,
   );
   await assert.rejects(
@@ -141,7 +189,8 @@ test('a route without a body schema, or with an open one, cannot be registered',
       log: logs.log,
       limits,
       version: 't',
-      routes: (s) => void s.post('/v1/open', { schema: { body: { type: 'object' } } }, async () => ({})),
+      routes: (s) =>
+        void s.post('/v1/open', { schema: { body: { type: 'object' } } }, async () => ({})),
     }),
     /additionalProperties: false/,
   );

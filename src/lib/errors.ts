@@ -38,7 +38,11 @@ export function errorSpec(code: string): ErrorSpec | undefined {
   return registry.get(code)?.spec;
 }
 
-export function registeredErrorCodes(): ReadonlyArray<{ code: string; module: string; spec: ErrorSpec }> {
+export function registeredErrorCodes(): ReadonlyArray<{
+  code: string;
+  module: string;
+  spec: ErrorSpec;
+}> {
   return [...registry.entries()].map(([code, v]) => ({ code, module: v.module, spec: v.spec }));
 }
 

@@ -19,8 +19,8 @@ export function uuidv7(nowMs: number = Date.now()): Uuid {
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
-  const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  return uuid as Uuid;
+  const at = [0, 8, 12, 16, 20, 32];
+  return at.slice(1).map((end, i) => hex.slice(at[i], end)).join('-') as Uuid;
 }
 
 /** A random secret token such as `sess_…`: 32 bytes, base64url. */

@@ -35,7 +35,12 @@ export function createLogger(options: LogOptions): Logger {
         error: (e: unknown) => scrub(e),
         // Requests are logged by method, path and peer only: never headers (cookies,
         // Authorization) and never query strings, which may carry tokens.
-        req: (req: { method?: string; url?: string; ip?: string; socket?: { remoteAddress?: string } }) => ({
+        req: (req: {
+          method?: string;
+          url?: string;
+          ip?: string;
+          socket?: { remoteAddress?: string };
+        }) => ({
           method: req.method,
           path: maskPans((req.url ?? '').split('?')[0] ?? ''),
           ip: req.ip ?? req.socket?.remoteAddress,

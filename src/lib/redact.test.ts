@@ -4,10 +4,18 @@ import { capturedLogger } from '../../test/helpers/log.ts';
 import { luhnValid, maskPans, scrub } from './redact.ts';
 
 test('Luhn check against published valid and invalid numbers', () => {
-  for (const pan of ['4242424242424242', '4111111111111111', '5555555555554444', '378282246310005', '3530111333300000', '79927398713']) {
+  for (const pan of [
+    '4242424242424242',
+    '4111111111111111',
+    '5555555555554444',
+    '378282246310005',
+    '3530111333300000',
+    '79927398713',
+  ]) {
     assert.ok(luhnValid(pan), pan);
   }
-  for (const bad of ['4242424242424241', '79927398710', '1234567812345678']) assert.ok(!luhnValid(bad), bad);
+  for (const bad of ['4242424242424241', '79927398710', '1234567812345678'])
+    assert.ok(!luhnValid(bad), bad);
 });
 
 test('card numbers are masked in free text, with spaces or dashes, but not other numbers', () => {
@@ -18,19 +26,34 @@ test('card numbers are masked in free text, with spaces or dashes, but not other
 });
 
 test('sensitive keys are redacted at any depth', () => {
-  const out = scrub({ a: { cvc: '123', card_number: '4242424242424242', password: 'x', code: 'ok' }, list: [{ token: 't' }] });
-  assert.deepEqual(out, { a: { cvc: '[redacted]', card_number: '[redacted]', password: '[redacted]', code: 'ok' }, list: [{ token: '[redacted]' }] });
+  const out = scrub({
+    a: { cvc: '123', card_number: '4242424242424242', password: 'x', code: 'ok' },
+    list: [{ token: 't' }],
+  });
+  assert.deepEqual(out, {
+    a: { cvc: '[redacted]', card_number: '[redacted]', password: '[redacted]', code: 'ok' },
+    list: [{ token: '[redacted]' }],
+  });
 });
 
 test('the logger never writes a card number, security code, password or bearer secret', () => {
   const { log, text } = capturedLogger();
   const pan = '4242424242424242';
-  log.info({ body: { card: { number: pan, cvc: '987', exp_month: 12 }, password: 'correct horse' } }, 'tokenize');
-  log.info({ headers: { authorization: 'Bearer sk_live_abcdef', cookie: 'session=zzz' } }, 'headers');
+  log.info(
+    { body: { card: { number: pan, cvc: '987', exp_month: 12 }, password: 'correct horse' } },
+    'tokenize',
+  );
+  log.info(
+    { headers: { authorization: 'Bearer sk_live_abcdef', cookie: 'session=zzz' } },
+    'headers',
+  );
   log.warn(`declined card ${pan} with cvc`);
   log.error({ err: new Error(`network rejected ${pan}`) }, 'failure');
   log.info({ pan: Number('4242424242424242') }, 'numeric');
-  log.info({ nested: { deeper: { security_code: '987', note: 'card 4242-4242-4242-4242' } } }, 'nested');
+  log.info(
+    { nested: { deeper: { security_code: '987', note: 'card 4242-4242-4242-4242' } } },
+    'nested',
+  );
   const all = text();
   assert.doesNotMatch(all, /4242424242424242|4242-4242-4242-4242/);
   assert.doesNotMatch(all, /"987"|correct horse|sk_live_abcdef|session=zzz/);

@@ -6,7 +6,10 @@ import { displayAmount, formatAmount, MoneyError, parseAmount } from './index.ts
 test('JPY has no minor digits: fractions are refused, not rounded', () => {
   assert.equal(parseAmount('1234', 'JPY'), 1234n);
   assert.equal(parseAmount('1234.0', 'JPY'), 1234n);
-  assert.throws(() => parseAmount('1234.5', 'JPY'), (e: unknown) => e instanceof MoneyError && e.reason === 'amount_too_precise');
+  assert.throws(
+    () => parseAmount('1234.5', 'JPY'),
+    (e: unknown) => e instanceof MoneyError && e.reason === 'amount_too_precise',
+  );
 });
 
 test('USD has two minor digits', () => {
@@ -28,9 +31,13 @@ test('malformed amounts, unknown currencies and overflow are refused', () => {
 
 test('format and parse are inverse for every amount and currency', () => {
   fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.constantFrom('JPY', 'USD', 'KWD'), (n, c) => {
-      assert.equal(parseAmount(formatAmount(n, c), c), n);
-    }),
+    fc.property(
+      fc.bigInt({ min: 0n, max: 10n ** 15n }),
+      fc.constantFrom('JPY', 'USD', 'KWD'),
+      (n, c) => {
+        assert.equal(parseAmount(formatAmount(n, c), c), n);
+      },
+    ),
   );
 });
 

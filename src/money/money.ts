@@ -51,14 +51,16 @@ export function isCurrency(code: string): boolean {
 
 export function currency(code: string): Currency {
   const scale = CURRENCIES[code];
-  if (scale === undefined || !Object.hasOwn(CURRENCIES, code)) throw new MoneyError('currency_unknown', code);
+  if (scale === undefined || !Object.hasOwn(CURRENCIES, code))
+    throw new MoneyError('currency_unknown', code);
   return { code, scale };
 }
 
 export class MoneyError extends Error {
   override name = 'MoneyError';
   constructor(
-    readonly reason: 'currency_unknown' | 'amount_malformed' | 'amount_too_precise' | 'amount_too_large',
+    readonly reason:
+      'currency_unknown' | 'amount_malformed' | 'amount_too_precise' | 'amount_too_large',
     detail: string,
   ) {
     super(`${reason}: ${detail}`);
@@ -75,7 +77,10 @@ export function parseAmount(text: string, code: string): AmountMinor {
   const [, sign, whole, fraction = ''] = m;
   const significant = fraction.replace(/0+$/, '');
   if (significant.length > scale) {
-    throw new MoneyError('amount_too_precise', `${code} has ${scale} decimal places, got "${text}"`);
+    throw new MoneyError(
+      'amount_too_precise',
+      `${code} has ${scale} decimal places, got "${text}"`,
+    );
   }
   const minor = BigInt(whole! + fraction.padEnd(scale, '0').slice(0, scale));
   if (minor > AMOUNT_MINOR_MAX) throw new MoneyError('amount_too_large', text);

@@ -10,6 +10,9 @@ export function capturedLogger(level = 'trace'): { log: Logger; lines: string[];
       done();
     },
   });
-  const log = createLogger({ level, destination: sink as unknown as Parameters<typeof createLogger>[0]['destination'] });
+  const log = createLogger({
+    level,
+    destination: sink as unknown as Parameters<typeof createLogger>[0]['destination'],
+  });
   return { log, lines, text: () => lines.join('\n') };
 }

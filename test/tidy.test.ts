@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+
+// The style made mechanical (STYLE.md §15): module boundaries, line and function lengths,
+// and banned APIs with their replacements. Runs over src/ only.
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const src = path.join(root, 'src');
+const LINE_COLUMNS_MAX = 100;
+const FUNCTION_LINES_MAX = 70;
+// Infrastructure every module may import directly; everything else only via its index.ts.
+const SHARED = new Set(['lib', 'db', 'config.ts', 'money']);
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) files(p, out);
+    else if (/\.tsx?$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const all = files(src);
+const moduleOf = (file: string) => path.relative(src, file).split(path.sep)[0] ?? '';
+
+test('modules import each other only through index.ts', () => {
+  const bad: string[] = [];
+  for (const file of all) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/from '(\.[^']+)'/g)) {
+      const target = path.resolve(path.dirname(file), m[1]!);
+      if (!target.startsWith(src)) continue;
+      const from = moduleOf(file);
+      const to = moduleOf(target);
+      if (from === to || SHARED.has(to) || to.endsWith('.ts')) continue;
+      if (path.basename(target) !== 'index.ts') bad.push(`${path.relative(root, file)} → ${m[1]}`);
+    }
+  }
+  assert.deepEqual(bad, [], 'deep cross-module imports');
+});
+
+test(`lines are at most ${LINE_COLUMNS_MAX} columns`, () => {
+  const bad: string[] = [];
+  for (const file of all) {
+    fs.readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if ([...line].length > LINE_COLUMNS_MAX) bad.push(`${path.relative(root, file)}:${i + 1}`);
+      });
+  }
+  assert.deepEqual(bad, []);
+});
+
+test(`functions are at most ${FUNCTION_LINES_MAX} lines`, () => {
+  const bad: string[] = [];
+  for (const file of all.filter((f) => !f.endsWith('.test.ts'))) {
+    const text = fs.readFileSync(file, 'utf8');
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node) => {
+      if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+        const start = sf.getLineAndCharacterOfPosition(node.getStart()).line;
+        const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
+        if (end - start + 1 > FUNCTION_LINES_MAX)
+          bad.push(`${path.relative(root, file)}:${start + 1} (${end - start + 1} lines)`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+  }
+  assert.deepEqual(bad, []);
+});
+
+const BANNED: Array<[RegExp, string]> = [
+  [/\bMath\.random\s*\(/, 'use crypto.randomInt or crypto.randomBytes'],
+  [/\bconsole\.(log|info|debug)\s*\(/, 'use the logger (lib/log.ts)'],
+  [/:\s*any\b|\bas any\b|<any>/, 'name the type, or use unknown'],
+  [
+    /\bparseFloat\s*\(|\bNumber\.parseFloat\b/,
+    'money is bigint minor units: use money.parseAmount',
+  ],
+  [/\.only\s*\(|\.skip\s*\(/, 'no focused or skipped tests'],
+];
+
+test('banned APIs are not used in src/', () => {
+  const bad: string[] = [];
+  for (const file of all) {
+    fs.readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (line.trim().startsWith('//')) return;
+        for (const [re, instead] of BANNED) {
+          if (re.test(line)) bad.push(`${path.relative(root, file)}:${i + 1}: ${instead}`);
+        }
+      });
+  }
+  assert.deepEqual(bad, []);
+});
