@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from './config.ts';
+
+test('defaults: development, port 8080, embedded database under .kinko', () => {
+  const c = loadConfig({}, '/srv/kinko');
+  assert.equal(c.env, 'development');
+  assert.equal(c.port, 8080);
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.dataDir, '/srv/kinko/.kinko');
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
+});
+
+test('an invalid setting stops start-up with a message naming it', () => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ KINKO_ENV: 'staging' }, 'KINKO_ENV'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ KINKO_HTTP_BODY_BYTES_MAX: '-1' }, 'KINKO_HTTP_BODY_BYTES_MAX'],
+    [{ KINKO_ENV: 'production' }, 'DATABASE_URL'],
+  ];
+  for (const [env, setting] of cases) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && e.setting === setting && e.message.includes(setting),
+      JSON.stringify(env),
+    );
+  }
+});

@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { createTestDb } from './helpers/db.ts';
+
+// `npm start` as a user runs it: a real process on a real embedded PostgreSQL, health
+// checked over HTTP, stopped with SIGINT (Ctrl-C), started again on the same data.
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function serve(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, ['bin/kinko.mjs', 'serve'], {
+    cwd: root,
+    env: { ...process.env, KINKO_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function healthy(port: number, running: Running): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (running.child.exitCode !== null) throw new Error(`exited early:\n${running.output()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.status === 200) {
+        assert.deepEqual(await res.json(), { status: 'ok' });
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`never became healthy:\n${running.output()}`);
+}
+
+test('start, serve, stop on Ctrl-C, and start again with the data intact', async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-start-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const env = {
+    KINKO_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    KINKO_PG_PORT: String(await freePort()),
+  };
+  const port = Number(env.PORT);
+
+  const first = serve(env);
+  await healthy(port, first);
+  assert.match(first.output(), new RegExp(`http://localhost:${port}/healthz`));
+  assert.match(first.output(), /openapi\.json/);
+  const secret = fs.readFileSync(path.join(dataDir, 'pg.secret'), 'utf8').trim();
+  const url = `postgres://kinko:${encodeURIComponent(secret)}@127.0.0.1:${env.KINKO_PG_PORT}/kinko`;
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await sql`create table start_stop_marker (note text)`;
+  await sql`insert into start_stop_marker values ('kept')`;
+  await sql.end();
+
+  first.child.kill('SIGINT');
+  assert.equal(await first.exited, 0, first.output());
+  assert.match(first.output(), /stopping the HTTP server, then the database/);
+  assert.match(first.output(), /stopped\./);
+  assert.ok(!fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'PostgreSQL stopped too');
+
+  const second = serve(env);
+  await healthy(port, second);
+  const again = postgres(url, { max: 1, onnotice: () => {} });
+  const rows = await again`select note from start_stop_marker`;
+  await again.end();
+  assert.deepEqual(rows.map((r) => r['note']), ['kept']);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.output());
+});
+
+test('with DATABASE_URL set, Kinko uses that server and starts none', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-ext-')), 'unused');
+  const port = await freePort();
+  const running = serve({ DATABASE_URL: db.url, KINKO_DATA_DIR: dataDir, PORT: String(port) });
+  await healthy(port, running);
+  assert.ok(!fs.existsSync(dataDir), 'no embedded data directory was created');
+  const [row] = await db.sql`select count(*)::int as n from kinko_migrations`;
+  assert.ok(Number(row?.['n']) > 0, 'migrations ran on the given database');
+  running.child.kill('SIGINT');
+  assert.equal(await running.exited, 0, running.output());
+});
+
+test('an invalid setting stops start-up naming the setting', async () => {
+  const running = serve({ PORT: 'eighty' });
+  assert.equal(await running.exited, 2);
+  assert.match(running.output(), /PORT/);
+});
