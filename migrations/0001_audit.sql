@@ -32,11 +32,14 @@ create table audit_head (
 );
 insert into audit_head (singleton, seq, hash) values (true, 0, decode(repeat('00', 32), 'hex'));
 
+-- One row per signed head. The public key is kept beside each signature so that an export
+-- names the key that made it; verification still trusts only keys the operator supplies.
 create table audit_checkpoints (
-  seq        bigint primary key,
+  seq        bigint primary key check (seq > 0),
   head_hash  bytea not null check (length(head_hash) = 32),
-  key_id     text not null,
-  signature  bytea not null,
+  key_id     text not null check (key_id ~ '^[0-9a-f]{16}$'),
+  public_key bytea not null check (length(public_key) = 32),
+  signature  bytea not null check (length(signature) = 64),
   created_at timestamptz not null
 );
 
@@ -48,3 +51,11 @@ begin
 end $$;
 create trigger audit_entries_append_only before update or delete or truncate on audit_entries
   for each statement execute function audit_entries_append_only();
+
+create function audit_checkpoints_append_only() returns trigger language plpgsql as $$
+begin
+  raise exception 'audit_checkpoints is append-only (% refused)', tg_op;
+end $$;
+create trigger audit_checkpoints_append_only
+  before update or delete or truncate on audit_checkpoints
+  for each statement execute function audit_checkpoints_append_only();

@@ -5,19 +5,26 @@ import { manualClock } from '../lib/clock.ts';
 import { createAudit, entryHash, GENESIS_HASH } from './index.ts';
 import { readEntries } from './store.ts';
 
-test('entries are appended with contiguous seq and a valid chain, in the caller transaction', async (t) => {
+test('entries get contiguous seq and a valid chain, in the caller transaction', async (t) => {
   const db = await createTestDb();
   t.after(() => db.close());
   const audit = createAudit({ clock: manualClock() });
   await db.sql.begin(async (tx) => {
     await audit.append(tx, [
-      { action: 'test.thing.done', actor: { type: 'system' }, outcome: 'success', detail: { n: 1n } },
+      {
+        action: 'test.thing.done',
+        actor: { type: 'system' },
+        outcome: 'success',
+        detail: { n: 1n },
+      },
       { action: 'test.thing.done', actor: { type: 'cli', id: 'x' }, outcome: 'failure' },
     ]);
   });
   await assert.rejects(
     db.sql.begin(async (tx) => {
-      await audit.append(tx, [{ action: 'test.thing.lost', actor: { type: 'system' }, outcome: 'success' }]);
+      await audit.append(tx, [
+        { action: 'test.thing.lost', actor: { type: 'system' }, outcome: 'success' },
+      ]);
       throw new Error('roll back');
     }),
   );

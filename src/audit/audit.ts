@@ -1,16 +1,23 @@
-import type { Tx } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { scrub } from '../lib/redact.ts';
 import { canonicalJson, entryHash, type AuditEntry, type AuditEntryInput } from './chain.ts';
 import * as store from './store.ts';
 
+/** Actions are dotted lower-case names, module first: `ledger.transfer.posted`. */
+const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
 /**
  * Appends entries to the chain inside the caller's transaction, so the change being
  * audited and its entries commit or roll back together. The head row lock serialises
  * appenders; callers append last, just before commit, to hold it briefly.
  */
-export async function append(tx: Tx, clock: Clock, inputs: readonly AuditEntryInput[]): Promise<void> {
+export async function append(
+  tx: Tx,
+  clock: Clock,
+  inputs: readonly AuditEntryInput[],
+): Promise<void> {
   if (inputs.length === 0) return;
   const head = await store.lockHead(tx);
   const at = clock.now();
@@ -18,7 +25,7 @@ export async function append(tx: Tx, clock: Clock, inputs: readonly AuditEntryIn
   let seq = head.seq;
   const entries: AuditEntry[] = [];
   for (const input of inputs) {
-    assert(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(input.action), `bad audit action ${input.action}`);
+    assert(ACTION_RE.test(input.action), `bad audit action ${input.action}`);
     seq += 1n;
     const base = {
       seq,
@@ -39,4 +46,15 @@ export async function append(tx: Tx, clock: Clock, inputs: readonly AuditEntryIn
     prev = hash;
   }
   await store.insertEntries(tx, entries, { seq, hash: prev });
+}
+
+/** Most entries one listEntries() call returns; operators page on with afterSeq. */
+export const LIST_ENTRIES_MAX = 1000;
+
+export async function listEntries(db: Db, filter: store.EntryFilter): Promise<AuditEntry[]> {
+  assert(
+    Number.isInteger(filter.limit) && filter.limit > 0 && filter.limit <= LIST_ENTRIES_MAX,
+    `audit list limit must be 1..${LIST_ENTRIES_MAX}`,
+  );
+  return store.listEntries(db, filter);
 }

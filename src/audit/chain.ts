@@ -3,9 +3,16 @@ import { createHash } from 'node:crypto';
 // The pure part of the audit log: the canonical form of an entry and the hash chain.
 // hash(n) = SHA-256( hash(n-1) || canonical(entry n) ), with hash(0) = 32 zero bytes.
 
-export const GENESIS_HASH = Buffer.alloc(32);
+export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
-export type ActorType = 'system' | 'customer' | 'operator' | 'merchant' | 'api_key' | 'terminal' | 'cli';
+export type ActorType =
+  | 'system'
+  | 'customer'
+  | 'operator'
+  | 'merchant'
+  | 'api_key'
+  | 'terminal'
+  | 'cli';
 export type Outcome = 'success' | 'failure' | 'denied';
 
 /** What a caller records: what happened, who did it, to what, from where, and how it ended. */
@@ -48,8 +55,9 @@ export function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
   }
   throw new Error(`audit detail cannot hold a ${typeof value}`);
 }
@@ -76,4 +84,65 @@ export function entryHash(prevHash: Buffer, e: Hashable): Buffer {
 /** The message an Ed25519 checkpoint signs: the chain's length and head. */
 export function checkpointMessage(seq: bigint, headHash: Buffer): Buffer {
   return Buffer.from(`kinko-audit-checkpoint:v1:${seq.toString()}:${headHash.toString('hex')}`);
+}
+
+/** A signed checkpoint as stored: the chain had `seq` entries and this head hash. */
+export interface CheckpointRecord {
+  seq: bigint;
+  headHash: Buffer;
+  keyId: string;
+  /** The raw 32-byte Ed25519 public key that made the signature (informative, not trusted). */
+  publicKey: Buffer;
+  signature: Buffer;
+  createdAt: Date;
+}
+
+/** A checkpoint as shipped off the host: plain JSON, bytes as hex or base64. */
+export interface ExportedCheckpoint {
+  /** Decimal string, since JSON numbers cannot hold every int8. */
+  seq: string;
+  /** Hex. */
+  head_hash: string;
+  key_id: string;
+  /** Base64 Ed25519 signature over checkpointMessage(seq, head_hash). */
+  signature: string;
+  /** ISO 8601. */
+  created_at: string;
+  /** Base64 of the raw 32-byte Ed25519 public key. */
+  public_key: string;
+}
+
+export function exportCheckpoint(c: CheckpointRecord): ExportedCheckpoint {
+  return {
+    seq: c.seq.toString(),
+    head_hash: c.headHash.toString('hex'),
+    key_id: c.keyId,
+    signature: c.signature.toString('base64'),
+    created_at: c.createdAt.toISOString(),
+    public_key: c.publicKey.toString('base64'),
+  };
+}
+
+/** Parses an exported checkpoint back; throws TypeError naming the first malformed field. */
+export function importCheckpoint(x: ExportedCheckpoint): CheckpointRecord {
+  const field = (ok: boolean, name: string) => {
+    if (!ok) throw new TypeError(`exported checkpoint has a malformed ${name}`);
+  };
+  field(typeof x.seq === 'string' && /^[1-9]\d{0,18}$/.test(x.seq), 'seq');
+  field(typeof x.head_hash === 'string' && /^[0-9a-f]{64}$/.test(x.head_hash), 'head_hash');
+  field(typeof x.key_id === 'string' && /^[0-9a-f]{16}$/.test(x.key_id), 'key_id');
+  const signature = Buffer.from(String(x.signature), 'base64');
+  field(signature.length === 64, 'signature');
+  const publicKey = Buffer.from(String(x.public_key), 'base64');
+  field(publicKey.length === 32, 'public_key');
+  const createdAt = new Date(String(x.created_at));
+  field(!Number.isNaN(createdAt.getTime()), 'created_at');
+  return {
+    seq: BigInt(x.seq),
+    headHash: Buffer.from(x.head_hash, 'hex'),
+    keyId: x.key_id,
+    publicKey,
+    signature,
+    createdAt,
+  };
 }

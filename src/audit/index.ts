@@ -1,7 +1,21 @@
-import type { Tx } from '../db/index.ts';
+import type { Db, Sql, Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
-import { append } from './audit.ts';
-import type { AuditEntryInput } from './chain.ts';
+import { KinkoError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { append, listEntries } from './audit.ts';
+import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
+import {
+  exportCheckpoints,
+  startCheckpointTimer,
+  trustedKeys,
+  verifyChain,
+  writeCheckpoint,
+  type VerifyOptions,
+  type VerifyResult,
+} from './integrity.ts';
+import type { AuditSigningKey } from './keys.ts';
+import type { EntryFilter } from './store.ts';
 
 // Audit: the append-only, hash-chained record of who did what, to what, from where, and
 // how it ended.
@@ -11,21 +25,71 @@ import type { AuditEntryInput } from './chain.ts';
 // - chain: each entry's hash covers the previous entry's hash and the entry itself.
 // - head: the newest entry's seq and hash (table audit_head).
 // - checkpoint: an Ed25519 signature over (seq, head hash), exportable off the host.
+// - signing key: the Ed25519 key pair in a 0600 file outside the database; key id = first
+//   16 hex characters of SHA-256 over the raw public key.
+// - trusted key: a public key the verifier accepts checkpoint signatures from.
+// - verify: recompute the whole chain and check every checkpoint; the answer names the
+//   first seq that does not hold.
 
 export type { AuditEntryInput, AuditEntry, ActorType, Outcome } from './chain.ts';
+export type { CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 export { canonicalJson, entryHash, checkpointMessage, GENESIS_HASH } from './chain.ts';
+export {
+  loadOrCreateAuditSigningKey,
+  generateAuditSigningKey,
+  keyIdOf,
+  type AuditSigningKey,
+  type PublicKeyInput,
+} from './keys.ts';
+export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
+export type { VerifyOptions, VerifyResult } from './integrity.ts';
+export type { EntryFilter } from './store.ts';
+export { LIST_ENTRIES_MAX } from './audit.ts';
+export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
 
 export interface Audit {
   /** Appends entries within the caller's transaction. */
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+  /** Signs the current head; null when it has not moved since the last checkpoint. */
+  checkpoint(): Promise<CheckpointRecord | null>;
+  /** Recomputes the whole chain and checks every checkpoint. */
+  verify(options?: VerifyOptions): Promise<VerifyResult>;
+  /** Stored checkpoints as plain JSON, oldest first, to ship off the host. */
+  exportCheckpoints(options?: { afterSeq?: bigint; limit?: number }): Promise<ExportedCheckpoint[]>;
+  /** Writes a checkpoint every intervalSeconds when the head moved; returns stop(). */
+  startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
+  /** Entries for operators, oldest first; page with afterSeq = last seq seen. */
+  listEntries(filter: EntryFilter, db?: Db): Promise<AuditEntry[]>;
 }
 
 export interface AuditDeps {
   clock: Clock;
+  /** The pool that checkpoint, verify, export and listing read and write through. */
+  sql?: Sql | undefined;
+  /** Signs checkpoints and is the default trusted key for verify. */
+  signingKey?: AuditSigningKey | undefined;
 }
 
 export function createAudit(deps: AuditDeps): Audit {
+  const pool = (): Sql => {
+    assert(deps.sql, 'this audit instance was created without sql');
+    return deps.sql;
+  };
+  const key = (): AuditSigningKey => {
+    if (!deps.signingKey) throw new KinkoError('audit_signing_key_missing');
+    return deps.signingKey;
+  };
+  const checkpoint = () => writeCheckpoint(pool(), deps.clock, key());
   return {
     append: (tx, entries) => append(tx, deps.clock, entries),
+    checkpoint,
+    verify: (options = {}) =>
+      verifyChain(pool(), trustedKeys(options.publicKey, deps.signingKey), options),
+    exportCheckpoints: (options = {}) => exportCheckpoints(pool(), options),
+    startCheckpointTimer: (intervalSeconds, log) => {
+      key();
+      return startCheckpointTimer(checkpoint, intervalSeconds, log);
+    },
+    listEntries: (filter, db) => listEntries(db ?? pool(), filter),
   };
 }

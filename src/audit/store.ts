@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../db/index.ts';
-import type { AuditEntry } from './chain.ts';
+import type { AuditEntry, CheckpointRecord } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
 
@@ -10,7 +10,11 @@ export async function lockHead(tx: Tx): Promise<{ seq: bigint; hash: Buffer }> {
   return row;
 }
 
-export async function insertEntries(tx: Tx, entries: AuditEntry[], head: { seq: bigint; hash: Buffer }) {
+export async function insertEntries(
+  tx: Tx,
+  entries: AuditEntry[],
+  head: { seq: bigint; hash: Buffer },
+): Promise<void> {
   if (entries.length === 0) return;
   const col = <K extends keyof AuditEntry>(k: K) => entries.map((e) => e[k]);
   await tx`
@@ -24,7 +28,8 @@ export async function insertEntries(tx: Tx, entries: AuditEntry[], head: { seq: 
       ${col('requestId')}::text[], ${col('outcome')}::text[], ${col('detail')}::text[],
       ${col('prevHash').map(hex)}::text[], ${col('hash').map(hex)}::text[])
       as u(s, at, aty, aid, act, sty, sid, ip, rid, outc, det, ph, h)`;
-  await tx`update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
+  await tx`
+    update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
 }
 
 function hex(b: Buffer): string {
@@ -68,6 +73,107 @@ export function fromRow(r: EntryRow): AuditEntry {
 /** Entries with seq > afterSeq in seq order, at most limit of them. */
 export async function readEntries(db: Db, afterSeq: bigint, limit: number): Promise<AuditEntry[]> {
   const rows = await db<EntryRow[]>`
-    select * from audit_entries where seq > ${afterSeq.toString()}::int8 order by seq limit ${limit}`;
+    select * from audit_entries
+    where seq > ${afterSeq.toString()}::int8 order by seq limit ${limit}`;
   return rows.map(fromRow);
+}
+
+/** Entries with afterSeq < seq <= uptoSeq in seq order, at most limit of them. */
+export async function readEntriesUpTo(
+  db: Db,
+  afterSeq: bigint,
+  uptoSeq: bigint,
+  limit: number,
+): Promise<AuditEntry[]> {
+  const rows = await db<EntryRow[]>`
+    select * from audit_entries
+    where seq > ${afterSeq.toString()}::int8 and seq <= ${uptoSeq.toString()}::int8
+    order by seq limit ${limit}`;
+  return rows.map(fromRow);
+}
+
+export interface EntryFilter {
+  subjectType?: string | undefined;
+  subjectId?: string | undefined;
+  actorType?: string | undefined;
+  actorId?: string | undefined;
+  action?: string | undefined;
+  afterSeq?: bigint | undefined;
+  limit: number;
+}
+
+/** Entries matching every given field, oldest first, for operators paging with afterSeq. */
+export async function listEntries(db: Db, f: EntryFilter): Promise<AuditEntry[]> {
+  // Each absent field drops its condition from the statement, so the planner can use the
+  // (subject), (actor) or (action) index rather than a generic "x is null or" plan.
+  const eq = (column: string, value: string | undefined) =>
+    value === undefined ? db`` : db`and ${db(column)} = ${value}`;
+  const rows = await db<EntryRow[]>`
+    select * from audit_entries
+    where seq > ${(f.afterSeq ?? 0n).toString()}::int8
+      ${eq('subject_type', f.subjectType)} ${eq('subject_id', f.subjectId)}
+      ${eq('actor_type', f.actorType)} ${eq('actor_id', f.actorId)} ${eq('action', f.action)}
+    order by seq limit ${f.limit}`;
+  return rows.map(fromRow);
+}
+
+export async function readHead(db: Db): Promise<{ seq: bigint; hash: Buffer }> {
+  const [row] = await db<{ seq: bigint; hash: Buffer }[]>`
+    select seq, hash from audit_head where singleton`;
+  if (!row) throw new Error('audit_head row is missing: migrations not applied?');
+  return row;
+}
+
+interface CheckpointRow {
+  seq: bigint;
+  head_hash: Buffer;
+  key_id: string;
+  public_key: Buffer;
+  signature: Buffer;
+  created_at: Date;
+}
+
+function checkpointFromRow(r: CheckpointRow): CheckpointRecord {
+  return {
+    seq: r.seq,
+    headHash: r.head_hash,
+    keyId: r.key_id,
+    publicKey: r.public_key,
+    signature: r.signature,
+    createdAt: r.created_at,
+  };
+}
+
+/** Checkpoints with afterSeq < seq <= uptoSeq in seq order, at most limit of them. */
+export async function readCheckpoints(
+  db: Db,
+  afterSeq: bigint,
+  uptoSeq: bigint,
+  limit: number,
+): Promise<CheckpointRecord[]> {
+  const rows = await db<CheckpointRow[]>`
+    select * from audit_checkpoints
+    where seq > ${afterSeq.toString()}::int8 and seq <= ${uptoSeq.toString()}::int8
+    order by seq limit ${limit}`;
+  return rows.map(checkpointFromRow);
+}
+
+export async function lastCheckpoint(db: Db): Promise<CheckpointRecord | null> {
+  const [row] = await db<CheckpointRow[]>`
+    select * from audit_checkpoints order by seq desc limit 1`;
+  return row ? checkpointFromRow(row) : null;
+}
+
+/** Inserts a checkpoint; null when another process already signed this seq. */
+export async function insertCheckpoint(
+  db: Db,
+  c: CheckpointRecord,
+): Promise<CheckpointRecord | null> {
+  const [row] = await db<CheckpointRow[]>`
+    insert into audit_checkpoints (seq, head_hash, key_id, public_key, signature, created_at)
+    values (${c.seq.toString()}::int8, ${c.headHash}, ${c.keyId}, ${c.publicKey}, ${c.signature},
+            ${c.createdAt})
+    on conflict (seq) do nothing
+    returning *`;
+  return row ? checkpointFromRow(row) : null;
 }
