@@ -115,14 +115,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
     transferBatch(deps, tx, transfers, ctx);
 
   return {
-    createAccounts: (accounts, ctx = SYSTEM) => {
+    createAccounts: async (accounts, ctx = SYSTEM) => {
       assert(accounts.length <= limits.ledgerTransferBatchSizeMax, 'account batch too large');
-      if (accounts.length === 0) return Promise.resolve([]);
+      if (accounts.length === 0) return [];
       return retrying(() => sql.begin((tx) => accountBatch(deps, tx, accounts, ctx)));
     },
-    createTransfers: (transfers, ctx = SYSTEM) => {
+    createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
-      if (transfers.length === 0) return Promise.resolve([]);
+      if (transfers.length === 0) return [];
       return retrying(() => sql.begin((tx) => createTransfersInTx(tx, transfers, ctx)));
     },
     createTransfersInTx,

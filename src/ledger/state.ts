@@ -156,10 +156,9 @@ export function applyTransfers(
   let chainStart = -1;
   for (let i = 0; i < openStart; i++) {
     const input = inputs[i]!;
-    if (chainStart < 0) {
-      machine.journal.length = 0;
-      if (isLinked(input)) chainStart = i;
-    }
+    if (chainStart < 0 && isLinked(input)) chainStart = i;
+    // Undo records are kept only inside a chain: a lone transfer that fails changed nothing.
+    machine.journaling = chainStart >= 0;
     const result = machine.apply(input);
     results[i] = result;
     if (result !== 'ok' && chainStart >= 0) {
@@ -174,6 +173,7 @@ export function applyTransfers(
       chainStart = -1;
     } else if (!isLinked(input)) {
       chainStart = -1;
+      machine.journal.length = 0;
     }
   }
   return machine.outcome(results);
@@ -181,6 +181,7 @@ export function applyTransfers(
 
 class Machine {
   readonly journal: Undo[] = [];
+  journaling = false;
   private readonly created: TransferRecord[] = [];
   private readonly stateBefore = new Map<TransferRecord, PendingState | null>();
   private readonly touched = new Set<AccountState>();
@@ -269,7 +270,7 @@ class Machine {
       cr.creditsPosted += amount;
       assert(dr.debitsPosted <= INT8_MAX && cr.creditsPosted <= INT8_MAX, 'posted overflow');
     }
-    this.journal.push({ kind: 'state', record: p, before: p.state });
+    if (this.journaling) this.journal.push({ kind: 'state', record: p, before: p.state });
     if (!this.stateBefore.has(p)) this.stateBefore.set(p, p.state);
     p.state = post ? 'posted' : 'voided';
     this.insert({
@@ -290,6 +291,8 @@ class Machine {
   }
 
   private saveBalances(a: AccountState): void {
+    this.touched.add(a);
+    if (!this.journaling) return;
     const before: [bigint, bigint, bigint, bigint] = [
       a.debitsPending,
       a.debitsPosted,
@@ -297,13 +300,12 @@ class Machine {
       a.creditsPosted,
     ];
     this.journal.push({ kind: 'balances', account: a, before });
-    this.touched.add(a);
   }
 
   private insert(record: TransferRecord): void {
     this.state.transfers.set(record.id, record);
     this.created.push(record);
-    this.journal.push({ kind: 'created', record });
+    if (this.journaling) this.journal.push({ kind: 'created', record });
   }
 
   /** Takes back every effect recorded since the current chain began. */

@@ -1,0 +1,101 @@
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createAudit } from '../src/audit/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { connect, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
+import { systemClock } from '../src/lib/clock.ts';
+import { uuidv7 } from '../src/lib/ids.ts';
+import { createLogger } from '../src/lib/log.ts';
+import { createLedger, type AccountInput, type TransferInput } from '../src/ledger/index.ts';
+
+// `npm run bench:ledger`: posts transfers in full batches against a fresh embedded
+// PostgreSQL with durable commits (synchronous_commit on, the default), from two
+// concurrent connections, (a) between random accounts and (b) all crediting one hot
+// account, and prints one line of figures. Environment: BENCH_TRANSFERS (per scenario),
+// BENCH_ACCOUNTS.
+
+const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
+const TRANSFERS = Number(process.env['BENCH_TRANSFERS'] ?? 200_000);
+const PIPELINES = 2;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
+const batchSize = limits.ledgerTransferBatchSizeMax;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-bench-'));
+const log = createLogger({ level: 'warn' });
+const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+const sql = connect(pg.url, { connectionsMax: PIPELINES + 1 });
+
+try {
+  await migrate(sql);
+  const ledger = createLedger({ sql, clock: systemClock, audit: createAudit({ clock: systemClock }), limits });
+  const ids: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i += batchSize) {
+    const accounts: AccountInput[] = [];
+    for (let j = i; j < Math.min(ACCOUNTS, i + batchSize); j++) {
+      const id = uuidv7();
+      ids.push(id);
+      accounts.push({ id, currency: 'JPY', code: 1 });
+    }
+    await ledger.createAccounts(accounts);
+  }
+  const hot = ids[0]!;
+
+  const batch = (pick: () => [string, string]): TransferInput[] =>
+    Array.from({ length: batchSize }, () => {
+      const [debitAccountId, creditAccountId] = pick();
+      return { id: uuidv7(), debitAccountId, creditAccountId, amount: 1n, currency: 'JPY', code: 1 };
+    });
+  const random = (): [string, string] => {
+    const d = randomInt(ACCOUNTS);
+    const c = (d + 1 + randomInt(ACCOUNTS - 1)) % ACCOUNTS;
+    return [ids[d]!, ids[c]!];
+  };
+  const hotCredit = (): [string, string] => [ids[1 + randomInt(ACCOUNTS - 1)]!, hot];
+
+  const run = async (pick: () => [string, string]): Promise<number> => {
+    const batches = Math.ceil(TRANSFERS / batchSize);
+    let next = 0;
+    let posted = 0;
+    const started = process.hrtime.bigint();
+    const pipeline = async () => {
+      while (next < batches) {
+        next++;
+        const transfers = batch(pick);
+        const results = await ledger.createTransfers(transfers);
+        const failed = results.find((r) => r.result !== 'ok');
+        if (failed) throw new Error(`transfer ${failed.index} failed: ${failed.result}`);
+        posted += transfers.length;
+      }
+    };
+    await Promise.all(Array.from({ length: PIPELINES }, pipeline));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { posted, seconds }.posted / seconds;
+  };
+
+  const randomRate = await run(random);
+  const hotRate = await run(hotCredit);
+  const checked = await ledger.check();
+  if (!checked.ok) throw new Error(`ledger check failed after the benchmark: ${checked.discrepancy}`);
+  const each = Math.ceil(TRANSFERS / batchSize) * batchSize;
+  console.log(
+    `ledger: random ${Math.round(randomRate)} transfers/s, hot-account ${Math.round(hotRate)} ` +
+      `transfers/s (batch ${batchSize}, ${each} transfers each, durable commits)`,
+  );
+} finally {
+  await sql.end({ timeout: 5 });
+  await pg.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,336 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
+import { createAudit } from '../audit/index.ts';
+import { loadConfig } from '../config.ts';
+import { manualClock } from '../lib/clock.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import { createLedger, type Ledger, type TransferInput } from './index.ts';
+
+// The ledger against real PostgreSQL: every reachable result code, retries, linked chains,
+// two-phase transfers and expiry, and check().
+
+const limits = { ...loadConfig({ KINKO_ENV: 'test' }).limits, ledgerTransferBatchSizeMax: 100 };
+const clock = manualClock();
+let db: TestDb;
+let ledger: Ledger;
+
+before(async () => {
+  db = await createTestDb();
+  ledger = createLedger({ sql: db.sql, clock, audit: createAudit({ clock }), limits });
+});
+after(() => db.close());
+
+type Flags = { debitsMustNotExceedCredits?: boolean; creditsMustNotExceedDebits?: boolean };
+
+async function accounts(n: number, currency = 'JPY', flags: Flags = {}): Promise<string[]> {
+  const ids = Array.from({ length: n }, () => uuidv7());
+  const results = await ledger.createAccounts(ids.map((id) => ({ id, currency, code: 10, flags })));
+  assert.ok(results.every((r) => r.result === 'ok'));
+  return ids;
+}
+
+function transfer(dr: string, cr: string, amount: bigint, extra: Partial<TransferInput> = {}) {
+  return { id: uuidv7(), debitAccountId: dr, creditAccountId: cr, amount, currency: 'JPY', code: 1, ...extra };
+}
+
+async function codes(transfers: TransferInput[]): Promise<string[]> {
+  const results = await ledger.createTransfers(transfers);
+  assert.deepEqual(results.map((r) => r.index), transfers.map((_, i) => i));
+  assert.deepEqual(results.map((r) => r.id), transfers.map((t) => t.id));
+  return results.map((r) => r.result);
+}
+
+async function balances(id: string): Promise<bigint[]> {
+  const [a] = await ledger.lookupAccounts([id]);
+  assert.ok(a, `account ${id} exists`);
+  return [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted];
+}
+
+test('account results, in precedence order, and retries', async () => {
+  const id = uuidv7();
+  const base = { id, currency: 'JPY', code: 7, userData: 'wallet' };
+  const results = await ledger.createAccounts([
+    { ...base, id: 'x' },
+    { ...base, flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true } },
+    { ...base, code: 0 },
+    { ...base, currency: 'ZZZ' },
+    base,
+    base,
+    { ...base, flags: { debitsMustNotExceedCredits: true } },
+    { ...base, code: 8 },
+    { ...base, currency: 'USD' },
+    { ...base, userData: 'other' },
+  ]);
+  assert.deepEqual(results.map((r) => r.result), [
+    'id_invalid',
+    'flags_are_mutually_exclusive',
+    'code_invalid',
+    'currency_invalid',
+    'ok',
+    'exists',
+    'exists_with_different_flags',
+    'exists_with_different_code',
+    'exists_with_different_currency',
+    'exists_with_different_user_data',
+  ]);
+  assert.deepEqual((await ledger.createAccounts([base])).map((r) => r.result), ['exists']);
+  const [stored] = await ledger.lookupAccounts([id, uuidv7()]);
+  assert.equal(stored?.code, 7);
+  assert.equal(stored?.userData, 'wallet');
+  assert.deepEqual(await ledger.createAccounts([]), []);
+});
+
+test('a posted transfer moves the amount; a retry answers exists, never posts twice', async () => {
+  const [a, b] = await accounts(2);
+  const t = transfer(a!, b!, 500n, { userData: 'order-1' });
+  assert.deepEqual(await codes([t]), ['ok']);
+  assert.deepEqual(await codes([t, t]), ['exists', 'exists']);
+  // Validation comes first: a retry must be a whole transfer again.
+  assert.deepEqual(await codes([{ id: t.id, debitAccountId: a!, creditAccountId: b! }]), [
+    'amount_must_be_positive',
+  ]);
+  assert.deepEqual(await balances(a!), [0n, 500n, 0n, 0n]);
+  assert.deepEqual(await balances(b!), [0n, 0n, 0n, 500n]);
+  const [stored] = await ledger.lookupTransfers([t.id]);
+  assert.equal(stored?.amount, 500n);
+  assert.equal(stored?.createdAt.getTime(), clock.nowMs());
+  assert.equal(stored?.state, null);
+});
+
+test('a retry with different fields names the first different field', async () => {
+  const [a, b, c] = await accounts(3);
+  const p = transfer(a!, b!, 50n, { flags: { pending: true }, timeoutSeconds: 60 });
+  const t = transfer(a!, b!, 5n, { userData: 'u' });
+  assert.deepEqual(await codes([p, t]), ['ok', 'ok']);
+  const post = { id: uuidv7(), pendingId: p.id, flags: { postPendingTransfer: true } };
+  assert.deepEqual(await codes([post]), ['ok']);
+  const results = await codes([
+    { ...t, flags: { linked: false, pending: true } },
+    { ...post, pendingId: t.id },
+    { ...p, timeoutSeconds: 61 },
+    { ...t, debitAccountId: c! },
+    { ...t, creditAccountId: c! },
+    { ...t, amount: 6n },
+    { ...t, currency: 'USD' },
+    { ...t, code: 2 },
+    { ...t, userData: 'v' },
+    { ...post, amount: 50n },
+    { ...post, amount: 49n },
+  ]);
+  assert.deepEqual(results, [
+    'exists_with_different_flags',
+    'exists_with_different_pending_id',
+    'exists_with_different_timeout',
+    'exists_with_different_debit_account_id',
+    'exists_with_different_credit_account_id',
+    'exists_with_different_amount',
+    'exists_with_different_currency',
+    'exists_with_different_code',
+    'exists_with_different_user_data',
+    'exists',
+    'exists_with_different_amount',
+  ]);
+});
+
+test('account checks: not found, currencies', async () => {
+  const [a, b] = await accounts(2);
+  const [u] = await accounts(1, 'USD');
+  const missing = uuidv7();
+  assert.deepEqual(
+    await codes([
+      transfer(missing, b!, 1n),
+      transfer(a!, missing, 1n),
+      transfer(a!, u!, 1n),
+      transfer(a!, b!, 1n, { currency: 'USD' }),
+    ]),
+    [
+      'debit_account_not_found',
+      'credit_account_not_found',
+      'accounts_must_have_the_same_currency',
+      'transfer_must_have_the_same_currency_as_accounts',
+    ],
+  );
+  assert.deepEqual(await balances(a!), [0n, 0n, 0n, 0n]);
+});
+
+test('two-phase: full post, partial post, void, and every pending_transfer code', async () => {
+  const [a, b, c] = await accounts(3);
+  const p1 = transfer(a!, b!, 100n, { flags: { pending: true } });
+  const p2 = transfer(a!, b!, 100n, { flags: { pending: true } });
+  const p3 = transfer(a!, b!, 100n, { flags: { pending: true } });
+  const plain = transfer(a!, b!, 1n);
+  assert.deepEqual(await codes([p1, p2, p3, plain]), ['ok', 'ok', 'ok', 'ok']);
+  assert.deepEqual(await balances(a!), [300n, 1n, 0n, 0n]);
+  const post = (pendingId: string, extra: Partial<TransferInput> = {}): TransferInput => ({
+    id: uuidv7(), pendingId, flags: { postPendingTransfer: true }, ...extra,
+  });
+  const voidOf = (pendingId: string, extra: Partial<TransferInput> = {}): TransferInput => ({
+    id: uuidv7(), pendingId, flags: { voidPendingTransfer: true }, ...extra,
+  });
+  const results = await codes([
+    post(uuidv7()),
+    post(plain.id),
+    post(p1.id, { debitAccountId: c! }),
+    post(p1.id, { creditAccountId: c! }),
+    post(p1.id, { currency: 'USD' }),
+    post(p1.id, { code: 9 }),
+    post(p1.id, { amount: 101n }),
+    voidOf(p1.id, { amount: 99n }),
+    post(p1.id, { debitAccountId: a!, creditAccountId: b!, currency: 'JPY', code: 1 }),
+    post(p1.id),
+    voidOf(p1.id),
+    post(p2.id, { amount: 30n }),
+    voidOf(p3.id, { amount: 100n }),
+    post(p3.id),
+    voidOf(p3.id),
+  ]);
+  assert.deepEqual(results, [
+    'pending_transfer_not_found',
+    'pending_transfer_not_pending',
+    'pending_transfer_has_different_debit_account_id',
+    'pending_transfer_has_different_credit_account_id',
+    'pending_transfer_has_different_currency',
+    'pending_transfer_has_different_code',
+    'exceeds_pending_transfer_amount',
+    'pending_transfer_has_different_amount',
+    'ok',
+    'pending_transfer_already_posted',
+    'pending_transfer_already_posted',
+    'ok',
+    'ok',
+    'pending_transfer_already_voided',
+    'pending_transfer_already_voided',
+  ]);
+  // p1 posted in full (100), p2 posted 30 of 100 (the rest released), p3 voided.
+  assert.deepEqual(await balances(a!), [0n, 131n, 0n, 0n]);
+  assert.deepEqual(await balances(b!), [0n, 0n, 0n, 131n]);
+  const stored = await ledger.lookupTransfers([p1.id, p2.id, p3.id]);
+  assert.deepEqual(stored.map((t) => t.state), ['posted', 'posted', 'voided']);
+  const checked = await ledger.check();
+  assert.equal(checked.ok, true);
+  const [n] = await db.sql<{ n: bigint }[]>`select count(*) as n from ledger_transfers`;
+  assert.ok(checked.ok && checked.transfers === Number(n!.n));
+});
+
+test('pending transfers expire by the clock, then release their amount when swept', async () => {
+  const [a, b] = await accounts(2);
+  const p = transfer(a!, b!, 40n, { flags: { pending: true }, timeoutSeconds: 10 });
+  const q = transfer(a!, b!, 2n, { flags: { pending: true }, timeoutSeconds: 20 });
+  const forever = transfer(a!, b!, 1n, { flags: { pending: true } });
+  assert.deepEqual(await codes([p, q, forever]), ['ok', 'ok', 'ok']);
+  clock.advanceMs(9_999);
+  assert.equal(await ledger.expirePendingTransfers(), 0);
+  clock.advanceMs(1);
+  // Past the deadline but not yet swept: the amount is still reserved, posting is refused.
+  const post = { id: uuidv7(), pendingId: p.id, flags: { postPendingTransfer: true } };
+  assert.deepEqual(await codes([post]), ['pending_transfer_expired']);
+  assert.deepEqual(await balances(a!), [43n, 0n, 0n, 0n]);
+  assert.equal(await ledger.expirePendingTransfers(), 1);
+  assert.equal(await ledger.expirePendingTransfers(), 0);
+  assert.deepEqual(await balances(a!), [3n, 0n, 0n, 0n]);
+  assert.deepEqual(await balances(b!), [0n, 0n, 3n, 0n]);
+  assert.deepEqual(await codes([post]), ['pending_transfer_expired']);
+  const [stored] = await ledger.lookupTransfers([p.id]);
+  assert.equal(stored?.state, 'expired');
+  clock.advanceMs(10_000);
+  assert.equal(await ledger.expirePendingTransfers(), 1);
+  assert.deepEqual(await balances(a!), [1n, 0n, 0n, 0n]);
+  const audit = await db.sql`select 1 from audit_entries where action = 'ledger.transfer.expired'`;
+  assert.equal(audit.length, 2);
+  assert.equal((await ledger.check()).ok, true);
+});
+
+test('linked chains succeed or fail as one; failed ids stay free', async () => {
+  const [a, b] = await accounts(2);
+  const [w] = await accounts(1, 'JPY', { debitsMustNotExceedCredits: true });
+  const linked = { linked: true };
+  const chain = [
+    transfer(a!, w!, 10n, { flags: linked }),
+    transfer(w!, b!, 10n, { flags: linked }),
+    transfer(w!, b!, 1n),
+  ];
+  assert.deepEqual(await codes(chain), ['linked_event_failed', 'linked_event_failed', 'exceeds_credits']);
+  assert.deepEqual(await balances(w!), [0n, 0n, 0n, 0n]);
+  assert.deepEqual(await ledger.lookupTransfers(chain.map((t) => t.id)), []);
+  const good = [transfer(a!, w!, 10n, { flags: linked }), transfer(w!, b!, 10n)];
+  assert.deepEqual(await codes([...good, transfer(a!, b!, 1n, { flags: linked })]), [
+    'ok', 'ok', 'linked_event_chain_open',
+  ]);
+  // The first transfer fails on its own; the rest of its chain is not evaluated.
+  const [x, y] = [transfer(a!, b!, 0n, { flags: linked }), transfer(a!, b!, 1n)];
+  assert.deepEqual(await codes([x, y, { ...x, amount: 1n, flags: {} }]), [
+    'amount_must_be_positive', 'linked_event_failed', 'ok',
+  ]);
+  const audit = await db.sql`
+    select 1 from audit_entries where subject_id = any(${chain.map((t) => t.id)}::text[])`;
+  assert.equal(audit.length, 0);
+});
+
+test('balance limits refuse overdrafts, pending reservations count', async () => {
+  const [a, b] = await accounts(2);
+  const [wallet] = await accounts(1, 'JPY', { debitsMustNotExceedCredits: true });
+  const [capped] = await accounts(1, 'JPY', { creditsMustNotExceedDebits: true });
+  assert.deepEqual(await codes([transfer(a!, wallet!, 100n)]), ['ok']);
+  assert.deepEqual(
+    await codes([
+      transfer(wallet!, b!, 60n, { flags: { pending: true } }),
+      transfer(wallet!, b!, 41n),
+      transfer(wallet!, b!, 40n),
+      transfer(a!, capped!, 1n),
+    ]),
+    ['ok', 'exceeds_credits', 'ok', 'exceeds_debits'],
+  );
+  assert.deepEqual(await balances(wallet!), [60n, 40n, 0n, 100n]);
+});
+
+test('overflow of int8 balances is refused', async () => {
+  const [a, b, c] = await accounts(3);
+  const max = 9_223_372_036_854_775_807n;
+  assert.deepEqual(
+    await codes([transfer(a!, b!, max), transfer(a!, c!, 1n), transfer(c!, b!, 1n)]),
+    ['ok', 'overflows_debits', 'overflows_credits'],
+  );
+  assert.deepEqual(await balances(b!), [0n, 0n, 0n, max]);
+});
+
+test('batch limits: empty answers nothing, too large is a programming error', async () => {
+  assert.deepEqual(await ledger.createTransfers([]), []);
+  const [a, b] = await accounts(2);
+  const many = Array.from({ length: limits.ledgerTransferBatchSizeMax + 1 }, () => transfer(a!, b!, 1n));
+  await assert.rejects(ledger.createTransfers(many), /batch too large/);
+});
+
+test('createTransfersInTx commits or rolls back with the caller', async () => {
+  const [a, b] = await accounts(2);
+  const t = transfer(a!, b!, 7n);
+  await assert.rejects(
+    db.sql.begin(async (tx) => {
+      assert.deepEqual((await ledger.createTransfersInTx(tx, [t])).map((r) => r.result), ['ok']);
+      throw new Error('caller failed later');
+    }),
+    /caller failed later/,
+  );
+  assert.deepEqual(await balances(a!), [0n, 0n, 0n, 0n]);
+  assert.deepEqual(await ledger.lookupTransfers([t.id]), []);
+  await db.sql.begin((tx) => ledger.createTransfersInTx(tx, [t], { actor: { type: 'operator', id: 'op1' } }));
+  assert.deepEqual(await balances(a!), [0n, 7n, 0n, 0n]);
+  const [entry] = await db.sql<{ action: string; actor_id: string; detail: string }[]>`
+    select action, actor_id, detail from audit_entries where subject_id = ${t.id}`;
+  assert.equal(entry?.action, 'ledger.transfer.created');
+  assert.equal(entry?.actor_id, 'op1');
+  assert.match(entry?.detail ?? '', /"amount":"7"/);
+});
+
+test('check() names the account whose balance was edited behind the ledger', async () => {
+  const [a, b] = await accounts(2);
+  assert.deepEqual(await codes([transfer(a!, b!, 10n)]), ['ok']);
+  assert.equal((await ledger.check()).ok, true);
+  await db.sql`update ledger_accounts set credits_posted = credits_posted + 5 where id = ${b!}`;
+  const result = await ledger.check();
+  assert.equal(result.ok, false);
+  assert.ok(!result.ok && result.discrepancy.includes(b!), JSON.stringify(result));
+  assert.ok(!result.ok && result.discrepancy.includes('15') && result.discrepancy.includes('10'));
+  await db.sql`update ledger_accounts set credits_posted = credits_posted - 5 where id = ${b!}`;
+  assert.equal((await ledger.check()).ok, true);
+});
