@@ -130,7 +130,12 @@ export async function writeCheckpoint(
   clock: Clock,
   key: AuditSigningKey,
 ): Promise<CheckpointRecord | null> {
-  return sql.begin('isolation level repeatable read', async (tx) => {
+  // Read committed is enough: entries up to a committed head never change (short of
+  // tampering, which the walk below catches), and a repeatable-read snapshot would turn a
+  // checkpoint inserted meanwhile by another process into a serialization failure.
+  return sql.begin(async (tx) => {
+    // One checkpointer at a time across processes; the others have nothing to add.
+    if (!(await store.tryCheckpointLock(tx))) return null;
     const head = await store.readHead(tx);
     const last = await store.lastCheckpoint(tx);
     if (head.seq === 0n || (last && last.seq >= head.seq)) return null;

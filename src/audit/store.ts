@@ -158,6 +158,16 @@ export async function readCheckpoints(
   return rows.map(checkpointFromRow);
 }
 
+/** The lock that serialises checkpoint writers: "audit_ck" in ASCII. */
+const CHECKPOINT_LOCK_KEY = 0x61756469745f636bn;
+
+/** Takes the checkpoint writers' lock until the transaction ends; false if another holds it. */
+export async function tryCheckpointLock(tx: Tx): Promise<boolean> {
+  const [row] = await tx<{ locked: boolean }[]>`
+    select pg_try_advisory_xact_lock(${CHECKPOINT_LOCK_KEY.toString()}::int8) as locked`;
+  return row?.locked === true;
+}
+
 export async function lastCheckpoint(db: Db): Promise<CheckpointRecord | null> {
   const [row] = await db<CheckpointRow[]>`
     select * from audit_checkpoints order by seq desc limit 1`;
