@@ -1,0 +1,137 @@
+import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import {
+  checkOwner,
+  enqueue,
+  errorText,
+  RETRY_SECONDS_BASE_DEFAULT,
+  RETRY_SECONDS_MAX_DEFAULT,
+  toEvent,
+  type NewEvent,
+  type OutboxDeps,
+  type OutboxEvent,
+} from './outbox.ts';
+import * as store from './store.ts';
+import { runWorker, type WorkerOptions } from './worker.ts';
+
+// Outbox: events recorded in the same transaction as the change they describe, and
+// delivered afterwards by workers (webhooks, notifications, e-mail).
+//
+// Glossary
+// - event: one row to deliver: a topic, an optional key, a JSON payload.
+// - topic: what the event is about, dotted lower-case (`webhook.payment.succeeded`).
+// - claim: a worker takes events for itself; many workers claim at once and never share one.
+// - lease: a claim lasts leaseSeconds; when it runs out the event may be claimed again.
+// - owner: the name of the worker holding a lease; only the owner may complete or fail it.
+// - attempt: one failed delivery (fail(), or a lease that ran out); the next waits longer.
+// - dead: an event that used up outboxAttemptsMax attempts; kept for operators, never retried.
+// - delivered: completed by its owner; never claimed again.
+
+export type { NewEvent, OutboxEvent, OutboxDeps, OutboxLimits } from './outbox.ts';
+export type { WorkerOptions } from './worker.ts';
+export {
+  ENQUEUE_BATCH_SIZE_MAX,
+  PAYLOAD_BYTES_MAX,
+  RETRY_SECONDS_BASE_DEFAULT,
+  RETRY_SECONDS_MAX_DEFAULT,
+} from './outbox.ts';
+
+export interface ClaimOptions {
+  /** Topics to claim; all topics when absent. */
+  topics?: readonly string[] | undefined;
+  max: number;
+  leaseSeconds: number;
+  owner: string;
+}
+
+export type CompleteResult = 'completed' | 'lease_lost';
+export type FailResult = 'retry_scheduled' | 'dead' | 'lease_lost';
+
+export interface TopicStats {
+  topic: string;
+  /** Claimable now (including events whose lease ran out). */
+  ready: number;
+  /** Held by a worker under a live lease. */
+  leased: number;
+  /** Waiting for their available_at (scheduled, or backing off after a failure). */
+  waiting: number;
+  dead: number;
+  /** How long the oldest ready event has waited; 0 when none is ready. */
+  oldestReadySeconds: number;
+}
+
+export interface Outbox {
+  /** Records events in the caller's transaction; returns their ids in order. */
+  enqueue(tx: Tx, events: readonly NewEvent[]): Promise<bigint[]>;
+  claim(options: ClaimOptions): Promise<OutboxEvent[]>;
+  complete(id: bigint, owner: string): Promise<CompleteResult>;
+  /** Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far). */
+  fail(id: bigint, owner: string, error: unknown, retryAfterSeconds?: number): Promise<FailResult>;
+  /** Gives leased events back without counting an attempt. */
+  release(ids: readonly bigint[], owner: string): Promise<void>;
+  stats(): Promise<TopicStats[]>;
+  /** Claims and handles events until options.signal aborts. */
+  runWorker(options: WorkerOptions): Promise<void>;
+}
+
+export function createOutbox(deps: OutboxDeps): Outbox {
+  const { sql, clock, limits } = deps;
+  const retrySecondsMax = limits.outboxRetrySecondsMax ?? RETRY_SECONDS_MAX_DEFAULT;
+  const outbox: Outbox = {
+    enqueue: (tx, events) => enqueue(tx, clock, events),
+    claim: async (o) => {
+      checkOwner(o.owner);
+      assert(o.max >= 1 && o.max <= limits.outboxClaimBatchSizeMax, 'claim max out of range');
+      assert(
+        o.leaseSeconds > 0 && o.leaseSeconds <= limits.outboxLeaseSecondsMax,
+        'claim leaseSeconds out of range',
+      );
+      const now = clock.now();
+      const rows = await store.claim(sql, {
+        topics: o.topics === undefined ? null : o.topics,
+        max: o.max,
+        owner: o.owner,
+        now,
+        leaseUntil: new Date(now.getTime() + o.leaseSeconds * 1000),
+        attemptsMax: limits.outboxAttemptsMax,
+      });
+      return rows.map(toEvent);
+    },
+    complete: async (id, owner) =>
+      (await store.complete(sql, id, owner, clock.now())) ? 'completed' : 'lease_lost',
+    fail: async (id, owner, error, retryAfterSeconds) => {
+      const base = retryAfterSeconds ?? RETRY_SECONDS_BASE_DEFAULT;
+      assert(base > 0 && base <= retrySecondsMax, 'retryAfterSeconds out of range');
+      const r = await store.fail(sql, {
+        id,
+        owner,
+        now: clock.now(),
+        error: errorText(error),
+        retrySecondsBase: base,
+        retrySecondsMax,
+        attemptsMax: limits.outboxAttemptsMax,
+      });
+      return r === null ? 'lease_lost' : r.dead ? 'dead' : 'retry_scheduled';
+    },
+    release: (ids, owner) => store.release(sql, ids, owner),
+    stats: async () => {
+      const now = clock.nowMs();
+      return (await store.stats(sql, new Date(now))).map((r) => ({
+        topic: r.topic,
+        ready: Number(r.ready),
+        leased: Number(r.leased),
+        waiting: Number(r.waiting),
+        dead: Number(r.dead),
+        oldestReadySeconds: r.oldest_ready_at ? (now - r.oldest_ready_at.getTime()) / 1000 : 0,
+      }));
+    },
+    runWorker: (options) =>
+      runWorker(
+        outbox,
+        { batchSize: limits.outboxClaimBatchSizeMax, leaseSeconds: limits.outboxLeaseSecondsMax },
+        options,
+        deps.log,
+      ),
+  };
+  return outbox;
+}
