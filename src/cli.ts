@@ -1,7 +1,18 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { migrate } from './db/index.ts';
 import { createLogger, type Logger } from './lib/log.ts';
-import { openDatabase, startPlatform, VERSION, type Database } from './main.ts';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ExportedCheckpoint } from './audit/index.ts';
+import { systemClock } from './lib/clock.ts';
+import {
+  createModules,
+  openDatabase,
+  startPlatform,
+  VERSION,
+  type Database,
+  type Modules,
+} from './main.ts';
 
 // `kinko <command>`: the operator's and developer's command line. Each command returns its
 // exit code: 0 success, 1 a failed check or error, 2 bad usage.
@@ -29,6 +40,10 @@ async function withDb<T>(ctx: Context, fn: (db: Database) => Promise<T>): Promis
   }
 }
 
+async function withModules<T>(ctx: Context, fn: (m: Modules, db: Database) => Promise<T>) {
+  return withDb(ctx, (db) => fn(createModules(ctx.config, ctx.log, db.sql, systemClock), db));
+}
+
 const COMMANDS: Record<string, Command> = {
   serve: {
     usage: 'kinko serve',
@@ -49,7 +64,75 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  'ledger check': {
+    usage: 'kinko ledger check',
+    summary: 'prove Σdebits = Σcredits per currency and every balance equals its transfers',
+    run: (_args, ctx) =>
+      withModules(ctx, async ({ ledger }) => {
+        const result = await ledger.check();
+        if (!result.ok) {
+          ctx.err(`ledger check FAILED: ${result.discrepancy}`);
+          return 1;
+        }
+        ctx.out(
+          `ledger check ok: ${result.currencies} currencies, ${result.accounts} accounts, ` +
+            `${result.transfers} transfers balance`,
+        );
+        return 0;
+      }),
+  },
+  'audit verify': {
+    usage: 'kinko audit verify [--exported FILE]',
+    summary: 'recompute the audit chain and checkpoints (and checkpoints exported earlier)',
+    run: auditVerify,
+  },
+  'audit checkpoint': {
+    usage: 'kinko audit checkpoint',
+    summary: 'sign the current audit chain head now',
+    run: (_args, ctx) =>
+      withModules(ctx, async ({ audit }) => {
+        const cp = await audit.checkpoint();
+        ctx.out(cp ? `checkpoint at entry ${cp.seq}` : 'nothing new to sign');
+        return 0;
+      }),
+  },
+  'audit export': {
+    usage: 'kinko audit export > checkpoints.json',
+    summary: 'print every signed checkpoint as JSON, to keep off this host',
+    run: (_args, ctx) =>
+      withModules(ctx, async ({ audit }) => {
+        const all: ExportedCheckpoint[] = [];
+        for (;;) {
+          const last = all[all.length - 1];
+          const page = await audit.exportCheckpoints(last ? { afterSeq: BigInt(last.seq) } : {});
+          if (page.length === 0) break;
+          all.push(...page);
+        }
+        ctx.out(JSON.stringify(all, null, 2));
+        return 0;
+      }),
+  },
 };
+
+async function auditVerify(args: string[], ctx: Context): Promise<number> {
+  const { values } = parseArgs({ args, options: { exported: { type: 'string' } } });
+  let exported: ExportedCheckpoint[] | undefined;
+  if (values.exported) {
+    exported = JSON.parse(fs.readFileSync(values.exported, 'utf8')) as ExportedCheckpoint[];
+  }
+  return withModules(ctx, async ({ audit }) => {
+    const result = await audit.verify(exported ? { exportedCheckpoints: exported } : {});
+    if (!result.ok) {
+      ctx.err(`audit verify FAILED at entry ${result.seq}: ${result.problem}`);
+      return 1;
+    }
+    ctx.out(
+      `audit verify ok: ${result.entries} entries, ${result.checkpoints} signed checkpoints` +
+        (exported ? `, ${result.exportedCheckpoints} exported checkpoints match` : ''),
+    );
+    return 0;
+  });
+}
 
 async function serve(_args: string[], ctx: Context): Promise<number> {
   const platform = await startPlatform(ctx.config, ctx.log);

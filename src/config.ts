@@ -16,6 +16,10 @@ export interface Config {
   readonly embeddedPgPort: number;
   readonly logLevel: string;
   readonly auditSigningKeyFile: string;
+  /** The vault's key file (key-encryption keys, fingerprint key): 0600, outside dataDir. */
+  readonly vaultKeyFile: string;
+  /** The origin browsers reach Kinko on; hosted card fields and 3-D Secure pages live here. */
+  readonly publicOrigin: string;
   readonly limits: Limits;
 }
 
@@ -26,6 +30,8 @@ export interface Limits {
   readonly httpRequestTimeoutMs: number;
   /** Transfers in one ledger batch (one database transaction). */
   readonly ledgerTransferBatchSizeMax: number;
+  /** How often expired pending transfers are voided and their holds released. */
+  readonly ledgerPendingExpirySecondsInterval: number;
   /** Longest timeout a pending (two-phase) transfer may ask for: 30 days, as card holds. */
   readonly ledgerPendingTimeoutSecondsMax: number;
   /** A signed audit checkpoint is written at least this often while entries arrive. */
@@ -35,6 +41,22 @@ export interface Limits {
   readonly outboxLeaseSecondsMax: number;
   readonly outboxAttemptsMax: number;
   readonly shutdownGraceSecondsMax: number;
+  /** Customers, operators, sessions, factors, recovery and login throttles. */
+  readonly identity: IdentityLimits;
+  /** Data keys re-wrapped per transaction by `kinko keys rotate`. */
+  readonly vaultRewrapBatchSizeMax: number;
+  /** Lifetime of a hosted card-fields session (its per-session key) in the browser. */
+  readonly vaultHostedSessionSecondsMax: number;
+  /** Card submissions one hosted session may make before it must be reloaded. */
+  readonly vaultHostedTokenizeAttemptsMax: number;
+  /** Rows `kinko vault scan` reports per column; the count of findings is still exact. */
+  readonly vaultScanFindingsPerColumnMax: number;
+  /** Every card network call gives up after this long (then a retry reuses its key). */
+  readonly acquirerCallTimeoutMs: number;
+  /** A 3-D Secure challenge not answered in time is abandoned: never charged. */
+  readonly acquirerChallengeSecondsMax: number;
+  /** Wrong one-time codes before a challenge fails (EMV 3DS ACS practice: 3). */
+  readonly acquirerChallengeAttemptsMax: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +111,27 @@ function deepFreeze<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
+// The vault's keys live outside the data directory, so a copy of the data directory (or a
+// database backup) never carries the keys that decrypt it.
+function defaultVaultKeyFile(env: Env, dataDir: string): string {
+  const home = env['HOME'];
+  if (home) return path.join(home, '.config', 'kinko', 'vault-keys.json');
+  return path.join(path.dirname(dataDir), '.kinko-keys', 'vault-keys.json');
+}
+
+function publicOrigin(env: Env, port: number): string {
+  const raw = env['KINKO_PUBLIC_ORIGIN'];
+  if (raw === undefined || raw === '') return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('KINKO_PUBLIC_ORIGIN', 'is not a URL');
+  }
+  if (url.origin !== raw) throw new ConfigError('KINKO_PUBLIC_ORIGIN', `must be an origin, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const kinkoEnv = oneOf<KinkoEnv>(env, 'KINKO_ENV', 'development', [
     'development',
@@ -126,6 +169,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||
         path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
     ),
+    vaultKeyFile: path.resolve(cwd, env['KINKO_KEK_FILE'] || defaultVaultKeyFile(env, dataDir)),
+    publicOrigin: publicOrigin(env, integer(env, 'PORT', 8080, 0, 65535)),
     limits: {
       httpBodyBytesMax: integer(
         env,
@@ -143,6 +188,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
         65_535,
       ),
       ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
+      ledgerPendingExpirySecondsInterval: 5,
       auditCheckpointSecondsInterval: integer(
         env,
         'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
@@ -155,7 +201,138 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       outboxLeaseSecondsMax: 60,
       outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),
       shutdownGraceSecondsMax: 10,
+      identity: identityLimits(env, kinkoEnv),
+      vaultRewrapBatchSizeMax: integer(env, 'KINKO_VAULT_REWRAP_BATCH_SIZE_MAX', 500, 1, 10_000),
+      vaultHostedSessionSecondsMax: 30 * 60,
+      vaultHostedTokenizeAttemptsMax: 5,
+      vaultScanFindingsPerColumnMax: 100,
+      acquirerCallTimeoutMs: integer(env, 'KINKO_ACQUIRER_CALL_TIMEOUT_MS', 10_000, 10, 120_000),
+      acquirerChallengeSecondsMax: 10 * 60,
+      acquirerChallengeAttemptsMax: 3,
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * Identity limits (customers, operators, sessions, factors, recovery, throttles). Each names
+ * its unit and, for a security limit, its source.
+ */
+export interface IdentityLimits {
+  /** NIST SP 800-63B §3.1.1.2: at least 8 characters when used with other factors. */
+  readonly passwordCharsMin: number;
+  /** NIST SP 800-63B §3.1.1.2: accept at least 64 characters. */
+  readonly passwordCharsMax: number;
+  /** PCI DSS 4.0 8.3.6: operator passwords at least 12 characters. */
+  readonly operatorPasswordCharsMin: number;
+  /**
+   * argon2id cost (OWASP Password Storage Cheat Sheet minimum: 19 MiB, 2 passes, 1 lane).
+   * KINKO_ENV=test uses 1 MiB / 1 pass so that attack tests hashing thousands of passwords
+   * run in seconds; production refuses anything below the OWASP minimum.
+   */
+  readonly argon2MemoryKib: number;
+  readonly argon2Passes: number;
+  readonly argon2Lanes: number;
+  /** NIST SP 800-63B §3.1.3: out-of-band codes at least 6 digits. */
+  readonly codeDigits: number;
+  /** One-time codes to an email or phone live 10 minutes at most. */
+  readonly codeSecondsMax: number;
+  /** Wrong guesses before a one-time code is void (NIST SP 800-63B §3.2.2 throttling). */
+  readonly codeAttemptsMax: number;
+  /** NIST SP 800-63B AAL2 §2.2.3: re-authenticate after 30 minutes idle. */
+  readonly sessionIdleSecondsMax: number;
+  /** NIST SP 800-63B AAL2 §2.2.3: re-authenticate at least every 12 hours. */
+  readonly sessionAbsoluteSecondsMax: number;
+  /** Strong authentication counts as recent for this long (OWASP ASVS 5.0 V7.5 re-auth). */
+  readonly stepUpSecondsMax: number;
+  /** A device challenge must be signed and used within this time. */
+  readonly deviceChallengeSecondsMax: number;
+  /** A WebAuthn ceremony must finish within this time (W3C WebAuthn L3 §5.4 timeout). */
+  readonly webauthnChallengeSecondsMax: number;
+  /** Issue #3: recovery tokens live 15 minutes at most. */
+  readonly recoverySecondsMax: number;
+  readonly recoveryStartsPerAccountPerHourMax: number;
+  readonly recoveryStartsPerSourcePerHourMax: number;
+  /** Money movement held after a recovery without an existing second factor (default 24 h). */
+  readonly recoveryMoneyHoldSeconds: number;
+  /** How long a "this was not me" link can freeze the account. */
+  readonly freezeLinkSecondsMax: number;
+  /** Recovery codes issued per set; each carries recoveryCodeBits of entropy (≥ 64). */
+  readonly recoveryCodesPerSet: number;
+  readonly recoveryCodeBits: number;
+  /** Consecutive password failures per account before delays start (OWASP ASVS 5.0 6.3.5). */
+  readonly loginFailuresFreeMax: number;
+  /** First progressive delay; it doubles per further failure up to loginDelaySecondsMax. */
+  readonly loginDelaySecondsBase: number;
+  readonly loginDelaySecondsMax: number;
+  /** NIST SP 800-63B §3.2.2: at most 100 consecutive failures, then the password is off. */
+  readonly loginFailuresDisableAfter: number;
+  /** Failures per source network (IPv4 /24, IPv6 /64) are counted in windows this long. */
+  readonly sourceWindowSeconds: number;
+  /** Failures in a window after which every attempt from the source must wait. */
+  readonly sourceFailuresSlowAfter: number;
+  readonly sourceSlowDelaySeconds: number;
+  /** Failures in a window after which the source is blocked (OWASP credential stuffing). */
+  readonly sourceFailuresBlockAfter: number;
+  readonly sourceBlockSeconds: number;
+  /** PCI DSS 4.0 8.3.4: lock operators out after at most 10 failures, for ≥ 30 minutes. */
+  readonly operatorFailuresLockAfter: number;
+  readonly operatorLockSeconds: number;
+  /** PCI DSS 4.0 8.2.8: operators re-authenticate after 15 idle minutes. */
+  readonly operatorSessionIdleSecondsMax: number;
+  readonly operatorSessionAbsoluteSecondsMax: number;
+  /** RFC 6238: 30-second steps, 6 digits, ±1 step of clock drift accepted. */
+  readonly totpStepSeconds: number;
+  readonly totpDigits: number;
+  readonly totpDriftStepsMax: number;
+}
+
+const OWASP_ARGON2 = { memoryKib: 19_456, passes: 2, lanes: 1 };
+
+function identityLimits(env: Env, kinkoEnv: KinkoEnv): IdentityLimits {
+  const light = kinkoEnv === 'test';
+  const memoryKib = integer(env, 'KINKO_ARGON2_MEMORY_KIB', light ? 1024 : 19_456, 64, 4_194_304);
+  const passes = integer(env, 'KINKO_ARGON2_PASSES', light ? 1 : 2, 1, 64);
+  if (kinkoEnv === 'production' && (memoryKib < OWASP_ARGON2.memoryKib || passes < 2)) {
+    throw new ConfigError('KINKO_ARGON2_MEMORY_KIB', 'is below the OWASP minimum (19456 KiB, 2)');
+  }
+  return {
+    passwordCharsMin: 8,
+    passwordCharsMax: 128,
+    operatorPasswordCharsMin: 12,
+    argon2MemoryKib: memoryKib,
+    argon2Passes: passes,
+    argon2Lanes: OWASP_ARGON2.lanes,
+    codeDigits: 6,
+    codeSecondsMax: 10 * 60,
+    codeAttemptsMax: 5,
+    sessionIdleSecondsMax: 30 * 60,
+    sessionAbsoluteSecondsMax: 12 * 3600,
+    stepUpSecondsMax: 5 * 60,
+    deviceChallengeSecondsMax: 60,
+    webauthnChallengeSecondsMax: 5 * 60,
+    recoverySecondsMax: 15 * 60,
+    recoveryStartsPerAccountPerHourMax: 3,
+    recoveryStartsPerSourcePerHourMax: 20,
+    recoveryMoneyHoldSeconds: integer(env, 'KINKO_RECOVERY_MONEY_HOLD_SECONDS', 86_400, 0, 30 * 86_400),
+    freezeLinkSecondsMax: 30 * 86_400,
+    recoveryCodesPerSet: 10,
+    recoveryCodeBits: 80,
+    loginFailuresFreeMax: 5,
+    loginDelaySecondsBase: 2,
+    loginDelaySecondsMax: 15 * 60,
+    loginFailuresDisableAfter: 100,
+    sourceWindowSeconds: 15 * 60,
+    sourceFailuresSlowAfter: integer(env, 'KINKO_SOURCE_FAILURES_SLOW_AFTER', 20, 1, 10_000),
+    sourceSlowDelaySeconds: 5,
+    sourceFailuresBlockAfter: integer(env, 'KINKO_SOURCE_FAILURES_BLOCK_AFTER', 50, 1, 100_000),
+    sourceBlockSeconds: 3600,
+    operatorFailuresLockAfter: 10,
+    operatorLockSeconds: 30 * 60,
+    operatorSessionIdleSecondsMax: 15 * 60,
+    operatorSessionAbsoluteSecondsMax: 8 * 3600,
+    totpStepSeconds: 30,
+    totpDigits: 6,
+    totpDriftStepsMax: 1,
+  };
 }

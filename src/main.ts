@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAudit } from './audit/index.ts';
+import { createAudit, loadOrCreateAuditSigningKey, type Audit } from './audit/index.ts';
+import { createLedger, type Ledger } from './ledger/index.ts';
+import { createOutbox, type Outbox } from './outbox/index.ts';
 import type { Config } from './config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
 import type { Logger } from './lib/log.ts';
@@ -79,9 +81,38 @@ function runningEmbeddedUrl(dataDir: string): string | undefined {
   }
 }
 
+/** The modules, wired. Built once per process by startPlatform and by CLI commands. */
+export interface Modules {
+  audit: Audit;
+  ledger: Ledger;
+  outbox: Outbox;
+}
+
+export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
+  const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
+  const audit = createAudit({ clock, sql, signingKey });
+  const ledger = createLedger({ sql, clock, audit, limits: config.limits });
+  const outbox = createOutbox({ sql, clock, limits: config.limits, log });
+  return { audit, ledger, outbox };
+}
+
+/** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
+function every(intervalSeconds: number, log: Logger, what: string, fn: () => Promise<unknown>) {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = fn().catch((err: unknown) => log.error({ err }, `${what} failed`));
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
 export interface Platform {
   app: App;
   db: Database;
+  modules: Modules;
   /** The base URL the HTTP server listens on. */
   url: string;
   stop(): Promise<void>;
@@ -105,8 +136,13 @@ export async function startPlatform(
   try {
     const migrated = await migrate(db.sql);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
-    const audit = createAudit({ clock });
-    void audit;
+    const modules = createModules(config, log, db.sql, clock);
+    stops.push(
+      modules.audit.startCheckpointTimer(config.limits.auditCheckpointSecondsInterval, log),
+      every(config.limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
+        modules.ledger.expirePendingTransfers(),
+      ),
+    );
     const app = await createServer({
       log,
       limits: config.limits,
@@ -125,11 +161,13 @@ export async function startPlatform(
     return {
       app,
       db,
+      modules,
       url,
       stop: () =>
         (stopping ??= (async () => {
-          for (const stop of stops.reverse()) await stop();
+          // Stop taking requests first, then the background work, then the database.
           await app.close();
+          for (const stop of stops.reverse()) await stop();
           if (!options.db) await db.close();
         })()),
     };
