@@ -111,25 +111,40 @@ function deepFreeze<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
-// The vault's keys live outside the data directory, so a copy of the data directory (or a
-// database backup) never carries the keys that decrypt it.
-function defaultVaultKeyFile(env: Env, dataDir: string): string {
+// The vault's keys live outside the data directory, so that a copy of the data directory (or
+// a database backup) never carries the keys that decrypt it.
+function cardSettings(env: Env, dataDir: string, cwd: string) {
   const home = env['HOME'];
-  if (home) return path.join(home, '.config', 'kinko', 'vault-keys.json');
-  return path.join(path.dirname(dataDir), '.kinko-keys', 'vault-keys.json');
+  const keyFile = home
+    ? path.join(home, '.config', 'kinko', 'vault-keys.json')
+    : path.join(path.dirname(dataDir), '.kinko-keys', 'vault-keys.json');
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const origin = env['KINKO_PUBLIC_ORIGIN'] || `http://localhost:${port}`;
+  let parsed: string | undefined;
+  try {
+    parsed = new URL(origin).origin;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed !== origin) {
+    const why = `must be an origin (scheme://host[:port]), got "${origin}"`;
+    throw new ConfigError('KINKO_PUBLIC_ORIGIN', why);
+  }
+  const vaultKeyFile = path.resolve(cwd, env['KINKO_KEK_FILE'] || keyFile);
+  return { vaultKeyFile, publicOrigin: origin };
 }
 
-function publicOrigin(env: Env, port: number): string {
-  const raw = env['KINKO_PUBLIC_ORIGIN'];
-  if (raw === undefined || raw === '') return `http://localhost:${port}`;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('KINKO_PUBLIC_ORIGIN', 'is not a URL');
-  }
-  if (url.origin !== raw) throw new ConfigError('KINKO_PUBLIC_ORIGIN', `must be an origin, got "${raw}"`);
-  return raw;
+// Card path limits: the vault, hosted card fields and the card network.
+function cardLimits(env: Env) {
+  return {
+    vaultRewrapBatchSizeMax: integer(env, 'KINKO_VAULT_REWRAP_BATCH_SIZE_MAX', 500, 1, 10_000),
+    vaultHostedSessionSecondsMax: 30 * 60,
+    vaultHostedTokenizeAttemptsMax: 5,
+    vaultScanFindingsPerColumnMax: 100,
+    acquirerCallTimeoutMs: integer(env, 'KINKO_ACQUIRER_CALL_TIMEOUT_MS', 10_000, 10, 120_000),
+    acquirerChallengeSecondsMax: 10 * 60,
+    acquirerChallengeAttemptsMax: 3,
+  };
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -169,9 +184,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||
         path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
     ),
-    vaultKeyFile: path.resolve(cwd, env['KINKO_KEK_FILE'] || defaultVaultKeyFile(env, dataDir)),
-    publicOrigin: publicOrigin(env, integer(env, 'PORT', 8080, 0, 65535)),
+    ...cardSettings(env, dataDir, cwd),
     limits: {
+      ...cardLimits(env),
       httpBodyBytesMax: integer(
         env,
         'KINKO_HTTP_BODY_BYTES_MAX',
@@ -202,13 +217,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),
       shutdownGraceSecondsMax: 10,
       identity: identityLimits(env, kinkoEnv),
-      vaultRewrapBatchSizeMax: integer(env, 'KINKO_VAULT_REWRAP_BATCH_SIZE_MAX', 500, 1, 10_000),
-      vaultHostedSessionSecondsMax: 30 * 60,
-      vaultHostedTokenizeAttemptsMax: 5,
-      vaultScanFindingsPerColumnMax: 100,
-      acquirerCallTimeoutMs: integer(env, 'KINKO_ACQUIRER_CALL_TIMEOUT_MS', 10_000, 10, 120_000),
-      acquirerChallengeSecondsMax: 10 * 60,
-      acquirerChallengeAttemptsMax: 3,
     },
   };
   return deepFreeze(config);

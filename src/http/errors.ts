@@ -59,6 +59,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   method_not_allowed: 405,
   request_timeout: 503,
   service_unavailable: 503,
+  acquirer_timeout: 504,
+  acquirer_unreachable: 502,
 };
 
 export function statusOf(code: string): number {

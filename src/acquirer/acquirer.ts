@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import type { Audit, AuditEntryInput } from '../audit/index.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import type { Clock } from '../lib/clock.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import type { Logger } from '../lib/log.ts';
+import type { AuthorizeAnswer, CardNetwork, NetworkCard } from './network.ts';
+import { NetworkUnreachableError } from './network.ts';
+import * as store from './store.ts';
+
+// The acquirer service: every card network call under a timeout and the caller's idempotency
+// key, its outcome recorded with an audit entry. The network is called outside any database
+// transaction; the row claimed before the call makes a retry find the first attempt.
+
+export interface AcquirerLimits {
+  acquirerCallTimeoutMs: number;
+  acquirerChallengeSecondsMax: number;
+  acquirerChallengeAttemptsMax: number;
+}
+
+export interface AcquirerDeps {
+  sql: Sql;
+  clock: Clock;
+  audit: Pick<Audit, 'append'>;
+  network: CardNetwork;
+  limits: AcquirerLimits;
+  log: Logger;
+}
+
+export interface ChallengeView {
+  id: string;
+  /** Path of the challenge page on Kinko's origin. */
+  url: string;
+  status: store.ChallengeStatus;
+  expiresAt: Date;
+}
+
+export interface Authorization {
+  id: string;
+  attemptId: string;
+  cardToken: string;
+  amountMinor: bigint;
+  currency: string;
+  status: store.AuthorizationStatus;
+  threeDs: 'frictionless' | 'challenge' | null;
+  declineCode: string | null;
+  capturedMinor: bigint;
+  refundedMinor: bigint;
+  challenge: ChallengeView | null;
+}
+
+export interface AuthorizeRequest {
+  idempotencyKey: string;
+  /** The payment (or verification) attempt this authorization belongs to. */
+  attemptId: string;
+  cardToken: string;
+  card: NetworkCard;
+  amountMinor: bigint;
+  currency: string;
+  /** Where the challenge page reports its end (postMessage target) and who may frame it. */
+  challenge: { notifyOrigin: string; frameOrigins: readonly string[] };
+}
+
+export function challengePath(id: string): string {
+  return `/3ds/challenges/${id}`;
+}
+
+export function toView(
+  a: store.AuthorizationRow,
+  c: store.ChallengeRow | undefined,
+): Authorization {
+  return {
+    id: a.id,
+    attemptId: a.attempt_id,
+    cardToken: a.card_token,
+    amountMinor: a.amount_minor,
+    currency: a.currency,
+    status: a.status,
+    threeDs: a.three_ds,
+    declineCode: a.decline_code,
+    capturedMinor: a.captured_minor,
+    refundedMinor: a.refunded_minor,
+    challenge: c
+      ? { id: c.id, url: challengePath(c.id), status: c.status, expiresAt: c.expires_at }
+      : null,
+  };
+}
+
+/** Runs one network call with a deadline; maps transport failures to named codes. */
+export async function timed<T>(
+  deps: Pick<AcquirerDeps, 'limits' | 'log'>,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, deps.limits.acquirerCallTimeoutMs);
+  try {
+    return await fn(controller.signal);
+  } catch (error) {
+    if (timedOut) {
+      deps.log.warn(
+        { call: what, timeout_ms: deps.limits.acquirerCallTimeoutMs },
+        'card network timeout',
+      );
+      throw new KinkoError('acquirer_timeout');
+    }
+    if (error instanceof NetworkUnreachableError) {
+      deps.log.warn({ call: what }, 'card network unreachable');
+      throw new KinkoError('acquirer_unreachable');
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function digestOf(r: AuthorizeRequest): Buffer {
+  const fields = [r.attemptId, r.cardToken, r.amountMinor.toString(), r.currency];
+  return createHash('sha256').update(JSON.stringify(fields)).digest();
+}
+
+function auditEntry(
+  a: store.AuthorizationRow,
+  action: string,
+  outcome: AuditEntryInput['outcome'],
+): AuditEntryInput {
+  return {
+    action,
+    actor: { type: 'system', id: 'acquirer' },
+    subject: { type: 'authorization', id: a.id },
+    outcome,
+    detail: {
+      attempt_id: a.attempt_id,
+      card_token: a.card_token,
+      amount_minor: a.amount_minor,
+      currency: a.currency,
+      status: a.status,
+      three_ds: a.three_ds,
+      decline_code: a.decline_code,
+    },
+  };
+}
+
+export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Promise<Authorization> {
+  assert(req.amountMinor >= 0n, 'authorization amount must not be negative');
+  const now = deps.clock.now();
+  const digest = digestOf(req);
+  const { row } = await store.claimAuthorization(deps.sql, {
+    id: publicId('authz', 16),
+    idempotency_key: req.idempotencyKey,
+    request_digest: digest,
+    attempt_id: req.attemptId,
+    card_token: req.cardToken,
+    amount_minor: req.amountMinor,
+    currency: req.currency,
+    created_at: now,
+  });
+  if (!row.request_digest.equals(digest)) throw new KinkoError('acquirer_idempotency_key_reused');
+  if (row.status !== 'pending') {
+    return toView(row, await store.challengeByAuthorization(deps.sql, row.id));
+  }
+  // Pending: either new, or an earlier call whose answer never came. Either way the network
+  // gets the same idempotency key, so it answers the first call's outcome, never a second hold.
+  const answer = await timed(deps, 'authorize', (signal) =>
+    deps.network.authorize(
+      { idempotencyKey: req.idempotencyKey, signal },
+      { card: req.card, amountMinor: req.amountMinor, currency: req.currency },
+    ),
+  );
+  return deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));
+}
+
+async function recordAuthorize(
+  deps: AcquirerDeps,
+  tx: Tx,
+  claimed: store.AuthorizationRow,
+  req: AuthorizeRequest,
+  answer: AuthorizeAnswer,
+): Promise<Authorization> {
+  const locked = await store.authorizationById(tx, claimed.id, true);
+  assert(locked, 'claimed authorization vanished');
+  if (locked.status !== 'pending')
+    return toView(locked, await store.challengeByAuthorization(tx, locked.id));
+  const now = deps.clock.now();
+  let challenge: store.ChallengeRow | undefined;
+  let row: store.AuthorizationRow;
+  if (answer.outcome === 'approved') {
+    row = await store.updateAuthorization(tx, locked.id, {
+      status: 'authorized',
+      three_ds: answer.threeDs,
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
+  } else if (answer.outcome === 'declined') {
+    const status = answer.code === 'processing_error' ? 'failed' : 'declined';
+    row = await store.updateAuthorization(tx, locked.id, {
+      status,
+      decline_code: answer.code,
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
+  } else {
+    row = await store.updateAuthorization(tx, locked.id, {
+      status: 'requires_challenge',
+      three_ds: 'challenge',
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
+    challenge = {
+      id: publicId('3dsc', 18),
+      authorization_id: row.id,
+      status: 'pending',
+      attempts: 0,
+      notify_origin: req.challenge.notifyOrigin,
+      frame_origins: [...req.challenge.frameOrigins],
+      created_at: now,
+      expires_at: new Date(now.getTime() + deps.limits.acquirerChallengeSecondsMax * 1000),
+      finished_at: null,
+    };
+    await store.insertChallenge(tx, challenge);
+  }
+  const ok = row.status === 'authorized' || row.status === 'requires_challenge';
+  await deps.audit.append(tx, [
+    auditEntry(row, `acquirer.authorization.${row.status}`, ok ? 'success' : 'failure'),
+  ]);
+  return toView(row, challenge);
+}
+
+export async function getAuthorization(
+  deps: Pick<AcquirerDeps, 'sql'>,
+  id: string,
+): Promise<Authorization> {
+  const row = await store.authorizationById(deps.sql, id);
+  if (!row) throw new KinkoError('authorization_not_found');
+  return toView(row, await store.challengeByAuthorization(deps.sql, id));
+}
+
+export { auditEntry };

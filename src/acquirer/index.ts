@@ -1,0 +1,97 @@
+import {
+  authorize,
+  getAuthorization,
+  type AcquirerDeps,
+  type AcquirerLimits,
+  type Authorization,
+  type AuthorizeRequest,
+} from './acquirer.ts';
+import {
+  answerChallenge,
+  challengePageInfo,
+  expireChallenges,
+  type ChallengePageInfo,
+  type ChallengeResult,
+} from './challenge.ts';
+import { operate, type OperationRequest, type OperationResult } from './operations.ts';
+
+// Acquirer: the card network behind Kinko — a connector interface, the built-in simulator,
+// and 3-D Secure.
+//
+// Glossary
+// - card network: whatever answers authorizations (the simulator here; a real acquirer's
+//   API in production), reached through the CardNetwork connector interface.
+// - authorization: a hold of an amount on a card, or (amount 0) a check that the card is
+//   good. Status: pending → authorized | declined | failed | requires_challenge → …
+// - attempt: the caller's payment or verification attempt an authorization belongs to; a
+//   3-D Secure result is bound to its authorization and so to the attempt.
+// - 3-D Secure: the card issuer authenticating the cardholder; frictionless (no question)
+//   or a challenge (a one-time code on a page Kinko serves).
+// - challenge: that page's record; ends authenticated, failed or expired (abandoned).
+// - idempotency key: the caller's key for one call; a retry with it returns the first answer.
+// - operation: a capture, void or refund of an authorization.
+
+export type { Authorization, AuthorizeRequest, AcquirerLimits, ChallengeView } from './acquirer.ts';
+export type { ChallengePageInfo, ChallengeResult } from './challenge.ts';
+export type { OperationRequest, OperationResult, OperationKind } from './operations.ts';
+export type {
+  CardNetwork,
+  NetworkCard,
+  CallContext,
+  AuthorizeAnswer,
+  ChallengeAnswer,
+  OperationAnswer,
+  DeclineCode,
+} from './network.ts';
+export { NetworkUnreachableError } from './network.ts';
+export {
+  createSimulator,
+  behaviourOf,
+  TEST_CARDS,
+  type Simulator,
+  type SimulatorStats,
+  type FaultKind,
+  type Operation,
+} from './simulator.ts';
+export type { AuthorizationStatus, ChallengeStatus } from './store.ts';
+export { ACQUIRER_ERRORS, type AcquirerErrorCode } from './errors.ts';
+export { acquirerRoutes, type AcquirerRouteDeps } from './routes.ts';
+export {
+  CSP_REPORT_PATH,
+  newNonce,
+  paymentPageCsp,
+  escapeHtml,
+  jsonForHtml,
+  sendPaymentPage,
+  type PageCspOptions,
+} from './page.ts';
+
+export interface Acquirer {
+  readonly networkName: string;
+  /** Authorizes (amount 0: verifies) a card; may answer requires_challenge. */
+  authorize(request: AuthorizeRequest): Promise<Authorization>;
+  getAuthorization(id: string): Promise<Authorization>;
+  capture(request: OperationRequest): Promise<OperationResult>;
+  void(request: OperationRequest): Promise<OperationResult>;
+  refund(request: OperationRequest): Promise<OperationResult>;
+  answerChallenge(challengeId: string, code: string): Promise<ChallengeResult>;
+  challengePage(challengeId: string): Promise<ChallengePageInfo>;
+  /** Ends abandoned challenges (past their deadline) without a charge; returns how many. */
+  expireChallenges(batchSize?: number): Promise<number>;
+}
+
+export type { AcquirerDeps };
+
+export function createAcquirer(deps: AcquirerDeps): Acquirer {
+  return {
+    networkName: deps.network.name,
+    authorize: (request) => authorize(deps, request),
+    getAuthorization: (id) => getAuthorization(deps, id),
+    capture: (request) => operate(deps, 'capture', request),
+    void: (request) => operate(deps, 'void', request),
+    refund: (request) => operate(deps, 'refund', request),
+    answerChallenge: (id, code) => answerChallenge(deps, id, code),
+    challengePage: (id) => challengePageInfo(deps, id),
+    expireChallenges: (batchSize) => expireChallenges(deps, batchSize),
+  };
+}

@@ -1,0 +1,153 @@
+import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { auditEntry, timed, toView, type AcquirerDeps, type Authorization } from './acquirer.ts';
+import type { OperationAnswer } from './network.ts';
+import * as store from './store.ts';
+
+// Capture, void and refund: each under the caller's idempotency key. The state check happens
+// before the network call and again, under the row lock, when the answer is recorded.
+
+export type OperationKind = 'capture' | 'void' | 'refund';
+
+export interface OperationRequest {
+  idempotencyKey: string;
+  authorizationId: string;
+  /** Capture and refund amounts; a void releases the whole hold. */
+  amountMinor?: bigint;
+}
+
+export interface OperationResult {
+  id: string;
+  kind: OperationKind;
+  status: 'succeeded' | 'failed';
+  failureCode: string | null;
+  authorization: Authorization;
+}
+
+function check(kind: OperationKind, a: store.AuthorizationRow, amount: bigint): void {
+  if (kind === 'capture' || kind === 'void') {
+    if (a.status !== 'authorized') throw new KinkoError('authorization_not_capturable');
+    if (kind === 'capture' && (amount <= 0n || amount > a.amount_minor)) {
+      throw new KinkoError('amount_exceeds_authorization', { param: 'amount' });
+    }
+    return;
+  }
+  if (a.status !== 'captured' && a.status !== 'refunded')
+    throw new KinkoError('authorization_not_refundable');
+  if (amount <= 0n || a.refunded_minor + amount > a.captured_minor) {
+    throw new KinkoError('authorization_not_refundable', { param: 'amount' });
+  }
+}
+
+export async function operate(
+  deps: AcquirerDeps,
+  kind: OperationKind,
+  req: OperationRequest,
+): Promise<OperationResult> {
+  const a = await store.authorizationById(deps.sql, req.authorizationId);
+  if (!a) throw new KinkoError('authorization_not_found');
+  const amount = kind === 'void' ? a.amount_minor : (req.amountMinor ?? a.amount_minor);
+  const { row, created } = await store.claimOperation(deps.sql, {
+    id: publicId('acqop', 16),
+    idempotency_key: req.idempotencyKey,
+    authorization_id: a.id,
+    kind,
+    amount_minor: amount,
+    at: deps.clock.now(),
+  });
+  if (row.kind !== kind || row.authorization_id !== a.id || row.amount_minor !== amount) {
+    throw new KinkoError('acquirer_idempotency_key_reused');
+  }
+  if (row.status !== 'pending') return result(row, await fresh(deps, a.id));
+  if (created) {
+    try {
+      check(kind, a, amount);
+    } catch (error) {
+      await deps.sql.begin((tx) =>
+        store.finishOperation(tx, row.id, {
+          status: 'failed',
+          network_ref: null,
+          failure_code: (error as KinkoError).code,
+          at: deps.clock.now(),
+        }),
+      );
+      throw error;
+    }
+  }
+  assert(a.network_ref, 'authorized without a network reference');
+  const ref = a.network_ref;
+  const call = { idempotencyKey: req.idempotencyKey };
+  const answer = await timed(deps, kind, (signal): Promise<OperationAnswer> => {
+    if (kind === 'capture')
+      return deps.network.capture({ ...call, signal }, { networkRef: ref, amountMinor: amount });
+    if (kind === 'void') return deps.network.void({ ...call, signal }, { networkRef: ref });
+    return deps.network.refund({ ...call, signal }, { networkRef: ref, amountMinor: amount });
+  });
+  return deps.sql.begin((tx) => record(deps, tx, row, answer));
+}
+
+async function fresh(deps: AcquirerDeps, id: string): Promise<Authorization> {
+  const a = await store.authorizationById(deps.sql, id);
+  assert(a, 'authorization vanished');
+  return toView(a, await store.challengeByAuthorization(deps.sql, id));
+}
+
+function result(op: store.OperationRow, authorization: Authorization): OperationResult {
+  return {
+    id: op.id,
+    kind: op.kind,
+    status: op.status === 'succeeded' ? 'succeeded' : 'failed',
+    failureCode: op.failure_code,
+    authorization,
+  };
+}
+
+async function record(
+  deps: AcquirerDeps,
+  tx: Tx,
+  op: store.OperationRow,
+  answer: OperationAnswer,
+): Promise<OperationResult> {
+  const a = await store.authorizationById(tx, op.authorization_id, true);
+  assert(a, 'authorization vanished');
+  const now = deps.clock.now();
+  const mine = await store.challengeByAuthorization(tx, a.id);
+  const locked = await store.operationById(tx, op.id, true);
+  if (locked && locked.status !== 'pending') return result(locked, toView(a, mine));
+  if (answer.outcome === 'failed') {
+    const failed = await store.finishOperation(tx, op.id, {
+      status: 'failed',
+      network_ref: null,
+      failure_code: answer.code,
+      at: now,
+    });
+    await deps.audit.append(tx, [auditEntry(a, `acquirer.${op.kind}.failed`, 'failure')]);
+    return result(failed, toView(a, mine));
+  }
+  const set =
+    op.kind === 'capture'
+      ? { status: 'captured' as const, captured_minor: a.captured_minor + op.amount_minor }
+      : op.kind === 'void'
+        ? { status: 'voided' as const }
+        : { status: 'refunded' as const, refunded_minor: a.refunded_minor + op.amount_minor };
+  const updated = await store.updateAuthorization(tx, a.id, { ...set, updated_at: now });
+  const done = await store.finishOperation(tx, op.id, {
+    status: 'succeeded',
+    network_ref: answer.networkRef,
+    failure_code: null,
+    at: now,
+  });
+  await deps.audit.append(tx, [
+    {
+      ...auditEntry(updated, `acquirer.${op.kind}.succeeded`, 'success'),
+      detail: {
+        operation_id: op.id,
+        amount_minor: op.amount_minor,
+        status: updated.status,
+      },
+    },
+  ]);
+  return result(done, toView(updated, mine));
+}

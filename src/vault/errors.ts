@@ -1,0 +1,61 @@
+import { defineErrors } from '../lib/errors.ts';
+
+// The vault's error codes in precedence order: who is asking, then what was sent, then the
+// state of the card. Messages never contain card data; `param` names the field.
+
+export const VAULT_ERRORS = defineErrors('vault', {
+  hosted_origin_refused: {
+    type: 'permission_error',
+    message: 'Card data is accepted only from Kinko’s hosted card fields.',
+  },
+  hosted_session_invalid: {
+    type: 'authentication_error',
+    message: 'The hosted card-fields session is unknown or has expired; reload the fields.',
+  },
+  hosted_session_exhausted: {
+    type: 'rate_limit_error',
+    message: 'Too many card submissions in this session; reload the fields.',
+  },
+  publishable_key_invalid: { type: 'authentication_error', message: 'Unknown publishable key.' },
+  parent_origin_not_registered: {
+    type: 'permission_error',
+    message: 'This page’s origin is not registered for the merchant’s hosted card fields.',
+  },
+  secret_key_invalid: { type: 'authentication_error', message: 'Unknown secret key.' },
+  card_data_not_permitted: {
+    type: 'permission_error',
+    message: 'This merchant may not send card data server-to-server; use the hosted card fields.',
+  },
+  card_number_invalid: { type: 'invalid_request_error', message: 'The card number is not valid.' },
+  card_brand_unsupported: {
+    type: 'invalid_request_error',
+    message: 'The card number belongs to no supported card brand.',
+  },
+  card_expiry_invalid: { type: 'invalid_request_error', message: 'The expiry date is not valid.' },
+  card_expired: { type: 'invalid_request_error', message: 'The card has expired.' },
+  card_cvc_invalid: { type: 'invalid_request_error', message: 'The security code is not valid.' },
+  card_declined: { type: 'card_error', message: 'The card was declined.' },
+  three_ds_failed: {
+    type: 'card_error',
+    message: 'The card issuer could not confirm the cardholder (3-D Secure); nothing was charged.',
+  },
+  three_ds_pending: {
+    type: 'conflict_error',
+    message: 'The 3-D Secure challenge is not finished yet.',
+  },
+  card_not_found: { type: 'not_found_error', message: 'No such card.' },
+  card_deleted: {
+    type: 'not_found_error',
+    message: 'This card was deleted; its data no longer exists.',
+  },
+  vault_key_version_unknown: {
+    type: 'api_error',
+    message: 'A vault key version is not available.',
+  },
+  vault_key_rotation_unsupported: {
+    type: 'api_error',
+    message: 'This key provider rotates keys outside Kinko (a new deploy of its keys).',
+  },
+});
+
+export type VaultErrorCode = keyof typeof VAULT_ERRORS;

@@ -1,0 +1,284 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../http/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
+import type { Vault } from './index.ts';
+import { hostedFieldsHtml } from './pages.ts';
+import type { CspReportBody } from './hosted.ts';
+import type { ScriptEntry } from './inventory.ts';
+
+// Thin handlers for the vault: payment-page scripts and their inventory, the hosted card
+// fields page, the tokenize endpoints, and the CSP report sink.
+
+export const TOKENIZE_PATH = '/v1/vault/hosted/tokenize';
+export const COMPLETE_PATH = '/v1/vault/hosted/complete';
+
+const CARD_PROPERTIES = {
+  number: { type: 'string', minLength: 12, maxLength: 23 },
+  exp_month: { type: 'integer', minimum: 0, maximum: 99 },
+  exp_year: { type: 'integer', minimum: 0, maximum: 9999 },
+  cvc: { type: 'string', minLength: 1, maxLength: 4 },
+} as const;
+
+function cardBody(cvcRequired: boolean) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['number', 'exp_month', 'exp_year', ...(cvcRequired ? ['cvc'] : [])],
+    properties: CARD_PROPERTIES,
+  } as const;
+}
+
+interface CardBody {
+  number: string;
+  exp_month: number;
+  exp_year: number;
+  cvc?: string;
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function source(req: FastifyRequest) {
+  return { ip: req.ip, requestId: req.id };
+}
+
+export function vaultRoutes(app: App, deps: { vault: Vault }): void {
+  scriptRoutes(app, deps.vault);
+  hostedPageRoute(app, deps.vault);
+  tokenizeRoutes(app, deps.vault);
+  app.register(async (scope) => cspReportRoute(scope, deps.vault));
+}
+
+function sendScript(reply: FastifyReply, s: ScriptEntry, crossOrigin: boolean): FastifyReply {
+  if (crossOrigin) {
+    // Merchant pages load the loader cross-origin with SRI, which needs CORS.
+    reply
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin');
+  }
+  return reply
+    .header('cache-control', 'public, max-age=300')
+    .header('x-content-type-options', 'nosniff')
+    .type('application/javascript; charset=utf-8')
+    .send(s.body);
+}
+
+function scriptRoutes(app: App, vault: Vault): void {
+  for (const s of vault.scripts.entries) {
+    app.get(s.path, { schema: { hide: true } }, async (_req, reply) =>
+      sendScript(reply, s, s.name === 'kinko'),
+    );
+  }
+  const loader = vault.scripts.entry('kinko');
+  app.get(
+    '/js/kinko.js.sri',
+    { schema: { summary: 'SRI hash of the merchant-side loader' } },
+    async (_req, reply) => {
+      reply.header('access-control-allow-origin', '*');
+      return { path: loader.path, integrity: loader.integrity };
+    },
+  );
+  app.get(
+    '/js/inventory.json',
+    { schema: { summary: 'Payment-page script inventory' } },
+    async () => ({
+      scripts: vault.scripts.entries.map((e) => ({
+        path: e.path,
+        integrity: e.integrity,
+        bytes: e.bytes,
+        purpose: e.purpose,
+      })),
+    }),
+  );
+}
+
+function hostedPageRoute(app: App, vault: Vault): void {
+  app.get(
+    '/hosted/fields',
+    {
+      schema: {
+        hide: true,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['pk', 'origin'],
+          properties: {
+            pk: { type: 'string', maxLength: 80 },
+            origin: { type: 'string', maxLength: 200 },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { pk: string; origin: string };
+      const session = await vault.openHostedSession({
+        publishableKey: q.pk,
+        parentOrigin: q.origin,
+      });
+      const nonce = newNonce();
+      const html = hostedFieldsHtml(
+        {
+          sessionKey: session.key,
+          parentOrigin: session.parentOrigin,
+          tokenizePath: TOKENIZE_PATH,
+          completePath: COMPLETE_PATH,
+        },
+        nonce,
+        vault.scripts.entry('fields'),
+      );
+      // Framed only by the one registered merchant origin this session reports to.
+      const csp = paymentPageCsp({
+        nonce,
+        frameAncestors: [session.parentOrigin],
+        frameSelf: true,
+      });
+      return sendPaymentPage(reply, html, csp);
+    },
+  );
+}
+
+// CORS: the hosted fields page is same-origin with these endpoints, so the only origin ever
+// allowed is Kinko's own; a preflight from anywhere else is refused.
+function cors(vault: Vault, req: FastifyRequest, reply: FastifyReply): void {
+  if (header(req, 'origin') === vault.publicOrigin) {
+    reply.header('access-control-allow-origin', vault.publicOrigin).header('vary', 'origin');
+  }
+}
+
+function hostedCall(req: FastifyRequest) {
+  return {
+    origin: header(req, 'origin'),
+    sessionKey: header(req, 'x-kinko-session-key'),
+    source: source(req),
+  };
+}
+
+function tokenizeRoutes(app: App, vault: Vault): void {
+  for (const path of [TOKENIZE_PATH, COMPLETE_PATH]) {
+    app.options(path, { schema: { hide: true } }, async (req, reply) => {
+      if (header(req, 'origin') !== vault.publicOrigin)
+        throw new KinkoError('hosted_origin_refused');
+      cors(vault, req, reply);
+      return reply
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type, x-kinko-session-key')
+        .status(204)
+        .send();
+    });
+  }
+  app.post(
+    TOKENIZE_PATH,
+    { schema: { summary: 'Tokenize from the hosted card fields', body: cardBody(true) } },
+    async (req, reply) => {
+      cors(vault, req, reply);
+      const b = req.body as Required<CardBody>;
+      const card = { number: b.number, expMonth: b.exp_month, expYear: b.exp_year, cvc: b.cvc };
+      return outcomeJson(await vault.hostedTokenize(hostedCall(req), card));
+    },
+  );
+  app.post(
+    COMPLETE_PATH,
+    {
+      schema: {
+        summary: 'Hosted card fields: result after 3-D Secure',
+        body: { type: 'object', additionalProperties: false, properties: {} },
+      },
+    },
+    async (req, reply) => {
+      cors(vault, req, reply);
+      return outcomeJson(await vault.hostedComplete(hostedCall(req)));
+    },
+  );
+  secretKeyRoute(app, vault);
+}
+
+function secretKeyRoute(app: App, vault: Vault): void {
+  app.post(
+    '/v1/vault/cards',
+    {
+      schema: {
+        summary: 'Tokenize server-to-server (card-data-capable merchants only)',
+        body: cardBody(false),
+      },
+    },
+    async (req) => {
+      const b = req.body as CardBody;
+      const auth = header(req, 'authorization');
+      const secretKey = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+      const card = await vault.secretKeyTokenize({
+        secretKey,
+        source: source(req),
+        card: { number: b.number, expMonth: b.exp_month, expYear: b.exp_year, cvc: b.cvc },
+      });
+      return { token: card.token, brand: card.brand, bin: card.bin, last4: card.last4 };
+    },
+  );
+}
+
+function outcomeJson(o: Awaited<ReturnType<Vault['hostedTokenize']>>): Record<string, unknown> {
+  if (o.status === 'requires_action') return { status: o.status, challenge_url: o.challengeUrl };
+  return {
+    status: o.status,
+    card: { token: o.card.token, brand: o.card.brand, last4: o.card.last4 },
+  };
+}
+
+const REPORT_FIELDS = {
+  'document-uri': { type: 'string', maxLength: 2000 },
+  referrer: { type: 'string', maxLength: 2000 },
+  'violated-directive': { type: 'string', maxLength: 200 },
+  'effective-directive': { type: 'string', maxLength: 200 },
+  'original-policy': { type: 'string', maxLength: 4000 },
+  disposition: { type: 'string', maxLength: 20 },
+  'blocked-uri': { type: 'string', maxLength: 2000 },
+  'line-number': { type: 'integer' },
+  'column-number': { type: 'integer' },
+  'source-file': { type: 'string', maxLength: 2000 },
+  'status-code': { type: 'integer' },
+  'script-sample': { type: 'string', maxLength: 200 },
+} as const;
+
+async function cspReportRoute(scope: App, vault: Vault): Promise<void> {
+  // Browsers send reports as application/csp-report: JSON under another name. This parser
+  // exists only inside this scope; every other route still accepts application/json alone.
+  scope.addContentTypeParser(
+    'application/csp-report',
+    { parseAs: 'string', bodyLimit: 8192 },
+    (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string) as unknown);
+      } catch {
+        done(new KinkoError('body_invalid_json'));
+      }
+    },
+  );
+  scope.post(
+    CSP_REPORT_PATH,
+    {
+      bodyLimit: 8192,
+      logLevel: 'warn',
+      schema: {
+        hide: true,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['csp-report'],
+          properties: {
+            'csp-report': {
+              type: 'object',
+              additionalProperties: false,
+              properties: REPORT_FIELDS,
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      await vault.storeCspReport((req.body as { 'csp-report': CspReportBody })['csp-report']);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,250 @@
+import type { Db, Sql, Tx } from '../db/index.ts';
+import type { Brand } from './card.ts';
+
+// The vault's only SQL. Card numbers reach this file only as ciphertext; security codes never.
+
+export interface CardRow {
+  token: string;
+  merchant_id: string | null;
+  customer_id: string | null;
+  brand: Brand;
+  bin: string;
+  last4: string;
+  fingerprint: Buffer;
+  ciphertext: Buffer | null;
+  wrapped_key: Buffer | null;
+  kek_version: number | null;
+  created_at: Date;
+  deleted_at: Date | null;
+}
+
+export async function insertCard(tx: Tx, row: Omit<CardRow, 'deleted_at'>): Promise<void> {
+  await tx`
+    insert into vault_cards (token, merchant_id, customer_id, brand, bin, last4, fingerprint,
+      ciphertext, wrapped_key, kek_version, created_at)
+    values (${row.token}, ${row.merchant_id}, ${row.customer_id}, ${row.brand}, ${row.bin},
+      ${row.last4}, ${row.fingerprint}, ${row.ciphertext}, ${row.wrapped_key}, ${row.kek_version},
+      ${row.created_at})`;
+}
+
+export async function cardByToken(
+  db: Db,
+  token: string,
+  lock = false,
+): Promise<CardRow | undefined> {
+  const rows = lock
+    ? await db<CardRow[]>`select * from vault_cards where token = ${token} for share`
+    : await db<CardRow[]>`select * from vault_cards where token = ${token}`;
+  return rows[0];
+}
+
+export async function cardsByFingerprint(db: Db, fingerprint: Buffer): Promise<CardRow[]> {
+  return db<CardRow[]>`
+    select * from vault_cards where fingerprint = ${fingerprint} and deleted_at is null
+    order by created_at limit 100`;
+}
+
+/** Crypto-shredding: the data key and the ciphertext are destroyed; display data stays. */
+export async function shredCards(
+  tx: Tx,
+  where: { tokens: readonly string[] } | { customerId: string },
+  at: Date,
+): Promise<string[]> {
+  const rows =
+    'tokens' in where
+      ? await tx<{ token: string }[]>`
+          update vault_cards set wrapped_key = null, ciphertext = null, kek_version = null,
+            deleted_at = ${at}
+          where token = any(${[...where.tokens]}) and deleted_at is null returning token`
+      : await tx<{ token: string }[]>`
+          update vault_cards set wrapped_key = null, ciphertext = null, kek_version = null,
+            deleted_at = ${at}
+          where customer_id = ${where.customerId} and deleted_at is null returning token`;
+  return rows.map((r) => r.token);
+}
+
+/** A batch of live cards whose data key is wrapped by an older KEK version, locked. */
+export async function cardsToRewrap(
+  tx: Tx,
+  currentVersion: number,
+  limit: number,
+): Promise<Array<Pick<CardRow, 'token' | 'wrapped_key' | 'kek_version'>>> {
+  return tx<Array<Pick<CardRow, 'token' | 'wrapped_key' | 'kek_version'>>>`
+    select token, wrapped_key, kek_version from vault_cards
+    where deleted_at is null and kek_version <> ${currentVersion}
+    order by token limit ${limit} for update skip locked`;
+}
+
+export async function rewrapCards(
+  tx: Tx,
+  rows: ReadonlyArray<{ token: string; wrapped: Buffer; version: number }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    update vault_cards c set wrapped_key = u.wrapped, kek_version = u.version
+    from unnest(${rows.map((r) => r.token)}::text[], ${rows.map((r) => r.wrapped)}::bytea[],
+      ${rows.map((r) => r.version)}::int[]) as u(token, wrapped, version)
+    where c.token = u.token and c.deleted_at is null`;
+}
+
+export async function kekVersionsInUse(db: Db): Promise<Array<{ version: number; cards: number }>> {
+  const rows = await db<{ version: number; cards: bigint }[]>`
+    select kek_version as version, count(*) as cards from vault_cards
+    where deleted_at is null group by kek_version order by kek_version`;
+  return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
+}
+
+// Merchant registry (until the merchants module replaces it).
+
+export interface MerchantRow {
+  merchant_id: string;
+  publishable_key: string;
+  secret_key_sha256: Buffer;
+  allowed_origins: string[];
+  card_data_capable: boolean;
+}
+
+export async function insertMerchant(db: Db, row: MerchantRow, at: Date): Promise<void> {
+  await db`
+    insert into vault_merchant_registry (merchant_id, publishable_key, secret_key_sha256,
+      allowed_origins, card_data_capable, created_at)
+    values (${row.merchant_id}, ${row.publishable_key}, ${row.secret_key_sha256},
+      ${row.allowed_origins}, ${row.card_data_capable}, ${at})`;
+}
+
+export async function merchantByPublishableKey(
+  db: Db,
+  pk: string,
+): Promise<MerchantRow | undefined> {
+  const rows = await db<
+    MerchantRow[]
+  >`select * from vault_merchant_registry where publishable_key = ${pk}`;
+  return rows[0];
+}
+
+export async function merchantBySecretHash(db: Db, hash: Buffer): Promise<MerchantRow | undefined> {
+  const rows = await db<
+    MerchantRow[]
+  >`select * from vault_merchant_registry where secret_key_sha256 = ${hash}`;
+  return rows[0];
+}
+
+export async function merchantById(db: Db, id: string): Promise<MerchantRow | undefined> {
+  const rows = await db<
+    MerchantRow[]
+  >`select * from vault_merchant_registry where merchant_id = ${id}`;
+  return rows[0];
+}
+
+// Hosted card-fields sessions.
+
+export type HostedStatus = 'open' | 'requires_action' | 'succeeded' | 'failed' | 'expired';
+
+export interface HostedSessionRow {
+  id: string;
+  merchant_id: string;
+  parent_origin: string;
+  key_sha256: Buffer;
+  status: HostedStatus;
+  card_token: string | null;
+  authorization_id: string | null;
+  tokenize_attempts: number;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export async function insertHostedSession(
+  db: Db,
+  row: Omit<HostedSessionRow, 'status' | 'card_token' | 'authorization_id' | 'tokenize_attempts'>,
+): Promise<void> {
+  await db`
+    insert into vault_hosted_sessions (id, merchant_id, parent_origin, key_sha256, status,
+      created_at, expires_at)
+    values (${row.id}, ${row.merchant_id}, ${row.parent_origin}, ${row.key_sha256}, 'open',
+      ${row.created_at}, ${row.expires_at})`;
+}
+
+export async function hostedSessionByKey(
+  tx: Tx,
+  keyHash: Buffer,
+): Promise<HostedSessionRow | undefined> {
+  const rows = await tx<HostedSessionRow[]>`
+    select * from vault_hosted_sessions where key_sha256 = ${keyHash} for update`;
+  return rows[0];
+}
+
+export async function updateHostedSession(
+  db: Db,
+  id: string,
+  set: Partial<
+    Pick<HostedSessionRow, 'status' | 'card_token' | 'authorization_id' | 'tokenize_attempts'>
+  >,
+): Promise<void> {
+  await db`update vault_hosted_sessions set ${db(set as Record<string, unknown>)} where id = ${id}`;
+}
+
+// CSP reports.
+
+export interface CspReportRow {
+  received_at: Date;
+  document_path: string;
+  effective_directive: string;
+  blocked_uri: string;
+  disposition: 'enforce' | 'report';
+  source_file: string | null;
+  line_number: number | null;
+  sample: string | null;
+}
+
+export async function insertCspReport(db: Db, row: CspReportRow): Promise<void> {
+  await db`insert into vault_csp_reports ${db(row as unknown as Record<string, unknown>)}`;
+}
+
+export async function listCspReports(db: Db, limit: number): Promise<CspReportRow[]> {
+  return db<CspReportRow[]>`
+    select received_at, document_path, effective_directive, blocked_uri, disposition, source_file,
+      line_number, sample
+    from vault_csp_reports order by id desc limit ${limit}`;
+}
+
+// Discovery scan: which columns could hold a card number, and where one is.
+
+export interface ScanColumn {
+  table: string;
+  column: string;
+  dataType: string;
+}
+
+export async function scannableColumns(sql: Sql): Promise<ScanColumn[]> {
+  const rows = await sql<{ table_name: string; column_name: string; data_type: string }[]>`
+    select c.table_name, c.column_name, c.data_type
+    from information_schema.columns c
+    join information_schema.tables t
+      on t.table_schema = c.table_schema and t.table_name = c.table_name
+    where c.table_schema = current_schema() and t.table_type = 'BASE TABLE'
+      and c.data_type in ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea',
+        'bigint', 'numeric', 'ARRAY', 'USER-DEFINED')
+    order by c.table_name, c.ordinal_position`;
+  return rows.map((r) => ({ table: r.table_name, column: r.column_name, dataType: r.data_type }));
+}
+
+/**
+ * Rows whose column, as text, holds a 13–19 digit run (spaces or dashes between digits),
+ * read through a cursor so that a large table streams instead of loading at once.
+ */
+export async function scanColumn(
+  sql: Sql,
+  col: ScanColumn,
+  onBatch: (rows: Array<{ row: string; value: string }>) => void,
+): Promise<void> {
+  const asText =
+    col.dataType === 'bytea'
+      ? sql`encode(${sql(col.column)}, 'escape')`
+      : sql`${sql(col.column)}::text`;
+  await sql<Array<{ row: string; value: string }>>`
+    select ctid::text as row, ${asText} as value
+    from ${sql(col.table)}
+    where ${asText} ~ '[0-9]([ -]?[0-9]){12,18}'`.cursor(500, (rows) => {
+    onBatch(rows);
+  });
+}
