@@ -1,0 +1,110 @@
+import type { IdentityLimits, KinkoEnv } from '../config.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import type { AuditEntryInput, Outcome } from '../audit/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { KinkoError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
+import type { Passwords } from './passwords.ts';
+
+// What every identity service receives: its dependencies as plain parameters, and the
+// request's source for audit entries and per-source limits.
+
+export interface AuditPort {
+  append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+}
+
+export interface OutboxPort {
+  enqueue(
+    tx: Tx,
+    events: readonly { topic: string; key?: string; payload: object }[],
+  ): Promise<unknown>;
+}
+
+export interface Deps {
+  sql: Sql;
+  clock: Clock;
+  audit: AuditPort;
+  outbox: OutboxPort;
+  limits: IdentityLimits;
+  log: Logger;
+  env: KinkoEnv;
+  /** The public origin browsers use, e.g. https://pay.example; WebAuthn binds to it. */
+  origin: string;
+  rpId: string;
+  passwords: Passwords;
+}
+
+/** Where a request came from: the peer address and the request id, for audit and limits. */
+export interface Source {
+  ip: string;
+  requestId?: string | undefined;
+}
+
+export function at(deps: Deps, plusSeconds = 0): Date {
+  return new Date(deps.clock.nowMs() + plusSeconds * 1000);
+}
+
+export interface Contacts {
+  email: string;
+  phone: string;
+}
+
+/** Messages to send in the caller's transaction, through the outbox. */
+export async function send(deps: Deps, tx: Tx, messages: readonly NotifyMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await deps.outbox.enqueue(
+    tx,
+    messages.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
+  );
+}
+
+/** The same notice to every verified contact of an account. */
+export function toEveryContact(c: Contacts, subject: string, text: string): NotifyMessage[] {
+  return [
+    { channel: 'email', to: c.email, subject, text },
+    { channel: 'sms', to: c.phone, subject, text: `Kinko: ${text}` },
+  ];
+}
+
+export function customerEntry(
+  action: string,
+  customerId: string | null,
+  source: Source,
+  outcome: Outcome,
+  detail?: Record<string, unknown>,
+): AuditEntryInput {
+  return {
+    action,
+    actor: customerId ? { type: 'customer', id: customerId } : { type: 'customer' },
+    subject: customerId ? { type: 'customer', id: customerId } : undefined,
+    source: { ip: source.ip, requestId: source.requestId },
+    outcome,
+    detail,
+  };
+}
+
+/** A refusal decided inside a transaction, thrown by commitThenThrow after commit. */
+export class Refusal {
+  constructor(readonly error: Error) {}
+}
+
+export function refuse(
+  code: string,
+  options: ConstructorParameters<typeof KinkoError>[1] = {},
+): Refusal {
+  return new Refusal(new KinkoError(code, options));
+}
+
+/**
+ * Runs fn in a transaction and throws its refusal only after the transaction committed, so
+ * that a counted failed attempt (and its audit entry) is kept when the caller is refused.
+ */
+export async function commitThenThrow<T>(
+  deps: Deps,
+  fn: (tx: Tx) => Promise<T | Refusal>,
+): Promise<T> {
+  const result = (await deps.sql.begin(fn)) as T | Refusal;
+  if (result instanceof Refusal) throw result.error;
+  return result;
+}

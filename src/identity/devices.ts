@@ -1,0 +1,189 @@
+import type { Tx } from '../db/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { isUuid, uuidv7 } from '../lib/ids.ts';
+import {
+  at,
+  commitThenThrow,
+  customerEntry,
+  refuse,
+  send,
+  type Deps,
+  type Source,
+} from './context.ts';
+import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
+import { sendNotice, verifySecondFactor, type FactorAnswer } from './factors.ts';
+import { verifyDeviceProof } from './guard.ts';
+import * as messages from './messages.ts';
+import { isSensitiveAction } from './policy.ts';
+import { numericCode, randomChallenge, sameHash, sha256 } from './secrets.ts';
+import type { CustomerSession } from './sessions.ts';
+import * as store from './store.ts';
+
+// Devices (7pay 2019: no device binding). A device is a key pair held by the wallet app. A
+// new device starts pending and is confirmed only by an existing factor (TOTP, passkey) or
+// a code sent to the account's verified phone; every contact is told a device was added.
+// A session is bound to a device by a signed challenge, never by the client's say-so.
+
+export async function registerDevice(
+  deps: Deps,
+  session: CustomerSession,
+  input: { name: string; publicKey: Record<string, unknown> },
+  source: Source,
+): Promise<{ deviceId: string; expiresAt: Date }> {
+  if (session.frozen) throw new KinkoError('account_frozen');
+  const { jwk } = parseDeviceJwk(input.publicKey);
+  const code = numericCode(deps.limits.codeDigits);
+  const deviceId = uuidv7(deps.clock.nowMs());
+  const expiresAt = at(deps, deps.limits.codeSecondsMax);
+  return commitThenThrow(deps, async (tx) => {
+    const c = await store.customerById(tx, session.customerId, true);
+    if (!c) return refuse('session_missing');
+    const inserted = await store.insertDevice(tx, {
+      id: deviceId,
+      customer_id: c.id,
+      name: input.name,
+      public_key: jwk,
+      key_thumbprint: jwkThumbprint(jwk),
+      status: 'pending',
+      confirm_code_hash: sha256(code),
+      confirm_expires_at: expiresAt,
+      confirmed_by: null,
+      created_at: at(deps),
+      confirmed_at: null,
+    });
+    if (!inserted) return refuse('device_exists');
+    const minutes = Math.floor(deps.limits.codeSecondsMax / 60);
+    await send(deps, tx, [messages.deviceCode(c.phone, input.name, code, minutes)]);
+    await sendNotice(
+      deps,
+      tx,
+      c,
+      'A new device was added to your Kinko account',
+      `The device "${input.name}" was added to your account and waits for confirmation.`,
+    );
+    await deps.audit.append(tx, [
+      customerEntry('identity.device.registered', c.id, source, 'success', { device_id: deviceId }),
+    ]);
+    return { deviceId, expiresAt };
+  });
+}
+
+export async function confirmDevice(
+  deps: Deps,
+  session: CustomerSession,
+  deviceId: string,
+  answer: FactorAnswer & { phoneCode?: string | undefined },
+  source: Source,
+): Promise<void> {
+  if (session.frozen) throw new KinkoError('account_frozen');
+  await commitThenThrow(deps, async (tx) => {
+    const d = isUuid(deviceId) ? await store.deviceById(tx, deviceId, true) : undefined;
+    if (!d || d.customer_id !== session.customerId || d.status === 'revoked') {
+      return refuse('device_not_found');
+    }
+    if (d.status === 'confirmed') return undefined;
+    const by = await confirmationFactor(deps, tx, d, answer, session.customerId);
+    if (!by) {
+      await store.deviceAttempted(tx, d.id);
+      await deps.audit.append(tx, [
+        customerEntry('identity.device.confirm_failed', session.customerId, source, 'failure', {
+          device_id: d.id,
+        }),
+      ]);
+      return refuse('verification_code_invalid');
+    }
+    await store.confirmDevice(tx, d.id, by, at(deps));
+    const c = await store.customerById(tx, session.customerId);
+    if (c) {
+      await sendNotice(
+        deps,
+        tx,
+        c,
+        'A device was confirmed on your Kinko account',
+        `The device "${d.name}" can now be used with your account.`,
+      );
+    }
+    await deps.audit.append(tx, [
+      customerEntry('identity.device.confirmed', session.customerId, source, 'success', {
+        device_id: d.id,
+        by,
+      }),
+    ]);
+    return undefined;
+  });
+}
+
+async function confirmationFactor(
+  deps: Deps,
+  tx: Tx,
+  d: store.DeviceRow,
+  answer: FactorAnswer & { phoneCode?: string | undefined },
+  customerId: string,
+): Promise<string | undefined> {
+  if (answer.phoneCode !== undefined) {
+    const usable =
+      d.confirm_code_hash &&
+      d.confirm_attempts < deps.limits.codeAttemptsMax &&
+      (d.confirm_expires_at?.getTime() ?? 0) > deps.clock.nowMs();
+    return usable && sameHash(sha256(answer.phoneCode), d.confirm_code_hash!)
+      ? 'phone_code'
+      : undefined;
+  }
+  return verifySecondFactor(deps, tx, customerId, answer, false);
+}
+
+/** A single-use challenge for one device, one action and this session. */
+export async function deviceChallenge(
+  deps: Deps,
+  session: CustomerSession,
+  deviceId: string,
+  action: string,
+): Promise<{ challenge: string; expiresAt: Date }> {
+  if (action !== 'session_bind' && !isSensitiveAction(action)) {
+    throw new KinkoError('parameter_invalid', { param: 'action' });
+  }
+  const d = isUuid(deviceId) ? await store.deviceById(deps.sql, deviceId) : undefined;
+  if (!d || d.customer_id !== session.customerId || d.status !== 'confirmed') {
+    throw new KinkoError('device_not_found');
+  }
+  const challenge = randomChallenge();
+  const expiresAt = at(deps, deps.limits.deviceChallengeSecondsMax);
+  await store.insertDeviceChallenge(deps.sql, {
+    challenge_hash: sha256(challenge),
+    session_id: session.id,
+    device_id: d.id,
+    action,
+    expires_at: expiresAt,
+  });
+  return { challenge, expiresAt };
+}
+
+/** Binds this session to the device whose key signed a session_bind challenge. */
+export async function bindDevice(
+  deps: Deps,
+  session: CustomerSession,
+  proof: string | undefined,
+  source: Source,
+): Promise<string> {
+  return deps.sql.begin(async (tx) => {
+    const deviceId = await verifyDeviceProof(deps, tx, session, 'session_bind', proof);
+    await store.bindSessionDevice(tx, session.id, deviceId);
+    await deps.audit.append(tx, [
+      customerEntry('identity.session.device_bound', session.customerId, source, 'success', {
+        device_id: deviceId,
+      }),
+    ]);
+    return deviceId;
+  });
+}
+
+export async function listDevices(deps: Deps, session: CustomerSession) {
+  const rows = await store.listDevices(deps.sql, session.customerId);
+  return rows.map((d) => ({
+    id: d.id,
+    name: d.name,
+    status: d.status,
+    created_at: d.created_at.toISOString(),
+    current: d.id === session.deviceId,
+  }));
+}

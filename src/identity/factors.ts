@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import type { Tx } from '../db/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import {
+  at,
+  commitThenThrow,
+  customerEntry,
+  refuse,
+  send,
+  type Deps,
+  type Source,
+} from './context.ts';
+import { authorize } from './guard.ts';
+import * as messages from './messages.ts';
+import type { StrongFactor } from './policy.ts';
+import { normalizeRecoveryCode, recoveryCode, sha256 } from './secrets.ts';
+import { rotateSession, type CustomerSession, type IssuedSession } from './sessions.ts';
+import * as store from './store.ts';
+import { base32, matchTotp, otpauthUri } from './totp.ts';
+import {
+  registerPasskey,
+  verifyPasskey,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from './webauthn.ts';
+
+// Second factors: TOTP, passkeys and recovery codes; and step-up, which proves one of them
+// again to unlock sensitive actions for stepUpSecondsMax. Enrolling or replacing a factor
+// is itself a sensitive action (factor_change) and every contact is told.
+
+export interface FactorAnswer {
+  totpCode?: string | undefined;
+  passkey?: AuthenticationResponseJSON | undefined;
+  /** Accepted only where a recovery code may stand in for a factor (recovery). */
+  recoveryCode?: string | undefined;
+}
+
+export type FactorUsed = StrongFactor | 'recovery_code';
+
+const totpParams = (deps: Deps) => ({
+  stepSeconds: deps.limits.totpStepSeconds,
+  digits: deps.limits.totpDigits,
+  driftStepsMax: deps.limits.totpDriftStepsMax,
+});
+
+/** Verifies one second-factor answer inside tx; each TOTP step and passkey challenge once. */
+export async function verifySecondFactor(
+  deps: Deps,
+  tx: Tx,
+  customerId: string,
+  answer: FactorAnswer,
+  allowRecoveryCode: boolean,
+): Promise<FactorUsed | undefined> {
+  if (answer.passkey) {
+    return (await verifyPasskey(deps, tx, customerId, answer.passkey)) ? 'passkey' : undefined;
+  }
+  if (answer.totpCode !== undefined) {
+    const totp = await store.totpOf(tx, customerId, true);
+    if (!totp?.confirmed_at) return undefined;
+    const step = matchTotp(
+      totp.secret,
+      answer.totpCode,
+      deps.clock.nowMs(),
+      totp.last_step,
+      totpParams(deps),
+    );
+    if (step === undefined) return undefined;
+    await store.totpUsed(tx, customerId, step, null);
+    return 'totp';
+  }
+  if (answer.recoveryCode !== undefined && allowRecoveryCode) {
+    const hash = sha256(normalizeRecoveryCode(answer.recoveryCode));
+    return (await store.useRecoveryCode(tx, customerId, hash, at(deps)))
+      ? 'recovery_code'
+      : undefined;
+  }
+  return undefined;
+}
+
+/** Counts second-factor failures per account; past codeAttemptsMax per window, refuses. */
+async function factorFailuresExceeded(
+  deps: Deps,
+  tx: Tx,
+  customerId: string,
+  failed: boolean,
+): Promise<boolean> {
+  const key = `factor_fail:${customerId}`;
+  if (!failed) return false;
+  const c = await store.bumpCounter(tx, key, at(deps), deps.limits.sourceWindowSeconds);
+  return c.count > deps.limits.codeAttemptsMax;
+}
+
+export async function stepUp(
+  deps: Deps,
+  session: CustomerSession,
+  answer: FactorAnswer,
+  source: Source,
+): Promise<IssuedSession & { factor: FactorUsed }> {
+  if (session.frozen) throw new KinkoError('account_frozen');
+  return commitThenThrow(deps, async (tx) => {
+    const factor = await verifySecondFactor(deps, tx, session.customerId, answer, false);
+    if (!factor) {
+      const locked = await factorFailuresExceeded(deps, tx, session.customerId, true);
+      await deps.audit.append(tx, [
+        customerEntry('identity.step_up.failed', session.customerId, source, 'failure', { locked }),
+      ]);
+      const code = locked ? 'login_throttled' : 'factor_invalid';
+      const extra = locked ? { retry_after_seconds: deps.limits.sourceWindowSeconds } : undefined;
+      return refuse(code, extra ? { extra } : {});
+    }
+    const issued = await rotateSession(deps, tx, session, factor, source);
+    await deps.audit.append(tx, [
+      customerEntry('identity.step_up.succeeded', session.customerId, source, 'success', {
+        factor,
+        session_id: issued.sessionId,
+      }),
+    ]);
+    return { ...issued, factor };
+  });
+}
+
+export async function startTotp(
+  deps: Deps,
+  session: CustomerSession,
+  email: string,
+): Promise<{ secret: string; otpauthUri: string }> {
+  await authorize(deps, session, 'factor_change');
+  const existing = await store.totpOf(deps.sql, session.customerId);
+  if (existing?.confirmed_at) throw new KinkoError('totp_already_enrolled');
+  const secret = randomBytes(20);
+  await deps.sql.begin((tx) => store.upsertPendingTotp(tx, session.customerId, secret, at(deps)));
+  return {
+    secret: base32(secret),
+    otpauthUri: otpauthUri('Kinko', email, secret, totpParams(deps)),
+  };
+}
+
+/** Confirms a pending TOTP with a first code; returns a first set of recovery codes. */
+export async function confirmTotp(
+  deps: Deps,
+  session: CustomerSession,
+  code: string,
+  source: Source,
+): Promise<{ recoveryCodes: string[] }> {
+  await authorize(deps, session, 'factor_change');
+  return commitThenThrow(deps, async (tx) => {
+    const totp = await store.totpOf(tx, session.customerId, true);
+    const step =
+      totp && !totp.confirmed_at
+        ? matchTotp(totp.secret, code, deps.clock.nowMs(), null, totpParams(deps))
+        : undefined;
+    if (step === undefined) return refuse('factor_invalid', { param: 'code' });
+    await store.totpUsed(tx, session.customerId, step, at(deps));
+    const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
+    await factorEnrolled(deps, tx, session.customerId, 'totp', source);
+    return { recoveryCodes: codes };
+  });
+}
+
+export async function addPasskey(
+  deps: Deps,
+  session: CustomerSession,
+  response: RegistrationResponseJSON,
+  source: Source,
+): Promise<{ recoveryCodes: string[] }> {
+  await authorize(deps, session, 'factor_change');
+  return commitThenThrow(deps, async (tx) => {
+    if (!(await registerPasskey(deps, tx, session.customerId, response))) {
+      return refuse('passkey_invalid');
+    }
+    const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
+    await factorEnrolled(deps, tx, session.customerId, 'passkey', source);
+    return { recoveryCodes: codes };
+  });
+}
+
+export async function regenerateRecoveryCodes(
+  deps: Deps,
+  session: CustomerSession,
+  source: Source,
+): Promise<string[]> {
+  await authorize(deps, session, 'factor_change');
+  return deps.sql.begin(async (tx) => {
+    const codes = await issueRecoveryCodes(deps, tx, session.customerId);
+    await factorEnrolled(deps, tx, session.customerId, 'recovery_codes', source);
+    return codes;
+  });
+}
+
+async function issueRecoveryCodes(deps: Deps, tx: Tx, customerId: string): Promise<string[]> {
+  const codes = Array.from({ length: deps.limits.recoveryCodesPerSet }, () =>
+    recoveryCode(deps.limits.recoveryCodeBits),
+  );
+  await store.replaceRecoveryCodes(
+    tx,
+    customerId,
+    codes.map((c) => sha256(c)),
+    at(deps),
+  );
+  return codes;
+}
+
+async function issueRecoveryCodesIfNone(deps: Deps, tx: Tx, customerId: string): Promise<string[]> {
+  if ((await store.countRecoveryCodes(tx, customerId)) > 0) return [];
+  return issueRecoveryCodes(deps, tx, customerId);
+}
+
+async function factorEnrolled(
+  deps: Deps,
+  tx: Tx,
+  customerId: string,
+  factor: string,
+  source: Source,
+): Promise<void> {
+  const c = await store.customerById(tx, customerId);
+  if (c) {
+    const what =
+      factor === 'recovery_codes' ? 'New recovery codes were issued' : `A ${factor} was added`;
+    await sendNotice(deps, tx, c, 'Your Kinko sign-in factors changed', `${what} on your account.`);
+  }
+  await deps.audit.append(tx, [
+    customerEntry('identity.factor.enrolled', customerId, source, 'success', { factor }),
+  ]);
+}
+
+export async function sendNotice(
+  deps: Deps,
+  tx: Tx,
+  c: { email: string; phone: string },
+  subject: string,
+  text: string,
+): Promise<void> {
+  await send(deps, tx, messages.notice(c, subject, text));
+}

@@ -1,0 +1,146 @@
+import type { Db, Tx } from '../db/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { unreachable } from '../lib/assert.ts';
+import { at, customerEntry, type Deps, type Source } from './context.ts';
+import { verifyDeviceSignature } from './device-key.ts';
+import { decide, type SensitiveAction, type StrongFactor } from './policy.ts';
+import { sha256 } from './secrets.ts';
+import type { CustomerSession } from './sessions.ts';
+import * as store from './store.ts';
+
+// Enforcement of the step-up policy (policy.ts) and of device proofs, for identity's own
+// routes and for every other module (payments calls authorize('topup', …) before it moves
+// money). Every refusal says what would make the call succeed.
+
+export const STEP_UP_ENDPOINT = '/v1/identity/step-up';
+export const DEVICE_CHALLENGE_ENDPOINT = '/v1/identity/devices/challenge';
+export const DEVICE_PROOF_HEADER = 'kinko-device-proof';
+
+export async function strongFactors(db: Db, customerId: string): Promise<StrongFactor[]> {
+  const [totp, passkeys] = await Promise.all([
+    store.totpOf(db, customerId),
+    store.passkeysOf(db, customerId),
+  ]);
+  const out: StrongFactor[] = [];
+  if (passkeys.length > 0) out.push('passkey');
+  if (totp?.confirmed_at) out.push('totp');
+  return out;
+}
+
+async function deviceConfirmed(db: Db, session: CustomerSession): Promise<boolean> {
+  if (!session.deviceId) return false;
+  const device = await store.deviceById(db, session.deviceId);
+  return device?.status === 'confirmed' && device.customer_id === session.customerId;
+}
+
+/** Throws the first thing missing for `action`; returns whether a device proof is needed. */
+export async function authorize(
+  deps: Deps,
+  session: CustomerSession,
+  action: SensitiveAction,
+): Promise<{ deviceProof: boolean }> {
+  const factors = await strongFactors(deps.sql, session.customerId);
+  const decision = decide(
+    action,
+    {
+      nowMs: deps.clock.nowMs(),
+      strongAuthAtMs: session.strongAuthAtMs,
+      factors,
+      deviceConfirmed: await deviceConfirmed(deps.sql, session),
+      moneyHoldUntilMs: session.moneyHoldUntilMs,
+      frozen: session.frozen,
+    },
+    deps.limits.stepUpSecondsMax,
+  );
+  switch (decision.kind) {
+    case 'allow':
+      return { deviceProof: decision.deviceProof };
+    case 'frozen':
+      throw new KinkoError('account_frozen');
+    case 'device_required':
+      throw new KinkoError('device_required', {
+        extra: {
+          device: { register: '/v1/identity/devices', bind: '/v1/identity/session/device' },
+        },
+      });
+    case 'second_factor_required':
+      throw new KinkoError('second_factor_required', {
+        extra: {
+          enroll: {
+            totp: '/v1/identity/factors/totp',
+            passkey: '/v1/identity/factors/passkey/options',
+          },
+        },
+      });
+    case 'step_up_required':
+      throw new KinkoError('step_up_required', {
+        extra: {
+          step_up: {
+            action,
+            factors: decision.factors,
+            endpoint: STEP_UP_ENDPOINT,
+            passkey_options: `${STEP_UP_ENDPOINT}/passkey/options`,
+            max_age_seconds: deps.limits.stepUpSecondsMax,
+          },
+        },
+      });
+    case 'held': {
+      const until = new Date(decision.untilMs);
+      const wait = Math.ceil((decision.untilMs - deps.clock.nowMs()) / 1000);
+      throw new KinkoError('money_movement_held', {
+        extra: { hold_until: until.toISOString(), retry_after_seconds: wait },
+      });
+    }
+    default:
+      return unreachable(decision);
+  }
+}
+
+/**
+ * Checks a device proof "<challenge>.<signature>": the challenge was issued to this session
+ * for this action and this device, is unexpired and unused (it is used up here), and the
+ * signature is the device key's. For any action but binding, the device must be the one
+ * bound to the session. Returns the device id.
+ */
+export async function verifyDeviceProof(
+  deps: Deps,
+  tx: Tx,
+  session: CustomerSession,
+  action: string,
+  proof: string | undefined,
+): Promise<string> {
+  const refuse = () =>
+    new KinkoError('device_proof_invalid', { extra: { challenge: DEVICE_CHALLENGE_ENDPOINT } });
+  const [challenge, signature] = (proof ?? '').split('.');
+  if (!challenge || !signature) throw refuse();
+  const row = await store.consumeDeviceChallenge(tx, sha256(challenge), at(deps));
+  if (!row || row.session_id !== session.id || row.action !== action) throw refuse();
+  if (row.expires_at.getTime() <= deps.clock.nowMs()) throw refuse();
+  if (action !== 'session_bind' && row.device_id !== session.deviceId) throw refuse();
+  const device = await store.deviceById(tx, row.device_id);
+  if (!device || device.customer_id !== session.customerId || device.status !== 'confirmed')
+    throw refuse();
+  if (!verifyDeviceSignature(device.public_key, action, challenge, signature)) throw refuse();
+  return device.id;
+}
+
+/** Policy, then (for money movement) the device proof, in one transaction of its own. */
+export async function requireAction(
+  deps: Deps,
+  session: CustomerSession,
+  action: SensitiveAction,
+  proof: string | undefined,
+  source: Source,
+): Promise<void> {
+  const { deviceProof } = await authorize(deps, session, action);
+  if (!deviceProof) return;
+  await deps.sql.begin(async (tx) => {
+    const deviceId = await verifyDeviceProof(deps, tx, session, action, proof);
+    await deps.audit.append(tx, [
+      customerEntry('identity.device.proof_accepted', session.customerId, source, 'success', {
+        action,
+        device_id: deviceId,
+      }),
+    ]);
+  });
+}

@@ -1,0 +1,157 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { IdentityLimits, KinkoEnv } from '../config.ts';
+import type { Sql } from '../db/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import { devMailboxRoutes } from '../notify/index.ts';
+import type { AuditPort, Deps, OutboxPort } from './context.ts';
+import {
+  actionPreHandler,
+  customerOf,
+  customerPreHandler,
+  operatorOf,
+  operatorPreHandler,
+} from './http.ts';
+import {
+  createOperator as create,
+  type CreatedOperator,
+  type OperatorAction,
+  type OperatorRole,
+} from './operators.ts';
+import { operatorRoutes } from './operator-routes.ts';
+import { createPasswords, type BreachedRangeLookup } from './passwords.ts';
+import type { SensitiveAction } from './policy.ts';
+import { customerRoutes } from './routes.ts';
+import { resolveSession, type CustomerSession } from './sessions.ts';
+import { requireAction } from './guard.ts';
+import * as store from './store.ts';
+
+// Identity: who is calling — customers and operators — and whether they may do what they ask.
+//
+// Glossary
+// - customer: a wallet user; signs in with email or phone and a password.
+// - operator: platform staff (support, risk_analyst, security_admin); a separate realm with
+//   its own tables, sessions and cookie; password and TOTP on every sign-in.
+// - session: an opaque token (ks_… customers, kos_… operators), stored as its SHA-256.
+// - device: a key pair in the wallet app (ECDSA P-256); pending until confirmed by a factor
+//   or a code to the verified phone; a session is bound to one by a signed challenge.
+// - device proof: header `kinko-device-proof: <challenge>.<signature>`, single use, per action.
+// - strong factor: a passkey or TOTP. Recovery codes stand in for one only in recovery.
+// - step-up: proving a strong factor again; sensitive actions need one within
+//   stepUpSecondsMax (policy.ts, STEP_UP_POLICY).
+// - recovery: resetting the password through the account's verified contacts plus the
+//   enrolled factor; ends with a money-movement hold unless a strong factor was used.
+// - hold: money movement paused until money_hold_until (after a recovery).
+// - freeze: "this was not me": the account stops, every session ends.
+// - source network: the IPv4 /24 or IPv6 /64 a request comes from, for stuffing throttles.
+
+export { IDENTITY_ERRORS, type IdentityErrorCode } from './errors.ts';
+export { STEP_UP_POLICY, SENSITIVE_ACTIONS, decide, type SensitiveAction } from './policy.ts';
+export {
+  OPERATOR_ACCESS,
+  OPERATOR_ROLES,
+  type OperatorRole,
+  type OperatorAction,
+} from './operators.ts';
+export type { CustomerSession } from './sessions.ts';
+export type { OperatorSession } from './operators.ts';
+export type { BreachedRangeLookup } from './passwords.ts';
+export { DEVICE_PROOF_HEADER } from './guard.ts';
+export { CUSTOMER_COOKIE, OPERATOR_COOKIE } from './http.ts';
+export { proofMessage } from './device-key.ts';
+export { sourcePrefix } from './throttle.ts';
+
+export interface IdentityOptions {
+  sql: Sql;
+  clock: Clock;
+  audit: AuditPort;
+  outbox: OutboxPort;
+  /** config.limits.identity */
+  limits: IdentityLimits;
+  log: Logger;
+  env: KinkoEnv;
+  /** The origin browsers use (config.publicOrigin); WebAuthn's origin and RP ID come from it. */
+  origin: string;
+  /** Optional Have-I-Been-Pwned-style range lookup, used after the shipped list. */
+  breachedPasswords?: BreachedRangeLookup | undefined;
+}
+
+export interface Identity {
+  readonly deps: Deps;
+  /** preHandler: a live customer session; read it with customerOf(req). */
+  requireCustomer: preHandlerAsyncHookHandler;
+  /** preHandler: an operator session whose role may do `action`; read it with operatorOf(req). */
+  requireOperator(action: OperatorAction): preHandlerAsyncHookHandler;
+  /** preHandler: the step-up policy for `action`, with a device proof where it says so. */
+  requireDeviceProof(action: SensitiveAction): preHandlerAsyncHookHandler;
+  customerOf: typeof customerOf;
+  operatorOf: typeof operatorOf;
+  /** For non-HTTP callers: resolve a token, then check an action (same rules as above). */
+  resolveCustomer(token: string | undefined): Promise<CustomerSession>;
+  verifyDeviceProof(
+    session: CustomerSession,
+    action: SensitiveAction,
+    proof: string | undefined,
+    source: { ip: string; requestId?: string },
+  ): Promise<void>;
+  /** Whether the customer's money movement is held (after a recovery) or frozen. */
+  moneyMovementHold(
+    customerId: string,
+  ): Promise<{ held: boolean; until: Date | null; frozen: boolean }>;
+}
+
+export function createIdentity(options: IdentityOptions): Identity {
+  const url = new URL(options.origin);
+  const deps: Deps = {
+    sql: options.sql,
+    clock: options.clock,
+    audit: options.audit,
+    outbox: options.outbox,
+    limits: options.limits,
+    log: options.log,
+    env: options.env,
+    origin: url.origin,
+    rpId: url.hostname,
+    passwords: createPasswords(options.limits, options.log, options.breachedPasswords),
+  };
+  return {
+    deps,
+    requireCustomer: customerPreHandler(deps),
+    requireOperator: (action) => operatorPreHandler(deps, action),
+    requireDeviceProof: (action) => actionPreHandler(deps, action),
+    customerOf,
+    operatorOf,
+    resolveCustomer: (token) => resolveSession(deps, token),
+    verifyDeviceProof: (session, action, proof, source) =>
+      requireAction(deps, session, action, proof, source),
+    moneyMovementHold: async (customerId) => {
+      const c = await store.customerById(deps.sql, customerId);
+      const until =
+        c?.money_hold_until && c.money_hold_until.getTime() > deps.clock.nowMs()
+          ? c.money_hold_until
+          : null;
+      const frozen = !c || c.status === 'frozen';
+      return { held: frozen || until !== null, until, frozen };
+    },
+  };
+}
+
+/** Mounts identity's customer and operator routes, and the dev mailbox outside production. */
+export function identityRoutes(app: FastifyInstance, identity: Identity): void {
+  customerRoutes(app, identity.deps);
+  operatorRoutes(app, identity.deps);
+  devMailboxRoutes(app, { sql: identity.deps.sql, env: identity.deps.env });
+}
+
+/**
+ * `kinko operators create`: creates an operator (the first security admin, typically) and
+ * returns the TOTP enrolment secret, to be shown once and never stored anywhere else.
+ */
+export async function createOperator(
+  identity: Identity,
+  input: { email: string; name: string; role: OperatorRole; password: string },
+): Promise<CreatedOperator> {
+  return create(identity.deps, input, { type: 'cli' }, { ip: 'cli' });
+}
+
+export { notifyWorker, createNotifier, type Notifier } from '../notify/index.ts';

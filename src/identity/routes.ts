@@ -1,0 +1,415 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KinkoError } from '../lib/errors.ts';
+import * as account from './account.ts';
+import type { Deps } from './context.ts';
+import * as customers from './customers.ts';
+import * as devices from './devices.ts';
+import * as factors from './factors.ts';
+import { DEVICE_PROOF_HEADER } from './guard.ts';
+import {
+  clearSessionCookie,
+  customerOf,
+  customerPreHandler,
+  setSessionCookie,
+  sourceOf,
+  tokenOf,
+} from './http.ts';
+import type { SensitiveAction } from './policy.ts';
+import * as recovery from './recovery.ts';
+import * as s from './schemas.ts';
+import type { IssuedSession } from './sessions.ts';
+import {
+  authenticationOptions,
+  registrationOptions,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+} from './webauthn.ts';
+
+// Customer routes under /v1/identity: thin handlers — validate (schema), one call, map.
+
+type Answer = { totp_code?: string; passkey?: AuthenticationResponseJSON };
+
+function sessionReply(
+  deps: Deps,
+  reply: FastifyReply,
+  issued: IssuedSession,
+  extra: Record<string, unknown> = {},
+) {
+  const seconds = (issued.expiresAt.getTime() - deps.clock.nowMs()) / 1000;
+  setSessionCookie(reply, 'customer', issued.token, seconds);
+  return { ...extra, session_token: issued.token, expires_at: issued.expiresAt.toISOString() };
+}
+
+function answerOf(b: Answer) {
+  return { totpCode: b.totp_code, passkey: b.passkey };
+}
+
+export function customerRoutes(app: FastifyInstance, deps: Deps): void {
+  signupRoutes(app, deps);
+  sessionRoutes(app, deps);
+  deviceRoutes(app, deps);
+  factorRoutes(app, deps);
+  accountRoutes(app, deps);
+  recoveryRoutes(app, deps);
+}
+
+function signupRoutes(app: FastifyInstance, deps: Deps): void {
+  const body = s.closed({ email: s.str(254), phone: s.str(32), password: s.password }, [
+    'email',
+    'phone',
+    'password',
+  ]);
+  app.post<{ Body: customers.SignupInput }>(
+    '/v1/identity/signup',
+    { schema: { summary: 'Start a sign-up', body } },
+    async (req, reply) => {
+      const r = await customers.startSignup(deps, req.body, sourceOf(req));
+      return reply
+        .status(202)
+        .send({ signup_id: r.signupId, expires_at: r.expiresAt.toISOString() });
+    },
+  );
+  const device = s.closed({ name: s.str(64), public_key: s.deviceKey }, ['name', 'public_key']);
+  const verify = s.closed(
+    { signup_id: s.str(64), email_code: s.code(), phone_code: s.code(), device },
+    ['signup_id', 'email_code', 'phone_code', 'device'],
+  );
+  type Verify = {
+    signup_id: string;
+    email_code: string;
+    phone_code: string;
+    device: { name: string; public_key: Record<string, unknown> };
+  };
+  app.post<{ Body: Verify }>(
+    '/v1/identity/signup/verify',
+    { schema: { summary: 'Finish a sign-up', body: verify } },
+    async (req, reply) => {
+      const b = req.body;
+      const r = await customers.completeSignup(
+        deps,
+        {
+          signupId: b.signup_id,
+          emailCode: b.email_code,
+          phoneCode: b.phone_code,
+          device: { name: b.device.name, publicKey: b.device.public_key },
+        },
+        sourceOf(req),
+      );
+      return reply
+        .status(201)
+        .send(sessionReply(deps, reply, r, { customer_id: r.customerId, device_id: r.deviceId }));
+    },
+  );
+}
+
+function sessionRoutes(app: FastifyInstance, deps: Deps): void {
+  const auth = customerPreHandler(deps);
+  const login = s.closed({ identifier: s.str(254), password: s.password }, [
+    'identifier',
+    'password',
+  ]);
+  app.post<{ Body: { identifier: string; password: string } }>(
+    '/v1/identity/login',
+    { schema: { summary: 'Sign in', body: login } },
+    async (req, reply) => {
+      const r = await customers.login(
+        deps,
+        { ...req.body, previousToken: tokenOf(req, 'customer') },
+        sourceOf(req),
+      );
+      return sessionReply(deps, reply, r, { customer_id: r.customerId });
+    },
+  );
+  for (const [url, everywhere] of [
+    ['/v1/identity/logout', false],
+    ['/v1/identity/logout-everywhere', true],
+  ] as const) {
+    app.post(url, { schema: { body: s.empty }, preHandler: auth }, async (req, reply) => {
+      const session = customerOf(req);
+      const n = await customers.logout(
+        deps,
+        session.id,
+        session.customerId,
+        sourceOf(req),
+        everywhere,
+      );
+      clearSessionCookie(reply, 'customer');
+      return { sessions_revoked: n };
+    });
+  }
+  app.get('/v1/identity/session', { preHandler: auth }, async (req) =>
+    account.accountSummary(deps, customerOf(req)),
+  );
+  app.post(
+    '/v1/identity/step-up/passkey/options',
+    { schema: { body: s.empty }, preHandler: auth },
+    async (req) => authenticationOptions(deps, customerOf(req).customerId),
+  );
+  app.post<{ Body: Answer }>(
+    '/v1/identity/step-up',
+    {
+      schema: { summary: 'Prove a second factor again', body: s.factorAnswer() },
+      preHandler: auth,
+    },
+    async (req, reply) => {
+      const r = await factors.stepUp(deps, customerOf(req), answerOf(req.body), sourceOf(req));
+      return sessionReply(deps, reply, r, { factor: r.factor });
+    },
+  );
+}
+
+function deviceRoutes(app: FastifyInstance, deps: Deps): void {
+  const auth = customerPreHandler(deps);
+  const add = s.closed({ name: s.str(64), public_key: s.deviceKey }, ['name', 'public_key']);
+  app.post<{ Body: { name: string; public_key: Record<string, unknown> } }>(
+    '/v1/identity/devices',
+    { schema: { summary: 'Register a new device', body: add }, preHandler: auth },
+    async (req, reply) => {
+      const r = await devices.registerDevice(
+        deps,
+        customerOf(req),
+        { name: req.body.name, publicKey: req.body.public_key },
+        sourceOf(req),
+      );
+      return reply
+        .status(202)
+        .send({
+          device_id: r.deviceId,
+          status: 'pending',
+          code_expires_at: r.expiresAt.toISOString(),
+          confirm_with: ['phone_code', 'totp_code', 'passkey'],
+        });
+    },
+  );
+  app.get('/v1/identity/devices', { preHandler: auth }, async (req) => ({
+    devices: await devices.listDevices(deps, customerOf(req)),
+  }));
+  const confirm = s.factorAnswer({ phone_code: s.code() });
+  app.post<{ Body: Answer & { phone_code?: string }; Params: { id: string } }>(
+    '/v1/identity/devices/:id/confirm',
+    { schema: { body: confirm, params: s.closed({ id: s.str(64) }, ['id']) }, preHandler: auth },
+    async (req) => {
+      await devices.confirmDevice(
+        deps,
+        customerOf(req),
+        req.params.id,
+        { ...answerOf(req.body), phoneCode: req.body.phone_code },
+        sourceOf(req),
+      );
+      return { device_id: req.params.id, status: 'confirmed' };
+    },
+  );
+  const challenge = s.closed({ device_id: s.str(64), action: s.deviceAction }, [
+    'device_id',
+    'action',
+  ]);
+  app.post<{ Body: { device_id: string; action: SensitiveAction | 'session_bind' } }>(
+    '/v1/identity/devices/challenge',
+    { schema: { body: challenge }, preHandler: auth },
+    async (req) => {
+      const r = await devices.deviceChallenge(
+        deps,
+        customerOf(req),
+        req.body.device_id,
+        req.body.action,
+      );
+      return {
+        challenge: r.challenge,
+        expires_at: r.expiresAt.toISOString(),
+        header: DEVICE_PROOF_HEADER,
+      };
+    },
+  );
+  app.post(
+    '/v1/identity/session/device',
+    { schema: { summary: 'Bind this session to a device', body: s.empty }, preHandler: auth },
+    async (req) => {
+      const proof = req.headers[DEVICE_PROOF_HEADER];
+      const deviceId = await devices.bindDevice(
+        deps,
+        customerOf(req),
+        typeof proof === 'string' ? proof : undefined,
+        sourceOf(req),
+      );
+      return { device_id: deviceId };
+    },
+  );
+}
+
+function factorRoutes(app: FastifyInstance, deps: Deps): void {
+  const auth = customerPreHandler(deps);
+  app.post(
+    '/v1/identity/factors/totp',
+    { schema: { body: s.empty }, preHandler: auth },
+    async (req) => {
+      const summary = await account.accountSummary(deps, customerOf(req));
+      const r = await factors.startTotp(deps, customerOf(req), summary.email);
+      return { secret: r.secret, otpauth_uri: r.otpauthUri };
+    },
+  );
+  app.post<{ Body: { code: string } }>(
+    '/v1/identity/factors/totp/confirm',
+    { schema: { body: s.closed({ code: s.code() }, ['code']) }, preHandler: auth },
+    async (req) => {
+      const r = await factors.confirmTotp(deps, customerOf(req), req.body.code, sourceOf(req));
+      return { enrolled: 'totp', recovery_codes: r.recoveryCodes };
+    },
+  );
+  app.post(
+    '/v1/identity/factors/passkey/options',
+    { schema: { body: s.empty }, preHandler: auth },
+    async (req) => {
+      const summary = await account.accountSummary(deps, customerOf(req));
+      return registrationOptions(deps, { id: summary.customer_id, email: summary.email });
+    },
+  );
+  const passkey = s.closed({ credential: s.registrationCredential }, ['credential']);
+  app.post<{ Body: { credential: RegistrationResponseJSON } }>(
+    '/v1/identity/factors/passkey',
+    { schema: { body: passkey }, preHandler: auth },
+    async (req) => {
+      const r = await factors.addPasskey(deps, customerOf(req), req.body.credential, sourceOf(req));
+      return { enrolled: 'passkey', recovery_codes: r.recoveryCodes };
+    },
+  );
+  app.post(
+    '/v1/identity/factors/recovery-codes',
+    { schema: { body: s.empty }, preHandler: auth },
+    async (req) => ({
+      recovery_codes: await factors.regenerateRecoveryCodes(deps, customerOf(req), sourceOf(req)),
+    }),
+  );
+}
+
+function accountRoutes(app: FastifyInstance, deps: Deps): void {
+  const auth = customerPreHandler(deps);
+  const pw = s.closed({ current_password: s.password, new_password: s.password }, [
+    'current_password',
+    'new_password',
+  ]);
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/v1/identity/password',
+    { schema: { body: pw }, preHandler: auth },
+    async (req) => {
+      await account.changePassword(
+        deps,
+        customerOf(req),
+        { currentPassword: req.body.current_password, newPassword: req.body.new_password },
+        sourceOf(req),
+      );
+      return { changed: true };
+    },
+  );
+  const contact = s.closed(
+    { channel: { type: 'string', enum: ['email', 'phone'] }, value: s.str(254) },
+    ['channel', 'value'],
+  );
+  app.post<{ Body: { channel: 'email' | 'phone'; value: string } }>(
+    '/v1/identity/contacts',
+    { schema: { body: contact }, preHandler: auth },
+    async (req, reply) => {
+      const r = await account.startContactChange(deps, customerOf(req), req.body, sourceOf(req));
+      return reply
+        .status(202)
+        .send({ change_id: r.changeId, expires_at: r.expiresAt.toISOString() });
+    },
+  );
+  const confirm = s.closed({ change_id: s.str(64), code: s.code() }, ['change_id', 'code']);
+  app.post<{ Body: { change_id: string; code: string } }>(
+    '/v1/identity/contacts/confirm',
+    { schema: { body: confirm }, preHandler: auth },
+    async (req) => {
+      await account.confirmContactChange(
+        deps,
+        customerOf(req),
+        { changeId: req.body.change_id, code: req.body.code },
+        sourceOf(req),
+      );
+      return { changed: true };
+    },
+  );
+}
+
+function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
+  const start = s.closed({ identifier: s.str(254) }, ['identifier']);
+  app.post<{ Body: { identifier: string } }>(
+    '/v1/identity/recovery',
+    {
+      schema: {
+        summary: 'Start account recovery (codes go only to verified contacts)',
+        body: start,
+      },
+    },
+    async (req, reply) => {
+      const r = await recovery.startRecovery(deps, req.body.identifier, sourceOf(req));
+      return reply
+        .status(202)
+        .send({ recovery_id: r.recoveryId, expires_at: r.expiresAt.toISOString() });
+    },
+  );
+  const verify = s.closed({ recovery_id: s.str(64), code: s.code() }, ['recovery_id', 'code']);
+  app.post<{ Body: { recovery_id: string; code: string } }>(
+    '/v1/identity/recovery/verify',
+    { schema: { body: verify } },
+    async (req) =>
+      recovery.verifyRecoveryEmail(deps, req.body.recovery_id, req.body.code, sourceOf(req)),
+  );
+  app.post<{ Body: { recovery_id: string } }>(
+    '/v1/identity/recovery/passkey/options',
+    { schema: { body: s.closed({ recovery_id: s.str(64) }, ['recovery_id']) } },
+    async (req) => {
+      const customerId = await recovery.recoveryCustomer(deps, req.body.recovery_id);
+      if (!customerId) throw new KinkoError('verification_code_invalid');
+      return authenticationOptions(deps, customerId);
+    },
+  );
+  const complete = s.factorAnswer(
+    {
+      recovery_id: s.str(64),
+      new_password: s.password,
+      phone_code: s.code(),
+      recovery_code: s.str(64),
+    },
+    ['recovery_id', 'new_password'],
+  );
+  type Complete = Answer & {
+    recovery_id: string;
+    new_password: string;
+    phone_code?: string;
+    recovery_code?: string;
+  };
+  app.post<{ Body: Complete }>(
+    '/v1/identity/recovery/complete',
+    { schema: { body: complete } },
+    async (req, reply) => {
+      const b = req.body;
+      const r = await recovery.completeRecovery(
+        deps,
+        {
+          ...answerOf(b),
+          recoveryId: b.recovery_id,
+          newPassword: b.new_password,
+          phoneCode: b.phone_code,
+          recoveryCode: b.recovery_code,
+        },
+        sourceOf(req),
+      );
+      return sessionReply(deps, reply, r, {
+        money_hold_until: r.moneyHoldUntil?.toISOString() ?? null,
+      });
+    },
+  );
+  app.post<{ Body: { token: string } }>(
+    '/v1/identity/freeze',
+    {
+      schema: {
+        summary: 'This was not me: freeze the account',
+        body: s.closed({ token: s.str(128) }, ['token']),
+      },
+    },
+    async (req) => {
+      await recovery.freezeByLink(deps, req.body.token, sourceOf(req));
+      return { frozen: true };
+    },
+  );
+}

@@ -1,0 +1,773 @@
+import type { Db, Tx } from '../db/index.ts';
+
+// Identity's only SQL. Plain parameterised statements over the identity_* tables; every
+// write takes the caller's transaction so that the change, its audit entry and its messages
+// commit together. Reads that decide a write lock their row (FOR UPDATE).
+
+// Customers ---------------------------------------------------------------------------------
+
+export interface CustomerRow {
+  id: string;
+  email: string;
+  phone: string;
+  password_hash: string;
+  status: 'active' | 'frozen';
+  money_hold_until: Date | null;
+}
+
+export async function customerByContact(
+  db: Db,
+  kind: 'email' | 'phone',
+  value: string,
+): Promise<CustomerRow | undefined> {
+  const rows =
+    kind === 'email'
+      ? await db<CustomerRow[]>`select * from identity_customers where email = ${value}`
+      : await db<CustomerRow[]>`select * from identity_customers where phone = ${value}`;
+  return rows[0];
+}
+
+export async function customerById(
+  db: Db,
+  id: string,
+  lock = false,
+): Promise<CustomerRow | undefined> {
+  const rows = lock
+    ? await db<CustomerRow[]>`select * from identity_customers where id = ${id} for update`
+    : await db<CustomerRow[]>`select * from identity_customers where id = ${id}`;
+  return rows[0];
+}
+
+export async function contactsInUse(db: Db, email: string, phone: string): Promise<boolean> {
+  const rows = await db`
+    select 1 from identity_customers where email = ${email} or phone = ${phone} limit 1`;
+  return rows.length > 0;
+}
+
+export async function insertCustomer(
+  tx: Tx,
+  c: { id: string; email: string; phone: string; passwordHash: string; now: Date },
+): Promise<boolean> {
+  const rows = await tx`
+    insert into identity_customers (id, email, phone, password_hash, created_at, updated_at)
+    values (${c.id}, ${c.email}, ${c.phone}, ${c.passwordHash}, ${c.now}, ${c.now})
+    on conflict do nothing returning id`;
+  return rows.length === 1;
+}
+
+export async function setPassword(tx: Tx, id: string, hash: string, now: Date): Promise<void> {
+  await tx`update identity_customers set password_hash = ${hash}, updated_at = ${now}
+    where id = ${id}`;
+}
+
+export async function setMoneyHold(tx: Tx, id: string, until: Date | null): Promise<void> {
+  await tx`update identity_customers set money_hold_until = ${until} where id = ${id}`;
+}
+
+export async function setFrozen(tx: Tx, id: string, frozen: boolean, now: Date): Promise<void> {
+  await tx`update identity_customers
+    set status = ${frozen ? 'frozen' : 'active'}, frozen_at = ${frozen ? now : null},
+        updated_at = ${now}
+    where id = ${id}`;
+}
+
+export async function setContact(
+  tx: Tx,
+  id: string,
+  channel: 'email' | 'phone',
+  value: string,
+  now: Date,
+): Promise<boolean> {
+  const rows =
+    channel === 'email'
+      ? await tx`update identity_customers set email = ${value}, updated_at = ${now}
+          where id = ${id} and not exists (select 1 from identity_customers where email = ${value})
+          returning id`
+      : await tx`update identity_customers set phone = ${value}, updated_at = ${now}
+          where id = ${id} and not exists (select 1 from identity_customers where phone = ${value})
+          returning id`;
+  return rows.length === 1;
+}
+
+// Sign-ups ----------------------------------------------------------------------------------
+
+export interface SignupRow {
+  id: string;
+  email: string;
+  phone: string;
+  password_hash: string;
+  email_code_hash: Buffer;
+  phone_code_hash: Buffer;
+  conflict: boolean;
+  attempts: number;
+  expires_at: Date;
+  completed_at: Date | null;
+}
+
+export async function insertSignup(
+  tx: Tx,
+  s: Omit<SignupRow, 'attempts' | 'completed_at'> & { created_at: Date },
+): Promise<void> {
+  await tx`insert into identity_signups ${tx(s)}`;
+}
+
+export async function lockSignup(tx: Tx, id: string): Promise<SignupRow | undefined> {
+  const rows = await tx<SignupRow[]>`select * from identity_signups where id = ${id} for update`;
+  return rows[0];
+}
+
+export async function signupAttempted(tx: Tx, id: string, completedAt: Date | null): Promise<void> {
+  await tx`update identity_signups set attempts = attempts + 1,
+    completed_at = coalesce(${completedAt}, completed_at) where id = ${id}`;
+}
+
+// Sessions ----------------------------------------------------------------------------------
+
+export interface SessionRow {
+  id: string;
+  customer_id: string;
+  device_id: string | null;
+  strong_auth_at: Date | null;
+  strong_auth_factor: string | null;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  status: 'active' | 'frozen';
+  money_hold_until: Date | null;
+}
+
+export async function insertSession(
+  tx: Tx,
+  s: {
+    id: string;
+    customer_id: string;
+    token_hash: Buffer;
+    device_id: string | null;
+    strong_auth_at: Date | null;
+    strong_auth_factor: string | null;
+    created_at: Date;
+    last_seen_at: Date;
+    expires_at: Date;
+    source_ip: string | null;
+  },
+): Promise<void> {
+  await tx`insert into identity_sessions ${tx(s)}`;
+}
+
+export async function sessionByTokenHash(db: Db, hash: Buffer): Promise<SessionRow | undefined> {
+  const rows = await db<SessionRow[]>`
+    select s.id, s.customer_id, s.device_id, s.strong_auth_at, s.strong_auth_factor,
+           s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, c.status, c.money_hold_until
+    from identity_sessions s join identity_customers c on c.id = s.customer_id
+    where s.token_hash = ${hash}`;
+  return rows[0];
+}
+
+export async function touchSession(db: Db, id: string, now: Date): Promise<void> {
+  await db`update identity_sessions set last_seen_at = ${now} where id = ${id}`;
+}
+
+export async function revokeSession(db: Db, id: string, now: Date, reason: string): Promise<void> {
+  await db`update identity_sessions set revoked_at = ${now}, revoke_reason = ${reason}
+    where id = ${id} and revoked_at is null`;
+}
+
+/** Revokes every live session of a customer except `keep`; returns how many. */
+export async function revokeCustomerSessions(
+  tx: Tx,
+  customerId: string,
+  now: Date,
+  reason: string,
+  keep: string | null = null,
+): Promise<number> {
+  const rows = await tx`update identity_sessions set revoked_at = ${now}, revoke_reason = ${reason}
+    where customer_id = ${customerId} and revoked_at is null
+      and (${keep}::uuid is null or id <> ${keep}::uuid)
+    returning id`;
+  return rows.length;
+}
+
+export async function bindSessionDevice(
+  tx: Tx,
+  sessionId: string,
+  deviceId: string,
+): Promise<void> {
+  await tx`update identity_sessions set device_id = ${deviceId} where id = ${sessionId}`;
+}
+
+// Devices -----------------------------------------------------------------------------------
+
+export interface DeviceRow {
+  id: string;
+  customer_id: string;
+  name: string;
+  public_key: { kty: 'EC'; crv: 'P-256'; x: string; y: string };
+  status: 'pending' | 'confirmed' | 'revoked';
+  confirm_code_hash: Buffer | null;
+  confirm_attempts: number;
+  confirm_expires_at: Date | null;
+  created_at: Date;
+}
+
+export async function insertDevice(
+  tx: Tx,
+  d: {
+    id: string;
+    customer_id: string;
+    name: string;
+    public_key: DeviceRow['public_key'];
+    key_thumbprint: string;
+    status: 'pending' | 'confirmed';
+    confirm_code_hash: Buffer | null;
+    confirm_expires_at: Date | null;
+    confirmed_by: string | null;
+    created_at: Date;
+    confirmed_at: Date | null;
+  },
+): Promise<boolean> {
+  const rows = await tx`
+    insert into identity_devices (id, customer_id, name, public_key, key_thumbprint, status,
+      confirm_code_hash, confirm_expires_at, confirmed_by, created_at, confirmed_at)
+    values (${d.id}, ${d.customer_id}, ${d.name}, ${tx.json(d.public_key)}, ${d.key_thumbprint},
+      ${d.status}, ${d.confirm_code_hash}, ${d.confirm_expires_at}, ${d.confirmed_by},
+      ${d.created_at}, ${d.confirmed_at})
+    on conflict (customer_id, key_thumbprint) do nothing returning id`;
+  return rows.length === 1;
+}
+
+export async function deviceById(db: Db, id: string, lock = false): Promise<DeviceRow | undefined> {
+  const rows = lock
+    ? await db<DeviceRow[]>`select * from identity_devices where id = ${id} for update`
+    : await db<DeviceRow[]>`select * from identity_devices where id = ${id}`;
+  return rows[0];
+}
+
+export async function listDevices(db: Db, customerId: string): Promise<DeviceRow[]> {
+  return db<DeviceRow[]>`select * from identity_devices
+    where customer_id = ${customerId} and status <> 'revoked' order by created_at`;
+}
+
+export async function deviceAttempted(tx: Tx, id: string): Promise<void> {
+  await tx`update identity_devices set confirm_attempts = confirm_attempts + 1 where id = ${id}`;
+}
+
+export async function confirmDevice(tx: Tx, id: string, by: string, now: Date): Promise<void> {
+  await tx`update identity_devices set status = 'confirmed', confirmed_by = ${by},
+    confirmed_at = ${now}, confirm_code_hash = null where id = ${id}`;
+}
+
+export async function insertDeviceChallenge(
+  tx: Db,
+  c: {
+    challenge_hash: Buffer;
+    session_id: string;
+    device_id: string;
+    action: string;
+    expires_at: Date;
+  },
+): Promise<void> {
+  await tx`insert into identity_device_challenges ${tx(c)}`;
+}
+
+/** Marks a device challenge used, once: the second caller gets nothing back. */
+export async function consumeDeviceChallenge(
+  tx: Tx,
+  hash: Buffer,
+  now: Date,
+): Promise<
+  { session_id: string; device_id: string; action: string; expires_at: Date } | undefined
+> {
+  const rows = await tx<
+    { session_id: string; device_id: string; action: string; expires_at: Date }[]
+  >`
+    update identity_device_challenges set used_at = ${now}
+    where challenge_hash = ${hash} and used_at is null
+    returning session_id, device_id, action, expires_at`;
+  return rows[0];
+}
+
+// Second factors ----------------------------------------------------------------------------
+
+export interface TotpRow {
+  customer_id: string;
+  secret: Buffer;
+  confirmed_at: Date | null;
+  last_step: bigint | null;
+}
+
+export async function totpOf(
+  db: Db,
+  customerId: string,
+  lock = false,
+): Promise<TotpRow | undefined> {
+  const rows = lock
+    ? await db<TotpRow[]>`select * from identity_totp where customer_id = ${customerId} for update`
+    : await db<TotpRow[]>`select * from identity_totp where customer_id = ${customerId}`;
+  return rows[0];
+}
+
+export async function upsertPendingTotp(
+  tx: Tx,
+  customerId: string,
+  secret: Buffer,
+  now: Date,
+): Promise<void> {
+  await tx`insert into identity_totp (customer_id, secret, created_at)
+    values (${customerId}, ${secret}, ${now})
+    on conflict (customer_id) do update
+      set secret = excluded.secret, created_at = excluded.created_at,
+      confirmed_at = null, last_step = null
+    where identity_totp.confirmed_at is null`;
+}
+
+export async function totpUsed(
+  tx: Tx,
+  customerId: string,
+  step: bigint,
+  confirmAt: Date | null,
+): Promise<void> {
+  await tx`update identity_totp set last_step = ${step},
+    confirmed_at = coalesce(confirmed_at, ${confirmAt}) where customer_id = ${customerId}`;
+}
+
+export interface PasskeyRow {
+  credential_id: string;
+  customer_id: string;
+  public_key: Buffer;
+  counter: bigint;
+  transports: string[];
+}
+
+export async function passkeysOf(db: Db, customerId: string): Promise<PasskeyRow[]> {
+  return db<PasskeyRow[]>`select * from identity_passkeys where customer_id = ${customerId}`;
+}
+
+export async function lockPasskey(
+  tx: Tx,
+  credentialId: string,
+  customerId: string,
+): Promise<PasskeyRow | undefined> {
+  const rows = await tx<PasskeyRow[]>`select * from identity_passkeys
+    where credential_id = ${credentialId} and customer_id = ${customerId} for update`;
+  return rows[0];
+}
+
+export async function insertPasskey(
+  tx: Tx,
+  p: {
+    credential_id: string;
+    customer_id: string;
+    public_key: Buffer;
+    counter: bigint;
+    transports: string[];
+    created_at: Date;
+  },
+): Promise<boolean> {
+  const rows = await tx`insert into identity_passkeys
+    (credential_id, customer_id, public_key, counter, transports, created_at)
+    values (${p.credential_id}, ${p.customer_id}, ${p.public_key}, ${p.counter},
+      ${p.transports}, ${p.created_at})
+    on conflict do nothing returning credential_id`;
+  return rows.length === 1;
+}
+
+export async function passkeyUsed(
+  tx: Tx,
+  credentialId: string,
+  counter: bigint,
+  now: Date,
+): Promise<void> {
+  await tx`update identity_passkeys set counter = ${counter}, last_used_at = ${now}
+    where credential_id = ${credentialId}`;
+}
+
+export async function insertWebauthnChallenge(
+  db: Db,
+  c: {
+    challenge: string;
+    customer_id: string;
+    purpose: 'register' | 'authenticate';
+    expires_at: Date;
+  },
+): Promise<void> {
+  await db`insert into identity_webauthn_challenges ${db(c)}`;
+}
+
+/** Uses a WebAuthn challenge once; a replayed response finds it already used. */
+export async function consumeWebauthnChallenge(
+  tx: Tx,
+  c: { challenge: string; customerId: string; purpose: string; now: Date },
+): Promise<boolean> {
+  const rows = await tx`update identity_webauthn_challenges set used_at = ${c.now}
+    where challenge = ${c.challenge} and customer_id = ${c.customerId} and purpose = ${c.purpose}
+      and used_at is null and expires_at > ${c.now}
+    returning challenge`;
+  return rows.length === 1;
+}
+
+export async function replaceRecoveryCodes(
+  tx: Tx,
+  customerId: string,
+  hashes: Buffer[],
+  now: Date,
+): Promise<void> {
+  await tx`delete from identity_recovery_codes where customer_id = ${customerId}`;
+  for (const h of hashes) {
+    await tx`insert into identity_recovery_codes (customer_id, code_hash, created_at)
+      values (${customerId}, ${h}, ${now})`;
+  }
+}
+
+export async function countRecoveryCodes(db: Db, customerId: string): Promise<number> {
+  const rows = await db<{ n: number }[]>`select count(*)::int as n from identity_recovery_codes
+    where customer_id = ${customerId} and used_at is null`;
+  return rows[0]?.n ?? 0;
+}
+
+export async function useRecoveryCode(
+  tx: Tx,
+  customerId: string,
+  hash: Buffer,
+  now: Date,
+): Promise<boolean> {
+  const rows = await tx`update identity_recovery_codes set used_at = ${now}
+    where customer_id = ${customerId} and code_hash = ${hash} and used_at is null
+    returning customer_id`;
+  return rows.length === 1;
+}
+
+// Contact changes ---------------------------------------------------------------------------
+
+export interface ContactChangeRow {
+  id: string;
+  customer_id: string;
+  channel: 'email' | 'phone';
+  new_value: string;
+  code_hash: Buffer;
+  attempts: number;
+  expires_at: Date;
+  completed_at: Date | null;
+}
+
+export async function insertContactChange(
+  tx: Tx,
+  c: Omit<ContactChangeRow, 'attempts' | 'completed_at'>,
+): Promise<void> {
+  await tx`insert into identity_contact_changes ${tx(c)}`;
+}
+
+export async function lockContactChange(tx: Tx, id: string): Promise<ContactChangeRow | undefined> {
+  const rows = await tx<ContactChangeRow[]>`select * from identity_contact_changes
+    where id = ${id} for update`;
+  return rows[0];
+}
+
+export async function contactChangeAttempted(
+  tx: Tx,
+  id: string,
+  completedAt: Date | null,
+): Promise<void> {
+  await tx`update identity_contact_changes set attempts = attempts + 1,
+    completed_at = coalesce(${completedAt}, completed_at) where id = ${id}`;
+}
+
+// Recovery ----------------------------------------------------------------------------------
+
+export interface RecoveryRow {
+  id: string;
+  customer_id: string | null;
+  email_code_hash: Buffer;
+  phone_code_hash: Buffer | null;
+  email_verified_at: Date | null;
+  attempts: number;
+  expires_at: Date;
+  completed_at: Date | null;
+}
+
+export async function insertRecovery(
+  tx: Tx,
+  r: Omit<RecoveryRow, 'attempts' | 'completed_at' | 'email_verified_at'> & {
+    created_at: Date;
+    source_ip: string | null;
+  },
+): Promise<void> {
+  await tx`insert into identity_recoveries ${tx(r)}`;
+}
+
+export async function lockRecovery(tx: Tx, id: string): Promise<RecoveryRow | undefined> {
+  const rows = await tx<
+    RecoveryRow[]
+  >`select * from identity_recoveries where id = ${id} for update`;
+  return rows[0];
+}
+
+export async function recoveryUpdate(
+  tx: Tx,
+  id: string,
+  u: { failed?: boolean; emailVerifiedAt?: Date; completedAt?: Date },
+): Promise<void> {
+  await tx`update identity_recoveries set
+    attempts = attempts + ${u.failed ? 1 : 0},
+    email_verified_at = coalesce(${u.emailVerifiedAt ?? null}, email_verified_at),
+    completed_at = coalesce(${u.completedAt ?? null}, completed_at)
+    where id = ${id}`;
+}
+
+export async function insertFreezeToken(
+  tx: Tx,
+  t: { token_hash: Buffer; customer_id: string; expires_at: Date },
+): Promise<void> {
+  await tx`insert into identity_freeze_tokens ${tx(t)}`;
+}
+
+export async function consumeFreezeToken(
+  tx: Tx,
+  hash: Buffer,
+  now: Date,
+): Promise<string | undefined> {
+  const rows = await tx<
+    { customer_id: string }[]
+  >`update identity_freeze_tokens set used_at = ${now}
+    where token_hash = ${hash} and used_at is null and expires_at > ${now}
+    returning customer_id`;
+  return rows[0]?.customer_id;
+}
+
+// Throttles ---------------------------------------------------------------------------------
+
+export interface LoginFailureRow {
+  consecutive: number;
+  delay_until: Date | null;
+  disabled_at: Date | null;
+}
+
+export async function loginFailures(
+  db: Db,
+  identifierHash: Buffer,
+): Promise<LoginFailureRow | undefined> {
+  const rows = await db<LoginFailureRow[]>`select consecutive, delay_until, disabled_at
+    from identity_login_failures where identifier_hash = ${identifierHash}`;
+  return rows[0];
+}
+
+/** Counts one more failure atomically and returns the new consecutive count. */
+export async function addLoginFailure(tx: Tx, identifierHash: Buffer, now: Date): Promise<number> {
+  const rows = await tx<{ consecutive: number }[]>`
+    insert into identity_login_failures (identifier_hash, consecutive, updated_at)
+    values (${identifierHash}, 1, ${now})
+    on conflict (identifier_hash) do update
+      set consecutive = identity_login_failures.consecutive + 1, updated_at = ${now}
+    returning consecutive`;
+  return rows[0]!.consecutive;
+}
+
+export async function setLoginFailureState(
+  tx: Tx,
+  identifierHash: Buffer,
+  s: { delayUntil: Date | null; disabledAt: Date | null },
+): Promise<void> {
+  await tx`update identity_login_failures set delay_until = ${s.delayUntil},
+    disabled_at = coalesce(disabled_at, ${s.disabledAt}) where identifier_hash = ${identifierHash}`;
+}
+
+export async function clearLoginFailures(tx: Tx, identifierHashes: Buffer[]): Promise<void> {
+  for (const h of identifierHashes)
+    await tx`delete from identity_login_failures where identifier_hash = ${h}`;
+}
+
+export interface SourceRow {
+  source_prefix: string;
+  window_started_at: Date;
+  failures: number;
+  next_allowed_at: Date | null;
+  blocked_until: Date | null;
+  detected_at: Date | null;
+}
+
+export async function sourceState(db: Db, prefix: string): Promise<SourceRow | undefined> {
+  const rows = await db<SourceRow[]>`select * from identity_source_failures
+    where source_prefix = ${prefix}`;
+  return rows[0];
+}
+
+export async function lockSourceState(tx: Tx, prefix: string, now: Date): Promise<SourceRow> {
+  await tx`insert into identity_source_failures (source_prefix, window_started_at, failures)
+    values (${prefix}, ${now}, 0) on conflict do nothing`;
+  const rows = await tx<SourceRow[]>`select * from identity_source_failures
+    where source_prefix = ${prefix} for update`;
+  return rows[0]!;
+}
+
+export async function saveSourceState(tx: Tx, s: SourceRow): Promise<void> {
+  await tx`update identity_source_failures set window_started_at = ${s.window_started_at},
+    failures = ${s.failures}, next_allowed_at = ${s.next_allowed_at},
+    blocked_until = ${s.blocked_until}, detected_at = ${s.detected_at}
+    where source_prefix = ${s.source_prefix}`;
+}
+
+export async function listThrottledSources(db: Db, now: Date, limit: number): Promise<SourceRow[]> {
+  return db<SourceRow[]>`select * from identity_source_failures
+    where blocked_until > ${now} or next_allowed_at > ${now}
+    order by failures desc limit ${limit}`;
+}
+
+export async function unblockSource(tx: Tx, prefix: string): Promise<boolean> {
+  const rows = await tx`update identity_source_failures set blocked_until = null,
+    next_allowed_at = null, failures = 0 where source_prefix = ${prefix} returning source_prefix`;
+  return rows.length === 1;
+}
+
+/** Adds one to a fixed-window counter and returns the count and when the window began. */
+export async function bumpCounter(
+  tx: Tx,
+  key: string,
+  now: Date,
+  windowSeconds: number,
+): Promise<{ count: number; window_started_at: Date }> {
+  const rows = await tx<{ count: number; window_started_at: Date }[]>`
+    insert into identity_rate_counters (key, window_started_at, count) values (${key}, ${now}, 1)
+    on conflict (key) do update set
+      count = case when identity_rate_counters.window_started_at
+                     <= ${now}::timestamptz - make_interval(secs => ${windowSeconds})
+                   then 1 else identity_rate_counters.count + 1 end,
+      window_started_at = case when identity_rate_counters.window_started_at
+                     <= ${now}::timestamptz - make_interval(secs => ${windowSeconds})
+                   then ${now} else identity_rate_counters.window_started_at end
+    returning count, window_started_at`;
+  return rows[0]!;
+}
+
+// Operators ---------------------------------------------------------------------------------
+
+export interface OperatorRow {
+  id: string;
+  email: string;
+  name: string;
+  role: 'support' | 'risk_analyst' | 'security_admin';
+  password_hash: string;
+  totp_secret: Buffer;
+  totp_last_step: bigint | null;
+  failures: number;
+  locked_until: Date | null;
+  status: 'active' | 'disabled';
+}
+
+export async function insertOperator(
+  tx: Tx,
+  o: {
+    id: string;
+    email: string;
+    name: string;
+    role: OperatorRow['role'];
+    password_hash: string;
+    totp_secret: Buffer;
+    created_at: Date;
+    created_by: string | null;
+  },
+): Promise<boolean> {
+  const rows = await tx`insert into identity_operators ${tx(o)}
+    on conflict (email) do nothing returning id`;
+  return rows.length === 1;
+}
+
+export async function lockOperatorByEmail(tx: Tx, email: string): Promise<OperatorRow | undefined> {
+  const rows = await tx<
+    OperatorRow[]
+  >`select * from identity_operators where email = ${email} for update`;
+  return rows[0];
+}
+
+export async function operatorById(db: Db, id: string): Promise<OperatorRow | undefined> {
+  const rows = await db<OperatorRow[]>`select * from identity_operators where id = ${id}`;
+  return rows[0];
+}
+
+export async function operatorAttempt(
+  tx: Tx,
+  id: string,
+  u: { failures: number; lockedUntil: Date | null; totpStep?: bigint },
+): Promise<void> {
+  await tx`update identity_operators set failures = ${u.failures}, locked_until = ${u.lockedUntil},
+    totp_last_step = coalesce(${u.totpStep ?? null}::bigint, totp_last_step) where id = ${id}`;
+}
+
+export interface OperatorSessionRow {
+  id: string;
+  operator_id: string;
+  last_seen_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  role: OperatorRow['role'];
+  status: OperatorRow['status'];
+}
+
+export async function insertOperatorSession(
+  tx: Tx,
+  s: {
+    id: string;
+    operator_id: string;
+    token_hash: Buffer;
+    created_at: Date;
+    last_seen_at: Date;
+    expires_at: Date;
+    source_ip: string | null;
+  },
+): Promise<void> {
+  await tx`insert into identity_operator_sessions ${tx(s)}`;
+}
+
+export async function operatorSessionByTokenHash(
+  db: Db,
+  hash: Buffer,
+): Promise<OperatorSessionRow | undefined> {
+  const rows = await db<OperatorSessionRow[]>`
+    select s.id, s.operator_id, s.last_seen_at, s.expires_at, s.revoked_at, o.role, o.status
+    from identity_operator_sessions s join identity_operators o on o.id = s.operator_id
+    where s.token_hash = ${hash}`;
+  return rows[0];
+}
+
+export async function touchOperatorSession(
+  db: Db,
+  id: string,
+  now: Date,
+  revoke: boolean,
+): Promise<void> {
+  await db`update identity_operator_sessions set last_seen_at = ${now},
+    revoked_at = case when ${revoke} then ${now}::timestamptz else revoked_at end
+    where id = ${id}`;
+}
+
+export async function sessionExpiry(tx: Tx, id: string): Promise<Date> {
+  const rows = await tx<{ expires_at: Date }[]>`select expires_at from identity_sessions
+    where id = ${id} for update`;
+  return rows[0]!.expires_at;
+}
+
+export async function operatorByEmail(db: Db, email: string): Promise<OperatorRow | undefined> {
+  const rows = await db<OperatorRow[]>`select * from identity_operators where email = ${email}`;
+  return rows[0];
+}
+
+export async function customerOverview(db: Db, id: string) {
+  const rows = await db<
+    {
+      id: string;
+      email: string;
+      phone: string;
+      status: string;
+      money_hold_until: Date | null;
+      created_at: Date;
+      devices: number;
+      sessions: number;
+    }[]
+  >`
+    select c.id, c.email, c.phone, c.status, c.money_hold_until, c.created_at,
+      (select count(*)::int from identity_devices d
+        where d.customer_id = c.id and d.status = 'confirmed') as devices,
+      (select count(*)::int from identity_sessions s
+        where s.customer_id = c.id and s.revoked_at is null) as sessions
+    from identity_customers c where c.id = ${id}`;
+  return rows[0];
+}
