@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './lib/log.ts';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ExportedCheckpoint } from './audit/index.ts';
+import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
 import { systemClock } from './lib/clock.ts';
 import {
   createModules,
@@ -112,6 +113,16 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  'qr parse': {
+    usage: QR_PARSE_USAGE,
+    summary: 'validate a store QR payload (EMVCo MPM / JPQR) and print its fields as JSON',
+    run: async (args, ctx) => qrParseCommand(args, ctx.out, ctx.err),
+  },
+  'qr make': {
+    usage: QR_MAKE_USAGE,
+    summary: "build a store's static QR payload (EMVCo MPM with the fields JPQR requires)",
+    run: async (args, ctx) => qrMakeCommand(args, ctx.out, ctx.err),
+  },
 };
 
 async function auditVerify(args: string[], ctx: Context): Promise<number> {
@@ -175,8 +186,7 @@ function help(out: (line: string) => void): void {
   out(`kinko ${VERSION} — the Kinko payment platform\n`);
   out('Usage: kinko <command> [options]\n');
   out('Commands:');
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
-  for (const c of Object.values(COMMANDS)) out(`  ${c.usage.padEnd(width)}  ${c.summary}`);
+  for (const c of Object.values(COMMANDS)) out(`  ${c.usage}\n      ${c.summary}`);
   out('\nSettings come from the environment (PORT, DATABASE_URL, KINKO_DATA_DIR, KINKO_ENV, …);');
   out('see README.md.');
 }

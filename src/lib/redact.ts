@@ -29,7 +29,7 @@ const SENSITIVE_KEY = new RegExp(
       'number',
       'otp',
       'totp',
-      'recovery_?code',
+      'recovery_?code', 'payment_?code',
       'private_?key',
       'kek',
       'data_?key',
