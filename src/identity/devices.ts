@@ -120,6 +120,8 @@ async function confirmationFactor(
   answer: FactorAnswer & { phoneCode?: string | undefined },
   customerId: string,
 ): Promise<string | undefined> {
+  // Guesses at any factor count against the device, so none can be brute-forced here.
+  if (d.confirm_attempts >= deps.limits.codeAttemptsMax) return undefined;
   if (answer.phoneCode !== undefined) {
     const usable =
       d.confirm_code_hash &&

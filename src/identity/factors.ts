@@ -77,17 +77,17 @@ export async function verifySecondFactor(
   return undefined;
 }
 
-/** Counts second-factor failures per account; past codeAttemptsMax per window, refuses. */
-async function factorFailuresExceeded(
-  deps: Deps,
-  tx: Tx,
-  customerId: string,
-  failed: boolean,
-): Promise<boolean> {
-  const key = `factor_fail:${customerId}`;
-  if (!failed) return false;
-  const c = await store.bumpCounter(tx, key, at(deps), deps.limits.sourceWindowSeconds);
-  return c.count > deps.limits.codeAttemptsMax;
+/** Second-factor failures per account; past codeAttemptsMax in a window, none is checked. */
+const factorFailKey = (customerId: string) => `factor_fail:${customerId}`;
+
+async function factorLocked(deps: Deps, tx: Tx, customerId: string): Promise<boolean> {
+  const n = await store.counterValue(
+    tx,
+    factorFailKey(customerId),
+    at(deps),
+    deps.limits.sourceWindowSeconds,
+  );
+  return n >= deps.limits.codeAttemptsMax;
 }
 
 export async function stepUp(
@@ -98,15 +98,22 @@ export async function stepUp(
 ): Promise<IssuedSession & { factor: FactorUsed }> {
   if (session.frozen) throw new KinkoError('account_frozen');
   return commitThenThrow(deps, async (tx) => {
+    const throttled = { extra: { retry_after_seconds: deps.limits.sourceWindowSeconds } };
+    if (await factorLocked(deps, tx, session.customerId))
+      return refuse('login_throttled', throttled);
     const factor = await verifySecondFactor(deps, tx, session.customerId, answer, false);
     if (!factor) {
-      const locked = await factorFailuresExceeded(deps, tx, session.customerId, true);
+      await store.bumpCounter(
+        tx,
+        factorFailKey(session.customerId),
+        at(deps),
+        deps.limits.sourceWindowSeconds,
+      );
+      const locked = await factorLocked(deps, tx, session.customerId);
       await deps.audit.append(tx, [
         customerEntry('identity.step_up.failed', session.customerId, source, 'failure', { locked }),
       ]);
-      const code = locked ? 'login_throttled' : 'factor_invalid';
-      const extra = locked ? { retry_after_seconds: deps.limits.sourceWindowSeconds } : undefined;
-      return refuse(code, extra ? { extra } : {});
+      return locked ? refuse('login_throttled', throttled) : refuse('factor_invalid');
     }
     const issued = await rotateSession(deps, tx, session, factor, source);
     await deps.audit.append(tx, [

@@ -171,14 +171,12 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
         { name: req.body.name, publicKey: req.body.public_key },
         sourceOf(req),
       );
-      return reply
-        .status(202)
-        .send({
-          device_id: r.deviceId,
-          status: 'pending',
-          code_expires_at: r.expiresAt.toISOString(),
-          confirm_with: ['phone_code', 'totp_code', 'passkey'],
-        });
+      return reply.status(202).send({
+        device_id: r.deviceId,
+        status: 'pending',
+        code_expires_at: r.expiresAt.toISOString(),
+        confirm_with: ['phone_code', 'totp_code', 'passkey'],
+      });
     },
   );
   app.get('/v1/identity/devices', { preHandler: auth }, async (req) => ({

@@ -771,3 +771,16 @@ export async function customerOverview(db: Db, id: string) {
     from identity_customers c where c.id = ${id}`;
   return rows[0];
 }
+
+/** The count of a fixed-window counter, or 0 when its window has passed. */
+export async function counterValue(
+  db: Db,
+  key: string,
+  now: Date,
+  windowSeconds: number,
+): Promise<number> {
+  const rows = await db<{ count: number }[]>`select count from identity_rate_counters
+    where key = ${key}
+      and window_started_at > ${now}::timestamptz - make_interval(secs => ${windowSeconds})`;
+  return rows[0]?.count ?? 0;
+}

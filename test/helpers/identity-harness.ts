@@ -67,8 +67,8 @@ export async function harness(
   return {
     db, app, identity, outbox, clock, limits: config.limits, mailbox,
     lastCode: async (address) => {
-      const m = (await mailbox(address))[0];
-      const code = /\b(\d{6,8})\b/.exec(m?.text ?? '')?.[1];
+      const texts = (await mailbox(address)).map((m) => m.text);
+      const code = texts.map((t) => /\bcode (?:is )?(\d{6,8})\b/.exec(t)?.[1]).find(Boolean);
       if (!code) throw new Error(`no code sent to ${address}`);
       return code;
     },
