@@ -97,15 +97,14 @@ export async function answerChallenge(
     const c = await store.challengeById(tx, id, true);
     if (!c) throw new KinkoError('challenge_not_found');
     const expired = await expireIfLate(deps, tx, c);
-    if (expired) return { done: expired, ref: null };
+    if (expired) return { done: expired, ref: null, justExpired: true };
     if (c.status !== 'pending') return { done: await current(deps, tx, c), ref: null };
     const counted = await store.updateChallenge(tx, id, { attempts: c.attempts + 1 });
     const a = await store.authorizationById(tx, c.authorization_id);
     return { done: undefined, ref: a?.network_ref ?? null, counted };
   });
   if (step.done) {
-    if (step.done.status === 'expired')
-      await abandon(deps, id, await networkRefOf(deps, step.done));
+    if (step.justExpired) await abandon(deps, id, await networkRefOf(deps, step.done));
     return step.done;
   }
   assert(step.ref && step.counted, 'pending challenge without network reference');
@@ -174,14 +173,16 @@ export async function challengePageInfo(
   deps: AcquirerDeps,
   id: string,
 ): Promise<ChallengePageInfo> {
-  const { c, a } = await deps.sql.begin(async (tx) => {
+  const { c, a, justExpired } = await deps.sql.begin(async (tx) => {
     const row = await store.challengeById(tx, id, true);
     if (!row) throw new KinkoError('challenge_not_found');
     const expired = await expireIfLate(deps, tx, row);
     const latest = expired ? await store.challengeById(tx, id) : row;
-    return { c: latest!, a: await store.authorizationById(tx, row.authorization_id) };
+    const auth = await store.authorizationById(tx, row.authorization_id);
+    return { c: latest!, a: auth, justExpired: expired !== undefined };
   });
   assert(a, 'challenge without authorization');
+  if (justExpired) await abandon(deps, id, a.network_ref);
   const pending = c.status === 'pending' && a.network_ref;
   return {
     id: c.id,
