@@ -113,7 +113,7 @@ export async function stepUp(
       await deps.audit.append(tx, [
         customerEntry('identity.step_up.failed', session.customerId, source, 'failure', { locked }),
       ]);
-      return locked ? refuse('login_throttled', throttled) : refuse('factor_invalid');
+      return refuse('factor_invalid');
     }
     const issued = await rotateSession(deps, tx, session, factor, source);
     await deps.audit.append(tx, [
