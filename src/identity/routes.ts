@@ -48,9 +48,11 @@ export function customerRoutes(app: FastifyInstance, deps: Deps): void {
   signupRoutes(app, deps);
   sessionRoutes(app, deps);
   deviceRoutes(app, deps);
+  deviceProofRoutes(app, deps);
   factorRoutes(app, deps);
   accountRoutes(app, deps);
   recoveryRoutes(app, deps);
+  recoveryEndRoutes(app, deps);
 }
 
 function signupRoutes(app: FastifyInstance, deps: Deps): void {
@@ -197,6 +199,10 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
       return { device_id: req.params.id, status: 'confirmed' };
     },
   );
+}
+
+function deviceProofRoutes(app: FastifyInstance, deps: Deps): void {
+  const auth = customerPreHandler(deps);
   const challenge = s.closed({ device_id: s.str(64), action: s.deviceAction }, [
     'device_id',
     'action',
@@ -361,6 +367,9 @@ function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
       return authenticationOptions(deps, customerId);
     },
   );
+}
+
+function recoveryEndRoutes(app: FastifyInstance, deps: Deps): void {
   const complete = s.factorAnswer(
     {
       recovery_id: s.str(64),

@@ -45,7 +45,7 @@ export function recoveryCode(bits: number): string {
   return out;
 }
 
-/** Recovery codes as typed by people: any case, with or without dashes and spaces. */
+/** Recovery codes as people type them: in either case, with or without dashes and spaces. */
 export function normalizeRecoveryCode(input: string): string {
   const bare = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return bare.replace(/(.{4})(?=.)/g, '$1-');
