@@ -48,7 +48,7 @@ test('the published test cards answer as integrators expect', async (t) => {
   assert.equal(p.simulator.stats().approvedHolds, 3);
 });
 
-test('3-D Secure challenge: the right code authorizes; the result is bound to the attempt', async (t) => {
+test('3-D Secure: the right code authorizes; the result is bound to the attempt', async (t) => {
   const p = await cardPlatform();
   t.after(() => p.close());
   const a = await pay(p, '4000000000003220', { key: 'att_1' });
@@ -69,7 +69,7 @@ test('3-D Secure challenge: the right code authorizes; the result is bound to th
   assert.equal(p.simulator.stats().approvedHolds, 1);
 });
 
-test('a failed challenge never charges: 3063 fails whatever the code, capture is refused', async (t) => {
+test('a failed challenge never charges: 3063 fails, capture is refused', async (t) => {
   const p = await cardPlatform();
   t.after(() => p.close());
   const a = await pay(p, '4000000000003063');
@@ -111,7 +111,7 @@ test('an abandoned challenge expires and never charges, even if answered late', 
   assert.equal(p.simulator.stats().calls.abandonChallenge, 1);
 });
 
-test('a retry with the same idempotency key returns the same authorization, never a second hold', async (t) => {
+test('a retry with the same idempotency key returns the same authorization', async (t) => {
   const p = await cardPlatform();
   t.after(() => p.close());
   const card = await p.vault.tokenize({
@@ -140,7 +140,7 @@ test('a retry with the same idempotency key returns the same authorization, neve
   );
 });
 
-test('timeouts: a lost answer is retried with the same key and the network holds once', async (t) => {
+test('a lost answer is retried with the same key; the network holds once', async (t) => {
   const p = await cardPlatform();
   t.after(() => p.close());
   const card = await p.vault.tokenize({
@@ -204,7 +204,7 @@ test('network errors and plain timeouts are named errors; nothing is held', asyn
   assert.equal(p.simulator.stats().approvedHolds, 0);
 });
 
-test('capture, refund and void are idempotent; a timed-out capture retried captures once', async (t) => {
+test('capture, refund, void are idempotent; a retried capture captures once', async (t) => {
   const p = await cardPlatform();
   t.after(() => p.close());
   const a = await pay(p, '4242424242424242', { amount: 10_000n });

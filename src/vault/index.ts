@@ -97,6 +97,14 @@ export type {
 } from './hosted.ts';
 export { vaultRoutes, TOKENIZE_PATH, COMPLETE_PATH } from './routes.ts';
 export type { CspReportRow } from './store.ts';
+export {
+  createCardPath,
+  vaultScanCommand,
+  keysRotateCommand,
+  type CardPath,
+  type CardPathDeps,
+  type CliIo,
+} from './wiring.ts';
 
 export interface VaultDeps extends VaultCoreDeps {
   /** Kinko's origin as browsers reach it (config.publicOrigin). */

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { KEY_BYTES, open, seal } from './crypto.ts';
+import './errors.ts';
 
 // Key providers: where the key-encryption keys (KEKs) and the fingerprint key live. The
 // interface is the shape of a KMS (wrap/unwrap by version, keys never handed out), so a KMS

@@ -80,10 +80,13 @@ export async function rewrapCards(
   rows: ReadonlyArray<{ token: string; wrapped: Buffer; version: number }>,
 ): Promise<void> {
   if (rows.length === 0) return;
+  const tokens = rows.map((r) => r.token);
+  const wrapped = rows.map((r) => r.wrapped.toString('hex'));
+  const versions = rows.map((r) => r.version);
   await tx`
-    update vault_cards c set wrapped_key = u.wrapped, kek_version = u.version
-    from unnest(${rows.map((r) => r.token)}::text[], ${rows.map((r) => r.wrapped)}::bytea[],
-      ${rows.map((r) => r.version)}::int[]) as u(token, wrapped, version)
+    update vault_cards c set wrapped_key = decode(u.wrapped_hex, 'hex'), kek_version = u.version
+    from unnest(${tokens}::text[], ${wrapped}::text[], ${versions}::int[])
+      as u(token, wrapped_hex, version)
     where c.token = u.token and c.deleted_at is null`;
 }
 
