@@ -26,7 +26,9 @@ function freePort(): Promise<number> {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(),
+      );
     });
   });
 }
@@ -40,7 +42,12 @@ const sql = connect(pg.url, { connectionsMax: PIPELINES + 1 });
 
 try {
   await migrate(sql);
-  const ledger = createLedger({ sql, clock: systemClock, audit: createAudit({ clock: systemClock }), limits });
+  const ledger = createLedger({
+    sql,
+    clock: systemClock,
+    audit: createAudit({ clock: systemClock }),
+    limits,
+  });
   const ids: string[] = [];
   for (let i = 0; i < ACCOUNTS; i += batchSize) {
     const accounts: AccountInput[] = [];
@@ -56,7 +63,14 @@ try {
   const batch = (pick: () => [string, string]): TransferInput[] =>
     Array.from({ length: batchSize }, () => {
       const [debitAccountId, creditAccountId] = pick();
-      return { id: uuidv7(), debitAccountId, creditAccountId, amount: 1n, currency: 'JPY', code: 1 };
+      return {
+        id: uuidv7(),
+        debitAccountId,
+        creditAccountId,
+        amount: 1n,
+        currency: 'JPY',
+        code: 1,
+      };
     });
   const random = (): [string, string] => {
     const d = randomInt(ACCOUNTS);
@@ -88,7 +102,8 @@ try {
   const randomRate = await run(random);
   const hotRate = await run(hotCredit);
   const checked = await ledger.check();
-  if (!checked.ok) throw new Error(`ledger check failed after the benchmark: ${checked.discrepancy}`);
+  if (!checked.ok)
+    throw new Error(`ledger check failed after the benchmark: ${checked.discrepancy}`);
   const each = Math.ceil(TRANSFERS / batchSize) * batchSize;
   console.log(
     `ledger: random ${Math.round(randomRate)} transfers/s, hot-account ${Math.round(hotRate)} ` +

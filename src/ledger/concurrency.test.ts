@@ -64,7 +64,14 @@ test('opposite-order batches on overlapping accounts never deadlock', async () =
 test('the same new transfer id sent from two connections at once is posted once', async () => {
   const [a, b] = [uuidv7(), uuidv7()];
   await ledgers[0]!.createAccounts([a, b].map((id) => ({ id, currency: 'JPY', code: 1 })));
-  const t = { id: uuidv7(), debitAccountId: a, creditAccountId: b, amount: 9n, currency: 'JPY', code: 1 };
+  const t = {
+    id: uuidv7(),
+    debitAccountId: a,
+    creditAccountId: b,
+    amount: 9n,
+    currency: 'JPY',
+    code: 1,
+  };
   const results = await Promise.all(ledgers.map((l) => l.createTransfers([t])));
   const codes = results.map((r) => r[0]!.result).sort();
   assert.deepEqual(codes, ['exists', 'exists', 'exists', 'ok']);

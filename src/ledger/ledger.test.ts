@@ -31,13 +31,27 @@ async function accounts(n: number, currency = 'JPY', flags: Flags = {}): Promise
 }
 
 function transfer(dr: string, cr: string, amount: bigint, extra: Partial<TransferInput> = {}) {
-  return { id: uuidv7(), debitAccountId: dr, creditAccountId: cr, amount, currency: 'JPY', code: 1, ...extra };
+  return {
+    id: uuidv7(),
+    debitAccountId: dr,
+    creditAccountId: cr,
+    amount,
+    currency: 'JPY',
+    code: 1,
+    ...extra,
+  };
 }
 
 async function codes(transfers: TransferInput[]): Promise<string[]> {
   const results = await ledger.createTransfers(transfers);
-  assert.deepEqual(results.map((r) => r.index), transfers.map((_, i) => i));
-  assert.deepEqual(results.map((r) => r.id), transfers.map((t) => t.id));
+  assert.deepEqual(
+    results.map((r) => r.index),
+    transfers.map((_, i) => i),
+  );
+  assert.deepEqual(
+    results.map((r) => r.id),
+    transfers.map((t) => t.id),
+  );
   return results.map((r) => r.result);
 }
 
@@ -62,19 +76,25 @@ test('account results, in precedence order, and retries', async () => {
     { ...base, currency: 'USD' },
     { ...base, userData: 'other' },
   ]);
-  assert.deepEqual(results.map((r) => r.result), [
-    'id_invalid',
-    'flags_are_mutually_exclusive',
-    'code_invalid',
-    'currency_invalid',
-    'ok',
-    'exists',
-    'exists_with_different_flags',
-    'exists_with_different_code',
-    'exists_with_different_currency',
-    'exists_with_different_user_data',
-  ]);
-  assert.deepEqual((await ledger.createAccounts([base])).map((r) => r.result), ['exists']);
+  assert.deepEqual(
+    results.map((r) => r.result),
+    [
+      'id_invalid',
+      'flags_are_mutually_exclusive',
+      'code_invalid',
+      'currency_invalid',
+      'ok',
+      'exists',
+      'exists_with_different_flags',
+      'exists_with_different_code',
+      'exists_with_different_currency',
+      'exists_with_different_user_data',
+    ],
+  );
+  assert.deepEqual(
+    (await ledger.createAccounts([base])).map((r) => r.result),
+    ['exists'],
+  );
   const [stored] = await ledger.lookupAccounts([id, uuidv7()]);
   assert.equal(stored?.code, 7);
   assert.equal(stored?.userData, 'wallet');
@@ -163,10 +183,16 @@ test('two-phase: full post, partial post, void, and every pending_transfer code'
   assert.deepEqual(await codes([p1, p2, p3, plain]), ['ok', 'ok', 'ok', 'ok']);
   assert.deepEqual(await balances(a!), [300n, 1n, 0n, 0n]);
   const post = (pendingId: string, extra: Partial<TransferInput> = {}): TransferInput => ({
-    id: uuidv7(), pendingId, flags: { postPendingTransfer: true }, ...extra,
+    id: uuidv7(),
+    pendingId,
+    flags: { postPendingTransfer: true },
+    ...extra,
   });
   const voidOf = (pendingId: string, extra: Partial<TransferInput> = {}): TransferInput => ({
-    id: uuidv7(), pendingId, flags: { voidPendingTransfer: true }, ...extra,
+    id: uuidv7(),
+    pendingId,
+    flags: { voidPendingTransfer: true },
+    ...extra,
   });
   const results = await codes([
     post(uuidv7()),
@@ -206,7 +232,10 @@ test('two-phase: full post, partial post, void, and every pending_transfer code'
   assert.deepEqual(await balances(a!), [0n, 131n, 0n, 0n]);
   assert.deepEqual(await balances(b!), [0n, 0n, 0n, 131n]);
   const stored = await ledger.lookupTransfers([p1.id, p2.id, p3.id]);
-  assert.deepEqual(stored.map((t) => t.state), ['posted', 'posted', 'voided']);
+  assert.deepEqual(
+    stored.map((t) => t.state),
+    ['posted', 'posted', 'voided'],
+  );
   const checked = await ledger.check();
   assert.equal(checked.ok, true);
   const [n] = await db.sql<{ n: bigint }[]>`select count(*) as n from ledger_transfers`;
@@ -250,17 +279,25 @@ test('linked chains succeed or fail as one; failed ids stay free', async () => {
     transfer(w!, b!, 10n, { flags: linked }),
     transfer(w!, b!, 1n),
   ];
-  assert.deepEqual(await codes(chain), ['linked_event_failed', 'linked_event_failed', 'exceeds_credits']);
+  assert.deepEqual(await codes(chain), [
+    'linked_event_failed',
+    'linked_event_failed',
+    'exceeds_credits',
+  ]);
   assert.deepEqual(await balances(w!), [0n, 0n, 0n, 0n]);
   assert.deepEqual(await ledger.lookupTransfers(chain.map((t) => t.id)), []);
   const good = [transfer(a!, w!, 10n, { flags: linked }), transfer(w!, b!, 10n)];
   assert.deepEqual(await codes([...good, transfer(a!, b!, 1n, { flags: linked })]), [
-    'ok', 'ok', 'linked_event_chain_open',
+    'ok',
+    'ok',
+    'linked_event_chain_open',
   ]);
   // The first transfer fails on its own; the rest of its chain is not evaluated.
   const [x, y] = [transfer(a!, b!, 0n, { flags: linked }), transfer(a!, b!, 1n)];
   assert.deepEqual(await codes([x, y, { ...x, amount: 1n, flags: {} }]), [
-    'amount_must_be_positive', 'linked_event_failed', 'ok',
+    'amount_must_be_positive',
+    'linked_event_failed',
+    'ok',
   ]);
   const audit = await db.sql`
     select 1 from audit_entries where subject_id = any(${chain.map((t) => t.id)}::text[])`;
@@ -297,7 +334,9 @@ test('overflow of int8 balances is refused', async () => {
 test('batch limits: empty answers nothing, too large is a programming error', async () => {
   assert.deepEqual(await ledger.createTransfers([]), []);
   const [a, b] = await accounts(2);
-  const many = Array.from({ length: limits.ledgerTransferBatchSizeMax + 1 }, () => transfer(a!, b!, 1n));
+  const many = Array.from({ length: limits.ledgerTransferBatchSizeMax + 1 }, () =>
+    transfer(a!, b!, 1n),
+  );
   await assert.rejects(ledger.createTransfers(many), /batch too large/);
 });
 
@@ -306,14 +345,19 @@ test('createTransfersInTx commits or rolls back with the caller', async () => {
   const t = transfer(a!, b!, 7n);
   await assert.rejects(
     db.sql.begin(async (tx) => {
-      assert.deepEqual((await ledger.createTransfersInTx(tx, [t])).map((r) => r.result), ['ok']);
+      assert.deepEqual(
+        (await ledger.createTransfersInTx(tx, [t])).map((r) => r.result),
+        ['ok'],
+      );
       throw new Error('caller failed later');
     }),
     /caller failed later/,
   );
   assert.deepEqual(await balances(a!), [0n, 0n, 0n, 0n]);
   assert.deepEqual(await ledger.lookupTransfers([t.id]), []);
-  await db.sql.begin((tx) => ledger.createTransfersInTx(tx, [t], { actor: { type: 'operator', id: 'op1' } }));
+  await db.sql.begin((tx) =>
+    ledger.createTransfersInTx(tx, [t], { actor: { type: 'operator', id: 'op1' } }),
+  );
   assert.deepEqual(await balances(a!), [0n, 7n, 0n, 0n]);
   const [entry] = await db.sql<{ action: string; actor_id: string; detail: string }[]>`
     select action, actor_id, detail from audit_entries where subject_id = ${t.id}`;

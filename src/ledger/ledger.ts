@@ -25,7 +25,10 @@ import * as store from './store.ts';
 // over them in memory, writes the outcome back set-based, and appends one audit entry per
 // stored transfer last, just before commit, because the audit append locks the chain head.
 
-export type LedgerLimits = Pick<Limits, 'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'>;
+export type LedgerLimits = Pick<
+  Limits,
+  'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'
+>;
 
 export interface LedgerDeps {
   sql: Sql;
@@ -73,7 +76,12 @@ export interface Transfer {
   pendingId: string | null;
   currency: string;
   code: number;
-  flags: { linked: boolean; pending: boolean; postPendingTransfer: boolean; voidPendingTransfer: boolean };
+  flags: {
+    linked: boolean;
+    pending: boolean;
+    postPendingTransfer: boolean;
+    voidPendingTransfer: boolean;
+  };
   timeoutSeconds: number;
   userData: string | null;
   createdAt: Date;
@@ -175,7 +183,8 @@ async function transferBatch(
   const stored = await store.selectTransfers(tx, transferIds);
   // A pending transfer committed between the first read and the lock names accounts not
   // yet locked; lock them now (out of order, so PostgreSQL may report a deadlock, retried).
-  const late = stored.flatMap((t) => [t.debitAccountId, t.creditAccountId])
+  const late = stored
+    .flatMap((t) => [t.debitAccountId, t.creditAccountId])
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
   const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
@@ -188,7 +197,10 @@ async function transferBatch(
     store.updateBalances(tx, outcome.touched),
     store.updatePendingStates(tx, outcome.resolved),
   ]);
-  await deps.audit.append(tx, outcome.created.map((t) => transferEntry(t, ctx)));
+  await deps.audit.append(
+    tx,
+    outcome.created.map((t) => transferEntry(t, ctx)),
+  );
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
 }
 
@@ -297,14 +309,16 @@ async function check(tx: Tx): Promise<LedgerCheckResult> {
     if (t.debitsPosted !== t.creditsPosted) {
       return {
         ok: false,
-        discrepancy: `currency ${t.currency}: debits posted ${t.debitsPosted} ` +
+        discrepancy:
+          `currency ${t.currency}: debits posted ${t.debitsPosted} ` +
           `≠ credits posted ${t.creditsPosted}`,
       };
     }
     if (t.debitsPending !== t.creditsPending) {
       return {
         ok: false,
-        discrepancy: `currency ${t.currency}: debits pending ${t.debitsPending} ` +
+        discrepancy:
+          `currency ${t.currency}: debits pending ${t.debitsPending} ` +
           `≠ credits pending ${t.creditsPending}`,
       };
     }

@@ -37,13 +37,26 @@ async function wallet(balance: bigint): Promise<string> {
   await ledgers[0]!.createAccounts([
     { id, currency: 'JPY', code: 2, flags: { debitsMustNotExceedCredits: true } },
   ]);
-  const t = { id: uuidv7(), debitAccountId: funding, creditAccountId: id, amount: balance, currency: 'JPY', code: 1 };
+  const t = {
+    id: uuidv7(),
+    debitAccountId: funding,
+    creditAccountId: id,
+    amount: balance,
+    currency: 'JPY',
+    code: 1,
+  };
   assert.equal((await ledgers[0]!.createTransfers([t]))[0]?.result, 'ok');
   return id;
 }
 
 const spend = (from: string, amount: bigint, extra: Partial<TransferInput> = {}) => ({
-  id: uuidv7(), debitAccountId: from, creditAccountId: funding, amount, currency: 'JPY', code: 3, ...extra,
+  id: uuidv7(),
+  debitAccountId: from,
+  creditAccountId: funding,
+  amount,
+  currency: 'JPY',
+  code: 3,
+  ...extra,
 });
 
 test('racing spends from four connections never overdraw a wallet', async () => {
@@ -72,24 +85,32 @@ test('a reservation counts against the balance; posting it twice fails', async (
     spend(w, 21n),
     spend(w, 20n),
   ]);
-  assert.deepEqual(results.map((r) => r.result), [
-    'ok',
-    'exceeds_credits',
-    'ok',
-    'pending_transfer_already_posted',
-    'pending_transfer_already_posted',
-    'exceeds_credits',
-    'ok',
-  ]);
+  assert.deepEqual(
+    results.map((r) => r.result),
+    [
+      'ok',
+      'exceeds_credits',
+      'ok',
+      'pending_transfer_already_posted',
+      'pending_transfer_already_posted',
+      'exceeds_credits',
+      'ok',
+    ],
+  );
 });
 
 test('replaying a spend, even with a bigger amount, never debits twice', async () => {
   const w = await wallet(50n);
   const t = spend(w, 50n);
   assert.equal((await ledgers[0]!.createTransfers([t]))[0]?.result, 'ok');
-  const replays = await Promise.all(ledgers.map((l) => l.createTransfers([t, { ...t, amount: 1n }])));
+  const replays = await Promise.all(
+    ledgers.map((l) => l.createTransfers([t, { ...t, amount: 1n }])),
+  );
   for (const r of replays) {
-    assert.deepEqual(r.map((x) => x.result), ['exists', 'exists_with_different_amount']);
+    assert.deepEqual(
+      r.map((x) => x.result),
+      ['exists', 'exists_with_different_amount'],
+    );
   }
   const [acc] = await ledgers[0]!.lookupAccounts([w]);
   assert.equal(acc?.debitsPosted, 50n);
@@ -98,5 +119,8 @@ test('replaying a spend, even with a bigger amount, never debits twice', async (
 test('a negative amount cannot pull money into a wallet', async () => {
   const w = await wallet(0n + 1n);
   const results = await ledgers[0]!.createTransfers([spend(w, -100n), spend(w, 0n)]);
-  assert.deepEqual(results.map((r) => r.result), ['amount_must_be_positive', 'amount_must_be_positive']);
+  assert.deepEqual(
+    results.map((r) => r.result),
+    ['amount_must_be_positive', 'amount_must_be_positive'],
+  );
 });

@@ -74,13 +74,20 @@ test('validation answers the first failing check in precedence order', () => {
       { flags: { postPendingTransfer: true }, pendingId: uuidv7(), debitAccountId: undefined },
       undefined,
     ],
-    [{ flags: { postPendingTransfer: true }, pendingId: uuidv7(), amount: 0n }, 'amount_must_be_positive'],
+    [
+      { flags: { postPendingTransfer: true }, pendingId: uuidv7(), amount: 0n },
+      'amount_must_be_positive',
+    ],
     // Earlier checks win over later ones.
     [{ id: 'bad', amount: 0n, code: 0 }, 'id_invalid'],
     [{ amount: -1n, code: 0, currency: 'no' }, 'amount_must_be_positive'],
   ];
   for (const [change, expected] of cases) {
-    assert.equal(validateTransfer({ ...ok, ...change }, TIMEOUT_MAX), expected, JSON.stringify(change, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    assert.equal(
+      validateTransfer({ ...ok, ...change }, TIMEOUT_MAX),
+      expected,
+      JSON.stringify(change, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+    );
   }
 });
 
@@ -94,18 +101,54 @@ test('a failing transfer in a linked chain undoes the chain, including pending s
   const b = account('JPY', ACCOUNT_FLAG.debitsMustNotExceedCredits);
   const state = setup(a, b);
   const first = run(state, [
-    { id: uuidv7(), debitAccountId: a.id, creditAccountId: b.id, amount: 10n, currency: 'JPY', code: 1, flags: { pending: true } },
+    {
+      id: uuidv7(),
+      debitAccountId: a.id,
+      creditAccountId: b.id,
+      amount: 10n,
+      currency: 'JPY',
+      code: 1,
+      flags: { pending: true },
+    },
   ]);
   assert.deepEqual(first.results, ['ok']);
   const pendingId = first.created[0]!.id;
   const ids = [uuidv7(), uuidv7(), uuidv7(), uuidv7()];
   const out = run(state, [
     { id: ids[0]!, flags: { linked: true, postPendingTransfer: true }, pendingId },
-    { id: ids[1]!, debitAccountId: a.id, creditAccountId: b.id, amount: 5n, currency: 'JPY', code: 1, flags: { linked: true } },
-    { id: ids[2]!, debitAccountId: b.id, creditAccountId: a.id, amount: 100n, currency: 'JPY', code: 1, flags: { linked: true } },
-    { id: ids[3]!, debitAccountId: a.id, creditAccountId: b.id, amount: 1n, currency: 'JPY', code: 1 },
+    {
+      id: ids[1]!,
+      debitAccountId: a.id,
+      creditAccountId: b.id,
+      amount: 5n,
+      currency: 'JPY',
+      code: 1,
+      flags: { linked: true },
+    },
+    {
+      id: ids[2]!,
+      debitAccountId: b.id,
+      creditAccountId: a.id,
+      amount: 100n,
+      currency: 'JPY',
+      code: 1,
+      flags: { linked: true },
+    },
+    {
+      id: ids[3]!,
+      debitAccountId: a.id,
+      creditAccountId: b.id,
+      amount: 1n,
+      currency: 'JPY',
+      code: 1,
+    },
   ]);
-  assert.deepEqual(out.results, ['linked_event_failed', 'linked_event_failed', 'exceeds_credits', 'linked_event_failed']);
+  assert.deepEqual(out.results, [
+    'linked_event_failed',
+    'linked_event_failed',
+    'exceeds_credits',
+    'linked_event_failed',
+  ]);
   assert.deepEqual(out.created, []);
   assert.deepEqual(out.resolved, []);
   assert.equal(state.transfers.get(pendingId)?.state, 'pending');
@@ -119,7 +162,13 @@ test('an open chain at the end of the batch fails without being applied', () => 
   const [a, b] = [account(), account()];
   const state = setup(a, b);
   const t = (linked: boolean): TransferInput => ({
-    id: uuidv7(), debitAccountId: a.id, creditAccountId: b.id, amount: 1n, currency: 'JPY', code: 1, flags: { linked },
+    id: uuidv7(),
+    debitAccountId: a.id,
+    creditAccountId: b.id,
+    amount: 1n,
+    currency: 'JPY',
+    code: 1,
+    flags: { linked },
   });
   const out = run(state, [t(false), t(true), t(true)]);
   assert.deepEqual(out.results, ['ok', 'linked_event_failed', 'linked_event_chain_open']);
@@ -130,8 +179,18 @@ test('overflow is refused before it can happen', () => {
   const [a, b, c] = [account(), account(), account()];
   const state = setup(a, b, c);
   const t = (dr: AccountState, cr: AccountState, amount: bigint): TransferInput => ({
-    id: uuidv7(), debitAccountId: dr.id, creditAccountId: cr.id, amount, currency: 'JPY', code: 1,
+    id: uuidv7(),
+    debitAccountId: dr.id,
+    creditAccountId: cr.id,
+    amount,
+    currency: 'JPY',
+    code: 1,
   });
   const out = run(state, [t(a, b, INT8_MAX), t(a, c, 1n), t(c, b, 1n), t(c, a, INT8_MAX + 1n)]);
-  assert.deepEqual(out.results, ['ok', 'overflows_debits', 'overflows_credits', 'overflows_debits']);
+  assert.deepEqual(out.results, [
+    'ok',
+    'overflows_debits',
+    'overflows_credits',
+    'overflows_debits',
+  ]);
 });

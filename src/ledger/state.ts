@@ -14,7 +14,10 @@ export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 export const CODE_MAX = 65_535;
 
 export const TRANSFER_FLAG = { linked: 1, pending: 2, post: 4, void: 8 } as const;
-export const ACCOUNT_FLAG = { debitsMustNotExceedCredits: 1, creditsMustNotExceedDebits: 2 } as const;
+export const ACCOUNT_FLAG = {
+  debitsMustNotExceedCredits: 1,
+  creditsMustNotExceedDebits: 2,
+} as const;
 
 export type PendingState = 'pending' | 'posted' | 'voided' | 'expired';
 
@@ -345,7 +348,10 @@ export function assertBalances(a: AccountState): void {
     assert(a.debitsPending + a.debitsPosted <= a.creditsPosted, `account ${a.id} debits > credits`);
   }
   if (a.flags & ACCOUNT_FLAG.creditsMustNotExceedDebits) {
-    assert(a.creditsPending + a.creditsPosted <= a.debitsPosted, `account ${a.id} credits > debits`);
+    assert(
+      a.creditsPending + a.creditsPosted <= a.debitsPosted,
+      `account ${a.id} credits > debits`,
+    );
   }
 }
 
@@ -354,7 +360,10 @@ export function validateTransfer(
   t: TransferInput,
   timeoutSecondsMax: number,
 ): TransferResultCode | undefined {
-  assert(t.amount === undefined || typeof t.amount === 'bigint', 'transfer amount must be a bigint');
+  assert(
+    t.amount === undefined || typeof t.amount === 'bigint',
+    'transfer amount must be a bigint',
+  );
   const timeout = t.timeoutSeconds ?? 0;
   assert(Number.isSafeInteger(timeout) && timeout >= 0, 'timeoutSeconds must be an integer ≥ 0');
   if (!isValidId(t.id)) return 'id_invalid';
@@ -368,7 +377,8 @@ export function validateTransfer(
     if (!isValidId(t.pendingId)) return 'pending_id_invalid';
     if (t.pendingId === t.id) return 'pending_id_must_be_different';
   }
-  if (timeout > 0 && !(flags & TRANSFER_FLAG.pending)) return 'timeout_reserved_for_pending_transfer';
+  if (timeout > 0 && !(flags & TRANSFER_FLAG.pending))
+    return 'timeout_reserved_for_pending_transfer';
   if (timeout > timeoutSecondsMax) return 'timeout_exceeds_limit';
   if (resolves) {
     // A post or void takes its accounts, currency and code from the pending transfer; the
@@ -401,9 +411,11 @@ export function compareExisting(t: TransferInput, e: TransferRecord): TransferRe
     return 'exists_with_different_credit_account_id';
   }
   if (t.amount !== undefined && t.amount !== e.amount) return 'exists_with_different_amount';
-  if (t.currency !== undefined && t.currency !== e.currency) return 'exists_with_different_currency';
+  if (t.currency !== undefined && t.currency !== e.currency)
+    return 'exists_with_different_currency';
   if (t.code !== undefined && t.code !== e.code) return 'exists_with_different_code';
-  if (t.userData !== undefined && t.userData !== e.userData) return 'exists_with_different_user_data';
+  if (t.userData !== undefined && t.userData !== e.userData)
+    return 'exists_with_different_user_data';
   return 'exists';
 }
 

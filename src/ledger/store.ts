@@ -218,8 +218,10 @@ export async function firstAccountDiscrepancy(db: Db): Promise<string | undefine
     ['credits_posted', r['cpo']!, r['cpo_sum']!],
   ];
   const [name, stored, summed] = fields.find(([, a, b]) => a !== b)!;
-  return `account ${r['id']} (${r['currency']}): ${name} is ${stored} ` +
-    `but its transfers sum to ${summed}`;
+  return (
+    `account ${r['id']} (${r['currency']}): ${name} is ${stored} ` +
+    `but its transfers sum to ${summed}`
+  );
 }
 
 /** The first transfer whose accounts are missing or in another currency, if any. */
