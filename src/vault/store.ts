@@ -204,10 +204,11 @@ export async function insertCspReport(db: Db, row: CspReportRow): Promise<void> 
 }
 
 export async function listCspReports(db: Db, limit: number): Promise<CspReportRow[]> {
-  return db<CspReportRow[]>`
+  const rows = await db<CspReportRow[]>`
     select received_at, document_path, effective_directive, blocked_uri, disposition, source_file,
       line_number, sample
     from vault_csp_reports order by id desc limit ${limit}`;
+  return [...rows];
 }
 
 // Discovery scan: which columns could hold a card number, and where one is.
