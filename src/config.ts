@@ -57,6 +57,12 @@ export interface Limits {
   readonly acquirerChallengeSecondsMax: number;
   /** Wrong one-time codes before a challenge fails (EMV 3DS ACS practice: 3). */
   readonly acquirerChallengeAttemptsMax: number;
+  /** Merchant API: keys, terminals, origins (merchants/). */
+  readonly merchants: MerchantsLimits;
+  /** Idempotency-Key handling of POST requests (http/idempotency.ts). */
+  readonly idempotency: IdempotencyLimits;
+  /** Webhook endpoints and deliveries (webhooks/). */
+  readonly webhooks: WebhooksLimits;
 }
 
 export class ConfigError extends Error {
@@ -134,9 +140,10 @@ function cardSettings(env: Env, dataDir: string, cwd: string) {
   return { vaultKeyFile, publicOrigin: origin };
 }
 
-// Card path limits: the vault, hosted card fields and the card network.
+// Card path limits: the vault, hosted card fields and the card network; and the merchant API's.
 function cardLimits(env: Env) {
   return {
+    ...merchantApiLimits(env),
     vaultRewrapBatchSizeMax: integer(env, 'KINKO_VAULT_REWRAP_BATCH_SIZE_MAX', 500, 1, 10_000),
     vaultHostedSessionSecondsMax: 30 * 60,
     vaultHostedTokenizeAttemptsMax: 5,
@@ -348,5 +355,82 @@ function identityLimits(env: Env, kinkoEnv: KinkoEnv): IdentityLimits {
     totpStepSeconds: 30,
     totpDigits: 6,
     totpDriftStepsMax: 1,
+  };
+}
+
+export interface MerchantsLimits {
+  /** Longest time a rolled API key keeps working beside its replacement. */
+  readonly apiKeyOverlapSecondsMax: number;
+  /** Overlap when a roll names none. */
+  readonly apiKeyOverlapSecondsDefault: number;
+  /** Keys (all kinds, revoked ones excluded) one merchant may hold. */
+  readonly apiKeysPerMerchantMax: number;
+  readonly allowedOriginsPerMerchantMax: number;
+  /** last_used_at is written at most this often per key, so hot keys do not rewrite a row. */
+  readonly apiKeyLastUsedSecondsResolution: number;
+}
+
+export interface IdempotencyLimits {
+  /** Issue #5: keys are kept at least 24 hours; older ones are purged. */
+  readonly keySecondsRetention: number;
+  /** Longest Idempotency-Key value (IETF draft-ietf-httpapi-idempotency-key-header). */
+  readonly keyCharsMax: number;
+  /** Rows deleted per statement by purge(). */
+  readonly purgeBatchSizeMax: number;
+}
+
+export interface WebhooksLimits {
+  /** Issue #5: deliveries are retried for up to 3 days after the event. */
+  readonly deliverySecondsMax: number;
+  /** First retry delay; doubles per failed attempt up to retrySecondsMax. */
+  readonly retrySecondsBase: number;
+  readonly retrySecondsMax: number;
+  /** Every delivery attempt gives up after this long (connect, send and response). */
+  readonly deliveryTimeoutMs: number;
+  /** Response bytes kept in the delivery log per attempt. */
+  readonly responseSnippetBytesMax: number;
+  readonly endpointsPerMerchantMax: number;
+  /** Longest time the previous secret keeps signing after a rotation. */
+  readonly secretOverlapSecondsMax: number;
+  readonly secretOverlapSecondsDefault: number;
+  /** Receivers should refuse a signature timestamp further than this from their clock. */
+  readonly signatureToleranceSeconds: number;
+  /** Deliveries claimed per worker pass. */
+  readonly deliveryBatchSizeMax: number;
+}
+
+// The merchant API's limits: keys, idempotency and webhooks.
+function merchantApiLimits(env: Env) {
+  return {
+    merchants: {
+      apiKeyOverlapSecondsMax: 7 * 86_400,
+      apiKeyOverlapSecondsDefault: 86_400,
+      apiKeysPerMerchantMax: 100,
+      allowedOriginsPerMerchantMax: 20,
+      apiKeyLastUsedSecondsResolution: 60,
+    },
+    idempotency: {
+      keySecondsRetention: integer(
+        env,
+        'KINKO_IDEMPOTENCY_KEY_SECONDS_RETENTION',
+        86_400,
+        86_400,
+        30 * 86_400,
+      ),
+      keyCharsMax: 255,
+      purgeBatchSizeMax: 1000,
+    },
+    webhooks: {
+      deliverySecondsMax: 3 * 86_400,
+      retrySecondsBase: 30,
+      retrySecondsMax: 6 * 3600,
+      deliveryTimeoutMs: integer(env, 'KINKO_WEBHOOK_DELIVERY_TIMEOUT_MS', 10_000, 100, 60_000),
+      responseSnippetBytesMax: 1024,
+      endpointsPerMerchantMax: 16,
+      secretOverlapSecondsMax: 7 * 86_400,
+      secretOverlapSecondsDefault: 86_400,
+      signatureToleranceSeconds: 300,
+      deliveryBatchSizeMax: 50,
+    },
   };
 }

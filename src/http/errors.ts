@@ -61,6 +61,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   service_unavailable: 503,
   acquirer_timeout: 504,
   acquirer_unreachable: 502,
+  // IETF draft-ietf-httpapi-idempotency-key-header: a reused key with another payload is 422.
+  idempotency_key_reused: 422,
 };
 
 export function statusOf(code: string): number {

@@ -7,3 +7,14 @@
 export { createServer, sendError, type App, type ServerOptions } from './server.ts';
 export { healthRoutes } from './routes.ts';
 export { HTTP_ERRORS, statusOf } from './errors.ts';
+export {
+  createIdempotency,
+  markSecretResponse,
+  IDEMPOTENCY_ERRORS,
+  IDEMPOTENCY_KEY_HEADER,
+  REPLAYED_HEADER,
+  type Idempotency,
+  type IdempotencyDeps,
+  type IdempotencyRouteOptions,
+  type ScopeOf,
+} from './idempotency.ts';

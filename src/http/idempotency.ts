@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  onSendAsyncHookHandler,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
+import type { IdempotencyLimits } from '../config.ts';
+import type { Sql } from '../db/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import { defineErrors, KinkoError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { scrub } from '../lib/redact.ts';
+
+// Idempotency-Key for POST requests, with the semantics integrators know (Stripe; IETF
+// draft-ietf-httpapi-idempotency-key-header):
+//
+// - Every POST that uses it must carry `Idempotency-Key` (missing → 400).
+// - The first response to a key, errors included, is stored and replayed for the same key,
+//   marked `Idempotent-Replayed: true`.
+// - The same key with other parameters (method, path with query, canonical JSON body) is
+//   refused with idempotency_key_reused, 422 as the IETF draft says: the request is
+//   well-formed, but cannot be processed as a retry of the one that came first.
+// - The same key while its first request is still running → 409 idempotency_request_in_progress.
+// - Keys are scoped by the caller's principal (scopeOf), so two merchants never collide.
+// - Keys are kept keySecondsRetention (≥ 24 h), then purge() deletes them.
+//
+// What is not stored: requests refused before the claim (authentication, schema
+// validation), which did not start executing and may be retried as they are; and the 409 and
+// 422 answers of this layer, which belong to the later request, not the first one.
+//
+// A claim records locked_until (request timeout + a margin). If its process dies before
+// answering, a retry after locked_until takes the key over instead of waiting forever.
+//
+// Table: idempotency_keys (migrations/0007); this file is its only reader and writer.
+
+export const IDEMPOTENCY_ERRORS = defineErrors('idempotency', {
+  idempotency_key_missing: {
+    type: 'invalid_request_error',
+    message: 'This request needs an Idempotency-Key header.',
+  },
+  idempotency_key_invalid: {
+    type: 'invalid_request_error',
+    message: 'The Idempotency-Key must be 1–255 printable ASCII characters.',
+  },
+  idempotency_key_reused: {
+    type: 'idempotency_error',
+    message: 'This Idempotency-Key was used with different request parameters.',
+  },
+  idempotency_request_in_progress: {
+    type: 'idempotency_error',
+    message: 'A request with this Idempotency-Key is still being processed; retry shortly.',
+  },
+});
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+export const REPLAYED_HEADER = 'idempotent-replayed';
+/** Added to the request timeout for a claim's lock: time to store the response. */
+const LOCK_MARGIN_MS = 5000;
+const KEY_RE = /^[\x21-\x7e]+$/;
+
+export interface IdempotencyDeps {
+  sql: Sql;
+  clock: Clock;
+  limits: { idempotency: IdempotencyLimits; httpRequestTimeoutMs: number };
+  log?: Logger | undefined;
+}
+
+export type ScopeOf = (req: FastifyRequest) => string;
+
+export interface IdempotencyRouteOptions {
+  preHandler: preHandlerAsyncHookHandler[];
+  onSend: onSendAsyncHookHandler;
+}
+
+export interface Idempotency {
+  /** A preHandler that claims the key; put it after the route's authentication. */
+  claim(scopeOf: ScopeOf): preHandlerAsyncHookHandler;
+  /** The onSend hook that stores the first response of a claimed key. */
+  readonly onSend: onSendAsyncHookHandler;
+  /** Route options for a POST: `{ ...idem.route(auth, scopeOf), schema }`. */
+  route(auth: preHandlerAsyncHookHandler, scopeOf: ScopeOf): IdempotencyRouteOptions;
+  /** Deletes keys older than the retention; returns how many. */
+  purge(): Promise<number>;
+}
+
+interface Claim {
+  scope: string;
+  key: string;
+  redact: boolean;
+}
+
+interface KeyRow {
+  fingerprint: Buffer;
+  created_at: Date;
+  locked_until: Date | null;
+  status_code: number | null;
+  content_type: string | null;
+  response_body: string | null;
+}
+
+const claims = new WeakMap<FastifyRequest, Claim>();
+
+/**
+ * Marks this request's response as carrying a secret shown once (a new API key, a webhook
+ * secret): its stored copy has secret fields redacted, so a replay never shows the secret
+ * again and the idempotency table never holds it.
+ */
+export function markSecretResponse(req: FastifyRequest): void {
+  const c = claims.get(req);
+  if (c) c.redact = true;
+}
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` are one request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function fingerprintOf(method: string, url: string, body: unknown): Buffer {
+  return createHash('sha256')
+    .update(`${method}\n${url}\n${body === undefined ? '' : canonicalJson(body)}`)
+    .digest();
+}
+
+function keyOf(req: FastifyRequest, limits: IdempotencyLimits): string {
+  const raw = req.headers[IDEMPOTENCY_KEY_HEADER];
+  if (raw === undefined || raw === '') throw new KinkoError('idempotency_key_missing');
+  if (typeof raw !== 'string' || raw.length > limits.keyCharsMax || !KEY_RE.test(raw)) {
+    throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
+  }
+  return raw;
+}
+
+export function createIdempotency(deps: IdempotencyDeps): Idempotency {
+  const onSend = storeResponse(deps);
+  return {
+    claim: (scopeOf) => claimKey(deps, scopeOf),
+    onSend,
+    route: (auth, scopeOf) => ({ preHandler: [auth, claimKey(deps, scopeOf)], onSend }),
+    purge: () => purge(deps),
+  };
+}
+
+function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookHandler {
+  const { sql, clock, limits } = deps;
+  const lockMs = limits.httpRequestTimeoutMs + LOCK_MARGIN_MS;
+  return async function idempotencyClaim(req, reply) {
+    if (req.method !== 'POST') return;
+    const key = keyOf(req, limits.idempotency);
+    const scope = scopeOf(req);
+    const fingerprint = fingerprintOf(req.method, req.url, req.body);
+    const now = clock.now();
+    const lockedUntil = new Date(now.getTime() + lockMs);
+    const [inserted] = await sql`
+      insert into idempotency_keys (scope, key, fingerprint, created_at, locked_until)
+      values (${scope}, ${key}, ${fingerprint}, ${now}, ${lockedUntil})
+      on conflict (scope, key) do nothing
+      returning 1 as claimed`;
+    const own = () => void claims.set(req, { scope, key, redact: false });
+    if (inserted) return own();
+    const [row] = await sql<KeyRow[]>`
+      select fingerprint, created_at, locked_until, status_code, content_type, response_body
+      from idempotency_keys where scope = ${scope} and key = ${key}`;
+    const retainedFrom = new Date(now.getTime() - limits.idempotency.keySecondsRetention * 1000);
+    const claim = { scope, key, fingerprint, now, lockedUntil, retainedFrom };
+    // Gone (purged between the two statements) or past retention: a fresh start.
+    if (!row || row.created_at < retainedFrom) {
+      if (await takeOver(sql, claim, 'expired')) return own();
+      throw new KinkoError('idempotency_request_in_progress');
+    }
+    if (!row.fingerprint.equals(fingerprint)) throw new KinkoError('idempotency_key_reused');
+    if (row.status_code !== null) return replay(reply, row);
+    if (row.locked_until && row.locked_until > now) {
+      throw new KinkoError('idempotency_request_in_progress');
+    }
+    if (await takeOver(sql, claim, 'abandoned')) return own();
+    throw new KinkoError('idempotency_request_in_progress');
+  };
+}
+
+interface ClaimAttempt {
+  scope: string;
+  key: string;
+  fingerprint: Buffer;
+  now: Date;
+  lockedUntil: Date;
+  retainedFrom: Date;
+}
+
+/** Takes a key whose claim was abandoned (its holder died) or that outlived retention. */
+async function takeOver(sql: Sql, c: ClaimAttempt, why: 'expired' | 'abandoned'): Promise<boolean> {
+  if (why === 'expired') {
+    const rows = await sql`
+      insert into idempotency_keys (scope, key, fingerprint, created_at, locked_until)
+      values (${c.scope}, ${c.key}, ${c.fingerprint}, ${c.now}, ${c.lockedUntil})
+      on conflict (scope, key) do update
+        set fingerprint = excluded.fingerprint, created_at = excluded.created_at,
+            locked_until = excluded.locked_until, status_code = null, content_type = null,
+            response_body = null, completed_at = null
+        where idempotency_keys.created_at < ${c.retainedFrom}
+      returning 1`;
+    return rows.length === 1;
+  }
+  const rows = await sql`
+    update idempotency_keys set locked_until = ${c.lockedUntil}
+    where scope = ${c.scope} and key = ${c.key} and completed_at is null
+      and locked_until <= ${c.now}
+    returning 1`;
+  return rows.length === 1;
+}
+
+function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
+  return async function idempotencyStore(req, reply, payload) {
+    const c = claims.get(req);
+    if (!c) return payload;
+    claims.delete(req);
+    const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : '';
+    let body = text.toString();
+    if (c.redact) body = redactSecrets(body);
+    const type = reply.getHeader('content-type');
+    try {
+      await deps.sql`
+        update idempotency_keys
+        set status_code = ${reply.statusCode}, content_type = ${String(type ?? '')},
+            response_body = ${body}, completed_at = ${deps.clock.now()}, locked_until = null
+        where scope = ${c.scope} and key = ${c.key}`;
+    } catch (err) {
+      // The response still goes out; the claim's lock runs out and a retry may run again.
+      deps.log?.error({ err }, 'idempotency response not stored');
+    }
+    return payload;
+  };
+}
+
+function replay(reply: FastifyReply, row: KeyRow): FastifyReply {
+  void reply
+    .status(row.status_code ?? 500)
+    .header(REPLAYED_HEADER, 'true')
+    .type(row.content_type || 'application/json')
+    .send(row.response_body ?? '');
+  return reply;
+}
+
+function redactSecrets(body: string): string {
+  try {
+    return JSON.stringify(scrub(JSON.parse(body)));
+  } catch {
+    return '';
+  }
+}
+
+async function purge(deps: IdempotencyDeps): Promise<number> {
+  const { sql, clock, limits } = deps;
+  const before = new Date(clock.nowMs() - limits.idempotency.keySecondsRetention * 1000);
+  const batch = limits.idempotency.purgeBatchSizeMax;
+  let total = 0;
+  for (;;) {
+    const rows = await sql`
+      delete from idempotency_keys where ctid in (
+        select ctid from idempotency_keys where created_at < ${before} limit ${batch})`;
+    total += rows.count;
+    if (rows.count < batch) return total;
+  }
+}

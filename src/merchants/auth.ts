@@ -1,0 +1,145 @@
+import { KinkoError } from '../lib/errors.ts';
+import { bearerOf, parseKey, sha256, terminalSecretMatches, type KeyMode } from './keys.ts';
+import type { MerchantsDeps, Source } from './merchants.ts';
+import * as store from './store.ts';
+
+// Who is calling: a secret or restricted API key (merchant servers), a terminal credential
+// (registers), or a publishable key (the hosted card fields in a shopper's browser).
+
+export interface MerchantPrincipal {
+  merchantId: string;
+  keyId: string;
+  /** `*` for a standard secret key; the granted scopes for a restricted key. */
+  scopes: string[];
+  mode: KeyMode;
+  kind: 'secret' | 'restricted';
+}
+
+export interface TerminalPrincipal {
+  terminalId: string;
+  storeId: string;
+  merchantId: string;
+}
+
+export interface PublishableKeyInfo {
+  merchantId: string;
+  keyId: string;
+  mode: KeyMode;
+  allowedOrigins: string[];
+  cardDataCapable: boolean;
+}
+
+const lastUsedBefore = (deps: MerchantsDeps, now: Date) =>
+  new Date(now.getTime() - deps.limits.merchants.apiKeyLastUsedSecondsResolution * 1000);
+
+/**
+ * Resolves a bearer token (or an `Authorization` header value) to the merchant and scopes of
+ * its key, or throws api_key_invalid / api_key_revoked / api_key_expired / merchant_suspended.
+ */
+export async function authenticateSecretKey(
+  deps: MerchantsDeps,
+  bearer: string | undefined,
+): Promise<MerchantPrincipal> {
+  const token = bearer?.startsWith('Bearer ') ? bearerOf(bearer) : bearer;
+  const parsed = token ? parseKey(token) : undefined;
+  if (!token || !parsed || parsed.kind === 'publishable') throw new KinkoError('api_key_invalid');
+  const key = await store.apiKeyByHash(deps.sql, sha256(token));
+  if (!key || key.kind === 'publishable') throw new KinkoError('api_key_invalid');
+  const now = deps.clock.now();
+  if (key.revoked_at) throw new KinkoError('api_key_revoked');
+  if (key.expires_at && key.expires_at <= now) throw new KinkoError('api_key_expired');
+  if (key.merchant_status !== 'active') throw new KinkoError('merchant_suspended');
+  // Use is recorded as a throttled last_used_at: at most one row write per key per window,
+  // so thousands of requests a second do not turn into thousands of updates of one row.
+  await store.touchApiKey(deps.sql, key.id, now, lastUsedBefore(deps, now));
+  return {
+    merchantId: key.merchant_id,
+    keyId: key.id,
+    scopes: key.scopes,
+    mode: key.mode,
+    kind: key.kind,
+  };
+}
+
+/** The same answer as authenticateSecretKey, for the vault: undefined instead of errors. */
+export async function resolveSecretKey(
+  deps: MerchantsDeps,
+  sk: string,
+): Promise<{ merchantId: string; cardDataCapable: boolean } | undefined> {
+  const parsed = parseKey(sk);
+  if (!parsed || parsed.kind !== 'secret') return undefined;
+  const key = await store.apiKeyByHash(deps.sql, sha256(sk));
+  const now = deps.clock.now();
+  if (!key || key.revoked_at || (key.expires_at && key.expires_at <= now)) return undefined;
+  if (key.merchant_status !== 'active') return undefined;
+  return { merchantId: key.merchant_id, cardDataCapable: key.card_data_capable };
+}
+
+// Compared against when the terminal id is unknown, so that the answer takes as long for an
+// unknown terminal as for a wrong secret.
+const DUMMY_HASH = sha256('tk_unknown-terminal');
+
+export async function authenticateTerminal(
+  deps: MerchantsDeps,
+  terminalId: string,
+  secret: string,
+): Promise<TerminalPrincipal> {
+  const t = /^term_[A-Za-z0-9_-]{16,64}$/.test(terminalId)
+    ? await store.terminalById(deps.sql, terminalId)
+    : undefined;
+  const matches = terminalSecretMatches(secret, t?.secret_sha256 ?? DUMMY_HASH);
+  if (!t || !matches || t.status !== 'active') {
+    throw new KinkoError('terminal_credentials_invalid');
+  }
+  if (t.merchant_status !== 'active') throw new KinkoError('merchant_suspended');
+  const now = deps.clock.now();
+  await store.touchTerminal(deps.sql, t.id, now, lastUsedBefore(deps, now));
+  return { terminalId: t.id, storeId: t.store_id, merchantId: t.merchant_id };
+}
+
+/** A publishable key's merchant and origins; undefined when unknown, revoked or expired. */
+export async function resolvePublishableKey(
+  deps: MerchantsDeps,
+  pk: string,
+): Promise<PublishableKeyInfo | undefined> {
+  const parsed = parseKey(pk);
+  if (!parsed || parsed.kind !== 'publishable') return undefined;
+  const key = await store.apiKeyByPublishable(deps.sql, pk);
+  const now = deps.clock.now();
+  if (!key || key.revoked_at || (key.expires_at && key.expires_at <= now)) return undefined;
+  if (key.merchant_status !== 'active') return undefined;
+  return {
+    merchantId: key.merchant_id,
+    keyId: key.id,
+    mode: key.mode,
+    allowedOrigins: await store.listOrigins(deps.sql, key.merchant_id),
+    cardDataCapable: key.card_data_capable,
+  };
+}
+
+/**
+ * Records one write request made with an API key. Reads are not audited one by one: at
+ * thousands of requests a second an entry each would flood the chain and serialise every
+ * reader on the audit head, while last_used_at already answers "is this key in use". Writes
+ * are audited because they change money or configuration, and incident scope (which key
+ * did what, when) must be computable from the audit log alone.
+ */
+export async function recordWriteUse(
+  deps: MerchantsDeps,
+  principal: MerchantPrincipal,
+  request: { method: string; path: string; source: Source },
+  outcome: 'success' | 'denied' = 'success',
+): Promise<void> {
+  await deps.sql.begin((tx) =>
+    deps.audit.append(tx, [
+      {
+        action: 'merchants.api_key.used',
+        actor: { type: 'api_key', id: principal.keyId },
+        subject: { type: 'merchant', id: principal.merchantId },
+        source: request.source,
+        outcome,
+        detail: { method: request.method, path: request.path, mode: principal.mode },
+      },
+    ]),
+  );
+}

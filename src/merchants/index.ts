@@ -1,0 +1,196 @@
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import * as auth from './auth.ts';
+import { createMerchantCommand } from './cli.ts';
+import { createMerchant, type CreatedMerchant, type CreateMerchantInput } from './create.ts';
+import { requireMerchantKey } from './http.ts';
+import type { AccessScope } from './keys.ts';
+import { rollApiKey, revokeApiKey, setAllowedOrigins } from './manage.ts';
+import {
+  apiKeyView,
+  insertApiKey,
+  insertStore,
+  insertTerminal,
+  merchantOrThrow,
+  storeView,
+  terminalView,
+  type Actor,
+  type ApiKeyView,
+  type MerchantsDeps,
+  type NewApiKey,
+  type Source,
+  type StoreInput,
+  type StoreView,
+  type TerminalView,
+} from './merchants.ts';
+import { seedDemoMerchant, type DemoSeed } from './seed.ts';
+import * as store from './store.ts';
+import { KinkoError } from '../lib/errors.ts';
+import type { Tx } from '../db/index.ts';
+
+// Merchants: who sells through Kinko, where, on which registers, and with which credentials.
+//
+// Glossary
+// - merchant: a business taking payments (mer_…); may be suspended.
+// - store: a physical shop of a merchant (sto_…) with its merchant category code (MCC),
+//   name, city and postal code.
+// - terminal: a register (POS) in a store (term_…); it signs in with its terminal secret
+//   (tk_…, shown once, kept as a SHA-256 hash).
+// - secret key: sk_live_…/sk_test_…, full access to the merchant API, shown once, kept hashed.
+// - restricted key: rk_live_…/rk_test_…, a secret key limited to the scopes it lists.
+// - publishable key: pk_live_…/pk_test_…, public, identifies the merchant to hosted fields.
+// - mode: live or test; a key's mode is its traffic's mode.
+// - scope: what a key may do (payments:write, …); standard secret keys hold `*`.
+// - roll: replace a key; the old one keeps working until expires_at (the overlap period).
+// - revoke: stop a key at once.
+// - allowed origin: scheme://host[:port] of a merchant page that may frame hosted fields.
+// - principal: the authenticated caller of a request (merchant, key, scopes, mode).
+
+export { MERCHANTS_ERRORS, type MerchantsErrorCode } from './errors.ts';
+export { SCOPES, KEYS_SCOPE, type Scope, type AccessScope, type KeyMode } from './keys.ts';
+export { merchantKeyOf, merchantScopeOf } from './http.ts';
+export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
+export { MERCHANTS_CREATE_USAGE } from './cli.ts';
+export type { MerchantPrincipal, TerminalPrincipal, PublishableKeyInfo } from './auth.ts';
+export type {
+  Actor,
+  ApiKeyView,
+  MerchantsDeps,
+  NewApiKey,
+  Source,
+  StoreInput,
+} from './merchants.ts';
+export type { StoreView, TerminalView } from './merchants.ts';
+export type { CreatedMerchant, CreateMerchantInput } from './create.ts';
+export type { DemoSeed } from './seed.ts';
+
+const LIST_MAX = 1000;
+
+export interface Merchants {
+  createMerchant(
+    input: CreateMerchantInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<CreatedMerchant>;
+  getMerchant(
+    id: string,
+  ): Promise<{ id: string; name: string; status: string; cardDataCapable: boolean }>;
+  createStore(
+    merchantId: string,
+    input: StoreInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<StoreView>;
+  listStores(merchantId: string): Promise<StoreView[]>;
+  getStore(merchantId: string, storeId: string): Promise<StoreView>;
+  /** Returns the terminal and its secret (tk_…), shown this once. */
+  createTerminal(
+    merchantId: string,
+    input: { storeId: string; name: string },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ terminal: TerminalView; secret: string }>;
+  listTerminals(merchantId: string): Promise<TerminalView[]>;
+  /** Returns the key and its value, shown this once (publishable keys stay visible). */
+  createApiKey(
+    merchantId: string,
+    input: NewApiKey,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ key: ApiKeyView; value: string }>;
+  listApiKeys(merchantId: string): Promise<ApiKeyView[]>;
+  rollApiKey(
+    merchantId: string,
+    keyId: string,
+    input: { overlapSeconds?: number | undefined },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ key: ApiKeyView; value: string; previous: ApiKeyView }>;
+  revokeApiKey(
+    merchantId: string,
+    keyId: string,
+    actor: Actor,
+    source?: Source,
+  ): Promise<ApiKeyView>;
+  allowedOrigins(merchantId: string): Promise<string[]>;
+  setAllowedOrigins(
+    merchantId: string,
+    origins: readonly string[],
+    actor: Actor,
+    source?: Source,
+  ): Promise<string[]>;
+  /** Bearer token or Authorization header → principal, or a named authentication error. */
+  authenticateSecretKey(bearer: string | undefined): Promise<auth.MerchantPrincipal>;
+  authenticateTerminal(terminalId: string, secret: string): Promise<auth.TerminalPrincipal>;
+  resolvePublishableKey(pk: string): Promise<auth.PublishableKeyInfo | undefined>;
+  /** The vault's MerchantDirectory (vault/merchants.ts), backed by this module. */
+  readonly directory: {
+    resolvePublishableKey(
+      pk: string,
+    ): Promise<{ merchantId: string; allowedOrigins: string[] } | undefined>;
+    resolveSecretKey(
+      sk: string,
+    ): Promise<{ merchantId: string; cardDataCapable: boolean } | undefined>;
+  };
+  /** preHandler for /v1 routes: 401 api_key_*, 403 api_key_scope_missing. */
+  requireMerchantKey(scope: AccessScope): preHandlerAsyncHookHandler;
+  /** `kinko merchants create …`; returns the exit code. */
+  createMerchantCommand(
+    args: string[],
+    out: (line: string) => void,
+    err: (line: string) => void,
+  ): Promise<number>;
+  /** Development start-up: the demo merchant, store, terminal and keys (see seed.ts). */
+  seedDemoMerchant(options?: {
+    rotate?: boolean;
+    allowedOrigins?: readonly string[];
+  }): Promise<DemoSeed>;
+}
+
+export function createMerchants(deps: MerchantsDeps): Merchants {
+  const { sql, clock } = deps;
+  const inTx = <T>(fn: (tx: Tx) => Promise<T>) => sql.begin(fn) as Promise<T>;
+  const resolvePublishableKey = (pk: string) => auth.resolvePublishableKey(deps, pk);
+  return {
+    createMerchant: (input, actor, source) => createMerchant(deps, input, actor, source),
+    getMerchant: async (id) => {
+      const m = await merchantOrThrow(sql, id);
+      return { id: m.id, name: m.name, status: m.status, cardDataCapable: m.card_data_capable };
+    },
+    createStore: (id, input, actor, source) =>
+      inTx((tx) => insertStore(deps, tx, id, input, actor, source)),
+    listStores: async (id) => (await store.listStores(sql, id, LIST_MAX)).map(storeView),
+    getStore: async (merchantId, storeId) => {
+      const s = await store.storeById(sql, storeId);
+      if (!s || s.merchant_id !== merchantId) throw new KinkoError('store_not_found');
+      return storeView(s);
+    },
+    createTerminal: (id, input, actor, source) =>
+      inTx((tx) => insertTerminal(deps, tx, id, input, actor, source)),
+    listTerminals: async (id) => (await store.listTerminals(sql, id, LIST_MAX)).map(terminalView),
+    createApiKey: (id, input, actor, source) =>
+      inTx(async (tx) => {
+        await merchantOrThrow(tx, id);
+        return insertApiKey(deps, tx, id, input, actor, source);
+      }),
+    listApiKeys: async (id) => {
+      const now = clock.now();
+      return (await store.listApiKeys(sql, id)).map((r) => apiKeyView(r, now));
+    },
+    rollApiKey: (id, keyId, input, actor, source) =>
+      rollApiKey(deps, id, keyId, input, actor, source),
+    revokeApiKey: (id, keyId, actor, source) => revokeApiKey(deps, id, keyId, actor, source),
+    allowedOrigins: (id) => store.listOrigins(sql, id),
+    setAllowedOrigins: (id, origins, actor, source) =>
+      setAllowedOrigins(deps, id, origins, actor, source),
+    authenticateSecretKey: (bearer) => auth.authenticateSecretKey(deps, bearer),
+    authenticateTerminal: (id, secret) => auth.authenticateTerminal(deps, id, secret),
+    resolvePublishableKey,
+    directory: {
+      resolvePublishableKey,
+      resolveSecretKey: (sk) => auth.resolveSecretKey(deps, sk),
+    },
+    requireMerchantKey: (scope) => requireMerchantKey(deps, scope),
+    createMerchantCommand: (args, out, err) => createMerchantCommand(deps, args, out, err),
+    seedDemoMerchant: (options) => seedDemoMerchant(deps, options),
+  };
+}

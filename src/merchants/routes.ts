@@ -1,0 +1,215 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { markSecretResponse, type Idempotency } from '../http/index.ts';
+import { merchantKeyOf, merchantScopeOf } from './http.ts';
+import type { AccessScope } from './keys.ts';
+import { SCOPES } from './keys.ts';
+import type { Merchants } from './index.ts';
+
+// The merchant's own records under /v1: stores, terminals, API keys and allowed origins.
+// Thin handlers: the schema validates, one call to the module, the view is the answer.
+
+export interface MerchantRoutesDeps {
+  merchants: Merchants;
+  idempotency: Idempotency;
+}
+
+const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
+const idParams = closed({ id: str(80) }, ['id']);
+
+function sourceOf(req: FastifyRequest) {
+  return { ip: req.ip, requestId: req.id };
+}
+
+function actorOf(req: FastifyRequest) {
+  return { type: 'api_key' as const, id: merchantKeyOf(req).keyId };
+}
+
+export function merchantRoutes(app: FastifyInstance, deps: MerchantRoutesDeps): void {
+  const { merchants: m, idempotency } = deps;
+  const read = (scope: AccessScope) => ({ preHandler: m.requireMerchantKey(scope) });
+  const write = (scope: AccessScope) =>
+    idempotency.route(m.requireMerchantKey(scope), merchantScopeOf);
+  storeRoutes(app, m, read, write);
+  terminalRoutes(app, m, read, write);
+  originRoutes(app, m, read, write);
+  keyRoutes(app, m, read, write);
+  rollRoutes(app, m, write);
+}
+
+type Read = (scope: AccessScope) => object;
+type Write = Read;
+
+function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+  app.get('/v1/stores', { ...read('merchants:read'), schema: { summary: 'List stores' } }, (req) =>
+    m.listStores(merchantKeyOf(req).merchantId).then((data) => ({ data })),
+  );
+  type StoreBody = { name: string; mcc: string; city: string; postal_code: string };
+  app.post<{ Body: StoreBody }>(
+    '/v1/stores',
+    {
+      ...write('merchants:write'),
+      schema: {
+        summary: 'Create a store',
+        body: closed(
+          {
+            name: str(200),
+            mcc: { type: 'string', pattern: '^[0-9]{4}$' },
+            city: str(100),
+            postal_code: str(16),
+          },
+          ['name', 'mcc', 'city', 'postal_code'],
+        ),
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const input = { name: b.name, mcc: b.mcc, city: b.city, postalCode: b.postal_code };
+      const s = await m.createStore(
+        merchantKeyOf(req).merchantId,
+        input,
+        actorOf(req),
+        sourceOf(req),
+      );
+      return reply.status(201).send(s);
+    },
+  );
+}
+
+function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+  app.get(
+    '/v1/terminals',
+    { ...read('merchants:read'), schema: { summary: 'List terminals (registers)' } },
+    (req) => m.listTerminals(merchantKeyOf(req).merchantId).then((data) => ({ data })),
+  );
+  app.post<{ Body: { store_id: string; name: string } }>(
+    '/v1/terminals',
+    {
+      ...write('merchants:write'),
+      schema: {
+        summary: 'Create a terminal; its secret is shown once',
+        body: closed({ store_id: str(80), name: str(200) }, ['store_id', 'name']),
+      },
+    },
+    async (req, reply) => {
+      markSecretResponse(req);
+      const input = { storeId: req.body.store_id, name: req.body.name };
+      const t = await m.createTerminal(
+        merchantKeyOf(req).merchantId,
+        input,
+        actorOf(req),
+        sourceOf(req),
+      );
+      return reply.status(201).send({ ...t.terminal, secret: t.secret });
+    },
+  );
+}
+
+function originRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+  app.get(
+    '/v1/allowed_origins',
+    { ...read('merchants:read'), schema: { summary: 'Origins that may embed hosted fields' } },
+    async (req) => ({ origins: await m.allowedOrigins(merchantKeyOf(req).merchantId) }),
+  );
+  app.post<{ Body: { origins: string[] } }>(
+    '/v1/allowed_origins',
+    {
+      ...write('merchants:write'),
+      schema: {
+        summary: 'Replace the allowed origins',
+        body: closed({ origins: { type: 'array', maxItems: 100, items: str(300) } }, ['origins']),
+      },
+    },
+    async (req) => {
+      const id = merchantKeyOf(req).merchantId;
+      return {
+        origins: await m.setAllowedOrigins(id, req.body.origins, actorOf(req), sourceOf(req)),
+      };
+    },
+  );
+}
+
+function keyRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+  app.get(
+    '/v1/api_keys',
+    { ...read('merchants:read'), schema: { summary: 'List API keys' } },
+    (req) => m.listApiKeys(merchantKeyOf(req).merchantId).then((data) => ({ data })),
+  );
+  type KeyBody = {
+    kind: 'restricted' | 'publishable' | 'secret';
+    name?: string;
+    scopes?: string[];
+  };
+  app.post<{ Body: KeyBody }>(
+    '/v1/api_keys',
+    {
+      ...write('keys:write'),
+      schema: {
+        summary: 'Create an API key; a secret or restricted key is shown once',
+        body: closed(
+          {
+            kind: { type: 'string', enum: ['secret', 'restricted', 'publishable'] },
+            name: str(100),
+            scopes: {
+              type: 'array',
+              maxItems: SCOPES.length,
+              items: { type: 'string', enum: [...SCOPES] },
+            },
+          },
+          ['kind'],
+        ),
+      },
+    },
+    async (req, reply) => {
+      markSecretResponse(req);
+      const p = merchantKeyOf(req);
+      const input = { ...req.body, mode: p.mode };
+      const r = await m.createApiKey(p.merchantId, input, actorOf(req), sourceOf(req));
+      return reply
+        .status(201)
+        .send({ ...r.key, secret: r.key.kind === 'publishable' ? null : r.value });
+    },
+  );
+}
+
+function rollRoutes(app: FastifyInstance, m: Merchants, write: Write): void {
+  app.post<{ Params: { id: string }; Body: { overlap_seconds?: number } }>(
+    '/v1/api_keys/:id/roll',
+    {
+      ...write('keys:write'),
+      schema: {
+        summary: 'Roll a key: a replacement now, the old key works until expires_at',
+        params: idParams,
+        body: closed({ overlap_seconds: { type: 'integer', minimum: 0 } }),
+      },
+    },
+    async (req) => {
+      markSecretResponse(req);
+      const p = merchantKeyOf(req);
+      const overlap = { overlapSeconds: req.body.overlap_seconds };
+      const r = await m.rollApiKey(
+        p.merchantId,
+        req.params.id,
+        overlap,
+        actorOf(req),
+        sourceOf(req),
+      );
+      const secret = r.key.kind === 'publishable' ? null : r.value;
+      return { ...r.key, secret, previous: r.previous };
+    },
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/api_keys/:id/revoke',
+    {
+      ...write('keys:write'),
+      schema: { summary: 'Revoke a key at once', params: idParams, body: closed({}) },
+    },
+    (req) =>
+      m.revokeApiKey(merchantKeyOf(req).merchantId, req.params.id, actorOf(req), sourceOf(req)),
+  );
+}

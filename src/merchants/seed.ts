@@ -1,0 +1,81 @@
+import { createMerchantIn, describeCreated } from './create.ts';
+import { rollApiKey } from './manage.ts';
+import { resetTerminalSecret, type MerchantsDeps } from './merchants.ts';
+import * as store from './store.ts';
+
+// The development demo merchant, seeded at start-up so that a fresh checkout can take a
+// payment at once.
+//
+// Secrets exist in clear only when they are created, so only the first start can print them.
+// Later starts print that the demo exists, with ids and key prefixes, and do NOT rotate:
+// rotating on every start would silently break a register app or shop a developer set up
+// with the keys printed earlier. A developer who lost them asks for `rotate: true`
+// (KINKO_DEMO_ROTATE=1 at the composition root): the secret key is rolled (the old one keeps
+// working for the usual overlap) and the terminal gets a new secret.
+
+export interface DemoSeed {
+  created: boolean;
+  rotated: boolean;
+  merchantId: string;
+  /** Lines to print; secrets appear only when created or rotated. */
+  lines: string[];
+}
+
+const DEMO = {
+  name: 'Kinko Demo Shop',
+  mode: 'test' as const,
+  store: {
+    name: 'Kinko Demo Store Marunouchi',
+    mcc: '5411',
+    city: 'Tokyo',
+    postalCode: '100-0005',
+    terminalName: 'Register 1',
+  },
+};
+
+export async function seedDemoMerchant(
+  deps: MerchantsDeps,
+  options: { rotate?: boolean; allowedOrigins?: readonly string[] } = {},
+): Promise<DemoSeed> {
+  const actor = { type: 'system' as const, id: 'demo-seed' };
+  const existing = await deps.sql.begin(async (tx) => {
+    // Two processes starting at once must not both create a demo merchant.
+    await store.lockDemoSeed(tx);
+    const found = await store.demoMerchant(tx);
+    if (found) return found;
+    return createMerchantIn(
+      deps,
+      tx,
+      { ...DEMO, allowedOrigins: options.allowedOrigins ?? [], demo: true },
+      actor,
+    );
+  });
+  if ('secretKey' in existing) {
+    const lines = ['demo merchant created (development only):', ...describeCreated(existing)];
+    return { created: true, rotated: false, merchantId: existing.merchantId, lines };
+  }
+  const merchantId = existing.id;
+  const keys = await store.listApiKeys(deps.sql, merchantId);
+  const now = deps.clock.now();
+  const usable = keys.filter((k) => !k.revoked_at && (!k.expires_at || k.expires_at > now));
+  const terminals = await store.listTerminals(deps.sql, merchantId, 1);
+  const lines = [`demo merchant ${merchantId} exists; its secrets were printed when created.`];
+  if (!options.rotate) {
+    for (const k of usable) lines.push(`  ${k.kind} key ${k.id} ${k.display_prefix}…`);
+    for (const t of terminals) lines.push(`  terminal ${t.id} ${t.secret_prefix}…`);
+    lines.push('  set KINKO_DEMO_ROTATE=1 to issue new demo secrets.');
+    return { created: false, rotated: false, merchantId, lines };
+  }
+  for (const k of usable.filter((u) => u.kind === 'secret' && !u.expires_at)) {
+    const rolled = await rollApiKey(deps, merchantId, k.id, {}, actor);
+    lines.push(`secret key      ${rolled.value}   (new; shown once)`);
+  }
+  for (const k of usable.filter((u) => u.kind === 'publishable')) {
+    lines.push(`publishable key ${k.publishable_key ?? ''}`);
+  }
+  for (const t of terminals) {
+    const secret = await deps.sql.begin((tx) => resetTerminalSecret(deps, tx, t.id, actor));
+    lines.push(`terminal        ${t.id}`, `terminal secret ${secret}   (new; shown once)`);
+  }
+  return { created: false, rotated: true, merchantId, lines };
+}
