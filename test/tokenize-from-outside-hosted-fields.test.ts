@@ -112,7 +112,7 @@ test('the hosted page is served only for a registered merchant origin', async (t
   );
   assert.equal(
     (await page('pk_' + 'z'.repeat(24), MERCHANT_ORIGIN)).json().error.code,
-    'publishable_key_invalid',
+    'hosted_publishable_key_invalid',
   );
 });
 

@@ -16,12 +16,15 @@ export const VAULT_ERRORS = defineErrors('vault', {
     type: 'rate_limit_error',
     message: 'Too many card submissions in this session; reload the fields.',
   },
-  publishable_key_invalid: { type: 'authentication_error', message: 'Unknown publishable key.' },
+  hosted_publishable_key_invalid: {
+    type: 'authentication_error',
+    message: 'Unknown publishable key.',
+  },
   parent_origin_not_registered: {
     type: 'permission_error',
     message: 'This page’s origin is not registered for the merchant’s hosted card fields.',
   },
-  secret_key_invalid: { type: 'authentication_error', message: 'Unknown secret key.' },
+  vault_secret_key_invalid: { type: 'authentication_error', message: 'Unknown secret key.' },
   card_data_not_permitted: {
     type: 'permission_error',
     message: 'This merchant may not send card data server-to-server; use the hosted card fields.',

@@ -41,7 +41,7 @@ export async function openHostedSession(
   input: { publishableKey: string; parentOrigin: string },
 ): Promise<HostedSession> {
   const merchant = await deps.merchants.resolvePublishableKey(input.publishableKey);
-  if (!merchant) throw new KinkoError('publishable_key_invalid', { param: 'pk' });
+  if (!merchant) throw new KinkoError('hosted_publishable_key_invalid', { param: 'pk' });
   if (!isOrigin(input.parentOrigin) || !merchant.allowedOrigins.includes(input.parentOrigin)) {
     throw new KinkoError('parent_origin_not_registered', { param: 'origin' });
   }
@@ -234,7 +234,7 @@ export async function secretKeyTokenize(
   const merchant = input.secretKey
     ? await deps.merchants.resolveSecretKey(input.secretKey)
     : undefined;
-  if (!merchant) throw new KinkoError('secret_key_invalid');
+  if (!merchant) throw new KinkoError('vault_secret_key_invalid');
   if (!merchant.cardDataCapable) throw new KinkoError('card_data_not_permitted');
   return tokenize(deps, {
     ...input.card,

@@ -39,6 +39,12 @@ export interface CardPath {
 export function createCardPath(deps: CardPathDeps): CardPath {
   const env = deps.env ?? process.env;
   const { config } = deps;
+  if (config.env === 'production' && !config.publicOrigin.startsWith('https://')) {
+    throw new Error('KINKO_PUBLIC_ORIGIN must be https:// in production (hosted card fields)');
+  }
+  if (!deps.network && config.env === 'production') {
+    throw new Error('no card network connector is configured; the simulator is not for production');
+  }
   const keyProvider = env['KINKO_VAULT_KEYS']
     ? envKeyProvider(env)
     : fileKeyProvider({
@@ -46,9 +52,6 @@ export function createCardPath(deps: CardPathDeps): CardPath {
         dataDir: config.dataDir,
         create: config.env !== 'production',
       });
-  if (!deps.network && config.env === 'production') {
-    throw new Error('no card network connector is configured; the simulator is not for production');
-  }
   const network = deps.network ?? createSimulator();
   const base = { sql: deps.sql, clock: deps.clock, audit: deps.audit, log: deps.log };
   const acquirer = createAcquirer({ ...base, network, limits: config.limits });
