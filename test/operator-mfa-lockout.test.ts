@@ -92,3 +92,23 @@ test('least privilege: support reads, cannot freeze or create operators; short p
     await h.close();
   }
 });
+
+test('kinko operators create: password from the environment, TOTP secret printed once', async () => {
+  const h = await harness();
+  try {
+    const { runOperatorsCreate } = await import('../src/identity/index.ts');
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), env: {} };
+    assert.equal(await runOperatorsCreate(h.identity, ['--email', 'first@kinko.example', '--name', 'First'], io), 2);
+    const env = { KINKO_OPERATOR_PASSWORD: 'first admin passphrase' };
+    const code = await runOperatorsCreate(h.identity, ['--email', 'first@kinko.example', '--name', 'First'], { ...io, env });
+    assert.equal(code, 0, out.join('\n'));
+    const secret = /secret\s+([A-Z2-7]+)/.exec(out.join('\n'))?.[1];
+    assert.ok(secret && out.some((l) => l.includes('otpauth://totp/')));
+    assert.ok(!out.join('\n').includes(env.KINKO_OPERATOR_PASSWORD), 'the password is never printed');
+    const ok = await login(h, { email: 'first@kinko.example', password: env.KINKO_OPERATOR_PASSWORD, totp_code: authenticator(secret).code(h.clock.nowMs()) });
+    assert.equal(ok.json().role, 'security_admin');
+  } finally {
+    await h.close();
+  }
+});

@@ -22,6 +22,7 @@ import { operatorRoutes } from './operator-routes.ts';
 import { createPasswords, type BreachedRangeLookup } from './passwords.ts';
 import type { SensitiveAction } from './policy.ts';
 import { customerRoutes } from './routes.ts';
+import { runOperatorsCreate as runCreate } from './cli.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
 import { requireAction } from './guard.ts';
 import * as store from './store.ts';
@@ -155,3 +156,17 @@ export async function createOperator(
 }
 
 export { notifyWorker, createNotifier, type Notifier } from '../notify/index.ts';
+
+/** `kinko operators create` as a command body: parses args, prints the TOTP secret once. */
+export function runOperatorsCreate(
+  identity: Identity,
+  args: string[],
+  io: {
+    out: (line: string) => void;
+    err: (line: string) => void;
+    env: Record<string, string | undefined>;
+  },
+): Promise<number> {
+  return runCreate(identity.deps, args, io);
+}
+export { OPERATORS_CREATE_USAGE } from './cli.ts';
