@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { createVault, type Vault } from './index.ts';
 import { envKeyProvider, fileKeyProvider, type KeyProvider } from './keys.ts';
+import type { MerchantDirectory } from './merchants.ts';
 import type { OutboxPort } from './vault.ts';
 
 // One call that assembles the card path for main.ts: key provider (KINKO_VAULT_KEYS when
@@ -24,6 +25,8 @@ export interface CardPathDeps {
   clock: Clock;
   audit: Pick<Audit, 'append'>;
   outbox?: OutboxPort | undefined;
+  /** The merchants module's directory; the vault's stand-in registry when absent. */
+  merchants?: MerchantDirectory | undefined;
   /** A real acquirer's connector; required in production, where the simulator is refused. */
   network?: CardNetwork | undefined;
   env?: Readonly<Record<string, string | undefined>>;
@@ -61,6 +64,7 @@ export function createCardPath(deps: CardPathDeps): CardPath {
     acquirer,
     limits: config.limits,
     outbox: deps.outbox,
+    merchants: deps.merchants,
     publicOrigin: config.publicOrigin,
   });
   return { keyProvider, network, acquirer, vault };
