@@ -1,0 +1,33 @@
+import type { AuditEntryInput } from '../audit/index.ts';
+import type { WebhooksLimits } from '../config.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Env } from './url.ts';
+
+// What the webhooks module is given (see index.ts for the factory).
+
+export interface WebhooksDeps {
+  sql: Sql;
+  clock: Clock;
+  audit: { append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void> };
+  outbox: {
+    enqueue(
+      tx: Tx,
+      events: readonly { topic: string; key?: string; payload: object }[],
+    ): Promise<bigint[]>;
+  };
+  limits: { webhooks: WebhooksLimits; outboxLeaseSecondsMax: number };
+  log: Logger;
+  env: Env;
+  /** 32 bytes that encrypt endpoint secrets at rest (loadOrCreateWebhookSecretsKey). */
+  secretsKey: Buffer;
+  /** Connects to receivers; tests keep the default. */
+  resolveAddress?: ((host: string) => Promise<string[]>) | undefined;
+}
+
+export type Actor = AuditEntryInput['actor'];
+export interface Source {
+  ip?: string | undefined;
+  requestId?: string | undefined;
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { maskPans } from '../lib/redact.ts';
+import type { Tx } from '../db/index.ts';
+import type { Actor, Source, WebhooksDeps } from './context.ts';
+import { secretsFor } from './endpoints.ts';
+import { send } from './send.ts';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.ts';
+import * as store from './store.ts';
+
+// Events → deliveries → attempts.
+//
+// emitEvent writes the event (its exact body) and an outbox event in the caller's
+// transaction. The outbox worker fans it out: one delivery per subscribed endpoint. The
+// delivery worker sends due deliveries; a 2xx ends one, anything else schedules the next
+// attempt after retrySecondsBase × 2^(attempts − 1) (capped at retrySecondsMax) until
+// give_up_at, deliverySecondsMax (3 days) after the event. Every attempt is logged.
+//
+// The event body lives in webhooks_events rather than in the outbox payload: the outbox
+// scrubs payloads for logs (a `token` field would arrive as "[redacted]"), and every
+// attempt must send, and sign, byte-identical JSON.
+
+export const WEBHOOK_TOPIC = 'webhook.event';
+const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+const CARD_KEY_RE = /"(cvv2?|cvc2?|csc|cid|security_?code|card_?number|pan)"\s*:/i;
+/** Added to the delivery timeout for a claim: time to record the attempt. */
+const CLAIM_MARGIN_MS = 30_000;
+
+export interface NewWebhookEvent {
+  merchantId: string;
+  /** Dotted lower-case, e.g. payment.succeeded. */
+  type: string;
+  data: object;
+}
+
+/** Records an event for the merchant's endpoints, in the caller's transaction. */
+export async function emitEvent(
+  deps: Pick<WebhooksDeps, 'clock' | 'outbox'>,
+  tx: Tx,
+  event: NewWebhookEvent,
+): Promise<string> {
+  assert(EVENT_TYPE_RE.test(event.type), `webhook event type ${event.type} is not dotted`);
+  const now = deps.clock.now();
+  const id = publicId('evt', 16);
+  const body = JSON.stringify(
+    {
+      id,
+      object: 'event',
+      type: event.type,
+      created: Math.floor(now.getTime() / 1000),
+      data: event.data,
+    },
+    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+  );
+  // Card data in an event is a bug in the caller (GMO-PG 2017): refuse, do not send it.
+  assert(
+    !CARD_KEY_RE.test(body) && maskPans(body) === body,
+    `event ${event.type} carries card data`,
+  );
+  await store.insertEvent(tx, {
+    id,
+    merchant_id: event.merchantId,
+    type: event.type,
+    body,
+    created_at: now,
+  });
+  await deps.outbox.enqueue(tx, [
+    {
+      topic: WEBHOOK_TOPIC,
+      key: event.merchantId,
+      payload: { eventId: id, merchantId: event.merchantId, type: event.type },
+    },
+  ]);
+  return id;
+}
+
+/** The outbox handler: one delivery per subscribed endpoint (repeats are no-ops). */
+export async function fanOutEvent(deps: WebhooksDeps, payload: unknown): Promise<number> {
+  const eventId = (payload as { eventId?: unknown } | null)?.eventId;
+  assert(typeof eventId === 'string', 'webhook.event payload without eventId');
+  const now = deps.clock.now();
+  return deps.sql.begin(async (tx) => {
+    const [created] = await tx<{ created_at: Date }[]>`
+      select created_at from webhooks_events where id = ${eventId}`;
+    if (!created) return 0;
+    const giveUp = new Date(
+      created.created_at.getTime() + deps.limits.webhooks.deliverySecondsMax * 1000,
+    );
+    return store.fanOut(tx, eventId, now, giveUp, () => publicId('whd', 16));
+  });
+}
+
+export function retryDelaySeconds(limits: WebhooksDeps['limits']['webhooks'], attempts: number) {
+  const exp = Math.min(attempts - 1, 30);
+  return Math.min(limits.retrySecondsBase * 2 ** exp, limits.retrySecondsMax);
+}
+
+async function attempt(
+  deps: WebhooksDeps,
+  d: store.DueDelivery,
+  manual: boolean,
+): Promise<boolean> {
+  const limits = deps.limits.webhooks;
+  const t = Math.floor(deps.clock.nowMs() / 1000);
+  const secrets = await secretsFor(deps, d.endpoint_id);
+  const result = await send({
+    url: d.url,
+    body: d.body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Kinko-Webhooks/1',
+      [SIGNATURE_HEADER]: signatureHeader(secrets, t, d.body),
+      [EVENT_ID_HEADER]: d.event_id,
+      'kinko-delivery-id': d.id,
+    },
+    timeoutMs: limits.deliveryTimeoutMs,
+    snippetBytes: limits.responseSnippetBytesMax,
+    env: deps.env,
+  });
+  const ok = result.error === null && result.statusCode !== null && result.statusCode < 300;
+  const now = deps.clock.now();
+  const attempts = d.attempts + 1;
+  let next: Date | null = null;
+  if (!ok) {
+    const at = now.getTime() + retryDelaySeconds(limits, attempts) * 1000;
+    next = now >= d.give_up_at ? null : new Date(Math.min(at, d.give_up_at.getTime()));
+  }
+  await deps.sql.begin((tx) =>
+    store.recordAttempt(
+      tx,
+      {
+        delivery_id: d.id,
+        attempted_at: now,
+        status_code: result.statusCode,
+        duration_ms: result.durationMs,
+        response_snippet: result.snippet,
+        error: result.error,
+        manual,
+      },
+      { status: ok ? 'succeeded' : next ? 'pending' : 'failed', nextAttemptAt: next },
+    ),
+  );
+  return ok;
+}
+
+/** Sends every due delivery once (up to the batch size); returns how many were tried. */
+export async function deliverDue(deps: WebhooksDeps): Promise<number> {
+  const limits = deps.limits.webhooks;
+  const now = deps.clock.now();
+  const lease = new Date(now.getTime() + limits.deliveryTimeoutMs + CLAIM_MARGIN_MS);
+  const due = await store.claimDue(deps.sql, now, lease, limits.deliveryBatchSizeMax);
+  await Promise.all(due.map((d) => attempt(deps, d, false)));
+  return due.length;
+}
+
+export async function resend(
+  deps: WebhooksDeps,
+  merchantId: string,
+  deliveryId: string,
+  actor: Actor,
+  source?: Source,
+): Promise<{ delivered: boolean }> {
+  const d = await store.deliveryById(deps.sql, deliveryId);
+  if (!d || d.merchant_id !== merchantId) throw new KinkoError('webhook_delivery_not_found');
+  const limits = deps.limits.webhooks;
+  const now = deps.clock.now();
+  await deps.sql.begin((tx) =>
+    deps.audit.append(tx, [
+      {
+        action: 'webhooks.delivery.resent',
+        actor,
+        subject: { type: 'webhook_delivery', id: deliveryId },
+        source,
+        outcome: 'success',
+      },
+    ]),
+  );
+  const lease = new Date(now.getTime() + limits.deliveryTimeoutMs + CLAIM_MARGIN_MS);
+  const giveUp = new Date(now.getTime() + limits.deliverySecondsMax * 1000);
+  const claimed = await store.claimOne(deps.sql, deliveryId, lease, giveUp);
+  if (!claimed) throw new KinkoError('webhook_delivery_not_found');
+  return { delivered: await attempt(deps, claimed, true) };
+}
+
+/** A worker owner name unique to this process. */
+export function ownerName(): string {
+  return `webhooks-${process.pid}-${randomBytes(4).toString('hex')}`;
+}

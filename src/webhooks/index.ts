@@ -1,0 +1,189 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Tx } from '../db/index.ts';
+import type { Actor, Source, WebhooksDeps } from './context.ts';
+import {
+  deliverDue,
+  emitEvent,
+  fanOutEvent,
+  ownerName,
+  resend,
+  WEBHOOK_TOPIC,
+  type NewWebhookEvent,
+} from './delivery.ts';
+import { getDelivery, listDeliveries, type DeliveryView } from './deliveries.ts';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  endpointOf,
+  endpointView,
+  rotateSecret,
+  updateEndpoint,
+  type EndpointInput,
+  type EndpointView,
+} from './endpoints.ts';
+import * as store from './store.ts';
+
+// Webhooks: signed notifications of events to merchants' servers.
+//
+// Glossary
+// - event: something that happened for a merchant (evt_…, a type such as payment.succeeded,
+//   data); its JSON body is fixed when emitted and sent byte-identical on every attempt.
+// - endpoint: a merchant's receiving URL (we_…) with the event types it wants.
+// - secret: whsec_…, per endpoint, signs deliveries; shown once; encrypted at rest.
+// - rotation: a new secret; the previous one keeps signing until its expires_at, so each
+//   delivery meanwhile carries two v1 signatures.
+// - delivery: one event to one endpoint (whd_…): pending, succeeded or failed (gave up).
+// - attempt: one POST of a delivery, logged with status, duration, ≤ 1 KiB of the answer.
+// - signature: `Kinko-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.body")>`.
+
+export { WEBHOOKS_ERRORS, type WebhooksErrorCode } from './errors.ts';
+export { WEBHOOK_TOPIC, retryDelaySeconds, type NewWebhookEvent } from './delivery.ts';
+export {
+  SIGNATURE_HEADER,
+  EVENT_ID_HEADER,
+  signatureHeader,
+  signatureOf,
+  verifySignature,
+} from './signing.ts';
+export { loadOrCreateWebhookSecretsKey } from './secrets.ts';
+export { checkEndpointUrl, isPrivateAddress } from './url.ts';
+export { webhookRoutes, type WebhookRoutesDeps } from './routes.ts';
+export type { WebhooksDeps, Actor, Source } from './context.ts';
+export type { EndpointView, EndpointInput } from './endpoints.ts';
+export type { DeliveryView, AttemptView } from './deliveries.ts';
+
+export interface WebhookWorkerOptions {
+  /** Pause between empty polls. */
+  pollMs?: number | undefined;
+  owner?: string | undefined;
+}
+
+export interface Webhooks {
+  /** For payments and others: records an event inside their transaction. */
+  emitEvent(tx: Tx, event: NewWebhookEvent): Promise<string>;
+  createEndpoint(
+    merchantId: string,
+    input: EndpointInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ endpoint: EndpointView; secret: string }>;
+  listEndpoints(merchantId: string): Promise<EndpointView[]>;
+  getEndpoint(merchantId: string, id: string): Promise<EndpointView>;
+  updateEndpoint(
+    merchantId: string,
+    id: string,
+    patch: Partial<EndpointInput>,
+    actor: Actor,
+    source?: Source,
+  ): Promise<EndpointView>;
+  deleteEndpoint(merchantId: string, id: string, actor: Actor, source?: Source): Promise<void>;
+  rotateSecret(
+    merchantId: string,
+    id: string,
+    input: { overlapSeconds?: number | undefined },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ endpoint: EndpointView; secret: string }>;
+  listDeliveries(merchantId: string, endpointId: string): Promise<DeliveryView[]>;
+  getDelivery(merchantId: string, id: string): Promise<DeliveryView>;
+  /** Attempts a delivery now (whatever its status), logged as manual. */
+  resend(
+    merchantId: string,
+    deliveryId: string,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ delivered: boolean }>;
+  /** One pass, for tests and `kinko` commands: fan out ready events, send due deliveries. */
+  runOnce(): Promise<{ fannedOut: number; attempted: number }>;
+  /** Starts the fan-out (outbox) and delivery loops; the returned stop() waits for them. */
+  startWorker(options?: WebhookWorkerOptions): () => Promise<void>;
+}
+
+export interface CreateWebhooksDeps extends WebhooksDeps {
+  outbox: WebhooksDeps['outbox'] & {
+    claim(o: {
+      topics?: readonly string[];
+      max: number;
+      leaseSeconds: number;
+      owner: string;
+    }): Promise<{ id: bigint; payload: unknown }[]>;
+    complete(id: bigint, owner: string): Promise<unknown>;
+    fail(id: bigint, owner: string, error: unknown): Promise<unknown>;
+    runWorker(o: {
+      topics?: readonly string[];
+      handler: (event: { payload: unknown }) => Promise<void>;
+      owner: string;
+      pollMs: number;
+      signal: AbortSignal;
+    }): Promise<void>;
+  };
+}
+
+const POLL_MS_DEFAULT = 1000;
+
+export function createWebhooks(deps: CreateWebhooksDeps): Webhooks {
+  const runOnce = async () => {
+    const owner = ownerName();
+    const events = await deps.outbox.claim({
+      topics: [WEBHOOK_TOPIC],
+      max: deps.limits.webhooks.deliveryBatchSizeMax,
+      leaseSeconds: deps.limits.outboxLeaseSecondsMax,
+      owner,
+    });
+    let fannedOut = 0;
+    for (const e of events) {
+      try {
+        fannedOut += await fanOutEvent(deps, e.payload);
+        await deps.outbox.complete(e.id, owner);
+      } catch (err) {
+        await deps.outbox.fail(e.id, owner, err);
+      }
+    }
+    return { fannedOut, attempted: await deliverDue(deps) };
+  };
+  return {
+    emitEvent: (tx, event) => emitEvent(deps, tx, event),
+    createEndpoint: (m, input, actor, source) => createEndpoint(deps, m, input, actor, source),
+    listEndpoints: async (m) =>
+      Promise.all((await store.listEndpoints(deps.sql, m)).map((r) => endpointView(deps, r))),
+    getEndpoint: async (m, id) => endpointView(deps, await endpointOf(deps, m, id)),
+    updateEndpoint: (m, id, patch, actor, source) =>
+      updateEndpoint(deps, m, id, patch, actor, source),
+    deleteEndpoint: (m, id, actor, source) => deleteEndpoint(deps, m, id, actor, source),
+    rotateSecret: (m, id, input, actor, source) => rotateSecret(deps, m, id, input, actor, source),
+    listDeliveries: (m, id) => listDeliveries(deps, m, id),
+    getDelivery: (m, id) => getDelivery(deps, m, id),
+    resend: (m, id, actor, source) => resend(deps, m, id, actor, source),
+    runOnce,
+    startWorker: (options = {}) => startWorker(deps, options),
+  };
+}
+
+function startWorker(deps: CreateWebhooksDeps, options: WebhookWorkerOptions) {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const pollMs = options.pollMs ?? POLL_MS_DEFAULT;
+  const owner = options.owner ?? ownerName();
+  const fanOut = deps.outbox.runWorker({
+    topics: [WEBHOOK_TOPIC],
+    handler: async (event) => void (await fanOutEvent(deps, event.payload)),
+    owner,
+    pollMs,
+    signal,
+  });
+  const deliver = (async () => {
+    while (!signal.aborted) {
+      let attempted = 0;
+      try {
+        attempted = await deliverDue(deps);
+      } catch (err) {
+        deps.log.error({ err }, 'webhook delivery pass failed');
+      }
+      if (attempted === 0) await sleep(pollMs, undefined, { signal }).catch(() => undefined);
+    }
+  })();
+  return async () => {
+    controller.abort();
+    await Promise.all([fanOut, deliver]);
+  };
+}

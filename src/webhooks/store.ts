@@ -1,0 +1,254 @@
+import type { Db, Sql, Tx } from '../db/index.ts';
+
+// The webhooks module's only SQL: endpoints, secrets, events, deliveries and attempts.
+
+export interface EndpointRow {
+  id: string;
+  merchant_id: string;
+  url: string;
+  event_types: string[];
+  description: string | null;
+  status: 'enabled' | 'disabled';
+  created_at: Date;
+  deleted_at: Date | null;
+}
+
+export interface SecretRow {
+  id: string;
+  endpoint_id: string;
+  nonce: Buffer;
+  ciphertext: Buffer;
+  tag: Buffer;
+  display_prefix: string;
+  created_at: Date;
+  expires_at: Date | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  merchant_id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: Date | null;
+  give_up_at: Date;
+  created_at: Date;
+  last_attempt_at: Date | null;
+  last_status: number | null;
+}
+
+export interface AttemptRow {
+  id: bigint;
+  delivery_id: string;
+  attempted_at: Date;
+  status_code: number | null;
+  duration_ms: number;
+  response_snippet: string | null;
+  error: string | null;
+  manual: boolean;
+}
+
+export async function insertEndpoint(tx: Tx, row: EndpointRow): Promise<void> {
+  await tx`
+    insert into webhooks_endpoints (id, merchant_id, url, event_types, description, status,
+                                    created_at)
+    values (${row.id}, ${row.merchant_id}, ${row.url}, ${row.event_types}, ${row.description},
+            ${row.status}, ${row.created_at})`;
+}
+
+export async function endpointById(db: Db, id: string): Promise<EndpointRow | undefined> {
+  const [row] = await db<EndpointRow[]>`
+    select * from webhooks_endpoints where id = ${id} and deleted_at is null`;
+  return row;
+}
+
+export async function listEndpoints(db: Db, merchantId: string): Promise<EndpointRow[]> {
+  return db<EndpointRow[]>`
+    select * from webhooks_endpoints where merchant_id = ${merchantId} and deleted_at is null
+    order by created_at, id`;
+}
+
+export async function countEndpoints(tx: Tx, merchantId: string): Promise<number> {
+  const [r] = await tx<{ n: number }[]>`
+    select count(*)::int as n from webhooks_endpoints
+    where merchant_id = ${merchantId} and deleted_at is null`;
+  return r?.n ?? 0;
+}
+
+/** Serialises endpoint creation per merchant so that the per-merchant limit holds. */
+export async function lockMerchant(tx: Tx, merchantId: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtext('webhooks.endpoints'), hashtext(${merchantId}))`;
+}
+
+export async function updateEndpoint(
+  tx: Tx,
+  id: string,
+  patch: Pick<EndpointRow, 'url' | 'event_types' | 'description' | 'status'>,
+): Promise<void> {
+  await tx`
+    update webhooks_endpoints
+    set url = ${patch.url}, event_types = ${patch.event_types},
+        description = ${patch.description}, status = ${patch.status}
+    where id = ${id}`;
+}
+
+export async function deleteEndpoint(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx`update webhooks_endpoints set deleted_at = ${now} where id = ${id}`;
+  // Nothing more is sent to a deleted endpoint.
+  await tx`
+    update webhooks_deliveries set status = 'failed', next_attempt_at = null
+    where endpoint_id = ${id} and status = 'pending'`;
+}
+
+export async function insertSecret(tx: Tx, row: SecretRow): Promise<void> {
+  await tx`
+    insert into webhooks_secrets (id, endpoint_id, nonce, ciphertext, tag, display_prefix,
+                                  created_at, expires_at)
+    values (${row.id}, ${row.endpoint_id}, ${row.nonce}, ${row.ciphertext}, ${row.tag},
+            ${row.display_prefix}, ${row.created_at}, ${row.expires_at})`;
+}
+
+/** Secrets that sign now: the current one and any still inside a rotation's overlap. */
+export async function signingSecrets(db: Db, endpointId: string, now: Date): Promise<SecretRow[]> {
+  return db<SecretRow[]>`
+    select * from webhooks_secrets
+    where endpoint_id = ${endpointId} and (expires_at is null or expires_at > ${now})
+    order by (expires_at is null) desc, created_at desc`;
+}
+
+/** Ends the current secret's sole reign: it signs until expiresAt beside its successor. */
+export async function expireCurrentSecrets(
+  tx: Tx,
+  endpointId: string,
+  expiresAt: Date,
+): Promise<void> {
+  await tx`
+    update webhooks_secrets set expires_at = ${expiresAt}
+    where endpoint_id = ${endpointId} and expires_at is null`;
+  // A secret from an earlier rotation never outlives the newest old one.
+  await tx`
+    update webhooks_secrets set expires_at = ${expiresAt}
+    where endpoint_id = ${endpointId} and expires_at > ${expiresAt}`;
+}
+
+export async function insertEvent(
+  tx: Tx,
+  row: { id: string; merchant_id: string; type: string; body: string; created_at: Date },
+): Promise<void> {
+  await tx`
+    insert into webhooks_events (id, merchant_id, type, body, created_at)
+    values (${row.id}, ${row.merchant_id}, ${row.type}, ${row.body}, ${row.created_at})`;
+}
+
+/** Creates one delivery per enabled endpoint subscribed to the event; repeats are no-ops. */
+export async function fanOut(
+  tx: Tx,
+  eventId: string,
+  now: Date,
+  giveUpAt: Date,
+  newId: () => string,
+): Promise<number> {
+  const [event] = await tx<{ merchant_id: string; type: string }[]>`
+    select merchant_id, type from webhooks_events where id = ${eventId}`;
+  if (!event) return 0;
+  const endpoints = await tx<{ id: string }[]>`
+    select id from webhooks_endpoints
+    where merchant_id = ${event.merchant_id} and deleted_at is null and status = 'enabled'
+      and (${event.type} = any(event_types) or '*' = any(event_types))`;
+  if (endpoints.length === 0) return 0;
+  const ids = endpoints.map(() => newId());
+  const rows = await tx`
+    insert into webhooks_deliveries (id, event_id, endpoint_id, merchant_id, status,
+                                     next_attempt_at, give_up_at, created_at)
+    select d, ${eventId}, e, ${event.merchant_id}, 'pending', ${now}, ${giveUpAt}, ${now}
+    from unnest(${tx.array(ids)}::text[], ${tx.array(endpoints.map((e) => e.id))}::text[])
+      as x(d, e)
+    on conflict (event_id, endpoint_id) do nothing`;
+  return rows.count;
+}
+
+export interface DueDelivery extends DeliveryRow {
+  url: string;
+  body: string;
+}
+
+/**
+ * Claims due deliveries: each is pushed to leaseUntil, so another worker skips it and a
+ * worker that dies mid-attempt only delays it.
+ */
+export async function claimDue(
+  sql: Sql,
+  now: Date,
+  leaseUntil: Date,
+  max: number,
+): Promise<DueDelivery[]> {
+  return sql<DueDelivery[]>`
+    with due as (
+      select id from webhooks_deliveries
+      where status = 'pending' and next_attempt_at <= ${now}
+      order by next_attempt_at
+      limit ${max}
+      for update skip locked
+    )
+    update webhooks_deliveries d set next_attempt_at = ${leaseUntil}
+    from due, webhooks_endpoints ep, webhooks_events ev
+    where d.id = due.id and ep.id = d.endpoint_id and ev.id = d.event_id
+    returning d.*, ep.url, ev.body`;
+}
+
+export async function recordAttempt(
+  tx: Tx,
+  attempt: Omit<AttemptRow, 'id'>,
+  outcome: { status: DeliveryRow['status']; nextAttemptAt: Date | null },
+): Promise<void> {
+  await tx`
+    insert into webhooks_attempts (delivery_id, attempted_at, status_code, duration_ms,
+                                   response_snippet, error, manual)
+    values (${attempt.delivery_id}, ${attempt.attempted_at}, ${attempt.status_code},
+            ${attempt.duration_ms}, ${attempt.response_snippet}, ${attempt.error},
+            ${attempt.manual})`;
+  await tx`
+    update webhooks_deliveries
+    set status = ${outcome.status}, next_attempt_at = ${outcome.nextAttemptAt},
+        attempts = attempts + 1, last_attempt_at = ${attempt.attempted_at},
+        last_status = ${attempt.status_code}
+    where id = ${attempt.delivery_id}`;
+}
+
+export async function deliveryById(db: Db, id: string): Promise<DeliveryRow | undefined> {
+  const [row] = await db<DeliveryRow[]>`select * from webhooks_deliveries where id = ${id}`;
+  return row;
+}
+
+export async function listDeliveries(
+  db: Db,
+  endpointId: string,
+  limit: number,
+): Promise<DeliveryRow[]> {
+  return db<DeliveryRow[]>`
+    select * from webhooks_deliveries where endpoint_id = ${endpointId}
+    order by created_at desc, id desc limit ${limit}`;
+}
+
+export async function listAttempts(db: Db, deliveryId: string): Promise<AttemptRow[]> {
+  return db<AttemptRow[]>`
+    select * from webhooks_attempts where delivery_id = ${deliveryId} order by id`;
+}
+
+/** Claims one delivery for a manual resend, whatever its status. */
+export async function claimOne(
+  sql: Sql,
+  id: string,
+  leaseUntil: Date,
+  giveUpAt: Date,
+): Promise<DueDelivery | undefined> {
+  const [row] = await sql<DueDelivery[]>`
+    update webhooks_deliveries d
+    set status = 'pending', next_attempt_at = ${leaseUntil}, give_up_at = ${giveUpAt}
+    from webhooks_endpoints ep, webhooks_events ev
+    where d.id = ${id} and ep.id = d.endpoint_id and ev.id = d.event_id
+      and ep.deleted_at is null
+    returning d.*, ep.url, ev.body`;
+  return row;
+}
