@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ExportedCheckpoint } from './audit/index.ts';
 import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
+import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
 import { systemClock } from './lib/clock.ts';
+import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
   openDatabase,
@@ -112,6 +114,24 @@ const COMMANDS: Record<string, Command> = {
         ctx.out(JSON.stringify(all, null, 2));
         return 0;
       }),
+  },
+  'vault scan': {
+    usage: 'kinko vault scan',
+    summary: 'search every table for card numbers outside the vault; opens an incident if found',
+    run: (_args, ctx) => withModules(ctx, ({ card }) => vaultScanCommand(card.vault, ctx)),
+  },
+  'keys rotate': {
+    usage: 'kinko keys rotate',
+    summary: 'new vault key-encryption key; re-wrap every card data key without downtime',
+    run: (_args, ctx) => withModules(ctx, ({ card }) => keysRotateCommand(card.vault, ctx)),
+  },
+  'operators create': {
+    usage: OPERATORS_CREATE_USAGE,
+    summary: 'create an operator (the first security admin); password from KINKO_OPERATOR_PASSWORD',
+    run: (args, ctx) =>
+      withModules(ctx, ({ identity }) =>
+        runOperatorsCreate(identity, args, { out: ctx.out, err: ctx.err, env: process.env }),
+      ),
   },
   'qr parse': {
     usage: QR_PARSE_USAGE,

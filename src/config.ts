@@ -16,6 +16,9 @@ export interface Config {
   readonly embeddedPgPort: number;
   readonly logLevel: string;
   readonly auditSigningKeyFile: string;
+  /** smtp(s)://… for email delivery; without it, messages go to the dev mailbox. */
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
   /** The vault's key file (key-encryption keys, fingerprint key): 0600, outside dataDir. */
   readonly vaultKeyFile: string;
   /** The origin browsers reach Kinko on; hosted card fields and 3-D Secure pages live here. */
@@ -30,6 +33,8 @@ export interface Limits {
   readonly httpRequestTimeoutMs: number;
   /** Transfers in one ledger batch (one database transaction). */
   readonly ledgerTransferBatchSizeMax: number;
+  /** How often abandoned 3-D Secure challenges are ended (declined, never charged). */
+  readonly acquirerChallengeExpirySecondsInterval: number;
   /** How often expired pending transfers are voided and their holds released. */
   readonly ledgerPendingExpirySecondsInterval: number;
   /** Longest timeout a pending (two-phase) transfer may ask for: 30 days, as card holds. */
@@ -191,6 +196,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||
         path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
     ),
+    smtpUrl: env['SMTP_URL'] || undefined,
+    mailFrom: env['KINKO_MAIL_FROM'] || 'Kinko <no-reply@kinko.invalid>',
     ...cardSettings(env, dataDir, cwd),
     limits: {
       ...cardLimits(env),
@@ -211,6 +218,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       ),
       ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
       ledgerPendingExpirySecondsInterval: 5,
+      acquirerChallengeExpirySecondsInterval: 30,
       auditCheckpointSecondsInterval: integer(
         env,
         'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',

@@ -2,8 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAudit, loadOrCreateAuditSigningKey, type Audit } from './audit/index.ts';
+import { acquirerRoutes } from './acquirer/index.ts';
+import {
+  createIdentity,
+  createNotifier,
+  identityRoutes,
+  notifyWorker,
+  type Identity,
+} from './identity/index.ts';
 import { createLedger, type Ledger } from './ledger/index.ts';
 import { createOutbox, type Outbox } from './outbox/index.ts';
+import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
 import type { Config } from './config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
 import type { Logger } from './lib/log.ts';
@@ -86,6 +95,8 @@ export interface Modules {
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
+  card: CardPath;
+  identity: Identity;
 }
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
@@ -93,7 +104,18 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   const audit = createAudit({ clock, sql, signingKey });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
-  return { audit, ledger, outbox };
+  const card = createCardPath({ config, log, sql, clock, audit, outbox });
+  const identity = createIdentity({
+    sql,
+    clock,
+    audit,
+    outbox,
+    limits: config.limits.identity,
+    log,
+    env: config.env,
+    origin: config.publicOrigin,
+  });
+  return { audit, ledger, outbox, card, identity };
 }
 
 /** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
@@ -106,6 +128,25 @@ function every(intervalSeconds: number, log: Logger, what: string, fn: () => Pro
   return async () => {
     clearInterval(timer);
     await running;
+  };
+}
+
+/** Delivers email/SMS from the outbox: SMTP when configured, else the dev mailbox. */
+function startNotifications(config: Config, log: Logger, sql: Sql, clock: Clock, outbox: Outbox) {
+  const notifier = createNotifier({
+    sql,
+    clock,
+    log,
+    env: config.env,
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+  });
+  const abort = new AbortController();
+  const worker = notifyWorker({ outbox, notifier, log, signal: abort.signal });
+  return async () => {
+    abort.abort();
+    await worker;
+    notifier.close();
   };
 }
 
@@ -137,10 +178,15 @@ export async function startPlatform(
     const migrated = await migrate(db.sql);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
+    stops.push(startNotifications(config, log, db.sql, clock, modules.outbox));
     stops.push(
       modules.audit.startCheckpointTimer(config.limits.auditCheckpointSecondsInterval, log),
       every(config.limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
         modules.ledger.expirePendingTransfers(),
+      ),
+      // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
+      every(config.limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
+        modules.card.acquirer.expireChallenges(),
       ),
     );
     const app = await createServer({
@@ -149,6 +195,13 @@ export async function startPlatform(
       version: VERSION,
       routes: (scope) => {
         healthRoutes(scope, { sql: db.sql });
+        identityRoutes(scope, modules.identity);
+        vaultRoutes(scope, { vault: modules.card.vault });
+        acquirerRoutes(scope, {
+          acquirer: modules.card.acquirer,
+          challengeScript: modules.card.vault.scripts.entry('challenge'),
+          showDevCode: config.env !== 'production',
+        });
       },
     });
     let url = '';

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,12 +28,28 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+const children = new Set<ChildProcess>();
+// The vault's key file lives outside every data directory, as in production.
+const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-keys-'));
+// A failed assertion must not leave a server running (it would hold the test run open).
+after(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  fs.rmSync(keyDir, { recursive: true, force: true });
+});
+
 function serve(env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['bin/kinko.mjs', 'serve'], {
     cwd: root,
-    env: { ...process.env, KINKO_ENV: 'development', LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      KINKO_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      KINKO_KEK_FILE: path.join(keyDir, 'vault-keys.json'),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
@@ -98,11 +114,12 @@ test('start, serve, stop on Ctrl-C, and start again with the data intact', async
 test('with DATABASE_URL set, Kinko uses that server and starts none', async (t) => {
   const db = await createTestDb({ migrate: false });
   t.after(() => db.close());
-  const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-ext-')), 'unused');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-ext-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
   const running = serve({ DATABASE_URL: db.url, KINKO_DATA_DIR: dataDir, PORT: String(port) });
   await healthy(port, running);
-  assert.ok(!fs.existsSync(dataDir), 'no embedded data directory was created');
+  assert.ok(!fs.existsSync(path.join(dataDir, 'pg')), 'no embedded PostgreSQL was created');
   const [row] = await db.sql`select count(*)::int as n from kinko_migrations`;
   assert.ok(Number(row?.['n']) > 0, 'migrations ran on the given database');
   running.child.kill('SIGINT');
