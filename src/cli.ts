@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { ExportedCheckpoint } from './audit/index.ts';
 import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
 import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
+import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
@@ -125,6 +126,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'new vault key-encryption key; re-wrap every card data key without downtime',
     run: (_args, ctx) => withModules(ctx, ({ card }) => keysRotateCommand(card.vault, ctx)),
   },
+  'merchants create': {
+    usage: MERCHANTS_CREATE_USAGE,
+    summary: 'create a merchant (with a store and a register); prints its keys once',
+    run: (args, ctx) =>
+      withModules(ctx, ({ merchants }) => merchants.createMerchantCommand(args, ctx.out, ctx.err)),
+  },
   'operators create': {
     usage: OPERATORS_CREATE_USAGE,
     summary: 'create an operator (the first security admin); password from KINKO_OPERATOR_PASSWORD',
@@ -173,6 +180,8 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
   ctx.out(`  health    ${base}/healthz`);
   ctx.out(`  OpenAPI   ${base}/openapi.json`);
   ctx.out(`  docs      ${base}/docs`);
+  // Demo secrets go to the terminal, never into the structured log that a SIEM collects.
+  for (const line of platform.banner) ctx.out(line);
   ctx.out('Press Ctrl-C to stop.');
   await new Promise<void>((resolve) => {
     let signals = 0;

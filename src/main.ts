@@ -11,12 +11,31 @@ import {
   type Identity,
 } from './identity/index.ts';
 import { createLedger, type Ledger } from './ledger/index.ts';
+import {
+  createMerchants,
+  merchantKeyOf,
+  merchantRoutes,
+  merchantScopeOf,
+  type Merchants,
+} from './merchants/index.ts';
 import { createOutbox, type Outbox } from './outbox/index.ts';
+import {
+  createWebhooks,
+  loadOrCreateWebhookSecretsKey,
+  webhookRoutes,
+  type Webhooks,
+} from './webhooks/index.ts';
 import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
 import type { Config } from './config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
 import type { Logger } from './lib/log.ts';
-import { createServer, healthRoutes, type App } from './http/index.ts';
+import {
+  createIdempotency,
+  createServer,
+  healthRoutes,
+  type App,
+  type Idempotency,
+} from './http/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 
 // The composition root: config → database → modules → HTTP. The only file that wires
@@ -97,6 +116,9 @@ export interface Modules {
   outbox: Outbox;
   card: CardPath;
   identity: Identity;
+  merchants: Merchants;
+  idempotency: Idempotency;
+  webhooks: Webhooks;
 }
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
@@ -104,7 +126,32 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   const audit = createAudit({ clock, sql, signingKey });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
-  const card = createCardPath({ config, log, sql, clock, audit, outbox });
+  const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });
+  const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
+  // Webhook signing secrets are encrypted under a key kept beside the vault's, outside the
+  // database and the data directory.
+  const secretsKey = loadOrCreateWebhookSecretsKey(
+    path.join(path.dirname(config.vaultKeyFile), 'webhook-secrets.key'),
+  );
+  const webhooks = createWebhooks({
+    sql,
+    clock,
+    audit,
+    outbox,
+    limits: config.limits,
+    log,
+    env: config.env,
+    secretsKey,
+  });
+  const card = createCardPath({
+    config,
+    log,
+    sql,
+    clock,
+    audit,
+    outbox,
+    merchants: merchants.directory,
+  });
   const identity = createIdentity({
     sql,
     clock,
@@ -115,7 +162,7 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     env: config.env,
     origin: config.publicOrigin,
   });
-  return { audit, ledger, outbox, card, identity };
+  return { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks };
 }
 
 /** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
@@ -156,6 +203,8 @@ export interface Platform {
   modules: Modules;
   /** The base URL the HTTP server listens on. */
   url: string;
+  /** Lines for the operator's terminal at start-up (development: the demo merchant's keys). */
+  banner: string[];
   stop(): Promise<void>;
 }
 
@@ -184,6 +233,8 @@ export async function startPlatform(
       every(config.limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
         modules.ledger.expirePendingTransfers(),
       ),
+      modules.webhooks.startWorker({ pollMs: 1000 }),
+      every(3600, log, 'idempotency purge', () => modules.idempotency.purge()),
       // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
       every(config.limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
         modules.card.acquirer.expireChallenges(),
@@ -196,6 +247,14 @@ export async function startPlatform(
       routes: (scope) => {
         healthRoutes(scope, { sql: db.sql });
         identityRoutes(scope, modules.identity);
+        merchantRoutes(scope, { merchants: modules.merchants, idempotency: modules.idempotency });
+        webhookRoutes(scope, {
+          webhooks: modules.webhooks,
+          idempotency: modules.idempotency,
+          requireMerchantKey: modules.merchants.requireMerchantKey,
+          merchantKeyOf,
+          merchantScopeOf,
+        });
         vaultRoutes(scope, { vault: modules.card.vault });
         acquirerRoutes(scope, {
           acquirer: modules.card.acquirer,
@@ -204,6 +263,14 @@ export async function startPlatform(
         });
       },
     });
+    const banner: string[] = [];
+    if (config.env === 'development') {
+      const seed = await modules.merchants.seedDemoMerchant({
+        rotate: process.env['KINKO_DEMO_ROTATE'] === '1',
+        allowedOrigins: [config.publicOrigin],
+      });
+      banner.push(...seed.lines);
+    }
     let url = '';
     if (options.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });
@@ -216,6 +283,7 @@ export async function startPlatform(
       db,
       modules,
       url,
+      banner,
       stop: () =>
         (stopping ??= (async () => {
           // Stop taking requests first, then the background work, then the database.

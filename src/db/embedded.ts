@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +56,18 @@ function runAs(): RunAs {
   }
 }
 
+/** Fails clearly when the postgres user cannot reach dataDir (e.g. under a 0700 /root). */
+function assertReachable(dir: string, ids: RunAs): void {
+  if (ids.uid === undefined) return;
+  const probe = spawnSync('test', ['-x', dir], { uid: ids.uid, gid: ids.gid });
+  if (probe.status !== 0) {
+    throw new Error(
+      `PostgreSQL runs as the "postgres" user, which cannot reach ${dir}; ` +
+        'set KINKO_DATA_DIR to a directory whose parents it can traverse (e.g. /var/lib/kinko)',
+    );
+  }
+}
+
 function chownTree(dir: string, ids: RunAs): void {
   if (ids.uid === undefined || ids.gid === undefined) return;
   fs.chownSync(dir, ids.uid, ids.gid);
@@ -82,10 +94,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const ids = runAs();
   const clusterDir = path.join(options.dataDir, 'pg');
   const secretFile = path.join(options.dataDir, 'pg.secret');
-  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  // The cluster directory sits inside dataDir; a root-owned 0700 parent would lock the
-  // postgres user out, so the parent is made traversable (not listable) for it.
-  if (ids.uid !== undefined) fs.chmodSync(options.dataDir, 0o711);
+  // Parents are created with the usual modes; only dataDir itself is closed. As root, the
+  // postgres user must still traverse dataDir (not list it) to reach its cluster.
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  fs.chmodSync(options.dataDir, ids.uid !== undefined ? 0o711 : 0o700);
+  assertReachable(options.dataDir, ids);
 
   if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     await initCluster(bin, clusterDir, secretFile, ids, options.log);
