@@ -1,0 +1,5 @@
+-- 0009_payments: the wallet (customers' linked cards, limits, top-ups), code payments at the
+-- register (one-time payment codes stored only as HMACs, payments, refunds), store payments
+-- (merchant-presented QR), the guessing counters per terminal and merchant, and the risk
+-- module's velocity counters and decisions. Money itself lives only in the ledger; these
+-- rows refer to ledger transfers, customers, devices, merchants, stores and terminals by id.
