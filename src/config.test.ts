@@ -24,7 +24,8 @@ test('an invalid setting stops start-up with a message naming it', () => {
   for (const [env, setting] of cases) {
     assert.throws(
       () => loadConfig(env),
-      (e: unknown) => e instanceof ConfigError && e.setting === setting && e.message.includes(setting),
+      (e: unknown) =>
+        e instanceof ConfigError && e.setting === setting && e.message.includes(setting),
       JSON.stringify(env),
     );
   }

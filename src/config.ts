@@ -159,6 +159,36 @@ function cardLimits(env: Env) {
   };
 }
 
+/** The platform's own limits: HTTP, ledger, audit, database, outbox, shutdown. */
+function platformLimits(env: Env) {
+  return {
+    httpBodyBytesMax: integer(env, 'KINKO_HTTP_BODY_BYTES_MAX', 64 * 1024, 1024, 16 * 1024 * 1024),
+    httpRequestTimeoutMs: integer(env, 'KINKO_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    ledgerTransferBatchSizeMax: integer(
+      env,
+      'KINKO_LEDGER_TRANSFER_BATCH_SIZE_MAX',
+      8190,
+      1,
+      65_535,
+    ),
+    ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
+    ledgerPendingExpirySecondsInterval: 5,
+    acquirerChallengeExpirySecondsInterval: 30,
+    auditCheckpointSecondsInterval: integer(
+      env,
+      'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
+      60,
+      1,
+      86_400,
+    ),
+    dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
+    outboxClaimBatchSizeMax: 100,
+    outboxLeaseSecondsMax: 60,
+    outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),
+    shutdownGraceSecondsMax: 10,
+  };
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const kinkoEnv = oneOf<KinkoEnv>(env, 'KINKO_ENV', 'development', [
     'development',
@@ -201,36 +231,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ...cardSettings(env, dataDir, cwd),
     limits: {
       ...cardLimits(env),
-      httpBodyBytesMax: integer(
-        env,
-        'KINKO_HTTP_BODY_BYTES_MAX',
-        64 * 1024,
-        1024,
-        16 * 1024 * 1024,
-      ),
-      httpRequestTimeoutMs: integer(env, 'KINKO_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-      ledgerTransferBatchSizeMax: integer(
-        env,
-        'KINKO_LEDGER_TRANSFER_BATCH_SIZE_MAX',
-        8190,
-        1,
-        65_535,
-      ),
-      ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
-      ledgerPendingExpirySecondsInterval: 5,
-      acquirerChallengeExpirySecondsInterval: 30,
-      auditCheckpointSecondsInterval: integer(
-        env,
-        'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
-        60,
-        1,
-        86_400,
-      ),
-      dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
-      outboxClaimBatchSizeMax: 100,
-      outboxLeaseSecondsMax: 60,
-      outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),
-      shutdownGraceSecondsMax: 10,
+      ...platformLimits(env),
       identity: identityLimits(env, kinkoEnv),
     },
   };

@@ -215,6 +215,54 @@ export interface StartOptions {
   listen?: boolean;
 }
 
+/** The background jobs of one process; each returns its stop function. */
+function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m: Modules) {
+  const { limits } = config;
+  return [
+    startNotifications(config, log, sql, clock, m.outbox),
+    m.audit.startCheckpointTimer(limits.auditCheckpointSecondsInterval, log),
+    every(limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
+      m.ledger.expirePendingTransfers(),
+    ),
+    m.webhooks.startWorker({ pollMs: 1000 }),
+    every(3600, log, 'idempotency purge', () => m.idempotency.purge()),
+    // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
+    every(limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
+      m.card.acquirer.expireChallenges(),
+    ),
+  ];
+}
+
+/** Every module's routes, mounted on the one server. */
+function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules): void {
+  healthRoutes(scope, { sql });
+  identityRoutes(scope, m.identity);
+  merchantRoutes(scope, { merchants: m.merchants, idempotency: m.idempotency });
+  webhookRoutes(scope, {
+    webhooks: m.webhooks,
+    idempotency: m.idempotency,
+    requireMerchantKey: m.merchants.requireMerchantKey,
+    merchantKeyOf,
+    merchantScopeOf,
+  });
+  vaultRoutes(scope, { vault: m.card.vault });
+  acquirerRoutes(scope, {
+    acquirer: m.card.acquirer,
+    challengeScript: m.card.vault.scripts.entry('challenge'),
+    showDevCode: config.env !== 'production',
+  });
+}
+
+/** Development only: the demo merchant, seeded once, with its keys printed at first start. */
+async function developmentBanner(config: Config, m: Modules): Promise<string[]> {
+  if (config.env !== 'development') return [];
+  const seed = await m.merchants.seedDemoMerchant({
+    rotate: process.env['KINKO_DEMO_ROTATE'] === '1',
+    allowedOrigins: [config.publicOrigin],
+  });
+  return seed.lines;
+}
+
 export async function startPlatform(
   config: Config,
   log: Logger,
@@ -227,50 +275,14 @@ export async function startPlatform(
     const migrated = await migrate(db.sql);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
-    stops.push(startNotifications(config, log, db.sql, clock, modules.outbox));
-    stops.push(
-      modules.audit.startCheckpointTimer(config.limits.auditCheckpointSecondsInterval, log),
-      every(config.limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
-        modules.ledger.expirePendingTransfers(),
-      ),
-      modules.webhooks.startWorker({ pollMs: 1000 }),
-      every(3600, log, 'idempotency purge', () => modules.idempotency.purge()),
-      // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
-      every(config.limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
-        modules.card.acquirer.expireChallenges(),
-      ),
-    );
+    stops.push(...startBackground(config, log, db.sql, clock, modules));
     const app = await createServer({
       log,
       limits: config.limits,
       version: VERSION,
-      routes: (scope) => {
-        healthRoutes(scope, { sql: db.sql });
-        identityRoutes(scope, modules.identity);
-        merchantRoutes(scope, { merchants: modules.merchants, idempotency: modules.idempotency });
-        webhookRoutes(scope, {
-          webhooks: modules.webhooks,
-          idempotency: modules.idempotency,
-          requireMerchantKey: modules.merchants.requireMerchantKey,
-          merchantKeyOf,
-          merchantScopeOf,
-        });
-        vaultRoutes(scope, { vault: modules.card.vault });
-        acquirerRoutes(scope, {
-          acquirer: modules.card.acquirer,
-          challengeScript: modules.card.vault.scripts.entry('challenge'),
-          showDevCode: config.env !== 'production',
-        });
-      },
+      routes: (scope) => mountRoutes(scope, config, db.sql, modules),
     });
-    const banner: string[] = [];
-    if (config.env === 'development') {
-      const seed = await modules.merchants.seedDemoMerchant({
-        rotate: process.env['KINKO_DEMO_ROTATE'] === '1',
-        allowedOrigins: [config.publicOrigin],
-      });
-      banner.push(...seed.lines);
-    }
+    const banner = await developmentBanner(config, modules);
     let url = '';
     if (options.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });

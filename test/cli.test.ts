@@ -43,10 +43,20 @@ test('kinko ledger check and audit verify: ok when intact, non-zero naming the p
     { id: b, currency: 'JPY', code: 2, flags: { debitsMustNotExceedCredits: true } },
   ]);
   const results = await ledger.createTransfers([
-    { id: uuidv7(), debitAccountId: a, creditAccountId: b, amount: 1000n, currency: 'JPY', code: 1 },
+    {
+      id: uuidv7(),
+      debitAccountId: a,
+      creditAccountId: b,
+      amount: 1000n,
+      currency: 'JPY',
+      code: 1,
+    },
     { id: uuidv7(), debitAccountId: b, creditAccountId: a, amount: 300n, currency: 'JPY', code: 1 },
   ]);
-  assert.deepEqual(results.map((r) => r.result), ['ok', 'ok']);
+  assert.deepEqual(
+    results.map((r) => r.result),
+    ['ok', 'ok'],
+  );
   await audit.checkpoint();
 
   let r = kinko(['ledger', 'check'], env);
@@ -75,6 +85,7 @@ test('kinko ledger check and audit verify: ok when intact, non-zero naming the p
 test('kinko --help lists the commands; an unknown command is a usage error', () => {
   const help = kinko(['--help'], {});
   assert.equal(help.code, 0);
-  for (const c of ['serve', 'migrate', 'ledger check', 'audit verify']) assert.match(help.out, new RegExp(c));
+  for (const c of ['serve', 'migrate', 'ledger check', 'audit verify'])
+    assert.match(help.out, new RegExp(c));
   assert.equal(kinko(['launch', 'rockets'], {}).code, 2);
 });

@@ -106,7 +106,10 @@ test('start, serve, stop on Ctrl-C, and start again with the data intact', async
   const again = postgres(url, { max: 1, onnotice: () => {} });
   const rows = await again`select note from start_stop_marker`;
   await again.end();
-  assert.deepEqual(rows.map((r) => r['note']), ['kept']);
+  assert.deepEqual(
+    rows.map((r) => r['note']),
+    ['kept'],
+  );
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.output());
 });

@@ -13,6 +13,8 @@ test('account ids are stable, distinct per kind, owner and currency, and valid U
 });
 
 test('only wallets forbid going below zero', () => {
-  assert.deepEqual(accountInput('customer_wallet', 'c', 'JPY').flags, { debitsMustNotExceedCredits: true });
+  assert.deepEqual(accountInput('customer_wallet', 'c', 'JPY').flags, {
+    debitsMustNotExceedCredits: true,
+  });
   assert.deepEqual(accountInput('merchant', 'm', 'JPY').flags, {});
 });
