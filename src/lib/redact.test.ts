@@ -60,3 +60,37 @@ test('the logger never writes a card number, security code, password or bearer s
   assert.match(all, /tokenize/);
   assert.match(all, /\[redacted\]/);
 });
+
+test('card numbers in printed groupings are masked: 4-4-4-4, Amex 4-6-5, Diners 4-6-4', () => {
+  for (const pan of [
+    '4242 4242 4242 4242',
+    '4242-4242-4242-4242',
+    '3782 822463 10005',
+    '3782-822463-10005',
+    '3056 930902 5904',
+    '6011 0009 9013 9424',
+  ]) {
+    assert.equal(maskPans(`card ${pan}.`), 'card [pan redacted].', pan);
+  }
+  // A card followed by a three-digit security code loses both.
+  assert.equal(maskPans('6011 0009 9013 9424 123 ok'), '[pan redacted] ok');
+  assert.equal(maskPans('4242 4242 4242 4242 12/29'), '[pan redacted] 12/29');
+});
+
+test('UUIDs are not card numbers, even with all-digit groups that pass Luhn', () => {
+  // Each of these has a digit run across dashes that is Luhn-valid and 13–19 digits long.
+  const ids = [
+    '12345678-1234-1234-1234-123456789012',
+    '00000000-4242-4242-4242-424242424242',
+    '42424242-4242-4242-4242-424242424242',
+    'abcd4242-4242-4242-4242-424242424242',
+    '01890a5d-4242-4242-4242-4242a2099a80',
+  ];
+  for (const id of ids) {
+    assert.equal(maskPans(id), id, id);
+    assert.equal(maskPans(`transfer ${id} posted`), `transfer ${id} posted`, id);
+  }
+  assert.ok(luhnValid('4242424242424242'));
+  // Other groupings of digits are not card layouts either.
+  assert.equal(maskPans('ref 42424242-42424242'), 'ref 42424242-42424242');
+});

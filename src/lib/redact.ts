@@ -1,7 +1,7 @@
 // Redaction of secrets and card data before anything is logged or shown (GMO-PG 2017:
 // card data and security codes must never reach a log). Two nets: sensitive keys are
 // replaced whatever their value, and card-number-like digit runs (13–19 digits, Luhn-valid,
-// spaces or dashes allowed) are masked inside any string.
+// contiguous or in card groupings with spaces or dashes) are masked inside any string.
 
 export const REDACTED = '[redacted]';
 
@@ -29,7 +29,8 @@ const SENSITIVE_KEY = new RegExp(
       'number',
       'otp',
       'totp',
-      'recovery_?code', 'payment_?code',
+      'recovery_?code',
+      'payment_?code',
       'private_?key',
       'kek',
       'data_?key',
@@ -38,9 +39,18 @@ const SENSITIVE_KEY = new RegExp(
   'i',
 );
 
-// Not preceded by a digit or a decimal point, and not followed by a digit or a fraction, so a
-// float such as 0.6348019999995813 is left alone.
-const PAN_LIKE = /(?<![\d.])(?:\d[ -]?){12,18}\d(?!\d|\.\d)/g;
+// Card numbers are written contiguous (13–19 digits) or in the groups printed on cards, with
+// spaces or dashes: 4-4-4-4 with an optional 3 (16 or 19 digits), Amex 4-6-5, Diners 4-6-4.
+// Other groupings are not cards: a UUID whose groups happen to be all digits (8-4-4-4-12)
+// must not be masked, so a grouped number must also stand apart from letters and digits.
+// Neither form may touch a digit or a decimal point, so a float such as 0.6348019999995813
+// is left alone.
+const PAN_CONTIGUOUS = '(?<![\\d.])\\d{13,19}(?!\\d|\\.\\d)';
+const PAN_GROUPED =
+  '(?<![0-9A-Za-z.])' +
+  '(?:\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})' +
+  '(?![0-9A-Za-z]|\\.\\d)';
+const PAN_LIKE = new RegExp(`${PAN_CONTIGUOUS}|${PAN_GROUPED}`, 'g');
 
 export function luhnValid(digits: string): boolean {
   let sum = 0;
@@ -61,10 +71,14 @@ export function luhnValid(digits: string): boolean {
 export function maskPans(text: string): string {
   return text.replace(PAN_LIKE, (match) => {
     const digits = match.replace(/[ -]/g, '');
-    if (digits.length < 13 || digits.length > 19 || !luhnValid(digits)) return match;
-    return '[pan redacted]';
+    if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return PAN_REDACTED;
+    // 4-4-4-4 and a 3 may be a 16-digit card followed by its security code: both go.
+    const grouped = digits.length === 19 && match.length === 23;
+    return grouped && luhnValid(digits.slice(0, 16)) ? PAN_REDACTED : match;
   });
 }
+
+const PAN_REDACTED = '[pan redacted]';
 
 export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
