@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isSensitiveKey, REDACTED, scrub } from '../lib/redact.ts';
 
 // The pure part of the audit log: the canonical form of an entry and the hash chain.
 // hash(n) = SHA-256( hash(n-1) || canonical(entry n) ), with hash(0) = 32 zero bytes.
@@ -6,13 +7,7 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 export type ActorType =
-  | 'system'
-  | 'customer'
-  | 'operator'
-  | 'merchant'
-  | 'api_key'
-  | 'terminal'
-  | 'cli';
+  'system' | 'customer' | 'operator' | 'merchant' | 'api_key' | 'terminal' | 'cli';
 export type Outcome = 'success' | 'failure' | 'denied';
 
 /** What a caller records: what happened, who did it, to what, from where, and how it ended. */
@@ -56,13 +51,45 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
   }
   throw new Error(`audit detail cannot hold a ${typeof value}`);
 }
 
+/**
+ * The detail column: canonicalJson(scrub(detail)). A flat record of scalars, which is what
+ * callers on hot paths (the ledger: ids, amounts, codes) pass, is written directly with the
+ * same scrub rule per key and value, skipping the deep copy; anything nested, or not a
+ * plain object, takes the general path. detail.test.ts checks both give the same bytes.
+ */
+export function canonicalDetail(detail: Record<string, unknown> | undefined): string {
+  if (detail === undefined) return '{}';
+  return flatCanonicalDetail(detail) ?? canonicalJson(scrub(detail));
+}
+
+function flatCanonicalDetail(detail: Record<string, unknown>): string | undefined {
+  const proto: unknown = Object.getPrototypeOf(detail);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const keys = Object.keys(detail).sort();
+  let out = '{';
+  for (const k of keys) {
+    const v = detail[k];
+    if (v === undefined) continue;
+    if (v !== null && typeof v === 'object') return undefined;
+    const scrubbed = isSensitiveKey(k) && v !== null ? REDACTED_JSON : canonicalJson(scrub(v));
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(k)}:${scrubbed}`;
+  }
+  return out + '}';
+}
+
+const REDACTED_JSON = JSON.stringify(REDACTED);
+
 type Hashable = Omit<AuditEntry, 'prevHash' | 'hash'>;
+/** The fields of an entry the chain hashes after its seq and time. */
+export type EntryFields = Omit<Hashable, 'seq' | 'at'>;
 
 export function entryHash(prevHash: Buffer, e: Hashable): Buffer {
   const body = JSON.stringify([
@@ -79,6 +106,47 @@ export function entryHash(prevHash: Buffer, e: Hashable): Buffer {
     e.detail,
   ]);
   return createHash('sha256').update(prevHash).update(body).digest();
+}
+
+/**
+ * The end of entryHash()'s body for these fields: everything after seq and time. It does
+ * not depend on the chain, so appenders compute it before they lock the head.
+ */
+export function bodyTail(e: EntryFields): string {
+  const body = JSON.stringify([
+    e.actorType,
+    e.actorId,
+    e.action,
+    e.subjectType,
+    e.subjectId,
+    e.sourceIp,
+    e.requestId,
+    e.outcome,
+    e.detail,
+  ]);
+  return body.slice(1);
+}
+
+/**
+ * Chains entries after prevHash: the same hashes as entryHash() one by one, built from
+ * precomputed tails. A decimal seq and an ISO time need no JSON escaping, so the body is
+ * the tail with those two strings in front.
+ */
+export function chainHashes(
+  prevHash: Buffer,
+  firstSeq: bigint,
+  at: Date,
+  tails: readonly string[],
+): Buffer[] {
+  const time = at.toISOString();
+  const hashes = new Array<Buffer>(tails.length);
+  let prev = prevHash;
+  let seq = firstSeq;
+  for (let i = 0; i < tails.length; i++, seq++) {
+    prev = createHash('sha256').update(prev).update(`["${seq}","${time}",${tails[i]}`).digest();
+    hashes[i] = prev;
+  }
+  return hashes;
 }
 
 /** The message an Ed25519 checkpoint signs: the chain's length and head. */

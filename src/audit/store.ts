@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { copyBytea, copyField, copyIn, type Db, type Tx } from '../db/index.ts';
 import type { AuditEntry, CheckpointRecord } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
@@ -10,30 +10,50 @@ export async function lockHead(tx: Tx): Promise<{ seq: bigint; hash: Buffer }> {
   return row;
 }
 
+/** Entries per chunk of an append's COPY: the server inserts one while Node makes the next. */
+export const COPY_CHUNK_ENTRIES = 1024;
+
+/**
+ * Inserts entries with COPY and moves the head, which the caller has locked. The entries
+ * come in chunks from `chunks` (which may hash them as they are asked for); `last` is read
+ * after every chunk was taken.
+ */
 export async function insertEntries(
   tx: Tx,
-  entries: AuditEntry[],
-  head: { seq: bigint; hash: Buffer },
+  chunks: Iterable<readonly AuditEntry[]>,
+  last: () => { seq: bigint; hash: Buffer },
 ): Promise<void> {
-  if (entries.length === 0) return;
-  const col = <K extends keyof AuditEntry>(k: K) => entries.map((e) => e[k]);
-  await tx`
-    insert into audit_entries (seq, at, actor_type, actor_id, action, subject_type, subject_id,
-                               source_ip, request_id, outcome, detail, prev_hash, hash)
-    select s, at, aty, aid, act, sty, sid, ip, rid, outc, det, decode(ph, 'hex'), decode(h, 'hex')
-    from unnest(
-      ${col('seq').map(String)}::int8[], ${col('at').map((d) => d.toISOString())}::timestamptz[],
-      ${col('actorType')}::text[], ${col('actorId')}::text[], ${col('action')}::text[],
-      ${col('subjectType')}::text[], ${col('subjectId')}::text[], ${col('sourceIp')}::text[],
-      ${col('requestId')}::text[], ${col('outcome')}::text[], ${col('detail')}::text[],
-      ${col('prevHash').map(hex)}::text[], ${col('hash').map(hex)}::text[])
-      as u(s, at, aty, aid, act, sty, sid, ip, rid, outc, det, ph, h)`;
+  await copyIn(
+    tx`copy audit_entries (seq, at, actor_type, actor_id, action, subject_type, subject_id,
+                           source_ip, request_id, outcome, detail, prev_hash, hash) from stdin`,
+    copyRows(chunks),
+  );
+  const head = last();
   await tx`
     update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
 }
 
-function hex(b: Buffer): string {
-  return b.toString('hex');
+function* copyRows(chunks: Iterable<readonly AuditEntry[]>): Generator<string> {
+  let at = '';
+  let atDate: Date | undefined;
+  // Each hash is also the next entry's prev_hash: its hex form is made once.
+  let prev: Buffer | undefined;
+  let prevField = '';
+  for (const entries of chunks) {
+    let text = '';
+    for (const e of entries) {
+      if (e.at !== atDate) [atDate, at] = [e.at, e.at.toISOString()];
+      if (e.prevHash !== prev) prevField = copyBytea(e.prevHash);
+      const hashField = copyBytea(e.hash);
+      text +=
+        `${e.seq}\t${at}\t${copyField(e.actorType)}\t${copyField(e.actorId)}\t` +
+        `${copyField(e.action)}\t${copyField(e.subjectType)}\t${copyField(e.subjectId)}\t` +
+        `${copyField(e.sourceIp)}\t${copyField(e.requestId)}\t${copyField(e.outcome)}\t` +
+        `${copyField(e.detail)}\t${prevField}\t${hashField}\n`;
+      [prev, prevField] = [e.hash, hashField];
+    }
+    if (text) yield text;
+  }
 }
 
 interface EntryRow {

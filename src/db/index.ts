@@ -31,3 +31,4 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 export { migrate, migrationStatus, type MigrationResult } from './migrate.ts';
+export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';

@@ -178,9 +178,14 @@ async function transferBatch(
   const nowMs = deps.clock.nowMs();
   const { accountIds, transferIds, pendingIds } = batchIds(transfers);
   for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
-  const locked = await store.lockAccounts(tx, [...accountIds]);
-  const accounts = new Map(locked.map((a) => [a.id, a]));
-  const stored = await store.selectTransfers(tx, transferIds);
+  // One round trip: the load is pipelined behind the lock and, like any statement under
+  // read committed, reads a snapshot taken after the lock statement finished.
+  const [locked, stored] = await Promise.all([
+    store.lockAccounts(tx, [...accountIds]),
+    store.selectTransfers(tx, transferIds),
+  ]);
+  const accounts = new Map<string, AccountState>();
+  for (const a of locked) accounts.set(a.id, a);
   // A pending transfer committed between the first read and the lock names accounts not
   // yet locked; lock them now (out of order, so PostgreSQL may report a deadlock, retried).
   const late = stored
@@ -192,16 +197,29 @@ async function transferBatch(
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
-  await Promise.all([
-    store.insertTransfers(tx, outcome.created),
+  // COPY must have the connection to itself, so it goes first. The updates are then
+  // pipelined ahead of the audit append, whose scrubbing and JSON run in Node while
+  // PostgreSQL applies them; the append locks the chain head last, as it must.
+  await store.insertTransfers(tx, outcome.created);
+  const updated = Promise.all([
     store.updateBalances(tx, outcome.touched),
     store.updatePendingStates(tx, outcome.resolved),
   ]);
-  await deps.audit.append(
+  const audited = deps.audit.append(
     tx,
     outcome.created.map((t) => transferEntry(t, ctx)),
   );
+  await settled(updated, audited);
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
+}
+
+/**
+ * Waits for both statements to finish before reporting the first failure, so that no write
+ * of this batch is still running, or yet to be sent, when the transaction rolls back.
+ */
+async function settled(...work: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 function batchIds(transfers: readonly TransferInput[]) {
@@ -234,12 +252,10 @@ function transferEntry(t: TransferRecord, ctx: LedgerContext, action = transferA
     subject: { type: 'transfer', id: t.id },
     source: ctx.source,
     outcome: 'success',
+    // Lean: the transfer row holds the accounts and code; the entry records what moved.
     detail: {
-      debitAccountId: t.debitAccountId,
-      creditAccountId: t.creditAccountId,
       amount: t.amount.toString(),
       currency: t.currency,
-      code: t.code,
       pendingId: t.pendingId ?? undefined,
     },
   };

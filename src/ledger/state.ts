@@ -330,10 +330,12 @@ class Machine {
   }
 
   outcome(results: TransferResultCode[]): BatchOutcome {
-    const createdIds = new Set(this.created);
     const resolved: TransferRecord[] = [];
-    for (const [record, before] of this.stateBefore) {
-      if (!createdIds.has(record) && record.state !== before) resolved.push(record);
+    if (this.stateBefore.size > 0) {
+      const createdIds = new Set(this.created);
+      for (const [record, before] of this.stateBefore) {
+        if (!createdIds.has(record) && record.state !== before) resolved.push(record);
+      }
     }
     for (const a of this.touched) assertBalances(a);
     return { results, created: this.created, resolved, touched: [...this.touched] };
@@ -341,17 +343,18 @@ class Machine {
 }
 
 export function assertBalances(a: AccountState): void {
-  for (const v of [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted]) {
-    assert(v >= 0n && v <= INT8_MAX, `account ${a.id} balance out of range: ${v}`);
+  // Checked for every touched account of every batch: the messages are built only on
+  // failure, since formatting them eagerly cost more than the checks.
+  const { debitsPending: dp, debitsPosted: dpo, creditsPending: cp, creditsPosted: cpo } = a;
+  const low = dp < 0n || dpo < 0n || cp < 0n || cpo < 0n;
+  if (low || dp > INT8_MAX || dpo > INT8_MAX || cp > INT8_MAX || cpo > INT8_MAX) {
+    assert(false, `account ${a.id} balance out of range: ${dp} ${dpo} ${cp} ${cpo}`);
   }
-  if (a.flags & ACCOUNT_FLAG.debitsMustNotExceedCredits) {
-    assert(a.debitsPending + a.debitsPosted <= a.creditsPosted, `account ${a.id} debits > credits`);
+  if (a.flags & ACCOUNT_FLAG.debitsMustNotExceedCredits && !(dp + dpo <= cpo)) {
+    assert(false, `account ${a.id} debits > credits`);
   }
-  if (a.flags & ACCOUNT_FLAG.creditsMustNotExceedDebits) {
-    assert(
-      a.creditsPending + a.creditsPosted <= a.debitsPosted,
-      `account ${a.id} credits > debits`,
-    );
+  if (a.flags & ACCOUNT_FLAG.creditsMustNotExceedDebits && !(cp + cpo <= dpo)) {
+    assert(false, `account ${a.id} credits > debits`);
   }
 }
 

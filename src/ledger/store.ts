@@ -1,10 +1,11 @@
-import type { Db, Tx } from '../db/index.ts';
+import { copyField, copyIn, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { AccountState, PendingState, TransferRecord } from './state.ts';
 
 // The only file of the ledger that speaks SQL. Every statement is set-based: a batch of up
 // to 8190 transfers costs a fixed handful of round trips (lock, load, insert, update),
-// never one per transfer. Arrays travel as single parameters and come back with unnest.
+// never one per transfer. Arrays travel as single parameters and come back with unnest;
+// new transfers, the largest write, go in with COPY.
 
 interface AccountRow {
   id: string;
@@ -123,28 +124,33 @@ export async function insertAccounts(tx: Tx, accounts: readonly AccountState[]):
   return rows.count;
 }
 
-/** Inserts the transfers a batch created; all share the batch's creation time. */
+/**
+ * Inserts the transfers a batch created; all share the batch's creation time. A transfer id
+ * stored concurrently fails the COPY with 23505, which the batch retries (as `exists`).
+ */
 export async function insertTransfers(tx: Tx, records: readonly TransferRecord[]): Promise<void> {
   if (records.length === 0) return;
   const createdAtMs = records[0]!.createdAtMs;
-  const col = <K extends keyof TransferRecord>(k: K) => records.map((r) => r[k]);
-  assert(
-    records.every((r) => r.createdAtMs === createdAtMs),
-    'a batch writes one creation time',
+  const createdAt = new Date(createdAtMs).toISOString();
+  const rows = new Array<string>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    assert(r.createdAtMs === createdAtMs, 'a batch writes one creation time');
+    const tos = r.timeoutSeconds;
+    const expiresAt = tos > 0 ? new Date(createdAtMs + tos * 1000).toISOString() : '\\N';
+    // Ids are checked uuids, the currency three capitals and the rest numbers; only
+    // user_data is free text and needs escaping.
+    rows[i] =
+      `${r.id}\t${r.debitAccountId}\t${r.creditAccountId}\t${r.amount}\t` +
+      `${r.pendingId ?? '\\N'}\t${r.currency}\t${r.code}\t${r.flags}\t${tos}\t` +
+      `${copyField(r.userData)}\t${createdAt}\t${r.state ?? '\\N'}\t${expiresAt}\n`;
+  }
+  await copyIn(
+    tx`copy ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
+         currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at)
+       from stdin`,
+    rows.join(''),
   );
-  const result = await tx`
-    insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
-      currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at)
-    select id, dr, cr, amount, pid, cur, code, flags, tos, ud, t.at, st,
-           case when tos > 0 then t.at + tos * interval '1 second' end
-    from unnest(${col('id')}::uuid[], ${col('debitAccountId')}::uuid[],
-                ${col('creditAccountId')}::uuid[], ${col('amount').map(String)}::int8[],
-                ${col('pendingId')}::uuid[], ${col('currency')}::text[], ${col('code')}::int4[],
-                ${col('flags')}::int4[], ${col('timeoutSeconds')}::int4[],
-                ${col('userData')}::text[], ${col('state')}::text[])
-      as u(id, dr, cr, amount, pid, cur, code, flags, tos, ud, st),
-      (select ${new Date(createdAtMs)}::timestamptz as at) t`;
-  assert(result.count === records.length, 'every created transfer is inserted');
 }
 
 /** Writes the balances computed in memory; the rows are locked by this transaction. */

@@ -13,3 +13,29 @@ test('uuidv7 follows RFC 9562: version 7, variant 10, time in the first 48 bits,
   const many = new Set(Array.from({ length: 10_000 }, () => uuidv7(ms)));
   assert.equal(many.size, 10_000);
 });
+
+test('isUuid accepts lower-case 8-4-4-4-12 hex only', () => {
+  assert.ok(isUuid('01890a5d-ac96-774b-bcce-b302099a8057'));
+  assert.ok(isUuid('00000000-0000-0000-0000-000000000000'));
+  for (const bad of [
+    '01890A5D-AC96-774B-BCCE-B302099A8057',
+    '01890a5d-ac96-774b-bcce-b302099a805',
+    '01890a5d-ac96-774b-bcce-b302099a80577',
+    '01890a5dxac96-774b-bcce-b302099a8057',
+    '01890a5d-ac96-774b-bcce-b302099a805g',
+    '01890a5d0ac960774b0bcce0b302099a8057',
+    '',
+  ]) {
+    assert.ok(!isUuid(bad), bad);
+  }
+});
+
+test('uuidv7 keeps the full 48-bit time and random bits across the random pool', () => {
+  const ms = 2 ** 48 - 1;
+  const id = uuidv7(ms);
+  assert.equal(id.slice(0, 13), 'ffffffff-ffff');
+  const ids = Array.from({ length: 1000 }, () => uuidv7(0));
+  assert.equal(new Set(ids).size, 1000);
+  for (const x of ids)
+    assert.match(x, /^00000000-0000-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 // Identifiers. Records use UUIDv7 (RFC 9562): time-ordered, so B-tree inserts stay local,
 // with 74 random bits so that ids from many processes never collide. Secrets (tokens,
@@ -6,21 +6,63 @@ import { randomBytes } from 'node:crypto';
 
 export type Uuid = string & { readonly __brand: 'Uuid' };
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
+/** Lower-case hex in the 8-4-4-4-12 layout (any version). */
 export function isUuid(value: string): value is Uuid {
-  return UUID_RE.test(value);
+  // A character loop rather than a regular expression: the ledger checks three ids per
+  // transfer, tens of thousands per batch, and this is several times faster.
+  if (value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
+      return false;
+    }
+  }
+  return true;
 }
 
+// Random bytes are drawn from the CSPRNG in blocks of 256 ids: one call per id costs more
+// than the rest of the id, and batch callers make thousands at a time.
+const POOL_IDS = 256;
+const pool = Buffer.alloc(16 * POOL_IDS);
+let poolNext = POOL_IDS;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function uuidv7(nowMs: number = Date.now()): Uuid {
-  const bytes = randomBytes(16);
-  const ms = BigInt(nowMs);
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  const at = [0, 8, 12, 16, 20, 32];
-  return at.slice(1).map((end, i) => hex.slice(at[i], end)).join('-') as Uuid;
+  if (poolNext === POOL_IDS) {
+    randomFillSync(pool);
+    poolNext = 0;
+  }
+  const b = pool.subarray(16 * poolNext, 16 * ++poolNext);
+  // 48 bits of milliseconds: exact in a double, split into a high 16 and a low 32 bits.
+  const high = Math.floor(nowMs / 2 ** 32);
+  const low = nowMs >>> 0;
+  const h = (i: number) => HEX[b[i]!]!;
+  const out =
+    HEX[(high >>> 8) & 0xff]! +
+    HEX[high & 0xff]! +
+    HEX[low >>> 24]! +
+    HEX[(low >>> 16) & 0xff]! +
+    '-' +
+    HEX[(low >>> 8) & 0xff]! +
+    HEX[low & 0xff]! +
+    '-' +
+    HEX[(b[6]! & 0x0f) | 0x70]! +
+    h(7) +
+    '-' +
+    HEX[(b[8]! & 0x3f) | 0x80]! +
+    h(9) +
+    '-' +
+    h(10) +
+    h(11) +
+    h(12) +
+    h(13) +
+    h(14) +
+    h(15);
+  // Each pool slot is used once; clearing it keeps spent randomness out of memory dumps.
+  b.fill(0);
+  return out as Uuid;
 }
 
 /** A random secret token such as `sess_…`: 32 bytes, base64url. */
