@@ -1,0 +1,286 @@
+import type { Authorization } from '../../acquirer/index.ts';
+import { assert } from '../../lib/assert.ts';
+import { KinkoError } from '../../lib/errors.ts';
+import { runCapture } from './capture.ts';
+import {
+  isTransportError,
+  lockUntil,
+  postTransfers,
+  transition,
+  type Caller,
+  type WebPaymentsDeps,
+} from './context.ts';
+import { notFound, stateError, stateOf } from './payments.ts';
+import { afterAuthorization, checkAction, outcomeOf } from './state.ts';
+import * as store from './store.ts';
+import { authorizeTransfer } from './transfers.ts';
+import { paymentView, type PaymentView } from './views.ts';
+
+// Confirmation: authorize the card through the vault and the acquirer, outside any
+// transaction, then record the outcome in one. Confirming again resumes: after a timeout it
+// repeats the same call under the same idempotency key (the network answers the first
+// call's outcome, never a second hold); after a 3-D Secure challenge it reads how the
+// challenge ended. Only an approved authorization leads toward a charge.
+
+/** The acquirer idempotency key of a confirmation attempt. */
+export const authorizeKey = (p: { id: string; attempt: number }) =>
+  `${p.id}:authorize:${p.attempt}`;
+
+type Claimed =
+  | { next: 'authorize' | 'capture' | 'sync'; p: store.PaymentRow }
+  | { next: 'none'; p: store.PaymentRow };
+
+export async function confirmPayment(
+  d: WebPaymentsDeps,
+  who: Caller,
+  id: string,
+): Promise<PaymentView> {
+  const claimed = await d.sql.begin(async (tx): Promise<Claimed> => {
+    const p = await store.paymentOf(tx, who, id, true);
+    if (!p) throw notFound();
+    const check = checkAction('confirm', stateOf(p), d.clock.nowMs());
+    if (!check.ok) throw stateError(check.code, p.status);
+    if (p.status === 'requires_action') return { next: 'sync', p };
+    if (check.resume) {
+      const locked = { locked_until: lockUntil(d) };
+      return {
+        next: check.resume === 'capture' ? 'capture' : 'authorize',
+        p: await lock(d, tx, p, locked),
+      };
+    }
+    const claim = await transition(
+      d,
+      tx,
+      p,
+      {
+        status: 'processing',
+        step: 'authorize',
+        attempt: p.attempt + 1,
+        locked_until: lockUntil(d),
+        next_action: null,
+        last_payment_error: null,
+      },
+      who,
+    );
+    return { next: 'authorize', p: claim };
+  });
+  return paymentView(await proceed(d, who, claimed));
+}
+
+async function lock(
+  d: WebPaymentsDeps,
+  tx: Parameters<typeof store.updatePayment>[0],
+  p: store.PaymentRow,
+  patch: store.PaymentPatch,
+): Promise<store.PaymentRow> {
+  return store.updatePayment(tx, p.id, patch, d.clock.now());
+}
+
+export async function proceed(
+  d: WebPaymentsDeps,
+  who: Caller,
+  c: Claimed,
+): Promise<store.PaymentRow> {
+  switch (c.next) {
+    case 'authorize':
+      return runAuthorize(d, who, c.p);
+    case 'capture':
+      return runCapture(d, who, c.p);
+    case 'sync':
+      return syncChallenge(d, who, c.p);
+    case 'none':
+      return c.p;
+  }
+}
+
+/** Calls the card network (through the vault, which alone may decrypt the card). */
+export async function runAuthorize(
+  d: WebPaymentsDeps,
+  who: Caller,
+  p: store.PaymentRow,
+): Promise<store.PaymentRow> {
+  assert(p.card_token, 'confirming a payment without a card token');
+  const origins = await d.merchantOrigins(p.merchant_id);
+  let authz: Authorization;
+  try {
+    authz = await d.vault.authorize({
+      token: p.card_token,
+      amountMinor: p.amount,
+      currency: p.currency,
+      attemptId: p.id,
+      idempotencyKey: authorizeKey(p),
+      challenge: { notifyOrigin: origins[0] ?? d.publicOrigin, frameOrigins: origins },
+      actor: who.actor,
+      source: who.source,
+    });
+  } catch (error) {
+    return authorizeFailed(d, who, p, error);
+  }
+  return applyAuthorization(d, who, p.id, authz);
+}
+
+/** No answer (timeout): stays processing, free to retry. A vanished card: a new one is needed. */
+async function authorizeFailed(
+  d: WebPaymentsDeps,
+  who: Caller,
+  p: store.PaymentRow,
+  error: unknown,
+): Promise<store.PaymentRow> {
+  const cardGone =
+    error instanceof KinkoError &&
+    (error.code === 'card_not_found' || error.code === 'card_deleted');
+  if (!isTransportError(error) && !cardGone) throw error;
+  return d.sql.begin(async (tx) => {
+    const now = await store.paymentById(tx, p.id);
+    if (!now || now.status !== 'processing' || now.step !== 'authorize') return now ?? p;
+    if (isTransportError(error)) {
+      // The outcome is unknown; the same idempotency key will learn it on the next attempt.
+      return transition(d, tx, now, { status: 'processing', locked_until: null }, who, {
+        network: error.code,
+      });
+    }
+    const lastError = {
+      type: 'card_error' as const,
+      code: 'payment_method_invalid',
+      message: 'The card token no longer exists.',
+    };
+    return transition(
+      d,
+      tx,
+      now,
+      { status: 'requires_payment_method', card_token: null, last_payment_error: lastError },
+      who,
+    );
+  });
+}
+
+/** After a challenge: reads how it ended (ending an abandoned one first). */
+export async function syncChallenge(
+  d: WebPaymentsDeps,
+  who: Caller,
+  p: store.PaymentRow,
+): Promise<store.PaymentRow> {
+  assert(p.authorization_id, 'requires_action without an authorization');
+  let a = await d.acquirer.getAuthorization(p.authorization_id);
+  const late = a.challenge && a.challenge.expiresAt.getTime() <= d.clock.nowMs();
+  if (a.status === 'requires_challenge' && late) {
+    await d.acquirer.expireChallenges();
+    a = await d.acquirer.getAuthorization(p.authorization_id);
+  }
+  if (a.status === 'requires_challenge') return p;
+  return applyAuthorization(d, who, p.id, a);
+}
+
+/**
+ * Records an authorization's outcome. Compensation: if the hold was approved but this
+ * transaction fails, the hold is voided at the acquirer, so no card is held for a payment
+ * the database does not know as authorized; a later confirm then sees the void and asks for
+ * a new payment method.
+ */
+export async function applyAuthorization(
+  d: WebPaymentsDeps,
+  who: Caller,
+  id: string,
+  a: Authorization,
+): Promise<store.PaymentRow> {
+  let p: store.PaymentRow;
+  try {
+    p = await d.sql.begin((tx) => recordAuthorization(d, tx, who, id, a));
+  } catch (error) {
+    if (a.status === 'authorized') await compensateHold(d, a, error);
+    throw error;
+  }
+  if (p.status === 'processing' && p.step === 'capture') return runCapture(d, who, p);
+  return p;
+}
+
+async function compensateHold(d: WebPaymentsDeps, a: Authorization, cause: unknown) {
+  d.log.error({ err: cause, authorization_id: a.id }, 'web payment not recorded; voiding hold');
+  try {
+    await d.acquirer.void({ idempotencyKey: `${a.id}:compensate`, authorizationId: a.id });
+  } catch (error) {
+    // The payment stays processing; the reconcile job retries and then sees the hold.
+    d.log.error({ err: error, authorization_id: a.id }, 'could not void an unrecorded hold');
+  }
+}
+
+async function recordAuthorization(
+  d: WebPaymentsDeps,
+  tx: Parameters<typeof store.updatePayment>[0],
+  who: Caller,
+  id: string,
+  a: Authorization,
+): Promise<store.PaymentRow> {
+  const p = await store.paymentById(tx, id);
+  assert(p, 'payment vanished');
+  const awaiting =
+    p.status === 'processing' ? p.step === 'authorize' : p.status === 'requires_action';
+  // Another request recorded this outcome first; its answer stands.
+  if (!awaiting) return p;
+  const challengeUrl = a.challenge ? new URL(a.challenge.url, d.publicOrigin).href : null;
+  const outcome = outcomeOf({ status: a.status, declineCode: a.declineCode, challengeUrl });
+  const next = afterAuthorization(p.capture_method, outcome);
+  const base = { authorization_id: a.id, next_action: null };
+  switch (next.status) {
+    case 'requires_action':
+      if (p.status === 'requires_action') return p;
+      return transition(
+        d,
+        tx,
+        p,
+        {
+          ...base,
+          status: 'requires_action',
+          next_action: { type: 'three_d_secure', url: next.nextActionUrl },
+        },
+        who,
+      );
+    case 'requires_payment_method':
+      return transition(
+        d,
+        tx,
+        p,
+        { ...base, status: next.status, last_payment_error: next.error },
+        who,
+      );
+    case 'requires_capture':
+      return recordHold(d, tx, who, p, { ...base, status: 'requires_capture' });
+    case 'processing':
+      if (next.step === 'capture') {
+        return recordHold(d, tx, who, p, {
+          ...base,
+          status: 'processing',
+          step: 'capture',
+          capture_amount: p.amount,
+          locked_until: lockUntil(d),
+        });
+      }
+      if (p.status !== 'processing') return p;
+      return transition(d, tx, p, { status: 'processing', locked_until: null }, who);
+  }
+}
+
+/** An approved authorization: the ledger holds its amount as a pending transfer. */
+async function recordHold(
+  d: WebPaymentsDeps,
+  tx: Parameters<typeof store.updatePayment>[0],
+  who: Caller,
+  p: store.PaymentRow,
+  patch: store.PaymentPatch & { status: 'requires_capture' | 'processing' },
+): Promise<store.PaymentRow> {
+  const validSeconds = d.limits.paymentsWebAuthorizationSecondsValid;
+  const hold = authorizeTransfer(p, validSeconds);
+  await postTransfers(d, tx, [hold], who);
+  return transition(
+    d,
+    tx,
+    p,
+    {
+      ...patch,
+      pending_transfer_id: hold.id,
+      authorization_expires_at: new Date(d.clock.nowMs() + validSeconds * 1000),
+      amount_capturable: p.amount,
+    },
+    who,
+  );
+}

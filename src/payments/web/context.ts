@@ -1,0 +1,164 @@
+import type { Acquirer } from '../../acquirer/index.ts';
+import type { Audit, AuditEntryInput } from '../../audit/index.ts';
+import type { Sql, Tx } from '../../db/index.ts';
+import { assert } from '../../lib/assert.ts';
+import { KinkoError } from '../../lib/errors.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Logger } from '../../lib/log.ts';
+import type { Ledger, LedgerContext, TransferInput } from '../../ledger/index.ts';
+import type { Vault } from '../../vault/index.ts';
+import type { Webhooks } from '../../webhooks/index.ts';
+import { assertTransition, eventFor, type PaymentStatus } from './state.ts';
+import * as store from './store.ts';
+import { accountsFor } from './transfers.ts';
+import { paymentView } from './views.ts';
+
+// What every web payment step shares: its dependencies, who is calling, and the one way a
+// payment changes status (row, webhook event and audit entry in the caller's transaction).
+
+export interface WebPaymentsLimits {
+  /** How long an approved authorization may wait for its capture (the ledger hold's timeout). */
+  paymentsWebAuthorizationSecondsValid: number;
+  /** How long one card network call holds its payment against other requests. */
+  paymentsWebCallSecondsLock: number;
+  /** Payments and refunds the reconcile job takes per run. */
+  paymentsWebReconcileBatchSizeMax: number;
+}
+
+export const WEB_PAYMENTS_DEFAULT_LIMITS: WebPaymentsLimits = {
+  paymentsWebAuthorizationSecondsValid: 7 * 24 * 3600,
+  paymentsWebCallSecondsLock: 60,
+  paymentsWebReconcileBatchSizeMax: 100,
+};
+
+export interface WebPaymentsDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  audit: Pick<Audit, 'append'>;
+  ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx'>;
+  vault: Pick<Vault, 'authorize' | 'getCard'>;
+  acquirer: Pick<Acquirer, 'getAuthorization' | 'capture' | 'void' | 'refund' | 'expireChallenges'>;
+  webhooks: Pick<Webhooks, 'emitEvent'>;
+  /** The merchant's allowed origins (merchants module): who may frame a 3-D Secure page. */
+  merchantOrigins(merchantId: string): Promise<string[]>;
+  /** Kinko's origin as browsers reach it; 3-D Secure pages live there. */
+  publicOrigin: string;
+  limits: WebPaymentsLimits;
+}
+
+/** The merchant (and mode) a request acts for, and who to write in the audit log. */
+export interface Caller extends store.Owner {
+  actor: AuditEntryInput['actor'];
+  source?: AuditEntryInput['source'];
+}
+
+export function systemCaller(row: { merchant_id: string; livemode: boolean }): Caller {
+  return {
+    merchantId: row.merchant_id,
+    livemode: row.livemode,
+    actor: { type: 'system', id: 'payments_web' },
+  };
+}
+
+export function ledgerContext(who: Caller): LedgerContext {
+  const ctx: LedgerContext = { actor: { type: who.actor.type } };
+  if (who.actor.id !== undefined) ctx.actor.id = who.actor.id;
+  if (who.source) {
+    ctx.source = {};
+    if (who.source.ip !== undefined) ctx.source.ip = who.source.ip;
+    if (who.source.requestId !== undefined) ctx.source.requestId = who.source.requestId;
+  }
+  return ctx;
+}
+
+export const TRANSPORT_ERRORS = new Set(['acquirer_timeout', 'acquirer_unreachable']);
+
+/** The card network did not answer: its outcome is unknown until a retry with the same key. */
+export function isTransportError(e: unknown): e is KinkoError {
+  return e instanceof KinkoError && TRANSPORT_ERRORS.has(e.code);
+}
+
+export function lockUntil(d: WebPaymentsDeps): Date {
+  return new Date(d.clock.nowMs() + d.limits.paymentsWebCallSecondsLock * 1000);
+}
+
+/**
+ * Moves a payment to `patch.status` (a transition the state machine allows, asserted) and
+ * records it: the row, the webhook event it announces, and the audit entry, last.
+ */
+export async function transition(
+  d: WebPaymentsDeps,
+  tx: Tx,
+  p: store.PaymentRow,
+  patch: store.PaymentPatch & { status: PaymentStatus },
+  who: Caller,
+  note: Record<string, unknown> = {},
+): Promise<store.PaymentRow> {
+  assertTransition(p.status, patch.status);
+  const leaving = patch.status !== 'processing';
+  const full = leaving ? { ...patch, step: null, locked_until: null } : patch;
+  const next = await store.updatePayment(tx, p.id, full, d.clock.now());
+  const type = eventFor(p.status, next.status);
+  if (type) {
+    await d.webhooks.emitEvent(tx, { merchantId: next.merchant_id, type, data: paymentView(next) });
+  }
+  const failed = next.status === 'requires_payment_method' && next.last_payment_error !== null;
+  await d.audit.append(tx, [
+    {
+      action: `payments_web.payment.${next.status}`,
+      actor: who.actor,
+      subject: { type: 'payment', id: next.id },
+      source: who.source,
+      outcome: failed ? 'failure' : 'success',
+      detail: {
+        from: p.status,
+        to: next.status,
+        step: next.step ?? undefined,
+        amount: next.amount.toString(),
+        currency: next.currency,
+        amount_capturable: next.amount_capturable.toString(),
+        amount_received: next.amount_received.toString(),
+        error_code: next.last_payment_error?.code,
+        decline_code: next.last_payment_error?.decline_code,
+        ...note,
+      },
+    },
+  ]);
+  return next;
+}
+
+/** Posts transfers in the caller's transaction; any answer but ok/exists (or `allowed`) asserts. */
+export async function postTransfers(
+  d: WebPaymentsDeps,
+  tx: Tx,
+  transfers: TransferInput[],
+  who: Caller,
+  allowed: readonly string[] = [],
+): Promise<string[]> {
+  const results = await d.ledger.createTransfersInTx(tx, transfers, ledgerContext(who));
+  for (const r of results) {
+    const ok = r.result === 'ok' || r.result === 'exists' || allowed.includes(r.result);
+    assert(ok, `ledger refused web payment transfer ${r.id}: ${r.result}`);
+  }
+  return results.map((r) => r.result);
+}
+
+// Accounts known to exist, per wiring (one set per createWebPayments).
+const ensuredByDeps = new WeakMap<WebPaymentsDeps, Set<string>>();
+
+/** The clearing and merchant accounts of a currency exist (an idempotent ledger call). */
+export async function ensureAccounts(
+  d: WebPaymentsDeps,
+  p: { merchant_id: string; livemode: boolean; currency: string },
+): Promise<void> {
+  const inputs = accountsFor(p);
+  let ensured = ensuredByDeps.get(d);
+  if (!ensured) ensuredByDeps.set(d, (ensured = new Set()));
+  if (inputs.every((a) => ensured.has(a.id))) return;
+  const results = await d.ledger.createAccounts(inputs);
+  for (const r of results) {
+    assert(r.result === 'ok' || r.result === 'exists', `ledger refused account ${r.id}`);
+  }
+  for (const a of inputs) ensured.add(a.id);
+}

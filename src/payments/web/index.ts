@@ -1,0 +1,112 @@
+import { cancelPayment, type CancellationReason } from './cancel.ts';
+import { capturePayment } from './capture.ts';
+import { confirmPayment } from './confirm.ts';
+import type { Caller, WebPaymentsDeps } from './context.ts';
+import {
+  createPayment,
+  getPayment,
+  listPage,
+  updatePayment,
+  type CreatePaymentInput,
+  type ListQuery,
+  type UpdatePaymentInput,
+} from './payments.ts';
+import { reconcile, type ReconcileResult } from './reconcile.ts';
+import { createRefund, getRefund, type CreateRefundInput } from './refunds.ts';
+import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
+import {
+  balanceTransactionView,
+  paymentView,
+  refundView,
+  type BalanceTransactionView,
+  type Page,
+  type PaymentView,
+  type RefundView,
+} from './views.ts';
+
+// Web payments: merchants' web-shop card payments through the merchant API (/v1/payments,
+// /v1/refunds, /v1/balance_transactions), a sub-folder of the payments module.
+//
+// Glossary
+// - payment: one charge a merchant wants (pay_…), with amount and currency, that moves through
+//   requires_payment_method → requires_confirmation → (requires_action) → processing →
+//   requires_capture → succeeded, or to canceled (state.ts has the whole table).
+// - payment method: the vault's card token (card_…) from the hosted card fields; never card data.
+// - confirm: authorize the card (3-D Secure when the issuer asks) for the payment's amount.
+// - authorization: the acquirer's hold on the card; in the ledger a pending transfer
+//   card_clearing → merchant that expires with it (paymentsWebAuthorizationSecondsValid).
+// - capture: take all or part of the authorization (post of the pending transfer; the rest is
+//   released); automatic capture does it right after an approved authorization.
+// - cancel: void the authorization (void of the pending transfer); nothing is ever charged.
+// - refund: money back to the card (ref_…), partial and several, never more than captured;
+//   in the ledger merchant → card_clearing.
+// - balance transaction: one posted movement on the merchant's ledger account (txn_…).
+// - step / lock: which card network call a processing payment makes, and until when one
+//   request holds it; a timeout leaves the payment processing for a retry with the same key.
+// - reconcile: the background job that finishes what a request could not (reconcile.ts).
+
+export { PAYMENTS_WEB_ERRORS, type PaymentsWebErrorCode } from './errors.ts';
+export {
+  PAYMENT_STATUSES,
+  TRANSITIONS,
+  ACTIONS,
+  canTransition,
+  type PaymentStatus,
+  type CaptureMethod,
+} from './state.ts';
+export {
+  WEB_PAYMENTS_DEFAULT_LIMITS,
+  type WebPaymentsDeps,
+  type WebPaymentsLimits,
+  type Caller,
+} from './context.ts';
+export { WEB_TRANSFER_CODES, transferIdFor } from './transfers.ts';
+export { webPaymentRoutes, type WebPaymentRoutesDeps } from './routes.ts';
+export type { CreatePaymentInput, UpdatePaymentInput, ListQuery } from './payments.ts';
+export type { CreateRefundInput, RefundReason } from './refunds.ts';
+export type { CancellationReason } from './cancel.ts';
+export type { ReconcileResult } from './reconcile.ts';
+export type { PaymentView, RefundView, BalanceTransactionView, Page } from './views.ts';
+
+export interface WebPayments {
+  create(who: Caller, input: CreatePaymentInput): Promise<PaymentView>;
+  update(who: Caller, id: string, input: UpdatePaymentInput): Promise<PaymentView>;
+  confirm(who: Caller, id: string): Promise<PaymentView>;
+  capture(who: Caller, id: string, amountToCapture?: bigint): Promise<PaymentView>;
+  cancel(who: Caller, id: string, reason?: CancellationReason): Promise<PaymentView>;
+  get(who: Caller, id: string): Promise<PaymentView>;
+  list(who: Caller, query: ListQuery): Promise<Page<PaymentView>>;
+  createRefund(who: Caller, input: CreateRefundInput): Promise<RefundView>;
+  getRefund(who: Caller, id: string): Promise<RefundView>;
+  listRefunds(who: Caller, query: ListQuery): Promise<Page<RefundView>>;
+  listBalanceTransactions(who: Caller, query: ListQuery): Promise<Page<BalanceTransactionView>>;
+  /** The background job: run every few seconds (main.ts). */
+  reconcile(): Promise<ReconcileResult>;
+}
+
+export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
+  const d = deps;
+  return {
+    create: (who, input) => createPayment(d, who, input),
+    update: (who, id, input) => updatePayment(d, who, id, input),
+    confirm: (who, id) => confirmPayment(d, who, id),
+    capture: (who, id, amount) => capturePayment(d, who, id, amount),
+    cancel: (who, id, reason) => cancelPayment(d, who, id, reason),
+    get: (who, id) => getPayment(d, who, id),
+    list: (who, q) =>
+      listPage<PaymentRow, PaymentView>(d, who, 'payments_web_payments', q, paymentView),
+    createRefund: (who, input) => createRefund(d, who, input),
+    getRefund: (who, id) => getRefund(d, who, id),
+    listRefunds: (who, q) =>
+      listPage<RefundRow, RefundView>(d, who, 'payments_web_refunds', q, refundView),
+    listBalanceTransactions: (who, q) =>
+      listPage<BalanceTransactionRow, BalanceTransactionView>(
+        d,
+        who,
+        'payments_web_balance_transactions',
+        q,
+        balanceTransactionView,
+      ),
+    reconcile: () => reconcile(d),
+  };
+}

@@ -1,0 +1,187 @@
+import { KinkoError } from '../../lib/errors.ts';
+import { publicId } from '../../lib/ids.ts';
+import { isCurrency } from '../../money/index.ts';
+import { ensureAccounts, transition, type Caller, type WebPaymentsDeps } from './context.ts';
+import { checkAction, type CaptureMethod, type PaymentStatus } from './state.ts';
+import * as store from './store.ts';
+import { createdRange, pageOf, paymentView, type CreatedQuery, type PaymentView } from './views.ts';
+
+// Creating, updating, reading and listing web payments. Confirmation, capture, cancel and
+// refunds, which call the card network, live in confirm.ts, capture.ts and refunds.ts.
+
+export interface CreatePaymentInput {
+  amount: bigint;
+  currency: string;
+  paymentMethod?: string | undefined;
+  captureMethod?: CaptureMethod | undefined;
+  description?: string | undefined;
+  statementDescriptor?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+export interface UpdatePaymentInput {
+  paymentMethod?: string | undefined;
+  description?: string | undefined;
+  statementDescriptor?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function notFound(): KinkoError {
+  return new KinkoError('payment_not_found', { param: 'id' });
+}
+
+/** The card token must be a live card of this merchant: tokens never cross merchants. */
+export async function checkCard(d: WebPaymentsDeps, who: Caller, token: string): Promise<void> {
+  const card = await d.vault.getCard(token).catch((e: unknown) => {
+    if (e instanceof KinkoError && e.code === 'card_not_found') return undefined;
+    throw e;
+  });
+  if (!card || card.deleted || card.merchantId !== who.merchantId) {
+    throw new KinkoError('payment_method_invalid', { param: 'payment_method' });
+  }
+}
+
+export async function createPayment(
+  d: WebPaymentsDeps,
+  who: Caller,
+  input: CreatePaymentInput,
+): Promise<PaymentView> {
+  const currency = input.currency.toUpperCase();
+  if (!isCurrency(currency)) {
+    throw new KinkoError('payment_currency_unsupported', { param: 'currency' });
+  }
+  if (input.amount > SAFE_MAX)
+    throw new KinkoError('payment_amount_too_large', { param: 'amount' });
+  if (input.paymentMethod !== undefined) await checkCard(d, who, input.paymentMethod);
+  const owner = { merchant_id: who.merchantId, livemode: who.livemode, currency };
+  await ensureAccounts(d, owner);
+  const row = await d.sql.begin(async (tx) => {
+    const p = await store.insertPayment(tx, {
+      id: publicId('pay', 16),
+      ...owner,
+      amount: input.amount,
+      capture_method: input.captureMethod ?? 'automatic',
+      status: input.paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
+      card_token: input.paymentMethod ?? null,
+      description: input.description ?? null,
+      statement_descriptor: input.statementDescriptor ?? null,
+      metadata: input.metadata ?? {},
+      created_at: d.clock.now(),
+    });
+    await d.webhooks.emitEvent(tx, {
+      merchantId: p.merchant_id,
+      type: 'payment.created',
+      data: paymentView(p),
+    });
+    await d.audit.append(tx, [
+      {
+        action: 'payments_web.payment.created',
+        actor: who.actor,
+        subject: { type: 'payment', id: p.id },
+        source: who.source,
+        outcome: 'success',
+        detail: { status: p.status, amount: p.amount.toString(), currency: p.currency },
+      },
+    ]);
+    return p;
+  });
+  return paymentView(row);
+}
+
+export async function updatePayment(
+  d: WebPaymentsDeps,
+  who: Caller,
+  id: string,
+  input: UpdatePaymentInput,
+): Promise<PaymentView> {
+  if (input.paymentMethod !== undefined) await checkCard(d, who, input.paymentMethod);
+  const row = await d.sql.begin(async (tx) => {
+    const p = await store.paymentOf(tx, who, id, true);
+    if (!p) throw notFound();
+    const patch: store.PaymentPatch = {
+      description: input.description,
+      statement_descriptor: input.statementDescriptor,
+      metadata: input.metadata,
+    };
+    if (input.paymentMethod === undefined) {
+      const next = await store.updatePayment(tx, p.id, patch, d.clock.now());
+      await d.audit.append(tx, [
+        {
+          action: 'payments_web.payment.updated',
+          actor: who.actor,
+          subject: { type: 'payment', id: p.id },
+          source: who.source,
+          outcome: 'success',
+          detail: { fields: Object.keys(input).join(',') },
+        },
+      ]);
+      return next;
+    }
+    const check = checkAction('update', stateOf(p), d.clock.nowMs());
+    if (!check.ok) throw stateError(check.code, p.status);
+    const status: PaymentStatus = 'requires_confirmation';
+    return transition(d, tx, p, { ...patch, status, card_token: input.paymentMethod }, who, {
+      payment_method_changed: true,
+    });
+  });
+  return paymentView(row);
+}
+
+export function stateOf(p: store.PaymentRow) {
+  return {
+    status: p.status,
+    step: p.step,
+    lockedUntilMs: p.locked_until?.getTime() ?? null,
+    hasPaymentMethod: p.card_token !== null,
+  };
+}
+
+export function stateError(code: string, status: PaymentStatus): KinkoError {
+  return new KinkoError(code, { extra: { status } });
+}
+
+export async function getPayment(d: WebPaymentsDeps, who: Caller, id: string) {
+  const p = await store.paymentOf(d.sql, who, id);
+  if (!p) throw notFound();
+  return paymentView(p);
+}
+
+export interface ListQuery {
+  limit: number;
+  startingAfter?: string | undefined;
+  endingBefore?: string | undefined;
+  status?: string | undefined;
+  payment?: string | undefined;
+  created?: CreatedQuery | undefined;
+}
+
+type Listable = Parameters<typeof store.list>[1];
+
+/** One page, newest first, with id cursors (starting_after / ending_before) and has_more. */
+export async function listPage<R, V>(
+  d: WebPaymentsDeps,
+  who: Caller,
+  table: Listable,
+  q: ListQuery,
+  view: (r: R) => V,
+) {
+  const cursor = async (id: string | undefined, param: string) => {
+    if (id === undefined) return undefined;
+    const seq = await store.seqOf(d.sql, table, who, id);
+    if (seq === undefined) throw new KinkoError('pagination_cursor_not_found', { param });
+    return seq;
+  };
+  const range = createdRange(q.created ?? {});
+  const rows = await store.list<R>(d.sql, table, who, {
+    limit: q.limit,
+    beforeSeq: await cursor(q.startingAfter, 'starting_after'),
+    afterSeq: await cursor(q.endingBefore, 'ending_before'),
+    status: q.status,
+    paymentId: q.payment,
+    createdGte: range.from,
+    createdLt: range.to,
+  });
+  return pageOf(rows, q.limit, q.endingBefore !== undefined, view);
+}

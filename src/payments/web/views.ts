@@ -1,0 +1,106 @@
+import { assert } from '../../lib/assert.ts';
+import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
+
+// The API's JSON objects, pure. Amounts are bigint inside and JSON integers outside: the
+// tables keep them ≤ 2^53 − 1, so the conversion is exact (asserted, never rounded).
+
+const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
+export function amountJson(a: bigint): number {
+  assert(a >= -BigInt(Number.MAX_SAFE_INTEGER) && a <= BigInt(Number.MAX_SAFE_INTEGER), 'amount');
+  return Number(a);
+}
+
+export function paymentView(p: PaymentRow) {
+  return {
+    id: p.id,
+    object: 'payment' as const,
+    amount: amountJson(p.amount),
+    amount_capturable: amountJson(p.amount_capturable),
+    amount_received: amountJson(p.amount_received),
+    amount_refunded: amountJson(p.amount_refunded),
+    currency: p.currency,
+    status: p.status,
+    capture_method: p.capture_method,
+    payment_method: p.card_token,
+    description: p.description,
+    statement_descriptor: p.statement_descriptor,
+    metadata: p.metadata,
+    next_action: p.next_action,
+    last_payment_error: p.last_payment_error,
+    cancellation_reason: p.cancellation_reason,
+    livemode: p.livemode,
+    created: seconds(p.created_at),
+  };
+}
+
+export type PaymentView = ReturnType<typeof paymentView>;
+
+export function refundView(r: RefundRow) {
+  return {
+    id: r.id,
+    object: 'refund' as const,
+    payment: r.payment_id,
+    amount: amountJson(r.amount),
+    currency: r.currency,
+    status: r.status,
+    reason: r.reason,
+    failure_reason: r.failure_reason,
+    metadata: r.metadata,
+    livemode: r.livemode,
+    created: seconds(r.created_at),
+  };
+}
+
+export type RefundView = ReturnType<typeof refundView>;
+
+export function balanceTransactionView(b: BalanceTransactionRow) {
+  return {
+    id: b.id,
+    object: 'balance_transaction' as const,
+    type: b.type,
+    source: b.source_id,
+    amount: amountJson(b.amount),
+    currency: b.currency,
+    ledger_transfer: b.transfer_id,
+    livemode: b.livemode,
+    created: seconds(b.created_at),
+  };
+}
+
+export type BalanceTransactionView = ReturnType<typeof balanceTransactionView>;
+
+export interface Page<V> {
+  object: 'list';
+  data: V[];
+  has_more: boolean;
+}
+
+/** Rows read with limit + 1, newest first (or oldest first for ending_before). */
+export function pageOf<R, V>(rows: R[], limit: number, ascending: boolean, view: (r: R) => V) {
+  const has_more = rows.length > limit;
+  const kept = rows.slice(0, limit);
+  if (ascending) kept.reverse();
+  return { object: 'list', data: kept.map(view), has_more } satisfies Page<V>;
+}
+
+export interface CreatedQuery {
+  gte?: number | undefined;
+  gt?: number | undefined;
+  lte?: number | undefined;
+  lt?: number | undefined;
+}
+
+/** created[gte|gt|lte|lt] in unix seconds → a half-open range [from, to) of instants. */
+export function createdRange(q: CreatedQuery): { from?: Date; to?: Date } {
+  const lows = [q.gte, q.gt === undefined ? undefined : q.gt + 1].filter(
+    (x): x is number => x !== undefined,
+  );
+  const highs = [q.lt, q.lte === undefined ? undefined : q.lte + 1].filter(
+    (x): x is number => x !== undefined,
+  );
+  const out: { from?: Date; to?: Date } = {};
+  if (lows.length > 0) out.from = new Date(Math.max(...lows) * 1000);
+  if (highs.length > 0) out.to = new Date(Math.min(...highs) * 1000);
+  return out;
+}

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LightMyRequestResponse } from 'fastify';
+import {
+  acquirerRoutes,
+  createAcquirer,
+  createSimulator,
+  type Acquirer,
+  type Simulator,
+} from '../../src/acquirer/index.ts';
+import { createAudit } from '../../src/audit/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLedger, type Ledger } from '../../src/ledger/index.ts';
+import { merchantKeyOf, merchantScopeOf } from '../../src/merchants/index.ts';
+import { createOutbox } from '../../src/outbox/index.ts';
+import {
+  createWebPayments,
+  webPaymentRoutes,
+  WEB_PAYMENTS_DEFAULT_LIMITS,
+  type WebPayments,
+} from '../../src/payments/web/index.ts';
+import { createVault, fileKeyProvider, type Vault } from '../../src/vault/index.ts';
+import { createWebhooks } from '../../src/webhooks/index.ts';
+import { merchantApi, type MerchantApi } from './merchant-api.ts';
+
+// Web payments through HTTP on a fresh database: merchants with real API keys, the vault,
+// the acquirer over the built-in card network simulator (3-D Secure pages included), the
+// ledger, webhooks and the /v1 payment routes, with a manual clock.
+
+export const PUBLIC_ORIGIN = 'http://localhost:4454';
+export const SHOP_ORIGIN = 'https://shop.example';
+
+export interface WebPaymentsHarness {
+  api: MerchantApi;
+  ledger: Ledger;
+  simulator: Simulator;
+  acquirer: Acquirer;
+  vault: Vault;
+  payments: WebPayments;
+  close(): Promise<void>;
+}
+
+export interface Shop {
+  merchantId: string;
+  secretKey: string;
+}
+
+export async function webPaymentsHarness(): Promise<WebPaymentsHarness> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-web-pay-'));
+  const limits = { ...loadConfig({ KINKO_ENV: 'test' }).limits, acquirerCallTimeoutMs: 200 };
+  const simulator = createSimulator();
+  let parts!: Omit<WebPaymentsHarness, 'api' | 'close' | 'simulator'>;
+  const api = await merchantApi((app, b) => {
+    const sql = b.db.sql;
+    const clock = b.clock;
+    const log = b.logs.log;
+    const audit = createAudit({ clock, sql });
+    const ledger = createLedger({ sql, clock, audit, limits });
+    const acquirer = createAcquirer({ sql, clock, audit, network: simulator, limits, log });
+    const keyProvider = fileKeyProvider({ file: path.join(dir, 'vault-keys.json'), create: true });
+    const vault = createVault({
+      ...{ sql, clock, audit, keyProvider, acquirer, limits, log },
+      merchants: b.merchants.directory,
+      publicOrigin: PUBLIC_ORIGIN,
+    });
+    const outbox = createOutbox({ sql, clock, limits, log });
+    const webhooks = createWebhooks({
+      ...{ sql, clock, audit, outbox, limits, log, env: 'test' as const },
+      secretsKey: randomBytes(32),
+    });
+    const payments = createWebPayments({
+      ...{ sql, clock, log, audit, ledger, vault, acquirer, webhooks },
+      merchantOrigins: (id) => b.merchants.allowedOrigins(id),
+      publicOrigin: PUBLIC_ORIGIN,
+      limits: WEB_PAYMENTS_DEFAULT_LIMITS,
+    });
+    acquirerRoutes(app, {
+      acquirer,
+      challengeScript: vault.scripts.entry('challenge'),
+      showDevCode: true,
+    });
+    webPaymentRoutes(app, {
+      payments,
+      idempotency: b.idempotency,
+      requireMerchantKey: (scope) => b.merchants.requireMerchantKey(scope),
+      merchantKeyOf,
+      merchantScopeOf,
+    });
+    parts = { ledger, acquirer, vault, payments };
+  });
+  return {
+    api,
+    simulator,
+    ...parts,
+    close: async () => {
+      await api.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function shop(h: WebPaymentsHarness, name = 'Web Shop'): Promise<Shop> {
+  const m = await h.api.merchants.createMerchant(
+    { name, allowedOrigins: [SHOP_ORIGIN] },
+    { type: 'cli' },
+  );
+  return { merchantId: m.merchantId, secretKey: m.secretKey };
+}
+
+/** A card token of this merchant, as the hosted card fields would have produced it. */
+export async function cardToken(h: WebPaymentsHarness, s: Shop, number: string): Promise<string> {
+  const card = await h.vault.tokenize({
+    number,
+    expMonth: 12,
+    expYear: 2030,
+    merchantId: s.merchantId,
+    actor: { type: 'merchant', id: s.merchantId },
+  });
+  return card.token;
+}
+
+let keys = 0;
+
+export async function post(
+  h: WebPaymentsHarness,
+  s: Shop | string,
+  url: string,
+  payload: object = {},
+  idempotencyKey = `k-${++keys}-${randomBytes(4).toString('hex')}`,
+): Promise<LightMyRequestResponse> {
+  const key = typeof s === 'string' ? s : s.secretKey;
+  return h.api.app.inject({
+    method: 'POST',
+    url,
+    headers: { authorization: `Bearer ${key}`, 'idempotency-key': idempotencyKey },
+    payload,
+  });
+}
+
+export async function get(
+  h: WebPaymentsHarness,
+  s: Shop | string,
+  url: string,
+): Promise<LightMyRequestResponse> {
+  const key = typeof s === 'string' ? s : s.secretKey;
+  return h.api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
+}
+
+type Json = Record<string, unknown>;
+
+/** POST that must answer 2xx; returns the JSON body. */
+export async function ok(
+  h: WebPaymentsHarness,
+  s: Shop,
+  url: string,
+  payload: object = {},
+): Promise<Json> {
+  const res = await post(h, s, url, payload);
+  assert.ok(res.statusCode >= 200 && res.statusCode < 300, `${url}: ${res.statusCode} ${res.body}`);
+  return res.json() as Json;
+}
+
+/** Creates and confirms a payment with a card of the given number. */
+export async function pay(
+  h: WebPaymentsHarness,
+  s: Shop,
+  number: string,
+  body: Json = {},
+): Promise<Json> {
+  const token = await cardToken(h, s, number);
+  const p = await ok(h, s, '/v1/payments', {
+    amount: 5000,
+    currency: 'JPY',
+    payment_method: token,
+    ...body,
+  });
+  return ok(h, s, `/v1/payments/${String(p['id'])}/confirm`);
+}
+
+/** The cardholder answers the 3-D Secure page with the simulator's code (or a wrong one). */
+export async function answerChallenge(
+  h: WebPaymentsHarness,
+  url: string,
+  code?: string,
+): Promise<string> {
+  const pathOnly = new URL(url).pathname;
+  const page = await h.api.app.inject({ method: 'GET', url: pathOnly });
+  assert.equal(page.statusCode, 200, page.body);
+  const shown = /id="dev-code">(\d+)</.exec(page.body)?.[1];
+  const res = await h.api.app.inject({
+    method: 'POST',
+    url: `${pathOnly}/answer`,
+    payload: { code: code ?? shown ?? '000000' },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  return String(res.json().status);
+}
+
+/** The merchant's ledger account balances in a currency (live mode). */
+export async function merchantBalance(h: WebPaymentsHarness, s: Shop, currency = 'JPY') {
+  const { accountIdFor } = await import('../../src/payments/accounts.ts');
+  const [a] = await h.ledger.lookupAccounts([accountIdFor('merchant', s.merchantId, currency)]);
+  return {
+    pending: a?.creditsPending ?? 0n,
+    posted: (a?.creditsPosted ?? 0n) - (a?.debitsPosted ?? 0n),
+  };
+}
+
+export async function assertLedgerBalanced(h: WebPaymentsHarness): Promise<void> {
+  const check = await h.ledger.check();
+  assert.ok(check.ok, JSON.stringify(check));
+}
+
+export async function eventTypes(h: WebPaymentsHarness, merchantId: string): Promise<string[]> {
+  const rows = await h.api.db.sql<{ type: string }[]>`
+    select type from webhooks_events where merchant_id = ${merchantId} order by created_at, id`;
+  return rows.map((r) => r.type);
+}
