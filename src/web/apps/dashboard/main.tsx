@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<p>dashboard</p>, document.getElementById('app')!);

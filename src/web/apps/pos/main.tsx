@@ -1,0 +1,3 @@
+import { render } from 'preact';
+
+render(<p>pos</p>, document.getElementById('app')!);

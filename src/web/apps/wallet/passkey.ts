@@ -1,0 +1,60 @@
+import { call } from '../../ui/api.ts';
+
+// Passkeys with the browser's own JSON helpers (WebAuthn Level 3): the API sends options as
+// JSON, PublicKeyCredential parses them, and the credential's toJSON() is what goes back.
+// No WebAuthn library is bundled.
+
+type Json = Record<string, unknown>;
+
+/** toJSON() may carry null members (userHandle); the API's schemas take them absent. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value && typeof value === 'object') {
+    const out: Json = {};
+    for (const [k, v] of Object.entries(value as Json)) {
+      if (v !== null && v !== undefined) out[k] = withoutNulls(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function passkeysSupported(): boolean {
+  return (
+    typeof PublicKeyCredential !== 'undefined' &&
+    typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function'
+  );
+}
+
+/** Creates a passkey from registration options; returns the credential as JSON. */
+export async function createPasskey(options: Json): Promise<unknown> {
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(
+    options as unknown as PublicKeyCredentialCreationOptionsJSON,
+  );
+  const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
+  return withoutNulls(credential.toJSON());
+}
+
+/** Asks for a passkey assertion against authentication options. */
+export async function usePasskey(options: Json): Promise<unknown> {
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(
+    options as unknown as PublicKeyCredentialRequestOptionsJSON,
+  );
+  const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
+  return withoutNulls(credential.toJSON());
+}
+
+export async function enrolPasskey(): Promise<string[]> {
+  const options = await call<Json>('/v1/identity/factors/passkey/options', { body: {} });
+  const credential = await createPasskey(options);
+  const r = await call<{ recovery_codes?: string[] }>('/v1/identity/factors/passkey', {
+    body: { credential },
+  });
+  return r.recovery_codes ?? [];
+}
+
+export async function stepUpWithPasskey(): Promise<void> {
+  const options = await call<Json>('/v1/identity/step-up/passkey/options', { body: {} });
+  const passkey = await usePasskey(options);
+  await call('/v1/identity/step-up', { body: { passkey } });
+}

@@ -1,0 +1,230 @@
+import { useState } from 'preact/hooks';
+import { call } from '../../ui/api.ts';
+import { dateTime, useT } from '../../ui/i18n.tsx';
+import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { qrDataUrl } from '../../ui/codes.ts';
+import { forgetDevice } from './device.ts';
+import { enrolPasskey, passkeysSupported, stepUpWithPasskey } from './passkey.ts';
+import type { AccountSummary, StepUpRequest } from './session.ts';
+import { S } from './strings.ts';
+
+// Security: second factors (passkey, authenticator app), recovery codes, devices, signing
+// out everywhere — and the step-up dialog the rest of the wallet opens when the API asks
+// for a recent second factor.
+
+export function RecoveryCodes(props: { codes: string[] }) {
+  const { t } = useT(S);
+  if (props.codes.length === 0) return null;
+  return (
+    <div class="card" aria-live="polite">
+      <h2>{t('recoveryCodes')}</h2>
+      <Notice kind="info">{t('recoveryCodesOnce')}</Notice>
+      <ol class="codes" data-testid="recovery-codes">
+        {props.codes.map((c) => (
+          <li>{c}</li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+export function Factors(props: { account: AccountSummary; onChanged(codes: string[]): void }) {
+  const { t } = useT(S);
+  const form = useForm();
+  const [totp, setTotp] = useState<{ secret: string; qr: string } | undefined>();
+  const has = (f: 'passkey' | 'totp') => props.account.factors.includes(f);
+  const addPasskey = () => form.run(async () => props.onChanged(await enrolPasskey()));
+  const startTotp = () =>
+    form.run(async () => {
+      const r = await call<{ secret: string; otpauth_uri: string }>('/v1/identity/factors/totp', {
+        body: {},
+      });
+      setTotp({ secret: r.secret, qr: await qrDataUrl(r.otpauth_uri) });
+    });
+  const confirmTotp = (e: Event) => {
+    const v = formValues(e);
+    void form.run(async () => {
+      const r = await call<{ recovery_codes: string[] }>('/v1/identity/factors/totp/confirm', {
+        body: { code: v['code'] },
+      });
+      setTotp(undefined);
+      props.onChanged(r.recovery_codes);
+    }, ['code']);
+  };
+  return (
+    <section class="card" aria-labelledby="factors-h">
+      <h2 id="factors-h">{t('secondFactors')}</h2>
+      <p class="muted">{t('factorsIntro')}</p>
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <ul>
+        <li>
+          {t('passkey')}: {has('passkey') ? t('enrolled') : t('notEnrolled')}
+        </li>
+        <li>
+          {t('authenticatorApp')}: {has('totp') ? t('enrolled') : t('notEnrolled')}
+        </li>
+      </ul>
+      <div class="actions">
+        {passkeysSupported() && (
+          <button class="primary" disabled={form.busy} onClick={() => void addPasskey()}>
+            {t('addPasskey')}
+          </button>
+        )}
+        {!has('totp') && !totp && (
+          <button disabled={form.busy} onClick={() => void startTotp()}>
+            {t('addTotp')}
+          </button>
+        )}
+      </div>
+      {totp && (
+        <form onSubmit={confirmTotp} noValidate>
+          <p>{t('totpScan')}</p>
+          <img class="qr" src={totp.qr} alt={t('totpQrAlt')} width={192} height={192} />
+          <p class="mono secret">{totp.secret}</p>
+          <Field
+            name="code"
+            label={t('totpCode')}
+            inputMode="numeric"
+            autocomplete="one-time-code"
+            required
+            errors={form.errors}
+          />
+          <Submit busy={form.busy}>{t('confirm')}</Submit>
+        </form>
+      )}
+    </section>
+  );
+}
+
+interface Device {
+  id: string;
+  name: string;
+  status: string;
+  created_at: string;
+  current: boolean;
+}
+
+export function Devices() {
+  const { t, lang } = useT(S);
+  const list = useLoad(() => call<{ devices: Device[] }>('/v1/identity/devices'));
+  return (
+    <section class="card" aria-labelledby="devices-h">
+      <h2 id="devices-h">{t('devices')}</h2>
+      {list.error && <Notice kind="error">{list.error}</Notice>}
+      <ul>
+        {list.data?.devices.map((d) => (
+          <li>
+            <strong>{d.name}</strong> — {d.status === 'confirmed' ? t('confirmed') : t('pending')}
+            {d.current && <span class="pill ok"> {t('thisDevice')}</span>}
+            <span class="muted"> · {dateTime(d.created_at, lang)}</span>
+          </li>
+        ))}
+      </ul>
+      <p class="muted">{t('removeDeviceNote')}</p>
+    </section>
+  );
+}
+
+export function SecurityPage(props: {
+  account: AccountSummary;
+  onChanged(): void;
+  onSignedOut(): void;
+}) {
+  const { t } = useT(S);
+  const [codes, setCodes] = useState<string[]>([]);
+  const form = useForm();
+  const changed = (next: string[]) => {
+    setCodes(next);
+    props.onChanged();
+  };
+  const regenerate = () =>
+    form.run(async () => {
+      const r = await call<{ recovery_codes: string[] }>('/v1/identity/factors/recovery-codes', {
+        body: {},
+      });
+      setCodes(r.recovery_codes);
+    });
+  const everywhere = () =>
+    form.run(async () => {
+      await call('/v1/identity/logout-everywhere', { body: {} });
+      await forgetDevice('pending');
+      props.onSignedOut();
+    });
+  return (
+    <>
+      <h1>{t('security')}</h1>
+      <Factors account={props.account} onChanged={changed} />
+      <RecoveryCodes codes={codes} />
+      <section class="card">
+        <h2>{t('recoveryCodes')}</h2>
+        <p>{t('recoveryLeft', { n: String(props.account.recovery_codes_left) })}</p>
+        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <button disabled={form.busy} onClick={() => void regenerate()}>
+          {t('newRecoveryCodes')}
+        </button>
+      </section>
+      <Devices />
+      <section class="card">
+        <h2>{t('signOutEverywhere')}</h2>
+        <p class="muted">{t('signOutEverywhereNote')}</p>
+        <button class="danger" disabled={form.busy} onClick={() => void everywhere()}>
+          {t('signOutEverywhere')}
+        </button>
+      </section>
+      <section class="card">
+        <h2>{t('deleteAccount')}</h2>
+        <p class="muted">{t('deleteAccountMissing')}</p>
+      </section>
+    </>
+  );
+}
+
+/** The dialog the wallet shows when an action needs a recent second factor. */
+export function StepUpDialog(props: { request: StepUpRequest; onDone(): void; onCancel(): void }) {
+  const { t } = useT(S);
+  const form = useForm();
+  const factors = props.request.factors ?? ['passkey', 'totp'];
+  const passkey = () =>
+    form.run(async () => {
+      await stepUpWithPasskey();
+      props.onDone();
+    });
+  const totp = (e: Event) => {
+    const v = formValues(e);
+    void form.run(async () => {
+      await call('/v1/identity/step-up', { body: { totp_code: v['totp_code'] } });
+      props.onDone();
+    }, ['totp_code']);
+  };
+  return (
+    <dialog open aria-modal="true" aria-labelledby="stepup-h" class="stepup">
+      <h2 id="stepup-h">{t('stepUpTitle')}</h2>
+      <p>{t('stepUpIntro')}</p>
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+      {factors.includes('passkey') && (
+        <button class="primary wide" disabled={form.busy} onClick={() => void passkey()}>
+          {t('usePasskey')}
+        </button>
+      )}
+      {factors.includes('totp') && (
+        <form onSubmit={totp} noValidate>
+          <Field
+            name="totp_code"
+            label={t('totpCode')}
+            inputMode="numeric"
+            autocomplete="one-time-code"
+            errors={form.errors}
+          />
+          <Submit busy={form.busy} kind="secondary">
+            {t('confirm')}
+          </Submit>
+        </form>
+      )}
+      <div class="actions">
+        <button class="link" onClick={props.onCancel}>
+          {t('cancel')}
+        </button>
+      </div>
+    </dialog>
+  );
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../lib/log.ts';
+import { buildWeb, WEB_APPS, type Asset, type WebBuild } from './build.ts';
+import { appCsp, appHtml, walletManifest } from './pages.ts';
+
+// Web: the four browser apps — wallet (customers), register (/pos, cashiers), dashboard
+// (merchants) and console (operators). They talk to Kinko only through the public HTTP API;
+// nothing under src/web/apps or src/web/ui imports a server module. This file serves them.
+//
+// Glossary
+// - app: one single-page application, one HTML shell and one bundled ES module.
+// - shell: the app's HTML page; no inline script or style, its own CSP per response.
+// - UI kit: src/web/ui — fetch wrapper, i18n (Japanese and English), form components.
+
+export { buildWeb, WEB_APPS, APP_GZIP_BYTES_MAX, type WebApp, type WebBuild } from './build.ts';
+export { appCsp } from './pages.ts';
+
+export interface WebRoutesDeps {
+  /** Where the hosted card fields are served from when not Kinko's own origin. */
+  hostedFieldsOrigin?: string | undefined;
+  log?: Logger | undefined;
+}
+
+function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyReply {
+  // Revalidated on every load (the ETag makes that a 304), so a deploy is seen at once.
+  reply.header('cache-control', 'no-cache').header('etag', a.etag);
+  if (req.headers['if-none-match'] === a.etag) return reply.status(304).send();
+  return reply.type(a.type).send(a.body);
+}
+
+/**
+ * Mounts /wallet, /pos, /dashboard, /console and their assets under /web/. The bundles are
+ * built in memory when this is called; the server is not ready until they are.
+ */
+export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void {
+  const building: Promise<WebBuild> = buildWeb();
+  // Never an unhandled rejection: onReady below reports a failed build.
+  building.catch(() => undefined);
+  app.addHook('onReady', async () => {
+    const built = await building;
+    deps.log?.info({ build_ms: built.buildMs, gzip_bytes: built.gzipBytes }, 'web apps built');
+  });
+  const csp = appCsp(deps.hostedFieldsOrigin);
+  const hide = { schema: { hide: true } };
+  for (const name of WEB_APPS) {
+    const html = appHtml(name);
+    const page = async (_req: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .header('content-security-policy', csp)
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(html);
+    app.get(`/${name}`, hide, page);
+    app.get(`/${name}/`, hide, page);
+  }
+  app.get('/wallet/manifest.webmanifest', hide, async (_req, reply) =>
+    reply
+      .header('cache-control', 'no-cache')
+      .type('application/manifest+json')
+      .send(walletManifest()),
+  );
+  app.get<{ Params: { file: string } }>(
+    '/web/:file',
+    {
+      schema: {
+        hide: true,
+        params: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['file'],
+          properties: { file: { type: 'string', pattern: '^[a-z-]+\\.(js|css|svg)$' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const a = (await building).assets.get(`/web/${req.params.file}`);
+      if (!a) return reply.callNotFound();
+      return sendAsset(req, reply, a);
+    },
+  );
+}

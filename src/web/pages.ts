@@ -1,0 +1,77 @@
+import type { WebApp } from './build.ts';
+
+// The HTML shell of each app and the Content-Security-Policy it is served with. The shell
+// holds no inline script or style: one module script and one stylesheet, both from Kinko's
+// own origin. The policy is set per response, replacing the API's `default-src 'none'`.
+
+const TITLES: Record<WebApp, string> = {
+  wallet: 'Kinko Wallet',
+  pos: 'Kinko Register',
+  dashboard: 'Kinko Dashboard',
+  console: 'Kinko Console',
+};
+
+/** The policy of every app page; frame-src names where the hosted card fields come from. */
+export function appCsp(hostedFieldsOrigin: string | undefined): string {
+  const frames = ["'self'", ...(hostedFieldsOrigin ? [hostedFieldsOrigin] : [])];
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    `frame-src ${frames.join(' ')}`,
+    "manifest-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
+export function appHtml(app: WebApp): string {
+  const manifest =
+    app === 'wallet'
+      ? '<link rel="manifest" href="/wallet/manifest.webmanifest">\n' +
+        '<meta name="theme-color" content="#0f5132">\n' +
+        '<link rel="apple-touch-icon" href="/web/icon.svg">\n'
+      : '';
+  return `<!doctype html>
+<html lang="ja" data-app="${app}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<title>${TITLES[app]}</title>
+<link rel="icon" href="/web/icon.svg" type="image/svg+xml">
+${manifest}<link rel="stylesheet" href="/web/kinko.css">
+<script type="module" src="/web/${app}.js"></script>
+</head>
+<body>
+<div id="app"><p class="boot">Kinko…</p></div>
+<noscript>Kinko needs JavaScript. / Kinko を使うには JavaScript を有効にしてください。</noscript>
+</body>
+</html>
+`;
+}
+
+/** The wallet's Web App Manifest: installable from the browser, icons as SVG. */
+export function walletManifest(): string {
+  return JSON.stringify({
+    name: 'Kinko Wallet',
+    short_name: 'Kinko',
+    description: 'Pay at the register with a one-time code. / ワンタイムコードでお支払い',
+    id: '/wallet',
+    start_url: '/wallet',
+    scope: '/wallet',
+    display: 'standalone',
+    orientation: 'portrait',
+    background_color: '#ffffff',
+    theme_color: '#0f5132',
+    lang: 'ja',
+    icons: [
+      { src: '/web/icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' },
+      { src: '/web/icon-maskable.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'maskable' },
+    ],
+  });
+}

@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { NO_CHROMIUM } from './helpers/browser.ts';
+import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+
+// Issue 6's journey in Chromium, through the pages only: a customer signs up in the wallet
+// (codes read from the dev mailbox by the test, never by the app), enrols a passkey on
+// Chromium's virtual authenticator, and sees the wallet home. Every page must pass its own
+// CSP: any violation or console error fails the test.
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A persistent context on a fresh profile, with only loopback traffic allowed. */
+async function browserContext(origin: string): Promise<BrowserContext> {
+  const { chromium } = await import('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 420, height: 900 },
+    locale: 'en-US',
+  });
+  await context.route(/.*/, (route) => {
+    const url = new URL(route.request().url());
+    const loopback = ['127.0.0.1', 'localhost'].includes(url.hostname);
+    return loopback || url.protocol === 'data:' ? route.continue() : route.abort();
+  });
+  context.on('close', () => {
+    // Chromium may still be writing its profile as it exits.
+    setTimeout(() => fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5 }), 500);
+  });
+  assert.ok(origin.startsWith('http://localhost:'));
+  return context;
+}
+
+/**
+ * Collects CSP violations, uncaught errors and console errors of every page in the context.
+ * An API refusal the app expects (401 from the session probe while signed out, 402 for a
+ * declined payment) is logged by Chromium as a failed resource; those are not problems.
+ */
+function watchProblems(context: BrowserContext): string[] {
+  const problems: string[] = [];
+  const watch = (page: Page) => {
+    page.on('console', (m) => {
+      const text = m.text();
+      const refusal = /^Failed to load resource: the server responded with a status of 4\d\d/;
+      if (m.type() === 'error' && !refusal.test(text)) problems.push(`console: ${text}`);
+      if (/Content.Security.Policy/i.test(text)) problems.push(`csp: ${text}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  };
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return problems;
+}
+
+async function lastCode(p: WebPlatform, address: string): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${p.origin}/dev/mailbox?to=${encodeURIComponent(address)}`);
+    const body = (await res.json()) as { messages: { text: string }[] };
+    const code = body.messages
+      .map((m) => /\bcode (?:is )?(\d{6,8})\b/.exec(m.text)?.[1])
+      .find(Boolean);
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no code sent to ${address}`);
+}
+
+async function addVirtualAuthenticator(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+}
+
+async function signUp(p: WebPlatform, page: Page, email: string, phone: string): Promise<void> {
+  await page.goto(`${p.origin}/wallet#/signup`);
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Mobile phone number').fill(phone);
+  await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple 6');
+  await page.getByRole('button', { name: 'Send verification codes' }).click();
+  await page.getByLabel('Code from the email').fill(await lastCode(p, email));
+  await page.getByLabel('Code from the SMS').fill(await lastCode(p, phone));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Protect your wallet' }).waitFor();
+}
+
+test(
+  'journey: sign up in the wallet and enrol a passkey',
+  { skip: NO_CHROMIUM, timeout: 180_000 },
+  async (t) => {
+    const p = await startWebPlatform();
+    const context = await browserContext(p.origin);
+    t.after(async () => {
+      await context.close();
+      await p.close();
+    });
+    const problems = watchProblems(context);
+    const page = await context.newPage();
+    await addVirtualAuthenticator(page);
+    const email = 'hanako@example.com';
+    await signUp(p, page, email, '+819012345678');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    assert.ok((await page.getByTestId('recovery-codes').locator('li').count()) >= 8);
+    await page.getByText('Passkey: set up').waitFor();
+    assert.deepEqual(problems, []);
+  },
+);
