@@ -122,9 +122,16 @@ export async function updatePayment(
     const check = checkAction('update', stateOf(p), d.clock.nowMs());
     if (!check.ok) throw stateError(check.code, p.status);
     const status: PaymentStatus = 'requires_confirmation';
-    return transition(d, tx, p, { ...patch, status, card_token: input.paymentMethod }, who, {
-      payment_method_changed: true,
-    });
+    return transition(
+      d,
+      tx,
+      p,
+      { ...patch, status, card_token: input.paymentMethod, last_payment_error: null },
+      who,
+      {
+        payment_method_changed: true,
+      },
+    );
   });
   return paymentView(row);
 }
