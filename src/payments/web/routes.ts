@@ -3,6 +3,7 @@ import { KinkoError } from '../../lib/errors.ts';
 import type { Idempotency } from '../../http/index.ts';
 import type { Caller } from './context.ts';
 import type { WebPayments } from './index.ts';
+import type { CancellationReason } from './cancel.ts';
 import type { ListQuery } from './payments.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one
@@ -168,6 +169,11 @@ function paymentWrites(app: FastifyInstance, w: WebPayments, opts: object, who: 
         metadata: req.body.metadata,
       }),
   );
+  lifecycleWrites(app, w, opts, who);
+}
+
+/** Confirm, capture and cancel: the calls that reach the card network. */
+function lifecycleWrites(app: FastifyInstance, w: WebPayments, opts: object, who: Who): void {
   app.post<{ Params: { id: string } }>(
     '/v1/payments/:id/confirm',
     {
@@ -193,7 +199,7 @@ function paymentWrites(app: FastifyInstance, w: WebPayments, opts: object, who: 
     (req) => w.capture(who(req), req.params.id, big(req.body.amount_to_capture)),
   );
   const reasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
-  app.post<{ Params: { id: string }; Body: { cancellation_reason?: 'duplicate' } }>(
+  app.post<{ Params: { id: string }; Body: { cancellation_reason?: CancellationReason } }>(
     '/v1/payments/:id/cancel',
     {
       ...opts,
