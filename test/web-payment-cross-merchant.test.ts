@@ -38,7 +38,7 @@ test('merchant B cannot read, capture, cancel, refund or list merchant A’s pay
   ];
   for (const res of tries) {
     assert.equal(res.statusCode, 404, res.body);
-    assert.equal(res.json().error.code, 'payment_not_found');
+    assert.equal(res.json().error.code, 'web_payment_not_found');
   }
   const list = (await get(h, b, '/v1/payments')).json();
   assert.equal(list.data.length, 0);
@@ -48,7 +48,7 @@ test('merchant B cannot read, capture, cancel, refund or list merchant A’s pay
   assert.equal(captured['status'], 'succeeded');
   const refund = await ok(h, a, '/v1/refunds', { payment: id, amount: 100 });
   const r = await get(h, b, `/v1/refunds/${String(refund['id'])}`);
-  assert.equal(r.json().error.code, 'refund_not_found');
+  assert.equal(r.json().error.code, 'web_refund_not_found');
   assert.equal((await get(h, b, '/v1/balance_transactions')).json().data.length, 0);
 });
 

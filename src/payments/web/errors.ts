@@ -5,8 +5,8 @@ import { defineErrors } from '../../lib/errors.ts';
 // last_payment_error naming the decline code.
 
 export const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
-  payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
-  refund_not_found: { type: 'not_found_error', message: 'No such refund.' },
+  web_payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
+  web_refund_not_found: { type: 'not_found_error', message: 'No such refund.' },
   pagination_cursor_not_found: {
     type: 'invalid_request_error',
     message: 'The object named by starting_after or ending_before does not exist.',

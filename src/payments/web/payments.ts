@@ -29,7 +29,7 @@ export interface UpdatePaymentInput {
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function notFound(): KinkoError {
-  return new KinkoError('payment_not_found', { param: 'id' });
+  return new KinkoError('web_payment_not_found', { param: 'id' });
 }
 
 /** The card token must be a live card of this merchant: tokens never cross merchants. */

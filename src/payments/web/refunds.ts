@@ -211,6 +211,6 @@ async function auditRefund(
 
 export async function getRefund(d: WebPaymentsDeps, who: Caller, id: string) {
   const r = await store.refundOf(d.sql, who, id);
-  if (!r) throw new KinkoError('refund_not_found', { param: 'id' });
+  if (!r) throw new KinkoError('web_refund_not_found', { param: 'id' });
   return refundView(r);
 }
