@@ -1,6 +1,6 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { IdentityLimits, KinkoEnv } from '../config.ts';
-import type { Sql } from '../db/index.ts';
+import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { devMailboxRoutes } from '../notify/index.ts';
@@ -24,6 +24,7 @@ import type { SensitiveAction } from './policy.ts';
 import { customerRoutes } from './routes.ts';
 import { runOperatorsCreate as runCreate } from './cli.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
+import { freezeLink } from './recovery.ts';
 import { requireAction } from './guard.ts';
 import * as store from './store.ts';
 
@@ -99,6 +100,20 @@ export interface Identity {
   moneyMovementHold(
     customerId: string,
   ): Promise<{ held: boolean; until: Date | null; frozen: boolean }>;
+  /** Contacts, status, hold end and age of customers (payments: limits, receipts). */
+  customerFacts(db: Db, customerIds: readonly string[]): Promise<CustomerFacts[]>;
+  /** A "this was not me" link freezing the account, minted in the caller's transaction. */
+  freezeLink(tx: Tx, customerId: string): Promise<string>;
+}
+
+export interface CustomerFacts {
+  id: string;
+  email: string;
+  phone: string;
+  frozen: boolean;
+  /** The end of the last post-recovery hold, past or future; null when there never was one. */
+  moneyHoldUntil: Date | null;
+  createdAt: Date;
 }
 
 export function createIdentity(options: IdentityOptions): Identity {
@@ -134,6 +149,16 @@ export function createIdentity(options: IdentityOptions): Identity {
       const frozen = !c || c.status === 'frozen';
       return { held: frozen || until !== null, until, frozen };
     },
+    customerFacts: async (db, ids) =>
+      (await store.customerFacts(db, ids)).map((c) => ({
+        id: c.id,
+        email: c.email,
+        phone: c.phone,
+        frozen: c.status === 'frozen',
+        moneyHoldUntil: c.money_hold_until,
+        createdAt: c.created_at,
+      })),
+    freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
   };
 }
 

@@ -250,7 +250,8 @@ async function finishReset(
   return { ...session, moneyHoldUntil: holdUntil };
 }
 
-async function freezeLink(deps: Deps, tx: Tx, customerId: string): Promise<string> {
+/** A "this was not me" link that freezes the account, minted in the caller's transaction. */
+export async function freezeLink(deps: Deps, tx: Tx, customerId: string): Promise<string> {
   const token = linkToken();
   await store.insertFreezeToken(tx, {
     token_hash: sha256(token),

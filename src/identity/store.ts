@@ -38,6 +38,17 @@ export async function customerById(
   return rows[0];
 }
 
+/** Contacts and money-movement facts of several customers, for the payments module. */
+export async function customerFacts(
+  db: Db,
+  ids: readonly string[],
+): Promise<(Omit<CustomerRow, 'password_hash'> & { created_at: Date })[]> {
+  if (ids.length === 0) return [];
+  return db<(Omit<CustomerRow, 'password_hash'> & { created_at: Date })[]>`
+    select id, email, phone, status, money_hold_until, created_at
+    from identity_customers where id = any(${ids as string[]}::uuid[])`;
+}
+
 export async function contactsInUse(db: Db, email: string, phone: string): Promise<boolean> {
   const rows = await db`
     select 1 from identity_customers where email = ${email} or phone = ${phone} limit 1`;

@@ -1,0 +1,64 @@
+// A group-commit micro-batcher: concurrent requests wait at most windowMs (or until sizeMax
+// are queued), then run together as one batch — for redemptions, one database transaction
+// with one ledger batch, so the hot merchant account row and the audit head are locked once
+// per batch instead of once per payment. While a batch commits, the next one fills; it
+// starts as soon as a slot frees, without waiting another window.
+
+export interface BatcherOptions {
+  windowMs: number;
+  sizeMax: number;
+  inFlightMax: number;
+}
+
+interface Waiting<I, O> {
+  item: I;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+export class MicroBatcher<I, O> {
+  private queue: Waiting<I, O>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<O[]>,
+    private readonly options: BatcherOptions,
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Batches running now and requests waiting, for tests and metrics. */
+  get load(): { inFlight: number; queued: number } {
+    return { inFlight: this.inFlight, queued: this.queue.length };
+  }
+
+  private kick(): void {
+    if (this.inFlight >= this.options.inFlightMax) return;
+    if (this.queue.length >= this.options.sizeMax) return this.flush();
+    this.timer ??= setTimeout(() => this.flush(), this.options.windowMs);
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length === 0 || this.inFlight >= this.options.inFlightMax) return;
+    const batch = this.queue.splice(0, this.options.sizeMax);
+    this.inFlight += 1;
+    this.run(batch.map((w) => w.item))
+      .then(
+        (out) => batch.forEach((w, i) => w.resolve(out[i]!)),
+        (error: unknown) => batch.forEach((w) => w.reject(error)),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        // Whoever queued meanwhile has waited long enough: go at once.
+        if (this.queue.length > 0) this.flush();
+      });
+  }
+}

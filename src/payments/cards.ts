@@ -1,0 +1,62 @@
+import { KinkoError } from '../lib/errors.ts';
+import { entry, type PaymentsDeps, type Source } from './context.ts';
+import * as store from './store.ts';
+
+// Linking a card to the wallet: the card was typed into the vault's hosted fields (the
+// wallet never sees its number) and verified there; here its token becomes the customer's.
+// A token can belong to one wallet only, and never to a card the vault has deleted.
+
+export interface LinkedCard {
+  token: string;
+  brand: string;
+  last4: string;
+  created_at: string;
+}
+
+const view = (c: store.CardRow): LinkedCard => ({
+  token: c.card_token,
+  brand: c.brand,
+  last4: c.last4,
+  created_at: c.created_at.toISOString(),
+});
+
+export async function linkCard(
+  deps: PaymentsDeps,
+  customerId: string,
+  token: string,
+  source: Source,
+): Promise<LinkedCard> {
+  const card = await deps.vault.getCard(token).catch(() => undefined);
+  if (!card || card.deleted) throw new KinkoError('card_token_invalid', { param: 'card_token' });
+  if (card.customerId !== null && card.customerId !== customerId) {
+    throw new KinkoError('card_already_linked');
+  }
+  const row: store.CardRow = {
+    card_token: token,
+    customer_id: customerId,
+    brand: card.brand,
+    last4: card.last4,
+    created_at: deps.clock.now(),
+  };
+  return deps.sql.begin(async (tx) => {
+    if (!(await store.insertCard(tx, row))) {
+      const existing = await store.cardOf(tx, token);
+      if (existing?.customer_id === customerId) return view(existing);
+      throw new KinkoError('card_already_linked');
+    }
+    await deps.audit.append(tx, [
+      entry(
+        'payments.card.linked',
+        { type: 'customer', id: customerId },
+        { type: 'card', id: token },
+        source,
+        { brand: card.brand, last4: card.last4 },
+      ),
+    ]);
+    return view(row);
+  });
+}
+
+export async function listCards(deps: PaymentsDeps, customerId: string): Promise<LinkedCard[]> {
+  return (await store.cardsOf(deps.sql, customerId)).map(view);
+}

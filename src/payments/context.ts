@@ -1,0 +1,105 @@
+import type { Acquirer } from '../acquirer/index.ts';
+import type { Audit, AuditEntryInput } from '../audit/index.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import type { Identity } from '../identity/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { assert } from '../lib/assert.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Merchants } from '../merchants/index.ts';
+import type { Outbox } from '../outbox/index.ts';
+import type { Risk } from '../risk/index.ts';
+import type { Vault } from '../vault/index.ts';
+import type { Webhooks } from '../webhooks/index.ts';
+import { accountInput, CARD_CLEARING_OWNER, type AccountKind } from './accounts.ts';
+import type { PaymentsLimits } from './limits.ts';
+import type { ReceiptKind } from './store.ts';
+
+// What every payments service receives: the modules it orchestrates, as plain parameters.
+
+export interface PaymentsDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  limits: PaymentsLimits;
+  ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx' | 'lookupAccounts'>;
+  audit: Pick<Audit, 'append'>;
+  outbox: Pick<Outbox, 'enqueue' | 'claim' | 'complete' | 'fail' | 'runWorker'>;
+  identity: Pick<
+    Identity,
+    'customerFacts' | 'freezeLink' | 'verifyDeviceProof' | 'moneyMovementHold'
+  >;
+  vault: Pick<Vault, 'authorize' | 'getCard'>;
+  acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;
+  merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
+  webhooks: Pick<Webhooks, 'emitEvent'>;
+  risk: Risk;
+  /** HMAC key of payment codes (keys.ts), from a file outside the database. */
+  codeKey: Buffer;
+  /** Kinko's origin as browsers see it: 3-D Secure challenge pages and freeze links. */
+  publicOrigin: string;
+}
+
+export interface Source {
+  ip: string;
+  requestId?: string | undefined;
+}
+
+export const WALLET_CURRENCY = 'JPY';
+export const RECEIPT_TOPIC = 'payments.receipt';
+
+/** Ledger accounts known to exist, per wiring: created once, then never asked again. */
+const knownAccounts = new WeakMap<PaymentsDeps, Set<string>>();
+
+/** Creates the ledger accounts (idempotently: `exists` is as good as `ok`). */
+export async function ensureAccounts(
+  deps: PaymentsDeps,
+  wanted: readonly { kind: AccountKind; owner: string }[],
+): Promise<void> {
+  let known = knownAccounts.get(deps);
+  if (!known) knownAccounts.set(deps, (known = new Set()));
+  const inputs = wanted
+    .map((w) => accountInput(w.kind, w.owner, WALLET_CURRENCY))
+    .filter((a) => !known.has(a.id));
+  const unique = [...new Map(inputs.map((a) => [a.id, a])).values()];
+  if (unique.length === 0) return;
+  const results = await deps.ledger.createAccounts(unique);
+  for (const r of results) {
+    assert(r.result === 'ok' || r.result === 'exists', `ledger account ${r.id}: ${r.result}`);
+    known.add(r.id);
+  }
+}
+
+export const clearing = { kind: 'card_clearing' as const, owner: CARD_CLEARING_OWNER };
+
+export function entry(
+  action: string,
+  actor: AuditEntryInput['actor'],
+  subject: { type: string; id: string },
+  source: Source | undefined,
+  detail: Record<string, unknown>,
+  outcome: AuditEntryInput['outcome'] = 'success',
+): AuditEntryInput {
+  return {
+    action,
+    actor,
+    subject,
+    source: source ? { ip: source.ip, requestId: source.requestId } : undefined,
+    outcome,
+    detail,
+  };
+}
+
+/** The receipt event (customer notice, merchant webhook) for a committed money movement. */
+export function receiptEvents(kind: ReceiptKind, ids: readonly string[]) {
+  return ids.map((id) => ({ topic: RECEIPT_TOPIC, key: id, payload: { kind, id } }));
+}
+
+export async function enqueueReceipts(
+  deps: PaymentsDeps,
+  tx: Tx,
+  kind: ReceiptKind,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length > 0) await deps.outbox.enqueue(tx, receiptEvents(kind, ids));
+}

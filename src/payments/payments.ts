@@ -1,0 +1,116 @@
+import QRCode from 'qrcode';
+import { buildStorePayload } from '../codes/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { MicroBatcher } from './batcher.ts';
+import { linkCard, listCards } from './cards.ts';
+import type { PaymentsDeps, Source } from './context.ts';
+import { issueCode } from './issue.ts';
+import { redeemBatch, type Answer, type RedeemRequest } from './redeem.ts';
+import { receiptsWorker, sendReceiptsOnce } from './receipts.ts';
+import { getPayment, refundPayment } from './refunds.ts';
+import * as store from './store.ts';
+import { payStore } from './store-payments.ts';
+import { createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
+import { accountFacts, history, walletView } from './wallet.ts';
+
+// The payments service: one object per process, built by main.ts from the modules it
+// orchestrates. Redemptions at the register go through the micro-batcher.
+
+export type Payments = ReturnType<typeof createPayments>;
+
+export function createPayments(deps: PaymentsDeps) {
+  const { limits } = deps;
+  const batcher = new MicroBatcher<RedeemRequest, Answer>((reqs) => redeemBatch(deps, reqs), {
+    windowMs: limits.batchWindowMs,
+    sizeMax: limits.batchSizeMax,
+    inFlightMax: limits.batchesInFlightMax,
+  });
+  return {
+    deps,
+    wallet: (customerId: string) => walletView(deps, customerId),
+    history: (customerId: string, page: { cursor?: string; limit?: number }) =>
+      history(deps, customerId, page),
+    linkCard: (customerId: string, token: string, source: Source) =>
+      linkCard(deps, customerId, token, source),
+    listCards: (customerId: string) => listCards(deps, customerId),
+    createTopup: (
+      who: Customer,
+      input: { amount: bigint; currency: string; cardToken: string },
+      source: Source,
+    ) => createTopup(deps, who, input, source),
+    resumeTopup: (customerId: string, id: string, source: Source) =>
+      resumeTopup(deps, customerId, id, source),
+    getTopup: async (customerId: string, id: string) => {
+      const t = await store.topupById(deps.sql, id);
+      if (!t || t.customer_id !== customerId) throw new KinkoError('topup_not_found');
+      return topupView(t);
+    },
+    setLimits: async (
+      customerId: string,
+      own: Parameters<PaymentsDeps['risk']['setOwnLimits']>[1],
+    ) => deps.risk.setOwnLimits(customerId, own, await accountFacts(deps, customerId)),
+    issueCode: (who: { customerId: string; deviceId: string }, source: Source) =>
+      issueCode(deps, who, source),
+    /** One register redemption; answered when its micro-batch commits. */
+    redeem: (req: RedeemRequest) => batcher.submit(req),
+    batcherLoad: () => batcher.load,
+    payStore: (
+      who: Customer,
+      input: { payload: string; amount: bigint; currency: string },
+      source: Source,
+    ) => payStore(deps, who, input, source),
+    refund: (
+      merchantId: string,
+      input: { paymentId: string; amount: bigint; reason?: string | undefined },
+      actor: { type: 'api_key' | 'terminal'; id: string },
+      source: Source,
+    ) => refundPayment(deps, merchantId, input, actor, source),
+    getPayment: (merchantId: string, id: string) => getPayment(deps, merchantId, id),
+    storeQr: (merchantId: string, storeId: string) => storeQr(deps, merchantId, storeId),
+    sendReceiptsOnce: () => sendReceiptsOnce(deps),
+    /** Starts the receipts worker; the returned stop() waits for it. */
+    startReceiptsWorker: (options: { pollMs?: number } = {}) => {
+      const abort = new AbortController();
+      const running = receiptsWorker(deps, { signal: abort.signal, ...options });
+      return async () => {
+        abort.abort();
+        await running;
+      };
+    },
+    /** Deletes register idempotency keys past retention and codes expired a day ago. */
+    purge: () => {
+      const now = deps.clock.nowMs();
+      return store.purge(
+        deps.sql,
+        new Date(now - limits.idempotencySecondsRetention * 1000),
+        new Date(now - 24 * 3600 * 1000),
+      );
+    },
+  };
+}
+
+/** The store's static EMVCo MPM payload and its QR image (PNG data URL). */
+async function storeQr(deps: PaymentsDeps, merchantId: string, storeId: string) {
+  const [merchant, shop] = await Promise.all([
+    deps.merchants.getMerchant(merchantId),
+    deps.merchants.getStore(merchantId, storeId),
+  ]);
+  const ascii = (text: string, max: number) =>
+    (
+      text
+        .normalize('NFKD')
+        .replace(/[^\x20-\x7e]/g, '')
+        .trim() || 'KINKO STORE'
+    ).slice(0, max);
+  const payload = buildStorePayload({
+    merchantId,
+    storeId,
+    merchantName: ascii(shop.name || merchant.name, 25),
+    merchantCity: ascii(shop.city, 15),
+    postalCode: shop.postal_code,
+    mcc: shop.mcc,
+    currency: 'JPY',
+  });
+  const qr = await QRCode.toDataURL(payload, { errorCorrectionLevel: 'M', margin: 4 });
+  return { object: 'store_qr', store_id: storeId, payload, qr_png: qr };
+}

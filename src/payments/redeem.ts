@@ -1,0 +1,382 @@
+import { parsePaymentCode, paymentCodeHmac } from '../codes/index.ts';
+import type { Tx } from '../db/index.ts';
+import { statusOf } from '../http/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { refusalOf, type Assessment } from '../risk/index.ts';
+import { accountIdFor } from './accounts.ts';
+import {
+  enqueueReceipts,
+  ensureAccounts,
+  entry,
+  WALLET_CURRENCY,
+  type PaymentsDeps,
+  type Source,
+} from './context.ts';
+import { transferIdFor, TRANSFER_CODES } from './ids.ts';
+import * as store from './store.ts';
+
+// Redeeming payment codes at the register, a micro-batch at a time (batcher.ts): one
+// transaction answers every request of the batch. In order:
+//   1. idempotency: a key seen before replays its stored answer (422 with other parameters);
+//   2. guessing: a terminal or merchant past its failure limit gets 429 + Retry-After;
+//   3. the codes, locked: wrong, expired and already used are refused (and counted);
+//   4. the customer (frozen or held → refused) and risk (block → refused);
+//   5. one ledger batch wallet → merchant; a wallet without the balance is refused;
+//   6. codes consumed, payment rows, answers (for idempotency), counters, audit, receipts.
+// Everything commits together; then each request gets its answer.
+
+export interface RedeemRequest {
+  scope: string;
+  idempotencyKey: string;
+  fingerprint: Buffer;
+  terminal: { terminalId: string; storeId: string; merchantId: string };
+  codeText: string;
+  amount: bigint;
+  currency: string;
+  actor: { type: 'terminal' | 'api_key'; id: string };
+  source: Source;
+}
+
+export interface Answer {
+  statusCode: number;
+  body: string;
+  replayed?: boolean;
+  retryAfterSeconds?: number;
+}
+
+interface Item {
+  req: RedeemRequest;
+  hmac: Buffer | null;
+  answer?: Answer;
+  /** Stored for idempotency (false: 409/422/429, which belong to the later request). */
+  store?: boolean;
+  failure?: boolean;
+  payment?: store.PaymentRow;
+  customerId?: string;
+}
+
+export function errorAnswer(error: KinkoError, requestId?: string): Answer {
+  const body: Record<string, unknown> = { type: error.type, code: error.code };
+  body['message'] = error.message;
+  if (error.param !== undefined) body['param'] = error.param;
+  if (error.extra) Object.assign(body, error.extra);
+  if (requestId) body['request_id'] = requestId;
+  const retry = error.extra?.['retry_after_seconds'];
+  return {
+    statusCode: statusOf(error.code),
+    body: JSON.stringify({ error: body }),
+    ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
+  };
+}
+
+export function paymentJson(p: store.PaymentRow) {
+  return {
+    id: p.id,
+    object: 'code_payment',
+    method: p.method,
+    status: 'succeeded',
+    amount: p.amount_minor.toString(),
+    amount_refunded: p.refunded_minor.toString(),
+    currency: p.currency,
+    merchant_id: p.merchant_id,
+    store_id: p.store_id,
+    terminal_id: p.terminal_id,
+    risk: { decision: p.risk_decision, reasons: p.risk_reasons },
+    created_at: p.created_at.toISOString(),
+    receipt: { number: p.id, text: `Kinko payment ¥${p.amount_minor.toLocaleString('en-US')}` },
+  };
+}
+
+const UNIQUE_VIOLATION = '23505';
+const DEADLOCK = '40P01';
+
+/** Runs one batch; a transaction lost to a concurrent one (deadlock, new key) runs again. */
+export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Promise<Answer[]> {
+  await ensureAccounts(
+    deps,
+    [...new Set(reqs.map((r) => r.terminal.merchantId))].map((owner) => ({
+      kind: 'merchant' as const,
+      owner,
+    })),
+  );
+  for (let attempt = 1; ; attempt++) {
+    const items: Item[] = reqs.map((req) => {
+      const parsed = parsePaymentCode(req.codeText);
+      return { req, hmac: parsed.ok ? paymentCodeHmac(deps.codeKey, parsed.code) : null };
+    });
+    try {
+      await deps.sql.begin((tx) => runBatch(deps, tx, items));
+      return items.map((i) => i.answer ?? errorAnswer(new KinkoError('internal_error')));
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (attempt >= 3 || (code !== UNIQUE_VIOLATION && code !== DEADLOCK)) throw e;
+    }
+  }
+}
+
+async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {
+  const now = deps.clock.now();
+  await replays(tx, items);
+  const windowMs = deps.limits.guessWindowSeconds * 1000;
+  const windowStart = new Date(now.getTime() - (now.getTime() % windowMs));
+  const guard = await throttle(deps, tx, open(items), windowStart, now);
+  await verifyCodes(deps, tx, open(items), guard, now);
+  await post(deps, tx, open(items));
+  await finish(deps, tx, items, windowStart, now);
+}
+
+const open = (items: Item[]) => items.filter((i) => !i.answer);
+const keyOf = (r: RedeemRequest) => `${r.scope}\n${r.idempotencyKey}`;
+
+function refuse(item: Item, error: KinkoError, store: boolean, failure = false): void {
+  item.answer = errorAnswer(error, item.req.source.requestId);
+  item.store = store;
+  item.failure = failure;
+}
+
+/** Step 1: stored answers replay; a key twice in one batch waits for the first (409). */
+async function replays(tx: Tx, items: Item[]): Promise<void> {
+  const stored = await store.storedAnswers(
+    tx,
+    items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey })),
+  );
+  const byKey = new Map(stored.map((s) => [`${s.scope}\n${s.key}`, s]));
+  const seen = new Set<string>();
+  for (const item of items) {
+    const key = keyOf(item.req);
+    const s = byKey.get(key);
+    if (s && !s.fingerprint.equals(item.req.fingerprint)) {
+      refuse(item, new KinkoError('idempotency_key_reused'), false);
+    } else if (s) {
+      item.answer = { statusCode: s.status_code, body: s.body, replayed: true };
+    } else if (seen.has(key)) {
+      refuse(item, new KinkoError('idempotency_request_in_progress'), false);
+    }
+    seen.add(key);
+  }
+}
+
+interface Guard {
+  /** Refuses the item (429) when its terminal or merchant is past the limit. */
+  check(item: Item): boolean;
+  /** Counts a failed verification, so later items of the same batch see it. */
+  count(item: Item): void;
+}
+
+const scopesOf = (r: RedeemRequest) => [
+  `terminal:${r.terminal.terminalId}`,
+  `merchant:${r.terminal.merchantId}`,
+];
+
+/** Step 2: the guessing counters of the batch's terminals and merchants. */
+async function throttle(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  windowStart: Date,
+  now: Date,
+): Promise<Guard> {
+  const scopes = new Set(items.flatMap((i) => scopesOf(i.req)));
+  const counts = await store.guessFailures(tx, [...scopes], windowStart);
+  const windowEndMs = windowStart.getTime() + deps.limits.guessWindowSeconds * 1000;
+  const retry = Math.max(1, Math.ceil((windowEndMs - now.getTime()) / 1000));
+  const guard: Guard = {
+    check: (item) => {
+      const [terminal, merchant] = scopesOf(item.req).map((s) => counts.get(s) ?? 0);
+      const over =
+        terminal! >= deps.limits.guessFailuresPerTerminalMax ||
+        merchant! >= deps.limits.guessFailuresPerMerchantMax;
+      if (over) {
+        const extra = { retry_after_seconds: retry };
+        refuse(item, new KinkoError('code_guessing_throttled', { extra }), false);
+      }
+      return !over;
+    },
+    count: (item) => {
+      for (const s of scopesOf(item.req)) counts.set(s, (counts.get(s) ?? 0) + 1);
+    },
+  };
+  for (const item of items) guard.check(item);
+  return guard;
+}
+
+/** Step 3 and 4: the code (wrong, used, expired), the customer, and risk. */
+async function verifyCodes(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  guard: Guard,
+  now: Date,
+): Promise<void> {
+  const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
+  const codes = new Map((await store.lockCodes(tx, hmacs)).map((c) => [c.hmac.toString('hex'), c]));
+  const customers = [...new Set([...codes.values()].map((c) => c.customer_id))];
+  const facts = new Map((await deps.identity.customerFacts(tx, customers)).map((f) => [f.id, f]));
+  const consumed = new Set<string>();
+  const failed = (item: Item, code: string) => {
+    refuse(item, new KinkoError(code, { param: 'code' }), true, true);
+    guard.count(item);
+  };
+  for (const item of items) {
+    if (!guard.check(item)) continue;
+    const hex = item.hmac?.toString('hex');
+    const code = hex ? codes.get(hex) : undefined;
+    if (!code || !hex) failed(item, 'code_invalid');
+    else if (code.used_at || consumed.has(hex)) failed(item, 'code_already_used');
+    else if (code.expires_at.getTime() <= now.getTime()) failed(item, 'code_expired');
+    else {
+      consumed.add(hex);
+      const f = facts.get(code.customer_id);
+      const held = f?.moneyHoldUntil && f.moneyHoldUntil.getTime() > now.getTime();
+      if (!f || f.frozen || held) {
+        refuse(item, new KinkoError('wallet_unavailable'), true);
+        continue;
+      }
+      const a = await deps.risk.assess({
+        kind: 'code_payment',
+        customerId: code.customer_id,
+        deviceId: code.device_id,
+        terminalId: item.req.terminal.terminalId,
+        merchantId: item.req.terminal.merchantId,
+        amount: item.req.amount,
+        currency: item.req.currency,
+      });
+      // At the register there is no one to step up: review and step_up pass, flagged.
+      const refusal = refusalOf(a, true);
+      if (refusal) refuse(item, refusal, true);
+      else item.payment = paymentRow(item.req, code, a, now);
+    }
+  }
+}
+
+function paymentRow(
+  req: RedeemRequest,
+  code: store.CodeRow,
+  a: Assessment,
+  now: Date,
+): store.PaymentRow {
+  const id = publicId('pay', 16);
+  return {
+    id,
+    method: 'cpm',
+    merchant_id: req.terminal.merchantId,
+    store_id: req.terminal.storeId,
+    terminal_id: req.terminal.terminalId,
+    customer_id: code.customer_id,
+    device_id: code.device_id,
+    amount_minor: req.amount,
+    refunded_minor: 0n,
+    currency: req.currency,
+    transfer_id: transferIdFor('payment', id),
+    risk_decision: a.decision,
+    risk_reasons: a.reasons,
+    created_at: now,
+  };
+}
+
+/** Step 5: one ledger batch; a wallet without enough money refuses its payment only. */
+async function post(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {
+  const paying = items.filter((i) => i.payment);
+  const results = await deps.ledger.createTransfersInTx(
+    tx,
+    paying.map(({ payment: p }) => paymentTransfer(p!)),
+    { actor: { type: 'system', id: 'payments' } },
+  );
+  paying.forEach((item, i) => {
+    const r = results[i]?.result;
+    if (r === 'ok') {
+      item.answer = { statusCode: 200, body: JSON.stringify(paymentJson(item.payment!)) };
+      item.store = true;
+      return;
+    }
+    // No wallet account yet is a wallet with nothing in it.
+    assert(r === 'exceeds_credits' || r === 'debit_account_not_found', `payment post: ${r}`);
+    delete item.payment;
+    refuse(item, new KinkoError('insufficient_funds'), true);
+  });
+}
+
+export function paymentTransfer(p: store.PaymentRow) {
+  return {
+    id: p.transfer_id,
+    debitAccountId: accountIdFor('customer_wallet', p.customer_id, WALLET_CURRENCY),
+    creditAccountId: accountIdFor('merchant', p.merchant_id, WALLET_CURRENCY),
+    amount: p.amount_minor,
+    currency: p.currency,
+    code: TRANSFER_CODES.payment,
+    userData: `payment:${p.id}`,
+  };
+}
+
+/** Step 6: everything the batch decided, written set-based; the audit append goes last. */
+async function finish(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  windowStart: Date,
+  now: Date,
+): Promise<void> {
+  const paid = items.flatMap((i) => (i.payment ? [i.payment] : []));
+  const added = new Map<string, number>();
+  for (const { req } of items.filter((i) => i.failure)) {
+    for (const s of scopesOf(req)) added.set(s, (added.get(s) ?? 0) + 1);
+  }
+  const answers = items
+    .filter((i) => i.store && i.answer && !i.answer.replayed)
+    .map((i) => ({
+      scope: i.req.scope,
+      key: i.req.idempotencyKey,
+      fingerprint: i.req.fingerprint,
+      status_code: i.answer!.statusCode,
+      body: i.answer!.body,
+    }));
+  await Promise.all([
+    store.markCodesUsed(
+      tx,
+      items.flatMap((i) =>
+        i.payment && i.hmac ? [{ hmac: i.hmac, paymentId: i.payment.id }] : [],
+      ),
+      now,
+    ),
+    store.insertPayments(tx, paid),
+    store.storeAnswers(tx, answers, now),
+    store.addGuessFailures(tx, added, windowStart),
+    enqueueReceipts(
+      deps,
+      tx,
+      'payment',
+      paid.map((p) => p.id),
+    ),
+  ]);
+  await deps.audit.append(tx, items.filter((i) => i.store).map(auditEntry));
+}
+
+function auditEntry(i: Item) {
+  const { req } = i;
+  const subject = i.payment
+    ? { type: 'payment', id: i.payment.id }
+    : { type: 'terminal', id: req.terminal.terminalId };
+  const detail: Record<string, unknown> = {
+    merchant_id: req.terminal.merchantId,
+    store_id: req.terminal.storeId,
+    terminal_id: req.terminal.terminalId,
+    amount: req.amount.toString(),
+  };
+  if (i.payment) {
+    detail['customer_id'] = i.payment.customer_id;
+    detail['risk_decision'] = i.payment.risk_decision;
+    detail['risk_reasons'] = i.payment.risk_reasons;
+  } else {
+    detail['refusal'] = (JSON.parse(i.answer!.body) as { error: { code: string } }).error.code;
+  }
+  return entry(
+    i.payment ? 'payments.code_payment.succeeded' : 'payments.code_payment.refused',
+    req.actor,
+    subject,
+    req.source,
+    detail,
+    i.payment ? 'success' : 'denied',
+  );
+}

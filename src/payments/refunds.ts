@@ -1,0 +1,106 @@
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { accountIdFor } from './accounts.ts';
+import {
+  enqueueReceipts,
+  ensureAccounts,
+  entry,
+  WALLET_CURRENCY,
+  type PaymentsDeps,
+  type Source,
+} from './context.ts';
+import { transferIdFor, TRANSFER_CODES } from './ids.ts';
+import * as store from './store.ts';
+
+// Refunds of wallet payments (code or store QR): partial and several, never more in total
+// than was paid; merchant → wallet, in one transaction with the refund row, audit and the
+// receipt. The payment row is locked, so concurrent refunds are checked one after another.
+
+export interface RefundView {
+  id: string;
+  object: 'refund';
+  payment_id: string;
+  amount: string;
+  currency: string;
+  status: 'succeeded';
+  reason: string | null;
+  created_at: string;
+}
+
+const view = (r: store.RefundRow): RefundView => ({
+  id: r.id,
+  object: 'refund',
+  payment_id: r.payment_id,
+  amount: r.amount_minor.toString(),
+  currency: r.currency,
+  status: 'succeeded',
+  reason: r.reason,
+  created_at: r.created_at.toISOString(),
+});
+
+export async function refundPayment(
+  deps: PaymentsDeps,
+  merchantId: string,
+  input: { paymentId: string; amount: bigint; reason?: string | undefined },
+  actor: { type: 'api_key' | 'terminal'; id: string },
+  source: Source,
+): Promise<RefundView> {
+  await ensureAccounts(deps, [{ kind: 'merchant', owner: merchantId }]);
+  return deps.sql.begin(async (tx) => {
+    const p = await store.paymentById(tx, input.paymentId, true);
+    if (!p || p.merchant_id !== merchantId) throw new KinkoError('payment_not_found');
+    if (p.refunded_minor + input.amount > p.amount_minor) {
+      throw new KinkoError('refund_exceeds_payment', {
+        param: 'amount',
+        extra: { refundable: (p.amount_minor - p.refunded_minor).toString() },
+      });
+    }
+    const id = publicId('pre', 16);
+    const row: store.RefundRow = {
+      id,
+      payment_id: p.id,
+      merchant_id: p.merchant_id,
+      customer_id: p.customer_id,
+      amount_minor: input.amount,
+      currency: p.currency,
+      transfer_id: transferIdFor('refund', id),
+      reason: input.reason ?? null,
+      created_at: deps.clock.now(),
+    };
+    const [result] = await deps.ledger.createTransfersInTx(
+      tx,
+      [
+        {
+          id: row.transfer_id,
+          debitAccountId: accountIdFor('merchant', p.merchant_id, WALLET_CURRENCY),
+          creditAccountId: accountIdFor('customer_wallet', p.customer_id, WALLET_CURRENCY),
+          amount: input.amount,
+          currency: p.currency,
+          code: TRANSFER_CODES.refund,
+          userData: `refund:${id}`,
+        },
+      ],
+      { actor, source },
+    );
+    assert(result?.result === 'ok', `refund transfer ${id}: ${result?.result}`);
+    await store.insertRefund(tx, row);
+    await store.addRefunded(tx, p.id, input.amount);
+    await enqueueReceipts(deps, tx, 'refund', [id]);
+    await deps.audit.append(tx, [
+      entry('payments.refund.succeeded', actor, { type: 'refund', id }, source, {
+        payment_id: p.id,
+        amount: input.amount.toString(),
+        merchant_id: p.merchant_id,
+      }),
+    ]);
+    return view(row);
+  });
+}
+
+export async function getPayment(deps: PaymentsDeps, merchantId: string, id: string) {
+  const p = await store.paymentById(deps.sql, id);
+  if (!p || p.merchant_id !== merchantId) throw new KinkoError('payment_not_found');
+  const refunds = await store.refundsOf(deps.sql, id);
+  return { payment: p, refunds: refunds.map(view) };
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, type Idempotency } from '../http/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import type { MerchantPrincipal, Merchants, Scope } from '../merchants/index.ts';
+import { requestFingerprint } from './ids.ts';
+import type { Payments } from './payments.ts';
+import type { Answer } from './redeem.ts';
+
+// The register's API. POST /v1/code_payments authenticates either a terminal —
+// `Authorization: Terminal <term_…>:<tk_…>` — or a merchant secret key with `terminal_id` in
+// the body. Its Idempotency-Key is handled inside the redemption batch (redeem.ts), so the
+// answer to replay commits with the payment. Refunds and the store QR use secret keys.
+
+export interface RegisterRoutesDeps {
+  payments: Payments;
+  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals'>;
+  idempotency: Idempotency;
+  requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
+  merchantKeyOf(req: FastifyRequest): MerchantPrincipal;
+  merchantScopeOf(req: FastifyRequest): string;
+  /** payments limits: terminalAuthCacheMs. */
+  terminalAuthCacheMs: number;
+}
+
+const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
+const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
+const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+const TERMINAL_RE = /^Terminal (term_[A-Za-z0-9_-]{16,64}):(tk_[A-Za-z0-9_-]{43})$/;
+
+interface Register {
+  terminalId: string;
+  storeId: string;
+  merchantId: string;
+  actor: { type: 'terminal' | 'api_key'; id: string };
+  scope: string;
+}
+
+type Body = {
+  code: string;
+  amount: number;
+  currency?: string;
+  store_id: string;
+  terminal_id?: string;
+};
+
+export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
+  const authenticate = registerAuth(deps);
+  app.post<{ Body: Body }>(
+    '/v1/code_payments',
+    {
+      schema: {
+        summary: 'Charge a scanned payment code (CPM) at a register',
+        body: closed(
+          {
+            code: { type: 'string', minLength: 1, maxLength: 64 },
+            amount: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+            currency: { type: 'string', enum: ['JPY'] },
+            store_id: { type: 'string', minLength: 1, maxLength: 80 },
+            terminal_id: { type: 'string', minLength: 1, maxLength: 80 },
+          },
+          ['code', 'amount', 'store_id'],
+        ),
+      },
+    },
+    async (req, reply) => {
+      const key = req.headers[IDEMPOTENCY_KEY_HEADER];
+      if (key === undefined || key === '') throw new KinkoError('idempotency_key_missing');
+      if (typeof key !== 'string' || !KEY_RE.test(key)) {
+        throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
+      }
+      const register = await authenticate(req, reply, req.body.terminal_id);
+      if (register.storeId !== req.body.store_id) {
+        throw new KinkoError('terminal_store_mismatch', { param: 'store_id' });
+      }
+      const answer = await deps.payments.redeem({
+        scope: register.scope,
+        idempotencyKey: key,
+        fingerprint: requestFingerprint('POST', '/v1/code_payments', req.body),
+        terminal: register,
+        codeText: req.body.code,
+        amount: BigInt(req.body.amount),
+        currency: req.body.currency ?? 'JPY',
+        actor: register.actor,
+        source: { ip: req.ip, requestId: req.id },
+      });
+      return send(reply, answer);
+    },
+  );
+  merchantPaymentRoutes(app, deps);
+}
+
+function send(reply: FastifyReply, a: Answer): FastifyReply {
+  if (a.replayed) void reply.header(REPLAYED_HEADER, 'true');
+  if (a.retryAfterSeconds !== undefined)
+    void reply.header('retry-after', String(a.retryAfterSeconds));
+  return reply.status(a.statusCode).type('application/json').send(a.body);
+}
+
+/**
+ * A terminal's credentials, checked by the merchants module and then remembered for
+ * terminalAuthCacheMs (keyed by a hash of the whole header): a register sends a payment every
+ * few seconds, and a revoked or suspended terminal is refused within that delay.
+ */
+function registerAuth(deps: RegisterRoutesDeps) {
+  const cache = new Map<string, { register: Register; untilMs: number }>();
+  const merchantKey = deps.requireMerchantKey('payments:write');
+  return async (req: FastifyRequest, reply: FastifyReply, terminalId: string | undefined) => {
+    const header = req.headers.authorization ?? '';
+    if (header.startsWith('Terminal ')) {
+      const hash = createHash('sha256').update(header).digest('hex');
+      const hit = cache.get(hash);
+      if (hit && hit.untilMs > Date.now()) return hit.register;
+      const m = TERMINAL_RE.exec(header);
+      if (!m) throw new KinkoError('terminal_credentials_invalid');
+      const t = await deps.merchants.authenticateTerminal(m[1]!, m[2]!);
+      const register: Register = {
+        ...t,
+        actor: { type: 'terminal', id: t.terminalId },
+        scope: `terminal:${t.terminalId}`,
+      };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(hash, { register, untilMs: Date.now() + deps.terminalAuthCacheMs });
+      return register;
+    }
+    if (!header.startsWith('Bearer ')) throw new KinkoError('terminal_credentials_missing');
+    await merchantKey.call(req.server, req, reply);
+    const principal = deps.merchantKeyOf(req);
+    const terminals = await deps.merchants.listTerminals(principal.merchantId);
+    const t = terminals.find((x) => x.id === terminalId);
+    if (!t) throw new KinkoError('terminal_not_found', { param: 'terminal_id' });
+    return {
+      terminalId: t.id,
+      storeId: t.store_id,
+      merchantId: principal.merchantId,
+      actor: { type: 'api_key' as const, id: principal.keyId },
+      scope: deps.merchantScopeOf(req),
+    };
+  };
+}
+
+function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
+  const { payments } = deps;
+  app.get<{ Params: { id: string } }>(
+    '/v1/code_payments/:id',
+    { preHandler: deps.requireMerchantKey('payments:read'), schema: { params: idParams } },
+    async (req) => {
+      const { payment, refunds } = await payments.getPayment(
+        deps.merchantKeyOf(req).merchantId,
+        req.params.id,
+      );
+      return { ...paymentBody(payment), refunds: { data: refunds } };
+    },
+  );
+  type RefundBody = { amount: number; reason?: string };
+  app.post<{ Params: { id: string }; Body: RefundBody }>(
+    '/v1/code_payments/:id/refunds',
+    {
+      ...deps.idempotency.route(deps.requireMerchantKey('refunds:write'), deps.merchantScopeOf),
+      schema: {
+        summary: 'Refund a wallet payment, partly or wholly, several times up to its amount',
+        params: idParams,
+        body: closed(
+          {
+            amount: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+            reason: { type: 'string', maxLength: 200 },
+          },
+          ['amount'],
+        ),
+      },
+    },
+    (req) => {
+      const p = deps.merchantKeyOf(req);
+      return payments.refund(
+        p.merchantId,
+        { paymentId: req.params.id, amount: BigInt(req.body.amount), reason: req.body.reason },
+        { type: 'api_key', id: p.keyId },
+        { ip: req.ip, requestId: req.id },
+      );
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    '/v1/stores/:id/qr',
+    {
+      preHandler: deps.requireMerchantKey('merchants:read'),
+      schema: { summary: "The store's EMVCo MPM payload and QR image", params: idParams },
+    },
+    (req) => payments.storeQr(deps.merchantKeyOf(req).merchantId, req.params.id),
+  );
+}
+
+function paymentBody(p: Awaited<ReturnType<Payments['getPayment']>>['payment']) {
+  return {
+    id: p.id,
+    object: 'code_payment',
+    method: p.method,
+    status: 'succeeded',
+    amount: p.amount_minor.toString(),
+    amount_refunded: p.refunded_minor.toString(),
+    currency: p.currency,
+    merchant_id: p.merchant_id,
+    store_id: p.store_id,
+    terminal_id: p.terminal_id,
+    customer_id: p.customer_id,
+    risk: { decision: p.risk_decision, reasons: p.risk_reasons },
+    created_at: p.created_at.toISOString(),
+  };
+}

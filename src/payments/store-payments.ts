@@ -1,0 +1,99 @@
+import { parseStorePayload } from '../codes/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { refusalOf } from '../risk/index.ts';
+import {
+  enqueueReceipts,
+  ensureAccounts,
+  entry,
+  WALLET_CURRENCY,
+  type PaymentsDeps,
+  type Source,
+} from './context.ts';
+import { transferIdFor } from './ids.ts';
+import { paymentJson, paymentTransfer } from './redeem.ts';
+import * as store from './store.ts';
+import { accountFacts } from './wallet.ts';
+
+// Store QR payments (MPM): the customer scans the store's EMVCo payload and pays it from a
+// bound, stepped-up device. The payload must be a valid Kinko store payload (structure and
+// CRC), and its merchant and store must exist and be active; a dynamic payload's amount must
+// be the amount paid.
+
+export async function payStore(
+  deps: PaymentsDeps,
+  who: { customerId: string; deviceId: string | null; strongAuthAtMs: number | null },
+  input: { payload: string; amount: bigint; currency: string },
+  source: Source,
+) {
+  if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
+  const parsed = parseStorePayload(input.payload);
+  if (!parsed.ok) {
+    throw new KinkoError('store_payload_invalid', {
+      param: 'payload',
+      extra: { reason: parsed.reason },
+    });
+  }
+  const kinko = parsed.fields.kinko;
+  if (!kinko) throw new KinkoError('store_not_kinko', { param: 'payload' });
+  if (parsed.fields.amount !== null && BigInt(parsed.fields.amount) !== input.amount) {
+    throw new KinkoError('store_payload_invalid', { param: 'amount', extra: { reason: 'amount' } });
+  }
+  const merchant = await deps.merchants.getMerchant(kinko.merchantId).catch(() => undefined);
+  const shop = await deps.merchants
+    .getStore(kinko.merchantId, kinko.storeId)
+    .catch(() => undefined);
+  if (!merchant || !shop || merchant.status !== 'active') throw new KinkoError('store_unavailable');
+  const facts = await accountFacts(deps, who.customerId);
+  const assessment = await deps.risk.assess({
+    kind: 'store_payment',
+    customerId: who.customerId,
+    deviceId: who.deviceId ?? undefined,
+    merchantId: merchant.id,
+    amount: input.amount,
+    currency: input.currency,
+    frozen: facts.frozen,
+  });
+  const fresh =
+    who.strongAuthAtMs !== null &&
+    deps.clock.nowMs() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
+  const refusal = refusalOf(assessment, fresh);
+  if (refusal) throw refusal;
+  await ensureAccounts(deps, [{ kind: 'merchant', owner: merchant.id }]);
+  const id = publicId('pay', 16);
+  const row: store.PaymentRow = {
+    id,
+    method: 'mpm',
+    merchant_id: merchant.id,
+    store_id: shop.id,
+    terminal_id: null,
+    customer_id: who.customerId,
+    device_id: who.deviceId,
+    amount_minor: input.amount,
+    refunded_minor: 0n,
+    currency: input.currency,
+    transfer_id: transferIdFor('payment', id),
+    risk_decision: assessment.decision,
+    risk_reasons: assessment.reasons,
+    created_at: deps.clock.now(),
+  };
+  return deps.sql.begin(async (tx) => {
+    const [result] = await deps.ledger.createTransfersInTx(tx, [paymentTransfer(row)], {
+      actor: { type: 'customer', id: who.customerId },
+      source,
+    });
+    if (result?.result !== 'ok') throw new KinkoError('insufficient_funds');
+    await store.insertPayments(tx, [row]);
+    await enqueueReceipts(deps, tx, 'payment', [id]);
+    await deps.audit.append(tx, [
+      entry(
+        'payments.store_payment.succeeded',
+        { type: 'customer', id: who.customerId },
+        { type: 'payment', id },
+        source,
+        { merchant_id: merchant.id, store_id: shop.id, amount: input.amount.toString() },
+      ),
+    ]);
+    return { ...paymentJson(row), object: 'store_payment' as const, store_name: shop.name };
+  });
+}

@@ -1,0 +1,327 @@
+import type { Db, Tx } from '../db/index.ts';
+
+// The payments module's only SQL (tables payments_*, migrations/0009). Batches travel as
+// arrays and come back with unnest, one statement per step of a micro-batch.
+
+export interface CardRow {
+  card_token: string;
+  customer_id: string;
+  brand: string;
+  last4: string;
+  created_at: Date;
+}
+
+export async function insertCard(tx: Tx, row: CardRow): Promise<boolean> {
+  const rows = await tx`
+    insert into payments_cards ${tx(row)} on conflict (card_token) do nothing returning 1`;
+  return rows.length === 1;
+}
+
+export async function cardOf(db: Db, token: string): Promise<CardRow | undefined> {
+  const [row] = await db<CardRow[]>`
+    select card_token, customer_id, brand, last4, created_at from payments_cards
+    where card_token = ${token} and removed_at is null`;
+  return row;
+}
+
+export async function cardsOf(db: Db, customerId: string): Promise<CardRow[]> {
+  return db<CardRow[]>`
+    select card_token, customer_id, brand, last4, created_at from payments_cards
+    where customer_id = ${customerId} and removed_at is null order by created_at`;
+}
+
+export interface TopupRow {
+  id: string;
+  customer_id: string;
+  device_id: string | null;
+  card_token: string;
+  amount_minor: bigint;
+  currency: string;
+  status: 'processing' | 'requires_action' | 'succeeded' | 'failed';
+  authorization_id: string | null;
+  failure_code: string | null;
+  transfer_id: string;
+  risk_decision: string;
+  risk_reasons: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertTopup(tx: Tx, row: TopupRow): Promise<void> {
+  await tx`insert into payments_topups ${tx(row)}`;
+}
+
+export async function topupById(db: Db, id: string, lock = false): Promise<TopupRow | undefined> {
+  const [row] = lock
+    ? await db<TopupRow[]>`select * from payments_topups where id = ${id} for update`
+    : await db<TopupRow[]>`select * from payments_topups where id = ${id}`;
+  return row;
+}
+
+export async function updateTopup(
+  db: Db,
+  id: string,
+  set: Partial<Pick<TopupRow, 'status' | 'authorization_id' | 'failure_code'>> & {
+    updated_at: Date;
+  },
+): Promise<void> {
+  await db`update payments_topups set ${db(set)} where id = ${id}`;
+}
+
+export interface CodeRow {
+  hmac: Buffer;
+  customer_id: string;
+  device_id: string;
+  expires_at: Date;
+  created_at: Date;
+  used_at: Date | null;
+}
+
+export async function activeCodeCount(db: Db, customerId: string, now: Date): Promise<number> {
+  const [row] = await db<{ n: number }[]>`
+    select count(*)::int as n from payments_codes
+    where customer_id = ${customerId} and expires_at > ${now} and used_at is null`;
+  return row?.n ?? 0;
+}
+
+export async function insertCode(db: Db, row: Omit<CodeRow, 'used_at'>): Promise<void> {
+  await db`insert into payments_codes ${db(row)}`;
+}
+
+/** The codes with these HMACs, locked: concurrent batches redeem each one at most once. */
+export async function lockCodes(tx: Tx, hmacs: readonly Buffer[]): Promise<CodeRow[]> {
+  if (hmacs.length === 0) return [];
+  return tx<CodeRow[]>`
+    select hmac, customer_id, device_id, expires_at, created_at, used_at from payments_codes
+    where hmac = any(${hmacs as Buffer[]}::bytea[]) order by hmac for update`;
+}
+
+export async function markCodesUsed(
+  tx: Tx,
+  used: readonly { hmac: Buffer; paymentId: string }[],
+  now: Date,
+): Promise<void> {
+  if (used.length === 0) return;
+  await tx`
+    update payments_codes c set used_at = ${now}, payment_id = u.payment_id
+    from unnest(${used.map((u) => u.hmac)}::bytea[], ${used.map((u) => u.paymentId)}::text[])
+      as u(hmac, payment_id)
+    where c.hmac = u.hmac`;
+}
+
+export interface PaymentRow {
+  id: string;
+  method: 'cpm' | 'mpm';
+  merchant_id: string;
+  store_id: string;
+  terminal_id: string | null;
+  customer_id: string;
+  device_id: string | null;
+  amount_minor: bigint;
+  refunded_minor: bigint;
+  currency: string;
+  transfer_id: string;
+  risk_decision: string;
+  risk_reasons: string[];
+  created_at: Date;
+}
+
+export async function insertPayments(tx: Tx, rows: readonly PaymentRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof PaymentRow>(k: K) => rows.map((r) => r[k]);
+  await tx`
+    insert into payments_payments (id, method, merchant_id, store_id, terminal_id, customer_id,
+      device_id, amount_minor, currency, transfer_id, risk_decision, risk_reasons, created_at)
+    select id, method, merchant_id, store_id, terminal_id, customer_id, device_id, amount_minor,
+      currency, transfer_id, risk_decision, string_to_array(risk_reasons, ','), created_at
+    from unnest(${col('id')}::text[], ${col('method')}::text[], ${col('merchant_id')}::text[],
+      ${col('store_id')}::text[], ${col('terminal_id') as (string | null)[]}::text[],
+      ${col('customer_id')}::uuid[], ${col('device_id') as (string | null)[]}::uuid[],
+      ${rows.map((r) => r.amount_minor.toString())}::int8[], ${col('currency')}::text[],
+      ${col('transfer_id')}::uuid[], ${col('risk_decision')}::text[],
+      ${rows.map((r) => r.risk_reasons.join(','))}::text[], ${col('created_at')}::timestamptz[])
+      as t(id, method, merchant_id, store_id, terminal_id, customer_id, device_id, amount_minor,
+        currency, transfer_id, risk_decision, risk_reasons, created_at)`;
+}
+
+export async function paymentById(
+  db: Db,
+  id: string,
+  lock = false,
+): Promise<PaymentRow | undefined> {
+  const [row] = lock
+    ? await db<PaymentRow[]>`select * from payments_payments where id = ${id} for update`
+    : await db<PaymentRow[]>`select * from payments_payments where id = ${id}`;
+  return row;
+}
+
+export async function addRefunded(tx: Tx, id: string, amount: bigint): Promise<void> {
+  await tx`
+    update payments_payments set refunded_minor = refunded_minor + ${amount.toString()}::int8
+    where id = ${id}`;
+}
+
+export interface RefundRow {
+  id: string;
+  payment_id: string;
+  merchant_id: string;
+  customer_id: string;
+  amount_minor: bigint;
+  currency: string;
+  transfer_id: string;
+  reason: string | null;
+  created_at: Date;
+}
+
+export async function insertRefund(tx: Tx, row: RefundRow): Promise<void> {
+  await tx`insert into payments_refunds ${tx(row)}`;
+}
+
+export async function refundsOf(db: Db, paymentId: string): Promise<RefundRow[]> {
+  return db<RefundRow[]>`
+    select id, payment_id, merchant_id, customer_id, amount_minor, currency, transfer_id,
+      reason, created_at
+    from payments_refunds where payment_id = ${paymentId} order by created_at, id`;
+}
+
+export interface StoredAnswer {
+  scope: string;
+  key: string;
+  fingerprint: Buffer;
+  status_code: number;
+  body: string;
+}
+
+export async function storedAnswers(
+  tx: Tx,
+  keys: readonly { scope: string; key: string }[],
+): Promise<StoredAnswer[]> {
+  if (keys.length === 0) return [];
+  return tx<StoredAnswer[]>`
+    select i.scope, i.key, i.fingerprint, i.status_code, i.body
+    from payments_idempotency i
+    join unnest(${keys.map((k) => k.scope)}::text[], ${keys.map((k) => k.key)}::text[])
+      as k(scope, key) on i.scope = k.scope and i.key = k.key`;
+}
+
+/** Stores answers; returns the keys another transaction had stored first. */
+export async function storeAnswers(
+  tx: Tx,
+  rows: readonly StoredAnswer[],
+  now: Date,
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await tx<{ scope: string; key: string }[]>`
+    insert into payments_idempotency (scope, key, fingerprint, status_code, body, created_at)
+    select scope, key, fingerprint, status_code, body, ${now}
+    from unnest(${rows.map((r) => r.scope)}::text[], ${rows.map((r) => r.key)}::text[],
+      ${rows.map((r) => r.fingerprint)}::bytea[], ${rows.map((r) => r.status_code)}::int4[],
+      ${rows.map((r) => r.body)}::text[]) as t(scope, key, fingerprint, status_code, body)
+    on conflict (scope, key) do nothing
+    returning scope, key`;
+  const done = new Set(inserted.map((r) => `${r.scope}\n${r.key}`));
+  return new Set(rows.map((r) => `${r.scope}\n${r.key}`).filter((k) => !done.has(k)));
+}
+
+export async function guessFailures(
+  tx: Tx,
+  scopes: readonly string[],
+  windowStart: Date,
+): Promise<Map<string, number>> {
+  if (scopes.length === 0) return new Map();
+  const rows = await tx<{ scope: string; failures: number }[]>`
+    select scope, failures from payments_guess_counters
+    where scope = any(${scopes as string[]}::text[]) and window_start = ${windowStart}`;
+  return new Map(rows.map((r) => [r.scope, r.failures]));
+}
+
+export async function addGuessFailures(
+  tx: Tx,
+  counts: ReadonlyMap<string, number>,
+  windowStart: Date,
+): Promise<void> {
+  if (counts.size === 0) return;
+  await tx`
+    insert into payments_guess_counters (scope, window_start, failures)
+    select scope, ${windowStart}, n
+    from unnest(${[...counts.keys()]}::text[], ${[...counts.values()]}::int4[]) as t(scope, n)
+    on conflict (scope, window_start) do update
+      set failures = payments_guess_counters.failures + excluded.failures`;
+}
+
+export interface HistoryRow {
+  kind: 'topup' | 'payment' | 'refund';
+  id: string;
+  amount_minor: bigint;
+  currency: string;
+  status: string;
+  merchant_id: string | null;
+  store_id: string | null;
+  payment_id: string | null;
+  created_at: Date;
+}
+
+/** The customer's top-ups, payments and refunds, newest first, after the cursor. */
+export async function historyPage(
+  db: Db,
+  customerId: string,
+  before: { at: Date; id: string } | null,
+  limit: number,
+): Promise<HistoryRow[]> {
+  const at = before?.at ?? new Date(8.64e15);
+  const id = before?.id ?? '\uffff';
+  return db<HistoryRow[]>`
+    select * from (
+      (select 'topup' as kind, id, amount_minor, currency, status, null as merchant_id,
+         null as store_id, null as payment_id, created_at
+       from payments_topups where customer_id = ${customerId} and (created_at, id) < (${at}, ${id})
+       order by created_at desc, id desc limit ${limit})
+      union all
+      (select 'payment', id, amount_minor, currency, 'succeeded', merchant_id, store_id, null,
+         created_at
+       from payments_payments where customer_id = ${customerId}
+         and (created_at, id) < (${at}, ${id})
+       order by created_at desc, id desc limit ${limit})
+      union all
+      (select 'refund', id, amount_minor, currency, 'succeeded', merchant_id, null, payment_id,
+         created_at
+       from payments_refunds where customer_id = ${customerId}
+         and (created_at, id) < (${at}, ${id})
+       order by created_at desc, id desc limit ${limit})
+    ) h order by created_at desc, id desc limit ${limit}`;
+}
+
+export type ReceiptKind = 'topup' | 'payment' | 'refund';
+
+/** Marks a receipt sent; false when it already was (a repeated outbox delivery). */
+export async function claimReceipt(
+  tx: Tx,
+  kind: ReceiptKind,
+  id: string,
+  now: Date,
+): Promise<boolean> {
+  const table =
+    kind === 'topup'
+      ? 'payments_topups'
+      : kind === 'payment'
+        ? 'payments_payments'
+        : 'payments_refunds';
+  const rows = await tx`
+    update ${tx(table)} set receipt_sent_at = ${now}
+    where id = ${id} and receipt_sent_at is null returning 1`;
+  return rows.length === 1;
+}
+
+export async function purge(db: Db, idempotencyBefore: Date, codesBefore: Date): Promise<number> {
+  const a = await db`delete from payments_idempotency where created_at < ${idempotencyBefore}`;
+  const b = await db`delete from payments_codes where expires_at < ${codesBefore}`;
+  const c = await db`delete from payments_guess_counters where window_start < ${codesBefore}`;
+  return a.count + b.count + c.count;
+}
+
+export async function refundsOfId(db: Db, id: string): Promise<RefundRow[]> {
+  return db<RefundRow[]>`
+    select id, payment_id, merchant_id, customer_id, amount_minor, currency, transfer_id,
+      reason, created_at
+    from payments_refunds where id = ${id}`;
+}

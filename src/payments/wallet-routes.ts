@@ -1,0 +1,228 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Idempotency } from '../http/index.ts';
+import { markSecretResponse } from '../http/index.ts';
+import type { Identity } from '../identity/index.ts';
+import { DEVICE_PROOF_HEADER } from '../identity/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import type { Payments } from './payments.ts';
+
+// /v1/wallet: the customer's wallet API. Thin handlers: validate, one payments call, answer.
+// Money-moving routes sit behind identity's requireDeviceProof (bound device, recent strong
+// factor, no hold, a fresh device signature) and an Idempotency-Key scoped to the customer.
+
+export interface WalletRoutesDeps {
+  payments: Payments;
+  identity: Pick<
+    Identity,
+    'requireCustomer' | 'requireDeviceProof' | 'customerOf' | 'verifyDeviceProof'
+  >;
+  idempotency: Idempotency;
+}
+
+const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
+const amount = { type: 'integer', minimum: 1, maximum: 10_000_000 };
+const currency = { type: 'string', enum: ['JPY'] };
+const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
+const limit = { type: ['integer', 'null'], minimum: 1, maximum: 10_000_000 };
+
+const sourceOf = (req: FastifyRequest) => ({ ip: req.ip, requestId: req.id });
+
+export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void {
+  const { payments, identity } = deps;
+  const customerScope = (req: FastifyRequest) => `customer:${identity.customerOf(req).customerId}`;
+  const who = (req: FastifyRequest) => {
+    const s = identity.customerOf(req);
+    return { customerId: s.customerId, deviceId: s.deviceId, strongAuthAtMs: s.strongAuthAtMs };
+  };
+  const signedIn = { preHandler: identity.requireCustomer };
+
+  app.get('/v1/wallet', { ...signedIn, schema: { summary: 'Balance, limits, hold' } }, (req) =>
+    payments.wallet(identity.customerOf(req).customerId),
+  );
+  app.get<{ Querystring: { cursor?: string; limit?: number } }>(
+    '/v1/wallet/history',
+    {
+      ...signedIn,
+      schema: {
+        summary: 'Top-ups, payments and refunds, newest first',
+        querystring: closed({
+          cursor: { type: 'string', maxLength: 200 },
+          limit: { type: 'integer', minimum: 1, maximum: 100 },
+        }),
+      },
+    },
+    (req) => payments.history(identity.customerOf(req).customerId, req.query),
+  );
+  app.get(
+    '/v1/wallet/cards',
+    { ...signedIn, schema: { summary: 'Linked cards' } },
+    async (req) => ({
+      data: await payments.listCards(identity.customerOf(req).customerId),
+    }),
+  );
+  app.post<{ Body: { card_token: string } }>(
+    '/v1/wallet/cards',
+    {
+      ...deps.idempotency.route(identity.requireDeviceProof('card_link'), customerScope),
+      schema: {
+        summary: 'Link a card tokenized in the hosted card fields',
+        body: closed({ card_token: { type: 'string', minLength: 1, maxLength: 100 } }, [
+          'card_token',
+        ]),
+      },
+    },
+    (req) => payments.linkCard(who(req).customerId, req.body.card_token, sourceOf(req)),
+  );
+  topupRoutes(app, deps, customerScope, who);
+  codeRoutes(app, deps, customerScope, who);
+  limitRoutes(app, deps);
+}
+
+type Who = (req: FastifyRequest) => {
+  customerId: string;
+  deviceId: string | null;
+  strongAuthAtMs: number | null;
+};
+
+function topupRoutes(
+  app: FastifyInstance,
+  deps: WalletRoutesDeps,
+  customerScope: (req: FastifyRequest) => string,
+  who: Who,
+): void {
+  const { payments, identity } = deps;
+  type Body = { amount: number; currency?: string; card_token: string };
+  app.post<{ Body: Body }>(
+    '/v1/wallet/topups',
+    {
+      ...deps.idempotency.route(identity.requireDeviceProof('topup'), customerScope),
+      schema: {
+        summary: 'Top up the wallet from a linked card (3-D Secure when required)',
+        body: closed(
+          { amount, currency, card_token: { type: 'string', minLength: 1, maxLength: 100 } },
+          ['amount', 'card_token'],
+        ),
+      },
+    },
+    (req) =>
+      payments.createTopup(
+        who(req),
+        {
+          amount: BigInt(req.body.amount),
+          currency: req.body.currency ?? 'JPY',
+          cardToken: req.body.card_token,
+        },
+        sourceOf(req),
+      ),
+  );
+  app.get<{ Params: { id: string } }>(
+    '/v1/wallet/topups/:id',
+    { preHandler: identity.requireCustomer, schema: { params: idParams } },
+    (req) => payments.getTopup(who(req).customerId, req.params.id),
+  );
+  app.post<{ Params: { id: string } }>(
+    '/v1/wallet/topups/:id/confirm',
+    {
+      preHandler: identity.requireCustomer,
+      schema: {
+        summary: 'Finish a top-up after its 3-D Secure challenge (safe to repeat)',
+        params: idParams,
+        body: closed({}),
+      },
+    },
+    (req) => payments.resumeTopup(who(req).customerId, req.params.id, sourceOf(req)),
+  );
+}
+
+function codeRoutes(
+  app: FastifyInstance,
+  deps: WalletRoutesDeps,
+  customerScope: (req: FastifyRequest) => string,
+  who: Who,
+): void {
+  const { payments, identity } = deps;
+  // No Idempotency-Key: issuing moves no money, and a replay could not show the digits
+  // again (they are redacted from stored answers); a retry simply gets a new code.
+  app.post(
+    '/v1/wallet/payment_codes',
+    {
+      preHandler: identity.requireDeviceProof('payment_code'),
+      schema: { summary: 'Issue a one-time payment code (CPM)', body: closed({}) },
+    },
+    async (req) => {
+      markSecretResponse(req);
+      const w = who(req);
+      if (!w.deviceId) throw new KinkoError('device_required');
+      return payments.issueCode({ customerId: w.customerId, deviceId: w.deviceId }, sourceOf(req));
+    },
+  );
+  type Body = { payload: string; amount: number; currency?: string };
+  app.post<{ Body: Body }>(
+    '/v1/wallet/store_payments',
+    {
+      ...deps.idempotency.route(identity.requireDeviceProof('payment_code'), customerScope),
+      schema: {
+        summary: 'Pay a store by its scanned QR code (MPM)',
+        body: closed(
+          { payload: { type: 'string', minLength: 1, maxLength: 512 }, amount, currency },
+          ['payload', 'amount'],
+        ),
+      },
+    },
+    (req) =>
+      payments.payStore(
+        who(req),
+        {
+          payload: req.body.payload,
+          amount: BigInt(req.body.amount),
+          currency: req.body.currency ?? 'JPY',
+        },
+        sourceOf(req),
+      ),
+  );
+}
+
+function limitRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void {
+  const { payments, identity } = deps;
+  type Body = { per_topup: number | null; daily: number | null; monthly: number | null };
+  app.put<{ Body: Body }>(
+    '/v1/wallet/limits',
+    {
+      preHandler: identity.requireCustomer,
+      schema: {
+        summary: 'Set your own top-up limits; raising one needs a limit_raise device proof',
+        body: closed({ per_topup: limit, daily: limit, monthly: limit }, [
+          'per_topup',
+          'daily',
+          'monthly',
+        ]),
+      },
+    },
+    async (req) => {
+      const session = identity.customerOf(req);
+      const big = (v: number | null) => (v === null ? null : BigInt(v));
+      const own = {
+        perTopupMinor: big(req.body.per_topup),
+        dailyMinor: big(req.body.daily),
+        monthlyMinor: big(req.body.monthly),
+      };
+      const current = (await payments.wallet(session.customerId)).limits.effective;
+      const raises =
+        (own.perTopupMinor ?? BigInt(Number.MAX_SAFE_INTEGER)) > BigInt(current.per_topup) ||
+        (own.dailyMinor ?? BigInt(Number.MAX_SAFE_INTEGER)) > BigInt(current.daily) ||
+        (own.monthlyMinor ?? BigInt(Number.MAX_SAFE_INTEGER)) > BigInt(current.monthly);
+      if (raises) {
+        const header = req.headers[DEVICE_PROOF_HEADER];
+        const proof = typeof header === 'string' ? header : undefined;
+        await identity.verifyDeviceProof(session, 'limit_raise', proof, sourceOf(req));
+      }
+      await payments.setLimits(session.customerId, own);
+      return payments.wallet(session.customerId);
+    },
+  );
+}

@@ -1,0 +1,116 @@
+import { limitsJson } from '../risk/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { accountIdFor } from './accounts.ts';
+import { ensureAccounts, WALLET_CURRENCY, type PaymentsDeps } from './context.ts';
+import * as store from './store.ts';
+
+// The wallet: balance (from the ledger), limits (from risk), hold status (from identity),
+// and the history of top-ups, payments and refunds with their receipts.
+
+export interface WalletView {
+  currency: string;
+  balance: string;
+  limits: {
+    tier: string;
+    maximum: ReturnType<typeof limitsJson>;
+    effective: ReturnType<typeof limitsJson>;
+    used: { day: string; month: string };
+  };
+  hold: { held: boolean; frozen: boolean; until: string | null };
+}
+
+export async function ensureWallet(deps: PaymentsDeps, customerId: string): Promise<string> {
+  await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: customerId }]);
+  return accountIdFor('customer_wallet', customerId, WALLET_CURRENCY);
+}
+
+export async function walletBalance(deps: PaymentsDeps, customerId: string): Promise<bigint> {
+  const id = accountIdFor('customer_wallet', customerId, WALLET_CURRENCY);
+  const [a] = await deps.ledger.lookupAccounts([id]);
+  return a ? a.creditsPosted - a.debitsPosted : 0n;
+}
+
+export async function accountFacts(deps: PaymentsDeps, customerId: string) {
+  const [facts] = await deps.identity.customerFacts(deps.sql, [customerId]);
+  if (!facts) throw new KinkoError('wallet_unavailable');
+  return facts;
+}
+
+export async function walletView(deps: PaymentsDeps, customerId: string): Promise<WalletView> {
+  const facts = await accountFacts(deps, customerId);
+  const [balance, limits, hold] = await Promise.all([
+    walletBalance(deps, customerId),
+    deps.risk.walletLimits(customerId, facts),
+    deps.identity.moneyMovementHold(customerId),
+  ]);
+  return {
+    currency: WALLET_CURRENCY,
+    balance: balance.toString(),
+    limits: {
+      tier: limits.tier,
+      maximum: limitsJson(limits.maximum),
+      effective: limitsJson(limits.effective),
+      used: { day: limits.usage.dayMinor.toString(), month: limits.usage.monthMinor.toString() },
+    },
+    hold: { held: hold.held, frozen: hold.frozen, until: hold.until?.toISOString() ?? null },
+  };
+}
+
+export function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof at !== 'string' || typeof id !== 'string') throw new Error('shape');
+    const date = new Date(at);
+    if (Number.isNaN(date.getTime())) throw new Error('date');
+    return { at: date, id };
+  } catch {
+    throw new KinkoError('history_cursor_invalid', { param: 'cursor' });
+  }
+}
+
+export async function history(
+  deps: PaymentsDeps,
+  customerId: string,
+  page: { cursor?: string | undefined; limit?: number | undefined },
+) {
+  const limit = Math.min(page.limit ?? 20, deps.limits.historyPageSizeMax);
+  const before = page.cursor ? decodeCursor(page.cursor) : null;
+  const rows = await store.historyPage(deps.sql, customerId, before, limit + 1);
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    data: items.map((r) => ({
+      type: r.kind,
+      id: r.id,
+      amount: r.amount_minor.toString(),
+      currency: r.currency,
+      status: r.status,
+      merchant_id: r.merchant_id,
+      store_id: r.store_id,
+      payment_id: r.payment_id,
+      created_at: r.created_at.toISOString(),
+      // The receipt: what the customer sees in the app and in the notice.
+      receipt: {
+        number: r.id,
+        text: receiptLine(r.kind, r.amount_minor, r.store_id),
+      },
+    })),
+    has_more: more,
+    next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null,
+  };
+}
+
+export function yen(amount: bigint): string {
+  return `¥${amount.toLocaleString('en-US')}`;
+}
+
+export function receiptLine(kind: string, amount: bigint, storeId: string | null): string {
+  if (kind === 'topup') return `Top-up ${yen(amount)}`;
+  if (kind === 'refund') return `Refund ${yen(amount)}`;
+  return `Payment ${yen(amount)} at store ${storeId ?? ''}`.trim();
+}

@@ -1,0 +1,37 @@
+import { defineErrors } from '../lib/errors.ts';
+
+// The risk module's refusals, in precedence order: when several apply, the first listed is
+// the answer (a frozen account before a limit, a limit before velocity).
+
+export const RISK_ERRORS = defineErrors('risk', {
+  risk_blocked: {
+    type: 'permission_error',
+    message: 'This payment was refused by risk checks.',
+  },
+  limit_per_topup_exceeded: {
+    type: 'invalid_request_error',
+    message: 'The amount is above the limit for one top-up.',
+  },
+  limit_daily_exceeded: {
+    type: 'invalid_request_error',
+    message: 'This top-up would pass the daily top-up limit.',
+  },
+  limit_monthly_exceeded: {
+    type: 'invalid_request_error',
+    message: 'This top-up would pass the monthly top-up limit.',
+  },
+  risk_velocity_exceeded: {
+    type: 'rate_limit_error',
+    message: 'Too many payments in a short time; try again later.',
+  },
+  risk_step_up_required: {
+    type: 'permission_error',
+    message: 'Confirm it is you again (passkey or authenticator code), then retry.',
+  },
+  limit_above_maximum: {
+    type: 'invalid_request_error',
+    message: 'A limit cannot be set above the maximum for this account.',
+  },
+});
+
+export type RiskErrorCode = keyof typeof RISK_ERRORS;
