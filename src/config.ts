@@ -33,6 +33,8 @@ export interface Limits {
   readonly httpRequestTimeoutMs: number;
   /** Transfers in one ledger batch (one database transaction). */
   readonly ledgerTransferBatchSizeMax: number;
+  /** How often web payments with an unanswered card network call are reconciled. */
+  readonly paymentsReconcileSecondsInterval: number;
   /** How often abandoned 3-D Secure challenges are ended (declined, never charged). */
   readonly acquirerChallengeExpirySecondsInterval: number;
   /** How often expired pending transfers are voided and their holds released. */
@@ -174,6 +176,7 @@ function platformLimits(env: Env) {
     ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
     ledgerPendingExpirySecondsInterval: 5,
     acquirerChallengeExpirySecondsInterval: 30,
+    paymentsReconcileSecondsInterval: 5,
     auditCheckpointSecondsInterval: integer(
       env,
       'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',

@@ -20,6 +20,12 @@ import {
 } from './merchants/index.ts';
 import { createOutbox, type Outbox } from './outbox/index.ts';
 import {
+  createWebPayments,
+  WEB_PAYMENTS_DEFAULT_LIMITS,
+  webPaymentRoutes,
+  type WebPayments,
+} from './payments/web/index.ts';
+import {
   createWebhooks,
   loadOrCreateWebhookSecretsKey,
   webhookRoutes,
@@ -119,6 +125,7 @@ export interface Modules {
   merchants: Merchants;
   idempotency: Idempotency;
   webhooks: Webhooks;
+  webPayments: WebPayments;
 }
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
@@ -162,7 +169,20 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     env: config.env,
     origin: config.publicOrigin,
   });
-  return { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks };
+  const webPayments = createWebPayments({
+    sql,
+    clock,
+    log,
+    audit,
+    ledger,
+    vault: card.vault,
+    acquirer: card.acquirer,
+    webhooks,
+    merchantOrigins: (id) => merchants.allowedOrigins(id),
+    publicOrigin: config.publicOrigin,
+    limits: WEB_PAYMENTS_DEFAULT_LIMITS,
+  });
+  return { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks, webPayments };
 }
 
 /** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
@@ -230,6 +250,11 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
     every(limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
       m.card.acquirer.expireChallenges(),
     ),
+    // Card network calls whose answer never came are retried with the same key; finished
+    // challenges are picked up; stale authorizations are canceled.
+    every(limits.paymentsReconcileSecondsInterval, log, 'web payments reconcile', () =>
+      m.webPayments.reconcile(),
+    ),
   ];
 }
 
@@ -242,6 +267,13 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules): void {
     webhooks: m.webhooks,
     idempotency: m.idempotency,
     requireMerchantKey: m.merchants.requireMerchantKey,
+    merchantKeyOf,
+    merchantScopeOf,
+  });
+  webPaymentRoutes(scope, {
+    payments: m.webPayments,
+    idempotency: m.idempotency,
+    requireMerchantKey: (s) => m.merchants.requireMerchantKey(s),
     merchantKeyOf,
     merchantScopeOf,
   });
