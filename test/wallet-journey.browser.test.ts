@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { createOperator } from '../src/identity/index.ts';
 import { NO_CHROMIUM } from './helpers/browser.ts';
+import { authenticator } from './helpers/identity-factors.ts';
 import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
 
 // Issue 6's journey in Chromium, through the pages only: a customer signs up in the wallet
@@ -106,6 +108,36 @@ async function signUp(p: WebPlatform, page: Page, email: string, phone: string):
   await page.getByRole('heading', { name: 'Protect your wallet' }).waitFor();
 }
 
+/** With KINKO_SCREENSHOTS=1 the main screen of each app is saved under docs/screenshots. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env['KINKO_SCREENSHOTS'] !== '1') return;
+  const dir = path.join(
+    path.dirname(new URL(import.meta.url).pathname),
+    '..',
+    'docs',
+    'screenshots',
+  );
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+async function operatorSignIn(p: WebPlatform, page: Page): Promise<void> {
+  const password = 'operator password for the journey';
+  const op = await createOperator(p.platform.modules.identity, {
+    email: 'sec@kinko.example',
+    name: 'Security admin',
+    role: 'security_admin',
+    password,
+  });
+  await page.goto(`${p.origin}/console`);
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByLabel('Email').fill('sec@kinko.example');
+  await page.getByLabel('Password').fill(password);
+  await page.getByLabel('Authenticator code').fill(authenticator(op.totpSecret).code(Date.now()));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('Role: security_admin').waitFor();
+}
+
 test(
   'journey: sign up in the wallet and enrol a passkey',
   { skip: NO_CHROMIUM, timeout: 180_000 },
@@ -125,6 +157,51 @@ test(
     await page.getByTestId('recovery-codes').waitFor();
     assert.ok((await page.getByTestId('recovery-codes').locator('li').count()) >= 8);
     await page.getByText('Passkey: set up').waitFor();
+    await page.goto(`${p.origin}/wallet#/home`);
+    await page.getByTestId('balance').waitFor();
+    await screenshot(page, 'wallet');
+    const customerId = await page.evaluate(async () => {
+      const r = await fetch('/v1/identity/session');
+      return ((await r.json()) as { customer_id: string }).customer_id;
+    });
+
+    // The merchant dashboard, signed in with the demo merchant's secret key.
+    const dash = await context.newPage();
+    await dash.goto(`${p.origin}/dashboard`);
+    await dash.getByRole('button', { name: 'English' }).click();
+    await dash.getByLabel('Secret key').fill(p.demo.secretKey);
+    await dash.getByRole('button', { name: 'Sign in' }).click();
+    await dash.getByRole('heading', { name: 'Card payments (web)' }).waitFor();
+    await screenshot(dash, 'dashboard');
+    await dash.getByRole('link', { name: 'API keys' }).click();
+    await dash.getByLabel('Name').fill('reporting');
+    await dash.getByRole('button', { name: 'Create key' }).click();
+    assert.match(await dash.getByTestId('revealed-secret').innerText(), /^rk_|^sk_/);
+    await dash.getByRole('link', { name: 'Stores' }).click();
+    await dash.getByRole('heading', { name: 'Kinko Demo Store Marunouchi' }).waitFor();
+
+    // The register signs in with the demo terminal.
+    const pos = await context.newPage();
+    await pos.goto(`${p.origin}/pos`);
+    await pos.getByRole('button', { name: 'English' }).click();
+    await pos.getByLabel('Terminal id').fill(p.demo.terminalId);
+    await pos.getByLabel('Terminal secret').fill(p.demo.terminalSecret);
+    await pos.getByRole('button', { name: 'Sign in' }).click();
+    await pos.getByLabel('Amount (¥)').waitFor();
+    await screenshot(pos, 'pos');
+
+    // An operator signs in with TOTP and finds the customer's sign-up in the audit trail.
+    const ops = await context.newPage();
+    await operatorSignIn(p, ops);
+    await ops.getByLabel('ID').fill(customerId);
+    await ops.getByRole('button', { name: 'Find' }).click();
+    await ops.getByTestId('customer-status').waitFor();
+    const trail = ops.getByTestId('audit-entries');
+    await trail.getByText('identity.signup.completed').waitFor();
+    await screenshot(ops, 'console');
+    await ops.getByRole('link', { name: 'Verify' }).click();
+    await ops.getByRole('button', { name: 'Run audit verify' }).click();
+    await ops.getByText(/The chain holds/).waitFor();
     assert.deepEqual(problems, []);
   },
 );

@@ -46,6 +46,7 @@ export type { VerifyOptions, VerifyResult } from './integrity.ts';
 export type { EntryFilter } from './store.ts';
 export { LIST_ENTRIES_MAX } from './audit.ts';
 export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
+export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts';
 
 export interface Audit {
   /** Appends entries within the caller's transaction. */

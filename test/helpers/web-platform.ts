@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { auditRoutes } from '../../src/audit/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServer } from '../../src/http/index.ts';
 import { createLogger } from '../../src/lib/log.ts';
@@ -31,7 +32,7 @@ export interface WebPlatform {
   close(): Promise<void>;
 }
 
-const WEB_PATH = /^\/(wallet|pos|dashboard|console)(\/|$|\?)|^\/web\//;
+const WEB_PATH = /^\/(wallet|pos|dashboard|console)(\/|$|\?)|^\/web\/|^\/v1\/operator\/audit\//;
 
 function bannerValue(lines: string[], label: string): string {
   const line = lines.find((l) => l.startsWith(label));
@@ -75,9 +76,22 @@ export async function startWebPlatform(): Promise<WebPlatform> {
   const database = { sql: db.sql, description: 'test database', close: async () => undefined };
   const platform = await startPlatform(config, log, { db: database });
   const mounted = platform.app.hasRoute({ method: 'GET', url: '/wallet' });
+  const { audit, identity } = platform.modules;
+  // The wiring main.ts is asked to add: operators read the trail with customers.read and
+  // run verify with sources.read (risk analysts and security admins).
+  const requireOperator = (access: 'audit.read' | 'audit.verify') =>
+    identity.requireOperator(access === 'audit.read' ? 'customers.read' : 'sources.read');
   const web = mounted
     ? undefined
-    : await createServer({ log, limits: config.limits, version: 'test', routes: webRoutes });
+    : await createServer({
+        log,
+        limits: config.limits,
+        version: 'test',
+        routes: (scope) => {
+          webRoutes(scope, { log });
+          auditRoutes(scope, { audit, requireOperator });
+        },
+      });
   if (web) await web.listen({ host: '127.0.0.1', port: webPort });
   const front = http.createServer((req, res) =>
     proxy(web && WEB_PATH.test(req.url ?? '') ? webPort : apiPort)(req, res),

@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import { render, type ComponentChildren, type VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import { useLang, useT, type Lang } from './i18n.tsx';
@@ -122,7 +122,7 @@ export interface FieldProps {
   label: string;
   errors?: Errors;
   hint?: string;
-  type?: 'text' | 'email' | 'tel' | 'password' | 'number' | 'url' | 'search';
+  type?: 'text' | 'email' | 'tel' | 'password' | 'number' | 'url' | 'search' | 'date';
   value?: string;
   placeholder?: string;
   autocomplete?: string;
@@ -286,4 +286,12 @@ export function useLoad<T>(
     };
   }, [...deps, tick]);
   return { data, error, reload: () => setTick((n) => n + 1) };
+}
+
+/** Renders an app into #app, replacing the "loading" text the shell shows before it. */
+export function mount(app: VNode): void {
+  const root = document.getElementById('app');
+  if (!root) return;
+  root.textContent = '';
+  render(app, root);
 }

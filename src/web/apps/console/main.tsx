@@ -1,3 +1,130 @@
-import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { call } from '../../ui/api.ts';
+import { LangProvider, useT } from '../../ui/i18n.tsx';
+import {
+  Field,
+  formValues,
+  navigate,
+  Notice,
+  Shell,
+  Submit,
+  useForm,
+  mount,
+} from '../../ui/kit.tsx';
+import { AuditTrail } from './audit.tsx';
+import { EventsPage, LookupPage, VerifyPage, type Role } from './pages.tsx';
+import { S } from './strings.ts';
 
-render(<p>console</p>, document.getElementById('app')!);
+// The operator console: sign-in with password and TOTP (always both), then views by role —
+// support looks up and reads the trail; risk analysts also freeze accounts, run verify and
+// watch credential stuffing; security admins see everything.
+
+interface Me {
+  operator_id: string;
+  role: Role;
+}
+
+function SignIn(props: { onDone(): void }) {
+  const { t } = useT(S);
+  const form = useForm();
+  const submit = (e: Event) => {
+    const v = formValues(e);
+    void form.run(async () => {
+      await call('/v1/operator/login', {
+        body: { email: v['email'], password: v['password'], totp_code: v['totp_code'] },
+      });
+      props.onDone();
+    }, ['email', 'password', 'totp_code']);
+  };
+  return (
+    <form class="card" onSubmit={submit} noValidate>
+      <h1>{t('signInTitle')}</h1>
+      <p class="muted">{t('signInNote')}</p>
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <Field
+        name="email"
+        label={t('email')}
+        type="email"
+        autocomplete="username"
+        required
+        errors={form.errors}
+      />
+      <Field
+        name="password"
+        label={t('password')}
+        type="password"
+        required
+        autocomplete="current-password"
+        errors={form.errors}
+      />
+      <Field
+        name="totp_code"
+        label={t('totp')}
+        inputMode="numeric"
+        required
+        autocomplete="one-time-code"
+        errors={form.errors}
+      />
+      <Submit busy={form.busy}>{t('signIn')}</Submit>
+    </form>
+  );
+}
+
+const RISK: readonly Role[] = ['risk_analyst', 'security_admin'];
+
+function Views(props: { me: Me; route: string }) {
+  const { route, me } = props;
+  if (route.startsWith('/audit')) return <AuditTrail />;
+  if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
+  if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;
+  return <LookupPage role={me.role} />;
+}
+
+function App() {
+  const { t } = useT(S);
+  const [me, setMe] = useState<Me | null | undefined>();
+  const [route, setRoute] = useState(location.hash.replace(/^#/, '') || '/lookup');
+  const refresh = () => call<Me>('/v1/operator/me').then(setMe, () => setMe(null));
+  useEffect(() => {
+    void refresh();
+    const on = () => setRoute(location.hash.replace(/^#/, '') || '/lookup');
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  const signOut = async () => {
+    await call('/v1/operator/logout', { body: {} }).catch(() => undefined);
+    setMe(null);
+  };
+  const nav = me
+    ? [
+        { route: '/lookup', label: t('navLookup') },
+        { route: '/audit', label: t('navAudit') },
+        ...(RISK.includes(me.role)
+          ? [
+              { route: '/verify', label: t('navVerify') },
+              { route: '/events', label: t('navEvents') },
+            ]
+          : []),
+      ]
+    : [];
+  const aside = me && (
+    <span class="who">
+      {t('role', { role: me.role })}{' '}
+      <button class="link" onClick={() => void signOut()}>
+        {t('signOut')}
+      </button>
+    </span>
+  );
+  return (
+    <Shell title={t('consoleTitle')} nav={nav} route={route} aside={aside}>
+      {me === null && <SignIn onDone={() => void refresh().then(() => navigate('/lookup'))} />}
+      {me && <Views me={me} route={route} />}
+    </Shell>
+  );
+}
+
+mount(
+  <LangProvider>
+    <App />
+  </LangProvider>,
+);

@@ -1,10 +1,10 @@
-import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../ui/api.ts';
 import { LangProvider, useT } from '../../ui/i18n.tsx';
-import { navigate, Notice, Shell, useRoute } from '../../ui/kit.tsx';
+import { navigate, Notice, Shell, useRoute, mount } from '../../ui/kit.tsx';
 import { NewDevice, SignIn, SignUp, VerifySignUp } from './auth.tsx';
-import { Home, HistoryPage, LimitsPage, PayPage, ScanPage, TopUpPage } from './money.tsx';
+import { Home, HistoryPage, LimitsPage, ScanPage, TopUpPage } from './money.tsx';
+import { PayPage } from './pay.tsx';
 import { RecoveryCodes, SecurityPage, StepUpDialog, Factors } from './security.tsx';
 import { getSession, onStepUp, type AccountSummary, type StepUpRequest } from './session.ts';
 import { S } from './strings.ts';
@@ -127,9 +127,8 @@ function App() {
   );
 }
 
-render(
+mount(
   <LangProvider>
     <App />
   </LangProvider>,
-  document.getElementById('app')!,
 );

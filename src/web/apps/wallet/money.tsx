@@ -1,22 +1,296 @@
-import type { AccountSummary } from './session.ts';
+import { useState } from 'preact/hooks';
+import { call, newIdempotencyKey, query } from '../../ui/api.ts';
+import { dateTime, useT, yen } from '../../ui/i18n.tsx';
+import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { useScanner } from '../../ui/scanner.tsx';
+import { CardLink } from './card.tsx';
+import { ChallengeFrame } from './challenge.tsx';
+import { walletCall, type AccountSummary } from './session.ts';
+import { S } from './strings.ts';
+import { W } from './wallet-api.ts';
 
-// Money screens: filled in against the payments API.
+// Money screens: balance, top-up (3-D Secure challenge when the card asks), history with
+// receipts, limits, and paying a store by its QR code. The payment code is in pay.tsx.
 
-export function Home(_props: { account: AccountSummary }) {
-  return <p>home</p>;
+export interface Wallet {
+  currency: string;
+  balance: string;
+  limits: {
+    tier: string;
+    effective: Record<string, string | number | null>;
+    maximum: Record<string, string | number | null>;
+    used: { day: string; month: string };
+  };
+  hold: { held: boolean; frozen: boolean; until: string | null };
 }
-export function PayPage(_props: { account: AccountSummary }) {
-  return <p>pay</p>;
+
+export function Home(props: { account: AccountSummary }) {
+  const { t, lang } = useT(S);
+  const w = useLoad(() => call<Wallet>(W.wallet));
+  return (
+    <>
+      <section class="card balance" aria-labelledby="balance-h">
+        <p class="muted" id="balance-h">
+          {t('balance')}
+        </p>
+        <p class="big" data-testid="balance">
+          {w.data ? yen(w.data.balance, lang, w.data.currency) : '—'}
+        </p>
+        {w.data?.hold.held && <p>{t('held', { until: dateTime(w.data.hold.until, lang) })}</p>}
+      </section>
+      {w.error && <Notice kind="error">{w.error}</Notice>}
+      {props.account.factors.length === 0 && (
+        <Notice kind="info">
+          {t('needFactor')} <a href="#/security">{t('navSecurity')}</a>
+        </Notice>
+      )}
+      <div class="actions">
+        <a class="button primary" href="#/pay">
+          {t('navPay')}
+        </a>
+        <a class="button" href="#/scan">
+          {t('scanStore')}
+        </a>
+        <a class="button" href="#/topup">
+          {t('navTopUp')}
+        </a>
+        <a class="button" href="#/limits">
+          {t('limits')}
+        </a>
+      </div>
+    </>
+  );
 }
-export function ScanPage(_props: { account: AccountSummary }) {
-  return <p>scan</p>;
+
+interface Topup {
+  id: string;
+  status: string;
+  amount: string;
+  currency: string;
+  challenge_url?: string;
+  failure_code: string | null;
 }
-export function TopUpPage(_props: { account: AccountSummary }) {
-  return <p>topup</p>;
+
+export function TopUpPage(props: { account: AccountSummary }) {
+  const { t, lang } = useT(S);
+  const form = useForm();
+  const [card, setCard] = useState<string | undefined>();
+  const [pending, setPending] = useState<Topup | undefined>();
+  const [done, setDone] = useState<Topup | undefined>();
+  const submit = (e: Event) => {
+    const v = formValues(e);
+    void form.run(async () => {
+      setDone(undefined);
+      const r = await walletCall<Topup>(W.topups, {
+        account: props.account,
+        action: 'topup',
+        idempotencyKey: newIdempotencyKey(),
+        body: { amount: Number.parseInt(v['amount'] ?? '', 10), currency: 'JPY', card_token: card },
+      });
+      if (r.status === 'requires_action' && r.challenge_url) setPending(r);
+      else setDone(r);
+    }, ['amount', 'card_token']);
+  };
+  const finished = () =>
+    form.run(async () => {
+      if (!pending) return;
+      setDone(await call<Topup>(W.topupComplete(pending.id), { body: {} }));
+      setPending(undefined);
+    });
+  return (
+    <>
+      <h1>{t('navTopUp')}</h1>
+      <CardLink account={props.account} onSelected={setCard} />
+      {done?.status === 'succeeded' && (
+        <Notice kind="ok">{t('toppedUp', { amount: yen(done.amount, lang) })}</Notice>
+      )}
+      {done && done.status !== 'succeeded' && (
+        <Notice kind="error">{t('topupFailed', { code: done.failure_code ?? done.status })}</Notice>
+      )}
+      {pending?.challenge_url && (
+        <ChallengeFrame url={pending.challenge_url} onFinished={() => void finished()} />
+      )}
+      {card && !pending && (
+        <form class="card" onSubmit={submit} noValidate>
+          {form.general && <Notice kind="error">{form.general}</Notice>}
+          <Field
+            name="amount"
+            label={t('topupAmount')}
+            inputMode="numeric"
+            pattern="[0-9]*"
+            required
+            errors={form.errors}
+          />
+          <Submit busy={form.busy}>{t('topupSubmit')}</Submit>
+        </form>
+      )}
+    </>
+  );
 }
+
+interface HistoryItem {
+  kind: 'topup' | 'payment' | 'refund';
+  id: string;
+  amount: string;
+  currency: string;
+  status: string;
+  merchant_id: string | null;
+  store_id: string | null;
+  payment_id: string | null;
+  created_at: string;
+  receipt?: { number: string; text: string } | null;
+}
+
+function Receipt(props: { item: HistoryItem; onClose(): void }) {
+  const { t, lang } = useT(S);
+  const i = props.item;
+  return (
+    <section class="card" aria-labelledby="receipt-h" data-testid="receipt">
+      <h2 id="receipt-h">{t('receipt')}</h2>
+      <dl class="kv">
+        <dt>{t('receiptNo')}</dt>
+        <dd class="mono">{i.receipt?.number ?? i.id}</dd>
+        <dt>{t('kind')}</dt>
+        <dd>{t(i.kind)}</dd>
+        <dt>{t('amount')}</dt>
+        <dd>{yen(i.amount, lang, i.currency)}</dd>
+        {i.store_id && <dt>{t('store')}</dt>}
+        {i.store_id && <dd class="mono">{i.store_id}</dd>}
+        <dt>{t('when')}</dt>
+        <dd>{dateTime(i.created_at, lang)}</dd>
+        <dt>{t('status')}</dt>
+        <dd>{i.status}</dd>
+      </dl>
+      <div class="actions">
+        <button onClick={() => window.print()}>{t('print')}</button>
+        <button class="link" onClick={props.onClose}>
+          {t('close')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
 export function HistoryPage() {
-  return <p>history</p>;
+  const { t, lang } = useT(S);
+  const [cursor, setCursor] = useState<string | undefined>();
+  const [items, setItems] = useState<HistoryItem[]>([]);
+  const [open, setOpen] = useState<HistoryItem | undefined>();
+  const page = useLoad(async () => {
+    const r = await call<{ data: HistoryItem[]; next_cursor?: string | null }>(
+      `${W.history}${query({ cursor })}`,
+    );
+    setItems((old) => (cursor ? [...old, ...r.data] : r.data));
+    return r;
+  }, [cursor]);
+  const sign = (i: HistoryItem) => (i.kind === 'payment' ? '−' : '+');
+  return (
+    <>
+      <h1>{t('navHistory')}</h1>
+      {page.error && <Notice kind="error">{page.error}</Notice>}
+      {open && <Receipt item={open} onClose={() => setOpen(undefined)} />}
+      {page.data && items.length === 0 && <p class="muted">{t('noHistory')}</p>}
+      <ul class="history" data-testid="history">
+        {items.map((i) => (
+          <li>
+            <button class="link" onClick={() => setOpen(i)}>
+              {t(i.kind)} {sign(i)}
+              {yen(i.amount, lang, i.currency)}
+            </button>{' '}
+            <span class="muted">{dateTime(i.created_at, lang)}</span>
+          </li>
+        ))}
+      </ul>
+      {page.data?.next_cursor && (
+        <button onClick={() => setCursor(page.data?.next_cursor ?? undefined)}>{t('more')}</button>
+      )}
+    </>
+  );
 }
+
 export function LimitsPage(_props: { account: AccountSummary }) {
-  return <p>limits</p>;
+  const { t, lang } = useT(S);
+  const w = useLoad(() => call<Wallet>(W.wallet));
+  const l = w.data?.limits;
+  const fmt = (v: string | number | null | undefined) =>
+    v === null || v === undefined ? '—' : yen(String(v), lang);
+  return (
+    <>
+      <h1>{t('limits')}</h1>
+      {w.error && <Notice kind="error">{w.error}</Notice>}
+      {l && (
+        <section class="card">
+          <p>{t('tier', { tier: l.tier })}</p>
+          <table>
+            <tbody>
+              {Object.entries(l.effective).map(([k, v]) => (
+                <tr>
+                  <th>{k}</th>
+                  <td class="num">{fmt(v)}</td>
+                  <td class="num muted">
+                    {t('max')} {fmt(l.maximum[k])}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="muted">
+            {t('usedToday', { amount: fmt(l.used.day) })} ·{' '}
+            {t('usedMonth', { amount: fmt(l.used.month) })}
+          </p>
+        </section>
+      )}
+    </>
+  );
+}
+
+export function ScanPage(props: { account: AccountSummary }) {
+  const { t, lang } = useT(S);
+  const form = useForm();
+  const [payload, setPayload] = useState('');
+  const [paid, setPaid] = useState<{ amount: string; id: string } | undefined>();
+  const scanner = useScanner((text) => setPayload(text), ['qr_code'], {
+    use: t('useCamera'),
+    stop: t('stopCamera'),
+    none: t('noCamera'),
+  });
+  const submit = (e: Event) => {
+    const v = formValues(e);
+    void form.run(async () => {
+      const r = await walletCall<{ id: string; amount: string }>(W.storePayments, {
+        account: props.account,
+        action: 'payment_code',
+        idempotencyKey: newIdempotencyKey(),
+        body: { payload: v['payload'], amount: Number.parseInt(v['amount'] ?? '', 10) },
+      });
+      setPaid(r);
+    }, ['payload', 'amount']);
+  };
+  return (
+    <>
+      <h1>{t('scanStore')}</h1>
+      {paid && <Notice kind="ok">{t('paid', { amount: yen(paid.amount, lang) })}</Notice>}
+      {scanner}
+      <form class="card" onSubmit={submit} noValidate>
+        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <Field
+          name="payload"
+          label={t('storeCode')}
+          hint={t('storeCodeHint')}
+          value={payload}
+          required
+          errors={form.errors}
+        />
+        <Field
+          name="amount"
+          label={t('amountYen')}
+          inputMode="numeric"
+          pattern="[0-9]*"
+          required
+          errors={form.errors}
+        />
+        <Submit busy={form.busy}>{t('confirmPay')}</Submit>
+      </form>
+    </>
+  );
 }
