@@ -9,10 +9,6 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
     type: 'authentication_error',
     message: 'Send `Authorization: Terminal <terminal id>:<terminal secret>` or a secret key.',
   },
-  terminal_not_found: {
-    type: 'invalid_request_error',
-    message: 'No terminal of this merchant has this id.',
-  },
   terminal_store_mismatch: {
     type: 'invalid_request_error',
     message: 'The store is not the store of this terminal.',

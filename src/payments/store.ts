@@ -3,6 +3,9 @@ import type { Db, Tx } from '../db/index.ts';
 // The payments module's only SQL (tables payments_*, migrations/0009). Batches travel as
 // arrays and come back with unnest, one statement per step of a micro-batch.
 
+// Byte strings travel in arrays as hex: postgres.js sends a Buffer[] parameter as one bytea.
+const hex = (values: readonly Buffer[]) => values.map((b) => b.toString('hex'));
+
 export interface CardRow {
   card_token: string;
   customer_id: string;
@@ -93,7 +96,8 @@ export async function lockCodes(tx: Tx, hmacs: readonly Buffer[]): Promise<CodeR
   if (hmacs.length === 0) return [];
   return tx<CodeRow[]>`
     select hmac, customer_id, device_id, expires_at, created_at, used_at from payments_codes
-    where hmac = any(${hmacs as Buffer[]}::bytea[]) order by hmac for update`;
+    where hmac in (select decode(h, 'hex') from unnest(${hex(hmacs)}::text[]) h)
+    order by hmac for update`;
 }
 
 export async function markCodesUsed(
@@ -104,9 +108,9 @@ export async function markCodesUsed(
   if (used.length === 0) return;
   await tx`
     update payments_codes c set used_at = ${now}, payment_id = u.payment_id
-    from unnest(${used.map((u) => u.hmac)}::bytea[], ${used.map((u) => u.paymentId)}::text[])
+    from unnest(${hex(used.map((u) => u.hmac))}::text[], ${used.map((u) => u.paymentId)}::text[])
       as u(hmac, payment_id)
-    where c.hmac = u.hmac`;
+    where c.hmac = decode(u.hmac, 'hex')`;
 }
 
 export interface PaymentRow {
@@ -139,7 +143,7 @@ export async function insertPayments(tx: Tx, rows: readonly PaymentRow[]): Promi
       ${col('customer_id')}::uuid[], ${col('device_id') as (string | null)[]}::uuid[],
       ${rows.map((r) => r.amount_minor.toString())}::int8[], ${col('currency')}::text[],
       ${col('transfer_id')}::uuid[], ${col('risk_decision')}::text[],
-      ${rows.map((r) => r.risk_reasons.join(','))}::text[], ${col('created_at')}::timestamptz[])
+      ${rows.map((r) => r.risk_reasons.join(','))}::text[], ${rows.map((r) => r.created_at.toISOString())}::timestamptz[])
       as t(id, method, merchant_id, store_id, terminal_id, customer_id, device_id, amount_minor,
         currency, transfer_id, risk_decision, risk_reasons, created_at)`;
 }
@@ -213,9 +217,9 @@ export async function storeAnswers(
   if (rows.length === 0) return new Set();
   const inserted = await tx<{ scope: string; key: string }[]>`
     insert into payments_idempotency (scope, key, fingerprint, status_code, body, created_at)
-    select scope, key, fingerprint, status_code, body, ${now}
+    select scope, key, decode(fingerprint, 'hex'), status_code, body, ${now}
     from unnest(${rows.map((r) => r.scope)}::text[], ${rows.map((r) => r.key)}::text[],
-      ${rows.map((r) => r.fingerprint)}::bytea[], ${rows.map((r) => r.status_code)}::int4[],
+      ${hex(rows.map((r) => r.fingerprint))}::text[], ${rows.map((r) => r.status_code)}::int4[],
       ${rows.map((r) => r.body)}::text[]) as t(scope, key, fingerprint, status_code, body)
     on conflict (scope, key) do nothing
     returning scope, key`;
@@ -268,7 +272,7 @@ export async function historyPage(
   before: { at: Date; id: string } | null,
   limit: number,
 ): Promise<HistoryRow[]> {
-  const at = before?.at ?? new Date(8.64e15);
+  const at = before?.at ?? new Date('9999-12-31T00:00:00Z');
   const id = before?.id ?? '\uffff';
   return db<HistoryRow[]>`
     select * from (
