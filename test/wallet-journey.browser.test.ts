@@ -138,9 +138,105 @@ async function operatorSignIn(p: WebPlatform, page: Page): Promise<void> {
   await page.getByText('Role: security_admin').waitFor();
 }
 
+/** Answers the step-up dialog with the passkey when the wallet shows it. */
+async function passStepUps(page: Page): Promise<void> {
+  const button = page.getByRole('button', { name: 'Use passkey' });
+  if (await button.isVisible()) await button.click();
+}
+
+/** Waits for `target`, answering step-up dialogs on the way. */
+async function untilVisible(page: Page, target: ReturnType<Page['getByText']>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await target.first().isVisible()) return;
+    await passStepUps(page);
+    await page.waitForTimeout(200);
+  }
+  await target.first().waitFor({ timeout: 1000 });
+}
+
+/** Links the 3-D Secure test card in the hosted fields, passing the issuer's challenge. */
+async function linkCard(page: Page): Promise<void> {
+  const fields = page.frameLocator('iframe[title="Card details (Kinko)"]');
+  await fields.locator('#number').fill('4000 0000 0000 3220');
+  await fields.locator('#exp-month').fill('12');
+  await fields.locator('#exp-year').fill('2030');
+  await fields.locator('#cvc').fill('123');
+  await fields.locator('#submit').click();
+  const challenge = fields.frameLocator('#challenge-frame');
+  const code = (await challenge.locator('#dev-code').textContent({ timeout: 20_000 }))!.trim();
+  await challenge.locator('#code').fill(code);
+  await challenge.locator('#submit').click();
+  await untilVisible(page, page.getByText(/VISA •••• 3220/i));
+}
+
+/** Tops up through the 3-D Secure challenge the card's issuer asks for. */
+async function topUp(page: Page, amount: string): Promise<void> {
+  await page.getByLabel('Amount to add (¥)').fill(amount);
+  await page.getByRole('button', { name: 'Top up', exact: true }).click();
+  await untilVisible(page, page.locator('#challenge-frame'));
+  const challenge = page.frameLocator('#challenge-frame');
+  const code = (await challenge.locator('#dev-code').textContent({ timeout: 20_000 }))!.trim();
+  await challenge.locator('#code').fill(code);
+  await challenge.locator('#submit').click();
+  await page.getByText(/Added ¥[\d,]+ to your wallet/).waitFor({ timeout: 20_000 });
+}
+
+async function showCode(page: Page): Promise<string> {
+  await page.getByRole('link', { name: 'Pay', exact: true }).first().click();
+  await untilVisible(page, page.getByTestId('code-digits'));
+  const digits = (await page.getByTestId('code-digits').innerText()).replace(/\D/g, '');
+  assert.match(digits, /^58\d{20}$/);
+  await page.getByText(/Expires in \d+ s/).waitFor();
+  return digits;
+}
+
+async function charge(p: WebPlatform, pos: Page, code: string, amount: string): Promise<string> {
+  await pos.goto(`${p.origin}/pos`);
+  await pos.getByRole('button', { name: 'English' }).click();
+  await pos.getByLabel('Store id').fill(p.demo.storeId);
+  await pos.getByLabel('Terminal id').fill(p.demo.terminalId);
+  await pos.getByLabel('Terminal secret').fill(p.demo.terminalSecret);
+  await pos.getByRole('button', { name: 'Sign in' }).click();
+  await pos.getByLabel('Amount (¥)').fill(amount);
+  await pos.getByLabel("Customer's payment code").fill(code);
+  await pos.getByRole('button', { name: 'Charge' }).click();
+  const result = pos.getByTestId('pos-result');
+  await result.waitFor();
+  const text = await result.innerText();
+  assert.match(text, /Approved/, text);
+  const id = /pay_[A-Za-z0-9_-]+/.exec(text)?.[0];
+  assert.ok(id, text);
+  return id;
+}
+
+async function dashboardRefund(p: WebPlatform, dash: Page, paymentId: string): Promise<void> {
+  await dash.goto(`${p.origin}/dashboard`);
+  await dash.getByRole('button', { name: 'English' }).click();
+  await dash.getByLabel('Secret key').fill(p.demo.secretKey);
+  await dash.getByRole('button', { name: 'Sign in' }).click();
+  await dash.getByRole('heading', { name: 'Card payments (web)' }).waitFor();
+  await dash.getByRole('link', { name: 'Code payments (registers)' }).click();
+  await dash.getByLabel('ID').fill(paymentId);
+  await dash.getByRole('button', { name: 'Apply filters' }).click();
+  await dash
+    .getByTestId('timeline')
+    .getByText(/payment succeeded — ¥1,200/)
+    .waitFor();
+  await dash.getByLabel('Amount to refund (¥)').fill('500');
+  await dash.getByRole('button', { name: 'Refund', exact: true }).click();
+  await dash.getByText('Refunded ¥500.').waitFor();
+  await dash.getByTestId('amount-refunded').getByText('¥500').waitFor();
+  await dash
+    .getByTestId('timeline')
+    .getByText(/refund — ¥500/)
+    .waitFor();
+  await screenshot(dash, 'dashboard');
+}
+
 test(
-  'journey: sign up in the wallet and enrol a passkey',
-  { skip: NO_CHROMIUM, timeout: 180_000 },
+  'journey: wallet sign-up with a passkey, card and 3-D Secure top-up, code paid at the ' +
+    'register, history, partial refund in the dashboard, operator audit trail',
+  { skip: NO_CHROMIUM, timeout: 240_000 },
   async (t) => {
     const p = await startWebPlatform();
     const context = await browserContext(p.origin);
@@ -151,53 +247,50 @@ test(
     const problems = watchProblems(context);
     const page = await context.newPage();
     await addVirtualAuthenticator(page);
-    const email = 'hanako@example.com';
-    await signUp(p, page, email, '+819012345678');
+    await signUp(p, page, 'hanako@example.com', '+819012345678');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.getByTestId('recovery-codes').waitFor();
     assert.ok((await page.getByTestId('recovery-codes').locator('li').count()) >= 8);
     await page.getByText('Passkey: set up').waitFor();
+
+    await page.goto(`${p.origin}/wallet#/topup`);
+    await linkCard(page);
+    await topUp(page, '5000');
     await page.goto(`${p.origin}/wallet#/home`);
-    await page.getByTestId('balance').waitFor();
+    await page.getByTestId('balance').getByText('¥5,000').waitFor();
     await screenshot(page, 'wallet');
-    const customerId = await page.evaluate(async () => {
-      const r = await fetch('/v1/identity/session');
-      return ((await r.json()) as { customer_id: string }).customer_id;
-    });
+    const code = await showCode(page);
+    await screenshot(page, 'wallet-pay');
 
-    // The merchant dashboard, signed in with the demo merchant's secret key.
-    const dash = await context.newPage();
-    await dash.goto(`${p.origin}/dashboard`);
-    await dash.getByRole('button', { name: 'English' }).click();
-    await dash.getByLabel('Secret key').fill(p.demo.secretKey);
-    await dash.getByRole('button', { name: 'Sign in' }).click();
-    await dash.getByRole('heading', { name: 'Card payments (web)' }).waitFor();
-    await screenshot(dash, 'dashboard');
-    await dash.getByRole('link', { name: 'API keys' }).click();
-    await dash.getByLabel('Name').fill('reporting');
-    await dash.getByRole('button', { name: 'Create key' }).click();
-    assert.match(await dash.getByTestId('revealed-secret').innerText(), /^rk_|^sk_/);
-    await dash.getByRole('link', { name: 'Stores' }).click();
-    await dash.getByRole('heading', { name: 'Kinko Demo Store Marunouchi' }).waitFor();
-
-    // The register signs in with the demo terminal.
     const pos = await context.newPage();
-    await pos.goto(`${p.origin}/pos`);
-    await pos.getByRole('button', { name: 'English' }).click();
-    await pos.getByLabel('Terminal id').fill(p.demo.terminalId);
-    await pos.getByLabel('Terminal secret').fill(p.demo.terminalSecret);
-    await pos.getByRole('button', { name: 'Sign in' }).click();
-    await pos.getByLabel('Amount (¥)').waitFor();
+    const paymentId = await charge(p, pos, code, '1200');
     await screenshot(pos, 'pos');
 
-    // An operator signs in with TOTP and finds the customer's sign-up in the audit trail.
+    await page.goto(`${p.origin}/wallet#/history`);
+    await page
+      .getByTestId('history')
+      .getByText(/Payment −¥1,200/)
+      .waitFor();
+    await page
+      .getByTestId('history')
+      .getByText(/Payment −¥1,200/)
+      .click();
+    await page.getByTestId('receipt').getByText(paymentId).waitFor();
+    await screenshot(page, 'wallet-history');
+
+    // Merchants and operators work on desktop screens.
+    const dash = await context.newPage();
+    await dash.setViewportSize({ width: 1280, height: 800 });
+    await dashboardRefund(p, dash, paymentId);
+
+    // An operator signs in with TOTP and finds the payment in the audit trail.
     const ops = await context.newPage();
+    await ops.setViewportSize({ width: 1280, height: 800 });
     await operatorSignIn(p, ops);
-    await ops.getByLabel('ID').fill(customerId);
+    await ops.getByLabel('ID').fill(paymentId);
     await ops.getByRole('button', { name: 'Find' }).click();
-    await ops.getByTestId('customer-status').waitFor();
     const trail = ops.getByTestId('audit-entries');
-    await trail.getByText('identity.signup.completed').waitFor();
+    await trail.getByText(paymentId).first().waitFor();
     await screenshot(ops, 'console');
     await ops.getByRole('link', { name: 'Verify' }).click();
     await ops.getByRole('button', { name: 'Run audit verify' }).click();

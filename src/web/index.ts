@@ -19,6 +19,11 @@ export interface WebRoutesDeps {
   /** Where the hosted card fields are served from when not Kinko's own origin. */
   hostedFieldsOrigin?: string | undefined;
   log?: Logger | undefined;
+  /**
+   * The publishable key the wallet mounts the hosted card fields with (a merchant whose
+   * allowed origins include Kinko's own); read per request, so it may be set after start-up.
+   */
+  walletPublishableKey?: (() => string | undefined) | undefined;
 }
 
 function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyReply {
@@ -43,13 +48,15 @@ export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void 
   const csp = appCsp(deps.hostedFieldsOrigin);
   const hide = { schema: { hide: true } };
   for (const name of WEB_APPS) {
-    const html = appHtml(name);
-    const page = async (_req: FastifyRequest, reply: FastifyReply) =>
-      reply
+    const fixed = appHtml(name);
+    const page = async (_req: FastifyRequest, reply: FastifyReply) => {
+      const html = name === 'wallet' ? appHtml(name, deps.walletPublishableKey?.()) : fixed;
+      return reply
         .header('content-security-policy', csp)
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')
         .send(html);
+    };
     app.get(`/${name}`, hide, page);
     app.get(`/${name}/`, hide, page);
   }

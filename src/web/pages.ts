@@ -30,7 +30,13 @@ export function appCsp(hostedFieldsOrigin: string | undefined): string {
   ].join('; ');
 }
 
-export function appHtml(app: WebApp): string {
+/** The wallet's hosted-fields publishable key, if the platform has one, as a meta tag. */
+function metaOf(hostedKey: string | undefined): string {
+  const safe = hostedKey && /^pk_[A-Za-z0-9_-]{8,100}$/.test(hostedKey) ? hostedKey : undefined;
+  return safe ? `<meta name="kinko-hosted-pk" content="${safe}">\n` : '';
+}
+
+export function appHtml(app: WebApp, hostedKey?: string): string {
   const manifest =
     app === 'wallet'
       ? '<link rel="manifest" href="/wallet/manifest.webmanifest">\n' +
@@ -44,7 +50,7 @@ export function appHtml(app: WebApp): string {
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>${TITLES[app]}</title>
 <link rel="icon" href="/web/icon.svg" type="image/svg+xml">
-${manifest}<link rel="stylesheet" href="/web/kinko.css">
+${manifest}${app === 'wallet' ? metaOf(hostedKey) : ''}<link rel="stylesheet" href="/web/kinko.css">
 <script type="module" src="/web/${app}.js"></script>
 </head>
 <body>

@@ -5,8 +5,18 @@ import path from 'node:path';
 import { auditRoutes } from '../../src/audit/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServer } from '../../src/http/index.ts';
+import { systemClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startPlatform, type Platform } from '../../src/main.ts';
+import { merchantKeyOf, merchantScopeOf } from '../../src/merchants/index.ts';
+import {
+  createPayments,
+  DEFAULT_PAYMENTS_LIMITS,
+  loadOrCreatePaymentCodeKey,
+  paymentsRoutes,
+} from '../../src/payments/index.ts';
+import { createRisk } from '../../src/risk/index.ts';
+import { registerMerchant } from '../../src/vault/index.ts';
 import { webRoutes } from '../../src/web/index.ts';
 import { freePort } from './browser.ts';
 import { createTestDb, type TestDb } from './db.ts';
@@ -23,6 +33,7 @@ export interface WebPlatform {
   db: TestDb;
   /** Demo merchant credentials printed by the development banner. */
   demo: {
+    merchantId: string;
     secretKey: string;
     publishableKey: string;
     storeId: string;
@@ -33,6 +44,7 @@ export interface WebPlatform {
 }
 
 const WEB_PATH = /^\/(wallet|pos|dashboard|console)(\/|$|\?)|^\/web\/|^\/v1\/operator\/audit\//;
+const PAYMENTS_PATH = /^\/v1\/(wallet|code_payments)(\/|$|\?)|^\/v1\/stores\/[^/]+\/qr/;
 
 function bannerValue(lines: string[], label: string): string {
   const line = lines.find((l) => l.startsWith(label));
@@ -81,6 +93,23 @@ export async function startWebPlatform(): Promise<WebPlatform> {
   // run verify with sources.read (risk analysts and security admins).
   const requireOperator = (access: 'audit.read' | 'audit.verify') =>
     identity.requireOperator(access === 'audit.read' ? 'customers.read' : 'sources.read');
+  const lines = platform.banner.map((l) => l.trim());
+  const demo = {
+    merchantId: bannerValue(lines, 'merchant '),
+    secretKey: bannerValue(lines, 'secret key'),
+    publishableKey: bannerValue(lines, 'publishable key'),
+    storeId: bannerValue(lines, 'store'),
+    terminalId: bannerValue(lines, 'terminal '),
+    terminalSecret: bannerValue(lines, 'terminal secret'),
+  };
+  // Hosted card sessions read the vault's own merchant registry, which the development seed
+  // does not fill yet: the wallet's card form needs the demo merchant there.
+  await registerMerchant(db.sql, systemClock, {
+    merchantId: demo.merchantId,
+    allowedOrigins: [origin],
+  }).catch(() => undefined);
+  const paymentsMounted = platform.app.hasRoute({ method: 'GET', url: '/v1/wallet' });
+  const payments = paymentsMounted ? undefined : walletPayments(platform, config, dir, log);
   const web = mounted
     ? undefined
     : await createServer({
@@ -88,23 +117,17 @@ export async function startWebPlatform(): Promise<WebPlatform> {
         limits: config.limits,
         version: 'test',
         routes: (scope) => {
-          webRoutes(scope, { log });
+          webRoutes(scope, { log, walletPublishableKey: () => demo.publishableKey });
           auditRoutes(scope, { audit, requireOperator });
+          if (payments) paymentsRoutes(scope, payments);
         },
       });
   if (web) await web.listen({ host: '127.0.0.1', port: webPort });
+  const toWeb = (url: string) => WEB_PATH.test(url) || (payments && PAYMENTS_PATH.test(url));
   const front = http.createServer((req, res) =>
-    proxy(web && WEB_PATH.test(req.url ?? '') ? webPort : apiPort)(req, res),
+    proxy(web && toWeb(req.url ?? '') ? webPort : apiPort)(req, res),
   );
   await new Promise<void>((resolve) => front.listen(frontPort, '127.0.0.1', resolve));
-  const lines = platform.banner.map((l) => l.trim());
-  const demo = {
-    secretKey: bannerValue(lines, 'secret key'),
-    publishableKey: bannerValue(lines, 'publishable key'),
-    storeId: bannerValue(lines, 'store'),
-    terminalId: bannerValue(lines, 'terminal '),
-    terminalSecret: bannerValue(lines, 'terminal secret'),
-  };
   return {
     origin,
     platform,
@@ -118,5 +141,43 @@ export async function startWebPlatform(): Promise<WebPlatform> {
       await db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The payments module wired the way its own test platform wires it, until main.ts does. */
+function walletPayments(
+  platform: Platform,
+  config: ReturnType<typeof loadConfig>,
+  dir: string,
+  log: ReturnType<typeof createLogger>,
+) {
+  const m = platform.modules;
+  const sql = platform.db.sql;
+  const limits = DEFAULT_PAYMENTS_LIMITS;
+  const payments = createPayments({
+    sql,
+    clock: systemClock,
+    log,
+    limits,
+    ledger: m.ledger,
+    audit: m.audit,
+    outbox: m.outbox,
+    identity: m.identity,
+    vault: m.card.vault,
+    acquirer: m.card.acquirer,
+    merchants: m.merchants,
+    webhooks: m.webhooks,
+    risk: createRisk({ sql, clock: systemClock, limits: limits.risk }),
+    codeKey: loadOrCreatePaymentCodeKey(path.join(dir, 'keys', 'payment-codes.key')),
+    publicOrigin: config.publicOrigin,
+  });
+  return {
+    payments,
+    identity: m.identity,
+    merchants: m.merchants,
+    idempotency: m.idempotency,
+    requireMerchantKey: m.merchants.requireMerchantKey,
+    merchantKeyOf,
+    merchantScopeOf,
   };
 }

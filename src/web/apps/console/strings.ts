@@ -20,8 +20,8 @@ export const S = {
   lookupTitle: ['Look up a customer, merchant or payment', '顧客・加盟店・決済を検索'],
   lookupId: ['ID', 'ID'],
   lookupHint: [
-    'A customer id (UUID), a merchant id (mer_…), a payment (pay_…, cpay_…) or any subject id.',
-    '顧客ID（UUID）、加盟店ID（mer_…）、決済ID（pay_…, cpay_…）などを入力',
+    'A customer id (UUID), a merchant id (mer_…), a payment (pay_…) or any subject id.',
+    '顧客ID（UUID）、加盟店ID（mer_…）、決済ID（pay_…）などを入力',
   ],
   find: ['Find', '検索'],
   customer: ['Customer', '顧客'],

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useLoad } from '../../ui/kit.tsx';
 import { RefundForm } from './payments.tsx';
-import { mcall, type List } from './merchant.ts';
+import { mcall } from './merchant.ts';
 import { S } from './strings.ts';
 
 // Payments taken at the registers with customers' one-time codes: the list (when the API
@@ -17,7 +17,7 @@ export interface CodePayment {
   store_id: string;
   terminal_id: string;
   created_at: string;
-  refunds?: Array<{ id: string; amount: string; currency: string; created_at: string }>;
+  refunds?: { data: Array<{ id: string; amount: string; currency: string; created_at: string }> };
 }
 
 const path = (id: string) => `/v1/code_payments/${encodeURIComponent(id)}`;
@@ -32,7 +32,7 @@ function CodePaymentDetail(props: { id: string }) {
           string,
           string,
         ],
-        ...(p.refunds ?? []).map((r): [string, string] => [
+        ...(p.refunds?.data ?? []).map((r): [string, string] => [
           r.created_at,
           `refund — ${yen(r.amount, lang, r.currency)} (${r.id})`,
         ]),
@@ -69,6 +69,7 @@ function CodePaymentDetail(props: { id: string }) {
             path={`${path(p.id)}/refunds`}
             remaining={Number(BigInt(p.amount) - BigInt(p.amount_refunded))}
             currency={p.currency}
+            amountRequired
             onDone={d.reload}
           />
         </>
@@ -78,8 +79,7 @@ function CodePaymentDetail(props: { id: string }) {
 }
 
 export function CodePaymentsPage(props: { open?: string | undefined }) {
-  const { t, lang } = useT(S);
-  const list = useLoad(() => mcall<List<CodePayment>>('/v1/code_payments?limit=50'));
+  const { t } = useT(S);
   const [find, setFind] = useState<string | undefined>();
   const open = props.open ?? find;
   if (open) return <CodePaymentDetail id={open} />;
@@ -92,25 +92,7 @@ export function CodePaymentsPage(props: { open?: string | undefined }) {
           <Submit>{t('filter')}</Submit>
         </div>
       </form>
-      {list.error && <p class="muted">{t('codePaymentsMissing')}</p>}
-      {list.data && (
-        <div class="table-wrap">
-          <table data-testid="code-payments">
-            <tbody>
-              {list.data.data.map((p) => (
-                <tr>
-                  <td class="mono">
-                    <a href={`#/code-payments/${p.id}`}>{p.id}</a>
-                  </td>
-                  <td class="num">{yen(p.amount, lang, p.currency)}</td>
-                  <td>{p.status}</td>
-                  <td>{dateTime(p.created_at, lang)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <p class="muted">{t('codePaymentsMissing')}</p>
     </>
   );
 }

@@ -91,23 +91,55 @@ function KeyRow(props: { k: ApiKey; onSecret(s: string): void; onChanged(): void
   );
 }
 
-export function KeysPage() {
+function CreateKey(props: { onCreated(secret: string | undefined): void }) {
   const { t } = useT(S);
-  const list = useLoad(() => mcall<List<ApiKey>>('/v1/api_keys'));
-  const [secret, setSecret] = useState<string | undefined>();
   const form = useForm();
   const create = (e: Event) => {
     const v = formValues(e);
     void form.run(async () => {
-      const scopes = SCOPES.filter((sc) => v[`scope:${sc}`] === 'on');
       const body: Record<string, unknown> = { kind: v['kind'] };
       if (v['name']) body['name'] = v['name'];
-      if (v['kind'] === 'restricted') body['scopes'] = scopes;
+      if (v['kind'] === 'restricted') body['scopes'] = SCOPES.filter((sc) => v[`scope:${sc}`]);
       const r = await mcall<{ secret: string | null }>('/v1/api_keys', { body });
-      setSecret(r.secret ?? undefined);
-      list.reload();
+      props.onCreated(r.secret ?? undefined);
     }, ['kind', 'name', 'scopes']);
   };
+  return (
+    <form class="card" onSubmit={create} noValidate>
+      <h2>{t('createKey')}</h2>
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <div class="row">
+        <Select
+          name="kind"
+          label={t('kind')}
+          errors={form.errors}
+          options={[
+            ['restricted', 'restricted'],
+            ['secret', 'secret'],
+            ['publishable', 'publishable'],
+          ]}
+        />
+        <Field name="name" label={t('name')} errors={form.errors} />
+      </div>
+      <fieldset class="scopes">
+        <legend>{t('scopes')}</legend>
+        {SCOPES.map((sc) => (
+          <label class="choice">
+            <input type="checkbox" name={`scope:${sc}`} defaultChecked={sc.endsWith(':read')} />
+            <span class="mono">{sc}</span>
+          </label>
+        ))}
+        {form.errors['scopes'] && <p class="field-error">{form.errors['scopes']}</p>}
+      </fieldset>
+      <Submit busy={form.busy}>{t('createKey')}</Submit>
+    </form>
+  );
+}
+
+export function KeysPage() {
+  const { t } = useT(S);
+  const list = useLoad(() => mcall<List<ApiKey>>('/v1/api_keys'));
+  const [secret, setSecret] = useState<string | undefined>();
   return (
     <>
       <h1>{t('keysTitle')}</h1>
@@ -133,34 +165,12 @@ export function KeysPage() {
           </tbody>
         </table>
       </div>
-      <form class="card" onSubmit={create} noValidate>
-        <h2>{t('createKey')}</h2>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
-        <div class="row">
-          <Select
-            name="kind"
-            label={t('kind')}
-            errors={form.errors}
-            options={[
-              ['restricted', 'restricted'],
-              ['secret', 'secret'],
-              ['publishable', 'publishable'],
-            ]}
-          />
-          <Field name="name" label={t('name')} errors={form.errors} />
-        </div>
-        <fieldset class="scopes">
-          <legend>{t('scopes')}</legend>
-          {SCOPES.map((sc) => (
-            <label class="choice">
-              <input type="checkbox" name={`scope:${sc}`} defaultChecked={sc.endsWith(':read')} />
-              <span class="mono">{sc}</span>
-            </label>
-          ))}
-          {form.errors['scopes'] && <p class="field-error">{form.errors['scopes']}</p>}
-        </fieldset>
-        <Submit busy={form.busy}>{t('createKey')}</Submit>
-      </form>
+      <CreateKey
+        onCreated={(s) => {
+          setSecret(s);
+          list.reload();
+        }}
+      />
     </>
   );
 }

@@ -55,6 +55,38 @@ function statusPill(status: string) {
 
 type Filters = Record<string, string | number | undefined>;
 
+function PaymentsTable(props: { payments: Payment[] }) {
+  const { t, lang } = useT(S);
+  return (
+    <div class="table-wrap">
+      <table data-testid="payments">
+        <thead>
+          <tr>
+            <th>{t('id')}</th>
+            <th class="num">{t('amount')}</th>
+            <th>{t('status')}</th>
+            <th>{t('description')}</th>
+            <th>{t('created')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.payments.map((p) => (
+            <tr>
+              <td class="mono">
+                <a href={`#/payments/${p.id}`}>{p.id}</a>
+              </td>
+              <td class="num">{yen(p.amount, lang, p.currency)}</td>
+              <td>{statusPill(p.status)}</td>
+              <td>{p.description ?? ''}</td>
+              <td>{dateTime(isoOfUnix(p.created), lang)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function PaymentsPage(props: { open?: string }) {
   const { t, lang } = useT(S);
   const [filters, setFilters] = useState<Filters>({ limit: 20 });
@@ -89,32 +121,7 @@ export function PaymentsPage(props: { open?: string }) {
         </div>
       </form>
       {list.error && <Notice kind="error">{list.error}</Notice>}
-      <div class="table-wrap">
-        <table data-testid="payments">
-          <thead>
-            <tr>
-              <th>{t('id')}</th>
-              <th class="num">{t('amount')}</th>
-              <th>{t('status')}</th>
-              <th>{t('description')}</th>
-              <th>{t('created')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.data.map((p) => (
-              <tr>
-                <td class="mono">
-                  <a href={`#/payments/${p.id}`}>{p.id}</a>
-                </td>
-                <td class="num">{yen(p.amount, lang, p.currency)}</td>
-                <td>{statusPill(p.status)}</td>
-                <td>{p.description ?? ''}</td>
-                <td>{dateTime(isoOfUnix(p.created), lang)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {list.data && <PaymentsTable payments={list.data.data} />}
       {list.data?.data.length === 0 && <p class="muted">{t('none')}</p>}
       {list.data?.has_more && last && (
         <div class="actions">
@@ -212,6 +219,7 @@ export function RefundForm(props: {
   path: string;
   remaining: number;
   currency: string;
+  amountRequired?: boolean;
   onDone(): void;
 }) {
   const { t, lang } = useT(S);
@@ -222,6 +230,7 @@ export function RefundForm(props: {
     void form.run(async () => {
       const body: Record<string, unknown> = {};
       if (v['amount']) body['amount'] = Number.parseInt(v['amount'], 10);
+      else if (props.amountRequired) body['amount'] = props.remaining;
       if (v['reason']) body['reason'] = v['reason'];
       const r = await mcall<{ amount: number; currency: string }>(props.path, { body });
       setDone(t('refunded', { amount: yen(r.amount, lang, r.currency) }));

@@ -38,10 +38,10 @@ async function storeQr(storeId: string): Promise<string> {
   }
   const type = res.headers.get('content-type') ?? '';
   if (type.startsWith('image/')) return URL.createObjectURL(await res.blob());
-  const json = (await res.json()) as { payload?: string; qr_payload?: string };
-  const payload = json.payload ?? json.qr_payload;
-  if (!payload) throw new ApiError(0, { code: 'store_qr_unreadable' });
-  return qrDataUrl(payload, 4);
+  const json = (await res.json()) as { payload?: string; qr_png?: string };
+  if (json.qr_png?.startsWith('data:image/')) return json.qr_png;
+  if (!json.payload) throw new ApiError(0, { code: 'store_qr_unreadable' });
+  return qrDataUrl(json.payload, 4);
 }
 
 function StoreQr(props: { store: Store }) {

@@ -33,8 +33,9 @@ export const S = {
   cardPayments: ['Card payments (web)', 'カード決済（Web）'],
   codePayments: ['Code payments (registers)', 'コード決済（レジ）'],
   codePaymentsMissing: [
-    'Code payments cannot be listed: the API has no list route for them yet.',
-    'コード決済の一覧 API がまだありません。',
+    'Open a register payment by its id (pay_…, on the receipt). ' +
+      'The API has no list of register payments yet.',
+    'レシートの決済ID（pay_…）で検索してください。レジ決済の一覧 API はまだありません。',
   ],
   paymentTitle: ['Payment {id}', '決済 {id}'],
   timeline: ['Timeline', 'タイムライン'],

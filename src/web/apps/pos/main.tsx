@@ -23,6 +23,7 @@ const CREDS = 'kinko.pos.terminal';
 interface Creds {
   id: string;
   secret: string;
+  store: string;
 }
 
 function creds(): Creds | null {
@@ -30,13 +31,12 @@ function creds(): Creds | null {
   return raw ? (JSON.parse(raw) as Creds) : null;
 }
 
-/** A terminal call: HTTP Basic with the terminal id and secret, and an Idempotency-Key. */
+/** A terminal call: `Authorization: Terminal <id>:<secret>`, and an Idempotency-Key. */
 function tcall<T>(path: string, options: CallOptions): Promise<T> {
   const c = creds();
-  const basic = c ? btoa(`${c.id}:${c.secret}`) : '';
   return call<T>(path, {
     ...options,
-    headers: { ...options.headers, authorization: `Basic ${basic}` },
+    headers: { ...options.headers, authorization: `Terminal ${c?.id ?? ''}:${c?.secret ?? ''}` },
     idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
   });
 }
@@ -57,13 +57,19 @@ function SignIn(props: { onDone(): void }) {
   const { t } = useT(S);
   const submit = (e: Event) => {
     const v = formValues(e);
-    sessionStorage.setItem(CREDS, JSON.stringify({ id: v['terminal_id'], secret: v['secret'] }));
+    const c: Creds = {
+      id: v['terminal_id'] ?? '',
+      secret: v['secret'] ?? '',
+      store: v['store_id'] ?? '',
+    };
+    sessionStorage.setItem(CREDS, JSON.stringify(c));
     props.onDone();
   };
   return (
     <form class="card" onSubmit={submit}>
       <h1>{t('signInTitle')}</h1>
       <p class="muted">{t('signInNote')}</p>
+      <Field name="store_id" label={t('storeId')} required />
       <Field name="terminal_id" label={t('terminalId')} required autocomplete="username" />
       <Field
         name="secret"
@@ -125,17 +131,33 @@ function RefundLast(props: { payment: CodePayment }) {
   const submit = (e: Event) => {
     const v = formValues(e);
     void form.run(async () => {
-      const body = v['amount'] ? { amount: Number.parseInt(v['amount'], 10) } : {};
+      const left = BigInt(props.payment.amount) - BigInt(props.payment.amount_refunded ?? '0');
+      const amount = v['amount'] ? Number.parseInt(v['amount'], 10) : Number(left);
       const path = `/v1/code_payments/${encodeURIComponent(props.payment.id)}/refunds`;
-      const r = await tcall<{ amount: string; currency: string }>(path, { body });
+      // Refunds need a manager's key (refunds:write); a register's own credential can only
+      // charge, so a stolen register cannot pay money back out.
+      const r = await call<{ amount: string; currency: string }>(path, {
+        body: { amount },
+        bearer: v['manager_key'],
+        idempotencyKey: newIdempotencyKey(),
+      });
       setDone(t('refunded', { amount: yen(r.amount, lang, r.currency) }));
-    }, ['amount']);
+    }, ['amount', 'manager_key']);
   };
   return (
     <form class="card" onSubmit={submit} noValidate>
       <h2>{t('refundLast')}</h2>
       {done && <Notice kind="ok">{done}</Notice>}
       {form.general && <Notice kind="error">{form.general}</Notice>}
+      <Field
+        name="manager_key"
+        label={t('managerKey')}
+        type="password"
+        autocomplete="off"
+        hint={t('managerKeyHint')}
+        required
+        errors={form.errors}
+      />
       <Field
         name="amount"
         label={t('refundAmount')}
@@ -170,6 +192,7 @@ function Register() {
             code: (v['code'] ?? '').replace(/\D/g, ''),
             amount: Number.parseInt(v['amount'] ?? '', 10),
             currency: 'JPY',
+            store_id: creds()?.store,
           },
         });
         setOutcome({ ok: true, payment: p });

@@ -7,7 +7,13 @@ export const S = {
     'Use the terminal id and secret from the merchant dashboard. They stay in this tab only.',
     'ダッシュボードで発行した端末IDとシークレットを入力してください。このタブ内にのみ保存されます。',
   ],
+  storeId: ['Store id', '店舗ID'],
   terminalId: ['Terminal id', '端末ID'],
+  managerKey: ['Manager key', '責任者キー'],
+  managerKeyHint: [
+    'A restricted key with refunds:write. A register cannot refund on its own.',
+    'refunds:write を持つ制限付きキー。レジ単独では返金できません。',
+  ],
   terminalSecret: ['Terminal secret', '端末シークレット'],
   signIn: ['Sign in', 'ログイン'],
   signOut: ['Sign out', 'ログアウト'],

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { call } from '../../ui/api.ts';
+import { call, newIdempotencyKey } from '../../ui/api.ts';
 import { useT } from '../../ui/i18n.tsx';
 import { errorText, Notice, useLoad } from '../../ui/kit.tsx';
 import { walletCall, type AccountSummary } from './session.ts';
@@ -68,6 +68,7 @@ function HostedFields(props: { pk: string; account: AccountSummary; onLinked(): 
             walletCall(W.cards, {
               account: props.account,
               action: 'card_link',
+              idempotencyKey: newIdempotencyKey(),
               body: { card_token: card.token },
             }).then(props.onLinked, (e: unknown) => setError(errorText(e, lang)));
           },

@@ -94,7 +94,7 @@ export function TopUpPage(props: { account: AccountSummary }) {
   const finished = () =>
     form.run(async () => {
       if (!pending) return;
-      setDone(await call<Topup>(W.topupComplete(pending.id), { body: {} }));
+      setDone(await call<Topup>(W.topupConfirm(pending.id), { body: {} }));
       setPending(undefined);
     });
   return (
@@ -129,7 +129,7 @@ export function TopUpPage(props: { account: AccountSummary }) {
 }
 
 interface HistoryItem {
-  kind: 'topup' | 'payment' | 'refund';
+  type: 'topup' | 'payment' | 'refund';
   id: string;
   amount: string;
   currency: string;
@@ -151,7 +151,7 @@ function Receipt(props: { item: HistoryItem; onClose(): void }) {
         <dt>{t('receiptNo')}</dt>
         <dd class="mono">{i.receipt?.number ?? i.id}</dd>
         <dt>{t('kind')}</dt>
-        <dd>{t(i.kind)}</dd>
+        <dd>{t(i.type)}</dd>
         <dt>{t('amount')}</dt>
         <dd>{yen(i.amount, lang, i.currency)}</dd>
         {i.store_id && <dt>{t('store')}</dt>}
@@ -183,7 +183,7 @@ export function HistoryPage() {
     setItems((old) => (cursor ? [...old, ...r.data] : r.data));
     return r;
   }, [cursor]);
-  const sign = (i: HistoryItem) => (i.kind === 'payment' ? '−' : '+');
+  const sign = (i: HistoryItem) => (i.type === 'payment' ? '−' : '+');
   return (
     <>
       <h1>{t('navHistory')}</h1>
@@ -194,7 +194,7 @@ export function HistoryPage() {
         {items.map((i) => (
           <li>
             <button class="link" onClick={() => setOpen(i)}>
-              {t(i.kind)} {sign(i)}
+              {t(i.type)} {sign(i)}
               {yen(i.amount, lang, i.currency)}
             </button>{' '}
             <span class="muted">{dateTime(i.created_at, lang)}</span>

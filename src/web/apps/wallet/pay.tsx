@@ -26,6 +26,27 @@ function secondsLeft(code: IssuedCode | undefined, nowMs: number): number {
   return Math.max(0, Math.ceil((Date.parse(code.expires_at) - nowMs) / 1000));
 }
 
+function CodeCard(props: { code: IssuedCode; left: number; total: number }) {
+  const { t } = useT(S);
+  const { code, left, total } = props;
+  return (
+    <section class="card code-card" aria-labelledby="code-h" data-testid="payment-code">
+      <h2 id="code-h" class="sr-only">
+        {t('paymentCode')}
+      </h2>
+      <img class="qr" src={code.qr_svg} alt={t('qrAlt')} />
+      <img class="barcode" src={code.barcode_svg} alt={t('barcodeAlt')} />
+      <p class="digits" data-testid="code-digits" aria-label={t('paymentCode')}>
+        {code.display}
+      </p>
+      <p class={left <= 10 ? 'countdown low' : 'countdown'} role="timer" aria-live="off">
+        {t('expiresIn', { s: String(left) })}
+      </p>
+      <progress max={total} value={left} aria-label={t('timeLeft')} />
+    </section>
+  );
+}
+
 export function PayPage(props: { account: AccountSummary }) {
   const { t } = useT(S);
   const form = useForm();
@@ -67,22 +88,7 @@ export function PayPage(props: { account: AccountSummary }) {
       <h1>{t('payTitle')}</h1>
       <p class="muted">{t('payIntro')}</p>
       {form.general && <Notice kind="error">{form.general}</Notice>}
-      {code && !expired && (
-        <section class="card code-card" aria-labelledby="code-h" data-testid="payment-code">
-          <h2 id="code-h" class="sr-only">
-            {t('paymentCode')}
-          </h2>
-          <img class="qr" src={code.qr_svg} alt={t('qrAlt')} />
-          <img class="barcode" src={code.barcode_svg} alt={t('barcodeAlt')} />
-          <p class="digits" data-testid="code-digits" aria-label={t('paymentCode')}>
-            {code.display}
-          </p>
-          <p class={left <= 10 ? 'countdown low' : 'countdown'} role="timer" aria-live="off">
-            {t('expiresIn', { s: String(left) })}
-          </p>
-          <progress max={total} value={left} aria-label={t('timeLeft')} />
-        </section>
-      )}
+      {code && !expired && <CodeCard code={code} left={left} total={total} />}
       {(expired || (!code && !form.busy)) && (
         <div class="card">
           <p>{t('codeExpired')}</p>
