@@ -227,6 +227,10 @@ export async function storeAnswers(
   return new Set(rows.map((r) => `${r.scope}\n${r.key}`).filter((k) => !done.has(k)));
 }
 
+/**
+ * The window's failure counts of these scopes, with their rows locked (created at 0 when
+ * new): concurrent batches of one terminal or merchant then count one after the other.
+ */
 export async function guessFailures(
   tx: Tx,
   scopes: readonly string[],
@@ -234,8 +238,10 @@ export async function guessFailures(
 ): Promise<Map<string, number>> {
   if (scopes.length === 0) return new Map();
   const rows = await tx<{ scope: string; failures: number }[]>`
-    select scope, failures from payments_guess_counters
-    where scope = any(${scopes as string[]}::text[]) and window_start = ${windowStart}`;
+    insert into payments_guess_counters (scope, window_start, failures)
+    select scope, ${windowStart}, 0 from unnest(${[...scopes].sort()}::text[]) as t(scope)
+    on conflict (scope, window_start) do update set failures = payments_guess_counters.failures
+    returning scope, failures`;
   return new Map(rows.map((r) => [r.scope, r.failures]));
 }
 
