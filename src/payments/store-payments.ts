@@ -20,14 +20,9 @@ import { accountFacts } from './wallet.ts';
 // CRC), and its merchant and store must exist and be active; a dynamic payload's amount must
 // be the amount paid.
 
-export async function payStore(
-  deps: PaymentsDeps,
-  who: { customerId: string; deviceId: string | null; strongAuthAtMs: number | null },
-  input: { payload: string; amount: bigint; currency: string },
-  source: Source,
-) {
-  if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
-  const parsed = parseStorePayload(input.payload);
+/** The store a scanned payload names, if it is a valid Kinko payload of an active store. */
+async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint) {
+  const parsed = parseStorePayload(payload);
   if (!parsed.ok) {
     throw new KinkoError('store_payload_invalid', {
       param: 'payload',
@@ -36,7 +31,7 @@ export async function payStore(
   }
   const kinko = parsed.fields.kinko;
   if (!kinko) throw new KinkoError('store_not_kinko', { param: 'payload' });
-  if (parsed.fields.amount !== null && BigInt(parsed.fields.amount) !== input.amount) {
+  if (parsed.fields.amount !== null && BigInt(parsed.fields.amount) !== amount) {
     throw new KinkoError('store_payload_invalid', { param: 'amount', extra: { reason: 'amount' } });
   }
   const merchant = await deps.merchants.getMerchant(kinko.merchantId).catch(() => undefined);
@@ -44,6 +39,17 @@ export async function payStore(
     .getStore(kinko.merchantId, kinko.storeId)
     .catch(() => undefined);
   if (!merchant || !shop || merchant.status !== 'active') throw new KinkoError('store_unavailable');
+  return { merchant, shop };
+}
+
+export async function payStore(
+  deps: PaymentsDeps,
+  who: { customerId: string; deviceId: string | null; strongAuthAtMs: number | null },
+  input: { payload: string; amount: bigint; currency: string },
+  source: Source,
+) {
+  if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
+  const { merchant, shop } = await storeOf(deps, input.payload, input.amount);
   const facts = await accountFacts(deps, who.customerId);
   const assessment = await deps.risk.assess({
     kind: 'store_payment',

@@ -143,7 +143,8 @@ export async function insertPayments(tx: Tx, rows: readonly PaymentRow[]): Promi
       ${col('customer_id')}::uuid[], ${col('device_id') as (string | null)[]}::uuid[],
       ${rows.map((r) => r.amount_minor.toString())}::int8[], ${col('currency')}::text[],
       ${col('transfer_id')}::uuid[], ${col('risk_decision')}::text[],
-      ${rows.map((r) => r.risk_reasons.join(','))}::text[], ${rows.map((r) => r.created_at.toISOString())}::timestamptz[])
+      ${rows.map((r) => r.risk_reasons.join(','))}::text[],
+      ${rows.map((r) => r.created_at.toISOString())}::timestamptz[])
       as t(id, method, merchant_id, store_id, terminal_id, customer_id, device_id, amount_minor,
         currency, transfer_id, risk_decision, risk_reasons, created_at)`;
 }
