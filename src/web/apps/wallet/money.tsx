@@ -208,7 +208,47 @@ export function HistoryPage() {
   );
 }
 
-export function LimitsPage(_props: { account: AccountSummary }) {
+const LIMIT_FIELDS = ['per_topup', 'daily', 'monthly'] as const;
+
+/** Own top-up limits: lowering needs nothing more; raising one asks for a device proof. */
+function SetLimits(props: { account: AccountSummary; current: Wallet['limits']; onDone(): void }) {
+  const { t } = useT(S);
+  const form = useForm();
+  const submit = (e: Event) => {
+    const v = formValues(e);
+    const body: Record<string, number | null> = {};
+    for (const f of LIMIT_FIELDS) body[f] = v[f] ? Number.parseInt(v[f], 10) : null;
+    void form.run(async () => {
+      await walletCall(W.limits, {
+        method: 'PUT',
+        account: props.account,
+        action: 'limit_raise',
+        body,
+      });
+      props.onDone();
+    }, LIMIT_FIELDS);
+  };
+  return (
+    <form class="card" onSubmit={submit} noValidate>
+      <h2>{t('setLimits')}</h2>
+      <p class="muted">{t('setLimitsNote')}</p>
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+      {LIMIT_FIELDS.map((f) => (
+        <Field
+          name={f}
+          label={t(f)}
+          inputMode="numeric"
+          pattern="[0-9]*"
+          value={String(props.current.effective[f] ?? '')}
+          errors={form.errors}
+        />
+      ))}
+      <Submit busy={form.busy}>{t('save')}</Submit>
+    </form>
+  );
+}
+
+export function LimitsPage(props: { account: AccountSummary }) {
   const { t, lang } = useT(S);
   const w = useLoad(() => call<Wallet>(W.wallet));
   const l = w.data?.limits;
@@ -225,7 +265,7 @@ export function LimitsPage(_props: { account: AccountSummary }) {
             <tbody>
               {Object.entries(l.effective).map(([k, v]) => (
                 <tr>
-                  <th>{k}</th>
+                  <th>{t(k as (typeof LIMIT_FIELDS)[number])}</th>
                   <td class="num">{fmt(v)}</td>
                   <td class="num muted">
                     {t('max')} {fmt(l.maximum[k])}
@@ -240,6 +280,7 @@ export function LimitsPage(_props: { account: AccountSummary }) {
           </p>
         </section>
       )}
+      {l && <SetLimits account={props.account} current={l} onDone={w.reload} />}
     </>
   );
 }
