@@ -24,10 +24,20 @@ const KIT = {
   parameter_missing: ['Required.', '入力してください。'],
 } as const;
 
+// The API's messages are English; where no translation exists, Japanese readers get a
+// short generic sentence by error type instead of English detail.
+const JA_BY_TYPE: Record<string, string> = {
+  invalid_request_error: '入力内容を確認してください。',
+  card_error: 'カードが利用できませんでした。',
+  api_error: 'サーバーで問題が発生しました。時間をおいてお試しください。',
+};
+
 export function errorText(err: unknown, lang: Lang): string {
   const t = (k: keyof typeof KIT) => KIT[k][lang === 'ja' ? 1 : 0];
   if (err instanceof ApiError) {
     if (err.code in KIT) return t(err.code as keyof typeof KIT);
+    const ja = err.code === 'parameter_invalid' ? '入力内容が正しくありません。' : undefined;
+    if (lang === 'ja') return ja ?? JA_BY_TYPE[err.body.type ?? ''] ?? `${err.message}`;
     return err.message;
   }
   return t('unknownError');
