@@ -19,6 +19,8 @@ export interface Config {
   /** smtp(s)://… for email delivery; without it, messages go to the dev mailbox. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
+  /** The publishable key the wallet app links cards with (Kinko's own wallet merchant). */
+  readonly walletPublishableKey: string | undefined;
   /** The vault's key file (key-encryption keys, fingerprint key): 0600, outside dataDir. */
   readonly vaultKeyFile: string;
   /** The origin browsers reach Kinko on; hosted card fields and 3-D Secure pages live here. */
@@ -231,6 +233,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     ),
     smtpUrl: env['SMTP_URL'] || undefined,
     mailFrom: env['KINKO_MAIL_FROM'] || 'Kinko <no-reply@kinko.invalid>',
+    walletPublishableKey: env['KINKO_WALLET_PUBLISHABLE_KEY'] || undefined,
     ...cardSettings(env, dataDir, cwd),
     limits: {
       ...cardLimits(env),

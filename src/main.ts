@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAudit, loadOrCreateAuditSigningKey, type Audit } from './audit/index.ts';
+import {
+  auditRoutes,
+  createAudit,
+  loadOrCreateAuditSigningKey,
+  type Audit,
+} from './audit/index.ts';
 import { acquirerRoutes } from './acquirer/index.ts';
 import {
   createIdentity,
@@ -20,11 +25,20 @@ import {
 } from './merchants/index.ts';
 import { createOutbox, type Outbox } from './outbox/index.ts';
 import {
+  createPayments,
+  DEFAULT_PAYMENTS_LIMITS,
+  loadOrCreatePaymentCodeKey,
+  paymentsRoutes,
+  type Payments,
+} from './payments/index.ts';
+import {
   createWebPayments,
   WEB_PAYMENTS_DEFAULT_LIMITS,
   webPaymentRoutes,
   type WebPayments,
 } from './payments/web/index.ts';
+import { createRisk } from './risk/index.ts';
+import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
   loadOrCreateWebhookSecretsKey,
@@ -126,6 +140,7 @@ export interface Modules {
   idempotency: Idempotency;
   webhooks: Webhooks;
   webPayments: WebPayments;
+  payments: Payments;
 }
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
@@ -182,7 +197,29 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     publicOrigin: config.publicOrigin,
     limits: WEB_PAYMENTS_DEFAULT_LIMITS,
   });
-  return { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks, webPayments };
+  const keyDir = path.dirname(config.vaultKeyFile);
+  const payments = createPayments({
+    sql,
+    clock,
+    log,
+    limits: DEFAULT_PAYMENTS_LIMITS,
+    ledger,
+    audit,
+    outbox,
+    identity,
+    vault: card.vault,
+    acquirer: card.acquirer,
+    merchants,
+    webhooks,
+    risk: createRisk({ sql, clock, limits: DEFAULT_PAYMENTS_LIMITS.risk }),
+    // Payment codes are stored only as HMACs under a key kept beside the vault's keys.
+    codeKey: loadOrCreatePaymentCodeKey(path.join(keyDir, 'payment-codes.key')),
+    publicOrigin: config.publicOrigin,
+  });
+  return {
+    ...{ audit, ledger, outbox, card, identity, merchants, idempotency, webhooks },
+    ...{ webPayments, payments },
+  };
 }
 
 /** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
@@ -245,7 +282,10 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
       m.ledger.expirePendingTransfers(),
     ),
     m.webhooks.startWorker({ pollMs: 1000 }),
-    every(3600, log, 'idempotency purge', () => m.idempotency.purge()),
+    m.payments.startReceiptsWorker(),
+    every(3600, log, 'idempotency purge', () =>
+      Promise.all([m.idempotency.purge(), m.payments.purge()]),
+    ),
     // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
     every(limits.acquirerChallengeExpirySecondsInterval, log, '3ds expiry', () =>
       m.card.acquirer.expireChallenges(),
@@ -259,8 +299,10 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
 }
 
 /** Every module's routes, mounted on the one server. */
-function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules): void {
+function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
   healthRoutes(scope, { sql });
+  webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
+  auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   identityRoutes(scope, m.identity);
   merchantRoutes(scope, { merchants: m.merchants, idempotency: m.idempotency });
   webhookRoutes(scope, {
@@ -277,6 +319,15 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules): void {
     merchantKeyOf,
     merchantScopeOf,
   });
+  paymentsRoutes(scope, {
+    payments: m.payments,
+    identity: m.identity,
+    merchants: m.merchants,
+    idempotency: m.idempotency,
+    requireMerchantKey: m.merchants.requireMerchantKey,
+    merchantKeyOf,
+    merchantScopeOf,
+  });
   vaultRoutes(scope, { vault: m.card.vault });
   acquirerRoutes(scope, {
     acquirer: m.card.acquirer,
@@ -285,13 +336,24 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules): void {
   });
 }
 
+/** What the browser apps need from the composition root. */
+interface WebSettings {
+  /**
+   * The publishable key the wallet links cards with: a merchant (Kinko's own wallet account)
+   * whose allowed origins include Kinko's origin. KINKO_WALLET_PUBLISHABLE_KEY in
+   * production; the demo merchant's in development.
+   */
+  walletPublishableKey: string | undefined;
+}
+
 /** Development only: the demo merchant, seeded once, with its keys printed at first start. */
-async function developmentBanner(config: Config, m: Modules): Promise<string[]> {
+async function developmentSetup(config: Config, m: Modules, web: WebSettings) {
   if (config.env !== 'development') return [];
   const seed = await m.merchants.seedDemoMerchant({
     rotate: process.env['KINKO_DEMO_ROTATE'] === '1',
     allowedOrigins: [config.publicOrigin],
   });
+  web.walletPublishableKey ??= seed.publishableKey;
   return seed.lines;
 }
 
@@ -307,14 +369,15 @@ export async function startPlatform(
     const migrated = await migrate(db.sql);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
+    const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };
     stops.push(...startBackground(config, log, db.sql, clock, modules));
     const app = await createServer({
       log,
       limits: config.limits,
       version: VERSION,
-      routes: (scope) => mountRoutes(scope, config, db.sql, modules),
+      routes: (scope) => mountRoutes(scope, config, db.sql, modules, web),
     });
-    const banner = await developmentBanner(config, modules);
+    const banner = await developmentSetup(config, modules, web);
     let url = '';
     if (options.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });

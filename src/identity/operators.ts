@@ -27,6 +27,10 @@ export const OPERATOR_ACCESS = Object.freeze({
   'sources.read': ['risk_analyst', 'security_admin'],
   'sources.unblock': ['security_admin'],
   'operators.create': ['security_admin'],
+  // Reading the audit trail is part of every operator's job; running a full verification is
+  // an investigation step for risk and security.
+  'audit.read': ['support', 'risk_analyst', 'security_admin'],
+  'audit.verify': ['risk_analyst', 'security_admin'],
 } satisfies Record<string, readonly OperatorRole[]>);
 
 export type OperatorAction = keyof typeof OPERATOR_ACCESS;

@@ -17,6 +17,8 @@ export interface DemoSeed {
   created: boolean;
   rotated: boolean;
   merchantId: string;
+  /** The demo's publishable key (not a secret): the wallet mounts hosted card fields with it. */
+  publishableKey: string | undefined;
   /** Lines to print; secrets appear only when created or rotated. */
   lines: string[];
 }
@@ -52,19 +54,27 @@ export async function seedDemoMerchant(
   });
   if ('secretKey' in existing) {
     const lines = ['demo merchant created (development only):', ...describeCreated(existing)];
-    return { created: true, rotated: false, merchantId: existing.merchantId, lines };
+    return {
+      created: true,
+      rotated: false,
+      merchantId: existing.merchantId,
+      publishableKey: existing.publishableKey,
+      lines,
+    };
   }
   const merchantId = existing.id;
   const keys = await store.listApiKeys(deps.sql, merchantId);
   const now = deps.clock.now();
   const usable = keys.filter((k) => !k.revoked_at && (!k.expires_at || k.expires_at > now));
   const terminals = await store.listTerminals(deps.sql, merchantId, 1);
+  const publishableKey =
+    usable.find((k) => k.kind === 'publishable')?.publishable_key ?? undefined;
   const lines = [`demo merchant ${merchantId} exists; its secrets were printed when created.`];
   if (!options.rotate) {
     for (const k of usable) lines.push(`  ${k.kind} key ${k.id} ${k.display_prefix}…`);
     for (const t of terminals) lines.push(`  terminal ${t.id} ${t.secret_prefix}…`);
     lines.push('  set KINKO_DEMO_ROTATE=1 to issue new demo secrets.');
-    return { created: false, rotated: false, merchantId, lines };
+    return { created: false, rotated: false, merchantId, publishableKey, lines };
   }
   for (const k of usable.filter((u) => u.kind === 'secret' && !u.expires_at)) {
     const rolled = await rollApiKey(deps, merchantId, k.id, {}, actor);
@@ -77,5 +87,5 @@ export async function seedDemoMerchant(
     const secret = await deps.sql.begin((tx) => resetTerminalSecret(deps, tx, t.id, actor));
     lines.push(`terminal        ${t.id}`, `terminal secret ${secret}   (new; shown once)`);
   }
-  return { created: false, rotated: true, merchantId, lines };
+  return { created: false, rotated: true, merchantId, publishableKey, lines };
 }
