@@ -37,7 +37,7 @@ export const DEFAULT_PAYMENTS_LIMITS: PaymentsLimits = Object.freeze({
   guessFailuresPerMerchantMax: 200,
   batchWindowMs: 1,
   batchSizeMax: 500,
-  batchesInFlightMax: 2,
+  batchesInFlightMax: 1,
   idempotencySecondsRetention: 48 * 3600,
   riskStepUpSecondsMax: 120,
   terminalAuthCacheMs: 2000,

@@ -16,6 +16,8 @@ import {
   type Usage,
 } from './rules.ts';
 import * as store from './store.ts';
+// The module's error codes are registered wherever its services are used.
+import './errors.ts';
 import { VelocityCounters } from './velocity.ts';
 
 // assess(): the risk decision for one money movement. Code payments and code issuing are

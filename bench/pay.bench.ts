@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import postgres from 'postgres';
+import path from 'node:path';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { connect, migrate, startEmbeddedPostgres, type Sql } from '../src/db/index.ts';
+import { createLogger } from '../src/lib/log.ts';
+import { createModules, startPlatform } from '../src/main.ts';
+import {
+  accountIdFor,
+  accountInput,
+  CARD_CLEARING_OWNER,
+  loadOrCreatePaymentCodeKey,
+} from '../src/payments/index.ts';
+
+// `npm run bench:pay`: code payments end to end over HTTP — POST /v1/code_payments with a
+// terminal credential and an Idempotency-Key: code verified, risk assessed, wallet → merchant
+// posted, payment row, audit and outbox written, answer stored — against a fresh embedded
+// PostgreSQL with durable commits. Many customers with funded wallets and issued codes are
+// prepared up front (as fixtures, straight into the tables: sign-up and top-up are not what
+// is measured), one merchant with one terminal. The load comes from a child process over
+// keep-alive HTTP connections: first closed-loop at BENCH_CONNECTIONS for the peak rate,
+// then open-loop at 80 % of that rate, timed from each request's scheduled start (no
+// coordinated omission). Prints one line.
+//
+// The platform is main.ts's startPlatform on 127.0.0.1 with its background workers running
+// (receipts, notifications, webhooks, audit checkpoints), key files outside the data dir.
+//
+// Environment: BENCH_PAYMENTS (first run; default 20,000), BENCH_CONNECTIONS (default 512: a micro-batch can only be as large as the requests
+// waiting for it), BENCH_PG_NODELAY=1 (the pool with Nagle off, see noDelaySql).
+
+const PAYMENTS = Number(process.env['BENCH_PAYMENTS'] ?? 20_000);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
+const AMOUNT = 100;
+/** Payments per customer, under the risk rule that flags a 5th payment in a minute. */
+const PER_CUSTOMER = 4;
+
+interface Job {
+  url: string;
+  auth: string;
+  storeId: string;
+  codes: string[];
+  connections: number;
+  /** Requests per second for an open-loop run; 0 for closed-loop. */
+  rate: number;
+}
+
+interface Result {
+  ok: number;
+  failed: number;
+  firstFailure: string;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+const GENERATOR_FLAG = '--load-generator';
+
+async function drive(job: Job): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
+  const target = new URL(job.url);
+  const latenciesMs: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  let firstFailure = '';
+  let next = 0;
+  const started = performance.now();
+  const one = (i: number, scheduledAt: number) =>
+    new Promise<void>((resolve) => {
+      const body = JSON.stringify({ code: job.codes[i], amount: AMOUNT, store_id: job.storeId });
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: '/v1/code_payments',
+          method: 'POST',
+          agent,
+          headers: {
+            authorization: job.auth,
+            'idempotency-key': `bench-${i}-${job.rate}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => {
+            latenciesMs.push(performance.now() - scheduledAt);
+            if (res.statusCode === 200) ok += 1;
+            else {
+              failed += 1;
+              firstFailure ||= `${res.statusCode} ${text.slice(0, 200)}`;
+            }
+            resolve();
+          });
+        },
+      );
+      req.on('error', (e) => {
+        failed += 1;
+        firstFailure ||= String(e);
+        resolve();
+      });
+      req.end(body);
+    });
+  if (job.rate === 0) {
+    const loop = async () => {
+      while (next < job.codes.length) await one(next++, performance.now());
+    };
+    await Promise.all(Array.from({ length: job.connections }, loop));
+  } else {
+    const gapMs = 1000 / job.rate;
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < job.codes.length; i++) {
+      const at = started + i * gapMs;
+      const wait = at - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(one(i, at));
+    }
+    await Promise.all(inFlight);
+  }
+  agent.destroy();
+  return { ok, failed, firstFailure, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+/** Runs the load generator in its own process, so it does not share the server's loop. */
+function run(job: Job): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [GENERATOR_FLAG], {
+      execArgv: ['--import', 'tsx'],
+    });
+    child.once('message', (result) => resolve(result as Result));
+    child.once('error', reject);
+    child.send(job);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+/**
+ * The same pool as db/connect(), with Nagle's algorithm off on its sockets. A COPY sends
+ * CopyData and CopyDone as two small writes; with Nagle on, the second waits for the
+ * server's delayed ACK (40 ms on Linux), which a small batch pays on every COPY.
+ */
+function noDelaySql(url: string, max: number): Sql {
+  const options = {
+    max,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: { application_name: 'kinko' },
+    idle_timeout: 30,
+    socket: (o: { host: string[]; port: number[] }) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: o.host[0] ?? '127.0.0.1', port: o.port[0] ?? 5432 });
+        s.setNoDelay(true);
+        s.once('connect', () => resolve(s));
+        s.once('error', reject);
+      }),
+  };
+  // `socket` is a documented postgres.js option its type declarations leave out.
+  return postgres(url, options as unknown as Parameters<typeof postgres>[1]) as unknown as Sql;
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-paybench-'));
+  // The embedded server runs as the postgres user when we are root: it must traverse root.
+  fs.chmodSync(root, 0o711);
+  const dataDir = path.join(root, 'data');
+  const keysDir = path.join(root, 'keys');
+  fs.mkdirSync(dataDir);
+  const log = createLogger({ level: 'warn' });
+  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+  const config = loadConfig({
+    KINKO_ENV: 'test',
+    KINKO_DATA_DIR: dataDir,
+    KINKO_KEK_FILE: path.join(keysDir, 'vault-keys.json'),
+    KINKO_AUDIT_SIGNING_KEY_FILE: path.join(keysDir, 'audit-signing.key'),
+    KINKO_DB_POOL_CONNECTIONS_MAX: '12',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
+  const sql =
+    process.env['BENCH_PG_NODELAY'] === '1'
+      ? noDelaySql(pg.url, config.limits.dbPoolConnectionsMax)
+      : connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });
+  const db = { sql, description: 'bench', close: () => sql.end({ timeout: 5 }) };
+  try {
+    const platform = await startPlatform(config, log, { db, listen: true });
+    const m = platform.modules;
+    const { url } = platform;
+    const codeKey = loadOrCreatePaymentCodeKey(path.join(keysDir, 'payment-codes.key'));
+    const peakCodes = Math.ceil(PAYMENTS);
+    const steadyCodes = Math.ceil(PAYMENTS * 0.8);
+    const fx = await fixtures(sql, m, codeKey, peakCodes + steadyCodes);
+    const job = { url, auth: fx.auth, storeId: fx.storeId, connections: CONNECTIONS };
+    const peak = await run({ ...job, codes: fx.codes.slice(0, peakCodes), rate: 0 });
+    const peakRate = peak.ok / peak.seconds;
+    const rate = Math.max(1, Math.floor(peakRate * 0.8));
+    const steady = await run({ ...job, codes: fx.codes.slice(peakCodes), rate });
+    await platform.stop();
+    const check = await m.ledger.check();
+    const [merchant] = await m.ledger.lookupAccounts([
+      accountIdFor('merchant', fx.merchantId, 'JPY'),
+    ]);
+    const expected = BigInt((peak.ok + steady.ok) * AMOUNT);
+    const credited = merchant ? merchant.creditsPosted : 0n;
+    const a = peak.latenciesMs.sort((x, y) => x - y);
+    const b = steady.latenciesMs.sort((x, y) => x - y);
+    const failures = peak.failed + steady.failed;
+    process.stdout.write(
+      `code payments over HTTP: peak ${peakRate.toFixed(0)} payments/s ` +
+        `(${peak.ok} in ${peak.seconds.toFixed(2)} s, ${CONNECTIONS} connections, ` +
+        `p50 ${pct(a, 50).toFixed(1)} ms, p99 ${pct(a, 99).toFixed(1)} ms); ` +
+        `at 80 % = ${rate}/s: ${(steady.ok / steady.seconds).toFixed(0)} payments/s, ` +
+        `p50 ${pct(b, 50).toFixed(1)} ms, p99 ${pct(b, 99).toFixed(1)} ms; ` +
+        `failures ${failures}${failures ? ` (first: ${peak.firstFailure || steady.firstFailure})` : ''}; ` +
+        `merchant credited ${credited === expected ? 'exactly' : `${credited} ≠ ${expected}`}; ` +
+        `ledger check ${check.ok ? 'ok' : 'FAILED'}\n`,
+    );
+  } finally {
+    await sql.end({ timeout: 5 });
+    await pg.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One merchant with one terminal; customers (identity rows), funded wallets (ledger) and
+ * issued codes (HMACs) written directly, in batches.
+ */
+async function fixtures(
+  sql: Sql,
+  m: ReturnType<typeof createModules>,
+  codeKey: Buffer,
+  codesWanted: number,
+) {
+  const merchant = await m.merchants.createMerchant(
+    {
+      name: 'Bench Mart',
+      mode: 'test',
+      store: { name: 'Bench Mart Ginza', mcc: '5411', city: 'Tokyo', postalCode: '104-0061' },
+    },
+    { type: 'cli' },
+  );
+  const customers = Math.ceil(codesWanted / PER_CUSTOMER);
+  const now = new Date();
+  const ids = Array.from({ length: customers }, () => randomUUID());
+  const codes: string[] = [];
+  const clearing = accountInput('card_clearing', CARD_CLEARING_OWNER, 'JPY');
+  await m.ledger.createAccounts([clearing, accountInput('merchant', merchant.merchantId, 'JPY')]);
+  for (let i = 0; i < ids.length; i += 2000) {
+    const chunk = ids.slice(i, i + 2000);
+    await sql`
+      insert into identity_customers (id, email, phone, password_hash, created_at, updated_at)
+      select id, 'bench-' || id || '@example.com', '+81' || (9000000000 + n)::text, 'bench',
+        ${now}, ${now}
+      from unnest(${chunk}::uuid[], ${chunk.map((_, j) => i + j)}::int8[]) as t(id, n)`;
+    await m.ledger.createAccounts(chunk.map((id) => accountInput('customer_wallet', id, 'JPY')));
+    await m.ledger.createTransfers(
+      chunk.map((id) => ({
+        id: randomUUID(),
+        debitAccountId: clearing.id,
+        creditAccountId: accountIdFor('customer_wallet', id, 'JPY'),
+        amount: BigInt(PER_CUSTOMER * AMOUNT),
+        currency: 'JPY',
+        code: 101,
+      })),
+    );
+    const rows = chunk.flatMap((id) =>
+      Array.from({ length: PER_CUSTOMER }, () => {
+        const code = generatePaymentCode();
+        codes.push(code);
+        return { id, hmac: paymentCodeHmac(codeKey, code).toString('hex') };
+      }),
+    );
+    const expires = new Date(now.getTime() + 3600_000);
+    await sql`
+      insert into payments_codes (hmac, customer_id, device_id, expires_at, created_at)
+      select decode(h, 'hex'), id, id, ${expires}, ${now}
+      from unnest(${rows.map((r) => r.hmac)}::text[], ${rows.map((r) => r.id)}::uuid[])
+        as t(h, id)`;
+  }
+  // Interleave customers so that consecutive payments come from different wallets.
+  const order: string[] = [];
+  for (let k = 0; k < PER_CUSTOMER; k++) {
+    for (let c = 0; c < customers; c++) order.push(codes[c * PER_CUSTOMER + k]!);
+  }
+  return {
+    merchantId: merchant.merchantId,
+    storeId: merchant.store!.id,
+    auth: `Terminal ${merchant.terminal!.id}:${merchant.terminalSecret!}`,
+    codes: order.slice(0, codesWanted),
+  };
+}
+
+if (process.argv.includes(GENERATOR_FLAG)) {
+  process.once('message', (job: Job) => {
+    void drive(job).then((result) => process.send!(result, () => process.exit(0)));
+  });
+} else {
+  await main();
+}

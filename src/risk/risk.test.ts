@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Sql } from '../db/index.ts';
+import { manualClock } from '../lib/clock.ts';
+import { createRisk, refusalOf } from './risk.ts';
+import {
+  DEFAULT_RISK_LIMITS,
+  effectiveLimits,
+  limitReasons,
+  periodStarts,
+  tierOf,
+} from './rules.ts';
+
+// The default policy without a database: tiers, limits, velocity, and the decision's cost.
+// (Top-up usage, which needs the database, is covered by test/wallet-topup.test.ts.)
+
+const noDatabase = null as unknown as Sql;
+
+test('tiers: new accounts, and a cool-down after a recovery hold', () => {
+  const now = Date.UTC(2026, 3, 1);
+  const day = 86_400_000;
+  const l = DEFAULT_RISK_LIMITS;
+  assert.equal(tierOf(l, now, { createdAt: new Date(now - 400 * day) }), 'standard');
+  assert.equal(tierOf(l, now, { createdAt: new Date(now - 3 * day) }), 'new');
+  const hold = new Date(now - 2 * day);
+  assert.equal(
+    tierOf(l, now, { createdAt: new Date(now - 400 * day), moneyHoldUntil: hold }),
+    'cooldown',
+  );
+});
+
+test('limits: the customer may only lower them; reasons name each limit passed', () => {
+  const tier = DEFAULT_RISK_LIMITS.topup.standard;
+  const own = { perTopupMinor: 5000n, dailyMinor: null, monthlyMinor: 999_999_999n };
+  const e = effectiveLimits(tier, own);
+  assert.equal(e.perTopupMinor, 5000n);
+  assert.equal(e.monthlyMinor, tier.monthlyMinor);
+  assert.deepEqual(limitReasons(e, { dayMinor: 299_000n, monthMinor: 0n }, 5001n), [
+    'limit_per_topup',
+    'limit_daily',
+  ]);
+  assert.deepEqual(periodStarts(Date.UTC(2026, 2, 31, 16, 0), 540), {
+    day: '2026-04-01',
+    month: '2026-04-01',
+  });
+});
+
+test('velocity: a burst of payments is reviewed, then blocked with a named refusal', async () => {
+  const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 30));
+  const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
+  const pay = () =>
+    risk.assess({
+      kind: 'code_payment',
+      customerId: 'c1',
+      terminalId: 't1',
+      amount: 100n,
+      currency: 'JPY',
+    });
+  const decisions = [];
+  for (let i = 0; i < 21; i++) decisions.push((await pay()).decision);
+  assert.equal(decisions[4], 'allow');
+  assert.equal(decisions[5], 'review');
+  assert.equal(decisions[20], 'block');
+  const last = await pay();
+  assert.ok(last.reasons.includes('velocity:customer_payments_burst'));
+  assert.equal(refusalOf(last, true)?.code, 'risk_velocity_exceeded');
+  clock.advanceMs(60_000);
+  assert.equal((await pay()).decision, 'allow', 'a new window starts clean');
+});
+
+test('a payment decision costs well under 5 ms at p99 in process', async () => {
+  const clock = manualClock(Date.UTC(2026, 3, 1));
+  const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
+  const times: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const t = performance.now();
+    await risk.assess({
+      kind: 'code_payment',
+      customerId: `c${i % 5000}`,
+      deviceId: `d${i % 5000}`,
+      terminalId: `t${i % 50}`,
+      amount: 1000n,
+      currency: 'JPY',
+    });
+    times.push(performance.now() - t);
+    clock.advanceMs(1);
+  }
+  times.sort((a, b) => a - b);
+  const p99 = times[Math.floor(times.length * 0.99)]!;
+  assert.ok(p99 < 5, `p99 ${p99.toFixed(3)} ms`);
+});
