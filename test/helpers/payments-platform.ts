@@ -23,7 +23,7 @@ import {
   type PaymentsLimits,
 } from '../../src/payments/index.ts';
 import { createRisk } from '../../src/risk/index.ts';
-import { registerMerchant, vaultRoutes } from '../../src/vault/index.ts';
+import { vaultRoutes } from '../../src/vault/index.ts';
 import { webhookRoutes } from '../../src/webhooks/index.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { enrolTotp, stepUpTotp, type Authenticator } from './identity-factors.ts';
@@ -103,12 +103,6 @@ export async function payPlatform(
     },
     { type: 'cli' },
   );
-  // Hosted sessions still name the vault's own merchant registry (migrations/0005); the
-  // merchants module does not register there yet, so the test does it for its merchant.
-  await registerMerchant(db.sql, clock, {
-    merchantId: merchant.merchantId,
-    allowedOrigins: [SHOP_ORIGIN, ORIGIN],
-  });
   const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test' });
   const mailbox = async (address: string) => {
     await payments.sendReceiptsOnce();
