@@ -184,6 +184,15 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     env: config.env,
     origin: config.publicOrigin,
   });
+  const core = { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks };
+  return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
+}
+
+type CoreModules = Omit<Modules, 'payments' | 'webPayments'>;
+
+/** The orchestrators: wallet and code payments, and web-shop card payments. */
+function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Clock, m: CoreModules) {
+  const { audit, ledger, outbox, card, identity, merchants, webhooks } = m;
   const webPayments = createWebPayments({
     sql,
     clock,
@@ -216,10 +225,7 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     codeKey: loadOrCreatePaymentCodeKey(path.join(keyDir, 'payment-codes.key')),
     publicOrigin: config.publicOrigin,
   });
-  return {
-    ...{ audit, ledger, outbox, card, identity, merchants, idempotency, webhooks },
-    ...{ webPayments, payments },
-  };
+  return { webPayments, payments };
 }
 
 /** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
