@@ -51,6 +51,7 @@ const adminUrl = pg.url.replace(/\/kinko$/, '/postgres');
 
 let passed = 0;
 let failed = 0;
+let interrupted = false;
 const code = await new Promise<number>((resolve) => {
   const child = spawn(
     process.execPath,
@@ -68,6 +69,13 @@ const code = await new Promise<number>((resolve) => {
       env: { ...process.env, KINKO_TEST_ADMIN_URL: adminUrl, KINKO_ENV: 'test' },
     },
   );
+  // Ctrl-C or a CI timeout: stop the tests, then the database, and leave nothing behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      interrupted = true;
+      child.kill(signal);
+    });
+  }
   let tail = '';
   child.stdout.on('data', (chunk: Buffer) => {
     process.stdout.write(chunk);
@@ -83,7 +91,7 @@ const code = await new Promise<number>((resolve) => {
 await pg.stop();
 fs.rmSync(dataDir, { recursive: true, force: true });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
-const ok = code === 0 && failed === 0;
+const ok = code === 0 && failed === 0 && !interrupted;
 console.log(
   `\nkinko tests: ${passed} passed, ${failed} failed, ${files.length} files, ${seconds} s — ${ok ? 'OK' : 'FAILED'}`,
 );
