@@ -46,7 +46,7 @@ export async function changePassword(
 ): Promise<void> {
   await authorize(deps, session, 'password_change');
   const c = await store.customerById(deps.sql, session.customerId);
-  if (!c || !(await deps.passwords.verify(c.password_hash, input.currentPassword))) {
+  if (!c || !(await deps.passwords.verify(c.password_hash ?? undefined, input.currentPassword))) {
     throw new KinkoError('credentials_invalid', { param: 'current_password' });
   }
   await deps.passwords.check(input.newPassword, deps.limits.passwordCharsMin);

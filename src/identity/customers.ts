@@ -162,10 +162,12 @@ export async function login(
   const ident = parseIdentifier(input.identifier);
   const idHash = identifierHash('customer', ident?.value ?? input.identifier.trim().toLowerCase());
   await checkThrottles(deps, source, idHash);
-  const customer = ident
+  const found = ident
     ? await store.customerByContact(deps.sql, ident.kind, ident.value)
     : undefined;
-  const ok = await deps.passwords.verify(customer?.password_hash, input.password);
+  // A deleted account answers exactly like an unknown one.
+  const customer = found?.status === 'deleted' ? undefined : found;
+  const ok = await deps.passwords.verify(customer?.password_hash ?? undefined, input.password);
   return commitThenThrow(deps, async (tx) => {
     if (!ok || !customer) {
       const extra = await recordFailure(deps, tx, source, idHash, customer?.id ?? null);

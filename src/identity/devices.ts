@@ -12,7 +12,7 @@ import {
 } from './context.ts';
 import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
 import { sendNotice, verifySecondFactor, type FactorAnswer } from './factors.ts';
-import { verifyDeviceProof } from './guard.ts';
+import { authorize, verifyDeviceProof } from './guard.ts';
 import * as messages from './messages.ts';
 import { isSensitiveAction } from './policy.ts';
 import { numericCode, randomChallenge, sameHash, sha256 } from './secrets.ts';
@@ -188,4 +188,40 @@ export async function listDevices(deps: Deps, session: CustomerSession) {
     created_at: d.created_at.toISOString(),
     current: d.id === session.deviceId,
   }));
+}
+
+/**
+ * Removes a device: it can sign nothing more, and every session bound to it ends at once,
+ * the caller's own included when it is that device. Every contact is told.
+ */
+export async function removeDevice(
+  deps: Deps,
+  session: CustomerSession,
+  deviceId: string,
+  source: Source,
+): Promise<{ sessionsRevoked: number }> {
+  await authorize(deps, session, 'device_remove');
+  return commitThenThrow(deps, async (tx) => {
+    const d = isUuid(deviceId) ? await store.deviceById(tx, deviceId, true) : undefined;
+    if (!d || d.customer_id !== session.customerId || d.status === 'revoked') {
+      return refuse('device_not_found');
+    }
+    const c = await store.customerById(tx, session.customerId, true);
+    if (!c) return refuse('session_missing');
+    const sessionsRevoked = await store.revokeDevice(tx, d.id, at(deps));
+    await sendNotice(
+      deps,
+      tx,
+      c,
+      'A device was removed from your Kinko account',
+      `The device "${d.name}" was removed from your account and can no longer be used.`,
+    );
+    await deps.audit.append(tx, [
+      customerEntry('identity.device.removed', c.id, source, 'success', {
+        device_id: d.id,
+        sessions_revoked: sessionsRevoked,
+      }),
+    ]);
+    return { sessionsRevoked };
+  });
 }

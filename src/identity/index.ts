@@ -26,6 +26,7 @@ import { runOperatorsCreate as runCreate } from './cli.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
 import { freezeLink } from './recovery.ts';
 import { requireAction } from './guard.ts';
+import { deleteCustomer } from './deletion.ts';
 import * as store from './store.ts';
 
 // Identity: who is calling — customers and operators — and whether they may do what they ask.
@@ -45,6 +46,8 @@ import * as store from './store.ts';
 //   enrolled factor; ends with a money-movement hold unless a strong factor was used.
 // - hold: money movement paused until money_hold_until (after a recovery).
 // - freeze: "this was not me": the account stops, every session ends.
+// - deletion: status 'deleted'; contacts become tombstones, secrets and factors are erased,
+//   the id stays for the ledger and the audit trail. Signs in like an unknown account.
 // - source network: the IPv4 /24 or IPv6 /64 a request comes from, for stuffing throttles.
 
 export { IDENTITY_ERRORS, type IdentityErrorCode } from './errors.ts';
@@ -104,6 +107,15 @@ export interface Identity {
   customerFacts(db: Db, customerIds: readonly string[]): Promise<CustomerFacts[]>;
   /** A "this was not me" link freezing the account, minted in the caller's transaction. */
   freezeLink(tx: Tx, customerId: string): Promise<string>;
+  /**
+   * Account deletion's identity part, in the caller's transaction (payments orchestrates):
+   * goodbye notice, status 'deleted', sessions and devices revoked, personal data erased.
+   */
+  deleteCustomer(
+    tx: Tx,
+    customerId: string,
+    source: { ip: string; requestId?: string | undefined },
+  ): Promise<{ sessionsRevoked: number } | 'already_deleted'>;
 }
 
 export interface CustomerFacts {
@@ -146,7 +158,7 @@ export function createIdentity(options: IdentityOptions): Identity {
         c?.money_hold_until && c.money_hold_until.getTime() > deps.clock.nowMs()
           ? c.money_hold_until
           : null;
-      const frozen = !c || c.status === 'frozen';
+      const frozen = !c || c.status !== 'active';
       return { held: frozen || until !== null, until, frozen };
     },
     customerFacts: async (db, ids) =>
@@ -159,6 +171,7 @@ export function createIdentity(options: IdentityOptions): Identity {
         createdAt: c.created_at,
       })),
     freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
+    deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
   };
 }
 

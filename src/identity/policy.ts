@@ -13,6 +13,8 @@ export const SENSITIVE_ACTIONS = [
   'password_change',
   'factor_change',
   'limit_raise',
+  'device_remove',
+  'account_delete',
 ] as const;
 
 export type SensitiveAction = (typeof SENSITIVE_ACTIONS)[number];
@@ -52,6 +54,10 @@ export const STEP_UP_POLICY: Readonly<Record<SensitiveAction, ActionRule>> = Obj
   phone_change: CREDENTIAL,
   password_change: CREDENTIAL,
   factor_change: CREDENTIAL,
+  device_remove: CREDENTIAL,
+  // Deleting the account is final: the device that asks must sign for it, even though no
+  // money moves (the balance must already be zero).
+  account_delete: { ...CREDENTIAL, deviceProof: true },
 });
 
 export function isSensitiveAction(value: string): value is SensitiveAction {

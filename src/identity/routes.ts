@@ -199,6 +199,20 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
       return { device_id: req.params.id, status: 'confirmed' };
     },
   );
+  app.delete<{ Params: { id: string } }>(
+    '/v1/identity/devices/:id',
+    {
+      schema: {
+        summary: 'Remove a device; the sessions bound to it end (needs a recent step-up)',
+        params: s.closed({ id: s.str(64) }, ['id']),
+      },
+      preHandler: auth,
+    },
+    async (req) => {
+      const r = await devices.removeDevice(deps, customerOf(req), req.params.id, sourceOf(req));
+      return { device_id: req.params.id, status: 'removed', sessions_revoked: r.sessionsRevoked };
+    },
+  );
 }
 
 function deviceProofRoutes(app: FastifyInstance, deps: Deps): void {

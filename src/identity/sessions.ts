@@ -66,7 +66,7 @@ export async function resolveSession(
   const row = await store.sessionByTokenHash(deps.sql, sha256(token));
   if (!row) throw new KinkoError('session_missing');
   const now = deps.clock.nowMs();
-  if (row.revoked_at) throw new KinkoError('session_expired');
+  if (row.revoked_at || row.status === 'deleted') throw new KinkoError('session_expired');
   const idle = now - row.last_seen_at.getTime() > deps.limits.sessionIdleSecondsMax * 1000;
   if (idle || row.expires_at.getTime() <= now) {
     await store.revokeSession(deps.sql, row.id, at(deps), idle ? 'idle' : 'absolute');

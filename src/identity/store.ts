@@ -10,8 +10,8 @@ export interface CustomerRow {
   id: string;
   email: string;
   phone: string;
-  password_hash: string;
-  status: 'active' | 'frozen';
+  password_hash: string | null;
+  status: 'active' | 'frozen' | 'deleted';
   money_hold_until: Date | null;
 }
 
@@ -144,7 +144,7 @@ export interface SessionRow {
   last_seen_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
-  status: 'active' | 'frozen';
+  status: 'active' | 'frozen' | 'deleted';
   money_hold_until: Date | null;
 }
 
@@ -257,6 +257,16 @@ export async function deviceById(db: Db, id: string, lock = false): Promise<Devi
 export async function listDevices(db: Db, customerId: string): Promise<DeviceRow[]> {
   return db<DeviceRow[]>`select * from identity_devices
     where customer_id = ${customerId} and status <> 'revoked' order by created_at`;
+}
+
+/** Revokes a device and ends the sessions bound to it; returns how many sessions ended. */
+export async function revokeDevice(tx: Tx, id: string, now: Date): Promise<number> {
+  await tx`update identity_devices set status = 'revoked', confirm_code_hash = null
+    where id = ${id}`;
+  const rows = await tx`update identity_sessions set revoked_at = ${now},
+      revoke_reason = 'device_removed'
+    where device_id = ${id} and revoked_at is null returning id`;
+  return rows.length;
 }
 
 export async function deviceAttempted(tx: Tx, id: string): Promise<void> {
@@ -794,4 +804,37 @@ export async function counterValue(
     where key = ${key}
       and window_started_at > ${now}::timestamptz - make_interval(secs => ${windowSeconds})`;
   return rows[0]?.count ?? 0;
+}
+
+// Deletion ----------------------------------------------------------------------------------
+
+/**
+ * Marks a customer deleted and erases what the retained records do not need: contacts become
+ * tombstones (free for a new sign-up), the password hash, factors, recovery codes, devices'
+ * keys and pending codes go. The row and its id stay for the ledger and the audit trail.
+ */
+export async function eraseCustomer(
+  tx: Tx,
+  c: { id: string; email: string; phone: string },
+  now: Date,
+): Promise<void> {
+  const tombstone = `deleted:${c.id}`;
+  await tx`update identity_customers set status = 'deleted', email = ${tombstone},
+      phone = ${tombstone}, password_hash = null, money_hold_until = null, deleted_at = ${now},
+      updated_at = ${now}
+    where id = ${c.id}`;
+  await tx`update identity_devices set status = 'revoked', name = 'deleted',
+      confirm_code_hash = null
+    where customer_id = ${c.id}`;
+  await tx`delete from identity_device_challenges
+    where device_id in (select id from identity_devices where customer_id = ${c.id})`;
+  await tx`delete from identity_totp where customer_id = ${c.id}`;
+  await tx`delete from identity_passkeys where customer_id = ${c.id}`;
+  await tx`delete from identity_webauthn_challenges where customer_id = ${c.id}`;
+  await tx`delete from identity_recovery_codes where customer_id = ${c.id}`;
+  await tx`delete from identity_contact_changes where customer_id = ${c.id}`;
+  await tx`delete from identity_recoveries where customer_id = ${c.id}`;
+  await tx`update identity_freeze_tokens set used_at = coalesce(used_at, ${now})
+    where customer_id = ${c.id}`;
+  await tx`delete from identity_signups where email = ${c.email} or phone = ${c.phone}`;
 }

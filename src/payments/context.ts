@@ -29,9 +29,9 @@ export interface PaymentsDeps {
   outbox: Pick<Outbox, 'enqueue' | 'claim' | 'complete' | 'fail' | 'runWorker'>;
   identity: Pick<
     Identity,
-    'customerFacts' | 'freezeLink' | 'verifyDeviceProof' | 'moneyMovementHold'
+    'customerFacts' | 'freezeLink' | 'verifyDeviceProof' | 'moneyMovementHold' | 'deleteCustomer'
   >;
-  vault: Pick<Vault, 'authorize' | 'getCard'>;
+  vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards'>;
   acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;
   merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
   webhooks: Pick<Webhooks, 'emitEvent'>;

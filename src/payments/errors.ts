@@ -91,6 +91,14 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
     type: 'invalid_request_error',
     message: 'The refunds would be more than the payment.',
   },
+  wallet_balance_not_zero: {
+    type: 'conflict_error',
+    message: 'The wallet still holds money; spend it or have it paid out before deleting.',
+  },
+  wallet_activity_processing: {
+    type: 'conflict_error',
+    message: 'A top-up or payment is still processing; wait for it to finish, then retry.',
+  },
   history_cursor_invalid: {
     type: 'invalid_request_error',
     message: 'The cursor is not one this API returned.',

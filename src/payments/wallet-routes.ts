@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Idempotency } from '../http/index.ts';
 import { markSecretResponse } from '../http/index.ts';
 import type { Identity } from '../identity/index.ts';
-import { DEVICE_PROOF_HEADER } from '../identity/index.ts';
+import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER } from '../identity/index.ts';
 import { KinkoError } from '../lib/errors.ts';
+import { deleteAccount } from './account-deletion.ts';
 import type { Payments } from './payments.ts';
 
 // /v1/wallet: the customer's wallet API. Thin handlers: validate, one payments call, answer.
@@ -77,6 +78,24 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void
       },
     },
     (req) => payments.linkCard(who(req).customerId, req.body.card_token, sourceOf(req)),
+  );
+  app.post(
+    '/v1/wallet/account/delete',
+    {
+      preHandler: identity.requireDeviceProof('account_delete'),
+      schema: {
+        summary: 'Delete the account: cards shredded, sessions ended; the balance must be zero',
+        body: closed({}),
+      },
+    },
+    async (req, reply) => {
+      const customerId = identity.customerOf(req).customerId;
+      const r = await deleteAccount(payments.deps, customerId, sourceOf(req));
+      // The session is over: the browser forgets its cookie too.
+      const gone = `${CUSTOMER_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict`;
+      void reply.header('set-cookie', gone);
+      return { deleted: r.deleted, cards_shredded: r.cardsShredded };
+    },
   );
   topupRoutes(app, deps, customerScope, who);
   codeRoutes(app, deps, customerScope, who);

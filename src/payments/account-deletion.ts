@@ -1,0 +1,68 @@
+import type { Db } from '../db/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { entry, WALLET_CURRENCY, type PaymentsDeps, type Source } from './context.ts';
+import * as store from './store.ts';
+import { walletBalance } from './wallet.ts';
+
+// Deleting a customer's account: a workflow across vault, identity and the ledger, so it
+// lives here. Refused while the wallet holds money or a top-up is unfinished. Then:
+// 1. the vault crypto-shreds every card of the customer (its own transaction; there is no
+//    compensation and none is needed: a retry after a failure below shreds nothing more and
+//    the cards were to be destroyed anyway);
+// 2. one transaction: identity marks the customer deleted (goodbye notice first, then the
+//    erasure and revocations) and the audit entry of the workflow.
+// The ledger is left untouched: its accounts and transfers keep referring to the id.
+
+// Its two statements are kept here, beside their only caller, rather than in store.ts,
+// whose statements serve the payment hot path.
+
+/** Top-ups not yet settled either way. */
+async function unfinishedTopups(db: Db, customerId: string): Promise<number> {
+  const [row] = await db<{ n: number }[]>`
+    select count(*)::int as n from payments_topups
+    where customer_id = ${customerId} and status in ('processing', 'requires_action')`;
+  return row?.n ?? 0;
+}
+
+export async function deleteAccount(
+  deps: PaymentsDeps,
+  customerId: string,
+  source: Source,
+): Promise<{ deleted: true; cardsShredded: number }> {
+  const balance = await walletBalance(deps, customerId);
+  if (balance !== 0n) {
+    throw new KinkoError('wallet_balance_not_zero', {
+      extra: { balance: balance.toString(), currency: WALLET_CURRENCY },
+    });
+  }
+  if ((await unfinishedTopups(deps.sql, customerId)) > 0) {
+    throw new KinkoError('wallet_activity_processing');
+  }
+  const actor = { type: 'customer' as const, id: customerId };
+  // The wallet's linked cards (tokenized in the hosted fields, so the vault may not know
+  // whose they are) and any card the vault holds under the customer's id.
+  const linked = (await store.cardsOf(deps.sql, customerId)).map((c) => c.card_token);
+  const shredded = [
+    ...(linked.length > 0 ? await deps.vault.deleteCards({ tokens: linked }, actor, source) : []),
+    ...(await deps.vault.deleteCards({ customerId }, actor, source)),
+  ];
+  const result = await deps.sql.begin(async (tx) => {
+    // Re-checked under the transaction: a top-up started meanwhile cannot charge a shredded
+    // card, but it must not be left without a customer either.
+    if ((await unfinishedTopups(tx, customerId)) > 0) return 'processing' as const;
+    const r = await deps.identity.deleteCustomer(tx, customerId, source);
+    if (r === 'already_deleted') return r;
+    await tx`update payments_cards set removed_at = ${deps.clock.now()}
+      where customer_id = ${customerId} and removed_at is null`;
+    await deps.audit.append(tx, [
+      entry('payments.account.deleted', actor, { type: 'customer', id: customerId }, source, {
+        cards_shredded: shredded.length,
+        sessions_revoked: r.sessionsRevoked,
+      }),
+    ]);
+    return 'deleted' as const;
+  });
+  if (result === 'processing') throw new KinkoError('wallet_activity_processing');
+  if (result === 'already_deleted') throw new KinkoError('session_expired');
+  return { deleted: true, cardsShredded: shredded.length };
+}
