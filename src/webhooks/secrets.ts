@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { assert } from '../lib/assert.ts';
+import { loadOrCreateKeyFile } from '../lib/keyfile.ts';
 
 // Endpoint secrets at rest: AES-256-GCM under the webhook secrets key, a 32-byte key in a
 // 0600 file outside the data directory (as the vault's keys), with the endpoint and secret
@@ -32,17 +31,7 @@ export function openSecret(key: Buffer, aad: string, sealed: SealedSecret): stri
   return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]).toString('utf8');
 }
 
-/** Reads the key file, creating it (0600, random) on first use. */
+/** Reads the key file, creating it (0600, random) on first use (lib/keyfile.ts). */
 export function loadOrCreateWebhookSecretsKey(file: string): Buffer {
-  try {
-    const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
-    assert(key.length === KEY_BYTES, `${file} does not hold a 32-byte base64 key`);
-    return key;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const key = randomBytes(KEY_BYTES);
-  fs.writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  return key;
+  return loadOrCreateKeyFile(file, KEY_BYTES);
 }
