@@ -15,6 +15,7 @@ import { S } from './strings.ts';
 type StepUp = { request: StepUpRequest; resolve(): void; reject(e: unknown): void };
 
 function SignedOut(props: { route: string; onSignedIn(next: string): void }) {
+  const { t } = useT(S);
   const [signup, setSignup] = useState<{ id: string; email: string } | undefined>();
   const [newDevice, setNewDevice] = useState<string | undefined>();
   if (newDevice) {
@@ -27,7 +28,14 @@ function SignedOut(props: { route: string; onSignedIn(next: string): void }) {
     }
     return <SignUp onStarted={(id, email) => setSignup({ id, email })} />;
   }
-  return <SignIn onDone={() => props.onSignedIn('/home')} onNewDevice={setNewDevice} />;
+  const signIn = <SignIn onDone={() => props.onSignedIn('/home')} onNewDevice={setNewDevice} />;
+  if (props.route !== '/deleted') return signIn;
+  return (
+    <>
+      <Notice kind="ok">{t('accountDeleted')}</Notice>
+      {signIn}
+    </>
+  );
 }
 
 /** Right after sign-up: enrol a passkey or an authenticator app before moving money. */
@@ -66,7 +74,18 @@ function SignedIn(props: { account: AccountSummary; route: string; refresh(): vo
   if (route.startsWith('/history')) return <HistoryPage />;
   if (route.startsWith('/limits')) return <LimitsPage account={account} />;
   if (route.startsWith('/security')) {
-    return <SecurityPage account={account} onChanged={refresh} onSignedOut={signedOut} />;
+    const deleted = () => {
+      navigate('/deleted');
+      location.reload();
+    };
+    return (
+      <SecurityPage
+        account={account}
+        onChanged={refresh}
+        onSignedOut={signedOut}
+        onDeleted={deleted}
+      />
+    );
   }
   return <Home account={account} />;
 }

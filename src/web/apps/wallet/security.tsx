@@ -1,16 +1,17 @@
 import { useState } from 'preact/hooks';
-import { call } from '../../ui/api.ts';
-import { dateTime, useT } from '../../ui/i18n.tsx';
+import { ApiError, call } from '../../ui/api.ts';
+import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
 import { qrDataUrl } from '../../ui/codes.ts';
 import { forgetDevice } from './device.ts';
 import { enrolPasskey, passkeysSupported, stepUpWithPasskey } from './passkey.ts';
-import type { AccountSummary, StepUpRequest } from './session.ts';
+import { walletCall, type AccountSummary, type StepUpRequest } from './session.ts';
+import { W } from './wallet-api.ts';
 import { S } from './strings.ts';
 
-// Security: second factors (passkey, authenticator app), recovery codes, devices, signing
-// out everywhere — and the step-up dialog the rest of the wallet opens when the API asks
-// for a recent second factor.
+// Security: second factors (passkey, authenticator app), recovery codes, devices (and their
+// removal), signing out everywhere, deleting the account — and the step-up dialog the rest
+// of the wallet opens when the API asks for a recent second factor.
 
 export function RecoveryCodes(props: { codes: string[] }) {
   const { t } = useT(S);
@@ -104,23 +105,108 @@ interface Device {
   current: boolean;
 }
 
-export function Devices() {
+/** One device, with a Remove button that asks once more before it removes. */
+function DeviceItem(props: { device: Device; onRemoved(current: boolean): void }) {
   const { t, lang } = useT(S);
+  const d = props.device;
+  const form = useForm();
+  const [confirming, setConfirming] = useState(false);
+  const remove = () =>
+    form.run(async () => {
+      await walletCall(`/v1/identity/devices/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
+      setConfirming(false);
+      props.onRemoved(d.current);
+    });
+  return (
+    <li data-testid="device">
+      <strong>{d.name}</strong> — {d.status === 'confirmed' ? t('confirmed') : t('pending')}
+      {d.current && <span class="pill ok"> {t('thisDevice')}</span>}
+      <span class="muted"> · {dateTime(d.created_at, lang)}</span>{' '}
+      {!confirming && (
+        <button class="link" disabled={form.busy} onClick={() => setConfirming(true)}>
+          {t('removeDevice')}
+        </button>
+      )}
+      {confirming && (
+        <span class="actions" role="group" aria-label={t('removeDevice')}>
+          <span>{d.current ? t('removeThisDeviceConfirm') : t('removeDeviceConfirm')}</span>{' '}
+          <button class="danger" disabled={form.busy} onClick={() => void remove()}>
+            {t('removeDeviceYes')}
+          </button>{' '}
+          <button class="link" disabled={form.busy} onClick={() => setConfirming(false)}>
+            {t('cancel')}
+          </button>
+        </span>
+      )}
+      {form.general && <Notice kind="error">{form.general}</Notice>}
+    </li>
+  );
+}
+
+export function Devices(props: { onSignedOut(): void }) {
+  const { t } = useT(S);
   const list = useLoad(() => call<{ devices: Device[] }>('/v1/identity/devices'));
+  const removed = (current: boolean) => {
+    // Removing this device ended this session: there is nothing left to show here.
+    if (current) props.onSignedOut();
+    else list.reload();
+  };
   return (
     <section class="card" aria-labelledby="devices-h">
       <h2 id="devices-h">{t('devices')}</h2>
       {list.error && <Notice kind="error">{list.error}</Notice>}
       <ul>
         {list.data?.devices.map((d) => (
-          <li>
-            <strong>{d.name}</strong> — {d.status === 'confirmed' ? t('confirmed') : t('pending')}
-            {d.current && <span class="pill ok"> {t('thisDevice')}</span>}
-            <span class="muted"> · {dateTime(d.created_at, lang)}</span>
-          </li>
+          <DeviceItem key={d.id} device={d} onRemoved={removed} />
         ))}
       </ul>
       <p class="muted">{t('removeDeviceNote')}</p>
+    </section>
+  );
+}
+
+/** Deleting the account: the customer types a word to confirm; then they are signed out. */
+export function DeleteAccount(props: { account: AccountSummary; onDeleted(): void }) {
+  const { t, lang } = useT(S);
+  const form = useForm();
+  const [typed, setTyped] = useState('');
+  const word = t('deleteAccountWord');
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void form.run(async () => {
+      await walletCall(W.accountDelete, {
+        body: {},
+        action: 'account_delete',
+        account: props.account,
+      }).catch((err: unknown) => {
+        // Say how much is left, so the customer knows what to spend first.
+        if (!(err instanceof ApiError) || err.code !== 'wallet_balance_not_zero') throw err;
+        const balance = yen(String(err.body['balance'] ?? '0'), lang);
+        const message = t('deleteAccountBalance', { balance });
+        throw new ApiError(err.status, { ...err.body, message });
+      });
+      await forgetDevice(props.account.customer_id);
+      props.onDeleted();
+    });
+  };
+  return (
+    <section class="card" aria-labelledby="delete-h">
+      <h2 id="delete-h">{t('deleteAccount')}</h2>
+      <p class="muted">{t('deleteAccountNote')}</p>
+      <form onSubmit={submit} noValidate>
+        <Field
+          name="confirm_word"
+          label={t('deleteAccountType', { word })}
+          autocomplete="off"
+          value={typed}
+          onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+          errors={form.errors}
+        />
+        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <button type="submit" class="danger" disabled={form.busy || typed.trim() !== word}>
+          {t('deleteAccount')}
+        </button>
+      </form>
     </section>
   );
 }
@@ -129,6 +215,7 @@ export function SecurityPage(props: {
   account: AccountSummary;
   onChanged(): void;
   onSignedOut(): void;
+  onDeleted(): void;
 }) {
   const { t } = useT(S);
   const [codes, setCodes] = useState<string[]>([]);
@@ -163,7 +250,7 @@ export function SecurityPage(props: {
           {t('newRecoveryCodes')}
         </button>
       </section>
-      <Devices />
+      <Devices onSignedOut={props.onSignedOut} />
       <section class="card">
         <h2>{t('signOutEverywhere')}</h2>
         <p class="muted">{t('signOutEverywhereNote')}</p>
@@ -171,10 +258,7 @@ export function SecurityPage(props: {
           {t('signOutEverywhere')}
         </button>
       </section>
-      <section class="card">
-        <h2>{t('deleteAccount')}</h2>
-        <p class="muted">{t('deleteAccountMissing')}</p>
-      </section>
+      <DeleteAccount account={props.account} onDeleted={props.onDeleted} />
     </>
   );
 }

@@ -19,7 +19,7 @@ export interface AccountSummary {
 
 export const DEVICE_PROOF_HEADER = 'kinko-device-proof';
 
-export type ProofAction = 'topup' | 'payment_code' | 'card_link' | 'limit_raise';
+export type ProofAction = 'topup' | 'payment_code' | 'card_link' | 'limit_raise' | 'account_delete';
 
 export interface StepUpRequest {
   action?: string;

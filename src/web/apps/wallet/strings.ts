@@ -86,19 +86,42 @@ export const S = {
   pending: ['waiting for confirmation', '確認待ち'],
   thisDevice: ['this device', 'この端末'],
   removeDeviceNote: [
-    'Lost a device? "Sign out everywhere" ends its sessions. ' +
-      'Removing a device is not offered by the API yet.',
-    '端末を紛失した場合は「すべての端末からログアウト」を使ってください。端末の削除は API 未対応です。',
+    'Lost a device? Remove it: it can no longer sign in or approve payments. ' +
+      'Removing needs a recent check of your second factor.',
+    '端末を紛失した場合は削除してください。削除した端末ではログインや支払いの承認ができなくなります。' +
+      '削除には最近の二要素認証が必要です。',
   ],
+  removeDevice: ['Remove', '削除'],
+  removeDeviceConfirm: [
+    'Remove this device? Its sessions end now.',
+    'この端末を削除しますか？その端末のセッションはすぐに終了します。',
+  ],
+  removeThisDeviceConfirm: [
+    'Remove the device you are using? You will be signed out.',
+    '使用中の端末を削除しますか？ログアウトされます。',
+  ],
+  removeDeviceYes: ['Yes, remove', '削除する'],
   signOutEverywhere: ['Sign out everywhere', 'すべての端末からログアウト'],
   signOutEverywhereNote: [
     'Ends every session of your account, on every device, including this one.',
     'この端末を含む、すべての端末のセッションを終了します。',
   ],
   deleteAccount: ['Delete account', 'アカウント削除'],
-  deleteAccountMissing: [
-    'Deleting an account is not available yet: Kinko has no API for it. Contact support.',
-    'アカウント削除は現在ご利用いただけません（API 未提供）。サポートにご連絡ください。',
+  deleteAccountNote: [
+    'Your cards are destroyed and you are signed out everywhere. Your wallet must be empty ' +
+      '(¥0). Records the law requires us to keep refer only to an anonymous account number.',
+    'カードは消去され、すべての端末からログアウトされます。ウォレット残高が ¥0 である必要があります。' +
+      '法令で保存が必要な記録は匿名のアカウント番号のみを参照します。',
+  ],
+  deleteAccountBalance: [
+    'Your wallet still holds {balance}. Spend it first, then delete the account.',
+    'ウォレットに {balance} が残っています。使い切ってから削除してください。',
+  ],
+  deleteAccountWord: ['DELETE', '削除'],
+  deleteAccountType: ['Type {word} to confirm', '確認のため「{word}」と入力してください'],
+  accountDeleted: [
+    'Your account was deleted. Thank you for using Kinko.',
+    'アカウントを削除しました。Kinko をご利用いただきありがとうございました。',
   ],
   stepUpTitle: ['Confirm it is you', '本人確認'],
   stepUpIntro: [

@@ -9,5 +9,6 @@ export const W = {
   limits: '/v1/wallet/limits',
   paymentCodes: '/v1/wallet/payment_codes',
   storePayments: '/v1/wallet/store_payments',
+  accountDelete: '/v1/wallet/account/delete',
   hostedLoaderSri: '/js/kinko.js.sri',
 } as const;
