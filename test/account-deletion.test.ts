@@ -5,6 +5,7 @@ import { auth, signUp } from './helpers/identity-harness.ts';
 import {
   balanceOf,
   fundWallet,
+  hostedCardToken,
   issueCode,
   payPlatform,
   registerPay,
@@ -104,6 +105,28 @@ test('deletion needs a device proof and a recent step-up', async () => {
     assert.equal(stale.json().error.code, 'step_up_required', stale.body);
     assert.equal(await balanceOf(p, u), '0', 'the session still works: nothing was deleted');
     assert.equal((await login(p, u.email, u.password)).statusCode, 200);
+  } finally {
+    await p.close();
+  }
+});
+
+test('deletion is refused while a top-up is unfinished', async () => {
+  const p = await payPlatform();
+  try {
+    const u = await walletUser(p, 4);
+    const card = await hostedCardToken(p, '4000000000003220');
+    await walletPost(p, u, '/v1/wallet/cards', 'card_link', { card_token: card });
+    const topup = await walletPost(p, u, '/v1/wallet/topups', 'topup', {
+      amount: 3000,
+      card_token: card,
+    });
+    assert.equal(topup.json().status, 'requires_action', topup.body);
+    const res = await walletPost(p, u, DELETE_URL, 'account_delete', {}, {});
+    assert.equal(res.statusCode, 409, res.body);
+    assert.equal(res.json().error.code, 'wallet_activity_processing');
+    const [row] = await p.db.sql<{ ciphertext: Buffer | null }[]>`
+      select ciphertext from vault_cards where token = ${card}`;
+    assert.notEqual(row?.ciphertext, null, 'nothing was shredded');
   } finally {
     await p.close();
   }
