@@ -54,7 +54,10 @@ async function untilVisible(page: Page, text: string | RegExp): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (await target.isVisible()) return;
     const passkey = page.getByRole('button', { name: 'Use passkey' });
-    if (await passkey.isVisible()) await passkey.click();
+    // The dialog goes away once the step-up is done: a click that finds it gone is no error.
+    if ((await passkey.isVisible()) && (await passkey.isEnabled())) {
+      await passkey.click({ timeout: 1000 }).catch(() => undefined);
+    }
     await page.waitForTimeout(200);
   }
   await target.waitFor({ timeout: 1000 });
