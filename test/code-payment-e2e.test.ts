@@ -164,7 +164,9 @@ test('store QR (MPM): the merchant gets the payload, the wallet scans it and pay
     assert.equal(pay.statusCode, 200, pay.body);
     assert.equal(pay.json().store_id, p.merchant.store!.id);
     assert.equal(await balanceOf(p, u), '4200');
-    const broken = qr.json().payload.slice(0, -1) + '0';
+    // Change the CRC's last digit to a different one (never the same digit it already was).
+    const payload: string = qr.json().payload;
+    const broken = payload.slice(0, -1) + (payload.endsWith('0') ? '1' : '0');
     const bad = await walletPost(p, u, '/v1/wallet/store_payments', 'payment_code', {
       payload: broken,
       amount: 800,
