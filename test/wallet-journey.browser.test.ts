@@ -141,7 +141,11 @@ async function operatorSignIn(p: WebPlatform, page: Page): Promise<void> {
 /** Answers the step-up dialog with the passkey when the wallet shows it. */
 async function passStepUps(page: Page): Promise<void> {
   const button = page.getByRole('button', { name: 'Use passkey' });
-  if (await button.isVisible()) await button.click();
+  // The dialog disables its button while the passkey ceremony runs and goes away once the
+  // step-up is done: a click that finds it disabled or gone is not an error.
+  if ((await button.isVisible()) && (await button.isEnabled())) {
+    await button.click({ timeout: 1000 }).catch(() => undefined);
+  }
 }
 
 /** Waits for `target`, answering step-up dialogs on the way. */
