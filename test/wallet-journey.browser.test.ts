@@ -7,7 +7,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { createOperator } from '../src/identity/index.ts';
 import { NO_CHROMIUM } from './helpers/browser.ts';
 import { authenticator } from './helpers/identity-factors.ts';
-import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import {
+  lastMailedCode,
+  passStepUps,
+  startWebPlatform,
+  type WebPlatform,
+} from './helpers/web-platform.ts';
 
 // Issue 6's journey in Chromium, through the pages only: a customer signs up in the wallet
 // (codes read from the dev mailbox by the test, never by the app), enrols a passkey on
@@ -67,19 +72,6 @@ function watchProblems(context: BrowserContext): string[] {
   return problems;
 }
 
-async function lastCode(p: WebPlatform, address: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${p.origin}/dev/mailbox?to=${encodeURIComponent(address)}`);
-    const body = (await res.json()) as { messages: { text: string }[] };
-    const code = body.messages
-      .map((m) => /\bcode (?:is )?(\d{6,8})\b/.exec(m.text)?.[1])
-      .find(Boolean);
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no code sent to ${address}`);
-}
-
 async function addVirtualAuthenticator(page: Page): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
@@ -102,8 +94,8 @@ async function signUp(p: WebPlatform, page: Page, email: string, phone: string):
   await page.getByLabel('Mobile phone number').fill(phone);
   await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple 6');
   await page.getByRole('button', { name: 'Send verification codes' }).click();
-  await page.getByLabel('Code from the email').fill(await lastCode(p, email));
-  await page.getByLabel('Code from the SMS').fill(await lastCode(p, phone));
+  await page.getByLabel('Code from the email').fill(await lastMailedCode(p, email));
+  await page.getByLabel('Code from the SMS').fill(await lastMailedCode(p, phone));
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Protect your wallet' }).waitFor();
 }
@@ -136,16 +128,6 @@ async function operatorSignIn(p: WebPlatform, page: Page): Promise<void> {
   await page.getByLabel('Authenticator code').fill(authenticator(op.totpSecret).code(Date.now()));
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText('Role: security_admin').waitFor();
-}
-
-/** Answers the step-up dialog with the passkey when the wallet shows it. */
-async function passStepUps(page: Page): Promise<void> {
-  const button = page.getByRole('button', { name: 'Use passkey' });
-  // The dialog disables its button while the passkey ceremony runs and goes away once the
-  // step-up is done: a click that finds it disabled or gone is not an error.
-  if ((await button.isVisible()) && (await button.isEnabled())) {
-    await button.click({ timeout: 1000 }).catch(() => undefined);
-  }
 }
 
 /** Waits for `target`, answering step-up dialogs on the way. */

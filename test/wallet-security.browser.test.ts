@@ -2,24 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
-import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import {
+  lastMailedCode,
+  passStepUps,
+  startWebPlatform,
+  type WebPlatform,
+} from './helpers/web-platform.ts';
 
 // The wallet's Security page in Chromium: removing a device asks once more, and deleting
 // the account needs the typed word, a device signature and a passkey step-up, then signs
 // the customer out with a goodbye message. Console errors and CSP violations fail the test.
-
-async function lastCode(p: WebPlatform, address: string): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${p.origin}/dev/mailbox?to=${encodeURIComponent(address)}`);
-    const body = (await res.json()) as { messages: { text: string }[] };
-    const code = body.messages
-      .map((m) => /\bcode (?:is )?(\d{6,8})\b/.exec(m.text)?.[1])
-      .find(Boolean);
-    if (code) return code;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no code sent to ${address}`);
-}
 
 async function signUpWithPasskey(p: WebPlatform, page: Page, email: string, phone: string) {
   const cdp = await page.context().newCDPSession(page);
@@ -40,8 +32,8 @@ async function signUpWithPasskey(p: WebPlatform, page: Page, email: string, phon
   await page.getByLabel('Mobile phone number').fill(phone);
   await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple 7');
   await page.getByRole('button', { name: 'Send verification codes' }).click();
-  await page.getByLabel('Code from the email').fill(await lastCode(p, email));
-  await page.getByLabel('Code from the SMS').fill(await lastCode(p, phone));
+  await page.getByLabel('Code from the email').fill(await lastMailedCode(p, email));
+  await page.getByLabel('Code from the SMS').fill(await lastMailedCode(p, phone));
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByRole('heading', { name: 'Protect your wallet' }).waitFor();
   await page.getByRole('button', { name: 'Add a passkey' }).click();
@@ -53,11 +45,7 @@ async function untilVisible(page: Page, text: string | RegExp): Promise<void> {
   const target = page.getByText(text).first();
   for (let i = 0; i < 100; i++) {
     if (await target.isVisible()) return;
-    const passkey = page.getByRole('button', { name: 'Use passkey' });
-    // The dialog goes away once the step-up is done: a click that finds it gone is no error.
-    if ((await passkey.isVisible()) && (await passkey.isEnabled())) {
-      await passkey.click({ timeout: 1000 }).catch(() => undefined);
-    }
+    await passStepUps(page);
     await page.waitForTimeout(200);
   }
   await target.waitFor({ timeout: 1000 });

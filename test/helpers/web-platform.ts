@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startPlatform, type Platform } from '../../src/main.ts';
@@ -70,4 +71,28 @@ export async function startWebPlatform(): Promise<WebPlatform> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The latest one-time code the dev mailbox holds for an address (tests only). */
+export async function lastMailedCode(p: WebPlatform, address: string): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${p.origin}/dev/mailbox?to=${encodeURIComponent(address)}`);
+    const body = (await res.json()) as { messages: { text: string }[] };
+    const code = body.messages
+      .map((m) => /\bcode (?:is )?(\d{6,8})\b/.exec(m.text)?.[1])
+      .find(Boolean);
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no code sent to ${address}`);
+}
+
+/** Answers the step-up dialog with the passkey when the wallet shows it. */
+export async function passStepUps(page: Page): Promise<void> {
+  const button = page.getByRole('button', { name: 'Use passkey' });
+  // The dialog disables its button while the passkey ceremony runs and goes away once the
+  // step-up is done: a click that finds it disabled or gone is not an error.
+  if ((await button.isVisible()) && (await button.isEnabled())) {
+    await button.click({ timeout: 1000 }).catch(() => undefined);
+  }
 }
