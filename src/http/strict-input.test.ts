@@ -143,6 +143,23 @@ test('oversized, empty, malformed and prototype-polluting bodies are refused', a
   });
   assert.equal(res.statusCode, 400);
   assert.equal(({} as Record<string, unknown>)['admin'], undefined);
+  // The same keys spelled with JSON escapes, nested, or as "constructor" are refused too.
+  for (const payload of [
+    '{"amount":1,"__pro\\u0074o__":{"admin":true}}',
+    '{"amount":1,"\\u005f_proto__":{"admin":true}}',
+    '{"amount":1,"note":{"constructor":{"prototype":{"admin":true}}}}',
+    '{"amount":1,"constr\\u0075ctor":{"prototype":{"admin":true}}}',
+  ]) {
+    res = await a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+    assert.equal(res.statusCode, 400, payload);
+    assert.equal(res.json().error.code, 'body_invalid_json', payload);
+  }
+  assert.equal(({} as Record<string, unknown>)['admin'], undefined);
 });
 
 test('every response and error carries a request id; security headers are set', async () => {
@@ -166,6 +183,15 @@ test('every response and error carries a request id; security headers are set', 
   assert.match(String(res.headers['content-security-policy']), /default-src 'none'/);
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
   assert.match(String(res.headers['strict-transport-security']), /max-age=\d+/);
+  // Errors, unknown routes and successes all carry the whole set.
+  for (const r of [res, evil]) {
+    assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.equal(r.headers['x-frame-options'], 'SAMEORIGIN');
+    assert.equal(r.headers['referrer-policy'], 'no-referrer');
+    assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(r.headers['cache-control'], 'no-store');
+    assert.equal(r.headers['x-powered-by'], undefined);
+  }
   const requestLines = logs.lines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((l) => l['req'] || l['res']);

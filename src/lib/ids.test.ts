@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUuid, uuidv7 } from './ids.ts';
+import { isUuid, publicId, uuidv7 } from './ids.ts';
 
 test('uuidv7 follows RFC 9562: version 7, variant 10, time in the first 48 bits, ordered', () => {
   const ms = Date.UTC(2026, 10, 21);
@@ -38,4 +38,14 @@ test('uuidv7 keeps the full 48-bit time and random bits across the random pool',
   assert.equal(new Set(ids).size, 1000);
   for (const x of ids)
     assert.match(x, /^00000000-0000-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('publicId draws distinct random ids across pool refills, of the asked length', () => {
+  const ids = Array.from({ length: 2000 }, () => publicId('req', 12));
+  assert.equal(new Set(ids).size, ids.length);
+  for (const id of ids) assert.match(id, /^req_[A-Za-z0-9_-]{16}$/);
+  // Odd sizes straddle the pool's end; a size larger than the pool still works.
+  const odd = Array.from({ length: 500 }, () => publicId('pay', 13));
+  assert.equal(new Set(odd).size, odd.length);
+  assert.match(publicId('big', 5000), /^big_[A-Za-z0-9_-]{6667}$/);
 });
