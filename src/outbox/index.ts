@@ -3,6 +3,7 @@ import { assert } from '../lib/assert.ts';
 import {
   checkOwner,
   enqueue,
+  ENQUEUE_BATCH_SIZE_MAX,
   errorText,
   RETRY_SECONDS_BASE_DEFAULT,
   RETRY_SECONDS_MAX_DEFAULT,
@@ -26,9 +27,11 @@ import { runWorker, type WorkerOptions } from './worker.ts';
 // - attempt: one failed delivery (fail(), or a lease that ran out); the next waits longer.
 // - dead: an event that used up outboxAttemptsMax attempts; kept for operators, never retried.
 // - delivered: completed by its owner; never claimed again.
+// - batch: the events of one claim; a batch handler takes them together and they are
+//   completed with one statement. A batch that fails is handled again one event at a time.
 
 export type { NewEvent, OutboxEvent, OutboxDeps, OutboxLimits } from './outbox.ts';
-export type { WorkerOptions } from './worker.ts';
+export type { BatchFailures, WorkerOptions } from './worker.ts';
 export {
   ENQUEUE_BATCH_SIZE_MAX,
   PAYLOAD_BYTES_MAX,
@@ -65,12 +68,20 @@ export interface Outbox {
   enqueue(tx: Tx, events: readonly NewEvent[]): Promise<bigint[]>;
   claim(options: ClaimOptions): Promise<OutboxEvent[]>;
   complete(id: bigint, owner: string): Promise<CompleteResult>;
+  /**
+   * Completes many leased events with one statement; returns the ids completed, in id order.
+   * The others answer as `complete` would with `lease_lost`: another worker holds them now.
+   */
+  completeMany(ids: readonly bigint[], owner: string): Promise<bigint[]>;
   /** Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far). */
   fail(id: bigint, owner: string, error: unknown, retryAfterSeconds?: number): Promise<FailResult>;
   /** Gives leased events back without counting an attempt. */
   release(ids: readonly bigint[], owner: string): Promise<void>;
   stats(): Promise<TopicStats[]>;
-  /** Claims and handles events until options.signal aborts. */
+  /**
+   * Claims and handles events until options.signal aborts: a whole batch at once with
+   * options.batchHandler when given, each event alone with options.handler otherwise.
+   */
   runWorker(options: WorkerOptions): Promise<void>;
 }
 
@@ -99,6 +110,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
     },
     complete: async (id, owner) =>
       (await store.complete(sql, id, owner, clock.now())) ? 'completed' : 'lease_lost',
+    completeMany: async (ids, owner) => {
+      checkOwner(owner);
+      assert(ids.length <= ENQUEUE_BATCH_SIZE_MAX, `at most ${ENQUEUE_BATCH_SIZE_MAX} ids`);
+      return store.completeMany(sql, ids, owner, clock.now());
+    },
     fail: async (id, owner, error, retryAfterSeconds) => {
       const base = retryAfterSeconds ?? RETRY_SECONDS_BASE_DEFAULT;
       assert(base > 0 && base <= retrySecondsMax, 'retryAfterSeconds out of range');

@@ -68,14 +68,20 @@ test('a lease that runs out makes the event claimable again, by someone else', a
   const { db, clock, outbox } = await setup(t);
   const id = await enqueueOne(db, outbox);
   const a = await outbox.claim({ max: 10, leaseSeconds: 30, owner: 'worker-a' });
-  assert.deepEqual(a.map((e) => e.id), [id]);
+  assert.deepEqual(
+    a.map((e) => e.id),
+    [id],
+  );
   assert.equal(a[0]?.attempts, 0);
   assert.deepEqual(await outbox.claim({ max: 10, leaseSeconds: 30, owner: 'worker-b' }), []);
   clock.advanceMs(29_999);
   assert.deepEqual(await outbox.claim({ max: 10, leaseSeconds: 30, owner: 'worker-b' }), []);
   clock.advanceMs(1);
   const b = await outbox.claim({ max: 10, leaseSeconds: 30, owner: 'worker-b' });
-  assert.deepEqual(b.map((e) => e.id), [id]);
+  assert.deepEqual(
+    b.map((e) => e.id),
+    [id],
+  );
   assert.equal(b[0]?.attempts, 1, 'the lease that ran out counts as an attempt');
   assert.equal(await outbox.complete(id, 'worker-a'), 'lease_lost');
   assert.equal(await outbox.complete(id, 'worker-b'), 'completed');
@@ -101,7 +107,10 @@ test('failures back off exponentially and the last allowed attempt dead-letters'
     clock.advanceMs(expectedDelaySeconds * 1000 - 1);
     assert.deepEqual(await claim(), [], `not before ${expectedDelaySeconds} s`);
     clock.advanceMs(1);
-    assert.deepEqual((await claim()).map((e) => e.id), [id]);
+    assert.deepEqual(
+      (await claim()).map((e) => e.id),
+      [id],
+    );
   };
   await attempt(0);
   assert.equal(await outbox.fail(id, 'w', new Error('502'), 5), 'retry_scheduled');
@@ -135,7 +144,10 @@ test('a lease that runs out on the last allowed attempt dead-letters the event',
   const id = await enqueueOne(db, outbox);
   for (let i = 0; i < limits.outboxAttemptsMax; i++) {
     const got = await outbox.claim({ max: 1, leaseSeconds: 10, owner: `w${i}` });
-    assert.deepEqual(got.map((e) => e.id), [id]);
+    assert.deepEqual(
+      got.map((e) => e.id),
+      [id],
+    );
     clock.advanceMs(10_000);
   }
   assert.deepEqual(await outbox.claim({ max: 1, leaseSeconds: 10, owner: 'late' }), []);
@@ -155,8 +167,14 @@ test('claims filter by topic, honour availableAt and come oldest first', async (
   );
   const topics = ['email.receipt'];
   const got = await outbox.claim({ topics, max: 10, leaseSeconds: 5, owner: 'w' });
-  assert.deepEqual(got.map((e) => e.id), [ids[0], ids[3]]);
-  assert.deepEqual(got.map((e) => e.payload), [{ i: 1 }, { i: 4 }]);
+  assert.deepEqual(
+    got.map((e) => e.id),
+    [ids[0], ids[3]],
+  );
+  assert.deepEqual(
+    got.map((e) => e.payload),
+    [{ i: 1 }, { i: 4 }],
+  );
   const stats = await outbox.stats();
   assert.deepEqual(
     stats.map((s) => [s.topic, s.ready, s.leased, s.waiting]),
@@ -193,7 +211,10 @@ test('the worker handles, completes and fails events, and stops when aborted', a
   await worker;
   const rows = await db.sql<{ delivered: boolean; attempts: number }[]>`
     select delivered_at is not null as delivered, attempts from outbox_events order by id`;
-  assert.deepEqual(rows.map((r) => r.delivered), [true, true, false, true, true, true]);
+  assert.deepEqual(
+    rows.map((r) => r.delivered),
+    [true, true, false, true, true, true],
+  );
   assert.equal(rows[2]?.attempts, 1);
 });
 
@@ -213,5 +234,8 @@ test('an aborted worker gives back events it claimed but did not handle', async 
     handler: async () => controller.abort(),
   });
   const stats = await outbox.stats();
-  assert.deepEqual(stats.map((s) => [s.ready, s.leased]), [[4, 0]]);
+  assert.deepEqual(
+    stats.map((s) => [s.ready, s.leased]),
+    [[4, 0]],
+  );
 });

@@ -90,6 +90,27 @@ export async function complete(db: Db, id: bigint, owner: string, now: Date): Pr
   return rows.length === 1;
 }
 
+/**
+ * Marks many leased events delivered in one statement; returns the ids it completed. An id
+ * missing from the answer was not `owner`'s any more (its lease ran out and another worker
+ * claimed it, or it was already delivered or dead), exactly as `complete` would answer.
+ */
+export async function completeMany(
+  db: Db,
+  ids: readonly bigint[],
+  owner: string,
+  now: Date,
+): Promise<bigint[]> {
+  if (ids.length === 0) return [];
+  const rows = await db<{ id: bigint }[]>`
+    update outbox_events
+    set delivered_at = ${now}, lease_owner = null, lease_until = null
+    where id = any(${ids.map(String)}::int8[]) and lease_owner = ${owner}
+      and delivered_at is null and dead_at is null
+    returning id`;
+  return rows.map((r) => r.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 export interface FailParams {
   id: bigint;
   owner: string;
