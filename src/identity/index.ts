@@ -24,7 +24,7 @@ import type { SensitiveAction } from './policy.ts';
 import { customerRoutes } from './routes.ts';
 import { runOperatorsCreate as runCreate } from './cli.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
-import { freezeLink } from './recovery.ts';
+import { freezeLink, freezeLinks } from './recovery.ts';
 import { requireAction } from './guard.ts';
 import { deleteCustomer } from './deletion.ts';
 import * as store from './store.ts';
@@ -107,6 +107,8 @@ export interface Identity {
   customerFacts(db: Db, customerIds: readonly string[]): Promise<CustomerFacts[]>;
   /** A "this was not me" link freezing the account, minted in the caller's transaction. */
   freezeLink(tx: Tx, customerId: string): Promise<string>;
+  /** One freeze link per id, in order (a repeated id gets a link per mention); one insert. */
+  freezeLinks(tx: Tx, customerIds: readonly string[]): Promise<string[]>;
   /**
    * Account deletion's identity part, in the caller's transaction (payments orchestrates):
    * goodbye notice, status 'deleted', sessions and devices revoked, personal data erased.
@@ -171,6 +173,7 @@ export function createIdentity(options: IdentityOptions): Identity {
         createdAt: c.created_at,
       })),
     freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
+    freezeLinks: (tx, customerIds) => freezeLinks(deps, tx, customerIds),
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
   };
 }

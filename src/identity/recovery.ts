@@ -228,10 +228,8 @@ async function finishReset(
   const holdSeconds = strong ? 0 : deps.limits.recoveryMoneyHoldSeconds;
   const holdUntil = holdSeconds > 0 ? at(deps, holdSeconds) : null;
   if (holdUntil) await store.setMoneyHold(tx, c.id, holdUntil);
-  const links = {
-    email: await freezeLink(deps, tx, c.id),
-    phone: await freezeLink(deps, tx, c.id),
-  };
+  const [email, phone] = await freezeLinks(deps, tx, [c.id, c.id]);
+  const links = { email: email!, phone: phone! };
   await send(deps, tx, messages.recoveryDoneNotice(c, links, Math.round(holdSeconds / 3600)));
   const session = await issueSession(deps, tx, {
     customerId: c.id,
@@ -252,13 +250,28 @@ async function finishReset(
 
 /** A "this was not me" link that freezes the account, minted in the caller's transaction. */
 export async function freezeLink(deps: Deps, tx: Tx, customerId: string): Promise<string> {
-  const token = linkToken();
-  await store.insertFreezeToken(tx, {
-    token_hash: sha256(token),
-    customer_id: customerId,
-    expires_at: at(deps, deps.limits.freezeLinkSecondsMax),
-  });
-  return `${deps.origin}/account/freeze#token=${token}`;
+  const [link] = await freezeLinks(deps, tx, [customerId]);
+  return link!;
+}
+
+/**
+ * One freeze link per requested customer id, in order (an id may repeat: each gets its own
+ * token), minted in the caller's transaction with one insert.
+ */
+export async function freezeLinks(
+  deps: Deps,
+  tx: Tx,
+  customerIds: readonly string[],
+): Promise<string[]> {
+  if (customerIds.length === 0) return [];
+  const tokens = customerIds.map(() => linkToken());
+  // identity/store.ts has only the one-row insert; this set-based one belongs beside it.
+  await tx`
+    insert into identity_freeze_tokens (token_hash, customer_id, expires_at)
+    select decode(h, 'hex'), c, ${at(deps, deps.limits.freezeLinkSecondsMax)}
+    from unnest(${tokens.map((t) => sha256(t).toString('hex'))}::text[],
+                ${customerIds as string[]}::uuid[]) as u(h, c)`;
+  return tokens.map((t) => `${deps.origin}/account/freeze#token=${t}`);
 }
 
 /** "This was not me": freezes the account, signs every session out, tells every contact. */
