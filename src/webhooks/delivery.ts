@@ -12,7 +12,7 @@ import * as store from './store.ts';
 
 // Events → deliveries → attempts.
 //
-// emitEvent writes the event (its exact body) and an outbox event in the caller's
+// emitEvents writes events (their exact bodies) and outbox events in the caller's
 // transaction. The outbox worker fans it out: one delivery per subscribed endpoint. The
 // delivery worker sends due deliveries; a 2xx ends one, anything else schedules the next
 // attempt after retrySecondsBase × 2^(attempts − 1) (capped at retrySecondsMax) until
@@ -41,9 +41,46 @@ export async function emitEvent(
   tx: Tx,
   event: NewWebhookEvent,
 ): Promise<string> {
-  assert(EVENT_TYPE_RE.test(event.type), `webhook event type ${event.type} is not dotted`);
+  const [id] = await emitEvents(deps, tx, [event]);
+  return id!;
+}
+
+/**
+ * Records events in the caller's transaction with one insert and one outbox enqueue;
+ * returns their ids in order.
+ */
+export async function emitEvents(
+  deps: Pick<WebhooksDeps, 'clock' | 'outbox'>,
+  tx: Tx,
+  events: readonly NewWebhookEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
   const now = deps.clock.now();
-  const id = publicId('evt', 16);
+  const rows = events.map((event) => {
+    const id = publicId('evt', 16);
+    return { id, merchant_id: event.merchantId, type: event.type, body: eventBody(id, event, now) };
+  });
+  // webhooks/store.ts has only the one-row insert; this set-based one belongs beside it.
+  await tx`
+    insert into webhooks_events (id, merchant_id, type, body, created_at)
+    select id, merchant_id, type, body, ${now}
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.merchant_id)}::text[],
+                ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[])
+      as u(id, merchant_id, type, body)`;
+  await deps.outbox.enqueue(
+    tx,
+    rows.map((r) => ({
+      topic: WEBHOOK_TOPIC,
+      key: r.merchant_id,
+      payload: { eventId: r.id, merchantId: r.merchant_id, type: r.type },
+    })),
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The exact JSON every attempt sends and signs. */
+function eventBody(id: string, event: NewWebhookEvent, now: Date): string {
+  assert(EVENT_TYPE_RE.test(event.type), `webhook event type ${event.type} is not dotted`);
   const body = JSON.stringify(
     {
       id,
@@ -59,21 +96,7 @@ export async function emitEvent(
     !CARD_KEY_RE.test(body) && maskPans(body) === body,
     `event ${event.type} carries card data`,
   );
-  await store.insertEvent(tx, {
-    id,
-    merchant_id: event.merchantId,
-    type: event.type,
-    body,
-    created_at: now,
-  });
-  await deps.outbox.enqueue(tx, [
-    {
-      topic: WEBHOOK_TOPIC,
-      key: event.merchantId,
-      payload: { eventId: id, merchantId: event.merchantId, type: event.type },
-    },
-  ]);
-  return id;
+  return body;
 }
 
 /** The outbox handler: one delivery per subscribed endpoint (repeats are no-ops). */

@@ -4,6 +4,7 @@ import type { Actor, Source, WebhooksDeps } from './context.ts';
 import {
   deliverDue,
   emitEvent,
+  emitEvents,
   fanOutEvent,
   ownerName,
   resend,
@@ -61,6 +62,8 @@ export interface WebhookWorkerOptions {
 export interface Webhooks {
   /** For payments and others: records an event inside their transaction. */
   emitEvent(tx: Tx, event: NewWebhookEvent): Promise<string>;
+  /** The same for many events at once (one insert, one outbox enqueue); ids in order. */
+  emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<string[]>;
   createEndpoint(
     merchantId: string,
     input: EndpointInput,
@@ -143,6 +146,7 @@ export function createWebhooks(deps: CreateWebhooksDeps): Webhooks {
   };
   return {
     emitEvent: (tx, event) => emitEvent(deps, tx, event),
+    emitEvents: (tx, events) => emitEvents(deps, tx, events),
     createEndpoint: (m, input, actor, source) => createEndpoint(deps, m, input, actor, source),
     listEndpoints: async (m) =>
       Promise.all((await store.listEndpoints(deps.sql, m)).map((r) => endpointView(deps, r))),
