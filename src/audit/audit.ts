@@ -1,10 +1,11 @@
-import type { Db, Tx } from '../db/index.ts';
+import { copyBytea, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import {
   bodyTail,
   canonicalDetail,
   chainHashes,
+  GENESIS_HASH,
   type AuditEntry,
   type AuditEntryInput,
   type EntryFields,
@@ -15,6 +16,17 @@ import * as store from './store.ts';
 const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 /**
+ * The head this process last wrote. While it is still the head, no one else has appended
+ * since, so the next append can hash and format its rows before it locks the head — in
+ * Node, while PostgreSQL runs the caller's earlier statements. A guess, always checked
+ * against the locked head: when another process (or a rolled-back transaction) moved it,
+ * the rows are made again after the lock.
+ */
+export interface ChainCache {
+  head?: store.Head | undefined;
+}
+
+/**
  * Appends entries to the chain inside the caller's transaction, so the change being
  * audited and its entries commit or roll back together. The head row lock serialises
  * appenders; callers append last, just before commit, to hold it briefly.
@@ -23,59 +35,56 @@ export async function append(
   tx: Tx,
   clock: Clock,
   inputs: readonly AuditEntryInput[],
+  cache: ChainCache = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
   // Everything that does not depend on the chain is done before the head is locked, so
   // concurrent appenders wait only for the hashing and the insert.
   const fields = inputs.map(entryFields);
   const tails = fields.map(bodyTail);
+  const guess = cache.head;
+  const end: store.Head = { seq: 0n, hash: GENESIS_HASH };
+  const early = guess && [...chainRows(fields, tails, guess, clock.now(), end)];
   const head = await store.lockHead(tx);
-  const at = clock.now();
-  let seq = head.seq;
-  let prevHash = head.hash;
-  // Hashed chunk by chunk as the COPY asks for rows, so the server inserts one chunk while
-  // the next is hashed.
-  function* chained(): Generator<AuditEntry[]> {
-    for (let from = 0; from < fields.length; from += store.COPY_CHUNK_ENTRIES) {
-      const to = Math.min(fields.length, from + store.COPY_CHUNK_ENTRIES);
-      const hashes = chainHashes(prevHash, seq + 1n, at, tails.slice(from, to));
-      const chunk = new Array<AuditEntry>(to - from);
-      for (let i = from; i < to; i++) {
-        const hash = hashes[i - from]!;
-        seq += 1n;
-        chunk[i - from] = chainedEntry(fields[i]!, seq, at, prevHash, hash);
-        prevHash = hash;
-      }
-      yield chunk;
-    }
-  }
-  await store.insertEntries(tx, chained(), () => ({ seq, hash: prevHash }));
-  assert(seq === head.seq + BigInt(inputs.length), 'every audit entry was chained');
+  const hit = early && guess.seq === head.seq && guess.hash.equals(head.hash);
+  // On a miss, time is read after the lock, so entries' times follow their seq. On a hit
+  // the last entry is this process's own, written before the time read above.
+  const rows = hit ? early : chainRows(fields, tails, head, clock.now(), end);
+  await store.insertRows(tx, rows, () => end);
+  assert(end.seq === head.seq + BigInt(inputs.length), 'every audit entry was chained');
+  cache.head = { seq: end.seq, hash: end.hash };
 }
 
-function chainedEntry(
-  f: EntryFields,
-  seq: bigint,
+/**
+ * The entries chained after `head` as COPY text, hashed chunk by chunk as the COPY asks
+ * for them (so the server inserts one chunk while the next is hashed); `end` follows the
+ * last entry made.
+ */
+function* chainRows(
+  fields: readonly EntryFields[],
+  tails: readonly string[],
+  head: store.Head,
   at: Date,
-  prevHash: Buffer,
-  hash: Buffer,
-): AuditEntry {
-  // Spelled out rather than spread: this runs for every entry of a batch.
-  return {
-    seq,
-    at,
-    actorType: f.actorType,
-    actorId: f.actorId,
-    action: f.action,
-    subjectType: f.subjectType,
-    subjectId: f.subjectId,
-    sourceIp: f.sourceIp,
-    requestId: f.requestId,
-    outcome: f.outcome,
-    detail: f.detail,
-    prevHash,
-    hash,
-  };
+  end: store.Head,
+): Generator<string> {
+  const time = at.toISOString();
+  let seq = head.seq;
+  let prevField = copyBytea(head.hash);
+  let prev = head.hash;
+  for (let from = 0; from < fields.length; from += store.COPY_CHUNK_ENTRIES) {
+    const to = Math.min(fields.length, from + store.COPY_CHUNK_ENTRIES);
+    const hashes = chainHashes(prev, seq + 1n, at, tails.slice(from, to));
+    let text = '';
+    for (let i = from; i < to; i++) {
+      const hash = hashes[i - from]!;
+      const hashField = copyBytea(hash);
+      seq += 1n;
+      text += store.copyRow(seq, time, fields[i]!, prevField, hashField);
+      [prev, prevField] = [hash, hashField];
+    }
+    [end.seq, end.hash] = [seq, prev];
+    yield text;
+  }
 }
 
 let lastAction = '';

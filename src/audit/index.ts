@@ -3,7 +3,7 @@ import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { append, listEntries } from './audit.ts';
+import { append, listEntries, type ChainCache } from './audit.ts';
 import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import {
   exportCheckpoints,
@@ -81,8 +81,9 @@ export function createAudit(deps: AuditDeps): Audit {
     return deps.signingKey;
   };
   const checkpoint = () => writeCheckpoint(pool(), deps.clock, key());
+  const chain: ChainCache = {};
   return {
-    append: (tx, entries) => append(tx, deps.clock, entries),
+    append: (tx, entries) => append(tx, deps.clock, entries, chain),
     checkpoint,
     verify: (options = {}) =>
       verifyChain(pool(), trustedKeys(options.publicKey, deps.signingKey), options),

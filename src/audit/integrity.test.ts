@@ -53,11 +53,19 @@ test('exported checkpoints are plain JSON and verify after a round trip', async 
   const exported = JSON.parse(JSON.stringify(await audit.exportCheckpoints()));
   assert.equal(exported.length, 3);
   assert.deepEqual(Object.keys(exported[0]).sort(), [
-    'created_at', 'head_hash', 'key_id', 'public_key', 'seq', 'signature',
+    'created_at',
+    'head_hash',
+    'key_id',
+    'public_key',
+    'seq',
+    'signature',
   ]);
   assert.equal(exported[0].public_key, key.publicKeyRaw.toString('base64'));
   const page = await audit.exportCheckpoints({ afterSeq: 1n, limit: 1 });
-  assert.deepEqual(page.map((c) => c.seq), ['2']);
+  assert.deepEqual(
+    page.map((c) => c.seq),
+    ['2'],
+  );
   // Verification by someone who holds only the public key and the exported file.
   const auditor = createAudit({ clock: manualClock(), sql: db.sql });
   const publicKey = exported[0].public_key;
@@ -97,28 +105,49 @@ test('concurrent appends from several connections make one contiguous, valid cha
     }),
   );
   const r = await audit.verify();
-  assert.equal(r.ok, true, JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+  assert.equal(
+    r.ok,
+    true,
+    JSON.stringify(r, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+  );
   assert.equal(r.ok && r.entries, 240n);
   const seqs = await db.sql<{ seq: bigint }[]>`select seq from audit_entries order by seq`;
-  assert.deepEqual(seqs.map((s) => s.seq), Array.from({ length: 240 }, (_, i) => BigInt(i + 1)));
+  assert.deepEqual(
+    seqs.map((s) => s.seq),
+    Array.from({ length: 240 }, (_, i) => BigInt(i + 1)),
+  );
 });
 
 test('listEntries filters by subject, actor and action and pages by afterSeq', async (t) => {
   const db = await createTestDb();
   t.after(() => db.close());
   const audit = createAudit({ clock: manualClock(), sql: db.sql });
-  await db.sql.begin((tx) => audit.append(tx, Array.from({ length: 12 }, (_, i) => entry(i + 1))));
+  await db.sql.begin((tx) =>
+    audit.append(
+      tx,
+      Array.from({ length: 12 }, (_, i) => entry(i + 1)),
+    ),
+  );
   const bySubject = await audit.listEntries({
     subjectType: 'account',
     subjectId: 'acc_0',
     limit: 100,
   });
-  assert.deepEqual(bySubject.map((e) => e.seq), [3n, 6n, 9n, 12n]);
+  assert.deepEqual(
+    bySubject.map((e) => e.seq),
+    [3n, 6n, 9n, 12n],
+  );
   const byActor = await audit.listEntries({ actorType: 'operator', actorId: 'actor_2', limit: 9 });
-  assert.deepEqual(byActor.map((e) => e.seq), [2n, 6n, 10n]);
+  assert.deepEqual(
+    byActor.map((e) => e.seq),
+    [2n, 6n, 10n],
+  );
   const action = 'ledger.account.created';
   const byAction = await audit.listEntries({ action, afterSeq: 6n, limit: 2 });
-  assert.deepEqual(byAction.map((e) => e.seq), [8n, 10n]);
+  assert.deepEqual(
+    byAction.map((e) => e.seq),
+    [8n, 10n],
+  );
   await assert.rejects(audit.listEntries({ limit: 100_000 }), /limit/);
 });
 

@@ -38,11 +38,14 @@ test('a key file readable by group or others is refused, naming the file', (t) =
   loadOrCreateAuditSigningKey(file);
   for (const mode of [0o640, 0o604, 0o644, 0o660]) {
     fs.chmodSync(file, mode);
-    assert.throws(() => loadOrCreateAuditSigningKey(file), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'audit_signing_key_exposed');
-      assert.ok(err.message.includes(file));
-      return true;
-    });
+    assert.throws(
+      () => loadOrCreateAuditSigningKey(file),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'audit_signing_key_exposed');
+        assert.ok(err.message.includes(file));
+        return true;
+      },
+    );
   }
 });
 

@@ -65,7 +65,8 @@ export function loadOrCreateAuditSigningKey(file: string): AuditSigningKey {
   if ((stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
     throw new KinkoError('audit_signing_key_exposed', {
-      message: `audit signing key file ${file} is accessible by group or others (mode ${mode});` +
+      message:
+        `audit signing key file ${file} is accessible by group or others (mode ${mode});` +
         ` run: chmod 600 ${file}`,
     });
   }
@@ -79,7 +80,8 @@ export function loadOrCreateAuditSigningKey(file: string): AuditSigningKey {
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new KinkoError('audit_signing_key_invalid', {
-      message: `audit signing key file ${file} holds a ${privateKey.asymmetricKeyType} key,` +
+      message:
+        `audit signing key file ${file} holds a ${privateKey.asymmetricKeyType} key,` +
         ' not an Ed25519 one',
     });
   }

@@ -1,5 +1,5 @@
 import { copyBytea, copyField, copyIn, type Db, type Tx } from '../db/index.ts';
-import type { AuditEntry, CheckpointRecord } from './chain.ts';
+import type { AuditEntry, CheckpointRecord, EntryFields } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
 
@@ -13,47 +13,44 @@ export async function lockHead(tx: Tx): Promise<{ seq: bigint; hash: Buffer }> {
 /** Entries per chunk of an append's COPY: the server inserts one while Node makes the next. */
 export const COPY_CHUNK_ENTRIES = 1024;
 
+export interface Head {
+  seq: bigint;
+  hash: Buffer;
+}
+
 /**
- * Inserts entries with COPY and moves the head, which the caller has locked. The entries
- * come in chunks from `chunks` (which may hash them as they are asked for); `last` is read
- * after every chunk was taken.
+ * Inserts rows already in COPY text format (see copyRow) and moves the head, which the
+ * caller has locked, to `last()`, read after every chunk was sent.
  */
-export async function insertEntries(
+export async function insertRows(
   tx: Tx,
-  chunks: Iterable<readonly AuditEntry[]>,
-  last: () => { seq: bigint; hash: Buffer },
+  chunks: Iterable<string>,
+  last: () => Head,
 ): Promise<void> {
   await copyIn(
     tx`copy audit_entries (seq, at, actor_type, actor_id, action, subject_type, subject_id,
                            source_ip, request_id, outcome, detail, prev_hash, hash) from stdin`,
-    copyRows(chunks),
+    chunks,
   );
   const head = last();
   await tx`
     update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
 }
 
-function* copyRows(chunks: Iterable<readonly AuditEntry[]>): Generator<string> {
-  let at = '';
-  let atDate: Date | undefined;
-  // Each hash is also the next entry's prev_hash: its hex form is made once.
-  let prev: Buffer | undefined;
-  let prevField = '';
-  for (const entries of chunks) {
-    let text = '';
-    for (const e of entries) {
-      if (e.at !== atDate) [atDate, at] = [e.at, e.at.toISOString()];
-      if (e.prevHash !== prev) prevField = copyBytea(e.prevHash);
-      const hashField = copyBytea(e.hash);
-      text +=
-        `${e.seq}\t${at}\t${copyField(e.actorType)}\t${copyField(e.actorId)}\t` +
-        `${copyField(e.action)}\t${copyField(e.subjectType)}\t${copyField(e.subjectId)}\t` +
-        `${copyField(e.sourceIp)}\t${copyField(e.requestId)}\t${copyField(e.outcome)}\t` +
-        `${copyField(e.detail)}\t${prevField}\t${hashField}\n`;
-      [prev, prevField] = [e.hash, hashField];
-    }
-    if (text) yield text;
-  }
+/** One entry as a line of COPY text; time, prev_hash and hash come already formatted. */
+export function copyRow(
+  seq: bigint,
+  time: string,
+  e: EntryFields,
+  prevField: string,
+  hashField: string,
+): string {
+  return (
+    `${seq}\t${time}\t${copyField(e.actorType)}\t${copyField(e.actorId)}\t` +
+    `${copyField(e.action)}\t${copyField(e.subjectType)}\t${copyField(e.subjectId)}\t` +
+    `${copyField(e.sourceIp)}\t${copyField(e.requestId)}\t${copyField(e.outcome)}\t` +
+    `${copyField(e.detail)}\t${prevField}\t${hashField}\n`
+  );
 }
 
 interface EntryRow {
