@@ -61,7 +61,7 @@ test('card numbers and secrets in detail are scrubbed before they are recorded',
   assert.doesNotMatch(e.detail, /4242 4242|hunter2|"123"/);
 });
 
-test('appends hashed ahead of the lock stay one valid chain across processes and rollbacks', async (t) => {
+test('rows hashed before the lock stay one chain across processes and rollbacks', async (t) => {
   const db = await createTestDb();
   t.after(() => db.close());
   const clock = manualClock();
