@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import postgres from 'postgres';
 import path from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuMeter } from './cpu.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from '../src/db/index.ts';
@@ -25,7 +25,7 @@ import {
 // PostgreSQL with durable commits. Many customers with funded wallets and issued codes are
 // prepared up front (as fixtures, straight into the tables: sign-up and top-up are not what
 // is measured), one merchant with one terminal. The load comes from a child process over
-// keep-alive HTTP connections: first closed-loop at BENCH_CONNECTIONS for the peak rate,
+// keep-alive HTTP connections (raw sockets, see Connection): first closed-loop at BENCH_CONNECTIONS for the peak rate,
 // then open-loop at 80 % of that rate, timed from each request's scheduled start (no
 // coordinated omission). Prints one line.
 //
@@ -57,75 +57,126 @@ interface Result {
   firstFailure: string;
   seconds: number;
   latenciesMs: number[];
+  /** CPU seconds the load generator used. */
+  cpuSeconds: number;
 }
 
 const GENERATOR_FLAG = '--load-generator';
 
+/**
+ * One keep-alive connection of the load generator, written on the socket directly: Node's
+ * http client costs about as much CPU per request as the payment itself, and it runs on
+ * the same two cores as the server. One request at a time per connection (no pipelining).
+ */
+class Connection {
+  private buf = '';
+  private current: { scheduledAt: number; done: (status: number, body: string) => void } | null =
+    null;
+  readonly ready: Promise<void>;
+  private readonly socket: net.Socket;
+
+  constructor(target: URL) {
+    this.socket = net.connect({ host: target.hostname, port: Number(target.port) });
+    this.socket.setNoDelay(true);
+    this.ready = new Promise((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('error', reject);
+    });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+  }
+
+  send(request: string, scheduledAt: number, done: (status: number, body: string) => void) {
+    this.current = { scheduledAt, done };
+    this.socket.write(request);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.buf += chunk.toString('latin1');
+    const head = this.buf.indexOf('\r\n\r\n');
+    if (head < 0) return;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(this.buf.slice(0, head));
+    const end = head + 4 + (length ? Number(length[1]) : 0);
+    if (this.buf.length < end) return;
+    const status = Number(this.buf.slice(9, 12));
+    const body = this.buf.slice(head + 4, end);
+    this.buf = this.buf.slice(end);
+    const current = this.current!;
+    this.current = null;
+    current.done(status, body);
+  }
+}
+
 async function drive(job: Job): Promise<Result> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
   const target = new URL(job.url);
+  const conns = Array.from({ length: job.connections }, () => new Connection(target));
+  await Promise.all(conns.map((c) => c.ready));
   const latenciesMs: number[] = [];
   let ok = 0;
   let failed = 0;
   let firstFailure = '';
-  let next = 0;
-  const started = performance.now();
-  const one = (i: number, scheduledAt: number) =>
-    new Promise<void>((resolve) => {
-      const body = JSON.stringify({ code: job.codes[i], amount: AMOUNT, store_id: job.storeId });
-      const req = http.request(
-        {
-          host: target.hostname,
-          port: target.port,
-          path: '/v1/code_payments',
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: job.auth,
-            'idempotency-key': `bench-${i}-${job.rate}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => {
-            latenciesMs.push(performance.now() - scheduledAt);
-            if (res.statusCode === 200) ok += 1;
-            else {
-              failed += 1;
-              firstFailure ||= `${res.statusCode} ${text.slice(0, 200)}`;
-            }
-            resolve();
-          });
-        },
-      );
-      req.on('error', (e) => {
-        failed += 1;
-        firstFailure ||= String(e);
-        resolve();
-      });
-      req.end(body);
-    });
-  if (job.rate === 0) {
-    const loop = async () => {
-      while (next < job.codes.length) await one(next++, performance.now());
-    };
-    await Promise.all(Array.from({ length: job.connections }, loop));
-  } else {
-    const gapMs = 1000 / job.rate;
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < job.codes.length; i++) {
-      const at = started + i * gapMs;
-      const wait = at - performance.now();
-      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-      inFlight.push(one(i, at));
+  const request = (i: number) => {
+    const body = JSON.stringify({ code: job.codes[i], amount: AMOUNT, store_id: job.storeId });
+    return (
+      `POST /v1/code_payments HTTP/1.1\r\nhost: ${target.host}\r\n` +
+      `authorization: ${job.auth}\r\nidempotency-key: bench-${i}-${job.rate}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+      body
+    );
+  };
+  const record = (scheduledAt: number, status: number, text: string) => {
+    latenciesMs.push(performance.now() - scheduledAt);
+    if (status === 200) ok += 1;
+    else {
+      failed += 1;
+      firstFailure ||= `${status} ${text.slice(0, 200)}`;
     }
-    await Promise.all(inFlight);
-  }
-  agent.destroy();
-  return { ok, failed, firstFailure, seconds: (performance.now() - started) / 1000, latenciesMs };
+  };
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  let next = 0;
+  await new Promise<void>((finish) => {
+    let answered = 0;
+    const waiting: { i: number; at: number }[] = [];
+    const idle = [...conns];
+    const onDone = (conn: Connection, at: number) => (status: number, text: string) => {
+      record(at, status, text);
+      if (++answered === job.codes.length) return finish();
+      if (job.rate === 0 && next < job.codes.length) return go(conn, next++, performance.now());
+      const queued = waiting.shift();
+      if (queued) go(conn, queued.i, queued.at);
+      else idle.push(conn);
+    };
+    const go = (conn: Connection, i: number, at: number) =>
+      conn.send(request(i), at, onDone(conn, at));
+    if (job.rate === 0) {
+      for (const conn of conns) if (next < job.codes.length) go(conn, next++, performance.now());
+      return;
+    }
+    // Open loop: request i is due at started + i / rate, sent on an idle connection or
+    // queued; its latency counts from when it was due, so queueing is measured too.
+    const gapMs = 1000 / job.rate;
+    const tick = () => {
+      const now = performance.now();
+      while (next < job.codes.length && started + next * gapMs <= now) {
+        const at = started + next * gapMs;
+        const conn = waiting.length === 0 ? idle.pop() : undefined;
+        if (conn) go(conn, next, at);
+        else waiting.push({ i: next, at });
+        next++;
+      }
+      if (next < job.codes.length) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of conns) c.close();
+  const cpuUsed = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
+  return { ok, failed, firstFailure, seconds, latenciesMs, cpuSeconds };
 }
 
 /** Runs the load generator in its own process, so it does not share the server's loop. */
@@ -186,7 +237,7 @@ async function main(): Promise<void> {
   const dataDir = path.join(root, 'data');
   const keysDir = path.join(root, 'keys');
   fs.mkdirSync(dataDir);
-  const log = createLogger({ level: 'warn' });
+  const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
   const config = loadConfig({
     KINKO_ENV: 'test',
@@ -211,7 +262,9 @@ async function main(): Promise<void> {
     const steadyCodes = Math.ceil(PAYMENTS * 0.8);
     const fx = await fixtures(sql, m, codeKey, peakCodes + steadyCodes);
     const job = { url, auth: fx.auth, storeId: fx.storeId, connections: CONNECTIONS };
+    const cpu = cpuMeter(path.join(dataDir, 'pg'));
     const peak = await run({ ...job, codes: fx.codes.slice(0, peakCodes), rate: 0 });
+    const peakCpu = cpu.read();
     const peakRate = peak.ok / peak.seconds;
     const rate = Math.max(1, Math.floor(peakRate * 0.8));
     const steady = await run({ ...job, codes: fx.codes.slice(peakCodes), rate });
@@ -233,7 +286,10 @@ async function main(): Promise<void> {
         `p50 ${pct(b, 50).toFixed(1)} ms, p99 ${pct(b, 99).toFixed(1)} ms; ` +
         `failures ${failures}${failures ? ` (first: ${peak.firstFailure || steady.firstFailure})` : ''}; ` +
         `merchant credited ${credited === expected ? 'exactly' : `${credited} ≠ ${expected}`}; ` +
-        `ledger check ${check.ok ? 'ok' : 'FAILED'}\n`,
+        `ledger check ${check.ok ? 'ok' : 'FAILED'}; CPU per payment at peak: ` +
+        `server ${((peakCpu.server / peak.ok) * 1e6).toFixed(0)} µs, ` +
+        `PostgreSQL ${((peakCpu.postgres / peak.ok) * 1e6).toFixed(0)} µs, ` +
+        `load generator ${((peak.cpuSeconds / peak.ok) * 1e6).toFixed(0)} µs\n`,
     );
   } finally {
     await sql.end({ timeout: 5 });

@@ -124,33 +124,42 @@ export async function insertAccounts(tx: Tx, accounts: readonly AccountState[]):
   return rows.count;
 }
 
+/** Transfers per chunk of the COPY: the server inserts one while Node formats the next. */
+const COPY_CHUNK_TRANSFERS = 1024;
+
 /**
  * Inserts the transfers a batch created; all share the batch's creation time. A transfer id
  * stored concurrently fails the COPY with 23505, which the batch retries (as `exists`).
  */
 export async function insertTransfers(tx: Tx, records: readonly TransferRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const createdAtMs = records[0]!.createdAtMs;
-  const createdAt = new Date(createdAtMs).toISOString();
-  const rows = new Array<string>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    assert(r.createdAtMs === createdAtMs, 'a batch writes one creation time');
-    const tos = r.timeoutSeconds;
-    const expiresAt = tos > 0 ? new Date(createdAtMs + tos * 1000).toISOString() : '\\N';
-    // Ids are checked uuids, the currency three capitals and the rest numbers; only
-    // user_data is free text and needs escaping.
-    rows[i] =
-      `${r.id}\t${r.debitAccountId}\t${r.creditAccountId}\t${r.amount}\t` +
-      `${r.pendingId ?? '\\N'}\t${r.currency}\t${r.code}\t${r.flags}\t${tos}\t` +
-      `${copyField(r.userData)}\t${createdAt}\t${r.state ?? '\\N'}\t${expiresAt}\n`;
-  }
   await copyIn(
     tx`copy ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
          currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at)
        from stdin`,
-    rows.join(''),
+    transferRows(records),
   );
+}
+
+function* transferRows(records: readonly TransferRecord[]): Generator<string> {
+  const createdAtMs = records[0]!.createdAtMs;
+  const createdAt = new Date(createdAtMs).toISOString();
+  for (let from = 0; from < records.length; from += COPY_CHUNK_TRANSFERS) {
+    let text = '';
+    for (let i = from; i < Math.min(records.length, from + COPY_CHUNK_TRANSFERS); i++) {
+      const r = records[i]!;
+      assert(r.createdAtMs === createdAtMs, 'a batch writes one creation time');
+      const tos = r.timeoutSeconds;
+      const expiresAt = tos > 0 ? new Date(createdAtMs + tos * 1000).toISOString() : '\\N';
+      // Ids are checked uuids, the currency three capitals and the rest numbers; only
+      // user_data is free text and needs escaping.
+      text +=
+        `${r.id}\t${r.debitAccountId}\t${r.creditAccountId}\t${r.amount}\t` +
+        `${r.pendingId ?? '\\N'}\t${r.currency}\t${r.code}\t${r.flags}\t${tos}\t` +
+        `${copyField(r.userData)}\t${createdAt}\t${r.state ?? '\\N'}\t${expiresAt}\n`;
+    }
+    yield text;
+  }
 }
 
 /** Writes the balances computed in memory; the rows are locked by this transaction. */
