@@ -94,3 +94,17 @@ test('UUIDs are not card numbers, even with all-digit groups that pass Luhn', ()
   // Other groupings of digits are not card layouts either.
   assert.equal(maskPans('ref 42424242-42424242'), 'ref 42424242-42424242');
 });
+
+test('card numbers are masked however they sit in text; digit runs that cannot be one are kept', () => {
+  const pan = '4242424242424242';
+  assert.equal(maskPans(`card ${pan} ok`), 'card [pan redacted] ok');
+  assert.equal(maskPans('4242-4242 4242-4242'), '[pan redacted]');
+  assert.equal(maskPans(`${pan}`), '[pan redacted]');
+  // Twelve digits, or digits broken by letters or dots, are not card numbers.
+  assert.equal(maskPans('424242424242'), '424242424242');
+  assert.equal(maskPans('4242x4242x4242x4242'), '4242x4242x4242x4242');
+  assert.equal(
+    maskPans('0199a1b2-0000-7000-8000-000000000000'),
+    '0199a1b2-0000-7000-8000-000000000000',
+  );
+});

@@ -68,7 +68,26 @@ export function luhnValid(digits: string): boolean {
   return digits.length > 0 && sum % 10 === 0;
 }
 
+/**
+ * Whether text holds 13 digits with nothing but spaces and dashes between them: every
+ * PAN_LIKE match does, and most strings (ids, amounts, names) do not, so they skip the
+ * regular expression.
+ */
+function mayHoldPan(text: string): boolean {
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits >= 13) return true;
+    } else if (c !== 32 && c !== 45) {
+      digits = 0;
+    }
+  }
+  return false;
+}
+
 export function maskPans(text: string): string {
+  if (!mayHoldPan(text)) return text;
   return text.replace(PAN_LIKE, (match) => {
     const digits = match.replace(/[ -]/g, '');
     if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return PAN_REDACTED;
@@ -80,8 +99,17 @@ export function maskPans(text: string): string {
 
 const PAN_REDACTED = '[pan redacted]';
 
+// Keys repeat (every ledger entry has an amount): answers are remembered, up to a bound.
+const KEY_ANSWERS_MAX = 4096;
+const keyAnswers = new Map<string, boolean>();
+
 export function isSensitiveKey(key: string): boolean {
-  return SENSITIVE_KEY.test(key);
+  let answer = keyAnswers.get(key);
+  if (answer === undefined) {
+    answer = SENSITIVE_KEY.test(key);
+    if (keyAnswers.size < KEY_ANSWERS_MAX) keyAnswers.set(key, answer);
+  }
+  return answer;
 }
 
 const DEPTH_MAX = 8;
