@@ -1,6 +1,6 @@
-import type { OutboxEvent } from '../outbox/index.ts';
+import type { BatchFailures, OutboxEvent } from '../outbox/index.ts';
 import type { Logger } from '../lib/log.ts';
-import { isNotifyMessage, NOTIFY_TOPIC } from './message.ts';
+import { isNotifyMessage, NOTIFY_TOPIC, type NotifyMessage } from './message.ts';
 import type { Notifier } from './notifier.ts';
 
 // Notify: delivers messages to people (email, SMS) from the outbox.
@@ -10,12 +10,15 @@ import type { Notifier } from './notifier.ts';
 // - channel: email or sms.
 // - dev mailbox: where messages go when no real sender is configured (development, test);
 //   readable at GET /dev/mailbox?to=ADDRESS, which exists only in those modes.
-// - notify worker: an outbox worker on topic notify.message that calls the notifier.
+// - notify worker: an outbox worker on topic notify.message that calls the notifier, a
+//   claimed batch at a time: mailbox messages with one insert, senders one message at a time.
 
 export { NOTIFY_TOPIC, isNotifyMessage, type NotifyMessage, type Channel } from './message.ts';
 export {
   createNotifier,
   DeliveryUnavailable,
+  type DeliveredVia,
+  type DeliveryOutcome,
   type Notifier,
   type NotifierDeps,
   type SmsSender,
@@ -26,6 +29,7 @@ export interface WorkerRunner {
   runWorker(options: {
     topics?: readonly string[];
     handler: (event: OutboxEvent, signal: AbortSignal) => Promise<void>;
+    batchHandler?: (events: readonly OutboxEvent[]) => Promise<BatchFailures>;
     owner: string;
     pollMs: number;
     signal: AbortSignal;
@@ -45,6 +49,29 @@ export async function deliverEvent(
   await notifier.deliver(event.payload);
 }
 
+/**
+ * Handles a batch of outbox events as deliverEvent would each: malformed payloads are logged
+ * and dropped, dev-mailbox messages go in with one insert, senders are called one at a time.
+ * Returns the events whose delivery failed, for the worker to fail (and retry) alone.
+ */
+export async function deliverEvents(
+  notifier: Notifier,
+  events: readonly OutboxEvent[],
+  log: Logger,
+): Promise<Map<bigint, unknown>> {
+  const valid: { id: bigint; message: NotifyMessage }[] = [];
+  for (const e of events) {
+    if (isNotifyMessage(e.payload)) valid.push({ id: e.id, message: e.payload });
+    else log.error({ event_id: String(e.id) }, 'notify event without a valid message; dropped');
+  }
+  const outcomes = await notifier.deliverMany(valid.map((v) => v.message));
+  const failures = new Map<bigint, unknown>();
+  for (const [i, outcome] of outcomes.entries()) {
+    if ('error' in outcome) failures.set(valid[i]!.id, outcome.error);
+  }
+  return failures;
+}
+
 /** Runs the delivery worker until signal aborts (main.ts starts one per process). */
 export function notifyWorker(options: {
   outbox: WorkerRunner;
@@ -57,6 +84,7 @@ export function notifyWorker(options: {
   return options.outbox.runWorker({
     topics: [NOTIFY_TOPIC],
     handler: (event) => deliverEvent(options.notifier, event, options.log),
+    batchHandler: (events) => deliverEvents(options.notifier, events, options.log),
     owner: options.owner ?? `notify-${process.pid}`,
     pollMs: options.pollMs ?? 250,
     signal: options.signal,

@@ -26,8 +26,18 @@ export interface NotifierDeps {
   sms?: SmsSender | undefined;
 }
 
+export type DeliveredVia = 'smtp' | 'sms' | 'dev_mailbox';
+/** How one message of a batch went: delivered, or the error that stopped it. */
+export type DeliveryOutcome = { via: DeliveredVia } | { error: unknown };
+
 export interface Notifier {
-  deliver(message: NotifyMessage): Promise<'smtp' | 'sms' | 'dev_mailbox'>;
+  deliver(message: NotifyMessage): Promise<DeliveredVia>;
+  /**
+   * Delivers a batch: every dev-mailbox message with one insert first, then SMTP and SMS
+   * one at a time. Answers each message's outcome in order; throws, before anything was
+   * sent, only when the mailbox insert fails.
+   */
+  deliverMany(messages: readonly NotifyMessage[]): Promise<DeliveryOutcome[]>;
   close(): void;
 }
 
@@ -39,31 +49,73 @@ export class DeliveryUnavailable extends Error {
 export function createNotifier(deps: NotifierDeps): Notifier {
   const transport = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : undefined;
   const from = deps.from ?? 'Kinko <no-reply@kinko.invalid>';
-  const mailbox = async (m: NotifyMessage) => {
-    if (deps.env === 'production') {
-      throw new DeliveryUnavailable(`no ${m.channel} sender is configured in production`);
+  const viaOf = (m: NotifyMessage): DeliveredVia =>
+    m.channel === 'email' && transport
+      ? 'smtp'
+      : m.channel === 'sms' && deps.sms
+        ? 'sms'
+        : 'dev_mailbox';
+  const send = async (m: NotifyMessage): Promise<DeliveredVia> => {
+    if (m.channel === 'email' && transport) {
+      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+      return 'smtp';
     }
-    await store.insertMail(deps.sql, {
-      channel: m.channel,
-      address: m.to,
-      subject: m.subject,
-      body: m.text,
-      created_at: deps.clock.now(),
-    });
-    return 'dev_mailbox' as const;
+    if (m.channel === 'sms' && deps.sms) {
+      await deps.sms.send(m.to, m.text);
+      return 'sms';
+    }
+    throw new DeliveryUnavailable(`no ${m.channel} sender is configured`);
+  };
+  /** Outcomes of the dev-mailbox messages among `messages`, by index. */
+  const mailbox = async (messages: readonly NotifyMessage[]) => {
+    const indexes = [...messages.keys()].filter((i) => viaOf(messages[i]!) === 'dev_mailbox');
+    const outcomes = new Map<number, DeliveryOutcome>();
+    if (indexes.length === 0) return outcomes;
+    if (deps.env === 'production') {
+      for (const i of indexes) {
+        const m = messages[i]!;
+        const error = new DeliveryUnavailable(`no ${m.channel} sender is configured in production`);
+        outcomes.set(i, { error });
+      }
+      return outcomes;
+    }
+    const now = deps.clock.now();
+    await store.insertMails(
+      deps.sql,
+      indexes.map((i) => {
+        const m = messages[i]!;
+        return {
+          channel: m.channel,
+          address: m.to,
+          subject: m.subject,
+          body: m.text,
+          created_at: now,
+        };
+      }),
+    );
+    for (const i of indexes) outcomes.set(i, { via: 'dev_mailbox' });
+    return outcomes;
+  };
+  const deliverMany = async (messages: readonly NotifyMessage[]) => {
+    const outcomes = await mailbox(messages);
+    for (const [i, m] of messages.entries()) {
+      if (outcomes.has(i)) continue;
+      try {
+        outcomes.set(i, { via: await send(m) });
+      } catch (error) {
+        outcomes.set(i, { error });
+      }
+    }
+    return messages.map((_m, i) => outcomes.get(i)!);
   };
   return {
     async deliver(m) {
-      if (m.channel === 'email' && transport) {
-        await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
-        return 'smtp';
-      }
-      if (m.channel === 'sms' && deps.sms) {
-        await deps.sms.send(m.to, m.text);
-        return 'sms';
-      }
-      return mailbox(m);
+      if (viaOf(m) !== 'dev_mailbox') return send(m);
+      const outcome = (await deliverMany([m]))[0]!;
+      if ('error' in outcome) throw outcome.error;
+      return outcome.via;
     },
+    deliverMany,
     close: () => transport?.close(),
   };
 }

@@ -12,11 +12,26 @@ export interface MailboxRow {
   created_at: Date;
 }
 
-export async function insertMail(
-  db: Db,
-  m: { channel: Channel; address: string; subject: string; body: string; created_at: Date },
-): Promise<void> {
-  await db`insert into notify_dev_mailbox ${db(m)}`;
+export interface NewMail {
+  channel: Channel;
+  address: string;
+  subject: string;
+  body: string;
+  created_at: Date;
+}
+
+/** Inserts messages with one statement; their ids follow the order given. */
+export async function insertMails(db: Db, rows: readonly NewMail[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof NewMail>(k: K) => rows.map((r) => r[k]);
+  await db`
+    insert into notify_dev_mailbox (channel, address, subject, body, created_at)
+    select channel, address, subject, body, created_at
+    from unnest(${col('channel')}::text[], ${col('address')}::text[], ${col('subject')}::text[],
+                ${col('body')}::text[],
+                ${col('created_at').map((d) => d.toISOString())}::timestamptz[])
+      with ordinality as u(channel, address, subject, body, created_at, n)
+    order by n`;
 }
 
 export async function mailFor(db: Db, address: string, limit: number): Promise<MailboxRow[]> {

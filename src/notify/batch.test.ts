@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { manualClock } from '../lib/clock.ts';
+import { createOutbox } from '../outbox/index.ts';
+import { capturedLogger } from '../../test/helpers/log.ts';
+import { createTestDb } from '../../test/helpers/db.ts';
+import {
+  createNotifier,
+  DeliveryUnavailable,
+  NOTIFY_TOPIC,
+  notifyWorker,
+  type NotifyMessage,
+} from './index.ts';
+
+// The notify worker delivers a claimed batch: mailbox messages with one insert, senders one
+// message at a time; a message whose sender fails is failed and retried alone.
+
+const limits = { outboxClaimBatchSizeMax: 100, outboxLeaseSecondsMax: 60, outboxAttemptsMax: 3 };
+
+const messages: NotifyMessage[] = [
+  { channel: 'email', to: 'a@example.com', subject: 'one', text: 'first' },
+  { channel: 'sms', to: '+819000000001', subject: 'two', text: 'second' },
+  { channel: 'email', to: 'b@example.com', subject: 'three', text: 'third' },
+  { channel: 'sms', to: '+819000000002', subject: 'four', text: 'fourth' },
+];
+
+async function setup(t: { after(fn: () => Promise<void>): void }) {
+  const db = await createTestDb();
+  t.after(() => db.close());
+  const clock = manualClock();
+  const { log } = capturedLogger('fatal');
+  const mailbox = async () =>
+    (
+      await db.sql<{ channel: string; address: string; subject: string; body: string }[]>`
+        select channel, address, subject, body from notify_dev_mailbox order by id`
+    ).map((r) => [r.channel, r.address, r.subject, r.body]);
+  return { db, clock, log, mailbox };
+}
+
+test('deliverMany: mailbox messages in order, each sender outcome on its own', async (t) => {
+  const { db, clock, log, mailbox } = await setup(t);
+  const sent: string[] = [];
+  const sms = {
+    send: async (to: string, text: string) => {
+      if (to.endsWith('2')) throw new Error('carrier refused');
+      sent.push(`${to} ${text}`);
+    },
+  };
+  const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test', sms });
+  const outcomes = await notifier.deliverMany(messages);
+  assert.deepEqual(outcomes.slice(0, 3), [
+    { via: 'dev_mailbox' },
+    { via: 'sms' },
+    { via: 'dev_mailbox' },
+  ]);
+  assert.match(String((outcomes[3] as { error: unknown }).error), /carrier refused/);
+  assert.deepEqual(sent, ['+819000000001 second']);
+  assert.deepEqual(await mailbox(), [
+    ['email', 'a@example.com', 'one', 'first'],
+    ['email', 'b@example.com', 'three', 'third'],
+  ]);
+  assert.deepEqual(await notifier.deliverMany([]), []);
+
+  const prod = createNotifier({ sql: db.sql, clock, log, env: 'production', sms });
+  const refused = await prod.deliverMany(messages.slice(0, 3));
+  assert.ok((refused[0] as { error: unknown }).error instanceof DeliveryUnavailable);
+  assert.deepEqual(refused[1], { via: 'sms' });
+  assert.ok((refused[2] as { error: unknown }).error instanceof DeliveryUnavailable);
+  assert.equal((await mailbox()).length, 2, 'production never writes to the dev mailbox');
+});
+
+test('the notify worker delivers a batch; a failing message is retried alone', async (t) => {
+  const { db, clock, log, mailbox } = await setup(t);
+  const outbox = createOutbox({ sql: db.sql, clock, limits });
+  const payloads: object[] = [...messages.slice(0, 2), { channel: 'fax' }, ...messages.slice(2)];
+  await db.sql.begin((tx) =>
+    outbox.enqueue(
+      tx,
+      payloads.map((payload) => ({ topic: NOTIFY_TOPIC, payload })),
+    ),
+  );
+  let carrierDown = true;
+  const sms = {
+    send: async (to: string) => {
+      if (carrierDown && to.endsWith('2')) throw new Error('carrier down');
+    },
+  };
+  const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test', sms });
+  const run = async () => {
+    const controller = new AbortController();
+    const worker = notifyWorker({ outbox, notifier, log, signal: controller.signal, pollMs: 10 });
+    for (;;) {
+      const [s] = await outbox.stats();
+      if (!s || (s.ready === 0 && s.leased === 0)) break;
+      await sleep(10);
+    }
+    controller.abort();
+    await worker;
+  };
+  await run();
+  const rows = async () =>
+    db.sql<{ delivered: boolean; attempts: number }[]>`
+      select delivered_at is not null as delivered, attempts from outbox_events order by id`;
+  assert.deepEqual(
+    (await rows()).map((r) => [r.delivered, r.attempts]),
+    [
+      [true, 0],
+      [true, 0],
+      [true, 0],
+      [true, 0],
+      [false, 1],
+    ],
+    'the malformed event is dropped, the refused SMS failed alone',
+  );
+  assert.deepEqual(await mailbox(), [
+    ['email', 'a@example.com', 'one', 'first'],
+    ['email', 'b@example.com', 'three', 'third'],
+  ]);
+
+  carrierDown = false;
+  clock.advanceMs(300_000);
+  await run();
+  assert.ok((await rows()).every((r) => r.delivered));
+  assert.equal((await mailbox()).length, 2, 'nothing delivered twice');
+});
