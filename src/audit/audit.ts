@@ -40,20 +40,40 @@ export async function append(
   if (inputs.length === 0) return;
   // Everything that does not depend on the chain is done before the head is locked, so
   // concurrent appenders wait only for the hashing and the insert.
-  const fields = inputs.map(entryFields);
-  const tails = fields.map(bodyTail);
+  // Large appends work a chunk at a time and let the event loop run in between, so that
+  // the caller's statements already sent (a COPY larger than the socket buffer) keep
+  // flowing to the server meanwhile.
+  const fields: EntryFields[] = [];
+  const tails: string[] = [];
+  for (let from = 0; from < inputs.length; from += store.COPY_CHUNK_ENTRIES) {
+    if (from > 0) await yieldToEventLoop();
+    for (const input of inputs.slice(from, from + store.COPY_CHUNK_ENTRIES)) {
+      const f = entryFields(input);
+      fields.push(f);
+      tails.push(bodyTail(f));
+    }
+  }
   const guess = cache.head;
   const end: store.Head = { seq: 0n, hash: GENESIS_HASH };
-  const early = guess && [...chainRows(fields, tails, guess, clock.now(), end)];
+  let early: string[] | undefined;
+  if (guess) {
+    early = [];
+    for (const chunk of chainRows(fields, tails, guess, clock.now(), end)) {
+      early.push(chunk);
+      await yieldToEventLoop();
+    }
+  }
   const head = await store.lockHead(tx);
-  const hit = early && guess.seq === head.seq && guess.hash.equals(head.hash);
+  const hit = guess !== undefined && guess.seq === head.seq && guess.hash.equals(head.hash);
   // On a miss, time is read after the lock, so entries' times follow their seq. On a hit
   // the last entry is this process's own, written before the time read above.
-  const rows = hit ? early : chainRows(fields, tails, head, clock.now(), end);
+  const rows = hit && early ? early : chainRows(fields, tails, head, clock.now(), end);
   await store.insertRows(tx, rows, () => end);
   assert(end.seq === head.seq + BigInt(inputs.length), 'every audit entry was chained');
   cache.head = { seq: end.seq, hash: end.hash };
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The entries chained after `head` as COPY text, hashed chunk by chunk as the COPY asks

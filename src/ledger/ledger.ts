@@ -13,6 +13,7 @@ import {
   isValidId,
   transferFlags,
   type AccountInput,
+  type AccountBalances,
   type AccountState,
   type PendingState,
   type TransferInput,
@@ -184,7 +185,7 @@ async function transferBatch(
     store.lockAccounts(tx, [...accountIds]),
     store.selectTransfers(tx, transferIds),
   ]);
-  const accounts = new Map<string, AccountState>();
+  const accounts = new Map<string, AccountBalances>();
   for (const a of locked) accounts.set(a.id, a);
   // A pending transfer committed between the first read and the lock names accounts not
   // yet locked; lock them now (out of order, so PostgreSQL may report a deadlock, retried).

@@ -47,12 +47,23 @@ export interface TransferInput {
   userData?: string;
 }
 
-/** An account as the state machine sees it; balances are mutated in place. */
-export interface AccountState {
+/**
+ * What a transfer batch needs of an account, locked: its currency, flags and balances
+ * (mutated in place). The rest of the row is not read, which keeps the lock short.
+ */
+export interface AccountBalances {
   id: string;
   currency: string;
-  code: number;
   flags: number;
+  debitsPending: bigint;
+  debitsPosted: bigint;
+  creditsPending: bigint;
+  creditsPosted: bigint;
+}
+
+/** An account as stored. */
+export interface AccountState extends AccountBalances {
+  code: number;
   userData: string | null;
   createdAtMs: number;
   debitsPending: bigint;
@@ -80,7 +91,7 @@ export interface TransferRecord {
 
 export interface BatchState {
   /** Every account the batch may touch, locked by the caller. */
-  accounts: Map<string, AccountState>;
+  accounts: Map<string, AccountBalances>;
   /** Stored transfers with the batch's ids or referenced as pending; created ones join. */
   transfers: Map<string, TransferRecord>;
 }
@@ -97,7 +108,7 @@ export interface BatchOutcome {
   /** Stored pending transfers whose state changed (not those created in this batch). */
   resolved: TransferRecord[];
   /** Accounts whose balances changed. */
-  touched: AccountState[];
+  touched: AccountBalances[];
 }
 
 export function isValidId(id: string | undefined): id is string {
@@ -134,7 +145,7 @@ function isLinked(input: TransferInput): boolean {
 
 /** An undo record: how to take back one in-memory effect of a linked chain. */
 type Undo =
-  | { kind: 'balances'; account: AccountState; before: [bigint, bigint, bigint, bigint] }
+  | { kind: 'balances'; account: AccountBalances; before: [bigint, bigint, bigint, bigint] }
   | { kind: 'created'; record: TransferRecord }
   | { kind: 'state'; record: TransferRecord; before: PendingState | null };
 
@@ -187,7 +198,7 @@ class Machine {
   journaling = false;
   private readonly created: TransferRecord[] = [];
   private readonly stateBefore = new Map<TransferRecord, PendingState | null>();
-  private readonly touched = new Set<AccountState>();
+  private readonly touched = new Set<AccountBalances>();
 
   constructor(
     private readonly state: BatchState,
@@ -293,7 +304,7 @@ class Machine {
     return 'ok';
   }
 
-  private saveBalances(a: AccountState): void {
+  private saveBalances(a: AccountBalances): void {
     this.touched.add(a);
     if (!this.journaling) return;
     const before: [bigint, bigint, bigint, bigint] = [
@@ -342,7 +353,7 @@ class Machine {
   }
 }
 
-export function assertBalances(a: AccountState): void {
+export function assertBalances(a: AccountBalances): void {
   // Checked for every touched account of every batch: the messages are built only on
   // failure, since formatting them eagerly cost more than the checks.
   const { debitsPending: dp, debitsPosted: dpo, creditsPending: cp, creditsPosted: cpo } = a;
@@ -465,9 +476,9 @@ export function expirePending(
   state: BatchState,
   candidates: readonly TransferRecord[],
   nowMs: number,
-): { expired: TransferRecord[]; touched: AccountState[] } {
+): { expired: TransferRecord[]; touched: AccountBalances[] } {
   const expired: TransferRecord[] = [];
-  const touched = new Set<AccountState>();
+  const touched = new Set<AccountBalances>();
   for (const p of candidates) {
     if (p.state !== 'pending' || !isPastTimeout(p, nowMs)) continue;
     const dr = state.accounts.get(p.debitAccountId);
