@@ -7,7 +7,7 @@ import { harness, signUp } from '../../test/helpers/identity-harness.ts';
 
 const tokenOf = (link: string) => /#token=([A-Za-z0-9_-]+)$/.exec(link)?.[1] ?? '';
 
-test('freezeLinks: one working link per requested id, in order, for that account only', async (t) => {
+test('freezeLinks: one working link per requested id, in order, for its account', async (t) => {
   const h = await harness();
   t.after(() => h.close());
   const a = await signUp(h, 1);
@@ -25,7 +25,8 @@ test('freezeLinks: one working link per requested id, in order, for that account
   const status = async () =>
     (
       await h.db.sql<{ id: string; status: string }[]>`
-      select id, status from identity_customers where id in ${h.db.sql([a.customerId, b.customerId])}`
+      select id, status from identity_customers
+      where id in ${h.db.sql([a.customerId, b.customerId])}`
     )
       .map((r) => [r.id === a.customerId ? 'a' : 'b', r.status])
       .sort();

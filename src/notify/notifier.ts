@@ -46,6 +46,41 @@ export class DeliveryUnavailable extends Error {
   readonly retryAfterSeconds = 300;
 }
 
+/** Writes the messages `wanted` picks to the dev mailbox (one insert); outcomes by index. */
+async function toMailbox(
+  deps: NotifierDeps,
+  messages: readonly NotifyMessage[],
+  wanted: (index: number) => boolean,
+): Promise<Map<number, DeliveryOutcome>> {
+  const indexes = [...messages.keys()].filter(wanted);
+  const outcomes = new Map<number, DeliveryOutcome>();
+  if (indexes.length === 0) return outcomes;
+  if (deps.env === 'production') {
+    for (const i of indexes) {
+      const m = messages[i]!;
+      const error = new DeliveryUnavailable(`no ${m.channel} sender is configured in production`);
+      outcomes.set(i, { error });
+    }
+    return outcomes;
+  }
+  const now = deps.clock.now();
+  await store.insertMails(
+    deps.sql,
+    indexes.map((i) => {
+      const m = messages[i]!;
+      return {
+        channel: m.channel,
+        address: m.to,
+        subject: m.subject,
+        body: m.text,
+        created_at: now,
+      };
+    }),
+  );
+  for (const i of indexes) outcomes.set(i, { via: 'dev_mailbox' });
+  return outcomes;
+}
+
 export function createNotifier(deps: NotifierDeps): Notifier {
   const transport = deps.smtpUrl ? nodemailer.createTransport(deps.smtpUrl) : undefined;
   const from = deps.from ?? 'Kinko <no-reply@kinko.invalid>';
@@ -66,38 +101,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     }
     throw new DeliveryUnavailable(`no ${m.channel} sender is configured`);
   };
-  /** Outcomes of the dev-mailbox messages among `messages`, by index. */
-  const mailbox = async (messages: readonly NotifyMessage[]) => {
-    const indexes = [...messages.keys()].filter((i) => viaOf(messages[i]!) === 'dev_mailbox');
-    const outcomes = new Map<number, DeliveryOutcome>();
-    if (indexes.length === 0) return outcomes;
-    if (deps.env === 'production') {
-      for (const i of indexes) {
-        const m = messages[i]!;
-        const error = new DeliveryUnavailable(`no ${m.channel} sender is configured in production`);
-        outcomes.set(i, { error });
-      }
-      return outcomes;
-    }
-    const now = deps.clock.now();
-    await store.insertMails(
-      deps.sql,
-      indexes.map((i) => {
-        const m = messages[i]!;
-        return {
-          channel: m.channel,
-          address: m.to,
-          subject: m.subject,
-          body: m.text,
-          created_at: now,
-        };
-      }),
-    );
-    for (const i of indexes) outcomes.set(i, { via: 'dev_mailbox' });
-    return outcomes;
-  };
   const deliverMany = async (messages: readonly NotifyMessage[]) => {
-    const outcomes = await mailbox(messages);
+    const outcomes = await toMailbox(deps, messages, (i) => viaOf(messages[i]!) === 'dev_mailbox');
     for (const [i, m] of messages.entries()) {
       if (outcomes.has(i)) continue;
       try {
