@@ -1,6 +1,9 @@
+import type { Tx } from '../db/index.ts';
+import type { Identity } from '../identity/index.ts';
 import { assert } from '../lib/assert.ts';
 import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
-import type { Tx } from '../db/index.ts';
+import type { Outbox } from '../outbox/index.ts';
+import type { NewWebhookEvent, Webhooks } from '../webhooks/index.ts';
 import { RECEIPT_TOPIC, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
 import * as store from './store.ts';
@@ -12,6 +15,11 @@ import { yen } from './wallet.ts';
 // (code_payment.succeeded, store_payment.succeeded, code_payment.refunded). Doing this after
 // commit keeps the hot path of a payment to one outbox row; the receipt_sent_at column makes
 // a repeated delivery of the event a no-op.
+//
+// The worker takes a claimed batch of events at once: one transaction claims every receipt
+// with one statement per kind, reads the customers' contacts at once, mints every freeze link
+// with one insert, enqueues every notice with one insert and emits every webhook event with
+// one more. A batch that fails is handled again one event at a time by the outbox worker.
 
 export interface ReceiptEvent {
   kind: store.ReceiptKind;
@@ -27,68 +35,124 @@ function isReceiptEvent(value: unknown): value is ReceiptEvent {
   );
 }
 
+/** The receipt of one outbox event (the worker's one-at-a-time path). */
 export async function sendReceipt(deps: PaymentsDeps, payload: unknown): Promise<void> {
-  assert(isReceiptEvent(payload), 'payments.receipt event without kind and id');
+  await sendReceipts(deps, [payload]);
+}
+
+/**
+ * The receipts of a batch of outbox events, in one transaction, in the events' order. An
+ * event whose receipt was already sent (a repeated delivery) or names no row is a no-op.
+ */
+export async function sendReceipts(
+  deps: PaymentsDeps,
+  payloads: readonly unknown[],
+): Promise<void> {
+  const events = payloads.map((p) => {
+    assert(isReceiptEvent(p), 'payments.receipt event without kind and id');
+    return p;
+  });
+  if (events.length === 0) return;
+  const ports = batchPorts(deps);
   await deps.sql.begin(async (tx) => {
-    if (!(await store.claimReceipt(tx, payload.kind, payload.id, deps.clock.now()))) return;
-    const what = await describe(deps, tx, payload);
-    const [facts] = await deps.identity.customerFacts(tx, [what.customerId]);
-    if (facts) {
-      const email = await deps.identity.freezeLink(tx, what.customerId);
-      const sms = await deps.identity.freezeLink(tx, what.customerId);
-      const messages: NotifyMessage[] = [
-        {
-          channel: 'email',
-          to: facts.email,
-          subject: what.subject,
-          text: `${what.text}\n\nThis was not me — freeze my account: ${email}`,
-        },
-        {
-          channel: 'sms',
-          to: facts.phone,
-          subject: what.subject,
-          text: `Kinko: ${what.text} Not you? Freeze: ${sms}`,
-        },
-      ];
-      await deps.outbox.enqueue(
-        tx,
-        messages.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
-      );
-    }
-    if (what.webhook) await deps.webhooks.emitEvent(tx, what.webhook);
+    const notices = await claim(deps, tx, events);
+    if (notices.length === 0) return;
+    await notifyCustomers(deps, ports, tx, notices);
+    await ports.emitEvents(
+      tx,
+      notices.flatMap((n) => (n.webhook ? [n.webhook] : [])),
+    );
   });
 }
 
-interface Described {
+interface Notice {
   customerId: string;
   subject: string;
   text: string;
-  webhook?: { merchantId: string; type: string; data: object };
+  webhook?: NewWebhookEvent;
 }
 
-async function describe(deps: PaymentsDeps, tx: Tx, e: ReceiptEvent): Promise<Described> {
-  if (e.kind === 'topup') {
-    const t = await store.topupById(tx, e.id);
-    assert(t, `receipt for unknown top-up ${e.id}`);
-    return {
-      customerId: t.customer_id,
-      subject: `Kinko top-up ${yen(t.amount_minor)}`,
-      text: `Your wallet was topped up with ${yen(t.amount_minor)} (receipt ${t.id}).`,
-    };
+/** Claims the events' receipts (one statement per kind) and describes them in event order. */
+async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promise<Notice[]> {
+  const now = deps.clock.now();
+  const idsOf = (kind: store.ReceiptKind) => events.filter((e) => e.kind === kind).map((e) => e.id);
+  const claimed = new Map<string, Notice>();
+  for (const t of await store.claimTopupReceipts(tx, idsOf('topup'), now)) {
+    claimed.set(`topup:${t.id}`, topupNotice(t));
   }
-  if (e.kind === 'payment') {
-    const p = await store.paymentById(tx, e.id);
-    assert(p, `receipt for unknown payment ${e.id}`);
-    const type = p.method === 'cpm' ? 'code_payment.succeeded' : 'store_payment.succeeded';
-    return {
-      customerId: p.customer_id,
-      subject: `Kinko payment ${yen(p.amount_minor)}`,
-      text: `You paid ${yen(p.amount_minor)} at store ${p.store_id} (receipt ${p.id}).`,
-      webhook: { merchantId: p.merchant_id, type, data: { object: paymentJson(p) } },
-    };
+  for (const p of await store.claimPaymentReceipts(tx, idsOf('payment'), now)) {
+    claimed.set(`payment:${p.id}`, paymentNotice(p));
   }
-  const [r] = (await store.refundsOfId(tx, e.id)) ?? [];
-  assert(r, `receipt for unknown refund ${e.id}`);
+  for (const r of await store.claimRefundReceipts(tx, idsOf('refund'), now)) {
+    claimed.set(`refund:${r.id}`, refundNotice(r));
+  }
+  const notices: Notice[] = [];
+  for (const e of events) {
+    const key = `${e.kind}:${e.id}`;
+    const notice = claimed.get(key);
+    // A repeated event in the same batch is sent once, as it would be one at a time.
+    if (notice) notices.push(notice);
+    claimed.delete(key);
+  }
+  return notices;
+}
+
+/** An email and an SMS per notice, each with its own freeze link; all enqueued at once. */
+async function notifyCustomers(
+  deps: PaymentsDeps,
+  ports: BatchPorts,
+  tx: Tx,
+  notices: Notice[],
+): Promise<void> {
+  const customerIds = [...new Set(notices.map((n) => n.customerId))];
+  const facts = new Map((await deps.identity.customerFacts(tx, customerIds)).map((f) => [f.id, f]));
+  const told = notices.filter((n) => facts.has(n.customerId));
+  const links = await ports.freezeLinks(
+    tx,
+    told.flatMap((n) => [n.customerId, n.customerId]),
+  );
+  const messages = told.flatMap((n, i): NotifyMessage[] => {
+    const f = facts.get(n.customerId)!;
+    return [
+      {
+        channel: 'email',
+        to: f.email,
+        subject: n.subject,
+        text: `${n.text}\n\nThis was not me — freeze my account: ${links[2 * i]}`,
+      },
+      {
+        channel: 'sms',
+        to: f.phone,
+        subject: n.subject,
+        text: `Kinko: ${n.text} Not you? Freeze: ${links[2 * i + 1]}`,
+      },
+    ];
+  });
+  await deps.outbox.enqueue(
+    tx,
+    messages.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
+  );
+}
+
+function topupNotice(t: store.TopupRow): Notice {
+  return {
+    customerId: t.customer_id,
+    subject: `Kinko top-up ${yen(t.amount_minor)}`,
+    text: `Your wallet was topped up with ${yen(t.amount_minor)} (receipt ${t.id}).`,
+  };
+}
+
+function paymentNotice(p: store.PaymentRow): Notice {
+  const type = p.method === 'cpm' ? 'code_payment.succeeded' : 'store_payment.succeeded';
+  return {
+    customerId: p.customer_id,
+    subject: `Kinko payment ${yen(p.amount_minor)}`,
+    text: `You paid ${yen(p.amount_minor)} at store ${p.store_id} (receipt ${p.id}).`,
+    webhook: { merchantId: p.merchant_id, type, data: { object: paymentJson(p) } },
+  };
+}
+
+function refundNotice(r: store.RefundRow): Notice {
   return {
     customerId: r.customer_id,
     subject: `Kinko refund ${yen(r.amount_minor)}`,
@@ -110,8 +174,46 @@ async function describe(deps: PaymentsDeps, tx: Tx, e: ReceiptEvent): Promise<De
   };
 }
 
+interface BatchPorts {
+  freezeLinks(tx: Tx, customerIds: readonly string[]): Promise<string[]>;
+  emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<unknown>;
+  completeMany(ids: readonly bigint[], owner: string): Promise<unknown>;
+}
+
+/**
+ * The set-based methods receipts use. PaymentsDeps (context.ts) names only the one-at-a-time
+ * ones; the modules main.ts wires have both, and a narrower stand-in gets the loop.
+ */
+function batchPorts(deps: PaymentsDeps): BatchPorts {
+  const identity = deps.identity as PaymentsDeps['identity'] &
+    Partial<Pick<Identity, 'freezeLinks'>>;
+  const webhooks = deps.webhooks as PaymentsDeps['webhooks'] &
+    Partial<Pick<Webhooks, 'emitEvents'>>;
+  const outbox = deps.outbox as PaymentsDeps['outbox'] & Partial<Pick<Outbox, 'completeMany'>>;
+  const each = async <T, R>(items: readonly T[], one: (item: T) => Promise<R>) => {
+    const out: R[] = [];
+    for (const item of items) out.push(await one(item));
+    return out;
+  };
+  return {
+    freezeLinks: (tx, ids) =>
+      identity.freezeLinks
+        ? identity.freezeLinks(tx, ids)
+        : each(ids, (id) => identity.freezeLink(tx, id)),
+    emitEvents: (tx, events) =>
+      webhooks.emitEvents
+        ? webhooks.emitEvents(tx, events)
+        : each(events, (e) => webhooks.emitEvent(tx, e)),
+    completeMany: (ids, owner) =>
+      outbox.completeMany
+        ? outbox.completeMany(ids, owner)
+        : each(ids, (id) => outbox.complete(id, owner)),
+  };
+}
+
 /** Sends every pending receipt now (tests, CLI); returns how many events it handled. */
 export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-receipts-once') {
+  const ports = batchPorts(deps);
   let handled = 0;
   for (;;) {
     const events = await deps.outbox.claim({
@@ -121,11 +223,15 @@ export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-rec
       owner,
     });
     if (events.length === 0) return handled;
-    for (const e of events) {
-      await sendReceipt(deps, e.payload);
-      await deps.outbox.complete(e.id, owner);
-      handled += 1;
-    }
+    await sendReceipts(
+      deps,
+      events.map((e) => e.payload),
+    );
+    await ports.completeMany(
+      events.map((e) => e.id),
+      owner,
+    );
+    handled += events.length;
   }
 }
 
@@ -137,6 +243,11 @@ export function receiptsWorker(
   return deps.outbox.runWorker({
     topics: [RECEIPT_TOPIC],
     handler: (event) => sendReceipt(deps, event.payload),
+    batchHandler: (events) =>
+      sendReceipts(
+        deps,
+        events.map((e) => e.payload),
+      ),
     owner: options.owner ?? `payments-receipts-${process.pid}`,
     pollMs: options.pollMs ?? 250,
     signal: options.signal,

@@ -304,35 +304,37 @@ export async function historyPage(
 
 export type ReceiptKind = 'topup' | 'payment' | 'refund';
 
-/** Marks a receipt sent; false when it already was (a repeated outbox delivery). */
-export async function claimReceipt(
+/**
+ * Marks the receipts of these rows of `table` sent, with one statement, and returns the rows
+ * it marked: those already sent (a repeated outbox delivery) or unknown are left out. Rows
+ * are locked in id order, so two batches that share a row never deadlock.
+ */
+async function claimReceipts<Row extends object>(
   tx: Tx,
-  kind: ReceiptKind,
-  id: string,
+  table: 'payments_topups' | 'payments_payments' | 'payments_refunds',
+  ids: readonly string[],
   now: Date,
-): Promise<boolean> {
-  const table =
-    kind === 'topup'
-      ? 'payments_topups'
-      : kind === 'payment'
-        ? 'payments_payments'
-        : 'payments_refunds';
-  const rows = await tx`
-    update ${tx(table)} set receipt_sent_at = ${now}
-    where id = ${id} and receipt_sent_at is null returning 1`;
-  return rows.length === 1;
+): Promise<Row[]> {
+  if (ids.length === 0) return [];
+  return tx<Row[]>`
+    update ${tx(table)} t set receipt_sent_at = ${now}
+    from (select id from ${tx(table)}
+          where id = any(${ids as string[]}::text[]) and receipt_sent_at is null
+          order by id for update) picked
+    where t.id = picked.id
+    returning t.*`;
 }
+
+export const claimTopupReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
+  claimReceipts<TopupRow>(tx, 'payments_topups', ids, now);
+export const claimPaymentReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
+  claimReceipts<PaymentRow>(tx, 'payments_payments', ids, now);
+export const claimRefundReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
+  claimReceipts<RefundRow>(tx, 'payments_refunds', ids, now);
 
 export async function purge(db: Db, idempotencyBefore: Date, codesBefore: Date): Promise<number> {
   const a = await db`delete from payments_idempotency where created_at < ${idempotencyBefore}`;
   const b = await db`delete from payments_codes where expires_at < ${codesBefore}`;
   const c = await db`delete from payments_guess_counters where window_start < ${codesBefore}`;
   return a.count + b.count + c.count;
-}
-
-export async function refundsOfId(db: Db, id: string): Promise<RefundRow[]> {
-  return db<RefundRow[]>`
-    select id, payment_id, merchant_id, customer_id, amount_minor, currency, transfer_id,
-      reason, created_at
-    from payments_refunds where id = ${id}`;
 }
