@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  fundWallet,
+  idem,
+  issueCode,
+  payPlatform,
+  registerPay,
+  walletUser,
+  type PayPlatform,
+} from '../../test/helpers/payments-platform.ts';
+import { RECEIPT_TOPIC } from './context.ts';
+import { sendReceipt, sendReceipts } from './receipts.ts';
+
+// Receipts are sent a claimed batch at a time: the batch must send exactly what one event
+// at a time sent (the same notices to the same people, each freeze link freezing its own
+// account, the same webhook events), a repeated batch must send nothing, and a poison event
+// must fail alone while the rest of its batch is delivered.
+
+const TABLES = {
+  topup: 'payments_topups',
+  payment: 'payments_payments',
+  refund: 'payments_refunds',
+} as const;
+
+/** Marks every receipt unsent; returns their events, top-ups, payments, refund. */
+async function unsend(p: PayPlatform): Promise<{ kind: string; id: string }[]> {
+  const payloads = [];
+  for (const [kind, table] of Object.entries(TABLES)) {
+    const rows = await p.db.sql<{ id: string }[]>`
+      update ${p.db.sql(table)} set receipt_sent_at = null returning id`;
+    const ids = rows.map((r) => r.id).sort();
+    payloads.push(...ids.map((id) => ({ kind, id })));
+  }
+  return payloads;
+}
+
+/** Three customers top up and pay; the first gets a partial refund: 7 receipts. */
+async function story(p: PayPlatform) {
+  const users = [];
+  for (const n of [1, 2, 3]) {
+    const u = await walletUser(p, n);
+    await fundWallet(p, u, 5000 + n);
+    const paid = await registerPay(p, await issueCode(p, u), 1000 + n);
+    assert.equal(paid.statusCode, 200, paid.body);
+    users.push({ ...u, paymentId: paid.json().id as string });
+  }
+  const refund = await p.app.inject({
+    method: 'POST',
+    url: `/v1/code_payments/${users[0]!.paymentId}/refunds`,
+    headers: { authorization: `Bearer ${p.merchant.secretKey}`, ...idem() },
+    payload: { amount: 300 },
+  });
+  assert.equal(refund.json().status, 'succeeded', refund.body);
+  // The helpers already sent these receipts while reading the mailbox: start again.
+  return { users, payloads: await unsend(p) };
+}
+
+async function lastOutboxId(p: PayPlatform): Promise<bigint> {
+  const [row] = await p.db.sql<{ id: bigint | null }[]>`select max(id) as id from outbox_events`;
+  return row?.id ?? 0n;
+}
+
+const TOKEN_RE = /#token=([A-Za-z0-9_-]+)/;
+
+interface Sent {
+  notices: { channel: string; to: string; subject: string; text: string }[];
+  webhooks: { merchant: string; type: string; body: { data: { object: { id: string } } } }[];
+}
+
+/**
+ * What receipts sent after outbox event `after`, in order: notices (each freeze token
+ * replaced by the email of the account it freezes) and webhook events (without their ids).
+ */
+async function sent(p: PayPlatform, after: bigint): Promise<Sent> {
+  const notices = [];
+  for (const { payload } of await p.db.sql<{ payload: Sent['notices'][number] }[]>`
+    select payload from outbox_events where topic = 'notify.message' and id > ${after}
+    order by id`) {
+    const token = TOKEN_RE.exec(payload.text)?.[1] ?? '';
+    const [owner] = await p.db.sql<{ email: string }[]>`
+      select c.email from identity_freeze_tokens f
+      join identity_customers c on c.id = f.customer_id
+      where f.token_hash = sha256(convert_to(${token}, 'UTF8')) and f.used_at is null`;
+    assert.ok(owner, 'every freeze link is minted');
+    notices.push({ ...payload, text: payload.text.replace(token, `<${owner.email}>`) });
+  }
+  const hooks = await p.db.sql<{ merchant_id: string; type: string; body: string }[]>`
+    select e.merchant_id, e.type, e.body from outbox_events o
+    join webhooks_events e on e.id = o.payload->>'eventId'
+    where o.topic = 'webhook.event' and o.id > ${after} order by o.id`;
+  const webhooks = hooks.map((h) => {
+    const body = JSON.parse(h.body) as Sent['webhooks'][number]['body'] & { id?: string };
+    return { merchant: h.merchant_id, type: h.type, body: { ...body, id: undefined } };
+  });
+  return { notices, webhooks };
+}
+
+test('a batch of receipts sends what one event at a time sends; again, nothing', async (t) => {
+  const p = await payPlatform();
+  t.after(() => p.close());
+  const { users, payloads } = await story(p);
+  assert.deepEqual(
+    payloads.map((x) => x.kind),
+    ['topup', 'topup', 'topup', 'payment', 'payment', 'payment', 'refund'],
+  );
+  const deps = p.payments.deps;
+
+  const before = await lastOutboxId(p);
+  // A repeated event within the batch is sent once, as it would be one at a time.
+  await sendReceipts(deps, [...payloads, payloads[4]!]);
+  const batch = await sent(p, before);
+  assert.equal(batch.notices.length, 14, 'an email and an SMS per receipt');
+  for (const n of batch.notices) {
+    const owner = users.find((u) => u.email === n.to || u.phone === n.to);
+    assert.ok(owner, `notice to ${n.to}`);
+    assert.ok(n.text.includes(`<${owner.email}>`), 'each freeze link freezes its own account');
+  }
+  assert.deepEqual(
+    batch.webhooks.map((w) => [w.type, w.body.data.object.id]),
+    payloads
+      .filter((x) => x.kind !== 'topup')
+      .map((x) => [x.kind === 'refund' ? 'code_payment.refunded' : 'code_payment.succeeded', x.id]),
+  );
+  assert.deepEqual(
+    users.map((u) => u.paymentId).sort(),
+    payloads.filter((x) => x.kind === 'payment').map((x) => x.id),
+  );
+
+  const again = await lastOutboxId(p);
+  await sendReceipts(deps, payloads);
+  await sendReceipts(deps, [...payloads, ...payloads]);
+  assert.equal(await lastOutboxId(p), again, 'a repeated batch is a no-op');
+
+  // The same events once more, one at a time, from scratch.
+  await unsend(p);
+  for (const payload of payloads) await sendReceipt(deps, payload);
+  assert.deepEqual(await sent(p, again), batch);
+});
+
+test('receipts worker: a poison event fails alone, the rest of its batch is sent', async (t) => {
+  const p = await payPlatform();
+  t.after(() => p.close());
+  const { payloads } = await story(p);
+  const before = await lastOutboxId(p);
+  const [poison] = await p.db.sql.begin((tx) =>
+    p.outbox.enqueue(tx, [
+      { topic: RECEIPT_TOPIC, payload: { kind: 'payment' } },
+      ...payloads.map((payload) => ({ topic: RECEIPT_TOPIC, payload })),
+      // A repeated delivery of a receipt event: sent once only.
+      { topic: RECEIPT_TOPIC, payload: payloads[4]! },
+    ]),
+  );
+  const stop = p.payments.startReceiptsWorker({ pollMs: 10 });
+  for (;;) {
+    const s = (await p.outbox.stats()).find((x) => x.topic === RECEIPT_TOPIC);
+    if (!s || (s.ready === 0 && s.leased === 0)) break;
+    await sleep(10);
+  }
+  await stop();
+  const rows = await p.db.sql<
+    { id: bigint; delivered: boolean; attempts: number; error: string | null }[]
+  >`
+    select id, delivered_at is not null as delivered, attempts, last_error as error
+    from outbox_events where topic = ${RECEIPT_TOPIC} and id > ${before} order by id`;
+  assert.equal(rows.length, 9);
+  assert.deepEqual(
+    rows.filter((r) => !r.delivered).map((r) => [r.id, r.attempts]),
+    [[poison, 1]],
+  );
+  assert.match(rows[0]?.error ?? '', /without kind and id/);
+  const { notices, webhooks } = await sent(p, before);
+  assert.equal(notices.length, 14);
+  assert.equal(webhooks.length, 4);
+  assert.match(p.logs.text(), /outbox batch failed; handling its events one at a time/);
+});
