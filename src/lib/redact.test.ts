@@ -95,7 +95,7 @@ test('UUIDs are not card numbers, even with all-digit groups that pass Luhn', ()
   assert.equal(maskPans('ref 42424242-42424242'), 'ref 42424242-42424242');
 });
 
-test('card numbers are masked however they sit in text; digit runs that cannot be one are kept', () => {
+test('card numbers are masked wherever they sit; digit runs that cannot be one are kept', () => {
   const pan = '4242424242424242';
   assert.equal(maskPans(`card ${pan} ok`), 'card [pan redacted] ok');
   assert.equal(maskPans('4242-4242 4242-4242'), '[pan redacted]');

@@ -20,6 +20,7 @@ import * as store from './store.ts';
 // Redeeming payment codes at the register, a micro-batch at a time (batcher.ts): one
 // transaction answers every request of the batch. In order:
 //   1. idempotency: a key seen before replays its stored answer (422 with other parameters);
+//      (the stored answers, the guessing counters and the codes are read in one round trip)
 //   2. guessing: a terminal or merchant past its failure limit gets 429 + Retry-After;
 //   3. the codes, locked: wrong, expired and already used are refused (and counted);
 //   4. the customer (frozen or held → refused) and risk (block → refused);
@@ -118,11 +119,23 @@ export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Pr
 
 async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {
   const now = deps.clock.now();
-  await replays(tx, items);
   const windowMs = deps.limits.guessWindowSeconds * 1000;
   const windowStart = new Date(now.getTime() - (now.getTime() % windowMs));
-  const guard = await throttle(deps, tx, open(items), windowStart, now);
-  await verifyCodes(deps, tx, open(items), guard, now);
+  // One round trip for the three reads: stored answers, guessing counters (locked in scope
+  // order) and codes (locked in hmac order), always in that order. Codes of requests that
+  // turn out to be replays or throttled are locked too, and left as they are.
+  const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
+  const [stored, counts, codes] = await Promise.all([
+    store.storedAnswers(
+      tx,
+      items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey })),
+    ),
+    store.guessFailures(tx, [...new Set(items.flatMap((i) => scopesOf(i.req)))], windowStart),
+    store.lockCodes(tx, hmacs),
+  ]);
+  replays(items, stored);
+  const guard = throttle(deps, open(items), counts, windowStart, now);
+  await verifyCodes(deps, tx, open(items), codes, guard, now);
   await post(deps, tx, open(items));
   await finish(deps, tx, items, windowStart, now);
 }
@@ -137,11 +150,7 @@ function refuse(item: Item, error: KinkoError, store: boolean, failure = false):
 }
 
 /** Step 1: stored answers replay; a key twice in one batch waits for the first (409). */
-async function replays(tx: Tx, items: Item[]): Promise<void> {
-  const stored = await store.storedAnswers(
-    tx,
-    items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey })),
-  );
+function replays(items: Item[], stored: readonly store.StoredAnswer[]): void {
   const byKey = new Map(stored.map((s) => [`${s.scope}\n${s.key}`, s]));
   const seen = new Set<string>();
   for (const item of items) {
@@ -171,15 +180,13 @@ const scopesOf = (r: RedeemRequest) => [
 ];
 
 /** Step 2: the guessing counters of the batch's terminals and merchants. */
-async function throttle(
+function throttle(
   deps: PaymentsDeps,
-  tx: Tx,
   items: Item[],
+  counts: Map<string, number>,
   windowStart: Date,
   now: Date,
-): Promise<Guard> {
-  const scopes = new Set(items.flatMap((i) => scopesOf(i.req)));
-  const counts = await store.guessFailures(tx, [...scopes], windowStart);
+): Guard {
   const windowEndMs = windowStart.getTime() + deps.limits.guessWindowSeconds * 1000;
   const retry = Math.max(1, Math.ceil((windowEndMs - now.getTime()) / 1000));
   const guard: Guard = {
@@ -207,11 +214,11 @@ async function verifyCodes(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
+  locked: readonly store.CodeRow[],
   guard: Guard,
   now: Date,
 ): Promise<void> {
-  const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
-  const codes = new Map((await store.lockCodes(tx, hmacs)).map((c) => [c.hmac.toString('hex'), c]));
+  const codes = new Map(locked.map((c) => [c.hmac.toString('hex'), c]));
   const customers = [...new Set([...codes.values()].map((c) => c.customer_id))];
   const facts = new Map((await deps.identity.customerFacts(tx, customers)).map((f) => [f.id, f]));
   const consumed = new Set<string>();
