@@ -48,6 +48,25 @@ test('code payment end to end: top-up, register payment, signed webhook, partial
     assert.equal(payment.amount, '1200');
     assert.equal(payment.receipt.number, payment.id);
     assert.equal(await balanceOf(p, u), '8800');
+    // The payment and its ledger transfer are both in the audit trail, and it verifies.
+    const [row] = await p.db.sql<{ transfer_id: string }[]>`
+      select transfer_id from payments_payments where id = ${payment.id}`;
+    const transferId = row!.transfer_id;
+    for (const [type, id, action] of [
+      ['payment', payment.id, 'payments.code_payment.succeeded'],
+      ['transfer', transferId, 'ledger.transfer.created'],
+    ]) {
+      const found = await p.modules.audit.listEntries({
+        subjectType: type,
+        subjectId: id,
+        limit: 5,
+      });
+      assert.deepEqual(
+        found.map((e) => e.action),
+        [action],
+      );
+    }
+    assert.equal((await p.modules.audit.verify()).ok, true);
 
     // Webhook: fanned out and delivered by the webhooks module, verified by the receiver.
     await p.payments.sendReceiptsOnce();

@@ -378,3 +378,27 @@ test('check() names the account whose balance was edited behind the ledger', asy
   await db.sql`update ledger_accounts set credits_posted = credits_posted - 5 where id = ${b!}`;
   assert.equal((await ledger.check()).ok, true);
 });
+
+test('auditInto hands the entries to the caller, who appends them in its transaction', async () => {
+  const [a, b] = await accounts(2);
+  const audit = createAudit({ clock, sql: db.sql });
+  const count = async () =>
+    Number((await db.sql<{ n: bigint }[]>`select count(*) as n from audit_entries`)[0]!.n);
+  const before = await count();
+  const t = transfer(a!, b!, 5n);
+  const entries: Parameters<typeof audit.append>[1][number][] = [];
+  await db.sql.begin(async (tx) => {
+    const [r] = await ledger.createTransfersInTx(tx, [t], {
+      actor: { type: 'system' },
+      auditInto: entries,
+    });
+    assert.equal(r?.result, 'ok');
+    assert.equal(await count(), before, 'the ledger appended nothing itself');
+    await audit.append(tx, entries);
+  });
+  assert.equal(entries.length, 1);
+  assert.equal(entries[0]?.subject?.id, t.id);
+  assert.equal(entries[0]?.action, 'ledger.transfer.created');
+  assert.equal(await count(), before + 1);
+  assert.equal((await audit.verify()).ok, true);
+});

@@ -41,6 +41,12 @@ export interface LedgerDeps {
 export interface LedgerContext {
   actor: { type: ActorType; id?: string };
   source?: { ip?: string; requestId?: string };
+  /**
+   * createTransfersInTx only: the transfers' audit entries are pushed here instead of being
+   * appended, for a caller that appends them with its own entries in one append (one head
+   * lock) before its transaction commits. The caller must append them.
+   */
+  auditInto?: AuditEntryInput[];
 }
 
 export interface CreateAccountResult {
@@ -206,10 +212,9 @@ async function transferBatch(
     store.updateBalances(tx, outcome.touched),
     store.updatePendingStates(tx, outcome.resolved),
   ]);
-  const audited = deps.audit.append(
-    tx,
-    outcome.created.map((t) => transferEntry(t, ctx)),
-  );
+  const entries = outcome.created.map((t) => transferEntry(t, ctx));
+  if (ctx.auditInto) ctx.auditInto.push(...entries);
+  const audited = ctx.auditInto ? Promise.resolve() : deps.audit.append(tx, entries);
   await settled(updated, audited);
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
 }

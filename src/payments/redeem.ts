@@ -1,4 +1,5 @@
 import { parsePaymentCode, paymentCodeHmac } from '../codes/index.ts';
+import type { AuditEntryInput } from '../audit/index.ts';
 import type { Tx } from '../db/index.ts';
 import { statusOf } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
@@ -136,8 +137,10 @@ async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void
   replays(items, stored);
   const guard = throttle(deps, open(items), counts, windowStart, now);
   await verifyCodes(deps, tx, open(items), codes, guard, now);
-  await post(deps, tx, open(items));
-  await finish(deps, tx, items, windowStart, now);
+  // The ledger's audit entries are appended with the batch's own: one head lock, one COPY.
+  const ledgerEntries: AuditEntryInput[] = [];
+  await post(deps, tx, open(items), ledgerEntries);
+  await finish(deps, tx, items, windowStart, now, ledgerEntries);
 }
 
 const open = (items: Item[]) => items.filter((i) => !i.answer);
@@ -284,12 +287,17 @@ function paymentRow(
 }
 
 /** Step 5: one ledger batch; a wallet without enough money refuses its payment only. */
-async function post(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {
+async function post(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  auditInto: AuditEntryInput[],
+): Promise<void> {
   const paying = items.filter((i) => i.payment);
   const results = await deps.ledger.createTransfersInTx(
     tx,
     paying.map(({ payment: p }) => paymentTransfer(p!)),
-    { actor: { type: 'system', id: 'payments' } },
+    { actor: { type: 'system', id: 'payments' }, auditInto },
   );
   paying.forEach((item, i) => {
     const r = results[i]?.result;
@@ -324,6 +332,7 @@ async function finish(
   items: Item[],
   windowStart: Date,
   now: Date,
+  ledgerEntries: readonly AuditEntryInput[],
 ): Promise<void> {
   const paid = items.flatMap((i) => (i.payment ? [i.payment] : []));
   const added = new Map<string, number>();
@@ -357,7 +366,7 @@ async function finish(
       paid.map((p) => p.id),
     ),
   ]);
-  await deps.audit.append(tx, items.filter((i) => i.store).map(auditEntry));
+  await deps.audit.append(tx, [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)]);
 }
 
 function auditEntry(i: Item) {
