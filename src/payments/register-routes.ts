@@ -109,24 +109,31 @@ function send(reply: FastifyReply, a: Answer): FastifyReply {
  * few seconds, and a revoked or suspended terminal is refused within that delay.
  */
 function registerAuth(deps: RegisterRoutesDeps) {
-  const cache = new Map<string, { register: Register; untilMs: number }>();
+  // The check in flight is shared: when an entry expires, the requests that arrive before
+  // the check ends wait for it instead of each checking again. A refusal is not remembered.
+  const cache = new Map<string, { register: Promise<Register>; untilMs: number }>();
   const merchantKey = deps.requireMerchantKey('payments:write');
+  const checkTerminal = async (header: string): Promise<Register> => {
+    const m = TERMINAL_RE.exec(header);
+    if (!m) throw new KinkoError('terminal_credentials_invalid');
+    const t = await deps.merchants.authenticateTerminal(m[1]!, m[2]!);
+    return {
+      ...t,
+      actor: { type: 'terminal', id: t.terminalId },
+      scope: `terminal:${t.terminalId}`,
+    };
+  };
   return async (req: FastifyRequest, reply: FastifyReply, terminalId: string | undefined) => {
     const header = req.headers.authorization ?? '';
     if (header.startsWith('Terminal ')) {
       const hash = createHash('sha256').update(header).digest('hex');
       const hit = cache.get(hash);
       if (hit && hit.untilMs > Date.now()) return hit.register;
-      const m = TERMINAL_RE.exec(header);
-      if (!m) throw new KinkoError('terminal_credentials_invalid');
-      const t = await deps.merchants.authenticateTerminal(m[1]!, m[2]!);
-      const register: Register = {
-        ...t,
-        actor: { type: 'terminal', id: t.terminalId },
-        scope: `terminal:${t.terminalId}`,
-      };
       if (cache.size > 10_000) cache.clear();
-      cache.set(hash, { register, untilMs: Date.now() + deps.terminalAuthCacheMs });
+      const register = checkTerminal(header);
+      const entry = { register, untilMs: Date.now() + deps.terminalAuthCacheMs };
+      cache.set(hash, entry);
+      register.catch(() => cache.get(hash) === entry && cache.delete(hash));
       return register;
     }
     if (!header.startsWith('Bearer ')) throw new KinkoError('terminal_credentials_missing');

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { payPlatform } from './helpers/payments-platform.ts';
+
+// A register's credentials are checked once per cache period however many payments arrive
+// at the same moment, and a refused credential is never remembered as good.
+
+test('concurrent payments share one terminal check; wrong secrets are checked every time', async () => {
+  const p = await payPlatform();
+  try {
+    const merchants = p.modules.merchants;
+    const original = merchants.authenticateTerminal.bind(merchants);
+    let checks = 0;
+    merchants.authenticateTerminal = (id, secret) => {
+      checks += 1;
+      return original(id, secret);
+    };
+    const pay = (authorization: string, i: number) =>
+      p.app.inject({
+        method: 'POST',
+        url: '/v1/code_payments',
+        headers: { authorization, 'idempotency-key': `auth-${i}-${authorization.length}` },
+        payload: { code: '5800000000000000000000', amount: 100, store_id: p.merchant.store!.id },
+      });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => pay(p.merchant.terminalAuth, i)),
+    );
+    // Past authentication: the made-up code is refused, not the register.
+    for (const a of answers) assert.equal(a.json().error.code, 'code_invalid', a.body);
+    assert.equal(checks, 1);
+
+    const [id] = p.merchant.terminalAuth.slice('Terminal '.length).split(':');
+    const wrong = `Terminal ${id}:tk_${'A'.repeat(43)}`;
+    for (let i = 0; i < 3; i++) {
+      const refused = await pay(wrong, 100 + i);
+      assert.equal(refused.statusCode, 401, refused.body);
+    }
+    assert.equal(checks, 4, 'each wrong secret was checked, none was remembered');
+  } finally {
+    await p.close();
+  }
+});
