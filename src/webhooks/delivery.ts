@@ -115,6 +115,23 @@ export async function fanOutEvent(deps: WebhooksDeps, payload: unknown): Promise
   });
 }
 
+/** fanOutEvent() for a batch of outbox payloads, in one transaction. */
+export async function fanOutEvents(
+  deps: WebhooksDeps,
+  payloads: readonly unknown[],
+): Promise<number> {
+  const ids = payloads.map((payload) => {
+    const eventId = (payload as { eventId?: unknown } | null)?.eventId;
+    assert(typeof eventId === 'string', 'webhook.event payload without eventId');
+    return eventId;
+  });
+  const now = deps.clock.now();
+  const giveUp = deps.limits.webhooks.deliverySecondsMax;
+  return deps.sql.begin((tx) =>
+    store.fanOutMany(tx, [...new Set(ids)], now, giveUp, () => publicId('whd', 16)),
+  );
+}
+
 export function retryDelaySeconds(limits: WebhooksDeps['limits']['webhooks'], attempts: number) {
   const exp = Math.min(attempts - 1, 30);
   return Math.min(limits.retrySecondsBase * 2 ** exp, limits.retrySecondsMax);

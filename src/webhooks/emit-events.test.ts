@@ -8,6 +8,7 @@ import { manualClock } from '../lib/clock.ts';
 import { createOutbox } from '../outbox/index.ts';
 import { createTestDb } from '../../test/helpers/db.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
+import { fanOutEvent, fanOutEvents } from './delivery.ts';
 import { createWebhooks, WEBHOOK_TOPIC } from './index.ts';
 
 // emitEvents records many events in one go (receipts emit a batch's events together): the
@@ -21,10 +22,11 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   const clock = manualClock(Date.UTC(2026, 5, 1));
   const log = capturedLogger('warn').log;
   const outbox = createOutbox({ sql: db.sql, clock, limits, log });
-  const webhooks = createWebhooks({
-    ...{ sql: db.sql, clock, outbox, limits, log, env: 'test', secretsKey: randomBytes(32) },
-    audit: createAudit({ clock, sql: db.sql }),
-  });
+  const deps = {
+    ...{ sql: db.sql, clock, outbox, limits, log, env: 'test' as const },
+    ...{ secretsKey: randomBytes(32), audit: createAudit({ clock, sql: db.sql }) },
+  };
+  const webhooks = createWebhooks(deps);
   const stored = async () => {
     const events = await db.sql<{ id: string; merchant_id: string; type: string; body: string }[]>`
       select id, merchant_id, type, body from webhooks_events order by created_at, id`;
@@ -32,7 +34,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
       select event_key, payload from outbox_events where topic = ${WEBHOOK_TOPIC} order by id`;
     return { events, queued };
   };
-  return { db, webhooks, stored };
+  return { db, webhooks, stored, deps };
 }
 
 const batch = [
@@ -96,4 +98,36 @@ test('card data in one event of a batch refuses the whole batch', async (t) => {
   );
   const { events, queued } = await stored();
   assert.deepEqual([events.length, queued.length], [0, 0]);
+});
+
+test('fanOutEvents makes in one go the deliveries fanOutEvent would, only once', async (t) => {
+  const { db, webhooks, deps } = await setup(t);
+  const cli = { type: 'cli' as const };
+  const url = 'http://127.0.0.1:9/hook';
+  const endpoint = async (merchant: string, eventTypes: string[]) =>
+    (await webhooks.createEndpoint(merchant, { url, eventTypes }, cli)).endpoint.id;
+  const aPaid = await endpoint('mer_a', ['code_payment.succeeded']);
+  const aAll = await endpoint('mer_a', ['*']);
+  await endpoint('mer_b', ['code_payment.refunded']);
+  const giveUpSeconds = limits.webhooks.deliverySecondsMax;
+  const deliveries = async () => [
+    ...(await db.sql<{ event_id: string; endpoint_id: string; late: boolean }[]>`
+      select d.event_id, d.endpoint_id,
+             d.give_up_at <> e.created_at + make_interval(secs => ${giveUpSeconds}) as late
+      from webhooks_deliveries d join webhooks_events e on e.id = d.event_id
+      order by d.event_id, d.endpoint_id`),
+  ];
+  const ids = await db.sql.begin((tx) => webhooks.emitEvents(tx, batch));
+  const payloads = ids.map((eventId) => ({ eventId }));
+  assert.equal(await fanOutEvents(deps, payloads), 3);
+  const expected = [
+    { event_id: ids[0]!, endpoint_id: aPaid, late: false },
+    { event_id: ids[0]!, endpoint_id: aAll, late: false },
+    { event_id: ids[2]!, endpoint_id: aAll, late: false },
+  ].sort((x, y) => (x.event_id + x.endpoint_id < y.event_id + y.endpoint_id ? -1 : 1));
+  assert.deepEqual(await deliveries(), expected);
+  // Again, as after a lost lease: nothing new.
+  assert.equal(await fanOutEvents(deps, payloads), 0);
+  for (const p of payloads) assert.equal(await fanOutEvent(deps, p), 0);
+  assert.deepEqual(await deliveries(), expected);
 });

@@ -6,6 +6,7 @@ import {
   emitEvent,
   emitEvents,
   fanOutEvent,
+  fanOutEvents,
   ownerName,
   resend,
   WEBHOOK_TOPIC,
@@ -115,6 +116,7 @@ export interface CreateWebhooksDeps extends WebhooksDeps {
     runWorker(o: {
       topics?: readonly string[];
       handler: (event: { payload: unknown }) => Promise<void>;
+      batchHandler?: (events: readonly { payload: unknown }[]) => Promise<void>;
       owner: string;
       pollMs: number;
       signal: AbortSignal;
@@ -171,6 +173,12 @@ function startWorker(deps: CreateWebhooksDeps, options: WebhookWorkerOptions) {
   const fanOut = deps.outbox.runWorker({
     topics: [WEBHOOK_TOPIC],
     handler: async (event) => void (await fanOutEvent(deps, event.payload)),
+    // A payment a second means a webhook event a second: fanned out a claim at a time.
+    batchHandler: async (events) =>
+      void (await fanOutEvents(
+        deps,
+        events.map((e) => e.payload),
+      )),
     owner,
     pollMs,
     signal,

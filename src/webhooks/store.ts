@@ -168,6 +168,40 @@ export async function fanOut(
   return rows.count;
 }
 
+/**
+ * fanOut() for many events at once: every (event, subscribed endpoint) pair gets a pending
+ * delivery, with one read and one insert. Returns how many deliveries were created.
+ */
+export async function fanOutMany(
+  tx: Tx,
+  eventIds: readonly string[],
+  now: Date,
+  giveUpAfterSeconds: number,
+  newId: () => string,
+): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const pairs = await tx<{ event_id: string; endpoint_id: string; merchant_id: string }[]>`
+    select ev.id as event_id, ep.id as endpoint_id, ev.merchant_id
+    from webhooks_events ev
+    join webhooks_endpoints ep
+      on ep.merchant_id = ev.merchant_id and ep.deleted_at is null and ep.status = 'enabled'
+     and (ev.type = any(ep.event_types) or '*' = any(ep.event_types))
+    where ev.id = any(${eventIds as string[]}::text[])
+    order by ev.id, ep.id`;
+  if (pairs.length === 0) return 0;
+  const rows = await tx`
+    insert into webhooks_deliveries (id, event_id, endpoint_id, merchant_id, status,
+                                     next_attempt_at, give_up_at, created_at)
+    select d, x.event_id, x.endpoint_id, x.merchant_id, 'pending', ${now},
+           ev.created_at + make_interval(secs => ${giveUpAfterSeconds}), ${now}
+    from unnest(${pairs.map(() => newId())}::text[], ${pairs.map((p) => p.event_id)}::text[],
+                ${pairs.map((p) => p.endpoint_id)}::text[], ${pairs.map((p) => p.merchant_id)}::text[])
+      as x(d, event_id, endpoint_id, merchant_id)
+    join webhooks_events ev on ev.id = x.event_id
+    on conflict (event_id, endpoint_id) do nothing`;
+  return rows.count;
+}
+
 export interface DueDelivery extends DeliveryRow {
   url: string;
   body: string;
