@@ -189,13 +189,14 @@ export async function fanOutMany(
     where ev.id = any(${eventIds as string[]}::text[])
     order by ev.id, ep.id`;
   if (pairs.length === 0) return 0;
+  const col = (k: keyof (typeof pairs)[number]) => pairs.map((p) => p[k]);
   const rows = await tx`
     insert into webhooks_deliveries (id, event_id, endpoint_id, merchant_id, status,
                                      next_attempt_at, give_up_at, created_at)
     select d, x.event_id, x.endpoint_id, x.merchant_id, 'pending', ${now},
            ev.created_at + make_interval(secs => ${giveUpAfterSeconds}), ${now}
-    from unnest(${pairs.map(() => newId())}::text[], ${pairs.map((p) => p.event_id)}::text[],
-                ${pairs.map((p) => p.endpoint_id)}::text[], ${pairs.map((p) => p.merchant_id)}::text[])
+    from unnest(${pairs.map(() => newId())}::text[], ${col('event_id')}::text[],
+                ${col('endpoint_id')}::text[], ${col('merchant_id')}::text[])
       as x(d, event_id, endpoint_id, merchant_id)
     join webhooks_events ev on ev.id = x.event_id
     on conflict (event_id, endpoint_id) do nothing`;
