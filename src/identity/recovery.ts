@@ -265,12 +265,11 @@ export async function freezeLinks(
 ): Promise<string[]> {
   if (customerIds.length === 0) return [];
   const tokens = customerIds.map(() => linkToken());
-  // identity/store.ts has only the one-row insert; this set-based one belongs beside it.
-  await tx`
-    insert into identity_freeze_tokens (token_hash, customer_id, expires_at)
-    select decode(h, 'hex'), c, ${at(deps, deps.limits.freezeLinkSecondsMax)}
-    from unnest(${tokens.map((t) => sha256(t).toString('hex'))}::text[],
-                ${customerIds as string[]}::uuid[]) as u(h, c)`;
+  await store.insertFreezeTokens(
+    tx,
+    tokens.map((t, i) => ({ hash: sha256(t), customerId: customerIds[i]! })),
+    at(deps, deps.limits.freezeLinkSecondsMax),
+  );
   return tokens.map((t) => `${deps.origin}/account/freeze#token=${t}`);
 }
 

@@ -535,11 +535,18 @@ export async function recoveryUpdate(
     where id = ${id}`;
 }
 
-export async function insertFreezeToken(
+/** Freeze-link tokens (their hashes) for customers, one row each, with one insert. */
+export async function insertFreezeTokens(
   tx: Tx,
-  t: { token_hash: Buffer; customer_id: string; expires_at: Date },
+  tokens: readonly { hash: Buffer; customerId: string }[],
+  expiresAt: Date,
 ): Promise<void> {
-  await tx`insert into identity_freeze_tokens ${tx(t)}`;
+  if (tokens.length === 0) return;
+  await tx`
+    insert into identity_freeze_tokens (token_hash, customer_id, expires_at)
+    select decode(h, 'hex'), c, ${expiresAt}
+    from unnest(${tokens.map((t) => t.hash.toString('hex'))}::text[],
+                ${tokens.map((t) => t.customerId)}::uuid[]) as u(h, c)`;
 }
 
 export async function consumeFreezeToken(

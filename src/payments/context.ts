@@ -26,15 +26,20 @@ export interface PaymentsDeps {
   limits: PaymentsLimits;
   ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx' | 'lookupAccounts'>;
   audit: Pick<Audit, 'append'>;
-  outbox: Pick<Outbox, 'enqueue' | 'claim' | 'complete' | 'fail' | 'runWorker'>;
+  outbox: Pick<Outbox, 'enqueue' | 'claim' | 'complete' | 'completeMany' | 'fail' | 'runWorker'>;
   identity: Pick<
     Identity,
-    'customerFacts' | 'freezeLink' | 'verifyDeviceProof' | 'moneyMovementHold' | 'deleteCustomer'
+    | 'customerFacts'
+    | 'freezeLink'
+    | 'freezeLinks'
+    | 'verifyDeviceProof'
+    | 'moneyMovementHold'
+    | 'deleteCustomer'
   >;
   vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards'>;
   acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;
   merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
-  webhooks: Pick<Webhooks, 'emitEvent'>;
+  webhooks: Pick<Webhooks, 'emitEvent' | 'emitEvents'>;
   risk: Risk;
   /** HMAC key of payment codes (keys.ts), from a file outside the database. */
   codeKey: Buffer;

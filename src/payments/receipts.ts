@@ -1,9 +1,7 @@
 import type { Tx } from '../db/index.ts';
-import type { Identity } from '../identity/index.ts';
 import { assert } from '../lib/assert.ts';
 import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
-import type { Outbox } from '../outbox/index.ts';
-import type { NewWebhookEvent, Webhooks } from '../webhooks/index.ts';
+import type { NewWebhookEvent } from '../webhooks/index.ts';
 import { RECEIPT_TOPIC, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
 import * as store from './store.ts';
@@ -53,12 +51,11 @@ export async function sendReceipts(
     return p;
   });
   if (events.length === 0) return;
-  const ports = batchPorts(deps);
   await deps.sql.begin(async (tx) => {
     const notices = await claim(deps, tx, events);
     if (notices.length === 0) return;
-    await notifyCustomers(deps, ports, tx, notices);
-    await ports.emitEvents(
+    await notifyCustomers(deps, tx, notices);
+    await deps.webhooks.emitEvents(
       tx,
       notices.flatMap((n) => (n.webhook ? [n.webhook] : [])),
     );
@@ -98,16 +95,11 @@ async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promis
 }
 
 /** An email and an SMS per notice, each with its own freeze link; all enqueued at once. */
-async function notifyCustomers(
-  deps: PaymentsDeps,
-  ports: BatchPorts,
-  tx: Tx,
-  notices: Notice[],
-): Promise<void> {
+async function notifyCustomers(deps: PaymentsDeps, tx: Tx, notices: Notice[]): Promise<void> {
   const customerIds = [...new Set(notices.map((n) => n.customerId))];
   const facts = new Map((await deps.identity.customerFacts(tx, customerIds)).map((f) => [f.id, f]));
   const told = notices.filter((n) => facts.has(n.customerId));
-  const links = await ports.freezeLinks(
+  const links = await deps.identity.freezeLinks(
     tx,
     told.flatMap((n) => [n.customerId, n.customerId]),
   );
@@ -174,46 +166,8 @@ function refundNotice(r: store.RefundRow): Notice {
   };
 }
 
-interface BatchPorts {
-  freezeLinks(tx: Tx, customerIds: readonly string[]): Promise<string[]>;
-  emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<unknown>;
-  completeMany(ids: readonly bigint[], owner: string): Promise<unknown>;
-}
-
-/**
- * The set-based methods receipts use. PaymentsDeps (context.ts) names only the one-at-a-time
- * ones; the modules main.ts wires have both, and a narrower stand-in gets the loop.
- */
-function batchPorts(deps: PaymentsDeps): BatchPorts {
-  const identity = deps.identity as PaymentsDeps['identity'] &
-    Partial<Pick<Identity, 'freezeLinks'>>;
-  const webhooks = deps.webhooks as PaymentsDeps['webhooks'] &
-    Partial<Pick<Webhooks, 'emitEvents'>>;
-  const outbox = deps.outbox as PaymentsDeps['outbox'] & Partial<Pick<Outbox, 'completeMany'>>;
-  const each = async <T, R>(items: readonly T[], one: (item: T) => Promise<R>) => {
-    const out: R[] = [];
-    for (const item of items) out.push(await one(item));
-    return out;
-  };
-  return {
-    freezeLinks: (tx, ids) =>
-      identity.freezeLinks
-        ? identity.freezeLinks(tx, ids)
-        : each(ids, (id) => identity.freezeLink(tx, id)),
-    emitEvents: (tx, events) =>
-      webhooks.emitEvents
-        ? webhooks.emitEvents(tx, events)
-        : each(events, (e) => webhooks.emitEvent(tx, e)),
-    completeMany: (ids, owner) =>
-      outbox.completeMany
-        ? outbox.completeMany(ids, owner)
-        : each(ids, (id) => outbox.complete(id, owner)),
-  };
-}
-
 /** Sends every pending receipt now (tests, CLI); returns how many events it handled. */
 export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-receipts-once') {
-  const ports = batchPorts(deps);
   let handled = 0;
   for (;;) {
     const events = await deps.outbox.claim({
@@ -227,7 +181,7 @@ export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-rec
       deps,
       events.map((e) => e.payload),
     );
-    await ports.completeMany(
+    await deps.outbox.completeMany(
       events.map((e) => e.id),
       owner,
     );

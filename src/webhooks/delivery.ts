@@ -60,13 +60,7 @@ export async function emitEvents(
     const id = publicId('evt', 16);
     return { id, merchant_id: event.merchantId, type: event.type, body: eventBody(id, event, now) };
   });
-  // webhooks/store.ts has only the one-row insert; this set-based one belongs beside it.
-  await tx`
-    insert into webhooks_events (id, merchant_id, type, body, created_at)
-    select id, merchant_id, type, body, ${now}
-    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.merchant_id)}::text[],
-                ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[])
-      as u(id, merchant_id, type, body)`;
+  await store.insertEvents(tx, rows, now);
   await deps.outbox.enqueue(
     tx,
     rows.map((r) => ({

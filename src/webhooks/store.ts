@@ -132,13 +132,19 @@ export async function expireCurrentSecrets(
     where endpoint_id = ${endpointId} and expires_at > ${expiresAt}`;
 }
 
-export async function insertEvent(
+/** Records events (their exact bodies), all created at `now`, with one insert. */
+export async function insertEvents(
   tx: Tx,
-  row: { id: string; merchant_id: string; type: string; body: string; created_at: Date },
+  rows: readonly { id: string; merchant_id: string; type: string; body: string }[],
+  now: Date,
 ): Promise<void> {
+  if (rows.length === 0) return;
   await tx`
     insert into webhooks_events (id, merchant_id, type, body, created_at)
-    values (${row.id}, ${row.merchant_id}, ${row.type}, ${row.body}, ${row.created_at})`;
+    select id, merchant_id, type, body, ${now}
+    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.merchant_id)}::text[],
+                ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[])
+      as u(id, merchant_id, type, body)`;
 }
 
 /** Creates one delivery per enabled endpoint subscribed to the event; repeats are no-ops. */
