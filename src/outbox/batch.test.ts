@@ -21,10 +21,16 @@ async function setup(t: { after(fn: () => Promise<void>): void }, count: number)
       Array.from({ length: count }, (_, i) => ({ topic, payload: { i } })),
     ),
   );
-  const rows = async () =>
-    db.sql<{ delivered: boolean; attempts: number; leased: boolean }[]>`
-      select delivered_at is not null as delivered, attempts, lease_owner is not null as leased
-      from outbox_events order by id`;
+  // A delivered event is deleted: gone means delivered, and its attempts are not kept.
+  const rows = async () => {
+    const left = await db.sql<{ id: bigint; attempts: number; leased: boolean }[]>`
+      select id, attempts, lease_owner is not null as leased from outbox_events`;
+    const byId = new Map(left.map((r) => [r.id, r]));
+    return ids.map((id) => {
+      const r = byId.get(id);
+      return { delivered: !r, attempts: r ? r.attempts : null, leased: r?.leased ?? false };
+    });
+  };
   return { db, clock, outbox, ids, rows };
 }
 
@@ -79,7 +85,7 @@ test('the worker gives a batch to the batch handler and completes it at once', a
   });
   assert.deepEqual(batches, [[0, 1, 2, 3, 4]]);
   const after = await rows();
-  assert.ok(after.every((r) => r.delivered && r.attempts === 0 && !r.leased));
+  assert.ok(after.every((r) => r.delivered && !r.leased));
 });
 
 test('a batch that throws is handled one at a time: the poison event fails alone', async (t) => {
@@ -150,7 +156,7 @@ test('a batch handler may fail some events alone and complete the others', async
   );
   assert.deepEqual(
     after.map((r) => r.attempts),
-    [0, 1, 0, 1],
+    [null, 1, null, 1],
   );
   assert.ok(after.every((r) => !r.leased));
 });

@@ -26,7 +26,8 @@ import { runWorker, type WorkerOptions } from './worker.ts';
 // - owner: the name of the worker holding a lease; only the owner may complete or fail it.
 // - attempt: one failed delivery (fail(), or a lease that ran out); the next waits longer.
 // - dead: an event that used up outboxAttemptsMax attempts; kept for operators, never retried.
-// - delivered: completed by its owner; never claimed again.
+// - delivered: completed by its owner, and deleted: the outbox holds only pending and dead
+//   events (the record of what happened is the audit log and the modules' own tables).
 // - batch: the events of one claim; a batch handler takes them together and they are
 //   completed with one statement. A batch that fails is handled again one event at a time.
 
@@ -109,11 +110,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       return rows.map(toEvent);
     },
     complete: async (id, owner) =>
-      (await store.complete(sql, id, owner, clock.now())) ? 'completed' : 'lease_lost',
+      (await store.complete(sql, id, owner)) ? 'completed' : 'lease_lost',
     completeMany: async (ids, owner) => {
       checkOwner(owner);
       assert(ids.length <= ENQUEUE_BATCH_SIZE_MAX, `at most ${ENQUEUE_BATCH_SIZE_MAX} ids`);
-      return store.completeMany(sql, ids, owner, clock.now());
+      return store.completeMany(sql, ids, owner);
     },
     fail: async (id, owner, error, retryAfterSeconds) => {
       const base = retryAfterSeconds ?? RETRY_SECONDS_BASE_DEFAULT;

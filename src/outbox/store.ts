@@ -60,7 +60,7 @@ export async function claim(db: Db, p: ClaimParams): Promise<EventRow[]> {
   const rows = await db<EventRow[]>`
     with picked as (
       select id from outbox_events
-      where delivered_at is null and dead_at is null and available_at <= ${p.now}
+      where dead_at is null and available_at <= ${p.now}
         and (lease_until is null or lease_until <= ${p.now}) ${topicFilter}
       order by available_at, id
       limit ${p.max}
@@ -79,34 +79,32 @@ export async function claim(db: Db, p: ClaimParams): Promise<EventRow[]> {
   return rows.filter((r) => r.dead_at === null).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** Marks a leased event delivered; false when `owner` no longer holds its lease. */
-export async function complete(db: Db, id: bigint, owner: string, now: Date): Promise<boolean> {
+/**
+ * Completes a leased event: delivered, it is deleted (the outbox keeps only what is still to
+ * do or dead). False when `owner` no longer holds its lease.
+ */
+export async function complete(db: Db, id: bigint, owner: string): Promise<boolean> {
   const rows = await db`
-    update outbox_events
-    set delivered_at = ${now}, lease_owner = null, lease_until = null
-    where id = ${id.toString()}::int8 and lease_owner = ${owner}
-      and delivered_at is null and dead_at is null
+    delete from outbox_events
+    where id = ${id.toString()}::int8 and lease_owner = ${owner} and dead_at is null
     returning id`;
   return rows.length === 1;
 }
 
 /**
- * Marks many leased events delivered in one statement; returns the ids it completed. An id
+ * Completes many leased events in one statement; returns the ids it completed. An id
  * missing from the answer was not `owner`'s any more (its lease ran out and another worker
- * claimed it, or it was already delivered or dead), exactly as `complete` would answer.
+ * claimed it, or it was already completed or dead), exactly as `complete` would answer.
  */
 export async function completeMany(
   db: Db,
   ids: readonly bigint[],
   owner: string,
-  now: Date,
 ): Promise<bigint[]> {
   if (ids.length === 0) return [];
   const rows = await db<{ id: bigint }[]>`
-    update outbox_events
-    set delivered_at = ${now}, lease_owner = null, lease_until = null
-    where id = any(${ids.map(String)}::int8[]) and lease_owner = ${owner}
-      and delivered_at is null and dead_at is null
+    delete from outbox_events
+    where id = any(${ids.map(String)}::int8[]) and lease_owner = ${owner} and dead_at is null
     returning id`;
   return rows.map((r) => r.id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -136,8 +134,7 @@ export async function fail(db: Db, p: FailParams): Promise<{ dead: boolean } | n
       available_at = ${p.now}::timestamptz + make_interval(secs =>
         least(${p.retrySecondsBase}::float8 * power(2, attempts), ${p.retrySecondsMax}::float8)),
       dead_at = case when attempts + 1 >= ${p.attemptsMax} then ${p.now}::timestamptz end
-    where id = ${p.id.toString()}::int8 and lease_owner = ${p.owner}
-      and delivered_at is null and dead_at is null
+    where id = ${p.id.toString()}::int8 and lease_owner = ${p.owner} and dead_at is null
     returning dead_at is not null as dead`;
   return row ?? null;
 }
@@ -147,8 +144,7 @@ export async function release(db: Db, ids: readonly bigint[], owner: string): Pr
   if (ids.length === 0) return;
   await db`
     update outbox_events set lease_owner = null, lease_until = null
-    where id = any(${ids.map(String)}::int8[]) and lease_owner = ${owner}
-      and delivered_at is null and dead_at is null`;
+    where id = any(${ids.map(String)}::int8[]) and lease_owner = ${owner} and dead_at is null`;
 }
 
 export interface TopicStatsRow {
@@ -171,7 +167,7 @@ export async function stats(db: Db, now: Date): Promise<TopicStatsRow[]> {
         min(available_at) filter (where available_at <= ${now} and
                                         (lease_until is null or lease_until <= ${now}))
           as oldest_ready_at
-      from outbox_events where delivered_at is null and dead_at is null
+      from outbox_events where dead_at is null
       group by topic
     ), dead as (
       select topic, count(*) as dead from outbox_events where dead_at is not null group by topic
