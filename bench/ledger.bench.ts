@@ -42,7 +42,7 @@ function freePort(): Promise<number> {
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
 const batchSize = limits.ledgerTransferBatchSizeMax;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-bench-'));
-const log = createLogger({ level: 'warn' });
+const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
 const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
 const sql = connect(pg.url, { connectionsMax: PIPELINES + 1 });
 
