@@ -64,3 +64,4 @@ function noDelaySockets() {
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 export { migrate, migrationStatus, type MigrationResult } from './migrate.ts';
 export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';
+export { textArray } from './array.ts';

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import { textArray, type Db } from '../db/index.ts';
 import type { Channel } from './message.ts';
 
 // Notify's only SQL: the development mailbox.
@@ -27,8 +27,8 @@ export async function insertMails(db: Db, rows: readonly NewMail[]): Promise<voi
   await db`
     insert into notify_dev_mailbox (channel, address, subject, body, created_at)
     select channel, address, subject, body, created_at
-    from unnest(${col('channel')}::text[], ${col('address')}::text[], ${col('subject')}::text[],
-                ${col('body')}::text[],
+    from unnest(${textArray(col('channel'))}::text[], ${textArray(col('address'))}::text[],
+                ${textArray(col('subject'))}::text[], ${textArray(col('body'))}::text[],
                 ${col('created_at').map((d) => d.toISOString())}::timestamptz[])
       with ordinality as u(channel, address, subject, body, created_at, n)
     order by n`;

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { textArray, type Db, type Tx } from '../db/index.ts';
 
 // The only file of the outbox module that speaks SQL. Times come from the caller's clock,
 // never from now(), so that tests can move time and every process agrees on one rule.
@@ -16,7 +16,8 @@ export async function insertEvents(tx: Tx, rows: readonly NewEventRow[]): Promis
   const inserted = await tx<{ id: bigint }[]>`
     insert into outbox_events (topic, event_key, payload, created_at, available_at)
     select topic, event_key, payload::jsonb, created_at, available_at
-    from unnest(${col('topic')}::text[], ${col('key')}::text[], ${col('payloadJson')}::text[],
+    from unnest(${textArray(col('topic'))}::text[], ${textArray(col('key'))}::text[],
+                ${textArray(col('payloadJson'))}::text[],
                 ${col('createdAt').map((d) => d.toISOString())}::timestamptz[],
                 ${col('availableAt').map((d) => d.toISOString())}::timestamptz[])
       with ordinality as u(topic, event_key, payload, created_at, available_at, n)

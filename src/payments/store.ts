@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { textArray, type Db, type Tx } from '../db/index.ts';
 
 // The payments module's only SQL (tables payments_*, migrations/0009). Batches travel as
 // arrays and come back with unnest, one statement per step of a micro-batch.
@@ -219,9 +219,10 @@ export async function storeAnswers(
   const inserted = await tx<{ scope: string; key: string }[]>`
     insert into payments_idempotency (scope, key, fingerprint, status_code, body, created_at)
     select scope, key, decode(fingerprint, 'hex'), status_code, body, ${now}
-    from unnest(${rows.map((r) => r.scope)}::text[], ${rows.map((r) => r.key)}::text[],
-      ${hex(rows.map((r) => r.fingerprint))}::text[], ${rows.map((r) => r.status_code)}::int4[],
-      ${rows.map((r) => r.body)}::text[]) as t(scope, key, fingerprint, status_code, body)
+    from unnest(${textArray(rows.map((r) => r.scope))}::text[],
+      ${textArray(rows.map((r) => r.key))}::text[], ${hex(rows.map((r) => r.fingerprint))}::text[],
+      ${rows.map((r) => r.status_code)}::int4[], ${textArray(rows.map((r) => r.body))}::text[])
+      as t(scope, key, fingerprint, status_code, body)
     on conflict (scope, key) do nothing
     returning scope, key`;
   const done = new Set(inserted.map((r) => `${r.scope}\n${r.key}`));

@@ -1,4 +1,4 @@
-import type { Db, Sql, Tx } from '../db/index.ts';
+import { textArray, type Db, type Sql, type Tx } from '../db/index.ts';
 
 // The webhooks module's only SQL: endpoints, secrets, events, deliveries and attempts.
 
@@ -142,8 +142,10 @@ export async function insertEvents(
   await tx`
     insert into webhooks_events (id, merchant_id, type, body, created_at)
     select id, merchant_id, type, body, ${now}
-    from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.merchant_id)}::text[],
-                ${rows.map((r) => r.type)}::text[], ${rows.map((r) => r.body)}::text[])
+    from unnest(${textArray(rows.map((r) => r.id))}::text[],
+                ${textArray(rows.map((r) => r.merchant_id))}::text[],
+                ${textArray(rows.map((r) => r.type))}::text[],
+                ${textArray(rows.map((r) => r.body))}::text[])
       as u(id, merchant_id, type, body)`;
 }
 
