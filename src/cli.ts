@@ -13,6 +13,7 @@ import {
   createModules,
   openDatabase,
   startPlatform,
+  startWorkers,
   VERSION,
   type Database,
   type Modules,
@@ -54,6 +55,13 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'run the platform (HTTP API and web apps); embedded PostgreSQL unless DATABASE_URL is set',
     run: serve,
+  },
+  work: {
+    usage: 'kinko work',
+    summary:
+      'run only the background jobs (outbox workers, expiry, checkpoints), beside servers ' +
+      'started with KINKO_BACKGROUND=off',
+    run: work,
   },
   migrate: {
     usage: 'kinko migrate',
@@ -183,6 +191,22 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
   // Demo secrets go to the terminal, never into the structured log that a SIEM collects.
   for (const line of platform.banner) ctx.out(line);
   ctx.out('Press Ctrl-C to stop.');
+  await untilSignal(ctx, 'stopping the HTTP server, then the database…', platform.stop);
+  ctx.out('stopped.');
+  return 0;
+}
+
+async function work(_args: string[], ctx: Context): Promise<number> {
+  const workers = await startWorkers(ctx.config, ctx.log);
+  ctx.out(`Kinko ${VERSION} background jobs on ${workers.db.description}`);
+  ctx.out('Press Ctrl-C to stop.');
+  await untilSignal(ctx, 'stopping the background jobs…', workers.stop);
+  ctx.out('stopped.');
+  return 0;
+}
+
+/** Waits for SIGINT or SIGTERM, then stops; a second signal, or a stop too slow, exits. */
+async function untilSignal(ctx: Context, what: string, stop: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -191,7 +215,7 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
         ctx.err('second signal: exiting now');
         process.exit(130);
       }
-      ctx.out(`\n${signal}: stopping the HTTP server, then the database…`);
+      ctx.out(`\n${signal}: ${what}`);
       const timer = setTimeout(() => {
         ctx.err(
           `shutdown took longer than ${ctx.config.limits.shutdownGraceSecondsMax} s; exiting`,
@@ -199,7 +223,7 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
         process.exit(1);
       }, ctx.config.limits.shutdownGraceSecondsMax * 1000);
       timer.unref();
-      platform.stop().then(resolve, (e: unknown) => {
+      stop().then(resolve, (e: unknown) => {
         ctx.err(`shutdown failed: ${String(e)}`);
         resolve();
       });
@@ -207,8 +231,6 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  ctx.out('stopped.');
-  return 0;
 }
 
 function help(out: (line: string) => void): void {
@@ -259,7 +281,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const log = createLogger({ level: name === 'serve' ? config.logLevel : 'warn' });
+  const log = createLogger({
+    level: name === 'serve' || name === 'work' ? config.logLevel : 'warn',
+  });
   try {
     return await command.run(args, { config, log, out, err });
   } catch (e) {

@@ -15,6 +15,11 @@ export interface Config {
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly logLevel: string;
+  /**
+   * KINKO_BACKGROUND: whether `kinko serve` also runs the background jobs (outbox workers,
+   * expiry, checkpoints). `off` leaves them to `kinko work` processes.
+   */
+  readonly background: 'on' | 'off';
   readonly auditSigningKeyFile: string;
   /** smtp(s)://… for email delivery; without it, messages go to the dev mailbox. */
   readonly smtpUrl: string | undefined;
@@ -226,6 +231,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     dataDir,
     embeddedPgPort: integer(env, 'KINKO_PG_PORT', 54329, 1024, 65535),
     logLevel,
+    background: oneOf(env, 'KINKO_BACKGROUND', 'on', ['on', 'off']),
     auditSigningKeyFile: path.resolve(
       cwd,
       env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||

@@ -302,6 +302,40 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
   ];
 }
 
+/**
+ * The background jobs alone, without HTTP (`kinko work`): beside servers started with
+ * KINKO_BACKGROUND=off, so a burst of requests and the work it leaves behind do not share
+ * one event loop. Every job is safe to run in several processes at once.
+ */
+export async function startWorkers(
+  config: Config,
+  log: Logger,
+  options: { db?: Database; clock?: Clock } = {},
+): Promise<{ db: Database; stop(): Promise<void> }> {
+  const clock = options.clock ?? systemClock;
+  const db = options.db ?? (await openDatabase(config, log, { shareRunning: true }));
+  try {
+    await migrate(db.sql);
+    const stops = startBackground(
+      config,
+      log,
+      db.sql,
+      clock,
+      createModules(config, log, db.sql, clock),
+    );
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        for (const s of stops.reverse()) await s();
+        if (!options.db) await db.close();
+      })());
+    return { db, stop };
+  } catch (error) {
+    if (!options.db) await db.close();
+    throw error;
+  }
+}
+
 /** Every module's routes, mounted on the one server. */
 function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
   healthRoutes(scope, { sql });
@@ -374,7 +408,9 @@ export async function startPlatform(
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };
-    stops.push(...startBackground(config, log, db.sql, clock, modules));
+    if (config.background === 'on') {
+      stops.push(...startBackground(config, log, db.sql, clock, modules));
+    }
     const app = await createServer({
       log,
       limits: config.limits,

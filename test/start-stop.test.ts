@@ -37,8 +37,8 @@ after(() => {
   fs.rmSync(keyDir, { recursive: true, force: true });
 });
 
-function serve(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['bin/kinko.mjs', 'serve'], {
+function serve(env: Record<string, string>, command = 'serve'): Running {
+  const child = spawn(process.execPath, ['bin/kinko.mjs', command], {
     cwd: root,
     env: {
       ...process.env,
@@ -133,4 +133,42 @@ test('an invalid setting stops start-up naming the setting', async () => {
   const running = serve({ PORT: 'eighty' });
   assert.equal(await running.exited, 2);
   assert.match(running.output(), /PORT/);
+});
+
+test('KINKO_BACKGROUND=off leaves the outbox to a `kinko work` process', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-work-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  const env = { DATABASE_URL: db.url, KINKO_DATA_DIR: dataDir };
+  const server = serve({ ...env, PORT: String(port), KINKO_BACKGROUND: 'off' });
+  await healthy(port, server);
+  const message = { channel: 'email', to: 'work@example.com', subject: 'hello', text: 'from work' };
+  await db.sql`
+    insert into outbox_events (topic, payload, created_at, available_at)
+    values ('notify.message', ${db.sql.json(message)}, now(), now())`;
+  const mailbox = async () =>
+    db.sql<{ subject: string }[]>`
+      select subject from notify_dev_mailbox where address = 'work@example.com'`;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await mailbox()).length, 0, 'the server alone runs no background jobs');
+
+  const worker = serve({ ...env, PORT: '0' }, 'work');
+  let delivered: { subject: string }[] = [];
+  for (let i = 0; i < 150 && delivered.length === 0; i++) {
+    if (worker.child.exitCode !== null) throw new Error(`work exited:\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+    delivered = await mailbox();
+  }
+  assert.deepEqual(
+    delivered.map((m) => m.subject),
+    ['hello'],
+  );
+  assert.equal((await db.sql`select 1 from outbox_events`).length, 0, 'delivered, then deleted');
+  worker.child.kill('SIGINT');
+  assert.equal(await worker.exited, 0, worker.output());
+  assert.match(worker.output(), /stopping the background jobs/);
+  server.child.kill('SIGINT');
+  assert.equal(await server.exited, 0, server.output());
 });
