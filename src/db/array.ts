@@ -1,3 +1,5 @@
+import { isUuid } from '../lib/ids.ts';
+
 // Array parameters as PostgreSQL array literals, built in one pass.
 //
 // postgres.js serialises a JavaScript array parameter element by element: it infers each
@@ -18,4 +20,20 @@ export function textArray(values: readonly (string | null)[]): string {
     else out += `"${v.replace(NEEDS_ESCAPE, '\\$&')}"`;
   }
   return out + '}';
+}
+
+/**
+ * Uuids as an array literal, unquoted: a uuid holds nothing an array literal would need to
+ * escape, and each is checked to be one, so no element can close the literal early.
+ */
+export function uuidArray(values: readonly string[]): string {
+  for (const v of values) {
+    if (!isUuid(v)) throw new TypeError(`uuidArray: not a uuid: ${JSON.stringify(v)}`);
+  }
+  return `{${values.join(',')}}`;
+}
+
+/** Integers (bigint) as an array literal: decimal digits and a sign need no escaping. */
+export function int8Array(values: readonly bigint[]): string {
+  return `{${values.join(',')}}`;
 }

@@ -1,4 +1,4 @@
-import { copyField, copyIn, type Db, type Tx } from '../db/index.ts';
+import { copyField, copyIn, int8Array, uuidArray, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { AccountBalances, AccountState, PendingState, TransferRecord } from './state.ts';
 
@@ -76,7 +76,7 @@ export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<Acco
   // Only what the batch decides on: each column read costs Node a parse per row.
   const rows = await tx<AccountRow[]>`
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
-    from ledger_accounts where id = any(${ids as string[]}::uuid[])
+    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
     order by id for update`;
   return rows.map((r) => ({
     id: r.id,
@@ -94,7 +94,7 @@ export async function selectAccounts(db: Db, ids: readonly string[]): Promise<Ac
   const rows = await db<AccountRow[]>`
     select id, currency, code, flags, user_data, created_at,
            debits_pending, debits_posted, credits_pending, credits_posted
-    from ledger_accounts where id = any(${ids as string[]}::uuid[])`;
+    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])`;
   return rows.map(toAccount);
 }
 
@@ -103,7 +103,7 @@ export async function selectTransfers(db: Db, ids: readonly string[]): Promise<T
   const rows = await db<TransferRow[]>`
     select id, debit_account_id, credit_account_id, amount, pending_id, currency, code, flags,
            timeout_seconds, user_data, created_at, state
-    from ledger_transfers where id = any(${ids as string[]}::uuid[])`;
+    from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])`;
   return rows.map(toTransfer);
 }
 
@@ -111,9 +111,9 @@ export async function selectTransfers(db: Db, ids: readonly string[]): Promise<T
 export async function selectTransferAccountIds(db: Db, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await db<{ id: string }[]>`
-    select debit_account_id as id from ledger_transfers where id = any(${ids as string[]}::uuid[])
+    select debit_account_id as id from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])
     union
-    select credit_account_id from ledger_transfers where id = any(${ids as string[]}::uuid[])`;
+    select credit_account_id from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])`;
   return rows.map((r) => r.id);
 }
 
@@ -124,9 +124,9 @@ export async function insertAccounts(tx: Tx, accounts: readonly AccountState[]):
   const rows = await tx`
     insert into ledger_accounts (id, currency, code, flags, user_data, created_at)
     select id, currency, code, flags, user_data, ${createdAt}::timestamptz
-    from unnest(${accounts.map((a) => a.id)}::uuid[], ${accounts.map((a) => a.currency)}::text[],
-                ${accounts.map((a) => a.code)}::int4[], ${accounts.map((a) => a.flags)}::int4[],
-                ${accounts.map((a) => a.userData)}::text[])
+    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+                ${accounts.map((a) => a.currency)}::text[], ${accounts.map((a) => a.code)}::int4[],
+                ${accounts.map((a) => a.flags)}::int4[], ${accounts.map((a) => a.userData)}::text[])
       as u(id, currency, code, flags, user_data)
     on conflict (id) do nothing`;
   return rows.count;
@@ -173,12 +173,12 @@ function* transferRows(records: readonly TransferRecord[]): Generator<string> {
 /** Writes the balances computed in memory; the rows are locked by this transaction. */
 export async function updateBalances(tx: Tx, accounts: readonly AccountBalances[]): Promise<void> {
   if (accounts.length === 0) return;
-  const big = (f: (a: AccountBalances) => bigint) => accounts.map((a) => f(a).toString());
+  const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
   const result = await tx`
     update ledger_accounts a
     set debits_pending = u.dp, debits_posted = u.dpo,
         credits_pending = u.cp, credits_posted = u.cpo
-    from unnest(${accounts.map((a) => a.id)}::uuid[],
+    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
                 ${big((a) => a.debitsPending)}::int8[], ${big((a) => a.debitsPosted)}::int8[],
                 ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
       as u(id, dp, dpo, cp, cpo)
