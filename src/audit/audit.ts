@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { copyBytea, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -46,7 +47,7 @@ export async function append(
   const fields: EntryFields[] = [];
   const tails: string[] = [];
   for (let from = 0; from < inputs.length; from += store.COPY_CHUNK_ENTRIES) {
-    if (from > 0) await yieldToEventLoop();
+    if (from > 0) await setImmediate();
     for (const input of inputs.slice(from, from + store.COPY_CHUNK_ENTRIES)) {
       const f = entryFields(input);
       fields.push(f);
@@ -60,7 +61,7 @@ export async function append(
     early = [];
     for (const chunk of chainRows(fields, tails, guess, clock.now(), end)) {
       early.push(chunk);
-      await yieldToEventLoop();
+      await setImmediate();
     }
   }
   const head = await store.lockHead(tx);
@@ -72,8 +73,6 @@ export async function append(
   assert(end.seq === head.seq + BigInt(inputs.length), 'every audit entry was chained');
   cache.head = { seq: end.seq, hash: end.hash };
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * The entries chained after `head` as COPY text, hashed chunk by chunk as the COPY asks

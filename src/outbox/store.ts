@@ -85,11 +85,7 @@ export async function claim(db: Db, p: ClaimParams): Promise<EventRow[]> {
  * do or dead). False when `owner` no longer holds its lease.
  */
 export async function complete(db: Db, id: bigint, owner: string): Promise<boolean> {
-  const rows = await db`
-    delete from outbox_events
-    where id = ${id.toString()}::int8 and lease_owner = ${owner} and dead_at is null
-    returning id`;
-  return rows.length === 1;
+  return (await completeMany(db, [id], owner)).length === 1;
 }
 
 /**
