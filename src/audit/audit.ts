@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers/promises';
-import { copyBytea, type Db, type Tx } from '../db/index.ts';
+import { BinaryRows, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import {
@@ -56,7 +56,7 @@ export async function append(
   }
   const guess = cache.head;
   const end: store.Head = { seq: 0n, hash: GENESIS_HASH };
-  let early: string[] | undefined;
+  let early: Buffer[] | undefined;
   if (guess) {
     early = [];
     for (const chunk of chainRows(fields, tails, guess, clock.now(), end)) {
@@ -75,9 +75,9 @@ export async function append(
 }
 
 /**
- * The entries chained after `head` as COPY text, hashed chunk by chunk as the COPY asks
- * for them (so the server inserts one chunk while the next is hashed); `end` follows the
- * last entry made.
+ * The entries chained after `head` as binary COPY rows, hashed chunk by chunk as the COPY
+ * asks for them (so the server inserts one chunk while the next is hashed); `end` follows
+ * the last entry made.
  */
 function* chainRows(
   fields: readonly EntryFields[],
@@ -85,24 +85,22 @@ function* chainRows(
   head: store.Head,
   at: Date,
   end: store.Head,
-): Generator<string> {
-  const time = at.toISOString();
+): Generator<Buffer> {
+  const atMs = at.getTime();
+  const out = new BinaryRows();
   let seq = head.seq;
-  let prevField = copyBytea(head.hash);
   let prev = head.hash;
   for (let from = 0; from < fields.length; from += store.COPY_CHUNK_ENTRIES) {
     const to = Math.min(fields.length, from + store.COPY_CHUNK_ENTRIES);
     const hashes = chainHashes(prev, seq + 1n, at, tails.slice(from, to));
-    let text = '';
     for (let i = from; i < to; i++) {
       const hash = hashes[i - from]!;
-      const hashField = copyBytea(hash);
       seq += 1n;
-      text += store.copyRow(seq, time, fields[i]!, prevField, hashField);
-      [prev, prevField] = [hash, hashField];
+      store.writeRow(out, seq, atMs, fields[i]!, prev, hash);
+      prev = hash;
     }
     [end.seq, end.hash] = [seq, prev];
-    yield text;
+    yield out.take();
   }
 }
 

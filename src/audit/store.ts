@@ -1,4 +1,4 @@
-import { copyBytea, copyField, copyIn, type Db, type Tx } from '../db/index.ts';
+import { binaryCopy, copyIn, type BinaryRows, type Db, type Tx } from '../db/index.ts';
 import type { AuditEntry, CheckpointRecord, EntryFields } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
@@ -19,38 +19,49 @@ export interface Head {
 }
 
 /**
- * Inserts rows already in COPY text format (see copyRow) and moves the head, which the
+ * Inserts rows already encoded for binary COPY (see writeRow) and moves the head, which the
  * caller has locked, to `last()`, read after every chunk was sent.
  */
 export async function insertRows(
   tx: Tx,
-  chunks: Iterable<string>,
+  chunks: Iterable<Buffer>,
   last: () => Head,
 ): Promise<void> {
   await copyIn(
     tx`copy audit_entries (seq, at, actor_type, actor_id, action, subject_type, subject_id,
-                           source_ip, request_id, outcome, detail, prev_hash, hash) from stdin`,
-    chunks,
+                           source_ip, request_id, outcome, detail, prev_hash, hash)
+       from stdin (format binary)`,
+    binaryCopy(chunks),
   );
   const head = last();
   await tx`
     update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
 }
 
-/** One entry as a line of COPY text; time, prev_hash and hash come already formatted. */
-export function copyRow(
+/** Writes one entry as a binary COPY row, in insertRows' column order. */
+export function writeRow(
+  out: BinaryRows,
   seq: bigint,
-  time: string,
+  atMs: number,
   e: EntryFields,
-  prevField: string,
-  hashField: string,
-): string {
-  return (
-    `${seq}\t${time}\t${copyField(e.actorType)}\t${copyField(e.actorId)}\t` +
-    `${copyField(e.action)}\t${copyField(e.subjectType)}\t${copyField(e.subjectId)}\t` +
-    `${copyField(e.sourceIp)}\t${copyField(e.requestId)}\t${copyField(e.outcome)}\t` +
-    `${copyField(e.detail)}\t${prevField}\t${hashField}\n`
-  );
+  prevHash: Buffer,
+  hash: Buffer,
+): void {
+  out
+    .row(13)
+    .int8(seq)
+    .timestamptz(atMs)
+    .text(e.actorType)
+    .text(e.actorId)
+    .text(e.action)
+    .text(e.subjectType)
+    .text(e.subjectId)
+    .text(e.sourceIp)
+    .text(e.requestId)
+    .text(e.outcome)
+    .text(e.detail)
+    .bytea(prevHash)
+    .bytea(hash);
 }
 
 interface EntryRow {

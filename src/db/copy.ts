@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type postgres from 'postgres';
 
-// Bulk writes with COPY … FROM STDIN in text format: for thousands of rows it costs the
-// server about half of an `insert … select from unnest(…)`, whose array parameters are
-// built, escaped and parsed element by element.
+// Bulk writes with COPY … FROM STDIN, in text format or binary (copy-binary.ts): for
+// thousands of rows it costs the server about half of an `insert … select from unnest(…)`,
+// whose array parameters are built, escaped and parsed element by element.
 //
 // postgres.js 3.4 does not settle the writable when the server rejects the COPY after the
 // data was sent (porsager/postgres#1173): awaiting it would hang, sql.begin() would never
@@ -27,7 +27,7 @@ interface DriverQuery {
  */
 export async function copyIn(
   statement: CopyStatement,
-  rows: string | Iterable<string>,
+  rows: string | Iterable<string | Buffer>,
 ): Promise<void> {
   const query = statement as unknown as DriverQuery;
   const driverReject = query.reject;
@@ -41,7 +41,7 @@ export async function copyIn(
   await Promise.race([done, failure]);
 }
 
-async function send(stream: Writable, rows: string | Iterable<string>): Promise<void> {
+async function send(stream: Writable, rows: string | Iterable<string | Buffer>): Promise<void> {
   const ended = new Promise<void>((resolve, reject) => {
     stream.once('error', reject);
     stream.once('finish', resolve);

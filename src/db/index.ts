@@ -64,4 +64,5 @@ function noDelaySockets() {
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 export { migrate, migrationStatus, type MigrationResult } from './migrate.ts';
 export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';
+export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';
