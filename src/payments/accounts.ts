@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AccountInput } from '../ledger/index.ts';
+import { uuidText } from '../lib/ids.ts';
 
 // Kinko's chart of accounts in the ledger. Account ids are derived from (kind, owner,
 // currency) so every process finds the same account without a lookup table, and creating
@@ -29,12 +30,7 @@ export function accountIdFor(kind: AccountKind, ownerId: string, currency: strin
   const bytes = createHash('sha256').update(`${NAMESPACE}|${kind}|${ownerId}|${currency}`).digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.subarray(0, 16).toString('hex');
-  const at = [0, 8, 12, 16, 20, 32];
-  return at
-    .slice(1)
-    .map((end, i) => hex.slice(at[i], end))
-    .join('-');
+  return uuidText(bytes);
 }
 
 /** The account to create for (kind, owner, currency), with the flags its kind needs. */

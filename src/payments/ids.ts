@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { uuidText } from '../lib/ids.ts';
 
 // Ledger transfer ids derived from the payment, top-up or refund they carry: a retry of the
 // same business operation always names the same transfer, so the ledger answers `exists`
@@ -10,8 +11,7 @@ export function transferIdFor(kind: 'topup' | 'payment' | 'refund', id: string):
   const bytes = createHash('sha256').update(`${NAMESPACE}|${kind}|${id}`).digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const h = bytes.subarray(0, 16).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return uuidText(bytes);
 }
 
 /** Ledger transfer codes (the chart's kinds of movement). */
