@@ -50,18 +50,15 @@ export class MicroBatcher<I, O> {
     if (this.queue.length === 0 || this.inFlight >= this.options.inFlightMax) return;
     const batch = this.queue.splice(0, this.options.sizeMax);
     this.inFlight += 1;
-    const settle = (answer: (w: Waiting<I, O>, i: number) => void) => {
-      this.inFlight -= 1;
-      // Whoever queued meanwhile has waited long enough: the next batch goes at once, before
-      // this batch's answers are handed out, so its first statements reach the database
-      // while Node writes those answers (measured: the gap between batches fell from ~15 ms
-      // to ~3 ms for batches of ~250 redemptions).
-      if (this.queue.length > 0) this.flush();
-      batch.forEach(answer);
-    };
-    this.run(batch.map((w) => w.item)).then(
-      (out) => settle((w, i) => w.resolve(out[i]!)),
-      (error: unknown) => settle((w) => w.reject(error)),
-    );
+    this.run(batch.map((w) => w.item))
+      .then(
+        (out) => batch.forEach((w, i) => w.resolve(out[i]!)),
+        (error: unknown) => batch.forEach((w) => w.reject(error)),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        // Whoever queued meanwhile has waited long enough: go at once.
+        if (this.queue.length > 0) this.flush();
+      });
   }
 }
