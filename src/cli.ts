@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { migrate } from './db/index.ts';
+import type { MigrationResult } from './db/index.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ import {
   openDatabase,
   startPlatform,
   startWorkers,
+  upgradeDatabase,
   VERSION,
   type Database,
   type Modules,
@@ -35,11 +36,13 @@ interface Context {
   err: (line: string) => void;
 }
 
-async function withDb<T>(ctx: Context, fn: (db: Database) => Promise<T>): Promise<T> {
+async function withDb<T>(
+  ctx: Context,
+  fn: (db: Database, upgraded: MigrationResult) => Promise<T>,
+): Promise<T> {
   const db = await openDatabase(ctx.config, ctx.log, { shareRunning: true });
   try {
-    await migrate(db.sql);
-    return await fn(db);
+    return await fn(db, await upgradeDatabase(ctx.config, ctx.log, db.sql));
   } finally {
     await db.close();
   }
@@ -67,8 +70,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'kinko migrate',
     summary: 'apply pending database migrations',
     run: (_args, ctx) =>
-      withDb(ctx, async (db) => {
-        const result = await migrate(db.sql);
+      withDb(ctx, async (db, result) => {
         ctx.out(
           result.applied.length ? `applied ${result.applied.join(', ')}` : 'no migrations pending',
         );

@@ -12,7 +12,9 @@ import {
   createIdentity,
   createNotifier,
   identityRoutes,
+  loadOrCreateIdentitySecretsKey,
   notifyWorker,
+  sealLegacyTotpSecrets,
   type Identity,
 } from './identity/index.ts';
 import { createLedger, type Ledger } from './ledger/index.ts';
@@ -45,7 +47,13 @@ import {
 } from './webhooks/index.ts';
 import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
 import type { Config } from './config.ts';
-import { connect, migrate, startEmbeddedPostgres, type Sql } from './db/index.ts';
+import {
+  connect,
+  migrate,
+  startEmbeddedPostgres,
+  type MigrationResult,
+  type Sql,
+} from './db/index.ts';
 import type { Logger } from './lib/log.ts';
 import {
   createIdempotency,
@@ -141,6 +149,29 @@ export interface Modules {
   payments: Payments;
 }
 
+/** The key that seals TOTP secrets: beside the vault's keys, outside the database. */
+function identitySecretsKey(config: Config): Buffer {
+  return loadOrCreateIdentitySecretsKey(
+    path.join(path.dirname(config.vaultKeyFile), 'identity-secrets.key'),
+  );
+}
+
+/**
+ * Brings a database up to date: the migrations, then the upgrades that need a key kept
+ * outside the database (sealing TOTP secrets written in clear before migration 0015).
+ * Every start path runs it before anything reads the data.
+ */
+export async function upgradeDatabase(
+  config: Config,
+  log: Logger,
+  sql: Sql,
+): Promise<MigrationResult> {
+  const migrated = await migrate(sql);
+  const sealed = await sealLegacyTotpSecrets(sql, identitySecretsKey(config));
+  if (sealed > 0) log.info({ sealed }, 'TOTP secrets written in clear are now sealed');
+  return migrated;
+}
+
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
   const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
   const audit = createAudit({ clock, sql, signingKey });
@@ -181,6 +212,7 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     log,
     env: config.env,
     origin: config.publicOrigin,
+    secretsKey: identitySecretsKey(config),
   });
   const core = { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
@@ -315,7 +347,7 @@ export async function startWorkers(
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openDatabase(config, log, { shareRunning: true }));
   try {
-    await migrate(db.sql);
+    await upgradeDatabase(config, log, db.sql);
     const stops = startBackground(
       config,
       log,
@@ -404,7 +436,7 @@ export async function startPlatform(
   const db = options.db ?? (await openDatabase(config, log));
   const stops: Array<() => Promise<void> | void> = [];
   try {
-    const migrated = await migrate(db.sql);
+    const migrated = await upgradeDatabase(config, log, db.sql);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };

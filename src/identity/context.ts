@@ -33,6 +33,8 @@ export interface Deps {
   origin: string;
   rpId: string;
   passwords: Passwords;
+  /** Seals TOTP secrets at rest (sealed.ts); a key file outside the database. */
+  secretsKey: Buffer;
 }
 
 /** Where a request came from: the peer address and the request id, for audit and limits. */

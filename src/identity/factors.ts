@@ -14,6 +14,7 @@ import { authorize } from './guard.ts';
 import * as messages from './messages.ts';
 import type { StrongFactor } from './policy.ts';
 import { normalizeRecoveryCode, recoveryCode, sha256 } from './secrets.ts';
+import { sealTotpSecret, totpSecretOf } from './sealed.ts';
 import { rotateSession, type CustomerSession, type IssuedSession } from './sessions.ts';
 import * as store from './store.ts';
 import { base32, matchTotp, otpauthUri } from './totp.ts';
@@ -57,13 +58,10 @@ export async function verifySecondFactor(
   if (answer.totpCode !== undefined) {
     const totp = await store.totpOf(tx, customerId, true);
     if (!totp?.confirmed_at) return undefined;
-    const step = matchTotp(
-      totp.secret,
-      answer.totpCode,
-      deps.clock.nowMs(),
-      totp.last_step,
-      totpParams(deps),
-    );
+    const secret = totpSecretOf(deps, { kind: 'customer', id: customerId }, totp.secret_box);
+    const step =
+      secret &&
+      matchTotp(secret, answer.totpCode, deps.clock.nowMs(), totp.last_step, totpParams(deps));
     if (step === undefined) return undefined;
     await store.totpUsed(tx, customerId, step, null);
     return 'totp';
@@ -135,7 +133,8 @@ export async function startTotp(
   const existing = await store.totpOf(deps.sql, session.customerId);
   if (existing?.confirmed_at) throw new KinkoError('totp_already_enrolled');
   const secret = randomBytes(20);
-  await deps.sql.begin((tx) => store.upsertPendingTotp(tx, session.customerId, secret, at(deps)));
+  const box = sealTotpSecret(deps.secretsKey, { kind: 'customer', id: session.customerId }, secret);
+  await deps.sql.begin((tx) => store.upsertPendingTotp(tx, session.customerId, box, at(deps)));
   return {
     secret: base32(secret),
     otpauthUri: otpauthUri('Kinko', email, secret, totpParams(deps)),
@@ -152,10 +151,11 @@ export async function confirmTotp(
   await authorize(deps, session, 'factor_change');
   return commitThenThrow(deps, async (tx) => {
     const totp = await store.totpOf(tx, session.customerId, true);
-    const step =
-      totp && !totp.confirmed_at
-        ? matchTotp(totp.secret, code, deps.clock.nowMs(), null, totpParams(deps))
-        : undefined;
+    const owner = { kind: 'customer', id: session.customerId } as const;
+    const secret = totp && !totp.confirmed_at && totpSecretOf(deps, owner, totp.secret_box);
+    const step = secret
+      ? matchTotp(secret, code, deps.clock.nowMs(), null, totpParams(deps))
+      : undefined;
     if (step === undefined) return refuse('factor_invalid', { param: 'code' });
     await store.totpUsed(tx, session.customerId, step, at(deps));
     const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);

@@ -66,6 +66,8 @@ export { CUSTOMER_COOKIE, OPERATOR_COOKIE } from './http.ts';
 export { proofMessage } from './device-key.ts';
 export { sourcePrefix } from './throttle.ts';
 
+export { loadOrCreateIdentitySecretsKey, sealLegacyTotpSecrets } from './sealed.ts';
+
 export interface IdentityOptions {
   sql: Sql;
   clock: Clock;
@@ -79,6 +81,8 @@ export interface IdentityOptions {
   origin: string;
   /** Optional Have-I-Been-Pwned-style range lookup, used after the shipped list. */
   breachedPasswords?: BreachedRangeLookup | undefined;
+  /** The 32-byte identity secrets key (loadOrCreateIdentitySecretsKey): seals TOTP secrets. */
+  secretsKey: Buffer;
 }
 
 export interface Identity {
@@ -143,6 +147,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     origin: url.origin,
     rpId: url.hostname,
     passwords: createPasswords(options.limits, options.log, options.breachedPasswords),
+    secretsKey: options.secretsKey,
   };
   return {
     deps,

@@ -6,6 +6,7 @@ import { at, commitThenThrow, refuse, type Deps, type Source } from './context.t
 import { normalizeEmail } from './contacts.ts';
 import { checkThrottles, identifierHash, recordFailure } from './login-guard.ts';
 import { sessionToken, sha256 } from './secrets.ts';
+import { sealTotpSecret, totpSecretOf } from './sealed.ts';
 import * as store from './store.ts';
 import { base32, matchTotp, otpauthUri } from './totp.ts';
 
@@ -78,7 +79,11 @@ export async function createOperator(
       name: input.name,
       role: input.role,
       password_hash: passwordHash,
-      totp_secret: secret,
+      totp_secret_box: sealTotpSecret(
+        deps.secretsKey,
+        { kind: 'operator', id: operatorId },
+        secret,
+      ),
       created_at: at(deps),
       created_by: actor.type === 'operator' ? (actor.id ?? null) : null,
     });
@@ -150,8 +155,9 @@ export async function operatorLogin(
       digits: deps.limits.totpDigits,
       driftStepsMax: deps.limits.totpDriftStepsMax,
     };
-    const step = o
-      ? matchTotp(o.totp_secret, input.totpCode, now, o.totp_last_step, params)
+    const secret = o && totpSecretOf(deps, { kind: 'operator', id: o.id }, o.totp_secret_box);
+    const step = secret
+      ? matchTotp(secret, input.totpCode, now, o!.totp_last_step, params)
       : undefined;
     if (!o || o.status !== 'active' || !passwordOk || step === undefined) {
       return operatorFailure(deps, tx, o, idHash, source);

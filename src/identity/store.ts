@@ -312,7 +312,8 @@ export async function consumeDeviceChallenge(
 
 export interface TotpRow {
   customer_id: string;
-  secret: Buffer;
+  /** Sealed (sealed.ts); the clear `secret` column is only ever read to seal it. */
+  secret_box: Buffer | null;
   confirmed_at: Date | null;
   last_step: bigint | null;
 }
@@ -323,21 +324,23 @@ export async function totpOf(
   lock = false,
 ): Promise<TotpRow | undefined> {
   const rows = lock
-    ? await db<TotpRow[]>`select * from identity_totp where customer_id = ${customerId} for update`
-    : await db<TotpRow[]>`select * from identity_totp where customer_id = ${customerId}`;
+    ? await db<TotpRow[]>`select customer_id, secret_box, confirmed_at, last_step
+        from identity_totp where customer_id = ${customerId} for update`
+    : await db<TotpRow[]>`select customer_id, secret_box, confirmed_at, last_step
+        from identity_totp where customer_id = ${customerId}`;
   return rows[0];
 }
 
 export async function upsertPendingTotp(
   tx: Tx,
   customerId: string,
-  secret: Buffer,
+  secretBox: Buffer,
   now: Date,
 ): Promise<void> {
-  await tx`insert into identity_totp (customer_id, secret, created_at)
-    values (${customerId}, ${secret}, ${now})
+  await tx`insert into identity_totp (customer_id, secret_box, created_at)
+    values (${customerId}, ${secretBox}, ${now})
     on conflict (customer_id) do update
-      set secret = excluded.secret, created_at = excluded.created_at,
+      set secret = null, secret_box = excluded.secret_box, created_at = excluded.created_at,
       confirmed_at = null, last_step = null
     where identity_totp.confirmed_at is null`;
 }
@@ -674,7 +677,8 @@ export interface OperatorRow {
   name: string;
   role: 'support' | 'risk_analyst' | 'security_admin';
   password_hash: string;
-  totp_secret: Buffer;
+  /** Sealed (sealed.ts); the clear `totp_secret` column is only ever read to seal it. */
+  totp_secret_box: Buffer | null;
   totp_last_step: bigint | null;
   failures: number;
   locked_until: Date | null;
@@ -689,7 +693,7 @@ export async function insertOperator(
     name: string;
     role: OperatorRow['role'];
     password_hash: string;
-    totp_secret: Buffer;
+    totp_secret_box: Buffer;
     created_at: Date;
     created_by: string | null;
   },
@@ -699,16 +703,40 @@ export async function insertOperator(
   return rows.length === 1;
 }
 
+const OPERATOR_COLUMNS = `id, email, name, role, password_hash, totp_secret_box, totp_last_step,
+  failures, locked_until, status`;
+
 export async function lockOperatorByEmail(tx: Tx, email: string): Promise<OperatorRow | undefined> {
-  const rows = await tx<
-    OperatorRow[]
-  >`select * from identity_operators where email = ${email} for update`;
+  const rows = await tx<OperatorRow[]>`select ${tx.unsafe(OPERATOR_COLUMNS)}
+    from identity_operators where email = ${email} for update`;
   return rows[0];
 }
 
 export async function operatorById(db: Db, id: string): Promise<OperatorRow | undefined> {
-  const rows = await db<OperatorRow[]>`select * from identity_operators where id = ${id}`;
+  const rows = await db<OperatorRow[]>`select ${db.unsafe(OPERATOR_COLUMNS)}
+    from identity_operators where id = ${id}`;
   return rows[0];
+}
+
+/** TOTP secrets still in clear (written before migration 0015), locked, to be sealed. */
+export async function lockClearTotpSecrets(tx: Tx): Promise<{ id: string; secret: Buffer }[]> {
+  return tx<{ id: string; secret: Buffer }[]>`
+    select customer_id as id, secret from identity_totp where secret is not null for update`;
+}
+
+export async function lockClearOperatorSecrets(tx: Tx): Promise<{ id: string; secret: Buffer }[]> {
+  return tx<{ id: string; secret: Buffer }[]>`
+    select id, totp_secret as secret from identity_operators
+    where totp_secret is not null for update`;
+}
+
+export async function storeSealedTotpSecret(tx: Tx, id: string, box: Buffer): Promise<void> {
+  await tx`update identity_totp set secret = null, secret_box = ${box} where customer_id = ${id}`;
+}
+
+export async function storeSealedOperatorSecret(tx: Tx, id: string, box: Buffer): Promise<void> {
+  await tx`update identity_operators set totp_secret = null, totp_secret_box = ${box}
+    where id = ${id}`;
 }
 
 export async function operatorAttempt(
@@ -774,7 +802,8 @@ export async function sessionExpiry(tx: Tx, id: string): Promise<Date> {
 }
 
 export async function operatorByEmail(db: Db, email: string): Promise<OperatorRow | undefined> {
-  const rows = await db<OperatorRow[]>`select * from identity_operators where email = ${email}`;
+  const rows = await db<OperatorRow[]>`select ${db.unsafe(OPERATOR_COLUMNS)}
+    from identity_operators where email = ${email}`;
   return rows[0];
 }
 

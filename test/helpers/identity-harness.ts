@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { createAudit } from '../../src/audit/index.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -30,7 +30,12 @@ export interface Harness {
 }
 
 export async function harness(
-  options: { extraRoutes?: (app: FastifyInstance, identity: Identity) => void; env?: Record<string, string> } = {},
+  options: {
+    extraRoutes?: (app: FastifyInstance, identity: Identity) => void;
+    env?: Record<string, string>;
+    /** The identity secrets key (TOTP sealing); a random one by default. */
+    secretsKey?: Buffer;
+  } = {},
 ): Promise<Harness> {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 0));
@@ -40,6 +45,7 @@ export async function harness(
   const outbox = createOutbox({ sql: db.sql, clock, limits: config.limits });
   const identity = createIdentity({
     sql: db.sql, clock, audit, outbox, limits: config.limits.identity, log, env: 'test', origin: ORIGIN,
+    secretsKey: options.secretsKey ?? randomBytes(32),
   });
   const app = await createServer({
     log, limits: config.limits, version: 'test',
