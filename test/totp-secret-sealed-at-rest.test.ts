@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createOperator, sealLegacyTotpSecrets } from '../src/identity/index.ts';
 import { auth, harness, signUp, type Harness } from './helpers/identity-harness.ts';
-import { authenticator, enrolTotp, type Authenticator } from './helpers/identity-factors.ts';
+import {
+  authenticator,
+  authenticatorOf,
+  enrolTotp,
+  type Authenticator,
+} from './helpers/identity-factors.ts';
 
 // Attack (GMO Payment Gateway 2017, 7pay 2019): a copy of the database is read off a server.
 // TOTP secrets are the second factor itself; stored in clear they would let the reader make
@@ -19,11 +24,19 @@ const stepUp = (h: Harness, token: string, code: string) =>
     payload: { totp_code: code },
   });
 
-const operatorLogin = (h: Harness, email: string, password: string, code: string) =>
+const OPERATOR = { email: 'sec@kinko.example', password: 'operator passphrase one' };
+
+/** A security admin; returns the authenticator app holding their TOTP secret. */
+async function operator(h: Harness): Promise<Authenticator> {
+  const op = await createOperator(h.identity, { ...OPERATOR, name: 'Sec', role: 'security_admin' });
+  return authenticator(op.totpSecret);
+}
+
+const operatorLogin = (h: Harness, app: Authenticator) =>
   h.app.inject({
     method: 'POST',
     url: '/v1/operator/login',
-    payload: { email, password, totp_code: code },
+    payload: { ...OPERATOR, totp_code: app.code(h.clock.nowMs()) },
     remoteAddress: '10.9.8.7',
   });
 
@@ -41,18 +54,28 @@ function assertAbsent(dump: string, app: Authenticator, what: string): void {
   }
 }
 
+/** Neither secret is in the tables, and both factors still work through the sealed ones. */
+async function sealedAndWorking(
+  h: Harness,
+  token: string,
+  app: Authenticator,
+  opApp: Authenticator,
+) {
+  const dump = await tableText(h);
+  assertAbsent(dump, app, 'the customer');
+  assertAbsent(dump, opApp, 'the operator');
+  const step = await stepUp(h, token, app.code(h.clock.nowMs()));
+  assert.equal(step.statusCode, 200, step.body);
+  const ok = await operatorLogin(h, opApp);
+  assert.equal(ok.statusCode, 200, ok.body);
+}
+
 test('TOTP secrets are sealed: a table dump holds neither secret, in any encoding', async () => {
   const h = await harness();
   try {
     const c = await signUp(h, 1);
     const { app } = await enrolTotp(h, c);
-    const op = await createOperator(h.identity, {
-      email: 'sec@kinko.example',
-      name: 'Sec Admin',
-      role: 'security_admin',
-      password: 'operator passphrase one',
-    });
-    const opApp = authenticator(op.totpSecret);
+    const opApp = await operator(h);
     const rows = await h.db.sql`
       select secret, secret_box from identity_totp
       union all select totp_secret, totp_secret_box from identity_operators`;
@@ -61,18 +84,7 @@ test('TOTP secrets are sealed: a table dump holds neither secret, in any encodin
       assert.equal(r['secret'], null, 'no secret in clear');
       assert.equal((r['secret_box'] as Buffer)[0], 1, 'a sealed box, version 1');
     }
-    const dump = await tableText(h);
-    assertAbsent(dump, app, 'the customer');
-    assertAbsent(dump, opApp, 'the operator');
-    // And the factor still works, through the sealed secret.
-    assert.equal((await stepUp(h, c.token, app.code(h.clock.nowMs()))).statusCode, 200);
-    const ok = await operatorLogin(
-      h,
-      'sec@kinko.example',
-      'operator passphrase one',
-      opApp.code(h.clock.nowMs()),
-    );
-    assert.equal(ok.statusCode, 200, ok.body);
+    await sealedAndWorking(h, c.token, app, opApp);
   } finally {
     await h.close();
   }
@@ -98,7 +110,7 @@ test('a sealed secret moved to another customer, or a secret written in clear, i
     await h.db.sql`
       update identity_totp set secret = ${chosen}, secret_box = null
       where customer_id = ${victim.customerId}`;
-    const chosenApp = authenticator(base32(chosen));
+    const chosenApp = authenticatorOf(chosen);
     const clear = await stepUp(h, victim.token, chosenApp.code(h.clock.nowMs()));
     assert.equal(clear.statusCode, 401, clear.body);
     assert.equal(clear.json().error.code, 'factor_invalid');
@@ -113,13 +125,7 @@ test('secrets stored in clear before sealing existed are sealed at start-up and 
   try {
     const c = await signUp(h, 1);
     const { app } = await enrolTotp(h, c);
-    const op = await createOperator(h.identity, {
-      email: 'sec@kinko.example',
-      name: 'Sec Admin',
-      role: 'security_admin',
-      password: 'operator passphrase one',
-    });
-    const opApp = authenticator(op.totpSecret);
+    const opApp = await operator(h);
     // Put both rows back as an older Kinko wrote them: the secret in clear, no box.
     await h.db.sql`update identity_totp set secret = ${Buffer.from(app.secret)}, secret_box = null`;
     await h.db.sql`
@@ -127,35 +133,8 @@ test('secrets stored in clear before sealing existed are sealed at start-up and 
         totp_secret_box = null`;
     assert.equal(await sealLegacyTotpSecrets(h.db.sql, key), 2);
     assert.equal(await sealLegacyTotpSecrets(h.db.sql, key), 0, 'a second run finds nothing');
-    const dump = await tableText(h);
-    assertAbsent(dump, app, 'the customer');
-    assertAbsent(dump, opApp, 'the operator');
-    assert.equal((await stepUp(h, c.token, app.code(h.clock.nowMs()))).statusCode, 200);
-    const ok = await operatorLogin(
-      h,
-      'sec@kinko.example',
-      'operator passphrase one',
-      opApp.code(h.clock.nowMs()),
-    );
-    assert.equal(ok.statusCode, 200, ok.body);
+    await sealedAndWorking(h, c.token, app, opApp);
   } finally {
     await h.close();
   }
 });
-
-function base32(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const b of bytes) {
-    value = (value << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += alphabet[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  return out;
-}

@@ -26,7 +26,11 @@ export interface Authenticator {
 }
 
 export function authenticator(secretBase32: string): Authenticator {
-  const secret = base32Decode(secretBase32);
+  return authenticatorOf(base32Decode(secretBase32));
+}
+
+/** An authenticator app holding these secret bytes. */
+export function authenticatorOf(secret: Uint8Array): Authenticator {
   return { secret, code: (nowMs) => generateHOTP(secret, BigInt(Math.floor(nowMs / 30_000)), 6) };
 }
 
