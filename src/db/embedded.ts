@@ -221,6 +221,11 @@ function startServer(
         'max_connections=200',
         '-c',
         'lc_messages=C',
+        // A full ledger batch writes ~6 MB of WAL; the default buffer (1/32 of shared_buffers,
+        // 4 MB) made the backend write WAL out itself mid-batch. Measured in interleaved
+        // pairs: random transfers +9 % (23.6k against 21.7k/s), hot account unchanged.
+        '-c',
+        'wal_buffers=32MB',
       ],
       {
         ...ids,
