@@ -16,6 +16,7 @@ import {
   accountInput,
   CARD_CLEARING_OWNER,
   loadOrCreatePaymentCodeKey,
+  type BatcherStats,
 } from '../src/payments/index.ts';
 
 // `npm run bench:pay`: code payments end to end over HTTP — POST /v1/code_payments with a
@@ -239,8 +240,10 @@ async function main(): Promise<void> {
     const fx = await fixtures(sql, m, codeKey, peakCodes + steadyCodes);
     const job = { url, auth: fx.auth, storeId: fx.storeId, connections: CONNECTIONS };
     const cpu = cpuMeter(path.join(dataDir, 'pg'));
+    const before = m.payments.batcherStats();
     const peak = await run({ ...job, codes: fx.codes.slice(0, peakCodes), rate: 0 });
     const peakRate = peak.ok / peak.seconds;
+    const batches = batchFigures(before, m.payments.batcherStats(), peak.seconds);
     // The peak run leaves receipts, notices and webhook events behind in the outbox. The
     // sustained peak counts the time the workers take to catch up: what each payment sets
     // in motion is part of its cost (and so is the CPU they use). The steady run starts
@@ -269,7 +272,8 @@ async function main(): Promise<void> {
         `p50 ${pct(b, 50).toFixed(1)} ms, p99 ${pct(b, 99).toFixed(1)} ms; ` +
         `failures ${failures}${failures ? ` (first: ${peak.firstFailure || steady.firstFailure})` : ''}; ` +
         `merchant credited ${credited === expected ? 'exactly' : `${credited} ≠ ${expected}`}; ` +
-        `ledger check ${check.ok ? 'ok' : 'FAILED'}; CPU per payment (peak run and its background work): ` +
+        `ledger check ${check.ok ? 'ok' : 'FAILED'}; peak run's redemption batches: ${batches}; ` +
+        `CPU per payment (peak run and its background work): ` +
         `server ${((peakCpu.server / peak.ok) * 1e6).toFixed(0)} µs, ` +
         `PostgreSQL ${((peakCpu.postgres / peak.ok) * 1e6).toFixed(0)} µs, ` +
         `load generator ${((peak.cpuSeconds / peak.ok) * 1e6).toFixed(0)} µs\n`,
@@ -279,6 +283,16 @@ async function main(): Promise<void> {
     await pg.stop();
     fs.rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** The micro-batches of a run: how many, how large, how long, and how busy the batcher was. */
+function batchFigures(a: BatcherStats, b: BatcherStats, seconds: number): string {
+  const n = b.batches - a.batches;
+  const busyMs = b.busyMs - a.busyMs;
+  return (
+    `${n}, ${((b.items - a.items) / n).toFixed(0)} payments and ` +
+    `${(busyMs / n).toFixed(1)} ms each, batcher busy ${(busyMs / 10 / seconds).toFixed(0)} %`
+  );
 }
 
 /** Waits (at most 5 minutes) until no outbox event is ready or leased; returns seconds. */

@@ -27,6 +27,12 @@ test('concurrent submissions run as batches of at most sizeMax, one at a time', 
     35,
   );
   assert.ok(sizes.length <= 5, `few batches: ${sizes.join(',')}`);
+  const stats = b.stats;
+  assert.deepEqual([stats.batches, stats.items], [sizes.length, 35]);
+  assert.ok(
+    stats.busyMs >= 5 * sizes.length,
+    `busy ${stats.busyMs} ms for ${sizes.length} batches`,
+  );
 });
 
 test('a failed batch rejects each of its requests, and the next batch still runs', async () => {

@@ -10,6 +10,14 @@ export interface BatcherOptions {
   inFlightMax: number;
 }
 
+/** Running totals since start, for metrics and benchmarks. */
+export interface BatcherStats {
+  batches: number;
+  items: number;
+  /** Milliseconds with at least one batch running. */
+  busyMs: number;
+}
+
 interface Waiting<I, O> {
   item: I;
   resolve(value: O): void;
@@ -20,6 +28,8 @@ export class MicroBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private readonly totals: BatcherStats = { batches: 0, items: 0, busyMs: 0 };
+  private busySince = 0;
 
   constructor(
     private readonly run: (items: I[]) => Promise<O[]>,
@@ -38,6 +48,12 @@ export class MicroBatcher<I, O> {
     return { inFlight: this.inFlight, queued: this.queue.length };
   }
 
+  /** Batches run, requests in them and busy time so far (the running batch's time included). */
+  get stats(): BatcherStats {
+    const running = this.inFlight > 0 ? performance.now() - this.busySince : 0;
+    return { ...this.totals, busyMs: this.totals.busyMs + running };
+  }
+
   private kick(): void {
     if (this.inFlight >= this.options.inFlightMax) return;
     if (this.queue.length >= this.options.sizeMax) return this.flush();
@@ -49,7 +65,10 @@ export class MicroBatcher<I, O> {
     this.timer = undefined;
     if (this.queue.length === 0 || this.inFlight >= this.options.inFlightMax) return;
     const batch = this.queue.splice(0, this.options.sizeMax);
+    if (this.inFlight === 0) this.busySince = performance.now();
     this.inFlight += 1;
+    this.totals.batches += 1;
+    this.totals.items += batch.length;
     this.run(batch.map((w) => w.item))
       .then(
         (out) => batch.forEach((w, i) => w.resolve(out[i]!)),
@@ -57,6 +76,7 @@ export class MicroBatcher<I, O> {
       )
       .finally(() => {
         this.inFlight -= 1;
+        if (this.inFlight === 0) this.totals.busyMs += performance.now() - this.busySince;
         // Whoever queued meanwhile has waited long enough: go at once.
         if (this.queue.length > 0) this.flush();
       });

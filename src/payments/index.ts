@@ -31,7 +31,7 @@ export { createPayments, type Payments } from './payments.ts';
 export type { PaymentsDeps } from './context.ts';
 export { RECEIPT_TOPIC, WALLET_CURRENCY } from './context.ts';
 export { transferIdFor } from './ids.ts';
-export { MicroBatcher } from './batcher.ts';
+export { MicroBatcher, type BatcherStats } from './batcher.ts';
 export {
   ACCOUNT_CODES,
   CARD_CLEARING_OWNER,

@@ -53,7 +53,7 @@ export function createPayments(deps: PaymentsDeps) {
       issueCode(deps, who, source),
     /** One register redemption; answered when its micro-batch commits. */
     redeem: (req: RedeemRequest) => batcher.submit(req),
-    batcherLoad: () => batcher.load,
+    batcherStats: () => ({ ...batcher.load, ...batcher.stats }), // for metrics and benchmarks
     payStore: (
       who: Customer,
       input: { payload: string; amount: bigint; currency: string },
