@@ -1,45 +1,33 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Sql } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
-import { assert } from '../lib/assert.ts';
 import { loadOrCreateKeyFile } from '../lib/keyfile.ts';
+import { open, seal, SEAL_KEY_BYTES } from '../lib/seal.ts';
 import * as store from './store.ts';
 
-// TOTP secrets at rest (migration 0015): AES-256-GCM under the identity secrets key, a
-// 32-byte key in a 0600 file beside the vault's keys, outside the database. The associated
-// data names the owner, so a box copied onto another customer's or operator's row fails to
-// open rather than letting that account be entered with a known secret.
+// TOTP secrets at rest (migration 0015): AES-256-GCM (lib/seal.ts) under the identity
+// secrets key, a 32-byte key in a 0600 file beside the vault's keys, outside the database.
+// The associated data names the owner, so a box copied onto another customer's or
+// operator's row fails to open rather than letting that account be entered with a known
+// secret.
 //
-// Format: version (1) || nonce (12) || ciphertext || tag (16).
+// Format: version (1) || lib/seal.ts's box (nonce 12 || ciphertext || tag 16).
 
 const VERSION = 1;
-const KEY_BYTES = 32;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 
 export type SecretOwner = { kind: 'customer' | 'operator'; id: string };
 
 const aadOf = (owner: SecretOwner) => Buffer.from(`kinko:totp:v1:${owner.kind}:${owner.id}`);
 
 export function sealTotpSecret(key: Buffer, owner: SecretOwner, secret: Buffer): Buffer {
-  assert(key.length === KEY_BYTES, 'identity secrets key must be 32 bytes');
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(aadOf(owner));
-  const ciphertext = Buffer.concat([cipher.update(secret), cipher.final()]);
-  return Buffer.concat([Buffer.of(VERSION), nonce, ciphertext, cipher.getAuthTag()]);
+  return Buffer.concat([Buffer.of(VERSION), seal(key, secret, aadOf(owner))]);
 }
 
 /** The secret in a box; throws when the box was altered, moved or sealed under another key. */
 export function openTotpSecret(key: Buffer, owner: SecretOwner, box: Buffer): Buffer {
-  if (box.length <= 1 + NONCE_BYTES + TAG_BYTES || box[0] !== VERSION) {
+  if (box[0] !== VERSION) {
     throw new Error(`the TOTP secret of ${owner.kind} ${owner.id} is not a sealed secret`);
   }
-  const decipher = createDecipheriv('aes-256-gcm', key, box.subarray(1, 1 + NONCE_BYTES));
-  decipher.setAAD(aadOf(owner));
-  decipher.setAuthTag(box.subarray(box.length - TAG_BYTES));
-  const ciphertext = box.subarray(1 + NONCE_BYTES, box.length - TAG_BYTES);
-  return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  return open(key, box.subarray(1), aadOf(owner));
 }
 
 /**
@@ -67,7 +55,7 @@ export function totpSecretOf(
 
 /** Reads the key file, creating it (0600, random) on first use (lib/keyfile.ts). */
 export function loadOrCreateIdentitySecretsKey(file: string): Buffer {
-  return loadOrCreateKeyFile(file, KEY_BYTES);
+  return loadOrCreateKeyFile(file, SEAL_KEY_BYTES);
 }
 
 /**

@@ -1,38 +1,14 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
+import { open, seal, SEAL_KEY_BYTES } from '../lib/seal.ts';
 
-// Envelope encryption with node:crypto only (no home-made crypto): AES-256-GCM (NIST SP
-// 800-38D) with 96-bit random IVs, a fresh 256-bit data key per card, the card token bound as
-// associated data so a ciphertext copied onto another card's row does not decrypt.
+// Envelope encryption: AES-256-GCM boxes (lib/seal.ts) with a fresh 256-bit data key per
+// card, the card token bound as associated data so a ciphertext copied onto another card's
+// row does not decrypt.
 
-export const KEY_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
-/** iv || ciphertext || tag. */
-export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  assert(key.length === KEY_BYTES, 'AES-256-GCM needs a 32-byte key');
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]);
-}
-
-/** Throws when the key, the associated data or any byte of the box is wrong. */
-export function open(key: Buffer, box: Buffer, aad: Buffer): Buffer {
-  assert(key.length === KEY_BYTES, 'AES-256-GCM needs a 32-byte key');
-  assert(box.length >= IV_BYTES + TAG_BYTES, 'sealed box too short');
-  const iv = box.subarray(0, IV_BYTES);
-  const tag = box.subarray(box.length - TAG_BYTES);
-  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  return Buffer.concat([
-    decipher.update(box.subarray(IV_BYTES, box.length - TAG_BYTES)),
-    decipher.final(),
-  ]);
-}
+export const KEY_BYTES = SEAL_KEY_BYTES;
+/** iv || ciphertext || tag (lib/seal.ts). */
+export { open, seal };
 
 export function newDataKey(): Buffer {
   return randomBytes(KEY_BYTES);
