@@ -20,3 +20,9 @@ alter table identity_operators alter column totp_secret drop not null;
 alter table identity_operators add column totp_secret_box bytea;
 alter table identity_operators add constraint identity_operators_totp_secret_once
   check ((totp_secret is null) <> (totp_secret_box is null));
+
+-- Start-up looks for secrets still in clear on every start: these indexes hold only those
+-- rows, so the look is instant once they are sealed, however many customers there are.
+create index identity_totp_clear on identity_totp (customer_id) where secret is not null;
+create index identity_operators_totp_clear on identity_operators (id)
+  where totp_secret is not null;
