@@ -402,3 +402,32 @@ test('auditInto hands the entries to the caller, who appends them in its transac
   assert.equal(await count(), before + 1);
   assert.equal((await audit.verify()).ok, true);
 });
+
+test('a full batch is stored part by part; a failed chain in it leaves no row', async () => {
+  const big = createLedger({
+    sql: db.sql,
+    clock,
+    audit: createAudit({ clock }),
+    limits: { ...limits, ledgerTransferBatchSizeMax: 8190 },
+  });
+  const [a, b] = await accounts(2);
+  const [w] = await accounts(1, 'JPY', { debitsMustNotExceedCredits: true });
+  // 8,190 transfers: several COPY parts. In the middle, a chain whose last member would take
+  // the wallet below zero, so the whole chain fails after earlier parts were sent.
+  const batch: TransferInput[] = Array.from({ length: 8190 }, () => transfer(a!, b!, 1n));
+  batch[4000] = transfer(a!, b!, 5n, { flags: { linked: true } });
+  batch[4001] = transfer(b!, a!, 7n, { flags: { linked: true } });
+  batch[4002] = transfer(w!, a!, 1n);
+  const results = await big.createTransfers(batch);
+  const failed = results.filter((r) => r.result !== 'ok').map((r) => `${r.index}:${r.result}`);
+  assert.deepEqual(failed, [
+    '4000:linked_event_failed',
+    '4001:linked_event_failed',
+    '4002:exceeds_credits',
+  ]);
+  const stored = await big.lookupTransfers(batch.map((t) => t.id));
+  assert.equal(stored.length, 8187);
+  assert.deepEqual(await balances(a!), [0n, 8187n, 0n, 0n]);
+  assert.deepEqual(await balances(b!), [0n, 0n, 0n, 8187n]);
+  assert.equal((await big.check()).ok, true);
+});

@@ -8,13 +8,16 @@ import {
   ACCOUNT_FLAG,
   TRANSFER_FLAG,
   applyAccounts,
-  applyTransfers,
+  applyTransfersInChunks,
   expirePending,
   isValidId,
   transferFlags,
   type AccountInput,
   type AccountBalances,
   type AccountState,
+  type BatchContext,
+  type BatchOutcome,
+  type BatchState,
   type PendingState,
   type TransferInput,
   type TransferRecord,
@@ -200,14 +203,14 @@ async function transferBatch(
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
   const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
-  const outcome = applyTransfers(state, transfers, {
+  // COPY must have the connection to itself, so it goes first, and it starts with the first
+  // transfers decided: PostgreSQL inserts them while Node decides the rest. The updates are
+  // then pipelined ahead of the audit append, whose scrubbing and JSON run in Node while
+  // PostgreSQL applies them; the append locks the chain head last, as it must.
+  const outcome = await applyAndInsert(tx, state, transfers, {
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
-  // COPY must have the connection to itself, so it goes first. The updates are then
-  // pipelined ahead of the audit append, whose scrubbing and JSON run in Node while
-  // PostgreSQL applies them; the append locks the chain head last, as it must.
-  await store.insertTransfers(tx, outcome.created);
   const updated = Promise.all([
     store.updateBalances(tx, outcome.touched),
     store.updatePendingStates(tx, outcome.resolved),
@@ -217,6 +220,32 @@ async function transferBatch(
   const audited = ctx.auditInto ? Promise.resolve() : deps.audit.append(tx, entries);
   await settled(updated, audited);
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
+}
+
+/**
+ * Applies the batch and streams the transfers it creates into the COPY as they become final
+ * (applyTransfersInChunks), a COPY chunk at a time; no COPY when it creates none.
+ */
+async function applyAndInsert(
+  tx: Tx,
+  state: BatchState,
+  transfers: readonly TransferInput[],
+  ctx: BatchContext,
+): Promise<BatchOutcome> {
+  const steps = applyTransfersInChunks(state, transfers, ctx, store.COPY_CHUNK_TRANSFERS);
+  let step = steps.next();
+  if (step.done) return step.value;
+  let outcome: BatchOutcome | undefined;
+  function* parts(): Generator<readonly TransferRecord[]> {
+    while (!step.done) {
+      yield step.value;
+      step = steps.next();
+    }
+    outcome = step.value;
+  }
+  await store.insertTransfers(tx, parts());
+  assert(outcome, 'the whole batch was applied');
+  return outcome;
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   INT8_MAX,
   NIL_UUID,
   applyTransfers,
+  applyTransfersInChunks,
   validateTransfer,
   type AccountState,
   type BatchState,
@@ -193,4 +194,54 @@ test('overflow is refused before it can happen', () => {
     'overflows_credits',
     'overflows_debits',
   ]);
+});
+
+test('transfers are handed out in parts once final: a failing chain takes back none', () => {
+  // Wallet w may not go below zero and holds 5; m and n have no limit. Chains of three, some
+  // failing at their last member (w would go below zero), between lone transfers.
+  for (const chunk of [1, 2, 3, 1000]) {
+    const w = account('JPY', ACCOUNT_FLAG.debitsMustNotExceedCredits);
+    const [m, n] = [account(), account()];
+    w.creditsPosted = 5n;
+    const state = setup(w, m, n);
+    const t = (debit: AccountState, credit: AccountState, amount: bigint, linked = false) => ({
+      id: uuidv7(),
+      debitAccountId: debit.id,
+      creditAccountId: credit.id,
+      amount,
+      currency: 'JPY',
+      code: 1,
+      ...(linked ? { flags: { linked: true } } : {}),
+    });
+    const inputs: TransferInput[] = [
+      t(m, n, 1n),
+      t(m, n, 1n, true),
+      t(n, m, 1n, true),
+      t(w, m, 9n), // fails: the chain before it is taken back
+      t(w, m, 2n),
+      t(m, n, 1n, true),
+      t(m, w, 1n, true),
+      t(w, n, 3n), // w has 3 + 1 left: passes
+      t(n, m, 4n),
+      t(m, n, 1n, true), // open at the end of the batch: fails
+    ];
+    const steps = applyTransfersInChunks(
+      state,
+      inputs,
+      { nowMs: 1000, pendingTimeoutSecondsMax: 1 },
+      chunk,
+    );
+    const parts = [];
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) parts.push(step.value);
+    const outcome = step.value;
+    assert.deepEqual(parts.flat(), outcome.created, `chunk ${chunk}`);
+    const okIds = inputs.filter((_, i) => outcome.results[i] === 'ok').map((x) => x.id);
+    assert.deepEqual(
+      parts.flat().map((r) => r.id),
+      okIds,
+    );
+    assert.equal(okIds.length, 6);
+    if (chunk === 1) assert.ok(parts.length >= 4, `parts as soon as final: ${parts.length}`);
+  }
 });

@@ -155,6 +155,26 @@ export function applyTransfers(
   inputs: readonly TransferInput[],
   ctx: BatchContext,
 ): BatchOutcome {
+  const steps = applyTransfersInChunks(state, inputs, ctx, Infinity);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same, handing out the transfers it creates as soon as they are final, in input order,
+ * at least `chunk` at a time: a transfer is final once no linked chain is open, since only an
+ * open chain can still take its members back. The caller can store each part while the rest
+ * of the batch is decided (the ledger streams them into its COPY). Returns the outcome, whose
+ * `created` holds every part handed out.
+ */
+export function* applyTransfersInChunks(
+  state: BatchState,
+  inputs: readonly TransferInput[],
+  ctx: BatchContext,
+  chunk: number,
+): Generator<TransferRecord[], BatchOutcome> {
   const machine = new Machine(state, ctx);
   const n = inputs.length;
   const results: TransferResultCode[] = new Array<TransferResultCode>(n);
@@ -168,6 +188,7 @@ export function applyTransfers(
     results[i] = i === n - 1 ? 'linked_event_chain_open' : 'linked_event_failed';
   }
   let chainStart = -1;
+  let handedOut = 0;
   for (let i = 0; i < openStart; i++) {
     const input = inputs[i]!;
     if (chainStart < 0 && isLinked(input)) chainStart = i;
@@ -189,7 +210,12 @@ export function applyTransfers(
       chainStart = -1;
       machine.journal.length = 0;
     }
+    if (chainStart < 0 && machine.createdCount - handedOut >= chunk) {
+      yield machine.createdSince(handedOut);
+      handedOut = machine.createdCount;
+    }
   }
+  if (machine.createdCount > handedOut) yield machine.createdSince(handedOut);
   return machine.outcome(results);
 }
 
@@ -314,6 +340,14 @@ class Machine {
       a.creditsPosted,
     ];
     this.journal.push({ kind: 'balances', account: a, before });
+  }
+
+  get createdCount(): number {
+    return this.created.length;
+  }
+
+  createdSince(from: number): TransferRecord[] {
+    return this.created.slice(from);
   }
 
   private insert(record: TransferRecord): void {

@@ -140,30 +140,33 @@ export async function insertAccounts(tx: Tx, accounts: readonly AccountState[]):
   return rows.count;
 }
 
-/** Transfers per chunk of the COPY: the server inserts one while Node encodes the next. */
-const COPY_CHUNK_TRANSFERS = 1024;
+/** Transfers per chunk of the COPY: the server inserts one while Node makes the next. */
+export const COPY_CHUNK_TRANSFERS = 1024;
 
 /**
- * Inserts the transfers a batch created; all share the batch's creation time. A transfer id
- * stored concurrently fails the COPY with 23505, which the batch retries (as `exists`).
- * Binary COPY: the server copies uuids, integers and times instead of parsing them.
+ * Inserts the transfers a batch created, given in parts as they are decided (each part is
+ * sent as soon as it is encoded); all share the batch's creation time. A transfer id stored
+ * concurrently fails the COPY with 23505, which the batch retries (as `exists`). Binary COPY:
+ * the server copies uuids, integers and times instead of parsing them.
  */
-export async function insertTransfers(tx: Tx, records: readonly TransferRecord[]): Promise<void> {
-  if (records.length === 0) return;
+export async function insertTransfers(
+  tx: Tx,
+  parts: Iterable<readonly TransferRecord[]>,
+): Promise<void> {
   await copyIn(
     tx`copy ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
          currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at)
        from stdin (format binary)`,
-    binaryCopy(transferRows(records)),
+    binaryCopy(transferRows(parts)),
   );
 }
 
-function* transferRows(records: readonly TransferRecord[]): Generator<Buffer> {
-  const createdAtMs = records[0]!.createdAtMs;
+function* transferRows(parts: Iterable<readonly TransferRecord[]>): Generator<Buffer> {
   const rows = new BinaryRows();
-  for (let from = 0; from < records.length; from += COPY_CHUNK_TRANSFERS) {
-    for (let i = from; i < Math.min(records.length, from + COPY_CHUNK_TRANSFERS); i++) {
-      const r = records[i]!;
+  let createdAtMs: number | undefined;
+  for (const part of parts) {
+    for (const r of part) {
+      createdAtMs ??= r.createdAtMs;
       assert(r.createdAtMs === createdAtMs, 'a batch writes one creation time');
       const tos = r.timeoutSeconds;
       rows
