@@ -21,7 +21,7 @@ test('only wallets forbid going below zero', () => {
 });
 
 test('derived ids never change: accounts and transfers already stored must be found again', () => {
-  // Fixed answers, computed once: any change to the derivation would re-key every stored
+  // Fixed answers, computed once. Changing the derivation would re-key every stored
   // account and break the idempotency of every retried payment.
   assert.equal(accountIdFor('merchant', 'mer_demo', 'JPY'), '739e21a7-21be-81e1-9c2a-87d8e115a5d9');
   assert.equal(transferIdFor('payment', 'pay_demo'), '4d33cddb-ce05-86c5-9373-0ffe683e1441');
