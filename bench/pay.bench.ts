@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { cpuMeter } from './cpu.ts';
+import { freePort, percentile as pct, runLoad, type LoadJob } from './load.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { connect, migrate, startEmbeddedPostgres, type Sql } from '../src/db/index.ts';
@@ -26,12 +24,12 @@ import {
 // prepared up front (as fixtures, straight into the tables: sign-up and top-up are not what
 // is measured), one merchant with one terminal.
 //
-// The load comes from a child process over keep-alive HTTP connections (raw sockets, see
-// Connection). First closed-loop at BENCH_CONNECTIONS: the peak rate. The sustained rate also
-// counts the time the workers need afterwards to send what those payments set in motion
-// (receipts, notices, webhook events). Then, from rest, open-loop at 80 % of the sustained
-// rate, timed from each request's due time (no coordinated omission). Prints one line, with
-// the CPU each payment cost the server, PostgreSQL and the load generator.
+// The load comes from a child process over keep-alive HTTP connections (load.ts). First
+// closed-loop at BENCH_CONNECTIONS: the peak rate. The sustained rate also counts the time
+// the workers need afterwards to send what those payments set in motion (receipts, notices,
+// webhook events). Then, from rest, open-loop at 80 % of the sustained rate, timed from
+// each request's due time (no coordinated omission). Prints one line, with the CPU each
+// payment cost the server, PostgreSQL and the load generator.
 //
 // The platform is main.ts's startPlatform on 127.0.0.1 with its background workers running
 // (receipts, notifications, webhooks, audit checkpoints), key files outside the data dir.
@@ -44,171 +42,6 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
 const AMOUNT = 100;
 /** Payments per customer, under the risk rule that flags a 5th payment in a minute. */
 const PER_CUSTOMER = 4;
-
-interface Job {
-  url: string;
-  auth: string;
-  storeId: string;
-  codes: string[];
-  connections: number;
-  /** Requests per second for an open-loop run; 0 for closed-loop. */
-  rate: number;
-}
-
-interface Result {
-  ok: number;
-  failed: number;
-  firstFailure: string;
-  seconds: number;
-  latenciesMs: number[];
-  /** CPU seconds the load generator used. */
-  cpuSeconds: number;
-}
-
-const GENERATOR_FLAG = '--load-generator';
-
-/**
- * One keep-alive connection of the load generator, written on the socket directly: Node's
- * http client costs about as much CPU per request as the payment itself, and it runs on
- * the same two cores as the server. One request at a time per connection (no pipelining).
- */
-class Connection {
-  private buf = '';
-  private current: { scheduledAt: number; done: (status: number, body: string) => void } | null =
-    null;
-  readonly ready: Promise<void>;
-  private readonly socket: net.Socket;
-
-  constructor(target: URL) {
-    this.socket = net.connect({ host: target.hostname, port: Number(target.port) });
-    this.socket.setNoDelay(true);
-    this.ready = new Promise((resolve, reject) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('error', reject);
-    });
-    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-  }
-
-  send(request: string, scheduledAt: number, done: (status: number, body: string) => void) {
-    this.current = { scheduledAt, done };
-    this.socket.write(request);
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private read(chunk: Buffer): void {
-    this.buf += chunk.toString('latin1');
-    const head = this.buf.indexOf('\r\n\r\n');
-    if (head < 0) return;
-    const length = /\r\ncontent-length: *(\d+)/i.exec(this.buf.slice(0, head));
-    const end = head + 4 + (length ? Number(length[1]) : 0);
-    if (this.buf.length < end) return;
-    const status = Number(this.buf.slice(9, 12));
-    const body = this.buf.slice(head + 4, end);
-    this.buf = this.buf.slice(end);
-    const current = this.current!;
-    this.current = null;
-    current.done(status, body);
-  }
-}
-
-async function drive(job: Job): Promise<Result> {
-  const target = new URL(job.url);
-  const conns = Array.from({ length: job.connections }, () => new Connection(target));
-  await Promise.all(conns.map((c) => c.ready));
-  const latenciesMs: number[] = [];
-  let ok = 0;
-  let failed = 0;
-  let firstFailure = '';
-  const request = (i: number) => {
-    const body = JSON.stringify({ code: job.codes[i], amount: AMOUNT, store_id: job.storeId });
-    return (
-      `POST /v1/code_payments HTTP/1.1\r\nhost: ${target.host}\r\n` +
-      `authorization: ${job.auth}\r\nidempotency-key: bench-${i}-${job.rate}\r\n` +
-      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
-      body
-    );
-  };
-  const record = (scheduledAt: number, status: number, text: string) => {
-    latenciesMs.push(performance.now() - scheduledAt);
-    if (status === 200) ok += 1;
-    else {
-      failed += 1;
-      firstFailure ||= `${status} ${text.slice(0, 200)}`;
-    }
-  };
-  const cpuStart = process.cpuUsage();
-  const started = performance.now();
-  let next = 0;
-  await new Promise<void>((finish) => {
-    let answered = 0;
-    const waiting: { i: number; at: number }[] = [];
-    const idle = [...conns];
-    const onDone = (conn: Connection, at: number) => (status: number, text: string) => {
-      record(at, status, text);
-      if (++answered === job.codes.length) return finish();
-      if (job.rate === 0 && next < job.codes.length) return go(conn, next++, performance.now());
-      const queued = waiting.shift();
-      if (queued) go(conn, queued.i, queued.at);
-      else idle.push(conn);
-    };
-    const go = (conn: Connection, i: number, at: number) =>
-      conn.send(request(i), at, onDone(conn, at));
-    if (job.rate === 0) {
-      for (const conn of conns) if (next < job.codes.length) go(conn, next++, performance.now());
-      return;
-    }
-    // Open loop: request i is due at started + i / rate, sent on an idle connection or
-    // queued; its latency counts from when it was due, so queueing is measured too.
-    const gapMs = 1000 / job.rate;
-    const tick = () => {
-      const now = performance.now();
-      while (next < job.codes.length && started + next * gapMs <= now) {
-        const at = started + next * gapMs;
-        const conn = waiting.length === 0 ? idle.pop() : undefined;
-        if (conn) go(conn, next, at);
-        else waiting.push({ i: next, at });
-        next++;
-      }
-      if (next < job.codes.length) setTimeout(tick, 1);
-    };
-    tick();
-  });
-  const seconds = (performance.now() - started) / 1000;
-  for (const c of conns) c.close();
-  const cpuUsed = process.cpuUsage(cpuStart);
-  const cpuSeconds = (cpuUsed.user + cpuUsed.system) / 1e6;
-  return { ok, failed, firstFailure, seconds, latenciesMs, cpuSeconds };
-}
-
-/** Runs the load generator in its own process, so it does not share the server's loop. */
-function run(job: Job): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [GENERATOR_FLAG], {
-      execArgv: ['--import', 'tsx'],
-    });
-    child.once('message', (result) => resolve(result as Result));
-    child.once('error', reject);
-    child.send(job);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-paybench-'));
@@ -238,10 +71,18 @@ async function main(): Promise<void> {
     const peakCodes = Math.ceil(PAYMENTS);
     const steadyCodes = Math.ceil(PAYMENTS * 0.8);
     const fx = await fixtures(sql, m, codeKey, peakCodes + steadyCodes);
-    const job = { url, auth: fx.auth, storeId: fx.storeId, connections: CONNECTIONS };
+    const job = (codes: string[], rate: number): LoadJob => ({
+      url,
+      path: '/v1/code_payments',
+      headers: { authorization: fx.auth },
+      bodies: codes.map((code) => JSON.stringify({ code, amount: AMOUNT, store_id: fx.storeId })),
+      idempotencyPrefix: `bench-${rate}-`,
+      connections: CONNECTIONS,
+      rate,
+    });
     const cpu = cpuMeter(path.join(dataDir, 'pg'));
     const before = m.payments.batcherStats();
-    const peak = await run({ ...job, codes: fx.codes.slice(0, peakCodes), rate: 0 });
+    const peak = await runLoad(job(fx.codes.slice(0, peakCodes), 0));
     const peakRate = peak.ok / peak.seconds;
     const batches = batchFigures(before, m.payments.batcherStats(), peak.seconds);
     // The peak run leaves receipts, notices and webhook events behind in the outbox. The
@@ -252,7 +93,7 @@ async function main(): Promise<void> {
     const peakCpu = cpu.read();
     const sustained = peak.ok / (peak.seconds + drainedIn);
     const rate = Math.max(1, Math.floor(sustained * 0.8));
-    const steady = await run({ ...job, codes: fx.codes.slice(peakCodes), rate });
+    const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));
     await platform.stop();
     const check = await m.ledger.check();
     const [merchant] = await m.ledger.lookupAccounts([
@@ -375,10 +216,4 @@ async function fixtures(
   };
 }
 
-if (process.argv.includes(GENERATOR_FLAG)) {
-  process.once('message', (job: Job) => {
-    void drive(job).then((result) => process.send!(result, () => process.exit(0)));
-  });
-} else {
-  await main();
-}
+await main();
