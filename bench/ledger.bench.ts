@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
+import { freePort } from './load.ts';
 import { loadConfig } from '../src/config.ts';
 import { connect, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
@@ -26,18 +26,6 @@ import { createLedger, type AccountInput, type TransferInput } from '../src/ledg
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
 const TRANSFERS = Number(process.env['BENCH_TRANSFERS'] ?? 200_000);
 const PIPELINES = Number(process.env['BENCH_PIPELINES'] ?? 1);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
 
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
 const batchSize = limits.ledgerTransferBatchSizeMax;
