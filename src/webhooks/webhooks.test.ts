@@ -9,6 +9,7 @@ import { createAudit } from '../audit/index.ts';
 import { loadConfig } from '../config.ts';
 import { createOutbox } from '../outbox/index.ts';
 import { manualClock } from '../lib/clock.ts';
+import { publicId } from '../lib/ids.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
@@ -46,7 +47,9 @@ after(async () => {
 beforeEach(async () => {
   await rx?.close();
   rx = await startReceiver();
-  merchant = `mer_${randomBytes(12).toString('hex')}`;
+  // The product's id format. A hex id tripped the outbox's card-number guard about once in
+  // a thousand runs: 13 or more of its characters in a row can be digits that pass Luhn.
+  merchant = publicId('mer', 16);
 });
 
 async function endpoint(types = ['payment.succeeded']) {
