@@ -27,6 +27,10 @@ export const HTTP_ERRORS = defineErrors('http', {
   },
   parameter_missing: { type: 'invalid_request_error', message: 'A required field is missing.' },
   parameter_invalid: { type: 'invalid_request_error', message: 'A field has an invalid value.' },
+  card_data_not_allowed: {
+    type: 'invalid_request_error',
+    message: 'A field holds what looks like a card number; only the hosted card fields take one.',
+  },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
   method_not_allowed: {
     type: 'invalid_request_error',

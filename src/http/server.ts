@@ -16,6 +16,7 @@ import { InvariantError } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
+import { maskPans } from '../lib/redact.ts';
 import { statusOf } from './errors.ts';
 
 // The HTTP server: Fastify with one error shape, strict schemas and strict content types.
@@ -77,7 +78,27 @@ function ajv(options: AjvOptions): Ajv {
     ...options,
   });
   addFormats.default(instance);
+  instance.addKeyword({
+    keyword: NO_CARD_NUMBER,
+    type: 'string',
+    schemaType: 'boolean',
+    validate: (on: boolean, data: string) => !on || maskPans(data) === data,
+  });
   return instance;
+}
+
+/**
+ * Schema keyword for free text a caller may send and Kinko stores or shows (a payment's
+ * description and metadata, a refund reason, a webhook endpoint): a card number in it is
+ * refused as `card_data_not_allowed` before the handler runs, so it never reaches a table, a
+ * log or an outbox event (GMO-PG 2017). Card numbers enter only through the vault's hosted
+ * card fields. Use freeText() to declare such a field.
+ */
+const NO_CARD_NUMBER = 'x-no-card-number';
+
+/** A free-text string field: the given length bounds, and no card number inside. */
+export function freeText(maxLength: number, minLength = 0) {
+  return { type: 'string', minLength, maxLength, [NO_CARD_NUMBER]: true } as const;
 }
 
 export async function createServer(options: ServerOptions): Promise<App> {
@@ -225,6 +246,14 @@ function fromValidation(error: FastifyError): KinkoError {
     });
   }
   const param = path || where;
+  if (issue?.keyword === NO_CARD_NUMBER) {
+    return new KinkoError('card_data_not_allowed', {
+      param,
+      message:
+        `The ${where} field ${param} holds what looks like a card number. ` +
+        'Card numbers are accepted only by the hosted card fields; remove it.',
+    });
+  }
   return new KinkoError('parameter_invalid', {
     param,
     message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.`,

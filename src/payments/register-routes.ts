@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { preHandlerAsyncHookHandler } from 'fastify';
-import { IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, type Idempotency } from '../http/index.ts';
+import {
+  freeText,
+  IDEMPOTENCY_KEY_HEADER,
+  REPLAYED_HEADER,
+  type Idempotency,
+} from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import type { MerchantPrincipal, Merchants, Scope } from '../merchants/index.ts';
 import { requestFingerprint } from './ids.ts';
@@ -176,7 +181,7 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
         body: closed(
           {
             amount: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-            reason: { type: 'string', maxLength: 200 },
+            reason: freeText(200),
           },
           ['amount'],
         ),

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { markSecretResponse, type Idempotency } from '../http/index.ts';
+import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
 import type { Webhooks } from './index.ts';
 
 // /v1/webhook_endpoints and /v1/webhook_deliveries: thin handlers. Authentication and the
@@ -64,9 +64,9 @@ type Who = (req: FastifyRequest) => {
 };
 
 const fields = {
-  url: { type: 'string', minLength: 1, maxLength: 2048 },
+  url: freeText(2048, 1),
   event_types: eventTypes,
-  description: { type: ['string', 'null'], maxLength: 500 },
+  description: { ...freeText(500), type: ['string', 'null'] },
   status: { type: 'string', enum: ['enabled', 'disabled'] },
 };
 const input = (b: Partial<EndpointBody>) => ({

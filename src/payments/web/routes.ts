@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { KinkoError } from '../../lib/errors.ts';
-import type { Idempotency } from '../../http/index.ts';
+import { freeText, type Idempotency } from '../../http/index.ts';
 import type { Caller } from './context.ts';
 import type { WebPayments } from './index.ts';
 import type { CancellationReason } from './cancel.ts';
@@ -33,11 +33,12 @@ const metadata = {
   type: 'object',
   maxProperties: 20,
   propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,40}$' },
-  additionalProperties: { type: 'string', maxLength: 500 },
+  additionalProperties: freeText(500),
 };
 const cardToken = { type: 'string', pattern: '^card_[A-Za-z0-9_-]{8,64}$' };
-const text = { type: 'string', minLength: 1, maxLength: 1000 };
-const descriptor = { type: 'string', pattern: '^[A-Za-z0-9 .,&/_-]{5,22}$' };
+// Free text the merchant sends is stored and shown back: a card number in it is refused.
+const text = freeText(1000, 1);
+const descriptor = { ...freeText(22, 5), pattern: '^[A-Za-z0-9 .,&/_-]{5,22}$' };
 const refundReason = { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] };
 const id = (prefix: string) => ({ type: 'string', pattern: `^${prefix}_[A-Za-z0-9_-]{8,64}$` });
 const idParams = closed({ id: id('pay') }, ['id']);
