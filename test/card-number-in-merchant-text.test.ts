@@ -13,12 +13,13 @@ import { cardToken, ok, post, shop, webPaymentsHarness } from './helpers/web-pay
 
 // GMO-PG 2017: card numbers kept where they should never have been. A merchant's systems can
 // send free text that Kinko stores and shows back: a payment's description, statement
-// descriptor and metadata, a refund's reason, a webhook endpoint's URL and description. A
-// card number typed or pasted into one (by mistake, or by a shop that logs its checkout into
-// "metadata") is refused at the API with a named error naming the field, before anything is
-// written: it reaches no table, log, outbox event or response. Card numbers enter Kinko only
-// through the vault's hosted card fields. Before this, the outbox's last-line guard caught
-// it inside the transaction and the merchant got a 500.
+// descriptor and metadata, a refund's reason, a webhook endpoint's URL and description, the
+// names of its stores, terminals and API keys. A card number typed or pasted into one (by
+// mistake, or by a shop that logs its checkout into "metadata") is refused at the API with a
+// named error naming the field, before anything is written: it reaches no table, log, outbox
+// event or response. Card numbers enter Kinko only through the vault's hosted card fields.
+// Before this, the outbox's last-line guard caught it inside the transaction and the
+// merchant got a 500.
 
 const PAN = '4111111111111111';
 const GROUPED = '4111 1111 1111 1111';
@@ -86,7 +87,7 @@ test('web payments: a card number in description, descriptor or metadata is refu
   assertNowhere({ database: await dumpDatabase(h.api.db), logs: h.api.logs.text() });
 });
 
-test('a refund reason and a webhook endpoint cannot carry a card number', async (t) => {
+test('a refund reason, a webhook endpoint or a store name cannot carry a card number', async (t) => {
   const p = await payPlatform();
   t.after(() => p.close());
   const sk = { authorization: `Bearer ${p.merchant.secretKey}` };
@@ -102,6 +103,13 @@ test('a refund reason and a webhook endpoint cannot carry a card number', async 
     await endpoint({ url: 'http://127.0.0.1:9/hook', description: `test card ${GROUPED}` }),
     'description',
   );
+  const store = await p.app.inject({
+    method: 'POST',
+    url: '/v1/stores',
+    headers: { ...sk, ...idem() },
+    payload: { name: `Shop ${PAN}`, mcc: '5411', city: 'Tokyo', postal_code: '100-0001' },
+  });
+  assertRefused(store, 'name');
   const endpoints = await p.db.sql`select count(*)::int as n from webhooks_endpoints`;
   assert.equal(endpoints[0]!['n'], 0, 'no endpoint was created');
 

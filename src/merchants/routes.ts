@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { markSecretResponse, type Idempotency } from '../http/index.ts';
+import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
 import type { AccessScope } from './keys.ts';
 import { SCOPES } from './keys.ts';
@@ -14,6 +14,8 @@ export interface MerchantRoutesDeps {
 }
 
 const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+/** Names and places the merchant writes and Kinko shows back: no card number inside. */
+const text = (max: number) => freeText(max, 1);
 const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
   type: 'object',
   additionalProperties: false,
@@ -58,9 +60,9 @@ function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Writ
         summary: 'Create a store',
         body: closed(
           {
-            name: str(200),
+            name: text(200),
             mcc: { type: 'string', pattern: '^[0-9]{4}$' },
-            city: str(100),
+            city: text(100),
             postal_code: str(16),
           },
           ['name', 'mcc', 'city', 'postal_code'],
@@ -93,7 +95,7 @@ function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: W
       ...write('merchants:write'),
       schema: {
         summary: 'Create a terminal; its secret is shown once',
-        body: closed({ store_id: str(80), name: str(200) }, ['store_id', 'name']),
+        body: closed({ store_id: str(80), name: text(200) }, ['store_id', 'name']),
       },
     },
     async (req, reply) => {
@@ -154,7 +156,7 @@ function keyRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write)
         body: closed(
           {
             kind: { type: 'string', enum: ['secret', 'restricted', 'publishable'] },
-            name: str(100),
+            name: text(100),
             scopes: {
               type: 'array',
               maxItems: SCOPES.length,
