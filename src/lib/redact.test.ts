@@ -25,6 +25,17 @@ test('card numbers are masked in free text, with spaces or dashes, but not other
   assert.equal(maskPans('took 0.6348019999995813 ms'), 'took 0.6348019999995813 ms');
 });
 
+test('an international phone number is not taken for a card, a card after "+" still is', () => {
+  // +86 138 9088 3780: 13 digits that pass Luhn, an ordinary Chinese mobile number.
+  assert.ok(luhnValid('8613890883780'));
+  assert.equal(maskPans('+8613890883780'), '+8613890883780');
+  assert.equal(maskPans('sms to +8613890883780 sent'), 'sms to +8613890883780 sent');
+  assert.equal(maskPans('8613890883780'), '[pan redacted]');
+  // E.164 stops at 15 digits: 16 after a "+" are no phone number.
+  assert.equal(maskPans('+4111111111111111'), '+[pan redacted]');
+  assert.equal(maskPans('+4111 1111 1111 1111'), '+[pan redacted]');
+});
+
 test('sensitive keys are redacted at any depth', () => {
   const out = scrub({
     a: { cvc: '123', card_number: '4242424242424242', password: 'x', code: 'ok' },

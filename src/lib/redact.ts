@@ -88,8 +88,14 @@ function mayHoldPan(text: string): boolean {
 
 export function maskPans(text: string): string {
   if (!mayHoldPan(text)) return text;
-  return text.replace(PAN_LIKE, (match) => {
+  return text.replace(PAN_LIKE, (match: string, at: number) => {
     const digits = match.replace(/[ -]/g, '');
+    // "+" and at most 15 digits is an international phone number (E.164 allows no more), as
+    // every SMS notice carries: one Chinese mobile number in ten (+86 and 11 digits) would
+    // otherwise pass Luhn and be taken for a card. No card number is written after a "+".
+    if (at > 0 && text.charCodeAt(at - 1) === PLUS && digits.length <= E164_DIGITS_MAX) {
+      return match;
+    }
     if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return PAN_REDACTED;
     // 4-4-4-4 and a 3 may be a 16-digit card followed by its security code: both go.
     const grouped = digits.length === 19 && match.length === 23;
@@ -98,6 +104,8 @@ export function maskPans(text: string): string {
 }
 
 const PAN_REDACTED = '[pan redacted]';
+const PLUS = 0x2b;
+const E164_DIGITS_MAX = 15;
 
 // Keys repeat (every ledger entry has an amount): answers are remembered, up to a bound.
 const KEY_ANSWERS_MAX = 4096;
