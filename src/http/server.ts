@@ -133,6 +133,15 @@ export async function createServer(options: ServerOptions): Promise<App> {
   // (the web apps, hosted fields, the card network's challenge page) replace it per reply.
   app.addHook('onRequest', (req, reply, done) => {
     void reply.headers(SECURITY_HEADERS).header('x-request-id', req.id);
+    // A NUL in a path or query parameter would reach PostgreSQL, which cannot hold one.
+    if (req.url.includes('%00')) {
+      return done(
+        new KinkoError('parameter_invalid', {
+          param: 'url',
+          message: 'The URL cannot contain the NUL character (%00).',
+        }),
+      );
+    }
     done();
   });
   await registerDocs(app, options.version);
@@ -171,10 +180,35 @@ function parseJson(
     // key, not even through a \u escape, is parsed without one.
     const plain = !body.includes('\\') && !FORBIDDEN_KEY_TEXT.test(body);
     const value: unknown = plain ? JSON.parse(body) : JSON.parse(body, refuseForbiddenKeys);
+    // PostgreSQL text cannot hold U+0000: a string with one would fail its INSERT with a 500.
+    // Only the escape \u0000 can spell it (a raw NUL is not valid JSON).
+    const nul = body.includes('\\u0000') ? nulPath(value, '') : undefined;
+    if (nul !== undefined) {
+      const param = nul || 'body';
+      return done(
+        new KinkoError('parameter_invalid', {
+          param,
+          message: `Invalid body field ${param}: text cannot contain the NUL character (\\u0000).`,
+        }),
+      );
+    }
     done(null, value);
   } catch {
     done(new KinkoError('body_invalid_json'));
   }
+}
+
+/** The dotted path of the first string (or key) holding U+0000, if any. */
+function nulPath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    if (k.includes('\0')) return at;
+    const found = nulPath(v, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /** Every route declares its inputs; where it declares none, none are accepted. */

@@ -44,6 +44,29 @@ async function app(): Promise<{ app: App; logs: ReturnType<typeof capturedLogger
   return { app: server, logs };
 }
 
+test('a NUL, which PostgreSQL text cannot hold, is refused with the field named', async () => {
+  const { app: a } = await app();
+  const post = (body: string, url = '/v1/echo') =>
+    a.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body });
+  for (const [body, param] of [
+    ['{"amount":5,"note":"a\\u0000b"}', 'note'],
+    ['{"amount":5,"meta":{"tag":"\\u0000"}}', 'meta.tag'],
+    ['{"amount":5,"meta":{"t\\u0000g":"x"}}', 'meta.t\u0000g'],
+  ] as const) {
+    const res = await post(body);
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().error.code, 'parameter_invalid');
+    assert.equal(res.json().error.param, param);
+  }
+  const inUrl = await post('{"amount":5}', '/v1/echo?x=%00');
+  assert.equal(inUrl.statusCode, 400, inUrl.body);
+  assert.equal(inUrl.json().error.param, 'url');
+  // Other escapes still parse.
+  const ok = await post('{"amount":5,"note":"tab\\there \\u00e9"}');
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.equal(ok.json().body.note, 'tab\there é');
+});
+
 test('a valid JSON body reaches the handler', async () => {
   const { app: a } = await app();
   const res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 5 } });
