@@ -5,13 +5,14 @@ import { fundWallet, idem, payPlatform, walletUser } from './helpers/payments-pl
 import { shop, webPaymentsHarness } from './helpers/web-payments.ts';
 
 // Bad input gets a clear error and changes nothing; it never gets a 500. Every operation of
-// the published OpenAPI document is called with bodies built from its own schema — bounds,
-// lengths, enums, and strings that have broken real code: a NUL (PostgreSQL text cannot hold
-// one), a card number (refused by the guards), a phone number that passes Luhn, very long,
-// non-ASCII and path-like text — with path parameters and query strings of every shape, as
-// a merchant (secret key), a customer (session) and a register (terminal credential), and the
-// web payment API as a shop. Each answer must be below 500. Found this way: a NUL in an API
-// key name answered 500.
+// the published OpenAPI document is called with bodies built from its own schema: bounds,
+// lengths, enums, and strings that have broken real code — a NUL and a lone surrogate (which
+// PostgreSQL cannot store), a card number (refused by the guards), a phone number that
+// passes Luhn, very long, non-ASCII and path-like text — with path parameters and query
+// strings of every shape, as a merchant (secret key), a customer (session) and a register
+// (terminal credential), and the web payment API as a shop. Each answer must be below 500.
+// Found this way: a NUL in an API key name answered 500, and so did a lone surrogate in a
+// payment's metadata (jsonb, found by a probe with otherwise valid bodies).
 
 type Schema = {
   type?: string | string[];
@@ -35,6 +36,8 @@ const STRINGS = [
   'x'.repeat(5000),
   '\u0000',
   'a\u0000b',
+  '\ud800',
+  'a\udc00',
   '../../etc/passwd',
   '{"a":1}',
   '0',

@@ -180,15 +180,18 @@ function parseJson(
     // key, not even through a \u escape, is parsed without one.
     const plain = !body.includes('\\') && !FORBIDDEN_KEY_TEXT.test(body);
     const value: unknown = plain ? JSON.parse(body) : JSON.parse(body, refuseForbiddenKeys);
-    // PostgreSQL text cannot hold U+0000: a string with one would fail its INSERT with a 500.
-    // Only the escape \u0000 can spell it (a raw NUL is not valid JSON).
-    const nul = body.includes('\\u0000') ? nulPath(value, '') : undefined;
-    if (nul !== undefined) {
-      const param = nul || 'body';
+    // PostgreSQL cannot store U+0000 in text, nor a lone surrogate in jsonb: a string with one
+    // would fail its INSERT with a 500. Only \u escapes can spell them (a raw NUL is not valid
+    // JSON, and the body is decoded from UTF-8, which has no surrogates).
+    const bad = body.includes('\\u') ? unstorablePath(value, '') : undefined;
+    if (bad !== undefined) {
+      const param = bad || 'body';
       return done(
         new KinkoError('parameter_invalid', {
           param,
-          message: `Invalid body field ${param}: text cannot contain the NUL character (\\u0000).`,
+          message:
+            `Invalid body field ${param}: text must be well-formed Unicode ` +
+            'without the NUL character (\\u0000).',
         }),
       );
     }
@@ -198,14 +201,20 @@ function parseJson(
   }
 }
 
-/** The dotted path of the first string (or key) holding U+0000, if any. */
-function nulPath(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The dotted path of the first string (or key) PostgreSQL cannot store: one holding U+0000
+ * or a lone surrogate. Undefined when there is none.
+ */
+function unstorablePath(value: unknown, path: string): string | undefined {
+  const unstorable = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
+  if (typeof value === 'string') return unstorable(value) ? path : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   for (const [k, v] of Object.entries(value)) {
     const at = Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
-    if (k.includes('\0')) return at;
-    const found = nulPath(v, at);
+    if (unstorable(k)) return at;
+    const found = unstorablePath(v, at);
     if (found !== undefined) return found;
   }
   return undefined;

@@ -44,7 +44,7 @@ async function app(): Promise<{ app: App; logs: ReturnType<typeof capturedLogger
   return { app: server, logs };
 }
 
-test('a NUL, which PostgreSQL text cannot hold, is refused with the field named', async () => {
+test('a NUL or a lone surrogate (PostgreSQL stores neither) is refused by name', async () => {
   const { app: a } = await app();
   const post = (body: string, url = '/v1/echo') =>
     a.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body });
@@ -52,6 +52,8 @@ test('a NUL, which PostgreSQL text cannot hold, is refused with the field named'
     ['{"amount":5,"note":"a\\u0000b"}', 'note'],
     ['{"amount":5,"meta":{"tag":"\\u0000"}}', 'meta.tag'],
     ['{"amount":5,"meta":{"t\\u0000g":"x"}}', 'meta.t\u0000g'],
+    ['{"amount":5,"note":"\\ud800"}', 'note'],
+    ['{"amount":5,"meta":{"tag":"a\\udc00b"}}', 'meta.tag'],
   ] as const) {
     const res = await post(body);
     assert.equal(res.statusCode, 400, res.body);
@@ -62,9 +64,9 @@ test('a NUL, which PostgreSQL text cannot hold, is refused with the field named'
   assert.equal(inUrl.statusCode, 400, inUrl.body);
   assert.equal(inUrl.json().error.param, 'url');
   // Other escapes still parse.
-  const ok = await post('{"amount":5,"note":"tab\\there \\u00e9"}');
+  const ok = await post('{"amount":5,"note":"tab\\there \\u00e9 \\ud83d\\ude42"}');
   assert.equal(ok.statusCode, 200, ok.body);
-  assert.equal(ok.json().body.note, 'tab\there é');
+  assert.equal(ok.json().body.note, 'tab\there é 🙂');
 });
 
 test('a valid JSON body reaches the handler', async () => {
