@@ -104,3 +104,17 @@ test('register, list, rotate, deliver, read the log and resend over /v1', async 
   });
   assert.equal(res.statusCode, 200, res.body);
 });
+
+test('an endpoint URL too long once percent-encoded is refused, not a 500', async () => {
+  const m = await api.merchants.createMerchant({ name: 'Long URLs' }, { type: 'cli' });
+  const res = await api.app.inject({
+    method: 'POST',
+    url: '/v1/webhook_endpoints',
+    headers: { authorization: `Bearer ${m.secretKey}`, 'idempotency-key': 'long-1' },
+    // 203 characters as sent (within the schema's 2,048); 2,420 once encoded.
+    payload: { url: `${rx.url}/${'🙂'.repeat(200)}`, event_types: ['payment.succeeded'] },
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(res.json().error.code, 'webhook_url_invalid');
+  assert.equal(res.json().error.param, 'url');
+});

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
 import type { Webhooks } from './index.ts';
+import { URL_CHARACTERS_MAX } from './url.ts';
 
 // /v1/webhook_endpoints and /v1/webhook_deliveries: thin handlers. Authentication and the
 // merchant come from the merchants module, passed in as functions so that this module
@@ -64,7 +65,7 @@ type Who = (req: FastifyRequest) => {
 };
 
 const fields = {
-  url: freeText(2048, 1),
+  url: freeText(URL_CHARACTERS_MAX, 1),
   event_types: eventTypes,
   description: { ...freeText(500), type: ['string', 'null'] },
   status: { type: 'string', enum: ['enabled', 'disabled'] },

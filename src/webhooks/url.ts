@@ -28,8 +28,18 @@ export function checkEndpointUrl(text: string, env: Env): URL {
     (url.protocol === 'https:' ||
       (env !== 'production' && url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)));
   if (!ok) throw new KinkoError('webhook_url_invalid', { param: 'url' });
+  // The URL is stored as parsed, percent-encoded: 200 emoji are 2,400 characters by then.
+  if (url.href.length > URL_CHARACTERS_MAX) {
+    throw new KinkoError('webhook_url_invalid', {
+      param: 'url',
+      message: `The URL is longer than ${URL_CHARACTERS_MAX} characters once percent-encoded.`,
+    });
+  }
   return url;
 }
+
+/** The longest endpoint URL stored, as the schema and the table allow. */
+export const URL_CHARACTERS_MAX = 2048;
 
 const blocked = new net.BlockList();
 for (const [prefix, bits] of [
