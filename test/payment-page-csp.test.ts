@@ -152,3 +152,27 @@ test('CSP violation reports are stored, without query strings; other content typ
   });
   assert.equal(other.statusCode, 415);
 });
+
+test('a CSP report PostgreSQL could not store is refused with 400, not a 500', async (t) => {
+  // The report endpoint is open to any browser, so to anyone: it must not answer 500.
+  const p = await cardPlatform();
+  t.after(() => p.close());
+  const send = (report: string) =>
+    p.app.inject({
+      method: 'POST',
+      url: '/csp-reports',
+      headers: { 'content-type': 'application/csp-report' },
+      payload: `{"csp-report":${report}}`,
+    });
+  for (const [report, param] of [
+    ['{"effective-directive":"script-src\\u0000"}', 'csp-report.effective-directive'],
+    ['{"blocked-uri":"https://x.example/\\ud800"}', 'csp-report.blocked-uri'],
+    ['{"effective-directive":"script-src","line-number":99999999999}', 'csp-report.line-number'],
+    ['{"__proto__":{"x":1}}', undefined],
+  ] as const) {
+    const res = await send(report);
+    assert.equal(res.statusCode, 400, res.body);
+    if (param) assert.equal(res.json().error.param, param);
+  }
+  assert.equal((await p.vault.listCspReports()).length, 0);
+});

@@ -4,7 +4,14 @@
 // - route: one method + path with its JSON schema; handlers are thin (validate → call → map).
 // - error shape: { error: { type, code, message, param?, request_id } }, status by code.
 
-export { createServer, freeText, sendError, type App, type ServerOptions } from './server.ts';
+export {
+  createServer,
+  freeText,
+  parseJson,
+  sendError,
+  type App,
+  type ServerOptions,
+} from './server.ts';
 export { healthRoutes } from './routes.ts';
 export { HTTP_ERRORS, statusOf } from './errors.ts';
 export {

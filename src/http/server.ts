@@ -169,7 +169,12 @@ function refuseForbiddenKeys(key: string, v: unknown): unknown {
   return v;
 }
 
-function parseJson(
+/**
+ * The platform's JSON body parser (for content-type parsers): forbidden keys, a NUL or a lone
+ * surrogate refused with named errors. A route that takes JSON under another content type
+ * (CSP reports) parses it with this too.
+ */
+export function parseJson(
   _req: FastifyRequest,
   body: string,
   done: (err: Error | null, value?: unknown) => void,

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../http/index.ts';
+import { parseJson, type App } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
 import type { Vault } from './index.ts';
@@ -234,10 +234,11 @@ const REPORT_FIELDS = {
   'original-policy': { type: 'string', maxLength: 4000 },
   disposition: { type: 'string', maxLength: 20 },
   'blocked-uri': { type: 'string', maxLength: 2000 },
-  'line-number': { type: 'integer' },
-  'column-number': { type: 'integer' },
+  // Stored as int4: a number beyond it is no line a browser reports.
+  'line-number': { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
+  'column-number': { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
   'source-file': { type: 'string', maxLength: 2000 },
-  'status-code': { type: 'integer' },
+  'status-code': { type: 'integer', minimum: 0, maximum: 999 },
   'script-sample': { type: 'string', maxLength: 200 },
 } as const;
 
@@ -247,13 +248,7 @@ async function cspReportRoute(scope: App, vault: Vault): Promise<void> {
   scope.addContentTypeParser(
     'application/csp-report',
     { parseAs: 'string', bodyLimit: 8192 },
-    (_req, body, done) => {
-      try {
-        done(null, JSON.parse(body as string) as unknown);
-      } catch {
-        done(new KinkoError('body_invalid_json'));
-      }
-    },
+    (req, body, done) => parseJson(req, body as string, done),
   );
   scope.post(
     CSP_REPORT_PATH,
