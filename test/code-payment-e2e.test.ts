@@ -12,6 +12,7 @@ import {
   walletPost,
   walletUser,
 } from './helpers/payments-platform.ts';
+import { crc16Hex } from '../src/codes/index.ts';
 import { accountIdFor } from '../src/payments/index.ts';
 
 // The whole path through HTTP: sign up → bind device → step up → link a card → top up →
@@ -191,6 +192,14 @@ test('store QR (MPM): the merchant gets the payload, the wallet scans it and pay
       amount: 800,
     });
     assert.equal(bad.json().error.code, 'store_payload_invalid', bad.body);
+    // A well-formed payload (CRC recomputed) that asks for US dollars (ID 53 = 840).
+    const usd = payload.slice(0, -4).replace('5303392', '5303840');
+    const inDollars = await walletPost(p, u, '/v1/wallet/store_payments', 'payment_code', {
+      payload: usd + crc16Hex(usd),
+      amount: 800,
+    });
+    assert.equal(inDollars.statusCode, 400, inDollars.body);
+    assert.equal(inDollars.json().error.reason, 'currency');
     const tooMuch = await walletPost(p, u, '/v1/wallet/store_payments', 'payment_code', {
       payload: qr.json().payload,
       amount: 5000,

@@ -32,7 +32,7 @@ export {
   paymentCodeQrPng,
   paymentCodeQrSvg,
 } from './render.ts';
-export { crc16CcittFalse } from './crc.ts';
+export { crc16CcittFalse, crc16Hex } from './crc.ts';
 export {
   KINKO_GUID,
   STORE_PAYLOAD_CHARS_MAX,

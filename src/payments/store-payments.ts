@@ -18,10 +18,10 @@ import { accountFacts } from './wallet.ts';
 // Store QR payments (MPM): the customer scans the store's EMVCo payload and pays it from a
 // bound, stepped-up device. The payload must be a valid Kinko store payload (structure and
 // CRC), and its merchant and store must exist and be active; a dynamic payload's amount must
-// be the amount paid.
+// be the amount paid, and the payload's currency the currency paid.
 
 /** The store a scanned payload names, if it is a valid Kinko payload of an active store. */
-async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint) {
+async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint, currency: string) {
   const parsed = parseStorePayload(payload);
   if (!parsed.ok) {
     throw new KinkoError('store_payload_invalid', {
@@ -33,6 +33,13 @@ async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint) {
   if (!kinko) throw new KinkoError('store_not_kinko', { param: 'payload' });
   if (parsed.fields.amount !== null && BigInt(parsed.fields.amount) !== amount) {
     throw new KinkoError('store_payload_invalid', { param: 'amount', extra: { reason: 'amount' } });
+  }
+  // The store asks for its currency (ID 53): a wallet in yen does not pay a QR in dollars.
+  if (parsed.fields.currency !== currency) {
+    throw new KinkoError('store_payload_invalid', {
+      param: 'currency',
+      extra: { reason: 'currency' },
+    });
   }
   const merchant = await deps.merchants.getMerchant(kinko.merchantId).catch(() => undefined);
   const shop = await deps.merchants
@@ -49,7 +56,7 @@ export async function payStore(
   source: Source,
 ) {
   if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
-  const { merchant, shop } = await storeOf(deps, input.payload, input.amount);
+  const { merchant, shop } = await storeOf(deps, input.payload, input.amount, input.currency);
   const facts = await accountFacts(deps, who.customerId);
   const assessment = await deps.risk.assess({
     kind: 'store_payment',
