@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config.ts';
 import { createServer } from '../src/http/index.ts';
 import { createLogger } from '../src/lib/log.ts';
-import { freePort, percentile as pct, runLoad, type LoadJob } from './load.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { percentile as pct, runLoad, type LoadJob } from './load.ts';
 
 // `npm run bench:http-floor`: what this machine does over HTTP before any payment work, the
 // floor under bench:pay. The platform's own HTTP stack (http/server.ts: strict schemas and

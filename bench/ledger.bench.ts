@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
-import { freePort } from './load.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
 import { connect, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';

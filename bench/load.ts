@@ -166,19 +166,6 @@ export function runLoad(job: LoadJob): Promise<LoadResult> {
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
 if (process.argv.includes(GENERATOR_FLAG)) {
   process.once('message', (job: LoadJob) => {
     void drive(job).then((result) => process.send!(result, () => process.exit(0)));

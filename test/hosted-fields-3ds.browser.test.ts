@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cardPlatform, type CardPlatform } from './helpers/cards.ts';
-import {
-  freePort,
-  launchChromium,
-  merchantPage,
-  NO_CHROMIUM,
-  serveSite,
-} from './helpers/browser.ts';
+import { launchChromium, merchantPage, NO_CHROMIUM, serveSite } from './helpers/browser.ts';
+import { freePort } from './helpers/free-port.ts';
 
 // End to end in Chromium: a sample shop on one loopback origin embeds Kinko's hosted card
 // fields from another; the cardholder types a card that needs 3-D Secure, passes the

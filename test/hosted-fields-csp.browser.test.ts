@@ -2,13 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Route } from 'playwright-core';
 import { cardPlatform, type CardPlatform } from './helpers/cards.ts';
-import {
-  freePort,
-  launchChromium,
-  merchantPage,
-  NO_CHROMIUM,
-  serveSite,
-} from './helpers/browser.ts';
+import { launchChromium, merchantPage, NO_CHROMIUM, serveSite } from './helpers/browser.ts';
+import { freePort } from './helpers/free-port.ts';
 
 // ApparelX 2020 in a real browser: the hosted card-fields page is altered in transit to carry
 // a skimmer (inline and external), and a script is injected into it at run time. The page's
@@ -124,10 +119,10 @@ test(
           .catch(() => 0)
       : 0;
     assert.equal(hasFields, 0, 'the hosted fields did not render inside the attacker page');
-  const report = await waitFor(async () => {
-    const rows = await p.vault.listCspReports();
-    return rows.find((r) => r.effective_directive === 'frame-ancestors');
-  }, 10_000);
-  assert.ok(report, 'the refused framing was reported');
+    const report = await waitFor(async () => {
+      const rows = await p.vault.listCspReports();
+      return rows.find((r) => r.effective_directive === 'frame-ancestors');
+    }, 10_000);
+    assert.ok(report, 'the refused framing was reported');
   },
 );

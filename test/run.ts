@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/log.ts';
+import { freePort } from './helpers/free-port.ts';
 
 // `npm test`: starts one embedded PostgreSQL for the whole run, runs every *.test.ts file
 // under src/ and test/ with Node's test runner (each file in its own process, each with its
@@ -20,18 +20,6 @@ function findTests(dir: string, out: string[] = []): string[] {
     else if (entry.isFile() && entry.name.endsWith('.test.ts')) out.push(path.relative(root, p));
   }
   return out;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 const filters = process.argv.slice(2);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import type { Browser } from 'playwright-core';
+import { freePort } from './free-port.ts';
 
 // Browser tests drive Debian's Chromium (never a downloaded browser) through playwright-core.
 // Without /usr/bin/chromium they are skipped with this message; CI installs it (.ci/run).
@@ -23,20 +23,6 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
     ],
-  });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
   });
 }
 

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startPlatform, type Platform } from '../../src/main.ts';
-import { freePort } from './browser.ts';
+import { freePort } from './free-port.ts';
 import { createTestDb, type TestDb } from './db.ts';
 
 // The whole platform as `npm start` runs it (development mode: demo merchant, dev mailbox,
