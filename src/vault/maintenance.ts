@@ -103,6 +103,8 @@ export async function rotateKeys(
 export interface ScanDeps {
   sql: Sql;
   clock: Clock;
+  /** The incident a finding opens is audited in the same transaction. */
+  audit: Pick<Audit, 'append'>;
   limits: { vaultScanFindingsPerColumnMax: number };
   log: Logger;
 }
@@ -135,7 +137,7 @@ export async function scanForPans(deps: ScanDeps): Promise<ScanResult> {
   if (findingCount > 0) {
     const where = [...new Set(findings.map((f) => `${f.table}.${f.column}`))];
     incidentId = await deps.sql.begin((tx) =>
-      openIncident(tx, {
+      openIncident(tx, deps, {
         kind: 'vault.pan_discovered',
         severity: 'critical',
         summary: `${findingCount} card number(s) found outside the vault in ${where.join(', ')}`,

@@ -1,0 +1,14 @@
+import { defineErrors } from '../lib/errors.ts';
+
+// The incidents module's named failures, in precedence order: which incident, then whether
+// the change asked for is one its current state allows.
+
+export const INCIDENTS_ERRORS = defineErrors('incidents', {
+  incident_not_found: { type: 'not_found_error', message: 'No incident has this id.' },
+  incident_transition_invalid: {
+    type: 'conflict_error',
+    message: 'The incident cannot move from its current status to the one asked for.',
+  },
+});
+
+export type IncidentsErrorCode = keyof typeof INCIDENTS_ERRORS;
