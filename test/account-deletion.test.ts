@@ -35,7 +35,7 @@ test('a deleted account is gone for its owner and kept, by id only, in the recor
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), { deleted: true, cards_shredded: 1 });
     const goodbye = (await p.mailbox(u.email)).map((m) => m.subject);
-    assert.ok(goodbye.includes('Your Kinko account was deleted'), goodbye.join(', '));
+    assert.ok(goodbye.some((s) => s.includes('Your Kinko account was deleted')), goodbye.join(', '));
 
     const gone = await login(p, u.email, u.password);
     const unknown = await login(p, 'nobody@example.com', u.password);

@@ -78,7 +78,7 @@ test('least privilege: support reads, cannot freeze or create operators; short p
     const token = (await login(h, { email: 's@kinko.example', password: 'support passphrase', totp_code: support.code(h.clock.nowMs()) })).json().session_token as string;
     const id = '0190a000-0000-7000-8000-000000000000';
     const read = await h.app.inject({ method: 'GET', url: `/v1/operator/customers/${id}`, headers: opAuth(token) });
-    assert.equal(read.json().error.code, 'route_not_found', 'support may read (no such customer here)');
+    assert.equal(read.json().error.code, 'customer_not_found', 'support may read (no such customer here)');
     const freeze = await h.app.inject({ method: 'POST', url: `/v1/operator/customers/${id}/freeze`, headers: opAuth(token), payload: {} });
     assert.equal(freeze.statusCode, 403);
     assert.equal(freeze.json().error.code, 'operator_access_denied');

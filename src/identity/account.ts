@@ -60,7 +60,7 @@ export async function changePassword(
       'password_change',
       session.id,
     );
-    await sendNotice(deps, tx, c, 'Your Kinko password changed', 'Your password was changed.');
+    await sendNotice(deps, tx, c, messages.PASSWORD_CHANGED);
     await deps.audit.append(tx, [
       customerEntry('identity.password.changed', c.id, source, 'success', {
         sessions_revoked: revoked,
@@ -135,14 +135,12 @@ export async function confirmContactChange(
     }
     // The old contacts hear of it, as well as the new ones.
     const after = { ...before, [ch.channel]: ch.new_value };
-    const text = `The ${ch.channel} on your account was changed.`;
-    await sendNotice(deps, tx, before, `Your Kinko ${ch.channel} changed`, text);
+    const changed = messages.contactChanged(ch.channel);
+    await sendNotice(deps, tx, before, changed);
     await send(
       deps,
       tx,
-      messages
-        .notice(after, `Your Kinko ${ch.channel} changed`, text)
-        .filter((m) => m.to === ch.new_value),
+      messages.notice(after, changed).filter((m) => m.to === ch.new_value),
     );
     await deps.audit.append(tx, [
       customerEntry('identity.contact.changed', before.id, source, 'success', {

@@ -61,14 +61,6 @@ export async function send(deps: Deps, tx: Tx, messages: readonly NotifyMessage[
   );
 }
 
-/** The same notice to every verified contact of an account. */
-export function toEveryContact(c: Contacts, subject: string, text: string): NotifyMessage[] {
-  return [
-    { channel: 'email', to: c.email, subject, text },
-    { channel: 'sms', to: c.phone, subject, text: `Kinko: ${text}` },
-  ];
-}
-
 export function customerEntry(
   action: string,
   customerId: string | null,

@@ -2,6 +2,7 @@ import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { at, customerEntry, type Deps, type Source } from './context.ts';
 import { sendNotice } from './factors.ts';
+import { ACCOUNT_DELETED } from './messages.ts';
 import * as store from './store.ts';
 
 // Account deletion, identity's part. Payments orchestrates the whole flow (balance, cards,
@@ -22,13 +23,7 @@ export async function deleteCustomer(
   assert(c !== undefined, `deleteCustomer: no customer ${customerId}`);
   // Two deletions racing: the second finds the first's work done.
   if (c.status === 'deleted') return 'already_deleted';
-  await sendNotice(
-    deps,
-    tx,
-    c,
-    'Your Kinko account was deleted',
-    'Your Kinko account and its cards were deleted. Thank you for using Kinko.',
-  );
+  await sendNotice(deps, tx, c, ACCOUNT_DELETED);
   const now = at(deps);
   const sessionsRevoked = await store.revokeCustomerSessions(tx, c.id, now, 'account_deleted');
   await store.eraseCustomer(tx, c, now);

@@ -54,13 +54,7 @@ export async function registerDevice(
     if (!inserted) return refuse('device_exists');
     const minutes = Math.floor(deps.limits.codeSecondsMax / 60);
     await send(deps, tx, [messages.deviceCode(c.phone, input.name, code, minutes)]);
-    await sendNotice(
-      deps,
-      tx,
-      c,
-      'A new device was added to your Kinko account',
-      `The device "${input.name}" was added to your account and waits for confirmation.`,
-    );
+    await sendNotice(deps, tx, c, messages.deviceAdded(input.name));
     await deps.audit.append(tx, [
       customerEntry('identity.device.registered', c.id, source, 'success', { device_id: deviceId }),
     ]);
@@ -95,13 +89,7 @@ export async function confirmDevice(
     await store.confirmDevice(tx, d.id, by, at(deps));
     const c = await store.customerById(tx, session.customerId);
     if (c) {
-      await sendNotice(
-        deps,
-        tx,
-        c,
-        'A device was confirmed on your Kinko account',
-        `The device "${d.name}" can now be used with your account.`,
-      );
+      await sendNotice(deps, tx, c, messages.deviceConfirmed(d.name));
     }
     await deps.audit.append(tx, [
       customerEntry('identity.device.confirmed', session.customerId, source, 'success', {
@@ -209,13 +197,7 @@ export async function removeDevice(
     const c = await store.customerById(tx, session.customerId, true);
     if (!c) return refuse('session_missing');
     const sessionsRevoked = await store.revokeDevice(tx, d.id, at(deps));
-    await sendNotice(
-      deps,
-      tx,
-      c,
-      'A device was removed from your Kinko account',
-      `The device "${d.name}" was removed from your account and can no longer be used.`,
-    );
+    await sendNotice(deps, tx, c, messages.deviceRemoved(d.name));
     await deps.audit.append(tx, [
       customerEntry('identity.device.removed', c.id, source, 'success', {
         device_id: d.id,

@@ -47,6 +47,10 @@ export const IDENTITY_ERRORS = defineErrors('identity', {
     type: 'permission_error',
     message: 'Your operator role does not allow this action.',
   },
+  unfreeze_needs_second_operator: {
+    type: 'permission_error',
+    message: 'The operator who froze this account cannot unfreeze it; another security admin must.',
+  },
   step_up_required: {
     type: 'permission_error',
     message: 'This action needs a recent second-factor check (passkey or authenticator code).',
@@ -84,6 +88,9 @@ export const IDENTITY_ERRORS = defineErrors('identity', {
     type: 'conflict_error',
     message: 'An authenticator app is already enrolled; remove it first.',
   },
+  customer_not_found: { type: 'not_found_error', message: 'No customer matches.' },
+  account_already_frozen: { type: 'conflict_error', message: 'This account is already frozen.' },
+  account_not_frozen: { type: 'conflict_error', message: 'This account is not frozen.' },
   device_not_found: { type: 'not_found_error', message: 'No such device on this account.' },
   device_key_invalid: {
     type: 'invalid_request_error',
@@ -101,6 +108,10 @@ export const IDENTITY_ERRORS = defineErrors('identity', {
   phone_invalid: {
     type: 'invalid_request_error',
     message: 'The phone number must be in international form, such as +819012345678.',
+  },
+  lookup_query_invalid: {
+    type: 'invalid_request_error',
+    message: 'Look up a customer by id (UUID), email address or phone number (+81…, or 090…).',
   },
   contact_taken: {
     type: 'conflict_error',

@@ -221,9 +221,7 @@ async function factorEnrolled(
 ): Promise<void> {
   const c = await store.customerById(tx, customerId);
   if (c) {
-    const what =
-      factor === 'recovery_codes' ? 'New recovery codes were issued' : `A ${factor} was added`;
-    await sendNotice(deps, tx, c, 'Your Kinko sign-in factors changed', `${what} on your account.`);
+    await sendNotice(deps, tx, c, messages.factorAdded(factor));
   }
   await deps.audit.append(tx, [
     customerEntry('identity.factor.enrolled', customerId, source, 'success', { factor }),
@@ -234,8 +232,7 @@ export async function sendNotice(
   deps: Deps,
   tx: Tx,
   c: { email: string; phone: string },
-  subject: string,
-  text: string,
+  notice: messages.Notice,
 ): Promise<void> {
-  await send(deps, tx, messages.notice(c, subject, text));
+  await send(deps, tx, messages.notice(c, notice));
 }

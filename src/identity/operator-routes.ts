@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { freeText } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { isUuid } from '../lib/ids.ts';
 import { at, type Deps } from './context.ts';
@@ -17,7 +18,12 @@ import {
   OPERATOR_ROLES,
   type NewOperator,
 } from './operators.ts';
-import { freezeAccount } from './recovery.ts';
+import {
+  lookupCustomer,
+  operatorFreeze,
+  operatorUnfreeze,
+  type CustomerOverview,
+} from './operator-accounts.ts';
 import * as s from './schemas.ts';
 import * as store from './store.ts';
 
@@ -25,6 +31,8 @@ import * as store from './store.ts';
 // table (OPERATOR_ACCESS) decides which roles may do it. Customer contacts are shown masked.
 
 const THROTTLED_SOURCES_MAX = 200;
+const FREEZE_REASON_CHARS_MIN = 3;
+const FREEZE_REASON_CHARS_MAX = 500;
 
 export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
   const login = s.closed({ email: s.str(254), password: s.password, totp_code: s.code() }, [
@@ -92,41 +100,96 @@ export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
   customerAdminRoutes(app, deps);
+  sourceRoutes(app, deps);
+}
+
+/** What the console shows of a customer: contacts masked, freeze state with who and why. */
+function customerView(c: CustomerOverview) {
+  return {
+    ...c,
+    email: maskAddress(c.email),
+    phone: maskAddress(c.phone),
+    money_hold_until: c.money_hold_until?.toISOString() ?? null,
+    created_at: c.created_at.toISOString(),
+    frozen_at: c.frozen_at?.toISOString() ?? null,
+  };
 }
 
 function customerAdminRoutes(app: FastifyInstance, deps: Deps): void {
   const params = { params: s.closed({ id: s.str(64) }, ['id']) };
   app.get<{ Params: { id: string } }>(
     '/v1/operator/customers/:id',
-    { schema: params, preHandler: operatorPreHandler(deps, 'customers.read') },
+    {
+      schema: { summary: 'A customer by id (audited)', ...params },
+      preHandler: operatorPreHandler(deps, 'customers.read'),
+    },
     async (req) => {
-      const c = isUuid(req.params.id)
-        ? await store.customerOverview(deps.sql, req.params.id)
-        : undefined;
-      if (!c) throw new KinkoError('route_not_found', { message: 'No such customer.' });
-      return {
-        ...c,
-        email: maskAddress(c.email),
-        phone: maskAddress(c.phone),
-        money_hold_until: c.money_hold_until?.toISOString() ?? null,
-        created_at: c.created_at.toISOString(),
-      };
+      const operatorId = operatorOf(req).operatorId;
+      if (!isUuid(req.params.id)) throw new KinkoError('customer_not_found');
+      const r = await lookupCustomer(deps, operatorId, req.params.id, sourceOf(req));
+      return customerView(r.customer);
     },
   );
-  app.post<{ Params: { id: string } }>(
-    '/v1/operator/customers/:id/freeze',
+  app.post<{ Body: { query: string } }>(
+    '/v1/operator/customers/lookup',
     {
-      schema: { ...params, body: s.empty },
-      preHandler: operatorPreHandler(deps, 'customers.freeze'),
+      schema: {
+        summary: 'Find a customer by id, verified email or phone (exact match, audited)',
+        body: s.closed({ query: s.str(254) }, ['query']),
+      },
+      preValidation: operatorPreHandler(deps, 'customers.read'),
     },
     async (req) => {
-      if (!isUuid(req.params.id))
-        throw new KinkoError('route_not_found', { message: 'No such customer.' });
-      const actor = { type: 'operator' as const, id: operatorOf(req).operatorId };
-      await deps.sql.begin((tx) => freezeAccount(deps, tx, req.params.id, sourceOf(req), actor));
+      const operatorId = operatorOf(req).operatorId;
+      const r = await lookupCustomer(deps, operatorId, req.body.query, sourceOf(req));
+      return { matched_by: r.matchedBy, customer: customerView(r.customer) };
+    },
+  );
+  freezeRoutes(app, deps, params);
+}
+
+/**
+ * Freeze and unfreeze. The role is checked before the body (preValidation), so an operator
+ * whose role may not do this is told only that, whatever they sent.
+ */
+function freezeRoutes(app: FastifyInstance, deps: Deps, params: { params: s.Schema }): void {
+  // A freeze or an unfreeze says why, in words the trail keeps (a card number is refused).
+  const reason = {
+    body: s.closed({ reason: freeText(FREEZE_REASON_CHARS_MAX, FREEZE_REASON_CHARS_MIN) }, [
+      'reason',
+    ]),
+  };
+  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+    '/v1/operator/customers/:id/freeze',
+    {
+      schema: { summary: 'Freeze an account (reason required)', ...params, ...reason },
+      preValidation: operatorPreHandler(deps, 'customers.freeze'),
+    },
+    async (req) => {
+      const operatorId = operatorOf(req).operatorId;
+      await operatorFreeze(deps, operatorId, req.params.id, req.body.reason, sourceOf(req));
       return { frozen: true };
     },
   );
+  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+    '/v1/operator/customers/:id/unfreeze',
+    {
+      schema: {
+        summary: 'Unfreeze an account (security admin, not the one who froze it)',
+        ...params,
+        ...reason,
+      },
+      preValidation: operatorPreHandler(deps, 'customers.unfreeze'),
+    },
+    async (req) => {
+      const operatorId = operatorOf(req).operatorId;
+      await operatorUnfreeze(deps, operatorId, req.params.id, req.body.reason, sourceOf(req));
+      return { frozen: false };
+    },
+  );
+}
+
+function sourceRoutes(app: FastifyInstance, deps: Deps): void {
   app.get(
     '/v1/operator/throttled-sources',
     { preHandler: operatorPreHandler(deps, 'sources.read') },

@@ -289,20 +289,14 @@ export async function freezeAccount(
   customerId: string,
   source: Source,
   actor: { type: 'customer' | 'operator'; id: string },
+  reason: string | null = null,
 ): Promise<void> {
   const c = await store.customerById(tx, customerId, true);
-  if (!c) throw new KinkoError('route_not_found', { message: 'No such customer.' });
-  await store.setFrozen(tx, c.id, true, at(deps));
+  if (!c) throw new KinkoError('customer_not_found');
+  const byOperator = actor.type === 'operator' ? actor.id : null;
+  await store.setFrozen(tx, c.id, { frozen: true, byOperator, reason }, at(deps));
   const revoked = await store.revokeCustomerSessions(tx, c.id, at(deps), 'frozen');
-  await send(
-    deps,
-    tx,
-    messages.notice(
-      c,
-      'Your Kinko account is frozen',
-      'Your account was frozen and every session signed out. Contact support to restore it.',
-    ),
-  );
+  await send(deps, tx, messages.notice(c, messages.ACCOUNT_FROZEN));
   await deps.audit.append(tx, [
     {
       action: 'identity.account.frozen',
@@ -310,7 +304,7 @@ export async function freezeAccount(
       subject: { type: 'customer', id: c.id },
       source: { ip: source.ip, requestId: source.requestId },
       outcome: 'success',
-      detail: { sessions_revoked: revoked },
+      detail: { sessions_revoked: revoked, ...(reason === null ? {} : { reason }) },
     },
   ]);
 }

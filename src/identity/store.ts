@@ -75,10 +75,21 @@ export async function setMoneyHold(tx: Tx, id: string, until: Date | null): Prom
   await tx`update identity_customers set money_hold_until = ${until} where id = ${id}`;
 }
 
-export async function setFrozen(tx: Tx, id: string, frozen: boolean, now: Date): Promise<void> {
+/**
+ * Freezes (with who did it — an operator id, or null for the customer — and why) or
+ * unfreezes an account; unfreezing clears all three.
+ */
+export async function setFrozen(
+  tx: Tx,
+  id: string,
+  state: { frozen: true; byOperator: string | null; reason: string | null } | { frozen: false },
+  now: Date,
+): Promise<void> {
+  const by = state.frozen ? state.byOperator : null;
+  const reason = state.frozen ? state.reason : null;
   await tx`update identity_customers
-    set status = ${frozen ? 'frozen' : 'active'}, frozen_at = ${frozen ? now : null},
-        updated_at = ${now}
+    set status = ${state.frozen ? 'frozen' : 'active'}, frozen_at = ${state.frozen ? now : null},
+        frozen_by = ${by}, frozen_reason = ${reason}, updated_at = ${now}
     where id = ${id}`;
 }
 
@@ -807,6 +818,22 @@ export async function operatorByEmail(db: Db, email: string): Promise<OperatorRo
   return rows[0];
 }
 
+/** An account's freeze state, locked, for a freeze or unfreeze decision. */
+export async function freezeStateForUpdate(tx: Tx, id: string) {
+  const rows = await tx<
+    {
+      id: string;
+      email: string;
+      phone: string;
+      status: CustomerRow['status'];
+      frozen_by: string | null;
+      frozen_reason: string | null;
+    }[]
+  >`select id, email, phone, status, frozen_by, frozen_reason
+    from identity_customers where id = ${id} for update`;
+  return rows[0];
+}
+
 export async function customerOverview(db: Db, id: string) {
   const rows = await db<
     {
@@ -816,11 +843,15 @@ export async function customerOverview(db: Db, id: string) {
       status: string;
       money_hold_until: Date | null;
       created_at: Date;
+      frozen_at: Date | null;
+      frozen_by: string | null;
+      frozen_reason: string | null;
       devices: number;
       sessions: number;
     }[]
   >`
     select c.id, c.email, c.phone, c.status, c.money_hold_until, c.created_at,
+      c.frozen_at, c.frozen_by, c.frozen_reason,
       (select count(*)::int from identity_devices d
         where d.customer_id = c.id and d.status = 'confirmed') as devices,
       (select count(*)::int from identity_sessions s

@@ -3,90 +3,73 @@ import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
 import { AuditTrail, type AuditFilter } from './audit.tsx';
+import {
+  consoleError,
+  CustomerCard,
+  isCustomerQuery,
+  lookupCustomer,
+  type CustomerView,
+} from './customer.tsx';
 import { S } from './strings.ts';
 
-// Console pages: look up a customer, merchant or payment with its audit trail; freeze a
-// customer; run audit verify; credential-stuffing and lockout events.
+// Console pages: look up a customer (by id, email or phone), merchant or payment with its
+// audit trail; freeze and unfreeze a customer; run audit verify; credential-stuffing and
+// lockout events.
 
 export type Role = 'support' | 'risk_analyst' | 'security_admin';
 
-interface CustomerView {
-  id?: string;
-  customer_id?: string;
-  email: string;
-  phone: string;
-  status: string;
-  money_hold_until: string | null;
-  created_at: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function CustomerCard(props: { id: string; role: Role }) {
+/** Finds a customer by id, email or phone, or any other subject's audit trail by its id. */
+export function LookupPage(props: { role: Role }) {
   const { t, lang } = useT(S);
   const form = useForm();
-  const [frozen, setFrozen] = useState(false);
-  const c = useLoad(
-    () => call<CustomerView>(`/v1/operator/customers/${encodeURIComponent(props.id)}`),
-    [props.id, frozen],
-  );
-  const freeze = () => {
-    if (!confirm(t('freezeConfirm'))) return;
-    void form.run(async () => {
-      await call(`/v1/operator/customers/${encodeURIComponent(props.id)}/freeze`, { body: {} });
-      setFrozen(true);
+  const [query, setQuery] = useState<string | undefined>();
+  const [customer, setCustomer] = useState<CustomerView | undefined>();
+  const [missing, setMissing] = useState<string | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+  // Bumped after a change so that the trail below is read again and shows it.
+  const [version, setVersion] = useState(0);
+  const find = (q: string) =>
+    form.run(async () => {
+      setCustomer(undefined);
+      setMissing(undefined);
+      setQuery(q);
+      if (!isCustomerQuery(q)) return;
+      try {
+        setCustomer((await lookupCustomer(q)).customer);
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 404) throw err;
+        setMissing(consoleError(err, lang));
+      }
     });
+  const submit = (e: Event) => {
+    setNotice(undefined);
+    const q = formValues(e)['query'];
+    if (q) void find(q);
   };
-  if (c.error) return <Notice kind="info">{t('noCustomer')}</Notice>;
-  if (!c.data) return null;
-  return (
-    <section class="card" aria-labelledby="customer-h">
-      <h2 id="customer-h">{t('customer')}</h2>
-      <dl class="kv">
-        <dt>ID</dt>
-        <dd class="mono">{props.id}</dd>
-        <dt>{t('status')}</dt>
-        <dd data-testid="customer-status">{c.data.status}</dd>
-        <dt>{t('emailMasked')}</dt>
-        <dd>{c.data.email}</dd>
-        <dt>{t('phone')}</dt>
-        <dd>{c.data.phone}</dd>
-        <dt>{t('created')}</dt>
-        <dd>{dateTime(c.data.created_at, lang)}</dd>
-        <dt>{t('hold')}</dt>
-        <dd>{dateTime(c.data.money_hold_until, lang)}</dd>
-      </dl>
-      {frozen && <Notice kind="ok">{t('frozen')}</Notice>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      {props.role !== 'support' && c.data.status !== 'frozen' && (
-        <div class="actions">
-          <button class="danger" disabled={form.busy} onClick={freeze}>
-            {t('freeze')}
-          </button>
-        </div>
-      )}
-    </section>
-  );
-}
-
-export function LookupPage(props: { role: Role }) {
-  const { t } = useT(S);
-  const [id, setId] = useState<string | undefined>();
-  const submit = (e: Event) => setId(formValues(e)['id'] || undefined);
-  // Entries about the id as their subject; a customer's own actions name it as the actor.
-  const filter: AuditFilter | undefined = id ? { subject_id: id } : undefined;
+  const changed = (what: 'frozen' | 'unfrozen') => {
+    setNotice(t(what));
+    setVersion((v) => v + 1);
+    if (customer) void find(customer.id);
+  };
+  // Entries about the customer (or the id typed) as their subject.
+  const subject = customer?.id ?? (query && !isCustomerQuery(query) ? query : undefined);
+  const filter: AuditFilter | undefined = subject ? { subject_id: subject } : undefined;
   return (
     <>
       <h1>{t('lookupTitle')}</h1>
       <form class="card" onSubmit={submit} noValidate>
-        <Field name="id" label={t('lookupId')} hint={t('lookupHint')} required />
-        <Submit>{t('find')}</Submit>
+        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <Field name="query" label={t('lookupId')} hint={t('lookupHint')} required />
+        <Submit busy={form.busy}>{t('find')}</Submit>
       </form>
-      {id && UUID.test(id) && <CustomerCard id={id} role={props.role} />}
-      {id && filter && (
+      {missing && <Notice kind="info">{missing}</Notice>}
+      {customer && (
+        <CustomerCard c={customer} role={props.role} notice={notice} onChanged={changed} />
+      )}
+      {filter && (
         <>
           <h2>{t('auditTitle')}</h2>
-          <AuditTrail initial={filter} showFilters={false} />
+          <AuditTrail key={`${subject}:${version}`} initial={filter} showFilters={false} />
         </>
       )}
     </>

@@ -18,27 +18,58 @@ export const S = {
   navVerify: ['Verify', '検証'],
   navEvents: ['Security events', 'セキュリティイベント'],
   lookupTitle: ['Look up a customer, merchant or payment', '顧客・加盟店・決済を検索'],
-  lookupId: ['ID', 'ID'],
+  lookupId: ['Customer id, email or phone, or any id', '顧客ID・メール・電話番号、または各種ID'],
   lookupHint: [
-    'A customer id (UUID), a merchant id (mer_…), a payment (pay_…) or any subject id.',
-    '顧客ID（UUID）、加盟店ID（mer_…）、決済ID（pay_…）などを入力',
+    'A customer by id (UUID), verified email or phone (+81 90…, 090…), exact match; or ' +
+      'a merchant (mer_…), payment (pay_…) or any subject id for its audit trail. ' +
+      'Lookups are audited.',
+    '顧客はID（UUID）、確認済みのメールアドレス・電話番号（+81 90…、090…）で完全一致検索します。' +
+      '加盟店ID（mer_…）・決済ID（pay_…）などは監査ログを表示します。検索は監査ログに記録されます。',
   ],
   find: ['Find', '検索'],
   customer: ['Customer', '顧客'],
   status: ['Status', '状態'],
+  status_active: ['Active', '有効'],
+  status_frozen: ['Frozen', '凍結中'],
+  status_deleted: ['Deleted', '削除済み'],
   emailMasked: ['Email', 'メール'],
   phone: ['Phone', '電話'],
   created: ['Created', '作成日時'],
   hold: ['Money hold until', '送金保留期限'],
+  frozenAt: ['Frozen at', '凍結日時'],
+  frozenBy: ['Frozen by', '凍結した人'],
+  frozenBySelf: ['The customer (freeze link)', '顧客本人（凍結リンク）'],
+  frozenReason: ['Reason', '理由'],
   freeze: ['Freeze account', 'アカウントを凍結'],
-  freezeConfirm: [
-    'Freeze this account? Every session ends and money stops moving.',
-    'このアカウントを凍結しますか？全セッションが終了し、送金が停止します。',
+  freezeReason: ['Reason for freezing', '凍結の理由'],
+  freezeHint: [
+    'Required, kept in the audit trail. Every session ends and money stops moving.',
+    '必須。監査ログに記録されます。全セッションが終了し、送金が停止します。',
+  ],
+  unfreeze: ['Unfreeze account', '凍結を解除'],
+  unfreezeReason: ['Reason for unfreezing', '解除の理由'],
+  unfreezeHint: [
+    'Required, kept in the audit trail; the customer is told. ' +
+      'Another security admin than the one who froze the account must do this.',
+    '必須。監査ログに記録され、顧客に通知されます。凍結した本人以外のセキュリティ管理者が行います。',
   ],
   frozen: ['The account is frozen.', 'アカウントを凍結しました。'],
-  noCustomer: [
-    'Not a customer id; showing the audit trail only.',
-    '顧客IDではありません。監査ログのみ表示します。',
+  unfrozen: ['The account is unfrozen.', 'アカウントの凍結を解除しました。'],
+  customer_not_found: ['No customer matches.', '該当する顧客はいません。'],
+  lookup_query_invalid: [
+    'Enter a customer id, an email address or a phone number.',
+    '顧客ID、メールアドレス、電話番号のいずれかを入力してください。',
+  ],
+  account_already_frozen: ['The account is already frozen.', 'すでに凍結されています。'],
+  account_not_frozen: ['The account is not frozen.', 'このアカウントは凍結されていません。'],
+  unfreeze_needs_second_operator: [
+    'You froze this account; another security admin must unfreeze it.',
+    'このアカウントを凍結したのはあなたです。別のセキュリティ管理者が解除してください。',
+  ],
+  operator_access_denied: ['Your role does not allow this.', 'このロールでは実行できません。'],
+  card_data_not_allowed: [
+    'The reason looks like it holds a card number; leave card numbers out.',
+    'カード番号のような文字列が含まれています。カード番号は入力しないでください。',
   ],
   auditTitle: ['Audit trail', '監査ログ'],
   subjectType: ['Subject type', '対象の種類'],
