@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generatePaymentCode } from '../src/codes/index.ts';
 import { payPlatform } from './helpers/payments-platform.ts';
 
 // A register's credentials are checked once per cache period however many payments arrive
@@ -15,12 +16,14 @@ test('concurrent payments share one terminal check; wrong secrets are checked ev
       checks += 1;
       return original(id, secret);
     };
+    // A well-formed Kinko code that is nobody's: it reaches the lookup.
+    const made = generatePaymentCode();
     const pay = (authorization: string, i: number) =>
       p.app.inject({
         method: 'POST',
         url: '/v1/code_payments',
         headers: { authorization, 'idempotency-key': `auth-${i}-${authorization.length}` },
-        payload: { code: '5800000000000000000000', amount: 100, store_id: p.merchant.store!.id },
+        payload: { code: made, amount: 100, store_id: p.merchant.store!.id },
       });
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) => pay(p.merchant.terminalAuth, i)),

@@ -23,7 +23,7 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
   },
   code_invalid: {
     type: 'card_error',
-    message: 'This is not a valid Kinko payment code; scan it again.',
+    message: 'No payment code issued by Kinko matches this one; scan it again.',
   },
   code_expired: {
     type: 'card_error',

@@ -1,4 +1,4 @@
-import { parsePaymentCode, paymentCodeHmac } from '../codes/index.ts';
+import { parsePaymentCode, paymentCodeHmac, type CodesErrorCode } from '../codes/index.ts';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Tx } from '../db/index.ts';
 import { statusOf } from '../http/index.ts';
@@ -22,11 +22,14 @@ import * as store from './store.ts';
 // transaction answers every request of the batch. In order:
 //   1. idempotency: a key seen before replays its stored answer (422 with other parameters);
 //      (the stored answers, the guessing counters and the codes are read in one round trip)
-//   2. guessing: a terminal or merchant past its failure limit gets 429 + Retry-After;
-//   3. the codes, locked: wrong, expired and already used are refused (and counted);
-//   4. the customer (frozen or held → refused) and risk (block → refused);
-//   5. one ledger batch wallet → merchant; a wallet without the balance is refused;
-//   6. codes consumed, payment rows, answers (for idempotency), counters, audit, receipts.
+//   2. misreads: a code that is not 22 digits, not Kinko's or fails its check digit is
+//      answered by name (400) and not counted as a guess: anyone can compute a check digit,
+//      so a well-formed code is the only kind a guesser gains anything by sending;
+//   3. guessing: a terminal or merchant past its failure limit gets 429 + Retry-After;
+//   4. the codes, locked: wrong, expired and already used are refused (and counted);
+//   5. the customer (frozen or held → refused) and risk (block → refused);
+//   6. one ledger batch wallet → merchant; a wallet without the balance is refused;
+//   7. codes consumed, payment rows, answers (for idempotency), counters, audit, receipts.
 // Everything commits together; then each request gets its answer.
 
 export interface RedeemRequest {
@@ -51,6 +54,8 @@ export interface Answer {
 interface Item {
   req: RedeemRequest;
   hmac: Buffer | null;
+  /** Why the code text is not a Kinko code (malformed, wrong prefix, bad check digit). */
+  misread?: CodesErrorCode;
   answer?: Answer;
   /** Stored for idempotency (false: 409/422/429, which belong to the later request). */
   store?: boolean;
@@ -106,7 +111,8 @@ export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Pr
   for (let attempt = 1; ; attempt++) {
     const items: Item[] = reqs.map((req) => {
       const parsed = parsePaymentCode(req.codeText);
-      return { req, hmac: parsed.ok ? paymentCodeHmac(deps.codeKey, parsed.code) : null };
+      if (!parsed.ok) return { req, hmac: null, misread: parsed.reason };
+      return { req, hmac: paymentCodeHmac(deps.codeKey, parsed.code) };
     });
     try {
       await deps.sql.begin((tx) => runBatch(deps, tx, items));
@@ -135,6 +141,7 @@ async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void
     store.lockCodes(tx, hmacs),
   ]);
   replays(items, stored);
+  misreads(open(items));
   const guard = throttle(deps, open(items), counts, windowStart, now);
   await verifyCodes(deps, tx, open(items), codes, guard, now);
   // The ledger's audit entries are appended with the batch's own: one head lock, one COPY.
@@ -170,6 +177,16 @@ function replays(items: Item[], stored: readonly store.StoredAnswer[]): void {
   }
 }
 
+/**
+ * Step 2: a misread code is answered by name, neither stored nor counted: the register asks
+ * for a rescan, and the same key may then carry the corrected code.
+ */
+function misreads(items: Item[]): void {
+  for (const item of items) {
+    if (item.misread) refuse(item, new KinkoError(item.misread, { param: 'code' }), false);
+  }
+}
+
 interface Guard {
   /** Refuses the item (429) when its terminal or merchant is past the limit. */
   check(item: Item): boolean;
@@ -182,7 +199,7 @@ const scopesOf = (r: RedeemRequest) => [
   `merchant:${r.terminal.merchantId}`,
 ];
 
-/** Step 2: the guessing counters of the batch's terminals and merchants. */
+/** Step 3: the guessing counters of the batch's terminals and merchants. */
 function throttle(
   deps: PaymentsDeps,
   items: Item[],
@@ -212,7 +229,7 @@ function throttle(
   return guard;
 }
 
-/** Step 3 and 4: the code (wrong, used, expired), the customer, and risk. */
+/** Step 4 and 5: the code (wrong, used, expired), the customer, and risk. */
 async function verifyCodes(
   deps: PaymentsDeps,
   tx: Tx,
@@ -286,7 +303,7 @@ function paymentRow(
   };
 }
 
-/** Step 5: one ledger batch; a wallet without enough money refuses its payment only. */
+/** Step 6: one ledger batch; a wallet without enough money refuses its payment only. */
 async function post(
   deps: PaymentsDeps,
   tx: Tx,
@@ -325,7 +342,7 @@ export function paymentTransfer(p: store.PaymentRow) {
   };
 }
 
-/** Step 6: everything the batch decided, written set-based; the audit append goes last. */
+/** Step 7: everything the batch decided, written set-based; the audit append goes last. */
 async function finish(
   deps: PaymentsDeps,
   tx: Tx,
