@@ -13,6 +13,12 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
     type: 'invalid_request_error',
     message: 'The store is not the store of this terminal.',
   },
+  livemode_required: {
+    type: 'invalid_request_error',
+    message:
+      'Wallet payments move real money: use a live secret key (sk_live_…); ' +
+      'test keys see no wallet payments.',
+  },
   currency_unsupported: {
     type: 'invalid_request_error',
     message: 'Wallet payments are in JPY.',
@@ -89,7 +95,7 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
   payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
   refund_exceeds_payment: {
     type: 'invalid_request_error',
-    message: 'The refunds would be more than the payment.',
+    message: 'The refunds would be more than the payment; `refundable` says how much is left.',
   },
   wallet_balance_not_zero: {
     type: 'conflict_error',

@@ -7,7 +7,8 @@ import type { PaymentsDeps, Source } from './context.ts';
 import { issueCode } from './issue.ts';
 import { redeemBatch, type Answer, type RedeemRequest } from './redeem.ts';
 import { receiptsWorker, sendReceiptsOnce } from './receipts.ts';
-import { getPayment, refundPayment } from './refunds.ts';
+import { listWalletPage, type WalletListQuery, type WalletReader } from './lists.ts';
+import { getPayment, merchantPaymentView, refundPayment, refundView } from './refunds.ts';
 import * as store from './store.ts';
 import { payStore } from './store-payments.ts';
 import { createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
@@ -60,12 +61,12 @@ export function createPayments(deps: PaymentsDeps) {
       source: Source,
     ) => payStore(deps, who, input, source),
     refund: (
-      merchantId: string,
+      who: WalletReader,
       input: { paymentId: string; amount: bigint; reason?: string | undefined },
       actor: { type: 'api_key' | 'terminal'; id: string },
       source: Source,
-    ) => refundPayment(deps, merchantId, input, actor, source),
-    getPayment: (merchantId: string, id: string) => getPayment(deps, merchantId, id),
+    ) => refundPayment(deps, who, input, actor, source),
+    ...walletLists(deps),
     storeQr: (merchantId: string, storeId: string) => storeQr(deps, merchantId, storeId),
     sendReceiptsOnce: () => sendReceiptsOnce(deps),
     /** Starts the receipts worker; the returned stop() waits for it. */
@@ -86,6 +87,19 @@ export function createPayments(deps: PaymentsDeps) {
         new Date(now - 24 * 3600 * 1000),
       );
     },
+  };
+}
+
+/** What the merchant API reads of wallet payments. */
+function walletLists(deps: PaymentsDeps) {
+  return {
+    getPayment: (who: WalletReader, id: string) => getPayment(deps, who, id),
+    /** Wallet payments (code and store QR), paged as web payments are. */
+    listPayments: (who: WalletReader, q: WalletListQuery) =>
+      listWalletPage(deps, who, 'payments_payments', q, merchantPaymentView),
+    /** Refunds of wallet payments, paged as web refunds are. */
+    listRefunds: (who: WalletReader, q: WalletListQuery) =>
+      listWalletPage(deps, who, 'payments_refunds', q, refundView),
   };
 }
 

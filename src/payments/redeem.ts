@@ -330,6 +330,20 @@ async function post(
   });
 }
 
+/** The payment's line in the merchant's balance transactions. */
+export function paymentMovement(p: store.PaymentRow): store.WalletBalanceTransaction {
+  return {
+    id: publicId('txn', 16),
+    merchant_id: p.merchant_id,
+    type: p.method === 'cpm' ? 'code_payment' : 'store_payment',
+    source_id: p.id,
+    transfer_id: p.transfer_id,
+    amount: p.amount_minor,
+    currency: p.currency,
+    created_at: p.created_at,
+  };
+}
+
 export function paymentTransfer(p: store.PaymentRow) {
   return {
     id: p.transfer_id,
@@ -374,6 +388,7 @@ async function finish(
       now,
     ),
     store.insertPayments(tx, paid),
+    store.insertBalanceTransactions(tx, paid.map(paymentMovement)),
     store.storeAnswers(tx, answers, now),
     store.addGuessFailures(tx, added, windowStart),
     enqueueReceipts(

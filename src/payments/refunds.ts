@@ -28,7 +28,7 @@ export interface RefundView {
   created_at: string;
 }
 
-const view = (r: store.RefundRow): RefundView => ({
+export const refundView = (r: store.RefundRow): RefundView => ({
   id: r.id,
   object: 'refund',
   payment_id: r.payment_id,
@@ -41,11 +41,14 @@ const view = (r: store.RefundRow): RefundView => ({
 
 export async function refundPayment(
   deps: PaymentsDeps,
-  merchantId: string,
+  who: { merchantId: string; livemode: boolean },
   input: { paymentId: string; amount: bigint; reason?: string | undefined },
   actor: { type: 'api_key' | 'terminal'; id: string },
   source: Source,
 ): Promise<RefundView> {
+  // A test key must never move live money, here no more than at the register.
+  if (!who.livemode) throw new KinkoError('livemode_required');
+  const { merchantId } = who;
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchantId }]);
   return deps.sql.begin(async (tx) => {
     const p = await store.paymentById(tx, input.paymentId, true);
@@ -85,6 +88,7 @@ export async function refundPayment(
     );
     assert(result?.result === 'ok', `refund transfer ${id}: ${result?.result}`);
     await store.insertRefund(tx, row);
+    await store.insertBalanceTransactions(tx, [refundMovement(row)]);
     await store.addRefunded(tx, p.id, input.amount);
     await enqueueReceipts(deps, tx, 'refund', [id]);
     await deps.audit.append(tx, [
@@ -94,13 +98,54 @@ export async function refundPayment(
         merchant_id: p.merchant_id,
       }),
     ]);
-    return view(row);
+    return refundView(row);
   });
 }
 
-export async function getPayment(deps: PaymentsDeps, merchantId: string, id: string) {
-  const p = await store.paymentById(deps.sql, id);
-  if (!p || p.merchant_id !== merchantId) throw new KinkoError('payment_not_found');
+/** The refund's line in the merchant's balance transactions (negative: money leaves). */
+function refundMovement(r: store.RefundRow): store.WalletBalanceTransaction {
+  return {
+    id: publicId('txn', 16),
+    merchant_id: r.merchant_id,
+    type: 'wallet_refund',
+    source_id: r.id,
+    transfer_id: r.transfer_id,
+    amount: -r.amount_minor,
+    currency: r.currency,
+    created_at: r.created_at,
+  };
+}
+
+/** A wallet payment as the merchant API shows it (GET and lists of /v1/code_payments). */
+export function merchantPaymentView(p: store.PaymentRow) {
+  return {
+    id: p.id,
+    object: 'code_payment' as const,
+    method: p.method,
+    status: 'succeeded' as const,
+    amount: p.amount_minor.toString(),
+    amount_refunded: p.refunded_minor.toString(),
+    currency: p.currency,
+    merchant_id: p.merchant_id,
+    store_id: p.store_id,
+    terminal_id: p.terminal_id,
+    customer_id: p.customer_id,
+    risk: { decision: p.risk_decision, reasons: p.risk_reasons },
+    livemode: true,
+    created_at: p.created_at.toISOString(),
+  };
+}
+
+export type MerchantPaymentView = ReturnType<typeof merchantPaymentView>;
+
+/** A test-mode key sees no wallet payment: they are all live. */
+export async function getPayment(
+  deps: PaymentsDeps,
+  who: { merchantId: string; livemode: boolean },
+  id: string,
+) {
+  const p = who.livemode ? await store.paymentById(deps.sql, id) : undefined;
+  if (!p || p.merchant_id !== who.merchantId) throw new KinkoError('payment_not_found');
   const refunds = await store.refundsOf(deps.sql, id);
-  return { payment: p, refunds: refunds.map(view) };
+  return { ...merchantPaymentView(p), refunds: { data: refunds.map(refundView) } };
 }

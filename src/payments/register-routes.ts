@@ -11,7 +11,9 @@ import { KinkoError } from '../lib/errors.ts';
 import type { MerchantPrincipal, Merchants, Scope } from '../merchants/index.ts';
 import { requestFingerprint } from './ids.ts';
 import type { Payments } from './payments.ts';
+import type { WalletListQuery, WalletReader } from './lists.ts';
 import type { Answer } from './redeem.ts';
+import { listQuery, listQueryOf, type RawQuery } from './web/routes.ts';
 
 // The register's API. POST /v1/code_payments authenticates either a terminal —
 // `Authorization: Terminal <term_…>:<tk_…>` — or a merchant secret key with `terminal_id` in
@@ -62,6 +64,11 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
     {
       schema: {
         summary: 'Charge a scanned payment code (CPM) at a register',
+        description:
+          'A misread code is answered 400 code_malformed, code_wrong_prefix or ' +
+          'code_bad_check_digit and is not counted as a guess; a well-formed code that ' +
+          'matches no live code is 402 code_invalid and counts toward the guessing limit. ' +
+          'Wallet payments move real money: a test-mode secret key gets 400 livemode_required.',
         body: closed(
           {
             code: { type: 'string', minLength: 1, maxLength: 64 },
@@ -144,6 +151,8 @@ function registerAuth(deps: RegisterRoutesDeps) {
     if (!header.startsWith('Bearer ')) throw new KinkoError('terminal_credentials_missing');
     await merchantKey.call(req.server, req, reply);
     const principal = deps.merchantKeyOf(req);
+    // Terminals are live devices; a test key must not move a real wallet's money.
+    if (principal.mode !== 'live') throw new KinkoError('livemode_required');
     const terminals = await deps.merchants.listTerminals(principal.merchantId);
     const t = terminals.find((x) => x.id === terminalId);
     if (!t) throw new KinkoError('terminal_not_found', { param: 'terminal_id' });
@@ -159,16 +168,17 @@ function registerAuth(deps: RegisterRoutesDeps) {
 
 function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
   const { payments } = deps;
+  const reader = (req: FastifyRequest) => {
+    const p = deps.merchantKeyOf(req);
+    return { merchantId: p.merchantId, livemode: p.mode === 'live' };
+  };
   app.get<{ Params: { id: string } }>(
     '/v1/code_payments/:id',
-    { preHandler: deps.requireMerchantKey('payments:read'), schema: { params: idParams } },
-    async (req) => {
-      const { payment, refunds } = await payments.getPayment(
-        deps.merchantKeyOf(req).merchantId,
-        req.params.id,
-      );
-      return { ...paymentBody(payment), refunds: { data: refunds } };
+    {
+      preHandler: deps.requireMerchantKey('payments:read'),
+      schema: { summary: 'Retrieve a wallet payment (code or store QR)', params: idParams },
     },
+    (req) => payments.getPayment(reader(req), req.params.id),
   );
   type RefundBody = { amount: number; reason?: string };
   app.post<{ Params: { id: string }; Body: RefundBody }>(
@@ -177,6 +187,9 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
       ...deps.idempotency.route(deps.requireMerchantKey('refunds:write'), deps.merchantScopeOf),
       schema: {
         summary: 'Refund a wallet payment, partly or wholly, several times up to its amount',
+        description:
+          'More than is left answers 400 refund_exceeds_payment with `refundable`; a ' +
+          'test-mode key answers 400 livemode_required.',
         params: idParams,
         body: closed(
           {
@@ -190,7 +203,7 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
     (req) => {
       const p = deps.merchantKeyOf(req);
       return payments.refund(
-        p.merchantId,
+        reader(req),
         { paymentId: req.params.id, amount: BigInt(req.body.amount), reason: req.body.reason },
         { type: 'api_key', id: p.keyId },
         { ip: req.ip, requestId: req.id },
@@ -205,22 +218,57 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
     },
     (req) => payments.storeQr(deps.merchantKeyOf(req).merchantId, req.params.id),
   );
+  walletLists(app, deps, reader);
 }
 
-function paymentBody(p: Awaited<ReturnType<Payments['getPayment']>>['payment']) {
-  return {
-    id: p.id,
-    object: 'code_payment',
-    method: p.method,
-    status: 'succeeded',
-    amount: p.amount_minor.toString(),
-    amount_refunded: p.refunded_minor.toString(),
-    currency: p.currency,
-    merchant_id: p.merchant_id,
-    store_id: p.store_id,
-    terminal_id: p.terminal_id,
-    customer_id: p.customer_id,
-    risk: { decision: p.risk_decision, reasons: p.risk_reasons },
-    created_at: p.created_at.toISOString(),
-  };
+type WalletRawQuery = RawQuery & { method?: string; store_id?: string };
+
+function walletListQueryOf(q: WalletRawQuery): WalletListQuery {
+  const base = listQueryOf(q);
+  return { ...base, method: q.method, storeId: q.store_id };
+}
+
+/** GET /v1/code_payments and /v1/code_refunds: paged exactly as /v1/payments is. */
+function walletLists(
+  app: FastifyInstance,
+  deps: RegisterRoutesDeps,
+  reader: (req: FastifyRequest) => WalletReader,
+): void {
+  const preHandler = deps.requireMerchantKey('payments:read');
+  const storeId = { type: 'string', minLength: 1, maxLength: 80 };
+  app.get<{ Querystring: WalletRawQuery }>(
+    '/v1/code_payments',
+    {
+      preHandler,
+      schema: {
+        summary: 'List wallet payments (code and store QR), newest first',
+        description:
+          'Paged as GET /v1/payments (limit, starting_after, ending_before, created[…], ' +
+          'has_more). Each payment is also a balance transaction (type code_payment or ' +
+          'store_payment). A test-mode key sees none: wallet payments are live only.',
+        querystring: listQuery(
+          { method: { type: 'string', enum: ['cpm', 'mpm'] }, store_id: storeId },
+          'pay',
+        ),
+      },
+    },
+    (req) => deps.payments.listPayments(reader(req), walletListQueryOf(req.query)),
+  );
+  app.get<{ Querystring: WalletRawQuery }>(
+    '/v1/code_refunds',
+    {
+      preHandler,
+      schema: {
+        summary: 'List refunds of wallet payments, newest first',
+        description:
+          'Paged as GET /v1/refunds; each refund is a balance transaction of type ' +
+          'wallet_refund (negative amount). A test-mode key sees none.',
+        querystring: listQuery(
+          { payment: { type: 'string', pattern: '^pay_[A-Za-z0-9_-]{8,64}$' } },
+          'pre',
+        ),
+      },
+    },
+    (req) => deps.payments.listRefunds(reader(req), walletListQueryOf(req.query)),
+  );
 }

@@ -11,7 +11,7 @@ import {
   type Source,
 } from './context.ts';
 import { transferIdFor } from './ids.ts';
-import { paymentJson, paymentTransfer } from './redeem.ts';
+import { paymentJson, paymentMovement, paymentTransfer } from './redeem.ts';
 import * as store from './store.ts';
 import { accountFacts } from './wallet.ts';
 
@@ -97,6 +97,7 @@ export async function payStore(
     });
     if (result?.result !== 'ok') throw new KinkoError('insufficient_funds');
     await store.insertPayments(tx, [row]);
+    await store.insertBalanceTransactions(tx, [paymentMovement(row)]);
     await enqueueReceipts(deps, tx, 'payment', [id]);
     await deps.audit.append(tx, [
       entry(

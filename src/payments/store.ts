@@ -339,3 +339,84 @@ export async function purge(db: Db, idempotencyBefore: Date, codesBefore: Date):
   const c = await db`delete from payments_guess_counters where window_start < ${codesBefore}`;
   return a.count + b.count + c.count;
 }
+
+/** A movement on a merchant's balance by a wallet payment or refund (always livemode). */
+export interface WalletBalanceTransaction {
+  id: string;
+  merchant_id: string;
+  type: 'code_payment' | 'store_payment' | 'wallet_refund';
+  source_id: string;
+  transfer_id: string;
+  /** Positive for a payment, negative for a refund. */
+  amount: bigint;
+  currency: string;
+  created_at: Date;
+}
+
+/** Balance transactions, with one insert, in the caller's transaction; repeats are no-ops. */
+export async function insertBalanceTransactions(
+  tx: Tx,
+  rows: readonly WalletBalanceTransaction[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof WalletBalanceTransaction>(k: K) => rows.map((r) => r[k]);
+  await tx`
+    insert into payments_balance_transactions (id, merchant_id, livemode, type, source_id,
+      transfer_id, amount, currency, created_at)
+    select id, merchant_id, true, type, source_id, transfer_id, amount, currency, created_at
+    from unnest(${col('id')}::text[], ${col('merchant_id')}::text[], ${col('type')}::text[],
+      ${col('source_id')}::text[], ${col('transfer_id')}::uuid[],
+      ${rows.map((r) => r.amount.toString())}::int8[], ${col('currency')}::text[],
+      ${rows.map((r) => r.created_at.toISOString())}::timestamptz[])
+      as t(id, merchant_id, type, source_id, transfer_id, amount, currency, created_at)
+    on conflict (transfer_id) do nothing`;
+}
+
+export type WalletListable = 'payments_payments' | 'payments_refunds';
+
+export interface WalletListFilter {
+  limit: number;
+  /** seq of the starting_after object: rows older than it. */
+  beforeSeq?: bigint | undefined;
+  /** seq of the ending_before object: rows newer than it. */
+  afterSeq?: bigint | undefined;
+  method?: string | undefined;
+  storeId?: string | undefined;
+  paymentId?: string | undefined;
+  createdGte?: Date | undefined;
+  createdLt?: Date | undefined;
+}
+
+/** A merchant's wallet payments or refunds, newest first; limit + 1 rows (has_more). */
+export async function listWallet<T>(
+  db: Db,
+  table: WalletListable,
+  merchantId: string,
+  f: WalletListFilter,
+): Promise<T[]> {
+  const newer = f.afterSeq !== undefined;
+  const rows = await db`
+    select * from ${db(table)}
+    where merchant_id = ${merchantId}
+      ${f.beforeSeq !== undefined ? db`and seq < ${f.beforeSeq}` : db``}
+      ${newer ? db`and seq > ${f.afterSeq!}` : db``}
+      ${f.method !== undefined ? db`and method = ${f.method}` : db``}
+      ${f.storeId !== undefined ? db`and store_id = ${f.storeId}` : db``}
+      ${f.paymentId !== undefined ? db`and payment_id = ${f.paymentId}` : db``}
+      ${f.createdGte !== undefined ? db`and created_at >= ${f.createdGte}` : db``}
+      ${f.createdLt !== undefined ? db`and created_at < ${f.createdLt}` : db``}
+    order by seq ${newer ? db`asc` : db`desc`}
+    limit ${f.limit + 1}`;
+  return rows as unknown as T[];
+}
+
+export async function walletSeqOf(
+  db: Db,
+  table: WalletListable,
+  merchantId: string,
+  id: string,
+): Promise<bigint | undefined> {
+  const [row] = await db<{ seq: bigint }[]>`
+    select seq from ${db(table)} where id = ${id} and merchant_id = ${merchantId}`;
+  return row?.seq;
+}

@@ -21,6 +21,7 @@ import {
   paymentsRoutes,
   type Payments,
   type PaymentsLimits,
+  webPaymentRoutes,
 } from '../../src/payments/index.ts';
 import { createRisk } from '../../src/risk/index.ts';
 import { vaultRoutes } from '../../src/vault/index.ts';
@@ -91,7 +92,8 @@ export async function payPlatform(
   const merchant = await modules.merchants.createMerchant(
     {
       name: 'Yamada Shoten',
-      mode: 'test',
+      // Wallet payments move real money: only live keys may take or refund them.
+      mode: 'live',
       allowedOrigins: [SHOP_ORIGIN, ORIGIN],
       store: {
         name: 'Yamada Shoten Shibuya',
@@ -171,6 +173,13 @@ function mount(scope: App, config: Config, m: Modules, payments: Payments): void
     acquirer: m.card.acquirer,
     challengeScript: m.card.vault.scripts.entry('challenge'),
     showDevCode: config.env !== 'production',
+  });
+  webPaymentRoutes(scope, {
+    payments: m.webPayments,
+    idempotency: m.idempotency,
+    requireMerchantKey: (s) => m.merchants.requireMerchantKey(s),
+    merchantKeyOf,
+    merchantScopeOf,
   });
   paymentsRoutes(scope, {
     payments,

@@ -103,7 +103,7 @@ export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
       listPage<BalanceTransactionRow, BalanceTransactionView>(
         d,
         who,
-        'payments_web_balance_transactions',
+        'payments_balance_transactions',
         q,
         balanceTransactionView,
       ),

@@ -45,7 +45,7 @@ const idParams = closed({ id: id('pay') }, ['id']);
 const refundFields = { amount, reason: refundReason, metadata };
 
 const unix = { type: 'integer', minimum: 0, maximum: 253402300799 };
-const listQuery = (extra: Record<string, unknown>, cursor: string) =>
+export const listQuery = (extra: Record<string, unknown>, cursor: string) =>
   closed({
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     starting_after: id(cursor),
@@ -57,9 +57,9 @@ const listQuery = (extra: Record<string, unknown>, cursor: string) =>
     ...extra,
   });
 
-type RawQuery = Record<string, string | number | undefined> & { limit: number };
+export type RawQuery = Record<string, string | number | undefined> & { limit: number };
 
-function listQueryOf(q: RawQuery): ListQuery {
+export function listQueryOf(q: RawQuery): ListQuery {
   if (q['starting_after'] !== undefined && q['ending_before'] !== undefined) {
     throw new KinkoError('parameter_invalid', {
       param: 'ending_before',
@@ -306,6 +306,10 @@ function reads(app: FastifyInstance, w: WebPayments, opts: object, who: Who): vo
       ...opts,
       schema: {
         summary: 'Movements on the merchant’s balance, newest first',
+        description:
+          'Every posted movement: web payment captures (type payment) and refunds (refund), ' +
+          'wallet payments at a register (code_payment) or by store QR (store_payment) and ' +
+          'their refunds (wallet_refund, negative). Test-mode keys see only test movements.',
         querystring: listQuery({}, 'txn'),
       },
     },

@@ -1,8 +1,8 @@
 import type { Db, Tx } from '../../db/index.ts';
 import type { CaptureMethod, PaymentError, PaymentStatus, ProcessingStep } from './state.ts';
 
-// Web payments' only SQL: payments_web_payments, payments_web_refunds and
-// payments_web_balance_transactions (migrations/0010). Every read names the merchant and
+// Web payments' only SQL: payments_web_payments, payments_web_refunds and their rows of
+// payments_balance_transactions (migrations/0010, 0018). Every read names the merchant and
 // mode, so one merchant's key can never reach another merchant's rows.
 
 export interface PaymentRow {
@@ -62,7 +62,8 @@ export interface BalanceTransactionRow {
   seq: bigint;
   merchant_id: string;
   livemode: boolean;
-  type: 'payment' | 'refund';
+  /** payment/refund: web payments; the others: wallet payments (payments/store.ts). */
+  type: 'payment' | 'refund' | 'code_payment' | 'store_payment' | 'wallet_refund';
   source_id: string;
   transfer_id: string;
   amount: bigint;
@@ -184,7 +185,7 @@ export interface ListFilter {
 }
 
 type Listable =
-  'payments_web_payments' | 'payments_web_refunds' | 'payments_web_balance_transactions';
+  'payments_web_payments' | 'payments_web_refunds' | 'payments_balance_transactions';
 
 /** Newest first; limit + 1 rows are read so the caller knows whether there are more. */
 export async function list<T>(db: Db, table: Listable, owner: Owner, f: ListFilter): Promise<T[]> {
@@ -260,7 +261,7 @@ export async function insertBalanceTransaction(
   b: Omit<BalanceTransactionRow, 'seq'>,
 ): Promise<void> {
   await tx`
-    insert into payments_web_balance_transactions (id, merchant_id, livemode, type, source_id,
+    insert into payments_balance_transactions (id, merchant_id, livemode, type, source_id,
       transfer_id, amount, currency, created_at)
     values (${b.id}, ${b.merchant_id}, ${b.livemode}, ${b.type}, ${b.source_id},
       ${b.transfer_id}, ${b.amount}, ${b.currency}, ${b.created_at})
