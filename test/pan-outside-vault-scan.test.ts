@@ -7,9 +7,12 @@ import { cardPlatform } from './helpers/cards.ts';
 // every table for card numbers outside the vault's ciphertext, says where, opens an incident
 // and exits non-zero.
 
-test('card-number-like runs: 13–19 digits, spaces or dashes, Luhn-valid; masked', () => {
+test('card numbers (lib/card-numbers.ts) are found and masked; ids and tokens are not', () => {
   assert.deepEqual(findPans('note: 4242 4242 4242 4242.'), ['424242••••••4242']);
-  assert.deepEqual(findPans('x4111-1111-1111-1111'), ['411111••••••1111']);
+  assert.deepEqual(findPans('x:4111-1111-1111-1111'), ['411111••••••1111']);
+  // Inside a longer token (a UUID, an id) a digit run is no card.
+  assert.deepEqual(findPans('x4111-1111-1111-1111'), []);
+  assert.deepEqual(findPans('fc845004-91f7-4be7-9c54-991809612034'), []);
   assert.deepEqual(findPans('378282246310005'), ['378282•••••0005']);
   assert.deepEqual(findPans('order 1234567812345678, tel 0312345678'), []);
   assert.deepEqual(findPans('12345678901234567890123'), []);

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capturedLogger } from '../../test/helpers/log.ts';
-import { luhnValid, maskPans, scrub } from './redact.ts';
+import { luhnValid } from './card-numbers.ts';
+import { maskPans, scrub } from './redact.ts';
 
 test('Luhn check against published valid and invalid numbers', () => {
   for (const pan of [
@@ -30,7 +31,10 @@ test('an international phone number is not taken for a card, a card after "+" st
   assert.ok(luhnValid('8613890883780'));
   assert.equal(maskPans('+8613890883780'), '+8613890883780');
   assert.equal(maskPans('sms to +8613890883780 sent'), 'sms to +8613890883780 sent');
-  assert.equal(maskPans('8613890883780'), '[pan redacted]');
+  // Without the "+" it is still no card: no brand issues numbers beginning 86.
+  assert.equal(maskPans('8613890883780'), '8613890883780');
+  assert.equal(maskPans('4222222222222'), '[pan redacted]');
+  assert.equal(maskPans('+4222222222222'), '+4222222222222');
   // E.164 stops at 15 digits: 16 after a "+" are no phone number.
   assert.equal(maskPans('+4111111111111111'), '+[pan redacted]');
   assert.equal(maskPans('+4111 1111 1111 1111'), '+[pan redacted]');

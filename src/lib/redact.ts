@@ -1,7 +1,10 @@
+import { holdsCardNumber, maskCardNumbers } from './card-numbers.ts';
+
 // Redaction of secrets and card data before anything is logged or shown (GMO-PG 2017:
 // card data and security codes must never reach a log). Two nets: sensitive keys are
-// replaced whatever their value, and card-number-like digit runs (13–19 digits, Luhn-valid,
-// contiguous or in card groupings with spaces or dashes) are masked inside any string.
+// replaced whatever their value, and card numbers (the one detector, lib/card-numbers.ts:
+// brand, length, Luhn, printed groupings, standing apart from longer tokens) are masked
+// inside any string.
 
 export const REDACTED = '[redacted]';
 
@@ -39,73 +42,10 @@ const SENSITIVE_KEY = new RegExp(
   'i',
 );
 
-// Card numbers are written contiguous (13–19 digits) or in the groups printed on cards, with
-// spaces or dashes: 4-4-4-4 with an optional 3 (16 or 19 digits), Amex 4-6-5, Diners 4-6-4.
-// Other groupings are not cards: a UUID whose groups happen to be all digits (8-4-4-4-12)
-// must not be masked, so a grouped number must also stand apart from letters and digits.
-// Neither form may touch a digit or a decimal point, so a float such as 0.6348019999995813
-// is left alone.
-const PAN_CONTIGUOUS = '(?<![\\d.])\\d{13,19}(?!\\d|\\.\\d)';
-const PAN_GROUPED =
-  '(?<![0-9A-Za-z.])' +
-  '(?:\\d{4}[ -]\\d{4}[ -]\\d{4}[ -]\\d{4}(?:[ -]\\d{3})?|\\d{4}[ -]\\d{6}[ -]\\d{4,5})' +
-  '(?![0-9A-Za-z]|\\.\\d)';
-const PAN_LIKE = new RegExp(`${PAN_CONTIGUOUS}|${PAN_GROUPED}`, 'g');
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return digits.length > 0 && sum % 10 === 0;
-}
-
-/**
- * Whether text holds 13 digits with nothing but spaces and dashes between them: every
- * PAN_LIKE match does, and most strings (ids, amounts, names) do not, so they skip the
- * regular expression.
- */
-function mayHoldPan(text: string): boolean {
-  let digits = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++digits >= 13) return true;
-    } else if (c !== 32 && c !== 45) {
-      digits = 0;
-    }
-  }
-  return false;
-}
-
+/** Text with every card number (lib/card-numbers.ts decides what one is) masked. */
 export function maskPans(text: string): string {
-  if (!mayHoldPan(text)) return text;
-  return text.replace(PAN_LIKE, (match: string, at: number) => {
-    const digits = match.replace(/[ -]/g, '');
-    // "+" and at most 15 digits is an international phone number (E.164 allows no more), as
-    // every SMS notice carries: one Chinese mobile number in ten (+86 and 11 digits) would
-    // otherwise pass Luhn and be taken for a card. No card number is written after a "+".
-    if (at > 0 && text.charCodeAt(at - 1) === PLUS && digits.length <= E164_DIGITS_MAX) {
-      return match;
-    }
-    if (digits.length >= 13 && digits.length <= 19 && luhnValid(digits)) return PAN_REDACTED;
-    // 4-4-4-4 and a 3 may be a 16-digit card followed by its security code: both go.
-    const grouped = digits.length === 19 && match.length === 23;
-    return grouped && luhnValid(digits.slice(0, 16)) ? PAN_REDACTED : match;
-  });
+  return maskCardNumbers(text);
 }
-
-const PAN_REDACTED = '[pan redacted]';
-const PLUS = 0x2b;
-const E164_DIGITS_MAX = 15;
 
 // Keys repeat (every ledger entry has an amount): answers are remembered, up to a bound.
 const KEY_ANSWERS_MAX = 4096;
@@ -127,7 +67,7 @@ export function scrub(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskPans(value);
   if (typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) {
     const text = String(value);
-    return text.length >= 13 && maskPans(text) !== text ? REDACTED : value;
+    return text.length >= 13 && holdsCardNumber(text) ? REDACTED : value;
   }
   if (value === null || typeof value !== 'object') return value;
   if (depth >= DEPTH_MAX) return '[depth limit]';

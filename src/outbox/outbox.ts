@@ -1,5 +1,6 @@
 import type { Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
+import { holdsCardNumber } from '../lib/card-numbers.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { maskPans, scrub } from '../lib/redact.ts';
@@ -78,7 +79,7 @@ function findCardData(value: unknown, path: string, depth = 0): string | null {
   if (depth > 16) return null;
   if (typeof value === 'string' || typeof value === 'bigint' || typeof value === 'number') {
     const text = String(value);
-    return maskPans(text) === text ? null : path;
+    return holdsCardNumber(text) ? path : null;
   }
   if (value === null || typeof value !== 'object') return null;
   for (const [k, v] of Object.entries(value)) {

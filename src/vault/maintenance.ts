@@ -6,7 +6,7 @@ import type { Audit } from '../audit/index.ts';
 import { openIncident } from '../incidents/index.ts';
 import { wrapAad } from './crypto.ts';
 import type { KeyProvider } from './keys.ts';
-import { EXEMPT_COLUMNS, findPans, type ScanFinding, type ScanResult } from './scan.ts';
+import { EXEMPT_COLUMNS, findPans, scanText, type ScanFinding, type ScanResult } from './scan.ts';
 import * as store from './store.ts';
 
 // Operator jobs: `kinko keys rotate` and `kinko vault scan`.
@@ -123,7 +123,7 @@ export async function scanForPans(deps: ScanDeps): Promise<ScanResult> {
     let kept = 0;
     await store.scanColumn(deps.sql, col, (rows) => {
       for (const r of rows) {
-        for (const masked of findPans(r.value)) {
+        for (const masked of findPans(scanText(r.value))) {
           findingCount += 1;
           if (kept < deps.limits.vaultScanFindingsPerColumnMax) {
             findings.push({ table: col.table, column: col.column, row: r.row, masked });

@@ -1,23 +1,27 @@
-import { luhnValid } from '../lib/redact.ts';
+import { findCardNumbers, maskedDigits } from '../lib/card-numbers.ts';
 
 // The pure half of the card-number discovery scan (GMO-PG 2017: the operator did not know
-// card data sat where it did). A finding is a 13–19 digit run, spaces or dashes between
-// digits allowed, passing Luhn. Findings are reported masked: BIN and last four only.
+// card data sat where it did). A finding is what lib/card-numbers.ts calls a card number, the
+// same rule the API, outbox and log guards apply, so the scan raises no alarm over a UUID,
+// a timestamp or a phone number. Findings are reported masked: BIN and last four only.
 
-const RUN = /(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])/g;
-
-/** Card-number-like runs in text, masked. Longer digit runs are not card numbers. */
+/** Card numbers in text, masked. */
 export function findPans(text: string): string[] {
-  const found: string[] = [];
-  for (const m of text.matchAll(RUN)) {
-    const digits = m[0].replace(/[ -]/g, '');
-    if (luhnValid(digits)) found.push(mask(digits));
-  }
-  return found;
+  return findCardNumbers(text).map((f) => mask(f.digits));
 }
 
 export function mask(digits: string): string {
-  return `${digits.slice(0, 6)}${'•'.repeat(digits.length - 10)}${digits.slice(-4)}`;
+  return maskedDigits(digits);
+}
+
+/**
+ * The text to search in a column's value. Bytes are read as Latin-1 with control bytes as
+ * spaces, so a number written after a newline byte is seen. (JSON text needs nothing: the
+ * detector reads an escape such as `\n` before a number as the boundary it is.)
+ */
+export function scanText(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('latin1').replace(/[\x00-\x1f\x7f]/g, ' ');
+  return String(value);
 }
 
 /** Columns that hold the vault's own sealed data: ciphertext, not card numbers. */

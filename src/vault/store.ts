@@ -233,20 +233,21 @@ export async function scannableColumns(sql: Sql): Promise<ScanColumn[]> {
 }
 
 /**
- * Rows whose column, as text, holds a 13–19 digit run (spaces or dashes between digits),
- * read through a cursor so that a large table streams instead of loading at once.
+ * Rows whose column, as text, holds a 13–19 digit run (spaces or dashes between digits): the
+ * candidates the card-number detector then decides on. Read through a cursor so that a large
+ * table streams instead of loading at once.
  */
 export async function scanColumn(
   sql: Sql,
   col: ScanColumn,
-  onBatch: (rows: Array<{ row: string; value: string }>) => void,
+  onBatch: (rows: Array<{ row: string; value: string | Buffer }>) => void,
 ): Promise<void> {
-  const asText =
-    col.dataType === 'bytea'
-      ? sql`encode(${sql(col.column)}, 'escape')`
-      : sql`${sql(col.column)}::text`;
-  await sql<Array<{ row: string; value: string }>>`
-    select ctid::text as row, ${asText} as value
+  const bytes = col.dataType === 'bytea';
+  const asText = bytes ? sql`encode(${sql(col.column)}, 'escape')` : sql`${sql(col.column)}::text`;
+  // Bytes are returned as bytes: their escaped text would glue an octal escape to digits.
+  const value = bytes ? sql`${sql(col.column)}` : asText;
+  await sql<Array<{ row: string; value: string | Buffer }>>`
+    select ctid::text as row, ${value} as value
     from ${sql(col.table)}
     where ${asText} ~ '[0-9]([ -]?[0-9]){12,18}'`.cursor(500, (rows) => {
     onBatch(rows);
