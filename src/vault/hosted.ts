@@ -1,8 +1,8 @@
 import { KinkoError } from '../lib/errors.ts';
 import { publicId, secretToken } from '../lib/ids.ts';
-import { maskPans } from '../lib/redact.ts';
 import type { Authorization } from '../acquirer/index.ts';
 import { isOrigin, sha256, type MerchantDirectory } from './merchants.ts';
+import { reportDirective, reportText, reportUrl } from './csp-report.ts';
 import * as store from './store.ts';
 import {
   authorize,
@@ -255,33 +255,23 @@ export interface CspReportBody {
   'script-sample'?: string;
 }
 
-function pathOnly(uri: string | undefined, max: number): string {
-  if (!uri) return '';
-  try {
-    const u = new URL(uri);
-    return `${u.origin}${u.pathname}`.slice(0, max);
-  } catch {
-    return maskPans(uri.split(/[?#]/)[0] ?? '').slice(0, max);
-  }
-}
-
-/** Stores a violation report; query strings are dropped and samples masked. */
+/**
+ * Stores a violation report, keeping no digits that could be card data from any field
+ * (csp-report.ts says what is kept and why).
+ */
 export async function storeCspReport(
   deps: Pick<HostedDeps, 'sql' | 'clock' | 'log'>,
   r: CspReportBody,
 ): Promise<void> {
   const row: store.CspReportRow = {
     received_at: deps.clock.now(),
-    document_path: pathOnly(r['document-uri'], 300),
-    effective_directive: (r['effective-directive'] ?? r['violated-directive'] ?? 'unknown').slice(
-      0,
-      100,
-    ),
-    blocked_uri: pathOnly(r['blocked-uri'], 300),
+    document_path: reportUrl(r['document-uri'], 300),
+    effective_directive: reportDirective(r['effective-directive'] ?? r['violated-directive']),
+    blocked_uri: reportUrl(r['blocked-uri'], 300),
     disposition: r.disposition === 'report' ? 'report' : 'enforce',
-    source_file: r['source-file'] ? pathOnly(r['source-file'], 300) : null,
+    source_file: r['source-file'] ? reportUrl(r['source-file'], 300) : null,
     line_number: typeof r['line-number'] === 'number' ? r['line-number'] : null,
-    sample: r['script-sample'] ? maskPans(r['script-sample']).slice(0, 100) : null,
+    sample: r['script-sample'] ? reportText(r['script-sample'], 100) : null,
   };
   await store.insertCspReport(deps.sql, row);
   deps.log.warn(
