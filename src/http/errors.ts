@@ -25,6 +25,10 @@ export const HTTP_ERRORS = defineErrors('http', {
     type: 'invalid_request_error',
     message: 'The request has a field this endpoint does not accept.',
   },
+  parameter_duplicate: {
+    type: 'invalid_request_error',
+    message: 'A field appears twice in one JSON object; send each field once.',
+  },
   parameter_missing: { type: 'invalid_request_error', message: 'A required field is missing.' },
   parameter_invalid: { type: 'invalid_request_error', message: 'A field has an invalid value.' },
   card_data_not_allowed: {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../config.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
-import { createServer, type App } from './server.ts';
+import { createServer, duplicateKeyPath, type App } from './server.ts';
 
 // The attack surface GMO-PG 2017 was breached through: what reaches a parser. Anything but
 // JSON is refused unparsed, unknown fields are refused, oversized bodies are refused.
@@ -265,4 +265,47 @@ test('an unexpected error answers 500 without detail and is logged scrubbed', as
   assert.doesNotMatch(res.body, /4111/);
   assert.doesNotMatch(logs.text(), /4111 1111 1111 1111/);
   assert.match(logs.text(), /unhandled error/);
+});
+
+test('a key twice in one object is refused with 400 naming it, at any depth', async () => {
+  const { app: a } = await app();
+  const post = (body: string) =>
+    a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+  for (const [body, param] of [
+    ['{"amount":5,"amount":6}', 'amount'],
+    ['{"amount":5,"note":"x","note":"y"}', 'note'],
+    ['{"amount":5,"meta":{"tag":"a","tag":"b"}}', 'meta.tag'],
+    // The same key spelled two ways is still the same key.
+    ['{"amount":5,"meta":{"tag":"a","t\\u0061g":"b"}}', 'meta.tag'],
+    ['{"amount":5, "note" : "a\\"b" , "note":"c"}', 'note'],
+    ['{"amount":5,"meta":{"list":[{"k":1},{"k":1,"k":2}]}}', 'meta.list[1].k'],
+  ] as const) {
+    const res = await post(body);
+    assert.equal(res.statusCode, 400, body);
+    assert.equal(res.json().error.code, 'parameter_duplicate', body);
+    assert.equal(res.json().error.param, param, body);
+  }
+  // Equal keys in different objects, and key-like text inside values, are not duplicates.
+  const ok = await post('{"amount":5,"note":"\\"amount\\":1,","meta":{"tag":"amount"}}');
+  assert.equal(ok.statusCode, 200, ok.body);
+});
+
+test('duplicateKeyPath names the path through nested objects and arrays', () => {
+  // A body serialized from a value never has duplicates; renaming one key makes exactly one.
+  const base = { amount: 5, a: { b: [1, { c: 'x"y\\\\', d: [] }, 'k'], e: null }, f: 'a:b,c' };
+  const text = JSON.stringify(base);
+  assert.equal(duplicateKeyPath(text), undefined);
+  assert.equal(duplicateKeyPath(text.replace('"d":', '"c":')), 'a.b[1].c');
+  assert.equal(duplicateKeyPath(text.replace('"e":', '"b":')), 'a.b');
+  assert.equal(duplicateKeyPath('[{"x":1},{"x":1}]'), undefined);
+  assert.equal(duplicateKeyPath('[{"x":1},{"y":1,"y":2}]'), '[1].y');
+  // Past the quick scan's pairwise budget, the Set-based scan decides.
+  const many = Array.from({ length: 500 }, (_, i) => `"k${i}":${i}`);
+  assert.equal(duplicateKeyPath(`{${many.join(',')}}`), undefined);
+  assert.equal(duplicateKeyPath(`{"o":{${many.join(',')},"k7":0}}`), 'o.k7');
 });
