@@ -11,10 +11,11 @@ import {
 } from './context.ts';
 import { normalizeEmail, normalizePhone, parseIdentifier } from './contacts.ts';
 import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
+import { authorize } from './guard.ts';
 import { checkThrottles, identifierHash, recordFailure } from './login-guard.ts';
 import * as messages from './messages.ts';
 import { numericCode, sameHash, sha256 } from './secrets.ts';
-import { issueSession, type IssuedSession } from './sessions.ts';
+import { issueSession, type CustomerSession, type IssuedSession } from './sessions.ts';
 import * as store from './store.ts';
 
 // Customer sign-up and sign-in. Both answer the same way, in about the same time, whether
@@ -203,13 +204,19 @@ export async function login(
   });
 }
 
+/**
+ * Signs this session out, or every session of the account. Everywhere is a sensitive action
+ * (policy.ts): from a password-only session on a new device it would let a thief sign the
+ * owner out again and again, so it needs the bound device and recent strong authentication.
+ */
 export async function logout(
   deps: Deps,
-  sessionId: string,
-  customerId: string,
+  session: CustomerSession,
   source: Source,
   everywhere: boolean,
 ): Promise<number> {
+  const { id: sessionId, customerId } = session;
+  if (everywhere) await authorize(deps, session, 'sign_out_everywhere');
   return deps.sql.begin(async (tx) => {
     const n = everywhere
       ? await store.revokeCustomerSessions(tx, customerId, at(deps), 'sign_out_everywhere')

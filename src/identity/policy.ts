@@ -15,6 +15,7 @@ export const SENSITIVE_ACTIONS = [
   'limit_raise',
   'device_remove',
   'account_delete',
+  'sign_out_everywhere',
 ] as const;
 
 export type SensitiveAction = (typeof SENSITIVE_ACTIONS)[number];
@@ -30,6 +31,12 @@ export interface ActionRule {
   deviceProof: boolean;
   /** Refused while the account's money-movement hold (after a recovery) lasts. */
   moneyMovement: boolean;
+  /**
+   * On an account with no second factor yet, a confirmed device stands in for strong
+   * authentication: it is the strongest proof such an account has, and a thief with only the
+   * password cannot have one.
+   */
+  deviceSufficesWithoutFactor?: boolean;
 }
 
 const MONEY: ActionRule = {
@@ -53,11 +60,15 @@ export const STEP_UP_POLICY: Readonly<Record<SensitiveAction, ActionRule>> = Obj
   email_change: CREDENTIAL,
   phone_change: CREDENTIAL,
   password_change: CREDENTIAL,
-  factor_change: CREDENTIAL,
+  // Enrolling the very first factor has nothing to step up with.
+  factor_change: { ...CREDENTIAL, deviceSufficesWithoutFactor: true },
   device_remove: CREDENTIAL,
   // Deleting the account is final: the device that asks must sign for it, even though no
   // money moves (the balance must already be zero).
   account_delete: { ...CREDENTIAL, deviceProof: true },
+  // Signing every session out is how an owner evicts a thief, so a thief must not be able to
+  // use it to evict the owner: a password-only session on a new device is refused.
+  sign_out_everywhere: { ...CREDENTIAL, deviceSufficesWithoutFactor: true },
 });
 
 export function isSensitiveAction(value: string): value is SensitiveAction {
@@ -95,14 +106,14 @@ export function decide(
   if (facts.frozen) return { kind: 'frozen' };
   if (rule.boundDevice && !facts.deviceConfirmed) return { kind: 'device_required' };
   if (rule.strongAuth) {
-    // Enrolling the very first factor is a factor change with nothing to step up with: it
-    // is allowed from a confirmed device, which a thief with only a password cannot have.
-    const firstEnrolment = action === 'factor_change' && facts.factors.length === 0;
-    if (facts.factors.length === 0 && !firstEnrolment) return { kind: 'second_factor_required' };
+    // Without any factor, only actions whose rule says so go ahead, on the confirmed device
+    // checked above (the first enrolment, signing out everywhere).
+    const deviceSuffices = rule.deviceSufficesWithoutFactor === true && facts.factors.length === 0;
+    if (facts.factors.length === 0 && !deviceSuffices) return { kind: 'second_factor_required' };
     const recent =
       facts.strongAuthAtMs !== null &&
       facts.nowMs - facts.strongAuthAtMs <= stepUpSecondsMax * 1000;
-    if (!recent && !firstEnrolment) return { kind: 'step_up_required', factors: facts.factors };
+    if (!recent && !deviceSuffices) return { kind: 'step_up_required', factors: facts.factors };
   }
   if (
     rule.moneyMovement &&

@@ -126,18 +126,20 @@ function sessionRoutes(app: FastifyInstance, deps: Deps): void {
     ['/v1/identity/logout', false],
     ['/v1/identity/logout-everywhere', true],
   ] as const) {
-    app.post(url, { schema: { body: s.empty }, preHandler: auth }, async (req, reply) => {
-      const session = customerOf(req);
-      const n = await customers.logout(
-        deps,
-        session.id,
-        session.customerId,
-        sourceOf(req),
-        everywhere,
-      );
-      clearSessionCookie(reply, 'customer');
-      return { sessions_revoked: n };
-    });
+    const description = everywhere
+      ? 'Ends every session of the account. A sensitive action: it needs a session bound to a ' +
+        'confirmed device (device_required) and, once a second factor is enrolled, a recent ' +
+        'step-up (step_up_required).'
+      : 'Ends this session.';
+    app.post(
+      url,
+      { schema: { body: s.empty, description }, preHandler: auth },
+      async (req, reply) => {
+        const n = await customers.logout(deps, customerOf(req), sourceOf(req), everywhere);
+        clearSessionCookie(reply, 'customer');
+        return { sessions_revoked: n };
+      },
+    );
   }
   app.get('/v1/identity/session', { preHandler: auth }, async (req) =>
     account.accountSummary(deps, customerOf(req)),

@@ -233,7 +233,8 @@ export function SecurityPage(props: {
     });
   const everywhere = () =>
     form.run(async () => {
-      await call('/v1/identity/logout-everywhere', { body: {} });
+      // A sensitive action: the wallet steps up first when the server asks for it.
+      await walletCall('/v1/identity/logout-everywhere', { body: {} });
       await forgetDevice('pending');
       props.onSignedOut();
     });
