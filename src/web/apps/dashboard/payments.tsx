@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { amountJson, amountMessage, parseAmount } from '../../ui/amount.ts';
 import { query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Select, Submit, useForm, useLoad } from '../../ui/kit.tsx';
@@ -227,9 +228,12 @@ export function RefundForm(props: {
   const [done, setDone] = useState<string | undefined>();
   const submit = (e: Event) => {
     const v = formValues(e);
+    // The apps' one amount reader: "1,000" is ¥1,000, never ¥1; anything else is refused.
+    const typed = v['amount'] ? parseAmount(v['amount']) : undefined;
+    if (typed && !typed.ok) return form.setErrors({ amount: amountMessage(typed, lang) });
     void form.run(async () => {
       const body: Record<string, unknown> = {};
-      if (v['amount']) body['amount'] = Number.parseInt(v['amount'], 10);
+      if (typed?.ok) body['amount'] = amountJson(typed.minor);
       else if (props.amountRequired) body['amount'] = props.remaining;
       if (v['reason']) body['reason'] = v['reason'];
       const r = await mcall<{ amount: number; currency: string }>(props.path, { body });

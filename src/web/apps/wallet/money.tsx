@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
+import { AmountField, amountOf, checkAmount, useAmount } from '../../ui/amount-field.tsx';
+import { amountJson } from '../../ui/amount.ts';
 import { call, newIdempotencyKey, query } from '../../ui/api.ts';
-import { dateTime, useT, yen } from '../../ui/i18n.tsx';
+import { dateTime, useT, yen, type Lang } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
 import { useScanner } from '../../ui/scanner.tsx';
 import { CardLink } from './card.tsx';
@@ -62,6 +64,21 @@ export function Home(props: { account: AccountSummary }) {
   );
 }
 
+type T = ReturnType<typeof useT<typeof S>>['t'];
+
+/** The button says exactly what will be charged, once the field reads as an amount. */
+function topupLabel(t: T, minor: bigint | undefined, lang: Lang): string {
+  return minor === undefined
+    ? t('topupSubmit')
+    : t('topupSubmitAmount', { amount: yen(minor, lang) });
+}
+
+function payLabel(t: T, minor: bigint | undefined, lang: Lang): string {
+  return minor === undefined
+    ? t('confirmPay')
+    : t('confirmPayAmount', { amount: yen(minor, lang) });
+}
+
 interface Topup {
   id: string;
   status: string;
@@ -74,19 +91,25 @@ interface Topup {
 export function TopUpPage(props: { account: AccountSummary }) {
   const { t, lang } = useT(S);
   const form = useForm();
+  const amount = useAmount();
   const [card, setCard] = useState<string | undefined>();
   const [pending, setPending] = useState<Topup | undefined>();
   const [done, setDone] = useState<Topup | undefined>();
   const submit = (e: Event) => {
-    const v = formValues(e);
+    e.preventDefault();
+    const checked = checkAmount('amount', amount, form, lang);
+    if (!checked.ok || checked.minor === undefined) return;
+    const minor = checked.minor;
     void form.run(async () => {
       setDone(undefined);
       const r = await walletCall<Topup>(W.topups, {
         account: props.account,
         action: 'topup',
         idempotencyKey: newIdempotencyKey(),
-        body: { amount: Number.parseInt(v['amount'] ?? '', 10), currency: 'JPY', card_token: card },
+        body: { amount: amountJson(minor), currency: 'JPY', card_token: card },
       });
+      // The amount is spent: a second press must not charge it again unseen.
+      amount.clear();
       if (r.status === 'requires_action' && r.challenge_url) setPending(r);
       else setDone(r);
     }, ['amount', 'card_token']);
@@ -113,15 +136,14 @@ export function TopUpPage(props: { account: AccountSummary }) {
       {card && !pending && (
         <form class="card" onSubmit={submit} noValidate>
           {form.general && <Notice kind="error">{form.general}</Notice>}
-          <Field
+          <AmountField
             name="amount"
             label={t('topupAmount')}
-            inputMode="numeric"
-            pattern="[0-9]*"
+            amount={amount}
             required
             errors={form.errors}
           />
-          <Submit busy={form.busy}>{t('topupSubmit')}</Submit>
+          <Submit busy={form.busy}>{topupLabel(t, amountOf(amount), lang)}</Submit>
         </form>
       )}
     </>
@@ -212,12 +234,20 @@ const LIMIT_FIELDS = ['per_topup', 'daily', 'monthly'] as const;
 
 /** Own top-up limits: lowering needs nothing more; raising one asks for a device proof. */
 function SetLimits(props: { account: AccountSummary; current: Wallet['limits']; onDone(): void }) {
-  const { t } = useT(S);
+  const { t, lang } = useT(S);
   const form = useForm();
+  const initial = (f: (typeof LIMIT_FIELDS)[number]) => String(props.current.effective[f] ?? '');
+  // One reader per field, in the fixed order of LIMIT_FIELDS (hooks keep their order).
+  const fields = LIMIT_FIELDS.map((f) => ({ name: f, amount: useAmount({}, initial(f)) }));
   const submit = (e: Event) => {
-    const v = formValues(e);
+    e.preventDefault();
     const body: Record<string, number | null> = {};
-    for (const f of LIMIT_FIELDS) body[f] = v[f] ? Number.parseInt(v[f], 10) : null;
+    for (const f of fields) {
+      // An empty limit means "no limit of my own" (the tier's maximum applies).
+      const checked = checkAmount(f.name, f.amount, form, lang, true);
+      if (!checked.ok) return;
+      body[f.name] = checked.minor === undefined ? null : amountJson(checked.minor);
+    }
     void form.run(async () => {
       await walletCall(W.limits, {
         method: 'PUT',
@@ -233,15 +263,8 @@ function SetLimits(props: { account: AccountSummary; current: Wallet['limits']; 
       <h2>{t('setLimits')}</h2>
       <p class="muted">{t('setLimitsNote')}</p>
       {form.general && <Notice kind="error">{form.general}</Notice>}
-      {LIMIT_FIELDS.map((f) => (
-        <Field
-          name={f}
-          label={t(f)}
-          inputMode="numeric"
-          pattern="[0-9]*"
-          value={String(props.current.effective[f] ?? '')}
-          errors={form.errors}
-        />
+      {fields.map((f) => (
+        <AmountField name={f.name} label={t(f.name)} amount={f.amount} errors={form.errors} />
       ))}
       <Submit busy={form.busy}>{t('save')}</Submit>
     </form>
@@ -289,6 +312,7 @@ export function ScanPage(props: { account: AccountSummary }) {
   const { t, lang } = useT(S);
   const form = useForm();
   const [payload, setPayload] = useState('');
+  const amount = useAmount();
   const [paid, setPaid] = useState<{ amount: string; id: string } | undefined>();
   const scanner = useScanner((text) => setPayload(text), ['qr_code'], {
     use: t('useCamera'),
@@ -297,13 +321,17 @@ export function ScanPage(props: { account: AccountSummary }) {
   });
   const submit = (e: Event) => {
     const v = formValues(e);
+    const checked = checkAmount('amount', amount, form, lang);
+    if (!checked.ok || checked.minor === undefined) return;
+    const minor = checked.minor;
     void form.run(async () => {
       const r = await walletCall<{ id: string; amount: string }>(W.storePayments, {
         account: props.account,
         action: 'payment_code',
         idempotencyKey: newIdempotencyKey(),
-        body: { payload: v['payload'], amount: Number.parseInt(v['amount'] ?? '', 10) },
+        body: { payload: v['payload'], amount: amountJson(minor) },
       });
+      amount.clear();
       setPaid(r);
     }, ['payload', 'amount']);
   };
@@ -322,15 +350,14 @@ export function ScanPage(props: { account: AccountSummary }) {
           required
           errors={form.errors}
         />
-        <Field
+        <AmountField
           name="amount"
           label={t('amountYen')}
-          inputMode="numeric"
-          pattern="[0-9]*"
+          amount={amount}
           required
           errors={form.errors}
         />
-        <Submit busy={form.busy}>{t('confirmPay')}</Submit>
+        <Submit busy={form.busy}>{payLabel(t, amountOf(amount), lang)}</Submit>
       </form>
     </>
   );
