@@ -43,3 +43,38 @@ test('concurrent payments share one terminal check; wrong secrets are checked ev
     await p.close();
   }
 });
+
+test('a register signs in only with credentials Kinko accepts, and learns its store', async () => {
+  const p = await payPlatform();
+  try {
+    const me = (authorization?: string) =>
+      p.app.inject({
+        method: 'GET',
+        url: '/v1/terminal',
+        headers: authorization ? { authorization } : {},
+      });
+    const ok = await me(p.merchant.terminalAuth);
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json(), {
+      object: 'terminal',
+      id: p.merchant.terminal!.id,
+      merchant_id: p.merchant.merchantId,
+      store_id: p.merchant.store!.id,
+      store_name: 'Yamada Shoten Shibuya',
+    });
+    const [id] = p.merchant.terminalAuth.slice('Terminal '.length).split(':');
+    for (const wrong of [`Terminal ${id}:tk_${'A'.repeat(43)}`, `Terminal ${id}:typo`]) {
+      const refused = await me(wrong);
+      assert.equal(refused.statusCode, 401, refused.body);
+      assert.equal(refused.json().error.code, 'terminal_credentials_invalid');
+    }
+    const missing = await me();
+    assert.equal(missing.statusCode, 401, missing.body);
+    assert.equal(missing.json().error.code, 'terminal_credentials_missing');
+    // A secret key is not a register's sign-in.
+    const key = await me(`Bearer ${p.merchant.secretKey}`);
+    assert.equal(key.json().error.code, 'terminal_credentials_missing');
+  } finally {
+    await p.close();
+  }
+});

@@ -158,7 +158,7 @@ async function linkCard(page: Page): Promise<void> {
 /** Tops up through the 3-D Secure challenge the card's issuer asks for. */
 async function topUp(page: Page, amount: string): Promise<void> {
   await page.getByLabel('Amount to add (¥)').fill(amount);
-  await page.getByRole('button', { name: 'Top up', exact: true }).click();
+  await page.getByRole('button', { name: /^Top up ¥[\d,]+$/ }).click();
   await untilVisible(page, page.locator('#challenge-frame'));
   const challenge = page.frameLocator('#challenge-frame');
   const code = (await challenge.locator('#dev-code').textContent({ timeout: 20_000 }))!.trim();
@@ -179,13 +179,12 @@ async function showCode(page: Page): Promise<string> {
 async function charge(p: WebPlatform, pos: Page, code: string, amount: string): Promise<string> {
   await pos.goto(`${p.origin}/pos`);
   await pos.getByRole('button', { name: 'English' }).click();
-  await pos.getByLabel('Store id').fill(p.demo.storeId);
   await pos.getByLabel('Terminal id').fill(p.demo.terminalId);
   await pos.getByLabel('Terminal secret').fill(p.demo.terminalSecret);
   await pos.getByRole('button', { name: 'Sign in' }).click();
   await pos.getByLabel('Amount (¥)').fill(amount);
   await pos.getByLabel("Customer's payment code").fill(code);
-  await pos.getByRole('button', { name: 'Charge' }).click();
+  await pos.getByRole('button', { name: /^Charge ¥[\d,]+$/ }).click();
   const result = pos.getByTestId('pos-result');
   await result.waitFor();
   const text = await result.innerText();

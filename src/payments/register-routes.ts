@@ -105,7 +105,41 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
       return send(reply, answer);
     },
   );
+  terminalRoute(app, deps, authenticate);
   merchantPaymentRoutes(app, deps);
+}
+
+/**
+ * The register checks its credentials here when it signs in, so a mistyped secret is
+ * refused at the sign-in screen rather than at the first customer's payment.
+ */
+function terminalRoute(
+  app: FastifyInstance,
+  deps: RegisterRoutesDeps,
+  authenticate: ReturnType<typeof registerAuth>,
+): void {
+  app.get(
+    '/v1/terminal',
+    {
+      schema: {
+        summary: 'The signed-in terminal and its store (Authorization: Terminal id:secret)',
+      },
+    },
+    async (req, reply) => {
+      if (!(req.headers.authorization ?? '').startsWith('Terminal ')) {
+        throw new KinkoError('terminal_credentials_missing');
+      }
+      const t = await authenticate(req, reply, undefined);
+      const shop = await deps.payments.deps.merchants.getStore(t.merchantId, t.storeId);
+      return {
+        object: 'terminal',
+        id: t.terminalId,
+        merchant_id: t.merchantId,
+        store_id: t.storeId,
+        store_name: shop.name,
+      };
+    },
+  );
 }
 
 function send(reply: FastifyReply, a: Answer): FastifyReply {

@@ -1,4 +1,6 @@
 import { useState } from 'preact/hooks';
+import { AmountField, amountOf, checkAmount, useAmount } from '../../ui/amount-field.tsx';
+import { amountJson } from '../../ui/amount.ts';
 import { ApiError, call, newIdempotencyKey, type CallOptions } from '../../ui/api.ts';
 import { dateTime, LangProvider, useT, yen } from '../../ui/i18n.tsx';
 import {
@@ -24,6 +26,7 @@ interface Creds {
   id: string;
   secret: string;
   store: string;
+  storeName: string;
 }
 
 function creds(): Creds | null {
@@ -31,12 +34,14 @@ function creds(): Creds | null {
   return raw ? (JSON.parse(raw) as Creds) : null;
 }
 
+const terminalAuth = (id: string, secret: string) => `Terminal ${id}:${secret}`;
+
 /** A terminal call: `Authorization: Terminal <id>:<secret>`, and an Idempotency-Key. */
 function tcall<T>(path: string, options: CallOptions): Promise<T> {
   const c = creds();
   return call<T>(path, {
     ...options,
-    headers: { ...options.headers, authorization: `Terminal ${c?.id ?? ''}:${c?.secret ?? ''}` },
+    headers: { ...options.headers, authorization: terminalAuth(c?.id ?? '', c?.secret ?? '') },
     idempotencyKey: options.idempotencyKey ?? newIdempotencyKey(),
   });
 }
@@ -51,25 +56,46 @@ interface CodePayment {
   receipt?: { number: string; text: string };
 }
 
+interface Terminal {
+  id: string;
+  store_id: string;
+  store_name: string;
+}
+
 type Outcome = { ok: true; payment: CodePayment } | { ok: false; code: string; reason: string };
 
+/** Signs in only with credentials the API accepts (GET /v1/terminal), and learns the store. */
 function SignIn(props: { onDone(): void }) {
   const { t } = useT(S);
+  const { lang } = useT(S);
+  const form = useForm();
+  const [refused, setRefused] = useState<string | undefined>();
   const submit = (e: Event) => {
     const v = formValues(e);
-    const c: Creds = {
-      id: v['terminal_id'] ?? '',
-      secret: v['secret'] ?? '',
-      store: v['store_id'] ?? '',
-    };
-    sessionStorage.setItem(CREDS, JSON.stringify(c));
-    props.onDone();
+    const id = v['terminal_id'] ?? '';
+    const secret = v['secret'] ?? '';
+    setRefused(undefined);
+    void form.run(async () => {
+      let me: Terminal;
+      try {
+        me = await call<Terminal>('/v1/terminal', {
+          headers: { authorization: terminalAuth(id, secret) },
+        });
+      } catch (err) {
+        if (err instanceof ApiError && err.status !== 0) return setRefused(posText(err, lang));
+        throw err;
+      }
+      const c: Creds = { id: me.id, secret, store: me.store_id, storeName: me.store_name };
+      sessionStorage.setItem(CREDS, JSON.stringify(c));
+      props.onDone();
+    });
   };
   return (
-    <form class="card" onSubmit={submit}>
+    <form class="card" onSubmit={submit} noValidate>
       <h1>{t('signInTitle')}</h1>
       <p class="muted">{t('signInNote')}</p>
-      <Field name="store_id" label={t('storeId')} required />
+      {refused && <Notice kind="error">{refused}</Notice>}
+      {form.general && <Notice kind="error">{form.general}</Notice>}
       <Field name="terminal_id" label={t('terminalId')} required autocomplete="username" />
       <Field
         name="secret"
@@ -78,7 +104,7 @@ function SignIn(props: { onDone(): void }) {
         required
         autocomplete="current-password"
       />
-      <Submit>{t('signIn')}</Submit>
+      <Submit busy={form.busy}>{t('signIn')}</Submit>
     </form>
   );
 }
@@ -90,7 +116,7 @@ function Receipt(props: { p: CodePayment }) {
       <dt>{t('receiptNo')}</dt>
       <dd class="mono">{props.p.receipt?.number ?? props.p.id}</dd>
       <dt>{t('store')}</dt>
-      <dd class="mono">{props.p.store_id}</dd>
+      <dd>{creds()?.storeName ?? props.p.store_id}</dd>
       <dt>{t('when')}</dt>
       <dd>{dateTime(props.p.created_at, lang)}</dd>
     </dl>
@@ -118,32 +144,56 @@ function Result(props: { outcome: Outcome }) {
   );
 }
 
-function reasonOf(e: unknown, lang: 'ja' | 'en'): Outcome {
+/** The register's own words for a refusal it knows; the API's otherwise. */
+function posText(e: unknown, lang: 'ja' | 'en'): string {
   const code = e instanceof ApiError ? e.code : 'error';
   const known = (S as Record<string, readonly [string, string] | undefined>)[code];
-  return { ok: false, code, reason: known ? known[lang === 'ja' ? 1 : 0] : errorText(e, lang) };
+  return known ? known[lang === 'ja' ? 1 : 0] : errorText(e, lang);
 }
 
-function RefundLast(props: { payment: CodePayment }) {
+function reasonOf(e: unknown, lang: 'ja' | 'en'): Outcome {
+  const code = e instanceof ApiError ? e.code : 'error';
+  return { ok: false, code, reason: posText(e, lang) };
+}
+
+// A code the register misread or the cashier mistyped is the cashier's to fix: the message
+// goes beside the code field, and nothing was charged.
+const CODE_TYPING_ERRORS = new Set(['code_malformed', 'code_wrong_prefix', 'code_bad_check_digit']);
+
+/** The API names the refund's `amount`; on this screen that field is `refund_amount`. */
+function asRefundField(err: unknown): unknown {
+  if (!(err instanceof ApiError) || err.param !== 'amount') return err;
+  return new ApiError(err.status, { ...err.body, param: 'refund_amount' });
+}
+
+function RefundLast(props: { payment: CodePayment; onRefunded(amount: bigint): void }) {
   const { t, lang } = useT(S);
   const form = useForm();
   const [done, setDone] = useState<string | undefined>();
+  const left = BigInt(props.payment.amount) - BigInt(props.payment.amount_refunded ?? '0');
+  const amount = useAmount({ max: left });
+  // Empty refunds all that is left; either way the button names the exact amount.
+  const shown = amount.reading.ok ? amount.reading.minor : amount.text === '' ? left : undefined;
   const submit = (e: Event) => {
     const v = formValues(e);
+    const checked = checkAmount('refund_amount', amount, form, lang, true);
+    if (!checked.ok) return;
+    const minor = checked.minor ?? left;
     void form.run(async () => {
-      const left = BigInt(props.payment.amount) - BigInt(props.payment.amount_refunded ?? '0');
-      const amount = v['amount'] ? Number.parseInt(v['amount'], 10) : Number(left);
       const path = `/v1/code_payments/${encodeURIComponent(props.payment.id)}/refunds`;
       // Refunds need a manager's key (refunds:write); a register's own credential can only
       // charge, so a stolen register cannot pay money back out.
       const r = await call<{ amount: string; currency: string }>(path, {
-        body: { amount },
+        body: { amount: amountJson(minor) },
         bearer: v['manager_key'],
         idempotencyKey: newIdempotencyKey(),
-      });
+      }).catch((err: unknown) => Promise.reject(asRefundField(err)));
+      amount.clear();
       setDone(t('refunded', { amount: yen(r.amount, lang, r.currency) }));
-    }, ['amount', 'manager_key']);
+      props.onRefunded(BigInt(r.amount));
+    }, ['refund_amount', 'manager_key']);
   };
+  if (left <= 0n && !done) return null;
   return (
     <form class="card" onSubmit={submit} noValidate>
       <h2>{t('refundLast')}</h2>
@@ -158,23 +208,51 @@ function RefundLast(props: { payment: CodePayment }) {
         required
         errors={form.errors}
       />
-      <Field
-        name="amount"
+      <AmountField
+        name="refund_amount"
         label={t('refundAmount')}
-        inputMode="numeric"
-        hint={t('refundHint')}
+        amount={amount}
+        hint={t('refundHint', { left: yen(left, lang) })}
         errors={form.errors}
       />
-      <Submit busy={form.busy} kind="danger">
-        {t('refund')}
-      </Submit>
+      {left > 0n && (
+        <Submit busy={form.busy} kind="danger">
+          {shown === undefined ? t('refund') : t('refundExact', { amount: yen(shown, lang) })}
+        </Submit>
+      )}
     </form>
   );
+}
+
+function chargeCode(code: string, minor: bigint): Promise<CodePayment> {
+  return tcall<CodePayment>('/v1/code_payments', {
+    body: {
+      code: code.replace(/\D/g, ''),
+      amount: amountJson(minor),
+      currency: 'JPY',
+      store_id: creds()?.store,
+    },
+  });
+}
+
+/** Where a failed charge is shown: beside the code field, on top of the form, or as the answer. */
+function refusalOf(err: unknown, lang: 'ja' | 'en'): { field: string } | { outcome: Outcome } {
+  if (err instanceof ApiError && CODE_TYPING_ERRORS.has(err.code)) {
+    return { field: posText(err, lang) };
+  }
+  // A field mistake (a missing amount) goes beside the field; a refusal is the answer.
+  if (err instanceof ApiError && (err.param === 'amount' || err.status === 0)) throw err;
+  return { outcome: reasonOf(err, lang) };
+}
+
+function withRefund(p: CodePayment, amount: bigint): CodePayment {
+  return { ...p, amount_refunded: (BigInt(p.amount_refunded ?? '0') + amount).toString() };
 }
 
 function Register() {
   const { t, lang } = useT(S);
   const form = useForm();
+  const amount = useAmount();
   const [code, setCode] = useState('');
   const [outcome, setOutcome] = useState<Outcome | undefined>();
   const [last, setLast] = useState<CodePayment | undefined>();
@@ -184,54 +262,51 @@ function Register() {
     none: t('noCamera'),
   });
   const submit = (e: Event) => {
-    const v = formValues(e);
+    e.preventDefault();
+    const checked = checkAmount('amount', amount, form, lang);
+    if (!checked.ok || checked.minor === undefined) return;
+    const minor = checked.minor;
+    setOutcome(undefined);
     void form.run(async () => {
       try {
-        const p = await tcall<CodePayment>('/v1/code_payments', {
-          body: {
-            code: (v['code'] ?? '').replace(/\D/g, ''),
-            amount: Number.parseInt(v['amount'] ?? '', 10),
-            currency: 'JPY',
-            store_id: creds()?.store,
-          },
-        });
+        const p = await chargeCode(code, minor);
         setOutcome({ ok: true, payment: p });
         setLast(p);
+        // The sale is done: the next customer starts from empty fields.
         setCode('');
+        amount.clear();
       } catch (err) {
-        // A field mistake (a missing amount) goes beside the field; a refusal is the answer.
-        if (err instanceof ApiError && (err.param === 'amount' || err.status === 0)) throw err;
-        setOutcome(reasonOf(err, lang));
+        const r = refusalOf(err, lang);
+        if ('field' in r) form.setErrors({ code: r.field });
+        else setOutcome(r.outcome);
       }
     }, ['amount', 'code']);
   };
+  const minor = amountOf(amount);
+  const label = minor === undefined ? t('charge') : t('chargeExact', { amount: yen(minor, lang) });
   return (
     <>
       {outcome && <Result outcome={outcome} />}
       <form class="card" onSubmit={submit} noValidate>
         {form.general && <Notice kind="error">{form.general}</Notice>}
-        <Field
-          name="amount"
-          label={t('amount')}
-          inputMode="numeric"
-          pattern="[0-9]*"
-          required
-          errors={form.errors}
-        />
+        <AmountField name="amount" label={t('amount')} amount={amount} errors={form.errors} />
         <Field
           name="code"
           label={t('code')}
           inputMode="numeric"
           hint={t('codeHint')}
           value={code}
+          onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
           required
           errors={form.errors}
           autocomplete="off"
         />
-        <Submit busy={form.busy}>{t('charge')}</Submit>
+        <Submit busy={form.busy}>{label}</Submit>
       </form>
       {scanner}
-      {last && <RefundLast payment={last} />}
+      {last && (
+        <RefundLast key={last.id} payment={last} onRefunded={(a) => setLast(withRefund(last, a))} />
+      )}
     </>
   );
 }
@@ -242,7 +317,7 @@ function App() {
   const c = creds();
   const aside = signedIn && c && (
     <span class="who">
-      {t('terminal', { id: c.id })}{' '}
+      {t('terminal', { id: c.id })} · {c.storeName}{' '}
       <button
         class="link"
         onClick={() => {

@@ -4,10 +4,11 @@ export const S = {
   posTitle: ['Register', 'レジ'],
   signInTitle: ['Sign in this register', 'レジにログイン'],
   signInNote: [
-    'Use the terminal id and secret from the merchant dashboard. They stay in this tab only.',
-    'ダッシュボードで発行した端末IDとシークレットを入力してください。このタブ内にのみ保存されます。',
+    'Use the terminal id and secret from the merchant dashboard. Kinko checks them now; ' +
+      'they stay in this tab only.',
+    'ダッシュボードで発行した端末IDとシークレットを入力してください。ログイン時に確認し、' +
+      'このタブ内にのみ保存します。',
   ],
-  storeId: ['Store id', '店舗ID'],
   terminalId: ['Terminal id', '端末ID'],
   managerKey: ['Manager key', '責任者キー'],
   managerKeyHint: [
@@ -25,6 +26,7 @@ export const S = {
     'スキャンするか、バーコード下の数字を入力',
   ],
   charge: ['Charge', '請求する'],
+  chargeExact: ['Charge {amount}', '{amount} を請求する'],
   approved: ['Approved', '承認'],
   declined: ['Declined', '拒否'],
   reason: ['Reason: {reason}', '理由: {reason}'],
@@ -35,8 +37,12 @@ export const S = {
   newSale: ['New sale', '次の会計'],
   refundLast: ['Refund the last payment', '直前の支払いを返金'],
   refundAmount: ['Amount to refund (¥)', '返金額（円）'],
-  refundHint: ['Leave empty to refund all of it.', '空欄の場合は全額返金'],
+  refundHint: [
+    'Leave empty to refund all that is left ({left}).',
+    '空欄の場合は残り全額（{left}）を返金',
+  ],
   refund: ['Refund', '返金する'],
+  refundExact: ['Refund {amount}', '{amount} を返金する'],
   refunded: ['Refunded {amount}.', '{amount} を返金しました。'],
   useCamera: ['Scan with camera', 'カメラでスキャン'],
   stopCamera: ['Stop camera', 'カメラを停止'],
@@ -44,12 +50,50 @@ export const S = {
     'This browser cannot scan barcodes; type the digits instead.',
     'このブラウザはスキャンできません。数字を入力してください。',
   ],
-  code_expired: ['The code has expired. Ask for a new one.', 'コードの期限切れです。'],
-  code_used: ['The code was already used.', 'コードは使用済みです。'],
-  payment_code_invalid: ['The code is not valid.', 'コードが無効です。'],
-  insufficient_funds: ['Not enough balance in the wallet.', '残高不足です。'],
+  // Refusals, by the API's error code (docs/errors.md).
+  code_malformed: [
+    'A payment code has 22 digits. Check the digits or scan again.',
+    '支払いコードは22桁です。数字を確認するか、もう一度スキャンしてください。',
+  ],
+  code_wrong_prefix: [
+    'This is not a Kinko payment code. Ask the customer to show the Kinko app.',
+    'Kinko の支払いコードではありません。Kinko アプリの画面を提示してもらってください。',
+  ],
+  code_bad_check_digit: [
+    'The code was mistyped or misread. Check the digits or scan again.',
+    'コードの入力または読み取りに誤りがあります。数字を確認するか、もう一度スキャンしてください。',
+  ],
+  code_invalid: [
+    'The code is not valid. Ask the customer to show a new code.',
+    'コードが無効です。新しいコードを表示してもらってください。',
+  ],
+  code_expired: [
+    'The code has expired. Ask the customer to show a new one.',
+    'コードの有効期限切れです。新しいコードを表示してもらってください。',
+  ],
+  code_already_used: [
+    'The code was already used. Ask the customer for a new one.',
+    'コードは使用済みです。新しいコードを表示してもらってください。',
+  ],
+  code_guessing_throttled: [
+    'Too many wrong codes from this register. Wait a few minutes.',
+    'このレジで誤ったコードが多すぎます。数分待ってから再度お試しください。',
+  ],
+  insufficient_funds: ['Not enough balance in the wallet.', 'ウォレットの残高が不足しています。'],
+  wallet_unavailable: [
+    'This wallet cannot pay now. Ask the customer to check the Kinko app.',
+    'このウォレットは現在お支払いに使えません。Kinko アプリを確認してもらってください。',
+  ],
+  terminal_store_mismatch: [
+    'This register belongs to another store. Sign in again.',
+    'このレジは別の店舗の端末です。ログインし直してください。',
+  ],
   terminal_credentials_invalid: [
     'The terminal id or secret is wrong.',
     '端末IDまたはシークレットが違います。',
+  ],
+  terminal_credentials_missing: [
+    'Enter the terminal id and secret.',
+    '端末IDとシークレットを入力してください。',
   ],
 } as const;
