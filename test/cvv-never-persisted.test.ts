@@ -49,6 +49,6 @@ test('no column of any table could hold a security code', async (t) => {
   const columns = await p.db.sql`
     select table_name, column_name from information_schema.columns
     where table_schema = current_schema()
-      and column_name ~* '(cvc|cvv|csc|cid|security_?code|card_?code)'`;
+      and column_name ~* '(^|_)(cvc|cvv|csc|cid|security_?code|card_?code)[0-9]*(_|$)'`;
   assert.deepEqual([...columns], []);
 });
