@@ -42,15 +42,19 @@ test('money movement needs a device proof and waits out a hold; credentials do n
   assert.deepEqual(decide('email_change', held, 300), { kind: 'allow', deviceProof: false });
 });
 
-test('without a factor, only the first enrolment and signing out everywhere are allowed, from a confirmed device', () => {
-  const none = { ...base, factors: [] as const, strongAuthAtMs: null };
-  assert.equal(decide('topup', none, 300).kind, 'second_factor_required');
-  for (const action of ['factor_change', 'sign_out_everywhere'] as const) {
-    assert.equal(decide(action, none, 300).kind, 'allow', action);
-    assert.equal(
-      decide(action, { ...none, deviceConfirmed: false }, 300).kind,
-      'device_required',
-      action,
-    );
-  }
-});
+test(
+  'without a factor, only the first enrolment and signing out everywhere are allowed, ' +
+    'from a confirmed device',
+  () => {
+    const none = { ...base, factors: [] as const, strongAuthAtMs: null };
+    assert.equal(decide('topup', none, 300).kind, 'second_factor_required');
+    for (const action of ['factor_change', 'sign_out_everywhere'] as const) {
+      assert.equal(decide(action, none, 300).kind, 'allow', action);
+      assert.equal(
+        decide(action, { ...none, deviceConfirmed: false }, 300).kind,
+        'device_required',
+        action,
+      );
+    }
+  },
+);
