@@ -3,7 +3,7 @@ import type { MigrationResult } from './db/index.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ExportedCheckpoint } from './audit/index.ts';
+import type { AnchorStatus, ExportedCheckpoint } from './audit/index.ts';
 import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
 import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
@@ -96,8 +96,9 @@ const COMMANDS: Record<string, Command> = {
       }),
   },
   'audit verify': {
-    usage: 'kinko audit verify [--exported FILE]',
-    summary: 'recompute the audit chain and checkpoints (and checkpoints exported earlier)',
+    usage: 'kinko audit verify [--exported FILE] [--anchor FILE]',
+    summary:
+      'recompute the audit chain and checkpoints, against the anchor file (and exported ones)',
     run: auditVerify,
   },
   'audit checkpoint': {
@@ -163,23 +164,45 @@ const COMMANDS: Record<string, Command> = {
 };
 
 async function auditVerify(args: string[], ctx: Context): Promise<number> {
-  const { values } = parseArgs({ args, options: { exported: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { exported: { type: 'string' }, anchor: { type: 'string' } },
+  });
   let exported: ExportedCheckpoint[] | undefined;
   if (values.exported) {
     exported = JSON.parse(fs.readFileSync(values.exported, 'utf8')) as ExportedCheckpoint[];
   }
   return withModules(ctx, async ({ audit }) => {
-    const result = await audit.verify(exported ? { exportedCheckpoints: exported } : {});
+    const result = await audit.verify({
+      ...(exported ? { exportedCheckpoints: exported } : {}),
+      ...(values.anchor ? { anchorFile: values.anchor } : {}),
+    });
     if (!result.ok) {
       ctx.err(`audit verify FAILED at entry ${result.seq}: ${result.problem}`);
       return 1;
     }
     ctx.out(
       `audit verify ok: ${result.entries} entries, ${result.checkpoints} signed checkpoints` +
-        (exported ? `, ${result.exportedCheckpoints} exported checkpoints match` : ''),
+        (exported ? `, ${result.exportedCheckpoints} exported checkpoints match` : '') +
+        `; ${result.uncoveredEntries} entries not yet covered by a checkpoint`,
     );
+    ctx.out(anchorLine(result.anchor));
     return 0;
   });
+}
+
+/** What verify learnt from this host's anchor file, for the operator. */
+function anchorLine(a: AnchorStatus | null): string {
+  if (!a) return 'anchor: none on this host yet (the checkpoint timer writes it)';
+  if (a.seq === 0n) return `anchor ${a.file}: no checkpoint in it yet`;
+  const behind =
+    a.behindEntries > 0n
+      ? `, ${a.behindEntries} entries behind the newest checkpoint (signed on another host,` +
+        ' or not yet mirrored here): checked up to the anchor'
+      : '';
+  const unreadable = a.unreadableLines > 0 ? `, ${a.unreadableLines} unreadable lines` : '';
+  const lines = `${a.lines} lines${unreadable}`;
+  return `anchor ${a.file}: checkpoint at ${a.seq} matches (${lines})${behind}`;
 }
 
 async function serve(_args: string[], ctx: Context): Promise<number> {

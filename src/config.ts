@@ -48,7 +48,11 @@ export interface Limits {
   readonly ledgerPendingExpirySecondsInterval: number;
   /** Longest timeout a pending (two-phase) transfer may ask for: 30 days, as card holds. */
   readonly ledgerPendingTimeoutSecondsMax: number;
-  /** A signed audit checkpoint is written at least this often while entries arrive. */
+  /**
+   * Entries are signed (checkpointed, and mirrored to the anchor file) at most this long after
+   * they are written; until then, deleting them is not caught. Every process runs the timer;
+   * an advisory lock lets one sign at a time.
+   */
   readonly auditCheckpointSecondsInterval: number;
   readonly dbPoolConnectionsMax: number;
   readonly outboxClaimBatchSizeMax: number;
@@ -187,7 +191,7 @@ function platformLimits(env: Env) {
     auditCheckpointSecondsInterval: integer(
       env,
       'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
-      60,
+      5,
       1,
       86_400,
     ),

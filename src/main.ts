@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   auditRoutes,
+  anchorFileBeside,
   createAudit,
   loadOrCreateAuditSigningKey,
   type Audit,
@@ -174,7 +175,9 @@ export async function upgradeDatabase(
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
   const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
-  const audit = createAudit({ clock, sql, signingKey });
+  // Checkpoints are mirrored beside the signing key, outside the database (audit's anchor).
+  const anchorFile = anchorFileBeside(config.auditSigningKeyFile);
+  const audit = createAudit({ clock, sql, signingKey, anchorFile });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
   const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });

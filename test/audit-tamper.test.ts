@@ -16,7 +16,9 @@ import {
 
 // Each test plays an attacker with write access to the database: they disable the
 // append-only triggers, as anyone holding the table owner's role can, and alter the chain.
-// Verification must answer ok:false and name the first seq that no longer holds.
+// Verification must answer ok:false and name the first seq that no longer holds. These
+// fixtures keep no anchor file, to show what the database alone proves;
+// audit-checkpoints-deleted.test.ts shows what the anchor adds.
 
 const key = generateAuditSigningKey();
 const reader = createAudit({ clock: manualClock() });
@@ -52,7 +54,14 @@ async function chain(t: { after(fn: () => Promise<void>): void }): Promise<Fixtu
   const exported = await audit.exportCheckpoints();
   assert.deepEqual(exported.map((c) => c.seq), ['5', '10', '15', '20']);
   const intact = await audit.verify({ exportedCheckpoints: exported });
-  assert.deepEqual(intact, { ok: true, entries: 20n, checkpoints: 4, exportedCheckpoints: 4 });
+  assert.deepEqual(intact, {
+    ok: true,
+    entries: 20n,
+    checkpoints: 4,
+    exportedCheckpoints: 4,
+    uncoveredEntries: 0n,
+    anchor: null,
+  });
   return { db, audit, exported };
 }
 
@@ -208,6 +217,8 @@ test('rewriting the whole chain with valid hashes is caught by checkpoints only'
     entries: 20n,
     checkpoints: 0,
     exportedCheckpoints: 0,
+    uncoveredEntries: 20n,
+    anchor: null,
   });
   // The copy kept off the host still catches it.
   const off = await f.audit.verify({ exportedCheckpoints: f.exported });

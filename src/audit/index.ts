@@ -28,6 +28,11 @@ import type { EntryFilter } from './store.ts';
 // - signing key: the Ed25519 key pair in a 0600 file outside the database; key id = first
 //   16 hex characters of SHA-256 over the raw public key.
 // - trusted key: a public key the verifier accepts checkpoint signatures from.
+// - anchor: a file beside the signing key (outside the database, one per host) to which the
+//   newest checkpoint is appended; verify holds the chain to its newest line, so deleting
+//   checkpoints or cutting entries they cover is caught without an export.
+// - uncovered entries: those after the newest checkpoint, not yet signed or anchored; the
+//   checkpoint timer signs them within checkpointSeconds.
 // - verify: recompute the whole chain and check every checkpoint; the answer names the
 //   first seq that does not hold.
 
@@ -42,7 +47,8 @@ export {
   type PublicKeyInput,
 } from './keys.ts';
 export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
-export type { VerifyOptions, VerifyResult } from './integrity.ts';
+export type { AnchorStatus, VerifyOptions, VerifyResult } from './integrity.ts';
+export { ANCHOR_FILE_NAME, anchorFileBeside } from './anchor.ts';
 export type { EntryFilter } from './store.ts';
 export { LIST_ENTRIES_MAX } from './audit.ts';
 export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
@@ -51,13 +57,16 @@ export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts
 export interface Audit {
   /** Appends entries within the caller's transaction. */
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
-  /** Signs the current head; null when it has not moved since the last checkpoint. */
+  /**
+   * Signs the current head and mirrors the newest checkpoint to the anchor file; null when
+   * the head has not moved since the last checkpoint.
+   */
   checkpoint(): Promise<CheckpointRecord | null>;
-  /** Recomputes the whole chain and checks every checkpoint. */
+  /** Recomputes the whole chain and checks every checkpoint and the anchor file. */
   verify(options?: VerifyOptions): Promise<VerifyResult>;
   /** Stored checkpoints as plain JSON, oldest first, to ship off the host. */
   exportCheckpoints(options?: { afterSeq?: bigint; limit?: number }): Promise<ExportedCheckpoint[]>;
-  /** Writes a checkpoint every intervalSeconds when the head moved; returns stop(). */
+  /** Runs checkpoint() every intervalSeconds; returns stop(). */
   startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
   /** Entries for operators, oldest first; page with afterSeq = last seq seen. */
   listEntries(filter: EntryFilter, db?: Db): Promise<AuditEntry[]>;
@@ -69,6 +78,11 @@ export interface AuditDeps {
   sql?: Sql | undefined;
   /** Signs checkpoints and is the default trusted key for verify. */
   signingKey?: AuditSigningKey | undefined;
+  /**
+   * The anchor file checkpoints are mirrored to and verify checks (anchorFileBeside the
+   * signing key file); none when absent.
+   */
+  anchorFile?: string | undefined;
 }
 
 export function createAudit(deps: AuditDeps): Audit {
@@ -80,13 +94,16 @@ export function createAudit(deps: AuditDeps): Audit {
     if (!deps.signingKey) throw new KinkoError('audit_signing_key_missing');
     return deps.signingKey;
   };
-  const checkpoint = () => writeCheckpoint(pool(), deps.clock, key());
+  const checkpoint = () => writeCheckpoint(pool(), deps.clock, key(), deps.anchorFile);
   const chain: ChainCache = {};
   return {
     append: (tx, entries) => append(tx, deps.clock, entries, chain),
     checkpoint,
     verify: (options = {}) =>
-      verifyChain(pool(), trustedKeys(options.publicKey, deps.signingKey), options),
+      verifyChain(pool(), trustedKeys(options.publicKey, deps.signingKey), {
+        ...options,
+        anchorFile: options.anchorFile === undefined ? deps.anchorFile : options.anchorFile,
+      }),
     exportCheckpoints: (options = {}) => exportCheckpoints(pool(), options),
     startCheckpointTimer: (intervalSeconds, log) => {
       key();

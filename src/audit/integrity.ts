@@ -1,5 +1,5 @@
-import { sign, type KeyObject } from 'node:crypto';
-import type { Db, Sql } from '../db/index.ts';
+import { sign, verify as verifySignature, type KeyObject } from 'node:crypto';
+import type { Db, Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -12,6 +12,13 @@ import {
   type CheckpointRecord,
   type ExportedCheckpoint,
 } from './chain.ts';
+import {
+  appendAnchorLine,
+  readAnchor,
+  readAnchorTail,
+  type AnchorContents,
+  type AnchorLine,
+} from './anchor.ts';
 import './errors.ts';
 import { keyIdOf, toPublicKey, type AuditSigningKey, type PublicKeyInput } from './keys.ts';
 import * as store from './store.ts';
@@ -33,11 +40,36 @@ export interface VerifyOptions {
   publicKey?: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   /** Checkpoints exported earlier and kept off the host; each must still match the chain. */
   exportedCheckpoints?: readonly ExportedCheckpoint[] | undefined;
+  /**
+   * The anchor file to hold the chain to; defaults to the audit instance's own (beside its
+   * signing key). null checks none.
+   */
+  anchorFile?: string | null | undefined;
   pageEntries?: number | undefined;
 }
 
+/** What the anchor file told verify. */
+export interface AnchorStatus {
+  file: string;
+  /** The anchored head: the highest seq in the file (0 when it holds no readable line). */
+  seq: bigint;
+  lines: number;
+  unreadableLines: number;
+  /** Entries the database's newest checkpoint covers beyond the anchored head. */
+  behindEntries: bigint;
+}
+
 export type VerifyResult =
-  | { ok: true; entries: bigint; checkpoints: number; exportedCheckpoints: number }
+  | {
+      ok: true;
+      entries: bigint;
+      checkpoints: number;
+      exportedCheckpoints: number;
+      /** Entries after the newest checkpoint: not yet signed, so not yet anchored. */
+      uncoveredEntries: bigint;
+      /** null when no anchor file was checked (none configured, or none written yet). */
+      anchor: AnchorStatus | null;
+    }
   | { ok: false; seq: bigint; problem: string };
 
 export function trustedKeys(input: VerifyOptions['publicKey'], own: AuditSigningKey | undefined) {
@@ -50,6 +82,19 @@ export function trustedKeys(input: VerifyOptions['publicKey'], own: AuditSigning
   return map;
 }
 
+/**
+ * The chain walk's state beside the verifier: which stored checkpoint was seen last and how
+ * many, and the checkpoints held off the database (exported, anchored) still ahead.
+ */
+interface Walk {
+  v: ChainVerifier;
+  checkpoints: number;
+  lastStoredSeq: bigint;
+  exported: CheckpointRecord[];
+  next: number;
+  anchored: AnchorLine | null;
+}
+
 export async function verifyChain(
   sql: Sql,
   trusted: ReadonlyMap<string, KeyObject>,
@@ -59,107 +104,222 @@ export async function verifyChain(
   assert(pageEntries > 0, 'verify page size must be positive');
   const exported = (options.exportedCheckpoints ?? []).map(importCheckpoint);
   exported.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+  // The file is read before the snapshot is taken: a checkpoint anchored meanwhile is then
+  // already in the snapshot, never beyond it.
+  const anchor = options.anchorFile ? await readAnchor(options.anchorFile) : null;
+  if (anchor?.conflict) return failed(anchor.conflict);
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const head = await store.readHead(tx);
-    const v = new ChainVerifier({ seq: 0n, hash: GENESIS_HASH }, trusted);
-    let checkpoints = 0;
-    let next = 0;
+    const w: Walk = {
+      v: new ChainVerifier({ seq: 0n, hash: GENESIS_HASH }, trusted),
+      checkpoints: 0,
+      lastStoredSeq: 0n,
+      exported,
+      next: 0,
+      anchored: anchor?.head ?? null,
+    };
     for (;;) {
-      const page = await store.readEntries(tx, v.seq, pageEntries);
+      const page = await store.readEntries(tx, w.v.seq, pageEntries);
       const last = page[page.length - 1];
       if (!last) break;
-      const stored = await store.readCheckpoints(tx, v.seq, last.seq, pageEntries);
+      const stored = await store.readCheckpoints(tx, w.v.seq, last.seq, pageEntries);
       let s = 0;
       for (const e of page) {
-        const problem = v.entry(e);
+        const problem = w.v.entry(e);
         if (problem) return failed(problem);
-        for (; stored[s]?.seq === e.seq; s++, checkpoints++) {
-          const p = v.checkpoint(stored[s]!);
+        for (; stored[s]?.seq === e.seq; s++) {
+          const p = storedCheckpoint(w, stored[s]!);
           if (p) return failed(p);
         }
-        for (; exported[next]?.seq === e.seq; next++) {
-          const p = v.checkpoint(exported[next]!, 'exported checkpoint');
-          if (p) return failed(p);
-        }
+        const p = offDatabaseCheckpoints(w, e.seq);
+        if (p) return failed(p);
       }
     }
-    const problem = await checkEnd(tx, v, head, exported[next]);
+    const problem = await checkEnd(tx, w, head);
     if (problem) return failed(problem);
-    return { ok: true, entries: v.seq, checkpoints, exportedCheckpoints: exported.length };
+    const anchored = anchor && anchorStatus(anchor, w.lastStoredSeq);
+    return {
+      ok: true,
+      entries: w.v.seq,
+      checkpoints: w.checkpoints,
+      exportedCheckpoints: exported.length,
+      uncoveredEntries: w.v.seq - w.lastStoredSeq,
+      anchor: anchored,
+    };
   });
+}
+
+function storedCheckpoint(w: Walk, c: CheckpointRecord): ChainProblem | null {
+  w.checkpoints += 1;
+  w.lastStoredSeq = c.seq;
+  return w.v.checkpoint(c);
+}
+
+/**
+ * The exported and anchored checkpoints at entry `seq`. An anchored one must also still be
+ * in the database, with as many checkpoints up to it as when it was anchored: checkpoints
+ * deleted from the database are caught here, even when what is left is self-consistent.
+ */
+function offDatabaseCheckpoints(w: Walk, seq: bigint): ChainProblem | null {
+  for (; w.exported[w.next]?.seq === seq; w.next++) {
+    const p = w.v.checkpoint(w.exported[w.next]!, 'exported checkpoint');
+    if (p) return p;
+  }
+  const a = w.anchored;
+  if (a?.checkpoint.seq !== seq) return null;
+  const p = w.v.checkpoint(a.checkpoint, 'anchored checkpoint');
+  if (p) return p;
+  if (w.lastStoredSeq !== seq) {
+    return {
+      seq,
+      problem: `anchored checkpoint at ${seq} is missing from the database (deleted?)`,
+    };
+  }
+  if (BigInt(w.checkpoints) !== a.count) {
+    const problem =
+      `the anchor counts ${a.count} checkpoints up to ${seq}, the database holds` +
+      ` ${w.checkpoints} (deleted?)`;
+    return { seq, problem };
+  }
+  return null;
+}
+
+function anchorStatus(anchor: AnchorContents, lastStoredSeq: bigint): AnchorStatus {
+  const seq = anchor.head?.checkpoint.seq ?? 0n;
+  return {
+    file: anchor.file,
+    seq,
+    lines: anchor.lines,
+    unreadableLines: anchor.unreadable,
+    behindEntries: lastStoredSeq > seq ? lastStoredSeq - seq : 0n,
+  };
 }
 
 function failed(p: ChainProblem): VerifyResult {
   return { ok: false, seq: p.seq, problem: p.problem };
 }
 
-/** After the last entry: the head must name it, and no checkpoint may lie beyond it. */
+/**
+ * After the last entry: the head must name it, and no checkpoint (stored, exported or
+ * anchored) may lie beyond it.
+ */
 async function checkEnd(
   db: Db,
-  v: ChainVerifier,
+  w: Walk,
   head: { seq: bigint; hash: Buffer },
-  exportedBeyond: CheckpointRecord | undefined,
 ): Promise<ChainProblem | null> {
-  const n = v.seq;
+  const n = w.v.seq;
   if (head.seq !== n) {
     const seq = (head.seq < n ? head.seq : n) + 1n;
     return { seq, problem: `head says ${head.seq} entries, chain has ${n}` };
   }
-  if (!head.hash.equals(v.hash)) return { seq: n, problem: `head hash does not match entry ${n}` };
+  if (!head.hash.equals(w.v.hash)) {
+    return { seq: n, problem: `head hash does not match entry ${n}` };
+  }
   // A checkpoint past the end proves entries existed that are gone: the tail was cut.
   const [stored] = await store.readCheckpoints(db, n, SEQ_MAX, 1);
-  const beyond = [stored, exportedBeyond].filter((c) => c !== undefined);
-  beyond.sort((a, b) => (a.seq < b.seq ? -1 : 1));
-  const first = beyond[0];
+  const anchored = w.anchored && w.anchored.checkpoint.seq > n ? w.anchored.checkpoint : undefined;
+  const beyond: Array<[CheckpointRecord | undefined, string]> = [
+    [stored, 'checkpoint'],
+    [w.exported[w.next], 'exported checkpoint'],
+    [anchored, 'anchored checkpoint'],
+  ];
+  let first: [CheckpointRecord, string] | undefined;
+  for (const [c, label] of beyond) {
+    if (c && (!first || c.seq < first[0].seq)) first = [c, label];
+  }
   if (!first) return null;
-  const label = first === stored ? 'checkpoint' : 'exported checkpoint';
   // The first missing entry is the first bad one; the checkpoint is the evidence.
   return {
     seq: n + 1n,
-    problem: `${label} at ${first.seq}: chain has only ${n} entries (truncated?)`,
+    problem: `${first[1]} at ${first[0].seq}: chain has only ${n} entries (truncated?)`,
   };
 }
 
 /**
- * Signs the current head unless it has not moved since the last checkpoint. Before signing,
- * it re-verifies the entries added since that checkpoint, so a signature never vouches for
- * a chain that was already tampered with.
+ * Signs the current head unless it has not moved since the last checkpoint, then mirrors the
+ * newest checkpoint into the anchor file when the file does not have it yet (this one, or
+ * one another process signed). The file is written after commit, so it never names a
+ * checkpoint the database lacks; a crash in between leaves it behind, and the next run
+ * catches up.
  */
 export async function writeCheckpoint(
   sql: Sql,
   clock: Clock,
   key: AuditSigningKey,
+  anchorFile?: string | undefined,
 ): Promise<CheckpointRecord | null> {
   // Read committed is enough: entries up to a committed head never change (short of
   // tampering, which the walk below catches), and a repeatable-read snapshot would turn a
   // checkpoint inserted meanwhile by another process into a serialization failure.
-  return sql.begin(async (tx) => {
+  const done = await sql.begin(async (tx) => {
     // One checkpointer at a time across processes; the others have nothing to add.
     if (!(await store.tryCheckpointLock(tx))) return null;
     const head = await store.readHead(tx);
     const last = await store.lastCheckpoint(tx);
-    if (head.seq === 0n || (last && last.seq >= head.seq)) return null;
-    const start = last ? { seq: last.seq, hash: last.headHash } : { seq: 0n, hash: GENESIS_HASH };
-    // Only our own key can be checked here; checkpoints by other hosts are left to verify().
-    const own = new Map([[key.keyId, key.publicKey]]);
-    const v = new ChainVerifier(start, own);
-    const problem = last && last.keyId === key.keyId ? v.checkpoint(last) : null;
-    const broken = problem ?? (await verifySegment(tx, v, head));
-    if (broken) {
-      throw new KinkoError('audit_chain_broken', {
-        message: `audit chain does not verify (${broken.problem}); no checkpoint signed`,
-      });
-    }
-    const signature = sign(null, checkpointMessage(head.seq, head.hash), key.privateKey);
-    return store.insertCheckpoint(tx, {
-      seq: head.seq,
-      headHash: head.hash,
-      keyId: key.keyId,
-      publicKey: key.publicKeyRaw,
-      signature,
-      createdAt: clock.now(),
-    });
+    const moved = head.seq > 0n && (!last || last.seq < head.seq);
+    const signed = moved ? await signHead(tx, clock, key, head, last) : null;
+    const newest = signed ?? last;
+    const line = anchorFile && newest ? await anchorLineFor(tx, anchorFile, newest, key) : null;
+    return { signed, line };
   });
+  if (done?.line && anchorFile) appendAnchorLine(anchorFile, done.line);
+  return done?.signed ?? null;
+}
+
+/**
+ * Before signing, it re-verifies the entries added since the last checkpoint, so a
+ * signature never vouches for a chain that was already tampered with.
+ */
+async function signHead(
+  tx: Tx,
+  clock: Clock,
+  key: AuditSigningKey,
+  head: { seq: bigint; hash: Buffer },
+  last: CheckpointRecord | null,
+): Promise<CheckpointRecord | null> {
+  const start = last ? { seq: last.seq, hash: last.headHash } : { seq: 0n, hash: GENESIS_HASH };
+  // Only our own key can be checked here; checkpoints by other hosts are left to verify().
+  const own = new Map([[key.keyId, key.publicKey]]);
+  const v = new ChainVerifier(start, own);
+  const problem = last && last.keyId === key.keyId ? v.checkpoint(last) : null;
+  const broken = problem ?? (await verifySegment(tx, v, head));
+  if (broken) {
+    throw new KinkoError('audit_chain_broken', {
+      message: `audit chain does not verify (${broken.problem}); no checkpoint signed`,
+    });
+  }
+  const signature = sign(null, checkpointMessage(head.seq, head.hash), key.privateKey);
+  return store.insertCheckpoint(tx, {
+    seq: head.seq,
+    headHash: head.hash,
+    keyId: key.keyId,
+    publicKey: key.publicKeyRaw,
+    signature,
+    createdAt: clock.now(),
+  });
+}
+
+/**
+ * The anchor line for `newest`, or null when the file already reaches it. Only a checkpoint
+ * this process can check is mirrored: signed by its own key, with a valid signature. The
+ * count carries on from the file's last line, so a checkpoint deleted from the database
+ * since then is not counted away.
+ */
+async function anchorLineFor(
+  tx: Tx,
+  file: string,
+  newest: CheckpointRecord,
+  key: AuditSigningKey,
+): Promise<AnchorLine | null> {
+  const tail = readAnchorTail(file);
+  if (tail && tail.checkpoint.seq >= newest.seq) return null;
+  const message = checkpointMessage(newest.seq, newest.headHash);
+  if (newest.keyId !== key.keyId) return null;
+  if (!verifySignature(null, message, key.publicKey, newest.signature)) return null;
+  const from = tail?.checkpoint.seq ?? 0n;
+  const count = (tail?.count ?? 0n) + (await store.countCheckpoints(tx, from, newest.seq));
+  return { checkpoint: newest, count };
 }
 
 async function verifySegment(

@@ -77,6 +77,14 @@ export function verifyView(r: VerifyResult) {
         entries: r.entries.toString(),
         checkpoints: r.checkpoints,
         exported_checkpoints: r.exportedCheckpoints,
+        uncovered_entries: r.uncoveredEntries.toString(),
+        // Where the file lives is the host's business; the console needs only what it says.
+        anchor: r.anchor && {
+          seq: r.anchor.seq.toString(),
+          lines: r.anchor.lines,
+          unreadable_lines: r.anchor.unreadableLines,
+          behind_entries: r.anchor.behindEntries.toString(),
+        },
       }
     : { ok: false, seq: r.seq.toString(), problem: r.problem };
 }

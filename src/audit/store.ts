@@ -215,3 +215,11 @@ export async function insertCheckpoint(
     returning *`;
   return row ? checkpointFromRow(row) : null;
 }
+
+/** How many checkpoints have afterSeq < seq <= uptoSeq. */
+export async function countCheckpoints(db: Db, afterSeq: bigint, uptoSeq: bigint): Promise<bigint> {
+  const [row] = await db<{ n: bigint }[]>`
+    select count(*)::int8 as n from audit_checkpoints
+    where seq > ${afterSeq.toString()}::int8 and seq <= ${uptoSeq.toString()}::int8`;
+  return row?.n ?? 0n;
+}
