@@ -108,19 +108,19 @@ function sameLine(a: AnchorLine, b: AnchorLine): boolean {
 }
 
 /** The last whole, readable line, from the end of the file only; null when there is none. */
-export function readAnchorTail(file: string): AnchorLine | null {
-  let fd: number;
+export async function readAnchorTail(file: string): Promise<AnchorLine | null> {
+  let handle: fs.promises.FileHandle;
   try {
-    fd = fs.openSync(file, 'r');
+    handle = await fs.promises.open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = (await handle.stat()).size;
     const length = Math.min(size, TAIL_BYTES);
     const buf = Buffer.alloc(length);
-    fs.readSync(fd, buf, 0, length, size - length);
+    await handle.read(buf, 0, length, size - length);
     // The text after the last newline is a line cut short (or nothing); the first piece may
     // be the end of a longer line. Neither parses, so trying each from the end is enough.
     const pieces = buf.toString('utf8').split('\n').slice(0, -1);
@@ -133,40 +133,41 @@ export function readAnchorTail(file: string): AnchorLine | null {
     }
     return null;
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 
 /**
  * Appends one line and fsyncs it (and the directory, when the file is new). A line cut short
- * by an earlier crash is ended first, so it cannot swallow this one.
+ * by an earlier crash is ended first, so it cannot swallow this one. The file system work
+ * runs off the event loop: an fsync takes milliseconds.
  */
-export function appendAnchorLine(file: string, line: AnchorLine): void {
+export async function appendAnchorLine(file: string, line: AnchorLine): Promise<void> {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const fd = fs.openSync(file, 'a+', 0o600);
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  const handle = await fs.promises.open(file, 'a+', 0o600);
   let created = false;
   try {
-    fs.fchmodSync(fd, 0o600);
-    const size = fs.fstatSync(fd).size;
+    await handle.chmod(0o600);
+    const size = (await handle.stat()).size;
     created = size === 0;
     let prefix = '';
     if (size > 0) {
       const last = Buffer.alloc(1);
-      fs.readSync(fd, last, 0, 1, size - 1);
+      await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    fs.writeSync(fd, `${prefix}${formatAnchorLine(line)}\n`);
-    fs.fsyncSync(fd);
+    await handle.write(`${prefix}${formatAnchorLine(line)}\n`);
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
   if (created) {
-    const dirFd = fs.openSync(dir, 'r');
+    const dirHandle = await fs.promises.open(dir, 'r');
     try {
-      fs.fsyncSync(dirFd);
+      await dirHandle.sync();
     } finally {
-      fs.closeSync(dirFd);
+      await dirHandle.close();
     }
   }
 }

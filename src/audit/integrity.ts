@@ -263,7 +263,7 @@ export async function writeCheckpoint(
     const line = anchorFile && newest ? await anchorLineFor(tx, anchorFile, newest, key) : null;
     return { signed, line };
   });
-  if (done?.line && anchorFile) appendAnchorLine(anchorFile, done.line);
+  if (done?.line && anchorFile) await appendAnchorLine(anchorFile, done.line);
   return done?.signed ?? null;
 }
 
@@ -312,7 +312,7 @@ async function anchorLineFor(
   newest: CheckpointRecord,
   key: AuditSigningKey,
 ): Promise<AnchorLine | null> {
-  const tail = readAnchorTail(file);
+  const tail = await readAnchorTail(file);
   if (tail && tail.checkpoint.seq >= newest.seq) return null;
   const message = checkpointMessage(newest.seq, newest.headHash);
   if (newest.keyId !== key.keyId) return null;
