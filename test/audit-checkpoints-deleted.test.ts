@@ -116,6 +116,14 @@ test('deleting the checkpoints from the database is caught', async (t) => {
     seq: 20n,
     problem: 'anchored checkpoint at 20 is missing from the database (deleted?)',
   });
+  // Nor does the checkpoint timer sign over what is left, which would hide the deletion.
+  await appendEntries(f.db, f.audit, 1);
+  await assert.rejects(f.audit.checkpoint(), {
+    code: 'audit_chain_broken',
+    message: new RegExp(
+      'anchored checkpoint at 20 is missing from the database, whose newest is at 0 ',
+    ),
+  });
 });
 
 test('deleting an older checkpoint from the database is caught by the count', async (t) => {

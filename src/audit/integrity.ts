@@ -257,10 +257,11 @@ export async function writeCheckpoint(
     if (!(await store.tryCheckpointLock(tx))) return null;
     const head = await store.readHead(tx);
     const last = await store.lastCheckpoint(tx);
+    const tail = anchorFile ? await readAnchorTail(anchorFile) : null;
     const moved = head.seq > 0n && (!last || last.seq < head.seq);
-    const signed = moved ? await signHead(tx, clock, key, head, last) : null;
+    const signed = moved ? await signHead(tx, clock, key, head, last, tail) : null;
     const newest = signed ?? last;
-    const line = anchorFile && newest ? await anchorLineFor(tx, anchorFile, newest, key) : null;
+    const line = anchorFile && newest ? await anchorLineFor(tx, tail, newest, key) : null;
     return { signed, line };
   });
   if (done?.line && anchorFile) await appendAnchorLine(anchorFile, done.line);
@@ -277,13 +278,14 @@ async function signHead(
   key: AuditSigningKey,
   head: { seq: bigint; hash: Buffer },
   last: CheckpointRecord | null,
+  anchored: AnchorLine | null,
 ): Promise<CheckpointRecord | null> {
   const start = last ? { seq: last.seq, hash: last.headHash } : { seq: 0n, hash: GENESIS_HASH };
   // Only our own key can be checked here; checkpoints by other hosts are left to verify().
   const own = new Map([[key.keyId, key.publicKey]]);
   const v = new ChainVerifier(start, own);
-  const problem = last && last.keyId === key.keyId ? v.checkpoint(last) : null;
-  const broken = problem ?? (await verifySegment(tx, v, head));
+  const ownLast = last && last.keyId === key.keyId ? v.checkpoint(last) : null;
+  const broken = anchorAhead(anchored, last) ?? ownLast ?? (await verifySegment(tx, v, head));
   if (broken) {
     throw new KinkoError('audit_chain_broken', {
       message: `audit chain does not verify (${broken.problem}); no checkpoint signed`,
@@ -301,18 +303,32 @@ async function signHead(
 }
 
 /**
- * The anchor line for `newest`, or null when the file already reaches it. Only a checkpoint
+ * The anchor line for `newest`, or null when the file (whose last line is `tail`) already
+ * reaches it. Only a checkpoint
  * this process can check is mirrored: signed by its own key, with a valid signature. The
  * count carries on from the file's last line, so a checkpoint deleted from the database
  * since then is not counted away.
  */
+/**
+ * The anchor names a checkpoint the database no longer has (checkpoints deleted, or the
+ * anchor belongs to another database, e.g. before a restore): signing now would vouch for
+ * whatever replaced them.
+ */
+function anchorAhead(anchored: AnchorLine | null, last: CheckpointRecord | null) {
+  const a = anchored?.checkpoint;
+  if (!a || (last && last.seq >= a.seq)) return null;
+  const problem =
+    `anchored checkpoint at ${a.seq} is missing from the database, whose newest is at` +
+    ` ${last?.seq ?? 0n} (deleted, or an anchor file of another database?)`;
+  return { seq: a.seq, problem };
+}
+
 async function anchorLineFor(
   tx: Tx,
-  file: string,
+  tail: AnchorLine | null,
   newest: CheckpointRecord,
   key: AuditSigningKey,
 ): Promise<AnchorLine | null> {
-  const tail = await readAnchorTail(file);
   if (tail && tail.checkpoint.seq >= newest.seq) return null;
   const message = checkpointMessage(newest.seq, newest.headHash);
   if (newest.keyId !== key.keyId) return null;
