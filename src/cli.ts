@@ -168,6 +168,10 @@ async function auditVerify(args: string[], ctx: Context): Promise<number> {
     args,
     options: { exported: { type: 'string' }, anchor: { type: 'string' } },
   });
+  if (values.anchor && !fs.existsSync(values.anchor)) {
+    ctx.err(`audit verify: no anchor file at ${values.anchor}`);
+    return 2;
+  }
   let exported: ExportedCheckpoint[] | undefined;
   if (values.exported) {
     exported = JSON.parse(fs.readFileSync(values.exported, 'utf8')) as ExportedCheckpoint[];

@@ -65,6 +65,9 @@ test('kinko ledger check and audit verify: ok when intact, non-zero naming the p
   r = kinko(['audit', 'verify'], env);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /audit verify ok: \d+ entries, 1 signed checkpoints/);
+  assert.match(r.out, /; 0 entries not yet covered by a checkpoint/);
+  assert.match(r.out, /anchor .*audit-anchor\.jsonl: checkpoint at \d+ matches \(1 lines\)/);
+  assert.equal(kinko(['audit', 'verify', '--anchor', path.join(keyDir, 'none')], env).code, 2);
   r = kinko(['audit', 'export'], env);
   assert.equal(r.code, 0, r.out);
   const exportedFile = path.join(keyDir, 'checkpoints.json');
