@@ -12,7 +12,7 @@ import {
 import { normalizeEmail, normalizePhone, parseIdentifier } from './contacts.ts';
 import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
 import { authorize } from './guard.ts';
-import { checkThrottles, identifierHash, recordFailure } from './login-guard.ts';
+import { attemptFailed, attemptSucceeded, identifierHash, reserveAttempt } from './login-guard.ts';
 import * as messages from './messages.ts';
 import { numericCode, sameHash, sha256 } from './secrets.ts';
 import { issueSession, type CustomerSession, type IssuedSession } from './sessions.ts';
@@ -162,7 +162,7 @@ export async function login(
 ): Promise<IssuedSession & { customerId: string }> {
   const ident = parseIdentifier(input.identifier);
   const idHash = identifierHash('customer', ident?.value ?? input.identifier.trim().toLowerCase());
-  await checkThrottles(deps, source, idHash);
+  const reservation = await reserveAttempt(deps, 'customer', source, idHash);
   const found = ident
     ? await store.customerByContact(deps.sql, ident.kind, ident.value)
     : undefined;
@@ -171,7 +171,7 @@ export async function login(
   const ok = await deps.passwords.verify(customer?.password_hash ?? undefined, input.password);
   return commitThenThrow(deps, async (tx) => {
     if (!ok || !customer) {
-      const extra = await recordFailure(deps, tx, source, idHash, customer?.id ?? null);
+      const extra = await attemptFailed(deps, tx, reservation, source, customer?.id ?? null);
       await deps.audit.append(tx, [
         customerEntry('identity.login.failed', customer?.id ?? null, source, 'failure'),
         ...extra,
@@ -179,12 +179,13 @@ export async function login(
       return refuse('credentials_invalid');
     }
     if (customer.status === 'frozen') {
+      await attemptSucceeded(tx, reservation, 'release');
       await deps.audit.append(tx, [
         customerEntry('identity.login.frozen', customer.id, source, 'denied'),
       ]);
       return refuse('account_frozen');
     }
-    await store.clearLoginFailures(tx, [idHash]);
+    await attemptSucceeded(tx, reservation, 'clear');
     if (input.previousToken) {
       const previous = await store.sessionByTokenHash(tx, sha256(input.previousToken));
       if (previous) await store.revokeSession(tx, previous.id, at(deps), 'rotated');

@@ -11,7 +11,15 @@ import {
   type Source,
 } from './context.ts';
 import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
-import { sendNotice, verifySecondFactor, type FactorAnswer } from './factors.ts';
+import {
+  factorAttemptSucceeded,
+  factorThrottled,
+  reserveFactorAttempt,
+  sendNotice,
+  spendsFactorBudget,
+  verifySecondFactor,
+  type FactorAnswer,
+} from './factors.ts';
 import { authorize, verifyDeviceProof } from './guard.ts';
 import * as messages from './messages.ts';
 import { isSensitiveAction } from './policy.ts';
@@ -70,6 +78,12 @@ export async function confirmDevice(
   source: Source,
 ): Promise<void> {
   if (session.frozen) throw new KinkoError('account_frozen');
+  // A TOTP code or passkey spends the account's second-factor budget, shared with step-up,
+  // so registering device after device buys no extra guesses.
+  const spends = spendsFactorBudget(answer);
+  if (spends && !(await reserveFactorAttempt(deps, session.customerId))) {
+    throw factorThrottled(deps);
+  }
   await commitThenThrow(deps, async (tx) => {
     const d = isUuid(deviceId) ? await store.deviceById(tx, deviceId, true) : undefined;
     if (!d || d.customer_id !== session.customerId || d.status === 'revoked') {
@@ -86,6 +100,7 @@ export async function confirmDevice(
       ]);
       return refuse('verification_code_invalid');
     }
+    if (spends) await factorAttemptSucceeded(tx, session.customerId);
     await store.confirmDevice(tx, d.id, by, at(deps));
     const c = await store.customerById(tx, session.customerId);
     if (c) {

@@ -118,6 +118,14 @@ export const IDENTITY_ERRORS = defineErrors('identity', {
     message: 'This email or phone is already used by another account.',
   },
   operator_exists: { type: 'conflict_error', message: 'An operator with this email exists.' },
+  detection_not_found: {
+    type: 'not_found_error',
+    message: 'No such credential-stuffing detection.',
+  },
+  detection_already_acknowledged: {
+    type: 'conflict_error',
+    message: 'This detection was already acknowledged; its acknowledgement stands.',
+  },
 });
 
 export type IdentityErrorCode = keyof typeof IDENTITY_ERRORS;

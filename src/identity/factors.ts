@@ -75,18 +75,41 @@ export async function verifySecondFactor(
   return undefined;
 }
 
-/** Second-factor failures per account; past codeAttemptsMax in a window, none is checked. */
-const factorFailKey = (customerId: string) => `factor_fail:${customerId}`;
+/** Second-factor attempts per account, in fixed windows of sourceWindowSeconds. */
+const factorAttemptsKey = (customerId: string) => `factor_fail:${customerId}`;
 
-async function factorLocked(deps: Deps, tx: Tx, customerId: string): Promise<boolean> {
-  const n = await store.counterValue(
-    tx,
-    factorFailKey(customerId),
+/**
+ * Reserves one second-factor attempt against the account's budget (codeAttemptsMax per
+ * window) before the answer is checked: counting and checking the budget are one atomic
+ * statement, committed on its own, so answers sent in parallel cannot all pass a check made
+ * before any of them was counted. Undefined when the budget is spent (the attempt is refused
+ * unchecked); a right answer gives the budget back (factorAttemptSucceeded).
+ */
+export async function reserveFactorAttempt(
+  deps: Deps,
+  customerId: string,
+): Promise<{ count: number } | undefined> {
+  const { count } = await store.bumpCounter(
+    deps.sql,
+    factorAttemptsKey(customerId),
     at(deps),
     deps.limits.sourceWindowSeconds,
   );
-  return n >= deps.limits.codeAttemptsMax;
+  return count <= deps.limits.codeAttemptsMax ? { count } : undefined;
 }
+
+export async function factorAttemptSucceeded(tx: Tx, customerId: string): Promise<void> {
+  await store.resetCounter(tx, factorAttemptsKey(customerId));
+}
+
+/** Whether an answer spends the account's second-factor budget (a TOTP code or passkey). */
+export const spendsFactorBudget = (answer: FactorAnswer & { phoneCode?: string | undefined }) =>
+  answer.phoneCode === undefined && (answer.totpCode !== undefined || !!answer.passkey);
+
+export const factorThrottled = (deps: Deps) =>
+  new KinkoError('login_throttled', {
+    extra: { retry_after_seconds: deps.limits.sourceWindowSeconds },
+  });
 
 export async function stepUp(
   deps: Deps,
@@ -95,24 +118,18 @@ export async function stepUp(
   source: Source,
 ): Promise<IssuedSession & { factor: FactorUsed }> {
   if (session.frozen) throw new KinkoError('account_frozen');
+  const reserved = await reserveFactorAttempt(deps, session.customerId);
+  if (!reserved) throw factorThrottled(deps);
   return commitThenThrow(deps, async (tx) => {
-    const throttled = { extra: { retry_after_seconds: deps.limits.sourceWindowSeconds } };
-    if (await factorLocked(deps, tx, session.customerId))
-      return refuse('login_throttled', throttled);
     const factor = await verifySecondFactor(deps, tx, session.customerId, answer, false);
     if (!factor) {
-      await store.bumpCounter(
-        tx,
-        factorFailKey(session.customerId),
-        at(deps),
-        deps.limits.sourceWindowSeconds,
-      );
-      const locked = await factorLocked(deps, tx, session.customerId);
+      const locked = reserved.count >= deps.limits.codeAttemptsMax;
       await deps.audit.append(tx, [
         customerEntry('identity.step_up.failed', session.customerId, source, 'failure', { locked }),
       ]);
       return refuse('factor_invalid');
     }
+    await factorAttemptSucceeded(tx, session.customerId);
     const issued = await rotateSession(deps, tx, session, factor, source);
     await deps.audit.append(tx, [
       customerEntry('identity.step_up.succeeded', session.customerId, source, 'success', {

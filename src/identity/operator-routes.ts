@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { freeText } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { isUuid } from '../lib/ids.ts';
-import { at, type Deps } from './context.ts';
+import { type Deps } from './context.ts';
+import { acknowledgeDetection, detections, throttledSources } from './detections.ts';
 import { maskAddress } from './contacts.ts';
 import {
   clearSessionCookie,
@@ -25,7 +26,6 @@ import {
   type CustomerOverview,
 } from './operator-accounts.ts';
 import * as s from './schemas.ts';
-import * as store from './store.ts';
 
 // Operator routes under /v1/operator. Each names the operator action it needs; the access
 // table (OPERATOR_ACCESS) decides which roles may do it. Customer contacts are shown masked.
@@ -33,6 +33,7 @@ import * as store from './store.ts';
 const THROTTLED_SOURCES_MAX = 200;
 const FREEZE_REASON_CHARS_MIN = 3;
 const FREEZE_REASON_CHARS_MAX = 500;
+const DETECTIONS_PAGE_MAX = 200;
 
 export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
   const login = s.closed({ email: s.str(254), password: s.password, totp_code: s.code() }, [
@@ -192,17 +193,58 @@ function freezeRoutes(app: FastifyInstance, deps: Deps, params: { params: s.Sche
 function sourceRoutes(app: FastifyInstance, deps: Deps): void {
   app.get(
     '/v1/operator/throttled-sources',
-    { preHandler: operatorPreHandler(deps, 'sources.read') },
-    async () => {
-      const rows = await store.listThrottledSources(deps.sql, at(deps), THROTTLED_SOURCES_MAX);
-      return {
-        sources: rows.map((r) => ({
-          source_prefix: r.source_prefix,
-          failures: r.failures,
-          blocked_until: r.blocked_until?.toISOString() ?? null,
-          detected_at: r.detected_at?.toISOString() ?? null,
-        })),
-      };
+    {
+      schema: {
+        summary: 'Source networks blocked now or slowed in their current window',
+        description:
+          'Customer and operator sign-in are counted in separate buckets (realm). A slowed ' +
+          'source stays listed for its whole window, not only while its next slot is ahead.',
+      },
+      preHandler: operatorPreHandler(deps, 'sources.read'),
     },
+    async () => ({ sources: await throttledSources(deps, THROTTLED_SOURCES_MAX) }),
+  );
+  const list = s.closed({
+    status: { type: 'string', enum: ['open', 'all'], default: 'open' },
+    limit: { type: 'integer', minimum: 1, maximum: DETECTIONS_PAGE_MAX, default: 50 },
+    before: { type: 'string', format: 'date-time' },
+  });
+  app.get<{ Querystring: { status: 'open' | 'all'; limit: number; before?: string } }>(
+    '/v1/operator/stuffing-detections',
+    {
+      schema: {
+        summary: 'Credential-stuffing detections, newest first',
+        description:
+          'A detection is raised when a source network is blocked and stays open until an ' +
+          'operator acknowledges it; status=all includes acknowledged ones (the history), ' +
+          'and before= pages back by detected_at.',
+        querystring: list,
+      },
+      preHandler: operatorPreHandler(deps, 'sources.read'),
+    },
+    async (req) => ({
+      detections: await detections(deps, {
+        open: req.query.status === 'open',
+        limit: req.query.limit,
+        before: req.query.before ? new Date(req.query.before) : null,
+      }),
+    }),
+  );
+  app.post<{ Params: { id: string }; Body: { note: string } }>(
+    '/v1/operator/stuffing-detections/:id/acknowledge',
+    {
+      schema: {
+        summary: 'Acknowledge a credential-stuffing detection (audited)',
+        params: s.closed({ id: s.str(64) }, ['id']),
+        body: s.closed({ note: freeText(500, 1) }, ['note']),
+      },
+      preValidation: operatorPreHandler(deps, 'sources.acknowledge'),
+    },
+    async (req) =>
+      acknowledgeDetection(
+        deps,
+        { id: req.params.id, operatorId: operatorOf(req).operatorId, note: req.body.note },
+        sourceOf(req),
+      ),
   );
 }

@@ -4,7 +4,13 @@ import { uuidv7 } from '../lib/ids.ts';
 import type { AuditEntryInput } from '../audit/index.ts';
 import { at, commitThenThrow, refuse, type Deps, type Source } from './context.ts';
 import { normalizeEmail } from './contacts.ts';
-import { checkThrottles, identifierHash, recordFailure } from './login-guard.ts';
+import {
+  attemptFailed,
+  attemptSucceeded,
+  identifierHash,
+  reserveAttempt,
+  type Reservation,
+} from './login-guard.ts';
 import { sessionToken, sha256 } from './secrets.ts';
 import { sealTotpSecret, totpSecretOf } from './sealed.ts';
 import * as store from './store.ts';
@@ -27,6 +33,7 @@ export const OPERATOR_ACCESS = Object.freeze({
   'customers.unfreeze': ['security_admin'],
   'sources.read': ['risk_analyst', 'security_admin'],
   'sources.unblock': ['security_admin'],
+  'sources.acknowledge': ['risk_analyst', 'security_admin'],
   'operators.create': ['security_admin'],
   // Reading the audit trail is part of every operator's job; running a full verification is
   // an investigation step for risk and security.
@@ -136,7 +143,7 @@ export async function operatorLogin(
 ): Promise<{ token: string; operatorId: string; role: OperatorRole; expiresAt: Date }> {
   const email = normalizeEmail(input.email) ?? input.email.trim().toLowerCase();
   const idHash = identifierHash('operator', email);
-  await checkThrottles(deps, source, idHash);
+  const reservation = await reserveAttempt(deps, 'operator', source, idHash);
   const found = await store.operatorByEmail(deps.sql, email);
   const passwordOk = await deps.passwords.verify(found?.password_hash, input.password);
   return commitThenThrow(deps, async (tx) => {
@@ -160,8 +167,9 @@ export async function operatorLogin(
       ? matchTotp(secret, input.totpCode, now, o!.totp_last_step, params)
       : undefined;
     if (!o || o.status !== 'active' || !passwordOk || step === undefined) {
-      return operatorFailure(deps, tx, o, idHash, source);
+      return operatorFailure(deps, tx, o, reservation, source);
     }
+    await attemptSucceeded(tx, reservation, 'clear');
     await store.operatorAttempt(tx, o.id, { failures: 0, lockedUntil: null, totpStep: step });
     const token = sessionToken('operator');
     const sessionId = uuidv7(now);
@@ -188,10 +196,10 @@ async function operatorFailure(
   deps: Deps,
   tx: Parameters<typeof store.operatorAttempt>[0],
   o: store.OperatorRow | undefined,
-  idHash: Buffer,
+  reservation: Reservation,
   source: Source,
 ) {
-  const extra = await recordFailure(deps, tx, source, idHash, null);
+  const extra = await attemptFailed(deps, tx, reservation, source, null);
   const entries = [
     operatorEntry('identity.operator.login_failed', o?.id ?? null, source, 'failure'),
     ...extra,

@@ -11,7 +11,15 @@ import {
   type Source,
 } from './context.ts';
 import { parseIdentifier } from './contacts.ts';
-import { verifySecondFactor, type FactorAnswer, type FactorUsed } from './factors.ts';
+import {
+  factorAttemptSucceeded,
+  factorThrottled,
+  reserveFactorAttempt,
+  spendsFactorBudget,
+  verifySecondFactor,
+  type FactorAnswer,
+  type FactorUsed,
+} from './factors.ts';
 import { strongFactors } from './guard.ts';
 import { identifierHash } from './login-guard.ts';
 import * as messages from './messages.ts';
@@ -171,6 +179,10 @@ export async function completeRecovery(
 ): Promise<IssuedSession & { moneyHoldUntil: Date | null }> {
   await deps.passwords.check(input.newPassword, deps.limits.passwordCharsMin);
   const passwordHash = await deps.passwords.hash(input.newPassword);
+  // A TOTP code or passkey spends the account's second-factor budget, shared with step-up.
+  const owner = await recoveryCustomer(deps, input.recoveryId);
+  const spends = owner !== undefined && spendsFactorBudget(input);
+  if (spends && !(await reserveFactorAttempt(deps, owner))) throw factorThrottled(deps);
   return commitThenThrow(deps, async (tx) => {
     const r = await usableRecovery(deps, tx, input.recoveryId);
     if (!r?.customer_id || !r.email_verified_at) return refuse('verification_code_invalid');
@@ -185,6 +197,7 @@ export async function completeRecovery(
       ]);
       return refuse('factor_invalid');
     }
+    if (spends) await factorAttemptSucceeded(tx, customerId);
     await store.recoveryUpdate(tx, r.id, { completedAt: at(deps) });
     return finishReset(deps, tx, { customerId, passwordHash, proof, source, recoveryId: r.id });
   });

@@ -584,33 +584,48 @@ export interface LoginFailureRow {
   disabled_at: Date | null;
 }
 
-export async function loginFailures(
-  db: Db,
-  identifierHash: Buffer,
-): Promise<LoginFailureRow | undefined> {
-  const rows = await db<LoginFailureRow[]>`select consecutive, delay_until, disabled_at
-    from identity_login_failures where identifier_hash = ${identifierHash}`;
-  return rows[0];
-}
-
-/** Counts one more failure atomically and returns the new consecutive count. */
-export async function addLoginFailure(tx: Tx, identifierHash: Buffer, now: Date): Promise<number> {
-  const rows = await tx<{ consecutive: number }[]>`
-    insert into identity_login_failures (identifier_hash, consecutive, updated_at)
-    values (${identifierHash}, 1, ${now})
-    on conflict (identifier_hash) do update
-      set consecutive = identity_login_failures.consecutive + 1, updated_at = ${now}
-    returning consecutive`;
-  return rows[0]!.consecutive;
-}
-
-export async function setLoginFailureState(
+/**
+ * The identifier's counters, locked until the transaction ends (created at zero if absent):
+ * the check and the count of an attempt happen under this one lock.
+ */
+export async function lockLoginFailures(
   tx: Tx,
   identifierHash: Buffer,
-  s: { delayUntil: Date | null; disabledAt: Date | null },
+  now: Date,
+): Promise<LoginFailureRow> {
+  const rows = await tx<LoginFailureRow[]>`
+    insert into identity_login_failures (identifier_hash, consecutive, updated_at)
+    values (${identifierHash}, 0, ${now})
+    on conflict (identifier_hash) do update set identifier_hash = excluded.identifier_hash
+    returning consecutive, delay_until, disabled_at`;
+  return rows[0]!;
+}
+
+export async function saveLoginFailures(
+  tx: Tx,
+  identifierHash: Buffer,
+  s: { consecutive: number; delayUntil: Date | null; now: Date },
 ): Promise<void> {
-  await tx`update identity_login_failures set delay_until = ${s.delayUntil},
-    disabled_at = coalesce(disabled_at, ${s.disabledAt}) where identifier_hash = ${identifierHash}`;
+  await tx`update identity_login_failures set consecutive = ${s.consecutive},
+    delay_until = ${s.delayUntil}, updated_at = ${s.now}
+    where identifier_hash = ${identifierHash}`;
+}
+
+/** Turns the password factor off; true only for the call that turned it off. */
+export async function disablePasswordLogin(
+  tx: Tx,
+  identifierHash: Buffer,
+  now: Date,
+): Promise<boolean> {
+  const rows = await tx`update identity_login_failures set disabled_at = ${now}
+    where identifier_hash = ${identifierHash} and disabled_at is null returning 1`;
+  return rows.length === 1;
+}
+
+/** Takes back one counted attempt that turned out not to be a wrong password. */
+export async function releaseLoginFailure(tx: Tx, identifierHash: Buffer): Promise<void> {
+  await tx`update identity_login_failures set consecutive = greatest(consecutive - 1, 0)
+    where identifier_hash = ${identifierHash}`;
 }
 
 export async function clearLoginFailures(tx: Tx, identifierHashes: Buffer[]): Promise<void> {
@@ -627,17 +642,16 @@ export interface SourceRow {
   detected_at: Date | null;
 }
 
-export async function sourceState(db: Db, prefix: string): Promise<SourceRow | undefined> {
-  const rows = await db<SourceRow[]>`select * from identity_source_failures
-    where source_prefix = ${prefix}`;
-  return rows[0];
-}
-
-export async function lockSourceState(tx: Tx, prefix: string, now: Date): Promise<SourceRow> {
-  await tx`insert into identity_source_failures (source_prefix, window_started_at, failures)
-    values (${prefix}, ${now}, 0) on conflict do nothing`;
-  const rows = await tx<SourceRow[]>`select * from identity_source_failures
-    where source_prefix = ${prefix} for update`;
+/**
+ * A source bucket's counters, locked until the transaction ends, in one statement (the row
+ * is created empty if absent; the no-op update takes the lock and returns the current row).
+ */
+export async function lockSourceState(tx: Tx, bucket: string, now: Date): Promise<SourceRow> {
+  const rows = await tx<SourceRow[]>`
+    insert into identity_source_failures (source_prefix, window_started_at, failures)
+    values (${bucket}, ${now}, 0)
+    on conflict (source_prefix) do update set source_prefix = excluded.source_prefix
+    returning *`;
   return rows[0]!;
 }
 
@@ -648,10 +662,26 @@ export async function saveSourceState(tx: Tx, s: SourceRow): Promise<void> {
     where source_prefix = ${s.source_prefix}`;
 }
 
-export async function listThrottledSources(db: Db, now: Date, limit: number): Promise<SourceRow[]> {
+/** Takes back one counted attempt of a source that turned out to be a success. */
+export async function releaseSourceAttempt(tx: Tx, bucket: string): Promise<void> {
+  await tx`update identity_source_failures set failures = greatest(failures - 1, 0)
+    where source_prefix = ${bucket}`;
+}
+
+/**
+ * Sources blocked now, or slowed in their current window (not only while their next slot is
+ * ahead, which lasted seconds), most attempts first.
+ */
+export async function listThrottledSources(
+  db: Db,
+  now: Date,
+  q: { windowSeconds: number; slowAfter: number; limit: number },
+): Promise<SourceRow[]> {
   return db<SourceRow[]>`select * from identity_source_failures
-    where blocked_until > ${now} or next_allowed_at > ${now}
-    order by failures desc limit ${limit}`;
+    where blocked_until > ${now}
+       or (failures >= ${q.slowAfter}
+           and window_started_at > ${now}::timestamptz - make_interval(secs => ${q.windowSeconds}))
+    order by failures desc limit ${q.limit}`;
 }
 
 export async function unblockSource(tx: Tx, prefix: string): Promise<boolean> {
@@ -660,9 +690,55 @@ export async function unblockSource(tx: Tx, prefix: string): Promise<boolean> {
   return rows.length === 1;
 }
 
+export interface DetectionRow {
+  id: string;
+  realm: 'customer' | 'operator';
+  source_prefix: string;
+  detected_at: Date;
+  attempts_in_window: number;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledgement_note: string | null;
+}
+
+export async function insertDetection(
+  tx: Tx,
+  d: Omit<DetectionRow, 'acknowledged_at' | 'acknowledged_by' | 'acknowledgement_note'>,
+): Promise<void> {
+  await tx`insert into identity_stuffing_detections
+    (id, realm, source_prefix, detected_at, attempts_in_window)
+    values (${d.id}, ${d.realm}, ${d.source_prefix}, ${d.detected_at}, ${d.attempts_in_window})`;
+}
+
+/** Detections newest first: the open ones only, or all of them (the history). */
+export async function listDetections(
+  db: Db,
+  q: { open: boolean; limit: number; before: Date | null },
+): Promise<DetectionRow[]> {
+  return db<DetectionRow[]>`select * from identity_stuffing_detections
+    where (${!q.open}::boolean or acknowledged_at is null)
+      and (${q.before}::timestamptz is null or detected_at < ${q.before}::timestamptz)
+    order by detected_at desc, id desc limit ${q.limit}`;
+}
+
+export async function lockDetection(tx: Tx, id: string): Promise<DetectionRow | undefined> {
+  const rows = await tx<DetectionRow[]>`select * from identity_stuffing_detections
+    where id = ${id} for update`;
+  return rows[0];
+}
+
+export async function acknowledgeDetection(
+  tx: Tx,
+  a: { id: string; operatorId: string; note: string; now: Date },
+): Promise<void> {
+  await tx`update identity_stuffing_detections set acknowledged_at = ${a.now},
+    acknowledged_by = ${a.operatorId}, acknowledgement_note = ${a.note}
+    where id = ${a.id}`;
+}
+
 /** Adds one to a fixed-window counter and returns the count and when the window began. */
 export async function bumpCounter(
-  tx: Tx,
+  tx: Db,
   key: string,
   now: Date,
   windowSeconds: number,
@@ -678,6 +754,10 @@ export async function bumpCounter(
                    then ${now} else identity_rate_counters.window_started_at end
     returning count, window_started_at`;
   return rows[0]!;
+}
+
+export async function resetCounter(tx: Tx, key: string): Promise<void> {
+  await tx`delete from identity_rate_counters where key = ${key}`;
 }
 
 // Operators ---------------------------------------------------------------------------------

@@ -6,6 +6,22 @@ import type { IdentityLimits } from '../config.ts';
 // Credential stuffing (7pay 2019) spreads guesses over many accounts, so per-account delays
 // alone never trigger; the per-source counters are what catch it.
 
+/** Sign-in realms: operators count in buckets of their own, never shared with customers. */
+export type LoginRealm = 'customer' | 'operator';
+
+/** The throttle bucket of a source: its network, prefixed for operator sign-in. */
+export function sourceBucket(realm: LoginRealm, ip: string): string {
+  const prefix = sourcePrefix(ip);
+  return realm === 'customer' ? prefix : `${realm}:${prefix}`;
+}
+
+/** The realm and network of a bucket named by sourceBucket. */
+export function bucketParts(bucket: string): { realm: LoginRealm; sourcePrefix: string } {
+  return bucket.startsWith('operator:')
+    ? { realm: 'operator', sourcePrefix: bucket.slice('operator:'.length) }
+    : { realm: 'customer', sourcePrefix: bucket };
+}
+
 /** The network a source address counts against: an IPv4 /24 or an IPv6 /64. */
 export function sourcePrefix(ip: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
@@ -66,11 +82,19 @@ export function sourceVerdict(state: SourceState | undefined, nowMs: number): So
   return { kind: 'allowed' };
 }
 
-/** The source's state after one more failure, and whether this failure began a block. */
-export function afterSourceFailure(
+/**
+ * The source's state after one more attempt that was not (yet) a success, and whether it
+ * began a block. Every such attempt counts, the ones refused with 429 too: a bot that keeps
+ * hammering while slowed must still reach the block and be detected. Only an attempt the
+ * source let through (`admitted`) takes the slowed source's next slot; refused ones leave
+ * the slot where it was, so a bot cannot push a slowed network's next attempt away for ever.
+ * An attempt counted here and then found right is taken back (login-guard.ts, release).
+ */
+export function afterSourceAttempt(
   state: SourceState | undefined,
   nowMs: number,
   limits: IdentityLimits,
+  admitted: boolean,
 ): { state: SourceState; blockedNow: boolean } {
   const windowMs = limits.sourceWindowSeconds * 1000;
   const fresh = !state || nowMs - state.windowStartedAtMs >= windowMs;
@@ -82,6 +106,11 @@ export function afterSourceFailure(
     ? nowMs + limits.sourceBlockSeconds * 1000
     : (state?.blockedUntilMs ?? null);
   const slow = failures >= limits.sourceFailuresSlowAfter;
-  const nextAllowedAtMs = slow ? nowMs + limits.sourceSlowDelaySeconds * 1000 : null;
+  const kept = fresh ? null : (state?.nextAllowedAtMs ?? null);
+  const nextAllowedAtMs = admitted
+    ? slow
+      ? nowMs + limits.sourceSlowDelaySeconds * 1000
+      : null
+    : kept;
   return { state: { windowStartedAtMs, failures, nextAllowedAtMs, blockedUntilMs }, blockedNow };
 }
