@@ -20,6 +20,9 @@ test('an invalid setting stops start-up with a message naming it', () => {
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
     [{ KINKO_HTTP_BODY_BYTES_MAX: '-1' }, 'KINKO_HTTP_BODY_BYTES_MAX'],
     [{ KINKO_ENV: 'production' }, 'DATABASE_URL'],
+    [{ KINKO_TRUSTED_PROXIES: '10.0.0.0/33' }, 'KINKO_TRUSTED_PROXIES'],
+    [{ KINKO_TRUSTED_PROXIES: 'loadbalancer.internal' }, 'KINKO_TRUSTED_PROXIES'],
+    [{ KINKO_TRUSTED_PROXIES: '10.0.0.0/8/1' }, 'KINKO_TRUSTED_PROXIES'],
   ];
   for (const [env, setting] of cases) {
     assert.throws(
@@ -29,4 +32,12 @@ test('an invalid setting stops start-up with a message naming it', () => {
       JSON.stringify(env),
     );
   }
+});
+
+test('KINKO_TRUSTED_PROXIES: empty by default; CIDR blocks and addresses, comma or space', () => {
+  assert.deepEqual(loadConfig({}).trustedProxies, []);
+  assert.deepEqual(
+    loadConfig({ KINKO_TRUSTED_PROXIES: '10.0.0.0/8, 192.0.2.10 fd00::/8' }).trustedProxies,
+    ['10.0.0.0/8', '192.0.2.10/32', 'fd00::/8'],
+  );
 });

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 // One validated, frozen configuration. Every limit carries its unit in its name, most
@@ -20,6 +21,11 @@ export interface Config {
    * expiry, checkpoints). `off` leaves them to `kinko work` processes.
    */
   readonly background: 'on' | 'off';
+  /**
+   * KINKO_TRUSTED_PROXIES: the load balancers and proxies (CIDR blocks or addresses) whose
+   * X-Forwarded-For is believed. Empty by default: the peer address is the client.
+   */
+  readonly trustedProxies: readonly string[];
   readonly auditSigningKeyFile: string;
   /** smtp(s)://… for email delivery; without it, messages go to the dev mailbox. */
   readonly smtpUrl: string | undefined;
@@ -113,6 +119,30 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
     throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
   }
   return raw as T;
+}
+
+/**
+ * KINKO_TRUSTED_PROXIES: comma- or space-separated CIDR blocks (10.0.0.0/8, fd00::/8) or
+ * single addresses, each checked here so that a typo stops start-up instead of trusting
+ * nothing (or everything).
+ */
+function trustedProxies(env: Env): string[] {
+  const raw = env['KINKO_TRUSTED_PROXIES'] ?? '';
+  const out: string[] = [];
+  for (const item of raw.split(/[\s,]+/).filter(Boolean)) {
+    const [address = '', bits, extra] = item.split('/');
+    const family = net.isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(
+        'KINKO_TRUSTED_PROXIES',
+        `must list CIDR blocks or addresses (10.0.0.0/8, fd00::/8), got "${item}"`,
+      );
+    }
+    out.push(bits === undefined ? `${address}/${max}` : item);
+  }
+  return out;
 }
 
 function databaseUrl(env: Env): string | undefined {
@@ -236,6 +266,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     embeddedPgPort: integer(env, 'KINKO_PG_PORT', 54329, 1024, 65535),
     logLevel,
     background: oneOf(env, 'KINKO_BACKGROUND', 'on', ['on', 'off']),
+    trustedProxies: trustedProxies(env),
     auditSigningKeyFile: path.resolve(
       cwd,
       env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||

@@ -450,6 +450,7 @@ export async function startPlatform(
       log,
       limits: config.limits,
       version: VERSION,
+      trustedProxies: config.trustedProxies,
       routes: (scope) => mountRoutes(scope, config, db.sql, modules, web),
     });
     const banner = await developmentSetup(config, modules, web);

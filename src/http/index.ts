@@ -3,6 +3,8 @@
 // Glossary
 // - route: one method + path with its JSON schema; handlers are thin (validate → call → map).
 // - error shape: { error: { type, code, message, param?, request_id } }, status by code.
+// - source: where a request came from (client address and request id); the client address
+//   is read from X-Forwarded-For only when the peer is a trusted proxy (source.ts).
 
 export {
   createServer,
@@ -13,6 +15,7 @@ export {
   type ServerOptions,
 } from './server.ts';
 export { healthRoutes } from './routes.ts';
+export { sourceOf, type RequestSource } from './source.ts';
 export { HTTP_ERRORS, statusOf } from './errors.ts';
 export {
   createIdempotency,

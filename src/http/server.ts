@@ -18,6 +18,7 @@ import { publicId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
 import { statusOf } from './errors.ts';
+import { trustProxyOption } from './source.ts';
 
 // The HTTP server: Fastify with one error shape, strict schemas and strict content types.
 // Every route must declare its schema; unknown body fields, query parameters and content
@@ -30,6 +31,8 @@ export interface ServerOptions {
   log: Logger;
   limits: Limits;
   version: string;
+  /** KINKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (source.ts). */
+  trustedProxies?: readonly string[];
   /** Registers the modules' routes; called after the strict defaults are installed. */
   routes: (app: App) => Promise<void> | void;
 }
@@ -114,6 +117,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    trustProxy: trustProxyOption(options.trustedProxies ?? []),
     routerOptions: { ignoreTrailingSlash: false },
   });
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { KinkoError } from '../lib/errors.ts';
-import type { Deps, Source } from './context.ts';
+import { sourceOf } from '../http/index.ts';
+import type { Deps } from './context.ts';
 import { DEVICE_PROOF_HEADER, requireAction } from './guard.ts';
 import {
   mayDo,
@@ -54,10 +55,6 @@ export function setSessionCookie(
 
 export function clearSessionCookie(reply: FastifyReply, realm: 'customer' | 'operator'): void {
   setSessionCookie(reply, realm, '', 0);
-}
-
-export function sourceOf(req: FastifyRequest): Source {
-  return { ip: req.ip, requestId: req.id };
 }
 
 const customerSessions = new WeakMap<FastifyRequest, CustomerSession>();

@@ -49,6 +49,12 @@ import * as store from './store.ts';
 // - deletion: status 'deleted'; contacts become tombstones, secrets and factors are erased,
 //   the id stays for the ledger and the audit trail. Signs in like an unknown account.
 // - source network: the IPv4 /24 or IPv6 /64 a request comes from, for stuffing throttles.
+// - source bucket: a source network's sign-in counters for one realm; operator sign-in counts
+//   in `operator:<network>`, never in the customers' bucket.
+// - reservation: a sign-in or second-factor attempt checked and counted in one atomic step
+//   before its password or code is checked, taken back when the answer was right.
+// - stuffing detection: raised when a source bucket is blocked; open until an operator
+//   acknowledges it, then kept as history.
 
 export { IDENTITY_ERRORS, type IdentityErrorCode } from './errors.ts';
 export { STEP_UP_POLICY, SENSITIVE_ACTIONS, decide, type SensitiveAction } from './policy.ts';

@@ -1,17 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { freeText } from '../http/index.ts';
+import { freeText, sourceOf } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { isUuid } from '../lib/ids.ts';
 import { type Deps } from './context.ts';
 import { acknowledgeDetection, detections, throttledSources } from './detections.ts';
 import { maskAddress } from './contacts.ts';
-import {
-  clearSessionCookie,
-  operatorOf,
-  operatorPreHandler,
-  setSessionCookie,
-  sourceOf,
-} from './http.ts';
+import { clearSessionCookie, operatorOf, operatorPreHandler, setSessionCookie } from './http.ts';
 import {
   createOperator,
   operatorLogin,

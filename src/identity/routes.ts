@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sourceOf } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import * as account from './account.ts';
 import type { Deps } from './context.ts';
@@ -11,7 +12,6 @@ import {
   customerOf,
   customerPreHandler,
   setSessionCookie,
-  sourceOf,
   tokenOf,
 } from './http.ts';
 import type { SensitiveAction } from './policy.ts';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
+import { freeText, markSecretResponse, sourceOf, type Idempotency } from '../http/index.ts';
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
 import type { AccessScope } from './keys.ts';
 import { SCOPES } from './keys.ts';
@@ -23,10 +23,6 @@ const closed = (properties: Record<string, unknown>, required: string[] = []) =>
   required,
 });
 const idParams = closed({ id: str(80) }, ['id']);
-
-function sourceOf(req: FastifyRequest) {
-  return { ip: req.ip, requestId: req.id };
-}
 
 function actorOf(req: FastifyRequest) {
   return { type: 'api_key' as const, id: merchantKeyOf(req).keyId };

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Idempotency } from '../http/index.ts';
-import { markSecretResponse } from '../http/index.ts';
+import { markSecretResponse, sourceOf } from '../http/index.ts';
 import type { Identity } from '../identity/index.ts';
 import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER } from '../identity/index.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -30,8 +30,6 @@ const amount = { type: 'integer', minimum: 1, maximum: 10_000_000 };
 const currency = { type: 'string', enum: ['JPY'] };
 const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
 const limit = { type: ['integer', 'null'], minimum: 1, maximum: 10_000_000 };
-
-const sourceOf = (req: FastifyRequest) => ({ ip: req.ip, requestId: req.id });
 
 export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;

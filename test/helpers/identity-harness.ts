@@ -48,7 +48,7 @@ export async function harness(
     secretsKey: options.secretsKey ?? randomBytes(32),
   });
   const app = await createServer({
-    log, limits: config.limits, version: 'test',
+    log, limits: config.limits, version: 'test', trustedProxies: config.trustedProxies,
     routes: (scope) => {
       identityRoutes(scope, identity);
       options.extraRoutes?.(scope, identity);
