@@ -3,6 +3,7 @@ import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
 import { AuditTrail, type AuditFilter } from './audit.tsx';
+import { StuffingDetections } from './detections.tsx';
 import {
   consoleError,
   CustomerCard,
@@ -164,6 +165,7 @@ export function EventsPage() {
       <h1>{t('eventsTitle')}</h1>
       <h2>{t('throttled')}</h2>
       <ThrottledSources />
+      <StuffingDetections />
       <div class="actions" role="group" aria-label={t('action')}>
         {EVENT_ACTIONS.map(([label, a]) => (
           <button aria-pressed={action === a} onClick={() => setAction(a)}>
