@@ -300,14 +300,14 @@ test('demo seeding creates once, then reports; rotation issues new working secre
   ]);
   assert.equal([first, second].filter((s) => s?.created).length, 1, 'exactly one creation');
   const created = first?.created ? first : second;
-  const sk = /sk_test_[A-Za-z0-9_-]{43}/.exec(created?.lines.join('\n') ?? '')?.[0] ?? '';
+  const sk = /sk_live_[A-Za-z0-9_-]{43}/.exec(created?.lines.join('\n') ?? '')?.[0] ?? '';
   assert.ok(sk);
   const later = await api.merchants.seedDemoMerchant();
   assert.equal(later.created, false);
-  assert.doesNotMatch(later.lines.join('\n'), /sk_test_[A-Za-z0-9_-]{43}|tk_[A-Za-z0-9_-]{43}/);
+  assert.doesNotMatch(later.lines.join('\n'), /sk_live_[A-Za-z0-9_-]{43}|tk_[A-Za-z0-9_-]{43}/);
   const rotated = await api.merchants.seedDemoMerchant({ rotate: true });
   const text = rotated.lines.join('\n');
-  const newSk = /sk_test_[A-Za-z0-9_-]{43}/.exec(text)?.[0] ?? '';
+  const newSk = /sk_live_[A-Za-z0-9_-]{43}/.exec(text)?.[0] ?? '';
   const tk = /tk_[A-Za-z0-9_-]{43}/.exec(text)?.[0] ?? '';
   const term = /term_[A-Za-z0-9_-]+/.exec(text)?.[0] ?? '';
   assert.equal((await api.merchants.authenticateSecretKey(newSk)).merchantId, rotated.merchantId);
@@ -317,4 +317,18 @@ test('demo seeding creates once, then reports; rotation issues new working secre
     'overlap',
   );
   assert.equal((await api.merchants.authenticateTerminal(term, tk)).merchantId, rotated.merchantId);
+});
+
+test('a demo seeded with test keys gets a live secret key once, for its wallet payments', async () => {
+  const seeded = await api.merchants.seedDemoMerchant();
+  // A demo created before demo keys were live.
+  await api.db
+    .sql`update merchants_api_keys set mode = 'test' where merchant_id = ${seeded.merchantId}`;
+  const next = await api.merchants.seedDemoMerchant();
+  const sk = /sk_live_[A-Za-z0-9_-]{43}/.exec(next.lines.join('\n'))?.[0] ?? '';
+  const principal = await api.merchants.authenticateSecretKey(sk);
+  assert.equal(principal.merchantId, seeded.merchantId);
+  assert.equal(principal.mode, 'live');
+  const again = await api.merchants.seedDemoMerchant();
+  assert.doesNotMatch(again.lines.join('\n'), /sk_live_[A-Za-z0-9_-]{43}/, 'only once');
 });

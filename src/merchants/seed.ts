@@ -1,6 +1,6 @@
 import { createMerchantIn, describeCreated } from './create.ts';
 import { rollApiKey } from './manage.ts';
-import { resetTerminalSecret, type MerchantsDeps } from './merchants.ts';
+import { insertApiKey, resetTerminalSecret, type MerchantsDeps } from './merchants.ts';
 import * as store from './store.ts';
 
 // The development demo merchant, seeded at start-up so that a fresh checkout can take a
@@ -23,9 +23,12 @@ export interface DemoSeed {
   lines: string[];
 }
 
+// Live keys: the demo's register takes wallet payments, which move real wallet money and are
+// refused to test-mode keys, so a test-mode demo could never see or refund its own sales.
+// In development "live" still reaches only the built-in card network simulator.
 const DEMO = {
   name: 'Kinko Demo Shop',
-  mode: 'test' as const,
+  mode: 'live' as const,
   store: {
     name: 'Kinko Demo Store Marunouchi',
     mcc: '5411',
@@ -67,9 +70,15 @@ export async function seedDemoMerchant(
   const now = deps.clock.now();
   const usable = keys.filter((k) => !k.revoked_at && (!k.expires_at || k.expires_at > now));
   const terminals = await store.listTerminals(deps.sql, merchantId, 1);
-  const publishableKey =
-    usable.find((k) => k.kind === 'publishable')?.publishable_key ?? undefined;
+  const publishableKey = usable.find((k) => k.kind === 'publishable')?.publishable_key ?? undefined;
   const lines = [`demo merchant ${merchantId} exists; its secrets were printed when created.`];
+  // A demo seeded before its keys were live gets a live secret key, shown this once.
+  if (!usable.some((k) => k.kind === 'secret' && k.mode === 'live')) {
+    const live = await deps.sql.begin((tx) =>
+      insertApiKey(deps, tx, merchantId, { kind: 'secret', mode: 'live' }, actor),
+    );
+    lines.push(`secret key      ${live.value}   (new, live: wallet payments; shown once)`);
+  }
   if (!options.rotate) {
     for (const k of usable) lines.push(`  ${k.kind} key ${k.id} ${k.display_prefix}…`);
     for (const t of terminals) lines.push(`  terminal ${t.id} ${t.secret_prefix}…`);
