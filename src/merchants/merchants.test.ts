@@ -319,7 +319,7 @@ test('demo seeding creates once, then reports; rotation issues new working secre
   assert.equal((await api.merchants.authenticateTerminal(term, tk)).merchantId, rotated.merchantId);
 });
 
-test('a demo seeded with test keys gets a live secret key once, for its wallet payments', async () => {
+test('a demo seeded with test keys gets a live secret key once, for wallet payments', async () => {
   const seeded = await api.merchants.seedDemoMerchant();
   // A demo created before demo keys were live.
   await api.db
