@@ -97,7 +97,12 @@ test('a host that turns private after registration is refused when dialled', asy
     await dev.createEndpoint(merchant, { url, eventTypes: ['*'] }, cli);
   }
   await db.sql.begin((tx) =>
-    prod.emitEvent(tx, { merchantId: merchant, type: 'payment.succeeded', data: {} }),
+    prod.emitEvent(tx, {
+      merchantId: merchant,
+      type: 'payment.succeeded',
+      object: {},
+      orderKey: 'pay_1',
+    }),
   );
   // …then delivered by production, which checks the address it actually dials.
   const pass = await prod.runOnce();

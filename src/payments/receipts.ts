@@ -140,7 +140,7 @@ function paymentNotice(p: store.PaymentRow): Notice {
     customerId: p.customer_id,
     subject: `Kinko payment ${yen(p.amount_minor)}`,
     text: `You paid ${yen(p.amount_minor)} at store ${p.store_id} (receipt ${p.id}).`,
-    webhook: { merchantId: p.merchant_id, type, data: { object: paymentJson(p) } },
+    webhook: { merchantId: p.merchant_id, type, object: paymentJson(p), orderKey: p.id },
   };
 }
 
@@ -152,16 +152,15 @@ function refundNotice(r: store.RefundRow): Notice {
     webhook: {
       merchantId: r.merchant_id,
       type: 'code_payment.refunded',
-      data: {
-        object: {
-          id: r.id,
-          object: 'refund',
-          payment_id: r.payment_id,
-          amount: r.amount_minor.toString(),
-          currency: r.currency,
-          created_at: r.created_at.toISOString(),
-        },
+      object: {
+        id: r.id,
+        object: 'refund',
+        payment_id: r.payment_id,
+        amount: r.amount_minor.toString(),
+        currency: r.currency,
+        created_at: r.created_at.toISOString(),
       },
+      orderKey: r.payment_id,
     },
   };
 }

@@ -32,7 +32,13 @@ export interface NewWebhookEvent {
   merchantId: string;
   /** Dotted lower-case, e.g. payment.succeeded. */
   type: string;
-  data: object;
+  /** The object the event is about, as the API shows it; sent as `data.object`. */
+  object: object;
+  /**
+   * The id whose events reach each endpoint in the order they were emitted: the payment's
+   * id for its own events and for its refunds' events.
+   */
+  orderKey: string;
 }
 
 /** Records an event for the merchant's endpoints, in the caller's transaction. */
@@ -58,7 +64,13 @@ export async function emitEvents(
   const now = deps.clock.now();
   const rows = events.map((event) => {
     const id = publicId('evt', 16);
-    return { id, merchant_id: event.merchantId, type: event.type, body: eventBody(id, event, now) };
+    return {
+      id,
+      merchant_id: event.merchantId,
+      type: event.type,
+      order_key: event.orderKey,
+      body: eventBody(id, event, now),
+    };
   });
   await store.insertEvents(tx, rows, now);
   await deps.outbox.enqueue(
@@ -81,7 +93,8 @@ function eventBody(id: string, event: NewWebhookEvent, now: Date): string {
       object: 'event',
       type: event.type,
       created: Math.floor(now.getTime() / 1000),
-      data: event.data,
+      // One envelope for every event: the object is always data.object.
+      data: { object: event.object },
     },
     (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
   );

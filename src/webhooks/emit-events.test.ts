@@ -38,9 +38,19 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
 }
 
 const batch = [
-  { merchantId: 'mer_a', type: 'code_payment.succeeded', data: { object: { id: 'pay_1' } } },
-  { merchantId: 'mer_b', type: 'store_payment.succeeded', data: { object: { amount: 5n } } },
-  { merchantId: 'mer_a', type: 'code_payment.refunded', data: { object: { id: 're_1' } } },
+  {
+    merchantId: 'mer_a',
+    type: 'code_payment.succeeded',
+    object: { id: 'pay_1' },
+    orderKey: 'pay_1',
+  },
+  {
+    merchantId: 'mer_b',
+    type: 'store_payment.succeeded',
+    object: { amount: 5n },
+    orderKey: 'pay_2',
+  },
+  { merchantId: 'mer_a', type: 'code_payment.refunded', object: { id: 're_1' }, orderKey: 'pay_1' },
 ];
 
 test('emitEvents writes what emitEvent would, in order, with one outbox event each', async (t) => {
@@ -57,7 +67,13 @@ test('emitEvents writes what emitEvent would, in order, with one outbox event ea
       return [e.merchant_id, e.type, body.id, body.type, body.data];
     }),
     [
-      ['mer_a', 'code_payment.succeeded', ids[0], 'code_payment.succeeded', batch[0]!.data],
+      [
+        'mer_a',
+        'code_payment.succeeded',
+        ids[0],
+        'code_payment.succeeded',
+        { object: batch[0]!.object },
+      ],
       [
         'mer_b',
         'store_payment.succeeded',
@@ -65,7 +81,13 @@ test('emitEvents writes what emitEvent would, in order, with one outbox event ea
         'store_payment.succeeded',
         { object: { amount: '5' } },
       ],
-      ['mer_a', 'code_payment.refunded', ids[2], 'code_payment.refunded', batch[2]!.data],
+      [
+        'mer_a',
+        'code_payment.refunded',
+        ids[2],
+        'code_payment.refunded',
+        { object: batch[2]!.object },
+      ],
     ],
   );
   assert.deepEqual(
@@ -90,7 +112,8 @@ test('card data in one event of a batch refuses the whole batch', async (t) => {
   const bad = {
     merchantId: 'mer_a',
     type: 'payment.succeeded',
-    data: { note: '4111111111111111' },
+    object: { note: '4111111111111111' },
+    orderKey: 'pay_1',
   };
   await assert.rejects(
     db.sql.begin((tx) => webhooks.emitEvents(tx, [batch[0]!, bad])),

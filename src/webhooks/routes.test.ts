@@ -71,7 +71,12 @@ test('register, list, rotate, deliver, read the log and resend over /v1', async 
   assert.equal(res.json().secrets.length, 2);
 
   await api.db.sql.begin((tx) =>
-    webhooks.emitEvent(tx, { merchantId: m.merchantId, type: 'payment.succeeded', data: {} }),
+    webhooks.emitEvent(tx, {
+      merchantId: m.merchantId,
+      type: 'payment.succeeded',
+      object: {},
+      orderKey: 'pay_1',
+    }),
   );
   await webhooks.runOnce();
   assert.equal(rx.received[0]?.verifiedWith.length, 2);

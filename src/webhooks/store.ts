@@ -135,18 +135,34 @@ export async function expireCurrentSecrets(
 /** Records events (their exact bodies), all created at `now`, with one insert. */
 export async function insertEvents(
   tx: Tx,
-  rows: readonly { id: string; merchant_id: string; type: string; body: string }[],
+  rows: readonly {
+    id: string;
+    merchant_id: string;
+    type: string;
+    order_key: string;
+    body: string;
+  }[],
   now: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
+  // with ordinality: seq follows the order of the batch, which is the order of emission.
   await tx`
-    insert into webhooks_events (id, merchant_id, type, body, created_at)
-    select id, merchant_id, type, body, ${now}
+    insert into webhooks_events (id, merchant_id, type, order_key, body, created_at)
+    select id, merchant_id, type, order_key, body, ${now}
     from unnest(${textArray(rows.map((r) => r.id))}::text[],
                 ${textArray(rows.map((r) => r.merchant_id))}::text[],
                 ${textArray(rows.map((r) => r.type))}::text[],
+                ${textArray(rows.map((r) => r.order_key))}::text[],
                 ${textArray(rows.map((r) => r.body))}::text[])
-      as u(id, merchant_id, type, body)`;
+      with ordinality as u(id, merchant_id, type, order_key, body, n)
+    order by n`;
+}
+
+/** Marks events fanned out: later events of the same order key need not wait for them. */
+async function markFannedOut(tx: Tx, eventIds: readonly string[], now: Date): Promise<void> {
+  await tx`
+    update webhooks_events set fanned_out_at = ${now}
+    where id = any(${eventIds as string[]}::text[]) and fanned_out_at is null`;
 }
 
 /** Creates one delivery per enabled endpoint subscribed to the event; repeats are no-ops. */
@@ -160,6 +176,7 @@ export async function fanOut(
   const [event] = await tx<{ merchant_id: string; type: string }[]>`
     select merchant_id, type from webhooks_events where id = ${eventId}`;
   if (!event) return 0;
+  await markFannedOut(tx, [eventId], now);
   const endpoints = await tx<{ id: string }[]>`
     select id from webhooks_endpoints
     where merchant_id = ${event.merchant_id} and deleted_at is null and status = 'enabled'
@@ -188,6 +205,7 @@ export async function fanOutMany(
   newId: () => string,
 ): Promise<number> {
   if (eventIds.length === 0) return 0;
+  await markFannedOut(tx, eventIds, now);
   const pairs = await tx<{ event_id: string; endpoint_id: string; merchant_id: string }[]>`
     select ev.id as event_id, ep.id as endpoint_id, ev.merchant_id
     from webhooks_events ev
@@ -218,7 +236,10 @@ export interface DueDelivery extends DeliveryRow {
 
 /**
  * Claims due deliveries: each is pushed to leaseUntil, so another worker skips it and a
- * worker that dies mid-attempt only delays it.
+ * worker that dies mid-attempt only delays it. A delivery whose event has an order key waits
+ * while the same endpoint has an earlier event of that key (lower seq) still pending — being
+ * attempted, or waiting for a retry — or not yet fanned out though the endpoint subscribes
+ * to its type: an endpoint gets one object's events one at a time, in the order they happened.
  */
 export async function claimDue(
   sql: Sql,
@@ -228,11 +249,22 @@ export async function claimDue(
 ): Promise<DueDelivery[]> {
   return sql<DueDelivery[]>`
     with due as (
-      select id from webhooks_deliveries
-      where status = 'pending' and next_attempt_at <= ${now}
-      order by next_attempt_at
+      select d.id from webhooks_deliveries d
+      join webhooks_events ev on ev.id = d.event_id
+      join webhooks_endpoints ep on ep.id = d.endpoint_id
+      where d.status = 'pending' and d.next_attempt_at <= ${now}
+        and (ev.order_key is null or not exists (
+          select 1 from webhooks_events e2
+          left join webhooks_deliveries d2
+            on d2.event_id = e2.id and d2.endpoint_id = d.endpoint_id
+          where e2.merchant_id = ev.merchant_id and e2.order_key = ev.order_key
+            and e2.seq < ev.seq
+            and (d2.status = 'pending'
+              or (e2.fanned_out_at is null
+                and (e2.type = any(ep.event_types) or '*' = any(ep.event_types))))))
+      order by d.next_attempt_at
       limit ${max}
-      for update skip locked
+      for update of d skip locked
     )
     update webhooks_deliveries d set next_attempt_at = ${leaseUntil}
     from due, webhooks_endpoints ep, webhooks_events ev

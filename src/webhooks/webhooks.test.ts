@@ -58,8 +58,13 @@ async function endpoint(types = ['payment.succeeded']) {
   return r;
 }
 
-async function emit(type = 'payment.succeeded', data: object = { amount: 1200 }) {
-  return db.sql.begin((tx) => webhooks.emitEvent(tx, { merchantId: merchant, type, data }));
+let objects = 0;
+/** An event about a new object each time, so no event waits for another's delivery. */
+async function emit(type = 'payment.succeeded', object: object = { amount: 1200 }) {
+  const orderKey = `pay_${++objects}`;
+  return db.sql.begin((tx) =>
+    webhooks.emitEvent(tx, { merchantId: merchant, type, object, orderKey }),
+  );
 }
 
 test('an event reaches the receiver, signed; it verifies with its own HMAC code', async () => {
@@ -77,7 +82,7 @@ test('an event reaches the receiver, signed; it verifies with its own HMAC code'
   assert.equal(got.headers['kinko-event-id'], eventId);
   const t = /t=(\d+)/.exec(String(got.headers['kinko-signature']))?.[1];
   assert.equal(Number(t), Math.floor(clock.nowMs() / 1000));
-  assert.deepEqual(JSON.parse(got.body).data, { amount: 1200 });
+  assert.deepEqual(JSON.parse(got.body).data, { object: { amount: 1200 } });
   const [d] = await webhooks.listDeliveries(merchant, ep.id);
   assert.equal(d?.status, 'succeeded');
   const full = await webhooks.getDelivery(merchant, d?.id ?? '');

@@ -101,7 +101,12 @@ export async function transition(
   const next = await store.updatePayment(tx, p.id, full, d.clock.now());
   const type = eventFor(p.status, next.status);
   if (type) {
-    await d.webhooks.emitEvent(tx, { merchantId: next.merchant_id, type, data: paymentView(next) });
+    await d.webhooks.emitEvent(tx, {
+      merchantId: next.merchant_id,
+      type,
+      object: paymentView(next),
+      orderKey: next.id,
+    });
   }
   const failed = next.status === 'requires_payment_method' && next.last_payment_error !== null;
   await d.audit.append(tx, [

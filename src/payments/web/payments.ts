@@ -73,7 +73,8 @@ export async function createPayment(
     await d.webhooks.emitEvent(tx, {
       merchantId: p.merchant_id,
       type: 'payment.created',
-      data: paymentView(p),
+      object: paymentView(p),
+      orderKey: p.id,
     });
     await d.audit.append(tx, [
       {

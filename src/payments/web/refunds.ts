@@ -180,7 +180,8 @@ async function announce(
   await d.webhooks.emitEvent(tx, {
     merchantId: r.merchant_id,
     type: `refund.${what}`,
-    data: refundView(r),
+    object: refundView(r),
+    orderKey: r.payment_id,
   });
   await auditRefund(d, tx, who, r, what);
 }
