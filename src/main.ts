@@ -203,7 +203,6 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     sql,
     clock,
     audit,
-    outbox,
     merchants: merchants.directory,
   });
   const identity = createIdentity({

@@ -24,7 +24,9 @@ test('the security code is in no table, log line, outbox row, audit entry or res
     .map((r) => r['detail'])
     .join('\n');
   const logs = p.logs.text();
-  assert.ok(dump.length > 1000 && logs.length > 1000 && outbox.length > 0 && audit.length > 0);
+  // The card flows write no outbox rows (the vault enqueues nothing; its audit entries record
+  // tokenizing and shredding), so the outbox is searched though it may be empty.
+  assert.ok(dump.length > 1000 && logs.length > 1000 && audit.length > 0);
   for (const [name, text] of Object.entries({
     dump,
     outbox,

@@ -84,8 +84,6 @@ export type {
   CardView,
   TokenizeInput,
   AuthorizeInput,
-  OutboxPort,
-  OutboxEventInput,
   VaultLimits,
 } from './vault.ts';
 export type {

@@ -1,6 +1,6 @@
 import type { Acquirer, Authorization } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
-import type { Sql, Tx } from '../db/index.ts';
+import type { Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { secretToken } from '../lib/ids.ts';
@@ -24,17 +24,6 @@ import * as store from './store.ts';
 // number is in memory here only between the request and sealing, or between unsealing and
 // the network call; a security code only between the request and the network call.
 
-export interface OutboxEventInput {
-  topic: string;
-  key?: string | undefined;
-  payload: Record<string, unknown>;
-}
-
-/** The outbox's enqueue, written in the caller's transaction (outbox module). */
-export interface OutboxPort {
-  enqueue(tx: Tx, events: readonly OutboxEventInput[]): Promise<unknown>;
-}
-
 export interface VaultLimits {
   vaultRewrapBatchSizeMax: number;
   vaultHostedSessionSecondsMax: number;
@@ -50,7 +39,6 @@ export interface VaultCoreDeps {
   acquirer: Acquirer;
   limits: VaultLimits;
   log: Logger;
-  outbox?: OutboxPort | undefined;
 }
 
 export type Actor = AuditEntryInput['actor'];
@@ -148,9 +136,6 @@ export async function tokenize(deps: VaultCoreDeps, input: TokenizeInput): Promi
       merchant_id: row.merchant_id,
       kek_version: version,
     };
-    await deps.outbox?.enqueue(tx, [
-      { topic: 'vault.card.created', key: token, payload: { token, ...detail } },
-    ]);
     await deps.audit.append(tx, [
       {
         action: 'vault.card.tokenized',
@@ -269,10 +254,6 @@ export async function deleteCards(
   return deps.sql.begin(async (tx) => {
     const tokens = await store.shredCards(tx, which, deps.clock.now());
     if (tokens.length === 0) return tokens;
-    await deps.outbox?.enqueue(
-      tx,
-      tokens.map((t) => ({ topic: 'vault.card.deleted', key: t, payload: { token: t } })),
-    );
     await deps.audit.append(
       tx,
       tokens.map((t) => ({

@@ -12,7 +12,6 @@ import type { Logger } from '../lib/log.ts';
 import { createVault, type Vault } from './index.ts';
 import { envKeyProvider, fileKeyProvider, type KeyProvider } from './keys.ts';
 import type { MerchantDirectory } from './merchants.ts';
-import type { OutboxPort } from './vault.ts';
 
 // One call that assembles the card path for main.ts: key provider (KINKO_VAULT_KEYS when
 // set, else the key file), card network (the simulator outside production, or the connector
@@ -24,7 +23,6 @@ export interface CardPathDeps {
   sql: Sql;
   clock: Clock;
   audit: Pick<Audit, 'append'>;
-  outbox?: OutboxPort | undefined;
   /** The merchants module's directory; the vault's stand-in registry when absent. */
   merchants?: MerchantDirectory | undefined;
   /** A real acquirer's connector; required in production, where the simulator is refused. */
@@ -63,7 +61,6 @@ export function createCardPath(deps: CardPathDeps): CardPath {
     keyProvider,
     acquirer,
     limits: config.limits,
-    outbox: deps.outbox,
     merchants: deps.merchants,
     publicOrigin: config.publicOrigin,
   });

@@ -10,7 +10,6 @@ import {
 } from '../../src/acquirer/index.ts';
 import { createAudit } from '../../src/audit/index.ts';
 import { loadConfig, type Limits } from '../../src/config.ts';
-import type { Tx } from '../../src/db/index.ts';
 import { createServer, type App } from '../../src/http/server.ts';
 import { manualClock, type ManualClock } from '../../src/lib/clock.ts';
 import {
@@ -19,7 +18,6 @@ import {
   registerMerchant,
   vaultRoutes,
   type KeyProvider,
-  type OutboxEventInput,
   type Vault,
 } from '../../src/vault/index.ts';
 import { capturedLogger } from './log.ts';
@@ -46,17 +44,6 @@ export interface CardPlatform {
   limits: Limits;
   close(): Promise<void>;
 }
-
-/** Writes outbox rows the way the outbox module does: in the caller's transaction. */
-export const testOutbox = {
-  enqueue: async (tx: Tx, events: readonly OutboxEventInput[]) => {
-    for (const e of events) {
-      await tx`
-        insert into outbox_events (topic, event_key, payload, created_at, available_at)
-        values (${e.topic}, ${e.key ?? null}, ${tx.json(e.payload as Parameters<Tx['json']>[0])}, now(), now())`;
-    }
-  },
-};
 
 export interface PlatformOptions {
   publicOrigin?: string;
@@ -93,7 +80,6 @@ export async function cardPlatform(options: PlatformOptions = {}): Promise<CardP
     acquirer,
     limits,
     log: logs.log,
-    outbox: testOutbox,
     publicOrigin,
   });
   const keys = await registerMerchant(db.sql, clock, {
