@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { amountJson, amountMessage, parseAmount } from '../../ui/amount.ts';
 import { query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Field, formValues, Notice, Select, Submit, useLoad } from '../../ui/kit.tsx';
 import { isoOfUnix, mcall, unixOf, type List } from './merchant.ts';
+import { RefundForm } from './refund-form.tsx';
 import { S } from './strings.ts';
 
 // Payments and refunds: lists with filters and cursor paging, a payment's timeline (built
@@ -216,67 +216,57 @@ function PaymentDetail(props: { id: string }) {
   );
 }
 
-export function RefundForm(props: {
-  path: string;
-  remaining: number;
+interface CodeRefund {
+  id: string;
+  payment_id: string;
+  amount: string;
   currency: string;
-  amountRequired?: boolean;
-  onDone(): void;
-}) {
-  const { t, lang } = useT(S);
-  const form = useForm();
-  const [done, setDone] = useState<string | undefined>();
-  const submit = (e: Event) => {
-    const v = formValues(e);
-    // The apps' one amount reader: "1,000" is ¥1,000, never ¥1; anything else is refused.
-    const typed = v['amount'] ? parseAmount(v['amount']) : undefined;
-    if (typed && !typed.ok) return form.setErrors({ amount: amountMessage(typed, lang) });
-    void form.run(async () => {
-      const body: Record<string, unknown> = {};
-      if (typed?.ok) body['amount'] = amountJson(typed.minor);
-      else if (props.amountRequired) body['amount'] = props.remaining;
-      if (v['reason']) body['reason'] = v['reason'];
-      const r = await mcall<{ amount: number; currency: string }>(props.path, { body });
-      setDone(t('refunded', { amount: yen(r.amount, lang, r.currency) }));
-      props.onDone();
-    }, ['amount', 'reason']);
-  };
-  if (props.remaining <= 0 && !done) return null;
-  return (
-    <form class="card" onSubmit={submit} noValidate>
-      <h2>{t('refundTitle')}</h2>
-      {done && <Notice kind="ok">{done}</Notice>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="amount"
-        label={t('refundAmount')}
-        inputMode="numeric"
-        pattern="[0-9]*"
-        errors={form.errors}
-        hint={`${t('refundHint')} (≤ ${yen(props.remaining, lang)})`}
-      />
-      <Select
-        name="reason"
-        label={t('reason')}
-        errors={form.errors}
-        options={[
-          ['requested_by_customer', 'requested_by_customer'],
-          ['duplicate', 'duplicate'],
-          ['fraudulent', 'fraudulent'],
-        ]}
-      />
-      <Submit busy={form.busy}>{t('refund')}</Submit>
-    </form>
-  );
+  status: string;
+  reason: string | null;
+  created_at: string;
+}
+
+/** One row of the refunds page: a card refund or a refund of a register or QR payment. */
+interface RefundRow {
+  id: string;
+  payment: string;
+  link: string;
+  kind: 'card' | 'code';
+  amount: string | number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  at: string;
+}
+
+async function loadRefunds(payment: string | undefined): Promise<RefundRow[]> {
+  const q = query({ limit: 50, payment });
+  const [card, code] = await Promise.all([
+    mcall<List<Refund>>(`/v1/refunds${q}`),
+    mcall<List<CodeRefund>>(`/v1/code_refunds${q}`),
+  ]);
+  const rows: RefundRow[] = [
+    ...card.data.map((r): RefundRow => ({
+      ...r,
+      link: `#/payments/${r.payment}`,
+      kind: 'card',
+      at: isoOfUnix(r.created),
+    })),
+    ...code.data.map((r): RefundRow => ({
+      ...r,
+      payment: r.payment_id,
+      link: `#/code-payments/${r.payment_id}`,
+      kind: 'code',
+      at: r.created_at,
+    })),
+  ];
+  return rows.sort((x, y) => y.at.localeCompare(x.at));
 }
 
 export function RefundsPage() {
   const { t, lang } = useT(S);
   const [payment, setPayment] = useState<string | undefined>();
-  const list = useLoad(
-    () => mcall<List<Refund>>(`/v1/refunds${query({ limit: 50, payment })}`),
-    [payment],
-  );
+  const list = useLoad(() => loadRefunds(payment), [payment]);
   return (
     <>
       <h1>{t('navRefunds')}</h1>
@@ -288,11 +278,12 @@ export function RefundsPage() {
       </form>
       {list.error && <Notice kind="error">{list.error}</Notice>}
       <div class="table-wrap">
-        <table>
+        <table data-testid="refunds">
           <thead>
             <tr>
               <th>{t('id')}</th>
               <th>{t('payment')}</th>
+              <th>{t('kind')}</th>
               <th class="num">{t('amount')}</th>
               <th>{t('status')}</th>
               <th>{t('reason')}</th>
@@ -300,34 +291,58 @@ export function RefundsPage() {
             </tr>
           </thead>
           <tbody>
-            {list.data?.data.map((r) => (
+            {list.data?.map((r) => (
               <tr>
                 <td class="mono">{r.id}</td>
                 <td class="mono">
-                  <a href={`#/payments/${r.payment}`}>{r.payment}</a>
+                  <a href={r.link}>{r.payment}</a>
                 </td>
+                <td>{r.kind === 'card' ? t('kindCard') : t('kindCode')}</td>
                 <td class="num">{yen(r.amount, lang, r.currency)}</td>
                 <td>{statusPill(r.status)}</td>
                 <td>{r.reason ?? ''}</td>
-                <td>{dateTime(isoOfUnix(r.created), lang)}</td>
+                <td>{dateTime(r.at, lang)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {list.data?.length === 0 && <p class="muted">{t('none')}</p>}
     </>
   );
 }
 
+const TYPE_LABEL: Record<string, keyof typeof S> = {
+  payment: 'typePayment',
+  refund: 'typeRefund',
+  code_payment: 'typeCodePayment',
+  store_payment: 'typeStorePayment',
+  wallet_refund: 'typeWalletRefund',
+};
+
+/** Where a balance transaction's source is shown: its payment's page. */
+function sourceLink(b: BalanceTxn): string | undefined {
+  if (b.type === 'payment') return `#/payments/${b.source}`;
+  if (b.type === 'code_payment' || b.type === 'store_payment') return `#/code-payments/${b.source}`;
+  return undefined;
+}
+
 export function BalancePage() {
   const { t, lang } = useT(S);
-  const list = useLoad(() => mcall<List<BalanceTxn>>(`/v1/balance_transactions?limit=50`));
+  const list = useLoad(() => mcall<List<BalanceTxn>>(`/v1/balance_transactions?limit=100`));
+  const rows = list.data?.data ?? [];
+  const total = rows.reduce((sum, b) => sum + BigInt(b.amount), 0n);
   return (
     <>
       <h1>{t('balanceTitle')}</h1>
       {list.error && <Notice kind="error">{list.error}</Notice>}
+      {list.data && (
+        <p class="card" data-testid="balance-total">
+          {t('balanceNow')}: <strong>{yen(total, lang)}</strong>
+        </p>
+      )}
       <div class="table-wrap">
-        <table>
+        <table data-testid="balance">
           <thead>
             <tr>
               <th>{t('id')}</th>
@@ -338,18 +353,23 @@ export function BalancePage() {
             </tr>
           </thead>
           <tbody>
-            {list.data?.data.map((b) => (
-              <tr>
-                <td class="mono">{b.id}</td>
-                <td>{b.type}</td>
-                <td class="mono">{b.source}</td>
-                <td class="num">{yen(b.amount, lang, b.currency)}</td>
-                <td>{dateTime(isoOfUnix(b.created), lang)}</td>
-              </tr>
-            ))}
+            {rows.map((b) => {
+              const label = TYPE_LABEL[b.type];
+              const link = sourceLink(b);
+              return (
+                <tr>
+                  <td class="mono">{b.id}</td>
+                  <td>{label ? t(label) : b.type}</td>
+                  <td class="mono">{link ? <a href={link}>{b.source}</a> : b.source}</td>
+                  <td class="num">{yen(b.amount, lang, b.currency)}</td>
+                  <td>{dateTime(isoOfUnix(b.created), lang)}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>
+      {list.data && rows.length === 0 && <p class="muted">{t('none')}</p>}
     </>
   );
 }
