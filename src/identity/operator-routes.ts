@@ -72,7 +72,7 @@ export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
   );
   const create = s.closed(
     {
-      email: s.str(254),
+      email: freeText(254, 1),
       name: s.str(128),
       role: { type: 'string', enum: [...OPERATOR_ROLES] },
       password: s.password,
