@@ -33,7 +33,9 @@ export const HTTP_ERRORS = defineErrors('http', {
   parameter_invalid: { type: 'invalid_request_error', message: 'A field has an invalid value.' },
   card_data_not_allowed: {
     type: 'invalid_request_error',
-    message: 'A field holds what looks like a card number; only the hosted card fields take one.',
+    message:
+      'A field holds a card number (a brand’s prefix and length, a valid check digit, not part ' +
+      'of a longer token); only the hosted card fields take one.',
   },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
   method_not_allowed: {
