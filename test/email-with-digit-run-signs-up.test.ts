@@ -28,16 +28,25 @@ test('an email address with a long digit run signs up and gets its codes', async
   ] as const) {
     let res = await signUp(h, email, phone);
     assert.equal(res.statusCode, 202, res.body);
-    res = await h.app.inject({
-      method: 'POST',
-      url: '/v1/identity/signup/verify',
-      payload: {
-        signup_id: res.json().signup_id as string,
-        email_code: await h.lastCode(email),
-        phone_code: await h.lastCode(phone),
-        device: { name: 'phone', public_key: deviceKey().publicJwk },
-      },
-    });
+    const verify = (name: string) =>
+      h.app.inject({
+        method: 'POST',
+        url: '/v1/identity/signup/verify',
+        payload: {
+          signup_id: res.json().signup_id as string,
+          email_code: emailCode,
+          phone_code: phoneCode,
+          device: { name, public_key: deviceKey().publicJwk },
+        },
+      });
+    const emailCode = await h.lastCode(email);
+    const phoneCode = await h.lastCode(phone);
+    // The same rule for the device's name, which the code message repeats.
+    const refused = await verify('4242 4242 4242 4242');
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.equal(refused.json().error.code, 'card_data_not_allowed');
+    assert.equal(refused.json().error.param, 'device.name');
+    res = await verify('phone');
     assert.equal(res.statusCode, 201, res.body);
   }
   const rows = await h.db.sql`select email from identity_customers order by email`;

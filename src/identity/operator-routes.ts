@@ -73,7 +73,7 @@ export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
   const create = s.closed(
     {
       email: freeText(254, 1),
-      name: s.str(128),
+      name: freeText(128, 1),
       role: { type: 'string', enum: [...OPERATOR_ROLES] },
       password: s.password,
     },
