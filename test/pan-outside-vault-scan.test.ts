@@ -45,6 +45,13 @@ test('card numbers planted in other tables are found, reported and open an incid
     .sql`insert into notes_careless (extra) values (${p.db.sql.json({ card: '5555-5555-5555-4444' })})`;
   await p.db.sql`insert into notes_careless (raw) values (${Buffer.from('pan=3566002020360505;')})`;
   await p.db.sql`insert into notes_careless (body) values ('invoice 1234567812345678')`;
+  // After a newline: an escape in JSON text, a control byte in bytes. Neither hides a card.
+  await p.db
+    .sql`insert into notes_careless (extra) values (${p.db.sql.json({ n: 'paid\n6011000990139424' })})`;
+  await p.db.sql`insert into notes_careless (raw) values (${Buffer.from('\n378282246310005')})`;
+  // Ids are not cards, even where the old rule read one across their dashes.
+  await p.db
+    .sql`insert into notes_careless (body) values ('key fc845004-91f7-4be7-9c54-991809612034')`;
   await p.db.sql`
     insert into outbox_events (topic, payload, created_at, available_at)
     values ('x.y', ${p.db.sql.json({ note: 'card 4000000000000002' })}, now(), now())`;
@@ -55,12 +62,14 @@ test('card numbers planted in other tables are found, reported and open an incid
   });
   assert.equal(code, 1);
   const text = lines.join('\n');
-  assert.match(text, /FOUND 4 card number/);
+  assert.match(text, /FOUND 6 card number/);
   assert.match(text, /notes_careless\.body row \(0,1\): 424242••••••4242/);
   assert.match(text, /notes_careless\.extra row/);
   assert.match(text, /notes_careless\.raw row/);
   assert.match(text, /outbox_events\.payload row/);
   assert.doesNotMatch(text, /4242424242424242|5555555555554444|3566002020360505/);
+  assert.match(text, /601100••••••9424/);
+  assert.match(text, /378282•••••0005/);
   const incidents = await p.db
     .sql`select kind, severity, status, summary, detail::text as d from incidents_records`;
   assert.equal(incidents.length, 1);
