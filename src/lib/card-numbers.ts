@@ -10,8 +10,9 @@
 //     4-4-4-4 (16 digits), 4-6-5 (15, Amex), 4-6-4 (14, Diners), 4-4-4-4-3 (19);
 //   - standing on its own: a run touching a letter, digit or underscore, or joined to one by a
 //     dash or dot, is part of a longer token (a UUID, a hex hash, `idem-1796321000004`, a
-//     decimal) and not a card. Any 13–19 digits of a random UUID or timestamp pass Luhn one
-//     time in ten; these rules, not Luhn, are what keep false alarms near zero;
+//     decimal) and not a card, nor is a grouped run that continues a longer grouped code (an
+//     IBAN, a 20-digit reference). Any 13–19 digits of a random UUID or timestamp pass Luhn
+//     one time in ten; these rules, not Luhn, are what keep false alarms near zero;
 //   - not an international phone number: "+" and at most 15 digits is E.164, and no card
 //     number is written after a "+".
 // A 3- or 4-digit group right after a card is taken as its security code and matched with it,
@@ -119,7 +120,7 @@ const CANDIDATE = new RegExp(
     '([0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{4})' +
     '|([0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})' +
     '|([0-9]{13,19})' +
-    ')(?:[ -]([0-9]{3,4}))?(?![0-9])',
+    ')(?:[ -]([0-9]{3,4})(?![0-9A-Za-z_]))?(?![0-9])',
   'g',
 );
 
@@ -164,6 +165,14 @@ function apartAfter(text: string, end: number, grouped: boolean): boolean {
   // A grouped number followed by five or more digits is part of a longer grouped number.
   if (grouped && c === 0x20) return !/^[0-9]{5}/.test(text.slice(end + 1, end + 6));
   return true;
+}
+
+// A group of four with a digit in it, then a space: a grouped number starting here continues
+// a longer grouped code (an IBAN, a 20-digit reference), and is not a card of its own.
+const GROUP_BEFORE = /(?:^|[^0-9A-Za-z])(?=[A-Za-z]*[0-9])[0-9A-Za-z]{4} $/;
+
+function afterGroup(text: string, start: number): boolean {
+  return text[start - 1] === ' ' && GROUP_BEFORE.test(text.slice(Math.max(0, start - 6), start));
 }
 
 function candidateCard(
@@ -213,10 +222,16 @@ export function findCardNumbers(original: string): CardNumberFound[] {
   CANDIDATE.lastIndex = 0;
   for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
     const start = m.index;
-    if (!apartBefore(text, start)) continue;
-    const card = candidateCard(text, m);
-    if (!card || !apartAfter(text, card.end, m[3] === undefined)) continue;
-    found.push({ start, end: card.end, digits: card.digits, brand: card.brand });
+    const grouped = m[3] === undefined;
+    const apart = apartBefore(text, start) && !(grouped && afterGroup(text, start));
+    const card = apart ? candidateCard(text, m) : undefined;
+    if (card && apartAfter(text, card.end, grouped)) {
+      found.push({ start, end: card.end, digits: card.digits, brand: card.brand });
+      CANDIDATE.lastIndex = card.end;
+    } else {
+      // What was taken as a trailing group may begin the next card: look again from here.
+      CANDIDATE.lastIndex = start + 1;
+    }
   }
   return found;
 }
