@@ -59,6 +59,11 @@ test('web payments: a card number in description, descriptor or metadata is refu
     await post(h, s, '/v1/payments', { ...base, description: `Card ${GROUPED}, exp 12/30` }),
     'description',
   );
+  // A metadata key is stored and sent as its value is (it answered 500 before).
+  assertRefused(
+    await post(h, s, '/v1/payments', { ...base, metadata: { [PAN]: 'x' } }),
+    'metadata',
+  );
   assertRefused(
     await post(h, s, '/v1/payments', { ...base, statement_descriptor: PAN }),
     'statement_descriptor',

@@ -32,7 +32,8 @@ const amount = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
 const metadata = {
   type: 'object',
   maxProperties: 20,
-  propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,40}$' },
+  // Keys are stored and sent in webhooks as the values are: no card number in either.
+  propertyNames: { ...freeText(40, 1), pattern: '^[A-Za-z0-9_.-]{1,40}$' },
   additionalProperties: freeText(500),
 };
 const cardToken = { type: 'string', pattern: '^card_[A-Za-z0-9_-]{8,64}$' };
