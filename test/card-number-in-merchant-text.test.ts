@@ -115,6 +115,20 @@ test('a refund reason, a webhook endpoint or a store name cannot carry a card nu
     payload: { name: `Shop ${PAN}`, mcc: '5411', city: 'Tokyo', postal_code: '100-0001' },
   });
   assertRefused(store, 'name');
+  const postal = await p.app.inject({
+    method: 'POST',
+    url: '/v1/stores',
+    headers: { ...sk, ...idem() },
+    payload: { name: 'Shop', mcc: '5411', city: 'Tokyo', postal_code: PAN },
+  });
+  assertRefused(postal, 'postal_code');
+  const origins = await p.app.inject({
+    method: 'POST',
+    url: '/v1/allowed_origins',
+    headers: { ...sk, ...idem() },
+    payload: { origins: [`https://${PAN}.shop.example`] },
+  });
+  assertRefused(origins, 'origins.0');
   const endpoints = await p.db.sql`select count(*)::int as n from webhooks_endpoints`;
   assert.equal(endpoints[0]!['n'], 0, 'no endpoint was created');
 

@@ -8,11 +8,13 @@
 //     tokenized cards with), and a valid Luhn check digit;
 //   - written contiguous, or with single spaces or dashes in the groupings printed on cards:
 //     4-4-4-4 (16 digits), 4-6-5 (15, Amex), 4-6-4 (14, Diners), 4-4-4-4-3 (19);
-//   - standing on its own: a run touching a letter, digit or underscore, or joined to one by a
-//     dash or dot, is part of a longer token (a UUID, a hex hash, `idem-1796321000004`, a
-//     decimal) and not a card, nor is a grouped run that continues a longer grouped code (an
-//     IBAN, a 20-digit reference). Any 13–19 digits of a random UUID or timestamp pass Luhn
-//     one time in ten; these rules, not Luhn, are what keep false alarms near zero;
+//   - standing on its own: a run touching a letter, digit or underscore, joined to one by a
+//     dash, or to a digit by a dot, is part of a longer token (a UUID, a hex hash,
+//     `idem-1796321000004`, a decimal) and not a card; neither is a grouped run that continues
+//     a longer grouped code (an IBAN, a 20-digit reference). A dot after a word or before a
+//     name still separates (`4242….js`, `4242….evil.example`). Any 13–19 digits of a random
+//     UUID or timestamp pass Luhn one time in ten; these rules, not Luhn, are what keep false
+//     alarms near zero;
 //   - not an international phone number: "+" and at most 15 digits is E.164, and no card
 //     number is written after a "+".
 // A 3- or 4-digit group right after a card is taken as its security code and matched with it,
@@ -149,8 +151,11 @@ function apartBefore(text: string, start: number): boolean {
     // "\n4242…" in JSON text: the letter belongs to an escape.
     return text[start - 2] === '\\' && JSON_ESCAPE_LETTERS.includes(text[start - 1]!);
   }
-  // A dash or dot joins the run to the token before it: `idem-1796…`, a UUID group, 0.6348….
-  if (c === 0x2d || c === 0x2e) return !isTokenChar(text.charCodeAt(start - 2));
+  // A dash joins the run to the token before it (`idem-1796…`, a UUID group); a dot joins it
+  // to a number (0.6348…, v1.2.4242…), while after a word it ends a sentence or a name.
+  const before = text.charCodeAt(start - 2);
+  if (c === 0x2d) return !isTokenChar(before);
+  if (c === 0x2e) return !isDigit(before);
   return true;
 }
 
@@ -159,9 +164,9 @@ function apartAfter(text: string, end: number, grouped: boolean): boolean {
   const c = text.charCodeAt(end);
   if (Number.isNaN(c)) return true;
   if (isTokenChar(c)) return false;
-  if (c === 0x2d || c === 0x2e) {
-    if (isTokenChar(text.charCodeAt(end + 1))) return false;
-  }
+  const next = text.charCodeAt(end + 1);
+  if (c === 0x2d && isTokenChar(next)) return false;
+  if (c === 0x2e && isDigit(next)) return false;
   // A grouped number followed by five or more digits is part of a longer grouped number.
   if (grouped && c === 0x20) return !/^[0-9]{5}/.test(text.slice(end + 1, end + 6));
   return true;

@@ -59,7 +59,7 @@ function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Writ
             name: text(200),
             mcc: { type: 'string', pattern: '^[0-9]{4}$' },
             city: text(100),
-            postal_code: str(16),
+            postal_code: text(16),
           },
           ['name', 'mcc', 'city', 'postal_code'],
         ),
@@ -120,7 +120,7 @@ function originRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Wri
       ...write('merchants:write'),
       schema: {
         summary: 'Replace the allowed origins',
-        body: closed({ origins: { type: 'array', maxItems: 100, items: str(300) } }, ['origins']),
+        body: closed({ origins: { type: 'array', maxItems: 100, items: text(300) } }, ['origins']),
       },
     },
     async (req) => {
