@@ -61,6 +61,15 @@ export interface Limits {
    */
   readonly auditCheckpointSecondsInterval: number;
   readonly dbPoolConnectionsMax: number;
+  /**
+   * PostgreSQL's statement_timeout for the serving pool; a connection silent for this long
+   * plus a grace is dropped, so a frozen database cannot hold a request for ever.
+   */
+  readonly dbStatementTimeoutMs: number;
+  /** A connection attempt to PostgreSQL (TCP and start-up) gives up after this long. */
+  readonly dbConnectTimeoutSeconds: number;
+  /** /healthz answers 503 when the database has not answered its query within this. */
+  readonly healthDatabaseTimeoutMs: number;
   readonly outboxClaimBatchSizeMax: number;
   readonly outboxLeaseSecondsMax: number;
   readonly outboxAttemptsMax: number;
@@ -226,6 +235,9 @@ function platformLimits(env: Env) {
       86_400,
     ),
     dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
+    dbStatementTimeoutMs: integer(env, 'KINKO_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 600_000),
+    dbConnectTimeoutSeconds: integer(env, 'KINKO_DB_CONNECT_TIMEOUT_SECONDS', 5, 1, 120),
+    healthDatabaseTimeoutMs: 2_000,
     outboxClaimBatchSizeMax: 100,
     outboxLeaseSecondsMax: 60,
     outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),

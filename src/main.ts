@@ -91,15 +91,19 @@ export async function openDatabase(
   log: Logger,
   options: { shareRunning?: boolean } = {},
 ): Promise<Database> {
-  const connectionsMax = config.limits.dbPoolConnectionsMax;
+  const pool = {
+    connectionsMax: config.limits.dbPoolConnectionsMax,
+    statementTimeoutMs: config.limits.dbStatementTimeoutMs,
+    connectTimeoutSeconds: config.limits.dbConnectTimeoutSeconds,
+  };
   if (config.databaseUrl) {
-    const sql = connect(config.databaseUrl, { connectionsMax });
+    const sql = connect(config.databaseUrl, pool);
     const host = new URL(config.databaseUrl).host;
     return { sql, description: `postgres at ${host}`, close: () => sql.end({ timeout: 5 }) };
   }
   const running = options.shareRunning ? runningEmbeddedUrl(config.dataDir) : undefined;
   if (running) {
-    const sql = connect(running, { connectionsMax });
+    const sql = connect(running, pool);
     return {
       sql,
       description: `embedded postgres (shared) in ${config.dataDir}`,
@@ -111,7 +115,7 @@ export async function openDatabase(
     port: config.embeddedPgPort,
     log,
   });
-  const sql = connect(pg.url, { connectionsMax });
+  const sql = connect(pg.url, pool);
   return {
     sql,
     description: `embedded postgres in ${path.join(config.dataDir, 'pg')} on 127.0.0.1:${pg.port}`,
@@ -372,7 +376,7 @@ export async function startWorkers(
 
 /** Every module's routes, mounted on the one server. */
 function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
-  healthRoutes(scope, { sql });
+  healthRoutes(scope, { sql, timeoutMs: config.limits.healthDatabaseTimeoutMs });
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   identityRoutes(scope, m.identity);

@@ -69,6 +69,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   method_not_allowed: 405,
   request_timeout: 503,
   service_unavailable: 503,
+  database_unavailable: 503,
   acquirer_timeout: 504,
   acquirer_unreachable: 502,
   // IETF draft-ietf-httpapi-idempotency-key-header: a reused key with another payload is 422.

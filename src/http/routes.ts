@@ -4,9 +4,21 @@ import type { App } from './server.ts';
 
 // The platform's own routes. /healthz answers ok only when the database answers and every
 // migration this code knows has been applied, so a load balancer never routes to a
-// process whose schema is behind.
+// process whose schema is behind. Its database query is bounded by its own deadline: a
+// frozen or unreachable database answers 503 database_unavailable within it, never silence.
 
-export function healthRoutes(app: App, deps: { sql: Sql }): void {
+/** Resolves with fn's answer, or rejects once ms have passed without one. */
+function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('health query timed out')), ms);
+    fn().then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e: unknown) => (clearTimeout(timer), reject(e)),
+    );
+  });
+}
+
+export function healthRoutes(app: App, deps: { sql: Sql; timeoutMs: number }): void {
   app.get(
     '/healthz',
     {
@@ -21,7 +33,7 @@ export function healthRoutes(app: App, deps: { sql: Sql }): void {
     },
     async (_req, reply) => {
       try {
-        const { pending } = await migrationStatus(deps.sql);
+        const { pending } = await within(deps.timeoutMs, () => migrationStatus(deps.sql));
         if (pending === 0) return { status: 'ok' };
         return reply.status(503).send({ status: 'migrations_pending' });
       } catch {

@@ -12,6 +12,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Limits } from '../config.ts';
+import { DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/index.ts';
 import { InvariantError } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -474,6 +475,13 @@ function toKinkoError(error: FastifyError | Error): KinkoError | undefined {
 function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const known = toKinkoError(error);
   if (known) return sendError(req, reply, known);
+  // The database out of reach is an outage, not a bug: a 503 the client may retry, logged
+  // once per request at warn without the driver's detail.
+  if (isDatabaseUnavailable(error)) {
+    req.log.warn({ code: (error as { code?: unknown }).code }, 'database unavailable');
+    const extra = { retry_after_seconds: DB_RETRY_AFTER_SECONDS };
+    return sendError(req, reply, new KinkoError('database_unavailable', { extra }));
+  }
   // An unexpected error: log it (scrubbed) and answer without detail.
   const level = error instanceof InvariantError ? 'fatal' : 'error';
   req.log[level]({ err: error }, 'unhandled error');
