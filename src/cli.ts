@@ -234,7 +234,7 @@ async function work(_args: string[], ctx: Context): Promise<number> {
   return 0;
 }
 
-/** Waits for SIGINT or SIGTERM, then stops; a second signal, or a stop too slow, exits. */
+/** Waits for SIGINT, SIGTERM or SIGHUP, then stops; a second signal, or a stop too slow, exits. */
 async function untilSignal(ctx: Context, what: string, stop: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => {
     let signals = 0;
@@ -257,8 +257,8 @@ async function untilSignal(ctx: Context, what: string, stop: () => Promise<void>
         resolve();
       });
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // SIGHUP too: closing the terminal that runs `npm start` must stop the database as well.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   });
 }
 

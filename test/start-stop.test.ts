@@ -112,6 +112,58 @@ test('start, serve, stop on Ctrl-C, and start again with the data intact', async
   );
   second.child.kill('SIGTERM');
   assert.equal(await second.exited, 0, second.output());
+  assert.ok(!fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')), 'SIGTERM stopped it too');
+});
+
+function postmasterPid(dataDir: string): number {
+  return Number(fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('after kill -9 of Kinko, the next start stops the orphaned database and serves', async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-orphan-'));
+  t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const env = {
+    KINKO_DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    KINKO_PG_PORT: String(await freePort()),
+  };
+  const port = Number(env.PORT);
+  const first = serve(env);
+  await healthy(port, first);
+  const orphan = postmasterPid(dataDir);
+  t.after(() => {
+    if (alive(orphan)) process.kill(orphan, 'SIGINT');
+  });
+  first.child.kill('SIGKILL');
+  await first.exited;
+  assert.ok(alive(orphan), 'the embedded server outlived its Kinko (the orphan to clean up)');
+
+  const second = serve(env);
+  await healthy(port, second);
+  assert.ok(!alive(orphan), 'the orphaned server was stopped');
+  assert.notEqual(postmasterPid(dataDir), orphan);
+  assert.match(second.output(), /left running by a Kinko that died/);
+  // A third Kinko on the same data directory, while the second is alive, is refused.
+  const port2 = String(await freePort());
+  const intruder = serve({ ...env, PORT: port2 });
+  assert.equal(await intruder.exited, 1, intruder.output());
+  assert.match(intruder.output(), /already running \(pid \d+, started by Kinko pid \d+\)/);
+  await healthy(port, second);
+
+  const serverPid = postmasterPid(dataDir);
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0, second.output());
+  assert.ok(!alive(serverPid), 'a plain SIGTERM to kinko serve stops the database too');
+  assert.ok(!fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid')));
 });
 
 test('with DATABASE_URL set, Kinko uses that server and starts none', async (t) => {

