@@ -34,6 +34,8 @@ export async function accountSummary(deps: Deps, session: CustomerSession) {
     recovery_codes_left: await store.countRecoveryCodes(deps.sql, c.id),
     device_id: session.deviceId,
     strong_auth_at: session.strongAuthAtMs ? new Date(session.strongAuthAtMs).toISOString() : null,
+    // How long a passkey or TOTP check counts as recent, so apps can say when they ask again.
+    step_up_seconds_max: deps.limits.stepUpSecondsMax,
     money_hold_until: c.money_hold_until?.toISOString() ?? null,
   };
 }

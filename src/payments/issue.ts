@@ -21,6 +21,8 @@ export interface IssuedCode {
   display: string;
   qr_svg: string;
   barcode_svg: string;
+  /** When the code was issued: the wallet waits for its payment after this time. */
+  issued_at: string;
   expires_at: string;
 }
 
@@ -72,6 +74,7 @@ export async function issueCode(
     display: formatPaymentCode(code),
     qr_svg: dataUrl(qr),
     barcode_svg: dataUrl(barcode),
+    issued_at: now.toISOString(),
     expires_at: expiresAt.toISOString(),
   };
 }

@@ -26,6 +26,16 @@ export interface PaymentsLimits {
   historyPageSizeMax: number;
   /** Largest amount of one payment, refund or top-up (JPY). */
   amountMinorMax: bigint;
+  /**
+   * A wallet waiting to hear that its code was charged (code-watch.ts) is answered within
+   * codeWatchPollMs of the payment, and waits codeWatchSecondsMax at most per request: below
+   * the 60 s idle timeout of common proxies, so a long poll is not cut off mid-wait.
+   */
+  codeWatchPollMs: number;
+  codeWatchSecondsMax: number;
+  /** Waits held open at once per process, and per customer (a phone needs one). */
+  codeWatchWaitsMax: number;
+  codeWatchWaitsPerCustomerMax: number;
   risk: RiskLimits;
 }
 
@@ -43,5 +53,9 @@ export const DEFAULT_PAYMENTS_LIMITS: PaymentsLimits = Object.freeze({
   terminalAuthCacheMs: 2000,
   historyPageSizeMax: 100,
   amountMinorMax: 10_000_000n,
+  codeWatchPollMs: 250,
+  codeWatchSecondsMax: 25,
+  codeWatchWaitsMax: 2000,
+  codeWatchWaitsPerCustomerMax: 2,
   risk: DEFAULT_RISK_LIMITS,
 });

@@ -420,3 +420,28 @@ export async function walletSeqOf(
     select seq from ${db(table)} where id = ${id} and merchant_id = ${merchantId}`;
   return row?.seq;
 }
+
+export interface CodeWait {
+  customerId: string;
+  deviceId: string;
+  after: Date;
+}
+
+/**
+ * For each wait, the first register (code) payment by that customer and device made after
+ * its time, if any: one statement for every wallet waiting in this process (code-watch.ts).
+ * `wait` is the wait's index in `waits`.
+ */
+export async function codePaymentsAfter(
+  db: Db,
+  waits: readonly CodeWait[],
+): Promise<Array<PaymentRow & { wait: number }>> {
+  if (waits.length === 0) return [];
+  return db<Array<PaymentRow & { wait: number }>>`
+    select distinct on (w.i) (w.i - 1)::int as wait, p.*
+    from unnest(${waits.map((w) => w.customerId)}::uuid[], ${waits.map((w) => w.deviceId)}::uuid[],
+      ${waits.map((w) => w.after.toISOString())}::timestamptz[]) with ordinality as w(c, d, t, i)
+    join payments_payments p
+      on p.customer_id = w.c and p.created_at > w.t and p.device_id = w.d and p.method = 'cpm'
+    order by w.i, p.created_at, p.id`;
+}

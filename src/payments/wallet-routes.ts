@@ -5,6 +5,7 @@ import type { Identity } from '../identity/index.ts';
 import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER } from '../identity/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { deleteAccount } from './account-deletion.ts';
+import { createCodeWatch } from './code-watch.ts';
 import type { Payments } from './payments.ts';
 
 // /v1/wallet: the customer's wallet API. Thin handlers: validate, one payments call, answer.
@@ -97,6 +98,7 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void
   );
   topupRoutes(app, deps, customerScope, who);
   codeRoutes(app, deps, customerScope, who);
+  codeWatchRoute(app, deps);
   limitRoutes(app, deps);
 }
 
@@ -201,6 +203,80 @@ function codeRoutes(
         },
         sourceOf(req),
       ),
+  );
+}
+
+const noticeSchema = {
+  type: 'object',
+  description:
+    'The first register payment of a code this device showed, made after `after`; ' +
+    '`payment` is null when the wait ended without one.',
+  properties: {
+    object: { type: 'string', enum: ['code_payment_notice'] },
+    payment: {
+      type: ['object', 'null'],
+      properties: {
+        id: { type: 'string' },
+        amount: { type: 'string', description: 'minor units' },
+        currency: { type: 'string' },
+        merchant_id: { type: 'string' },
+        store_id: { type: 'string' },
+        store_name: { type: ['string', 'null'] },
+        created_at: { type: 'string', format: 'date-time' },
+      },
+    },
+    balance: { type: 'string', description: 'the wallet balance now (with a payment)' },
+    retry_after_seconds: {
+      type: 'integer',
+      description: 'set when the server holds too many waits: ask again after this long',
+    },
+  },
+  required: ['object', 'payment'],
+};
+
+/**
+ * Long polling for "the register charged my code": the signed-in wallet on its bound device
+ * asks with the code's issued_at and is answered as soon as the payment commits (in any
+ * process: code-watch.ts polls the database) or after wait_seconds with payment null.
+ */
+function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
+  const { payments, identity } = deps;
+  const watch = createCodeWatch(payments.deps);
+  const secondsMax = payments.deps.limits.codeWatchSecondsMax;
+  // Open waits are answered before the server stops taking requests, not cut off.
+  app.addHook('preClose', (done) => {
+    watch.close();
+    done();
+  });
+  app.get<{ Querystring: { after: string; wait_seconds?: number } }>(
+    '/v1/wallet/code_payments/next',
+    {
+      preHandler: identity.requireCustomer,
+      schema: {
+        summary: 'Wait for the register to charge a payment code this device showed',
+        description:
+          'Long polling. Needs the customer session cookie, bound to a device (else ' +
+          '`device_required`). Answers within about a second of the payment, or after ' +
+          `wait_seconds (at most ${secondsMax}) with payment null; ask again then.`,
+        querystring: closed(
+          {
+            after: { type: 'string', format: 'date-time', maxLength: 40 },
+            wait_seconds: { type: 'integer', minimum: 0, maximum: secondsMax },
+          },
+          ['after'],
+        ),
+        response: { 200: noticeSchema },
+      },
+    },
+    async (req, reply) => {
+      const s = identity.customerOf(req);
+      if (!s.deviceId) throw new KinkoError('device_required');
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const waitMs = (req.query.wait_seconds ?? secondsMax) * 1000;
+      const who = { customerId: s.customerId, deviceId: s.deviceId };
+      return watch.next(who, new Date(req.query.after), waitMs, gone.signal);
+    },
   );
 }
 

@@ -33,6 +33,8 @@ export interface CallOptions {
   bearer?: string | undefined;
   /** Idempotency-Key for a POST; one per user action, so a retried click is not a double. */
   idempotencyKey?: string | undefined;
+  /** Ends the request early (a long poll whose screen went away). */
+  signal?: AbortSignal | undefined;
 }
 
 export function newIdempotencyKey(): string {
@@ -52,6 +54,7 @@ export async function call<T>(path: string, options: CallOptions = {}): Promise<
       headers,
       credentials: 'same-origin',
       body: options.body === undefined ? null : JSON.stringify(options.body),
+      signal: options.signal ?? null,
     });
   } catch {
     throw new ApiError(0, { code: 'network_error', message: 'The network is unreachable.' });

@@ -14,6 +14,8 @@ export interface AccountSummary {
   recovery_codes_left: number;
   device_id: string | null;
   strong_auth_at: string | null;
+  /** How long a strong check counts as recent (the server's stepUpSecondsMax). */
+  step_up_seconds_max?: number;
   money_hold_until: string | null;
 }
 
