@@ -84,8 +84,9 @@ test(
 );
 
 test(
-  'a declined card reaches the shop as an error code, and no token',
-  { skip: NO_CHROMIUM, timeout: 60_000 },
+  "on a phone: a decline reaches the shop as an error code; the next card's 3-D Secure " +
+    'check opens as a modal dialog in view, with the focus, and the old error cleared',
+  { skip: NO_CHROMIUM, timeout: 90_000 },
   async (t) => {
     const holder = { html: '' };
     const shop = await serveSite(() => holder.html);
@@ -101,19 +102,63 @@ test(
       await shop.close();
       await p.close();
     });
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 390, height: 664 } });
     await page.goto(`${shop.origin}/checkout`);
+    // A shop page with a long order summary: the card fields start below the fold.
+    await page.evaluate(() => {
+      document.querySelector('h1')!.style.height = '900px';
+    });
     const fields = page.frameLocator('iframe[title="Card details (Kinko)"]');
-    await fields.locator('#number').fill('4000000000000002');
-    await fields.locator('#exp-month').fill('12');
-    await fields.locator('#exp-year').fill('2030');
-    await fields.locator('#cvc').fill('123');
-    await fields.locator('#submit').click();
+    const type = async (number: string) => {
+      await fields.locator('#number').fill(number);
+      await fields.locator('#exp-month').fill('12');
+      await fields.locator('#exp-year').fill('2030');
+      await fields.locator('#cvc').fill('123');
+      await fields.locator('#submit').click();
+    };
+    await type('4000000000000002');
     await page.waitForFunction(
       () => document.getElementById('result')!.textContent!.startsWith('error '),
       undefined,
       { timeout: 20_000 },
     );
     assert.equal(await page.locator('#result').textContent(), 'error card_declined');
+    assert.equal(await fields.locator('#error').textContent(), 'The card was declined.');
+
+    await type('4000 0000 0000 3220');
+    const challenge = fields.frameLocator('#challenge-frame');
+    await challenge.locator('#dev-code').waitFor({ timeout: 20_000 });
+    // The shop heard of the check (and cleared its "declined"); the fields cleared theirs.
+    assert.equal(await page.locator('#result').textContent(), 'challenge');
+    assert.equal(await fields.locator('#error').textContent(), '');
+    // The check is a modal dialog holding the focus, and it is on screen.
+    const state = await fields.locator('dialog').evaluate((d: HTMLDialogElement) => ({
+      modal: d.matches(':modal'),
+      focusInside: d.contains(document.activeElement),
+      top: d.getBoundingClientRect().top,
+      bottom: d.getBoundingClientRect().bottom,
+      frameHeight: window.innerHeight,
+    }));
+    assert.ok(state.modal && state.focusInside, JSON.stringify(state));
+    assert.ok(state.top >= 0 && state.bottom <= state.frameHeight, JSON.stringify(state));
+    const frameBox = (await page.locator('iframe[title="Card details (Kinko)"]').boundingBox())!;
+    assert.ok(frameBox.y >= 0 && frameBox.y + frameBox.height <= 664, JSON.stringify(frameBox));
+    assert.equal(
+      await challenge.locator('#code').evaluate((el) => document.activeElement === el),
+      true,
+      'the code field has the focus',
+    );
+    if (process.env['KINKO_SCREENSHOTS'] === '1') {
+      await page.screenshot({ path: 'docs/screenshots/hosted-fields-3ds-phone.png' });
+    }
+    const code = (await challenge.locator('#dev-code').textContent())!.trim();
+    await challenge.locator('#code').fill(code);
+    await challenge.locator('#submit').click();
+    await page.waitForFunction(
+      () => document.getElementById('result')!.textContent!.startsWith('token '),
+      undefined,
+      { timeout: 20_000 },
+    );
+    assert.equal(await fields.locator('dialog').evaluate((d: HTMLDialogElement) => d.open), false);
   },
 );

@@ -140,19 +140,39 @@ async function untilVisible(page: Page, target: ReturnType<Page['getByText']>): 
   await target.first().waitFor({ timeout: 1000 });
 }
 
-/** Links the 3-D Secure test card in the hosted fields, passing the issuer's challenge. */
+/**
+ * Links the 3-D Secure test card in the hosted fields, passing the issuer's challenge. A
+ * declined card comes first: its message must be gone once the next card's check opens.
+ */
 async function linkCard(page: Page): Promise<void> {
   const fields = page.frameLocator('iframe[title="Card details (Kinko)"]');
-  await fields.locator('#number').fill('4000 0000 0000 3220');
-  await fields.locator('#exp-month').fill('12');
-  await fields.locator('#exp-year').fill('2030');
-  await fields.locator('#cvc').fill('123');
-  await fields.locator('#submit').click();
+  const type = async (number: string) => {
+    await fields.locator('#number').fill(number);
+    await fields.locator('#exp-month').fill('12');
+    await fields.locator('#exp-year').fill('2030');
+    await fields.locator('#cvc').fill('123');
+    await fields.locator('#submit').click();
+  };
+  await type('4000000000000002');
+  await page.getByText('The card was declined.').first().waitFor({ timeout: 20_000 });
+  await type('4000 0000 0000 3220');
   const challenge = fields.frameLocator('#challenge-frame');
   const code = (await challenge.locator('#dev-code').textContent({ timeout: 20_000 }))!.trim();
+  assert.equal(await page.getByText('The card was declined.').count(), 0, 'stale decline');
   await challenge.locator('#code').fill(code);
   await challenge.locator('#submit').click();
   await untilVisible(page, page.getByText(/VISA •••• 3220/i));
+}
+
+/** The 3-D Secure check is a modal dialog, on screen, holding the focus. */
+async function assertModalInView(page: Page): Promise<void> {
+  const state = await page.getByTestId('challenge-dialog').evaluate((d: HTMLDialogElement) => {
+    const r = d.getBoundingClientRect();
+    const focused = d.contains(document.activeElement);
+    return { modal: d.matches(':modal'), focused, top: r.top, bottom: r.bottom, h: innerHeight };
+  });
+  assert.ok(state.modal && state.focused, JSON.stringify(state));
+  assert.ok(state.top >= 0 && state.bottom <= state.h, JSON.stringify(state));
 }
 
 /**
@@ -168,6 +188,7 @@ async function topUp(page: Page, amount: string, expected: string): Promise<void
   await field.fill(amount);
   await page.getByRole('button', { name: `Top up ${expected}`, exact: true }).click();
   await untilVisible(page, page.locator('#challenge-frame'));
+  await assertModalInView(page);
   const challenge = page.frameLocator('#challenge-frame');
   const code = (await challenge.locator('#dev-code').textContent({ timeout: 20_000 }))!.trim();
   await challenge.locator('#code').fill(code);

@@ -74,6 +74,9 @@ export function merchantPage(
     onError: function (e) {
       document.getElementById('result').textContent = 'error ' + e.code;
     },
+    onChallenge: function () {
+      document.getElementById('result').textContent = 'challenge';
+    },
   });
 </script>
 </body></html>`;

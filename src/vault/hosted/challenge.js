@@ -15,6 +15,8 @@
     }
   }
   if (config.status !== 'pending') finished(config.status);
+  // The page opens in a modal dialog: the code field takes the focus, not the page behind.
+  else document.getElementById('code').focus();
 
   form.addEventListener('submit', function (event) {
     event.preventDefault();

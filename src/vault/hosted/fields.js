@@ -1,7 +1,12 @@
 /* Kinko hosted card fields: runs on Kinko's origin inside the merchant's iframe. Sends the
    card to Kinko (same origin, with the per-session key), runs a 3-D Secure challenge in a
    nested frame when the issuer asks for one, and posts only the token to the merchant's
-   origin, named exactly (never "*"). */
+   origin, named exactly (never "*").
+   The challenge opens in a modal dialog over the card form: on a phone a box below the
+   form was out of sight, the form stayed usable and focus stayed in it, and an earlier
+   "declined" read as the answer to the new attempt. The dialog takes the focus, the form
+   underneath is inert, the old message is cleared, and the merchant's page is told
+   (kinko:challenge) so it can clear its own messages and bring this frame into view. */
 (function () {
   'use strict';
   var config = JSON.parse(document.getElementById('kinko-fields').textContent);
@@ -9,6 +14,33 @@
   var errorBox = document.getElementById('error');
   var button = document.getElementById('submit');
   var frame = document.getElementById('challenge-frame');
+  var dialog = document.createElement('dialog');
+  dialog.setAttribute('aria-label', '3-D Secure');
+  dialog.style.padding = '0';
+  dialog.style.border = '0';
+  dialog.style.width = 'calc(100% - 16px)';
+  dialog.style.maxWidth = '100%';
+  // The dialog is made here, around the frame, before the frame has a page to lose.
+  frame.parentNode.insertBefore(dialog, frame);
+  dialog.appendChild(frame);
+  // Escape would leave a challenge half done behind an open form: it stays until it ends.
+  dialog.addEventListener('cancel', function (event) {
+    event.preventDefault();
+  });
+
+  function openChallenge(url) {
+    errorBox.textContent = '';
+    frame.src = url;
+    frame.style.display = 'block';
+    frame.style.border = '0';
+    if (!dialog.open) dialog.showModal();
+    frame.focus();
+    tell({ type: 'kinko:challenge' });
+  }
+  function closeChallenge() {
+    frame.style.display = 'none';
+    if (dialog.open) dialog.close();
+  }
 
   function value(id) {
     return document.getElementById(id).value.trim();
@@ -42,13 +74,12 @@
   function done(result) {
     if (result.status === 'succeeded') {
       clearCard();
-      frame.style.display = 'none';
+      closeChallenge();
       errorBox.textContent = '';
       tell({ type: 'kinko:token', token: result.card.token, brand: result.card.brand,
         last4: result.card.last4 });
     } else if (result.status === 'requires_action') {
-      frame.src = result.challenge_url;
-      frame.style.display = 'block';
+      openChallenge(result.challenge_url);
     }
   }
 
@@ -57,7 +88,7 @@
     if (event.origin !== window.location.origin || event.source !== frame.contentWindow) return;
     if (!event.data || event.data.type !== 'kinko:3ds-finished') return;
     post(config.completePath, {}).then(done, function (err) {
-      frame.style.display = 'none';
+      closeChallenge();
       clearCard();
       fail(err);
     });

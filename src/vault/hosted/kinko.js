@@ -1,6 +1,9 @@
 /* Kinko hosted card fields, merchant-side loader. Load with its SRI hash:
    <script src="https://KINKO/js/kinko.js" integrity="sha384-…" crossorigin="anonymous">
-   Kinko.mount('#card', { publishableKey: 'pk_…', onToken(card) {…}, onError(err) {…} })
+   Kinko.mount('#card', { publishableKey: 'pk_…', onToken(card) {…}, onError(err) {…},
+                          onChallenge() {…} })
+   onChallenge (optional) runs when the card issuer's 3-D Secure check opens inside the
+   fields: clear any earlier error there, or it reads as the answer to this attempt.
    Card data never touches this page: it is typed into an iframe on Kinko's origin, and only
    the token (with brand and last four digits) comes back, from that iframe only. */
 (function () {
@@ -30,6 +33,11 @@
       if (!data || typeof data !== 'object') return;
       if (data.type === 'kinko:token' && typeof data.token === 'string') {
         if (options.onToken) options.onToken({ token: data.token, brand: data.brand, last4: data.last4 });
+      } else if (data.type === 'kinko:challenge') {
+        // The check opens as a dialog inside the fields: bring them into view (on a phone
+        // they may be below the fold), then let the page clear its stale messages.
+        if (iframe.scrollIntoView) iframe.scrollIntoView({ block: 'center' });
+        if (options.onChallenge) options.onChallenge();
       } else if (data.type === 'kinko:error') {
         if (options.onError) options.onError({ code: String(data.code), message: String(data.message) });
       }

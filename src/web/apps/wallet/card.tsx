@@ -23,6 +23,7 @@ interface KinkoLoader {
       publishableKey: string;
       onToken(card: { token: string; brand: string; last4: string }): void;
       onError(err: { code: string; message: string }): void;
+      onChallenge?(): void;
     },
   ): { unmount(): void };
 }
@@ -73,6 +74,8 @@ function HostedFields(props: { pk: string; account: AccountSummary; onLinked(): 
             }).then(props.onLinked, (e: unknown) => setError(errorText(e, lang)));
           },
           onError: (e) => setError(e.message || e.code),
+          // The issuer's check opened for a new attempt: an earlier decline is stale.
+          onChallenge: () => setError(undefined),
         });
       })
       .catch((e: unknown) => setError(errorText(e, lang)));

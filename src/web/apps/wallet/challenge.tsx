@@ -1,9 +1,12 @@
 import { useEffect } from 'preact/hooks';
 import { useT } from '../../ui/i18n.tsx';
+import { Modal } from '../../ui/modal.tsx';
 import { S } from './strings.ts';
 
-// A 3-D Secure challenge in a frame on Kinko's own origin. When it ends, the challenge page
-// posts { type: 'kinko:3ds-finished' } to this page; only that frame is listened to.
+// A 3-D Secure challenge in a frame on Kinko's own origin, in a modal dialog: on a phone a
+// box further down the page was out of sight and the form behind it stayed usable. When it
+// ends, the challenge page posts { type: 'kinko:3ds-finished' } to this page; only that
+// frame is listened to.
 
 export function ChallengeFrame(props: { url: string; onFinished(status: string): void }) {
   const { t } = useT(S);
@@ -18,10 +21,16 @@ export function ChallengeFrame(props: { url: string; onFinished(status: string):
     return () => window.removeEventListener('message', on);
   }, [props.url]);
   return (
-    <section class="card" aria-labelledby="challenge-h">
+    <Modal labelledBy="challenge-h" class="challenge" testId="challenge-dialog">
       <h2 id="challenge-h">{t('challengeTitle')}</h2>
       <p class="muted">{t('challengeIntro')}</p>
-      <iframe id="challenge-frame" class="hosted" src={props.url} title={t('challengeTitle')} />
-    </section>
+      <iframe
+        id="challenge-frame"
+        class="hosted"
+        src={props.url}
+        title={t('challengeTitle')}
+        data-autofocus
+      />
+    </Modal>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Modal } from '../../ui/modal.tsx';
 import { qrDataUrl } from '../../ui/codes.ts';
 import { forgetDevice } from './device.ts';
 import { enrolPasskey, passkeysSupported, stepUpWithPasskey } from './passkey.ts';
@@ -282,7 +283,7 @@ export function StepUpDialog(props: { request: StepUpRequest; onDone(): void; on
     }, ['totp_code']);
   };
   return (
-    <dialog open aria-modal="true" aria-labelledby="stepup-h" class="stepup">
+    <Modal labelledBy="stepup-h" class="stepup" onCancel={props.onCancel}>
       <h2 id="stepup-h">{t('stepUpTitle')}</h2>
       <p>{t('stepUpIntro')}</p>
       {form.general && <Notice kind="error">{form.general}</Notice>}
@@ -310,6 +311,6 @@ export function StepUpDialog(props: { request: StepUpRequest; onDone(): void; on
           {t('cancel')}
         </button>
       </div>
-    </dialog>
+    </Modal>
   );
 }
