@@ -228,7 +228,7 @@ async function charge(p: WebPlatform, pos: Page, code: string, amount: string): 
   await pos.getByLabel('Amount (¥)').fill(amount);
   await pos.getByLabel("Customer's payment code").fill(misread);
   await pos.getByRole('button', { name: /^Charge ¥1,200$/ }).click();
-  await pos.getByText(/mistyped or misread|The code is not valid/).waitFor();
+  await pos.getByText('The code was mistyped or misread. Check the digits or scan again.').waitFor();
   assert.equal(await pos.getByText('カードが利用できませんでした').count(), 0);
   await pos.getByLabel("Customer's payment code").fill(code);
   await pos.getByRole('button', { name: /^Charge ¥1,200$/ }).click();
