@@ -123,6 +123,23 @@ function terminalRoute(
     {
       schema: {
         summary: 'The signed-in terminal and its store (Authorization: Terminal id:secret)',
+        description:
+          'A register checks its credentials here at sign-in. Send `Authorization: Terminal ' +
+          '<terminal id>:<terminal secret>`; a wrong secret answers 401 ' +
+          '`terminal_credentials_invalid`, no terminal header 401 `terminal_credentials_missing`.',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              object: { type: 'string', enum: ['terminal'] },
+              id: { type: 'string' },
+              merchant_id: { type: 'string' },
+              store_id: { type: 'string' },
+              store_name: { type: 'string' },
+            },
+            required: ['object', 'id', 'merchant_id', 'store_id', 'store_name'],
+          },
+        },
       },
     },
     async (req, reply) => {
