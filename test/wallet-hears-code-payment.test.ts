@@ -62,8 +62,9 @@ function next(app: App, u: WalletUser, after: string, waitSeconds?: number) {
 test('the wallet hears of its code payment within a second, across servers', async (t) => {
   const p = await payPlatform();
   const other = await secondServer(p);
+  let otherOpen = true;
   t.after(async () => {
-    await other.close();
+    if (otherOpen) await other.close();
     await p.close();
   });
   const u = await walletUser(p, 1);
@@ -99,6 +100,16 @@ test('the wallet hears of its code payment within a second, across servers', asy
   assert.equal(quiet.json().payment, null);
   const quietMs = Date.now() - quietStarted;
   assert.ok(quietMs >= 900 && quietMs < 3000, `a wait of 1 s took ${quietMs} ms`);
+
+  // A server shutting down answers its open waits at once instead of holding them.
+  const open = next(other, u, body.payment.created_at, 20);
+  await new Promise((r) => setTimeout(r, 300));
+  const closing = Date.now();
+  otherOpen = false;
+  await other.close();
+  const ended = await open;
+  assert.equal(ended.json().payment, null, ended.body);
+  assert.ok(Date.now() - closing < 2000, `${Date.now() - closing} ms to close`);
 });
 
 test('waits are bounded, private to the customer and its device, and need a session', async (t) => {
