@@ -313,7 +313,9 @@ export function ScanPage(props: { account: AccountSummary }) {
   const form = useForm();
   const [payload, setPayload] = useState('');
   const amount = useAmount();
-  const [paid, setPaid] = useState<{ amount: string; id: string } | undefined>();
+  const [paid, setPaid] = useState<
+    { amount: string; id: string; store_name?: string } | undefined
+  >();
   const scanner = useScanner((text) => setPayload(text), ['qr_code'], {
     use: t('useCamera'),
     stop: t('stopCamera'),
@@ -325,12 +327,15 @@ export function ScanPage(props: { account: AccountSummary }) {
     if (!checked.ok || checked.minor === undefined) return;
     const minor = checked.minor;
     void form.run(async () => {
-      const r = await walletCall<{ id: string; amount: string }>(W.storePayments, {
-        account: props.account,
-        action: 'payment_code',
-        idempotencyKey: newIdempotencyKey(),
-        body: { payload: v['payload'], amount: amountJson(minor) },
-      });
+      const r = await walletCall<{ id: string; amount: string; store_name?: string }>(
+        W.storePayments,
+        {
+          account: props.account,
+          action: 'payment_code',
+          idempotencyKey: newIdempotencyKey(),
+          body: { payload: v['payload'], amount: amountJson(minor) },
+        },
+      );
       amount.clear();
       setPaid(r);
     }, ['payload', 'amount']);
@@ -338,7 +343,13 @@ export function ScanPage(props: { account: AccountSummary }) {
   return (
     <>
       <h1>{t('scanStore')}</h1>
-      {paid && <Notice kind="ok">{t('paid', { amount: yen(paid.amount, lang) })}</Notice>}
+      {paid && (
+        <Notice kind="ok">
+          {paid.store_name
+            ? t('paidStore', { amount: yen(paid.amount, lang), store: paid.store_name })
+            : t('paid', { amount: yen(paid.amount, lang) })}
+        </Notice>
+      )}
       {scanner}
       <form class="card" onSubmit={submit} noValidate>
         {form.general && <Notice kind="error">{form.general}</Notice>}

@@ -195,6 +195,7 @@ export const S = {
   confirmPay: ['Pay', '支払う'],
   confirmPayAmount: ['Pay {amount}', '{amount} を支払う'],
   paid: ['Paid {amount}.', '{amount} を支払いました。'],
+  paidStore: ['Paid {amount} to {store}.', '{store} に {amount} を支払いました。'],
   useCamera: ['Scan with camera', 'カメラで読み取る'],
   stopCamera: ['Stop camera', 'カメラを停止'],
   noCamera: [
@@ -216,7 +217,7 @@ export const S = {
     '前回の確認から時間が経っているため、新しいコードの表示前にパスキーで確認します。',
   ],
   codePaid: ['Paid', 'お支払い完了'],
-  paidAt: ['at {store}', '{store}'],
+  paidAt: ['at {store}', '{store} でのお支払い'],
   balanceNow: ['Balance now: {amount}', '残高: {amount}'],
   done: ['Done', '完了'],
   paymentCode: ['Payment code', '支払いコード'],
