@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendAsset } from './assets.ts';
 import type { Logger } from '../lib/log.ts';
-import { buildWeb, WEB_APPS, type Asset, type WebBuild } from './build.ts';
+import { buildWeb, WEB_APPS, type WebBuild } from './build.ts';
 import { appCsp, appHtml, walletManifest } from './pages.ts';
 
 // Web: the four browser apps — wallet (customers), register (/pos, cashiers), dashboard
@@ -11,9 +12,12 @@ import { appCsp, appHtml, walletManifest } from './pages.ts';
 // - app: one single-page application, one HTML shell and one bundled ES module.
 // - shell: the app's HTML page; no inline script or style, its own CSP per response.
 // - UI kit: src/web/ui — fetch wrapper, i18n (Japanese and English), form components.
+// - hashed asset: a script or stylesheet served as name.<content hash>.ext, cached for a year
+//   (immutable); the HTML shell, never cached, names the current ones.
 
 export { buildWeb, WEB_APPS, APP_GZIP_BYTES_MAX, type WebApp, type WebBuild } from './build.ts';
-export { appCsp } from './pages.ts';
+export { appCsp, appHtml } from './pages.ts';
+export { HASHED_CACHE_CONTROL, negotiateEncoding, STABLE_CACHE_CONTROL } from './assets.ts';
 
 export interface WebRoutesDeps {
   /** Where the hosted card fields are served from when not Kinko's own origin. */
@@ -24,13 +28,6 @@ export interface WebRoutesDeps {
    * allowed origins include Kinko's own); read per request, so it may be set after start-up.
    */
   walletPublishableKey?: (() => string | undefined) | undefined;
-}
-
-function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset): FastifyReply {
-  // Revalidated on every load (the ETag makes that a 304), so a deploy is seen at once.
-  reply.header('cache-control', 'no-cache').header('etag', a.etag);
-  if (req.headers['if-none-match'] === a.etag) return reply.status(304).send();
-  return reply.type(a.type).send(a.body);
 }
 
 /**
@@ -48,9 +45,10 @@ export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void 
   const csp = appCsp(deps.hostedFieldsOrigin);
   const hide = { schema: { hide: true } };
   for (const name of WEB_APPS) {
-    const fixed = appHtml(name);
     const page = async (_req: FastifyRequest, reply: FastifyReply) => {
-      const html = name === 'wallet' ? appHtml(name, deps.walletPublishableKey?.()) : fixed;
+      const { paths } = await building;
+      const key = name === 'wallet' ? deps.walletPublishableKey?.() : undefined;
+      const html = appHtml(name, paths, key);
       return reply
         .header('content-security-policy', csp)
         .header('cache-control', 'no-store')
@@ -75,7 +73,9 @@ export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void 
           type: 'object',
           additionalProperties: false,
           required: ['file'],
-          properties: { file: { type: 'string', pattern: '^[a-z-]+\\.(js|css|svg)$' } },
+          properties: {
+            file: { type: 'string', pattern: '^[a-z-]+(\\.[A-Za-z0-9_-]{22})?\\.(js|css|svg)$' },
+          },
         },
       },
     },

@@ -36,13 +36,19 @@ function metaOf(hostedKey: string | undefined): string {
   return safe ? `<meta name="kinko-hosted-pk" content="${safe}">\n` : '';
 }
 
-export function appHtml(app: WebApp, hostedKey?: string): string {
+/**
+ * The app's shell. `paths` maps each source file to the URL it is served at (its content-
+ * hashed name, from the build), so the shell always names the current script and styles.
+ */
+export function appHtml(app: WebApp, paths: Record<string, string>, hostedKey?: string): string {
   const manifest =
     app === 'wallet'
       ? '<link rel="manifest" href="/wallet/manifest.webmanifest">\n' +
         '<meta name="theme-color" content="#0f5132">\n' +
         '<link rel="apple-touch-icon" href="/web/icon.svg">\n'
       : '';
+  const css = paths['kinko.css'];
+  const script = paths[`${app}.js`];
   return `<!doctype html>
 <html lang="ja" data-app="${app}">
 <head>
@@ -50,8 +56,8 @@ export function appHtml(app: WebApp, hostedKey?: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <title>${TITLES[app]}</title>
 <link rel="icon" href="/web/icon.svg" type="image/svg+xml">
-${manifest}${app === 'wallet' ? metaOf(hostedKey) : ''}<link rel="stylesheet" href="/web/kinko.css">
-<script type="module" src="/web/${app}.js"></script>
+${manifest}${app === 'wallet' ? metaOf(hostedKey) : ''}<link rel="stylesheet" href="${css}">
+<script type="module" src="${script}"></script>
 </head>
 <body>
 <div id="app"><p class="boot">Kinko…</p></div>
