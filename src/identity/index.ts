@@ -22,6 +22,7 @@ import { operatorRoutes } from './operator-routes.ts';
 import { createPasswords, type BreachedRangeLookup } from './passwords.ts';
 import type { SensitiveAction } from './policy.ts';
 import { customerRoutes } from './routes.ts';
+import { sessionProbeRoutes } from './session-probe.ts';
 import { runOperatorsCreate as runCreate } from './cli.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
 import { freezeLink, freezeLinks } from './recovery.ts';
@@ -193,6 +194,7 @@ export function createIdentity(options: IdentityOptions): Identity {
 export function identityRoutes(app: FastifyInstance, identity: Identity): void {
   customerRoutes(app, identity.deps);
   operatorRoutes(app, identity.deps);
+  sessionProbeRoutes(app, identity.deps);
   devMailboxRoutes(app, { sql: identity.deps.sql, env: identity.deps.env });
 }
 

@@ -84,7 +84,12 @@ function App() {
   const { t } = useT(S);
   const [me, setMe] = useState<Me | null | undefined>();
   const [route, setRoute] = useState(location.hash.replace(/^#/, '') || '/lookup');
-  const refresh = () => call<Me>('/v1/operator/me').then(setMe, () => setMe(null));
+  // The probe answers 200 signed in or not, so a fresh load logs no failed request.
+  const refresh = () =>
+    call<({ signed_in: true } & Me) | { signed_in: false }>('/v1/operator/session/state').then(
+      (s) => setMe(s.signed_in ? { operator_id: s.operator_id, role: s.role } : null),
+      () => setMe(null),
+    );
   useEffect(() => {
     void refresh();
     const on = () => setRoute(location.hash.replace(/^#/, '') || '/lookup');

@@ -37,8 +37,14 @@ export function onStepUp(handler: StepUpHandler): void {
   stepUpHandler = handler;
 }
 
-export function getSession(): Promise<AccountSummary> {
-  return call<AccountSummary>('/v1/identity/session');
+/** The signed-in account; a 401-like ApiError when signed out (the probe itself answers 200). */
+export async function getSession(): Promise<AccountSummary> {
+  const state = await call<({ signed_in: true } & AccountSummary) | { signed_in: false }>(
+    '/v1/identity/session/state',
+  );
+  if (!state.signed_in) throw new ApiError(401, { code: 'session_missing' });
+  const { signed_in: _signedIn, ...account } = state;
+  return account;
 }
 
 export async function deviceProof(
