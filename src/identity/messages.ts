@@ -152,15 +152,17 @@ export function recoveryDoneNotice(
   const en =
     'The password of your Kinko account was reset and every other session was signed out.' +
     hold.en;
+  const email = message('email', contacts.email, subject, { ja, en });
+  const sms = message('sms', contacts.phone, subject, { ja, en });
+  // The freeze link once, after both languages, so that each message carries one link.
   return [
-    message('email', contacts.email, subject, {
-      ja: `${ja}\n\n心当たりがない場合は、こちらからアカウントを凍結してください: ${freezeLinks.email}`,
-      en: `${en}\n\nThis was not me — freeze my account: ${freezeLinks.email}`,
-    }),
-    message('sms', contacts.phone, subject, {
-      ja: `${ja} 心当たりがない場合は凍結: ${freezeLinks.phone}`,
-      en: `${en} Not you? Freeze: ${freezeLinks.phone}`,
-    }),
+    {
+      ...email,
+      text:
+        `${email.text}\n\n` +
+        `心当たりがない場合はアカウントを凍結 / This was not me — freeze my account: ${freezeLinks.email}`,
+    },
+    { ...sms, text: `${sms.text}\n心当たりがない場合 / Not you? Freeze: ${freezeLinks.phone}` },
   ];
 }
 

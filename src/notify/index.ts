@@ -8,6 +8,8 @@ import type { Notifier } from './notifier.ts';
 // Glossary
 // - message: one text to one address over one channel (NotifyMessage).
 // - channel: email or sms.
+// - text: written by the module that sends it, each in one file (identity/messages.ts,
+//   payments/messages.ts), Japanese first and then English, as the apps; notify only delivers.
 // - dev mailbox: where messages go when no real sender is configured (development, test);
 //   readable at GET /dev/mailbox?to=ADDRESS, which exists only in those modes.
 // - notify worker: an outbox worker on topic notify.message that calls the notifier, a

@@ -5,7 +5,8 @@ import type { NewWebhookEvent } from '../webhooks/index.ts';
 import { RECEIPT_TOPIC, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
 import * as store from './store.ts';
-import { yen } from './wallet.ts';
+import * as messages from './messages.ts';
+import { storeNames } from './wallet.ts';
 
 // Receipts: after a top-up, payment or refund commits, its outbox event (written in the same
 // transaction) is turned here into the customer's notice — email and SMS, each with its own
@@ -64,8 +65,7 @@ export async function sendReceipts(
 
 interface Notice {
   customerId: string;
-  subject: string;
-  text: string;
+  receipt: messages.ReceiptText;
   webhook?: NewWebhookEvent;
 }
 
@@ -77,8 +77,10 @@ async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promis
   for (const t of await store.claimTopupReceipts(tx, idsOf('topup'), now)) {
     claimed.set(`topup:${t.id}`, topupNotice(t));
   }
-  for (const p of await store.claimPaymentReceipts(tx, idsOf('payment'), now)) {
-    claimed.set(`payment:${p.id}`, paymentNotice(p));
+  const paid = await store.claimPaymentReceipts(tx, idsOf('payment'), now);
+  const names = await storeNames(deps, paid);
+  for (const p of paid) {
+    claimed.set(`payment:${p.id}`, paymentNotice(p, names.get(p.store_id) ?? p.store_id));
   }
   for (const r of await store.claimRefundReceipts(tx, idsOf('refund'), now)) {
     claimed.set(`refund:${r.id}`, refundNotice(r));
@@ -103,43 +105,30 @@ async function notifyCustomers(deps: PaymentsDeps, tx: Tx, notices: Notice[]): P
     tx,
     told.flatMap((n) => [n.customerId, n.customerId]),
   );
-  const messages = told.flatMap((n, i): NotifyMessage[] => {
-    const f = facts.get(n.customerId)!;
-    return [
-      {
-        channel: 'email',
-        to: f.email,
-        subject: n.subject,
-        text: `${n.text}\n\nThis was not me — freeze my account: ${links[2 * i]}`,
-      },
-      {
-        channel: 'sms',
-        to: f.phone,
-        subject: n.subject,
-        text: `Kinko: ${n.text} Not you? Freeze: ${links[2 * i + 1]}`,
-      },
-    ];
-  });
+  const sent = told.flatMap((n, i): NotifyMessage[] =>
+    messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
+      email: links[2 * i]!,
+      phone: links[2 * i + 1]!,
+    }),
+  );
   await deps.outbox.enqueue(
     tx,
-    messages.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
+    sent.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
   );
 }
 
 function topupNotice(t: store.TopupRow): Notice {
   return {
     customerId: t.customer_id,
-    subject: `Kinko top-up ${yen(t.amount_minor)}`,
-    text: `Your wallet was topped up with ${yen(t.amount_minor)} (receipt ${t.id}).`,
+    receipt: messages.topupReceipt(t.amount_minor, t.id),
   };
 }
 
-function paymentNotice(p: store.PaymentRow): Notice {
+function paymentNotice(p: store.PaymentRow, storeName: string): Notice {
   const type = p.method === 'cpm' ? 'code_payment.succeeded' : 'store_payment.succeeded';
   return {
     customerId: p.customer_id,
-    subject: `Kinko payment ${yen(p.amount_minor)}`,
-    text: `You paid ${yen(p.amount_minor)} at store ${p.store_id} (receipt ${p.id}).`,
+    receipt: messages.paymentReceipt(p.amount_minor, storeName, p.id),
     webhook: { merchantId: p.merchant_id, type, object: paymentJson(p), orderKey: p.id },
   };
 }
@@ -147,8 +136,7 @@ function paymentNotice(p: store.PaymentRow): Notice {
 function refundNotice(r: store.RefundRow): Notice {
   return {
     customerId: r.customer_id,
-    subject: `Kinko refund ${yen(r.amount_minor)}`,
-    text: `You were refunded ${yen(r.amount_minor)} for payment ${r.payment_id} (receipt ${r.id}).`,
+    receipt: messages.refundReceipt(r.amount_minor, r.payment_id, r.id),
     webhook: {
       merchantId: r.merchant_id,
       type: 'code_payment.refunded',

@@ -2,6 +2,7 @@ import { limitsJson } from '../risk/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { accountIdFor } from './accounts.ts';
 import { ensureAccounts, WALLET_CURRENCY, type PaymentsDeps } from './context.ts';
+import { receiptLine } from './messages.ts';
 import * as store from './store.ts';
 
 // The wallet: balance (from the ledger), limits (from risk), hold status (from identity),
@@ -83,6 +84,8 @@ export async function history(
   const more = rows.length > limit;
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
+  const names = await storeNames(deps, items);
+  const nameOf = (storeId: string | null) => (storeId ? names.get(storeId) : undefined) ?? null;
   return {
     data: items.map((r) => ({
       type: r.kind,
@@ -92,12 +95,13 @@ export async function history(
       status: r.status,
       merchant_id: r.merchant_id,
       store_id: r.store_id,
+      store_name: nameOf(r.store_id),
       payment_id: r.payment_id,
       created_at: r.created_at.toISOString(),
       // The receipt: what the customer sees in the app and in the notice.
       receipt: {
         number: r.id,
-        text: receiptLine(r.kind, r.amount_minor, r.store_id),
+        text: receiptLine(r.kind, r.amount_minor, nameOf(r.store_id)),
       },
     })),
     has_more: more,
@@ -105,12 +109,22 @@ export async function history(
   };
 }
 
-export function yen(amount: bigint): string {
-  return `¥${amount.toLocaleString('en-US')}`;
-}
-
-export function receiptLine(kind: string, amount: bigint, storeId: string | null): string {
-  if (kind === 'topup') return `Top-up ${yen(amount)}`;
-  if (kind === 'refund') return `Refund ${yen(amount)}`;
-  return `Payment ${yen(amount)} at store ${storeId ?? ''}`.trim();
+/**
+ * The names of the stores these rows were paid at, by store id, one read per distinct store.
+ * A store that cannot be read (removed since) is left out; its receipt falls back to no name.
+ */
+export async function storeNames(
+  deps: PaymentsDeps,
+  rows: readonly { merchant_id: string | null; store_id: string | null }[],
+): Promise<Map<string, string>> {
+  const wanted = new Map<string, string>();
+  for (const r of rows) if (r.store_id && r.merchant_id) wanted.set(r.store_id, r.merchant_id);
+  const names = new Map<string, string>();
+  await Promise.all(
+    [...wanted].map(async ([storeId, merchantId]) => {
+      const shop = await deps.merchants.getStore(merchantId, storeId).catch(() => undefined);
+      if (shop) names.set(storeId, shop.name);
+    }),
+  );
+  return names;
 }

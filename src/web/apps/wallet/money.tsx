@@ -158,6 +158,8 @@ interface HistoryItem {
   status: string;
   merchant_id: string | null;
   store_id: string | null;
+  /** The store's name as the customer saw it at the register (receipts never show the id). */
+  store_name?: string | null;
   payment_id: string | null;
   created_at: string;
   receipt?: { number: string; text: string } | null;
@@ -177,7 +179,7 @@ function Receipt(props: { item: HistoryItem; onClose(): void }) {
         <dt>{t('amount')}</dt>
         <dd>{yen(i.amount, lang, i.currency)}</dd>
         {i.store_id && <dt>{t('store')}</dt>}
-        {i.store_id && <dd class="mono">{i.store_id}</dd>}
+        {i.store_id && <dd>{i.store_name ?? i.store_id}</dd>}
         <dt>{t('when')}</dt>
         <dd>{dateTime(i.created_at, lang)}</dd>
         <dt>{t('status')}</dt>
@@ -219,7 +221,10 @@ export function HistoryPage() {
               {t(i.type)} {sign(i)}
               {yen(i.amount, lang, i.currency)}
             </button>{' '}
-            <span class="muted">{dateTime(i.created_at, lang)}</span>
+            <span class="muted">
+              {i.store_name ? `${i.store_name} · ` : ''}
+              {dateTime(i.created_at, lang)}
+            </span>
           </li>
         ))}
       </ul>

@@ -1,0 +1,80 @@
+import type { NotifyMessage } from '../notify/index.ts';
+
+// Every text payments sends a customer, in one place: the receipts of top-ups, payments and
+// refunds (email and SMS, each with its "this was not me" freeze link) and the receipt line
+// of the wallet's history. Japanese first, as the apps are, then English. A payment names the
+// store by its name, as the customer saw it at the register, never by its id.
+
+export function yen(amount: bigint): string {
+  return `¥${amount.toLocaleString('en-US')}`;
+}
+
+/** One receipt in both languages: a subject and a sentence each. */
+export interface ReceiptText {
+  subject: { ja: string; en: string };
+  text: { ja: string; en: string };
+}
+
+export function topupReceipt(amount: bigint, receiptId: string): ReceiptText {
+  return {
+    subject: { ja: `チャージ ${yen(amount)}`, en: `Kinko top-up ${yen(amount)}` },
+    text: {
+      ja: `ウォレットに ${yen(amount)} をチャージしました（領収書番号 ${receiptId}）。`,
+      en: `Your wallet was topped up with ${yen(amount)} (receipt ${receiptId}).`,
+    },
+  };
+}
+
+export function paymentReceipt(amount: bigint, storeName: string, receiptId: string): ReceiptText {
+  return {
+    subject: { ja: `お支払い ${yen(amount)}`, en: `Kinko payment ${yen(amount)}` },
+    text: {
+      ja: `${storeName} で ${yen(amount)} をお支払いいただきました（領収書番号 ${receiptId}）。`,
+      en: `You paid ${yen(amount)} at ${storeName} (receipt ${receiptId}).`,
+    },
+  };
+}
+
+export function refundReceipt(amount: bigint, paymentId: string, receiptId: string): ReceiptText {
+  return {
+    subject: { ja: `返金 ${yen(amount)}`, en: `Kinko refund ${yen(amount)}` },
+    text: {
+      ja: `お支払い ${paymentId} について ${yen(amount)} が返金されました（領収書番号 ${receiptId}）。`,
+      en: `You were refunded ${yen(amount)} for payment ${paymentId} (receipt ${receiptId}).`,
+    },
+  };
+}
+
+/** The receipt as an email and an SMS, each with its own freeze link. */
+export function receiptMessages(
+  r: ReceiptText,
+  to: { email: string; phone: string },
+  links: { email: string; phone: string },
+): NotifyMessage[] {
+  const subject = `【Kinko】${r.subject.ja} / ${r.subject.en}`;
+  return [
+    {
+      channel: 'email',
+      to: to.email,
+      subject,
+      text:
+        `${r.text.ja}\n\n${r.text.en}\n\n` +
+        `心当たりがない場合はアカウントを凍結 / This was not me — freeze my account: ${links.email}`,
+    },
+    {
+      channel: 'sms',
+      to: to.phone,
+      subject,
+      text:
+        `【Kinko】${r.text.ja}\nKinko: ${r.text.en}\n` +
+        `心当たりがない場合 / Not you? Freeze: ${links.phone}`,
+    },
+  ];
+}
+
+/** The one-line receipt the wallet's history shows (Japanese, the app's language). */
+export function receiptLine(kind: string, amount: bigint, storeName: string | null): string {
+  if (kind === 'topup') return `チャージ ${yen(amount)}`;
+  if (kind === 'refund') return `返金 ${yen(amount)}`;
+  return storeName ? `お支払い ${yen(amount)}（${storeName}）` : `お支払い ${yen(amount)}`;
+}
