@@ -13,7 +13,7 @@ import { lastMailedCode, startWebPlatform, type WebPlatform } from './helpers/we
 // signed out is the normal state of a first visit, so the session probes answer 200. Its
 // script and stylesheet arrive compressed under content-hashed names. Then an operator finds
 // a customer by email in the console, freezes the account with a reason and sees the card
-// and the audit trail update without reloading the page.
+// and the audit trail update without reloading the page; a security admin unfreezes it.
 
 const APPS = ['wallet', 'pos', 'dashboard', 'console'] as const;
 
@@ -105,6 +105,26 @@ async function consoleFreeze(p: WebPlatform, context: BrowserContext): Promise<v
   // The trail below was read again: it shows the freeze without a reload.
   await page.getByTestId('audit-entries').getByText('identity.account.frozen').waitFor();
   await shot(page, 'console-frozen');
+  // Another operator, a security admin, restores it: found by email, with a reason.
+  const adminPassword = 'security admin password for the console';
+  const admin = await createOperator(p.platform.modules.identity, {
+    email: 'sec@kinko.example',
+    name: 'Security admin',
+    role: 'security_admin',
+    password: adminPassword,
+  });
+  await page.getByRole('button', { name: 'ログアウト' }).click();
+  await page.getByLabel('メールアドレス').fill('sec@kinko.example');
+  await page.getByLabel('パスワード').fill(adminPassword);
+  await page.getByLabel('認証コード').fill(authenticator(admin.totpSecret).code(Date.now()));
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.getByLabel('顧客ID・メール・電話番号、または各種ID').fill('Hanako@Example.com');
+  await page.getByRole('button', { name: '検索', exact: true }).click();
+  await page.getByLabel('解除の理由').fill('本人確認済み');
+  await page.getByRole('button', { name: '凍結を解除' }).click();
+  await page.getByTestId('customer-status').getByText('有効').waitFor();
+  await page.getByTestId('audit-entries').getByText('identity.account.unfrozen').waitFor();
+  await shot(page, 'console-unfrozen');
   assert.deepEqual(problems, []);
 }
 
