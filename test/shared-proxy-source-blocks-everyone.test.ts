@@ -30,6 +30,8 @@ test('behind a trusted balancer, one attacker blocks only its own network', asyn
     // A customer elsewhere, through the same balancer, signs in.
     const ok = await login(h, BALANCER, { identifier: c.email, password: c.password }, '203.0.113.9');
     assert.equal(ok.statusCode, 200, ok.body);
+    const kept = await h.db.sql`select 1 from identity_source_failures where source_prefix = '203.0.113.0/24'`;
+    assert.equal(kept.length, 0, 'a network that only signed in leaves no throttle row');
     // The attacker's own X-Forwarded-For, sent straight to Kinko, is not believed.
     const spoof = await login(h, '198.51.100.99', { identifier: c.email, password: c.password }, '203.0.113.9');
     assert.equal(spoof.json().error.code, 'source_blocked');

@@ -179,13 +179,13 @@ export async function login(
       return refuse('credentials_invalid');
     }
     if (customer.status === 'frozen') {
-      await attemptSucceeded(tx, reservation, 'release');
+      await attemptSucceeded(deps, tx, reservation, 'release');
       await deps.audit.append(tx, [
         customerEntry('identity.login.frozen', customer.id, source, 'denied'),
       ]);
       return refuse('account_frozen');
     }
-    await attemptSucceeded(tx, reservation, 'clear');
+    await attemptSucceeded(deps, tx, reservation, 'clear');
     if (input.previousToken) {
       const previous = await store.sessionByTokenHash(tx, sha256(input.previousToken));
       if (previous) await store.revokeSession(tx, previous.id, at(deps), 'rotated');

@@ -179,11 +179,12 @@ export async function attemptFailed(
  * reason, such as a frozen account).
  */
 export async function attemptSucceeded(
+  deps: Deps,
   tx: Tx,
   r: Reservation,
   identifier: 'clear' | 'release',
 ): Promise<void> {
-  await store.releaseSourceAttempt(tx, r.bucket);
+  await store.releaseSourceAttempt(tx, r.bucket, at(deps));
   if (identifier === 'clear') await store.clearLoginFailures(tx, [r.idHash]);
   else await store.releaseLoginFailure(tx, r.idHash);
 }

@@ -169,7 +169,7 @@ export async function operatorLogin(
     if (!o || o.status !== 'active' || !passwordOk || step === undefined) {
       return operatorFailure(deps, tx, o, reservation, source);
     }
-    await attemptSucceeded(tx, reservation, 'clear');
+    await attemptSucceeded(deps, tx, reservation, 'clear');
     await store.operatorAttempt(tx, o.id, { failures: 0, lockedUntil: null, totpStep: step });
     const token = sessionToken('operator');
     const sessionId = uuidv7(now);

@@ -662,8 +662,13 @@ export async function saveSourceState(tx: Tx, s: SourceRow): Promise<void> {
     where source_prefix = ${s.source_prefix}`;
 }
 
-/** Takes back one counted attempt of a source that turned out to be a success. */
-export async function releaseSourceAttempt(tx: Tx, bucket: string): Promise<void> {
+/**
+ * Takes back one counted attempt of a source that turned out to be a success. A row left
+ * with nothing to remember goes, so networks that only ever sign in leave no rows behind.
+ */
+export async function releaseSourceAttempt(tx: Tx, bucket: string, now: Date): Promise<void> {
+  await tx`delete from identity_source_failures where source_prefix = ${bucket}
+    and failures <= 1 and (blocked_until is null or blocked_until <= ${now})`;
   await tx`update identity_source_failures set failures = greatest(failures - 1, 0)
     where source_prefix = ${bucket}`;
 }
