@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOperator } from '../src/identity/index.ts';
-import { auth, harness, signUp, type Harness } from './helpers/identity-harness.ts';
+import { auth, deviceKey, harness, signUp, type Harness } from './helpers/identity-harness.ts';
 import { enrolTotp } from './helpers/identity-factors.ts';
 
 // Attack: throttles that are checked in one step and counted in another let guesses sent
@@ -99,6 +99,34 @@ test('30 parallel wrong operator sign-ins: the same budget as one at a time', as
     process.stdout.write(`# operator: ${t.checked} of 30 parallel sign-ins checked\n`);
     assert.deepEqual(t.other, []);
     assert.equal(t.checked, h.limits.identity.loginFailuresFreeMax + 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a new device per guess buys no extra TOTP guesses: confirmation shares the budget', async () => {
+  const h = await harness();
+  try {
+    const victim = await signUp(h, 3);
+    await enrolTotp(h, victim);
+    const login = await loginAs(h, victim.email, '203.0.113.66', victim.password);
+    const thief = login.json().session_token as string;
+    const codes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const reg = await h.app.inject({
+        method: 'POST', url: '/v1/identity/devices', headers: auth(thief),
+        payload: { name: `thief phone ${i}`, public_key: deviceKey().publicJwk },
+      });
+      assert.equal(reg.statusCode, 202, reg.body);
+      const res = await h.app.inject({
+        method: 'POST', url: `/v1/identity/devices/${reg.json().device_id}/confirm`, headers: auth(thief),
+        payload: { totp_code: String(100000 + i) },
+      });
+      codes.push(res.json().error.code as string);
+    }
+    const budget = h.limits.identity.codeAttemptsMax;
+    assert.deepEqual(codes.slice(0, budget), Array(budget).fill('verification_code_invalid'));
+    assert.deepEqual(codes.slice(budget), Array(8 - budget).fill('login_throttled'));
   } finally {
     await h.close();
   }
