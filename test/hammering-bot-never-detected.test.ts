@@ -91,6 +91,11 @@ test('a bot hammering through 429s is blocked and detected; the detection waits 
     const history = await h.app.inject({ method: 'GET', url: '/v1/operator/stuffing-detections?status=all', headers: opAuth(fresh) });
     assert.equal(history.json().detections.length, 1, 'the history keeps it');
     assert.ok(history.json().detections[0].acknowledged_by);
+    const page = (before: string) => h.app.inject({
+      method: 'GET', url: `/v1/operator/stuffing-detections?status=all&before=${encodeURIComponent(before)}`, headers: opAuth(fresh),
+    });
+    assert.equal((await page(new Date(h.clock.nowMs()).toISOString())).json().detections.length, 1);
+    assert.equal((await page(history.json().detections[0].detected_at)).json().detections.length, 0, 'pages back past it');
     const acked = await h.db.sql`select actor_id, detail from audit_entries where action = 'identity.stuffing.acknowledged'`;
     assert.equal(acked.length, 1, 'the acknowledgement is audited');
   } finally {
