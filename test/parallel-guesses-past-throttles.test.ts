@@ -131,3 +131,21 @@ test('a new device per guess buys no extra TOTP guesses: confirmation shares the
     await h.close();
   }
 });
+
+test('20 parallel recovery requests for one account: only the hourly allowance starts', async () => {
+  const h = await harness();
+  try {
+    const c = await signUp(h, 4);
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => h.app.inject({
+        method: 'POST', url: '/v1/identity/recovery', remoteAddress: `10.${i}.0.3`, payload: { identifier: c.email },
+      })),
+    );
+    const started = burst.filter((r) => r.statusCode === 202).length;
+    const limited = burst.filter((r) => r.json().error?.code === 'recovery_rate_limited').length;
+    assert.equal(started, h.limits.identity.recoveryStartsPerAccountPerHourMax);
+    assert.equal(started + limited, 20);
+  } finally {
+    await h.close();
+  }
+});
