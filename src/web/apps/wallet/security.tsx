@@ -286,6 +286,13 @@ export function StepUpDialog(props: { request: StepUpRequest; onDone(): void; on
     <Modal labelledBy="stepup-h" class="stepup" onCancel={props.onCancel}>
       <h2 id="stepup-h">{t('stepUpTitle')}</h2>
       <p>{t('stepUpIntro')}</p>
+      {props.request.max_age_seconds && (
+        <p class="muted">
+          {t('stepUpWindow', {
+            minutes: String(Math.max(1, Math.round(props.request.max_age_seconds / 60))),
+          })}
+        </p>
+      )}
       {form.general && <Notice kind="error">{form.general}</Notice>}
       {factors.includes('passkey') && (
         <button class="primary wide" disabled={form.busy} onClick={() => void passkey()}>

@@ -26,6 +26,8 @@ export type ProofAction = 'topup' | 'payment_code' | 'card_link' | 'limit_raise'
 export interface StepUpRequest {
   action?: string;
   factors?: Array<'passkey' | 'totp'>;
+  /** How long the check will count as recent (the server's stepUpSecondsMax). */
+  max_age_seconds?: number;
 }
 
 type StepUpHandler = (request: StepUpRequest) => Promise<void>;

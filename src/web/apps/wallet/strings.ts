@@ -128,6 +128,10 @@ export const S = {
     'This action needs a recent check of your second factor.',
     'この操作には二要素認証の再確認が必要です。',
   ],
+  stepUpWindow: [
+    'After this check you are not asked again for {minutes} minutes.',
+    '確認後{minutes}分間は、再度の確認は不要です。',
+  ],
   usePasskey: ['Use passkey', 'パスキーを使う'],
   // Money.
   balance: ['Balance', '残高'],
