@@ -148,7 +148,11 @@ function Result(props: { outcome: Outcome }) {
 function posText(e: unknown, lang: 'ja' | 'en'): string {
   const code = e instanceof ApiError ? e.code : 'error';
   const known = (S as Record<string, readonly [string, string] | undefined>)[code];
-  return known ? known[lang === 'ja' ? 1 : 0] : errorText(e, lang);
+  if (known) return known[lang === 'ja' ? 1 : 0];
+  // No card is involved at a register: a refusal the table does not name is the wallet's.
+  if (e instanceof ApiError && e.body.type === 'card_error')
+    return S.walletRefused[lang === 'ja' ? 1 : 0];
+  return errorText(e, lang);
 }
 
 function reasonOf(e: unknown, lang: 'ja' | 'en'): Outcome {

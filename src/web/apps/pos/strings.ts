@@ -80,6 +80,10 @@ export const S = {
     'このレジで誤ったコードが多すぎます。数分待ってから再度お試しください。',
   ],
   insufficient_funds: ['Not enough balance in the wallet.', 'ウォレットの残高が不足しています。'],
+  walletRefused: [
+    "The customer's wallet cannot pay this now. Ask them to check the Kinko app.",
+    'お客様のウォレットでは現在お支払いできません。Kinko アプリを確認してもらってください。',
+  ],
   wallet_unavailable: [
     'This wallet cannot pay now. Ask the customer to check the Kinko app.',
     'このウォレットは現在お支払いに使えません。Kinko アプリを確認してもらってください。',
