@@ -267,10 +267,11 @@ function Register() {
   });
   const submit = (e: Event) => {
     e.preventDefault();
+    // A new sale starts: the last customer's answer must not read as this one's.
+    setOutcome(undefined);
     const checked = checkAmount('amount', amount, form, lang);
     if (!checked.ok || checked.minor === undefined) return;
     const minor = checked.minor;
-    setOutcome(undefined);
     void form.run(async () => {
       try {
         const p = await chargeCode(code, minor);
