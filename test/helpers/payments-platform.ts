@@ -25,6 +25,7 @@ import {
 } from '../../src/payments/index.ts';
 import { createRisk } from '../../src/risk/index.ts';
 import { vaultRoutes } from '../../src/vault/index.ts';
+import { webRoutes } from '../../src/web/index.ts';
 import { webhookRoutes } from '../../src/webhooks/index.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { enrolTotp, stepUpTotp, type Authenticator } from './identity-factors.ts';
@@ -48,7 +49,7 @@ export interface PayPlatform extends Harness {
 }
 
 export async function payPlatform(
-  options: { limits?: Partial<PaymentsLimits> } = {},
+  options: { limits?: Partial<PaymentsLimits>; web?: boolean } = {},
 ): Promise<PayPlatform> {
   const db = await createTestDb();
   const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 0));
@@ -87,7 +88,11 @@ export async function payPlatform(
     log,
     limits: config.limits,
     version: 'test',
-    routes: (scope) => mount(scope, config, modules, payments),
+    routes: (scope) => {
+      mount(scope, config, modules, payments);
+      // The browser apps (dashboard, wallet, …), for browser tests.
+      if (options.web) webRoutes(scope);
+    },
   });
   const merchant = await modules.merchants.createMerchant(
     {
