@@ -256,19 +256,20 @@ async function dashboardRefund(p: WebPlatform, dash: Page, paymentId: string): P
   await dash.getByRole('button', { name: 'Sign in' }).click();
   await dash.getByRole('heading', { name: 'Card payments (web)' }).waitFor();
   await dash.getByRole('link', { name: 'Code payments (registers)' }).click();
-  await dash.getByLabel('ID').fill(paymentId);
-  await dash.getByRole('button', { name: 'Apply filters' }).click();
+  // The register's sale is listed; it opens from the list.
+  await dash.getByRole('link', { name: paymentId }).click();
   await dash
     .getByTestId('timeline')
-    .getByText(/payment succeeded — ¥1,200/)
+    .getByText(/Payment — ¥1,200/)
     .waitFor();
   await dash.getByLabel('Amount to refund (¥)').fill('500');
-  await dash.getByRole('button', { name: 'Refund', exact: true }).click();
+  await dash.getByRole('button', { name: 'Review refund' }).click();
+  await dash.getByRole('button', { name: 'Refund ¥500' }).click();
   await dash.getByText('Refunded ¥500.').waitFor();
   await dash.getByTestId('amount-refunded').getByText('¥500').waitFor();
   await dash
     .getByTestId('timeline')
-    .getByText(/refund — ¥500/)
+    .getByText(/Refund — ¥500/)
     .waitFor();
   await screenshot(dash, 'dashboard');
 }
