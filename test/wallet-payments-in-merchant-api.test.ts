@@ -104,6 +104,15 @@ test('code and store payments and their refunds are balance transactions and are
     );
     const unknown = await get(p, '/v1/code_payments?starting_after=pay_doesnotexist1', sk);
     assert.equal(unknown.json().error.code, 'pagination_cursor_not_found', unknown.body);
+
+    // The OpenAPI document describes the lists and their paging.
+    const spec = (await p.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    for (const list of ['/v1/code_payments', '/v1/code_refunds']) {
+      const names = spec.paths[list].get.parameters.map((x: { name: string }) => x.name);
+      for (const name of ['limit', 'starting_after', 'ending_before', 'created[gte]']) {
+        assert.ok(names.includes(name), `${list} documents ${name}`);
+      }
+    }
   } finally {
     await p.close();
   }
