@@ -11,7 +11,7 @@ import {
   type PayPlatform,
 } from '../../test/helpers/payments-platform.ts';
 import { RECEIPT_TOPIC } from './context.ts';
-import { sendReceipt, sendReceipts } from './receipts.ts';
+import { ReceiptTooEarly, sendReceipt, sendReceipts } from './receipts.ts';
 
 // Receipts are sent a claimed batch at a time: the batch must send exactly what one event
 // at a time sent (the same notices to the same people, each freeze link freezing its own
@@ -172,4 +172,37 @@ test('receipts worker: a poison event fails alone, the rest of its batch is sent
   assert.equal(notices.length, 14);
   assert.equal(webhooks.length, 4);
   assert.match(p.logs.text(), /outbox batch failed; handling its events one at a time/);
+});
+
+test("a refund's receipt waits for its payment's, so its webhook event comes second", async () => {
+  const p = await payPlatform();
+  try {
+    const { users, payloads } = await story(p);
+    const payment = payloads.find((e) => e.id === users[0]!.paymentId)!;
+    const refund = payloads.find((e) => e.kind === 'refund')!;
+    await p.db.sql`delete from webhooks_events`; // those the story's mailbox reads emitted
+    // Another worker holds the payment's receipt: the refund's is tried first, and waits.
+    await assert.rejects(sendReceipt(p.payments.deps, refund), ReceiptTooEarly);
+    await assert.rejects(sendReceipts(p.payments.deps, [refund]), ReceiptTooEarly);
+    await sendReceipt(p.payments.deps, payment);
+    await sendReceipt(p.payments.deps, refund);
+    const events = await p.db.sql<{ type: string }[]>`
+      select type from webhooks_events where order_key = ${payment.id} order by seq`;
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['code_payment.succeeded', 'code_payment.refunded'],
+    );
+    // In one batch the payment's receipt goes first, and the refund's follows at once.
+    await unsend(p);
+    await p.db.sql`delete from webhooks_events`;
+    await sendReceipts(p.payments.deps, [refund, payment]);
+    const again = await p.db.sql<{ type: string }[]>`
+      select type from webhooks_events where order_key = ${payment.id} order by seq`;
+    assert.deepEqual(
+      again.map((e) => e.type),
+      ['code_payment.succeeded', 'code_payment.refunded'],
+    );
+  } finally {
+    await p.close();
+  }
 });

@@ -20,6 +20,15 @@ import { storeNames } from './wallet.ts';
 // with one insert, enqueues every notice with one insert and emits every webhook event with
 // one more. A batch that fails is handled again one event at a time by the outbox worker.
 
+/** Not a failure: the outbox tries the event again a second later, as retryAfterSeconds says. */
+export class ReceiptTooEarly extends Error {
+  readonly retryAfterSeconds = 1;
+  constructor(readonly refundIds: readonly string[]) {
+    super(`refund receipts wait for their payment's: ${refundIds.join(', ')}`);
+    this.name = 'ReceiptTooEarly';
+  }
+}
+
 export interface ReceiptEvent {
   kind: store.ReceiptKind;
   id: string;
@@ -82,11 +91,23 @@ async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promis
   for (const p of paid) {
     claimed.set(`payment:${p.id}`, paymentNotice(p, names.get(p.store_id) ?? p.store_id));
   }
-  for (const r of await store.claimRefundReceipts(tx, idsOf('refund'), now)) {
+  // A refund's webhook event must follow its payment's (webhooks deliver one payment's events
+  // in the order they were emitted): a refund whose payment receipt is still unsent waits.
+  // The batch rolls back and the outbox retries it event by event, the payment's first.
+  const refunds = idsOf('refund');
+  const early = await store.refundsBeforeTheirPayment(tx, refunds);
+  if (early.length > 0) throw new ReceiptTooEarly(early);
+  for (const r of await store.claimRefundReceipts(tx, refunds, now)) {
     claimed.set(`refund:${r.id}`, refundNotice(r));
   }
   const notices: Notice[] = [];
-  for (const e of events) {
+  // Refunds last: a retried refund event can be claimed beside its payment's, and its webhook
+  // event must still come second. Otherwise the events' order is kept.
+  const ordered = [
+    ...events.filter((e) => e.kind !== 'refund'),
+    ...refunds.map((id) => ({ id, kind: 'refund' as const })),
+  ];
+  for (const e of ordered) {
     const key = `${e.kind}:${e.id}`;
     const notice = claimed.get(key);
     // A repeated event in the same batch is sent once, as it would be one at a time.

@@ -330,6 +330,19 @@ export const claimTopupReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
   claimReceipts<TopupRow>(tx, 'payments_topups', ids, now);
 export const claimPaymentReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
   claimReceipts<PaymentRow>(tx, 'payments_payments', ids, now);
+/** Refunds (of these ids) still unsent whose payment's receipt is unsent too. */
+export async function refundsBeforeTheirPayment(
+  tx: Tx,
+  ids: readonly string[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx<{ id: string }[]>`
+    select r.id from payments_refunds r join payments_payments p on p.id = r.payment_id
+    where r.id = any(${ids as string[]}::text[]) and r.receipt_sent_at is null
+      and p.receipt_sent_at is null`;
+  return rows.map((r) => r.id);
+}
+
 export const claimRefundReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
   claimReceipts<RefundRow>(tx, 'payments_refunds', ids, now);
 
