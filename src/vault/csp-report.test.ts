@@ -18,6 +18,7 @@ test('ordinary reports keep what an investigation needs', () => {
   assert.equal(reportUrl('inline', 300), 'inline');
   assert.equal(reportUrl('https://u:p@evil.example/', 300), 'https://evil.example/');
   assert.equal(reportUrl('data:text/html,<script>', 300), 'data:');
+  assert.equal(reportUrl('blob:https://evil.example/4917613582942078', 300), 'blob:');
   assert.equal(reportDirective('script-src-elem'), 'script-src-elem');
   assert.equal(reportDirective("script-src 'nonce-abc123456789'"), 'script-src');
   assert.equal(reportDirective('4917613582942078'), 'unknown');

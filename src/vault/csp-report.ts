@@ -75,7 +75,8 @@ export function reportUrl(raw: string | undefined, max: number): string {
     // Not a URL: a keyword such as `inline` or `eval`, or a relative path.
     return maskUntrusted(decodePath(raw.split(/[?#]/)[0] ?? '')).slice(0, max);
   }
-  if (u.origin === 'null') return maskUntrusted(u.protocol).slice(0, max);
+  // A URL with no origin of its own keeps its scheme; blob: URLs name another URL inside.
+  if (u.origin === 'null' || u.protocol === 'blob:') return maskUntrusted(u.protocol).slice(0, max);
   const literal = IPV4.test(u.hostname) || u.hostname.startsWith('[');
   const host = literal ? u.hostname : maskUntrusted(decodePath(u.hostname));
   const port = u.port ? `:${u.port}` : '';
