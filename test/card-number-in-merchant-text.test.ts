@@ -68,6 +68,8 @@ test('web payments: a card number in description, descriptor or metadata is refu
     await post(h, s, '/v1/payments', { ...base, statement_descriptor: PAN }),
     'statement_descriptor',
   );
+  // The Idempotency-Key is stored with the answer: the same rule.
+  assertRefused(await post(h, s, '/v1/payments', base, PAN), 'Idempotency-Key');
   assert.equal(await count(), before, 'a refused payment is not created');
 
   // An update is refused too, and the stored payment keeps what it had.

@@ -8,6 +8,7 @@ import type {
 import type { IdempotencyLimits } from '../config.ts';
 import type { Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
+import { holdsCardNumber } from '../lib/card-numbers.ts';
 import { defineErrors, KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { scrub } from '../lib/redact.ts';
@@ -133,6 +134,13 @@ function keyOf(req: FastifyRequest, limits: IdempotencyLimits): string {
   if (raw === undefined || raw === '') throw new KinkoError('idempotency_key_missing');
   if (typeof raw !== 'string' || raw.length > limits.keyCharsMax || !KEY_RE.test(raw)) {
     throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
+  }
+  // The key is stored with the answer, so it is held to the free-text rule: no card number.
+  if (holdsCardNumber(raw)) {
+    throw new KinkoError('card_data_not_allowed', {
+      param: 'Idempotency-Key',
+      message: 'The Idempotency-Key holds what looks like a card number; use another key.',
+    });
   }
   return raw;
 }
