@@ -6,7 +6,7 @@ import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
-import { connect, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
+import { connect, EMBEDDED_SERVING_ROLE, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { uuidv7 } from '../src/lib/ids.ts';
 import { createLogger } from '../src/lib/log.ts';
@@ -35,7 +35,9 @@ const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
 const sql = connect(pg.url, { connectionsMax: PIPELINES + 1 });
 
 try {
-  await migrate(sql);
+  const owner = connect(pg.ownerUrl, { connectionsMax: 1, statementTimeoutMs: 0 });
+  await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
+  await owner.end();
   const ledger = createLedger({
     sql,
     clock: systemClock,

@@ -7,7 +7,12 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { connect, migrate, startEmbeddedPostgres, type Sql } from '../src/db/index.ts';
+import {
+  connect,
+  EMBEDDED_SERVING_ROLE,
+  startEmbeddedPostgres,
+  type Sql,
+} from '../src/db/index.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { createModules, startPlatform } from '../src/main.ts';
 import {
@@ -63,7 +68,8 @@ async function main(): Promise<void> {
     PORT: '0',
   });
   const sql = connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });
-  const db = { sql, description: 'bench', close: () => sql.end({ timeout: 5 }) };
+  const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
+  const db = { sql, description: 'bench', owner, close: () => sql.end({ timeout: 5 }) };
   try {
     const platform = await startPlatform(config, log, { db, listen: true });
     const m = platform.modules;

@@ -40,9 +40,10 @@ async function withDb<T>(
   ctx: Context,
   fn: (db: Database, upgraded: MigrationResult) => Promise<T>,
 ): Promise<T> {
-  const db = await openDatabase(ctx.config, ctx.log, { shareRunning: true });
+  // Operator commands (checks over every row, key rotation) may run longer than a request.
+  const db = await openDatabase(ctx.config, ctx.log, { shareRunning: true, statementTimeoutMs: 0 });
   try {
-    return await fn(db, await upgradeDatabase(ctx.config, ctx.log, db.sql));
+    return await fn(db, await upgradeDatabase(ctx.config, ctx.log, db));
   } finally {
     await db.close();
   }

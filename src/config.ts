@@ -13,6 +13,8 @@ export interface Config {
   readonly port: number;
   /** postgres://… of an external server; when absent Kinko starts an embedded one. */
   readonly databaseUrl: string | undefined;
+  /** The schema owner's URL for migrations, when DATABASE_URL is a least-privilege role. */
+  readonly migrationDatabaseUrl: string | undefined;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
   readonly logLevel: string;
@@ -154,17 +156,17 @@ function trustedProxies(env: Env): string[] {
   return out;
 }
 
-function databaseUrl(env: Env): string | undefined {
-  const raw = env['DATABASE_URL'];
+function databaseUrl(env: Env, name = 'DATABASE_URL'): string | undefined {
+  const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL');
+    throw new ConfigError(name, 'is not a URL');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL', `must start with postgres://, got ${url.protocol}//`);
+    throw new ConfigError(name, `must start with postgres://, got ${url.protocol}//`);
   }
   return raw;
 }
@@ -263,6 +265,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     'silent',
   ]);
   const url = databaseUrl(env);
+  const migrationUrl = databaseUrl(env, 'KINKO_MIGRATION_DATABASE_URL');
+  if (migrationUrl && !url) {
+    throw new ConfigError('KINKO_MIGRATION_DATABASE_URL', 'needs DATABASE_URL (the serving role)');
+  }
   if (kinkoEnv === 'production' && !url) {
     throw new ConfigError(
       'DATABASE_URL',
@@ -274,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
     databaseUrl: url,
+    migrationDatabaseUrl: migrationUrl,
     dataDir,
     embeddedPgPort: integer(env, 'KINKO_PG_PORT', 54329, 1024, 65535),
     logLevel,

@@ -50,8 +50,13 @@ import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
 import type { Config } from './config.ts';
 import {
   connect,
+  EMBEDDED_OWNER_ROLE,
+  EMBEDDED_SERVING_ROLE,
+  embeddedRoleUrl,
+  embeddedSuperuserUrl,
   migrate,
   startEmbeddedPostgres,
+  type ConnectOptions,
   type MigrationResult,
   type Sql,
 } from './db/index.ts';
@@ -75,38 +80,48 @@ export const VERSION: string = (
 ).version;
 
 export interface Database {
+  /** The serving pool: the role the server runs as. */
   sql: Sql;
   /** Where the data lives, for people: a path or a host, never a password. */
   description: string;
+  /**
+   * Where migrations run: the schema owner's URL and the serving role to grant to. Absent
+   * when the server's own role owns the schema (a DATABASE_URL without a migration URL).
+   */
+  owner?: { url: string; servingRole: string } | undefined;
   close(): Promise<void>;
 }
 
+export interface OpenOptions {
+  /** Use the embedded server of a Kinko already running on the data directory (CLI). */
+  shareRunning?: boolean;
+  /** Statement timeout of the pool; 0 for commands that may run long (backup, checks). */
+  statementTimeoutMs?: number;
+}
+
 /**
- * Opens the configured database: DATABASE_URL when set, otherwise the embedded server
- * under dataDir. `shareRunning` lets a CLI command use the embedded server of a Kinko
- * that is already running on the same data directory instead of starting another.
+ * Opens the configured database: DATABASE_URL when set (migrations through
+ * KINKO_MIGRATION_DATABASE_URL when that is set too), otherwise the embedded server under
+ * dataDir, served as its least-privilege role.
  */
 export async function openDatabase(
   config: Config,
   log: Logger,
-  options: { shareRunning?: boolean } = {},
+  options: OpenOptions = {},
 ): Promise<Database> {
   const pool = {
     connectionsMax: config.limits.dbPoolConnectionsMax,
-    statementTimeoutMs: config.limits.dbStatementTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs ?? config.limits.dbStatementTimeoutMs,
     connectTimeoutSeconds: config.limits.dbConnectTimeoutSeconds,
   };
-  if (config.databaseUrl) {
-    const sql = connect(config.databaseUrl, pool);
-    const host = new URL(config.databaseUrl).host;
-    return { sql, description: `postgres at ${host}`, close: () => sql.end({ timeout: 5 }) };
-  }
-  const running = options.shareRunning ? runningEmbeddedUrl(config.dataDir) : undefined;
+  if (config.databaseUrl) return openExternal(config.databaseUrl, config, log, pool);
+  const running = options.shareRunning ? runningEmbedded(config.dataDir) : undefined;
   if (running) {
-    const sql = connect(running, pool);
+    const sql = connect(running.url, pool);
     return {
       sql,
       description: `embedded postgres (shared) in ${config.dataDir}`,
+      owner: { url: running.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE },
       close: () => sql.end({ timeout: 5 }),
     };
   }
@@ -119,6 +134,7 @@ export async function openDatabase(
   return {
     sql,
     description: `embedded postgres in ${path.join(config.dataDir, 'pg')} on 127.0.0.1:${pg.port}`,
+    owner: { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE },
     close: async () => {
       await sql.end({ timeout: 5 });
       await pg.stop();
@@ -126,17 +142,67 @@ export async function openDatabase(
   };
 }
 
-/** The URL of an embedded server already running on dataDir, read from its pid file. */
-function runningEmbeddedUrl(dataDir: string): string | undefined {
+async function openExternal(
+  url: string,
+  config: Config,
+  log: Logger,
+  pool: ConnectOptions,
+): Promise<Database> {
+  const sql = connect(url, pool);
+  const description = `postgres at ${new URL(url).host}`;
+  const close = () => sql.end({ timeout: 5 });
+  try {
+    const [me] = await sql<{ role: string; superuser: boolean }[]>`
+      select current_user as role, rolsuper as superuser from pg_roles
+      where rolname = current_user`;
+    if (me?.superuser) {
+      // Not refused (a developer's local server), but said: a superuser can switch off the
+      // triggers that keep the audit chain append-only.
+      log.warn(
+        { role: me.role },
+        'DATABASE_URL connects as a superuser; serve as a least-privilege role and migrate ' +
+          'through KINKO_MIGRATION_DATABASE_URL (see README, Database roles)',
+      );
+    }
+    const owner = config.migrationDatabaseUrl
+      ? { url: config.migrationDatabaseUrl, servingRole: me?.role ?? '' }
+      : undefined;
+    return { sql, description, owner, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The URLs of an embedded server already running on dataDir, read from its pid file. */
+function runningEmbedded(dataDir: string): { url: string; ownerUrl: string } | undefined {
   try {
     const lines = fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
     const pid = Number(lines[0]);
     process.kill(pid, 0);
     const port = Number(lines[3]);
     const password = fs.readFileSync(path.join(dataDir, 'pg.secret'), 'utf8').trim();
-    return `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${port}/kinko`;
+    const superuserUrl = embeddedSuperuserUrl(password, port);
+    return {
+      url: embeddedRoleUrl(superuserUrl, EMBEDDED_SERVING_ROLE, 'kinko'),
+      ownerUrl: embeddedRoleUrl(superuserUrl, EMBEDDED_OWNER_ROLE, 'kinko'),
+    };
   } catch {
     return undefined;
+  }
+}
+
+/** Runs fn on a short-lived connection of the schema's owner (the serving pool if none). */
+async function asOwner<T>(
+  db: Database,
+  fn: (owner: Sql, servingRole: string | undefined) => Promise<T>,
+): Promise<T> {
+  if (!db.owner) return fn(db.sql, undefined);
+  const owner = connect(db.owner.url, { connectionsMax: 1, statementTimeoutMs: 0 });
+  try {
+    return await fn(owner, db.owner.servingRole);
+  } finally {
+    await owner.end({ timeout: 5 });
   }
 }
 
@@ -169,12 +235,15 @@ function identitySecretsKey(config: Config): Buffer {
 export async function upgradeDatabase(
   config: Config,
   log: Logger,
-  sql: Sql,
+  db: Database,
 ): Promise<MigrationResult> {
-  const migrated = await migrate(sql);
-  const sealed = await sealLegacyTotpSecrets(sql, identitySecretsKey(config));
-  if (sealed > 0) log.info({ sealed }, 'TOTP secrets written in clear are now sealed');
-  return migrated;
+  // As the owner: sealing ends with VACUUM FULL, which only the tables' owner may run.
+  return asOwner(db, async (owner, servingRole) => {
+    const migrated = await migrate(owner, { servingRole });
+    const sealed = await sealLegacyTotpSecrets(owner, identitySecretsKey(config));
+    if (sealed > 0) log.info({ sealed }, 'TOTP secrets written in clear are now sealed');
+    return migrated;
+  });
 }
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
@@ -353,7 +422,7 @@ export async function startWorkers(
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openDatabase(config, log, { shareRunning: true }));
   try {
-    await upgradeDatabase(config, log, db.sql);
+    await upgradeDatabase(config, log, db);
     const stops = startBackground(
       config,
       log,
@@ -442,7 +511,7 @@ export async function startPlatform(
   const db = options.db ?? (await openDatabase(config, log));
   const stops: Array<() => Promise<void> | void> = [];
   try {
-    const migrated = await upgradeDatabase(config, log, db.sql);
+    const migrated = await upgradeDatabase(config, log, db);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock);
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };

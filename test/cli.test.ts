@@ -78,8 +78,9 @@ test('kinko ledger check and audit verify: ok when intact, non-zero naming the p
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, new RegExp(`FAILED.*${b}|FAILED.*JPY`));
 
-  await db.sql.unsafe('alter table audit_entries disable trigger audit_entries_append_only');
-  await db.sql`update audit_entries set outcome = 'failure' where seq = 2`;
+  // Tampering takes the schema owner's rights: the serving role may not disable triggers.
+  await db.owner.unsafe('alter table audit_entries disable trigger audit_entries_append_only');
+  await db.owner`update audit_entries set outcome = 'failure' where seq = 2`;
   r = kinko(['audit', 'verify', '--exported', exportedFile], env);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /FAILED at entry 2/);

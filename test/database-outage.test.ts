@@ -4,7 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { connect, startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/index.ts';
+import {
+  connect,
+  EMBEDDED_SERVING_ROLE,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '../src/db/index.ts';
 import { startPlatform, type Platform } from '../src/main.ts';
 import { freePort } from './helpers/free-port.ts';
 import { capturedLogger } from './helpers/log.ts';
@@ -38,7 +43,8 @@ before(async () => {
     PORT: '0',
   });
   const sql = connect(pg.url, { connectionsMax: 4, statementTimeoutMs: 2000 });
-  const db = { sql, description: 'outage test', close: () => sql.end({ timeout: 1 }) };
+  const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
+  const db = { sql, description: 'outage test', owner, close: () => sql.end({ timeout: 1 }) };
   platform = await startPlatform(config, logs.log, { db });
   base = platform.url;
   const shop = await platform.modules.merchants.createMerchant(

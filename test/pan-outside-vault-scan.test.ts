@@ -38,7 +38,7 @@ test('card numbers planted in other tables are found, reported and open an incid
   t.after(() => p.close());
   // A careless module's table, a JSON payload, and a byte column.
   await p.db
-    .sql`create table notes_careless (id serial primary key, body text, extra jsonb, raw bytea)`;
+    .owner`create table notes_careless (id serial primary key, body text, extra jsonb, raw bytea)`;
   await p.db
     .sql`insert into notes_careless (body) values ('customer said 4242 4242 4242 4242 works')`;
   await p.db

@@ -35,7 +35,7 @@ const started = Date.now();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-test-'));
 const log = createLogger({ level: 'warn' });
 const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
-const adminUrl = pg.url.replace(/\/kinko$/, '/postgres');
+const adminUrl = pg.superuserUrl;
 
 let passed = 0;
 let failed = 0;

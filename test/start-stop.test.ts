@@ -172,7 +172,12 @@ test('with DATABASE_URL set, Kinko uses that server and starts none', async (t) 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-ext-'));
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
-  const running = serve({ DATABASE_URL: db.url, KINKO_DATA_DIR: dataDir, PORT: String(port) });
+  const running = serve({
+    DATABASE_URL: db.url,
+    KINKO_MIGRATION_DATABASE_URL: db.ownerUrl,
+    KINKO_DATA_DIR: dataDir,
+    PORT: String(port),
+  });
   await healthy(port, running);
   assert.ok(!fs.existsSync(path.join(dataDir, 'pg')), 'no embedded PostgreSQL was created');
   const [row] = await db.sql`select count(*)::int as n from kinko_migrations`;
@@ -193,7 +198,11 @@ test('KINKO_BACKGROUND=off leaves the outbox to a `kinko work` process', async (
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-work-'));
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
-  const env = { DATABASE_URL: db.url, KINKO_DATA_DIR: dataDir };
+  const env = {
+    DATABASE_URL: db.url,
+    KINKO_MIGRATION_DATABASE_URL: db.ownerUrl,
+    KINKO_DATA_DIR: dataDir,
+  };
   const server = serve({ ...env, PORT: String(port), KINKO_BACKGROUND: 'off' });
   await healthy(port, server);
   const message = { channel: 'email', to: 'work@example.com', subject: 'hello', text: 'from work' };

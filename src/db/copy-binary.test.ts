@@ -48,7 +48,8 @@ function encode(rows: readonly Row[]): Buffer[] {
 test('binary COPY rows load back exactly and match the server’s own encoding', async (t) => {
   const db = await createTestDb({ migrate: false });
   t.after(() => db.close());
-  await db.sql`create table c (k serial, id uuid, n int8, i int4, t text, b bytea, at timestamptz)`;
+  await db.owner`
+    create table c (k serial, id uuid, n int8, i int4, t text, b bytea, at timestamptz)`;
   const ours = Buffer.concat(encode(ROWS));
   await db.sql.begin((tx) =>
     copyIn(tx`copy c (id, n, i, t, b, at) from stdin (format binary)`, encode(ROWS)),

@@ -22,7 +22,7 @@ test('int8 columns come back as bigint', async (t) => {
 test('COPY writes rows with escaped text, nulls and bytea', async (t) => {
   const db = await createTestDb({ migrate: false });
   t.after(() => db.close());
-  await db.sql`create table c (id int primary key, s text, b bytea)`;
+  await db.owner`create table c (id int primary key, s text, b bytea)`;
   const text = 'tab\there, line\nbreak, back\\slash, cr\r';
   const rows1 = `1\t${copyField(text)}\t${copyBytea(Buffer.from([0, 255, 92]))}\n`;
   const rows2 = `2\t${copyField(null)}\t\\N\n`;
@@ -38,7 +38,7 @@ test('a COPY the server rejects fails with its error and rolls the transaction b
   // postgres.js 3.4 leaves such a COPY unsettled (porsager/postgres#1173); copyIn must not.
   const db = await createTestDb({ migrate: false });
   t.after(() => db.close());
-  await db.sql`create table c (id int primary key)`;
+  await db.owner`create table c (id int primary key)`;
   await db.sql`insert into c values (1)`;
   for (let i = 0; i < 10; i++) {
     await assert.rejects(
@@ -60,7 +60,7 @@ test('a COPY the server rejects fails with its error and rolls the transaction b
 test('a COPY whose rows fail to be made is abandoned and the transaction rolls back', async (t) => {
   const db = await createTestDb({ migrate: false });
   t.after(() => db.close());
-  await db.sql`create table c (id int primary key)`;
+  await db.owner`create table c (id int primary key)`;
   function* rows(): Generator<string> {
     yield '1\n';
     throw new Error('row source failed');

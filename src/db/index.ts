@@ -8,6 +8,8 @@ import postgres from 'postgres';
 // Glossary
 // - Sql: a connection pool (postgres.js).
 // - Tx: a transaction handle; anything written through it commits or rolls back as one.
+// - owner role / serving role: migrations run as the schema's owner; the server runs as a
+//   role that reads and writes rows only, never rewriting append-only tables (roles.ts).
 // - database_unavailable: the answer when the server is out of reach or too slow; every wait
 //   on it is bounded (connect, statement, silence) and the pool reconnects by itself.
 
@@ -127,8 +129,21 @@ function failedSocket(reason: Error): net.Socket {
 }
 
 export { DB_ERRORS, DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
-export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
-export { migrate, migrationStatus, type MigrationResult } from './migrate.ts';
+export { embeddedSuperuserUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
+export {
+  migrate,
+  migrationStatus,
+  MIGRATIONS_DIR,
+  type MigrateOptions,
+  type MigrationResult,
+} from './migrate.ts';
+export {
+  appendOnlyTables,
+  EMBEDDED_OWNER_ROLE,
+  EMBEDDED_SERVING_ROLE,
+  embeddedRoleUrl,
+  grantServingRole,
+} from './roles.ts';
 export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';
 export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';

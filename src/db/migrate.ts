@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from './index.ts';
+import { grantServingRole } from './roles.ts';
 
 // Numbered SQL migrations (migrations/NNNN_name.sql), applied in order, each in its own
 // transaction, under an advisory lock so that several processes starting at once apply
@@ -54,18 +55,34 @@ function readMigrations(dir: string): MigrationFile[] {
   return out;
 }
 
-export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<MigrationResult> {
-  const files = readMigrations(dir);
+export interface MigrateOptions {
+  dir?: string;
+  /**
+   * The role the server runs as, when it is not the role migrating: after the migrations,
+   * in the same transaction, it is granted what it needs and no more (db/roles.ts).
+   */
+  servingRole?: string | undefined;
+}
+
+/**
+ * Applies pending migrations. With nothing pending it changes nothing, so a serving role
+ * without DDL rights may call it to check the schema is current.
+ */
+export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<MigrationResult> {
+  const files = readMigrations(options.dir ?? MIGRATIONS_DIR);
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
-    await tx`
-      create table if not exists kinko_migrations (
-        version int primary key,
-        name text not null,
-        checksum text not null,
-        applied_at timestamptz not null default now()
-      )`;
+    const [table] = await tx`select to_regclass('kinko_migrations') as t`;
+    if (!table?.['t']) {
+      await tx`
+        create table kinko_migrations (
+          version int primary key,
+          name text not null,
+          checksum text not null,
+          applied_at timestamptz not null default now()
+        )`;
+    }
     const done = await tx<{ version: number; name: string; checksum: string }[]>`
       select version, name, checksum from kinko_migrations order by version`;
     for (const row of done) {
@@ -82,6 +99,7 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<Migration
                values (${file.version}, ${file.name}, ${file.checksum})`;
       applied.push(`${String(file.version).padStart(4, '0')}_${file.name}`);
     }
+    if (options.servingRole) await grantServingRole(tx, options.servingRole);
   });
   return { applied, current: files.length };
 }

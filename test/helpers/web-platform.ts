@@ -49,7 +49,12 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     KINKO_AUDIT_SIGNING_KEY_FILE: path.join(dir, 'keys', 'audit-signing.key'),
   });
   const log = createLogger({ level: 'warn' });
-  const database = { sql: db.sql, description: 'test database', close: async () => undefined };
+  const database = {
+    sql: db.sql,
+    description: 'test database',
+    owner: { url: db.ownerUrl, servingRole: db.servingRole },
+    close: async () => undefined,
+  };
   const platform = await startPlatform(config, log, { db: database });
   const lines = platform.banner.map((l) => l.trim());
   const demo = {
