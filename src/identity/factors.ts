@@ -176,7 +176,7 @@ export async function confirmTotp(
     if (step === undefined) return refuse('factor_invalid', { param: 'code' });
     await store.totpUsed(tx, session.customerId, step, at(deps));
     const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
-    await factorEnrolled(deps, tx, session.customerId, 'totp', source);
+    await factorEnrolled(deps, tx, session.customerId, 'totp', source, session.id);
     return { recoveryCodes: codes };
   });
 }
@@ -193,7 +193,7 @@ export async function addPasskey(
       return refuse('passkey_invalid');
     }
     const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
-    await factorEnrolled(deps, tx, session.customerId, 'passkey', source);
+    await factorEnrolled(deps, tx, session.customerId, 'passkey', source, session.id);
     return { recoveryCodes: codes };
   });
 }
@@ -235,13 +235,26 @@ async function factorEnrolled(
   customerId: string,
   factor: string,
   source: Source,
+  /** The session that proved the new factor (TOTP or passkey) while enrolling it. */
+  provenOn?: string,
 ): Promise<void> {
   const c = await store.customerById(tx, customerId);
   if (c) {
     await sendNotice(deps, tx, c, messages.factorAdded(factor));
   }
+  // Enrolling a TOTP or passkey proves it, as a step-up would: the enrolling session's strong
+  // authentication is refreshed in place, keeping its token, so the first payment right after
+  // enrolment does not ask for the same factor again. Enrolment itself needed a recent step-up
+  // whenever a factor already existed (factor_change), so a password-only session cannot use
+  // it to mint freshness.
+  const strongAuth = provenOn
+    ? await store.recordStrongAuth(tx, provenOn, factor, at(deps))
+    : false;
   await deps.audit.append(tx, [
-    customerEntry('identity.factor.enrolled', customerId, source, 'success', { factor }),
+    customerEntry('identity.factor.enrolled', customerId, source, 'success', {
+      factor,
+      ...(strongAuth ? { strong_auth_session_id: provenOn } : {}),
+    }),
   ]);
 }
 

@@ -263,6 +263,11 @@ function deviceProofRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
+const ENROLMENT_COUNTS =
+  'Enrolling proves the new factor, so this session (same token) counts as strongly ' +
+  'authenticated, as after a step-up, for the step-up window. Once any factor is enrolled, ' +
+  'enrolling another needs a recent step-up first (step_up_required).';
+
 function factorRoutes(app: FastifyInstance, deps: Deps): void {
   const auth = customerPreHandler(deps);
   app.post(
@@ -276,7 +281,10 @@ function factorRoutes(app: FastifyInstance, deps: Deps): void {
   );
   app.post<{ Body: { code: string } }>(
     '/v1/identity/factors/totp/confirm',
-    { schema: { body: s.closed({ code: s.code() }, ['code']) }, preHandler: auth },
+    {
+      schema: { body: s.closed({ code: s.code() }, ['code']), description: ENROLMENT_COUNTS },
+      preHandler: auth,
+    },
     async (req) => {
       const r = await factors.confirmTotp(deps, customerOf(req), req.body.code, sourceOf(req));
       return { enrolled: 'totp', recovery_codes: r.recoveryCodes };
@@ -293,7 +301,7 @@ function factorRoutes(app: FastifyInstance, deps: Deps): void {
   const passkey = s.closed({ credential: s.registrationCredential }, ['credential']);
   app.post<{ Body: { credential: RegistrationResponseJSON } }>(
     '/v1/identity/factors/passkey',
-    { schema: { body: passkey }, preHandler: auth },
+    { schema: { body: passkey, description: ENROLMENT_COUNTS }, preHandler: auth },
     async (req) => {
       const r = await factors.addPasskey(deps, customerOf(req), req.body.credential, sourceOf(req));
       return { enrolled: 'passkey', recovery_codes: r.recoveryCodes };

@@ -9,6 +9,9 @@ import * as store from './store.ts';
 // A session ends when idle for sessionIdleSecondsMax, at sessionAbsoluteSecondsMax after
 // sign-in, or when revoked (sign out, sign out everywhere, recovery, freeze). A new token
 // is issued on every sign-in and step-up, so a token seen before either is worthless after.
+// Enrolling a TOTP or passkey refreshes strong authentication on the enrolling session
+// without a new token: that session was already trusted with factor_change (a confirmed
+// device, and a recent step-up once any factor exists), and the browser's cookie stays valid.
 
 export interface CustomerSession {
   id: string;

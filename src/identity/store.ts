@@ -190,6 +190,19 @@ export async function touchSession(db: Db, id: string, now: Date): Promise<void>
   await db`update identity_sessions set last_seen_at = ${now} where id = ${id}`;
 }
 
+/** Records a strong factor proven on a live session, keeping its token; false if it ended. */
+export async function recordStrongAuth(
+  tx: Tx,
+  id: string,
+  factor: string,
+  now: Date,
+): Promise<boolean> {
+  const rows = await tx`update identity_sessions
+    set strong_auth_at = ${now}, strong_auth_factor = ${factor}
+    where id = ${id} and revoked_at is null returning id`;
+  return rows.length === 1;
+}
+
 export async function revokeSession(db: Db, id: string, now: Date, reason: string): Promise<void> {
   await db`update identity_sessions set revoked_at = ${now}, revoke_reason = ${reason}
     where id = ${id} and revoked_at is null`;
