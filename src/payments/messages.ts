@@ -35,12 +35,15 @@ export function paymentReceipt(amount: bigint, storeName: string, receiptId: str
   };
 }
 
-export function refundReceipt(amount: bigint, paymentId: string, receiptId: string): ReceiptText {
+/** A refund names the store where the refunded payment was made, as its payment did. */
+export function refundReceipt(amount: bigint, storeName: string, receiptId: string): ReceiptText {
   return {
     subject: { ja: `返金 ${yen(amount)}`, en: `Kinko refund ${yen(amount)}` },
     text: {
-      ja: `お支払い ${paymentId} について ${yen(amount)} が返金されました（領収書番号 ${receiptId}）。`,
-      en: `You were refunded ${yen(amount)} for payment ${paymentId} (receipt ${receiptId}).`,
+      ja: `${storeName} でのお支払いについて ${yen(amount)} が返金されました（領収書番号 ${receiptId}）。`,
+      en:
+        `You were refunded ${yen(amount)} for your payment at ${storeName} ` +
+        `(receipt ${receiptId}).`,
     },
   };
 }
@@ -75,6 +78,7 @@ export function receiptMessages(
 /** The one-line receipt the wallet's history shows (Japanese, the app's language). */
 export function receiptLine(kind: string, amount: bigint, storeName: string | null): string {
   if (kind === 'topup') return `チャージ ${yen(amount)}`;
-  if (kind === 'refund') return `返金 ${yen(amount)}`;
+  if (kind === 'refund')
+    return storeName ? `返金 ${yen(amount)}（${storeName}）` : `返金 ${yen(amount)}`;
   return storeName ? `お支払い ${yen(amount)}（${storeName}）` : `お支払い ${yen(amount)}`;
 }

@@ -97,8 +97,8 @@ async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promis
   const refunds = idsOf('refund');
   const early = await store.refundsBeforeTheirPayment(tx, refunds);
   if (early.length > 0) throw new ReceiptTooEarly(early);
-  for (const r of await store.claimRefundReceipts(tx, refunds, now)) {
-    claimed.set(`refund:${r.id}`, refundNotice(r));
+  for (const [id, notice] of await refundNotices(deps, tx, refunds, now)) {
+    claimed.set(`refund:${id}`, notice);
   }
   const notices: Notice[] = [];
   // Refunds last: a retried refund event can be claimed beside its payment's, and its webhook
@@ -154,10 +154,28 @@ function paymentNotice(p: store.PaymentRow, storeName: string): Notice {
   };
 }
 
-function refundNotice(r: store.RefundRow): Notice {
+/** Claims these refunds' receipts; each names the store where its payment was made. */
+async function refundNotices(
+  deps: PaymentsDeps,
+  tx: Tx,
+  ids: readonly string[],
+  now: Date,
+): Promise<[string, Notice][]> {
+  const refunds = await store.claimRefundReceipts(tx, ids, now);
+  const paid = await store.paymentStores(tx, [...new Set(refunds.map((r) => r.payment_id))]);
+  const names = await storeNames(deps, paid);
+  const storeOf = new Map(paid.map((p) => [p.id, p.store_id]));
+  return refunds.map((r) => {
+    const storeId = storeOf.get(r.payment_id);
+    const name = (storeId && names.get(storeId)) ?? storeId ?? r.payment_id;
+    return [r.id, refundNotice(r, name)];
+  });
+}
+
+function refundNotice(r: store.RefundRow, storeName: string): Notice {
   return {
     customerId: r.customer_id,
-    receipt: messages.refundReceipt(r.amount_minor, r.payment_id, r.id),
+    receipt: messages.refundReceipt(r.amount_minor, storeName, r.id),
     webhook: {
       merchantId: r.merchant_id,
       type: 'code_payment.refunded',

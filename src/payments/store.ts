@@ -295,11 +295,12 @@ export async function historyPage(
          and (created_at, id) < (${at}, ${id})
        order by created_at desc, id desc limit ${limit})
       union all
-      (select 'refund', id, amount_minor, currency, 'succeeded', merchant_id, null, payment_id,
-         created_at
-       from payments_refunds where customer_id = ${customerId}
-         and (created_at, id) < (${at}, ${id})
-       order by created_at desc, id desc limit ${limit})
+      (select 'refund', r.id, r.amount_minor, r.currency, 'succeeded', r.merchant_id,
+         p.store_id, r.payment_id, r.created_at
+       from payments_refunds r join payments_payments p on p.id = r.payment_id
+       where r.customer_id = ${customerId}
+         and (r.created_at, r.id) < (${at}, ${id})
+       order by r.created_at desc, r.id desc limit ${limit})
     ) h order by created_at desc, id desc limit ${limit}`;
 }
 
@@ -331,10 +332,7 @@ export const claimTopupReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
 export const claimPaymentReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
   claimReceipts<PaymentRow>(tx, 'payments_payments', ids, now);
 /** Refunds (of these ids) still unsent whose payment's receipt is unsent too. */
-export async function refundsBeforeTheirPayment(
-  tx: Tx,
-  ids: readonly string[],
-): Promise<string[]> {
+export async function refundsBeforeTheirPayment(tx: Tx, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = await tx<{ id: string }[]>`
     select r.id from payments_refunds r join payments_payments p on p.id = r.payment_id
@@ -345,6 +343,17 @@ export async function refundsBeforeTheirPayment(
 
 export const claimRefundReceipts = (tx: Tx, ids: readonly string[], now: Date) =>
   claimReceipts<RefundRow>(tx, 'payments_refunds', ids, now);
+
+/** The store each of these payments was made at, for naming it on their refunds. */
+export async function paymentStores(
+  db: Db,
+  paymentIds: readonly string[],
+): Promise<{ id: string; merchant_id: string; store_id: string }[]> {
+  if (paymentIds.length === 0) return [];
+  return db<{ id: string; merchant_id: string; store_id: string }[]>`
+    select id, merchant_id, store_id from payments_payments
+    where id = any(${paymentIds as string[]}::text[])`;
+}
 
 export async function purge(db: Db, idempotencyBefore: Date, codesBefore: Date): Promise<number> {
   const a = await db`delete from payments_idempotency where created_at < ${idempotencyBefore}`;
