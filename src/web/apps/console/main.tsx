@@ -12,7 +12,8 @@ import {
   mount,
 } from '../../ui/kit.tsx';
 import { AuditTrail } from './audit.tsx';
-import { EventsPage, LookupPage, VerifyPage, type Role } from './pages.tsx';
+import { EventsPage, LookupPage, type Role } from './pages.tsx';
+import { VerifyPage } from './verify.tsx';
 import { S } from './strings.ts';
 
 // The operator console: sign-in with password and TOTP (always both), then views by role —

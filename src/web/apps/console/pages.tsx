@@ -77,38 +77,6 @@ export function LookupPage(props: { role: Role }) {
   );
 }
 
-type VerifyResult =
-  { ok: true; entries: string; checkpoints: number } | { ok: false; seq: string; problem: string };
-
-export function VerifyPage() {
-  const { t } = useT(S);
-  const form = useForm();
-  const [result, setResult] = useState<VerifyResult | undefined>();
-  const run = () =>
-    form.run(async () => {
-      setResult(undefined);
-      setResult(await call<VerifyResult>('/v1/operator/audit/verify', { body: {} }));
-    });
-  return (
-    <section class="card">
-      <h1>{t('verifyTitle')}</h1>
-      <p>{t('verifyIntro')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <button class="primary" disabled={form.busy} onClick={() => void run()}>
-        {t('runVerify')}
-      </button>
-      {result?.ok === true && (
-        <Notice kind="ok">
-          {t('verifyOk', { entries: result.entries, checkpoints: String(result.checkpoints) })}
-        </Notice>
-      )}
-      {result?.ok === false && (
-        <Notice kind="error">{t('verifyBad', { seq: result.seq, problem: result.problem })}</Notice>
-      )}
-    </section>
-  );
-}
-
 interface Sources {
   sources: Array<{
     source_prefix: string;

@@ -89,13 +89,53 @@ export const S = {
   detail: ['Detail', '詳細'],
   verifyTitle: ['Verify the audit chain', '監査チェーンの検証'],
   verifyIntro: [
-    'Recomputes every entry hash and checks every signed checkpoint.',
-    'すべてのエントリのハッシュを再計算し、署名付きチェックポイントを検証します。',
+    'Recomputes every entry hash and checks every signed checkpoint, and holds the database ' +
+      "to this server's anchor file, kept outside the database.",
+    'すべてのエントリのハッシュを再計算して署名付きチェックポイントを検証し、' +
+      'データベースの外にあるこのサーバーのアンカーファイルと照合します。',
   ],
   runVerify: ['Run audit verify', '監査検証を実行'],
   verifyOk: [
     'The chain holds: {entries} entries, {checkpoints} checkpoints verified.',
     'チェーンは正常です: {entries} 件のエントリ、{checkpoints} 件のチェックポイントを検証しました。',
+  ],
+  uncoveredNone: [
+    'Every entry is covered by a signed checkpoint.',
+    'すべてのエントリが署名付きチェックポイントで保護されています。',
+  ],
+  uncoveredSome: [
+    'The newest {count} entries are not yet covered by a signed checkpoint. New entries are ' +
+      'normally signed within seconds; until then, deleting them would go unnoticed.',
+    '最新の {count} 件のエントリはまだ署名付きチェックポイントで保護されていません。' +
+      '通常は数秒以内に署名されます。それまでは削除されても検知できません。',
+  ],
+  anchorNone: [
+    'No anchor file was checked on this server (none is configured, or none was written yet), ' +
+      'so deleted checkpoints could go unnoticed.',
+    'このサーバーではアンカーファイルを照合していません（未設定、またはまだ書き込まれていません）。' +
+      'チェックポイントが削除されても検知できない可能性があります。',
+  ],
+  anchorCurrent: [
+    "This server's anchor matches the newest checkpoint (entry {seq}).",
+    'このサーバーのアンカーは最新のチェックポイント（エントリ {seq}）と一致しています。',
+  ],
+  anchorBehind: [
+    "This server's anchor is {behind} entries behind the newest checkpoint: it was last " +
+      'updated at entry {seq}. Checkpoints after that are checked against the database alone; ' +
+      'run verify on an up-to-date server to cover them.',
+    'このサーバーのアンカーは最新のチェックポイントより {behind} 件遅れています' +
+      '（最後の更新はエントリ {seq}）。それ以降のチェックポイントはデータベースだけで' +
+      '検証されています。最新のサーバーで検証を実行してください。',
+  ],
+  anchorUnreadable: [
+    'The anchor file has {count} unreadable lines (a write cut short by a crash, or damage).',
+    'アンカーファイルに読み取れない行が {count} 行あります（書き込み中のクラッシュ、または破損）。',
+  ],
+  anchorBroken: [
+    'The database disagrees with the anchor kept outside it: checkpoints or entries were ' +
+      'deleted or rewritten.',
+    'データベースがデータベース外のアンカーと一致しません。' +
+      'チェックポイントまたはエントリが削除・改ざんされています。',
   ],
   verifyBad: [
     'The chain is broken at entry {seq}: {problem}',
