@@ -348,6 +348,11 @@ test(
     await ops.getByRole('link', { name: 'Verify' }).click();
     await ops.getByRole('button', { name: 'Run audit verify' }).click();
     await ops.getByText(/The chain holds/).waitFor();
+    // Verify also says what no checkpoint covers yet and how this server's anchor stands.
+    const coverage = ops.getByTestId('verify-coverage');
+    await coverage.getByText(/covered by a signed checkpoint/).first().waitFor();
+    await coverage.getByText(/anchor/).first().waitFor();
+    await screenshot(ops, 'console-verify');
     assert.deepEqual(problems, []);
   },
 );

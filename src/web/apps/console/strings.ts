@@ -104,8 +104,8 @@ export const S = {
     'すべてのエントリが署名付きチェックポイントで保護されています。',
   ],
   uncoveredSome: [
-    'The newest {count} entries are not yet covered by a signed checkpoint. New entries are ' +
-      'normally signed within seconds; until then, deleting them would go unnoticed.',
+    'Not yet covered by a signed checkpoint: the newest {count}. New entries are normally ' +
+      'signed within seconds; until then, deleting them would go unnoticed.',
     '最新の {count} 件のエントリはまだ署名付きチェックポイントで保護されていません。' +
       '通常は数秒以内に署名されます。それまでは削除されても検知できません。',
   ],
@@ -120,15 +120,15 @@ export const S = {
     'このサーバーのアンカーは最新のチェックポイント（エントリ {seq}）と一致しています。',
   ],
   anchorBehind: [
-    "This server's anchor is {behind} entries behind the newest checkpoint: it was last " +
-      'updated at entry {seq}. Checkpoints after that are checked against the database alone; ' +
-      'run verify on an up-to-date server to cover them.',
+    "This server's anchor lags the newest checkpoint: it stops at entry {seq}, {behind} short " +
+      'of it. Checkpoints after that are checked against the database alone; run verify on an ' +
+      'up-to-date server to cover them.',
     'このサーバーのアンカーは最新のチェックポイントより {behind} 件遅れています' +
       '（最後の更新はエントリ {seq}）。それ以降のチェックポイントはデータベースだけで' +
       '検証されています。最新のサーバーで検証を実行してください。',
   ],
   anchorUnreadable: [
-    'The anchor file has {count} unreadable lines (a write cut short by a crash, or damage).',
+    'Unreadable lines in the anchor file: {count} (a write cut short by a crash, or damage).',
     'アンカーファイルに読み取れない行が {count} 行あります（書き込み中のクラッシュ、または破損）。',
   ],
   anchorBroken: [
