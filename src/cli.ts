@@ -8,6 +8,7 @@ import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './
 import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
+import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cli-backup.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
@@ -156,6 +157,19 @@ const COMMANDS: Record<string, Command> = {
     usage: QR_PARSE_USAGE,
     summary: 'validate a store QR payload (EMVCo MPM / JPQR) and print its fields as JSON',
     run: async (args, ctx) => qrParseCommand(args, ctx.out, ctx.err),
+  },
+  backup: {
+    usage: BACKUP_USAGE,
+    summary:
+      'write a consistent backup (one snapshot, taken while running) to FILE; names the key ' +
+      'files a restore needs, never contains them',
+    run: backupCommand,
+  },
+  restore: {
+    usage: RESTORE_USAGE,
+    summary:
+      'restore a backup into an empty database (a new KINKO_DATA_DIR or an empty DATABASE_URL)',
+    run: restoreCommand,
   },
   'qr make': {
     usage: QR_MAKE_USAGE,

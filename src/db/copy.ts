@@ -27,7 +27,7 @@ interface DriverQuery {
  */
 export async function copyIn(
   statement: CopyStatement,
-  rows: string | Iterable<string | Buffer>,
+  rows: string | Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
 ): Promise<void> {
   const query = statement as unknown as DriverQuery;
   const driverReject = query.reject;
@@ -41,7 +41,10 @@ export async function copyIn(
   await Promise.race([done, failure]);
 }
 
-async function send(stream: Writable, rows: string | Iterable<string | Buffer>): Promise<void> {
+async function send(
+  stream: Writable,
+  rows: string | Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
+): Promise<void> {
   const ended = new Promise<void>((resolve, reject) => {
     stream.once('error', reject);
     stream.once('finish', resolve);
@@ -49,9 +52,18 @@ async function send(stream: Writable, rows: string | Iterable<string | Buffer>):
   // Awaited only on success; on failure the caller gets the first error, not this one.
   ended.catch(() => {});
   try {
-    for (const chunk of typeof rows === 'string' ? [rows] : rows) {
-      if (stream.destroyed) break;
-      if (!stream.write(chunk)) await once(stream, 'drain');
+    // A synchronous source (the ledger's hot path) is walked without an await per chunk.
+    const source = typeof rows === 'string' ? [rows] : rows;
+    if (Symbol.asyncIterator in source) {
+      for await (const chunk of source) {
+        if (stream.destroyed) break;
+        if (!stream.write(chunk)) await once(stream, 'drain');
+      }
+    } else {
+      for (const chunk of source) {
+        if (stream.destroyed) break;
+        if (!stream.write(chunk)) await once(stream, 'drain');
+      }
     }
   } catch (error) {
     // The driver answers a destroyed stream with CopyFail, so the server leaves COPY mode

@@ -131,6 +131,14 @@ function failedSocket(reason: Error): net.Socket {
 export { DB_ERRORS, DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
 export { embeddedSuperuserUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 export {
+  backup,
+  readBackupHeader,
+  restore,
+  type BackupHeader,
+  type BackupSummary,
+  type KeyFileNote,
+} from './backup.ts';
+export {
   migrate,
   migrationStatus,
   MIGRATIONS_DIR,

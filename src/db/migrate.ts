@@ -62,6 +62,8 @@ export interface MigrateOptions {
    * in the same transaction, it is granted what it needs and no more (db/roles.ts).
    */
   servingRole?: string | undefined;
+  /** Apply only up to this version (a restore rebuilds the backup's schema first). */
+  upTo?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export interface MigrateOptions {
  * without DDL rights may call it to check the schema is current.
  */
 export async function migrate(sql: Sql, options: MigrateOptions = {}): Promise<MigrationResult> {
-  const files = readMigrations(options.dir ?? MIGRATIONS_DIR);
+  const files = readMigrations(options.dir ?? MIGRATIONS_DIR).slice(0, options.upTo);
   const applied: string[] = [];
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${LOCK_KEY})`;
