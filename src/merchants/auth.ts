@@ -19,6 +19,8 @@ export interface TerminalPrincipal {
   terminalId: string;
   storeId: string;
   merchantId: string;
+  /** Fixed at the terminal's creation; a test terminal may not move wallet money. */
+  mode: KeyMode;
 }
 
 export interface PublishableKeyInfo {
@@ -94,7 +96,7 @@ export async function authenticateTerminal(
   if (t.merchant_status !== 'active') throw new KinkoError('merchant_suspended');
   const now = deps.clock.now();
   await store.touchTerminal(deps.sql, t.id, now, lastUsedBefore(deps, now));
-  return { terminalId: t.id, storeId: t.store_id, merchantId: t.merchant_id };
+  return { terminalId: t.id, storeId: t.store_id, merchantId: t.merchant_id, mode: t.mode };
 }
 
 /** A publishable key's merchant and origins; undefined when unknown, revoked or expired. */

@@ -76,7 +76,8 @@ export async function createMerchantIn(
       deps,
       tx,
       m.id,
-      { storeId: created.store.id, name: input.store.terminalName ?? 'Register 1' },
+      // A merchant set up for testing gets a test register: it must not take wallet money.
+      { storeId: created.store.id, name: input.store.terminalName ?? 'Register 1', mode },
       actor,
       source,
     );
@@ -97,7 +98,7 @@ export function describeCreated(c: CreatedMerchant): string[] {
   if (c.store) lines.push(`store           ${c.store.id}  ${c.store.name} (MCC ${c.store.mcc})`);
   if (c.terminal && c.terminalSecret) {
     lines.push(
-      `terminal        ${c.terminal.id}  ${c.terminal.name}`,
+      `terminal        ${c.terminal.id}  ${c.terminal.name} (${c.terminal.mode})`,
       `terminal secret ${c.terminalSecret}   (shown once; store it now)`,
     );
   }

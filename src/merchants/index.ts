@@ -3,7 +3,7 @@ import * as auth from './auth.ts';
 import { createMerchantCommand } from './cli.ts';
 import { createMerchant, type CreatedMerchant, type CreateMerchantInput } from './create.ts';
 import { requireMerchantKey } from './http.ts';
-import type { AccessScope } from './keys.ts';
+import type { AccessScope, KeyMode } from './keys.ts';
 import { rollApiKey, revokeApiKey, setAllowedOrigins } from './manage.ts';
 import {
   apiKeyView,
@@ -38,7 +38,8 @@ import type { Tx } from '../db/index.ts';
 // - secret key: sk_live_…/sk_test_…, full access to the merchant API, shown once, kept hashed.
 // - restricted key: rk_live_…/rk_test_…, a secret key limited to the scopes it lists.
 // - publishable key: pk_live_…/pk_test_…, public, identifies the merchant to hosted fields.
-// - mode: live or test; a key's mode is its traffic's mode.
+// - mode: live or test; a key's mode is its traffic's mode. A terminal's mode is fixed at
+//   its creation: a test terminal signs in but takes no wallet (real) money.
 // - scope: what a key may do (payments:write, …); standard secret keys hold `*`.
 // - roll: replace a key; the old one keeps working until expires_at (the overlap period).
 // - revoke: stop a key at once.
@@ -85,7 +86,7 @@ export interface Merchants {
   /** Returns the terminal and its secret (tk_…), shown this once. */
   createTerminal(
     merchantId: string,
-    input: { storeId: string; name: string },
+    input: { storeId: string; name: string; mode?: KeyMode | undefined },
     actor: Actor,
     source?: Source,
   ): Promise<{ terminal: TerminalView; secret: string }>;

@@ -63,6 +63,8 @@ export interface TerminalView {
   name: string;
   secret_prefix: string;
   status: string;
+  /** live, or test: a test terminal signs in but its wallet payments are refused. */
+  mode: KeyMode;
   last_used_at: string | null;
   created_at: string;
 }
@@ -106,6 +108,7 @@ export function terminalView(r: store.TerminalRow): TerminalView {
     name: r.name,
     secret_prefix: r.secret_prefix,
     status: r.status,
+    mode: r.mode,
     last_used_at: iso(r.last_used_at),
     created_at: r.created_at.toISOString(),
   };
@@ -220,7 +223,7 @@ export async function insertTerminal(
   deps: MerchantsDeps,
   tx: Tx,
   merchantId: string,
-  input: { storeId: string; name: string },
+  input: { storeId: string; name: string; mode?: KeyMode | undefined },
   actor: Actor,
   source?: Source,
 ): Promise<{ terminal: TerminalView; secret: string }> {
@@ -235,6 +238,7 @@ export async function insertTerminal(
     secret_sha256: secret.sha256 as Buffer,
     secret_prefix: secret.displayPrefix,
     status: 'active',
+    mode: input.mode ?? 'live',
     last_used_at: null,
     created_at: deps.clock.now(),
   };
@@ -243,6 +247,7 @@ export async function insertTerminal(
     entry('merchants.terminal.created', actor, { type: 'terminal', id: row.id }, source, {
       merchant_id: merchantId,
       store_id: st.id,
+      mode: row.mode,
     }),
   ]);
   return { terminal: terminalView(row), secret: secret.value };

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { freeText, markSecretResponse, sourceOf, type Idempotency } from '../http/index.ts';
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
-import type { AccessScope } from './keys.ts';
+import type { AccessScope, KeyMode } from './keys.ts';
 import { SCOPES } from './keys.ts';
 import type { Merchants } from './index.ts';
+import { KinkoError } from '../lib/errors.ts';
 
 // The merchant's own records under /v1: stores, terminals, API keys and allowed origins.
 // Thin handlers: the schema validates, one call to the module, the view is the answer.
@@ -79,24 +80,78 @@ function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Writ
   );
 }
 
+const TERMINAL_MODE = {
+  type: 'string',
+  enum: ['live', 'test'],
+  description:
+    'Fixed at creation. A test terminal signs in but its wallet payments are refused with ' +
+    '400 livemode_required. Default: the mode of the key that creates it; a test key ' +
+    'creates test terminals only.',
+};
+
+const nullableText = { anyOf: [{ type: 'string' }, { type: 'null' }] };
+const TERMINAL = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    merchant_id: { type: 'string' },
+    store_id: { type: 'string' },
+    name: { type: 'string' },
+    secret_prefix: { type: 'string' },
+    status: { type: 'string', enum: ['active', 'revoked'] },
+    mode: TERMINAL_MODE,
+    last_used_at: nullableText,
+    created_at: { type: 'string' },
+  },
+  required: ['id', 'merchant_id', 'store_id', 'name', 'secret_prefix', 'status', 'mode'],
+};
+
+/**
+ * A terminal takes the mode of the key that creates it unless told otherwise, and a test key
+ * may not create a live terminal: a merchant set up for testing must not get a register that
+ * charges real wallets.
+ */
+function terminalModeOf(req: FastifyRequest, asked: KeyMode | undefined): KeyMode {
+  const keyMode = merchantKeyOf(req).mode;
+  if (keyMode === 'test' && asked === 'live') {
+    throw new KinkoError('parameter_invalid', {
+      param: 'mode',
+      message: 'A test-mode key creates test terminals only; use a live key for a live one.',
+    });
+  }
+  return asked ?? keyMode;
+}
+
 function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
   app.get(
     '/v1/terminals',
-    { ...read('merchants:read'), schema: { summary: 'List terminals (registers)' } },
+    {
+      ...read('merchants:read'),
+      schema: {
+        summary: 'List terminals (registers)',
+        response: {
+          200: { type: 'object', properties: { data: { type: 'array', items: TERMINAL } } },
+        },
+      },
+    },
     (req) => m.listTerminals(merchantKeyOf(req).merchantId).then((data) => ({ data })),
   );
-  app.post<{ Body: { store_id: string; name: string } }>(
+  app.post<{ Body: { store_id: string; name: string; mode?: KeyMode } }>(
     '/v1/terminals',
     {
       ...write('merchants:write'),
       schema: {
         summary: 'Create a terminal; its secret is shown once',
-        body: closed({ store_id: str(80), name: text(200) }, ['store_id', 'name']),
+        body: closed({ store_id: str(80), name: text(200), mode: TERMINAL_MODE }, [
+          'store_id',
+          'name',
+        ]),
       },
     },
     async (req, reply) => {
       markSecretResponse(req);
-      const input = { storeId: req.body.store_id, name: req.body.name };
+      const mode = terminalModeOf(req, req.body.mode);
+      const input = { storeId: req.body.store_id, name: req.body.name, mode };
       const t = await m.createTerminal(
         merchantKeyOf(req).merchantId,
         input,

@@ -30,6 +30,8 @@ export interface TerminalRow {
   secret_sha256: Buffer;
   secret_prefix: string;
   status: 'active' | 'revoked';
+  /** Fixed at creation: a test terminal's wallet payments are refused. */
+  mode: KeyMode;
   last_used_at: Date | null;
   created_at: Date;
 }
@@ -93,9 +95,9 @@ export async function listStores(db: Db, merchantId: string, limit: number): Pro
 export async function insertTerminal(tx: Tx, row: TerminalRow): Promise<void> {
   await tx`
     insert into merchants_terminals (id, merchant_id, store_id, name, secret_sha256,
-                                     secret_prefix, status, last_used_at, created_at)
+                                     secret_prefix, status, mode, last_used_at, created_at)
     values (${row.id}, ${row.merchant_id}, ${row.store_id}, ${row.name}, ${row.secret_sha256},
-            ${row.secret_prefix}, ${row.status}, null, ${row.created_at})`;
+            ${row.secret_prefix}, ${row.status}, ${row.mode}, null, ${row.created_at})`;
 }
 
 export async function terminalById(

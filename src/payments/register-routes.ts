@@ -39,12 +39,16 @@ const closed = (properties: Record<string, unknown>, required: string[] = []) =>
 });
 const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
+const TEST_TERMINAL_MESSAGE =
+  'This is a test terminal: wallet payments move real money and need a live terminal.';
 const TERMINAL_RE = /^Terminal (term_[A-Za-z0-9_-]{16,64}):(tk_[A-Za-z0-9_-]{43})$/;
 
 interface Register {
   terminalId: string;
   storeId: string;
   merchantId: string;
+  /** The terminal's mode, fixed at its creation. */
+  mode: 'live' | 'test';
   actor: { type: 'terminal' | 'api_key'; id: string };
   scope: string;
 }
@@ -68,7 +72,8 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
           'A misread code is answered 400 code_malformed, code_wrong_prefix or ' +
           'code_bad_check_digit and is not counted as a guess; a well-formed code that ' +
           'matches no live code is 402 code_invalid and counts toward the guessing limit. ' +
-          'Wallet payments move real money: a test-mode secret key gets 400 livemode_required.',
+          'Wallet payments move real money: a test-mode secret key or a test terminal ' +
+          '(GET /v1/terminal shows `mode`) gets 400 livemode_required and nothing is counted.',
         body: closed(
           {
             code: { type: 'string', minLength: 1, maxLength: 64 },
@@ -88,6 +93,10 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
         throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
       }
       const register = await authenticate(req, reply, req.body.terminal_id);
+      // Refused before the code is read or a guess counted: a test register takes no money.
+      if (register.mode !== 'live') {
+        throw new KinkoError('livemode_required', { message: TEST_TERMINAL_MESSAGE });
+      }
       if (register.storeId !== req.body.store_id) {
         throw new KinkoError('terminal_store_mismatch', { param: 'store_id' });
       }
@@ -136,8 +145,13 @@ function terminalRoute(
               merchant_id: { type: 'string' },
               store_id: { type: 'string' },
               store_name: { type: 'string' },
+              mode: {
+                type: 'string',
+                enum: ['live', 'test'],
+                description: 'A test terminal signs in but takes no wallet payments.',
+              },
             },
-            required: ['object', 'id', 'merchant_id', 'store_id', 'store_name'],
+            required: ['object', 'id', 'merchant_id', 'store_id', 'store_name', 'mode'],
           },
         },
       },
@@ -154,6 +168,7 @@ function terminalRoute(
         merchant_id: t.merchantId,
         store_id: t.storeId,
         store_name: shop.name,
+        mode: t.mode,
       };
     },
   );
@@ -211,6 +226,7 @@ function registerAuth(deps: RegisterRoutesDeps) {
       terminalId: t.id,
       storeId: t.store_id,
       merchantId: principal.merchantId,
+      mode: t.mode,
       actor: { type: 'api_key' as const, id: principal.keyId },
       scope: deps.merchantScopeOf(req),
     };
