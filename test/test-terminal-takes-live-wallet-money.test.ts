@@ -123,6 +123,29 @@ test("a test-mode merchant's terminal cannot take wallet money; a live one still
     assert.equal(made.statusCode, 201, made.body);
     assert.equal(made.json().mode, 'test');
 
+    // A live merchant may make a test register; a live key naming it is refused the same way.
+    const sk = p.merchant.secretKey;
+    const testReg = await p.app.inject({
+      method: 'POST',
+      url: '/v1/terminals',
+      headers: { authorization: `Bearer ${sk}`, ...idem() },
+      payload: { store_id: p.merchant.store!.id, name: 'Training till', mode: 'test' },
+    });
+    assert.equal(testReg.json().mode, 'test', testReg.body);
+    const viaKey = await p.app.inject({
+      method: 'POST',
+      url: '/v1/code_payments',
+      headers: { authorization: `Bearer ${sk}`, ...idem() },
+      payload: {
+        code: fresh,
+        amount: 1000,
+        store_id: p.merchant.store!.id,
+        terminal_id: testReg.json().id,
+      },
+    });
+    assert.equal(viaKey.json().error?.code, 'livemode_required', viaKey.body);
+    assert.deepEqual(await footprint(p), before);
+
     // The live merchant's register still takes the customer's code.
     const paid = await registerPay(p, fresh, 1000);
     assert.equal(paid.statusCode, 200, paid.body);
