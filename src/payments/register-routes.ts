@@ -233,6 +233,9 @@ function registerAuth(deps: RegisterRoutesDeps) {
   };
 }
 
+const STORE_QR_LIVE_ONLY =
+  'Store QR payments move real wallet money: use a live secret key (sk_live_…).';
+
 function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
   const { payments } = deps;
   const reader = (req: FastifyRequest) => {
@@ -281,9 +284,24 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
     '/v1/stores/:id/qr',
     {
       preHandler: deps.requireMerchantKey('merchants:read'),
-      schema: { summary: "The store's EMVCo MPM payload and QR image", params: idParams },
+      schema: {
+        summary: "The store's EMVCo MPM payload and QR image",
+        description:
+          'Customers pay this payload with real wallet money into the live balance, so it is ' +
+          'issued only to a live secret key: a test-mode key gets 400 livemode_required and ' +
+          'nothing is issued.',
+        params: idParams,
+      },
     },
-    (req) => payments.storeQr(deps.merchantKeyOf(req).merchantId, req.params.id),
+    (req) => {
+      const p = deps.merchantKeyOf(req);
+      // The payload names only the store, and paying it credits the live balance, so a
+      // test key must not be able to hand out something customers pay with real money.
+      if (p.mode !== 'live') {
+        throw new KinkoError('livemode_required', { message: STORE_QR_LIVE_ONLY });
+      }
+      return payments.storeQr(p.merchantId, req.params.id);
+    },
   );
   walletLists(app, deps, reader);
 }

@@ -47,11 +47,15 @@ async function storeQr(storeId: string): Promise<string> {
 function StoreQr(props: { store: Store }) {
   const { t } = useT(S);
   const [url, setUrl] = useState<string | undefined>();
-  const [missing, setMissing] = useState(false);
+  const [missing, setMissing] = useState<'qrMissing' | 'qrLiveOnly' | undefined>();
   useEffect(() => {
-    storeQr(props.store.id).then(setUrl, () => setMissing(true));
+    // A test key is refused the store QR (customers would pay it with real money); say so.
+    const refused = (e: unknown) => e instanceof ApiError && e.code === 'livemode_required';
+    storeQr(props.store.id).then(setUrl, (e: unknown) =>
+      setMissing(refused(e) ? 'qrLiveOnly' : 'qrMissing'),
+    );
   }, [props.store.id]);
-  if (missing) return <p class="muted">{t('qrMissing')}</p>;
+  if (missing) return <p class="muted" data-testid="store-qr-missing">{t(missing)}</p>;
   if (!url) return null;
   return (
     <div class="store-qr">

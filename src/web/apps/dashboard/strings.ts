@@ -145,5 +145,11 @@ export const S = {
   qr: ['Store QR', '店舗 QR'],
   qrAlt: ['QR code customers scan to pay {store}', '{store} で支払うための QR コード'],
   qrMissing: ['The store QR API is not available yet.', '店舗 QR の API はまだありません。'],
+  qrLiveOnly: [
+    'Customers pay the store QR with real wallet money, so a test key cannot show it; ' +
+      'sign in with a live key.',
+    '店舗 QR はお客様がウォレットの実際のお金で支払うため、テストキーでは表示できません。' +
+      'ライブキーでログインしてください。',
+  ],
   print: ['Print', '印刷'],
 } as const;
