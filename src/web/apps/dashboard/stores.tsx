@@ -55,7 +55,12 @@ function StoreQr(props: { store: Store }) {
       setMissing(refused(e) ? 'qrLiveOnly' : 'qrMissing'),
     );
   }, [props.store.id]);
-  if (missing) return <p class="muted" data-testid="store-qr-missing">{t(missing)}</p>;
+  if (missing)
+    return (
+      <p class="muted" data-testid="store-qr-missing">
+        {t(missing)}
+      </p>
+    );
   if (!url) return null;
   return (
     <div class="store-qr">
