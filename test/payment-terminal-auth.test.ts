@@ -61,6 +61,7 @@ test('a register signs in only with credentials Kinko accepts, and learns its st
       merchant_id: p.merchant.merchantId,
       store_id: p.merchant.store!.id,
       store_name: 'Yamada Shoten Shibuya',
+      mode: 'live',
     });
     const [id] = p.merchant.terminalAuth.slice('Terminal '.length).split(':');
     for (const wrong of [`Terminal ${id}:tk_${'A'.repeat(43)}`, `Terminal ${id}:typo`]) {
