@@ -167,7 +167,7 @@ async function fixtures(
   const merchant = await m.merchants.createMerchant(
     {
       name: 'Bench Mart',
-      mode: 'test',
+      mode: 'live',
       store: { name: 'Bench Mart Ginza', mcc: '5411', city: 'Tokyo', postalCode: '104-0061' },
     },
     { type: 'cli' },
