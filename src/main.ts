@@ -29,15 +29,17 @@ import {
 import { createOutbox, type Outbox } from './outbox/index.ts';
 import {
   createPayments,
-  createWebPayments,
   DEFAULT_PAYMENTS_LIMITS,
   loadOrCreatePaymentCodeKey,
   paymentsRoutes,
+  type Payments,
+} from './payments/index.ts';
+import {
+  createWebPayments,
   WEB_PAYMENTS_DEFAULT_LIMITS,
   webPaymentRoutes,
-  type Payments,
   type WebPayments,
-} from './payments/index.ts';
+} from './checkout/index.ts';
 import { createRisk } from './risk/index.ts';
 import { webRoutes } from './web/index.ts';
 import {

@@ -48,7 +48,7 @@ test('web payments: a card number in description, descriptor or metadata is refu
   const token = await cardToken(h, s, '4242424242424242');
   const base = { amount: 1000, currency: 'JPY', payment_method: token };
   const count = async () =>
-    Number((await h.api.db.sql`select count(*)::int as n from payments_web_payments`)[0]!['n']);
+    Number((await h.api.db.sql`select count(*)::int as n from checkout_payments`)[0]!['n']);
 
   const before = await count();
   assertRefused(
@@ -80,7 +80,7 @@ test('web payments: a card number in description, descriptor or metadata is refu
     'metadata.note',
   );
   const [row] = await h.api.db.sql`
-    select metadata::text as m from payments_web_payments where id = ${id}`;
+    select metadata::text as m from checkout_payments where id = ${id}`;
   assert.equal(row!['m'], '{"order_id": "A-1001"}');
 
   // Long numbers that are not card numbers pass: a Luhn check tells them apart.

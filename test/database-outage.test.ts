@@ -176,7 +176,7 @@ test('database stopped and restarted under load: 503s during, service after, not
 
   // Every payment the server acknowledged as succeeded is there, succeeded, and posted.
   const rows = await platform.db.sql<{ id: string; status: string }[]>`
-    select id, status from payments_web_payments where id = any(${paid})`;
+    select id, status from checkout_payments where id = any(${paid})`;
   assert.equal(rows.length, paid.length);
   assert.ok(rows.every((r) => r.status === 'succeeded'));
   const ledger = await platform.modules.ledger.check();

@@ -28,3 +28,13 @@ export {
   type IdempotencyRouteOptions,
   type ScopeOf,
 } from './idempotency.ts';
+export {
+  createdRange,
+  listQuery,
+  listQueryOf,
+  pageOf,
+  type CreatedQuery,
+  type ListQuery,
+  type Page,
+  type RawQuery,
+} from './lists.ts';

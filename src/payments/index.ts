@@ -61,14 +61,3 @@ export function paymentsRoutes(app: FastifyInstance, deps: PaymentsRoutesDeps): 
     terminalAuthCacheMs: deps.payments.deps.limits.terminalAuthCacheMs,
   });
 }
-
-// Web-shop card payments live in ./web (their own store, errors and routes); they are part
-// of this module's public surface.
-export {
-  createWebPayments,
-  PAYMENTS_WEB_ERRORS,
-  WEB_PAYMENTS_DEFAULT_LIMITS,
-  webPaymentRoutes,
-  type WebPayments,
-  type WebPaymentsDeps,
-} from './web/index.ts';

@@ -1,7 +1,7 @@
 import { KinkoError } from '../lib/errors.ts';
 import type { PaymentsDeps } from './context.ts';
 import * as store from './store.ts';
-import { createdRange, pageOf, type CreatedQuery, type Page } from './web/views.ts';
+import { createdRange, pageOf, type CreatedQuery, type Page } from '../http/index.ts';
 
 // Lists of wallet payments (code and store QR) and their refunds for the merchant API, paged
 // exactly as web payments are: newest first, `limit`, `starting_after` / `ending_before` id

@@ -13,7 +13,7 @@ import { requestFingerprint } from './ids.ts';
 import type { Payments } from './payments.ts';
 import type { WalletListQuery, WalletReader } from './lists.ts';
 import type { Answer } from './redeem.ts';
-import { listQuery, listQueryOf, type RawQuery } from './web/routes.ts';
+import { listQuery, listQueryOf, type RawQuery } from '../http/index.ts';
 
 // The register's API. POST /v1/code_payments authenticates either a terminal —
 // `Authorization: Terminal <term_…>:<tk_…>` — or a merchant secret key with `terminal_id` in

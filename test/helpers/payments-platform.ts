@@ -21,8 +21,8 @@ import {
   paymentsRoutes,
   type Payments,
   type PaymentsLimits,
-  webPaymentRoutes,
 } from '../../src/payments/index.ts';
+import { webPaymentRoutes } from '../../src/checkout/index.ts';
 import { createRisk } from '../../src/risk/index.ts';
 import { vaultRoutes } from '../../src/vault/index.ts';
 import { webRoutes } from '../../src/web/index.ts';

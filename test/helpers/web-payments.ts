@@ -21,7 +21,7 @@ import {
   webPaymentRoutes,
   WEB_PAYMENTS_DEFAULT_LIMITS,
   type WebPayments,
-} from '../../src/payments/web/index.ts';
+} from '../../src/checkout/index.ts';
 import { createVault, fileKeyProvider, type Vault } from '../../src/vault/index.ts';
 import { createWebhooks } from '../../src/webhooks/index.ts';
 import { merchantApi, type MerchantApi } from './merchant-api.ts';

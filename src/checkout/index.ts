@@ -8,7 +8,6 @@ import {
   listPage,
   updatePayment,
   type CreatePaymentInput,
-  type ListQuery,
   type UpdatePaymentInput,
 } from './payments.ts';
 import { reconcile, type ReconcileResult } from './reconcile.ts';
@@ -19,13 +18,15 @@ import {
   paymentView,
   refundView,
   type BalanceTransactionView,
-  type Page,
   type PaymentView,
   type RefundView,
 } from './views.ts';
+import type { ListQuery, Page } from '../http/index.ts';
 
-// Web payments: merchants' web-shop card payments through the merchant API (/v1/payments,
-// /v1/refunds, /v1/balance_transactions), a sub-folder of the payments module.
+// Checkout: the card gateway for merchants' web shops — card payments through the merchant
+// API (/v1/payments, /v1/refunds, /v1/balance_transactions). It charges cards the vault holds
+// through the acquirer and moves the money in the ledger; wallet and register payments are
+// the payments module's.
 //
 // Glossary
 // - payment: one charge a merchant wants (pay_…), with amount and currency, that moves through
@@ -62,11 +63,11 @@ export {
 } from './context.ts';
 export { WEB_TRANSFER_CODES, transferIdFor } from './transfers.ts';
 export { webPaymentRoutes, type WebPaymentRoutesDeps } from './routes.ts';
-export type { CreatePaymentInput, UpdatePaymentInput, ListQuery } from './payments.ts';
+export type { CreatePaymentInput, UpdatePaymentInput } from './payments.ts';
 export type { CreateRefundInput, RefundReason } from './refunds.ts';
 export type { CancellationReason } from './cancel.ts';
 export type { ReconcileResult } from './reconcile.ts';
-export type { PaymentView, RefundView, BalanceTransactionView, Page } from './views.ts';
+export type { PaymentView, RefundView, BalanceTransactionView } from './views.ts';
 
 export interface WebPayments {
   create(who: Caller, input: CreatePaymentInput): Promise<PaymentView>;
@@ -94,11 +95,11 @@ export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
     cancel: (who, id, reason) => cancelPayment(d, who, id, reason),
     get: (who, id) => getPayment(d, who, id),
     list: (who, q) =>
-      listPage<PaymentRow, PaymentView>(d, who, 'payments_web_payments', q, paymentView),
+      listPage<PaymentRow, PaymentView>(d, who, 'checkout_payments', q, paymentView),
     createRefund: (who, input) => createRefund(d, who, input),
     getRefund: (who, id) => getRefund(d, who, id),
     listRefunds: (who, q) =>
-      listPage<RefundRow, RefundView>(d, who, 'payments_web_refunds', q, refundView),
+      listPage<RefundRow, RefundView>(d, who, 'checkout_refunds', q, refundView),
     listBalanceTransactions: (who, q) =>
       listPage<BalanceTransactionRow, BalanceTransactionView>(
         d,

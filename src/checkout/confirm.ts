@@ -1,6 +1,6 @@
-import type { Authorization } from '../../acquirer/index.ts';
-import { assert } from '../../lib/assert.ts';
-import { KinkoError } from '../../lib/errors.ts';
+import type { Authorization } from '../acquirer/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
 import { runCapture } from './capture.ts';
 import {
   isTransportError,

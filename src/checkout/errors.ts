@@ -1,4 +1,4 @@
-import { defineErrors } from '../../lib/errors.ts';
+import { defineErrors } from '../lib/errors.ts';
 
 // Web payments' error codes in precedence order: when several apply, the first is answered.
 // A decline is not an error: it is a payment back in requires_payment_method with

@@ -1,8 +1,8 @@
-import type { Db, Tx } from '../../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import type { CaptureMethod, PaymentError, PaymentStatus, ProcessingStep } from './state.ts';
 
-// Web payments' only SQL: payments_web_payments, payments_web_refunds and their rows of
-// payments_balance_transactions (migrations/0010, 0018). Every read names the merchant and
+// Checkout's only SQL: checkout_payments, checkout_refunds and their rows of
+// payments_balance_transactions (migrations/0010, 0018, 0024). Every read names the merchant and
 // mode, so one merchant's key can never reach another merchant's rows.
 
 export interface PaymentRow {
@@ -94,7 +94,7 @@ type NewPayment = Pick<
 
 export async function insertPayment(tx: Tx, p: NewPayment): Promise<PaymentRow> {
   const [row] = await tx<PaymentRow[]>`
-    insert into payments_web_payments (id, merchant_id, livemode, amount, currency,
+    insert into checkout_payments (id, merchant_id, livemode, amount, currency,
       capture_method, status, card_token, description, statement_descriptor, metadata,
       created_at, updated_at)
     values (${p.id}, ${p.merchant_id}, ${p.livemode}, ${p.amount}, ${p.currency},
@@ -112,11 +112,11 @@ export async function paymentOf(
 ): Promise<PaymentRow | undefined> {
   const rows = lock
     ? await db<PaymentRow[]>`
-        select * from payments_web_payments
+        select * from checkout_payments
         where id = ${id} and merchant_id = ${owner.merchantId} and livemode = ${owner.livemode}
         for update`
     : await db<PaymentRow[]>`
-        select * from payments_web_payments
+        select * from checkout_payments
         where id = ${id} and merchant_id = ${owner.merchantId} and livemode = ${owner.livemode}`;
   return rows[0];
 }
@@ -124,7 +124,7 @@ export async function paymentOf(
 /** For background jobs, which act for every merchant. */
 export async function paymentById(tx: Tx, id: string): Promise<PaymentRow | undefined> {
   const [row] = await tx<PaymentRow[]>`
-    select * from payments_web_payments where id = ${id} for update`;
+    select * from checkout_payments where id = ${id} for update`;
   return row;
 }
 
@@ -168,7 +168,7 @@ export async function updatePayment(
     set[k] = JSON_COLUMNS.has(k) && v !== null ? tx.json(v as Parameters<Tx['json']>[0]) : v;
   }
   const [row] = await tx<PaymentRow[]>`
-    update payments_web_payments set ${tx(set)} where id = ${id} returning *`;
+    update checkout_payments set ${tx(set)} where id = ${id} returning *`;
   return row!;
 }
 
@@ -185,7 +185,7 @@ export interface ListFilter {
 }
 
 type Listable =
-  'payments_web_payments' | 'payments_web_refunds' | 'payments_balance_transactions';
+  'checkout_payments' | 'checkout_refunds' | 'payments_balance_transactions';
 
 /** Newest first; limit + 1 rows are read so the caller knows whether there are more. */
 export async function list<T>(db: Db, table: Listable, owner: Owner, f: ListFilter): Promise<T[]> {
@@ -221,7 +221,7 @@ export async function insertRefund(
   r: Omit<RefundRow, 'seq' | 'updated_at' | 'failure_reason' | 'transfer_id'>,
 ): Promise<RefundRow> {
   const [row] = await tx<RefundRow[]>`
-    insert into payments_web_refunds (id, payment_id, merchant_id, livemode, amount, currency,
+    insert into checkout_refunds (id, payment_id, merchant_id, livemode, amount, currency,
       status, reason, metadata, locked_until, created_at, updated_at)
     values (${r.id}, ${r.payment_id}, ${r.merchant_id}, ${r.livemode}, ${r.amount},
       ${r.currency}, ${r.status}, ${r.reason}, ${tx.json(r.metadata)}, ${r.locked_until},
@@ -232,14 +232,14 @@ export async function insertRefund(
 
 export async function refundOf(db: Db, owner: Owner, id: string): Promise<RefundRow | undefined> {
   const [row] = await db<RefundRow[]>`
-    select * from payments_web_refunds
+    select * from checkout_refunds
     where id = ${id} and merchant_id = ${owner.merchantId} and livemode = ${owner.livemode}`;
   return row;
 }
 
 export async function refundById(tx: Tx, id: string): Promise<RefundRow | undefined> {
   const [row] = await tx<RefundRow[]>`
-    select * from payments_web_refunds where id = ${id} for update`;
+    select * from checkout_refunds where id = ${id} for update`;
   return row;
 }
 
@@ -252,7 +252,7 @@ export async function updateRefund(
   const set: Record<string, unknown> = { updated_at: at };
   for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
   const [row] = await tx<RefundRow[]>`
-    update payments_web_refunds set ${tx(set)} where id = ${id} returning *`;
+    update checkout_refunds set ${tx(set)} where id = ${id} returning *`;
   return row!;
 }
 
@@ -275,7 +275,7 @@ export async function openPayments(
   limit: number,
 ): Promise<Array<Pick<PaymentRow, 'id' | 'status' | 'merchant_id' | 'livemode'>>> {
   return db<Array<Pick<PaymentRow, 'id' | 'status' | 'merchant_id' | 'livemode'>>>`
-    select id, status, merchant_id, livemode from payments_web_payments
+    select id, status, merchant_id, livemode from checkout_payments
     where (status = 'processing' and (locked_until is null or locked_until <= ${now}))
        or status = 'requires_action'
        or (status = 'requires_capture' and authorization_expires_at <= ${now})
@@ -290,7 +290,7 @@ export async function pendingRefunds(
   limit: number,
 ): Promise<Array<Pick<RefundRow, 'id' | 'merchant_id' | 'livemode'>>> {
   return db<Array<Pick<RefundRow, 'id' | 'merchant_id' | 'livemode'>>>`
-    select id, merchant_id, livemode from payments_web_refunds
+    select id, merchant_id, livemode from checkout_refunds
     where status = 'pending' and (locked_until is null or locked_until <= ${now})
     order by updated_at
     limit ${limit}`;

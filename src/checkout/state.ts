@@ -1,4 +1,4 @@
-import { assert } from '../../lib/assert.ts';
+import { assert } from '../lib/assert.ts';
 
 // The web payment's state machine, pure: which statuses may follow which, which merchant
 // action may start from which status, and what an authorization's outcome means for a

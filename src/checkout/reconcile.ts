@@ -1,4 +1,4 @@
-import { assert } from '../../lib/assert.ts';
+import { assert } from '../lib/assert.ts';
 import { runVoid, claimCancel } from './cancel.ts';
 import { runAuthorize, syncChallenge } from './confirm.ts';
 import { runCapture } from './capture.ts';

@@ -1,4 +1,4 @@
-import { assert } from '../../lib/assert.ts';
+import { assert } from '../lib/assert.ts';
 import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
 
 // The API's JSON objects, pure. Amounts are bigint inside and JSON integers outside: the
@@ -69,38 +69,3 @@ export function balanceTransactionView(b: BalanceTransactionRow) {
 }
 
 export type BalanceTransactionView = ReturnType<typeof balanceTransactionView>;
-
-export interface Page<V> {
-  object: 'list';
-  data: V[];
-  has_more: boolean;
-}
-
-/** Rows read with limit + 1, newest first (or oldest first for ending_before). */
-export function pageOf<R, V>(rows: R[], limit: number, ascending: boolean, view: (r: R) => V) {
-  const has_more = rows.length > limit;
-  const kept = rows.slice(0, limit);
-  if (ascending) kept.reverse();
-  return { object: 'list', data: kept.map(view), has_more } satisfies Page<V>;
-}
-
-export interface CreatedQuery {
-  gte?: number | undefined;
-  gt?: number | undefined;
-  lte?: number | undefined;
-  lt?: number | undefined;
-}
-
-/** created[gte|gt|lte|lt] in unix seconds → a half-open range [from, to) of instants. */
-export function createdRange(q: CreatedQuery): { from?: Date; to?: Date } {
-  const lows = [q.gte, q.gt === undefined ? undefined : q.gt + 1].filter(
-    (x): x is number => x !== undefined,
-  );
-  const highs = [q.lt, q.lte === undefined ? undefined : q.lte + 1].filter(
-    (x): x is number => x !== undefined,
-  );
-  const out: { from?: Date; to?: Date } = {};
-  if (lows.length > 0) out.from = new Date(Math.max(...lows) * 1000);
-  if (highs.length > 0) out.to = new Date(Math.min(...highs) * 1000);
-  return out;
-}

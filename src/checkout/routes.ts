@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { KinkoError } from '../../lib/errors.ts';
-import { freeText, type Idempotency } from '../../http/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import {
+  freeText,
+  listQuery,
+  listQueryOf,
+  type Idempotency,
+  type RawQuery,
+} from '../http/index.ts';
 import type { Caller } from './context.ts';
 import type { WebPayments } from './index.ts';
 import type { CancellationReason } from './cancel.ts';
-import type { ListQuery } from './payments.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one
 // call → the object). Every POST goes through the Idempotency-Key layer, scoped per merchant
@@ -44,45 +49,6 @@ const refundReason = { type: 'string', enum: ['duplicate', 'fraudulent', 'reques
 const id = (prefix: string) => ({ type: 'string', pattern: `^${prefix}_[A-Za-z0-9_-]{8,64}$` });
 const idParams = closed({ id: id('pay') }, ['id']);
 const refundFields = { amount, reason: refundReason, metadata };
-
-const unix = { type: 'integer', minimum: 0, maximum: 253402300799 };
-export const listQuery = (extra: Record<string, unknown>, cursor: string) =>
-  closed({
-    limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
-    starting_after: id(cursor),
-    ending_before: id(cursor),
-    'created[gte]': unix,
-    'created[gt]': unix,
-    'created[lte]': unix,
-    'created[lt]': unix,
-    ...extra,
-  });
-
-export type RawQuery = Record<string, string | number | undefined> & { limit: number };
-
-export function listQueryOf(q: RawQuery): ListQuery {
-  if (q['starting_after'] !== undefined && q['ending_before'] !== undefined) {
-    throw new KinkoError('parameter_invalid', {
-      param: 'ending_before',
-      message: 'Use starting_after or ending_before, not both.',
-    });
-  }
-  const n = (k: string) => (q[k] === undefined ? undefined : Number(q[k]));
-  const s = (k: string) => (q[k] === undefined ? undefined : String(q[k]));
-  return {
-    limit: q.limit,
-    startingAfter: s('starting_after'),
-    endingBefore: s('ending_before'),
-    status: s('status'),
-    payment: s('payment'),
-    created: {
-      gte: n('created[gte]'),
-      gt: n('created[gt]'),
-      lte: n('created[lte]'),
-      lt: n('created[lt]'),
-    },
-  };
-}
 
 const big = (n: number | undefined) => (n === undefined ? undefined : BigInt(n));
 

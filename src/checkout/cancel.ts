@@ -1,6 +1,6 @@
-import type { Tx } from '../../db/index.ts';
-import { assert } from '../../lib/assert.ts';
-import { KinkoError } from '../../lib/errors.ts';
+import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
 import { release, voidKey } from './capture.ts';
 import {
   isTransportError,

@@ -12,7 +12,7 @@ import {
   type PaymentState,
 } from './state.ts';
 import { transferIdFor } from './transfers.ts';
-import { createdRange } from './views.ts';
+import { createdRange } from '../http/index.ts';
 
 // The web payment state machine, without a database.
 

@@ -1,8 +1,8 @@
-import type { OperationResult } from '../../acquirer/index.ts';
-import type { Tx } from '../../db/index.ts';
-import { assert } from '../../lib/assert.ts';
-import { KinkoError } from '../../lib/errors.ts';
-import { publicId } from '../../lib/ids.ts';
+import type { OperationResult } from '../acquirer/index.ts';
+import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
 import {
   isTransportError,
   lockUntil,

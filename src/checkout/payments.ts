@@ -1,10 +1,11 @@
-import { KinkoError } from '../../lib/errors.ts';
-import { publicId } from '../../lib/ids.ts';
-import { isCurrency } from '../../money/index.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
+import { isCurrency } from '../money/index.ts';
 import { ensureAccounts, transition, type Caller, type WebPaymentsDeps } from './context.ts';
 import { checkAction, type CaptureMethod, type PaymentStatus } from './state.ts';
 import * as store from './store.ts';
-import { createdRange, pageOf, paymentView, type CreatedQuery, type PaymentView } from './views.ts';
+import { paymentView, type PaymentView } from './views.ts';
+import { createdRange, pageOf, type ListQuery } from '../http/index.ts';
 
 // Creating, updating, reading and listing web payments. Confirmation, capture, cancel and
 // refunds, which call the card network, live in confirm.ts, capture.ts and refunds.ts.
@@ -154,15 +155,6 @@ export async function getPayment(d: WebPaymentsDeps, who: Caller, id: string) {
   const p = await store.paymentOf(d.sql, who, id);
   if (!p) throw notFound();
   return paymentView(p);
-}
-
-export interface ListQuery {
-  limit: number;
-  startingAfter?: string | undefined;
-  endingBefore?: string | undefined;
-  status?: string | undefined;
-  payment?: string | undefined;
-  created?: CreatedQuery | undefined;
 }
 
 type Listable = Parameters<typeof store.list>[1];

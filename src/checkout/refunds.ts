@@ -1,7 +1,7 @@
-import type { Tx } from '../../db/index.ts';
-import { assert } from '../../lib/assert.ts';
-import { KinkoError } from '../../lib/errors.ts';
-import { publicId } from '../../lib/ids.ts';
+import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
+import { KinkoError } from '../lib/errors.ts';
+import { publicId } from '../lib/ids.ts';
 import {
   isTransportError,
   lockUntil,

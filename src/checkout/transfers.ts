@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { AccountInput, TransferInput } from '../../ledger/index.ts';
-import { accountIdFor, accountInput, CARD_CLEARING_OWNER } from '../accounts.ts';
+import type { AccountInput, TransferInput } from '../ledger/index.ts';
+import { accountIdFor, accountInput, CARD_CLEARING_OWNER } from '../payments/index.ts';
 
 // How web payments move money in the ledger, pure. Authorize = a pending transfer
 // card_clearing → merchant that expires with the authorization; capture = its post (all or
