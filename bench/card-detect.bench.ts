@@ -12,6 +12,7 @@ import {
   uuid,
   uuidV7,
 } from '../test/helpers/card-samples.ts';
+import { printReport, round } from './report.ts';
 
 // `npm run bench:card-detect`: how often the one card-number detector (lib/card-numbers.ts)
 // takes something else for a card, and whether it finds every card. False positives over
@@ -19,7 +20,8 @@ import {
 // random UUIDs (target 0), 13-digit millisecond timestamps and E.164 phone numbers (target at
 // most 1 in 100,000) — and recall over every published test card of every brand, plus one
 // generated card per IIN range and length, in every printed grouping and several contexts
-// (target 100 %). The time printed is the detector's alone, per string.
+// (target 100 %). The time printed is the detector's alone, per string. The last line is
+// the one JSON line every benchmark ends with (no reference: nothing here is a rate).
 
 const SAMPLES = Number(process.env['BENCH_SAMPLES'] ?? 1_000_000);
 
@@ -110,4 +112,16 @@ for (const r of [...rows, ...info]) {
       `${r.target ? ` [target ${r.target}]` : ''}${speed}${r.example ? `; e.g. ${r.example}` : ''}`,
   );
 }
-process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
+const ok = rows.every((r) => r.ok);
+printReport({
+  bench: 'card-detect',
+  figures: Object.fromEntries(
+    [...rows, ...info].map((r) => [
+      r.what,
+      { n: r.n, hits: r.hits, target: r.target, ok: r.ok, usPer: round(r.usPer) },
+    ]),
+  ),
+  reference: null,
+  ok,
+});
+process.exitCode = ok ? 0 : 1;

@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { cpuMeter } from './cpu.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { measureFloor } from './http-floor.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
+import { checkAfter, printReport, round } from './report.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
 import {
@@ -37,14 +39,24 @@ import {
 // each request's due time (no coordinated omission). Prints one line, with the CPU each
 // payment cost the server, PostgreSQL and the load generator.
 //
+// The reference is measured first, in the same run: the HTTP floor (http-floor.ts, this
+// server's HTTP stack answering a payment-shaped request with no database), driven the same
+// way. The targets are ratios to it: peak payments ≥ 35 % of the floor's peak, and p99 ≤
+// 50 ms at 80 % of the sustained rate (the cashier is waiting). Then `ledger check` and
+// `audit verify`, and the one JSON line with the figures, the floor's and the ratios.
+//
 // The platform is main.ts's startPlatform on 127.0.0.1 with its background workers running
 // (receipts, notifications, webhooks, audit checkpoints), key files outside the data dir.
 //
 // Environment: BENCH_PAYMENTS (first run; default 20,000), BENCH_CONNECTIONS (default 512: a
-// micro-batch can only be as large as the requests waiting for it), BENCH_LOG (log level).
+// micro-batch can only be as large as the requests waiting for it), BENCH_FLOOR_REQUESTS
+// (default 2 × BENCH_PAYMENTS), BENCH_LOG (log level).
 
 const PAYMENTS = Number(process.env['BENCH_PAYMENTS'] ?? 20_000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
+const FLOOR_REQUESTS = Number(process.env['BENCH_FLOOR_REQUESTS'] ?? 2 * PAYMENTS);
+const PEAK_RATIO_MIN = 0.35;
+const STEADY_P99_MS_MAX = 50;
 const AMOUNT = 100;
 /** Payments per customer, under the risk rule that flags a 5th payment in a minute. */
 const PER_CUSTOMER = 4;
@@ -57,6 +69,8 @@ async function main(): Promise<void> {
   const keysDir = path.join(root, 'keys');
   fs.mkdirSync(dataDir);
   const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
+  // The reference first, before the database starts: the same load on the bare HTTP stack.
+  const floor = await measureFloor(log, FLOOR_REQUESTS, CONNECTIONS);
   const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
   const config = loadConfig({
     KINKO_ENV: 'test',
@@ -102,30 +116,80 @@ async function main(): Promise<void> {
     const rate = Math.max(1, Math.floor(sustained * 0.8));
     const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));
     await platform.stop();
-    const check = await m.ledger.check();
+    const checks = await checkAfter(m);
     const [merchant] = await m.ledger.lookupAccounts([
       accountIdFor('merchant', fx.merchantId, 'JPY'),
     ]);
     const expected = BigInt((peak.ok + steady.ok) * AMOUNT);
     const credited = merchant ? merchant.creditsPosted : 0n;
+    if (credited !== expected) throw new Error(`merchant credited ${credited} ≠ ${expected}`);
     const a = peak.latenciesMs.sort((x, y) => x - y);
     const b = steady.latenciesMs.sort((x, y) => x - y);
     const failures = peak.failed + steady.failed;
+    const perPayment = (seconds: number) => round((seconds / peak.ok) * 1e6);
+    const figures = {
+      peakPerSecond: round(peakRate),
+      peakP50Ms: round(pct(a, 50)),
+      peakP99Ms: round(pct(a, 99)),
+      sustainedPerSecond: round(sustained),
+      drainSeconds: round(drainedIn),
+      steadyRate: rate,
+      steadyPerSecond: round(steady.ok / steady.seconds),
+      steadyP50Ms: round(pct(b, 50)),
+      steadyP99Ms: round(pct(b, 99)),
+      failures,
+      firstFailure: peak.firstFailure || steady.firstFailure,
+      batches,
+      cpuUsPerPayment: {
+        server: perPayment(peakCpu.server),
+        postgres: perPayment(peakCpu.postgres),
+        loadGenerator: perPayment(peak.cpuSeconds),
+      },
+      payments: PAYMENTS,
+      connections: CONNECTIONS,
+    };
+    const ratios = {
+      peakToFloorPeak: round(peakRate / floor.peakPerSecond),
+      sustainedToFloorPeak: round(sustained / floor.peakPerSecond),
+    };
+    const ok = ratios.peakToFloorPeak >= PEAK_RATIO_MIN && figures.steadyP99Ms <= STEADY_P99_MS_MAX;
     process.stdout.write(
-      `code payments over HTTP: peak ${peakRate.toFixed(0)} payments/s ` +
+      `code payments over HTTP: peak ${peakRate.toFixed(0)} payments/s = ` +
+        `${(ratios.peakToFloorPeak * 100).toFixed(1)} % of the HTTP floor's ` +
+        `${floor.peakPerSecond.toFixed(0)} requests/s measured in this run ` +
         `(${peak.ok} in ${peak.seconds.toFixed(2)} s, ${CONNECTIONS} connections, ` +
-        `p50 ${pct(a, 50).toFixed(1)} ms, p99 ${pct(a, 99).toFixed(1)} ms), ` +
+        `p50 ${figures.peakP50Ms} ms, p99 ${figures.peakP99Ms} ms), ` +
         `sustained ${sustained.toFixed(0)} payments/s (background caught up ` +
-        `${drainedIn.toFixed(1)} s later); at 80 % of sustained = ${rate}/s: ${(steady.ok / steady.seconds).toFixed(0)} payments/s, ` +
-        `p50 ${pct(b, 50).toFixed(1)} ms, p99 ${pct(b, 99).toFixed(1)} ms; ` +
-        `failures ${failures}${failures ? ` (first: ${peak.firstFailure || steady.firstFailure})` : ''}; ` +
-        `merchant credited ${credited === expected ? 'exactly' : `${credited} ≠ ${expected}`}; ` +
-        `ledger check ${check.ok ? 'ok' : 'FAILED'}; peak run's redemption batches: ${batches}; ` +
+        `${drainedIn.toFixed(1)} s later); at 80 % of sustained = ${rate}/s: ` +
+        `${figures.steadyPerSecond} payments/s, p50 ${figures.steadyP50Ms} ms, ` +
+        `p99 ${figures.steadyP99Ms} ms (floor at 80 % of its peak: p99 ` +
+        `${floor.steadyP99Ms.toFixed(1)} ms); failures ${failures}` +
+        `${failures ? ` (first: ${figures.firstFailure})` : ''}; merchant credited exactly; ` +
+        `ledger check ${checks['ledger']}, audit verify ${checks['audit']}; ` +
+        `peak run's redemption batches: ${batches}; ` +
         `CPU per payment (peak run and its background work): ` +
-        `server ${((peakCpu.server / peak.ok) * 1e6).toFixed(0)} µs, ` +
-        `PostgreSQL ${((peakCpu.postgres / peak.ok) * 1e6).toFixed(0)} µs, ` +
-        `load generator ${((peak.cpuSeconds / peak.ok) * 1e6).toFixed(0)} µs\n`,
+        `server ${figures.cpuUsPerPayment.server} µs, ` +
+        `PostgreSQL ${figures.cpuUsPerPayment.postgres} µs, ` +
+        `load generator ${figures.cpuUsPerPayment.loadGenerator} µs\n`,
     );
+    printReport({
+      bench: 'pay',
+      figures,
+      reference: {
+        what: 'http floor: code-payment-shaped route, no database, same run',
+        ...Object.fromEntries(
+          Object.entries(floor).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v]),
+        ),
+      },
+      ratios,
+      targets: {
+        peakToFloorPeak: `>= ${PEAK_RATIO_MIN}`,
+        steadyP99Ms: `<= ${STEADY_P99_MS_MAX}`,
+      },
+      ok,
+      checks,
+    });
+    if (failures > 0) process.exitCode = 1;
   } finally {
     await sql.end({ timeout: 5 });
     await pg.stop();
