@@ -6,6 +6,8 @@ import { cpuMeter } from './cpu.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { measureFloor } from './http-floor.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
+import { startProfile } from './profile.ts';
+import { countStatements } from './statements.ts';
 import { checkAfter, printReport, round } from './report.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
@@ -50,7 +52,9 @@ import {
 //
 // Environment: BENCH_PAYMENTS (first run; default 20,000), BENCH_CONNECTIONS (default 512: a
 // micro-batch can only be as large as the requests waiting for it), BENCH_FLOOR_REQUESTS
-// (default 2 × BENCH_PAYMENTS), BENCH_LOG (log level).
+// (default 2 × BENCH_PAYMENTS), BENCH_LOG (log level), BENCH_CPU_PROFILE (a file: the server's
+// CPU profile over the peak run and its background work, profile.ts), BENCH_STATEMENTS (list
+// the statements the peak run and its background work sent, per payment, on stderr).
 
 const PAYMENTS = Number(process.env['BENCH_PAYMENTS'] ?? 20_000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
@@ -103,6 +107,8 @@ async function main(): Promise<void> {
     });
     const cpu = cpuMeter(path.join(dataDir, 'pg'));
     const before = m.payments.batcherStats();
+    const stopProfile = await startProfile();
+    const statements = countStatements(sql);
     const peak = await runLoad(job(fx.codes.slice(0, peakCodes), 0));
     const peakRate = peak.ok / peak.seconds;
     const batches = batchFigures(before, m.payments.batcherStats(), peak.seconds);
@@ -112,6 +118,14 @@ async function main(): Promise<void> {
     // from rest, at 80 % of the sustained peak.
     const drainedIn = await drained(m.outbox);
     const peakCpu = cpu.read();
+    await stopProfile();
+    const sent = statements.read();
+    statements.stop();
+    if (process.env['BENCH_STATEMENTS']) {
+      for (const [text, n] of sent.top) {
+        process.stderr.write(`${(n / peak.ok).toFixed(3).padStart(8)}  ${text}\n`);
+      }
+    }
     const sustained = peak.ok / (peak.seconds + drainedIn);
     const rate = Math.max(1, Math.floor(sustained * 0.8));
     const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));
@@ -140,6 +154,7 @@ async function main(): Promise<void> {
       failures,
       firstFailure: peak.firstFailure || steady.firstFailure,
       batches,
+      statementsPerPayment: round(sent.total / peak.ok),
       cpuUsPerPayment: {
         server: perPayment(peakCpu.server),
         postgres: perPayment(peakCpu.postgres),
