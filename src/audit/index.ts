@@ -35,6 +35,9 @@ import type { EntryFilter } from './store.ts';
 //   checkpoint timer signs them within checkpointSeconds.
 // - verify: recompute the whole chain and check every checkpoint; the answer names the
 //   first seq that does not hold.
+// - Merkle root: one hash committing to a batch of records (RFC 6962 hashing, merkle.ts);
+//   an entry that holds one stands for the whole batch.
+// - audit path: the sibling hashes that lead from one record's leaf to its batch's root.
 
 export type { AuditEntryInput, AuditEntry, ActorType, Outcome } from './chain.ts';
 export type { CheckpointRecord, ExportedCheckpoint } from './chain.ts';
@@ -46,6 +49,14 @@ export {
   type AuditSigningKey,
   type PublicKeyInput,
 } from './keys.ts';
+export {
+  MERKLE_EMPTY_ROOT,
+  merkleAuditPath,
+  merkleLeafHash,
+  merkleNodeHash,
+  merkleRoot,
+  merkleRootFromPath,
+} from './merkle.ts';
 export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
 export type { AnchorStatus, VerifyOptions, VerifyResult } from './integrity.ts';
 export { ANCHOR_FILE_NAME, anchorFileBeside } from './anchor.ts';
