@@ -52,6 +52,7 @@ import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
 import type { Config } from './config.ts';
 import {
   connect,
+  connectedRole,
   EMBEDDED_OWNER_ROLE,
   EMBEDDED_SERVING_ROLE,
   embeddedRoleUrl,
@@ -154,10 +155,8 @@ async function openExternal(
   const description = `postgres at ${new URL(url).host}`;
   const close = () => sql.end({ timeout: 5 });
   try {
-    const [me] = await sql<{ role: string; superuser: boolean }[]>`
-      select current_user as role, rolsuper as superuser from pg_roles
-      where rolname = current_user`;
-    if (me?.superuser) {
+    const me = await connectedRole(sql);
+    if (me.superuser) {
       // Not refused (a developer's local server), but said: a superuser can switch off the
       // triggers that keep the audit chain append-only.
       log.warn(
@@ -167,7 +166,7 @@ async function openExternal(
       );
     }
     const owner = config.migrationDatabaseUrl
-      ? { url: config.migrationDatabaseUrl, servingRole: me?.role ?? '' }
+      ? { url: config.migrationDatabaseUrl, servingRole: me.role }
       : undefined;
     return { sql, description, owner, close };
   } catch (error) {

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-// The style made mechanical (STYLE.md §15): module boundaries, line and function lengths,
-// and banned APIs with their replacements. Runs over src/ only.
+// The style made mechanical (STYLE.md §15): module boundaries (from src/ and test/), SQL
+// only in store.ts files, line and function lengths, and banned APIs with their
+// replacements.
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const src = path.join(root, 'src');
@@ -25,6 +26,16 @@ function files(dir: string, out: string[] = []): string[] {
 
 const all = files(src);
 const moduleOf = (file: string) => path.relative(src, file).split(path.sep)[0] ?? '';
+const parsed = new Map<string, ts.SourceFile>();
+/** Each file is parsed once for every rule that needs its syntax tree. */
+function syntaxOf(file: string): ts.SourceFile {
+  let sf = parsed.get(file);
+  if (!sf) {
+    sf = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    parsed.set(file, sf);
+  }
+  return sf;
+}
 
 test('modules import each other only through index.ts', () => {
   const bad: string[] = [];
@@ -57,8 +68,7 @@ test(`lines are at most ${LINE_COLUMNS_MAX} columns`, () => {
 test(`functions are at most ${FUNCTION_LINES_MAX} lines`, () => {
   const bad: string[] = [];
   for (const file of all.filter((f) => !f.endsWith('.test.ts'))) {
-    const text = fs.readFileSync(file, 'utf8');
-    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+    const sf = syntaxOf(file);
     const visit = (node: ts.Node) => {
       if (ts.isFunctionLike(node) && 'body' in node && node.body) {
         const start = sf.getLineAndCharacterOfPosition(node.getStart()).line;
@@ -97,4 +107,46 @@ test('banned APIs are not used in src/', () => {
       });
   }
   assert.deepEqual(bad, []);
+});
+
+// SQL lives in a module's store.ts (STYLE.md §12), so a table's every statement is in one
+// file beside the migration that made it. A statement is a tagged template on a database
+// handle (postgres.js: sql`…`, tx`…`, db`…`) or one that starts with a SQL keyword, or an
+// unsafe() call. db/ is the exception: it is the database layer itself (migrations, roles,
+// backups), whose statements work on the schema as a whole, not on one module's tables.
+const SQL_OUTSIDE_STORE_ALLOWED = ['db/'];
+const SQL_HANDLE = /(^|\.)(sql|tx|db|owner|admin)$/;
+const SQL_START = /^\s*(select|insert|update|delete|with|vacuum|copy|lock|create|alter|drop)\b/i;
+
+function sqlStatements(sf: ts.SourceFile): number[] {
+  const lines: number[] = [];
+  const visit = (node: ts.Node) => {
+    const tagged =
+      ts.isTaggedTemplateExpression(node) &&
+      (SQL_HANDLE.test(node.tag.getText(sf)) ||
+        SQL_START.test(
+          ts.isNoSubstitutionTemplateLiteral(node.template)
+            ? node.template.text
+            : node.template.head.text,
+        ));
+    const unsafe =
+      ts.isCallExpression(node) &&
+      ts.isPropertyAccessExpression(node.expression) &&
+      node.expression.name.text === 'unsafe';
+    if (tagged || unsafe) lines.push(sf.getLineAndCharacterOfPosition(node.getStart()).line + 1);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return lines;
+}
+
+test('SQL is only in store.ts files', () => {
+  const bad: string[] = [];
+  for (const file of all) {
+    const rel = path.relative(src, file);
+    if (file.endsWith('.test.ts') || path.basename(file) === 'store.ts') continue;
+    if (SQL_OUTSIDE_STORE_ALLOWED.some((prefix) => rel.startsWith(prefix))) continue;
+    for (const line of sqlStatements(syntaxOf(file))) bad.push(`src/${rel}:${line}`);
+  }
+  assert.deepEqual(bad, [], "SQL outside store.ts: move it into the module's store.ts");
 });

@@ -147,6 +147,7 @@ export {
 } from './migrate.ts';
 export {
   appendOnlyTables,
+  connectedRole,
   EMBEDDED_OWNER_ROLE,
   EMBEDDED_SERVING_ROLE,
   embeddedRoleUrl,

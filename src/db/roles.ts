@@ -128,6 +128,14 @@ export async function grantServingRole(tx: Tx, role: string): Promise<void> {
   for (const table of appendOnly) await tx.unsafe(`revoke update, delete on ${table} from ${r}`);
 }
 
+/** The role a pool connects as, and whether it is a superuser. */
+export async function connectedRole(db: Db): Promise<{ role: string; superuser: boolean }> {
+  const [me] = await db<{ role: string; superuser: boolean }[]>`
+    select current_user as role, rolsuper as superuser from pg_roles
+    where rolname = current_user`;
+  return me ?? { role: '', superuser: false };
+}
+
 /** Tables with a trigger named `…_append_only` (schema public), as regclass text. */
 export async function appendOnlyTables(db: Db): Promise<string[]> {
   const rows = await db<{ name: string }[]>`

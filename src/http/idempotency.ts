@@ -12,6 +12,7 @@ import { holdsCardNumber } from '../lib/card-numbers.ts';
 import { defineErrors, KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { scrub } from '../lib/redact.ts';
+import * as store from './store.ts';
 
 // Idempotency-Key for POST requests, with the semantics integrators know (Stripe; IETF
 // draft-ietf-httpapi-idempotency-key-header):
@@ -33,7 +34,7 @@ import { scrub } from '../lib/redact.ts';
 // A claim records locked_until (request timeout + a margin). If its process dies before
 // answering, a retry after locked_until takes the key over instead of waiting forever.
 //
-// Table: idempotency_keys (migrations/0007); this file is its only reader and writer.
+// Table: idempotency_keys (migrations/0007); this file is its only user, through store.ts.
 
 export const IDEMPOTENCY_ERRORS = defineErrors('idempotency', {
   idempotency_key_missing: {
@@ -89,15 +90,6 @@ interface Claim {
   scope: string;
   key: string;
   redact: boolean;
-}
-
-interface KeyRow {
-  fingerprint: Buffer;
-  created_at: Date;
-  locked_until: Date | null;
-  status_code: number | null;
-  content_type: string | null;
-  response_body: string | null;
 }
 
 const claims = new WeakMap<FastifyRequest, Claim>();
@@ -165,21 +157,14 @@ function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookH
     const fingerprint = fingerprintOf(req.method, req.url, req.body);
     const now = clock.now();
     const lockedUntil = new Date(now.getTime() + lockMs);
-    const [inserted] = await sql`
-      insert into idempotency_keys (scope, key, fingerprint, created_at, locked_until)
-      values (${scope}, ${key}, ${fingerprint}, ${now}, ${lockedUntil})
-      on conflict (scope, key) do nothing
-      returning 1 as claimed`;
+    const claim = { scope, key, fingerprint, now, lockedUntil };
     const own = () => void claims.set(req, { scope, key, redact: false });
-    if (inserted) return own();
-    const [row] = await sql<KeyRow[]>`
-      select fingerprint, created_at, locked_until, status_code, content_type, response_body
-      from idempotency_keys where scope = ${scope} and key = ${key}`;
+    if (await store.insertKey(sql, claim)) return own();
+    const row = await store.keyOf(sql, scope, key);
     const retainedFrom = new Date(now.getTime() - limits.idempotency.keySecondsRetention * 1000);
-    const claim = { scope, key, fingerprint, now, lockedUntil, retainedFrom };
     // Gone (purged between the two statements) or past retention: a fresh start.
     if (!row || row.created_at < retainedFrom) {
-      if (await takeOver(sql, claim, 'expired')) return own();
+      if (await store.restartExpiredKey(sql, claim, retainedFrom)) return own();
       throw new KinkoError('idempotency_request_in_progress');
     }
     if (!row.fingerprint.equals(fingerprint)) throw new KinkoError('idempotency_key_reused');
@@ -187,40 +172,10 @@ function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookH
     if (row.locked_until && row.locked_until > now) {
       throw new KinkoError('idempotency_request_in_progress');
     }
-    if (await takeOver(sql, claim, 'abandoned')) return own();
+    // The claim was abandoned (its holder died before answering): take it over.
+    if (await store.relockAbandonedKey(sql, claim)) return own();
     throw new KinkoError('idempotency_request_in_progress');
   };
-}
-
-interface ClaimAttempt {
-  scope: string;
-  key: string;
-  fingerprint: Buffer;
-  now: Date;
-  lockedUntil: Date;
-  retainedFrom: Date;
-}
-
-/** Takes a key whose claim was abandoned (its holder died) or that outlived retention. */
-async function takeOver(sql: Sql, c: ClaimAttempt, why: 'expired' | 'abandoned'): Promise<boolean> {
-  if (why === 'expired') {
-    const rows = await sql`
-      insert into idempotency_keys (scope, key, fingerprint, created_at, locked_until)
-      values (${c.scope}, ${c.key}, ${c.fingerprint}, ${c.now}, ${c.lockedUntil})
-      on conflict (scope, key) do update
-        set fingerprint = excluded.fingerprint, created_at = excluded.created_at,
-            locked_until = excluded.locked_until, status_code = null, content_type = null,
-            response_body = null, completed_at = null
-        where idempotency_keys.created_at < ${c.retainedFrom}
-      returning 1`;
-    return rows.length === 1;
-  }
-  const rows = await sql`
-    update idempotency_keys set locked_until = ${c.lockedUntil}
-    where scope = ${c.scope} and key = ${c.key} and completed_at is null
-      and locked_until <= ${c.now}
-    returning 1`;
-  return rows.length === 1;
 }
 
 function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
@@ -233,11 +188,12 @@ function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
     if (c.redact) body = redactSecrets(body);
     const type = reply.getHeader('content-type');
     try {
-      await deps.sql`
-        update idempotency_keys
-        set status_code = ${reply.statusCode}, content_type = ${String(type ?? '')},
-            response_body = ${body}, completed_at = ${deps.clock.now()}, locked_until = null
-        where scope = ${c.scope} and key = ${c.key}`;
+      await store.storeAnswer(deps.sql, c.scope, c.key, {
+        statusCode: reply.statusCode,
+        contentType: String(type ?? ''),
+        body,
+        completedAt: deps.clock.now(),
+      });
     } catch (err) {
       // The response still goes out; the claim's lock runs out and a retry may run again.
       deps.log?.error({ err }, 'idempotency response not stored');
@@ -246,7 +202,7 @@ function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
   };
 }
 
-function replay(reply: FastifyReply, row: KeyRow): FastifyReply {
+function replay(reply: FastifyReply, row: store.KeyRow): FastifyReply {
   void reply
     .status(row.status_code ?? 500)
     .header(REPLAYED_HEADER, 'true')
@@ -269,10 +225,8 @@ async function purge(deps: IdempotencyDeps): Promise<number> {
   const batch = limits.idempotency.purgeBatchSizeMax;
   let total = 0;
   for (;;) {
-    const rows = await sql`
-      delete from idempotency_keys where ctid in (
-        select ctid from idempotency_keys where created_at < ${before} limit ${batch})`;
-    total += rows.count;
-    if (rows.count < batch) return total;
+    const count = await store.purgeKeys(sql, before, batch);
+    total += count;
+    if (count < batch) return total;
   }
 }

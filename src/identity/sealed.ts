@@ -79,6 +79,6 @@ export async function sealLegacyTotpSecrets(sql: Sql, key: Buffer): Promise<numb
   });
   // The rows in clear are now dead tuples; a full vacuum rewrites both tables so their old
   // versions leave the data files (WAL segments written before are recycled in time).
-  if (sealed > 0) await sql`vacuum full identity_totp, identity_operators`;
+  if (sealed > 0) await store.vacuumTotpTables(sql);
   return sealed;
 }

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import type { Db, Sql, Tx } from '../db/index.ts';
 
 // Identity's only SQL. Plain parameterised statements over the identity_* tables; every
 // write takes the caller's transaction so that the change, its audit entry and its messages
@@ -846,6 +846,14 @@ export async function storeSealedTotpSecret(tx: Tx, id: string, box: Buffer): Pr
 export async function storeSealedOperatorSecret(tx: Tx, id: string, box: Buffer): Promise<void> {
   await tx`update identity_operators set totp_secret = null, totp_secret_box = ${box}
     where id = ${id}`;
+}
+
+/**
+ * Rewrites both TOTP tables, so the old versions of rows whose secrets were in clear leave
+ * the data files (VACUUM cannot run inside a transaction: this takes the pool).
+ */
+export async function vacuumTotpTables(sql: Sql): Promise<void> {
+  await sql`vacuum full identity_totp, identity_operators`;
 }
 
 export async function operatorAttempt(

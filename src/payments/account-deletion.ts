@@ -1,4 +1,3 @@
-import type { Db } from '../db/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { entry, WALLET_CURRENCY, type PaymentsDeps, type Source } from './context.ts';
 import * as store from './store.ts';
@@ -13,17 +12,6 @@ import { walletBalance } from './wallet.ts';
 //    erasure and revocations) and the audit entry of the workflow.
 // The ledger is left untouched: its accounts and transfers keep referring to the id.
 
-// Its two statements are kept here, beside their only caller, rather than in store.ts,
-// whose statements serve the payment hot path.
-
-/** Top-ups not yet settled either way. */
-async function unfinishedTopups(db: Db, customerId: string): Promise<number> {
-  const [row] = await db<{ n: number }[]>`
-    select count(*)::int as n from payments_topups
-    where customer_id = ${customerId} and status in ('processing', 'requires_action')`;
-  return row?.n ?? 0;
-}
-
 export async function deleteAccount(
   deps: PaymentsDeps,
   customerId: string,
@@ -35,7 +23,7 @@ export async function deleteAccount(
       extra: { balance: balance.toString(), currency: WALLET_CURRENCY },
     });
   }
-  if ((await unfinishedTopups(deps.sql, customerId)) > 0) {
+  if ((await store.unfinishedTopupCount(deps.sql, customerId)) > 0) {
     throw new KinkoError('wallet_activity_processing');
   }
   const actor = { type: 'customer' as const, id: customerId };
@@ -49,11 +37,10 @@ export async function deleteAccount(
   const result = await deps.sql.begin(async (tx) => {
     // Re-checked under the transaction: a top-up started meanwhile cannot charge a shredded
     // card, but it must not be left without a customer either.
-    if ((await unfinishedTopups(tx, customerId)) > 0) return 'processing' as const;
+    if ((await store.unfinishedTopupCount(tx, customerId)) > 0) return 'processing' as const;
     const r = await deps.identity.deleteCustomer(tx, customerId, source);
     if (r === 'already_deleted') return r;
-    await tx`update payments_cards set removed_at = ${deps.clock.now()}
-      where customer_id = ${customerId} and removed_at is null`;
+    await store.removeCards(tx, customerId, deps.clock.now());
     await deps.audit.append(tx, [
       entry('payments.account.deleted', actor, { type: 'customer', id: customerId }, source, {
         cards_shredded: shredded.length,

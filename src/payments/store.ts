@@ -33,6 +33,20 @@ export async function cardsOf(db: Db, customerId: string): Promise<CardRow[]> {
     where customer_id = ${customerId} and removed_at is null order by created_at`;
 }
 
+/** Top-ups of a customer not yet settled either way. */
+export async function unfinishedTopupCount(db: Db, customerId: string): Promise<number> {
+  const [row] = await db<{ n: number }[]>`
+    select count(*)::int as n from payments_topups
+    where customer_id = ${customerId} and status in ('processing', 'requires_action')`;
+  return row?.n ?? 0;
+}
+
+/** Unlinks every card of a deleted customer. */
+export async function removeCards(tx: Tx, customerId: string, now: Date): Promise<void> {
+  await tx`update payments_cards set removed_at = ${now}
+    where customer_id = ${customerId} and removed_at is null`;
+}
+
 export interface TopupRow {
   id: string;
   customer_id: string;

@@ -112,12 +112,9 @@ export async function fanOutEvent(deps: WebhooksDeps, payload: unknown): Promise
   assert(typeof eventId === 'string', 'webhook.event payload without eventId');
   const now = deps.clock.now();
   return deps.sql.begin(async (tx) => {
-    const [created] = await tx<{ created_at: Date }[]>`
-      select created_at from webhooks_events where id = ${eventId}`;
+    const created = await store.eventCreatedAt(tx, eventId);
     if (!created) return 0;
-    const giveUp = new Date(
-      created.created_at.getTime() + deps.limits.webhooks.deliverySecondsMax * 1000,
-    );
+    const giveUp = new Date(created.getTime() + deps.limits.webhooks.deliverySecondsMax * 1000);
     return store.fanOut(tx, eventId, now, giveUp, () => publicId('whd', 16));
   });
 }

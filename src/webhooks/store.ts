@@ -165,6 +165,12 @@ async function markFannedOut(tx: Tx, eventIds: readonly string[], now: Date): Pr
     where id = any(${eventIds as string[]}::text[]) and fanned_out_at is null`;
 }
 
+export async function eventCreatedAt(db: Db, eventId: string): Promise<Date | undefined> {
+  const [row] = await db<{ created_at: Date }[]>`
+    select created_at from webhooks_events where id = ${eventId}`;
+  return row?.created_at;
+}
+
 /** Creates one delivery per enabled endpoint subscribed to the event; repeats are no-ops. */
 export async function fanOut(
   tx: Tx,
