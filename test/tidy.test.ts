@@ -37,17 +37,30 @@ function syntaxOf(file: string): ts.SourceFile {
   return sf;
 }
 
-test('modules import each other only through index.ts', () => {
+const tests = files(path.join(root, 'test'));
+// Temporary: the hand-wired test harnesses reach into modules; they are being replaced by the
+// one composition function main.ts uses, and these entries go with them.
+const HARNESS_DEEP_IMPORTS_UNTIL_REWIRED = new Set([
+  'test/helpers/cards.ts → ../../src/http/server.ts',
+  'test/helpers/web-payments.ts → ../../src/payments/accounts.ts',
+]);
+const IMPORT_RE = /(?:from|import\(?)\s*'(\.[^']+)'/g;
+
+// Tests see a module as other modules do, through its index.ts, so a test proves what the
+// module offers rather than what it happens to contain (tests beside code are inside it).
+test('modules import each other only through index.ts, from src/ and test/', () => {
   const bad: string[] = [];
-  for (const file of all) {
+  for (const file of [...all, ...tests]) {
     const text = fs.readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/from '(\.[^']+)'/g)) {
+    for (const m of text.matchAll(IMPORT_RE)) {
       const target = path.resolve(path.dirname(file), m[1]!);
-      if (!target.startsWith(src)) continue;
-      const from = moduleOf(file);
+      if (!target.startsWith(src + path.sep)) continue;
+      const from = file.startsWith(src + path.sep) ? moduleOf(file) : '';
       const to = moduleOf(target);
       if (from === to || SHARED.has(to) || to.endsWith('.ts')) continue;
-      if (path.basename(target) !== 'index.ts') bad.push(`${path.relative(root, file)} → ${m[1]}`);
+      const edge = `${path.relative(root, file)} → ${m[1]}`;
+      if (path.basename(target) !== 'index.ts' && !HARNESS_DEEP_IMPORTS_UNTIL_REWIRED.has(edge))
+        bad.push(edge);
     }
   }
   assert.deepEqual(bad, [], 'deep cross-module imports');

@@ -35,11 +35,12 @@ function sources(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) sources(p, out);
-    else if (/\.tsx?$/.test(e.name)) out.push(p);
+    else if (/\.tsx?$/.test(e.name) && !e.name.endsWith('.test.ts')) out.push(p);
   }
   return out;
 }
 
+// Tests beside browser code (ui/amount.test.ts) run under Node and are never bundled.
 test('browser code imports nothing from the server, only preact, qrcode and itself', () => {
   const web = path.join(root, 'src', 'web');
   const bad: string[] = [];

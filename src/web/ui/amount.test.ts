@@ -1,16 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AMOUNT_MINOR_MAX,
-  amountJson,
-  amountMessage,
-  parseAmount,
-  yenPlain,
-} from '../src/web/ui/amount.ts';
+import { AMOUNT_MINOR_MAX, amountJson, amountMessage, parseAmount, yenPlain } from './amount.ts';
 
-// The apps' one amount reader, src/web/ui/amount.ts. It is browser code, and src/web holds
-// only browser imports, so its test lives here. The defect it replaces: Number.parseInt
-// ("1,000") is 1, so a top-up of "1,000" charged ¥1.
+// The apps' one amount reader, amount.ts: browser code, tested beside it under Node (tests
+// are never bundled). The defect it replaces: Number.parseInt ("1,000") is 1, so a top-up of
+// "1,000" charged ¥1.
 
 const minorOf = (text: string, bounds?: Parameters<typeof parseAmount>[1]) => {
   const r = parseAmount(text, bounds);
