@@ -60,7 +60,13 @@ export function LookupPage(props: { role: Role }) {
       <h1>{t('lookupTitle')}</h1>
       <form class="card" onSubmit={submit} noValidate>
         {form.general && <Notice kind="error">{form.general}</Notice>}
-        <Field name="query" label={t('lookupId')} hint={t('lookupHint')} required />
+        <Field
+          name="query"
+          label={t('lookupId')}
+          hint={t('lookupHint')}
+          required
+          errors={form.errors}
+        />
         <Submit busy={form.busy}>{t('find')}</Submit>
       </form>
       {missing && <Notice kind="info">{missing}</Notice>}
