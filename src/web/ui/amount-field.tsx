@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { amountMessage, parseAmount, type AmountBounds, type AmountReading } from './amount.ts';
 import type { Lang } from './i18n.tsx';
-import { Field, type Errors, type FormRun } from './kit.tsx';
+import { Field, type Errors, type FormRun } from './form.tsx';
 
 // An amount field that is read by parseAmount as it is typed, so the form can show the exact
 // amount on its button before anything is sent ("Top up ¥1,000"), refuse what it cannot read

@@ -4,13 +4,11 @@ import { ApiError } from './api.ts';
 import { useLang, useT, type Lang } from './i18n.tsx';
 
 // The small UI kit every app shares: page shell with a language switch, a hash router,
-// labelled fields with their error beside them, and a form runner that maps the API's
-// `error.param` to the field that caused it.
+// notices, loading, and the words for the API's errors. Forms are in form.tsx.
 
 const KIT = {
   skip: ['Skip to content', '本文へ移動'],
   language: ['Language', '言語'],
-  working: ['Working…', '処理中…'],
   unknownError: [
     'Something went wrong. Try again.',
     '問題が発生しました。もう一度お試しください。',
@@ -125,153 +123,12 @@ function skipToMain(e: Event) {
   document.getElementById('main')?.focus();
 }
 
-export type Errors = Record<string, string>;
-
-export interface FieldProps {
-  name: string;
-  label: string;
-  errors?: Errors;
-  hint?: string;
-  type?: 'text' | 'email' | 'tel' | 'password' | 'number' | 'url' | 'search' | 'date';
-  value?: string;
-  placeholder?: string;
-  autocomplete?: string;
-  inputMode?: 'numeric' | 'text' | 'tel' | 'email' | 'decimal' | 'url';
-  required?: boolean;
-  autoFocus?: boolean;
-  readOnly?: boolean;
-  maxLength?: number;
-  pattern?: string;
-  min?: string;
-  onInput?: (e: Event) => void;
-}
-
-export function Field({ name, label, errors, hint, ...input }: FieldProps) {
-  const id = `f-${name}`;
-  const error = errors?.[name];
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean);
-  return (
-    <div class={error ? 'field invalid' : 'field'}>
-      <label for={id}>{label}</label>
-      <input
-        id={id}
-        name={name}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={described.join(' ') || undefined}
-        {...(input as object)}
-      />
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p class="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-export function Select(props: {
-  name: string;
-  label: string;
-  options: Array<[value: string, label: string]>;
-  value?: string;
-  errors?: Errors;
-  onChange?: (value: string) => void;
-}) {
-  const id = `f-${props.name}`;
-  const error = props.errors?.[props.name];
-  return (
-    <div class={error ? 'field invalid' : 'field'}>
-      <label for={id}>{props.label}</label>
-      <select
-        id={id}
-        name={props.name}
-        value={props.value}
-        aria-invalid={error ? true : undefined}
-        onChange={(e) => props.onChange?.((e.currentTarget as HTMLSelectElement).value)}
-      >
-        {props.options.map(([v, l]) => (
-          <option value={v}>{l}</option>
-        ))}
-      </select>
-      {error && <p class="field-error">{error}</p>}
-    </div>
-  );
-}
-
 export function Notice(props: { kind?: 'error' | 'ok' | 'info'; children: ComponentChildren }) {
   const kind = props.kind ?? 'info';
   return (
     <div class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
       {props.children}
     </div>
-  );
-}
-
-export interface FormRun {
-  errors: Errors;
-  general: string | undefined;
-  busy: boolean;
-  /** Runs fn; an API error lands beside its field (error.param), any other one on top. */
-  run(fn: () => Promise<void>, fields?: readonly string[]): Promise<void>;
-  setErrors(errors: Errors): void;
-}
-
-/** The field an API `param` refers to: "device.public_key" → the form's "public_key". */
-function fieldOf(param: string, fields: readonly string[] | undefined): string | undefined {
-  if (!fields) return param;
-  if (fields.includes(param)) return param;
-  const last = param.split('.').pop() ?? param;
-  return fields.includes(last) ? last : undefined;
-}
-
-export function useForm(): FormRun {
-  const { lang } = useLang();
-  const [errors, setErrors] = useState<Errors>({});
-  const [general, setGeneral] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const run = async (fn: () => Promise<void>, fields?: readonly string[]) => {
-    setBusy(true);
-    setErrors({});
-    setGeneral(undefined);
-    try {
-      await fn();
-    } catch (err) {
-      const field = err instanceof ApiError && err.param ? fieldOf(err.param, fields) : undefined;
-      if (field) {
-        setErrors({ [field]: errorText(err, lang) });
-        focusField(field);
-      } else setGeneral(errorText(err, lang));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { errors, general, busy, run, setErrors };
-}
-
-function focusField(name: string) {
-  requestAnimationFrame(() => document.getElementById(`f-${name}`)?.focus());
-}
-
-/** The submitted form's text fields by name. */
-export function formValues(e: Event): Record<string, string> {
-  e.preventDefault();
-  const data = new FormData(e.currentTarget as HTMLFormElement);
-  const out: Record<string, string> = {};
-  for (const [k, v] of data.entries()) if (typeof v === 'string') out[k] = v.trim();
-  return out;
-}
-
-export function Submit(props: { busy?: boolean; children: ComponentChildren; kind?: string }) {
-  const { t } = useT(KIT);
-  return (
-    <button type="submit" class={props.kind ?? 'primary'} disabled={props.busy}>
-      {props.busy ? t('working') : props.children}
-    </button>
   );
 }
 

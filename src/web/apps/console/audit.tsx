@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, query } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
-import { errorText, Field, formValues, Notice, Submit, useForm } from '../../ui/kit.tsx';
+import { errorText, Notice } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Submit, useForm } from '../../ui/form.tsx';
 import { S } from './strings.ts';
 
 // The audit trail as operators read it: filters (subject, actor, action), oldest first,
@@ -109,17 +110,16 @@ export function AuditTrail(props: { initial?: AuditFilter; showFilters?: boolean
   return (
     <section>
       {props.showFilters !== false && (
-        <form class="card" onSubmit={submit} noValidate>
-          {form.general && <Notice kind="error">{form.general}</Notice>}
+        <FormCard form={form} onSubmit={submit}>
           <div class="row">
-            <Field name="subject_type" label={t('subjectType')} errors={form.errors} />
-            <Field name="subject_id" label={t('subjectId')} errors={form.errors} />
-            <Field name="actor_type" label={t('actorType')} errors={form.errors} />
-            <Field name="actor_id" label={t('actorId')} errors={form.errors} />
-            <Field name="action" label={t('action')} errors={form.errors} />
+            <Field name="subject_type" label={t('subjectType')} />
+            <Field name="subject_id" label={t('subjectId')} />
+            <Field name="actor_type" label={t('actorType')} />
+            <Field name="actor_id" label={t('actorId')} />
+            <Field name="action" label={t('action')} />
           </div>
-          <Submit busy={form.busy}>{t('search')}</Submit>
-        </form>
+          <Submit>{t('search')}</Submit>
+        </FormCard>
       )}
       {loadError && <Notice kind="error">{loadError}</Notice>}
       {filter && <EntriesTable entries={entries} />}

@@ -1,6 +1,7 @@
 import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT, type Lang } from '../../ui/i18n.tsx';
-import { errorText, Field, formValues, Notice, Submit, useForm } from '../../ui/kit.tsx';
+import { errorText, Notice } from '../../ui/kit.tsx';
+import { Field, Form, FormError, formValues, Submit, useForm } from '../../ui/form.tsx';
 import type { Role } from './pages.tsx';
 import { S } from './strings.ts';
 
@@ -72,20 +73,17 @@ function ReasonForm(props: { id: string; action: 'freeze' | 'unfreeze'; onDone()
   };
   const danger = props.action === 'freeze';
   return (
-    <form class="actions-form" onSubmit={submit} noValidate>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    <Form class="actions-form" form={form} onSubmit={submit}>
+      <FormError form={form} />
       <Field
         name="reason"
         label={t(danger ? 'freezeReason' : 'unfreezeReason')}
         hint={t(danger ? 'freezeHint' : 'unfreezeHint')}
         required
         maxLength={500}
-        errors={form.errors}
       />
-      <Submit busy={form.busy} kind={danger ? 'danger' : 'primary'}>
-        {t(danger ? 'freeze' : 'unfreeze')}
-      </Submit>
-    </form>
+      <Submit kind={danger ? 'danger' : 'primary'}>{t(danger ? 'freeze' : 'unfreeze')}</Submit>
+    </Form>
   );
 }
 
@@ -99,7 +97,7 @@ function FreezeState(props: { c: CustomerView }) {
       <dd>{dateTime(c.frozen_at, lang)}</dd>
       <dt>{t('frozenBy')}</dt>
       <dd class="mono">{c.frozen_by ?? t('frozenBySelf')}</dd>
-      <dt>{t('frozenReason')}</dt>
+      <dt>{t('reason')}</dt>
       <dd data-testid="frozen-reason">{c.frozen_reason ?? '—'}</dd>
     </>
   );

@@ -1,26 +1,12 @@
 import { useState } from 'preact/hooks';
 import { call } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
-import { Notice, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { FormError, useForm } from '../../ui/form.tsx';
+import { S } from './strings.ts';
 
 // Credential-stuffing detections: open ones wait for an operator to acknowledge them with a
 // note (audited); acknowledged ones stay listed under "history".
-
-const D = {
-  detections: ['Stuffing detections', 'リスト型攻撃の検知'],
-  open: ['Open', '未確認'],
-  history: ['History', '履歴'],
-  realm: ['Sign-in', 'ログイン種別'],
-  customer: ['Customers', '顧客'],
-  operator: ['Operators', 'オペレーター'],
-  network: ['Network', 'ネットワーク'],
-  detectedAt: ['Detected', '検知日時'],
-  attempts: ['Attempts', '試行回数'],
-  acknowledged: ['Acknowledged', '確認'],
-  note: ['Note', 'メモ'],
-  acknowledge: ['Acknowledge', '確認済みにする'],
-  noneOpen: ['No open detections.', '未確認の検知はありません。'],
-} as const;
 
 interface Detection {
   id: string;
@@ -33,7 +19,7 @@ interface Detection {
 }
 
 export function StuffingDetections() {
-  const { t, lang } = useT(D);
+  const { t, lang } = useT(S);
   const [status, setStatus] = useState<'open' | 'all'>('open');
   const form = useForm();
   const list = useLoad(
@@ -51,14 +37,14 @@ export function StuffingDetections() {
       <h2>{t('detections')}</h2>
       <div class="actions" role="group" aria-label={t('detections')}>
         <button aria-pressed={status === 'open'} onClick={() => setStatus('open')}>
-          {t('open')}
+          {t('openDetections')}
         </button>
         <button aria-pressed={status === 'all'} onClick={() => setStatus('all')}>
           {t('history')}
         </button>
       </div>
       {list.error && <Notice kind="error">{list.error}</Notice>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
       {list.data && rows.length === 0 && status === 'open' && <p>{t('noneOpen')}</p>}
       {rows.length > 0 && (
         <div class="table-wrap">
@@ -67,7 +53,7 @@ export function StuffingDetections() {
               <tr>
                 <th>{t('realm')}</th>
                 <th>{t('network')}</th>
-                <th>{t('detectedAt')}</th>
+                <th>{t('detected')}</th>
                 <th class="num">{t('attempts')}</th>
                 <th>{t('acknowledged')}</th>
                 <th>{t('note')}</th>
@@ -90,12 +76,12 @@ function DetectionRow(props: {
   busy: boolean;
   onAcknowledge(id: string, note: string): void;
 }) {
-  const { t, lang } = useT(D);
+  const { t, lang } = useT(S);
   const [note, setNote] = useState('');
   const d = props.d;
   return (
     <tr>
-      <td>{t(d.realm)}</td>
+      <td>{t(d.realm === 'customer' ? 'realmCustomer' : 'realmOperator')}</td>
       <td class="mono">{d.source_prefix}</td>
       <td>{dateTime(d.detected_at, lang)}</td>
       <td class="num">{d.attempts_in_window}</td>

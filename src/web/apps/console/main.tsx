@@ -1,16 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call } from '../../ui/api.ts';
 import { LangProvider, useT } from '../../ui/i18n.tsx';
+import { mount, navigate, Shell } from '../../ui/kit.tsx';
 import {
+  CodeField,
   Field,
+  FormCard,
   formValues,
-  navigate,
-  Notice,
-  Shell,
+  PasswordField,
   Submit,
   useForm,
-  mount,
-} from '../../ui/kit.tsx';
+} from '../../ui/form.tsx';
 import { AuditTrail } from './audit.tsx';
 import { EventsPage, LookupPage, type Role } from './pages.tsx';
 import { VerifyPage } from './verify.tsx';
@@ -37,37 +37,19 @@ function SignIn(props: { onDone(): void }) {
       props.onDone();
     }, ['email', 'password', 'totp_code']);
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h1>{t('signInTitle')}</h1>
       <p class="muted">{t('signInNote')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="email"
-        label={t('email')}
-        type="email"
-        autocomplete="username"
-        required
-        errors={form.errors}
-      />
-      <Field
-        name="password"
-        label={t('password')}
-        type="password"
-        required
-        autocomplete="current-password"
-        errors={form.errors}
-      />
-      <Field
-        name="totp_code"
-        label={t('totp')}
-        inputMode="numeric"
-        required
-        autocomplete="one-time-code"
-        errors={form.errors}
-      />
-      <Submit busy={form.busy}>{t('signIn')}</Submit>
-    </form>
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
+      <Field name="email" label={t('email')} type="email" autocomplete="username" required />
+      <PasswordField name="password" label={t('password')} required />
+      <CodeField name="totp_code" label={t('totp')} required />
+      <Submit>{t('signIn')}</Submit>
+    </FormCard>
   );
 }
 

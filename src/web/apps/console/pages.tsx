@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Submit, useForm } from '../../ui/form.tsx';
 import { AuditTrail, type AuditFilter } from './audit.tsx';
 import { StuffingDetections } from './detections.tsx';
 import {
@@ -58,17 +59,10 @@ export function LookupPage(props: { role: Role }) {
   return (
     <>
       <h1>{t('lookupTitle')}</h1>
-      <form class="card" onSubmit={submit} noValidate>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
-        <Field
-          name="query"
-          label={t('lookupId')}
-          hint={t('lookupHint')}
-          required
-          errors={form.errors}
-        />
-        <Submit busy={form.busy}>{t('find')}</Submit>
-      </form>
+      <FormCard form={form} onSubmit={submit}>
+        <Field name="query" label={t('lookupId')} hint={t('lookupHint')} required />
+        <Submit>{t('find')}</Submit>
+      </FormCard>
       {missing && <Notice kind="info">{missing}</Notice>}
       {customer && (
         <CustomerCard c={customer} role={props.role} notice={notice} onChanged={changed} />

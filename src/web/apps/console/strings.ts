@@ -1,6 +1,9 @@
-// The operator console's text, English then Japanese.
+import { appStrings } from '../../ui/words.ts';
 
-export const S = {
+// The operator console's own text, English then Japanese; the words every app says are in
+// ui/words.ts.
+
+export const S = appStrings({
   consoleTitle: ['Operator console', 'オペレーターコンソール'],
   signInTitle: ['Operator sign-in', 'オペレーターログイン'],
   signInNote: [
@@ -8,10 +11,7 @@ export const S = {
     '毎回パスワードと認証コードが必要です。15分操作がないとセッションは終了します。',
   ],
   email: ['Email', 'メールアドレス'],
-  password: ['Password', 'パスワード'],
   totp: ['Authenticator code', '認証コード'],
-  signIn: ['Sign in', 'ログイン'],
-  signOut: ['Sign out', 'ログアウト'],
   role: ['Role: {role}', 'ロール: {role}'],
   navLookup: ['Look up', '検索'],
   navAudit: ['Audit trail', '監査ログ'],
@@ -28,18 +28,15 @@ export const S = {
   ],
   find: ['Find', '検索'],
   customer: ['Customer', '顧客'],
-  status: ['Status', '状態'],
   status_active: ['Active', '有効'],
   status_frozen: ['Frozen', '凍結中'],
   status_deleted: ['Deleted', '削除済み'],
   emailMasked: ['Email', 'メール'],
   phone: ['Phone', '電話'],
-  created: ['Created', '作成日時'],
   hold: ['Money hold until', '送金保留期限'],
   frozenAt: ['Frozen at', '凍結日時'],
   frozenBy: ['Frozen by', '凍結した人'],
   frozenBySelf: ['The customer (freeze link)', '顧客本人（凍結リンク）'],
-  frozenReason: ['Reason', '理由'],
   freeze: ['Freeze account', 'アカウントを凍結'],
   freezeReason: ['Reason for freezing', '凍結の理由'],
   freezeHint: [
@@ -152,4 +149,14 @@ export const S = {
   disabled: ['Passwords disabled after failures', '失敗によるパスワード無効化'],
   loginFailed: ['Failed customer sign-ins', '顧客ログイン失敗'],
   denied: ['Your role cannot see this.', 'このロールでは閲覧できません。'],
-} as const;
+  // Credential-stuffing detections.
+  detections: ['Stuffing detections', 'リスト型攻撃の検知'],
+  openDetections: ['Open', '未確認'],
+  realm: ['Sign-in', 'ログイン種別'],
+  realmCustomer: ['Customers', '顧客'],
+  realmOperator: ['Operators', 'オペレーター'],
+  acknowledged: ['Acknowledged', '確認'],
+  note: ['Note', 'メモ'],
+  acknowledge: ['Acknowledge', '確認済みにする'],
+  noneOpen: ['No open detections.', '未確認の検知はありません。'],
+} as const);

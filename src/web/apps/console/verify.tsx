@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { call } from '../../ui/api.ts';
 import { useT } from '../../ui/i18n.tsx';
-import { Notice, useForm } from '../../ui/kit.tsx';
+import { Notice } from '../../ui/kit.tsx';
+import { FormError, useForm } from '../../ui/form.tsx';
 import { S } from './strings.ts';
 
 // Audit verify from the console, in plain words: whether the chain holds, how many of the
@@ -69,7 +70,7 @@ export function VerifyPage() {
     <section class="card">
       <h1>{t('verifyTitle')}</h1>
       <p>{t('verifyIntro')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
       <button class="primary" disabled={form.busy} onClick={() => void run()}>
         {t('runVerify')}
       </button>

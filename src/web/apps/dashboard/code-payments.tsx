@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select, Submit, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, formValues, Select, Submit } from '../../ui/form.tsx';
 import { mcall, secretKey, unixOf, type List } from './merchant.ts';
 import { RefundForm } from './refund-form.tsx';
 import { S } from './strings.ts';
@@ -42,7 +43,7 @@ function CodePaymentDetail(props: { id: string }) {
         [p.created_at, `${t('payment')} — ${yen(p.amount, lang, p.currency)}`] as [string, string],
         ...(p.refunds?.data ?? []).map((r): [string, string] => [
           r.created_at,
-          `${t('refundTitle')} — ${yen(r.amount, lang, r.currency)} (${r.id})`,
+          `${t('refund')} — ${yen(r.amount, lang, r.currency)} (${r.id})`,
         ]),
       ].sort((a, b) => a[0].localeCompare(b[0]))
     : [];

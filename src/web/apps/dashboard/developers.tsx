@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { dateTime, useT } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Select, Submit, useForm } from '../../ui/form.tsx';
 import { mcall, type List } from './merchant.ts';
 import { S } from './strings.ts';
 
@@ -105,21 +106,18 @@ function CreateKey(props: { onCreated(secret: string | undefined): void }) {
     }, ['kind', 'name', 'scopes']);
   };
   return (
-    <form class="card" onSubmit={create} noValidate>
-      <h2>{t('createKey')}</h2>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    <FormCard form={form} onSubmit={create} head={<h2>{t('createKey')}</h2>}>
       <div class="row">
         <Select
           name="kind"
           label={t('kind')}
-          errors={form.errors}
           options={[
             ['restricted', 'restricted'],
             ['secret', 'secret'],
             ['publishable', 'publishable'],
           ]}
         />
-        <Field name="name" label={t('name')} errors={form.errors} />
+        <Field name="name" label={t('name')} />
       </div>
       <fieldset class="scopes">
         <legend>{t('scopes')}</legend>
@@ -131,8 +129,8 @@ function CreateKey(props: { onCreated(secret: string | undefined): void }) {
         ))}
         {form.errors['scopes'] && <p class="field-error">{form.errors['scopes']}</p>}
       </fieldset>
-      <Submit busy={form.busy}>{t('createKey')}</Submit>
-    </form>
+      <Submit>{t('createKey')}</Submit>
+    </FormCard>
   );
 }
 
@@ -273,19 +271,11 @@ export function WebhooksPage() {
         ))}
       </ul>
       {open && <Deliveries endpoint={open} />}
-      <form class="card" onSubmit={create} noValidate>
-        <h2>{t('addEndpoint')}</h2>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
-        <Field name="url" label={t('url')} type="url" required errors={form.errors} />
-        <Field
-          name="event_types"
-          label={t('events')}
-          hint={t('eventsHint')}
-          value="*"
-          errors={form.errors}
-        />
-        <Submit busy={form.busy}>{t('addEndpoint')}</Submit>
-      </form>
+      <FormCard form={form} onSubmit={create} head={<h2>{t('addEndpoint')}</h2>}>
+        <Field name="url" label={t('url')} type="url" required />
+        <Field name="event_types" label={t('events')} hint={t('eventsHint')} value="*" />
+        <Submit>{t('addEndpoint')}</Submit>
+      </FormCard>
     </>
   );
 }

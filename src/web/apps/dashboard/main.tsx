@@ -1,15 +1,7 @@
 import { useState } from 'preact/hooks';
 import { LangProvider, useT } from '../../ui/i18n.tsx';
-import {
-  Field,
-  formValues,
-  Notice,
-  Shell,
-  Submit,
-  useForm,
-  useRoute,
-  mount,
-} from '../../ui/kit.tsx';
+import { mount, Notice, Shell, useRoute } from '../../ui/kit.tsx';
+import { FormCard, formValues, PasswordField, Submit, useForm } from '../../ui/form.tsx';
 import { KeysPage, WebhooksPage } from './developers.tsx';
 import { mcall, secretKey, setSecretKey } from './merchant.ts';
 import { BalancePage, PaymentsPage, RefundsPage } from './payments.tsx';
@@ -36,21 +28,17 @@ function SignIn(props: { onDone(): void }) {
       props.onDone();
     }, ['secret_key']);
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h1>{t('signInTitle')}</h1>
       <Notice kind="info">{t('signInNote')}</Notice>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="secret_key"
-        label={t('secretKey')}
-        type="password"
-        autocomplete="off"
-        required
-        errors={form.errors}
-      />
-      <Submit busy={form.busy}>{t('signIn')}</Submit>
-    </form>
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
+      <PasswordField name="secret_key" label={t('secretKey')} autocomplete="off" required />
+      <Submit>{t('signIn')}</Submit>
+    </FormCard>
   );
 }
 
@@ -83,7 +71,7 @@ function App() {
         { route: '/payments', label: t('navPayments') },
         { route: '/code-payments', label: t('codePayments') },
         { route: '/refunds', label: t('navRefunds') },
-        { route: '/balance', label: t('navBalance') },
+        { route: '/balance', label: t('balance') },
         { route: '/keys', label: t('navKeys') },
         { route: '/webhooks', label: t('navWebhooks') },
         { route: '/stores', label: t('navStores') },

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select, Submit, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, formValues, Select, Submit } from '../../ui/form.tsx';
 import { isoOfUnix, mcall, unixOf, type List } from './merchant.ts';
 import { RefundForm } from './refund-form.tsx';
 import { S } from './strings.ts';

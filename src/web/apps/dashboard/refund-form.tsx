@@ -2,7 +2,8 @@ import { useState } from 'preact/hooks';
 import { amountJson, amountMessage, parseAmount } from '../../ui/amount.ts';
 import { ApiError } from '../../ui/api.ts';
 import { useT, yen, type Lang, type Translate } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select } from '../../ui/kit.tsx';
+import { Notice } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Select } from '../../ui/form.tsx';
 import { mcall } from './merchant.ts';
 import { S } from './strings.ts';
 
@@ -42,7 +43,7 @@ function ConfirmRefund(props: { amount: string; busy: boolean; onYes(): void; on
       <p>{t('refundConfirm', { amount: props.amount })}</p>
       <div class="actions">
         <button type="button" class="primary" disabled={props.busy} onClick={props.onYes}>
-          {t('refundConfirmYes', { amount: props.amount })}
+          {t('refundExact', { amount: props.amount })}
         </button>
         <button type="button" disabled={props.busy} onClick={props.onNo}>
           {t('cancel')}
@@ -106,18 +107,23 @@ export function RefundForm(props: RefundProps) {
   const { t, lang } = useT(S);
   const { pending, error, done, busy, ask, confirm, cancel } = useRefund(props);
   if (props.remaining <= 0 && !done) return null;
-  const errors = error?.field ? { [error.field]: error.text } : {};
-  return (
-    <form class="card" onSubmit={ask} noValidate data-testid="refund-form">
-      <h2>{t('refundTitle')}</h2>
+  const form = {
+    errors: error?.field ? { [error.field]: error.text } : {},
+    general: error && !error.field ? error.text : undefined,
+  };
+  const head = (
+    <>
+      <h2>{t('refund')}</h2>
       {done && <Notice kind="ok">{done}</Notice>}
-      {error && !error.field && <Notice kind="error">{error.text}</Notice>}
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={ask} head={head} testId="refund-form">
       <Field
         name="amount"
         label={t('refundAmount')}
         inputMode="numeric"
         autocomplete="off"
-        errors={errors}
         hint={t('refundHint', { amount: yen(props.remaining, lang, props.currency) })}
       />
       <Select
@@ -141,6 +147,6 @@ export function RefundForm(props: RefundProps) {
           {t('refundReview')}
         </button>
       )}
-    </form>
+    </FormCard>
   );
 }

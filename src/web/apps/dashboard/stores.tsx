@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../ui/api.ts';
 import { qrDataUrl } from '../../ui/codes.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Select, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Select, Submit, useForm } from '../../ui/form.tsx';
 import { RevealOnce } from './developers.tsx';
 import { mcall, secretKey, type List } from './merchant.ts';
 import { S } from './strings.ts';
@@ -88,17 +89,15 @@ function AddStore(props: { onDone(): void }) {
     }, ['name', 'mcc', 'city', 'postal_code']);
   };
   return (
-    <form class="card" onSubmit={submit} noValidate>
-      <h2>{t('addStore')}</h2>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    <FormCard form={form} onSubmit={submit} head={<h2>{t('addStore')}</h2>}>
       <div class="row">
-        <Field name="name" label={t('name')} required errors={form.errors} />
-        <Field name="mcc" label={t('mcc')} inputMode="numeric" value="5411" errors={form.errors} />
-        <Field name="city" label={t('city')} required errors={form.errors} />
-        <Field name="postal_code" label={t('postal')} required errors={form.errors} />
+        <Field name="name" label={t('name')} required />
+        <Field name="mcc" label={t('mcc')} inputMode="numeric" value="5411" />
+        <Field name="city" label={t('city')} required />
+        <Field name="postal_code" label={t('postal')} required />
       </div>
-      <Submit busy={form.busy}>{t('addStore')}</Submit>
-    </form>
+      <Submit>{t('addStore')}</Submit>
+    </FormCard>
   );
 }
 
@@ -116,22 +115,24 @@ function AddTerminal(props: { stores: Store[]; onDone(): void }) {
       props.onDone();
     }, ['store_id', 'name']);
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h2>{t('addTerminal')}</h2>
       {secret && <RevealOnce label={t('terminalSecret')} value={secret} />}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
       <div class="row">
         <Select
           name="store_id"
           label={t('store')}
-          errors={form.errors}
           options={props.stores.map((s): [string, string] => [s.id, s.name])}
         />
-        <Field name="name" label={t('terminalName')} required errors={form.errors} />
+        <Field name="name" label={t('terminalName')} required />
       </div>
-      <Submit busy={form.busy}>{t('addTerminal')}</Submit>
-    </form>
+      <Submit>{t('addTerminal')}</Submit>
+    </FormCard>
   );
 }
 

@@ -1,6 +1,9 @@
-// The merchant dashboard's text, English then Japanese.
+import { appStrings } from '../../ui/words.ts';
 
-export const S = {
+// The merchant dashboard's own text, English then Japanese; the words every app says are in
+// ui/words.ts.
+
+export const S = appStrings({
   dashboardTitle: ['Merchant dashboard', '加盟店ダッシュボード'],
   signInTitle: ['Sign in with your secret key', 'シークレットキーでログイン'],
   signInNote: [
@@ -10,18 +13,12 @@ export const S = {
       'このタブ内（sessionStorage）にのみ保存され、タブを閉じると消去されます。',
   ],
   secretKey: ['Secret key', 'シークレットキー'],
-  signIn: ['Sign in', 'ログイン'],
-  signOut: ['Sign out', 'ログアウト'],
   navPayments: ['Payments', '決済'],
   navRefunds: ['Refunds', '返金'],
-  navBalance: ['Balance', '残高'],
   navKeys: ['API keys', 'API キー'],
   navWebhooks: ['Webhooks', 'Webhook'],
   navStores: ['Stores', '店舗'],
   id: ['ID', 'ID'],
-  amount: ['Amount', '金額'],
-  status: ['Status', '状態'],
-  created: ['Created', '作成日時'],
   description: ['Description', '説明'],
   kind: ['Kind', '種類'],
   any: ['Any', 'すべて'],
@@ -49,8 +46,6 @@ export const S = {
   paymentTitle: ['Payment {id}', '決済 {id}'],
   timeline: ['Timeline', 'タイムライン'],
   refunds: ['Refunds', '返金'],
-  refundTitle: ['Refund', '返金'],
-  refundAmount: ['Amount to refund (¥)', '返金額（円）'],
   refundHint: [
     'Up to {amount}. Leave empty to refund all of it; you confirm the amount first.',
     '{amount} まで。空欄の場合は全額を返金します（実行前に金額を確認します）。',
@@ -60,8 +55,6 @@ export const S = {
     'Refund {amount} to the customer? This cannot be undone.',
     'お客様に {amount} を返金します。取り消しはできません。よろしいですか？',
   ],
-  refundConfirmYes: ['Refund {amount}', '{amount} を返金する'],
-  cancel: ['Cancel', 'キャンセル'],
   refundTooMuch: [
     'The amount is more than can still be refunded for this payment.',
     '返金額がこの決済の返金可能額を超えています。',
@@ -93,15 +86,11 @@ export const S = {
   typeCodePayment: ['Register payment', 'レジ決済'],
   typeStorePayment: ['Store QR payment', '店舗 QR 決済'],
   typeWalletRefund: ['Register / QR refund', 'レジ・QR 返金'],
-  reason: ['Reason', '理由'],
-  refund: ['Refund', '返金する'],
-  refunded: ['Refunded {amount}.', '{amount} を返金しました。'],
   received: ['Received', '受領額'],
   refundedTotal: ['Refunded', '返金済み'],
   back: ['Back', '戻る'],
   payment: ['Payment', '決済'],
   balanceTitle: ['Balance transactions', '残高の取引'],
-  type: ['Type', '種別'],
   source: ['Source', '元'],
   keysTitle: ['API keys', 'API キー'],
   name: ['Name', '名前'],
@@ -128,12 +117,10 @@ export const S = {
   addEndpoint: ['Add endpoint', 'エンドポイントを追加'],
   deliveries: ['Deliveries', '配信履歴'],
   show: ['Show', '表示'],
-  attempts: ['Attempts', '試行回数'],
   lastStatus: ['Last HTTP status', '最終ステータス'],
   resend: ['Resend', '再送'],
   resent: ['Resent.', '再送しました。'],
   storesTitle: ['Stores and terminals', '店舗と端末'],
-  store: ['Store', '店舗'],
   mcc: ['Merchant category code', '業種コード (MCC)'],
   city: ['City', '市区町村'],
   postal: ['Postal code', '郵便番号'],
@@ -141,7 +128,6 @@ export const S = {
   terminals: ['Terminals (registers)', '端末（レジ）'],
   terminalName: ['Terminal name', '端末名'],
   addTerminal: ['Add terminal', '端末を追加'],
-  terminalSecret: ['Terminal secret', '端末シークレット'],
   qr: ['Store QR', '店舗 QR'],
   qrAlt: ['QR code customers scan to pay {store}', '{store} で支払うための QR コード'],
   qrMissing: ['The store QR API is not available yet.', '店舗 QR の API はまだありません。'],
@@ -151,5 +137,4 @@ export const S = {
     '店舗 QR はお客様がウォレットの実際のお金で支払うため、テストキーでは表示できません。' +
       'ライブキーでログインしてください。',
   ],
-  print: ['Print', '印刷'],
-} as const;
+} as const);

@@ -3,16 +3,8 @@ import { AmountField, amountOf, checkAmount, useAmount } from '../../ui/amount-f
 import { amountJson } from '../../ui/amount.ts';
 import { ApiError, call, newIdempotencyKey, type CallOptions } from '../../ui/api.ts';
 import { dateTime, LangProvider, useT, yen } from '../../ui/i18n.tsx';
-import {
-  errorText,
-  Field,
-  formValues,
-  Notice,
-  Shell,
-  Submit,
-  useForm,
-  mount,
-} from '../../ui/kit.tsx';
+import { errorText, mount, Notice, Shell } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, PasswordField, Submit, useForm } from '../../ui/form.tsx';
 import { useScanner } from '../../ui/scanner.tsx';
 import { S } from './strings.ts';
 
@@ -90,22 +82,19 @@ function SignIn(props: { onDone(): void }) {
       props.onDone();
     });
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h1>{t('signInTitle')}</h1>
       <p class="muted">{t('signInNote')}</p>
       {refused && <Notice kind="error">{refused}</Notice>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
       <Field name="terminal_id" label={t('terminalId')} required autocomplete="username" />
-      <Field
-        name="secret"
-        label={t('terminalSecret')}
-        type="password"
-        required
-        autocomplete="current-password"
-      />
-      <Submit busy={form.busy}>{t('signIn')}</Submit>
-    </form>
+      <PasswordField name="secret" label={t('terminalSecret')} required />
+      <Submit>{t('signIn')}</Submit>
+    </FormCard>
   );
 }
 
@@ -138,7 +127,7 @@ function Result(props: { outcome: Outcome }) {
   return (
     <section class="result declined" role="alert" data-testid="pos-result">
       <p class="big">✕ {t('declined')}</p>
-      <p>{t('reason', { reason: o.reason })}</p>
+      <p>{t('reasonIs', { reason: o.reason })}</p>
       <p class="mono muted">{o.code}</p>
     </section>
   );
@@ -198,33 +187,33 @@ function RefundLast(props: { payment: CodePayment; onRefunded(amount: bigint): v
     }, ['refund_amount', 'manager_key']);
   };
   if (left <= 0n && !done) return null;
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h2>{t('refundLast')}</h2>
       {done && <Notice kind="ok">{done}</Notice>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
+      <PasswordField
         name="manager_key"
         label={t('managerKey')}
-        type="password"
         autocomplete="off"
         hint={t('managerKeyHint')}
         required
-        errors={form.errors}
       />
       <AmountField
         name="refund_amount"
         label={t('refundAmount')}
         amount={amount}
         hint={t('refundHint', { left: yen(left, lang) })}
-        errors={form.errors}
       />
       {left > 0n && (
-        <Submit busy={form.busy} kind="danger">
-          {shown === undefined ? t('refund') : t('refundExact', { amount: yen(shown, lang) })}
+        <Submit kind="danger">
+          {shown === undefined ? t('refundAction') : t('refundExact', { amount: yen(shown, lang) })}
         </Submit>
       )}
-    </form>
+    </FormCard>
   );
 }
 
@@ -292,9 +281,8 @@ function Register() {
   return (
     <>
       {outcome && <Result outcome={outcome} />}
-      <form class="card" onSubmit={submit} noValidate>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
-        <AmountField name="amount" label={t('amount')} amount={amount} errors={form.errors} />
+      <FormCard form={form} onSubmit={submit}>
+        <AmountField name="amount" label={t('amountYen')} amount={amount} />
         <Field
           name="code"
           label={t('code')}
@@ -303,11 +291,10 @@ function Register() {
           value={code}
           onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
           required
-          errors={form.errors}
           autocomplete="off"
         />
-        <Submit busy={form.busy}>{label}</Submit>
-      </form>
+        <Submit>{label}</Submit>
+      </FormCard>
       {scanner}
       {last && (
         <RefundLast key={last.id} payment={last} onRefunded={(a) => setLast(withRefund(last, a))} />

@@ -1,6 +1,8 @@
-// The register's text, English then Japanese.
+import { appStrings } from '../../ui/words.ts';
 
-export const S = {
+// The register's own text, English then Japanese; the words every app says are in ui/words.ts.
+
+export const S = appStrings({
   posTitle: ['Register', 'レジ'],
   signInTitle: ['Sign in this register', 'レジにログイン'],
   signInNote: [
@@ -15,11 +17,7 @@ export const S = {
     'A restricted key with refunds:write. A register cannot refund on its own.',
     'refunds:write を持つ制限付きキー。レジ単独では返金できません。',
   ],
-  terminalSecret: ['Terminal secret', '端末シークレット'],
-  signIn: ['Sign in', 'ログイン'],
-  signOut: ['Sign out', 'ログアウト'],
   terminal: ['Terminal {id}', '端末 {id}'],
-  amount: ['Amount (¥)', '金額（円）'],
   code: ["Customer's payment code", 'お客様の支払いコード'],
   codeHint: [
     'Scan it, or type the digits under the barcode.',
@@ -29,23 +27,17 @@ export const S = {
   chargeExact: ['Charge {amount}', '{amount} を請求する'],
   approved: ['Approved', '承認'],
   declined: ['Declined', '拒否'],
-  reason: ['Reason: {reason}', '理由: {reason}'],
+  reasonIs: ['Reason: {reason}', '理由: {reason}'],
   receipt: ['Receipt', 'レシート'],
   receiptNo: ['Receipt number', 'レシート番号'],
-  when: ['Date', '日時'],
-  store: ['Store', '店舗'],
   newSale: ['New sale', '次の会計'],
   refundLast: ['Refund the last payment', '直前の支払いを返金'],
-  refundAmount: ['Amount to refund (¥)', '返金額（円）'],
   refundHint: [
     'Leave empty to refund all that is left ({left}).',
     '空欄の場合は残り全額（{left}）を返金',
   ],
-  refund: ['Refund', '返金する'],
-  refundExact: ['Refund {amount}', '{amount} を返金する'],
-  refunded: ['Refunded {amount}.', '{amount} を返金しました。'],
+  refundAction: ['Refund', '返金する'],
   useCamera: ['Scan with camera', 'カメラでスキャン'],
-  stopCamera: ['Stop camera', 'カメラを停止'],
   noCamera: [
     'This browser cannot scan barcodes; type the digits instead.',
     'このブラウザはスキャンできません。数字を入力してください。',
@@ -100,4 +92,4 @@ export const S = {
     'Enter the terminal id and secret.',
     '端末IDとシークレットを入力してください。',
   ],
-} as const;
+} as const);

@@ -1,7 +1,16 @@
 import { useState } from 'preact/hooks';
 import { call } from '../../ui/api.ts';
 import { useT } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Submit, useForm } from '../../ui/kit.tsx';
+import {
+  CodeField,
+  Field,
+  FormCard,
+  FormError,
+  formValues,
+  PasswordField,
+  Submit,
+  useForm,
+} from '../../ui/form.tsx';
 import {
   deviceName,
   loadDevice,
@@ -30,40 +39,28 @@ export function SignUp(props: { onStarted(signupId: string, email: string): void
     }, ['email', 'phone', 'password']);
   };
   return (
-    <form class="card" onSubmit={submit} noValidate>
-      <h1>{t('signUpTitle')}</h1>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="email"
-        label={t('email')}
-        type="email"
-        autocomplete="email"
-        required
-        errors={form.errors}
-      />
+    <FormCard form={form} onSubmit={submit} head={<h1>{t('signUpTitle')}</h1>}>
+      <Field name="email" label={t('email')} type="email" autocomplete="email" required />
       <Field
         name="phone"
         label={t('phone')}
         type="tel"
         autocomplete="tel"
         required
-        errors={form.errors}
         hint={t('phoneHint')}
       />
-      <Field
+      <PasswordField
         name="password"
         label={t('password')}
-        type="password"
         required
         autocomplete="new-password"
-        errors={form.errors}
         hint={t('passwordHint')}
       />
-      <Submit busy={form.busy}>{t('sendCodes')}</Submit>
+      <Submit>{t('sendCodes')}</Submit>
       <p class="muted">
         {t('haveAccount')} <a href="#/signin">{t('signIn')}</a>
       </p>
-    </form>
+    </FormCard>
   );
 }
 
@@ -96,36 +93,24 @@ export function VerifySignUp(props: { signupId: string; email: string; onDone():
       props.onDone();
     }, ['email_code', 'phone_code', 'device_name']);
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h1>{t('verifyTitle')}</h1>
       <p>{t('verifyIntro', { email: props.email })}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="email_code"
-        label={t('emailCode')}
-        inputMode="numeric"
-        required
-        autocomplete="one-time-code"
-        errors={form.errors}
-      />
-      <Field
-        name="phone_code"
-        label={t('phoneCode')}
-        inputMode="numeric"
-        required
-        autocomplete="one-time-code"
-        errors={form.errors}
-      />
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
+      <CodeField name="email_code" label={t('emailCode')} required />
+      <CodeField name="phone_code" label={t('phoneCode')} required />
       <Field
         name="device_name"
         label={t('deviceName')}
         value={deviceName()}
-        errors={form.errors}
         hint={t('deviceNameHint')}
       />
-      <Submit busy={form.busy}>{t('createAccount')}</Submit>
-    </form>
+      <Submit>{t('createAccount')}</Submit>
+    </FormCard>
   );
 }
 
@@ -153,29 +138,14 @@ export function SignIn(props: { onDone(): void; onNewDevice(customerId: string):
     }, ['identifier', 'password']);
   };
   return (
-    <form class="card" onSubmit={submit} noValidate>
-      <h1>{t('signInTitle')}</h1>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="identifier"
-        label={t('emailOrPhone')}
-        autocomplete="username"
-        required
-        errors={form.errors}
-      />
-      <Field
-        name="password"
-        label={t('password')}
-        type="password"
-        required
-        autocomplete="current-password"
-        errors={form.errors}
-      />
-      <Submit busy={form.busy}>{t('signIn')}</Submit>
+    <FormCard form={form} onSubmit={submit} head={<h1>{t('signInTitle')}</h1>}>
+      <Field name="identifier" label={t('emailOrPhone')} autocomplete="username" required />
+      <PasswordField name="password" label={t('password')} required />
+      <Submit>{t('signIn')}</Submit>
       <p class="muted">
         {t('noAccount')} <a href="#/signup">{t('signUp')}</a>
       </p>
-    </form>
+    </FormCard>
   );
 }
 
@@ -207,12 +177,17 @@ export function NewDevice(props: { customerId: string; onDone(): void }) {
       props.onDone();
     }, ['code']);
   };
+  const head = (
+    <>
+      <h1>{t('newDeviceTitle')}</h1>
+      <p>{t(deviceId ? 'newDeviceCode' : 'newDeviceIntro')}</p>
+    </>
+  );
   if (!deviceId) {
     return (
       <div class="card">
-        <h1>{t('newDeviceTitle')}</h1>
-        <p>{t('newDeviceIntro')}</p>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
+        {head}
+        <FormError form={form} />
         <button class="primary" disabled={form.busy} onClick={() => void register()}>
           {t('registerDevice')}
         </button>
@@ -220,19 +195,9 @@ export function NewDevice(props: { customerId: string; onDone(): void }) {
     );
   }
   return (
-    <form class="card" onSubmit={confirm} noValidate>
-      <h1>{t('newDeviceTitle')}</h1>
-      <p>{t('newDeviceCode')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
-      <Field
-        name="code"
-        label={t('phoneCode')}
-        inputMode="numeric"
-        required
-        autocomplete="one-time-code"
-        errors={form.errors}
-      />
-      <Submit busy={form.busy}>{t('confirmDevice')}</Submit>
-    </form>
+    <FormCard form={form} onSubmit={confirm} head={head}>
+      <CodeField name="code" label={t('phoneCode')} required />
+      <Submit>{t('confirmDevice')}</Submit>
+    </FormCard>
   );
 }

@@ -111,7 +111,7 @@ function App() {
         { route: '/home', label: t('navHome') },
         { route: '/pay', label: t('navPay') },
         { route: '/topup', label: t('navTopUp') },
-        { route: '/history', label: t('navHistory') },
+        { route: '/history', label: t('history') },
         { route: '/security', label: t('navSecurity') },
       ]
     : [];

@@ -3,7 +3,8 @@ import { AmountField, amountOf, checkAmount, useAmount } from '../../ui/amount-f
 import { amountJson } from '../../ui/amount.ts';
 import { call, newIdempotencyKey, query } from '../../ui/api.ts';
 import { dateTime, useT, yen, type Lang } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { Field, FormCard, formValues, Submit, useForm } from '../../ui/form.tsx';
 import { useScanner } from '../../ui/scanner.tsx';
 import { CardLink } from './card.tsx';
 import { ChallengeFrame } from './challenge.tsx';
@@ -134,17 +135,10 @@ export function TopUpPage(props: { account: AccountSummary }) {
         <ChallengeFrame url={pending.challenge_url} onFinished={() => void finished()} />
       )}
       {card && !pending && (
-        <form class="card" onSubmit={submit} noValidate>
-          {form.general && <Notice kind="error">{form.general}</Notice>}
-          <AmountField
-            name="amount"
-            label={t('topupAmount')}
-            amount={amount}
-            required
-            errors={form.errors}
-          />
-          <Submit busy={form.busy}>{topupLabel(t, amountOf(amount), lang)}</Submit>
-        </form>
+        <FormCard form={form} onSubmit={submit}>
+          <AmountField name="amount" label={t('topupAmount')} amount={amount} required />
+          <Submit>{topupLabel(t, amountOf(amount), lang)}</Submit>
+        </FormCard>
       )}
     </>
   );
@@ -174,7 +168,7 @@ function Receipt(props: { item: HistoryItem; onClose(): void }) {
       <dl class="kv">
         <dt>{t('receiptNo')}</dt>
         <dd class="mono">{i.receipt?.number ?? i.id}</dd>
-        <dt>{t('kind')}</dt>
+        <dt>{t('type')}</dt>
         <dd>{t(i.type)}</dd>
         <dt>{t('amount')}</dt>
         <dd>{yen(i.amount, lang, i.currency)}</dd>
@@ -210,7 +204,7 @@ export function HistoryPage() {
   const sign = (i: HistoryItem) => (i.type === 'payment' ? '−' : '+');
   return (
     <>
-      <h1>{t('navHistory')}</h1>
+      <h1>{t('history')}</h1>
       {page.error && <Notice kind="error">{page.error}</Notice>}
       {open && <Receipt item={open} onClose={() => setOpen(undefined)} />}
       {page.data && items.length === 0 && <p class="muted">{t('noHistory')}</p>}
@@ -263,16 +257,19 @@ function SetLimits(props: { account: AccountSummary; current: Wallet['limits']; 
       props.onDone();
     }, LIMIT_FIELDS);
   };
-  return (
-    <form class="card" onSubmit={submit} noValidate>
+  const head = (
+    <>
       <h2>{t('setLimits')}</h2>
       <p class="muted">{t('setLimitsNote')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+    </>
+  );
+  return (
+    <FormCard form={form} onSubmit={submit} head={head}>
       {fields.map((f) => (
-        <AmountField name={f.name} label={t(f.name)} amount={f.amount} errors={form.errors} />
+        <AmountField name={f.name} label={t(f.name)} amount={f.amount} />
       ))}
-      <Submit busy={form.busy}>{t('save')}</Submit>
-    </form>
+      <Submit>{t('save')}</Submit>
+    </FormCard>
   );
 }
 
@@ -356,25 +353,17 @@ export function ScanPage(props: { account: AccountSummary }) {
         </Notice>
       )}
       {scanner}
-      <form class="card" onSubmit={submit} noValidate>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormCard form={form} onSubmit={submit}>
         <Field
           name="payload"
           label={t('storeCode')}
           hint={t('storeCodeHint')}
           value={payload}
           required
-          errors={form.errors}
         />
-        <AmountField
-          name="amount"
-          label={t('amountYen')}
-          amount={amount}
-          required
-          errors={form.errors}
-        />
-        <Submit busy={form.busy}>{payLabel(t, amountOf(amount), lang)}</Submit>
-      </form>
+        <AmountField name="amount" label={t('amountYen')} amount={amount} required />
+        <Submit>{payLabel(t, amountOf(amount), lang)}</Submit>
+      </FormCard>
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, query } from '../../ui/api.ts';
 import { useT, yen } from '../../ui/i18n.tsx';
-import { Notice, useForm } from '../../ui/kit.tsx';
+import { FormError, useForm } from '../../ui/form.tsx';
 import { walletCall, type AccountSummary } from './session.ts';
 import { S } from './strings.ts';
 import { W } from './wallet-api.ts';
@@ -187,7 +187,7 @@ export function PayPage(props: { account: AccountSummary }) {
       <h1>{t('payTitle')}</h1>
       {code && <p class="muted">{t('payIntro', { minutes: minutes(lifetime) })}</p>}
       {window && <p class="muted">{t('payStepUp', { minutes: minutes(window) })}</p>}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
       {code && !expired && <CodeCard code={code} left={left} total={Math.max(1, lifetime)} />}
       {(expired || (!code && !form.busy)) && (
         <div class="card">

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
-import { Field, formValues, Notice, Submit, useForm, useLoad } from '../../ui/kit.tsx';
+import { Notice, useLoad } from '../../ui/kit.tsx';
+import { CodeField, Field, Form, FormError, formValues, Submit, useForm } from '../../ui/form.tsx';
 import { Modal } from '../../ui/modal.tsx';
 import { qrDataUrl } from '../../ui/codes.ts';
 import { forgetDevice } from './device.ts';
@@ -57,7 +58,7 @@ export function Factors(props: { account: AccountSummary; onChanged(codes: strin
     <section class="card" aria-labelledby="factors-h">
       <h2 id="factors-h">{t('secondFactors')}</h2>
       <p class="muted">{t('factorsIntro')}</p>
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
       <ul>
         <li>
           {t('passkey')}: {has('passkey') ? t('enrolled') : t('notEnrolled')}
@@ -79,20 +80,13 @@ export function Factors(props: { account: AccountSummary; onChanged(codes: strin
         )}
       </div>
       {totp && (
-        <form onSubmit={confirmTotp} noValidate>
+        <Form form={form} onSubmit={confirmTotp}>
           <p>{t('totpScan')}</p>
           <img class="qr" src={totp.qr} alt={t('totpQrAlt')} width={192} height={192} />
           <p class="mono secret">{totp.secret}</p>
-          <Field
-            name="code"
-            label={t('totpCode')}
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            required
-            errors={form.errors}
-          />
-          <Submit busy={form.busy}>{t('confirm')}</Submit>
-        </form>
+          <CodeField name="code" label={t('totpCode')} required />
+          <Submit>{t('confirm')}</Submit>
+        </Form>
       )}
     </section>
   );
@@ -139,7 +133,7 @@ function DeviceItem(props: { device: Device; onRemoved(current: boolean): void }
           </button>
         </span>
       )}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
     </li>
   );
 }
@@ -194,20 +188,19 @@ export function DeleteAccount(props: { account: AccountSummary; onDeleted(): voi
     <section class="card" aria-labelledby="delete-h">
       <h2 id="delete-h">{t('deleteAccount')}</h2>
       <p class="muted">{t('deleteAccountNote')}</p>
-      <form onSubmit={submit} noValidate>
+      <Form form={form} onSubmit={submit}>
         <Field
           name="confirm_word"
           label={t('deleteAccountType', { word })}
           autocomplete="off"
           value={typed}
           onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
-          errors={form.errors}
         />
-        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <FormError form={form} />
         <button type="submit" class="danger" disabled={form.busy || typed.trim() !== word}>
           {t('deleteAccount')}
         </button>
-      </form>
+      </Form>
     </section>
   );
 }
@@ -247,7 +240,7 @@ export function SecurityPage(props: {
       <section class="card">
         <h2>{t('recoveryCodes')}</h2>
         <p>{t('recoveryLeft', { n: String(props.account.recovery_codes_left) })}</p>
-        {form.general && <Notice kind="error">{form.general}</Notice>}
+        <FormError form={form} />
         <button disabled={form.busy} onClick={() => void regenerate()}>
           {t('newRecoveryCodes')}
         </button>
@@ -293,25 +286,17 @@ export function StepUpDialog(props: { request: StepUpRequest; onDone(): void; on
           })}
         </p>
       )}
-      {form.general && <Notice kind="error">{form.general}</Notice>}
+      <FormError form={form} />
       {factors.includes('passkey') && (
         <button class="primary wide" disabled={form.busy} onClick={() => void passkey()}>
           {t('usePasskey')}
         </button>
       )}
       {factors.includes('totp') && (
-        <form onSubmit={totp} noValidate>
-          <Field
-            name="totp_code"
-            label={t('totpCode')}
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            errors={form.errors}
-          />
-          <Submit busy={form.busy} kind="secondary">
-            {t('confirm')}
-          </Submit>
-        </form>
+        <Form form={form} onSubmit={totp}>
+          <CodeField name="totp_code" label={t('totpCode')} />
+          <Submit kind="secondary">{t('confirm')}</Submit>
+        </Form>
       )}
       <div class="actions">
         <button class="link" onClick={props.onCancel}>

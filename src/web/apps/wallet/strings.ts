@@ -1,24 +1,23 @@
-// The wallet's text, English then Japanese.
+import { appStrings } from '../../ui/words.ts';
 
-export const S = {
+// The wallet's own text, English then Japanese; the words every app says are in ui/words.ts.
+
+export const S = appStrings({
   walletTitle: ['Wallet', 'ウォレット'],
   loading: ['Loading…', '読み込み中…'],
   navHome: ['Home', 'ホーム'],
   navPay: ['Pay', '支払う'],
   navTopUp: ['Top up', 'チャージ'],
-  navHistory: ['History', '履歴'],
   navSecurity: ['Security', 'セキュリティ'],
   // Sign-up and sign-in.
   signUpTitle: ['Create your Kinko wallet', 'Kinko ウォレットを作成'],
   signInTitle: ['Sign in to Kinko', 'Kinko にログイン'],
-  signIn: ['Sign in', 'ログイン'],
   signUp: ['Create an account', 'アカウントを作成'],
   haveAccount: ['Already have an account?', 'アカウントをお持ちの方は'],
   noAccount: ['New to Kinko?', '初めての方は'],
   email: ['Email address', 'メールアドレス'],
   phone: ['Mobile phone number', '携帯電話番号'],
   phoneHint: ['With country code, e.g. +819012345678', '国番号から入力（例: +819012345678）'],
-  password: ['Password', 'パスワード'],
   passwordHint: [
     'At least 12 characters; a phrase is easiest to remember.',
     '12文字以上。フレーズにすると覚えやすくなります。',
@@ -72,7 +71,6 @@ export const S = {
   totpQrAlt: ['QR code for your authenticator app', '認証アプリ用 QR コード'],
   totpCode: ['6-digit code from the app', 'アプリの6桁のコード'],
   confirm: ['Confirm', '確認'],
-  cancel: ['Cancel', 'キャンセル'],
   cancelled: ['Cancelled.', 'キャンセルしました。'],
   recoveryCodes: ['Recovery codes', 'リカバリーコード'],
   recoveryCodesOnce: [
@@ -134,7 +132,6 @@ export const S = {
   ],
   usePasskey: ['Use passkey', 'パスキーを使う'],
   // Money.
-  balance: ['Balance', '残高'],
   held: ['Money movement is paused until {until}.', '{until} まで送金が保留されています。'],
   needFactor: [
     'Set up a passkey or an authenticator app before topping up or paying.',
@@ -165,16 +162,9 @@ export const S = {
   ],
   receipt: ['Receipt', '領収書'],
   receiptNo: ['Receipt number', '領収書番号'],
-  kind: ['Type', '種別'],
-  amount: ['Amount', '金額'],
-  store: ['Store', '店舗'],
-  when: ['Date', '日時'],
-  status: ['Status', '状態'],
-  print: ['Print', '印刷'],
   close: ['Close', '閉じる'],
   topup: ['Top-up', 'チャージ'],
   payment: ['Payment', '支払い'],
-  refund: ['Refund', '返金'],
   noHistory: ['Nothing yet.', 'まだ履歴はありません。'],
   more: ['Show more', 'さらに表示'],
   tier: ['Your limits (tier: {tier})', '利用限度額（ランク: {tier}）'],
@@ -195,13 +185,11 @@ export const S = {
     'Scan the QR code at the counter, or paste its text.',
     'レジの QR コードを読み取るか、文字列を貼り付けてください。',
   ],
-  amountYen: ['Amount (¥)', '金額（円）'],
   confirmPay: ['Pay', '支払う'],
   confirmPayAmount: ['Pay {amount}', '{amount} を支払う'],
   paid: ['Paid {amount}.', '{amount} を支払いました。'],
   paidStore: ['Paid {amount} to {store}.', '{store} に {amount} を支払いました。'],
   useCamera: ['Scan with camera', 'カメラで読み取る'],
-  stopCamera: ['Stop camera', 'カメラを停止'],
   noCamera: [
     'This browser cannot scan codes; paste the store code instead.',
     'このブラウザでは読み取りできません。コードを貼り付けてください。',
@@ -231,4 +219,4 @@ export const S = {
   timeLeft: ['Time left', '残り時間'],
   codeExpired: ['The code has expired.', 'コードの有効期限が切れました。'],
   newCode: ['Show a new code', '新しいコードを表示'],
-} as const;
+} as const);
