@@ -18,7 +18,7 @@ import {
   sealLegacyTotpSecrets,
   type Identity,
 } from './identity/index.ts';
-import { createLedger, type Ledger } from './ledger/index.ts';
+import { createLedger, ledgerAuditCommitments, type Ledger } from './ledger/index.ts';
 import {
   createMerchants,
   merchantKeyOf,
@@ -251,7 +251,9 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
   // Checkpoints are mirrored beside the signing key, outside the database (audit's anchor).
   const anchorFile = anchorFileBeside(config.auditSigningKeyFile);
-  const audit = createAudit({ clock, sql, signingKey, anchorFile });
+  // Verify also holds the ledger's rows to the batch roots the chain commits to.
+  const commitments = [ledgerAuditCommitments];
+  const audit = createAudit({ clock, sql, signingKey, anchorFile, commitments });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
   const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });

@@ -53,9 +53,12 @@ test('code payment end to end: top-up, register payment, signed webhook, partial
     const [row] = await p.db.sql<{ transfer_id: string }[]>`
       select transfer_id from payments_payments where id = ${payment.id}`;
     const transferId = row!.transfer_id;
+    // The transfer is audited by its batch's entry (the Merkle root over the batch).
+    const [batch] = await p.db.sql<{ batch_id: string }[]>`
+      select batch_id::text from ledger_transfers where id = ${transferId}`;
     for (const [type, id, action] of [
       ['payment', payment.id, 'payments.code_payment.succeeded'],
-      ['transfer', transferId, 'ledger.transfer.created'],
+      ['ledger_batch', batch!.batch_id, 'ledger.batch.created'],
     ]) {
       const found = await p.modules.audit.listEntries({
         subjectType: type,

@@ -15,6 +15,7 @@ import {
   type VerifyResult,
 } from './integrity.ts';
 import type { AuditSigningKey } from './keys.ts';
+import type { CommitmentCheck } from './commitments.ts';
 import type { EntryFilter } from './store.ts';
 
 // Audit: the append-only, hash-chained record of who did what, to what, from where, and
@@ -59,6 +60,12 @@ export {
 } from './merkle.ts';
 export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
 export type { AnchorStatus, VerifyOptions, VerifyResult } from './integrity.ts';
+export type {
+  CommitmentCheck,
+  CommitmentProblem,
+  CommitmentWalk,
+  EntryLookup,
+} from './commitments.ts';
 export { ANCHOR_FILE_NAME, anchorFileBeside } from './anchor.ts';
 export type { EntryFilter } from './store.ts';
 export { LIST_ENTRIES_MAX } from './audit.ts';
@@ -94,6 +101,11 @@ export interface AuditDeps {
    * signing key file); none when absent.
    */
   anchorFile?: string | undefined;
+  /**
+   * Checks, by the modules that own them, that rows outside the chain still match the
+   * entries committing to them (the ledger's batches); verify runs them all.
+   */
+  commitments?: readonly CommitmentCheck[] | undefined;
 }
 
 export function createAudit(deps: AuditDeps): Audit {
@@ -111,10 +123,15 @@ export function createAudit(deps: AuditDeps): Audit {
     append: (tx, entries) => append(tx, deps.clock, entries, chain),
     checkpoint,
     verify: (options = {}) =>
-      verifyChain(pool(), trustedKeys(options.publicKey, deps.signingKey), {
-        ...options,
-        anchorFile: options.anchorFile === undefined ? deps.anchorFile : options.anchorFile,
-      }),
+      verifyChain(
+        pool(),
+        trustedKeys(options.publicKey, deps.signingKey),
+        {
+          ...options,
+          anchorFile: options.anchorFile === undefined ? deps.anchorFile : options.anchorFile,
+        },
+        deps.commitments,
+      ),
     exportCheckpoints: (options = {}) => exportCheckpoints(pool(), options),
     startCheckpointTimer: (intervalSeconds, log) => {
       key();

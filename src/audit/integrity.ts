@@ -9,6 +9,7 @@ import {
   exportCheckpoint,
   GENESIS_HASH,
   importCheckpoint,
+  type AuditEntry,
   type CheckpointRecord,
   type ExportedCheckpoint,
 } from './chain.ts';
@@ -23,6 +24,7 @@ import './errors.ts';
 import { keyIdOf, toPublicKey, type AuditSigningKey, type PublicKeyInput } from './keys.ts';
 import * as store from './store.ts';
 import { ChainVerifier, type ChainProblem } from './verify.ts';
+import type { CommitmentCheck, CommitmentProblem, CommitmentWalk } from './commitments.ts';
 
 // Checking the chain and signing its head. Verification reads the whole chain in pages
 // inside one repeatable-read snapshot, so entries appended meanwhile neither slip in halfway
@@ -70,7 +72,13 @@ export type VerifyResult =
       /** null when no anchor file was checked (none configured, or none written yet). */
       anchor: AnchorStatus | null;
     }
-  | { ok: false; seq: bigint; problem: string };
+  | {
+      ok: false;
+      seq: bigint;
+      problem: string;
+      /** The record named, when a commitment check found one (a transfer, a batch). */
+      subject?: { type: string; id: string } | undefined;
+    };
 
 export function trustedKeys(input: VerifyOptions['publicKey'], own: AuditSigningKey | undefined) {
   const list = input === undefined ? (own ? [own.publicKey] : []) : [input].flat();
@@ -99,6 +107,7 @@ export async function verifyChain(
   sql: Sql,
   trusted: ReadonlyMap<string, KeyObject>,
   options: VerifyOptions,
+  commitments: readonly CommitmentCheck[] = [],
 ): Promise<VerifyResult> {
   const pageEntries = options.pageEntries ?? VERIFY_PAGE_ENTRIES;
   assert(pageEntries > 0, 'verify page size must be positive');
@@ -118,6 +127,11 @@ export async function verifyChain(
       next: 0,
       anchored: anchor?.head ?? null,
     };
+    const lookup = {
+      subjectsWithEntries: (type: string, ids: readonly string[]) =>
+        store.subjectsWithEntries(tx, type, ids),
+    };
+    const walks = commitments.map((c) => ({ c, walk: c.start(tx, lookup) }));
     for (;;) {
       const page = await store.readEntries(tx, w.v.seq, pageEntries);
       const last = page[page.length - 1];
@@ -134,9 +148,15 @@ export async function verifyChain(
         const p = offDatabaseCheckpoints(w, e.seq);
         if (p) return failed(p);
       }
+      const p = await commitmentsOf(walks, page);
+      if (p) return failed(p);
     }
     const problem = await checkEnd(tx, w, head);
     if (problem) return failed(problem);
+    for (const { walk } of walks) {
+      const p = await walk.end(w.v.seq);
+      if (p) return failed(p);
+    }
     const anchored = anchor && anchorStatus(anchor, w.lastStoredSeq);
     return {
       ok: true,
@@ -147,6 +167,20 @@ export async function verifyChain(
       anchor: anchored,
     };
   });
+}
+
+/** Hands a verified page's entries to the checks of their actions. */
+async function commitmentsOf(
+  walks: readonly { c: CommitmentCheck; walk: CommitmentWalk }[],
+  page: readonly AuditEntry[],
+): Promise<CommitmentProblem | null> {
+  for (const { c, walk } of walks) {
+    const mine = page.filter((e) => c.actions.has(e.action));
+    if (mine.length === 0) continue;
+    const p = await walk.entries(mine);
+    if (p) return p;
+  }
+  return null;
 }
 
 function storedCheckpoint(w: Walk, c: CheckpointRecord): ChainProblem | null {
@@ -195,8 +229,9 @@ function anchorStatus(anchor: AnchorContents, lastStoredSeq: bigint): AnchorStat
   };
 }
 
-function failed(p: ChainProblem): VerifyResult {
-  return { ok: false, seq: p.seq, problem: p.problem };
+function failed(p: ChainProblem | CommitmentProblem): VerifyResult {
+  const subject = 'subject' in p ? p.subject : undefined;
+  return { ok: false, seq: p.seq, problem: p.problem, ...(subject ? { subject } : {}) };
 }
 
 /**

@@ -223,3 +223,16 @@ export async function countCheckpoints(db: Db, afterSeq: bigint, uptoSeq: bigint
     where seq > ${afterSeq.toString()}::int8 and seq <= ${uptoSeq.toString()}::int8`;
   return row?.n ?? 0n;
 }
+
+/** Of these subject ids, those that some entry of this subject type names. */
+export async function subjectsWithEntries(
+  db: Db,
+  subjectType: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db<{ subject_id: string }[]>`
+    select distinct subject_id from audit_entries
+    where subject_type = ${subjectType} and subject_id = any(${ids as string[]}::text[])`;
+  return new Set(rows.map((r) => r.subject_id));
+}

@@ -14,6 +14,8 @@
 // - pending transfer: reserves its amount in the pending balances until a post (moves all
 //   or part of it to posted) or a void (releases it) resolves it, or its timeout expires.
 // - code: a number 1..65535 naming the kind of account or transfer (the caller's chart).
+// - batch: also the unit of audit: one entry (ledger.batch.created) holds the Merkle root
+//   over the canonical bytes of the transfers it created (canonical.ts), in creation order.
 // - balance limit: an account flag refusing debits beyond credits (a wallet cannot go
 //   below zero) or credits beyond debits.
 
@@ -30,6 +32,12 @@ export {
   type Transfer,
 } from './ledger.ts';
 export type { AccountInput, PendingState, TransferInput } from './state.ts';
+export { ledgerAuditCommitments, BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
+export {
+  canonicalTransfer,
+  CANONICAL_TRANSFER_TAG,
+  type CanonicalTransferJson,
+} from './canonical.ts';
 export {
   ACCOUNT_RESULTS,
   TRANSFER_RESULTS,

@@ -1,11 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { createAudit } from '../audit/index.ts';
+import { createAudit, merkleLeafHash } from '../audit/index.ts';
 import { loadConfig } from '../config.ts';
 import { manualClock } from '../lib/clock.ts';
 import { uuidv7 } from '../lib/ids.ts';
-import { createLedger, type Ledger, type TransferInput } from './index.ts';
+import {
+  canonicalTransfer,
+  createLedger,
+  type Ledger,
+  type Transfer,
+  type TransferInput,
+} from './index.ts';
 
 // The ledger against real PostgreSQL: every reachable result code, retries, linked chains,
 // two-phase transfers and expiry, and check().
@@ -20,6 +26,17 @@ before(async () => {
   ledger = createLedger({ sql: db.sql, clock, audit: createAudit({ clock }), limits });
 });
 after(() => db.close());
+
+/** A looked-up transfer back in the stored form that canonicalTransfer() encodes. */
+function asRecord(t: Transfer): Parameters<typeof canonicalTransfer>[0] {
+  const f = t.flags;
+  const flags =
+    (f.linked ? 1 : 0) |
+    (f.pending ? 2 : 0) |
+    (f.postPendingTransfer ? 4 : 0) |
+    (f.voidPendingTransfer ? 8 : 0);
+  return { ...t, flags, createdAtMs: t.createdAt.getTime() };
+}
 
 type Flags = { debitsMustNotExceedCredits?: boolean; creditsMustNotExceedDebits?: boolean };
 
@@ -359,11 +376,17 @@ test('createTransfersInTx commits or rolls back with the caller', async () => {
     ledger.createTransfersInTx(tx, [t], { actor: { type: 'operator', id: 'op1' } }),
   );
   assert.deepEqual(await balances(a!), [0n, 7n, 0n, 0n]);
+  // The batch's one entry names the batch the transfer row names, and commits to the
+  // transfer by the Merkle root: for one transfer, its leaf.
   const [entry] = await db.sql<{ action: string; actor_id: string; detail: string }[]>`
-    select action, actor_id, detail from audit_entries where subject_id = ${t.id}`;
-  assert.equal(entry?.action, 'ledger.transfer.created');
+    select action, actor_id, detail from audit_entries
+    where subject_type = 'ledger_batch'
+      and subject_id = (select batch_id::text from ledger_transfers where id = ${t.id})`;
+  assert.equal(entry?.action, 'ledger.batch.created');
   assert.equal(entry?.actor_id, 'op1');
-  assert.match(entry?.detail ?? '', /"amount":"7"/);
+  const [stored] = await ledger.lookupTransfers([t.id]);
+  const leaf = merkleLeafHash(canonicalTransfer(asRecord(stored!)));
+  assert.equal(entry?.detail, `{"root":"${leaf.toString('hex')}","transfers":1}`);
 });
 
 test('check() names the account whose balance was edited behind the ledger', async () => {
@@ -397,8 +420,10 @@ test('auditInto hands the entries to the caller, who appends them in its transac
     await audit.append(tx, entries);
   });
   assert.equal(entries.length, 1);
-  assert.equal(entries[0]?.subject?.id, t.id);
-  assert.equal(entries[0]?.action, 'ledger.transfer.created');
+  const [row] = await db.sql<{ batch_id: string }[]>`
+    select batch_id::text from ledger_transfers where id = ${t.id}`;
+  assert.deepEqual(entries[0]?.subject, { type: 'ledger_batch', id: row?.batch_id });
+  assert.equal(entries[0]?.action, 'ledger.batch.created');
   assert.equal(await count(), before + 1);
   assert.equal((await audit.verify()).ok, true);
 });

@@ -1,4 +1,5 @@
-import type { ActorType, Audit, AuditEntryInput } from '../audit/index.ts';
+import { randomUUID } from 'node:crypto';
+import { merkleRoot, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
 import type { Limits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
@@ -22,12 +23,15 @@ import {
   type TransferInput,
   type TransferRecord,
 } from './state.ts';
+import { transferLeaf } from './canonical.ts';
 import * as store from './store.ts';
+import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 
 // The ledger service: one batch is one database transaction. It locks the batch's accounts
 // in id order, loads the transfers the batch names, runs the pure state machine (state.ts)
-// over them in memory, writes the outcome back set-based, and appends one audit entry per
-// stored transfer last, just before commit, because the audit append locks the chain head.
+// over them in memory, writes the outcome back set-based, and appends one audit entry for
+// the whole batch last, just before commit, because the audit append locks the chain head.
+// That entry holds the Merkle root over the transfers the batch created (batch-audit.ts).
 
 export type LedgerLimits = Pick<
   Limits,
@@ -45,9 +49,9 @@ export interface LedgerContext {
   actor: { type: ActorType; id?: string };
   source?: { ip?: string; requestId?: string };
   /**
-   * createTransfersInTx only: the transfers' audit entries are pushed here instead of being
-   * appended, for a caller that appends them with its own entries in one append (one head
-   * lock) before its transaction commits. The caller must append them.
+   * createTransfersInTx only: the batch's audit entry is pushed here instead of being
+   * appended, for a caller that appends it with its own entries in one append (one head
+   * lock) before its transaction commits. The caller must append it.
    */
   auditInto?: AuditEntryInput[];
 }
@@ -204,32 +208,43 @@ async function transferBatch(
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
   const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
   // COPY must have the connection to itself, so it goes first, and it starts with the first
-  // transfers decided: PostgreSQL inserts them while Node decides the rest. The updates are
-  // then pipelined ahead of the audit append, whose scrubbing and JSON run in Node while
-  // PostgreSQL applies them; the append locks the chain head last, as it must.
-  const outcome = await applyAndInsert(tx, state, transfers, {
+  // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
+  // leaves of the part already sent). The updates and the batch row are then pipelined ahead
+  // of the audit append; the append locks the chain head last, as it must.
+  const batch: BatchLeaves = { id: randomUUID(), leaves: [] };
+  const outcome = await applyAndInsert(tx, state, transfers, batch, {
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
+  const created = outcome.created;
   const updated = Promise.all([
     store.updateBalances(tx, outcome.touched),
     store.updatePendingStates(tx, outcome.resolved),
+    created.length > 0 && store.insertBatch(tx, batch.id, created, batch.leaves, nowMs),
   ]);
-  const entries = outcome.created.map((t) => transferEntry(t, ctx));
+  const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
   const audited = ctx.auditInto ? Promise.resolve() : deps.audit.append(tx, entries);
   await settled(updated, audited);
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
 }
 
+/** A batch's id and the Merkle leaves of the transfers it created, in creation order. */
+interface BatchLeaves {
+  id: string;
+  leaves: Buffer[];
+}
+
 /**
  * Applies the batch and streams the transfers it creates into the COPY as they become final
- * (applyTransfersInChunks), a COPY chunk at a time; no COPY when it creates none.
+ * (applyTransfersInChunks), a COPY chunk at a time; no COPY when it creates none. Each part's
+ * leaves are hashed once the part has been handed to the COPY.
  */
 async function applyAndInsert(
   tx: Tx,
   state: BatchState,
   transfers: readonly TransferInput[],
+  batch: BatchLeaves,
   ctx: BatchContext,
 ): Promise<BatchOutcome> {
   const steps = applyTransfersInChunks(state, transfers, ctx, store.COPY_CHUNK_TRANSFERS);
@@ -238,13 +253,16 @@ async function applyAndInsert(
   let outcome: BatchOutcome | undefined;
   function* parts(): Generator<readonly TransferRecord[]> {
     while (!step.done) {
-      yield step.value;
+      const part = step.value;
+      yield part;
+      for (const t of part) batch.leaves.push(transferLeaf(t));
       step = steps.next();
     }
     outcome = step.value;
   }
-  await store.insertTransfers(tx, parts());
+  await store.insertTransfers(tx, parts(), batch.id);
   assert(outcome, 'the whole batch was applied');
+  assert(batch.leaves.length === outcome.created.length, 'every created transfer has a leaf');
   return outcome;
 }
 
@@ -274,18 +292,28 @@ function batchIds(transfers: readonly TransferInput[]) {
   return { accountIds, transferIds: [...ids], pendingIds: [...pending] };
 }
 
-function transferAction(t: TransferRecord): string {
-  if (t.flags & TRANSFER_FLAG.post) return 'ledger.transfer.posted';
-  if (t.flags & TRANSFER_FLAG.void) return 'ledger.transfer.voided';
-  return 'ledger.transfer.created';
+/**
+ * The batch's one audit entry: the Merkle root over its created transfers' canonical bytes
+ * (canonical.ts), in creation order, and how many there are. Everything else about each
+ * transfer is in its row, which the root pins (batch-audit.ts checks it).
+ */
+function batchEntry(batch: BatchLeaves, ctx: LedgerContext): AuditEntryInput {
+  return {
+    action: BATCH_ACTION,
+    actor: ctx.actor,
+    subject: { type: BATCH_SUBJECT, id: batch.id },
+    source: ctx.source,
+    outcome: 'success',
+    detail: { root: merkleRoot(batch.leaves).toString('hex'), transfers: batch.leaves.length },
+  };
 }
 
-function transferEntry(t: TransferRecord, ctx: LedgerContext, action = transferAction(t)) {
-  const entry: AuditEntryInput = {
-    action,
-    actor: ctx.actor,
+/** One expired pending transfer: a change of state, audited one entry per transfer. */
+function expiryEntry(t: TransferRecord): AuditEntryInput {
+  return {
+    action: 'ledger.transfer.expired',
+    actor: SYSTEM.actor,
     subject: { type: 'transfer', id: t.id },
-    source: ctx.source,
     outcome: 'success',
     // Lean: the transfer row holds the accounts and code; the entry records what moved.
     detail: {
@@ -294,7 +322,6 @@ function transferEntry(t: TransferRecord, ctx: LedgerContext, action = transferA
       pendingId: t.pendingId ?? undefined,
     },
   };
-  return entry;
 }
 
 async function accountBatch(
@@ -343,10 +370,7 @@ async function expireBatch(
   );
   await store.updateBalances(tx, touched);
   await store.updatePendingStates(tx, expired);
-  await deps.audit.append(
-    tx,
-    expired.map((t) => transferEntry(t, SYSTEM, 'ledger.transfer.expired')),
-  );
+  await deps.audit.append(tx, expired.map(expiryEntry));
   return { expired: expired.length, scanned: ids.length };
 }
 

@@ -152,16 +152,21 @@ export const COPY_CHUNK_TRANSFERS = 1024;
 export async function insertTransfers(
   tx: Tx,
   parts: Iterable<readonly TransferRecord[]>,
+  batchId: string,
 ): Promise<void> {
   await copyIn(
     tx`copy ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
-         currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at)
+         currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at,
+         batch_id)
        from stdin (format binary)`,
-    binaryCopy(transferRows(parts)),
+    binaryCopy(transferRows(parts, batchId)),
   );
 }
 
-function* transferRows(parts: Iterable<readonly TransferRecord[]>): Generator<Buffer> {
+function* transferRows(
+  parts: Iterable<readonly TransferRecord[]>,
+  batchId: string,
+): Generator<Buffer> {
   const rows = new BinaryRows();
   let createdAtMs: number | undefined;
   for (const part of parts) {
@@ -170,7 +175,7 @@ function* transferRows(parts: Iterable<readonly TransferRecord[]>): Generator<Bu
       assert(r.createdAtMs === createdAtMs, 'a batch writes one creation time');
       const tos = r.timeoutSeconds;
       rows
-        .row(13)
+        .row(14)
         .uuid(r.id)
         .uuid(r.debitAccountId)
         .uuid(r.creditAccountId)
@@ -183,7 +188,8 @@ function* transferRows(parts: Iterable<readonly TransferRecord[]>): Generator<Bu
         .text(r.userData)
         .timestamptz(createdAtMs)
         .text(r.state)
-        .timestamptz(tos > 0 ? createdAtMs + tos * 1000 : null);
+        .timestamptz(tos > 0 ? createdAtMs + tos * 1000 : null)
+        .uuid(batchId);
     }
     yield rows.take();
   }
@@ -304,4 +310,121 @@ export async function counts(db: Db): Promise<{ accounts: number; transfers: num
            (select count(*) from ledger_transfers) as transfers`;
   assert(row, 'count query returns one row');
   return { accounts: Number(row.accounts), transfers: Number(row.transfers) };
+}
+
+/**
+ * Records a batch: its transfers' ids and Merkle leaves in leaf order (16 and 32 raw bytes
+ * each), what audit verify recomputes the batch entry's root against.
+ */
+export async function insertBatch(
+  tx: Tx,
+  id: string,
+  created: readonly TransferRecord[],
+  leaves: readonly Buffer[],
+  createdAtMs: number,
+): Promise<void> {
+  const ids = Buffer.alloc(16 * created.length);
+  created.forEach((t, i) => ids.write(t.id.replaceAll('-', ''), 16 * i, 'hex'));
+  await tx`
+    insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
+    values (${id}::uuid, ${ids}, ${Buffer.concat(leaves)}, ${new Date(createdAtMs)}::timestamptz)`;
+}
+
+/** A batch as stored: transfer ids in leaf order; leaves only when asked for. */
+export interface BatchRow {
+  id: string;
+  transferIds: string[];
+  leafHashes: Buffer | null;
+}
+
+function splitIds(raw: Buffer): string[] {
+  const hex = raw.toString('hex');
+  const ids: string[] = [];
+  for (let i = 0; i < hex.length; i += 32) {
+    const h = hex.slice(i, i + 32);
+    ids.push(
+      `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+    );
+  }
+  return ids;
+}
+
+export async function selectBatches(
+  db: Db,
+  ids: readonly string[],
+  withLeaves: boolean,
+): Promise<BatchRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await db<{ id: string; transfer_ids: Buffer; leaf_hashes: Buffer | null }[]>`
+    select id, transfer_ids, ${withLeaves ? db`leaf_hashes` : db`null::bytea as leaf_hashes`}
+    from ledger_batches where id = any(${uuidArray(ids)}::uuid[])`;
+  return rows.map((r) => ({
+    id: r.id,
+    transferIds: splitIds(r.transfer_ids),
+    leafHashes: r.leaf_hashes,
+  }));
+}
+
+/** Stored transfers with the batch each names (null: created before batches were audited). */
+export async function selectTransfersWithBatch(
+  db: Db,
+  ids: readonly string[],
+): Promise<(TransferRecord & { batchId: string | null })[]> {
+  if (ids.length === 0) return [];
+  const rows = await db<(TransferRow & { batch_id: string | null })[]>`
+    select id, debit_account_id, credit_account_id, amount, pending_id, currency, code, flags,
+           timeout_seconds, user_data, created_at, state, batch_id
+    from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])`;
+  return rows.map((r) => ({ ...toTransfer(r), batchId: r.batch_id }));
+}
+
+/** How many transfers name a batch, how many do not, and how many batches are stored. */
+export async function batchCounts(
+  db: Db,
+): Promise<{ batched: bigint; unbatched: bigint; batches: bigint }> {
+  const [row] = await db<{ batched: bigint; unbatched: bigint; batches: bigint }[]>`
+    select count(*) filter (where batch_id is not null)::int8 as batched,
+           count(*) filter (where batch_id is null)::int8 as unbatched,
+           (select count(*) from ledger_batches)::int8 as batches
+    from ledger_transfers`;
+  assert(row, 'count query returns one row');
+  return row;
+}
+
+/**
+ * Transfers that name a batch which does not list them (or no stored batch at all), at most
+ * limit; one pass over both tables, run only when the counts already disagree.
+ */
+export async function unlistedBatchTransfers(
+  db: Db,
+  limit: number,
+): Promise<{ id: string; batchId: string }[]> {
+  return db<{ id: string; batchId: string }[]>`
+    with listed as (
+      select encode(substring(b.transfer_ids from i * 16 + 1 for 16), 'hex')::uuid as id,
+             b.id as batch_id
+      from ledger_batches b, generate_series(0, length(b.transfer_ids) / 16 - 1) as i)
+    select t.id::text, t.batch_id::text as "batchId" from ledger_transfers t
+    left join listed l on l.id = t.id and l.batch_id = t.batch_id
+    where t.batch_id is not null and l.id is null
+    order by t.id limit ${limit}`;
+}
+
+/** Transfers that name no batch, in id order after afterId, at most limit. */
+export async function unbatchedTransferIds(
+  db: Db,
+  afterId: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    select id::text from ledger_transfers
+    where batch_id is null and id > ${afterId}::uuid order by id limit ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+/** Stored batch ids in id order after afterId, at most limit. */
+export async function batchIds(db: Db, afterId: string, limit: number): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    select id::text from ledger_batches where id > ${afterId}::uuid order by id limit ${limit}`;
+  return rows.map((r) => r.id);
 }
