@@ -235,7 +235,9 @@ class BatchWalk implements CommitmentWalk {
       if (lone) {
         const [b] = await store.selectBatches(this.#db, [lone], false);
         const id = b?.transferIds[0] ?? MAX_UUID;
-        const problem = `transfer ${id} is in ledger batch ${lone}, which no audit entry commits to (inserted?)`;
+        const problem =
+          `transfer ${id} is in ledger batch ${lone}, ` +
+          'which no audit entry commits to (inserted?)';
         return transferProblem(headSeq, id, problem);
       }
       after = last;
@@ -250,7 +252,8 @@ class BatchWalk implements CommitmentWalk {
       if (!last) return null;
       const lone = ids.find((id) => !this.#legacy.has(id));
       if (lone) {
-        const problem = `transfer ${lone} is in no audited batch and no entry records it (inserted?)`;
+        const problem =
+          `transfer ${lone} is in no audited batch and no entry records it (inserted?)`;
         return transferProblem(headSeq, lone, problem);
       }
       after = last;

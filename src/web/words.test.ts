@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { S as consoleWords } from '../src/web/apps/console/strings.ts';
-import { S as dashboardWords } from '../src/web/apps/dashboard/strings.ts';
-import { S as posWords } from '../src/web/apps/pos/strings.ts';
-import { S as walletWords } from '../src/web/apps/wallet/strings.ts';
-import { appStrings, WORDS } from '../src/web/ui/words.ts';
+import { S as consoleWords } from './apps/console/strings.ts';
+import { S as dashboardWords } from './apps/dashboard/strings.ts';
+import { S as posWords } from './apps/pos/strings.ts';
+import { S as walletWords } from './apps/wallet/strings.ts';
+import { appStrings, WORDS } from './ui/words.ts';
 
 // The four apps' words: what more than one app says is written once, in ui/words.ts, so a
 // fix to a translation reaches every app. Browser code, so its test lives here (as
