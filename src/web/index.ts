@@ -11,7 +11,9 @@ import { appCsp, appHtml, walletManifest } from './pages.ts';
 // Glossary
 // - app: one single-page application, one HTML shell and one bundled ES module.
 // - shell: the app's HTML page; no inline script or style, its own CSP per response.
-// - UI kit: src/web/ui — fetch wrapper, i18n (Japanese and English), form components.
+// - UI kit: src/web/ui — fetch wrapper, i18n (Japanese and English), the words all apps
+//   share (words.ts; each app's strings.ts holds only its own), form components (form.tsx:
+//   FormCard, fields bound to their form's errors).
 // - hashed asset: a script or stylesheet served as name.<content hash>.ext, cached for a year
 //   (immutable); the HTML shell, never cached, names the current ones.
 

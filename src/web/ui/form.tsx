@@ -70,7 +70,7 @@ export function FormCard(props: {
   );
 }
 
-export interface FieldProps {
+interface FieldProps {
   name: string;
   label: string;
   /** The errors by field name; by default those of the form the field is in. */
