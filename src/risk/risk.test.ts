@@ -11,7 +11,8 @@ import {
   tierOf,
 } from './rules.ts';
 
-// The default policy without a database: tiers, limits, velocity, and the decision's cost.
+// The default policy without a database: tiers, limits, velocity (bench/risk.bench.ts
+// measures what a decision costs).
 // (Top-up usage, which needs the database, is covered by test/wallet-topup.test.ts.)
 
 const noDatabase = null as unknown as Sql;
@@ -68,24 +69,24 @@ test('velocity: a burst of payments is reviewed, then blocked with a named refus
   assert.equal((await pay()).decision, 'allow', 'a new window starts clean');
 });
 
-test('a payment decision costs well under 5 ms at p99 in process', async () => {
+// What a decision costs is a figure, measured by `npm run bench:risk`; here only what it
+// decides: many customers paying a few times each, spread over devices and terminals, are
+// all allowed, and none of it needs the database.
+test('many customers paying a few times each are all allowed, without a database', async () => {
   const clock = manualClock(Date.UTC(2026, 3, 1));
   const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
-  const times: number[] = [];
-  for (let i = 0; i < 20_000; i++) {
-    const t = performance.now();
-    await risk.assess({
+  const decisions = new Map<string, number>();
+  for (let i = 0; i < 2_000; i++) {
+    const d = await risk.assess({
       kind: 'code_payment',
-      customerId: `c${i % 5000}`,
-      deviceId: `d${i % 5000}`,
+      customerId: `c${i % 500}`,
+      deviceId: `d${i % 500}`,
       terminalId: `t${i % 50}`,
       amount: 1000n,
       currency: 'JPY',
     });
-    times.push(performance.now() - t);
+    decisions.set(d.decision, (decisions.get(d.decision) ?? 0) + 1);
     clock.advanceMs(1);
   }
-  times.sort((a, b) => a - b);
-  const p99 = times[Math.floor(times.length * 0.99)]!;
-  assert.ok(p99 < 5, `p99 ${p99.toFixed(3)} ms`);
+  assert.deepEqual([...decisions], [['allow', 2_000]]);
 });
