@@ -1,18 +1,13 @@
-import { assert } from '../lib/assert.ts';
-
 // Money is an integer count of a currency's minor unit, as bigint: ¥1,234 is 1234n JPY,
 // $12.34 is 1234n USD. There is no float on any money path; parsing refuses a fraction
 // the currency cannot hold instead of rounding it away.
+//
+// Amounts are plain bigint, named for their unit (amountMinor, perTopupMinor): no branded
+// type. A brand is lost by every arithmetic result and database row, so holding it at the
+// module boundaries would take a cast at each of them (some 70 amount fields), and a cast
+// checks nothing.
 
-export type AmountMinor = bigint & { readonly __brand: 'AmountMinor' };
-
-export interface Currency {
-  readonly code: string;
-  /** Digits after the decimal point in the currency's minor unit (ISO 4217 "exponent"). */
-  readonly scale: number;
-}
-
-// ISO 4217 exponents for the currencies Kinko settles or cards are issued in.
+// ISO 4217 exponents (digits after the decimal point in the minor unit) for the currencies Kinko settles or cards are issued in.
 const CURRENCIES: Readonly<Record<string, number>> = {
   JPY: 0,
   KRW: 0,
@@ -43,17 +38,17 @@ const CURRENCIES: Readonly<Record<string, number>> = {
 };
 
 /** Largest amount Kinko stores: PostgreSQL int8's maximum. */
-export const AMOUNT_MINOR_MAX = 9_223_372_036_854_775_807n;
+const AMOUNT_MINOR_MAX = 9_223_372_036_854_775_807n;
 
 export function isCurrency(code: string): boolean {
   return Object.hasOwn(CURRENCIES, code);
 }
 
-export function currency(code: string): Currency {
+function scaleOf(code: string): number {
   const scale = CURRENCIES[code];
   if (scale === undefined || !Object.hasOwn(CURRENCIES, code))
     throw new MoneyError('currency_unknown', code);
-  return { code, scale };
+  return scale;
 }
 
 export class MoneyError extends Error {
@@ -70,8 +65,8 @@ export class MoneyError extends Error {
 const DECIMAL = /^(-)?(\d{1,19})(?:\.(\d{1,19}))?$/;
 
 /** Parses a decimal string ("1234", "12.34") into minor units, refusing excess precision. */
-export function parseAmount(text: string, code: string): AmountMinor {
-  const { scale } = currency(code);
+export function parseAmount(text: string, code: string): bigint {
+  const scale = scaleOf(code);
   const m = DECIMAL.exec(text);
   if (!m) throw new MoneyError('amount_malformed', `"${text}" is not a decimal amount`);
   const [, sign, whole, fraction = ''] = m;
@@ -84,30 +79,15 @@ export function parseAmount(text: string, code: string): AmountMinor {
   }
   const minor = BigInt(whole! + fraction.padEnd(scale, '0').slice(0, scale));
   if (minor > AMOUNT_MINOR_MAX) throw new MoneyError('amount_too_large', text);
-  return (sign ? -minor : minor) as AmountMinor;
+  return sign ? -minor : minor;
 }
 
 /** Formats minor units as a plain decimal string in the currency's scale ("12.34"). */
 export function formatAmount(amount: bigint, code: string): string {
-  const { scale } = currency(code);
+  const scale = scaleOf(code);
   const negative = amount < 0n;
   const digits = (negative ? -amount : amount).toString().padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : '';
   return `${negative ? '-' : ''}${whole}${fraction}`;
-}
-
-/** Formats for people: "¥1,234", "$12.34". */
-export function displayAmount(amount: bigint, code: string, locale = 'en-US'): string {
-  const plain = formatAmount(amount, code);
-  // Intl takes a decimal string exactly (no float conversion) in Node ≥ 19.
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: code,
-  }).format(plain as unknown as number);
-}
-
-export function amountMinor(value: bigint): AmountMinor {
-  assert(value >= 0n && value <= AMOUNT_MINOR_MAX, `amount out of range: ${value}`);
-  return value as AmountMinor;
 }
