@@ -26,12 +26,7 @@ export {
   type PaymentCode,
   type PaymentCodeParse,
 } from './cpm.ts';
-export {
-  paymentCodeBarcodePng,
-  paymentCodeBarcodeSvg,
-  paymentCodeQrPng,
-  paymentCodeQrSvg,
-} from './render.ts';
+export { paymentCodeBarcodeSvg, paymentCodeQrSvg } from './render.ts';
 export { crc16CcittFalse, crc16Hex } from './crc.ts';
 export {
   KINKO_GUID,

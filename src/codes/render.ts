@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { assert } from '../lib/assert.ts';
 import { PAYMENT_CODE_DIGITS, type PaymentCode } from './cpm.ts';
 
-// Images of a payment code for the wallet's screen, made by standard encoders so that any
+// Images of a payment code for the wallet's screen (SVG, sent to it as data URLs), made by standard encoders so that any
 // register's scanner reads them: a QR code (ISO/IEC 18004) and a Code 128 barcode
 // (ISO/IEC 15417). The images carry the digits only; the wallet prints the human-readable
 // code itself, so it can hide it until the customer asks.
@@ -13,8 +13,6 @@ import { PAYMENT_CODE_DIGITS, type PaymentCode } from './cpm.ts';
 // an even count of digits is encoded in code set C, two digits a symbol.
 
 const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 4 } as const;
-/** PNG scale: pixels per QR module, enough for a phone screen without resampling blur. */
-const QR_PNG_PIXELS_PER_MODULE = 8;
 const BARCODE_OPTIONS = { bcid: 'code128', scale: 3, height: 15, paddingwidth: 10 } as const;
 
 function digits(code: PaymentCode): string {
@@ -26,18 +24,6 @@ export async function paymentCodeQrSvg(code: PaymentCode): Promise<string> {
   return QRCode.toString(digits(code), { ...QR_OPTIONS, type: 'svg' });
 }
 
-export async function paymentCodeQrPng(code: PaymentCode): Promise<Buffer> {
-  return QRCode.toBuffer(digits(code), {
-    ...QR_OPTIONS,
-    type: 'png',
-    scale: QR_PNG_PIXELS_PER_MODULE,
-  });
-}
-
 export async function paymentCodeBarcodeSvg(code: PaymentCode): Promise<string> {
   return bwipjs.toSVG({ ...BARCODE_OPTIONS, text: digits(code) });
-}
-
-export async function paymentCodeBarcodePng(code: PaymentCode): Promise<Buffer> {
-  return bwipjs.toBuffer({ ...BARCODE_OPTIONS, text: digits(code) });
 }
