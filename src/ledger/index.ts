@@ -19,19 +19,8 @@
 // - balance limit: an account flag refusing debits beyond credits (a wallet cannot go
 //   below zero) or credits beyond debits.
 
-export {
-  createLedger,
-  type Account,
-  type CreateAccountResult,
-  type CreateTransferResult,
-  type Ledger,
-  type LedgerCheckResult,
-  type LedgerContext,
-  type LedgerDeps,
-  type LedgerLimits,
-  type Transfer,
-} from './ledger.ts';
-export type { AccountInput, PendingState, TransferInput } from './state.ts';
+export { createLedger, type Ledger, type LedgerContext } from './ledger.ts';
+export type { AccountInput, TransferInput } from './state.ts';
 export { ledgerAuditCommitments, BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 export {
   canonicalTransfer,

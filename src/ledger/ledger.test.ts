@@ -9,9 +9,9 @@ import {
   canonicalTransfer,
   createLedger,
   type Ledger,
-  type Transfer,
   type TransferInput,
 } from './index.ts';
+import type { Transfer } from './ledger.ts';
 
 // The ledger against real PostgreSQL: every reachable result code, retries, linked chains,
 // two-phase transfers and expiry, and check().

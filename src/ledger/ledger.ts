@@ -33,12 +33,9 @@ import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 // the whole batch last, just before commit, because the audit append locks the chain head.
 // That entry holds the Merkle root over the transfers the batch created (batch-audit.ts).
 
-export type LedgerLimits = Pick<
-  Limits,
-  'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'
->;
+type LedgerLimits = Pick<Limits, 'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'>;
 
-export interface LedgerDeps {
+interface LedgerDeps {
   sql: Sql;
   clock: Clock;
   audit: Audit;
@@ -56,19 +53,19 @@ export interface LedgerContext {
   auditInto?: AuditEntryInput[];
 }
 
-export interface CreateAccountResult {
+interface CreateAccountResult {
   index: number;
   id: string;
   result: AccountResultCode;
 }
 
-export interface CreateTransferResult {
+interface CreateTransferResult {
   index: number;
   id: string;
   result: TransferResultCode;
 }
 
-export interface Account {
+interface Account {
   id: string;
   currency: string;
   code: number;
@@ -103,7 +100,7 @@ export interface Transfer {
   state: PendingState | null;
 }
 
-export type LedgerCheckResult =
+type LedgerCheckResult =
   | { ok: true; currencies: number; accounts: number; transfers: number }
   | { ok: false; discrepancy: string };
 

@@ -11,7 +11,7 @@ import type { AccountResultCode, TransferResultCode } from './errors.ts';
 
 export const INT8_MAX = 9_223_372_036_854_775_807n;
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-export const CODE_MAX = 65_535;
+const CODE_MAX = 65_535;
 
 export const TRANSFER_FLAG = { linked: 1, pending: 2, post: 4, void: 8 } as const;
 export const ACCOUNT_FLAG = {
@@ -130,7 +130,7 @@ export function transferFlags(input: TransferInput): number {
   );
 }
 
-export function accountFlags(input: AccountInput): number {
+function accountFlags(input: AccountInput): number {
   const f = input.flags;
   if (!f) return 0;
   return (
@@ -387,7 +387,7 @@ class Machine {
   }
 }
 
-export function assertBalances(a: AccountBalances): void {
+function assertBalances(a: AccountBalances): void {
   // Checked for every touched account of every batch: the messages are built only on
   // failure, since formatting them eagerly cost more than the checks.
   const { debitsPending: dp, debitsPosted: dpo, creditsPending: cp, creditsPosted: cpo } = a;
@@ -444,7 +444,7 @@ export function validateTransfer(
 }
 
 /** Compares a retry with the stored transfer of the same id (precedence group 3). */
-export function compareExisting(t: TransferInput, e: TransferRecord): TransferResultCode {
+function compareExisting(t: TransferInput, e: TransferRecord): TransferResultCode {
   if (transferFlags(t) !== e.flags) return 'exists_with_different_flags';
   if (t.pendingId !== undefined && t.pendingId !== e.pendingId) {
     return 'exists_with_different_pending_id';
@@ -498,7 +498,7 @@ function checkPending(
   return undefined;
 }
 
-export function isPastTimeout(p: TransferRecord, nowMs: number): boolean {
+function isPastTimeout(p: TransferRecord, nowMs: number): boolean {
   return p.timeoutSeconds > 0 && nowMs >= p.createdAtMs + p.timeoutSeconds * 1000;
 }
 
