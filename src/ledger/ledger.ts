@@ -78,7 +78,7 @@ interface Account {
   createdAt: Date;
 }
 
-export interface Transfer {
+interface Transfer {
   id: string;
   debitAccountId: string;
   creditAccountId: string;
