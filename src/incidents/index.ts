@@ -30,22 +30,20 @@ import * as store from './store.ts';
 // - event: one thing that happened to an incident: at, actor, kind (`opened`,
 //   `status_changed`), detail.
 
-export type { IncidentRow, EventRow, Severity, Status } from './store.ts';
 export { INCIDENTS_ERRORS, type IncidentsErrorCode } from './errors.ts';
-export { canTransition } from './incident.ts';
 
 /** What every change needs: the audit chain it is recorded in, and the time. */
-export interface IncidentDeps {
+interface IncidentDeps {
   audit: Pick<Audit, 'append'>;
   clock: Clock;
 }
 
-export interface IncidentActor {
+interface IncidentActor {
   type: ActorType;
   id?: string | undefined;
 }
 
-export interface IncidentInput {
+interface IncidentInput {
   kind: string;
   severity: store.Severity;
   summary: string;
@@ -93,7 +91,7 @@ export async function openIncident(
   return id;
 }
 
-export interface StatusChange {
+interface StatusChange {
   incidentId: string;
   to: store.Status;
   actor: IncidentActor;
@@ -144,10 +142,6 @@ export async function changeIncidentStatus(
     },
   ]);
   return { from, to };
-}
-
-export function listIncidents(db: Db, limit = 100): Promise<store.IncidentRow[]> {
-  return store.listIncidents(db, limit);
 }
 
 /** An incident's timeline, oldest first. */

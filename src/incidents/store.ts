@@ -46,12 +46,6 @@ export async function lockIncident(tx: Tx, id: string): Promise<IncidentRow | nu
   return row ?? null;
 }
 
-export async function listIncidents(db: Db, limit: number): Promise<IncidentRow[]> {
-  return db<
-    IncidentRow[]
-  >`select * from incidents_records order by opened_at desc, id limit ${limit}`;
-}
-
 /** One incident's events, oldest first. */
 export async function listEvents(db: Db, incidentId: string, limit: number): Promise<EventRow[]> {
   return db<EventRow[]>`

@@ -15,19 +15,11 @@ import type { Notifier } from './notifier.ts';
 // - notify worker: an outbox worker on topic notify.message that calls the notifier, a
 //   claimed batch at a time: mailbox messages with one insert, senders one message at a time.
 
-export { NOTIFY_TOPIC, isNotifyMessage, type NotifyMessage, type Channel } from './message.ts';
-export {
-  createNotifier,
-  DeliveryUnavailable,
-  type DeliveredVia,
-  type DeliveryOutcome,
-  type Notifier,
-  type NotifierDeps,
-  type SmsSender,
-} from './notifier.ts';
+export { NOTIFY_TOPIC, type NotifyMessage } from './message.ts';
+export { createNotifier, DeliveryUnavailable, type Notifier } from './notifier.ts';
 export { devMailboxRoutes } from './routes.ts';
 
-export interface WorkerRunner {
+interface WorkerRunner {
   runWorker(options: {
     topics?: readonly string[];
     handler: (event: OutboxEvent, signal: AbortSignal) => Promise<void>;
@@ -56,7 +48,7 @@ export async function deliverEvent(
  * and dropped, dev-mailbox messages go in with one insert, senders are called one at a time.
  * Returns the events whose delivery failed, for the worker to fail (and retry) alone.
  */
-export async function deliverEvents(
+async function deliverEvents(
   notifier: Notifier,
   events: readonly OutboxEvent[],
   log: Logger,

@@ -10,11 +10,11 @@ import * as store from './store.ts';
 // Production without a real sender for a channel is an error the outbox retries and an
 // operator sees, never a silent drop: a recovery code that is never sent locks people out.
 
-export interface SmsSender {
+interface SmsSender {
   send(to: string, text: string): Promise<void>;
 }
 
-export interface NotifierDeps {
+interface NotifierDeps {
   sql: Sql;
   clock: Clock;
   log: Logger;
@@ -26,9 +26,9 @@ export interface NotifierDeps {
   sms?: SmsSender | undefined;
 }
 
-export type DeliveredVia = 'smtp' | 'sms' | 'dev_mailbox';
+type DeliveredVia = 'smtp' | 'sms' | 'dev_mailbox';
 /** How one message of a batch went: delivered, or the error that stopped it. */
-export type DeliveryOutcome = { via: DeliveredVia } | { error: unknown };
+type DeliveryOutcome = { via: DeliveredVia } | { error: unknown };
 
 export interface Notifier {
   deliver(message: NotifyMessage): Promise<DeliveredVia>;

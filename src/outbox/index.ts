@@ -31,16 +31,10 @@ import { runWorker, type WorkerOptions } from './worker.ts';
 // - batch: the events of one claim; a batch handler takes them together and they are
 //   completed with one statement. A batch that fails is handled again one event at a time.
 
-export type { NewEvent, OutboxEvent, OutboxDeps, OutboxLimits } from './outbox.ts';
-export type { BatchFailures, WorkerOptions } from './worker.ts';
-export {
-  ENQUEUE_BATCH_SIZE_MAX,
-  PAYLOAD_BYTES_MAX,
-  RETRY_SECONDS_BASE_DEFAULT,
-  RETRY_SECONDS_MAX_DEFAULT,
-} from './outbox.ts';
+export type { OutboxEvent } from './outbox.ts';
+export type { BatchFailures } from './worker.ts';
 
-export interface ClaimOptions {
+interface ClaimOptions {
   /** Topics to claim; all topics when absent. */
   topics?: readonly string[] | undefined;
   max: number;
@@ -48,10 +42,10 @@ export interface ClaimOptions {
   owner: string;
 }
 
-export type CompleteResult = 'completed' | 'lease_lost';
-export type FailResult = 'retry_scheduled' | 'dead' | 'lease_lost';
+type CompleteResult = 'completed' | 'lease_lost';
+type FailResult = 'retry_scheduled' | 'dead' | 'lease_lost';
 
-export interface TopicStats {
+interface TopicStats {
   topic: string;
   /** Claimable now (including events whose lease ran out). */
   ready: number;

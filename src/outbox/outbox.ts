@@ -13,11 +13,11 @@ import * as store from './store.ts';
 /** Events in one enqueue call: a ledger batch (8,190 transfers) with room to spare. */
 export const ENQUEUE_BATCH_SIZE_MAX = 10_000;
 /** A payload is a notification, not a document: 64 KiB of JSON is already generous. */
-export const PAYLOAD_BYTES_MAX = 64 * 1024;
+const PAYLOAD_BYTES_MAX = 64 * 1024;
 /** last_error keeps the start of the message; the rest belongs in the worker's log. */
-export const ERROR_CHARACTERS_MAX = 2000;
+const ERROR_CHARACTERS_MAX = 2000;
 /** Owner names identify a process in last_error and stats. */
-export const OWNER_CHARACTERS_MAX = 200;
+const OWNER_CHARACTERS_MAX = 200;
 /** Delay after a first failure when the handler gives none; doubles with each failure. */
 export const RETRY_SECONDS_BASE_DEFAULT = 10;
 /** Longest wait between two attempts. */
@@ -28,7 +28,7 @@ const TOPIC_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 // (GMO-PG 2017): the security code must never be persisted, not even as "[redacted]".
 const CARD_KEY_RE = /^(cvv2?|cvc2?|csc|cid|security_?code|card_?number|pan)$/i;
 
-export interface OutboxLimits {
+interface OutboxLimits {
   outboxClaimBatchSizeMax: number;
   outboxLeaseSecondsMax: number;
   outboxAttemptsMax: number;
@@ -63,7 +63,7 @@ export interface OutboxEvent {
   leaseUntil: Date;
 }
 
-export function toPayloadJson(topic: string, payload: object): string {
+function toPayloadJson(topic: string, payload: object): string {
   const found = findCardData(payload, '$');
   assert(found === null, `outbox event ${topic} carries card data at ${found}`);
   const json = JSON.stringify(scrub(payload), (_k, v: unknown) =>

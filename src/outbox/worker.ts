@@ -12,8 +12,8 @@ import type { OutboxEvent } from './outbox.ts';
 // at once instead of waiting for their lease to run out.
 
 /** Shortest and longest pause between empty polls. */
-export const POLL_MS_MIN = 10;
-export const POLL_MS_MAX = 60_000;
+const POLL_MS_MIN = 10;
+const POLL_MS_MAX = 60_000;
 
 /** Events of a batch that failed, by id, with their error (which may carry retryAfterSeconds). */
 export type BatchFailures = ReadonlyMap<bigint, unknown>;
@@ -41,7 +41,7 @@ export interface WorkerOptions {
   leaseSeconds?: number | undefined;
 }
 
-export interface WorkerPort {
+interface WorkerPort {
   claim(o: {
     topics?: readonly string[] | undefined;
     max: number;
