@@ -7,7 +7,8 @@
 // module boundaries would take a cast at each of them (some 70 amount fields), and a cast
 // checks nothing.
 
-// ISO 4217 exponents (digits after the decimal point in the minor unit) for the currencies Kinko settles or cards are issued in.
+// ISO 4217 exponents (digits after the decimal point in the minor unit) for the currencies
+// Kinko settles or cards are issued in.
 const CURRENCIES: Readonly<Record<string, number>> = {
   JPY: 0,
   KRW: 0,
