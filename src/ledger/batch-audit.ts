@@ -236,8 +236,8 @@ class BatchWalk implements CommitmentWalk {
         const [b] = await store.selectBatches(this.#db, [lone], false);
         const id = b?.transferIds[0] ?? MAX_UUID;
         const problem =
-          `transfer ${id} is in ledger batch ${lone}, ` +
-          'which no audit entry commits to (inserted?)';
+          `transfer ${id} is in ledger batch ${lone}, which no audit entry commits to` +
+          ' (inserted?)';
         return transferProblem(headSeq, id, problem);
       }
       after = last;
@@ -252,9 +252,8 @@ class BatchWalk implements CommitmentWalk {
       if (!last) return null;
       const lone = ids.find((id) => !this.#legacy.has(id));
       if (lone) {
-        const problem =
-          `transfer ${lone} is in no audited batch and no entry records it (inserted?)`;
-        return transferProblem(headSeq, lone, problem);
+        const problem = `transfer ${lone} is in no audited batch, nor recorded by an entry`;
+        return transferProblem(headSeq, lone, `${problem} (inserted?)`);
       }
       after = last;
     }
