@@ -3,7 +3,12 @@ import type { MigrationResult } from './db/index.ts';
 import { createLogger, type Logger } from './lib/log.ts';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AnchorStatus, ExportedCheckpoint } from './audit/index.ts';
+import { createHash } from 'node:crypto';
+import {
+  loadOrCreateAuditSigningKey,
+  type AnchorStatus,
+  type ExportedCheckpoint,
+} from './audit/index.ts';
 import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
 import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
@@ -102,6 +107,20 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'recompute the audit chain and checkpoints, against the anchor file (and exported ones)',
     run: auditVerify,
+  },
+  'audit prove': {
+    usage: 'kinko audit prove <transfer id> > proof.json',
+    summary:
+      'print an inclusion proof of one ledger transfer, checked offline with ' +
+      'docs/verify-proof.mjs and the checkpoint public key alone',
+    run: auditProve,
+  },
+  'audit public-key': {
+    usage: 'kinko audit public-key > audit-checkpoint.pub.pem',
+    summary:
+      'print the checkpoint public key (PEM) that proofs and exported checkpoints are ' +
+      'checked with, and its SHA-256 fingerprint',
+    run: auditPublicKey,
   },
   'audit checkpoint': {
     usage: 'kinko audit checkpoint',
@@ -206,6 +225,48 @@ async function auditVerify(args: string[], ctx: Context): Promise<number> {
         `; ${result.uncoveredEntries} entries not yet covered by a checkpoint`,
     );
     ctx.out(anchorLine(result.anchor));
+    return 0;
+  });
+}
+
+const PROOF_REFUSALS: Record<string, string> = {
+  transfer_not_found: 'no such transfer',
+  created_before_batches:
+    'the transfer was created before batches were audited by their Merkle root;' +
+    ' its own audit entry records it',
+  batch_does_not_verify: 'its batch does not match its audit entry: run kinko audit verify',
+  entry_not_found: "its batch's audit entry is missing: run kinko audit verify",
+  not_yet_checkpointed:
+    'no signed checkpoint covers it yet: retry in a few seconds, or run kinko audit checkpoint',
+  too_far_from_checkpoint: 'the checkpoint covering it is too many entries away',
+};
+
+async function auditPublicKey(_args: string[], ctx: Context): Promise<number> {
+  const file = ctx.config.auditSigningKeyFile;
+  if (!fs.existsSync(file)) {
+    ctx.err(`audit public-key: no signing key at ${file} (the server creates it on first start)`);
+    return 1;
+  }
+  const key = loadOrCreateAuditSigningKey(file);
+  ctx.out(String(key.publicKey.export({ type: 'spki', format: 'pem' })).trimEnd());
+  const fingerprint = createHash('sha256').update(key.publicKeyRaw).digest('hex');
+  ctx.err(`key id ${key.keyId}, fingerprint sha256:${fingerprint}`);
+  return 0;
+}
+
+async function auditProve(args: string[], ctx: Context): Promise<number> {
+  const [id, ...rest] = args;
+  if (!id || rest.length > 0) {
+    ctx.err('usage: kinko audit prove <transfer id>');
+    return 2;
+  }
+  return withModules(ctx, async ({ ledger }) => {
+    const result = await ledger.proveTransfer(id);
+    if (!result.ok) {
+      ctx.err(`audit prove: ${PROOF_REFUSALS[result.reason] ?? result.reason} (${result.reason})`);
+      return 1;
+    }
+    ctx.out(JSON.stringify(result.proof, null, 2));
     return 0;
   });
 }

@@ -16,6 +16,7 @@ import {
 } from './integrity.ts';
 import type { AuditSigningKey } from './keys.ts';
 import type { CommitmentCheck } from './commitments.ts';
+import { proveEntry, type EntryProofResult } from './proof.ts';
 import type { EntryFilter } from './store.ts';
 
 // Audit: the append-only, hash-chained record of who did what, to what, from where, and
@@ -38,6 +39,8 @@ import type { EntryFilter } from './store.ts';
 //   first seq that does not hold.
 // - Merkle root: one hash committing to a batch of records (RFC 6962 hashing, merkle.ts);
 //   an entry that holds one stands for the whole batch.
+// - proof: an entry, the entries after it up to a signed checkpoint, and that checkpoint:
+//   checkable offline with only the checkpoint public key.
 // - audit path: the sibling hashes that lead from one record's leaf to its batch's root.
 
 export type { AuditEntryInput, AuditEntry, ActorType, Outcome } from './chain.ts';
@@ -60,6 +63,12 @@ export {
 } from './merkle.ts';
 export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
 export type { AnchorStatus, VerifyOptions, VerifyResult } from './integrity.ts';
+export {
+  PROOF_ENTRIES_MAX,
+  type EntryProof,
+  type EntryProofResult,
+  type ExportedEntry,
+} from './proof.ts';
 export type {
   CommitmentCheck,
   CommitmentProblem,
@@ -88,6 +97,11 @@ export interface Audit {
   startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
   /** Entries for operators, oldest first; page with afterSeq = last seq seen. */
   listEntries(filter: EntryFilter, db?: Db): Promise<AuditEntry[]>;
+  /**
+   * Entry `seq`, the entries after it up to the first signed checkpoint covering it, and that
+   * checkpoint: what proves the entry offline with only the checkpoint public key.
+   */
+  proveEntry(seq: bigint): Promise<EntryProofResult>;
 }
 
 export interface AuditDeps {
@@ -138,5 +152,6 @@ export function createAudit(deps: AuditDeps): Audit {
       return startCheckpointTimer(checkpoint, intervalSeconds, log);
     },
     listEntries: (filter, db) => listEntries(db ?? pool(), filter),
+    proveEntry: (seq) => proveEntry(pool(), seq),
   };
 }

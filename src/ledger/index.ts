@@ -16,12 +16,15 @@
 // - code: a number 1..65535 naming the kind of account or transfer (the caller's chart).
 // - batch: also the unit of audit: one entry (ledger.batch.created) holds the Merkle root
 //   over the canonical bytes of the transfers it created (canonical.ts), in creation order.
+// - inclusion proof: one transfer's canonical form, audit path, batch entry and the signed
+//   checkpoint covering it, checked offline by docs/verify-proof.mjs.
 // - balance limit: an account flag refusing debits beyond credits (a wallet cannot go
 //   below zero) or credits beyond debits.
 
 export { createLedger, type Ledger, type LedgerContext } from './ledger.ts';
 export type { AccountInput, TransferInput } from './state.ts';
 export { ledgerAuditCommitments, BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
+export { TRANSFER_PROOF_FORMAT, type TransferProof, type TransferProofResult } from './proof.ts';
 export {
   canonicalTransfer,
   CANONICAL_TRANSFER_TAG,

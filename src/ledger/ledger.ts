@@ -24,6 +24,7 @@ import {
   type TransferRecord,
 } from './state.ts';
 import { transferLeaf } from './canonical.ts';
+import { proveTransfer, type TransferProofResult } from './proof.ts';
 import * as store from './store.ts';
 import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 
@@ -118,6 +119,11 @@ export interface Ledger {
   /** Expires pending transfers whose timeout passed; returns how many. */
   expirePendingTransfers(): Promise<number>;
   check(): Promise<LedgerCheckResult>;
+  /**
+   * An inclusion proof for one transfer: canonical form, audit path to its batch's root, the
+   * batch's entry and the signed checkpoint covering it (proof.ts).
+   */
+  proveTransfer(id: string): Promise<TransferProofResult>;
 }
 
 const SYSTEM: LedgerContext = { actor: { type: 'system' } };
@@ -162,6 +168,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
       }
     },
     check: () => sql.begin('isolation level repeatable read read only', (tx) => check(tx)),
+    proveTransfer: (id) => proveTransfer(sql, deps.audit, id),
   };
 }
 
