@@ -62,6 +62,12 @@ export interface Limits {
    * an advisory lock lets one sign at a time.
    */
   readonly auditCheckpointSecondsInterval: number;
+  /**
+   * An audit entry is chained (numbered and hashed) about this long after its commit. Until
+   * then only the table's privileges protect it, so it is short; one run chains the entries
+   * of every transaction committed meanwhile. The checkpoint timer chains anything left.
+   */
+  readonly auditChainDelayMs: number;
   readonly dbPoolConnectionsMax: number;
   /**
    * PostgreSQL's statement_timeout for the serving pool; a connection silent for this long
@@ -236,6 +242,7 @@ function platformLimits(env: Env) {
       1,
       86_400,
     ),
+    auditChainDelayMs: 10,
     dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
     dbStatementTimeoutMs: integer(env, 'KINKO_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 600_000),
     dbConnectTimeoutSeconds: integer(env, 'KINKO_DB_CONNECT_TIMEOUT_SECONDS', 5, 1, 120),

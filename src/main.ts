@@ -253,7 +253,11 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   const anchorFile = anchorFileBeside(config.auditSigningKeyFile);
   // Verify also holds the ledger's rows to the batch roots the chain commits to.
   const commitments = [ledgerAuditCommitments];
-  const audit = createAudit({ clock, sql, signingKey, anchorFile, commitments });
+  const chainDelayMs = config.limits.auditChainDelayMs;
+  const audit = createAudit({
+    ...{ clock, sql, signingKey, anchorFile, commitments },
+    ...{ chainDelayMs, log },
+  });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
   const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });

@@ -55,7 +55,7 @@ test('a deleted account is gone for its owner and kept, by id only, in the recor
     assert.equal(person?.password_hash, null);
 
     const actions = await p.db.sql<{ action: string }[]>`
-      select action from audit_entries where subject_id = ${u.customerId} order by seq`;
+      select action from audit_entries where subject_id = ${u.customerId} order by id`;
     const names = actions.map((a) => a.action);
     assert.ok(names.includes('identity.customer.deleted'), names.join(', '));
     assert.ok(names.includes('payments.account.deleted'), names.join(', '));

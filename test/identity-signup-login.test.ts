@@ -19,7 +19,7 @@ test('sign-up verifies email and phone by code, then signs in; the session is a 
     assert.equal(res.statusCode, 200);
     const cookie = String(res.headers['set-cookie']);
     assert.match(cookie, /^__Host-kinko_session=ks_[\w-]+; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/);
-    const entries = await h.db.sql`select action from audit_entries order by seq`;
+    const entries = await h.db.sql`select action from audit_entries order by id`;
     const actions = entries.map((e) => e['action']);
     assert.ok(actions.includes('identity.signup.completed') && actions.includes('identity.login.succeeded'));
   } finally {

@@ -58,7 +58,7 @@ test('operators find a customer by id, email or phone; every lookup is audited',
     assert.equal(byId.json().id, c.customerId);
     const trail = await h.db.sql<{ subject_id: string | null; outcome: string; detail: { by: string; query: string } }[]>`
       select subject_id, outcome, detail::jsonb as detail from audit_entries
-      where action = 'identity.operator.customer_lookup' and actor_id = ${support.id} order by seq`;
+      where action = 'identity.operator.customer_lookup' and actor_id = ${support.id} order by id`;
     assert.equal(trail.length, 5 + 3 + 1, 'every lookup, found or not, is in the trail');
     assert.equal(trail.filter((e) => e.subject_id === c.customerId && e.outcome === 'success').length, 6);
     assert.deepEqual(trail[5]!.detail, { by: 'email', query: 'c***@example.co' });
@@ -111,7 +111,7 @@ test('freeze needs a reason; unfreeze needs another security admin, a reason, an
 
     const trail = await h.db.sql<{ action: string; actor_id: string; outcome: string; detail: Record<string, unknown> }[]>`
       select action, actor_id, outcome, detail::jsonb as detail from audit_entries
-      where subject_id = ${c.customerId} and action like 'identity.account.%' order by seq`;
+      where subject_id = ${c.customerId} and action like 'identity.account.%' order by id`;
     assert.deepEqual(trail.map((e) => [e.action, e.actor_id, e.outcome]), [
       ['identity.account.frozen', adminA.id, 'success'],
       ['identity.account.unfrozen', adminA.id, 'denied'],

@@ -85,7 +85,7 @@ test('authentication fails closed: phishing origin, unissued challenge, counter 
     const token = good.json().session_token as string;
     const clone = await stepUp(h, token, (o) => authn.assert(o, { counter: 3 }));
     assert.equal(clone.json().error.code, 'factor_invalid');
-    const actions = await h.db.sql`select outcome from audit_entries where action like 'identity.step_up.%' order by seq`;
+    const actions = await h.db.sql`select outcome from audit_entries where action like 'identity.step_up.%' order by id`;
     assert.deepEqual(actions.map((a) => a['outcome']), ['failure', 'failure', 'failure', 'failure', 'success', 'failure']);
   } finally {
     await h.close();

@@ -26,7 +26,7 @@ test('a TOTP code is accepted once, then refused, and earlier codes stay refused
     assert.equal(replay.json().error.code, 'factor_invalid');
     h.clock.advanceMs(10_000);
     assert.equal((await stepUp(token, code)).json().error.code, 'factor_invalid', 'still refused in drift');
-    const entries = await h.db.sql`select action, outcome from audit_entries where action like 'identity.step_up.%' order by seq`;
+    const entries = await h.db.sql`select action, outcome from audit_entries where action like 'identity.step_up.%' order by id`;
     assert.deepEqual(entries.map((e) => `${e['action']}:${e['outcome']}`), [
       'identity.step_up.succeeded:success', 'identity.step_up.failed:failure', 'identity.step_up.failed:failure',
     ]);

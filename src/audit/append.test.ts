@@ -1,45 +1,67 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createTestDb } from '../../test/helpers/db.ts';
+import { connect } from '../db/index.ts';
 import { manualClock } from '../lib/clock.ts';
-import { createAudit, entryHash, GENESIS_HASH } from './index.ts';
+import { createAudit, entryHash, GENESIS_HASH, type AuditEntryInput } from './index.ts';
 import { readEntries } from './store.ts';
 
-test('entries get contiguous seq and a valid chain, in the caller transaction', async (t) => {
+// Appends write unchained entries in the caller's transaction; audit_chain() numbers and
+// hashes the committed ones. These tests hold PostgreSQL's hashes to chain.ts's and check
+// that an open transaction never holds up another's append or the chaining.
+
+const one = (action: string, detail?: Record<string, unknown>): AuditEntryInput => ({
+  action,
+  actor: { type: 'system' },
+  outcome: 'success',
+  detail,
+});
+
+function assertChain(entries: Awaited<ReturnType<typeof readEntries>>) {
+  let prev = GENESIS_HASH;
+  entries.forEach((e, i) => {
+    assert.equal(e.seq, BigInt(i + 1), 'seq is contiguous from 1');
+    assert.deepEqual(e.prevHash, prev, `prev_hash of ${e.seq}`);
+    assert.deepEqual(e.hash, entryHash(prev, e), `hash of ${e.seq}`);
+    prev = e.hash;
+  });
+  return prev;
+}
+
+test('committed entries are chained in order, validly; rolled back ones never', async (t) => {
   const db = await createTestDb();
   t.after(() => db.close());
-  const audit = createAudit({ clock: manualClock() });
+  const audit = createAudit({ clock: manualClock(), sql: db.sql });
   await db.sql.begin(async (tx) => {
     await audit.append(tx, [
-      {
-        action: 'test.thing.done',
-        actor: { type: 'system' },
-        outcome: 'success',
-        detail: { n: 1n },
-      },
+      one('test.thing.done', { n: 1n }),
       { action: 'test.thing.done', actor: { type: 'cli', id: 'x' }, outcome: 'failure' },
     ]);
   });
   await assert.rejects(
     db.sql.begin(async (tx) => {
-      await audit.append(tx, [
-        { action: 'test.thing.lost', actor: { type: 'system' }, outcome: 'success' },
-      ]);
+      await audit.append(tx, [one('test.thing.lost')]);
       throw new Error('roll back');
     }),
   );
-  const entries = await readEntries(db.sql, 0n, 10);
-  assert.deepEqual(
-    entries.map((e) => e.seq),
-    [1n, 2n],
-  );
-  let prev = GENESIS_HASH;
-  for (const e of entries) {
-    assert.deepEqual(e.prevHash, prev);
-    assert.deepEqual(e.hash, entryHash(prev, e));
-    prev = e.hash;
-  }
+  // Larger appends stream a binary COPY instead of one INSERT: the same rows.
+  const many = Array.from({ length: 300 }, (_, i) => one('test.thing.many', { i }));
+  await db.sql.begin((tx) => audit.append(tx, many));
+  await audit.chain();
+  const entries = await readEntries(db.sql, 0n, 1000);
+  assert.equal(entries.length, 302);
+  const last = assertChain(entries);
   assert.equal(entries[0]?.detail, '{"n":"1"}');
+  assert.equal(entries[1]?.actorId, 'x');
+  assert.deepEqual(
+    entries.slice(2).map((e) => e.detail),
+    many.map((_, i) => `{"i":${i}}`),
+  );
+  assert.equal(await audit.unchainedEntries(), 0n);
+  const [head] = await db.sql<{ seq: bigint; hash: Buffer }[]>`select seq, hash from audit_head`;
+  assert.equal(head?.seq, 302n);
+  assert.deepEqual(head?.hash, last);
 });
 
 test('card numbers and secrets in detail are scrubbed before they are recorded', async (t) => {
@@ -48,65 +70,85 @@ test('card numbers and secrets in detail are scrubbed before they are recorded',
   const audit = createAudit({ clock: manualClock() });
   await db.sql.begin((tx) =>
     audit.append(tx, [
-      {
-        action: 'test.card.seen',
-        actor: { type: 'system' },
-        outcome: 'success',
-        detail: { note: 'card 4242 4242 4242 4242', cvc: '123', password: 'hunter2' },
-      },
+      one('test.card.seen', {
+        note: 'card 4242 4242 4242 4242',
+        cvc: '123',
+        password: 'hunter2',
+      }),
     ]),
   );
-  const [e] = await readEntries(db.sql, 0n, 1);
+  // Unchained entries are rows already: what is on disk is scrubbed from the first write.
+  const [e] = await db.sql<{ detail: string }[]>`select detail from audit_entries`;
   assert.ok(e);
   assert.doesNotMatch(e.detail, /4242 4242|hunter2|"123"/);
 });
 
-test('rows hashed before the lock stay one chain across processes and rollbacks', async (t) => {
+test('PostgreSQL chains any text exactly as entryHash() does', async (t) => {
   const db = await createTestDb();
   t.after(() => db.close());
   const clock = manualClock();
-  // Two instances stand for two processes: each guesses the head it wrote last.
-  const a = createAudit({ clock });
-  const b = createAudit({ clock });
-  const one = (action: string) => [
-    { action, actor: { type: 'system' as const }, outcome: 'success' as const },
-  ];
-  const seen: string[] = [];
-  const run = async (audit: typeof a, action: string, rollBack = false) => {
-    clock.advanceMs(1000);
-    const done = db.sql.begin(async (tx) => {
-      await audit.append(tx, [...one(action), ...one(action)]);
-      if (rollBack) throw new Error('roll back');
-    });
-    if (rollBack) await assert.rejects(done);
-    else {
-      await done;
-      seen.push(action, action);
-    }
-  };
-  await run(a, 'test.a.first'); // no guess yet
-  await run(a, 'test.a.second'); // guess holds
-  await run(b, 'test.b.first'); // b has no guess
-  await run(a, 'test.a.third'); // a's guess is stale: b moved the head
-  await run(a, 'test.a.lost', true); // a now guesses a head that was rolled back
-  await run(a, 'test.a.fourth');
-  // Concurrent appends from one instance: only the first can use the guess.
-  await Promise.all([run(b, 'test.b.second'), run(b, 'test.b.third')]);
-  const entries = await readEntries(db.sql, 0n, 100);
-  assert.deepEqual(
-    entries.map((e) => e.seq),
-    entries.map((_, i) => BigInt(i + 1)),
-  );
-  assert.deepEqual(entries.map((e) => e.action).sort(), seen.sort());
-  let prev = GENESIS_HASH;
-  for (const e of entries) {
-    assert.deepEqual(e.prevHash, prev, `prev_hash of ${e.seq}`);
-    assert.deepEqual(e.hash, entryHash(prev, e), `hash of ${e.seq}`);
-    prev = e.hash;
+  const audit = createAudit({ clock, sql: db.sql });
+  // Every control character, quotes, backslashes, line and paragraph separators, astral
+  // characters and arbitrary code points: JSON escaping is where SQL and JS could differ.
+  const controls = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('');
+  const fixed = [controls, '"\\/\\u0000 lone \ud800 ', '\u2028\u2029\u007f\u00e9€😀', ''];
+  const text = fc.string({ unit: 'binary', maxLength: 12 }).map((x) => x.replace(/\0/g, ''));
+  const samples = fc.sample(text, { numRuns: 150, seed: 14 });
+  const inputs = [...fixed, ...samples].map((x, i): AuditEntryInput => ({
+    action: 'test.text.kept',
+    actor: { type: 'operator', id: x },
+    subject: { type: x, id: `${i}${x}` },
+    source: { ip: x, requestId: x },
+    outcome: 'denied',
+    detail: { x, nested: { x } },
+  }));
+  for (let i = 0; i < inputs.length; i += 40) {
+    clock.advanceMs(1234);
+    await db.sql.begin((tx) => audit.append(tx, inputs.slice(i, i + 40)));
   }
-  const [head] = await db.sql<{ seq: bigint; hash: Buffer }[]>`select seq, hash from audit_head`;
-  assert.equal(head?.seq, BigInt(entries.length));
-  assert.deepEqual(head?.hash, prev);
+  await audit.chain();
+  const entries = await readEntries(db.sql, 0n, 1000);
+  assert.equal(entries.length, inputs.length);
+  assertChain(entries);
+  // A lone surrogate is stored as U+FFFD, as UTF-8 encoding makes it, and hashed as stored.
+  assert.deepEqual(
+    entries.map((e) => e.actorId),
+    inputs.map((e) => Buffer.from(e.actor.id ?? '').toString()),
+  );
+});
+
+test('a transaction left open after appending holds up no other append', async (t) => {
+  const db = await createTestDb();
+  t.after(() => db.close());
+  const audit = createAudit({ clock: manualClock(), sql: db.sql });
+  const other = connect(db.url, { connectionsMax: 1, statementTimeoutMs: 2000 });
+  t.after(() => other.end({ timeout: 5 }));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let appended!: () => void;
+  const appendedFirst = new Promise<void>((r) => (appended = r));
+  // The first transaction appends, then sits idle in transaction, as a caller waiting on
+  // Node does. Before entries were chained after commit it held the chain head's lock.
+  const slow = db.sql.begin(async (tx) => {
+    await audit.append(tx, [one('test.slow.first')]);
+    appended();
+    await held;
+  });
+  await appendedFirst;
+  const started = Date.now();
+  await other.begin((tx) => audit.append(tx, [one('test.fast.second')]));
+  await audit.chain();
+  assert.ok(Date.now() - started < 1500, 'the second append and the chaining did not wait');
+  release();
+  await slow;
+  await audit.chain();
+  const entries = await readEntries(db.sql, 0n, 10);
+  // Chain order is the order entries were chained: the second committed first.
+  assert.deepEqual(
+    entries.map((e) => e.action),
+    ['test.fast.second', 'test.slow.first'],
+  );
+  assertChain(entries);
 });
 
 test('entries are listed by action whether or not the action index holds them', async (t) => {

@@ -1,12 +1,9 @@
-import { setImmediate } from 'node:timers/promises';
 import { BinaryRows, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/log.ts';
 import {
-  bodyTail,
   canonicalDetail,
-  chainHashes,
-  GENESIS_HASH,
   type AuditEntry,
   type AuditEntryInput,
   type EntryFields,
@@ -16,92 +13,99 @@ import * as store from './store.ts';
 /** Actions are dotted lower-case names, module first: `ledger.transfer.posted`. */
 const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
-/**
- * The head this process last wrote. While it is still the head, no one else has appended
- * since, so the next append can hash and format its rows before it locks the head — in
- * Node, while PostgreSQL runs the caller's earlier statements. A guess, always checked
- * against the locked head: when another process (or a rolled-back transaction) moved it,
- * the rows are made again after the lock.
- */
-export interface ChainCache {
-  head?: store.Head | undefined;
-}
+/** Appends of at most this many entries are one INSERT; larger ones stream a binary COPY. */
+const INSERT_ENTRIES_MAX = 64;
 
 /**
- * Appends entries to the chain inside the caller's transaction, so the change being
- * audited and its entries commit or roll back together. The head row lock serialises
- * appenders; callers append last, just before commit, to hold it briefly.
+ * Writes entries inside the caller's transaction, so the change being audited and its
+ * entries commit or roll back together. They are written unchained and lock nothing shared;
+ * the chainer numbers and hashes them once committed (audit_chain, migration 0026), so
+ * concurrent appenders never queue on the chain head.
  */
 export async function append(
   tx: Tx,
   clock: Clock,
   inputs: readonly AuditEntryInput[],
-  cache: ChainCache = {},
 ): Promise<void> {
   if (inputs.length === 0) return;
-  // Everything that does not depend on the chain is done before the head is locked, so
-  // concurrent appenders wait only for the hashing and the insert.
-  // Large appends work a chunk at a time and let the event loop run in between, so that
-  // the caller's statements already sent (a COPY larger than the socket buffer) keep
-  // flowing to the server meanwhile.
-  const fields: EntryFields[] = [];
-  const tails: string[] = [];
-  for (let from = 0; from < inputs.length; from += store.COPY_CHUNK_ENTRIES) {
-    if (from > 0) await setImmediate();
-    for (const input of inputs.slice(from, from + store.COPY_CHUNK_ENTRIES)) {
-      const f = entryFields(input);
-      fields.push(f);
-      tails.push(bodyTail(f));
-    }
+  const at = clock.now();
+  if (inputs.length <= INSERT_ENTRIES_MAX) {
+    await store.insertEntries(tx, at, inputs.map(entryFields));
+    return;
   }
-  const guess = cache.head;
-  const end: store.Head = { seq: 0n, hash: GENESIS_HASH };
-  let early: Buffer[] | undefined;
-  if (guess) {
-    early = [];
-    for (const chunk of chainRows(fields, tails, guess, clock.now(), end)) {
-      early.push(chunk);
-      await setImmediate();
-    }
-  }
-  const head = await store.lockHead(tx);
-  const hit = guess !== undefined && guess.seq === head.seq && guess.hash.equals(head.hash);
-  // On a miss, time is read after the lock, so entries' times follow their seq. On a hit
-  // the last entry is this process's own, written before the time read above.
-  const rows = hit && early ? early : chainRows(fields, tails, head, clock.now(), end);
-  await store.insertRows(tx, rows, () => end);
-  assert(end.seq === head.seq + BigInt(inputs.length), 'every audit entry was chained');
-  cache.head = { seq: end.seq, hash: end.hash };
+  await store.copyEntries(tx, copyRows(inputs, at.getTime()));
 }
 
 /**
- * The entries chained after `head` as binary COPY rows, hashed chunk by chunk as the COPY
- * asks for them (so the server inserts one chunk while the next is hashed); `end` follows
- * the last entry made.
+ * The entries as binary COPY rows, made a chunk at a time as the COPY asks for them, so the
+ * server inserts one chunk while Node scrubs and formats the next.
  */
-function* chainRows(
-  fields: readonly EntryFields[],
-  tails: readonly string[],
-  head: store.Head,
-  at: Date,
-  end: store.Head,
-): Generator<Buffer> {
-  const atMs = at.getTime();
+function* copyRows(inputs: readonly AuditEntryInput[], atMs: number): Generator<Buffer> {
   const out = new BinaryRows();
-  let seq = head.seq;
-  let prev = head.hash;
-  for (let from = 0; from < fields.length; from += store.COPY_CHUNK_ENTRIES) {
-    const to = Math.min(fields.length, from + store.COPY_CHUNK_ENTRIES);
-    const hashes = chainHashes(prev, seq + 1n, at, tails.slice(from, to));
-    for (let i = from; i < to; i++) {
-      const hash = hashes[i - from]!;
-      seq += 1n;
-      store.writeRow(out, seq, atMs, fields[i]!, prev, hash);
-      prev = hash;
-    }
-    [end.seq, end.hash] = [seq, prev];
+  for (let from = 0; from < inputs.length; from += store.COPY_CHUNK_ENTRIES) {
+    const to = Math.min(inputs.length, from + store.COPY_CHUNK_ENTRIES);
+    for (let i = from; i < to; i++) store.writeRow(out, atMs, entryFields(inputs[i]!));
     yield out.take();
   }
+}
+
+/** Entries one audit_chain() statement chains at most, bounding its time and memory. */
+export const CHAIN_ENTRIES_MAX = 10_000;
+
+/**
+ * Chains every entry committed before the call, waiting for a chainer in another session to
+ * finish first: what readers of the chain (verify, checkpoints, listings) run before they
+ * read, so they see what was appended before them.
+ */
+export async function chainAll(db: Db): Promise<void> {
+  while ((await store.chainEntries(db, CHAIN_ENTRIES_MAX, true)) === CHAIN_ENTRIES_MAX);
+}
+
+/**
+ * The chainer of one process: after an append it runs audit_chain() within delayMs, and
+ * again while runs find entries (more transactions committed meanwhile) or find another
+ * session chaining (which may have missed entries committed after it started). It stops at
+ * a run that finds nothing; an entry committed later than that, or whose process ended
+ * first, is chained by the next append's run or by the checkpoint timer (chainAll).
+ */
+export interface Chainer {
+  /** Called after an append: a run is due within delayMs. */
+  soon(): void;
+  /** Waits for a run in progress. */
+  idle(): Promise<void>;
+}
+
+export function createChainer(db: Db, delayMs: number, log?: Logger): Chainer {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const schedule = () => {
+    if (running) again = true;
+    if (timer || running) return;
+    timer = setTimeout(run, delayMs);
+    // Chaining alone must not keep a process alive that is otherwise shutting down.
+    timer.unref();
+  };
+  const run = () => {
+    timer = undefined;
+    again = false;
+    running = store
+      .chainEntries(db, CHAIN_ENTRIES_MAX, false)
+      .then((n) => {
+        again ||= n !== 0;
+      })
+      .catch((err: unknown) => log?.warn({ err }, 'audit chaining failed; retried later'))
+      .finally(() => {
+        running = undefined;
+        if (again) schedule();
+      });
+  };
+  return {
+    soon: schedule,
+    idle: async () => {
+      while (running || timer) await (running ?? new Promise((r) => setTimeout(r, delayMs)));
+    },
+  };
 }
 
 let lastAction = '';

@@ -3,6 +3,8 @@ import { isSensitiveKey, REDACTED, scrub } from '../lib/redact.ts';
 
 // The pure part of the audit log: the canonical form of an entry and the hash chain.
 // hash(n) = SHA-256( hash(n-1) || canonical(entry n) ), with hash(0) = 32 zero bytes.
+// PostgreSQL computes the same hashes when it chains entries (audit_chain, migration 0026);
+// entryHash() is what verify recomputes them with.
 
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
@@ -106,47 +108,6 @@ export function entryHash(prevHash: Buffer, e: Hashable): Buffer {
     e.detail,
   ]);
   return createHash('sha256').update(prevHash).update(body).digest();
-}
-
-/**
- * The end of entryHash()'s body for these fields: everything after seq and time. It does
- * not depend on the chain, so appenders compute it before they lock the head.
- */
-export function bodyTail(e: EntryFields): string {
-  const body = JSON.stringify([
-    e.actorType,
-    e.actorId,
-    e.action,
-    e.subjectType,
-    e.subjectId,
-    e.sourceIp,
-    e.requestId,
-    e.outcome,
-    e.detail,
-  ]);
-  return body.slice(1);
-}
-
-/**
- * Chains entries after prevHash: the same hashes as entryHash() one by one, built from
- * precomputed tails. A decimal seq and an ISO time need no JSON escaping, so the body is
- * the tail with those two strings in front.
- */
-export function chainHashes(
-  prevHash: Buffer,
-  firstSeq: bigint,
-  at: Date,
-  tails: readonly string[],
-): Buffer[] {
-  const time = at.toISOString();
-  const hashes = new Array<Buffer>(tails.length);
-  let prev = prevHash;
-  let seq = firstSeq;
-  for (let i = 0; i < tails.length; i++, seq++) {
-    prev = createHash('sha256').update(prev).update(`["${seq}","${time}",${tails[i]}`).digest();
-    hashes[i] = prev;
-  }
-  return hashes;
 }
 
 /** The message an Ed25519 checkpoint signs: the chain's length and head. */

@@ -3,7 +3,8 @@ import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { append, listEntries, type ChainCache } from './audit.ts';
+import { append, chainAll, createChainer, listEntries, type Chainer } from './audit.ts';
+import { countUnchained } from './store.ts';
 import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import {
   exportCheckpoints,
@@ -23,9 +24,15 @@ import type { EntryFilter } from './store.ts';
 // how it ended.
 //
 // Glossary
-// - entry: one recorded event, numbered by seq (1, 2, 3, … with no gaps).
-// - chain: each entry's hash covers the previous entry's hash and the entry itself.
-// - head: the newest entry's seq and hash (table audit_head).
+// - entry: one recorded event, written in the caller's transaction; once chained it is
+//   numbered by seq (1, 2, 3, … with no gaps).
+// - unchained entry: committed but not numbered or hashed yet (seq null); the chainer
+//   chains it within auditChainDelayMs.
+// - chain: each entry's hash covers the previous entry's hash and the entry itself; chain
+//   order (seq) is the order entries were chained: committed ones, by id (write order).
+// - chainer: the one statement (audit_chain) that locks the head, numbers and hashes the
+//   committed unchained entries and moves the head; every process runs it after appends.
+// - head: the newest chained entry's seq and hash (table audit_head).
 // - checkpoint: an Ed25519 signature over (seq, head hash), exportable off the host.
 // - signing key: the Ed25519 key pair in a 0600 file outside the database; key id = first
 //   16 hex characters of SHA-256 over the raw public key.
@@ -82,8 +89,12 @@ export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
 export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts';
 
 export interface Audit {
-  /** Appends entries within the caller's transaction. */
+  /** Writes entries within the caller's transaction; they are chained soon after commit. */
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+  /** Chains every entry committed so far (readers of the chain call it first). */
+  chain(): Promise<void>;
+  /** Entries written but not chained yet. */
+  unchainedEntries(): Promise<bigint>;
   /**
    * Signs the current head and mirrors the newest checkpoint to the anchor file; null when
    * the head has not moved since the last checkpoint.
@@ -120,7 +131,17 @@ export interface AuditDeps {
    * entries committing to them (the ledger's batches); verify runs them all.
    */
   commitments?: readonly CommitmentCheck[] | undefined;
+  /**
+   * How soon after an append this process chains what was committed (limits'
+   * auditChainDelayMs; AUDIT_CHAIN_DELAY_MS_DEFAULT when absent).
+   */
+  chainDelayMs?: number | undefined;
+  /** Where chaining failures are reported (they are retried by the next run). */
+  log?: Logger | undefined;
 }
+
+/** The chaining delay of an audit instance made without one (tests, tools). */
+const AUDIT_CHAIN_DELAY_MS_DEFAULT = 10;
 
 export function createAudit(deps: AuditDeps): Audit {
   const pool = (): Sql => {
@@ -131,13 +152,25 @@ export function createAudit(deps: AuditDeps): Audit {
     if (!deps.signingKey) throw new KinkoError('audit_signing_key_missing');
     return deps.signingKey;
   };
-  const checkpoint = () => writeCheckpoint(pool(), deps.clock, key(), deps.anchorFile);
-  const chain: ChainCache = {};
+  // Without a pool (some tests) entries are chained by whoever reads the chain next.
+  const delayMs = deps.chainDelayMs ?? AUDIT_CHAIN_DELAY_MS_DEFAULT;
+  const chainer: Chainer | undefined = deps.sql && createChainer(deps.sql, delayMs, deps.log);
+  const chain = () => chainAll(pool());
+  const checkpoint = async () => {
+    await chain();
+    return writeCheckpoint(pool(), deps.clock, key(), deps.anchorFile);
+  };
   return {
-    append: (tx, entries) => append(tx, deps.clock, entries, chain),
+    append: async (tx, entries) => {
+      await append(tx, deps.clock, entries);
+      chainer?.soon();
+    },
+    chain,
+    unchainedEntries: () => countUnchained(pool()),
     checkpoint,
-    verify: (options = {}) =>
-      verifyChain(
+    verify: async (options = {}) => {
+      await chain();
+      return verifyChain(
         pool(),
         trustedKeys(options.publicKey, deps.signingKey),
         {
@@ -145,13 +178,21 @@ export function createAudit(deps: AuditDeps): Audit {
           anchorFile: options.anchorFile === undefined ? deps.anchorFile : options.anchorFile,
         },
         deps.commitments,
-      ),
+      );
+    },
     exportCheckpoints: (options = {}) => exportCheckpoints(pool(), options),
     startCheckpointTimer: (intervalSeconds, log) => {
       key();
       return startCheckpointTimer(checkpoint, intervalSeconds, log);
     },
-    listEntries: (filter, db) => listEntries(db ?? pool(), filter),
-    proveEntry: (seq) => proveEntry(pool(), seq),
+    listEntries: async (filter, db) => {
+      if (db) return listEntries(db, filter);
+      await chain();
+      return listEntries(pool(), filter);
+    },
+    proveEntry: async (seq) => {
+      await chain();
+      return proveEntry(pool(), seq);
+    },
   };
 }

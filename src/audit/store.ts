@@ -3,13 +3,6 @@ import type { AuditEntry, CheckpointRecord, EntryFields } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
 
-export async function lockHead(tx: Tx): Promise<{ seq: bigint; hash: Buffer }> {
-  const [row] = await tx<{ seq: bigint; hash: Buffer }[]>`
-    select seq, hash from audit_head where singleton for update`;
-  if (!row) throw new Error('audit_head row is missing: migrations not applied?');
-  return row;
-}
-
 /** Entries per chunk of an append's COPY: the server inserts one while Node makes the next. */
 export const COPY_CHUNK_ENTRIES = 1024;
 
@@ -19,37 +12,39 @@ export interface Head {
 }
 
 /**
- * Inserts rows already encoded for binary COPY (see writeRow) and moves the head, which the
- * caller has locked, to `last()`, read after every chunk was sent.
+ * Inserts unchained entries (no seq, no hashes) already encoded for binary COPY (see
+ * writeRow). Nothing shared is locked: audit_chain() numbers and hashes them after commit.
  */
-export async function insertRows(
-  tx: Tx,
-  chunks: Iterable<Buffer>,
-  last: () => Head,
-): Promise<void> {
+export async function copyEntries(tx: Tx, chunks: Iterable<Buffer>): Promise<void> {
   await copyIn(
-    tx`copy audit_entries (seq, at, actor_type, actor_id, action, subject_type, subject_id,
-                           source_ip, request_id, outcome, detail, prev_hash, hash)
+    tx`copy audit_entries (at, actor_type, actor_id, action, subject_type, subject_id,
+                           source_ip, request_id, outcome, detail)
        from stdin (format binary)`,
     binaryCopy(chunks),
   );
-  const head = last();
-  await tx`
-    update audit_head set seq = ${head.seq.toString()}::int8, hash = ${head.hash} where singleton`;
 }
 
-/** Writes one entry as a binary COPY row, in insertRows' column order. */
-export function writeRow(
-  out: BinaryRows,
-  seq: bigint,
-  atMs: number,
-  e: EntryFields,
-  prevHash: Buffer,
-  hash: Buffer,
-): void {
+/**
+ * Inserts a few unchained entries with one statement: unlike COPY it needs no round trip of
+ * its own, so it is pipelined behind the caller's statements.
+ */
+export async function insertEntries(tx: Tx, at: Date, fields: readonly EntryFields[]) {
+  const col = (pick: (f: EntryFields) => string | null) => fields.map(pick);
+  await tx`
+    insert into audit_entries (at, actor_type, actor_id, action, subject_type, subject_id,
+                               source_ip, request_id, outcome, detail)
+    select ${at}::timestamptz, * from unnest(
+      ${col((f) => f.actorType)}::text[], ${col((f) => f.actorId)}::text[],
+      ${col((f) => f.action)}::text[], ${col((f) => f.subjectType)}::text[],
+      ${col((f) => f.subjectId)}::text[], ${col((f) => f.sourceIp)}::text[],
+      ${col((f) => f.requestId)}::text[], ${col((f) => f.outcome)}::text[],
+      ${col((f) => f.detail)}::text[])`;
+}
+
+/** Writes one unchained entry as a binary COPY row, in copyEntries' column order. */
+export function writeRow(out: BinaryRows, atMs: number, e: EntryFields): void {
   out
-    .row(13)
-    .int8(seq)
+    .row(10)
     .timestamptz(atMs)
     .text(e.actorType)
     .text(e.actorId)
@@ -59,9 +54,24 @@ export function writeRow(
     .text(e.sourceIp)
     .text(e.requestId)
     .text(e.outcome)
-    .text(e.detail)
-    .bytea(prevHash)
-    .bytea(hash);
+    .text(e.detail);
+}
+
+/**
+ * Chains up to entriesMax committed unchained entries in one statement (audit_chain, in
+ * migration 0026): the head is locked only while the server runs it and commits. Returns
+ * how many; -1 when wait is false and another session is chaining.
+ */
+export async function chainEntries(db: Db, entriesMax: number, wait: boolean): Promise<number> {
+  const [row] = await db<{ n: bigint }[]>`select audit_chain(${entriesMax}, ${wait}) as n`;
+  return Number(row?.n ?? 0n);
+}
+
+/** How many entries are written but not chained yet. */
+export async function countUnchained(db: Db): Promise<bigint> {
+  const [row] = await db<{ n: bigint }[]>`
+    select count(*)::int8 as n from audit_entries where seq is null`;
+  return row?.n ?? 0n;
 }
 
 interface EntryRow {

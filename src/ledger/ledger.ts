@@ -79,7 +79,7 @@ interface Account {
   createdAt: Date;
 }
 
-interface Transfer {
+export interface Transfer {
   id: string;
   debitAccountId: string;
   creditAccountId: string;

@@ -60,7 +60,7 @@ test('a merchant gets a secret key, a publishable key, a store and a terminal', 
     api.merchants.authenticateTerminal(`term_${'x'.repeat(22)}`, c.terminalSecret ?? ''),
     'terminal_credentials_invalid',
   );
-  const actions = await api.db.sql`select action from audit_entries order by seq`;
+  const actions = await api.db.sql`select action from audit_entries order by id`;
   assert.deepEqual(
     actions.map((a) => a['action']),
     [
@@ -184,7 +184,7 @@ test('the /v1 routes: scopes, stores, terminals, keys shown once', async () => {
   assert.equal(res.statusCode, 201);
   assert.match(res.json().secret, /^tk_/);
   const denied = await api.db.sql`
-    select outcome from audit_entries where action = 'merchants.api_key.used' order by seq`;
+    select outcome from audit_entries where action = 'merchants.api_key.used' order by id`;
   assert.deepEqual(
     denied.map((d) => d['outcome']),
     ['success', 'success', 'success', 'denied', 'success'],
