@@ -6,116 +6,316 @@ import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
-import { connect, EMBEDDED_SERVING_ROLE, migrate, startEmbeddedPostgres } from '../src/db/index.ts';
+import {
+  BinaryRows,
+  binaryCopy,
+  connect,
+  copyIn,
+  EMBEDDED_SERVING_ROLE,
+  migrate,
+  startEmbeddedPostgres,
+  type Sql,
+} from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { uuidv7 } from '../src/lib/ids.ts';
 import { createLogger } from '../src/lib/log.ts';
-import { createLedger, type AccountInput, type TransferInput } from '../src/ledger/index.ts';
+import {
+  createLedger,
+  type AccountInput,
+  type Ledger,
+  type TransferInput,
+} from '../src/ledger/index.ts';
 
-// `npm run bench:ledger`: posts transfers in full batches against a fresh embedded
-// PostgreSQL with durable commits (synchronous_commit on, the default), (a) between random
-// accounts and (b) all crediting one hot account, and prints one line of figures.
-// Environment: BENCH_TRANSFERS (per scenario), BENCH_ACCOUNTS, BENCH_PIPELINES.
+// `npm run bench:ledger`: the ledger against plain PostgreSQL on one fresh embedded server
+// with durable commits (synchronous_commit on, the default), every figure beside a reference
+// measured in the same run, so the ratios hold on any machine of the kind.
 //
-// One pipeline by default: a full batch between random accounts of 10,000 locks about 80 %
-// of them, and every hot-account batch locks the hot one, so concurrent batches only queue
-// on row locks; the waiting batch then re-reads every row the first one updated. Measured
-// on the 2-core reference machine, two pipelines were slower (random 11,700/s against
-// 14,300/s). More pipelines pay off only when batches touch disjoint accounts.
+// 1. One transfer per transaction (`createTransfers([t])`, random accounts) by 1 and by 16
+//    concurrent callers; reference: 16 callers each committing an INSERT of a transfer row
+//    and an UPDATE of its two balances, no logic, no audit. Targets: 16 callers ≥ 3× one,
+//    and ≥ 45 % of the reference.
+// 2. Batches of 1,000 and of 8,190 transfers, between random accounts and all crediting one
+//    hot account; reference: COPY of the same transfer rows plus one set-based UPDATE of the
+//    balances. Target ≥ 60 % of the reference at the same size.
+//
+// It ends with `ledger check` and `audit verify` (either failing fails the run) and one JSON
+// line holding every figure. Environment: BENCH_ACCOUNTS, BENCH_SECONDS (per one-transfer
+// scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS.
+//
+// Batches run one pipeline: a batch between random accounts locks most of them and every
+// hot-account batch locks the hot one, so concurrent batches only queue on row locks.
 
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
-const TRANSFERS = Number(process.env['BENCH_TRANSFERS'] ?? 200_000);
-const PIPELINES = Number(process.env['BENCH_PIPELINES'] ?? 1);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
+const BATCH_TRANSFERS = Number(process.env['BENCH_BATCH_TRANSFERS'] ?? 3 * 8190);
+const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 16);
+const TARGET = { callersRatio: 3, oneVsRaw: 0.45, batchVsRaw: 0.6 };
 
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
-const batchSize = limits.ledgerTransferBatchSizeMax;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-bench-'));
 const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
 const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
-const sql = connect(pg.url, { connectionsMax: PIPELINES + 1 });
+const sql = connect(pg.url, { connectionsMax: CALLERS + 2 });
+const cpu = cpuMeter(path.join(dataDir, 'pg'));
+
+type Pick = () => [string, string];
+/** Progress on stderr, so stdout holds only the figures. */
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+const round = (x: number) => Math.round(x);
+const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
 
 try {
   const owner = connect(pg.ownerUrl, { connectionsMax: 1, statementTimeoutMs: 0 });
   await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
+  // The reference's tables have the ledger's columns, checks and indexes, and nothing else.
+  await owner.unsafe(`
+    create table bench_raw_accounts (like ledger_accounts including all);
+    create table bench_raw_transfers (like ledger_transfers including all);`);
   await owner.end();
-  const ledger = createLedger({
-    sql,
-    clock: systemClock,
-    audit: createAudit({ clock: systemClock }),
-    limits,
-  });
+  const audit = createAudit({ clock: systemClock, sql, log });
+  const ledger = createLedger({ sql, clock: systemClock, audit, limits });
+  const ids = await createAccounts(ledger);
+  await sql`insert into bench_raw_accounts select * from ledger_accounts`;
+  const random: Pick = () => {
+    const d = randomInt(ACCOUNTS);
+    const c = (d + 1 + randomInt(ACCOUNTS - 1)) % ACCOUNTS;
+    return [ids[d]!, ids[c]!];
+  };
+  const hot: Pick = () => [ids[1 + randomInt(ACCOUNTS - 1)]!, ids[0]!];
+
+  const one = await oneTransferScenarios(ledger, random);
+  const batches: Record<string, BatchFigures> = {};
+  for (const size of [1000, limits.ledgerTransferBatchSizeMax]) {
+    for (const [name, pick] of [
+      ['random', random],
+      ['hot', hot],
+    ] as const) {
+      batches[`${name}${size}`] = await batchScenario(ledger, size, pick);
+    }
+  }
+  const checks = await finalChecks();
+  report(one, batches, checks);
+} finally {
+  await sql.end({ timeout: 5 });
+  await pg.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function createAccounts(ledger: Ledger): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < ACCOUNTS; i += batchSize) {
+  const size = limits.ledgerTransferBatchSizeMax;
+  for (let i = 0; i < ACCOUNTS; i += size) {
     const accounts: AccountInput[] = [];
-    for (let j = i; j < Math.min(ACCOUNTS, i + batchSize); j++) {
+    for (let j = i; j < Math.min(ACCOUNTS, i + size); j++) {
       const id = uuidv7();
       ids.push(id);
       accounts.push({ id, currency: 'JPY', code: 1 });
     }
     await ledger.createAccounts(accounts);
   }
-  const hot = ids[0]!;
+  return ids;
+}
 
-  const batch = (pick: () => [string, string]): TransferInput[] =>
-    Array.from({ length: batchSize }, () => {
-      const [debitAccountId, creditAccountId] = pick();
-      return {
-        id: uuidv7(),
-        debitAccountId,
-        creditAccountId,
-        amount: 1n,
-        currency: 'JPY',
-        code: 1,
-      };
-    });
-  const random = (): [string, string] => {
-    const d = randomInt(ACCOUNTS);
-    const c = (d + 1 + randomInt(ACCOUNTS - 1)) % ACCOUNTS;
-    return [ids[d]!, ids[c]!];
+/** A transfer as the benchmark makes it: every field the reference writes is present. */
+interface Planned extends TransferInput {
+  id: string;
+  debitAccountId: string;
+  creditAccountId: string;
+  amount: bigint;
+  currency: string;
+  code: number;
+}
+
+function transfer(pick: Pick): Planned {
+  const [debitAccountId, creditAccountId] = pick();
+  return { id: uuidv7(), debitAccountId, creditAccountId, amount: 1n, currency: 'JPY', code: 1 };
+}
+
+/** Commits per second by `callers` concurrent loops of `commit` for SECONDS. */
+async function perSecond(callers: number, commit: () => Promise<void>): Promise<number> {
+  const deadline = Date.now() + SECONDS * 1000;
+  let done = 0;
+  const started = process.hrtime.bigint();
+  const loop = async () => {
+    while (Date.now() < deadline) {
+      await commit();
+      done += 1;
+    }
   };
-  const hotCredit = (): [string, string] => [ids[1 + randomInt(ACCOUNTS - 1)]!, hot];
+  await Promise.all(Array.from({ length: callers }, loop));
+  return done / (Number(process.hrtime.bigint() - started) / 1e9);
+}
 
-  const cpu = cpuMeter(path.join(dataDir, 'pg'));
-  const run = async (pick: () => [string, string]) => {
-    // The client's batches are made before the clock starts: what is timed is the ledger.
-    const batches = Array.from({ length: Math.ceil(TRANSFERS / batchSize) }, () => batch(pick));
-    let next = 0;
-    let posted = 0;
-    cpu.read();
+async function oneTransferScenarios(ledger: Ledger, pick: Pick) {
+  const post = async () => {
+    const [r] = await ledger.createTransfers([transfer(pick)]);
+    if (r?.result !== 'ok') throw new Error(`transfer failed: ${r?.result}`);
+  };
+  const raw = () => rawOne(sql, transfer(pick));
+  const kinko1 = await perSecond(1, post);
+  progress(`Kinko, 1 caller: ${round(kinko1)}/s`);
+  const kinkoN = await perSecond(CALLERS, post);
+  progress(`Kinko, ${CALLERS} callers: ${round(kinkoN)}/s`);
+  const raw1 = await perSecond(1, raw);
+  const rawN = await perSecond(CALLERS, raw);
+  return {
+    callers: CALLERS,
+    kinko1: round(kinko1),
+    kinkoN: round(kinkoN),
+    raw1: round(raw1),
+    rawN: round(rawN),
+    callersRatio: ratio(kinkoN, kinko1),
+    vsRaw: ratio(kinkoN, rawN),
+  };
+}
+
+/**
+ * The reference transaction: one transfer row, its two balances; no logic, no audit. Two
+ * callers updating the same pair in opposite order may deadlock; that one is run again.
+ */
+async function rawOne(db: Sql, t: Planned): Promise<void> {
+  for (;;) {
+    try {
+      return await rawOneAttempt(db, t);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== '40P01') throw e;
+    }
+  }
+}
+
+async function rawOneAttempt(db: Sql, t: Planned): Promise<void> {
+  await db.begin(async (tx) => {
+    await tx`
+      insert into bench_raw_transfers
+        (id, debit_account_id, credit_account_id, amount, currency, code, flags, created_at)
+      values (${t.id}::uuid, ${t.debitAccountId}::uuid, ${t.creditAccountId}::uuid,
+              ${t.amount.toString()}::int8, ${t.currency}, ${t.code}, 0, now())`;
+    await tx`
+      update bench_raw_accounts
+      set debits_posted = debits_posted
+            + case when id = ${t.debitAccountId}::uuid then ${t.amount.toString()}::int8 else 0 end,
+          credits_posted = credits_posted
+            + case when id = ${t.creditAccountId}::uuid then ${t.amount.toString()}::int8 else 0 end
+      where id in (${t.debitAccountId}::uuid, ${t.creditAccountId}::uuid)`;
+  });
+}
+
+/** The batched reference: COPY of the transfer rows, one set-based UPDATE of balances. */
+async function rawBatch(db: Sql, batch: readonly Planned[]): Promise<void> {
+  const rows = new BinaryRows();
+  const nowMs = Date.now();
+  for (const t of batch) {
+    rows.row(8).uuid(t.id).uuid(t.debitAccountId).uuid(t.creditAccountId).int8(t.amount);
+    rows.text(t.currency).int4(t.code).int4(0).timestamptz(nowMs);
+  }
+  const accounts = batch.flatMap((t) => [t.debitAccountId, t.creditAccountId]);
+  const debits = batch.flatMap((t) => [t.amount.toString(), '0']);
+  const credits = batch.flatMap((t) => ['0', t.amount.toString()]);
+  await db.begin(async (tx) => {
+    await copyIn(
+      tx`copy bench_raw_transfers
+           (id, debit_account_id, credit_account_id, amount, currency, code, flags, created_at)
+         from stdin (format binary)`,
+      binaryCopy([rows.take()]),
+    );
+    await tx`
+      update bench_raw_accounts a
+      set debits_posted = a.debits_posted + u.d, credits_posted = a.credits_posted + u.c
+      from (select id, sum(d)::int8 as d, sum(c)::int8 as c
+            from unnest(${accounts}::uuid[], ${debits}::int8[], ${credits}::int8[]) as x(id, d, c)
+            group by id) u
+      where a.id = u.id`;
+  });
+}
+
+interface BatchFigures {
+  size: number;
+  transfers: number;
+  kinko: number;
+  raw: number;
+  vsRaw: number;
+  cpuUs: { node: number; postgres: number };
+}
+
+async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<BatchFigures> {
+  const count = Math.max(1, Math.round(BATCH_TRANSFERS / size));
+  // Both sides get the same batches, made before the clock starts.
+  const batches = Array.from({ length: count }, () =>
+    Array.from({ length: size }, () => transfer(pick)),
+  );
+  const timed = async (post: (b: Planned[]) => Promise<void>) => {
     const started = process.hrtime.bigint();
-    const pipeline = async () => {
-      while (next < batches.length) {
-        const transfers = batches[next++]!;
-        const results = await ledger.createTransfers(transfers);
-        const failed = results.find((r) => r.result !== 'ok');
-        if (failed) throw new Error(`transfer ${failed.index} failed: ${failed.result}`);
-        posted += transfers.length;
-      }
-    };
-    await Promise.all(Array.from({ length: PIPELINES }, pipeline));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const used = cpu.read();
-    const perTransfer = (s: number) => ((s / posted) * 1e6).toFixed(1);
-    return {
-      rate: posted / seconds,
-      cpu: `node ${perTransfer(used.server)} µs + PostgreSQL ${perTransfer(used.postgres)} µs`,
-    };
+    for (const b of batches) await post(b);
+    return (count * size) / (Number(process.hrtime.bigint() - started) / 1e9);
   };
+  cpu.read();
+  const kinko = await timed(async (b) => {
+    const failed = (await ledger.createTransfers(b)).find((r) => r.result !== 'ok');
+    if (failed) throw new Error(`transfer ${failed.index} failed: ${failed.result}`);
+  });
+  const used = cpu.read();
+  progress(`Kinko, batches of ${size}: ${round(kinko)}/s`);
+  const raw = await timed((b) => rawBatch(sql, b));
+  const us = (s: number) => Math.round((s / (count * size)) * 1e7) / 10;
+  return {
+    size,
+    transfers: count * size,
+    kinko: round(kinko),
+    raw: round(raw),
+    vsRaw: ratio(kinko, raw),
+    cpuUs: { node: us(used.server), postgres: us(used.postgres) },
+  };
+}
 
-  const randomRun = await run(random);
-  const hotRun = await run(hotCredit);
+/**
+ * `ledger check` and `audit verify` after the run; either failing fails the benchmark. They
+ * read every row, so they get a pool without the serving statement timeout.
+ */
+async function finalChecks() {
+  const long = connect(pg.url, { connectionsMax: 2, statementTimeoutMs: 0 });
+  try {
+    const audit = createAudit({ clock: systemClock, sql: long, log });
+    return await checked(createLedger({ sql: long, clock: systemClock, audit, limits }), audit);
+  } finally {
+    await long.end({ timeout: 5 });
+  }
+}
+
+async function checked(ledger: Ledger, audit: ReturnType<typeof createAudit>) {
   const checked = await ledger.check();
   if (!checked.ok)
     throw new Error(`ledger check failed after the benchmark: ${checked.discrepancy}`);
-  const each = Math.ceil(TRANSFERS / batchSize) * batchSize;
-  console.log(
-    `ledger: random ${Math.round(randomRun.rate)} transfers/s, ` +
-      `hot-account ${Math.round(hotRun.rate)} transfers/s ` +
-      `(batch ${batchSize}, ${each} transfers each, ${PIPELINES} pipeline(s), durable commits); ` +
-      `CPU per transfer: random ${randomRun.cpu}, hot ${hotRun.cpu}`,
+  const verified = await audit.verify();
+  if (!verified.ok) {
+    throw new Error(
+      `audit verify failed after the benchmark at ${verified.seq}: ${verified.problem}`,
+    );
+  }
+  return { ledgerTransfers: checked.transfers, auditEntries: Number(verified.entries) };
+}
+
+function report(
+  one: Awaited<ReturnType<typeof oneTransferScenarios>>,
+  batches: Record<string, BatchFigures>,
+  checks: Awaited<ReturnType<typeof checked>>,
+) {
+  const pct = (x: number) => `${Math.round(x * 100)} %`;
+  const out = process.stdout;
+  out.write(
+    `one transfer per transaction: 1 caller ${one.kinko1}/s, ${one.callers} callers ` +
+      `${one.kinkoN}/s (${one.callersRatio}×, target ≥ ${TARGET.callersRatio}×); raw PostgreSQL ` +
+      `${one.callers} callers ${one.rawN}/s, 1 caller ${one.raw1}/s; ` +
+      `Kinko ${pct(one.vsRaw)} of raw (target ≥ ${pct(TARGET.oneVsRaw)})\n`,
   );
-} finally {
-  await sql.end({ timeout: 5 });
-  await pg.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  for (const [name, b] of Object.entries(batches)) {
+    out.write(
+      `batch ${name}: Kinko ${b.kinko}/s, raw ${b.raw}/s, ${pct(b.vsRaw)} ` +
+        `(target ≥ ${pct(TARGET.batchVsRaw)}); CPU per transfer node ${b.cpuUs.node} µs + ` +
+        `PostgreSQL ${b.cpuUs.postgres} µs\n`,
+    );
+  }
+  out.write(`checks: ledger check ok, audit verify ok (${checks.auditEntries} entries)\n`);
+  const load = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const figures = { bench: 'ledger', loadavg: load, cpus: os.cpus().length, one, batches };
+  out.write(`${JSON.stringify({ ...figures, targets: TARGET, checks })}\n`);
 }
