@@ -7,13 +7,14 @@ import {
   errorText,
   RETRY_SECONDS_BASE_DEFAULT,
   RETRY_SECONDS_MAX_DEFAULT,
+  takenEvent,
   toEvent,
   type NewEvent,
   type OutboxDeps,
   type OutboxEvent,
 } from './outbox.ts';
 import * as store from './store.ts';
-import { runWorker, type WorkerOptions } from './worker.ts';
+import { runTakingWorker, runWorker, type WorkerOptions } from './worker.ts';
 
 // Outbox: events recorded in the same transaction as the change they describe, and
 // delivered afterwards by workers (webhooks, notifications, e-mail).
@@ -30,6 +31,8 @@ import { runWorker, type WorkerOptions } from './worker.ts';
 //   events (the record of what happened is the audit log and the modules' own tables).
 // - batch: the events of one claim; a batch handler takes them together and they are
 //   completed with one statement. A batch that fails is handled again one event at a time.
+// - take: claim and complete at once, in the handler's own transaction (a delete), for
+//   handlers whose whole work is database work; no lease (worker.ts).
 
 export type { OutboxEvent } from './outbox.ts';
 export type { BatchFailures } from './worker.ts';
@@ -75,7 +78,8 @@ export interface Outbox {
   stats(): Promise<TopicStats[]>;
   /**
    * Claims and handles events until options.signal aborts: a whole batch at once with
-   * options.batchHandler when given, each event alone with options.handler otherwise.
+   * options.batchHandler when given, each event alone with options.handler otherwise; or,
+   * with options.inTransaction, takes them in the transaction that handles them.
    */
   runWorker(options: WorkerOptions): Promise<void>;
 }
@@ -83,6 +87,10 @@ export interface Outbox {
 export function createOutbox(deps: OutboxDeps): Outbox {
   const { sql, clock, limits } = deps;
   const retrySecondsMax = limits.outboxRetrySecondsMax ?? RETRY_SECONDS_MAX_DEFAULT;
+  const leaseDefaults = {
+    batchSize: limits.outboxClaimBatchSizeMax,
+    leaseSeconds: limits.outboxLeaseSecondsMax,
+  };
   const outbox: Outbox = {
     enqueue: (tx, events) => enqueue(tx, clock, events),
     claim: async (o) => {
@@ -137,12 +145,40 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       }));
     },
     runWorker: (options) =>
-      runWorker(
-        outbox,
-        { batchSize: limits.outboxClaimBatchSizeMax, leaseSeconds: limits.outboxLeaseSecondsMax },
-        options,
-        deps.log,
-      ),
+      options.inTransaction
+        ? runTaking(deps, options)
+        : runWorker(outbox, leaseDefaults, options, deps.log),
   };
   return outbox;
+}
+
+/** A worker that takes its events in the transaction that handles them (worker.ts). */
+function runTaking(deps: OutboxDeps, options: WorkerOptions): Promise<void> {
+  const { sql, clock, limits } = deps;
+  const retrySecondsMax = limits.outboxRetrySecondsMax ?? RETRY_SECONDS_MAX_DEFAULT;
+  checkOwner(options.owner);
+  const topic = options.topics?.[0];
+  assert(topic !== undefined && options.topics?.length === 1, 'take one topic per worker');
+  const port = {
+    begin: <T>(fn: (tx: Tx) => Promise<T>) => sql.begin(fn) as Promise<T>,
+    take: async (tx: Tx, max: number) => {
+      const now = clock.now();
+      return (await store.take(tx, { topic, max, now })).map((r) => takenEvent(r, now));
+    },
+    failTaken: (id: bigint, error: unknown, retryAfterSeconds?: number) => {
+      const base = retryAfterSeconds ?? RETRY_SECONDS_BASE_DEFAULT;
+      assert(base > 0 && base <= retrySecondsMax, 'retryAfterSeconds out of range');
+      return store.failTaken(sql, {
+        id,
+        now: clock.now(),
+        error: errorText(error),
+        retrySecondsBase: base,
+        retrySecondsMax,
+        attemptsMax: limits.outboxAttemptsMax,
+      });
+    },
+  };
+  const batchSize = options.batchSize ?? limits.outboxClaimBatchSizeMax;
+  assert(batchSize >= 1 && batchSize <= limits.outboxClaimBatchSizeMax, 'batch out of range');
+  return runTakingWorker(port, batchSize, options, deps.log);
 }

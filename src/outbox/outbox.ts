@@ -131,6 +131,19 @@ export function toEvent(r: store.EventRow): OutboxEvent {
   };
 }
 
+/** A taken event (no lease: its transaction is its claim); leaseUntil is when it was taken. */
+export function takenEvent(r: store.EventRow, now: Date): OutboxEvent {
+  return {
+    id: r.id,
+    topic: r.topic,
+    key: r.event_key,
+    payload: r.payload,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    leaseUntil: now,
+  };
+}
+
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return maskPans(text).slice(0, ERROR_CHARACTERS_MAX);

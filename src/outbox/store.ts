@@ -89,6 +89,56 @@ export async function claim(db: Db, p: ClaimParams): Promise<EventRow[]> {
   return rows.filter((r) => r.dead_at === null).sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
+export interface TakeParams {
+  topic: string;
+  max: number;
+  now: Date;
+}
+
+/**
+ * Takes up to `max` claimable events of one topic in the caller's transaction: they are
+ * deleted there and then, so the handler's work and their completion commit together (or
+ * roll back together, and the events are back). SKIP LOCKED lets other takers pass the rows
+ * this transaction holds. One statement where a leased event needs three (claim, complete,
+ * and the lease's own row version).
+ */
+export async function take(tx: Tx, p: TakeParams): Promise<EventRow[]> {
+  const rows = await tx<EventRow[]>`
+    delete from outbox_events e
+    using (
+      select id from outbox_events
+      where dead_at is null and available_at <= ${p.now}
+        and (lease_until is null or lease_until <= ${p.now}) and topic = ${p.topic}
+      order by available_at, id
+      limit ${p.max}
+      for update skip locked
+    ) picked
+    where e.id = picked.id
+    returning e.id, e.topic, e.event_key, e.payload, e.created_at, e.available_at, e.attempts,
+              e.lease_until, e.dead_at`;
+  return rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Records a failed attempt of a taken event whose transaction rolled back (so the event is
+ * back, with no lease): as `fail`, without an owner. Null when it is gone or leased.
+ */
+export async function failTaken(
+  db: Db,
+  p: Omit<FailParams, 'owner'>,
+): Promise<{ dead: boolean } | null> {
+  const [row] = await db<{ dead: boolean }[]>`
+    update outbox_events set
+      attempts = attempts + 1,
+      last_error = ${p.error},
+      available_at = ${p.now}::timestamptz + make_interval(secs =>
+        least(${p.retrySecondsBase}::float8 * power(2, attempts), ${p.retrySecondsMax}::float8)),
+      dead_at = case when attempts + 1 >= ${p.attemptsMax} then ${p.now}::timestamptz end
+    where id = ${p.id.toString()}::int8 and lease_owner is null and dead_at is null
+    returning dead_at is not null as dead`;
+  return row ?? null;
+}
+
 /**
  * Completes a leased event: delivered, it is deleted (the outbox keeps only what is still to
  * do or dead). False when `owner` no longer holds its lease.

@@ -15,7 +15,8 @@ import { storeNames } from './wallet.ts';
 // commit keeps the hot path of a payment to one outbox row; the receipt_sent_at column makes
 // a repeated delivery of the event a no-op.
 //
-// The worker takes a claimed batch of events at once: one transaction claims every receipt
+// The worker takes a batch of events at once, in the transaction that handles them (outbox
+// `inTransaction`: taking them is completing them): it claims every receipt
 // with one statement per kind, reads the customers' contacts at once, mints every freeze link
 // with one insert, enqueues every notice with one insert and emits every webhook event with
 // one more. A batch that fails is handled again one event at a time by the outbox worker.
@@ -56,20 +57,27 @@ export async function sendReceipts(
   deps: PaymentsDeps,
   payloads: readonly unknown[],
 ): Promise<void> {
+  await deps.sql.begin((tx) => sendReceiptsIn(deps, tx, payloads));
+}
+
+/** sendReceipts in the caller's transaction (the worker's, which takes the events in it). */
+export async function sendReceiptsIn(
+  deps: PaymentsDeps,
+  tx: Tx,
+  payloads: readonly unknown[],
+): Promise<void> {
   const events = payloads.map((p) => {
     assert(isReceiptEvent(p), 'payments.receipt event without kind and id');
     return p;
   });
   if (events.length === 0) return;
-  await deps.sql.begin(async (tx) => {
-    const notices = await claim(deps, tx, events);
-    if (notices.length === 0) return;
-    await notifyCustomers(deps, tx, notices);
-    await deps.webhooks.emitEvents(
-      tx,
-      notices.flatMap((n) => (n.webhook ? [n.webhook] : [])),
-    );
-  });
+  const notices = await claim(deps, tx, events);
+  if (notices.length === 0) return;
+  await notifyCustomers(deps, tx, notices);
+  await deps.webhooks.emitEvents(
+    tx,
+    notices.flatMap((n) => (n.webhook ? [n.webhook] : [])),
+  );
 }
 
 interface Notice {
@@ -215,17 +223,20 @@ export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-rec
   }
 }
 
-/** The receipts worker main.ts starts: runs until signal aborts. */
+/**
+ * The receipts worker main.ts starts: runs until signal aborts. Its work is all in the
+ * database, so it takes its events in the transaction that sends their receipts.
+ */
 export function receiptsWorker(
   deps: PaymentsDeps,
   options: { signal: AbortSignal; pollMs?: number; owner?: string },
 ): Promise<void> {
   return deps.outbox.runWorker({
     topics: [RECEIPT_TOPIC],
-    handler: (event) => sendReceipt(deps, event.payload),
-    batchHandler: (events) =>
-      sendReceipts(
+    inTransaction: (tx, events) =>
+      sendReceiptsIn(
         deps,
+        tx,
         events.map((e) => e.payload),
       ),
     owner: options.owner ?? `payments-receipts-${process.pid}`,

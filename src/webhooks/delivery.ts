@@ -124,6 +124,15 @@ export async function fanOutEvents(
   deps: WebhooksDeps,
   payloads: readonly unknown[],
 ): Promise<number> {
+  return deps.sql.begin((tx) => fanOutEventsIn(deps, tx, payloads));
+}
+
+/** fanOutEvents() in the caller's transaction (the worker's, which takes the events in it). */
+export function fanOutEventsIn(
+  deps: Pick<WebhooksDeps, 'clock' | 'limits'>,
+  tx: Tx,
+  payloads: readonly unknown[],
+): Promise<number> {
   const ids = payloads.map((payload) => {
     const eventId = (payload as { eventId?: unknown } | null)?.eventId;
     assert(typeof eventId === 'string', 'webhook.event payload without eventId');
@@ -131,9 +140,7 @@ export async function fanOutEvents(
   });
   const now = deps.clock.now();
   const giveUp = deps.limits.webhooks.deliverySecondsMax;
-  return deps.sql.begin((tx) =>
-    store.fanOutMany(tx, [...new Set(ids)], now, giveUp, () => publicId('whd', 16)),
-  );
+  return store.fanOutMany(tx, [...new Set(ids)], now, giveUp, () => publicId('whd', 16));
 }
 
 export function retryDelaySeconds(limits: WebhooksDeps['limits']['webhooks'], attempts: number) {

@@ -6,7 +6,7 @@ import {
   emitEvent,
   emitEvents,
   fanOutEvent,
-  fanOutEvents,
+  fanOutEventsIn,
   ownerName,
   resend,
   WEBHOOK_TOPIC,
@@ -115,8 +115,7 @@ export interface CreateWebhooksDeps extends WebhooksDeps {
     fail(id: bigint, owner: string, error: unknown): Promise<unknown>;
     runWorker(o: {
       topics?: readonly string[];
-      handler: (event: { payload: unknown }) => Promise<void>;
-      batchHandler?: (events: readonly { payload: unknown }[]) => Promise<void>;
+      inTransaction: (tx: Tx, events: readonly { payload: unknown }[]) => Promise<void>;
       owner: string;
       pollMs: number;
       signal: AbortSignal;
@@ -172,11 +171,12 @@ function startWorker(deps: CreateWebhooksDeps, options: WebhookWorkerOptions) {
   const owner = options.owner ?? ownerName();
   const fanOut = deps.outbox.runWorker({
     topics: [WEBHOOK_TOPIC],
-    handler: async (event) => void (await fanOutEvent(deps, event.payload)),
-    // A payment a second means a webhook event a second: fanned out a claim at a time.
-    batchHandler: async (events) =>
-      void (await fanOutEvents(
+    // A payment a second means a webhook event a second: fanned out a batch at a time, in
+    // the transaction that takes the batch's outbox events (taking them completes them).
+    inTransaction: async (tx, events) =>
+      void (await fanOutEventsIn(
         deps,
+        tx,
         events.map((e) => e.payload),
       )),
     owner,
