@@ -33,8 +33,13 @@ export function figuresOf(r: CallersResult): FlowFigures {
   };
 }
 
-/** Runs the one-caller job, then the many-caller job; returns both and their ratio. */
-export async function oneThenMany(one: CallersJob, many: CallersJob) {
+/**
+ * Runs a warm-up (not counted: the first requests of a route compile its schemas and code),
+ * the one-caller job, then the many-caller job; returns both and their ratio.
+ */
+export async function oneThenMany(warm: CallersJob, one: CallersJob, many: CallersJob) {
+  const warmed = await runCallers(warm);
+  if (warmed.failed > 0) throw new Error(`warm-up failed: ${warmed.firstFailure}`);
   const single = figuresOf(await runCallers(one));
   const concurrent = figuresOf(await runCallers(many));
   const scaling = round(concurrent.perSecond / single.perSecond);

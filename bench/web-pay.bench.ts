@@ -1,0 +1,80 @@
+import { createLogger } from '../src/lib/log.ts';
+import type { WebPayCaller } from './callers.ts';
+import { CALLERS, oneThenMany, SCALING_MIN } from './flows.ts';
+import { BENCH_ORIGIN, startBenchPlatform } from './platform.ts';
+import { checkAfter, printReport } from './report.ts';
+
+// `npm run bench:web-pay`: merchant web payments through HTTP with the test card and
+// immediate capture: POST /v1/payments (the card token, capture_method automatic) and POST
+// /v1/payments/:id/confirm (authorization through the acquirer's simulator, ledger pending
+// then posted, audit, webhook event, answers stored for idempotency). One caller, then 16
+// concurrent callers (closed loop, callers.ts), each a merchant of its own with a card
+// tokenized for it (not measured); the ratio of the two rates is held to ≥ 3. Then
+// `ledger check` and `audit verify`, and the one JSON line.
+//
+// Environment: BENCH_FLOWS_ONE (payments by the single caller; default 60), BENCH_FLOWS_EACH
+// (payments by each of the 16 callers; default 20), BENCH_LOG.
+
+const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 60);
+const FLOWS_EACH = Number(process.env['BENCH_FLOWS_EACH'] ?? 20);
+const AMOUNT = 2500;
+const TEST_CARD = '4242424242424242';
+
+const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
+const bench = await startBenchPlatform(log, 'webpaybench');
+try {
+  const { platform } = bench;
+  const m = platform.modules;
+  const shop = async (n: number): Promise<WebPayCaller> => {
+    const s = await m.merchants.createMerchant(
+      { name: `Bench Shop ${n}`, mode: 'live', allowedOrigins: [BENCH_ORIGIN] },
+      { type: 'cli' },
+    );
+    const card = await m.card.vault.tokenize({
+      number: TEST_CARD,
+      expMonth: 12,
+      expYear: 2030,
+      merchantId: s.merchantId,
+      actor: { type: 'merchant', id: s.merchantId },
+    });
+    return { secretKey: s.secretKey, cardToken: card.token };
+  };
+  const shops = await Promise.all(Array.from({ length: CALLERS + 1 }, (_, n) => shop(n)));
+  const warmUp = Math.min(5, FLOWS_ONE);
+  const job = (callers: WebPayCaller[], flowsEach: number) => ({
+    flow: 'web-pay' as const,
+    url: platform.url,
+    amount: AMOUNT,
+    flowsEach,
+    callers,
+  });
+  const { single, concurrent, scaling } = await oneThenMany(
+    job(shops.slice(0, 1), warmUp),
+    job(shops.slice(0, 1), FLOWS_ONE),
+    job(shops.slice(1), FLOWS_EACH),
+  );
+  await platform.stop();
+  const checks = await checkAfter(m);
+  const failures = single.failures + concurrent.failures;
+  process.stdout.write(
+    `web payments over HTTP (create + confirm, immediate capture): one caller ` +
+      `${single.perSecond}/s (p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms); ` +
+      `${CALLERS} callers ${concurrent.perSecond}/s (p50 ${concurrent.p50Ms} ms, ` +
+      `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
+      `failures ${failures}` +
+      `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
+      `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,
+  );
+  printReport({
+    bench: 'web-pay',
+    figures: { callers: CALLERS, concurrent },
+    reference: { what: 'the same flow, one caller, same run', ...single },
+    ratios: { concurrentToOne: scaling },
+    targets: { concurrentToOne: `>= ${SCALING_MIN}` },
+    ok: scaling >= SCALING_MIN && failures === 0,
+    checks,
+  });
+  if (failures > 0) process.exitCode = 1;
+} finally {
+  await bench.close();
+}
