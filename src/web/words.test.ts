@@ -7,8 +7,8 @@ import { S as walletWords } from './apps/wallet/strings.ts';
 import { appStrings, WORDS } from './ui/words.ts';
 
 // The four apps' words: what more than one app says is written once, in ui/words.ts, so a
-// fix to a translation reaches every app. Browser code, so its test lives here (as
-// web-amount.test.ts does).
+// fix to a translation reaches every app. Tests are never bundled, so this one sits beside
+// the browser code it reads.
 
 const APPS = {
   wallet: walletWords,
