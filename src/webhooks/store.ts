@@ -268,7 +268,9 @@ export async function claimDue(
             and (d2.status = 'pending'
               or (e2.fanned_out_at is null
                 and (e2.type = any(ep.event_types) or '*' = any(ep.event_types))))))
-      order by d.next_attempt_at
+      -- Due at the same instant, events go in the order they happened (seq), not in
+      -- whatever order the plan reads the rows.
+      order by d.next_attempt_at, ev.seq
       limit ${max}
       for update of d skip locked
     )
