@@ -272,6 +272,7 @@ test('a checkpoint is refused over a chain tampered with since the last one', as
       { action: 'ledger.transfer.posted', actor: { type: 'system' }, outcome: 'success' },
     ]),
   );
+  await f.audit.chain(); // entry 21 is chained after its commit; then it is edited
   await asAttacker(f.db, (tx) => tx`update audit_entries set actor_id = 'op_x' where seq = 21`);
   await assert.rejects(f.audit.checkpoint(), { code: 'audit_chain_broken' });
 });

@@ -57,9 +57,14 @@ test('SIGKILL mid-batch and mid-append loses no acknowledged transfer', async (t
   assert.ok(acked.length > 3000, `acknowledged before the kill: ${acked.length}`);
   const stored = await ledger.lookupTransfers(acked);
   assert.equal(stored.length, acked.length, 'every acknowledged transfer is stored');
+  // Each batch's one chained entry commits to its transfers (ledger_batches names them).
   const [audited] = await db.sql<{ n: bigint }[]>`
-    select count(*)::int8 as n from audit_entries
-    where seq is not null and subject_type = 'transfer' and subject_id = any(${acked}::text[])`;
+    select count(*)::int8 as n from ledger_batches b
+    join audit_entries a on a.seq is not null and a.action = 'ledger.batch.created'
+      and a.subject_id = b.id::text
+    cross join generate_series(0, length(b.transfer_ids) / 16 - 1) as i
+    where encode(substr(b.transfer_ids, 16 * i + 1, 16), 'hex')::uuid::text
+      = any(${acked}::text[])`;
   assert.equal(audited?.n, BigInt(acked.length), 'and audited in the chain');
   // The held transaction died with its process: neither its transfer nor its entry exists.
   const [heldEntry] = await db.sql`select 1 from audit_entries where action = 'test.writer.held'`;
