@@ -5,8 +5,8 @@ import { PAYMENT_CODE_DIGITS, type PaymentCode } from './cpm.ts';
 
 // Images of a payment code for the wallet's screen (SVG, sent to it as data URLs), made by
 // standard encoders so that any register's scanner reads them: a QR code (ISO/IEC 18004) and
-// a Code 128 barcode (ISO/IEC 15417). The images carry the digits only; the wallet prints the human-readable
-// code itself, so it can hide it until the customer asks.
+// a Code 128 barcode (ISO/IEC 15417). The images carry the digits only; the wallet prints the
+// human-readable code itself, so it can hide it until the customer asks.
 //
 // QR error correction level M (15 % of codewords recoverable) keeps the symbol small (a 22-digit
 // numeric code fits version 1) while tolerating a cracked or glaring phone screen. Code 128 with
