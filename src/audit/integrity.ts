@@ -153,6 +153,8 @@ export async function verifyChain(
     }
     const problem = await checkEnd(tx, w, head);
     if (problem) return failed(problem);
+    const unchained = await unchainedCommitments(tx, walks, w.v.seq, pageEntries);
+    if (unchained) return failed(unchained);
     for (const { walk } of walks) {
       const p = await walk.end(w.v.seq);
       if (p) return failed(p);
@@ -167,6 +169,30 @@ export async function verifyChain(
       anchor: anchored,
     };
   });
+}
+
+/**
+ * Entries committed but not chained yet when the snapshot was taken (verify chains first, but
+ * writers keep committing): the rows they commit to are in the snapshot too, so the
+ * commitment checks get them after the chain, in write order, or those rows would look
+ * inserted. They are named at the chain's length: they have no seq yet.
+ */
+async function unchainedCommitments(
+  tx: Tx,
+  walks: readonly { c: CommitmentCheck; walk: CommitmentWalk }[],
+  chainLength: bigint,
+  pageEntries: number,
+): Promise<CommitmentProblem | null> {
+  if (walks.length === 0) return null;
+  for (let afterId = 0n; ;) {
+    const page = await store.readUnchainedEntries(tx, afterId, pageEntries);
+    const last = page[page.length - 1];
+    if (!last) return null;
+    afterId = last.id;
+    const entries = page.map((r) => ({ ...r.entry, seq: chainLength }));
+    const p = await commitmentsOf(walks, entries);
+    if (p) return p;
+  }
 }
 
 /** Hands a verified page's entries to the checks of their actions. */

@@ -67,6 +67,27 @@ export async function chainEntries(db: Db, entriesMax: number, wait: boolean): P
   return Number(row?.n ?? 0n);
 }
 
+/**
+ * Entries written but not chained yet with id > afterId, in write order, at most limit; their
+ * seq and hashes are stand-ins (0 and empty) until they are chained.
+ */
+export async function readUnchainedEntries(
+  db: Db,
+  afterId: bigint,
+  limit: number,
+): Promise<{ id: bigint; entry: AuditEntry }[]> {
+  const rows = await db<(Omit<EntryRow, 'seq' | 'prev_hash' | 'hash'> & { id: bigint })[]>`
+    select id, at, actor_type, actor_id, action, subject_type, subject_id, source_ip,
+           request_id, outcome, detail
+    from audit_entries
+    where seq is null and id > ${afterId.toString()}::int8 order by id limit ${limit}`;
+  const none = Buffer.alloc(0);
+  return rows.map((r) => ({
+    id: r.id,
+    entry: fromRow({ ...r, seq: 0n, prev_hash: none, hash: none }),
+  }));
+}
+
 /** How many entries are written but not chained yet. */
 export async function countUnchained(db: Db): Promise<bigint> {
   const [row] = await db<{ n: bigint }[]>`
