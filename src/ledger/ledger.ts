@@ -31,7 +31,7 @@ import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 // The ledger service: one batch is one database transaction. It locks the batch's accounts
 // in id order, loads the transfers the batch names, runs the pure state machine (state.ts)
 // over them in memory, writes the outcome back set-based, and appends one audit entry for
-// the whole batch last, just before commit, because the audit append locks the chain head.
+// the whole batch in the same transaction (chained after commit: the append locks nothing).
 // That entry holds the Merkle root over the transfers the batch created (batch-audit.ts).
 
 type LedgerLimits = Pick<Limits, 'ledgerTransferBatchSizeMax' | 'ledgerPendingTimeoutSecondsMax'>;
@@ -213,10 +213,10 @@ async function transferBatch(
   const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
-  // leaves of the part already sent). The updates and the batch row are then pipelined ahead
-  // of the audit append; the append locks the chain head last, as it must.
+  // leaves of the part already sent). A small batch's INSERT, the updates, the batch row and
+  // the audit append (which locks nothing shared) are then pipelined: one round trip.
   const batch: BatchLeaves = { id: randomUUID(), leaves: [] };
-  const outcome = await applyAndInsert(tx, state, transfers, batch, {
+  const { outcome, inserted } = await applyAndInsert(tx, state, transfers, batch, {
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
@@ -229,7 +229,8 @@ async function transferBatch(
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
   const audited = ctx.auditInto ? Promise.resolve() : deps.audit.append(tx, entries);
-  await settled(updated, audited);
+  // The insert first: a transfer id stored concurrently (23505) is what the retry looks for.
+  await settled(inserted, updated, audited);
   return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
 }
 
@@ -240,9 +241,10 @@ interface BatchLeaves {
 }
 
 /**
- * Applies the batch and streams the transfers it creates into the COPY as they become final
- * (applyTransfersInChunks), a COPY chunk at a time; no COPY when it creates none. Each part's
- * leaves are hashed once the part has been handed to the COPY.
+ * Applies the batch and writes the transfers it creates. A large batch streams them into a
+ * COPY as they become final (applyTransfersInChunks), a COPY chunk at a time; a small one
+ * (INSERT_TRANSFERS_MAX) sends one INSERT, left running so that the batch's other writes are
+ * pipelined behind it: `inserted` settles with it. Nothing is written when it creates none.
  */
 async function applyAndInsert(
   tx: Tx,
@@ -250,10 +252,10 @@ async function applyAndInsert(
   transfers: readonly TransferInput[],
   batch: BatchLeaves,
   ctx: BatchContext,
-): Promise<BatchOutcome> {
+): Promise<{ outcome: BatchOutcome; inserted: Promise<void> }> {
   const steps = applyTransfersInChunks(state, transfers, ctx, store.COPY_CHUNK_TRANSFERS);
   let step = steps.next();
-  if (step.done) return step.value;
+  if (step.done) return { outcome: step.value, inserted: Promise.resolve() };
   let outcome: BatchOutcome | undefined;
   function* parts(): Generator<readonly TransferRecord[]> {
     while (!step.done) {
@@ -264,10 +266,16 @@ async function applyAndInsert(
     }
     outcome = step.value;
   }
-  await store.insertTransfers(tx, parts(), batch.id);
+  let inserted = Promise.resolve();
+  if (transfers.length <= store.INSERT_TRANSFERS_MAX) {
+    const created = [...parts()].flat();
+    inserted = store.insertFewTransfers(tx, created, batch.id);
+  } else {
+    await store.insertTransfers(tx, parts(), batch.id);
+  }
   assert(outcome, 'the whole batch was applied');
   assert(batch.leaves.length === outcome.created.length, 'every created transfer has a leaf');
-  return outcome;
+  return { outcome, inserted };
 }
 
 /**

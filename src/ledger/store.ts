@@ -163,6 +163,46 @@ export async function insertTransfers(
   );
 }
 
+/** Batches of at most this many transfers are inserted with one INSERT rather than COPY. */
+export const INSERT_TRANSFERS_MAX = 64;
+
+/**
+ * Inserts a small batch's transfers with one statement. Unlike COPY, which waits for the
+ * server's go-ahead before the rows are sent, it is pipelined with the batch's other writes:
+ * a one-transfer transaction makes as many round trips as plain SQL would.
+ */
+export async function insertFewTransfers(
+  tx: Tx,
+  records: readonly TransferRecord[],
+  batchId: string,
+): Promise<void> {
+  if (records.length === 0) return;
+  const createdAtMs = records[0]!.createdAtMs;
+  assert(
+    records.every((r) => r.createdAtMs === createdAtMs),
+    'a batch writes one creation time',
+  );
+  const col = <T>(f: (r: TransferRecord) => T) => records.map(f);
+  const expires = col((r) =>
+    r.timeoutSeconds > 0 ? new Date(createdAtMs + r.timeoutSeconds * 1000).toISOString() : null,
+  );
+  await tx`
+    insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
+      currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at, batch_id)
+    select id, d, c, amount, pending_id, currency, code, flags, tos, user_data,
+           ${new Date(createdAtMs)}::timestamptz, state, expires_at, ${batchId}::uuid
+    from unnest(${uuidArray(col((r) => r.id))}::uuid[],
+                ${uuidArray(col((r) => r.debitAccountId))}::uuid[],
+                ${uuidArray(col((r) => r.creditAccountId))}::uuid[],
+                ${int8Array(col((r) => r.amount))}::int8[],
+                ${col((r) => r.pendingId)}::uuid[], ${col((r) => r.currency)}::text[],
+                ${col((r) => r.code)}::int4[], ${col((r) => r.flags)}::int4[],
+                ${col((r) => r.timeoutSeconds)}::int4[], ${col((r) => r.userData)}::text[],
+                ${col((r) => r.state)}::text[], ${expires}::timestamptz[])
+      as u(id, d, c, amount, pending_id, currency, code, flags, tos, user_data, state,
+           expires_at)`;
+}
+
 function* transferRows(
   parts: Iterable<readonly TransferRecord[]>,
   batchId: string,
