@@ -191,3 +191,30 @@ test('a deleted batch record is caught and the batch named', async (t) => {
   await asAttacker(f.db, (tx) => tx`delete from ledger_batches where id = ${row!.batch_id}`);
   await refused(f, { type: 'ledger_batch', id: row!.batch_id }, /is missing \(deleted\?\)/);
 });
+
+test('transfers from before batches keep their own entries, and are held to them', async (t) => {
+  const f = await fixture(t);
+  // A transfer as written before migration 0025: no batch, one entry of its own.
+  const old = uuidv7();
+  const [dr, cr] = f.accounts;
+  await f.db.owner`
+    insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, currency,
+                                  code, flags, created_at)
+    values (${old}, ${dr}, ${cr}, 77, 'JPY', 1, 0, now())`;
+  await f.db.sql.begin((tx) =>
+    f.audit.append(tx, [
+      {
+        action: 'ledger.transfer.created',
+        actor: { type: 'system' },
+        subject: { type: 'transfer', id: old },
+        outcome: 'success',
+        detail: { amount: '77', currency: 'JPY' },
+      },
+    ]),
+  );
+  assert.equal((await f.audit.verify({ anchorFile: null })).ok, true);
+  await asAttacker(f.db, (tx) => tx`update ledger_transfers set amount = 78 where id = ${old}`);
+  await refused(f, transfer(old), /does not match entry \d+ \(edited\?\)/);
+  await asAttacker(f.db, (tx) => tx`delete from ledger_transfers where id = ${old}`);
+  await refused(f, transfer(old), /missing \(deleted\?\)/);
+});
