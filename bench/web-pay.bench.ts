@@ -2,6 +2,7 @@ import { createLogger } from '../src/lib/log.ts';
 import type { WebPayCaller } from './callers.ts';
 import { CALLERS, oneThenMany, SCALING_MIN } from './flows.ts';
 import { BENCH_ORIGIN, startBenchPlatform } from './platform.ts';
+import { startProfile } from './profile.ts';
 import { checkAfter, printReport } from './report.ts';
 
 // `npm run bench:web-pay`: merchant web payments through HTTP with the test card and
@@ -13,7 +14,7 @@ import { checkAfter, printReport } from './report.ts';
 // `ledger check` and `audit verify`, and the one JSON line.
 //
 // Environment: BENCH_FLOWS_ONE (payments by the single caller; default 60), BENCH_FLOWS_EACH
-// (payments by each of the 16 callers; default 20), BENCH_LOG.
+// (payments by each of the 16 callers; default 20), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts).
 
 const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 60);
 const FLOWS_EACH = Number(process.env['BENCH_FLOWS_EACH'] ?? 20);
@@ -48,11 +49,13 @@ try {
     flowsEach,
     callers,
   });
+  const stopProfile = await startProfile();
   const { single, concurrent, scaling } = await oneThenMany(
     job(shops.slice(0, 1), warmUp),
     job(shops.slice(0, 1), FLOWS_ONE),
     job(shops.slice(1), FLOWS_EACH),
   );
+  await stopProfile();
   await platform.stop();
   const checks = await checkAfter(m);
   const failures = single.failures + concurrent.failures;
