@@ -178,7 +178,7 @@ async function handleEach(
 }
 
 /** What the in-transaction worker needs of the outbox: transactions, take and fail. */
-export interface TakePort {
+interface TakePort {
   begin<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   take(tx: Tx, max: number): Promise<OutboxEvent[]>;
   failTaken(id: bigint, error: unknown, retryAfterSeconds?: number): Promise<unknown>;
