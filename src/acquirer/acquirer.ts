@@ -3,12 +3,12 @@ import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import type { AuthorizeAnswer, CardNetwork, NetworkCard } from './network.ts';
 import { NetworkUnreachableError } from './network.ts';
 import * as store from './store.ts';
+import { acquirerError } from './errors.ts';
 
 // The acquirer service: every card network call under a timeout and the caller's idempotency
 // key, its outcome recorded with an audit entry. The network is called outside any database
@@ -108,11 +108,11 @@ export async function timed<T>(
         { call: what, timeout_ms: deps.limits.acquirerCallTimeoutMs },
         'card network timeout',
       );
-      throw new KinkoError('acquirer_timeout');
+      throw acquirerError('acquirer_timeout');
     }
     if (error instanceof NetworkUnreachableError) {
       deps.log.warn({ call: what }, 'card network unreachable');
-      throw new KinkoError('acquirer_unreachable');
+      throw acquirerError('acquirer_unreachable');
     }
     throw error;
   } finally {
@@ -161,7 +161,7 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
     currency: req.currency,
     created_at: now,
   });
-  if (!row.request_digest.equals(digest)) throw new KinkoError('acquirer_idempotency_key_reused');
+  if (!row.request_digest.equals(digest)) throw acquirerError('acquirer_idempotency_key_reused');
   if (row.status !== 'pending') {
     return toView(row, await store.challengeByAuthorization(deps.sql, row.id));
   }
@@ -237,7 +237,7 @@ export async function getAuthorization(
   id: string,
 ): Promise<Authorization> {
   const row = await store.authorizationById(deps.sql, id);
-  if (!row) throw new KinkoError('authorization_not_found');
+  if (!row) throw acquirerError('authorization_not_found');
   return toView(row, await store.challengeByAuthorization(deps.sql, id));
 }
 

@@ -1,9 +1,9 @@
 import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { auditEntry, timed, toView, type AcquirerDeps, type Authorization } from './acquirer.ts';
 import type { ChallengeAnswer } from './network.ts';
 import * as store from './store.ts';
+import { acquirerError } from './errors.ts';
 
 // 3-D Secure challenges. The one-time code goes to the card network (its access control
 // server) and is never stored. A challenge ends authenticated, failed (wrong code too often,
@@ -95,7 +95,7 @@ export async function answerChallenge(
 ): Promise<ChallengeResult> {
   const step = await deps.sql.begin(async (tx) => {
     const c = await store.challengeById(tx, id, true);
-    if (!c) throw new KinkoError('challenge_not_found');
+    if (!c) throw acquirerError('challenge_not_found');
     const expired = await expireIfLate(deps, tx, c);
     if (expired) return { done: expired, ref: null, justExpired: true };
     if (c.status !== 'pending') return { done: await current(deps, tx, c), ref: null };
@@ -175,7 +175,7 @@ export async function challengePageInfo(
 ): Promise<ChallengePageInfo> {
   const { c, a, justExpired } = await deps.sql.begin(async (tx) => {
     const row = await store.challengeById(tx, id, true);
-    if (!row) throw new KinkoError('challenge_not_found');
+    if (!row) throw acquirerError('challenge_not_found');
     const expired = await expireIfLate(deps, tx, row);
     const latest = expired ? await store.challengeById(tx, id) : row;
     const auth = await store.authorizationById(tx, row.authorization_id);

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The acquirer's error codes in precedence order. A decline is not an error here: it is an
 // authorization with status "declined" and a decline code.
@@ -35,5 +35,8 @@ export const ACQUIRER_ERRORS = defineErrors('acquirer', {
     message: 'The card network could not be reached; retry with the same idempotency key.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const acquirerError = errorFactory(ACQUIRER_ERRORS);
 
 export type AcquirerErrorCode = keyof typeof ACQUIRER_ERRORS;

@@ -5,6 +5,7 @@ import { publicId } from '../lib/ids.ts';
 import { auditEntry, timed, toView, type AcquirerDeps, type Authorization } from './acquirer.ts';
 import type { OperationAnswer } from './network.ts';
 import * as store from './store.ts';
+import { acquirerError } from './errors.ts';
 
 // Capture, void and refund: each under the caller's idempotency key. The state check happens
 // before the network call and again, under the row lock, when the answer is recorded.
@@ -28,16 +29,16 @@ export interface OperationResult {
 
 function check(kind: OperationKind, a: store.AuthorizationRow, amount: bigint): void {
   if (kind === 'capture' || kind === 'void') {
-    if (a.status !== 'authorized') throw new KinkoError('authorization_not_capturable');
+    if (a.status !== 'authorized') throw acquirerError('authorization_not_capturable');
     if (kind === 'capture' && (amount <= 0n || amount > a.amount_minor)) {
-      throw new KinkoError('amount_exceeds_authorization', { param: 'amount' });
+      throw acquirerError('amount_exceeds_authorization', { param: 'amount' });
     }
     return;
   }
   if (a.status !== 'captured' && a.status !== 'refunded')
-    throw new KinkoError('authorization_not_refundable');
+    throw acquirerError('authorization_not_refundable');
   if (amount <= 0n || a.refunded_minor + amount > a.captured_minor) {
-    throw new KinkoError('authorization_not_refundable', { param: 'amount' });
+    throw acquirerError('authorization_not_refundable', { param: 'amount' });
   }
 }
 
@@ -47,7 +48,7 @@ export async function operate(
   req: OperationRequest,
 ): Promise<OperationResult> {
   const a = await store.authorizationById(deps.sql, req.authorizationId);
-  if (!a) throw new KinkoError('authorization_not_found');
+  if (!a) throw acquirerError('authorization_not_found');
   const amount = kind === 'void' ? a.amount_minor : (req.amountMinor ?? a.amount_minor);
   const { row, created } = await store.claimOperation(deps.sql, {
     id: publicId('acqop', 16),
@@ -58,7 +59,7 @@ export async function operate(
     at: deps.clock.now(),
   });
   if (row.kind !== kind || row.authorization_id !== a.id || row.amount_minor !== amount) {
-    throw new KinkoError('acquirer_idempotency_key_reused');
+    throw acquirerError('acquirer_idempotency_key_reused');
   }
   if (row.status !== 'pending') return result(row, await fresh(deps, a.id));
   if (created) {

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The audit module's named failures, in precedence order. None is a caller mistake: each
 // stops an operator action (start-up, a checkpoint) with a message that names the cause.
@@ -21,5 +21,8 @@ export const AUDIT_ERRORS = defineErrors('audit', {
     message: 'the audit chain does not verify; refusing to sign a checkpoint over it',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const auditError = errorFactory(AUDIT_ERRORS);
 
 export type AuditErrorCode = keyof typeof AUDIT_ERRORS;

@@ -1,7 +1,6 @@
 import type { Db, Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { append, chainAll, createChainer, listEntries, type Chainer } from './audit.ts';
 import { countUnchained } from './store.ts';
@@ -19,6 +18,7 @@ import type { AuditSigningKey } from './keys.ts';
 import type { CommitmentCheck } from './commitments.ts';
 import { proveEntry, type EntryProofResult } from './proof.ts';
 import type { EntryFilter } from './store.ts';
+import { auditError } from './errors.ts';
 
 // Audit: the append-only, hash-chained record of who did what, to what, from where, and
 // how it ended.
@@ -149,7 +149,7 @@ export function createAudit(deps: AuditDeps): Audit {
     return deps.sql;
   };
   const key = (): AuditSigningKey => {
-    if (!deps.signingKey) throw new KinkoError('audit_signing_key_missing');
+    if (!deps.signingKey) throw auditError('audit_signing_key_missing');
     return deps.signingKey;
   };
   // Without a pool (some tests) entries are chained by whoever reads the chain next.

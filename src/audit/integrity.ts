@@ -2,7 +2,6 @@ import { sign, verify as verifySignature, type KeyObject } from 'node:crypto';
 import type { Db, Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import {
   checkpointMessage,
@@ -20,11 +19,11 @@ import {
   type AnchorContents,
   type AnchorLine,
 } from './anchor.ts';
-import './errors.ts';
 import { keyIdOf, toPublicKey, type AuditSigningKey, type PublicKeyInput } from './keys.ts';
 import * as store from './store.ts';
 import { ChainVerifier, type ChainProblem } from './verify.ts';
 import type { CommitmentCheck, CommitmentProblem, CommitmentWalk } from './commitments.ts';
+import { auditError } from './errors.ts';
 
 // Checking the chain and signing its head. Verification reads the whole chain in pages
 // inside one repeatable-read snapshot, so entries appended meanwhile neither slip in halfway
@@ -348,7 +347,7 @@ async function signHead(
   const ownLast = last && last.keyId === key.keyId ? v.checkpoint(last) : null;
   const broken = anchorAhead(anchored, last) ?? ownLast ?? (await verifySegment(tx, v, head));
   if (broken) {
-    throw new KinkoError('audit_chain_broken', {
+    throw auditError('audit_chain_broken', {
       message: `audit chain does not verify (${broken.problem}); no checkpoint signed`,
     });
   }

@@ -2,8 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } fr
 import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KinkoError } from '../lib/errors.ts';
-import './errors.ts';
+import { auditError } from './errors.ts';
 
 // The Ed25519 key that signs audit checkpoints. It lives in a file outside the database, so
 // an attacker who can rewrite tables still cannot sign a checkpoint over a forged chain.
@@ -64,7 +63,7 @@ export function loadOrCreateAuditSigningKey(file: string): AuditSigningKey {
   const stat = fs.statSync(file);
   if ((stat.mode & 0o077) !== 0) {
     const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-    throw new KinkoError('audit_signing_key_exposed', {
+    throw auditError('audit_signing_key_exposed', {
       message:
         `audit signing key file ${file} is accessible by group or others (mode ${mode});` +
         ` run: chmod 600 ${file}`,
@@ -74,12 +73,12 @@ export function loadOrCreateAuditSigningKey(file: string): AuditSigningKey {
   try {
     privateKey = createPrivateKey(fs.readFileSync(file, 'utf8'));
   } catch {
-    throw new KinkoError('audit_signing_key_invalid', {
+    throw auditError('audit_signing_key_invalid', {
       message: `audit signing key file ${file} does not hold a PEM private key`,
     });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new KinkoError('audit_signing_key_invalid', {
+    throw auditError('audit_signing_key_invalid', {
       message:
         `audit signing key file ${file} holds a ${privateKey.asymmetricKeyType} key,` +
         ' not an Ed25519 one',

@@ -16,6 +16,7 @@ import { checkAction } from './state.ts';
 import * as store from './store.ts';
 import { captureTransfer, lateCaptureTransfer } from './transfers.ts';
 import { paymentView, type PaymentView } from './views.ts';
+import { checkoutError } from './errors.ts';
 
 // Capture and cancel of an approved authorization. Each claims the payment (processing, with
 // the step and a lock) in one transaction, calls the acquirer outside it under a key derived
@@ -40,22 +41,22 @@ export async function capturePayment(
     const lock = { locked_until: lockUntil(d) };
     if (check.resume) {
       if (amountToCapture !== undefined && amountToCapture !== p.capture_amount) {
-        throw new KinkoError('payment_in_progress', { extra: { status: p.status } });
+        throw checkoutError('payment_in_progress', { extra: { status: p.status } });
       }
       return store.updatePayment(tx, p.id, lock, d.clock.now());
     }
     const amount = amountToCapture ?? p.amount_capturable;
     if (amount <= 0n || amount > p.amount_capturable) {
-      throw new KinkoError('capture_amount_exceeds_capturable', { param: 'amount_to_capture' });
+      throw checkoutError('capture_amount_exceeds_capturable', { param: 'amount_to_capture' });
     }
     const expires = p.authorization_expires_at?.getTime() ?? 0;
-    if (expires <= d.clock.nowMs()) throw new KinkoError('payment_authorization_expired');
+    if (expires <= d.clock.nowMs()) throw checkoutError('payment_authorization_expired');
     const patch = { status: 'processing' as const, step: 'capture' as const, ...lock };
     return transition(d, tx, p, { ...patch, capture_amount: amount }, who);
   });
   const p = await runCapture(d, who, claimed);
   if (p.status === 'requires_capture' && p.last_payment_error?.code === 'capture_failed') {
-    throw new KinkoError('payment_capture_failed', {
+    throw checkoutError('payment_capture_failed', {
       extra: { decline_code: p.last_payment_error.decline_code, payment: paymentView(p) },
     });
   }

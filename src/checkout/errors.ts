@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // Web payments' error codes in precedence order: when several apply, the first is answered.
 // A decline is not an error: it is a payment back in requires_payment_method with
@@ -7,10 +7,6 @@ import { defineErrors } from '../lib/errors.ts';
 export const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
   web_payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
   web_refund_not_found: { type: 'not_found_error', message: 'No such refund.' },
-  pagination_cursor_not_found: {
-    type: 'invalid_request_error',
-    message: 'The object named by starting_after or ending_before does not exist.',
-  },
   payment_currency_unsupported: {
     type: 'invalid_request_error',
     message: 'This currency is not supported.',
@@ -52,5 +48,8 @@ export const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
     message: 'The card network refused the capture; the authorization is unchanged.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const checkoutError = errorFactory(PAYMENTS_WEB_ERRORS);
 
 export type PaymentsWebErrorCode = keyof typeof PAYMENTS_WEB_ERRORS;

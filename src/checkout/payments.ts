@@ -5,7 +5,8 @@ import { ensureAccounts, transition, type Caller, type WebPaymentsDeps } from '.
 import { checkAction, type CaptureMethod, type PaymentStatus } from './state.ts';
 import * as store from './store.ts';
 import { paymentView, type PaymentView } from './views.ts';
-import { createdRange, pageOf, type ListQuery } from '../http/index.ts';
+import { createdRange, pageOf, type ListQuery, httpError } from '../http/index.ts';
+import { checkoutError, type PaymentsWebErrorCode } from './errors.ts';
 
 // Creating, updating, reading and listing web payments. Confirmation, capture, cancel and
 // refunds, which call the card network, live in confirm.ts, capture.ts and refunds.ts.
@@ -30,7 +31,7 @@ export interface UpdatePaymentInput {
 const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function notFound(): KinkoError {
-  return new KinkoError('web_payment_not_found', { param: 'id' });
+  return checkoutError('web_payment_not_found', { param: 'id' });
 }
 
 /** The card token must be a live card of this merchant: tokens never cross merchants. */
@@ -40,7 +41,7 @@ export async function checkCard(d: WebPaymentsDeps, who: Caller, token: string):
     throw e;
   });
   if (!card || card.deleted || card.merchantId !== who.merchantId) {
-    throw new KinkoError('payment_method_invalid', { param: 'payment_method' });
+    throw checkoutError('payment_method_invalid', { param: 'payment_method' });
   }
 }
 
@@ -51,10 +52,9 @@ export async function createPayment(
 ): Promise<PaymentView> {
   const currency = input.currency.toUpperCase();
   if (!isCurrency(currency)) {
-    throw new KinkoError('payment_currency_unsupported', { param: 'currency' });
+    throw checkoutError('payment_currency_unsupported', { param: 'currency' });
   }
-  if (input.amount > SAFE_MAX)
-    throw new KinkoError('payment_amount_too_large', { param: 'amount' });
+  if (input.amount > SAFE_MAX) throw checkoutError('payment_amount_too_large', { param: 'amount' });
   if (input.paymentMethod !== undefined) await checkCard(d, who, input.paymentMethod);
   const owner = { merchant_id: who.merchantId, livemode: who.livemode, currency };
   await ensureAccounts(d, owner);
@@ -147,8 +147,8 @@ export function stateOf(p: store.PaymentRow) {
   };
 }
 
-export function stateError(code: string, status: PaymentStatus): KinkoError {
-  return new KinkoError(code, { extra: { status } });
+export function stateError(code: PaymentsWebErrorCode, status: PaymentStatus): KinkoError {
+  return checkoutError(code, { extra: { status } });
 }
 
 export async function getPayment(d: WebPaymentsDeps, who: Caller, id: string) {
@@ -170,7 +170,7 @@ export async function listPage<R, V>(
   const cursor = async (id: string | undefined, param: string) => {
     if (id === undefined) return undefined;
     const seq = await store.seqOf(d.sql, table, who, id);
-    if (seq === undefined) throw new KinkoError('pagination_cursor_not_found', { param });
+    if (seq === undefined) throw httpError('pagination_cursor_not_found', { param });
     return seq;
   };
   const range = createdRange(q.created ?? {});

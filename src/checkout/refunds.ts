@@ -14,6 +14,7 @@ import { checkAction, refundable } from './state.ts';
 import * as store from './store.ts';
 import { refundTransfer } from './transfers.ts';
 import { refundView, type RefundView } from './views.ts';
+import { checkoutError } from './errors.ts';
 
 // Refunds, partial and several, never more in total than was captured: a new refund reserves
 // its amount on the payment (amount_refund_reserved) in the transaction that creates it, so
@@ -46,7 +47,7 @@ export async function createRefund(
     });
     const amount = input.amount ?? left;
     if (amount <= 0n || amount > left) {
-      throw new KinkoError('refund_amount_exceeds_refundable', {
+      throw checkoutError('refund_amount_exceeds_refundable', {
         param: 'amount',
         extra: { refundable: Number(left) },
       });
@@ -212,6 +213,6 @@ async function auditRefund(
 
 export async function getRefund(d: WebPaymentsDeps, who: Caller, id: string) {
   const r = await store.refundOf(d.sql, who, id);
-  if (!r) throw new KinkoError('web_refund_not_found', { param: 'id' });
+  if (!r) throw checkoutError('web_refund_not_found', { param: 'id' });
   return refundView(r);
 }

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { KinkoError } from '../lib/errors.ts';
 import {
   freeText,
   listQuery,

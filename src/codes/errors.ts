@@ -1,4 +1,4 @@
-import { defineErrors, KinkoError } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The codes module's error codes in precedence order: a one-time payment code is checked for
 // shape, then for Kinko's prefix, then for its check digit, so that a mistyped code is told
@@ -38,10 +38,5 @@ export const CODES_ERRORS = defineErrors('codes', {
 
 export type CodesErrorCode = keyof typeof CODES_ERRORS;
 
-/** A KinkoError of this module's table; importing it also registers the table. */
-export function codesError(
-  code: CodesErrorCode,
-  options: { message?: string; param?: string } = {},
-): KinkoError {
-  return new KinkoError(code, options);
-}
+/** Raises one of these codes; a code not in the table does not compile. */
+export const codesError = errorFactory(CODES_ERRORS);

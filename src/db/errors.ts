@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The database layer's one error code, and the test that recognises a failure as the
 // database being out of reach (rather than a bug): refused or dropped connections, a connect
@@ -12,6 +12,9 @@ export const DB_ERRORS = defineErrors('db', {
     message: 'The database is unavailable; retry shortly.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const dbError = errorFactory(DB_ERRORS);
 
 /** Seconds a client is told to wait before retrying a request the database could not serve. */
 export const DB_RETRY_AFTER_SECONDS = 1;

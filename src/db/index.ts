@@ -128,7 +128,7 @@ function failedSocket(reason: Error): net.Socket {
   return socket;
 }
 
-export { DB_ERRORS, DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors.ts';
+export { DB_ERRORS, DB_RETRY_AFTER_SECONDS, dbError, isDatabaseUnavailable } from './errors.ts';
 export { embeddedSuperuserUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
 export {
   backup,

@@ -1,8 +1,9 @@
-import { defineErrors, errorSpec, type ErrorType } from '../lib/errors.ts';
+import { defineErrors, errorFactory, errorSpec, type ErrorType } from '../lib/errors.ts';
 
 // The HTTP layer's own error codes, in precedence order, and the one place where an error
 // becomes an HTTP status. A code's type decides its status; the few codes whose status is
-// more specific than their type's are listed in STATUS_BY_CODE.
+// more specific than their type's are listed in STATUS_BY_CODE. List paging (lists.ts) is the
+// HTTP layer's too, so every module that lists refuses an unknown cursor with the same code.
 
 export const HTTP_ERRORS = defineErrors('http', {
   unsupported_media_type: {
@@ -37,6 +38,10 @@ export const HTTP_ERRORS = defineErrors('http', {
       'A field holds a card number (a brand’s prefix and length, a valid check digit, not part ' +
       'of a longer token); only the hosted card fields take one.',
   },
+  pagination_cursor_not_found: {
+    type: 'invalid_request_error',
+    message: 'The object named by starting_after or ending_before does not exist.',
+  },
   route_not_found: { type: 'not_found_error', message: 'No such endpoint.' },
   method_not_allowed: {
     type: 'invalid_request_error',
@@ -50,6 +55,9 @@ export const HTTP_ERRORS = defineErrors('http', {
     message: 'Something went wrong on our side; it has been logged.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const httpError = errorFactory(HTTP_ERRORS);
 
 const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = {
   invalid_request_error: 400,

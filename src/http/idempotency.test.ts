@@ -5,9 +5,9 @@ import { loadConfig } from '../config.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
 import { manualClock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { createIdempotency } from './idempotency.ts';
 import { createServer, type App } from './server.ts';
+import { httpError } from './errors.ts';
 
 // Each Idempotency-Key semantic, on real PostgreSQL, with real parallel HTTP requests for
 // the concurrent case.
@@ -28,7 +28,7 @@ before(async () => {
   const logs = capturedLogger('warn');
   idem = createIdempotency({ sql: db.sql, clock, limits: config.limits, log: logs.log });
   const auth = async (req: FastifyRequest) => {
-    if (!req.headers['x-principal']) throw new KinkoError('route_not_found');
+    if (!req.headers['x-principal']) throw httpError('route_not_found');
   };
   app = await createServer({
     log: logs.log,
@@ -47,7 +47,7 @@ before(async () => {
         async (req, reply) => {
           calls += 1;
           await gate;
-          if (req.body.amount < 0) throw new KinkoError('parameter_invalid', { param: 'amount' });
+          if (req.body.amount < 0) throw httpError('parameter_invalid', { param: 'amount' });
           return reply.status(201).send({ charge: calls, amount: req.body.amount });
         },
       );

@@ -9,10 +9,11 @@ import type { IdempotencyLimits } from '../config.ts';
 import type { Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
-import { defineErrors, KinkoError } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { scrub } from '../lib/redact.ts';
 import * as store from './store.ts';
+import { httpError } from './errors.ts';
 
 // Idempotency-Key for POST requests, with the semantics integrators know (Stripe; IETF
 // draft-ietf-httpapi-idempotency-key-header):
@@ -54,6 +55,9 @@ export const IDEMPOTENCY_ERRORS = defineErrors('idempotency', {
     message: 'A request with this Idempotency-Key is still being processed; retry shortly.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const idempotencyError = errorFactory(IDEMPOTENCY_ERRORS);
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const REPLAYED_HEADER = 'idempotent-replayed';
@@ -123,13 +127,13 @@ export function fingerprintOf(method: string, url: string, body: unknown): Buffe
 
 function keyOf(req: FastifyRequest, limits: IdempotencyLimits): string {
   const raw = req.headers[IDEMPOTENCY_KEY_HEADER];
-  if (raw === undefined || raw === '') throw new KinkoError('idempotency_key_missing');
+  if (raw === undefined || raw === '') throw idempotencyError('idempotency_key_missing');
   if (typeof raw !== 'string' || raw.length > limits.keyCharsMax || !KEY_RE.test(raw)) {
-    throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
+    throw idempotencyError('idempotency_key_invalid', { param: 'Idempotency-Key' });
   }
   // The key is stored with the answer, so it is held to the free-text rule: no card number.
   if (holdsCardNumber(raw)) {
-    throw new KinkoError('card_data_not_allowed', {
+    throw httpError('card_data_not_allowed', {
       param: 'Idempotency-Key',
       message: 'The Idempotency-Key holds what looks like a card number; use another key.',
     });
@@ -165,16 +169,16 @@ function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookH
     // Gone (purged between the two statements) or past retention: a fresh start.
     if (!row || row.created_at < retainedFrom) {
       if (await store.restartExpiredKey(sql, claim, retainedFrom)) return own();
-      throw new KinkoError('idempotency_request_in_progress');
+      throw idempotencyError('idempotency_request_in_progress');
     }
-    if (!row.fingerprint.equals(fingerprint)) throw new KinkoError('idempotency_key_reused');
+    if (!row.fingerprint.equals(fingerprint)) throw idempotencyError('idempotency_key_reused');
     if (row.status_code !== null) return replay(reply, row);
     if (row.locked_until && row.locked_until > now) {
-      throw new KinkoError('idempotency_request_in_progress');
+      throw idempotencyError('idempotency_request_in_progress');
     }
     // The claim was abandoned (its holder died before answering): take it over.
     if (await store.relockAbandonedKey(sql, claim)) return own();
-    throw new KinkoError('idempotency_request_in_progress');
+    throw idempotencyError('idempotency_request_in_progress');
   };
 }
 

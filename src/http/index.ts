@@ -16,11 +16,12 @@ export {
 } from './server.ts';
 export { healthRoutes } from './routes.ts';
 export { sourceOf, type RequestSource } from './source.ts';
-export { HTTP_ERRORS, statusOf } from './errors.ts';
+export { HTTP_ERRORS, httpError, statusOf } from './errors.ts';
 export {
   createIdempotency,
   markSecretResponse,
   IDEMPOTENCY_ERRORS,
+  idempotencyError,
   IDEMPOTENCY_KEY_HEADER,
   REPLAYED_HEADER,
   type Idempotency,

@@ -1,4 +1,4 @@
-import { KinkoError } from '../lib/errors.ts';
+import { httpError } from './errors.ts';
 
 // Lists in the merchant API, paged one way everywhere: newest first, `limit`, id cursors
 // (`starting_after` / `ending_before`), `created[gte|gt|lte|lt]` in unix seconds, and
@@ -47,7 +47,7 @@ export interface ListQuery {
 
 export function listQueryOf(q: RawQuery): ListQuery {
   if (q['starting_after'] !== undefined && q['ending_before'] !== undefined) {
-    throw new KinkoError('parameter_invalid', {
+    throw httpError('parameter_invalid', {
       param: 'ending_before',
       message: 'Use starting_after or ending_before, not both.',
     });

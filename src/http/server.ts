@@ -12,13 +12,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Limits } from '../config.ts';
-import { DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/index.ts';
+import { DB_RETRY_AFTER_SECONDS, isDatabaseUnavailable, dbError } from '../db/index.ts';
 import { InvariantError } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
-import { statusOf } from './errors.ts';
+import { statusOf, httpError } from './errors.ts';
 import { trustProxyOption } from './source.ts';
 
 // The HTTP server: Fastify with one error shape, strict schemas and strict content types.
@@ -141,7 +141,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     // A NUL in a path or query parameter would reach PostgreSQL, which cannot hold one.
     if (req.url.includes('%00')) {
       return done(
-        new KinkoError('parameter_invalid', {
+        httpError('parameter_invalid', {
           param: 'url',
           message: 'The URL cannot contain the NUL character (%00).',
         }),
@@ -157,7 +157,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     sendError(
       req,
       reply,
-      new KinkoError('route_not_found', {
+      httpError('route_not_found', {
         message: `No route ${req.method} ${req.url.split('?')[0]}.`,
       }),
     );
@@ -184,7 +184,7 @@ export function parseJson(
   body: string,
   done: (err: Error | null, value?: unknown) => void,
 ) {
-  if (body.length === 0) return done(new KinkoError('body_missing'));
+  if (body.length === 0) return done(httpError('body_missing'));
   try {
     // A reviver on every key costs more than the parse. A body that cannot spell a forbidden
     // key, not even through a \u escape, is parsed without one.
@@ -195,7 +195,7 @@ export function parseJson(
     const duplicate = duplicateKeyPath(body);
     if (duplicate !== undefined) {
       return done(
-        new KinkoError('parameter_duplicate', {
+        httpError('parameter_duplicate', {
           param: duplicate,
           message: `The body field ${duplicate} appears more than once.`,
         }),
@@ -208,7 +208,7 @@ export function parseJson(
     if (bad !== undefined) {
       const param = bad || 'body';
       return done(
-        new KinkoError('parameter_invalid', {
+        httpError('parameter_invalid', {
           param,
           message:
             `Invalid body field ${param}: text must be well-formed Unicode ` +
@@ -218,7 +218,7 @@ export function parseJson(
     }
     done(null, value);
   } catch {
-    done(new KinkoError('body_invalid_json'));
+    done(httpError('body_invalid_json'));
   }
 }
 
@@ -424,28 +424,28 @@ function fromValidation(error: FastifyError): KinkoError {
   const join = (name: unknown) => [path, String(name)].filter(Boolean).join('.');
   if (issue?.keyword === 'additionalProperties') {
     const param = join(issue.params['additionalProperty']);
-    return new KinkoError('parameter_unknown', {
+    return httpError('parameter_unknown', {
       param,
       message: `Unknown ${where} field: ${param}.`,
     });
   }
   if (issue?.keyword === 'required') {
     const param = join(issue.params['missingProperty']);
-    return new KinkoError('parameter_missing', {
+    return httpError('parameter_missing', {
       param,
       message: `Missing ${where} field: ${param}.`,
     });
   }
   const param = path || where;
   if (issue?.keyword === NO_CARD_NUMBER) {
-    return new KinkoError('card_data_not_allowed', {
+    return httpError('card_data_not_allowed', {
       param,
       message:
         `The ${where} field ${param} holds what looks like a card number. ` +
         'Card numbers are accepted only by the hosted card fields; remove it.',
     });
   }
-  return new KinkoError('parameter_invalid', {
+  return httpError('parameter_invalid', {
     param,
     message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.`,
   });
@@ -458,17 +458,17 @@ function toKinkoError(error: FastifyError | Error): KinkoError | undefined {
   switch (e.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new KinkoError('unsupported_media_type');
+      return httpError('unsupported_media_type');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new KinkoError('body_too_large');
+      return httpError('body_too_large');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new KinkoError('body_missing');
+      return httpError('body_missing');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_BAD_REQUEST':
-      return new KinkoError('body_invalid_json');
+      return httpError('body_invalid_json');
   }
-  if (e.statusCode === 429) return new KinkoError('rate_limited');
-  if (e instanceof SyntaxError && e.statusCode === 400) return new KinkoError('body_invalid_json');
+  if (e.statusCode === 429) return httpError('rate_limited');
+  if (e instanceof SyntaxError && e.statusCode === 400) return httpError('body_invalid_json');
   return undefined;
 }
 
@@ -480,12 +480,12 @@ function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyRep
   if (isDatabaseUnavailable(error)) {
     req.log.warn({ code: (error as { code?: unknown }).code }, 'database unavailable');
     const extra = { retry_after_seconds: DB_RETRY_AFTER_SECONDS };
-    return sendError(req, reply, new KinkoError('database_unavailable', { extra }));
+    return sendError(req, reply, dbError('database_unavailable', { extra }));
   }
   // An unexpected error: log it (scrubbed) and answer without detail.
   const level = error instanceof InvariantError ? 'fatal' : 'error';
   req.log[level]({ err: error }, 'unhandled error');
-  sendError(req, reply, new KinkoError('internal_error'));
+  sendError(req, reply, httpError('internal_error'));
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {

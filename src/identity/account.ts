@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid, uuidv7 } from '../lib/ids.ts';
 import {
   at,
@@ -16,6 +15,7 @@ import * as messages from './messages.ts';
 import { numericCode, sameHash, sha256 } from './secrets.ts';
 import type { CustomerSession } from './sessions.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
 
 // Changes to the account's credentials and contacts. Each needs recent strong
 // authentication from a confirmed device (policy: password_change, email_change,
@@ -24,7 +24,7 @@ import * as store from './store.ts';
 
 export async function accountSummary(deps: Deps, session: CustomerSession) {
   const c = await store.customerById(deps.sql, session.customerId);
-  if (!c) throw new KinkoError('session_missing');
+  if (!c) throw identityError('session_missing');
   return {
     customer_id: c.id,
     email: c.email,
@@ -49,7 +49,7 @@ export async function changePassword(
   await authorize(deps, session, 'password_change');
   const c = await store.customerById(deps.sql, session.customerId);
   if (!c || !(await deps.passwords.verify(c.password_hash ?? undefined, input.currentPassword))) {
-    throw new KinkoError('credentials_invalid', { param: 'current_password' });
+    throw identityError('credentials_invalid', { param: 'current_password' });
   }
   await deps.passwords.check(input.newPassword, deps.limits.passwordCharsMin);
   const hash = await deps.passwords.hash(input.newPassword);
@@ -81,7 +81,7 @@ export async function startContactChange(
   const value =
     input.channel === 'email' ? normalizeEmail(input.value) : normalizePhone(input.value);
   if (!value)
-    throw new KinkoError(input.channel === 'email' ? 'email_invalid' : 'phone_invalid', {
+    throw identityError(input.channel === 'email' ? 'email_invalid' : 'phone_invalid', {
       param: 'value',
     });
   const code = numericCode(deps.limits.codeDigits);

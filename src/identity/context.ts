@@ -2,9 +2,10 @@ import type { IdentityLimits, KinkoEnv } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import type { AuditEntryInput, Outcome } from '../audit/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
+import type { ErrorOptions } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
+import { identityError, type IdentityErrorCode } from './errors.ts';
 import type { Passwords } from './passwords.ts';
 
 // What every identity service receives: its dependencies as plain parameters, and the
@@ -83,11 +84,8 @@ export class Refusal {
   constructor(readonly error: Error) {}
 }
 
-export function refuse(
-  code: string,
-  options: ConstructorParameters<typeof KinkoError>[1] = {},
-): Refusal {
-  return new Refusal(new KinkoError(code, options));
+export function refuse(code: IdentityErrorCode, options: ErrorOptions = {}): Refusal {
+  return new Refusal(identityError(code, options));
 }
 
 /**

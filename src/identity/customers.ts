@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid, uuidv7 } from '../lib/ids.ts';
 import {
   at,
@@ -17,6 +16,7 @@ import * as messages from './messages.ts';
 import { numericCode, sameHash, sha256 } from './secrets.ts';
 import { issueSession, type CustomerSession, type IssuedSession } from './sessions.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
 
 // Customer sign-up and sign-in. Both answer the same way, in about the same time, whether
 // or not an account exists (OWASP ASVS 5.0 6.3.8): sign-up always hashes the password and
@@ -34,9 +34,9 @@ export async function startSignup(
   source: Source,
 ): Promise<{ signupId: string; expiresAt: Date }> {
   const email = normalizeEmail(input.email);
-  if (!email) throw new KinkoError('email_invalid', { param: 'email' });
+  if (!email) throw identityError('email_invalid', { param: 'email' });
   const phone = normalizePhone(input.phone);
-  if (!phone) throw new KinkoError('phone_invalid', { param: 'phone' });
+  if (!phone) throw identityError('phone_invalid', { param: 'phone' });
   await deps.passwords.check(input.password, deps.limits.passwordCharsMin);
   const passwordHash = await deps.passwords.hash(input.password);
   const emailCode = numericCode(deps.limits.codeDigits);

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { KinkoError } from '../lib/errors.ts';
+import { identityError } from './errors.ts';
 
 // Device keys (7pay 2019: accounts were not bound to devices). The wallet app creates a
 // non-extractable WebCrypto ECDSA P-256 key pair and registers the public half as a JWK.
@@ -26,14 +26,14 @@ export function parseDeviceJwk(input: Record<string, unknown>): { jwk: DeviceJwk
     B64URL_32.test(x) &&
     typeof y === 'string' &&
     B64URL_32.test(y);
-  if (!valid) throw new KinkoError('device_key_invalid', { param: 'public_key' });
+  if (!valid) throw identityError('device_key_invalid', { param: 'public_key' });
   const jwk: DeviceJwk = { kty: 'EC', crv: 'P-256', x, y };
   try {
     const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     return { jwk, key };
   } catch {
     // x, y not on the curve.
-    throw new KinkoError('device_key_invalid', { param: 'public_key' });
+    throw identityError('device_key_invalid', { param: 'public_key' });
   }
 }
 

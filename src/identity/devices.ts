@@ -1,5 +1,4 @@
 import type { Tx } from '../db/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid, uuidv7 } from '../lib/ids.ts';
 import {
   at,
@@ -26,6 +25,8 @@ import { isSensitiveAction } from './policy.ts';
 import { numericCode, randomChallenge, sameHash, sha256 } from './secrets.ts';
 import type { CustomerSession } from './sessions.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
+import { httpError } from '../http/index.ts';
 
 // Devices (7pay 2019: no device binding). A device is a key pair held by the wallet app. A
 // new device starts pending and is confirmed only by an existing factor (TOTP, passkey) or
@@ -38,7 +39,7 @@ export async function registerDevice(
   input: { name: string; publicKey: Record<string, unknown> },
   source: Source,
 ): Promise<{ deviceId: string; expiresAt: Date }> {
-  if (session.frozen) throw new KinkoError('account_frozen');
+  if (session.frozen) throw identityError('account_frozen');
   const { jwk } = parseDeviceJwk(input.publicKey);
   const code = numericCode(deps.limits.codeDigits);
   const deviceId = uuidv7(deps.clock.nowMs());
@@ -77,7 +78,7 @@ export async function confirmDevice(
   answer: FactorAnswer & { phoneCode?: string | undefined },
   source: Source,
 ): Promise<void> {
-  if (session.frozen) throw new KinkoError('account_frozen');
+  if (session.frozen) throw identityError('account_frozen');
   // A TOTP code or passkey spends the account's second-factor budget, shared with step-up,
   // so registering device after device buys no extra guesses.
   const spends = spendsFactorBudget(answer);
@@ -145,11 +146,11 @@ export async function deviceChallenge(
   action: string,
 ): Promise<{ challenge: string; expiresAt: Date }> {
   if (action !== 'session_bind' && !isSensitiveAction(action)) {
-    throw new KinkoError('parameter_invalid', { param: 'action' });
+    throw httpError('parameter_invalid', { param: 'action' });
   }
   const d = isUuid(deviceId) ? await store.deviceById(deps.sql, deviceId) : undefined;
   if (!d || d.customer_id !== session.customerId || d.status !== 'confirmed') {
-    throw new KinkoError('device_not_found');
+    throw identityError('device_not_found');
   }
   const challenge = randomChallenge();
   const expiresAt = at(deps, deps.limits.deviceChallengeSecondsMax);

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // Identity's named failures, in precedence order: when several apply, the first listed is
 // the answer. Throttles come first so that a throttled caller learns nothing else; then who
@@ -127,5 +127,8 @@ export const IDENTITY_ERRORS = defineErrors('identity', {
     message: 'This detection was already acknowledged; its acknowledgement stands.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const identityError = errorFactory(IDENTITY_ERRORS);
 
 export type IdentityErrorCode = keyof typeof IDENTITY_ERRORS;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Tx } from '../db/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import {
   at,
   commitThenThrow,
@@ -24,6 +23,7 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from './webauthn.ts';
+import { identityError } from './errors.ts';
 
 // Second factors: TOTP, passkeys and recovery codes; and step-up, which proves one of them
 // again to unlock sensitive actions for stepUpSecondsMax. Enrolling or replacing a factor
@@ -107,7 +107,7 @@ export const spendsFactorBudget = (answer: FactorAnswer & { phoneCode?: string |
   answer.phoneCode === undefined && (answer.totpCode !== undefined || !!answer.passkey);
 
 export const factorThrottled = (deps: Deps) =>
-  new KinkoError('login_throttled', {
+  identityError('login_throttled', {
     extra: { retry_after_seconds: deps.limits.sourceWindowSeconds },
   });
 
@@ -117,7 +117,7 @@ export async function stepUp(
   answer: FactorAnswer,
   source: Source,
 ): Promise<IssuedSession & { factor: FactorUsed }> {
-  if (session.frozen) throw new KinkoError('account_frozen');
+  if (session.frozen) throw identityError('account_frozen');
   const reserved = await reserveFactorAttempt(deps, session.customerId);
   if (!reserved) throw factorThrottled(deps);
   return commitThenThrow(deps, async (tx) => {
@@ -148,7 +148,7 @@ export async function startTotp(
 ): Promise<{ secret: string; otpauthUri: string }> {
   await authorize(deps, session, 'factor_change');
   const existing = await store.totpOf(deps.sql, session.customerId);
-  if (existing?.confirmed_at) throw new KinkoError('totp_already_enrolled');
+  if (existing?.confirmed_at) throw identityError('totp_already_enrolled');
   const secret = randomBytes(20);
   const box = sealTotpSecret(deps.secretsKey, { kind: 'customer', id: session.customerId }, secret);
   await deps.sql.begin((tx) => store.upsertPendingTotp(tx, session.customerId, box, at(deps)));

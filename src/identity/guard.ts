@@ -1,5 +1,4 @@
 import type { Db, Tx } from '../db/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { unreachable } from '../lib/assert.ts';
 import { at, customerEntry, type Deps, type Source } from './context.ts';
 import { verifyDeviceSignature } from './device-key.ts';
@@ -7,6 +6,7 @@ import { decide, type SensitiveAction, type StrongFactor } from './policy.ts';
 import { sha256 } from './secrets.ts';
 import type { CustomerSession } from './sessions.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
 
 // Enforcement of the step-up policy (policy.ts) and of device proofs, for identity's own
 // routes and for every other module (payments calls authorize('topup', …) before it moves
@@ -56,15 +56,15 @@ export async function authorize(
     case 'allow':
       return { deviceProof: decision.deviceProof };
     case 'frozen':
-      throw new KinkoError('account_frozen');
+      throw identityError('account_frozen');
     case 'device_required':
-      throw new KinkoError('device_required', {
+      throw identityError('device_required', {
         extra: {
           device: { register: '/v1/identity/devices', bind: '/v1/identity/session/device' },
         },
       });
     case 'second_factor_required':
-      throw new KinkoError('second_factor_required', {
+      throw identityError('second_factor_required', {
         extra: {
           enroll: {
             totp: '/v1/identity/factors/totp',
@@ -73,7 +73,7 @@ export async function authorize(
         },
       });
     case 'step_up_required':
-      throw new KinkoError('step_up_required', {
+      throw identityError('step_up_required', {
         extra: {
           step_up: {
             action,
@@ -87,7 +87,7 @@ export async function authorize(
     case 'held': {
       const until = new Date(decision.untilMs);
       const wait = Math.ceil((decision.untilMs - deps.clock.nowMs()) / 1000);
-      throw new KinkoError('money_movement_held', {
+      throw identityError('money_movement_held', {
         extra: { hold_until: until.toISOString(), retry_after_seconds: wait },
       });
     }
@@ -110,7 +110,7 @@ export async function verifyDeviceProof(
   proof: string | undefined,
 ): Promise<string> {
   const refuse = () =>
-    new KinkoError('device_proof_invalid', { extra: { challenge: DEVICE_CHALLENGE_ENDPOINT } });
+    identityError('device_proof_invalid', { extra: { challenge: DEVICE_CHALLENGE_ENDPOINT } });
   const [challenge, signature] = (proof ?? '').split('.');
   if (!challenge || !signature) throw refuse();
   const row = await store.consumeDeviceChallenge(tx, sha256(challenge), at(deps));

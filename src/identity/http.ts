@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { KinkoError } from '../lib/errors.ts';
 import { sourceOf } from '../http/index.ts';
 import type { Deps } from './context.ts';
 import { DEVICE_PROOF_HEADER, requireAction } from './guard.ts';
@@ -11,6 +10,7 @@ import {
 } from './operators.ts';
 import type { SensitiveAction } from './policy.ts';
 import { resolveSession, type CustomerSession } from './sessions.ts';
+import { identityError } from './errors.ts';
 
 // How identity meets HTTP: where a session token travels (a __Host- cookie for the web
 // apps: HttpOnly, Secure, SameSite=Strict, Path=/; or `Authorization: Bearer` for API
@@ -63,13 +63,13 @@ const operatorSessions = new WeakMap<FastifyRequest, OperatorSession>();
 /** The customer session a requireCustomer preHandler resolved for this request. */
 export function customerOf(req: FastifyRequest): CustomerSession {
   const s = customerSessions.get(req);
-  if (!s) throw new KinkoError('session_missing');
+  if (!s) throw identityError('session_missing');
   return s;
 }
 
 export function operatorOf(req: FastifyRequest): OperatorSession {
   const s = operatorSessions.get(req);
-  if (!s) throw new KinkoError('session_missing');
+  if (!s) throw identityError('session_missing');
   return s;
 }
 
@@ -83,7 +83,7 @@ export function customerPreHandler(deps: Deps): preHandlerAsyncHookHandler {
 export function operatorPreHandler(deps: Deps, action: OperatorAction): preHandlerAsyncHookHandler {
   return async (req) => {
     const session = await resolveOperatorSession(deps, tokenOf(req, 'operator'));
-    if (!mayDo(session.role, action)) throw new KinkoError('operator_access_denied');
+    if (!mayDo(session.role, action)) throw identityError('operator_access_denied');
     operatorSessions.set(req, session);
   };
 }

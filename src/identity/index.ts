@@ -57,7 +57,7 @@ import * as store from './store.ts';
 // - stuffing detection: raised when a source bucket is blocked; open until an operator
 //   acknowledges it, then kept as history.
 
-export { IDENTITY_ERRORS, type IdentityErrorCode } from './errors.ts';
+export { IDENTITY_ERRORS, identityError, type IdentityErrorCode } from './errors.ts';
 export { STEP_UP_POLICY, SENSITIVE_ACTIONS, decide, type SensitiveAction } from './policy.ts';
 export {
   OPERATOR_ACCESS,

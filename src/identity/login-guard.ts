@@ -14,6 +14,7 @@ import {
   type LoginRealm,
   type SourceState,
 } from './throttle.ts';
+import { identityError } from './errors.ts';
 
 // Throttles in front of every password check, kept in PostgreSQL so that all processes
 // share them: per source network (credential stuffing across many accounts) and per
@@ -69,7 +70,7 @@ export async function reserveAttempt(
     const admitted = verdict.kind === 'allowed';
     const refusal = admitted
       ? await reserveIdentifier(deps, tx, idHash, now)
-      : new KinkoError(verdict.kind === 'blocked' ? 'source_blocked' : 'login_throttled', {
+      : identityError(verdict.kind === 'blocked' ? 'source_blocked' : 'login_throttled', {
           extra: { retry_after_seconds: verdict.retryAfterSeconds },
         });
     const next = afterSourceAttempt(toState(row), now.getTime(), deps.limits, admitted);
@@ -96,10 +97,10 @@ async function reserveIdentifier(
   now: Date,
 ): Promise<number | KinkoError> {
   const account = await store.lockLoginFailures(tx, idHash, now);
-  if (account.disabled_at) return new KinkoError('password_login_disabled');
+  if (account.disabled_at) return identityError('password_login_disabled');
   if (account.delay_until && account.delay_until.getTime() > now.getTime()) {
     const wait = Math.ceil((account.delay_until.getTime() - now.getTime()) / 1000);
-    return new KinkoError('login_throttled', { extra: { retry_after_seconds: Math.max(1, wait) } });
+    return identityError('login_throttled', { extra: { retry_after_seconds: Math.max(1, wait) } });
   }
   const consecutive = account.consecutive + 1;
   const delay = accountDelaySeconds(consecutive, deps.limits);

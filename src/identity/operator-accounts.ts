@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid } from '../lib/ids.ts';
 import type { Tx } from '../db/index.ts';
 import { at, commitThenThrow, refuse, send, type Deps, type Source } from './context.ts';
@@ -6,6 +5,7 @@ import { maskAddress, normalizeEmail, normalizePhone } from './contacts.ts';
 import * as messages from './messages.ts';
 import { freezeAccount } from './recovery.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
 
 // What operators do to customer accounts: find one (by id, or by its verified email or
 // phone, exact match on the normalised form), freeze it with a reason, and unfreeze it.
@@ -52,7 +52,7 @@ export async function lookupCustomer(
   source: Source,
 ): Promise<{ matchedBy: LookupKind; customer: CustomerOverview }> {
   const q = parseCustomerQuery(raw);
-  if (!q) throw new KinkoError('lookup_query_invalid', { param: 'query' });
+  if (!q) throw identityError('lookup_query_invalid', { param: 'query' });
   const id = await customerIdOf(deps, q);
   const customer = id ? await store.customerOverview(deps.sql, id) : undefined;
   await deps.sql.begin((tx) =>
@@ -69,13 +69,13 @@ export async function lookupCustomer(
       },
     ]),
   );
-  if (!customer) throw new KinkoError('customer_not_found');
+  if (!customer) throw identityError('customer_not_found');
   return { matchedBy: q.kind, customer };
 }
 
 async function lockedState(tx: Tx, customerId: string) {
   const c = isUuid(customerId) ? await store.freezeStateForUpdate(tx, customerId) : undefined;
-  if (!c || c.status === 'deleted') throw new KinkoError('customer_not_found');
+  if (!c || c.status === 'deleted') throw identityError('customer_not_found');
   return c;
 }
 
@@ -89,7 +89,7 @@ export async function operatorFreeze(
 ): Promise<void> {
   await deps.sql.begin(async (tx) => {
     const c = await lockedState(tx, customerId);
-    if (c.status === 'frozen') throw new KinkoError('account_already_frozen');
+    if (c.status === 'frozen') throw identityError('account_already_frozen');
     await freezeAccount(deps, tx, c.id, source, { type: 'operator', id: operatorId }, reason);
   });
 }

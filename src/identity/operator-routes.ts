@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { freeText, sourceOf } from '../http/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid } from '../lib/ids.ts';
 import { type Deps } from './context.ts';
 import { acknowledgeDetection, detections, throttledSources } from './detections.ts';
@@ -20,6 +19,7 @@ import {
   type CustomerOverview,
 } from './operator-accounts.ts';
 import * as s from './schemas.ts';
+import { identityError } from './errors.ts';
 
 // Operator routes under /v1/operator. Each names the operator action it needs; the access
 // table (OPERATOR_ACCESS) decides which roles may do it. Customer contacts are shown masked.
@@ -120,7 +120,7 @@ function customerAdminRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req) => {
       const operatorId = operatorOf(req).operatorId;
-      if (!isUuid(req.params.id)) throw new KinkoError('customer_not_found');
+      if (!isUuid(req.params.id)) throw identityError('customer_not_found');
       const r = await lookupCustomer(deps, operatorId, req.params.id, sourceOf(req));
       return customerView(r.customer);
     },

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import type { AuditEntryInput } from '../audit/index.ts';
 import { at, commitThenThrow, refuse, type Deps, type Source } from './context.ts';
@@ -15,6 +14,7 @@ import { sessionToken, sha256 } from './secrets.ts';
 import { sealTotpSecret, totpSecretOf } from './sealed.ts';
 import * as store from './store.ts';
 import { base32, matchTotp, otpauthUri } from './totp.ts';
+import { identityError } from './errors.ts';
 
 // Operators: platform staff in a realm of their own (own tables, own sessions, own cookie).
 // Every sign-in needs password and TOTP together — there is no path that skips the second
@@ -74,7 +74,7 @@ export async function createOperator(
   source: Source,
 ): Promise<CreatedOperator> {
   const email = normalizeEmail(input.email);
-  if (!email) throw new KinkoError('email_invalid', { param: 'email' });
+  if (!email) throw identityError('email_invalid', { param: 'email' });
   await deps.passwords.check(input.password, deps.limits.operatorPasswordCharsMin);
   const passwordHash = await deps.passwords.hash(input.password);
   const secret = randomBytes(20);
@@ -223,15 +223,15 @@ export async function resolveOperatorSession(
   deps: Deps,
   token: string | undefined,
 ): Promise<OperatorSession> {
-  if (!token) throw new KinkoError('session_missing');
+  if (!token) throw identityError('session_missing');
   const row = await store.operatorSessionByTokenHash(deps.sql, sha256(token));
   if (!row || row.revoked_at || row.status !== 'active')
-    throw new KinkoError(row ? 'session_expired' : 'session_missing');
+    throw identityError(row ? 'session_expired' : 'session_missing');
   const now = deps.clock.nowMs();
   const idle = now - row.last_seen_at.getTime() > deps.limits.operatorSessionIdleSecondsMax * 1000;
   const over = row.expires_at.getTime() <= now;
   await store.touchOperatorSession(deps.sql, row.id, at(deps), idle || over);
-  if (idle || over) throw new KinkoError('session_expired');
+  if (idle || over) throw identityError('session_expired');
   return { id: row.id, operatorId: row.operator_id, role: row.role };
 }
 

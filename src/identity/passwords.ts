@@ -4,6 +4,7 @@ import { hash, verify, type Algorithm } from '@node-rs/argon2';
 import type { IdentityLimits } from '../config.ts';
 import { KinkoError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { identityError } from './errors.ts';
 
 // Passwords (NIST SP 800-63B §3.1.1.2): a length rule and nothing else about composition,
 // refused when common or known from breaches, stored as argon2id. Unknown accounts are
@@ -71,17 +72,17 @@ export function createPasswords(
   return {
     async check(password, charsMin) {
       const chars = [...password].length;
-      if (chars < charsMin) throw new KinkoError('password_too_short', { param: 'password' });
+      if (chars < charsMin) throw identityError('password_too_short', { param: 'password' });
       if (chars > limits.passwordCharsMax) {
-        throw new KinkoError('password_too_long', { param: 'password' });
+        throw identityError('password_too_long', { param: 'password' });
       }
       if (commonPasswords().has(password.toLowerCase())) {
-        throw new KinkoError('password_common', { param: 'password' });
+        throw identityError('password_common', { param: 'password' });
       }
       if (!breached) return;
       try {
         if (await breachedByRange(password, breached)) {
-          throw new KinkoError('password_common', { param: 'password' });
+          throw identityError('password_common', { param: 'password' });
         }
       } catch (error) {
         if (error instanceof KinkoError) throw error;

@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import { isUuid, uuidv7 } from '../lib/ids.ts';
 import type { Tx } from '../db/index.ts';
 import {
@@ -28,6 +27,7 @@ import { linkToken, numericCode, sameHash, sha256 } from './secrets.ts';
 import { issueSession, type IssuedSession } from './sessions.ts';
 import * as store from './store.ts';
 import { sourcePrefix } from './throttle.ts';
+import { identityError } from './errors.ts';
 
 // Account recovery — the hole 7pay was emptied through (2019: a reset link could be sent to
 // any address given the victim's email, birth date and phone). Here:
@@ -228,7 +228,7 @@ async function finishReset(
   },
 ): Promise<IssuedSession & { moneyHoldUntil: Date | null }> {
   const c = await store.customerById(tx, f.customerId, true);
-  if (!c) throw new KinkoError('verification_code_invalid');
+  if (!c) throw identityError('verification_code_invalid');
   await store.setPassword(tx, c.id, f.passwordHash, at(deps));
   await store.clearLoginFailures(tx, [
     identifierHash('customer', c.email),
@@ -305,7 +305,7 @@ export async function freezeAccount(
   reason: string | null = null,
 ): Promise<void> {
   const c = await store.customerById(tx, customerId, true);
-  if (!c) throw new KinkoError('customer_not_found');
+  if (!c) throw identityError('customer_not_found');
   const byOperator = actor.type === 'operator' ? actor.id : null;
   await store.setFrozen(tx, c.id, { frozen: true, byOperator, reason }, at(deps));
   const revoked = await store.revokeCustomerSessions(tx, c.id, at(deps), 'frozen');

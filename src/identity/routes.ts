@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { freeText, sourceOf } from '../http/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import * as account from './account.ts';
 import type { Deps } from './context.ts';
 import * as customers from './customers.ts';
@@ -24,6 +23,7 @@ import {
   type AuthenticationResponseJSON,
   type RegistrationResponseJSON,
 } from './webauthn.ts';
+import { identityError } from './errors.ts';
 
 // Customer routes under /v1/identity: thin handlers — validate (schema), one call, map.
 
@@ -394,7 +394,7 @@ function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
     { schema: { body: s.closed({ recovery_id: s.str(64) }, ['recovery_id']) } },
     async (req) => {
       const customerId = await recovery.recoveryCustomer(deps, req.body.recovery_id);
-      if (!customerId) throw new KinkoError('verification_code_invalid');
+      if (!customerId) throw identityError('verification_code_invalid');
       return authenticationOptions(deps, customerId);
     },
   );

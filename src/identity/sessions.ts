@@ -1,9 +1,9 @@
 import type { Tx } from '../db/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { at, type Deps, type Source } from './context.ts';
 import { sessionToken, sha256 } from './secrets.ts';
 import * as store from './store.ts';
+import { identityError } from './errors.ts';
 
 // Customer sessions: an opaque random token in the client, its SHA-256 in the database.
 // A session ends when idle for sessionIdleSecondsMax, at sessionAbsoluteSecondsMax after
@@ -65,15 +65,15 @@ export async function resolveSession(
   deps: Deps,
   token: string | undefined,
 ): Promise<CustomerSession> {
-  if (!token) throw new KinkoError('session_missing');
+  if (!token) throw identityError('session_missing');
   const row = await store.sessionByTokenHash(deps.sql, sha256(token));
-  if (!row) throw new KinkoError('session_missing');
+  if (!row) throw identityError('session_missing');
   const now = deps.clock.nowMs();
-  if (row.revoked_at || row.status === 'deleted') throw new KinkoError('session_expired');
+  if (row.revoked_at || row.status === 'deleted') throw identityError('session_expired');
   const idle = now - row.last_seen_at.getTime() > deps.limits.sessionIdleSecondsMax * 1000;
   if (idle || row.expires_at.getTime() <= now) {
     await store.revokeSession(deps.sql, row.id, at(deps), idle ? 'idle' : 'absolute');
-    throw new KinkoError('session_expired');
+    throw identityError('session_expired');
   }
   await store.touchSession(deps.sql, row.id, at(deps));
   return {

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The incidents module's named failures, in precedence order: which incident, then whether
 // the change asked for is one its current state allows.
@@ -10,5 +10,8 @@ export const INCIDENTS_ERRORS = defineErrors('incidents', {
     message: 'The incident cannot move from its current status to the one asked for.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const incidentsError = errorFactory(INCIDENTS_ERRORS);
 
 export type IncidentsErrorCode = keyof typeof INCIDENTS_ERRORS;

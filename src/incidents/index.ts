@@ -2,10 +2,8 @@ import type { ActorType, Audit } from '../audit/index.ts';
 import type { Db, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { scrub } from '../lib/redact.ts';
-import './errors.ts';
 import {
   canTransition,
   KIND_RE,
@@ -14,6 +12,7 @@ import {
   TIMELINE_EVENTS_MAX,
 } from './incident.ts';
 import * as store from './store.ts';
+import { incidentsError } from './errors.ts';
 
 // Incidents: the record a detector opens when something is wrong (for now the vault's
 // card-number discovery scan). Kill switches, breach scope, notifications and compensation
@@ -115,11 +114,11 @@ export async function changeIncidentStatus(
     `incident status reason must be at most ${REASON_CHARS_MAX} chars`,
   );
   const record = await store.lockIncident(tx, change.incidentId);
-  if (!record) throw new KinkoError('incident_not_found', { param: 'incident_id' });
+  if (!record) throw incidentsError('incident_not_found', { param: 'incident_id' });
   const from = record.status;
   const to = change.to;
   if (!canTransition(from, to)) {
-    throw new KinkoError('incident_transition_invalid', {
+    throw incidentsError('incident_transition_invalid', {
       message: `The incident is ${from}; it cannot become ${to}.`,
       param: 'status',
     });

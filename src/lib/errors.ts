@@ -1,6 +1,10 @@
 // Expected failures are named codes. Each module declares its codes once, in precedence
-// order, in its own errors.ts through defineErrors(); http/errors.ts maps a code's type to an
-// HTTP status in one place, so no handler ever picks a status of its own.
+// order, in its own errors.ts through defineErrors(), and raises them through that table's
+// factory (errorFactory): the factory accepts only the table's codes, so a misspelt or
+// undeclared code does not compile, and every call site holds the table it raises from, so
+// a code's type and message are known wherever it is raised, whatever was imported first.
+// http/errors.ts maps a code's type to an HTTP status in one place, so no handler ever picks
+// a status of its own.
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -20,18 +24,52 @@ export interface ErrorSpec {
 
 export type ErrorTable = Readonly<Record<string, ErrorSpec>>;
 
+// Only defineErrors makes a DefinedError (the brand is a type, not a value), so a KinkoError
+// can be built only from a declared code.
+declare const declared: unique symbol;
+
+/** One code of a module's table, as defineErrors returns it. */
+export interface DefinedError<C extends string = string> extends ErrorSpec {
+  readonly code: C;
+  readonly [declared]: true;
+}
+
+/** A module's table as defineErrors returns it: each code with its spec. */
+export type DefinedErrors<T extends ErrorTable> = {
+  readonly [C in keyof T & string]: DefinedError<C>;
+};
+
+export interface ErrorOptions {
+  /** Replaces the table's message (never with secrets). */
+  message?: string;
+  /** The request field the error is about. */
+  param?: string;
+  /** Extra, safe-to-show fields for the error body (for example retry_after_seconds). */
+  extra?: Record<string, unknown>;
+}
+
 const registry = new Map<string, { module: string; spec: ErrorSpec }>();
 
-/** Registers a module's error table; a code may be declared by one module only. */
-export function defineErrors<T extends ErrorTable>(module: string, table: T): T {
+/**
+ * Declares a module's error table; a code may be declared by one module only. The registry
+ * it fills serves the status map and docs/errors.md; raising a code never depends on it.
+ */
+export function defineErrors<T extends ErrorTable>(module: string, table: T): DefinedErrors<T> {
+  const defined: Record<string, ErrorSpec & { code: string }> = {};
   for (const [code, spec] of Object.entries(table)) {
     const existing = registry.get(code);
     if (existing && existing.module !== module) {
       throw new Error(`error code ${code} declared by both ${existing.module} and ${module}`);
     }
     registry.set(code, { module, spec });
+    defined[code] = Object.freeze({ code, type: spec.type, message: spec.message });
   }
-  return Object.freeze(table);
+  return Object.freeze(defined) as unknown as DefinedErrors<T>;
+}
+
+/** The function a module raises its codes with: `throw paymentsError('code_expired')`. */
+export function errorFactory<C extends string>(table: { readonly [K in C]: DefinedError<K> }) {
+  return (code: C, options: ErrorOptions = {}): KinkoError => new KinkoError(table[code], options);
 }
 
 export function errorSpec(code: string): ErrorSpec | undefined {
@@ -55,15 +93,10 @@ export class KinkoError extends Error {
   /** Extra, safe-to-show fields for the error body (for example retry_after_seconds). */
   readonly extra: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    code: string,
-    options: { message?: string; param?: string; extra?: Record<string, unknown> } = {},
-  ) {
-    const spec = registry.get(code)?.spec;
-    if (!spec) throw new Error(`unregistered error code ${code}`);
-    super(options.message ?? spec.message);
-    this.code = code;
-    this.type = spec.type;
+  constructor(defined: DefinedError, options: ErrorOptions = {}) {
+    super(options.message ?? defined.message);
+    this.code = defined.code;
+    this.type = defined.type;
     this.param = options.param;
     this.extra = options.extra;
   }

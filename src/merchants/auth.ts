@@ -1,7 +1,7 @@
-import { KinkoError } from '../lib/errors.ts';
 import { bearerOf, parseKey, sha256, terminalSecretMatches, type KeyMode } from './keys.ts';
 import type { MerchantsDeps, Source } from './merchants.ts';
 import * as store from './store.ts';
+import { merchantsError } from './errors.ts';
 
 // Who is calling: a secret or restricted API key (merchant servers), a terminal credential
 // (registers), or a publishable key (the hosted card fields in a shopper's browser).
@@ -44,13 +44,13 @@ export async function authenticateSecretKey(
 ): Promise<MerchantPrincipal> {
   const token = bearer?.startsWith('Bearer ') ? bearerOf(bearer) : bearer;
   const parsed = token ? parseKey(token) : undefined;
-  if (!token || !parsed || parsed.kind === 'publishable') throw new KinkoError('api_key_invalid');
+  if (!token || !parsed || parsed.kind === 'publishable') throw merchantsError('api_key_invalid');
   const key = await store.apiKeyByHash(deps.sql, sha256(token));
-  if (!key || key.kind === 'publishable') throw new KinkoError('api_key_invalid');
+  if (!key || key.kind === 'publishable') throw merchantsError('api_key_invalid');
   const now = deps.clock.now();
-  if (key.revoked_at) throw new KinkoError('api_key_revoked');
-  if (key.expires_at && key.expires_at <= now) throw new KinkoError('api_key_expired');
-  if (key.merchant_status !== 'active') throw new KinkoError('merchant_suspended');
+  if (key.revoked_at) throw merchantsError('api_key_revoked');
+  if (key.expires_at && key.expires_at <= now) throw merchantsError('api_key_expired');
+  if (key.merchant_status !== 'active') throw merchantsError('merchant_suspended');
   // Use is recorded as a throttled last_used_at: at most one row write per key per window,
   // so thousands of requests a second do not turn into thousands of updates of one row.
   await store.touchApiKey(deps.sql, key.id, now, lastUsedBefore(deps, now));
@@ -91,9 +91,9 @@ export async function authenticateTerminal(
     : undefined;
   const matches = terminalSecretMatches(secret, t?.secret_sha256 ?? DUMMY_HASH);
   if (!t || !matches || t.status !== 'active') {
-    throw new KinkoError('terminal_credentials_invalid');
+    throw merchantsError('terminal_credentials_invalid');
   }
-  if (t.merchant_status !== 'active') throw new KinkoError('merchant_suspended');
+  if (t.merchant_status !== 'active') throw merchantsError('merchant_suspended');
   const now = deps.clock.now();
   await store.touchTerminal(deps.sql, t.id, now, lastUsedBefore(deps, now));
   return { terminalId: t.id, storeId: t.store_id, merchantId: t.merchant_id, mode: t.mode };

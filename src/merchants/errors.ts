@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The merchants module's named failures, in precedence order: who is calling (an API key or
 // terminal credential), then what that caller may do, then which record, then the input.
@@ -60,5 +60,8 @@ export const MERCHANTS_ERRORS = defineErrors('merchants', {
     message: 'This merchant has the most allowed origins permitted.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const merchantsError = errorFactory(MERCHANTS_ERRORS);
 
 export type MerchantsErrorCode = keyof typeof MERCHANTS_ERRORS;

@@ -1,8 +1,8 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { KinkoError } from '../lib/errors.ts';
 import { authenticateSecretKey, recordWriteUse, type MerchantPrincipal } from './auth.ts';
 import { hasScope, type AccessScope } from './keys.ts';
 import type { MerchantsDeps } from './merchants.ts';
+import { merchantsError } from './errors.ts';
 
 // How merchants meet HTTP: the preHandler in front of every /v1 merchant route, and the
 // principal it leaves on the request for handlers and for the idempotency layer.
@@ -13,7 +13,7 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The API key principal requireMerchantKey resolved for this request. */
 export function merchantKeyOf(req: FastifyRequest): MerchantPrincipal {
   const p = principals.get(req);
-  if (!p) throw new KinkoError('api_key_invalid');
+  if (!p) throw merchantsError('api_key_invalid');
   return p;
 }
 
@@ -41,7 +41,7 @@ export function requireMerchantKey(
     };
     if (!hasScope(principal.scopes, scope)) {
       if (write) await recordWriteUse(deps, principal, request, 'denied');
-      throw new KinkoError('api_key_scope_missing', { extra: { required_scope: scope } });
+      throw merchantsError('api_key_scope_missing', { extra: { required_scope: scope } });
     }
     principals.set(req, principal);
     if (write) await recordWriteUse(deps, principal, request);

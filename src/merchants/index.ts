@@ -24,8 +24,8 @@ import {
 } from './merchants.ts';
 import { seedDemoMerchant, type DemoSeed } from './seed.ts';
 import * as store from './store.ts';
-import { KinkoError } from '../lib/errors.ts';
 import type { Tx } from '../db/index.ts';
+import { merchantsError } from './errors.ts';
 
 // Merchants: who sells through Kinko, where, on which registers, and with which credentials.
 //
@@ -46,7 +46,7 @@ import type { Tx } from '../db/index.ts';
 // - allowed origin: scheme://host[:port] of a merchant page that may frame hosted fields.
 // - principal: the authenticated caller of a request (merchant, key, scopes, mode).
 
-export { MERCHANTS_ERRORS, type MerchantsErrorCode } from './errors.ts';
+export { MERCHANTS_ERRORS, merchantsError, type MerchantsErrorCode } from './errors.ts';
 export { SCOPES, KEYS_SCOPE, type Scope, type AccessScope, type KeyMode } from './keys.ts';
 export { merchantKeyOf, merchantScopeOf } from './http.ts';
 export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
@@ -162,7 +162,7 @@ export function createMerchants(deps: MerchantsDeps): Merchants {
     listStores: async (id) => (await store.listStores(sql, id, LIST_MAX)).map(storeView),
     getStore: async (merchantId, storeId) => {
       const s = await store.storeById(sql, storeId);
-      if (!s || s.merchant_id !== merchantId) throw new KinkoError('store_not_found');
+      if (!s || s.merchant_id !== merchantId) throw merchantsError('store_not_found');
       return storeView(s);
     },
     createTerminal: (id, input, actor, source) =>

@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import {
   apiKeyView,
   insertApiKey,
@@ -9,6 +8,7 @@ import {
 } from './merchants.ts';
 import { checkOrigins } from './origins.ts';
 import * as store from './store.ts';
+import { merchantsError } from './errors.ts';
 
 // Rolling and revoking API keys, and replacing allowed origins.
 //
@@ -27,14 +27,14 @@ export async function rollApiKey(
   const limits = deps.limits.merchants;
   const overlap = input.overlapSeconds ?? limits.apiKeyOverlapSecondsDefault;
   if (overlap < 0 || overlap > limits.apiKeyOverlapSecondsMax) {
-    throw new KinkoError('api_key_overlap_invalid', { param: 'overlap_seconds' });
+    throw merchantsError('api_key_overlap_invalid', { param: 'overlap_seconds' });
   }
   return deps.sql.begin(async (tx) => {
     const now = deps.clock.now();
     const old = await store.apiKeyForUpdate(tx, keyId);
-    if (!old || old.merchant_id !== merchantId) throw new KinkoError('api_key_not_found');
+    if (!old || old.merchant_id !== merchantId) throw merchantsError('api_key_not_found');
     if (old.revoked_at || (old.expires_at && old.expires_at <= now)) {
-      throw new KinkoError('api_key_already_revoked');
+      throw merchantsError('api_key_already_revoked');
     }
     const issued = await insertApiKey(
       deps,
@@ -73,8 +73,8 @@ export async function revokeApiKey(
   return deps.sql.begin(async (tx) => {
     const now = deps.clock.now();
     const key = await store.apiKeyForUpdate(tx, keyId);
-    if (!key || key.merchant_id !== merchantId) throw new KinkoError('api_key_not_found');
-    if (key.revoked_at) throw new KinkoError('api_key_already_revoked');
+    if (!key || key.merchant_id !== merchantId) throw merchantsError('api_key_not_found');
+    if (key.revoked_at) throw merchantsError('api_key_already_revoked');
     await store.revokeApiKey(tx, key.id, now);
     await deps.audit.append(tx, [
       {
@@ -100,7 +100,7 @@ export async function setAllowedOrigins(
   const checked = checkOrigins(origins, deps);
   return deps.sql.begin(async (tx) => {
     const m = await store.merchantById(tx, merchantId);
-    if (!m) throw new KinkoError('merchant_not_found');
+    if (!m) throw merchantsError('merchant_not_found');
     await store.replaceOrigins(tx, merchantId, checked, deps.clock.now());
     await deps.audit.append(tx, [
       {

@@ -2,7 +2,6 @@ import type { AuditEntryInput } from '../audit/index.ts';
 import type { MerchantsLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import {
   ALL_SCOPES,
@@ -15,6 +14,7 @@ import {
 } from './keys.ts';
 import { checkOrigins } from './origins.ts';
 import * as store from './store.ts';
+import { merchantsError } from './errors.ts';
 
 // Merchants, stores, terminals, API keys and allowed origins: creation and management. Each
 // change writes its audit entry in the same transaction. Secrets appear in a return value
@@ -150,7 +150,7 @@ function entry(
 
 export async function merchantOrThrow(db: Sql | Tx, id: string): Promise<store.MerchantRow> {
   const m = await store.merchantById(db, id);
-  if (!m) throw new KinkoError('merchant_not_found');
+  if (!m) throw merchantsError('merchant_not_found');
   return m;
 }
 
@@ -228,7 +228,7 @@ export async function insertTerminal(
   source?: Source,
 ): Promise<{ terminal: TerminalView; secret: string }> {
   const st = await store.storeById(tx, input.storeId);
-  if (!st || st.merchant_id !== merchantId) throw new KinkoError('store_not_found');
+  if (!st || st.merchant_id !== merchantId) throw merchantsError('store_not_found');
   const secret = issueTerminalSecret();
   const row: store.TerminalRow = {
     id: publicId('term', 16),
@@ -284,7 +284,7 @@ function scopesFor(input: NewApiKey): string[] {
   if (input.kind === 'publishable') return [];
   const scopes = [...new Set(input.scopes ?? [])];
   if (scopes.length === 0 || !scopes.every(isScope)) {
-    throw new KinkoError('api_key_scopes_invalid', { param: 'scopes' });
+    throw merchantsError('api_key_scopes_invalid', { param: 'scopes' });
   }
   return scopes.sort();
 }
@@ -302,7 +302,7 @@ export async function insertApiKey(
   const scopes = scopesFor(input);
   const used = await store.countUsableKeys(tx, merchantId, now);
   if (used >= deps.limits.merchants.apiKeysPerMerchantMax) {
-    throw new KinkoError('api_key_limit_reached');
+    throw merchantsError('api_key_limit_reached');
   }
   const issued = issueKey(input.kind, input.mode);
   const row: store.ApiKeyRow = {

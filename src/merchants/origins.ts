@@ -1,4 +1,4 @@
-import { KinkoError } from '../lib/errors.ts';
+import { merchantsError } from './errors.ts';
 
 // Allowed web origins: the pages that may frame the hosted card fields (frame-ancestors)
 // and call the publishable-key endpoints (CORS). An origin is exactly scheme://host[:port];
@@ -28,10 +28,10 @@ export function checkOrigins(
 ): string[] {
   const unique = [...new Set(origins)].sort();
   if (unique.length > deps.limits.merchants.allowedOriginsPerMerchantMax) {
-    throw new KinkoError('origin_limit_reached', { param: 'allowed_origins' });
+    throw merchantsError('origin_limit_reached', { param: 'allowed_origins' });
   }
   for (const [i, o] of unique.entries()) {
-    if (!isOrigin(o, deps.env)) throw new KinkoError('origin_invalid', { param: `origins.${i}` });
+    if (!isOrigin(o, deps.env)) throw merchantsError('origin_invalid', { param: `origins.${i}` });
   }
   return unique;
 }

@@ -1,10 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { freeText, markSecretResponse, sourceOf, type Idempotency } from '../http/index.ts';
+import {
+  freeText,
+  markSecretResponse,
+  sourceOf,
+  type Idempotency,
+  httpError,
+} from '../http/index.ts';
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
 import type { AccessScope, KeyMode } from './keys.ts';
 import { SCOPES } from './keys.ts';
 import type { Merchants } from './index.ts';
-import { KinkoError } from '../lib/errors.ts';
 
 // The merchant's own records under /v1: stores, terminals, API keys and allowed origins.
 // Thin handlers: the schema validates, one call to the module, the view is the answer.
@@ -114,7 +119,7 @@ const TERMINAL = {
 function terminalModeOf(req: FastifyRequest, asked: KeyMode | undefined): KeyMode {
   const keyMode = merchantKeyOf(req).mode;
   if (keyMode === 'test' && asked === 'live') {
-    throw new KinkoError('parameter_invalid', {
+    throw httpError('parameter_invalid', {
       param: 'mode',
       message: 'A test-mode key creates test terminals only; use a live key for a live one.',
     });

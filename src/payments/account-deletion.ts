@@ -1,7 +1,8 @@
-import { KinkoError } from '../lib/errors.ts';
 import { entry, WALLET_CURRENCY, type PaymentsDeps, type Source } from './context.ts';
 import * as store from './store.ts';
 import { walletBalance } from './wallet.ts';
+import { paymentsError } from './errors.ts';
+import { identityError } from '../identity/index.ts';
 
 // Deleting a customer's account: a workflow across vault, identity and the ledger, so it
 // lives here. Refused while the wallet holds money or a top-up is unfinished. Then:
@@ -19,12 +20,12 @@ export async function deleteAccount(
 ): Promise<{ deleted: true; cardsShredded: number }> {
   const balance = await walletBalance(deps, customerId);
   if (balance !== 0n) {
-    throw new KinkoError('wallet_balance_not_zero', {
+    throw paymentsError('wallet_balance_not_zero', {
       extra: { balance: balance.toString(), currency: WALLET_CURRENCY },
     });
   }
   if ((await store.unfinishedTopupCount(deps.sql, customerId)) > 0) {
-    throw new KinkoError('wallet_activity_processing');
+    throw paymentsError('wallet_activity_processing');
   }
   const actor = { type: 'customer' as const, id: customerId };
   // The wallet's linked cards (tokenized in the hosted fields, so the vault may not know
@@ -49,7 +50,7 @@ export async function deleteAccount(
     ]);
     return 'deleted' as const;
   });
-  if (result === 'processing') throw new KinkoError('wallet_activity_processing');
-  if (result === 'already_deleted') throw new KinkoError('session_expired');
+  if (result === 'processing') throw paymentsError('wallet_activity_processing');
+  if (result === 'already_deleted') throw identityError('session_expired');
   return { deleted: true, cardsShredded: shredded.length };
 }

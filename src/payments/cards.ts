@@ -1,6 +1,6 @@
-import { KinkoError } from '../lib/errors.ts';
 import { entry, type PaymentsDeps, type Source } from './context.ts';
 import * as store from './store.ts';
+import { paymentsError } from './errors.ts';
 
 // Linking a card to the wallet: the card was typed into the vault's hosted fields (the
 // wallet never sees its number) and verified there; here its token becomes the customer's.
@@ -27,9 +27,9 @@ export async function linkCard(
   source: Source,
 ): Promise<LinkedCard> {
   const card = await deps.vault.getCard(token).catch(() => undefined);
-  if (!card || card.deleted) throw new KinkoError('card_token_invalid', { param: 'card_token' });
+  if (!card || card.deleted) throw paymentsError('card_token_invalid', { param: 'card_token' });
   if (card.customerId !== null && card.customerId !== customerId) {
-    throw new KinkoError('card_already_linked');
+    throw paymentsError('card_already_linked');
   }
   const row: store.CardRow = {
     card_token: token,
@@ -42,7 +42,7 @@ export async function linkCard(
     if (!(await store.insertCard(tx, row))) {
       const existing = await store.cardOf(tx, token);
       if (existing?.customer_id === customerId) return view(existing);
-      throw new KinkoError('card_already_linked');
+      throw paymentsError('card_already_linked');
     }
     await deps.audit.append(tx, [
       entry(

@@ -14,8 +14,6 @@ import type { Webhooks } from '../webhooks/index.ts';
 import { accountInput, CARD_CLEARING_OWNER, type AccountKind } from './accounts.ts';
 import type { PaymentsLimits } from './limits.ts';
 import type { ReceiptKind } from './store.ts';
-// The module's error codes are registered wherever its services are used.
-import './errors.ts';
 
 // What every payments service receives: the modules it orchestrates, as plain parameters.
 

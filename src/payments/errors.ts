@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The payments module's codes, in precedence order: a request refused for several reasons
 // gets the first listed. Code refusals are distinct so the register can tell the customer
@@ -110,5 +110,8 @@ export const PAYMENTS_ERRORS = defineErrors('payments', {
     message: 'The cursor is not one this API returned.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const paymentsError = errorFactory(PAYMENTS_ERRORS);
 
 export type PaymentsErrorCode = keyof typeof PAYMENTS_ERRORS;

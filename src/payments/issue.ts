@@ -5,10 +5,10 @@ import {
   paymentCodeHmac,
   paymentCodeQrSvg,
 } from '../codes/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { refusalOf } from '../risk/index.ts';
 import { entry, WALLET_CURRENCY, type PaymentsDeps, type Source } from './context.ts';
 import * as store from './store.ts';
+import { paymentsError } from './errors.ts';
 
 // Issuing a one-time payment code (CPM) to a bound, stepped-up device: 22 digits with 63
 // random bits, valid codeSecondsMax, single use, bound to the customer and the device,
@@ -45,7 +45,7 @@ export async function issueCode(
   const now = deps.clock.now();
   const active = await store.activeCodeCount(deps.sql, who.customerId, now);
   if (active >= deps.limits.codesActivePerCustomerMax) {
-    throw new KinkoError('payment_codes_too_many');
+    throw paymentsError('payment_codes_too_many');
   }
   const code = generatePaymentCode();
   const expiresAt = new Date(now.getTime() + deps.limits.codeSecondsMax * 1000);

@@ -1,7 +1,6 @@
-import { KinkoError } from '../lib/errors.ts';
 import type { PaymentsDeps } from './context.ts';
 import * as store from './store.ts';
-import { createdRange, pageOf, type CreatedQuery, type Page } from '../http/index.ts';
+import { createdRange, pageOf, type CreatedQuery, type Page, httpError } from '../http/index.ts';
 
 // Lists of wallet payments (code and store QR) and their refunds for the merchant API, paged
 // exactly as web payments are: newest first, `limit`, `starting_after` / `ending_before` id
@@ -35,7 +34,7 @@ export async function listWalletPage<R, V>(
     const seq = who.livemode
       ? await store.walletSeqOf(deps.sql, table, who.merchantId, id)
       : undefined;
-    if (seq === undefined) throw new KinkoError('pagination_cursor_not_found', { param });
+    if (seq === undefined) throw httpError('pagination_cursor_not_found', { param });
     return seq;
   };
   const beforeSeq = await cursor(q.startingAfter, 'starting_after');

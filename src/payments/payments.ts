@@ -1,6 +1,5 @@
 import QRCode from 'qrcode';
 import { buildStorePayload } from '../codes/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { MicroBatcher } from './batcher.ts';
 import { linkCard, listCards } from './cards.ts';
 import type { PaymentsDeps, Source } from './context.ts';
@@ -13,6 +12,7 @@ import * as store from './store.ts';
 import { payStore } from './store-payments.ts';
 import { createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
 import { accountFacts, history, walletView } from './wallet.ts';
+import { paymentsError } from './errors.ts';
 
 // The payments service: one object per process, built by main.ts from the modules it
 // orchestrates. Redemptions at the register go through the micro-batcher.
@@ -43,7 +43,7 @@ export function createPayments(deps: PaymentsDeps) {
       resumeTopup(deps, customerId, id, source),
     getTopup: async (customerId: string, id: string) => {
       const t = await store.topupById(deps.sql, id);
-      if (!t || t.customer_id !== customerId) throw new KinkoError('topup_not_found');
+      if (!t || t.customer_id !== customerId) throw paymentsError('topup_not_found');
       return topupView(t);
     },
     setLimits: async (

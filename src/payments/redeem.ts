@@ -1,7 +1,12 @@
-import { parsePaymentCode, paymentCodeHmac, type CodesErrorCode } from '../codes/index.ts';
+import {
+  codesError,
+  parsePaymentCode,
+  paymentCodeHmac,
+  type CodesErrorCode,
+} from '../codes/index.ts';
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { Tx } from '../db/index.ts';
-import { statusOf } from '../http/index.ts';
+import { statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -17,6 +22,7 @@ import {
 } from './context.ts';
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
+import { paymentsError, type PaymentsErrorCode } from './errors.ts';
 
 // Redeeming payment codes at the register, a micro-batch at a time (batcher.ts): one
 // transaction answers every request of the batch. In order:
@@ -116,7 +122,7 @@ export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Pr
     });
     try {
       await deps.sql.begin((tx) => runBatch(deps, tx, items));
-      return items.map((i) => i.answer ?? errorAnswer(new KinkoError('internal_error')));
+      return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (attempt >= 3 || (code !== UNIQUE_VIOLATION && code !== DEADLOCK)) throw e;
@@ -167,11 +173,11 @@ function replays(items: Item[], stored: readonly store.StoredAnswer[]): void {
     const key = keyOf(item.req);
     const s = byKey.get(key);
     if (s && !s.fingerprint.equals(item.req.fingerprint)) {
-      refuse(item, new KinkoError('idempotency_key_reused'), false);
+      refuse(item, idempotencyError('idempotency_key_reused'), false);
     } else if (s) {
       item.answer = { statusCode: s.status_code, body: s.body, replayed: true };
     } else if (seen.has(key)) {
-      refuse(item, new KinkoError('idempotency_request_in_progress'), false);
+      refuse(item, idempotencyError('idempotency_request_in_progress'), false);
     }
     seen.add(key);
   }
@@ -183,7 +189,7 @@ function replays(items: Item[], stored: readonly store.StoredAnswer[]): void {
  */
 function misreads(items: Item[]): void {
   for (const item of items) {
-    if (item.misread) refuse(item, new KinkoError(item.misread, { param: 'code' }), false);
+    if (item.misread) refuse(item, codesError(item.misread, { param: 'code' }), false);
   }
 }
 
@@ -217,7 +223,7 @@ function throttle(
         merchant! >= deps.limits.guessFailuresPerMerchantMax;
       if (over) {
         const extra = { retry_after_seconds: retry };
-        refuse(item, new KinkoError('code_guessing_throttled', { extra }), false);
+        refuse(item, paymentsError('code_guessing_throttled', { extra }), false);
       }
       return !over;
     },
@@ -242,8 +248,8 @@ async function verifyCodes(
   const customers = [...new Set([...codes.values()].map((c) => c.customer_id))];
   const facts = new Map((await deps.identity.customerFacts(tx, customers)).map((f) => [f.id, f]));
   const consumed = new Set<string>();
-  const failed = (item: Item, code: string) => {
-    refuse(item, new KinkoError(code, { param: 'code' }), true, true);
+  const failed = (item: Item, code: PaymentsErrorCode) => {
+    refuse(item, paymentsError(code, { param: 'code' }), true, true);
     guard.count(item);
   };
   for (const item of items) {
@@ -258,7 +264,7 @@ async function verifyCodes(
       const f = facts.get(code.customer_id);
       const held = f?.moneyHoldUntil && f.moneyHoldUntil.getTime() > now.getTime();
       if (!f || f.frozen || held) {
-        refuse(item, new KinkoError('wallet_unavailable'), true);
+        refuse(item, paymentsError('wallet_unavailable'), true);
         continue;
       }
       const a = await deps.risk.assess({
@@ -326,7 +332,7 @@ async function post(
     // No wallet account yet is a wallet with nothing in it.
     assert(r === 'exceeds_credits' || r === 'debit_account_not_found', `payment post: ${r}`);
     delete item.payment;
-    refuse(item, new KinkoError('insufficient_funds'), true);
+    refuse(item, paymentsError('insufficient_funds'), true);
   });
 }
 

@@ -1,5 +1,4 @@
 import { assert } from '../lib/assert.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { accountIdFor } from './accounts.ts';
 import {
@@ -12,6 +11,7 @@ import {
 } from './context.ts';
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
+import { paymentsError } from './errors.ts';
 
 // Refunds of wallet payments (code or store QR): partial and several, never more in total
 // than was paid; merchant → wallet, in one transaction with the refund row, audit and the
@@ -47,14 +47,14 @@ export async function refundPayment(
   source: Source,
 ): Promise<RefundView> {
   // A test key must never move live money, here no more than at the register.
-  if (!who.livemode) throw new KinkoError('livemode_required');
+  if (!who.livemode) throw paymentsError('livemode_required');
   const { merchantId } = who;
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchantId }]);
   return deps.sql.begin(async (tx) => {
     const p = await store.paymentById(tx, input.paymentId, true);
-    if (!p || p.merchant_id !== merchantId) throw new KinkoError('payment_not_found');
+    if (!p || p.merchant_id !== merchantId) throw paymentsError('payment_not_found');
     if (p.refunded_minor + input.amount > p.amount_minor) {
-      throw new KinkoError('refund_exceeds_payment', {
+      throw paymentsError('refund_exceeds_payment', {
         param: 'amount',
         extra: { refundable: (p.amount_minor - p.refunded_minor).toString() },
       });
@@ -145,7 +145,7 @@ export async function getPayment(
   id: string,
 ) {
   const p = who.livemode ? await store.paymentById(deps.sql, id) : undefined;
-  if (!p || p.merchant_id !== who.merchantId) throw new KinkoError('payment_not_found');
+  if (!p || p.merchant_id !== who.merchantId) throw paymentsError('payment_not_found');
   const refunds = await store.refundsOf(deps.sql, id);
   return { ...merchantPaymentView(p), refunds: { data: refunds.map(refundView) } };
 }

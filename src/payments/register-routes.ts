@@ -6,14 +6,16 @@ import {
   IDEMPOTENCY_KEY_HEADER,
   REPLAYED_HEADER,
   type Idempotency,
+  idempotencyError,
 } from '../http/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import type { MerchantPrincipal, Merchants, Scope } from '../merchants/index.ts';
 import { requestFingerprint } from './ids.ts';
 import type { Payments } from './payments.ts';
 import type { WalletListQuery, WalletReader } from './lists.ts';
 import type { Answer } from './redeem.ts';
 import { listQuery, listQueryOf, type RawQuery } from '../http/index.ts';
+import { paymentsError } from './errors.ts';
+import { merchantsError } from '../merchants/index.ts';
 
 // The register's API. POST /v1/code_payments authenticates either a terminal —
 // `Authorization: Terminal <term_…>:<tk_…>` — or a merchant secret key with `terminal_id` in
@@ -88,17 +90,17 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
     },
     async (req, reply) => {
       const key = req.headers[IDEMPOTENCY_KEY_HEADER];
-      if (key === undefined || key === '') throw new KinkoError('idempotency_key_missing');
+      if (key === undefined || key === '') throw idempotencyError('idempotency_key_missing');
       if (typeof key !== 'string' || !KEY_RE.test(key)) {
-        throw new KinkoError('idempotency_key_invalid', { param: 'Idempotency-Key' });
+        throw idempotencyError('idempotency_key_invalid', { param: 'Idempotency-Key' });
       }
       const register = await authenticate(req, reply, req.body.terminal_id);
       // Refused before the code is read or a guess counted: a test register takes no money.
       if (register.mode !== 'live') {
-        throw new KinkoError('livemode_required', { message: TEST_TERMINAL_MESSAGE });
+        throw paymentsError('livemode_required', { message: TEST_TERMINAL_MESSAGE });
       }
       if (register.storeId !== req.body.store_id) {
-        throw new KinkoError('terminal_store_mismatch', { param: 'store_id' });
+        throw paymentsError('terminal_store_mismatch', { param: 'store_id' });
       }
       const answer = await deps.payments.redeem({
         scope: register.scope,
@@ -158,7 +160,7 @@ function terminalRoute(
     },
     async (req, reply) => {
       if (!(req.headers.authorization ?? '').startsWith('Terminal ')) {
-        throw new KinkoError('terminal_credentials_missing');
+        throw paymentsError('terminal_credentials_missing');
       }
       const t = await authenticate(req, reply, undefined);
       const shop = await deps.payments.deps.merchants.getStore(t.merchantId, t.storeId);
@@ -193,7 +195,7 @@ function registerAuth(deps: RegisterRoutesDeps) {
   const merchantKey = deps.requireMerchantKey('payments:write');
   const checkTerminal = async (header: string): Promise<Register> => {
     const m = TERMINAL_RE.exec(header);
-    if (!m) throw new KinkoError('terminal_credentials_invalid');
+    if (!m) throw merchantsError('terminal_credentials_invalid');
     const t = await deps.merchants.authenticateTerminal(m[1]!, m[2]!);
     return {
       ...t,
@@ -214,14 +216,14 @@ function registerAuth(deps: RegisterRoutesDeps) {
       register.catch(() => cache.get(hash) === entry && cache.delete(hash));
       return register;
     }
-    if (!header.startsWith('Bearer ')) throw new KinkoError('terminal_credentials_missing');
+    if (!header.startsWith('Bearer ')) throw paymentsError('terminal_credentials_missing');
     await merchantKey.call(req.server, req, reply);
     const principal = deps.merchantKeyOf(req);
     // Terminals are live devices; a test key must not move a real wallet's money.
-    if (principal.mode !== 'live') throw new KinkoError('livemode_required');
+    if (principal.mode !== 'live') throw paymentsError('livemode_required');
     const terminals = await deps.merchants.listTerminals(principal.merchantId);
     const t = terminals.find((x) => x.id === terminalId);
-    if (!t) throw new KinkoError('terminal_not_found', { param: 'terminal_id' });
+    if (!t) throw merchantsError('terminal_not_found', { param: 'terminal_id' });
     return {
       terminalId: t.id,
       storeId: t.store_id,
@@ -298,7 +300,7 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
       // The payload names only the store, and paying it credits the live balance, so a
       // test key must not be able to hand out something customers pay with real money.
       if (p.mode !== 'live') {
-        throw new KinkoError('livemode_required', { message: STORE_QR_LIVE_ONLY });
+        throw paymentsError('livemode_required', { message: STORE_QR_LIVE_ONLY });
       }
       return payments.storeQr(p.merchantId, req.params.id);
     },

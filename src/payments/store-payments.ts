@@ -1,5 +1,4 @@
 import { parseStorePayload } from '../codes/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { refusalOf } from '../risk/index.ts';
 import {
@@ -14,6 +13,7 @@ import { transferIdFor } from './ids.ts';
 import { paymentJson, paymentMovement, paymentTransfer } from './redeem.ts';
 import * as store from './store.ts';
 import { accountFacts } from './wallet.ts';
+import { paymentsError } from './errors.ts';
 
 // Store QR payments (MPM): the customer scans the store's EMVCo payload and pays it from a
 // bound, stepped-up device. The payload must be a valid Kinko store payload (structure and
@@ -24,19 +24,19 @@ import { accountFacts } from './wallet.ts';
 async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint, currency: string) {
   const parsed = parseStorePayload(payload);
   if (!parsed.ok) {
-    throw new KinkoError('store_payload_invalid', {
+    throw paymentsError('store_payload_invalid', {
       param: 'payload',
       extra: { reason: parsed.reason },
     });
   }
   const kinko = parsed.fields.kinko;
-  if (!kinko) throw new KinkoError('store_not_kinko', { param: 'payload' });
+  if (!kinko) throw paymentsError('store_not_kinko', { param: 'payload' });
   if (parsed.fields.amount !== null && BigInt(parsed.fields.amount) !== amount) {
-    throw new KinkoError('store_payload_invalid', { param: 'amount', extra: { reason: 'amount' } });
+    throw paymentsError('store_payload_invalid', { param: 'amount', extra: { reason: 'amount' } });
   }
   // The store asks for its currency (ID 53): a wallet in yen does not pay a QR in dollars.
   if (parsed.fields.currency !== currency) {
-    throw new KinkoError('store_payload_invalid', {
+    throw paymentsError('store_payload_invalid', {
       param: 'currency',
       extra: { reason: 'currency' },
     });
@@ -45,7 +45,7 @@ async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint, curr
   const shop = await deps.merchants
     .getStore(kinko.merchantId, kinko.storeId)
     .catch(() => undefined);
-  if (!merchant || !shop || merchant.status !== 'active') throw new KinkoError('store_unavailable');
+  if (!merchant || !shop || merchant.status !== 'active') throw paymentsError('store_unavailable');
   return { merchant, shop };
 }
 
@@ -55,7 +55,7 @@ export async function payStore(
   input: { payload: string; amount: bigint; currency: string },
   source: Source,
 ) {
-  if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
+  if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
   const { merchant, shop } = await storeOf(deps, input.payload, input.amount, input.currency);
   const facts = await accountFacts(deps, who.customerId);
   const assessment = await deps.risk.assess({
@@ -95,7 +95,7 @@ export async function payStore(
       actor: { type: 'customer', id: who.customerId },
       source,
     });
-    if (result?.result !== 'ok') throw new KinkoError('insufficient_funds');
+    if (result?.result !== 'ok') throw paymentsError('insufficient_funds');
     await store.insertPayments(tx, [row]);
     await store.insertBalanceTransactions(tx, [paymentMovement(row)]);
     await enqueueReceipts(deps, tx, 'payment', [id]);

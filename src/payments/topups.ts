@@ -16,6 +16,7 @@ import {
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
 import { accountFacts } from './wallet.ts';
+import { paymentsError } from './errors.ts';
 
 // Top-ups: the card is charged first, outside any transaction; the wallet is credited
 // (card_clearing → customer_wallet) only after the charge succeeded. Every step is keyed by
@@ -72,10 +73,10 @@ export async function createTopup(
   input: { amount: bigint; currency: string; cardToken: string },
   source: Source,
 ): Promise<TopupView> {
-  if (input.currency !== WALLET_CURRENCY) throw new KinkoError('currency_unsupported');
+  if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
   const card = await store.cardOf(deps.sql, input.cardToken);
   if (!card || card.customer_id !== who.customerId) {
-    throw new KinkoError('card_not_linked', { param: 'card_token' });
+    throw paymentsError('card_not_linked', { param: 'card_token' });
   }
   const facts = await accountFacts(deps, who.customerId);
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
@@ -167,7 +168,7 @@ export async function resumeTopup(
   source: Source,
 ): Promise<TopupView> {
   const t = await store.topupById(deps.sql, id);
-  if (!t || t.customer_id !== customerId) throw new KinkoError('topup_not_found');
+  if (!t || t.customer_id !== customerId) throw paymentsError('topup_not_found');
   if (t.status === 'succeeded' || t.status === 'failed') return topupView(t);
   if (!t.authorization_id) return settle(deps, t, await authorizeCard(deps, t, source), source);
   let authz = await deps.acquirer.getAuthorization(t.authorization_id);
@@ -176,7 +177,7 @@ export async function resumeTopup(
     await deps.acquirer.expireChallenges();
     authz = await deps.acquirer.getAuthorization(t.authorization_id);
   }
-  if (authz.status === 'requires_challenge') throw new KinkoError('topup_challenge_pending');
+  if (authz.status === 'requires_challenge') throw paymentsError('topup_challenge_pending');
   return settle(deps, t, authz, source);
 }
 
@@ -203,16 +204,16 @@ async function settle(
     case 'challenge_failed':
     case 'challenge_expired':
       await fail(deps, t, 'three_ds_failed', source, authz.id);
-      throw new KinkoError('topup_three_ds_failed', { extra: { topup_id: t.id } });
+      throw paymentsError('topup_three_ds_failed', { extra: { topup_id: t.id } });
     case 'declined':
     case 'failed':
     case 'voided':
       await fail(deps, t, authz.declineCode ?? 'card_declined', source, authz.id);
-      throw new KinkoError('topup_declined', {
+      throw paymentsError('topup_declined', {
         extra: { topup_id: t.id, decline_code: authz.declineCode ?? 'card_declined' },
       });
     case 'pending':
-      throw new KinkoError('topup_charge_unconfirmed', { extra: { topup_id: t.id } });
+      throw paymentsError('topup_charge_unconfirmed', { extra: { topup_id: t.id } });
   }
 }
 
@@ -236,13 +237,13 @@ async function capture(
   } catch (error) {
     // The capture may have happened without its answer: stay processing, resume later.
     if (error instanceof KinkoError && error.code.startsWith('acquirer_')) {
-      throw new KinkoError('topup_charge_unconfirmed', { extra: { topup_id: t.id } });
+      throw paymentsError('topup_charge_unconfirmed', { extra: { topup_id: t.id } });
     }
     throw error;
   }
   if (result.status !== 'succeeded') {
     await fail(deps, t, result.failureCode ?? 'capture_failed', source, authz.id);
-    throw new KinkoError('topup_declined', {
+    throw paymentsError('topup_declined', {
       extra: { topup_id: t.id, decline_code: result.failureCode ?? 'capture_failed' },
     });
   }

@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Idempotency } from '../http/index.ts';
 import { markSecretResponse, sourceOf } from '../http/index.ts';
 import type { Identity } from '../identity/index.ts';
-import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER } from '../identity/index.ts';
-import { KinkoError } from '../lib/errors.ts';
+import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER, identityError } from '../identity/index.ts';
 import { deleteAccount } from './account-deletion.ts';
 import { createCodeWatch } from './code-watch.ts';
 import type { Payments } from './payments.ts';
@@ -176,7 +175,7 @@ function codeRoutes(
     async (req) => {
       markSecretResponse(req);
       const w = who(req);
-      if (!w.deviceId) throw new KinkoError('device_required');
+      if (!w.deviceId) throw identityError('device_required');
       return payments.issueCode({ customerId: w.customerId, deviceId: w.deviceId }, sourceOf(req));
     },
   );
@@ -270,7 +269,7 @@ function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
     },
     async (req, reply) => {
       const s = identity.customerOf(req);
-      if (!s.deviceId) throw new KinkoError('device_required');
+      if (!s.deviceId) throw identityError('device_required');
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
       const waitMs = (req.query.wait_seconds ?? secondsMax) * 1000;

@@ -1,9 +1,9 @@
 import { limitsJson } from '../risk/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { accountIdFor } from './accounts.ts';
 import { ensureAccounts, WALLET_CURRENCY, type PaymentsDeps } from './context.ts';
 import { receiptLine } from './messages.ts';
 import * as store from './store.ts';
+import { paymentsError } from './errors.ts';
 
 // The wallet: balance (from the ledger), limits (from risk), hold status (from identity),
 // and the history of top-ups, payments and refunds with their receipts.
@@ -33,7 +33,7 @@ export async function walletBalance(deps: PaymentsDeps, customerId: string): Pro
 
 export async function accountFacts(deps: PaymentsDeps, customerId: string) {
   const [facts] = await deps.identity.customerFacts(deps.sql, [customerId]);
-  if (!facts) throw new KinkoError('wallet_unavailable');
+  if (!facts) throw paymentsError('wallet_unavailable');
   return facts;
 }
 
@@ -69,7 +69,7 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
     if (Number.isNaN(date.getTime())) throw new Error('date');
     return { at: date, id };
   } catch {
-    throw new KinkoError('history_cursor_invalid', { param: 'cursor' });
+    throw paymentsError('history_cursor_invalid', { param: 'cursor' });
   }
 }
 

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The risk module's refusals, in precedence order: when several apply, the first listed is
 // the answer (a frozen account before a limit, a limit before velocity).
@@ -33,5 +33,8 @@ export const RISK_ERRORS = defineErrors('risk', {
     message: 'A limit cannot be set above the maximum for this account.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const riskError = errorFactory(RISK_ERRORS);
 
 export type RiskErrorCode = keyof typeof RISK_ERRORS;

@@ -17,8 +17,8 @@ import {
 } from './rules.ts';
 import * as store from './store.ts';
 // The module's error codes are registered wherever its services are used.
-import './errors.ts';
 import { VelocityCounters } from './velocity.ts';
+import { riskError, type RiskErrorCode } from './errors.ts';
 
 // assess(): the risk decision for one money movement. Code payments and code issuing are
 // decided in memory (velocity); top-ups add one small query (the day's and month's usage
@@ -124,7 +124,7 @@ export function createRisk(deps: RiskDeps): Risk {
         over(own.dailyMinor, maximum.dailyMinor) ||
         over(own.monthlyMinor, maximum.monthlyMinor)
       ) {
-        throw new KinkoError('limit_above_maximum', { extra: { maximum: limitsJson(maximum) } });
+        throw riskError('limit_above_maximum', { extra: { maximum: limitsJson(maximum) } });
       }
       await store.setOwnLimits(deps.sql, customerId, own, clock.now());
     },
@@ -139,7 +139,7 @@ export function limitsJson(l: TopupLimits) {
   };
 }
 
-const REFUSALS: ReadonlyArray<[string, string]> = [
+const REFUSALS: ReadonlyArray<[string, RiskErrorCode]> = [
   ['account_frozen', 'risk_blocked'],
   ['limit_per_topup', 'limit_per_topup_exceeded'],
   ['limit_daily', 'limit_daily_exceeded'],
@@ -161,13 +161,13 @@ export function refusalOf(a: Assessment, freshStrongAuth: boolean): KinkoError |
             used: { day: String(l.usage.dayMinor), month: String(l.usage.monthMinor) },
           }
         : undefined;
-      return new KinkoError(code, extra ? { extra } : {});
+      return riskError(code, extra ? { extra } : {});
     }
     if (a.reasons.some((r) => r.startsWith('velocity:'))) {
-      return new KinkoError('risk_velocity_exceeded', { extra: { retry_after_seconds: 60 } });
+      return riskError('risk_velocity_exceeded', { extra: { retry_after_seconds: 60 } });
     }
-    return new KinkoError('risk_blocked');
+    return riskError('risk_blocked');
   }
-  if (a.decision === 'step_up' && !freshStrongAuth) return new KinkoError('risk_step_up_required');
+  if (a.decision === 'step_up' && !freshStrongAuth) return riskError('risk_step_up_required');
   return null;
 }

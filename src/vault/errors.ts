@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The vault's error codes in precedence order: who is asking, then what was sent, then the
 // state of the card. Messages never contain card data; `param` names the field.
@@ -60,5 +60,8 @@ export const VAULT_ERRORS = defineErrors('vault', {
     message: 'This key provider rotates keys outside Kinko (a new deploy of its keys).',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const vaultError = errorFactory(VAULT_ERRORS);
 
 export type VaultErrorCode = keyof typeof VAULT_ERRORS;

@@ -1,4 +1,3 @@
-import { KinkoError } from '../lib/errors.ts';
 import { publicId, secretToken } from '../lib/ids.ts';
 import type { Authorization } from '../acquirer/index.ts';
 import { isOrigin, sha256, type MerchantDirectory } from './merchants.ts';
@@ -12,6 +11,7 @@ import {
   type Source,
   type VaultCoreDeps,
 } from './vault.ts';
+import { vaultError } from './errors.ts';
 
 // Hosted card fields (ApparelX 2020): card data is typed into a page on Kinko's origin, inside
 // an iframe on the merchant's page, and sent from there to Kinko only. A hosted session ties
@@ -41,9 +41,9 @@ export async function openHostedSession(
   input: { publishableKey: string; parentOrigin: string },
 ): Promise<HostedSession> {
   const merchant = await deps.merchants.resolvePublishableKey(input.publishableKey);
-  if (!merchant) throw new KinkoError('hosted_publishable_key_invalid', { param: 'pk' });
+  if (!merchant) throw vaultError('hosted_publishable_key_invalid', { param: 'pk' });
   if (!isOrigin(input.parentOrigin) || !merchant.allowedOrigins.includes(input.parentOrigin)) {
-    throw new KinkoError('parent_origin_not_registered', { param: 'origin' });
+    throw vaultError('parent_origin_not_registered', { param: 'origin' });
   }
   const now = deps.clock.now();
   const session = {
@@ -74,7 +74,7 @@ export interface HostedCall {
 }
 
 function checkOrigin(deps: HostedDeps, origin: string | undefined): void {
-  if (origin !== deps.publicOrigin) throw new KinkoError('hosted_origin_refused');
+  if (origin !== deps.publicOrigin) throw vaultError('hosted_origin_refused');
 }
 
 /** Locks the session, checks it is usable, and (when counting) counts one submission. */
@@ -85,18 +85,18 @@ async function useSession(
 ): Promise<store.HostedSessionRow> {
   checkOrigin(deps, call.origin);
   if (!call.sessionKey || !/^hsk_[A-Za-z0-9_-]{43}$/.test(call.sessionKey)) {
-    throw new KinkoError('hosted_session_invalid');
+    throw vaultError('hosted_session_invalid');
   }
   const keyHash = sha256(call.sessionKey);
   return deps.sql.begin(async (tx) => {
     const s = await store.hostedSessionByKey(tx, keyHash);
     if (!s || s.expires_at.getTime() <= deps.clock.nowMs() || s.status === 'expired') {
-      throw new KinkoError('hosted_session_invalid');
+      throw vaultError('hosted_session_invalid');
     }
     if (!count) return s;
-    if (s.status !== 'open') throw new KinkoError('hosted_session_invalid');
+    if (s.status !== 'open') throw vaultError('hosted_session_invalid');
     if (s.tokenize_attempts >= deps.limits.vaultHostedTokenizeAttemptsMax) {
-      throw new KinkoError('hosted_session_exhausted');
+      throw vaultError('hosted_session_exhausted');
     }
     const attempts = s.tokenize_attempts + 1;
     await store.updateHostedSession(tx, s.id, { tokenize_attempts: attempts });
@@ -177,9 +177,9 @@ async function settle(
     authorization_id: null,
   });
   if (authz.status === 'challenge_failed' || authz.status === 'challenge_expired') {
-    throw new KinkoError('three_ds_failed');
+    throw vaultError('three_ds_failed');
   }
-  throw new KinkoError('card_declined', {
+  throw vaultError('card_declined', {
     extra: { decline_code: authz.declineCode ?? 'card_declined' },
   });
 }
@@ -188,7 +188,7 @@ async function settle(
 export async function hostedComplete(deps: HostedDeps, call: HostedCall): Promise<HostedOutcome> {
   const s = await useSession(deps, call, false);
   if (s.status === 'open' || !s.card_token || !s.authorization_id)
-    throw new KinkoError('hosted_session_invalid');
+    throw vaultError('hosted_session_invalid');
   const view = await cardOf(deps, s.card_token);
   if (s.status === 'succeeded') return { status: 'succeeded', card: view };
   let authz = await deps.acquirer.getAuthorization(s.authorization_id);
@@ -200,13 +200,13 @@ export async function hostedComplete(deps: HostedDeps, call: HostedCall): Promis
     await deps.acquirer.expireChallenges();
     authz = await deps.acquirer.getAuthorization(s.authorization_id);
   }
-  if (authz.status === 'requires_challenge') throw new KinkoError('three_ds_pending');
+  if (authz.status === 'requires_challenge') throw vaultError('three_ds_pending');
   return settle(deps, s, view, authz, call);
 }
 
 async function cardOf(deps: HostedDeps, token: string): Promise<CardView> {
   const row = await store.cardByToken(deps.sql, token);
-  if (!row) throw new KinkoError('card_not_found');
+  if (!row) throw vaultError('card_not_found');
   return {
     token: row.token,
     brand: row.brand,
@@ -234,8 +234,8 @@ export async function secretKeyTokenize(
   const merchant = input.secretKey
     ? await deps.merchants.resolveSecretKey(input.secretKey)
     : undefined;
-  if (!merchant) throw new KinkoError('vault_secret_key_invalid');
-  if (!merchant.cardDataCapable) throw new KinkoError('card_data_not_permitted');
+  if (!merchant) throw vaultError('vault_secret_key_invalid');
+  if (!merchant.cardDataCapable) throw vaultError('card_data_not_permitted');
   return tokenize(deps, {
     ...input.card,
     merchantId: merchant.merchantId,

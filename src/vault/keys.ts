@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { KEY_BYTES, open, seal } from './crypto.ts';
-import './errors.ts';
+import { vaultError } from './errors.ts';
 
 // Key providers: where the key-encryption keys (KEKs) and the fingerprint key live. The
 // interface is the shape of a KMS (wrap/unwrap by version, keys never handed out), so a KMS
@@ -93,13 +92,13 @@ function keyringProvider(load: () => Keyring, save?: (k: Keyring) => void): KeyP
   const kek = (ring: Keyring, version: number): Buffer => {
     const key = ring.keks.get(version);
     if (!key)
-      throw new KinkoError('vault_key_version_unknown', {
+      throw vaultError('vault_key_version_unknown', {
         message: `KEK version ${version} is not available.`,
       });
     return key;
   };
   const mustSave = (): ((k: Keyring) => void) => {
-    if (!save) throw new KinkoError('vault_key_rotation_unsupported');
+    if (!save) throw vaultError('vault_key_rotation_unsupported');
     return save;
   };
   return {

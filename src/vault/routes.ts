@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseJson, type App } from '../http/index.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
 import type { Vault } from './index.ts';
 import { hostedFieldsHtml } from './pages.ts';
 import type { CspReportBody } from './hosted.ts';
 import type { ScriptEntry } from './inventory.ts';
+import { vaultError } from './errors.ts';
 
 // Thin handlers for the vault: payment-page scripts and their inventory, the hosted card
 // fields page, the tokenize endpoints, and the CSP report sink.
@@ -159,8 +159,7 @@ function hostedCall(req: FastifyRequest) {
 function tokenizeRoutes(app: App, vault: Vault): void {
   for (const path of [TOKENIZE_PATH, COMPLETE_PATH]) {
     app.options(path, { schema: { hide: true } }, async (req, reply) => {
-      if (header(req, 'origin') !== vault.publicOrigin)
-        throw new KinkoError('hosted_origin_refused');
+      if (header(req, 'origin') !== vault.publicOrigin) throw vaultError('hosted_origin_refused');
       cors(vault, req, reply);
       return reply
         .header('access-control-allow-methods', 'POST')

@@ -19,6 +19,7 @@ import {
 } from './crypto.ts';
 import type { KeyProvider } from './keys.ts';
 import * as store from './store.ts';
+import { vaultError } from './errors.ts';
 
 // The vault proper: tokenize, decrypt only to call the card network, crypto-shred. A card
 // number is in memory here only between the request and sealing, or between unsealing and
@@ -82,12 +83,12 @@ const PROBLEM_TEXT: Readonly<Record<string, string>> = {
 export function problemError(p: CardProblem): KinkoError {
   const message = PROBLEM_TEXT[`${p.field}:${p.reason}`];
   if (p.field === 'number') {
-    if (p.reason === 'brand') return new KinkoError('card_brand_unsupported', { param: 'number' });
-    return new KinkoError('card_number_invalid', { param: 'number', message });
+    if (p.reason === 'brand') return vaultError('card_brand_unsupported', { param: 'number' });
+    return vaultError('card_number_invalid', { param: 'number', message });
   }
-  if (p.field === 'cvc') return new KinkoError('card_cvc_invalid', { param: 'cvc', message });
-  if (p.reason === 'expired') return new KinkoError('card_expired', { param: 'exp_year', message });
-  return new KinkoError('card_expiry_invalid', { param: p.field, message });
+  if (p.field === 'cvc') return vaultError('card_cvc_invalid', { param: 'cvc', message });
+  if (p.reason === 'expired') return vaultError('card_expired', { param: 'exp_year', message });
+  return vaultError('card_expiry_invalid', { param: p.field, message });
 }
 
 export interface TokenizeInput {
@@ -163,9 +164,9 @@ export async function decryptForNetwork(
 ): Promise<CardSecret & { brand: Brand }> {
   return deps.sql.begin(async (tx) => {
     const row = await store.cardByToken(tx, token, true);
-    if (!row) throw new KinkoError('card_not_found');
+    if (!row) throw vaultError('card_not_found');
     if (row.deleted_at || !row.wrapped_key || !row.ciphertext || row.kek_version === null) {
-      throw new KinkoError('card_deleted');
+      throw vaultError('card_deleted');
     }
     const dataKey = await deps.keyProvider.unwrap(
       row.kek_version,
@@ -229,7 +230,7 @@ export async function authorize(
 
 export async function getCard(deps: Pick<VaultCoreDeps, 'sql'>, token: string): Promise<CardView> {
   const row = await store.cardByToken(deps.sql, token);
-  if (!row) throw new KinkoError('card_not_found');
+  if (!row) throw vaultError('card_not_found');
   return cardView(row);
 }
 
@@ -239,7 +240,7 @@ export async function sameCardAs(
   token: string,
 ): Promise<CardView[]> {
   const row = await store.cardByToken(deps.sql, token);
-  if (!row) throw new KinkoError('card_not_found');
+  if (!row) throw vaultError('card_not_found');
   const rows = await store.cardsByFingerprint(deps.sql, row.fingerprint);
   return rows.filter((r) => r.token !== token).map(cardView);
 }

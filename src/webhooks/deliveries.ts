@@ -1,7 +1,7 @@
-import { KinkoError } from '../lib/errors.ts';
 import type { WebhooksDeps } from './context.ts';
 import { endpointOf } from './endpoints.ts';
 import * as store from './store.ts';
+import { webhooksError } from './errors.ts';
 
 // The delivery log as merchants read it.
 
@@ -62,7 +62,7 @@ export async function getDelivery(
   id: string,
 ): Promise<DeliveryView> {
   const d = await store.deliveryById(deps.sql, id);
-  if (!d || d.merchant_id !== merchantId) throw new KinkoError('webhook_delivery_not_found');
+  if (!d || d.merchant_id !== merchantId) throw webhooksError('webhook_delivery_not_found');
   const log = (await store.listAttempts(deps.sql, id)).map((a) => ({
     attempted_at: a.attempted_at.toISOString(),
     status_code: a.status_code,

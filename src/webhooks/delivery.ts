@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
 import type { Tx } from '../db/index.ts';
@@ -9,6 +8,7 @@ import { secretsFor } from './endpoints.ts';
 import { send } from './send.ts';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.ts';
 import * as store from './store.ts';
+import { webhooksError } from './errors.ts';
 
 // Events → deliveries → attempts.
 //
@@ -214,7 +214,7 @@ export async function resend(
   source?: Source,
 ): Promise<{ delivered: boolean }> {
   const d = await store.deliveryById(deps.sql, deliveryId);
-  if (!d || d.merchant_id !== merchantId) throw new KinkoError('webhook_delivery_not_found');
+  if (!d || d.merchant_id !== merchantId) throw webhooksError('webhook_delivery_not_found');
   const limits = deps.limits.webhooks;
   const now = deps.clock.now();
   await deps.sql.begin((tx) =>
@@ -231,7 +231,7 @@ export async function resend(
   const lease = new Date(now.getTime() + limits.deliveryTimeoutMs + CLAIM_MARGIN_MS);
   const giveUp = new Date(now.getTime() + limits.deliverySecondsMax * 1000);
   const claimed = await store.claimOne(deps.sql, deliveryId, lease, giveUp);
-  if (!claimed) throw new KinkoError('webhook_delivery_not_found');
+  if (!claimed) throw webhooksError('webhook_delivery_not_found');
   return { delivered: await attempt(deps, claimed, true) };
 }
 

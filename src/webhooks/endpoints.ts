@@ -1,10 +1,10 @@
-import { KinkoError } from '../lib/errors.ts';
 import { publicId, secretToken } from '../lib/ids.ts';
 import type { Actor, Source, WebhooksDeps } from './context.ts';
 import { openSecret, sealSecret } from './secrets.ts';
 import * as store from './store.ts';
 import { checkEndpointUrl, checkPublicHost } from './url.ts';
 import type { Tx } from '../db/index.ts';
+import { webhooksError } from './errors.ts';
 
 // Endpoints: where a merchant wants events, which types, and the secret that signs them.
 // The secret (whsec_…, 256 random bits) is returned once at creation and at rotation.
@@ -36,7 +36,7 @@ function checkEventTypes(types: readonly string[]): string[] {
     unique.length >= 1 &&
     unique.length <= EVENT_TYPES_MAX &&
     unique.every((t) => t === '*' || EVENT_TYPE_RE.test(t));
-  if (!ok) throw new KinkoError('webhook_event_types_invalid', { param: 'event_types' });
+  if (!ok) throw webhooksError('webhook_event_types_invalid', { param: 'event_types' });
   return unique;
 }
 
@@ -81,7 +81,7 @@ async function addSecret(deps: WebhooksDeps, tx: Tx, endpointId: string): Promis
 
 export async function endpointOf(deps: WebhooksDeps, merchantId: string, id: string) {
   const row = await store.endpointById(deps.sql, id);
-  if (!row || row.merchant_id !== merchantId) throw new KinkoError('webhook_endpoint_not_found');
+  if (!row || row.merchant_id !== merchantId) throw webhooksError('webhook_endpoint_not_found');
   return row;
 }
 
@@ -108,7 +108,7 @@ export async function createEndpoint(
     if (
       (await store.countEndpoints(tx, merchantId)) >= deps.limits.webhooks.endpointsPerMerchantMax
     ) {
-      throw new KinkoError('webhook_endpoint_limit_reached');
+      throw webhooksError('webhook_endpoint_limit_reached');
     }
     await store.insertEndpoint(tx, row);
     const s = await addSecret(deps, tx, row.id);
@@ -200,7 +200,7 @@ export async function rotateSecret(
   const limits = deps.limits.webhooks;
   const overlap = input.overlapSeconds ?? limits.secretOverlapSecondsDefault;
   if (overlap < 0 || overlap > limits.secretOverlapSecondsMax) {
-    throw new KinkoError('webhook_secret_overlap_invalid', { param: 'overlap_seconds' });
+    throw webhooksError('webhook_secret_overlap_invalid', { param: 'overlap_seconds' });
   }
   const row = await endpointOf(deps, merchantId, id);
   const now = deps.clock.now();

@@ -1,4 +1,4 @@
-import { defineErrors } from '../lib/errors.ts';
+import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 // The webhooks module's named failures, in precedence order: which record, then the input.
 // (Who is calling is the merchants module's answer, before any of these.)
@@ -29,5 +29,8 @@ export const WEBHOOKS_ERRORS = defineErrors('webhooks', {
     message: 'The overlap period is longer than allowed.',
   },
 });
+
+/** Raises one of these codes; a code not in the table does not compile. */
+export const webhooksError = errorFactory(WEBHOOKS_ERRORS);
 
 export type WebhooksErrorCode = keyof typeof WEBHOOKS_ERRORS;

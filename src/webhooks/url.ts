@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { KinkoError } from '../lib/errors.ts';
+import { webhooksError } from './errors.ts';
 
 // Endpoint URLs and the addresses Kinko will connect to (SSRF, OWASP ASVS 5.0 V1.3): in
 // production only https, and never a private, loopback, link-local or reserved address,
@@ -18,7 +18,7 @@ export function checkEndpointUrl(text: string, env: Env): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new KinkoError('webhook_url_invalid', { param: 'url' });
+    throw webhooksError('webhook_url_invalid', { param: 'url' });
   }
   const ok =
     !url.username &&
@@ -27,10 +27,10 @@ export function checkEndpointUrl(text: string, env: Env): URL {
     !text.includes('#') &&
     (url.protocol === 'https:' ||
       (env !== 'production' && url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)));
-  if (!ok) throw new KinkoError('webhook_url_invalid', { param: 'url' });
+  if (!ok) throw webhooksError('webhook_url_invalid', { param: 'url' });
   // The URL is stored as parsed, percent-encoded: 200 emoji are 2,400 characters by then.
   if (url.href.length > URL_CHARACTERS_MAX) {
-    throw new KinkoError('webhook_url_invalid', {
+    throw webhooksError('webhook_url_invalid', {
       param: 'url',
       message: `The URL is longer than ${URL_CHARACTERS_MAX} characters once percent-encoded.`,
     });
@@ -91,6 +91,6 @@ export async function checkPublicHost(url: URL, env: Env): Promise<void> {
     ? [host]
     : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
   if (addresses.length === 0 || addresses.some(isPrivateAddress)) {
-    throw new KinkoError('webhook_url_private_address', { param: 'url' });
+    throw webhooksError('webhook_url_private_address', { param: 'url' });
   }
 }
