@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/config.ts';
 import type { Sql } from '../src/db/index.ts';
 import { manualClock } from '../src/lib/clock.ts';
-import { createRisk, DEFAULT_RISK_LIMITS } from '../src/risk/index.ts';
+import { createRisk } from '../src/risk/index.ts';
 
 // `npm run bench:risk`: what one payment decision costs in process — the default policy's
 // velocity rules over many customers, devices and terminals, no database (a code payment's
@@ -15,7 +16,8 @@ const P99_MS_TARGET = 5;
 
 const noDatabase = null as unknown as Sql;
 const clock = manualClock(Date.UTC(2026, 3, 1));
-const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
+const limits = loadConfig({}).limits.risk;
+const risk = createRisk({ sql: noDatabase, clock, limits });
 
 async function decide(i: number): Promise<number> {
   const started = performance.now();

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
-import { anchorFileBeside } from './audit/index.ts';
 import type { Config } from './config.ts';
 import { backup, connect, readBackupHeader, restore, type KeyFileNote } from './db/index.ts';
 import type { Logger } from './lib/log.ts';
@@ -23,13 +21,12 @@ export const RESTORE_USAGE = 'kinko restore FILE';
 
 /** The key files outside the database that the data needs, with their fingerprints. */
 export function keyFiles(config: Config): KeyFileNote[] {
-  const keyDir = path.dirname(config.vaultKeyFile);
   const notes: Array<[string, string]> = [
     ['audit signing key (checkpoints; audit verify)', config.auditSigningKeyFile],
     ['vault key-encryption keys (card data)', config.vaultKeyFile],
-    ['webhook secrets key', path.join(keyDir, 'webhook-secrets.key')],
-    ['identity secrets key (TOTP secrets)', path.join(keyDir, 'identity-secrets.key')],
-    ['payment-code key', path.join(keyDir, 'payment-codes.key')],
+    ['webhook secrets key', config.webhookSecretsKeyFile],
+    ['identity secrets key (TOTP secrets)', config.identitySecretsKeyFile],
+    ['payment-code key', config.paymentCodeKeyFile],
   ];
   return notes.map(([use, file]) => ({ use, path: file, fingerprint: fingerprint(file) }));
 }
@@ -97,7 +94,7 @@ export async function restoreCommand(args: string[], ctx: Context): Promise<numb
     }
     await upgradeDatabase(ctx.config, ctx.log, db);
     checkKeys(header.keysNeeded, keyFiles(ctx.config), ctx);
-    const anchor = anchorFileBeside(ctx.config.auditSigningKeyFile);
+    const anchor = ctx.config.auditAnchorFile;
     ctx.out(
       'Next: kinko ledger check; kinko audit verify. An audit anchor written after the backup ' +
         `(${anchor}) reports the entries since as missing.`,

@@ -1,9 +1,12 @@
 import net from 'node:net';
 import path from 'node:path';
 
-// One validated, frozen configuration. Every limit carries its unit in its name, most
-// significant word first (ledgerTransferBatchSizeMax, httpBodyBytesMax). Settings come from
-// the environment; an invalid one stops start-up with a message naming the setting.
+// One validated, frozen configuration: every limit and every key file. Every limit carries
+// its unit in its name, most significant word first (ledgerTransferBatchSizeMax,
+// httpBodyBytesMax). Settings come from the environment; an invalid one stops start-up with a
+// message naming the setting. A grouped limit is set by its group and field in snake case
+// (payments.codeSecondsMax: KINKO_PAYMENTS_CODE_SECONDS_MAX, envName()); docs/configuration.md
+// lists them all with their defaults and units.
 
 export type KinkoEnv = 'development' | 'production' | 'test';
 
@@ -29,6 +32,11 @@ export interface Config {
    */
   readonly trustedProxies: readonly string[];
   readonly auditSigningKeyFile: string;
+  /**
+   * KINKO_AUDIT_ANCHOR_FILE: the append-only file checkpoints are mirrored to, per host, and
+   * that `kinko audit verify` holds the database to; beside the signing key by default.
+   */
+  readonly auditAnchorFile: string;
   /** smtp(s)://… for email delivery; without it, messages go to the dev mailbox. */
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
@@ -36,6 +44,12 @@ export interface Config {
   readonly walletPublishableKey: string | undefined;
   /** The vault's key file (key-encryption keys, fingerprint key): 0600, outside dataDir. */
   readonly vaultKeyFile: string;
+  /** KINKO_IDENTITY_SECRETS_KEY_FILE: seals TOTP secrets; beside the vault's keys by default. */
+  readonly identitySecretsKeyFile: string;
+  /** KINKO_WEBHOOK_SECRETS_KEY_FILE: encrypts endpoints' signing secrets; beside the vault's. */
+  readonly webhookSecretsKeyFile: string;
+  /** KINKO_PAYMENT_CODE_KEY_FILE: payment codes are stored only as HMACs under it. */
+  readonly paymentCodeKeyFile: string;
   /** The origin browsers reach Kinko on; hosted card fields and 3-D Secure pages live here. */
   readonly publicOrigin: string;
   readonly limits: Limits;
@@ -48,8 +62,6 @@ export interface Limits {
   readonly httpRequestTimeoutMs: number;
   /** Transfers in one ledger batch (one database transaction). */
   readonly ledgerTransferBatchSizeMax: number;
-  /** How often web payments with an unanswered card network call are reconciled. */
-  readonly paymentsReconcileSecondsInterval: number;
   /** How often abandoned 3-D Secure challenges are ended (declined, never charged). */
   readonly acquirerChallengeExpirySecondsInterval: number;
   /** How often expired pending transfers are voided and their holds released. */
@@ -104,6 +116,12 @@ export interface Limits {
   readonly idempotency: IdempotencyLimits;
   /** Webhook endpoints and deliveries (webhooks/). */
   readonly webhooks: WebhooksLimits;
+  /** Wallet top-ups, payment codes and register payments (payments/). */
+  readonly payments: PaymentsLimits;
+  /** Web-shop card payments (checkout/). */
+  readonly checkout: CheckoutLimits;
+  /** Top-up limits by account tier and the risk engine's memory (risk/). */
+  readonly risk: RiskLimits;
 }
 
 export class ConfigError extends Error {
@@ -121,7 +139,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  if (!(min < 0 ? /^-?\d+$/ : /^\d+$/).test(raw)) {
+    throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  }
   const value = Number(raw);
   if (value < min || value > max) {
     throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
@@ -182,13 +202,7 @@ function deepFreeze<T extends object>(value: T): T {
   return Object.freeze(value);
 }
 
-// The vault's keys live outside the data directory, so that a copy of the data directory (or
-// a database backup) never carries the keys that decrypt it.
-function cardSettings(env: Env, dataDir: string, cwd: string) {
-  const home = env['HOME'];
-  const keyFile = home
-    ? path.join(home, '.config', 'kinko', 'vault-keys.json')
-    : path.join(path.dirname(dataDir), '.kinko-keys', 'vault-keys.json');
+function publicOrigin(env: Env): { publicOrigin: string } {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const origin = env['KINKO_PUBLIC_ORIGIN'] || `http://localhost:${port}`;
   let parsed: string | undefined;
@@ -201,8 +215,44 @@ function cardSettings(env: Env, dataDir: string, cwd: string) {
     const why = `must be an origin (scheme://host[:port]), got "${origin}"`;
     throw new ConfigError('KINKO_PUBLIC_ORIGIN', why);
   }
-  const vaultKeyFile = path.resolve(cwd, env['KINKO_KEK_FILE'] || keyFile);
-  return { vaultKeyFile, publicOrigin: origin };
+  return { publicOrigin: origin };
+}
+
+// Every key file, each settable on its own. The vault's keys, and the secrets keys beside
+// them, live outside the data directory, so that a copy of the data directory (or a database
+// backup) never carries the keys that decrypt it. The audit anchor sits beside the signing
+// key: a file per host, which the database cannot rewrite.
+function keyFiles(env: Env, dataDir: string, cwd: string) {
+  const file = (name: string, fallback: string) => path.resolve(cwd, env[name] || fallback);
+  const home = env['HOME'];
+  const vaultKeyFile = file(
+    'KINKO_KEK_FILE',
+    home
+      ? path.join(home, '.config', 'kinko', 'vault-keys.json')
+      : path.join(path.dirname(dataDir), '.kinko-keys', 'vault-keys.json'),
+  );
+  const keyDir = path.dirname(vaultKeyFile);
+  const auditSigningKeyFile = file(
+    'KINKO_AUDIT_SIGNING_KEY_FILE',
+    path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
+  );
+  return {
+    vaultKeyFile,
+    auditSigningKeyFile,
+    auditAnchorFile: file(
+      'KINKO_AUDIT_ANCHOR_FILE',
+      path.join(path.dirname(auditSigningKeyFile), 'audit-anchor.jsonl'),
+    ),
+    identitySecretsKeyFile: file(
+      'KINKO_IDENTITY_SECRETS_KEY_FILE',
+      path.join(keyDir, 'identity-secrets.key'),
+    ),
+    webhookSecretsKeyFile: file(
+      'KINKO_WEBHOOK_SECRETS_KEY_FILE',
+      path.join(keyDir, 'webhook-secrets.key'),
+    ),
+    paymentCodeKeyFile: file('KINKO_PAYMENT_CODE_KEY_FILE', path.join(keyDir, 'payment-codes.key')),
+  };
 }
 
 // Card path limits: the vault, hosted card fields and the card network; and the merchant API's.
@@ -234,7 +284,6 @@ function platformLimits(env: Env) {
     ledgerPendingTimeoutSecondsMax: 30 * 24 * 3600,
     ledgerPendingExpirySecondsInterval: 5,
     acquirerChallengeExpirySecondsInterval: 30,
-    paymentsReconcileSecondsInterval: 5,
     auditCheckpointSecondsInterval: integer(
       env,
       'KINKO_AUDIT_CHECKPOINT_SECONDS_INTERVAL',
@@ -293,21 +342,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel,
     background: oneOf(env, 'KINKO_BACKGROUND', 'on', ['on', 'off']),
     trustedProxies: trustedProxies(env),
-    auditSigningKeyFile: path.resolve(
-      cwd,
-      env['KINKO_AUDIT_SIGNING_KEY_FILE'] ||
-        path.join(dataDir, 'keys', 'audit-signing-ed25519.pem'),
-    ),
+    ...keyFiles(env, dataDir, cwd),
     smtpUrl: env['SMTP_URL'] || undefined,
     mailFrom: env['KINKO_MAIL_FROM'] || 'Kinko <no-reply@kinko.invalid>',
     walletPublishableKey: env['KINKO_WALLET_PUBLISHABLE_KEY'] || undefined,
-    ...cardSettings(env, dataDir, cwd),
+    ...publicOrigin(env),
     limits: {
       ...cardLimits(env),
       ...platformLimits(env),
       identity: identityLimits(env, kinkoEnv),
+      ...moneyLimits(env),
     },
   };
+  checkTogether(config.limits);
   return deepFreeze(config);
 }
 
@@ -515,4 +562,202 @@ function merchantApiLimits(env: Env) {
       deliveryBatchSizeMax: 50,
     },
   };
+}
+
+/**
+ * How a grouped limit is named in the environment: payments.codeSecondsMax is
+ * KINKO_PAYMENTS_CODE_SECONDS_MAX.
+ */
+export function envName(group: string, field: string): string {
+  return `KINKO_${group}_${field.replace(/[A-Z]/g, (c) => `_${c}`)}`.toUpperCase();
+}
+
+/** [default, least, most] of a whole-number setting. */
+type Bounds = readonly [fallback: number, min: number, max: number];
+
+function integers<K extends string>(env: Env, group: string, spec: Record<K, Bounds>) {
+  const out = {} as Record<K, number>;
+  for (const [field, [fallback, min, max]] of Object.entries(spec) as Array<[K, Bounds]>) {
+    out[field] = integer(env, envName(group, field), fallback, min, max);
+  }
+  return out;
+}
+
+/** An amount in minor units (bigint, as all money), from 1 up to max. */
+function minor(env: Env, name: string, fallback: bigint, max: bigint): bigint {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,18}$/.test(raw)) {
+    throw new ConfigError(name, `must be a whole amount in minor units, got "${raw}"`);
+  }
+  const value = BigInt(raw);
+  if (value < 1n || value > max) {
+    throw new ConfigError(name, `must be between 1 and ${max} minor units, got ${value}`);
+  }
+  return value;
+}
+
+export interface PaymentsLimits {
+  /** A payment code's life (EMVCo CPM practice: at most 5 minutes). */
+  readonly codeSecondsMax: number;
+  /** Unused, unexpired codes one customer may hold at once. */
+  readonly codesActivePerCustomerMax: number;
+  /** Window of the guessing counters (wrong, expired or used codes). */
+  readonly guessWindowSeconds: number;
+  readonly guessFailuresPerTerminalMax: number;
+  readonly guessFailuresPerMerchantMax: number;
+  /** The micro-batcher waits at most this long for more redemptions before it commits. */
+  readonly batchWindowMs: number;
+  readonly batchSizeMax: number;
+  /** Batches committing at once (each is one transaction on the hot merchant row). */
+  readonly batchesInFlightMax: number;
+  /** Register idempotency keys are kept this long (≥ 24 h, as the merchant API's). */
+  readonly idempotencySecondsRetention: number;
+  /** A risk step_up is satisfied by a strong factor no older than this. */
+  readonly riskStepUpSecondsMax: number;
+  /** A terminal's credentials are re-checked at least this often (revocation delay). */
+  readonly terminalAuthCacheMs: number;
+  readonly historyPageSizeMax: number;
+  /**
+   * Largest amount of one payment, refund or top-up (JPY). Fixed: the request schemas and
+   * the browser apps' amount parser carry the same figure.
+   */
+  readonly amountMinorMax: bigint;
+  /**
+   * A wallet waiting to hear that its code was charged (code-watch.ts) is answered within
+   * codeWatchPollMs of the payment, and waits codeWatchSecondsMax at most per request: below
+   * the 60 s idle timeout of common proxies, so a long poll is not cut off mid-wait.
+   */
+  readonly codeWatchPollMs: number;
+  readonly codeWatchSecondsMax: number;
+  /** Waits held open at once per process, and per customer (a phone needs one). */
+  readonly codeWatchWaitsMax: number;
+  readonly codeWatchWaitsPerCustomerMax: number;
+}
+
+export interface CheckoutLimits {
+  /** How long an approved authorization may wait for its capture (the ledger hold's timeout). */
+  readonly authorizationSecondsMax: number;
+  /**
+   * How long one card network call holds its payment against other requests: longer than
+   * acquirerCallTimeoutMs, so a call still running is never taken over.
+   */
+  readonly callLockSeconds: number;
+  /** Payments and refunds the reconcile job takes per run. */
+  readonly reconcileBatchSizeMax: number;
+  /** How often payments with an unanswered card network call are reconciled. */
+  readonly reconcileSecondsInterval: number;
+}
+
+/** One tier's top-up limits, in minor units (JPY). */
+export interface RiskTopupLimits {
+  readonly perTopupMinor: bigint;
+  readonly dailyMinor: bigint;
+  readonly monthlyMinor: bigint;
+}
+
+export interface RiskLimits {
+  /** Top-up limits by tier; a customer may only lower them. */
+  readonly topup: {
+    readonly standard: RiskTopupLimits;
+    readonly new: RiskTopupLimits;
+    readonly cooldown: RiskTopupLimits;
+  };
+  /** An account younger than this is `new` (FATF/JP practice: tighter until it has history). */
+  readonly accountNewSecondsMax: number;
+  /** After a post-recovery hold ends, limits stay tight this long (7pay 2019). */
+  readonly cooldownSecondsAfterHold: number;
+  /** Offset of the local day used for daily and monthly limits: JST, +9 h. */
+  readonly usageUtcOffsetMinutes: number;
+  /** Distinct velocity keys kept in memory; the oldest windows are dropped beyond it. */
+  readonly velocityKeysMax: number;
+}
+
+const DAY_SECONDS = 86_400;
+
+function paymentsLimits(env: Env): PaymentsLimits {
+  return {
+    ...integers(env, 'PAYMENTS', {
+      codeSecondsMax: [300, 30, 300],
+      codesActivePerCustomerMax: [5, 1, 100],
+      guessWindowSeconds: [600, 60, DAY_SECONDS],
+      guessFailuresPerTerminalMax: [20, 1, 10_000],
+      guessFailuresPerMerchantMax: [200, 1, 100_000],
+      batchWindowMs: [1, 0, 1000],
+      batchSizeMax: [500, 1, 5000],
+      batchesInFlightMax: [1, 1, 64],
+      idempotencySecondsRetention: [2 * DAY_SECONDS, DAY_SECONDS, 30 * DAY_SECONDS],
+      riskStepUpSecondsMax: [120, 10, 3600],
+      terminalAuthCacheMs: [2000, 0, 60_000],
+      historyPageSizeMax: [100, 1, 1000],
+      codeWatchPollMs: [250, 10, 5000],
+      codeWatchSecondsMax: [25, 1, 55],
+      codeWatchWaitsMax: [2000, 1, 100_000],
+      codeWatchWaitsPerCustomerMax: [2, 1, 100],
+    }),
+    amountMinorMax: 10_000_000n,
+  };
+}
+
+const TOPUP_DEFAULTS = {
+  standard: [100_000n, 300_000n, 1_000_000n],
+  new: [30_000n, 50_000n, 200_000n],
+  cooldown: [10_000n, 20_000n, 50_000n],
+} as const;
+
+function riskLimits(env: Env, amountMinorMax: bigint): RiskLimits {
+  const tier = (name: keyof typeof TOPUP_DEFAULTS): RiskTopupLimits => {
+    const [perTopup, daily, monthly] = TOPUP_DEFAULTS[name];
+    const setting = (field: string) => envName('RISK', `topup_${name}_${field}`);
+    const limits = {
+      perTopupMinor: minor(env, setting('perTopupMinor'), perTopup, amountMinorMax),
+      dailyMinor: minor(env, setting('dailyMinor'), daily, 1_000n * amountMinorMax),
+      monthlyMinor: minor(env, setting('monthlyMinor'), monthly, 1_000n * amountMinorMax),
+    };
+    // A day's limit below one top-up's (or a month's below a day's) is a typo, not a policy.
+    if (limits.dailyMinor < limits.perTopupMinor) {
+      throw new ConfigError(setting('dailyMinor'), `must be at least ${setting('perTopupMinor')}`);
+    }
+    if (limits.monthlyMinor < limits.dailyMinor) {
+      throw new ConfigError(setting('monthlyMinor'), `must be at least ${setting('dailyMinor')}`);
+    }
+    return limits;
+  };
+  return {
+    topup: { standard: tier('standard'), new: tier('new'), cooldown: tier('cooldown') },
+    ...integers(env, 'RISK', {
+      accountNewSecondsMax: [30 * DAY_SECONDS, 0, 365 * DAY_SECONDS],
+      cooldownSecondsAfterHold: [7 * DAY_SECONDS, 0, 365 * DAY_SECONDS],
+      usageUtcOffsetMinutes: [9 * 60, -12 * 60, 14 * 60],
+      velocityKeysMax: [1_000_000, 1000, 100_000_000],
+    }),
+  };
+}
+
+/** Wallet and code payments, web-shop card payments, and the risk engine. */
+function moneyLimits(env: Env) {
+  const payments = paymentsLimits(env);
+  const checkout: CheckoutLimits = integers(env, 'CHECKOUT', {
+    authorizationSecondsMax: [7 * DAY_SECONDS, 3600, 30 * DAY_SECONDS],
+    callLockSeconds: [60, 1, 3600],
+    reconcileBatchSizeMax: [100, 1, 10_000],
+    reconcileSecondsInterval: [5, 1, 3600],
+  });
+  return { payments, checkout, risk: riskLimits(env, payments.amountMinorMax) };
+}
+
+/** Limits that must agree with each other, checked once all are read. */
+function checkTogether(limits: Limits): void {
+  if (limits.checkout.callLockSeconds * 1000 <= limits.acquirerCallTimeoutMs) {
+    throw new ConfigError(
+      'KINKO_CHECKOUT_CALL_LOCK_SECONDS',
+      `must be longer than KINKO_ACQUIRER_CALL_TIMEOUT_MS (${limits.acquirerCallTimeoutMs} ms)`,
+    );
+  }
+  if (limits.checkout.authorizationSecondsMax > limits.ledgerPendingTimeoutSecondsMax) {
+    throw new ConfigError(
+      'KINKO_CHECKOUT_AUTHORIZATION_SECONDS_MAX',
+      `must be at most ${limits.ledgerPendingTimeoutSecondsMax} (the ledger's longest hold)`,
+    );
+  }
 }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   auditRoutes,
-  anchorFileBeside,
   createAudit,
   loadOrCreateAuditSigningKey,
   type Audit,
@@ -29,17 +28,11 @@ import {
 import { createOutbox, type Outbox } from './outbox/index.ts';
 import {
   createPayments,
-  DEFAULT_PAYMENTS_LIMITS,
   loadOrCreatePaymentCodeKey,
   paymentsRoutes,
   type Payments,
 } from './payments/index.ts';
-import {
-  createWebPayments,
-  WEB_PAYMENTS_DEFAULT_LIMITS,
-  webPaymentRoutes,
-  type WebPayments,
-} from './checkout/index.ts';
+import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
 import { createRisk } from './risk/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
@@ -223,9 +216,7 @@ export interface Modules {
 
 /** The key that seals TOTP secrets: beside the vault's keys, outside the database. */
 function identitySecretsKey(config: Config): Buffer {
-  return loadOrCreateIdentitySecretsKey(
-    path.join(path.dirname(config.vaultKeyFile), 'identity-secrets.key'),
-  );
+  return loadOrCreateIdentitySecretsKey(config.identitySecretsKeyFile);
 }
 
 /**
@@ -249,8 +240,8 @@ export async function upgradeDatabase(
 
 export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
   const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
-  // Checkpoints are mirrored beside the signing key, outside the database (audit's anchor).
-  const anchorFile = anchorFileBeside(config.auditSigningKeyFile);
+  // Checkpoints are mirrored outside the database, beside the signing key by default.
+  const anchorFile = config.auditAnchorFile;
   // Verify also holds the ledger's rows to the batch roots the chain commits to.
   const commitments = [ledgerAuditCommitments];
   const chainDelayMs = config.limits.auditChainDelayMs;
@@ -264,9 +255,7 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
   // Webhook signing secrets are encrypted under a key kept beside the vault's, outside the
   // database and the data directory.
-  const secretsKey = loadOrCreateWebhookSecretsKey(
-    path.join(path.dirname(config.vaultKeyFile), 'webhook-secrets.key'),
-  );
+  const secretsKey = loadOrCreateWebhookSecretsKey(config.webhookSecretsKeyFile);
   const webhooks = createWebhooks({
     sql,
     clock,
@@ -316,14 +305,13 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     webhooks,
     merchantOrigins: (id) => merchants.allowedOrigins(id),
     publicOrigin: config.publicOrigin,
-    limits: WEB_PAYMENTS_DEFAULT_LIMITS,
+    limits: config.limits.checkout,
   });
-  const keyDir = path.dirname(config.vaultKeyFile);
   const payments = createPayments({
     sql,
     clock,
     log,
-    limits: DEFAULT_PAYMENTS_LIMITS,
+    limits: config.limits.payments,
     ledger,
     audit,
     outbox,
@@ -332,9 +320,9 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     acquirer: card.acquirer,
     merchants,
     webhooks,
-    risk: createRisk({ sql, clock, limits: DEFAULT_PAYMENTS_LIMITS.risk }),
-    // Payment codes are stored only as HMACs under a key kept beside the vault's keys.
-    codeKey: loadOrCreatePaymentCodeKey(path.join(keyDir, 'payment-codes.key')),
+    risk: createRisk({ sql, clock, limits: config.limits.risk }),
+    // Payment codes are stored only as HMACs under a key kept outside the database.
+    codeKey: loadOrCreatePaymentCodeKey(config.paymentCodeKeyFile),
     publicOrigin: config.publicOrigin,
   });
   return { webPayments, payments };
@@ -410,7 +398,7 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
     ),
     // Card network calls whose answer never came are retried with the same key; finished
     // challenges are picked up; stale authorizations are canceled.
-    every(limits.paymentsReconcileSecondsInterval, log, 'web payments reconcile', () =>
+    every(limits.checkout.reconcileSecondsInterval, log, 'web payments reconcile', () =>
       m.webPayments.reconcile(),
     ),
   ];

@@ -23,10 +23,6 @@ export const ANCHOR_FILE_NAME = 'audit-anchor.jsonl';
 /** How far from the end the writer looks for the last line: far more than one line. */
 const TAIL_BYTES = 8192;
 
-export function anchorFileBeside(signingKeyFile: string): string {
-  return path.join(path.dirname(signingKeyFile), ANCHOR_FILE_NAME);
-}
-
 export interface AnchorLine {
   checkpoint: CheckpointRecord;
   /** How many checkpoints the database held with seq up to this one's, itself included. */

@@ -82,7 +82,7 @@ export type {
   CommitmentWalk,
   EntryLookup,
 } from './commitments.ts';
-export { ANCHOR_FILE_NAME, anchorFileBeside } from './anchor.ts';
+export { ANCHOR_FILE_NAME } from './anchor.ts';
 export type { EntryFilter } from './store.ts';
 export { LIST_ENTRIES_MAX } from './audit.ts';
 export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
@@ -122,8 +122,8 @@ export interface AuditDeps {
   /** Signs checkpoints and is the default trusted key for verify. */
   signingKey?: AuditSigningKey | undefined;
   /**
-   * The anchor file checkpoints are mirrored to and verify checks (anchorFileBeside the
-   * signing key file); none when absent.
+   * The anchor file checkpoints are mirrored to and verify checks (config.auditAnchorFile,
+   * beside the signing key file by default); none when absent.
    */
   anchorFile?: string | undefined;
   /**

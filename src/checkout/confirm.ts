@@ -268,7 +268,7 @@ async function recordHold(
   p: store.PaymentRow,
   patch: store.PaymentPatch & { status: 'requires_capture' | 'processing' },
 ): Promise<store.PaymentRow> {
-  const validSeconds = d.limits.paymentsWebAuthorizationSecondsValid;
+  const validSeconds = d.limits.authorizationSecondsMax;
   const hold = authorizeTransfer(p, validSeconds);
   await postTransfers(d, tx, [hold], who);
   return transition(

@@ -1,5 +1,6 @@
 import type { Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
+import type { CheckoutLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -16,21 +17,6 @@ import { paymentView } from './views.ts';
 // What every web payment step shares: its dependencies, who is calling, and the one way a
 // payment changes status (row, webhook event and audit entry in the caller's transaction).
 
-export interface WebPaymentsLimits {
-  /** How long an approved authorization may wait for its capture (the ledger hold's timeout). */
-  paymentsWebAuthorizationSecondsValid: number;
-  /** How long one card network call holds its payment against other requests. */
-  paymentsWebCallSecondsLock: number;
-  /** Payments and refunds the reconcile job takes per run. */
-  paymentsWebReconcileBatchSizeMax: number;
-}
-
-export const WEB_PAYMENTS_DEFAULT_LIMITS: WebPaymentsLimits = {
-  paymentsWebAuthorizationSecondsValid: 7 * 24 * 3600,
-  paymentsWebCallSecondsLock: 60,
-  paymentsWebReconcileBatchSizeMax: 100,
-};
-
 export interface WebPaymentsDeps {
   sql: Sql;
   clock: Clock;
@@ -44,7 +30,7 @@ export interface WebPaymentsDeps {
   merchantOrigins(merchantId: string): Promise<string[]>;
   /** Kinko's origin as browsers reach it; 3-D Secure pages live there. */
   publicOrigin: string;
-  limits: WebPaymentsLimits;
+  limits: CheckoutLimits;
 }
 
 /** The merchant (and mode) a request acts for, and who to write in the audit log. */
@@ -80,7 +66,7 @@ export function isTransportError(e: unknown): e is KinkoError {
 }
 
 export function lockUntil(d: WebPaymentsDeps): Date {
-  return new Date(d.clock.nowMs() + d.limits.paymentsWebCallSecondsLock * 1000);
+  return new Date(d.clock.nowMs() + d.limits.callLockSeconds * 1000);
 }
 
 /**

@@ -35,7 +35,7 @@ import type { ListQuery, Page } from '../http/index.ts';
 // - payment method: the vault's card token (card_…) from the hosted card fields; never card data.
 // - confirm: authorize the card (3-D Secure when the issuer asks) for the payment's amount.
 // - authorization: the acquirer's hold on the card; in the ledger a pending transfer
-//   card_clearing → merchant that expires with it (paymentsWebAuthorizationSecondsValid).
+//   card_clearing → merchant that expires with it (authorizationSecondsMax).
 // - capture: take all or part of the authorization (post of the pending transfer; the rest is
 //   released); automatic capture does it right after an approved authorization.
 // - cancel: void the authorization (void of the pending transfer); nothing is ever charged.
@@ -55,12 +55,7 @@ export {
   type PaymentStatus,
   type CaptureMethod,
 } from './state.ts';
-export {
-  WEB_PAYMENTS_DEFAULT_LIMITS,
-  type WebPaymentsDeps,
-  type WebPaymentsLimits,
-  type Caller,
-} from './context.ts';
+export { type WebPaymentsDeps, type Caller } from './context.ts';
 export { WEB_TRANSFER_CODES, transferIdFor } from './transfers.ts';
 export { webPaymentRoutes, type WebPaymentRoutesDeps } from './routes.ts';
 export type { CreatePaymentInput, UpdatePaymentInput } from './payments.ts';

@@ -23,7 +23,7 @@ export interface ReconcileResult {
 
 export async function reconcile(d: WebPaymentsDeps): Promise<ReconcileResult> {
   const now = d.clock.now();
-  const batch = d.limits.paymentsWebReconcileBatchSizeMax;
+  const batch = d.limits.reconcileBatchSizeMax;
   const out: ReconcileResult = { payments: 0, refunds: 0, failed: 0 };
   for (const row of await store.openPayments(d.sql, now, batch)) {
     try {

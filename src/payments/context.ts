@@ -1,5 +1,6 @@
 import type { Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
+import type { PaymentsLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import type { Identity } from '../identity/index.ts';
 import type { Ledger } from '../ledger/index.ts';
@@ -12,7 +13,6 @@ import type { Risk } from '../risk/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 import { accountInput, CARD_CLEARING_OWNER, type AccountKind } from './accounts.ts';
-import type { PaymentsLimits } from './limits.ts';
 import type { ReceiptKind } from './store.ts';
 
 // What every payments service receives: the modules it orchestrates, as plain parameters.

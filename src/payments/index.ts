@@ -25,7 +25,6 @@ import { walletRoutes } from './wallet-routes.ts';
 // - guessing counters: failed code verifications per terminal and merchant per window.
 
 export { PAYMENTS_ERRORS, type PaymentsErrorCode } from './errors.ts';
-export { DEFAULT_PAYMENTS_LIMITS, type PaymentsLimits } from './limits.ts';
 export { loadOrCreatePaymentCodeKey } from './keys.ts';
 export { createPayments, type Payments } from './payments.ts';
 export type { PaymentsDeps } from './context.ts';

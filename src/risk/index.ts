@@ -17,12 +17,10 @@ export { RISK_ERRORS, type RiskErrorCode } from './errors.ts';
 export {
   ASSESS_KINDS,
   DECISIONS,
-  DEFAULT_RISK_LIMITS,
   DEFAULT_RULES,
   type AssessKind,
   type Decision,
   type OwnLimits,
-  type RiskLimits,
   type Tier,
   type TopupLimits,
   type Usage,

@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { loadConfig } from '../config.ts';
 import type { Sql } from '../db/index.ts';
 import { manualClock } from '../lib/clock.ts';
 import { createRisk, refusalOf } from './risk.ts';
-import {
-  DEFAULT_RISK_LIMITS,
-  effectiveLimits,
-  limitReasons,
-  periodStarts,
-  tierOf,
-} from './rules.ts';
+import { effectiveLimits, limitReasons, periodStarts, tierOf } from './rules.ts';
+
+const RISK_LIMITS = loadConfig({}).limits.risk;
 
 // The default policy without a database: tiers, limits, velocity (bench/risk.bench.ts
 // measures what a decision costs).
@@ -20,7 +17,7 @@ const noDatabase = null as unknown as Sql;
 test('tiers: new accounts, and a cool-down after a recovery hold', () => {
   const now = Date.UTC(2026, 3, 1);
   const day = 86_400_000;
-  const l = DEFAULT_RISK_LIMITS;
+  const l = RISK_LIMITS;
   assert.equal(tierOf(l, now, { createdAt: new Date(now - 400 * day) }), 'standard');
   assert.equal(tierOf(l, now, { createdAt: new Date(now - 3 * day) }), 'new');
   const hold = new Date(now - 2 * day);
@@ -31,7 +28,7 @@ test('tiers: new accounts, and a cool-down after a recovery hold', () => {
 });
 
 test('limits: the customer may only lower them; reasons name each limit passed', () => {
-  const tier = DEFAULT_RISK_LIMITS.topup.standard;
+  const tier = RISK_LIMITS.topup.standard;
   const own = { perTopupMinor: 5000n, dailyMinor: null, monthlyMinor: 999_999_999n };
   const e = effectiveLimits(tier, own);
   assert.equal(e.perTopupMinor, 5000n);
@@ -48,7 +45,7 @@ test('limits: the customer may only lower them; reasons name each limit passed',
 
 test('velocity: a burst of payments is reviewed, then blocked with a named refusal', async () => {
   const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 30));
-  const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
+  const risk = createRisk({ sql: noDatabase, clock, limits: RISK_LIMITS });
   const pay = () =>
     risk.assess({
       kind: 'code_payment',
@@ -74,7 +71,7 @@ test('velocity: a burst of payments is reviewed, then blocked with a named refus
 // all allowed, and none of it needs the database.
 test('many customers paying a few times each are all allowed, without a database', async () => {
   const clock = manualClock(Date.UTC(2026, 3, 1));
-  const risk = createRisk({ sql: noDatabase, clock, limits: DEFAULT_RISK_LIMITS });
+  const risk = createRisk({ sql: noDatabase, clock, limits: RISK_LIMITS });
   const decisions = new Map<string, number>();
   for (let i = 0; i < 2_000; i++) {
     const d = await risk.assess({

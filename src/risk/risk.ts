@@ -1,3 +1,4 @@
+import type { RiskLimits } from '../config.ts';
 import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -10,7 +11,8 @@ import {
   type AssessKind,
   type Decision,
   type OwnLimits,
-  type RiskLimits,
+  DEFAULT_RULES,
+  type VelocityRule,
   type Tier,
   type TopupLimits,
   type Usage,
@@ -50,6 +52,8 @@ export interface RiskDeps {
   sql: Sql;
   clock: Clock;
   limits: RiskLimits;
+  /** The velocity rules: policy written as data (rules.ts), DEFAULT_RULES unless given. */
+  rules?: readonly VelocityRule[] | undefined;
 }
 
 export interface WalletLimits {
@@ -74,7 +78,7 @@ export interface Risk {
 
 export function createRisk(deps: RiskDeps): Risk {
   const { limits, clock } = deps;
-  const velocity = new VelocityCounters(limits.rules, limits.velocityKeysMax);
+  const velocity = new VelocityCounters(deps.rules ?? DEFAULT_RULES, limits.velocityKeysMax);
   const periods = () => periodStarts(clock.nowMs(), limits.usageUtcOffsetMinutes);
   const walletLimits: Risk['walletLimits'] = async (customerId, account, db = deps.sql) => {
     const tier = tierOf(limits, clock.nowMs(), account ?? {});

@@ -1,3 +1,5 @@
+import type { RiskLimits } from '../config.ts';
+
 // The default policy as data, and its pure evaluation: limits per top-up, per day and per
 // month by account tier; velocity rules per customer, device and terminal. Nothing here
 // touches the database or the clock: assess() (risk.ts) gathers the facts and calls these.
@@ -29,20 +31,6 @@ export interface VelocityRule {
   /** Matches when this attempt would bring the window's amount above amountMinorMax. */
   amountMinorMax?: bigint;
   decision: Exclude<Decision, 'allow'>;
-}
-
-export interface RiskLimits {
-  /** Top-up limits (JPY) by tier; a customer may only lower them. */
-  topup: Readonly<Record<Tier, TopupLimits>>;
-  /** An account younger than this is `new` (FATF/JP practice: tighter until it has history). */
-  accountNewSecondsMax: number;
-  /** After a post-recovery hold ends, limits stay tight this long (7pay 2019). */
-  cooldownSecondsAfterHold: number;
-  /** Offset of the local day used for daily and monthly limits: JST, +9 h. */
-  usageUtcOffsetMinutes: number;
-  rules: readonly VelocityRule[];
-  /** Distinct velocity keys kept in memory; the oldest windows are dropped beyond it. */
-  velocityKeysMax: number;
 }
 
 const PAYMENTS: readonly AssessKind[] = ['code_payment', 'store_payment'];
@@ -98,25 +86,12 @@ export const DEFAULT_RULES: readonly VelocityRule[] = Object.freeze([
   },
 ] satisfies VelocityRule[]);
 
-export const DEFAULT_RISK_LIMITS: RiskLimits = Object.freeze({
-  topup: Object.freeze({
-    standard: { perTopupMinor: 100_000n, dailyMinor: 300_000n, monthlyMinor: 1_000_000n },
-    new: { perTopupMinor: 30_000n, dailyMinor: 50_000n, monthlyMinor: 200_000n },
-    cooldown: { perTopupMinor: 10_000n, dailyMinor: 20_000n, monthlyMinor: 50_000n },
-  }),
-  accountNewSecondsMax: 30 * 24 * 3600,
-  cooldownSecondsAfterHold: 7 * 24 * 3600,
-  usageUtcOffsetMinutes: 9 * 60,
-  rules: DEFAULT_RULES,
-  velocityKeysMax: 1_000_000,
-});
-
 export function severer(a: Decision, b: Decision): Decision {
   return DECISIONS.indexOf(a) >= DECISIONS.indexOf(b) ? a : b;
 }
 
 export function tierOf(
-  limits: RiskLimits,
+  limits: Pick<RiskLimits, 'accountNewSecondsMax' | 'cooldownSecondsAfterHold'>,
   nowMs: number,
   account: { createdAt?: Date | undefined; moneyHoldUntil?: Date | null | undefined },
 ): Tier {

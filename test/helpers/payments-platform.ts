@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquirerRoutes } from '../../src/acquirer/index.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config, type PaymentsLimits } from '../../src/config.ts';
 import { createServer, type App } from '../../src/http/index.ts';
 import { identityRoutes } from '../../src/identity/index.ts';
 import { manualClock, type ManualClock } from '../../src/lib/clock.ts';
@@ -16,11 +16,9 @@ import {
 import { createNotifier, deliverEvent, NOTIFY_TOPIC } from '../../src/notify/index.ts';
 import {
   createPayments,
-  DEFAULT_PAYMENTS_LIMITS,
   loadOrCreatePaymentCodeKey,
   paymentsRoutes,
   type Payments,
-  type PaymentsLimits,
 } from '../../src/payments/index.ts';
 import { webPaymentRoutes } from '../../src/checkout/index.ts';
 import { createRisk } from '../../src/risk/index.ts';
@@ -66,7 +64,7 @@ export async function payPlatform(
   const logs = capturedLogger('warn');
   const { log } = logs;
   const modules = createModules(config, log, db.sql, clock);
-  const limits = { ...DEFAULT_PAYMENTS_LIMITS, ...options.limits };
+  const limits = { ...config.limits.payments, ...options.limits };
   const payments = createPayments({
     sql: db.sql,
     clock,
@@ -80,8 +78,8 @@ export async function payPlatform(
     acquirer: modules.card.acquirer,
     merchants: modules.merchants,
     webhooks: modules.webhooks,
-    risk: createRisk({ sql: db.sql, clock, limits: limits.risk }),
-    codeKey: loadOrCreatePaymentCodeKey(path.join(keysDir, 'payment-codes.key')),
+    risk: createRisk({ sql: db.sql, clock, limits: config.limits.risk }),
+    codeKey: loadOrCreatePaymentCodeKey(config.paymentCodeKeyFile),
     publicOrigin: ORIGIN,
   });
   const app = await createServer({

@@ -16,12 +16,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLedger, type Ledger } from '../../src/ledger/index.ts';
 import { merchantKeyOf, merchantScopeOf } from '../../src/merchants/index.ts';
 import { createOutbox } from '../../src/outbox/index.ts';
-import {
-  createWebPayments,
-  webPaymentRoutes,
-  WEB_PAYMENTS_DEFAULT_LIMITS,
-  type WebPayments,
-} from '../../src/checkout/index.ts';
+import { createWebPayments, webPaymentRoutes, type WebPayments } from '../../src/checkout/index.ts';
 import { createVault, fileKeyProvider, type Vault } from '../../src/vault/index.ts';
 import { createWebhooks } from '../../src/webhooks/index.ts';
 import { merchantApi, type MerchantApi } from './merchant-api.ts';
@@ -75,7 +70,7 @@ export async function webPaymentsHarness(): Promise<WebPaymentsHarness> {
       ...{ sql, clock, log, audit, ledger, vault, acquirer, webhooks },
       merchantOrigins: (id) => b.merchants.allowedOrigins(id),
       publicOrigin: PUBLIC_ORIGIN,
-      limits: WEB_PAYMENTS_DEFAULT_LIMITS,
+      limits: limits.checkout,
     });
     acquirerRoutes(app, {
       acquirer,
