@@ -506,6 +506,8 @@ export interface IdempotencyLimits {
   readonly keyCharsMax: number;
   /** Rows deleted per statement by purge(). */
   readonly purgeBatchSizeMax: number;
+  /** How often keys past retention (merchant API and register) are purged. */
+  readonly purgeSecondsInterval: number;
 }
 
 export interface WebhooksLimits {
@@ -526,6 +528,8 @@ export interface WebhooksLimits {
   readonly signatureToleranceSeconds: number;
   /** Deliveries claimed per worker pass. */
   readonly deliveryBatchSizeMax: number;
+  /** An idle delivery worker looks for due deliveries this often. */
+  readonly deliveryPollMs: number;
 }
 
 // The merchant API's limits: keys, idempotency and webhooks.
@@ -548,6 +552,7 @@ function merchantApiLimits(env: Env) {
       ),
       keyCharsMax: 255,
       purgeBatchSizeMax: 1000,
+      purgeSecondsInterval: 3600,
     },
     webhooks: {
       deliverySecondsMax: 3 * 86_400,
@@ -560,6 +565,7 @@ function merchantApiLimits(env: Env) {
       secretOverlapSecondsDefault: 86_400,
       signatureToleranceSeconds: 300,
       deliveryBatchSizeMax: 50,
+      deliveryPollMs: 1000,
     },
   };
 }

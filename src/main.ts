@@ -387,9 +387,9 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
     every(limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
       m.ledger.expirePendingTransfers(),
     ),
-    m.webhooks.startWorker({ pollMs: 1000 }),
+    m.webhooks.startWorker({ pollMs: limits.webhooks.deliveryPollMs }),
     m.payments.startReceiptsWorker(),
-    every(3600, log, 'idempotency purge', () =>
+    every(limits.idempotency.purgeSecondsInterval, log, 'idempotency purge', () =>
       Promise.all([m.idempotency.purge(), m.payments.purge()]),
     ),
     // An abandoned 3-D Secure challenge ends declined, so it can never be charged later.
