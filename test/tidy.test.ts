@@ -308,3 +308,48 @@ test('every export of src/ is imported by another file', () => {
   }
   assert.deepEqual(bad, [], 'exports no other file imports: drop the export or the code');
 });
+
+/** The src files each file imports (type-only imports too: they are part of the plan). */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const file of all) {
+    const text = fs.readFileSync(file, 'utf8');
+    const targets = [...text.matchAll(/(?:from|import)\s+'(\.[^']+)'/g)]
+      .map((m) => path.resolve(path.dirname(file), m[1]!))
+      .filter((target) => all.includes(target));
+    graph.set(file, targets);
+  }
+  return graph;
+}
+
+// An import loop (index.ts ↔ routes.ts, say) makes the order modules load in matter and
+// hides which file a type really belongs to: routes take what they use from the file that
+// defines it. Tarjan's algorithm finds every loop at once (strongly connected components).
+test('no import cycles among src files', () => {
+  const graph = importGraph();
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[] = [];
+  const visit = (v: string) => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) visit(w);
+      if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, low.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    for (let w = stack.pop()!; ; w = stack.pop()!) {
+      onStack.delete(w);
+      component.push(path.relative(root, w));
+      if (w === v) break;
+    }
+    if (component.length > 1) cycles.push(component.sort().join(' ↔ '));
+  };
+  for (const file of all) if (!index.has(file)) visit(file);
+  assert.deepEqual(cycles, [], 'import cycles');
+});

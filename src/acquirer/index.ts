@@ -1,19 +1,7 @@
-import {
-  authorize,
-  getAuthorization,
-  type AcquirerDeps,
-  type AcquirerLimits,
-  type Authorization,
-  type AuthorizeRequest,
-} from './acquirer.ts';
-import {
-  answerChallenge,
-  challengePageInfo,
-  expireChallenges,
-  type ChallengePageInfo,
-  type ChallengeResult,
-} from './challenge.ts';
-import { operate, type OperationRequest, type OperationResult } from './operations.ts';
+import { authorize, getAuthorization, type AcquirerDeps } from './acquirer.ts';
+import { answerChallenge, challengePageInfo, expireChallenges } from './challenge.ts';
+import { operate } from './operations.ts';
+import type { Acquirer } from './service.ts';
 
 // Acquirer: the card network behind Kinko — a connector interface, the built-in simulator,
 // and 3-D Secure.
@@ -56,6 +44,7 @@ export {
 export type { AuthorizationStatus, ChallengeStatus } from './store.ts';
 export { ACQUIRER_ERRORS, type AcquirerErrorCode } from './errors.ts';
 export { acquirerRoutes, type AcquirerRouteDeps } from './routes.ts';
+export type { Acquirer } from './service.ts';
 export {
   CSP_REPORT_PATH,
   newNonce,
@@ -65,20 +54,6 @@ export {
   sendPaymentPage,
   type PageCspOptions,
 } from './page.ts';
-
-export interface Acquirer {
-  readonly networkName: string;
-  /** Authorizes (amount 0: verifies) a card; may answer requires_challenge. */
-  authorize(request: AuthorizeRequest): Promise<Authorization>;
-  getAuthorization(id: string): Promise<Authorization>;
-  capture(request: OperationRequest): Promise<OperationResult>;
-  void(request: OperationRequest): Promise<OperationResult>;
-  refund(request: OperationRequest): Promise<OperationResult>;
-  answerChallenge(challengeId: string, code: string): Promise<ChallengeResult>;
-  challengePage(challengeId: string): Promise<ChallengePageInfo>;
-  /** Ends abandoned challenges (past their deadline) without a charge; returns how many. */
-  expireChallenges(batchSize?: number): Promise<number>;
-}
 
 export type { AcquirerDeps };
 

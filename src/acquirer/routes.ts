@@ -1,5 +1,5 @@
 import type { App } from '../http/index.ts';
-import type { Acquirer } from './index.ts';
+import type { Acquirer } from './service.ts';
 import { escapeHtml, jsonForHtml, newNonce, paymentPageCsp, sendPaymentPage } from './page.ts';
 import type { ChallengePageInfo } from './challenge.ts';
 

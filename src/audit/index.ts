@@ -17,7 +17,7 @@ import {
 import type { AuditSigningKey } from './keys.ts';
 import type { CommitmentCheck } from './commitments.ts';
 import { proveEntry, type EntryProofResult } from './proof.ts';
-import type { EntryFilter } from './store.ts';
+import type { Audit } from './service.ts';
 import { auditError } from './errors.ts';
 
 // Audit: the append-only, hash-chained record of who did what, to what, from where, and
@@ -88,32 +88,7 @@ export { LIST_ENTRIES_MAX } from './audit.ts';
 export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
 export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts';
 
-export interface Audit {
-  /** Writes entries within the caller's transaction; they are chained soon after commit. */
-  append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
-  /** Chains every entry committed so far (readers of the chain call it first). */
-  chain(): Promise<void>;
-  /** Entries written but not chained yet. */
-  unchainedEntries(): Promise<bigint>;
-  /**
-   * Signs the current head and mirrors the newest checkpoint to the anchor file; null when
-   * the head has not moved since the last checkpoint.
-   */
-  checkpoint(): Promise<CheckpointRecord | null>;
-  /** Recomputes the whole chain and checks every checkpoint and the anchor file. */
-  verify(options?: VerifyOptions): Promise<VerifyResult>;
-  /** Stored checkpoints as plain JSON, oldest first, to ship off the host. */
-  exportCheckpoints(options?: { afterSeq?: bigint; limit?: number }): Promise<ExportedCheckpoint[]>;
-  /** Runs checkpoint() every intervalSeconds; returns stop(). */
-  startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
-  /** Entries for operators, oldest first; page with afterSeq = last seq seen. */
-  listEntries(filter: EntryFilter, db?: Db): Promise<AuditEntry[]>;
-  /**
-   * Entry `seq`, the entries after it up to the first signed checkpoint covering it, and that
-   * checkpoint: what proves the entry offline with only the checkpoint public key.
-   */
-  proveEntry(seq: bigint): Promise<EntryProofResult>;
-}
+export type { Audit } from './service.ts';
 
 export interface AuditDeps {
   clock: Clock;

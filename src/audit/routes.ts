@@ -1,7 +1,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { LIST_ENTRIES_MAX } from './audit.ts';
 import type { AuditEntry } from './chain.ts';
-import type { Audit } from './index.ts';
+import type { Audit } from './service.ts';
 import type { VerifyResult } from './integrity.ts';
 
 // Operator routes over the audit trail: entries about a subject or by an actor, paged with

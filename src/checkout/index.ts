@@ -1,17 +1,11 @@
-import { cancelPayment, type CancellationReason } from './cancel.ts';
+import { cancelPayment } from './cancel.ts';
 import { capturePayment } from './capture.ts';
 import { confirmPayment } from './confirm.ts';
-import type { Caller, WebPaymentsDeps } from './context.ts';
-import {
-  createPayment,
-  getPayment,
-  listPage,
-  updatePayment,
-  type CreatePaymentInput,
-  type UpdatePaymentInput,
-} from './payments.ts';
-import { reconcile, type ReconcileResult } from './reconcile.ts';
-import { createRefund, getRefund, type CreateRefundInput } from './refunds.ts';
+import type { WebPaymentsDeps } from './context.ts';
+import { createPayment, getPayment, listPage, updatePayment } from './payments.ts';
+import { reconcile } from './reconcile.ts';
+import { createRefund, getRefund } from './refunds.ts';
+import type { WebPayments } from './service.ts';
 import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
 import {
   balanceTransactionView,
@@ -21,7 +15,6 @@ import {
   type PaymentView,
   type RefundView,
 } from './views.ts';
-import type { ListQuery, Page } from '../http/index.ts';
 
 // Checkout: the card gateway for merchants' web shops — card payments through the merchant
 // API (/v1/payments, /v1/refunds, /v1/balance_transactions). It charges cards the vault holds
@@ -58,27 +51,12 @@ export {
 export { type WebPaymentsDeps, type Caller } from './context.ts';
 export { WEB_TRANSFER_CODES, transferIdFor } from './transfers.ts';
 export { webPaymentRoutes, type WebPaymentRoutesDeps } from './routes.ts';
+export type { WebPayments } from './service.ts';
 export type { CreatePaymentInput, UpdatePaymentInput } from './payments.ts';
 export type { CreateRefundInput, RefundReason } from './refunds.ts';
 export type { CancellationReason } from './cancel.ts';
 export type { ReconcileResult } from './reconcile.ts';
 export type { PaymentView, RefundView, BalanceTransactionView } from './views.ts';
-
-export interface WebPayments {
-  create(who: Caller, input: CreatePaymentInput): Promise<PaymentView>;
-  update(who: Caller, id: string, input: UpdatePaymentInput): Promise<PaymentView>;
-  confirm(who: Caller, id: string): Promise<PaymentView>;
-  capture(who: Caller, id: string, amountToCapture?: bigint): Promise<PaymentView>;
-  cancel(who: Caller, id: string, reason?: CancellationReason): Promise<PaymentView>;
-  get(who: Caller, id: string): Promise<PaymentView>;
-  list(who: Caller, query: ListQuery): Promise<Page<PaymentView>>;
-  createRefund(who: Caller, input: CreateRefundInput): Promise<RefundView>;
-  getRefund(who: Caller, id: string): Promise<RefundView>;
-  listRefunds(who: Caller, query: ListQuery): Promise<Page<RefundView>>;
-  listBalanceTransactions(who: Caller, query: ListQuery): Promise<Page<BalanceTransactionView>>;
-  /** The background job: run every few seconds (main.ts). */
-  reconcile(): Promise<ReconcileResult>;
-}
 
 export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
   const d = deps;

@@ -7,7 +7,7 @@ import {
   type RawQuery,
 } from '../http/index.ts';
 import type { Caller } from './context.ts';
-import type { WebPayments } from './index.ts';
+import type { WebPayments } from './service.ts';
 import type { CancellationReason } from './cancel.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one

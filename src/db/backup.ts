@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { Db, Sql, Tx } from './index.ts';
+import type { Db, Sql, Tx } from './sql.ts';
 import { copyIn } from './copy.ts';
 import { migrate } from './migrate.ts';
 

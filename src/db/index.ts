@@ -1,5 +1,6 @@
 import net from 'node:net';
 import postgres from 'postgres';
+import type { Sql } from './sql.ts';
 
 // The database layer: one postgres.js pool per process. `Sql` runs statements; `Tx` is the
 // handle a transaction gives its callback, and every module's store takes a Tx so that a
@@ -13,10 +14,7 @@ import postgres from 'postgres';
 // - database_unavailable: the answer when the server is out of reach or too slow; every wait
 //   on it is bounded (connect, statement, silence) and the pool reconnects by itself.
 
-export type Sql = postgres.Sql<{ bigint: bigint }>;
-export type Tx = postgres.TransactionSql<{ bigint: bigint }>;
-/** Either a pool or an open transaction: read paths accept both. */
-export type Db = Sql | Tx;
+export type { Db, Sql, Tx } from './sql.ts';
 
 export interface ConnectOptions {
   connectionsMax?: number;

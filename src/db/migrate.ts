@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sql } from './index.ts';
+import type { Sql } from './sql.ts';
 import { grantServingRole } from './roles.ts';
 
 // Numbered SQL migrations (migrations/NNNN_name.sql), applied in order, each in its own

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import postgres from 'postgres';
-import type { Db, Tx } from './index.ts';
+import type { Db, Tx } from './sql.ts';
 
 // Who may do what in Kinko's database. Migrations run as the schema's owner; the server runs
 // as a serving role that may read and write rows and nothing more: no superuser, no

@@ -1,9 +1,7 @@
-import type { preHandlerAsyncHookHandler } from 'fastify';
 import * as auth from './auth.ts';
 import { createMerchantCommand } from './cli.ts';
-import { createMerchant, type CreatedMerchant, type CreateMerchantInput } from './create.ts';
+import { createMerchant } from './create.ts';
 import { requireMerchantKey } from './http.ts';
-import type { AccessScope, KeyMode } from './keys.ts';
 import { rollApiKey, revokeApiKey, setAllowedOrigins } from './manage.ts';
 import {
   apiKeyView,
@@ -13,16 +11,10 @@ import {
   merchantOrThrow,
   storeView,
   terminalView,
-  type Actor,
-  type ApiKeyView,
   type MerchantsDeps,
-  type NewApiKey,
-  type Source,
-  type StoreInput,
-  type StoreView,
-  type TerminalView,
 } from './merchants.ts';
-import { seedDemoMerchant, type DemoSeed } from './seed.ts';
+import { seedDemoMerchant } from './seed.ts';
+import type { Merchants } from './service.ts';
 import * as store from './store.ts';
 import type { Tx } from '../db/index.ts';
 import { merchantsError } from './errors.ts';
@@ -50,6 +42,7 @@ export { MERCHANTS_ERRORS, merchantsError, type MerchantsErrorCode } from './err
 export { SCOPES, KEYS_SCOPE, type Scope, type AccessScope, type KeyMode } from './keys.ts';
 export { merchantKeyOf, merchantScopeOf } from './http.ts';
 export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
+export type { Merchants } from './service.ts';
 export { MERCHANTS_CREATE_USAGE } from './cli.ts';
 export type { MerchantPrincipal, TerminalPrincipal, PublishableKeyInfo } from './auth.ts';
 export type {
@@ -65,87 +58,6 @@ export type { CreatedMerchant, CreateMerchantInput } from './create.ts';
 export type { DemoSeed } from './seed.ts';
 
 const LIST_MAX = 1000;
-
-export interface Merchants {
-  createMerchant(
-    input: CreateMerchantInput,
-    actor: Actor,
-    source?: Source,
-  ): Promise<CreatedMerchant>;
-  getMerchant(
-    id: string,
-  ): Promise<{ id: string; name: string; status: string; cardDataCapable: boolean }>;
-  createStore(
-    merchantId: string,
-    input: StoreInput,
-    actor: Actor,
-    source?: Source,
-  ): Promise<StoreView>;
-  listStores(merchantId: string): Promise<StoreView[]>;
-  getStore(merchantId: string, storeId: string): Promise<StoreView>;
-  /** Returns the terminal and its secret (tk_…), shown this once. */
-  createTerminal(
-    merchantId: string,
-    input: { storeId: string; name: string; mode?: KeyMode | undefined },
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ terminal: TerminalView; secret: string }>;
-  listTerminals(merchantId: string): Promise<TerminalView[]>;
-  /** Returns the key and its value, shown this once (publishable keys stay visible). */
-  createApiKey(
-    merchantId: string,
-    input: NewApiKey,
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ key: ApiKeyView; value: string }>;
-  listApiKeys(merchantId: string): Promise<ApiKeyView[]>;
-  rollApiKey(
-    merchantId: string,
-    keyId: string,
-    input: { overlapSeconds?: number | undefined },
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ key: ApiKeyView; value: string; previous: ApiKeyView }>;
-  revokeApiKey(
-    merchantId: string,
-    keyId: string,
-    actor: Actor,
-    source?: Source,
-  ): Promise<ApiKeyView>;
-  allowedOrigins(merchantId: string): Promise<string[]>;
-  setAllowedOrigins(
-    merchantId: string,
-    origins: readonly string[],
-    actor: Actor,
-    source?: Source,
-  ): Promise<string[]>;
-  /** Bearer token or Authorization header → principal, or a named authentication error. */
-  authenticateSecretKey(bearer: string | undefined): Promise<auth.MerchantPrincipal>;
-  authenticateTerminal(terminalId: string, secret: string): Promise<auth.TerminalPrincipal>;
-  resolvePublishableKey(pk: string): Promise<auth.PublishableKeyInfo | undefined>;
-  /** The vault's MerchantDirectory (vault/merchants.ts), backed by this module. */
-  readonly directory: {
-    resolvePublishableKey(
-      pk: string,
-    ): Promise<{ merchantId: string; allowedOrigins: string[] } | undefined>;
-    resolveSecretKey(
-      sk: string,
-    ): Promise<{ merchantId: string; cardDataCapable: boolean } | undefined>;
-  };
-  /** preHandler for /v1 routes: 401 api_key_*, 403 api_key_scope_missing. */
-  requireMerchantKey(scope: AccessScope): preHandlerAsyncHookHandler;
-  /** `kinko merchants create …`; returns the exit code. */
-  createMerchantCommand(
-    args: string[],
-    out: (line: string) => void,
-    err: (line: string) => void,
-  ): Promise<number>;
-  /** Development start-up: the demo merchant, store, terminal and keys (see seed.ts). */
-  seedDemoMerchant(options?: {
-    rotate?: boolean;
-    allowedOrigins?: readonly string[];
-  }): Promise<DemoSeed>;
-}
 
 export function createMerchants(deps: MerchantsDeps): Merchants {
   const { sql, clock } = deps;

@@ -9,7 +9,7 @@ import {
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
 import type { AccessScope, KeyMode } from './keys.ts';
 import { SCOPES } from './keys.ts';
-import type { Merchants } from './index.ts';
+import type { Merchants } from './service.ts';
 
 // The merchant's own records under /v1: stores, terminals, API keys and allowed origins.
 // Thin handlers: the schema validates, one call to the module, the view is the answer.

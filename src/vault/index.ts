@@ -1,34 +1,5 @@
-import type { Acquirer, Authorization } from '../acquirer/index.ts';
-import {
-  hostedComplete,
-  hostedTokenize,
-  openHostedSession,
-  secretKeyTokenize,
-  storeCspReport,
-  type CspReportBody,
-  type HostedCall,
-  type HostedCard,
-  type HostedOutcome,
-  type HostedSession,
-} from './hosted.ts';
-import { loadScriptInventory, type ScriptInventory } from './inventory.ts';
-import { rotateKeys, scanForPans, type RotateResult } from './maintenance.ts';
-import { tableMerchantDirectory, type MerchantDirectory } from './merchants.ts';
-import type { ScanResult } from './scan.ts';
-import * as store from './store.ts';
-import {
-  authorize,
-  deleteCards,
-  getCard,
-  sameCardAs,
-  tokenize,
-  type Actor,
-  type AuthorizeInput,
-  type CardView,
-  type Source,
-  type TokenizeInput,
-  type VaultCoreDeps,
-} from './vault.ts';
+import type { Acquirer } from '../acquirer/index.ts';
+import { rotateKeys, scanForPans } from './maintenance.ts';
 
 // Vault: card tokenisation, envelope encryption, key rotation, discovery, hosted card fields.
 //
@@ -80,12 +51,7 @@ export {
 } from './inventory.ts';
 export { findPans, type ScanResult, type ScanFinding } from './scan.ts';
 export type { RotateResult } from './maintenance.ts';
-export type {
-  CardView,
-  TokenizeInput,
-  AuthorizeInput,
-  VaultLimits,
-} from './vault.ts';
+export type { CardView, TokenizeInput, AuthorizeInput, VaultLimits } from './vault.ts';
 export type {
   HostedSession,
   HostedOutcome,
@@ -104,68 +70,7 @@ export {
   type CliIo,
 } from './wiring.ts';
 
-export interface VaultDeps extends VaultCoreDeps {
-  /** Kinko's origin as browsers reach it (config.publicOrigin). */
-  publicOrigin: string;
-  /** Defaults to the table-backed stand-in until the merchants module provides one. */
-  merchants?: MerchantDirectory | undefined;
-  scripts?: ScriptInventory | undefined;
-}
-
-export interface Vault {
-  readonly publicOrigin: string;
-  readonly scripts: ScriptInventory;
-  tokenize(input: TokenizeInput): Promise<CardView>;
-  /** Authorizes (amount 0: verifies) a stored card; the security code only passes through. */
-  authorize(input: AuthorizeInput): Promise<Authorization>;
-  getCard(token: string): Promise<CardView>;
-  sameCardAs(token: string): Promise<CardView[]>;
-  /** Crypto-shreds the cards named (or all of a customer's); returns their tokens. */
-  deleteCards(
-    which: { tokens: readonly string[] } | { customerId: string },
-    actor: Actor,
-    source?: Source,
-  ): Promise<string[]>;
-  openHostedSession(input: {
-    publishableKey: string;
-    parentOrigin: string;
-  }): Promise<HostedSession>;
-  hostedTokenize(call: HostedCall, card: HostedCard): Promise<HostedOutcome>;
-  hostedComplete(call: HostedCall): Promise<HostedOutcome>;
-  secretKeyTokenize(input: Parameters<typeof secretKeyTokenize>[1]): Promise<CardView>;
-  storeCspReport(report: CspReportBody): Promise<void>;
-  listCspReports(limit?: number): Promise<store.CspReportRow[]>;
-  /** `kinko keys rotate`. */
-  rotateKeys(): Promise<RotateResult>;
-  /** `kinko vault scan`. */
-  scan(): Promise<ScanResult>;
-}
-
-export function createVault(deps: VaultDeps): Vault {
-  const hosted = {
-    ...deps,
-    merchants: deps.merchants ?? tableMerchantDirectory(deps.sql),
-    publicOrigin: deps.publicOrigin,
-  };
-  const scripts = deps.scripts ?? loadScriptInventory();
-  return {
-    publicOrigin: deps.publicOrigin,
-    scripts,
-    tokenize: (input) => tokenize(deps, input),
-    authorize: (input) => authorize(deps, input),
-    getCard: (token) => getCard(deps, token),
-    sameCardAs: (token) => sameCardAs(deps, token),
-    deleteCards: (which, actor, source) => deleteCards(deps, which, actor, source),
-    openHostedSession: (input) => openHostedSession(hosted, input),
-    hostedTokenize: (call, card) => hostedTokenize(hosted, call, card),
-    hostedComplete: (call) => hostedComplete(hosted, call),
-    secretKeyTokenize: (input) => secretKeyTokenize(hosted, input),
-    storeCspReport: (report) => storeCspReport(deps, report),
-    listCspReports: (limit = 100) => store.listCspReports(deps.sql, limit),
-    rotateKeys: () => rotateKeys(deps),
-    scan: () => scanForPans(deps),
-  };
-}
+export { createVault, type Vault, type VaultDeps } from './service.ts';
 
 export { rotateKeys, scanForPans };
 

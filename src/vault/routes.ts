@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseJson, type App } from '../http/index.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
-import type { Vault } from './index.ts';
+import type { Vault } from './service.ts';
 import { hostedFieldsHtml } from './pages.ts';
 import type { CspReportBody } from './hosted.ts';
 import type { ScriptEntry } from './inventory.ts';

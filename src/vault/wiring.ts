@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { createVault, type Vault } from './index.ts';
+import { createVault, type Vault } from './service.ts';
 import { envKeyProvider, fileKeyProvider, type KeyProvider } from './keys.ts';
 import type { MerchantDirectory } from './merchants.ts';
 

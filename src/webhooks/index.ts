@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Tx } from '../db/index.ts';
-import type { Actor, Source, WebhooksDeps } from './context.ts';
+import type { WebhooksDeps } from './context.ts';
 import {
   deliverDue,
   emitEvent,
@@ -10,9 +10,8 @@ import {
   ownerName,
   resend,
   WEBHOOK_TOPIC,
-  type NewWebhookEvent,
 } from './delivery.ts';
-import { getDelivery, listDeliveries, type DeliveryView } from './deliveries.ts';
+import { getDelivery, listDeliveries } from './deliveries.ts';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -20,9 +19,8 @@ import {
   endpointView,
   rotateSecret,
   updateEndpoint,
-  type EndpointInput,
-  type EndpointView,
 } from './endpoints.ts';
+import type { Webhooks, WebhookWorkerOptions } from './service.ts';
 import * as store from './store.ts';
 
 // Webhooks: signed notifications of events to merchants' servers.
@@ -50,58 +48,10 @@ export {
 export { loadOrCreateWebhookSecretsKey } from './secrets.ts';
 export { checkEndpointUrl, isPrivateAddress } from './url.ts';
 export { webhookRoutes, type WebhookRoutesDeps } from './routes.ts';
+export type { Webhooks, WebhookWorkerOptions } from './service.ts';
 export type { WebhooksDeps, Actor, Source } from './context.ts';
 export type { EndpointView, EndpointInput } from './endpoints.ts';
 export type { DeliveryView, AttemptView } from './deliveries.ts';
-
-export interface WebhookWorkerOptions {
-  /** Pause between empty polls. */
-  pollMs?: number | undefined;
-  owner?: string | undefined;
-}
-
-export interface Webhooks {
-  /** For payments and others: records an event inside their transaction. */
-  emitEvent(tx: Tx, event: NewWebhookEvent): Promise<string>;
-  /** The same for many events at once (one insert, one outbox enqueue); ids in order. */
-  emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<string[]>;
-  createEndpoint(
-    merchantId: string,
-    input: EndpointInput,
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ endpoint: EndpointView; secret: string }>;
-  listEndpoints(merchantId: string): Promise<EndpointView[]>;
-  getEndpoint(merchantId: string, id: string): Promise<EndpointView>;
-  updateEndpoint(
-    merchantId: string,
-    id: string,
-    patch: Partial<EndpointInput>,
-    actor: Actor,
-    source?: Source,
-  ): Promise<EndpointView>;
-  deleteEndpoint(merchantId: string, id: string, actor: Actor, source?: Source): Promise<void>;
-  rotateSecret(
-    merchantId: string,
-    id: string,
-    input: { overlapSeconds?: number | undefined },
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ endpoint: EndpointView; secret: string }>;
-  listDeliveries(merchantId: string, endpointId: string): Promise<DeliveryView[]>;
-  getDelivery(merchantId: string, id: string): Promise<DeliveryView>;
-  /** Attempts a delivery now (whatever its status), logged as manual. */
-  resend(
-    merchantId: string,
-    deliveryId: string,
-    actor: Actor,
-    source?: Source,
-  ): Promise<{ delivered: boolean }>;
-  /** One pass, for tests and `kinko` commands: fan out ready events, send due deliveries. */
-  runOnce(): Promise<{ fannedOut: number; attempted: number }>;
-  /** Starts the fan-out (outbox) and delivery loops; the returned stop() waits for them. */
-  startWorker(options?: WebhookWorkerOptions): () => Promise<void>;
-}
 
 export interface CreateWebhooksDeps extends WebhooksDeps {
   outbox: WebhooksDeps['outbox'] & {

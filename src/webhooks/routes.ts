@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
-import type { Webhooks } from './index.ts';
+import type { Webhooks } from './service.ts';
 import { URL_CHARACTERS_MAX } from './url.ts';
 
 // /v1/webhook_endpoints and /v1/webhook_deliveries: thin handlers. Authentication and the

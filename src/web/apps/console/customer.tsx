@@ -2,7 +2,7 @@ import { ApiError, call } from '../../ui/api.ts';
 import { dateTime, useT, type Lang } from '../../ui/i18n.tsx';
 import { errorText, Notice } from '../../ui/kit.tsx';
 import { Field, Form, FormError, formValues, Submit, useForm } from '../../ui/form.tsx';
-import type { Role } from './pages.tsx';
+import type { Role } from './role.ts';
 import { S } from './strings.ts';
 
 // A customer as operators see it (contacts masked by the API), with freeze and unfreeze.

@@ -12,7 +12,8 @@ import {
   useForm,
 } from '../../ui/form.tsx';
 import { AuditTrail } from './audit.tsx';
-import { EventsPage, LookupPage, type Role } from './pages.tsx';
+import { EventsPage, LookupPage } from './pages.tsx';
+import type { Role } from './role.ts';
 import { VerifyPage } from './verify.tsx';
 import { S } from './strings.ts';
 

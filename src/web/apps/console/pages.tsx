@@ -12,13 +12,12 @@ import {
   lookupCustomer,
   type CustomerView,
 } from './customer.tsx';
+import type { Role } from './role.ts';
 import { S } from './strings.ts';
 
 // Console pages: look up a customer (by id, email or phone), merchant or payment with its
 // audit trail; freeze and unfreeze a customer; run audit verify; credential-stuffing and
 // lockout events.
-
-export type Role = 'support' | 'risk_analyst' | 'security_admin';
 
 /** Finds a customer by id, email or phone, or any other subject's audit trail by its id. */
 export function LookupPage(props: { role: Role }) {

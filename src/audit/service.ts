@@ -1,0 +1,36 @@
+import type { Db, Tx } from '../db/index.ts';
+import type { Logger } from '../lib/log.ts';
+import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
+import type { VerifyOptions, VerifyResult } from './integrity.ts';
+import type { EntryProofResult } from './proof.ts';
+import type { EntryFilter } from './store.ts';
+
+// What the audit module offers the rest of Kinko: createAudit (index.ts) builds it, and the
+// routes take it as a parameter from here, so no file of the module imports index.ts.
+
+export interface Audit {
+  /** Writes entries within the caller's transaction; they are chained soon after commit. */
+  append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+  /** Chains every entry committed so far (readers of the chain call it first). */
+  chain(): Promise<void>;
+  /** Entries written but not chained yet. */
+  unchainedEntries(): Promise<bigint>;
+  /**
+   * Signs the current head and mirrors the newest checkpoint to the anchor file; null when
+   * the head has not moved since the last checkpoint.
+   */
+  checkpoint(): Promise<CheckpointRecord | null>;
+  /** Recomputes the whole chain and checks every checkpoint and the anchor file. */
+  verify(options?: VerifyOptions): Promise<VerifyResult>;
+  /** Stored checkpoints as plain JSON, oldest first, to ship off the host. */
+  exportCheckpoints(options?: { afterSeq?: bigint; limit?: number }): Promise<ExportedCheckpoint[]>;
+  /** Runs checkpoint() every intervalSeconds; returns stop(). */
+  startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
+  /** Entries for operators, oldest first; page with afterSeq = last seq seen. */
+  listEntries(filter: EntryFilter, db?: Db): Promise<AuditEntry[]>;
+  /**
+   * Entry `seq`, the entries after it up to the first signed checkpoint covering it, and that
+   * checkpoint: what proves the entry offline with only the checkpoint public key.
+   */
+  proveEntry(seq: bigint): Promise<EntryProofResult>;
+}

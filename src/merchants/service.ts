@@ -1,0 +1,98 @@
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import type * as auth from './auth.ts';
+import type { CreatedMerchant, CreateMerchantInput } from './create.ts';
+import type { AccessScope, KeyMode } from './keys.ts';
+import type {
+  Actor,
+  ApiKeyView,
+  NewApiKey,
+  Source,
+  StoreInput,
+  StoreView,
+  TerminalView,
+} from './merchants.ts';
+import type { DemoSeed } from './seed.ts';
+
+// What the merchants module offers the rest of Kinko: createMerchants (index.ts) builds it,
+// and the routes take it as a parameter from here, so no file of the module imports index.ts.
+
+export interface Merchants {
+  createMerchant(
+    input: CreateMerchantInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<CreatedMerchant>;
+  getMerchant(
+    id: string,
+  ): Promise<{ id: string; name: string; status: string; cardDataCapable: boolean }>;
+  createStore(
+    merchantId: string,
+    input: StoreInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<StoreView>;
+  listStores(merchantId: string): Promise<StoreView[]>;
+  getStore(merchantId: string, storeId: string): Promise<StoreView>;
+  /** Returns the terminal and its secret (tk_…), shown this once. */
+  createTerminal(
+    merchantId: string,
+    input: { storeId: string; name: string; mode?: KeyMode | undefined },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ terminal: TerminalView; secret: string }>;
+  listTerminals(merchantId: string): Promise<TerminalView[]>;
+  /** Returns the key and its value, shown this once (publishable keys stay visible). */
+  createApiKey(
+    merchantId: string,
+    input: NewApiKey,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ key: ApiKeyView; value: string }>;
+  listApiKeys(merchantId: string): Promise<ApiKeyView[]>;
+  rollApiKey(
+    merchantId: string,
+    keyId: string,
+    input: { overlapSeconds?: number | undefined },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ key: ApiKeyView; value: string; previous: ApiKeyView }>;
+  revokeApiKey(
+    merchantId: string,
+    keyId: string,
+    actor: Actor,
+    source?: Source,
+  ): Promise<ApiKeyView>;
+  allowedOrigins(merchantId: string): Promise<string[]>;
+  setAllowedOrigins(
+    merchantId: string,
+    origins: readonly string[],
+    actor: Actor,
+    source?: Source,
+  ): Promise<string[]>;
+  /** Bearer token or Authorization header → principal, or a named authentication error. */
+  authenticateSecretKey(bearer: string | undefined): Promise<auth.MerchantPrincipal>;
+  authenticateTerminal(terminalId: string, secret: string): Promise<auth.TerminalPrincipal>;
+  resolvePublishableKey(pk: string): Promise<auth.PublishableKeyInfo | undefined>;
+  /** The vault's MerchantDirectory (vault/merchants.ts), backed by this module. */
+  readonly directory: {
+    resolvePublishableKey(
+      pk: string,
+    ): Promise<{ merchantId: string; allowedOrigins: string[] } | undefined>;
+    resolveSecretKey(
+      sk: string,
+    ): Promise<{ merchantId: string; cardDataCapable: boolean } | undefined>;
+  };
+  /** preHandler for /v1 routes: 401 api_key_*, 403 api_key_scope_missing. */
+  requireMerchantKey(scope: AccessScope): preHandlerAsyncHookHandler;
+  /** `kinko merchants create …`; returns the exit code. */
+  createMerchantCommand(
+    args: string[],
+    out: (line: string) => void,
+    err: (line: string) => void,
+  ): Promise<number>;
+  /** Development start-up: the demo merchant, store, terminal and keys (see seed.ts). */
+  seedDemoMerchant(options?: {
+    rotate?: boolean;
+    allowedOrigins?: readonly string[];
+  }): Promise<DemoSeed>;
+}

@@ -1,0 +1,57 @@
+import type { Tx } from '../db/index.ts';
+import type { Actor, Source } from './context.ts';
+import type { DeliveryView } from './deliveries.ts';
+import type { NewWebhookEvent } from './delivery.ts';
+import type { EndpointInput, EndpointView } from './endpoints.ts';
+
+// What the webhooks module offers the rest of Kinko: createWebhooks (index.ts) builds it, and
+// the routes take it as a parameter from here, so no file of the module imports index.ts.
+
+export interface WebhookWorkerOptions {
+  /** Pause between empty polls. */
+  pollMs?: number | undefined;
+  owner?: string | undefined;
+}
+
+export interface Webhooks {
+  /** For payments and others: records an event inside their transaction. */
+  emitEvent(tx: Tx, event: NewWebhookEvent): Promise<string>;
+  /** The same for many events at once (one insert, one outbox enqueue); ids in order. */
+  emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<string[]>;
+  createEndpoint(
+    merchantId: string,
+    input: EndpointInput,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ endpoint: EndpointView; secret: string }>;
+  listEndpoints(merchantId: string): Promise<EndpointView[]>;
+  getEndpoint(merchantId: string, id: string): Promise<EndpointView>;
+  updateEndpoint(
+    merchantId: string,
+    id: string,
+    patch: Partial<EndpointInput>,
+    actor: Actor,
+    source?: Source,
+  ): Promise<EndpointView>;
+  deleteEndpoint(merchantId: string, id: string, actor: Actor, source?: Source): Promise<void>;
+  rotateSecret(
+    merchantId: string,
+    id: string,
+    input: { overlapSeconds?: number | undefined },
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ endpoint: EndpointView; secret: string }>;
+  listDeliveries(merchantId: string, endpointId: string): Promise<DeliveryView[]>;
+  getDelivery(merchantId: string, id: string): Promise<DeliveryView>;
+  /** Attempts a delivery now (whatever its status), logged as manual. */
+  resend(
+    merchantId: string,
+    deliveryId: string,
+    actor: Actor,
+    source?: Source,
+  ): Promise<{ delivered: boolean }>;
+  /** One pass, for tests and `kinko` commands: fan out ready events, send due deliveries. */
+  runOnce(): Promise<{ fannedOut: number; attempted: number }>;
+  /** Starts the fan-out (outbox) and delivery loops; the returned stop() waits for them. */
+  startWorker(options?: WebhookWorkerOptions): () => Promise<void>;
+}
