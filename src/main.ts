@@ -7,7 +7,13 @@ import {
   loadOrCreateAuditSigningKey,
   type Audit,
 } from './audit/index.ts';
-import { acquirerRoutes } from './acquirer/index.ts';
+import {
+  acquirerRoutes,
+  createAcquirer,
+  createSimulator,
+  type Acquirer,
+  type CardNetwork,
+} from './acquirer/index.ts';
 import {
   createIdentity,
   createNotifier,
@@ -16,7 +22,9 @@ import {
   notifyWorker,
   sealLegacyTotpSecrets,
   type Identity,
+  type Notifier,
 } from './identity/index.ts';
+import { deliverNoticesOnce } from './notify/index.ts';
 import { createLedger, ledgerAuditCommitments, type Ledger } from './ledger/index.ts';
 import {
   createMerchants,
@@ -41,7 +49,15 @@ import {
   webhookRoutes,
   type Webhooks,
 } from './webhooks/index.ts';
-import { createCardPath, vaultRoutes, type CardPath } from './vault/index.ts';
+import {
+  createVault,
+  envKeyProvider,
+  fileKeyProvider,
+  vaultRoutes,
+  type KeyProvider,
+  type MerchantDirectory,
+  type Vault,
+} from './vault/index.ts';
 import type { Config } from './config.ts';
 import {
   connect,
@@ -200,6 +216,60 @@ async function asOwner<T>(
   }
 }
 
+/** The card path: the vault, the acquirer and the card network it calls. */
+export interface CardPath {
+  keyProvider: KeyProvider;
+  network: CardNetwork;
+  acquirer: Acquirer;
+  vault: Vault;
+}
+
+export interface CardPathDeps {
+  config: Config;
+  log: Logger;
+  sql: Sql;
+  clock: Clock;
+  audit: Pick<Audit, 'append'>;
+  merchants: MerchantDirectory;
+  /** A real acquirer's connector (or a test's network); required in production. */
+  network?: CardNetwork | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The card path: key provider (KINKO_VAULT_KEYS when set, else the key file), card network
+ * (the connector given, else the simulator, which production refuses), acquirer and vault.
+ */
+export function createCardPath(deps: CardPathDeps): CardPath {
+  const env = deps.env ?? process.env;
+  const { config } = deps;
+  if (config.env === 'production' && !config.publicOrigin.startsWith('https://')) {
+    throw new Error('KINKO_PUBLIC_ORIGIN must be https:// in production (hosted card fields)');
+  }
+  if (!deps.network && config.env === 'production') {
+    throw new Error('no card network connector is configured; the simulator is not for production');
+  }
+  const keyProvider = env['KINKO_VAULT_KEYS']
+    ? envKeyProvider(env)
+    : fileKeyProvider({
+        file: config.vaultKeyFile,
+        dataDir: config.dataDir,
+        create: config.env !== 'production',
+      });
+  const network = deps.network ?? createSimulator();
+  const base = { sql: deps.sql, clock: deps.clock, audit: deps.audit, log: deps.log };
+  const acquirer = createAcquirer({ ...base, network, limits: config.limits });
+  const vault = createVault({
+    ...base,
+    keyProvider,
+    acquirer,
+    limits: config.limits,
+    merchants: deps.merchants,
+    publicOrigin: config.publicOrigin,
+  });
+  return { keyProvider, network, acquirer, vault };
+}
+
 /** The modules, wired. Built once per process by startPlatform and by CLI commands. */
 export interface Modules {
   audit: Audit;
@@ -238,7 +308,18 @@ export async function upgradeDatabase(
   });
 }
 
-export function createModules(config: Config, log: Logger, sql: Sql, clock: Clock): Modules {
+/**
+ * The one composition of the modules: `kinko serve`, `kinko work`, the CLI and every test
+ * build them here. A test replaces the clock, the card network (`network`) and limits (in
+ * config), nothing else.
+ */
+export function createModules(
+  config: Config,
+  log: Logger,
+  sql: Sql,
+  clock: Clock,
+  network?: CardNetwork,
+): Modules {
   const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
   // Checkpoints are mirrored outside the database, beside the signing key by default.
   const anchorFile = config.auditAnchorFile;
@@ -273,6 +354,7 @@ export function createModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     clock,
     audit,
     merchants: merchants.directory,
+    network,
   });
   const identity = createIdentity({
     sql,
@@ -341,9 +423,9 @@ function every(intervalSeconds: number, log: Logger, what: string, fn: () => Pro
   };
 }
 
-/** Delivers email/SMS from the outbox: SMTP when configured, else the dev mailbox. */
-function startNotifications(config: Config, log: Logger, sql: Sql, clock: Clock, outbox: Outbox) {
-  const notifier = createNotifier({
+/** Email and SMS: SMTP when configured, else the dev mailbox. */
+function notifierOf(config: Config, log: Logger, sql: Sql, clock: Clock): Notifier {
+  return createNotifier({
     sql,
     clock,
     log,
@@ -351,12 +433,43 @@ function startNotifications(config: Config, log: Logger, sql: Sql, clock: Clock,
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
   });
+}
+
+/** Delivers email/SMS from the outbox until the returned stop is called. */
+function startNotifications(log: Logger, outbox: Outbox, notifier: Notifier) {
   const abort = new AbortController();
   const worker = notifyWorker({ outbox, notifier, log, signal: abort.signal });
   return async () => {
     abort.abort();
     await worker;
-    notifier.close();
+  };
+}
+
+/**
+ * The outbox's consumers, one pass each, for a caller that runs them itself when it chooses
+ * (tests: deterministic, with KINKO_BACKGROUND=off) instead of on timers.
+ */
+export interface Jobs {
+  /** Hands every ready email/SMS notice to the notifier; returns how many were handled. */
+  deliverNotices(): Promise<number>;
+  /** Receipts, notices and webhook fan-out and deliveries, until nothing more is ready. */
+  drainOutbox(): Promise<void>;
+}
+
+function createJobs(config: Config, log: Logger, m: Modules, notifier: Notifier): Jobs {
+  const batchSize = config.limits.outboxClaimBatchSizeMax;
+  const deliverNotices = () => deliverNoticesOnce({ outbox: m.outbox, notifier, log, batchSize });
+  return {
+    deliverNotices,
+    drainOutbox: async () => {
+      for (let pass = 0; pass < 100; pass++) {
+        const receipts = await m.payments.sendReceiptsOnce();
+        const notices = await deliverNotices();
+        const hooks = await m.webhooks.runOnce();
+        if (receipts === 0 && notices === 0 && hooks.fannedOut + hooks.attempted === 0) return;
+      }
+      throw new Error('the outbox did not drain in 100 passes');
+    },
   };
 }
 
@@ -364,6 +477,8 @@ export interface Platform {
   app: App;
   db: Database;
   modules: Modules;
+  /** The background jobs, one pass at a time, for callers that run them (tests). */
+  jobs: Jobs;
   /** The base URL the HTTP server listens on. */
   url: string;
   /** Lines for the operator's terminal at start-up (development: the demo merchant's keys). */
@@ -373,16 +488,18 @@ export interface Platform {
 
 export interface StartOptions {
   clock?: Clock;
+  /** The card network: a real acquirer's connector, or a test's; else the simulator. */
+  network?: CardNetwork;
   /** An already open database (tests); otherwise one is opened from config. */
   db?: Database;
   listen?: boolean;
 }
 
 /** The background jobs of one process; each returns its stop function. */
-function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m: Modules) {
+function startBackground(config: Config, log: Logger, m: Modules, notifier: Notifier) {
   const { limits } = config;
   return [
-    startNotifications(config, log, sql, clock, m.outbox),
+    startNotifications(log, m.outbox, notifier),
     m.audit.startCheckpointTimer(limits.auditCheckpointSecondsInterval, log),
     every(limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
       m.ledger.expirePendingTransfers(),
@@ -412,23 +529,20 @@ function startBackground(config: Config, log: Logger, sql: Sql, clock: Clock, m:
 export async function startWorkers(
   config: Config,
   log: Logger,
-  options: { db?: Database; clock?: Clock } = {},
+  options: Omit<StartOptions, 'listen'> = {},
 ): Promise<{ db: Database; stop(): Promise<void> }> {
   const clock = options.clock ?? systemClock;
   const db = options.db ?? (await openDatabase(config, log, { shareRunning: true }));
   try {
     await upgradeDatabase(config, log, db);
-    const stops = startBackground(
-      config,
-      log,
-      db.sql,
-      clock,
-      createModules(config, log, db.sql, clock),
-    );
+    const modules = createModules(config, log, db.sql, clock, options.network);
+    const notifier = notifierOf(config, log, db.sql, clock);
+    const stops = startBackground(config, log, modules, notifier);
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
         for (const s of stops.reverse()) await s();
+        notifier.close();
         if (!options.db) await db.close();
       })());
     return { db, stop };
@@ -508,10 +622,12 @@ export async function startPlatform(
   try {
     const migrated = await upgradeDatabase(config, log, db);
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
-    const modules = createModules(config, log, db.sql, clock);
+    const modules = createModules(config, log, db.sql, clock, options.network);
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };
+    const notifier = notifierOf(config, log, db.sql, clock);
+    stops.push(() => notifier.close());
     if (config.background === 'on') {
-      stops.push(...startBackground(config, log, db.sql, clock, modules));
+      stops.push(...startBackground(config, log, modules, notifier));
     }
     const app = await createServer({
       log,
@@ -532,6 +648,7 @@ export async function startPlatform(
       app,
       db,
       modules,
+      jobs: createJobs(config, log, modules, notifier),
       url,
       banner,
       stop: () =>

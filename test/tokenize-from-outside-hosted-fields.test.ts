@@ -134,7 +134,9 @@ test('a merchant server with a secret key may send card data only when flagged c
     payload: card,
   });
   assert.equal(unknown.statusCode, 401);
-  await p.db.sql`update vault_merchant_registry set card_data_capable = true`;
+  // An operator flags the merchant (PCI DSS SAQ D): the flag production reads.
+  await p.db.sql`
+    update merchants_merchants set card_data_capable = true where id = ${p.merchant.id}`;
   const ok = await p.app.inject({
     method: 'POST',
     url: '/v1/vault/cards',

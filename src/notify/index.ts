@@ -14,6 +14,7 @@ import type { Notifier } from './notifier.ts';
 //   readable at GET /dev/mailbox?to=ADDRESS, which exists only in those modes.
 // - notify worker: an outbox worker on topic notify.message that calls the notifier, a
 //   claimed batch at a time: mailbox messages with one insert, senders one message at a time.
+// - once: the same delivery as one pass over what is ready now (deliverNoticesOnce).
 
 export { NOTIFY_TOPIC, type NotifyMessage } from './message.ts';
 export { createNotifier, DeliveryUnavailable, type Notifier } from './notifier.ts';
@@ -64,6 +65,44 @@ async function deliverEvents(
     if ('error' in outcome) failures.set(valid[i]!.id, outcome.error);
   }
   return failures;
+}
+
+/** The outbox as one delivery pass uses it. */
+interface ClaimPort {
+  claim(o: {
+    topics: readonly string[];
+    max: number;
+    leaseSeconds: number;
+    owner: string;
+  }): Promise<OutboxEvent[]>;
+  complete(id: bigint, owner: string): Promise<unknown>;
+  fail(id: bigint, owner: string, error: unknown): Promise<unknown>;
+}
+
+/**
+ * Delivers every ready message now, a claimed batch at a time, as the worker would; for a
+ * caller that runs the jobs itself (tests). Returns how many events it handled.
+ */
+export async function deliverNoticesOnce(options: {
+  outbox: ClaimPort;
+  notifier: Notifier;
+  log: Logger;
+  batchSize: number;
+  owner?: string;
+}): Promise<number> {
+  const owner = options.owner ?? `notify-once-${process.pid}`;
+  const claim = { topics: [NOTIFY_TOPIC], max: options.batchSize, leaseSeconds: 30, owner };
+  let handled = 0;
+  for (;;) {
+    const events = await options.outbox.claim(claim);
+    if (events.length === 0) return handled;
+    const failures = await deliverEvents(options.notifier, events, options.log);
+    for (const e of events) {
+      if (failures.has(e.id)) await options.outbox.fail(e.id, owner, failures.get(e.id));
+      else await options.outbox.complete(e.id, owner);
+    }
+    handled += events.length;
+  }
 }
 
 /** Runs the delivery worker until signal aborts (main.ts starts one per process). */

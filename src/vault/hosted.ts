@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
+import { KinkoError } from '../lib/errors.ts';
 import { publicId, secretToken } from '../lib/ids.ts';
 import type { Authorization } from '../acquirer/index.ts';
-import { isOrigin, sha256, type MerchantDirectory } from './merchants.ts';
 import { reportDirective, reportText, reportUrl } from './csp-report.ts';
 import * as store from './store.ts';
 import {
@@ -18,6 +19,39 @@ import { vaultError } from './errors.ts';
 // one page load to its merchant, to the one merchant origin that may frame it and receive the
 // token, and to a per-session key only that page holds. The card is verified with the card
 // network (amount 0, 3-D Secure included) before its token reaches the merchant.
+
+/** What the hosted fields need to know of a merchant; the merchants module answers it. */
+export interface MerchantDirectory {
+  resolvePublishableKey(pk: string): Promise<PublishableKeyInfo | undefined>;
+  resolveSecretKey(sk: string): Promise<SecretKeyInfo | undefined>;
+}
+
+export interface PublishableKeyInfo {
+  merchantId: string;
+  /** Origins (scheme://host[:port]) whose pages may embed the hosted card fields. */
+  allowedOrigins: string[];
+}
+
+export interface SecretKeyInfo {
+  merchantId: string;
+  /** Explicitly flagged as allowed to send card data server-to-server (PCI DSS SAQ D). */
+  cardDataCapable: boolean;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/;
+
+function isOrigin(text: string): boolean {
+  if (!ORIGIN_RE.test(text)) return false;
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
 
 export interface HostedDeps extends VaultCoreDeps {
   merchants: MerchantDirectory;

@@ -36,13 +36,6 @@ export {
   type FileKeyProviderOptions,
 } from './keys.ts';
 export {
-  tableMerchantDirectory,
-  registerMerchant,
-  type MerchantDirectory,
-  type PublishableKeyInfo,
-  type SecretKeyInfo,
-} from './merchants.ts';
-export {
   loadScriptInventory,
   sri,
   type ScriptInventory,
@@ -58,17 +51,11 @@ export type {
   HostedCall,
   HostedCard,
   CspReportBody,
+  MerchantDirectory,
 } from './hosted.ts';
 export { vaultRoutes, TOKENIZE_PATH, COMPLETE_PATH } from './routes.ts';
 export type { CspReportRow } from './store.ts';
-export {
-  createCardPath,
-  vaultScanCommand,
-  keysRotateCommand,
-  type CardPath,
-  type CardPathDeps,
-  type CliIo,
-} from './wiring.ts';
+export { vaultScanCommand, keysRotateCommand, type CliIo } from './cli.ts';
 
 export { createVault, type Vault, type VaultDeps } from './service.ts';
 

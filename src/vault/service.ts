@@ -10,10 +10,10 @@ import {
   type HostedCard,
   type HostedOutcome,
   type HostedSession,
+  type MerchantDirectory,
 } from './hosted.ts';
 import { loadScriptInventory, type ScriptInventory } from './inventory.ts';
 import { rotateKeys, scanForPans, type RotateResult } from './maintenance.ts';
-import { tableMerchantDirectory, type MerchantDirectory } from './merchants.ts';
 import type { ScanResult } from './scan.ts';
 import * as store from './store.ts';
 import {
@@ -37,8 +37,8 @@ import {
 export interface VaultDeps extends VaultCoreDeps {
   /** Kinko's origin as browsers reach it (config.publicOrigin). */
   publicOrigin: string;
-  /** Defaults to the table-backed stand-in until the merchants module provides one. */
-  merchants?: MerchantDirectory | undefined;
+  /** The merchants module's directory: publishable keys, origins, card-data capability. */
+  merchants: MerchantDirectory;
   scripts?: ScriptInventory | undefined;
 }
 
@@ -74,7 +74,7 @@ export interface Vault {
 export function createVault(deps: VaultDeps): Vault {
   const hosted = {
     ...deps,
-    merchants: deps.merchants ?? tableMerchantDirectory(deps.sql),
+    merchants: deps.merchants,
     publicOrigin: deps.publicOrigin,
   };
   const scripts = deps.scripts ?? loadScriptInventory();

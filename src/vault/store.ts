@@ -97,48 +97,6 @@ export async function kekVersionsInUse(db: Db): Promise<Array<{ version: number;
   return rows.map((r) => ({ version: r.version, cards: Number(r.cards) }));
 }
 
-// Merchant registry (until the merchants module replaces it).
-
-export interface MerchantRow {
-  merchant_id: string;
-  publishable_key: string;
-  secret_key_sha256: Buffer;
-  allowed_origins: string[];
-  card_data_capable: boolean;
-}
-
-export async function insertMerchant(db: Db, row: MerchantRow, at: Date): Promise<void> {
-  await db`
-    insert into vault_merchant_registry (merchant_id, publishable_key, secret_key_sha256,
-      allowed_origins, card_data_capable, created_at)
-    values (${row.merchant_id}, ${row.publishable_key}, ${row.secret_key_sha256},
-      ${row.allowed_origins}, ${row.card_data_capable}, ${at})`;
-}
-
-export async function merchantByPublishableKey(
-  db: Db,
-  pk: string,
-): Promise<MerchantRow | undefined> {
-  const rows = await db<
-    MerchantRow[]
-  >`select * from vault_merchant_registry where publishable_key = ${pk}`;
-  return rows[0];
-}
-
-export async function merchantBySecretHash(db: Db, hash: Buffer): Promise<MerchantRow | undefined> {
-  const rows = await db<
-    MerchantRow[]
-  >`select * from vault_merchant_registry where secret_key_sha256 = ${hash}`;
-  return rows[0];
-}
-
-export async function merchantById(db: Db, id: string): Promise<MerchantRow | undefined> {
-  const rows = await db<
-    MerchantRow[]
-  >`select * from vault_merchant_registry where merchant_id = ${id}`;
-  return rows[0];
-}
-
 // Hosted card-fields sessions.
 
 export type HostedStatus = 'open' | 'requires_action' | 'succeeded' | 'failed' | 'expired';

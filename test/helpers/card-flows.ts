@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { registerMerchant } from '../../src/vault/index.ts';
 import { hostedHeaders, openHostedPage, type CardPlatform } from './cards.ts';
 
 // Every card flow Kinko has, driven with the same canary card number and security code:
@@ -172,13 +171,10 @@ async function serverToServer(
     payload: card('4242424242424242'),
   });
   assert.equal(refused.json().error.code, 'card_data_not_permitted', refused.body);
-  const capable = await registerMerchant(p.db.sql, p.clock, {
-    // Not the bare millisecond count: thirteen digits are Luhn-valid one time in ten, and the
-    // card-number scan after these flows would rightly report them.
-    merchantId: `mer_capable_${Date.now().toString(36)}`,
-    allowedOrigins: ['https://capable.example'],
-    cardDataCapable: true,
-  });
+  const capable = await p.modules.merchants.createMerchant(
+    { name: 'Capable Shop', allowedOrigins: ['https://capable.example'], cardDataCapable: true },
+    { type: 'cli' },
+  );
   const ok = await inject({
     method: 'POST',
     url: '/v1/vault/cards',
@@ -189,7 +185,7 @@ async function serverToServer(
 }
 
 async function authorizeWithChallenge(p: CardPlatform): Promise<void> {
-  const actor = { type: 'merchant' as const, id: 'mer_test' };
+  const actor = { type: 'merchant' as const, id: p.merchant.id };
   const c = await p.vault.tokenize({
     number: '4000000000003220',
     expMonth: 12,

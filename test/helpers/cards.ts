@@ -1,48 +1,23 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {
-  createAcquirer,
-  acquirerRoutes,
-  createSimulator,
-  type Acquirer,
-  type Simulator,
-} from '../../src/acquirer/index.ts';
-import { createAudit } from '../../src/audit/index.ts';
-import { loadConfig, type Limits } from '../../src/config.ts';
-import { createServer, type App } from '../../src/http/server.ts';
+import type { Acquirer } from '../../src/acquirer/index.ts';
+import type { Limits } from '../../src/config.ts';
 import { manualClock, type ManualClock } from '../../src/lib/clock.ts';
-import {
-  createVault,
-  fileKeyProvider,
-  registerMerchant,
-  vaultRoutes,
-  type KeyProvider,
-  type Vault,
-} from '../../src/vault/index.ts';
-import { capturedLogger } from './log.ts';
-import { createTestDb, type TestDb } from './db.ts';
+import type { KeyProvider, Vault } from '../../src/vault/index.ts';
+import type { TestDb } from './db.ts';
+import { testPlatform, type TestPlatform } from './platform.ts';
 
-// The card path assembled for tests: a fresh database, a key file in a temporary directory,
-// the simulator as card network, the vault, and an HTTP server with the vault's and the
-// acquirer's routes. Tests replace the clock and the card network, nothing else.
+// The card path as production builds it (the one platform of ./platform.ts), with the
+// simulator as card network and a merchant whose pages may embed the hosted card fields.
+// Tests replace the clock, the card network and limits, nothing else.
 
 export const MERCHANT_ORIGIN = 'http://127.0.0.1:4455';
 
-export interface CardPlatform {
-  db: TestDb;
-  clock: ManualClock;
-  logs: ReturnType<typeof capturedLogger>;
+export interface CardPlatform extends TestPlatform {
   keyFile: string;
   keyProvider: KeyProvider;
-  simulator: Simulator;
   acquirer: Acquirer;
   vault: Vault;
-  app: App;
   publicOrigin: string;
   merchant: { id: string; publishableKey: string; secretKey: string };
-  limits: Limits;
-  close(): Promise<void>;
 }
 
 export interface PlatformOptions {
@@ -50,74 +25,35 @@ export interface PlatformOptions {
   merchantOrigin?: string;
   limits?: Partial<Limits>;
   clock?: ManualClock;
-  env?: 'development' | 'test' | 'production';
 }
 
 export async function cardPlatform(options: PlatformOptions = {}): Promise<CardPlatform> {
-  const db = await createTestDb();
-  const clock = options.clock ?? manualClock(Date.UTC(2026, 0, 15, 9, 30, 0));
-  const logs = capturedLogger('trace');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-keys-'));
-  const keyFile = path.join(dir, 'vault-keys.json');
-  const keyProvider = fileKeyProvider({ file: keyFile, create: true });
-  const limits = { ...loadConfig({}).limits, acquirerCallTimeoutMs: 200, ...options.limits };
-  const audit = createAudit({ clock, sql: db.sql });
-  const simulator = createSimulator();
-  const acquirer = createAcquirer({
-    sql: db.sql,
-    clock,
-    audit,
-    network: simulator,
-    limits,
-    log: logs.log,
+  const p = await testPlatform({
+    publicOrigin: options.publicOrigin ?? 'http://localhost:4454',
+    clock: options.clock ?? manualClock(Date.UTC(2026, 0, 15, 9, 30, 0)),
+    limits: { acquirerCallTimeoutMs: 200, ...options.limits },
+    // Every line, down to trace: the leak tests search them all.
+    logLevel: 'trace',
   });
-  const publicOrigin = options.publicOrigin ?? 'http://localhost:4454';
-  const vault = createVault({
-    sql: db.sql,
-    clock,
-    audit,
-    keyProvider,
-    acquirer,
-    limits,
-    log: logs.log,
-    publicOrigin,
-  });
-  const keys = await registerMerchant(db.sql, clock, {
-    merchantId: 'mer_test',
-    allowedOrigins: [options.merchantOrigin ?? MERCHANT_ORIGIN],
-  });
-  const app = await createServer({
-    log: logs.log,
-    limits,
-    version: 'test',
-    routes: (scope) => {
-      vaultRoutes(scope, { vault });
-      acquirerRoutes(scope, {
-        acquirer,
-        challengeScript: vault.scripts.entry('challenge'),
-        showDevCode: (options.env ?? 'test') !== 'production',
-      });
-    },
-  });
-  return {
-    db,
-    clock,
-    logs,
-    keyFile,
-    keyProvider,
-    simulator,
-    acquirer,
-    vault,
-    app,
-    publicOrigin,
-    limits,
-    merchant: { id: 'mer_test', ...keys },
-    close: async () => {
-      await app.close();
-      await db.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const m = await p.modules.merchants.createMerchant(
+      { name: 'Card Shop', allowedOrigins: [options.merchantOrigin ?? MERCHANT_ORIGIN] },
+      { type: 'cli' },
+    );
+    const { card } = p.modules;
+    return {
+      ...p,
+      keyFile: p.config.vaultKeyFile,
+      keyProvider: card.keyProvider,
+      acquirer: card.acquirer,
+      vault: card.vault,
+      publicOrigin: p.config.publicOrigin,
+      merchant: { id: m.merchantId, publishableKey: m.publishableKey, secretKey: m.secretKey },
+    };
+  } catch (error) {
+    await p.close();
+    throw error;
+  }
 }
 
 /** Every row of every table in the schema, as text: a pg_dump of the data, for searching. */

@@ -3,16 +3,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAudit } from '../audit/index.ts';
-import { loadConfig } from '../config.ts';
-import type { Sql } from '../db/index.ts';
-import { manualClock } from '../lib/clock.ts';
-import { capturedLogger } from '../../test/helpers/log.ts';
-import { createSimulator } from '../acquirer/index.ts';
-import { createCardPath } from './wiring.ts';
+import { createAudit } from './audit/index.ts';
+import { loadConfig } from './config.ts';
+import type { Sql } from './db/index.ts';
+import { manualClock } from './lib/clock.ts';
+import { capturedLogger } from '../test/helpers/log.ts';
+import { createSimulator } from './acquirer/index.ts';
+import { createCardPath } from './main.ts';
 
 // The card path as main.ts assembles it: the key file stays outside the data directory, and
 // production refuses the simulator and a non-https public origin.
+
+const nothing = () => Promise.resolve(undefined);
 
 function deps(env: Record<string, string>) {
   const clock = manualClock();
@@ -22,6 +24,8 @@ function deps(env: Record<string, string>) {
     sql: undefined as unknown as Sql,
     clock,
     audit: createAudit({ clock }),
+    // Never asked: building the card path reads no merchant.
+    merchants: { resolvePublishableKey: nothing, resolveSecretKey: nothing },
     env: {},
   };
 }
