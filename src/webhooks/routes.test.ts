@@ -1,44 +1,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { createAudit } from '../audit/index.ts';
-import { loadConfig } from '../config.ts';
-import { createOutbox } from '../outbox/index.ts';
-import { capturedLogger } from '../../test/helpers/log.ts';
 import { merchantApi, type MerchantApi } from '../../test/helpers/merchant-api.ts';
 import { startReceiver, type Receiver } from '../../test/helpers/webhook-receiver.ts';
-import { merchantKeyOf, merchantScopeOf } from '../merchants/index.ts';
-import { createWebhooks, webhookRoutes, type Webhooks } from './index.ts';
+import type { Webhooks } from './index.ts';
 
 // The /v1 webhook routes through HTTP, with real API keys and Idempotency-Key.
 
 let api: MerchantApi;
 let webhooks!: Webhooks;
 let rx: Receiver;
-const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
 
 before(async () => {
   rx = await startReceiver();
-  api = await merchantApi((app, b) => {
-    const log = capturedLogger('warn').log;
-    webhooks = createWebhooks({
-      sql: b.db.sql,
-      clock: b.clock,
-      audit: createAudit({ clock: b.clock, sql: b.db.sql }),
-      outbox: createOutbox({ sql: b.db.sql, clock: b.clock, limits, log }),
-      limits,
-      log,
-      env: 'test',
-      secretsKey: randomBytes(32),
-    });
-    webhookRoutes(app, {
-      webhooks,
-      idempotency: b.idempotency,
-      requireMerchantKey: (scope) => b.merchants.requireMerchantKey(scope),
-      merchantKeyOf,
-      merchantScopeOf,
-    });
-  });
+  api = await merchantApi();
+  webhooks = api.modules.webhooks;
 });
 after(async () => {
   await rx.close();

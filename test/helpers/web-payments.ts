@@ -1,28 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import {
-  acquirerRoutes,
-  createAcquirer,
-  createSimulator,
-  type Acquirer,
-  type Simulator,
-} from '../../src/acquirer/index.ts';
-import { createAudit } from '../../src/audit/index.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLedger, type Ledger } from '../../src/ledger/index.ts';
-import { merchantKeyOf, merchantScopeOf } from '../../src/merchants/index.ts';
-import { createOutbox } from '../../src/outbox/index.ts';
-import { createWebPayments, webPaymentRoutes, type WebPayments } from '../../src/checkout/index.ts';
-import { createVault, fileKeyProvider, type Vault } from '../../src/vault/index.ts';
-import { createWebhooks } from '../../src/webhooks/index.ts';
+import type { Acquirer, Simulator } from '../../src/acquirer/index.ts';
+import type { Ledger } from '../../src/ledger/index.ts';
+import type { WebPayments } from '../../src/checkout/index.ts';
+import type { Vault } from '../../src/vault/index.ts';
 import { merchantApi, type MerchantApi } from './merchant-api.ts';
 
-// Web payments through HTTP on a fresh database: merchants with real API keys, the vault,
-// the acquirer over the built-in card network simulator (3-D Secure pages included), the
+// Web payments through HTTP on the one test platform: merchants with real API keys, the
+// vault, the acquirer over the card network simulator (3-D Secure pages included), the
 // ledger, webhooks and the /v1 payment routes, with a manual clock.
 
 export const PUBLIC_ORIGIN = 'http://localhost:4454';
@@ -44,56 +30,19 @@ export interface Shop {
 }
 
 export async function webPaymentsHarness(): Promise<WebPaymentsHarness> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-web-pay-'));
-  const limits = { ...loadConfig({ KINKO_ENV: 'test' }).limits, acquirerCallTimeoutMs: 200 };
-  const simulator = createSimulator();
-  let parts!: Omit<WebPaymentsHarness, 'api' | 'close' | 'simulator'>;
-  const api = await merchantApi((app, b) => {
-    const sql = b.db.sql;
-    const clock = b.clock;
-    const log = b.logs.log;
-    const audit = createAudit({ clock, sql });
-    const ledger = createLedger({ sql, clock, audit, limits });
-    const acquirer = createAcquirer({ sql, clock, audit, network: simulator, limits, log });
-    const keyProvider = fileKeyProvider({ file: path.join(dir, 'vault-keys.json'), create: true });
-    const vault = createVault({
-      ...{ sql, clock, audit, keyProvider, acquirer, limits, log },
-      merchants: b.merchants.directory,
-      publicOrigin: PUBLIC_ORIGIN,
-    });
-    const outbox = createOutbox({ sql, clock, limits, log });
-    const webhooks = createWebhooks({
-      ...{ sql, clock, audit, outbox, limits, log, env: 'test' as const },
-      secretsKey: randomBytes(32),
-    });
-    const payments = createWebPayments({
-      ...{ sql, clock, log, audit, ledger, vault, acquirer, webhooks },
-      merchantOrigins: (id) => b.merchants.allowedOrigins(id),
-      publicOrigin: PUBLIC_ORIGIN,
-      limits: limits.checkout,
-    });
-    acquirerRoutes(app, {
-      acquirer,
-      challengeScript: vault.scripts.entry('challenge'),
-      showDevCode: true,
-    });
-    webPaymentRoutes(app, {
-      payments,
-      idempotency: b.idempotency,
-      requireMerchantKey: (scope) => b.merchants.requireMerchantKey(scope),
-      merchantKeyOf,
-      merchantScopeOf,
-    });
-    parts = { ledger, acquirer, vault, payments };
+  const api = await merchantApi({
+    publicOrigin: PUBLIC_ORIGIN,
+    limits: { acquirerCallTimeoutMs: 200 },
   });
+  const m = api.modules;
   return {
     api,
-    simulator,
-    ...parts,
-    close: async () => {
-      await api.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    ledger: m.ledger,
+    simulator: api.simulator,
+    acquirer: m.card.acquirer,
+    vault: m.card.vault,
+    payments: m.webPayments,
+    close: () => api.close(),
   };
 }
 
