@@ -64,7 +64,7 @@ test(
     skip: NO_CHROMIUM,
   },
   async () => {
-    const p = await payPlatform({ web: true });
+    const p = await payPlatform();
     const port = await freePort();
     await p.app.listen({ port, host: '127.0.0.1' });
     const origin = `http://127.0.0.1:${port}`;

@@ -12,7 +12,7 @@ test(
   'dashboard: a test key is told plainly why the store QR is not shown',
   { skip: NO_CHROMIUM },
   async () => {
-    const p = await payPlatform({ web: true });
+    const p = await payPlatform();
     const port = await freePort();
     await p.app.listen({ port, host: '127.0.0.1' });
     const origin = `http://127.0.0.1:${port}`;

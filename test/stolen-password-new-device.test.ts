@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
-import type { Identity } from '../src/identity/index.ts';
 import { auth, deviceKey, harness, proof, signUp, type Harness } from './helpers/identity-harness.ts';
 import { enrolTotp, stepUpTotp } from './helpers/identity-factors.ts';
 
@@ -9,23 +7,27 @@ import { enrolTotp, stepUpTotp } from './helpers/identity-factors.ts';
 // and signs in from their own phone. They must not be able to top up, create a payment
 // code, link a card, or change the email, phone, password or factors.
 
-const MONEY = ['topup', 'payment_code', 'card_link'] as const;
+/** The payments module's money-moving routes, each with a well-formed body. */
+const MONEY = {
+  topup: { url: '/v1/wallet/topups', body: { amount: 1000, card_token: 'card_none' } },
+  payment_code: { url: '/v1/wallet/payment_codes', body: {} },
+  card_link: { url: '/v1/wallet/cards', body: { card_token: 'card_none' } },
+} as const;
+type Money = keyof typeof MONEY;
 
-/** Stand-ins for the payments module's routes, guarded the way payments guards them. */
-function moneyRoutes(app: FastifyInstance, identity: Identity): void {
-  for (const action of MONEY) {
-    app.post(`/v1/test/${action}`, {
-      schema: { body: { type: 'object', additionalProperties: false, properties: {} } },
-      preHandler: identity.requireDeviceProof(action),
-    }, async () => ({ ok: action }));
-  }
-}
+let keys = 0;
+/** A POST to a money route, with an Idempotency-Key as the wallet app sends. */
+const money = (h: Harness, action: Money, token: string, headers: Record<string, string> = {}) =>
+  post(h, MONEY[action].url, token, MONEY[action].body, {
+    'idempotency-key': `stolen-${++keys}`,
+    ...headers,
+  });
 
 const post = (h: Harness, url: string, token: string, payload: object = {}, headers: Record<string, string> = {}) =>
   h.app.inject({ method: 'POST', url, headers: { ...auth(token), ...headers }, payload, remoteAddress: '203.0.113.66' });
 
 test('a correct stolen password on a new device moves no money and changes no credential', async () => {
-  const h = await harness({ extraRoutes: moneyRoutes });
+  const h = await harness();
   try {
     const victim = await signUp(h, 1);
     await enrolTotp(h, victim);
@@ -36,7 +38,7 @@ test('a correct stolen password on a new device moves no money and changes no cr
     const thief = login.json().session_token as string;
 
     const refused: Record<string, string> = {};
-    for (const action of MONEY) refused[action] = (await post(h, `/v1/test/${action}`, thief)).json().error.code;
+    for (const action of Object.keys(MONEY) as Money[]) refused[action] = (await money(h, action, thief)).json().error.code;
     refused['email'] = (await post(h, '/v1/identity/contacts', thief, { channel: 'email', value: 'thief@evil.example' })).json().error.code;
     refused['phone'] = (await post(h, '/v1/identity/contacts', thief, { channel: 'phone', value: '+8613800000000' })).json().error.code;
     refused['password'] = (await post(h, '/v1/identity/password', thief, { current_password: victim.password, new_password: 'thief owns this now' })).json().error.code;
@@ -67,7 +69,7 @@ test('a correct stolen password on a new device moves no money and changes no cr
     assert.equal(bind.json().error.code, 'device_proof_invalid');
     // A wrong TOTP does not step up either.
     assert.equal((await post(h, '/v1/identity/step-up', thief, { totp_code: '000000' })).json().error.code, 'factor_invalid');
-    for (const action of MONEY) assert.equal((await post(h, `/v1/test/${action}`, thief)).statusCode, 403);
+    for (const action of Object.keys(MONEY) as Money[]) assert.equal((await money(h, action, thief)).statusCode, 403);
 
     // The victim heard about the new device on every contact.
     for (const address of [victim.email, victim.phone]) {
@@ -78,31 +80,32 @@ test('a correct stolen password on a new device moves no money and changes no cr
   }
 });
 
-test('the owner on the bound device, after step-up and with a fresh device proof, can top up — once per proof', async () => {
-  const h = await harness({ extraRoutes: moneyRoutes });
+test('the owner on the bound device, after step-up and with a fresh device proof, can move money — once per proof', async () => {
+  const h = await harness();
   try {
     const owner = await signUp(h, 2);
     const { app } = await enrolTotp(h, owner);
     // Enrolment counts as a step-up for a while; let that pass first.
     h.clock.advanceMs((h.limits.identity.stepUpSecondsMax + 1) * 1000);
-    let res = await post(h, '/v1/test/topup', owner.token);
+    let res = await money(h, 'topup', owner.token);
     assert.equal(res.json().error.code, 'step_up_required');
     assert.deepEqual(res.json().error.step_up.factors, ['totp']);
     assert.equal(res.json().error.step_up.endpoint, '/v1/identity/step-up');
     const token = await stepUpTotp(h, owner.token, app);
-    res = await post(h, '/v1/test/topup', token);
+    res = await money(h, 'topup', token);
     assert.equal(res.json().error.code, 'device_proof_invalid', 'no proof, no money');
-    const p = await proof(h, token, owner.deviceId, owner.device, 'topup');
-    res = await post(h, '/v1/test/topup', token, {}, { 'kinko-device-proof': p });
-    assert.equal(res.statusCode, 200);
-    res = await post(h, '/v1/test/topup', token, {}, { 'kinko-device-proof': p });
+    // Issuing a payment code needs nothing but the proof (no card, no balance).
+    const p = await proof(h, token, owner.deviceId, owner.device, 'payment_code');
+    res = await money(h, 'payment_code', token, { 'kinko-device-proof': p });
+    assert.equal(res.statusCode, 200, res.body);
+    res = await money(h, 'payment_code', token, { 'kinko-device-proof': p });
     assert.equal(res.json().error.code, 'device_proof_invalid', 'a proof is single use');
     const other = await proof(h, token, owner.deviceId, owner.device, 'topup');
-    res = await post(h, '/v1/test/card_link', token, {}, { 'kinko-device-proof': other });
+    res = await money(h, 'card_link', token, { 'kinko-device-proof': other });
     assert.equal(res.json().error.code, 'device_proof_invalid', 'a proof is bound to its action');
     h.clock.advanceMs((h.limits.identity.stepUpSecondsMax + 1) * 1000);
     const stale = await proof(h, token, owner.deviceId, owner.device, 'topup');
-    res = await post(h, '/v1/test/topup', token, {}, { 'kinko-device-proof': stale });
+    res = await money(h, 'topup', token, { 'kinko-device-proof': stale });
     assert.equal(res.json().error.code, 'step_up_required', 'strong authentication is only recent for a while');
   } finally {
     await h.close();

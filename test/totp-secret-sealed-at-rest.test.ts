@@ -1,8 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createOperator, sealLegacyTotpSecrets } from '../src/identity/index.ts';
-import { auth, harness, signUp, type Harness } from './helpers/identity-harness.ts';
+import path from 'node:path';
+import {
+  createOperator,
+  loadOrCreateIdentitySecretsKey,
+  sealLegacyTotpSecrets,
+} from '../src/identity/index.ts';
+import { auth, harness, signUp, withMailbox, type Harness } from './helpers/identity-harness.ts';
+import { testPlatform } from './helpers/platform.ts';
 import {
   authenticator,
   authenticatorOf,
@@ -120,8 +126,7 @@ test('a sealed secret moved to another customer, or a secret written in clear, i
 });
 
 test('secrets stored in clear before sealing existed are sealed at start-up and keep working', async () => {
-  const key = randomBytes(32);
-  const h = await harness({ secretsKey: key });
+  const h = await harness();
   try {
     const c = await signUp(h, 1);
     const { app } = await enrolTotp(h, c);
@@ -131,9 +136,15 @@ test('secrets stored in clear before sealing existed are sealed at start-up and 
     await h.db.sql`
       update identity_operators set totp_secret = ${Buffer.from(opApp.secret)},
         totp_secret_box = null`;
-    assert.equal(await sealLegacyTotpSecrets(h.db.sql, key), 2);
-    assert.equal(await sealLegacyTotpSecrets(h.db.sql, key), 0, 'a second run finds nothing');
-    await sealedAndWorking(h, c.token, app, opApp);
+    // The next start (a second process on the same database and key files) seals them.
+    const restarted = withMailbox(await testPlatform({ beside: h }));
+    try {
+      await sealedAndWorking(restarted, c.token, app, opApp);
+    } finally {
+      await restarted.close();
+    }
+    const key = loadOrCreateIdentitySecretsKey(path.join(h.keysDir, 'identity-secrets.key'));
+    assert.equal(await sealLegacyTotpSecrets(h.db.owner, key), 0, 'a second run finds nothing');
   } finally {
     await h.close();
   }

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type App } from '../src/http/index.ts';
-import { identityRoutes } from '../src/identity/index.ts';
-import { merchantKeyOf, merchantScopeOf } from '../src/merchants/index.ts';
-import { createPayments, paymentsRoutes } from '../src/payments/index.ts';
+import type { App } from '../src/http/index.ts';
 import { auth } from './helpers/identity-harness.ts';
 import {
   fundWallet,
@@ -14,6 +11,7 @@ import {
   type PayPlatform,
   type WalletUser,
 } from './helpers/payments-platform.ts';
+import { testPlatform, type TestPlatform } from './helpers/platform.ts';
 
 // After the register charges a code, the wallet that showed it hears of it within about a
 // second: GET /v1/wallet/code_payments/next waits (long polling) and answers with the
@@ -21,26 +19,9 @@ import {
 // the wallet waits on another that shares nothing with it but the database, as two
 // processes behind a load balancer would.
 
-/** A second server over the same database: its own payments instance, batcher and watch. */
-async function secondServer(p: PayPlatform): Promise<App> {
-  const payments = createPayments({ ...p.payments.deps });
-  return createServer({
-    log: p.logs.log,
-    limits: p.config.limits,
-    version: 'test',
-    routes: (scope) => {
-      identityRoutes(scope, p.modules.identity);
-      paymentsRoutes(scope, {
-        payments,
-        identity: p.modules.identity,
-        merchants: p.modules.merchants,
-        idempotency: p.modules.idempotency,
-        requireMerchantKey: p.modules.merchants.requireMerchantKey,
-        merchantKeyOf,
-        merchantScopeOf,
-      });
-    },
-  });
+/** A second server on the same database and key files: another process, sharing nothing else. */
+async function secondServer(p: PayPlatform): Promise<TestPlatform> {
+  return testPlatform({ beside: p });
 }
 
 async function issue(p: PayPlatform, u: WalletUser) {
@@ -72,7 +53,7 @@ test('the wallet hears of its code payment within a second, across servers', asy
   const code = await issue(p, u);
 
   const started = Date.now();
-  const waiting = next(other, u, code.issued_at, 10);
+  const waiting = next(other.app, u, code.issued_at, 10);
   await new Promise((r) => setTimeout(r, 600));
   p.clock.advanceMs(1000);
   const paid = await registerPay(p, code.payment_code, 1200);
@@ -102,7 +83,7 @@ test('the wallet hears of its code payment within a second, across servers', asy
   assert.ok(quietMs >= 900 && quietMs < 3000, `a wait of 1 s took ${quietMs} ms`);
 
   // A server shutting down answers its open waits at once instead of holding them.
-  const open = next(other, u, body.payment.created_at, 20);
+  const open = next(other.app, u, body.payment.created_at, 20);
   await new Promise((r) => setTimeout(r, 300));
   const closing = Date.now();
   otherOpen = false;

@@ -1,88 +1,51 @@
-import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
-import { createAudit } from '../../src/audit/index.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createServer } from '../../src/http/index.ts';
-import { createIdentity, identityRoutes, proofMessage, type Identity } from '../../src/identity/index.ts';
-import { manualClock, type ManualClock } from '../../src/lib/clock.ts';
-import { createNotifier, deliverEvent, NOTIFY_TOPIC } from '../../src/notify/index.ts';
-import { createOutbox, type Outbox } from '../../src/outbox/index.ts';
-import { capturedLogger } from './log.ts';
-import { createTestDb, type TestDb } from './db.ts';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { proofMessage, type Identity } from '../../src/identity/index.ts';
+import type { Outbox } from '../../src/outbox/index.ts';
+import { testPlatform, type TestPlatform } from './platform.ts';
 
-// A Kinko with only identity mounted, on a fresh database, with a manual clock, for the
-// attack tests. Messages really go through the outbox and the notifier to the dev mailbox.
+// Identity's attack tests on the one test platform (every route mounted, as production),
+// with a manual clock. Messages really go through the outbox and the notifier to the dev
+// mailbox, delivered when a test reads it.
 
 export const ORIGIN = 'http://localhost:8080';
 
-export interface Harness {
-  db: TestDb;
-  app: FastifyInstance;
+type Message = { subject: string; text: string; channel: string };
+
+export interface Harness extends TestPlatform {
   identity: Identity;
   outbox: Outbox;
-  clock: ManualClock;
-  limits: ReturnType<typeof loadConfig>['limits'];
   /** Delivers pending messages, then returns those sent to address, newest first. */
-  mailbox(address: string): Promise<{ subject: string; text: string; channel: string }[]>;
+  mailbox(address: string): Promise<Message[]>;
   /** The newest numeric code sent to address. */
   lastCode(address: string): Promise<string>;
-  close(): Promise<void>;
 }
 
-export async function harness(
-  options: {
-    extraRoutes?: (app: FastifyInstance, identity: Identity) => void;
-    env?: Record<string, string>;
-    /** The identity secrets key (TOTP sealing); a random one by default. */
-    secretsKey?: Buffer;
-  } = {},
-): Promise<Harness> {
-  const db = await createTestDb();
-  const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 0));
-  const config = loadConfig({ KINKO_ENV: 'test', ...options.env });
-  const { log } = capturedLogger('warn');
-  const audit = createAudit({ clock, sql: db.sql });
-  const outbox = createOutbox({ sql: db.sql, clock, limits: config.limits });
-  const identity = createIdentity({
-    sql: db.sql, clock, audit, outbox, limits: config.limits.identity, log, env: 'test', origin: ORIGIN,
-    secretsKey: options.secretsKey ?? randomBytes(32),
-  });
-  const app = await createServer({
-    log, limits: config.limits, version: 'test', trustedProxies: config.trustedProxies,
-    routes: (scope) => {
-      identityRoutes(scope, identity);
-      options.extraRoutes?.(scope, identity);
-    },
-  });
-  const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test' });
-  const deliver = async () => {
-    for (;;) {
-      const events = await outbox.claim({ topics: [NOTIFY_TOPIC], max: 100, leaseSeconds: 30, owner: 'test' });
-      if (events.length === 0) return;
-      for (const e of events) {
-        await deliverEvent(notifier, e, log);
-        await outbox.complete(e.id, 'test');
-      }
-    }
-  };
+/** A test platform with identity's helpers: the mailbox and the codes sent to it. */
+export function withMailbox(p: TestPlatform): Harness {
   const mailbox = async (address: string) => {
-    await deliver();
-    const res = await app.inject({ method: 'GET', url: `/dev/mailbox?to=${encodeURIComponent(address)}` });
-    return (res.json() as { messages: { subject: string; text: string; channel: string }[] }).messages;
+    // Receipts first: they become notices too.
+    await p.modules.payments.sendReceiptsOnce();
+    await p.jobs.deliverNotices();
+    const url = `/dev/mailbox?to=${encodeURIComponent(address)}`;
+    const res = await p.app.inject({ method: 'GET', url });
+    return (res.json() as { messages: Message[] }).messages;
   };
   return {
-    db, app, identity, outbox, clock, limits: config.limits, mailbox,
+    ...p,
+    identity: p.modules.identity,
+    outbox: p.modules.outbox,
+    mailbox,
     lastCode: async (address) => {
       const texts = (await mailbox(address)).map((m) => m.text);
       const code = texts.map((t) => /\bcode (?:is )?(\d{6,8})\b/.exec(t)?.[1]).find(Boolean);
       if (!code) throw new Error(`no code sent to ${address}`);
       return code;
     },
-    close: async () => {
-      await app.close();
-      await db.close();
-    },
   };
+}
+
+export async function harness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
+  return withMailbox(await testPlatform({ publicOrigin: ORIGIN, env: options.env }));
 }
 
 /** A wallet app's device key: ECDSA P-256, signing like WebCrypto (r‖s). */
