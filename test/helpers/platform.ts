@@ -63,7 +63,7 @@ export interface TestPlatform {
 }
 
 /** The served database of a test, as main.ts takes an already open one. */
-function databaseOf(db: TestDb): Database {
+export function databaseOf(db: TestDb): Database {
   return {
     sql: db.sql,
     description: `test database ${db.name}`,

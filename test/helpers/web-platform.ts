@@ -7,9 +7,11 @@ import { createLogger } from '../../src/lib/log.ts';
 import { startPlatform, type Platform } from '../../src/main.ts';
 import { freePort } from './free-port.ts';
 import { createTestDb, type TestDb } from './db.ts';
+import { databaseOf } from './platform.ts';
 
 // The whole platform as `npm start` runs it (development mode: demo merchant, dev mailbox,
-// card simulator, web apps) on a fresh test database, listening on one loopback origin.
+// card simulator, web apps, background jobs, system clock) on a fresh test database,
+// listening on one loopback origin; the same startPlatform as ./platform.ts.
 
 export interface WebPlatform {
   origin: string;
@@ -49,13 +51,9 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     KINKO_AUDIT_SIGNING_KEY_FILE: path.join(dir, 'keys', 'audit-signing.key'),
   });
   const log = createLogger({ level: 'warn' });
-  const database = {
-    sql: db.sql,
-    description: 'test database',
-    owner: { url: db.ownerUrl, servingRole: db.servingRole },
-    close: async () => undefined,
-  };
-  const platform = await startPlatform(config, log, { db: database });
+  // The system clock and the background jobs on, as `npm start` runs: a browser waits in
+  // real time for the mail it was sent.
+  const platform = await startPlatform(config, log, { db: databaseOf(db) });
   const lines = platform.banner.map((l) => l.trim());
   const demo = {
     merchantId: bannerValue(lines, 'merchant '),
