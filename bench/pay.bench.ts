@@ -52,7 +52,8 @@ import {
 //
 // Environment: BENCH_PAYMENTS (first run; default 20,000), BENCH_CONNECTIONS (default 512: a
 // micro-batch can only be as large as the requests waiting for it), BENCH_FLOOR_REQUESTS
-// (default 2 × BENCH_PAYMENTS), BENCH_LOG (log level), BENCH_CPU_PROFILE (a file: the server's
+// (default 2 × BENCH_PAYMENTS), KINKO_PAYMENTS_* (the register's settings, e.g.
+// KINKO_PAYMENTS_BATCHES_IN_FLIGHT_MAX), BENCH_LOG (log level), BENCH_CPU_PROFILE (a file: the server's
 // CPU profile over the peak run and its background work, profile.ts), BENCH_STATEMENTS (list
 // the statements the peak run and its background work sent, per payment, on stderr).
 
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
     KINKO_DB_POOL_CONNECTIONS_MAX: '12',
     HOST: '127.0.0.1',
     PORT: '0',
+    // The register's settings (batch window, size, batches in flight) may be tried here.
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => k.startsWith('KINKO_PAYMENTS_')),
+    ),
   });
   const sql = connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });
   const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
