@@ -42,7 +42,7 @@ export {
   type Operation,
 } from './simulator.ts';
 export type { AuthorizationStatus, ChallengeStatus } from './store.ts';
-export { ACQUIRER_ERRORS, type AcquirerErrorCode } from './errors.ts';
+export { ACQUIRER_ERRORS, acquirerError, type AcquirerErrorCode } from './errors.ts';
 export { acquirerRoutes, type AcquirerRouteDeps } from './routes.ts';
 export type { Acquirer } from './service.ts';
 export {

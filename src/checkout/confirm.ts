@@ -1,6 +1,6 @@
 import type { Authorization } from '../acquirer/index.ts';
 import { assert } from '../lib/assert.ts';
-import { KinkoError } from '../lib/errors.ts';
+import { vaultError } from '../vault/index.ts';
 import { runCapture } from './capture.ts';
 import {
   isTransportError,
@@ -126,9 +126,7 @@ async function authorizeFailed(
   p: store.PaymentRow,
   error: unknown,
 ): Promise<store.PaymentRow> {
-  const cardGone =
-    error instanceof KinkoError &&
-    (error.code === 'card_not_found' || error.code === 'card_deleted');
+  const cardGone = vaultError.is(error, 'card_not_found', 'card_deleted');
   if (!isTransportError(error) && !cardGone) throw error;
   return d.sql.begin(async (tx) => {
     const now = await store.paymentById(tx, p.id);

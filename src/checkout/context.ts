@@ -1,4 +1,4 @@
-import type { Acquirer } from '../acquirer/index.ts';
+import { acquirerError, type Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import type { CheckoutLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
@@ -58,11 +58,9 @@ export function ledgerContext(who: Caller): LedgerContext {
   return ctx;
 }
 
-export const TRANSPORT_ERRORS = new Set(['acquirer_timeout', 'acquirer_unreachable']);
-
 /** The card network did not answer: its outcome is unknown until a retry with the same key. */
 export function isTransportError(e: unknown): e is KinkoError {
-  return e instanceof KinkoError && TRANSPORT_ERRORS.has(e.code);
+  return acquirerError.is(e, 'acquirer_timeout', 'acquirer_unreachable');
 }
 
 export function lockUntil(d: WebPaymentsDeps): Date {

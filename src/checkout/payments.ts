@@ -1,4 +1,5 @@
 import { KinkoError } from '../lib/errors.ts';
+import { vaultError } from '../vault/index.ts';
 import { publicId } from '../lib/ids.ts';
 import { isCurrency } from '../money/index.ts';
 import { ensureAccounts, transition, type Caller, type WebPaymentsDeps } from './context.ts';
@@ -37,7 +38,7 @@ export function notFound(): KinkoError {
 /** The card token must be a live card of this merchant: tokens never cross merchants. */
 export async function checkCard(d: WebPaymentsDeps, who: Caller, token: string): Promise<void> {
   const card = await d.vault.getCard(token).catch((e: unknown) => {
-    if (e instanceof KinkoError && e.code === 'card_not_found') return undefined;
+    if (vaultError.is(e, 'card_not_found')) return undefined;
     throw e;
   });
   if (!card || card.deleted || card.merchantId !== who.merchantId) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { KinkoError } from '../lib/errors.ts';
 import { accountSummary } from './account.ts';
+import { identityError } from './errors.ts';
 import type { Deps } from './context.ts';
 import { tokenOf } from './http.ts';
 import { resolveOperatorSession } from './operators.ts';
@@ -12,10 +13,8 @@ import { resolveSession } from './sessions.ts';
 // must log none. Calls that need a session still answer 401 without one.
 
 /** The answers that mean "no usable session", as opposed to a failure of the server. */
-const SIGNED_OUT = new Set(['session_missing', 'session_expired']);
-
 function signedOut(err: unknown): err is KinkoError {
-  return err instanceof KinkoError && SIGNED_OUT.has(err.code);
+  return identityError.is(err, 'session_missing', 'session_expired');
 }
 
 export function sessionProbeRoutes(app: FastifyInstance, deps: Deps): void {

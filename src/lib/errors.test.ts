@@ -20,6 +20,8 @@ test('a misspelt or undeclared code does not compile', () => {
     sampleError('body_too_large'),
     // @ts-expect-error a bare string is not a declared code
     new KinkoError('sample_expired'),
+    // @ts-expect-error a catch site naming a misspelt code
+    sampleError.is(new Error(), 'sample_mising'),
     // @ts-expect-error a hand-made spec is not a declared code
     new KinkoError({ code: 'made_up', type: 'api_error', message: 'Made up.' }),
   ];
@@ -51,4 +53,12 @@ test('a code is declared by one module only', () => {
     /sample_missing declared by both sample and other/,
   );
   assert.ok(Object.isFrozen(SAMPLE_ERRORS) && Object.isFrozen(SAMPLE_ERRORS.sample_expired));
+});
+
+test('is() tells a raised code from other codes and other errors', () => {
+  const e = sampleError('sample_missing');
+  assert.ok(sampleError.is(e, 'sample_missing'));
+  assert.ok(sampleError.is(e, 'sample_expired', 'sample_missing'));
+  assert.ok(!sampleError.is(e, 'sample_expired'));
+  assert.ok(!sampleError.is(new Error('sample_missing'), 'sample_missing'));
 });

@@ -67,9 +67,21 @@ export function defineErrors<T extends ErrorTable>(module: string, table: T): De
   return Object.freeze(defined) as unknown as DefinedErrors<T>;
 }
 
-/** The function a module raises its codes with: `throw paymentsError('code_expired')`. */
-export function errorFactory<C extends string>(table: { readonly [K in C]: DefinedError<K> }) {
-  return (code: C, options: ErrorOptions = {}): KinkoError => new KinkoError(table[code], options);
+/** How a module raises its codes, `throw paymentsError('code_expired')`, and tells them. */
+export interface ErrorFactory<C extends string> {
+  (code: C, options?: ErrorOptions): KinkoError;
+  /** True when e was raised with one of codes: `vaultError.is(e, 'card_not_found')`. */
+  is(e: unknown, ...codes: C[]): e is KinkoError;
+}
+
+export function errorFactory<C extends string>(table: {
+  readonly [K in C]: DefinedError<K>;
+}): ErrorFactory<C> {
+  const raise = (code: C, options: ErrorOptions = {}) => new KinkoError(table[code], options);
+  // A code belongs to one table only (defineErrors), so the code alone names the error.
+  const is = (e: unknown, ...codes: C[]): e is KinkoError =>
+    e instanceof KinkoError && (codes as string[]).includes(e.code);
+  return Object.assign(raise, { is });
 }
 
 export function errorSpec(code: string): ErrorSpec | undefined {

@@ -19,7 +19,7 @@ import { rotateKeys, scanForPans } from './maintenance.ts';
 // - card-data-capable: a merchant flagged to send card data server-to-server (else refused).
 // - scan: the search of every table for card numbers outside the vault's ciphertext.
 
-export { VAULT_ERRORS, type VaultErrorCode } from './errors.ts';
+export { VAULT_ERRORS, vaultError, type VaultErrorCode } from './errors.ts';
 export {
   BRANDS,
   brandOf,
