@@ -40,7 +40,8 @@ import {
 //
 // It ends with `ledger check` and `audit verify` (either failing fails the run) and one JSON
 // line holding every figure. Environment: BENCH_ACCOUNTS, BENCH_SECONDS (per one-transfer
-// scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS.
+// scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS, BENCH_CHAIN_DELAY_MS
+// (how soon entries are chained after commit; the server's auditChainDelayMs by default).
 //
 // Batches run one pipeline: a batch between random accounts locks most of them and every
 // hot-account batch locks the hot one, so concurrent batches only queue on row locks.
@@ -72,7 +73,8 @@ try {
     create table bench_raw_accounts (like ledger_accounts including all);
     create table bench_raw_transfers (like ledger_transfers including all);`);
   await owner.end();
-  const audit = createAudit({ clock: systemClock, sql, log });
+  const chainDelayMs = Number(process.env['BENCH_CHAIN_DELAY_MS'] ?? limits.auditChainDelayMs);
+  const audit = createAudit({ clock: systemClock, sql, log, chainDelayMs });
   const ledger = createLedger({ sql, clock: systemClock, audit, limits });
   const ids = await createAccounts(ledger);
   await sql`insert into bench_raw_accounts select * from ledger_accounts`;
@@ -154,11 +156,16 @@ async function oneTransferScenarios(ledger: Ledger, pick: Pick) {
   const raw = () => rawOne(sql, transfer(pick));
   const kinko1 = await perSecond(1, post);
   progress(`Kinko, 1 caller: ${round(kinko1)}/s`);
+  cpu.read();
   const kinkoN = await perSecond(CALLERS, post);
+  const kinkoCpu = perTransaction(cpu.read(), kinkoN);
   progress(`Kinko, ${CALLERS} callers: ${round(kinkoN)}/s`);
   const raw1 = await perSecond(1, raw);
+  cpu.read();
   const rawN = await perSecond(CALLERS, raw);
+  const rawCpu = perTransaction(cpu.read(), rawN);
   return {
+    cpuUs: { kinko: kinkoCpu, raw: rawCpu },
     callers: CALLERS,
     kinko1: round(kinko1),
     kinkoN: round(kinkoN),
@@ -167,6 +174,12 @@ async function oneTransferScenarios(ledger: Ledger, pick: Pick) {
     callersRatio: ratio(kinkoN, kinko1),
     vsRaw: ratio(kinkoN, rawN),
   };
+}
+
+/** CPU µs per transaction of a SECONDS-long run at `rate` per second. */
+function perTransaction(used: { server: number; postgres: number }, rate: number) {
+  const us = (x: number) => Math.round((x / (rate * SECONDS)) * 1e6);
+  return { node: us(used.server), postgres: us(used.postgres) };
 }
 
 /**
@@ -305,7 +318,10 @@ function report(
     `one transfer per transaction: 1 caller ${one.kinko1}/s, ${one.callers} callers ` +
       `${one.kinkoN}/s (${one.callersRatio}×, target ≥ ${TARGET.callersRatio}×); raw PostgreSQL ` +
       `${one.callers} callers ${one.rawN}/s, 1 caller ${one.raw1}/s; ` +
-      `Kinko ${pct(one.vsRaw)} of raw (target ≥ ${pct(TARGET.oneVsRaw)})\n`,
+      `Kinko ${pct(one.vsRaw)} of raw (target ≥ ${pct(TARGET.oneVsRaw)}); CPU per transaction ` +
+      `at ${one.callers} callers: Kinko node ${one.cpuUs.kinko.node} µs + PostgreSQL ` +
+      `${one.cpuUs.kinko.postgres} µs, raw node ${one.cpuUs.raw.node} µs + PostgreSQL ` +
+      `${one.cpuUs.raw.postgres} µs\n`,
   );
   for (const [name, b] of Object.entries(batches)) {
     out.write(
