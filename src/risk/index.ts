@@ -14,25 +14,4 @@
 // - review: allowed, flagged for an analyst. step_up: allowed after a fresh strong factor.
 
 export { RISK_ERRORS, type RiskErrorCode } from './errors.ts';
-export {
-  ASSESS_KINDS,
-  DECISIONS,
-  DEFAULT_RULES,
-  type AssessKind,
-  type Decision,
-  type OwnLimits,
-  type Tier,
-  type TopupLimits,
-  type Usage,
-  type VelocityRule,
-} from './rules.ts';
-export {
-  createRisk,
-  limitsJson,
-  refusalOf,
-  type AssessInput,
-  type Assessment,
-  type Risk,
-  type RiskDeps,
-  type WalletLimits,
-} from './risk.ts';
+export { createRisk, limitsJson, refusalOf, type Assessment, type Risk } from './risk.ts';

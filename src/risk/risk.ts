@@ -28,7 +28,7 @@ import { riskError, type RiskErrorCode } from './errors.ts';
 // payment and acts on them: block refuses, step_up asks for a fresh strong factor, review
 // lets the payment through flagged for an analyst.
 
-export interface AssessInput {
+interface AssessInput {
   kind: AssessKind;
   customerId: string;
   deviceId?: string | undefined;
@@ -48,7 +48,7 @@ export interface Assessment {
   limits?: { tier: Tier; effective: TopupLimits; usage: Usage };
 }
 
-export interface RiskDeps {
+interface RiskDeps {
   sql: Sql;
   clock: Clock;
   limits: RiskLimits;
@@ -56,7 +56,7 @@ export interface RiskDeps {
   rules?: readonly VelocityRule[] | undefined;
 }
 
-export interface WalletLimits {
+interface WalletLimits {
   tier: Tier;
   maximum: TopupLimits;
   own: OwnLimits | null;

@@ -4,11 +4,11 @@ import type { RiskLimits } from '../config.ts';
 // month by account tier; velocity rules per customer, device and terminal. Nothing here
 // touches the database or the clock: assess() (risk.ts) gathers the facts and calls these.
 
-export const DECISIONS = ['allow', 'review', 'step_up', 'block'] as const;
+const DECISIONS = ['allow', 'review', 'step_up', 'block'] as const;
 /** Ordered by severity: the most severe decision of all matching reasons wins. */
 export type Decision = (typeof DECISIONS)[number];
 
-export const ASSESS_KINDS = ['topup', 'code_issue', 'code_payment', 'store_payment'] as const;
+const ASSESS_KINDS = ['topup', 'code_issue', 'code_payment', 'store_payment'] as const;
 export type AssessKind = (typeof ASSESS_KINDS)[number];
 
 /** standard; new: a young account; cooldown: just after a post-recovery hold ended. */

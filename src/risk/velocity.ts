@@ -11,13 +11,13 @@ interface Window {
   amount: bigint;
 }
 
-export interface VelocitySubjects {
+interface VelocitySubjects {
   customerId: string;
   deviceId?: string | undefined;
   terminalId?: string | undefined;
 }
 
-export interface VelocityHit {
+interface VelocityHit {
   reason: string;
   decision: Exclude<Decision, 'allow'>;
 }
