@@ -8,7 +8,7 @@ import { buildStorePayload, parseStorePayload, type StorePayloadInput } from './
 // CLI wires them and tests call them directly. Exit codes follow the CLI: 0 success, 2 bad
 // usage or an invalid payload or field.
 
-export type LineWriter = (line: string) => void;
+type LineWriter = (line: string) => void;
 
 export const QR_PARSE_USAGE = 'kinko qr parse PAYLOAD';
 export const QR_MAKE_USAGE =

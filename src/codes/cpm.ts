@@ -21,12 +21,12 @@ import type { CodesErrorCode } from './errors.ts';
 export type PaymentCode = string & { readonly __brand: 'PaymentCode' };
 
 export const PAYMENT_CODE_PREFIX = '58';
-export const PAYMENT_CODE_RANDOM_DIGITS = 19;
+const PAYMENT_CODE_RANDOM_DIGITS = 19;
 export const PAYMENT_CODE_DIGITS = PAYMENT_CODE_PREFIX.length + PAYMENT_CODE_RANDOM_DIGITS + 1;
 /** Longest text parsePaymentCode looks at, spaces and dashes included; longer is malformed. */
-export const PAYMENT_CODE_TEXT_CHARS_MAX = 64;
+const PAYMENT_CODE_TEXT_CHARS_MAX = 64;
 /** HMAC keys shorter than SHA-256's output would weaken the stored code hashes. */
-export const PAYMENT_CODE_HMAC_KEY_BYTES_MIN = 32;
+const PAYMENT_CODE_HMAC_KEY_BYTES_MIN = 32;
 
 // The totally anti-symmetric quasigroup of order 10 from Damm's thesis, as published (and
 // reproduced in the Wikipedia article "Damm algorithm"). damm.test.ts checks its defining
@@ -83,7 +83,7 @@ export function generatePaymentCode(): PaymentCode {
   return code as PaymentCode;
 }
 
-export type PaymentCodeParse =
+type PaymentCodeParse =
   | { readonly ok: true; readonly code: PaymentCode }
   | { readonly ok: false; readonly reason: CodesErrorCode };
 

@@ -19,13 +19,13 @@ import { codesError, type CodesErrorCode } from './errors.ts';
 // parser requires only what EMVCo requires, so it reads other schemes' payloads too.
 
 /** Kinko's globally unique identifier in its merchant account information template. */
-export const KINKO_GUID = 'jp.kinko';
+const KINKO_GUID = 'jp.kinko';
 /** The template ID Kinko writes its merchant account information under (26–51 allowed). */
-export const KINKO_TEMPLATE_ID = '26';
+const KINKO_TEMPLATE_ID = '26';
 /** EMVCo caps a whole payload at 512 characters. */
-export const STORE_PAYLOAD_CHARS_MAX = 512;
+const STORE_PAYLOAD_CHARS_MAX = 512;
 
-export interface DataObject {
+interface DataObject {
   /** Two digits; nested objects keep their own ID ("07"), not the path ("62.07"). */
   readonly id: string;
   /** The value's length in characters, as written in the payload. */
@@ -37,7 +37,7 @@ export interface DataObject {
   readonly children?: readonly DataObject[];
 }
 
-export interface StorePayloadFields {
+interface StorePayloadFields {
   readonly payloadFormatIndicator: string;
   /** ID 01: "11" static (one QR for every payment), "12" dynamic (one payment). */
   readonly pointOfInitiation: 'static' | 'dynamic' | null;
@@ -67,7 +67,7 @@ export interface StorePayloadFields {
   readonly crc: string;
 }
 
-export type StorePayloadParse =
+type StorePayloadParse =
   | { readonly ok: true; readonly fields: StorePayloadFields; readonly objects: DataObject[] }
   | {
       readonly ok: false;

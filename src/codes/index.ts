@@ -17,25 +17,12 @@
 
 export { CODES_ERRORS, codesError, type CodesErrorCode } from './errors.ts';
 export {
-  PAYMENT_CODE_DIGITS,
-  PAYMENT_CODE_PREFIX,
   formatPaymentCode,
   generatePaymentCode,
   parsePaymentCode,
   paymentCodeHmac,
-  type PaymentCode,
-  type PaymentCodeParse,
 } from './cpm.ts';
 export { paymentCodeBarcodeSvg, paymentCodeQrSvg } from './render.ts';
-export { crc16CcittFalse, crc16Hex } from './crc.ts';
-export {
-  KINKO_GUID,
-  STORE_PAYLOAD_CHARS_MAX,
-  buildStorePayload,
-  parseStorePayload,
-  type DataObject,
-  type StorePayloadFields,
-  type StorePayloadInput,
-  type StorePayloadParse,
-} from './emvco.ts';
+export { crc16Hex } from './crc.ts';
+export { buildStorePayload, parseStorePayload } from './emvco.ts';
 export { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './cli.ts';
