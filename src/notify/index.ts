@@ -32,7 +32,7 @@ interface WorkerRunner {
 }
 
 /** Handles one outbox event: a malformed payload is logged and dropped, never retried. */
-export async function deliverEvent(
+async function deliverEvent(
   notifier: Notifier,
   event: OutboxEvent,
   log: Logger,
