@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../lib/canonical-json.ts';
 import { isSensitiveKey, REDACTED, scrub } from '../lib/redact.ts';
 
 // The pure part of the audit log: the canonical form of an entry and the hash chain.
 // hash(n) = SHA-256( hash(n-1) || canonical(entry n) ), with hash(0) = 32 zero bytes.
 // PostgreSQL computes the same hashes when it chains entries (audit_chain, migration 0026);
 // entryHash() is what verify recomputes them with.
+
+export { canonicalJson };
 
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
@@ -38,27 +41,6 @@ export interface AuditEntry {
   detail: string;
   prevHash: Buffer;
   hash: Buffer;
-}
-
-/** JSON with object keys sorted at every level, bigint as decimal strings. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'bigint') return JSON.stringify(value.toString());
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error('audit detail numbers must be finite');
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record)
-      .filter((k) => record[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
-  }
-  throw new Error(`audit detail cannot hold a ${typeof value}`);
 }
 
 /**

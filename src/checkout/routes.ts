@@ -1,14 +1,23 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import {
+  amount as amountUpTo,
+  closed,
   freeText,
+  id,
+  idParams,
+  JSON_AMOUNT_MAX,
   listQuery,
   listQueryOf,
+  oneOf,
+  sourceOf,
+  textRecord,
+  Type,
+  type App,
   type Idempotency,
-  type RawQuery,
+  type Static,
 } from '../http/index.ts';
 import type { Caller } from './context.ts';
 import type { WebPayments } from './service.ts';
-import type { CancellationReason } from './cancel.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one
 // call → the object). Every POST goes through the Idempotency-Key layer, scoped per merchant
@@ -24,41 +33,29 @@ export interface WebPaymentRoutesDeps {
   merchantScopeOf(req: FastifyRequest): string;
 }
 
-const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required,
-});
-
 // Amounts are integers of minor units, exact in JSON: at most 2^53 − 1.
-const amount = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
-const metadata = {
-  type: 'object',
-  maxProperties: 20,
-  // Keys are stored and sent in webhooks as the values are: no card number in either.
-  propertyNames: { ...freeText(40, 1), pattern: '^[A-Za-z0-9_.-]{1,40}$' },
-  additionalProperties: freeText(500),
-};
-const cardToken = { type: 'string', pattern: '^card_[A-Za-z0-9_-]{8,64}$' };
+const amount = Type.Optional(amountUpTo(JSON_AMOUNT_MAX));
+// Keys are stored and sent in webhooks as the values are: no card number in either.
+const metadata = Type.Optional(
+  textRecord({ ...freeText(40, 1), pattern: '^[A-Za-z0-9_.-]{1,40}$' }, freeText(500), 20),
+);
+const cardToken = Type.Optional(id('card'));
 // Free text the merchant sends is stored and shown back: a card number in it is refused.
-const text = freeText(1000, 1);
-const descriptor = { ...freeText(22, 5), pattern: '^[A-Za-z0-9 .,&/_-]{5,22}$' };
-const refundReason = { type: 'string', enum: ['duplicate', 'fraudulent', 'requested_by_customer'] };
-const id = (prefix: string) => ({ type: 'string', pattern: `^${prefix}_[A-Za-z0-9_-]{8,64}$` });
-const idParams = closed({ id: id('pay') }, ['id']);
+const text = Type.Optional(freeText(1000, 1));
+const descriptor = Type.Optional(freeText(22, 5, { pattern: '^[A-Za-z0-9 .,&/_-]{5,22}$' }));
+const refundReason = Type.Optional(oneOf(['duplicate', 'fraudulent', 'requested_by_customer']));
 const refundFields = { amount, reason: refundReason, metadata };
 
 const big = (n: number | undefined) => (n === undefined ? undefined : BigInt(n));
 
-export function webPaymentRoutes(app: FastifyInstance, deps: WebPaymentRoutesDeps): void {
+export function webPaymentRoutes(app: App, deps: WebPaymentRoutesDeps): void {
   const who = (req: FastifyRequest): Caller => {
     const p = deps.merchantKeyOf(req);
     return {
       merchantId: p.merchantId,
       livemode: p.mode === 'live',
       actor: { type: 'api_key', id: p.keyId },
-      source: { ip: req.ip, requestId: req.id },
+      source: sourceOf(req),
     };
   };
   const write = (scope: Scope) =>
@@ -71,37 +68,22 @@ export function webPaymentRoutes(app: FastifyInstance, deps: WebPaymentRoutesDep
 
 type Who = (req: FastifyRequest) => Caller;
 
-interface CreateBody {
-  amount: number;
-  currency: string;
-  payment_method?: string;
-  capture_method?: 'automatic' | 'manual';
-  description?: string;
-  statement_descriptor?: string;
-  metadata?: Record<string, string>;
-}
-type UpdateBody = Pick<
-  CreateBody,
-  'payment_method' | 'description' | 'statement_descriptor' | 'metadata'
->;
 const updateFields = {
   payment_method: cardToken,
   description: text,
   statement_descriptor: descriptor,
   metadata,
 };
+const idOfPayment = idParams('pay');
 
-function paymentWrites(app: FastifyInstance, w: WebPayments, opts: object, who: Who): void {
-  const createSchema = closed(
-    {
-      ...updateFields,
-      amount,
-      currency: { type: 'string', pattern: '^[A-Za-z]{3}$' },
-      capture_method: { type: 'string', enum: ['automatic', 'manual'] },
-    },
-    ['amount', 'currency'],
-  );
-  app.post<{ Body: CreateBody }>(
+function paymentWrites(app: App, w: WebPayments, opts: object, who: Who): void {
+  const createSchema = closed({
+    ...updateFields,
+    amount: amountUpTo(JSON_AMOUNT_MAX),
+    currency: Type.String({ pattern: '^[A-Za-z]{3}$' }),
+    capture_method: Type.Optional(oneOf(['automatic', 'manual'])),
+  });
+  app.post(
     '/v1/payments',
     { ...opts, schema: { summary: 'Create a web payment', body: createSchema } },
     async (req, reply) => {
@@ -118,13 +100,13 @@ function paymentWrites(app: FastifyInstance, w: WebPayments, opts: object, who: 
       return reply.status(201).send(p);
     },
   );
-  app.post<{ Params: { id: string }; Body: UpdateBody }>(
+  app.post(
     '/v1/payments/:id',
     {
       ...opts,
       schema: {
         summary: 'Update a payment (e.g. its card)',
-        params: idParams,
+        params: idOfPayment,
         body: closed(updateFields),
       },
     },
@@ -140,133 +122,127 @@ function paymentWrites(app: FastifyInstance, w: WebPayments, opts: object, who: 
 }
 
 /** Confirm, capture and cancel: the calls that reach the card network. */
-function lifecycleWrites(app: FastifyInstance, w: WebPayments, opts: object, who: Who): void {
-  app.post<{ Params: { id: string } }>(
+function lifecycleWrites(app: App, w: WebPayments, opts: object, who: Who): void {
+  app.post(
     '/v1/payments/:id/confirm',
     {
       ...opts,
       schema: {
         summary: 'Confirm: authorize the card (3-D Secure when asked); again to resume',
-        params: idParams,
+        params: idOfPayment,
         body: closed({}),
       },
     },
     (req) => w.confirm(who(req), req.params.id),
   );
-  app.post<{ Params: { id: string }; Body: { amount_to_capture?: number } }>(
+  app.post(
     '/v1/payments/:id/capture',
     {
       ...opts,
       schema: {
         summary: 'Capture all or part of the authorization',
-        params: idParams,
+        params: idOfPayment,
         body: closed({ amount_to_capture: amount }),
       },
     },
     (req) => w.capture(who(req), req.params.id, big(req.body.amount_to_capture)),
   );
-  const reasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
-  app.post<{ Params: { id: string }; Body: { cancellation_reason?: CancellationReason } }>(
+  const reasons = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+  app.post(
     '/v1/payments/:id/cancel',
     {
       ...opts,
       schema: {
         summary: 'Cancel; an authorization is voided',
-        params: idParams,
-        body: closed({ cancellation_reason: { type: 'string', enum: reasons } }),
+        params: idOfPayment,
+        body: closed({ cancellation_reason: Type.Optional(oneOf(reasons)) }),
       },
     },
     (req) => w.cancel(who(req), req.params.id, req.body.cancellation_reason),
   );
 }
 
-interface RefundBody {
-  payment?: string;
-  amount?: number;
-  reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer';
-  metadata?: Record<string, string>;
-}
+const refundBody = closed(refundFields);
 
-function refundWrites(app: FastifyInstance, w: WebPayments, opts: object, who: Who): void {
-  const refund = (req: FastifyRequest, payment: string, b: RefundBody) =>
+function refundWrites(app: App, w: WebPayments, opts: object, who: Who): void {
+  const refund = (req: FastifyRequest, payment: string, b: Static<typeof refundBody>) =>
     w.createRefund(who(req), {
       payment,
       amount: big(b.amount),
       reason: b.reason,
       metadata: b.metadata,
     });
-  app.post<{ Body: RefundBody & { payment: string } }>(
+  app.post(
     '/v1/refunds',
     {
       ...opts,
       schema: {
         summary: 'Refund a payment, all or part',
-        body: closed({ ...refundFields, payment: id('pay') }, ['payment']),
+        body: closed({ ...refundFields, payment: id('pay') }),
       },
     },
     async (req, reply) => reply.status(201).send(await refund(req, req.body.payment, req.body)),
   );
-  app.post<{ Params: { id: string }; Body: RefundBody }>(
+  app.post(
     '/v1/payments/:id/refunds',
     {
       ...opts,
       schema: {
         summary: 'Refund this payment, all or part',
-        params: idParams,
-        body: closed(refundFields),
+        params: idOfPayment,
+        body: refundBody,
       },
     },
     async (req, reply) => reply.status(201).send(await refund(req, req.params.id, req.body)),
   );
 }
 
-function reads(app: FastifyInstance, w: WebPayments, opts: object, who: Who): void {
-  const statuses = {
-    type: 'string',
-    enum: [
-      ...['requires_payment_method', 'requires_confirmation', 'requires_action'],
-      'processing',
-      'requires_capture',
-      'succeeded',
-      'canceled',
-    ],
-  };
-  app.get<{ Querystring: RawQuery }>(
+function reads(app: App, w: WebPayments, opts: object, who: Who): void {
+  const statuses = oneOf([
+    'requires_payment_method',
+    'requires_confirmation',
+    'requires_action',
+    'processing',
+    'requires_capture',
+    'succeeded',
+    'canceled',
+  ]);
+  app.get(
     '/v1/payments',
     {
       ...opts,
       schema: {
         summary: 'List payments, newest first',
-        querystring: listQuery({ status: statuses }, 'pay'),
+        querystring: listQuery({ status: Type.Optional(statuses) }, 'pay'),
       },
     },
     (req) => w.list(who(req), listQueryOf(req.query)),
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/payments/:id',
-    { ...opts, schema: { summary: 'Retrieve a payment', params: idParams } },
+    { ...opts, schema: { summary: 'Retrieve a payment', params: idOfPayment } },
     (req) => w.get(who(req), req.params.id),
   );
-  app.get<{ Querystring: RawQuery }>(
+  app.get(
     '/v1/refunds',
     {
       ...opts,
       schema: {
         summary: 'List refunds, newest first',
-        querystring: listQuery({ payment: id('pay') }, 'ref'),
+        querystring: listQuery({ payment: Type.Optional(id('pay')) }, 'ref'),
       },
     },
     (req) => w.listRefunds(who(req), listQueryOf(req.query)),
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/refunds/:id',
     {
       ...opts,
-      schema: { summary: 'Retrieve a refund', params: closed({ id: id('ref') }, ['id']) },
+      schema: { summary: 'Retrieve a refund', params: idParams('ref') },
     },
     (req) => w.getRefund(who(req), req.params.id),
   );
-  app.get<{ Querystring: RawQuery }>(
+  app.get(
     '/v1/balance_transactions',
     {
       ...opts,

@@ -154,3 +154,4 @@ export {
 export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';
 export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';
+export { retryOnConflict } from './retry.ts';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   FastifyReply,
   FastifyRequest,
@@ -14,6 +13,7 @@ import type { Logger } from '../lib/log.ts';
 import { scrub } from '../lib/redact.ts';
 import * as store from './store.ts';
 import { httpError } from './errors.ts';
+import { requestFingerprint } from './fingerprint.ts';
 
 // Idempotency-Key for POST requests, with the semantics integrators know (Stripe; IETF
 // draft-ietf-httpapi-idempotency-key-header):
@@ -108,23 +108,6 @@ export function markSecretResponse(req: FastifyRequest): void {
   if (c) c.redact = true;
 }
 
-/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` are one request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export function fingerprintOf(method: string, url: string, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(`${method}\n${url}\n${body === undefined ? '' : canonicalJson(body)}`)
-    .digest();
-}
-
 function keyOf(req: FastifyRequest, limits: IdempotencyLimits): string {
   const raw = req.headers[IDEMPOTENCY_KEY_HEADER];
   if (raw === undefined || raw === '') throw idempotencyError('idempotency_key_missing');
@@ -158,7 +141,7 @@ function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookH
     if (req.method !== 'POST') return;
     const key = keyOf(req, limits.idempotency);
     const scope = scopeOf(req);
-    const fingerprint = fingerprintOf(req.method, req.url, req.body);
+    const fingerprint = requestFingerprint(req.method, req.url, req.body);
     const now = clock.now();
     const lockedUntil = new Date(now.getTime() + lockMs);
     const claim = { scope, key, fingerprint, now, lockedUntil };

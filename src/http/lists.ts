@@ -1,33 +1,43 @@
+import type { TOptional, TSchema } from 'typebox';
 import { httpError } from './errors.ts';
+import { closed, id, Type } from './schema.ts';
 
 // Lists in the merchant API, paged one way everywhere: newest first, `limit`, id cursors
 // (`starting_after` / `ending_before`), `created[gte|gt|lte|lt]` in unix seconds, and
 // `has_more`. The query schema, its parsing, and the page shape live here so web payments
 // and wallet payments page identically.
 
-const closed = (properties: Record<string, unknown>) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required: [],
-});
-const id = (prefix: string) => ({ type: 'string', pattern: `^${prefix}_[A-Za-z0-9_-]{8,64}$` });
-const unix = { type: 'integer', minimum: 0, maximum: 253402300799 };
+const unix = Type.Integer({ minimum: 0, maximum: 253402300799 });
+const LIMIT_DEFAULT = 10;
 
-/** The query schema of a list whose cursors are ids with prefix `cursor`, plus `extra`. */
-export const listQuery = (extra: Record<string, unknown>, cursor: string) =>
+/**
+ * The query schema of a list whose cursors are ids with prefix `cursor`, plus `extra`: every
+ * parameter of a list is optional (Type.Optional), which the type of `extra` insists on.
+ */
+export const listQuery = <P extends Record<string, TOptional<TSchema>>>(extra: P, cursor: string) =>
   closed({
-    limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
-    starting_after: id(cursor),
-    ending_before: id(cursor),
-    'created[gte]': unix,
-    'created[gt]': unix,
-    'created[lte]': unix,
-    'created[lt]': unix,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: LIMIT_DEFAULT })),
+    starting_after: Type.Optional(id(cursor)),
+    ending_before: Type.Optional(id(cursor)),
+    'created[gte]': Type.Optional(unix),
+    'created[gt]': Type.Optional(unix),
+    'created[lte]': Type.Optional(unix),
+    'created[lt]': Type.Optional(unix),
     ...extra,
   });
 
-export type RawQuery = Record<string, string | number | undefined> & { limit: number };
+/** A list's query as validated: what every listQuery schema has in common. */
+export interface ListRawQuery {
+  limit?: number | undefined;
+  starting_after?: string | undefined;
+  ending_before?: string | undefined;
+  'created[gte]'?: number | undefined;
+  'created[gt]'?: number | undefined;
+  'created[lte]'?: number | undefined;
+  'created[lt]'?: number | undefined;
+  status?: string | undefined;
+  payment?: string | undefined;
+}
 
 export interface CreatedQuery {
   gte?: number | undefined;
@@ -45,26 +55,24 @@ export interface ListQuery {
   created?: CreatedQuery | undefined;
 }
 
-export function listQueryOf(q: RawQuery): ListQuery {
-  if (q['starting_after'] !== undefined && q['ending_before'] !== undefined) {
+export function listQueryOf(q: ListRawQuery): ListQuery {
+  if (q.starting_after !== undefined && q.ending_before !== undefined) {
     throw httpError('parameter_invalid', {
       param: 'ending_before',
       message: 'Use starting_after or ending_before, not both.',
     });
   }
-  const n = (k: string) => (q[k] === undefined ? undefined : Number(q[k]));
-  const s = (k: string) => (q[k] === undefined ? undefined : String(q[k]));
   return {
-    limit: q.limit,
-    startingAfter: s('starting_after'),
-    endingBefore: s('ending_before'),
-    status: s('status'),
-    payment: s('payment'),
+    limit: q.limit ?? LIMIT_DEFAULT,
+    startingAfter: q.starting_after,
+    endingBefore: q.ending_before,
+    status: q.status,
+    payment: q.payment,
     created: {
-      gte: n('created[gte]'),
-      gt: n('created[gt]'),
-      lte: n('created[lte]'),
-      lt: n('created[lt]'),
+      gte: q['created[gte]'],
+      gt: q['created[gt]'],
+      lte: q['created[lte]'],
+      lt: q['created[lt]'],
     },
   };
 }

@@ -5,8 +5,12 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
   type RouteOptions,
 } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type Options as AjvOptions } from 'ajv';
@@ -18,7 +22,9 @@ import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import type { Logger } from '../lib/log.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
+import { errorBody } from './error-body.ts';
 import { statusOf, httpError } from './errors.ts';
+import { NO_CARD_NUMBER } from './schema.ts';
 import { trustProxyOption } from './source.ts';
 
 // The HTTP server: Fastify with one error shape, strict schemas and strict content types.
@@ -26,7 +32,14 @@ import { trustProxyOption } from './source.ts';
 // types are refused before a handler runs (GMO-PG 2017 began with a crafted Content-Type
 // reaching a parser that should never have seen it).
 
-export type App = FastifyInstance;
+/** The server as routes see it: schemas are TypeBox, so a handler's types follow from them. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 export interface ServerOptions {
   log: Logger;
@@ -91,20 +104,6 @@ function ajv(options: AjvOptions): Ajv {
   return instance;
 }
 
-/**
- * Schema keyword for free text a caller may send and Kinko stores or shows (a payment's
- * description and metadata, a refund reason, a webhook endpoint): a card number in it is
- * refused as `card_data_not_allowed` before the handler runs, so it never reaches a table, a
- * log or an outbox event (GMO-PG 2017). Card numbers enter only through the vault's hosted
- * card fields. Use freeText() to declare such a field.
- */
-const NO_CARD_NUMBER = 'x-no-card-number';
-
-/** A free-text string field: the given length bounds, and no card number inside. */
-export function freeText(maxLength: number, minLength = 0) {
-  return { type: 'string', minLength, maxLength, [NO_CARD_NUMBER]: true } as const;
-}
-
 export async function createServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.log as unknown as FastifyBaseLogger,
@@ -120,7 +119,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     return503OnClosing: true,
     trustProxy: trustProxyOption(options.trustedProxies ?? []),
     routerOptions: { ignoreTrailingSlash: false },
-  });
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Bodies are validated without type coercion: "100" is not an amount. Query strings and
   // path parameters are text by nature, so they are coerced to the declared types.
@@ -163,7 +162,9 @@ export async function createServer(options: ServerOptions): Promise<App> {
     );
   });
 
-  await app.register(async (scope) => options.routes(scope));
+  await app.register(async (scope) =>
+    options.routes(scope.withTypeProvider<TypeBoxTypeProvider>()),
+  );
   return app;
 }
 
@@ -489,15 +490,7 @@ function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyRep
 }
 
 export function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {
-  const body: Record<string, unknown> = {
-    type: error.type,
-    code: error.code,
-    message: error.message,
-  };
-  if (error.param !== undefined) body['param'] = error.param;
-  if (error.extra) Object.assign(body, error.extra);
-  body['request_id'] = req.id;
   const retry = error.extra?.['retry_after_seconds'];
   if (typeof retry === 'number') reply.header('retry-after', String(retry));
-  void reply.status(statusOf(error.code)).type('application/json').send({ error: body });
+  void reply.status(statusOf(error.code)).type('application/json').send(errorBody(error, req.id));
 }

@@ -18,14 +18,18 @@ export function trustProxyOption(trustedProxies: readonly string[]): false | str
   return trustedProxies.length === 0 ? false : [...trustedProxies];
 }
 
-/** Where a request came from, for audit entries and per-source limits. */
-export interface RequestSource {
+/**
+ * Where a request came from, for audit entries and per-source limits: the one type every
+ * module takes. Calls that start outside HTTP (the CLI, background jobs) may have no request
+ * id, and a few none of either.
+ */
+export interface Source {
   /** The client address: the peer, or from X-Forwarded-For when the peer is trusted. */
   ip: string;
-  requestId: string;
+  requestId?: string | undefined;
 }
 
 /** The one way every module reads a request's source. */
-export function sourceOf(req: FastifyRequest): RequestSource {
+export function sourceOf(req: FastifyRequest): Source & { requestId: string } {
   return { ip: req.ip, requestId: req.id };
 }

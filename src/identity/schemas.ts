@@ -4,7 +4,7 @@ import { SENSITIVE_ACTIONS } from './policy.ts';
 // false): a recovery request with an "email" or "send_to" field is refused as unknown, which
 // is how "there is no field for an address" is enforced.
 
-export type Schema = Record<string, unknown>;
+export type Schema = object;
 
 export function closed(properties: Record<string, Schema>, required: string[] = []): Schema {
   return { type: 'object', additionalProperties: false, properties, required };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { merkleRoot, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
 import type { Limits } from '../config.ts';
-import type { Sql, Tx } from '../db/index.ts';
+import { retryOnConflict, type Sql, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { AccountResultCode, TransferResultCode } from './errors.ts';
@@ -131,7 +131,6 @@ const SYSTEM: LedgerContext = { actor: { type: 'system' } };
 /** Attempts of a whole batch when a concurrent batch inserted one of its ids first. */
 const BATCH_ATTEMPTS_MAX = 3;
 const UNIQUE_VIOLATION = '23505';
-const DEADLOCK_DETECTED = '40P01';
 
 export function createLedger(deps: LedgerDeps): Ledger {
   const { sql, limits } = deps;
@@ -143,12 +142,16 @@ export function createLedger(deps: LedgerDeps): Ledger {
     createAccounts: async (accounts, ctx = SYSTEM) => {
       assert(accounts.length <= limits.ledgerTransferBatchSizeMax, 'account batch too large');
       if (accounts.length === 0) return [];
-      return retrying(() => sql.begin((tx) => accountBatch(deps, tx, accounts, ctx)));
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, () =>
+        sql.begin((tx) => accountBatch(deps, tx, accounts, ctx)),
+      );
     },
     createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
       if (transfers.length === 0) return [];
-      return retrying(() => sql.begin((tx) => createTransfersInTx(tx, transfers, ctx)));
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, () =>
+        sql.begin((tx) => createTransfersInTx(tx, transfers, ctx)),
+      );
     },
     createTransfersInTx,
     lookupAccounts: async (ids) => {
@@ -170,19 +173,6 @@ export function createLedger(deps: LedgerDeps): Ledger {
     check: () => sql.begin('isolation level repeatable read read only', (tx) => check(tx)),
     proveTransfer: (id) => proveTransfer(sql, deps.audit, id),
   };
-}
-
-/** Runs a batch again when it lost a race on a new id (it then answers `exists`). */
-async function retrying<T>(run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      const retryable = code === UNIQUE_VIOLATION || code === DEADLOCK_DETECTED;
-      if (!retryable || attempt >= BATCH_ATTEMPTS_MAX) throw e;
-    }
-  }
 }
 
 async function transferBatch(

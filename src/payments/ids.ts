@@ -16,21 +16,3 @@ export function transferIdFor(kind: 'topup' | 'payment' | 'refund', id: string):
 
 /** Ledger transfer codes (the chart's kinds of movement). */
 export const TRANSFER_CODES = { topup: 101, payment: 201, refund: 301 } as const;
-
-/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` are one request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** What an idempotency key is bound to: method, path and the canonical body. */
-export function requestFingerprint(method: string, url: string, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(`${method}\n${url}\n${body === undefined ? '' : canonicalJson(body)}`)
-    .digest();
-}

@@ -5,8 +5,8 @@ import {
   type CodesErrorCode,
 } from '../codes/index.ts';
 import type { AuditEntryInput } from '../audit/index.ts';
-import type { Tx } from '../db/index.ts';
-import { statusOf, httpError, idempotencyError } from '../http/index.ts';
+import { retryOnConflict, type Tx } from '../db/index.ts';
+import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -71,15 +71,10 @@ interface Item {
 }
 
 export function errorAnswer(error: KinkoError, requestId?: string): Answer {
-  const body: Record<string, unknown> = { type: error.type, code: error.code };
-  body['message'] = error.message;
-  if (error.param !== undefined) body['param'] = error.param;
-  if (error.extra) Object.assign(body, error.extra);
-  if (requestId) body['request_id'] = requestId;
   const retry = error.extra?.['retry_after_seconds'];
   return {
     statusCode: statusOf(error.code),
-    body: JSON.stringify({ error: body }),
+    body: JSON.stringify(errorBody(error, requestId)),
     ...(typeof retry === 'number' ? { retryAfterSeconds: retry } : {}),
   };
 }
@@ -102,10 +97,10 @@ export function paymentJson(p: store.PaymentRow) {
   };
 }
 
-const UNIQUE_VIOLATION = '23505';
-const DEADLOCK = '40P01';
+/** Attempts of a batch whose transaction lost to a concurrent one (deadlock, new key). */
+const BATCH_ATTEMPTS_MAX = 3;
 
-/** Runs one batch; a transaction lost to a concurrent one (deadlock, new key) runs again. */
+/** Runs one batch; a transaction lost to a concurrent one runs again (retryOnConflict). */
 export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Promise<Answer[]> {
   await ensureAccounts(
     deps,
@@ -114,20 +109,15 @@ export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Pr
       owner,
     })),
   );
-  for (let attempt = 1; ; attempt++) {
+  return retryOnConflict(BATCH_ATTEMPTS_MAX, async () => {
     const items: Item[] = reqs.map((req) => {
       const parsed = parsePaymentCode(req.codeText);
       if (!parsed.ok) return { req, hmac: null, misread: parsed.reason };
       return { req, hmac: paymentCodeHmac(deps.codeKey, parsed.code) };
     });
-    try {
-      await deps.sql.begin((tx) => runBatch(deps, tx, items));
-      return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      if (attempt >= 3 || (code !== UNIQUE_VIOLATION && code !== DEADLOCK)) throw e;
-    }
-  }
+    await deps.sql.begin((tx) => runBatch(deps, tx, items));
+    return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
+  });
 }
 
 async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {

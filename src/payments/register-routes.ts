@@ -1,19 +1,29 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import {
+  amount,
+  closed,
   freeText,
+  id,
+  idParams,
   IDEMPOTENCY_KEY_HEADER,
+  listQuery,
+  listQueryOf,
+  oneOf,
   REPLAYED_HEADER,
+  requestFingerprint,
+  sourceOf,
+  Type,
+  type App,
   type Idempotency,
   idempotencyError,
+  type ListRawQuery,
 } from '../http/index.ts';
 import type { MerchantPrincipal, Merchants, Scope } from '../merchants/index.ts';
-import { requestFingerprint } from './ids.ts';
 import type { Payments } from './payments.ts';
 import type { WalletListQuery, WalletReader } from './lists.ts';
 import type { Answer } from './redeem.ts';
-import { listQuery, listQueryOf, type RawQuery } from '../http/index.ts';
 import { paymentsError } from './errors.ts';
 import { merchantsError } from '../merchants/index.ts';
 
@@ -33,13 +43,6 @@ export interface RegisterRoutesDeps {
   terminalAuthCacheMs: number;
 }
 
-const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required,
-});
-const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const TEST_TERMINAL_MESSAGE =
   'This is a test terminal: wallet payments move real money and need a live terminal.';
@@ -55,17 +58,12 @@ interface Register {
   scope: string;
 }
 
-type Body = {
-  code: string;
-  amount: number;
-  currency?: string;
-  store_id: string;
-  terminal_id?: string;
-};
+const shortId = Type.String({ minLength: 1, maxLength: 80 });
 
-export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
+export function registerRoutes(app: App, deps: RegisterRoutesDeps): void {
   const authenticate = registerAuth(deps);
-  app.post<{ Body: Body }>(
+  const amountMinorMax = deps.payments.deps.limits.amountMinorMax;
+  app.post(
     '/v1/code_payments',
     {
       schema: {
@@ -76,16 +74,13 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
           'matches no live code is 402 code_invalid and counts toward the guessing limit. ' +
           'Wallet payments move real money: a test-mode secret key or a test terminal ' +
           '(GET /v1/terminal shows `mode`) gets 400 livemode_required and nothing is counted.',
-        body: closed(
-          {
-            code: { type: 'string', minLength: 1, maxLength: 64 },
-            amount: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-            currency: { type: 'string', enum: ['JPY'] },
-            store_id: { type: 'string', minLength: 1, maxLength: 80 },
-            terminal_id: { type: 'string', minLength: 1, maxLength: 80 },
-          },
-          ['code', 'amount', 'store_id'],
-        ),
+        body: closed({
+          code: Type.String({ minLength: 1, maxLength: 64 }),
+          amount: amount(amountMinorMax),
+          currency: Type.Optional(oneOf(['JPY'])),
+          store_id: shortId,
+          terminal_id: Type.Optional(shortId),
+        }),
       },
     },
     async (req, reply) => {
@@ -111,13 +106,13 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
         amount: BigInt(req.body.amount),
         currency: req.body.currency ?? 'JPY',
         actor: register.actor,
-        source: { ip: req.ip, requestId: req.id },
+        source: sourceOf(req),
       });
       return send(reply, answer);
     },
   );
   terminalRoute(app, deps, authenticate);
-  merchantPaymentRoutes(app, deps);
+  merchantPaymentRoutes(app, deps, amountMinorMax);
 }
 
 /**
@@ -125,7 +120,7 @@ export function registerRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
  * refused at the sign-in screen rather than at the first customer's payment.
  */
 function terminalRoute(
-  app: FastifyInstance,
+  app: App,
   deps: RegisterRoutesDeps,
   authenticate: ReturnType<typeof registerAuth>,
 ): void {
@@ -165,7 +160,7 @@ function terminalRoute(
       const t = await authenticate(req, reply, undefined);
       const shop = await deps.payments.deps.merchants.getStore(t.merchantId, t.storeId);
       return {
-        object: 'terminal',
+        object: 'terminal' as const,
         id: t.terminalId,
         merchant_id: t.merchantId,
         store_id: t.storeId,
@@ -238,22 +233,21 @@ function registerAuth(deps: RegisterRoutesDeps) {
 const STORE_QR_LIVE_ONLY =
   'Store QR payments move real wallet money: use a live secret key (sk_live_…).';
 
-function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): void {
+function merchantPaymentRoutes(app: App, deps: RegisterRoutesDeps, amountMinorMax: bigint): void {
   const { payments } = deps;
   const reader = (req: FastifyRequest) => {
     const p = deps.merchantKeyOf(req);
     return { merchantId: p.merchantId, livemode: p.mode === 'live' };
   };
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/code_payments/:id',
     {
       preHandler: deps.requireMerchantKey('payments:read'),
-      schema: { summary: 'Retrieve a wallet payment (code or store QR)', params: idParams },
+      schema: { summary: 'Retrieve a wallet payment (code or store QR)', params: idParams() },
     },
     (req) => payments.getPayment(reader(req), req.params.id),
   );
-  type RefundBody = { amount: number; reason?: string };
-  app.post<{ Params: { id: string }; Body: RefundBody }>(
+  app.post(
     '/v1/code_payments/:id/refunds',
     {
       ...deps.idempotency.route(deps.requireMerchantKey('refunds:write'), deps.merchantScopeOf),
@@ -262,14 +256,8 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
         description:
           'More than is left answers 400 refund_exceeds_payment with `refundable`; a ' +
           'test-mode key answers 400 livemode_required.',
-        params: idParams,
-        body: closed(
-          {
-            amount: { type: 'integer', minimum: 1, maximum: 10_000_000 },
-            reason: freeText(200),
-          },
-          ['amount'],
-        ),
+        params: idParams(),
+        body: closed({ amount: amount(amountMinorMax), reason: Type.Optional(freeText(200)) }),
       },
     },
     (req) => {
@@ -278,11 +266,11 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
         reader(req),
         { paymentId: req.params.id, amount: BigInt(req.body.amount), reason: req.body.reason },
         { type: 'api_key', id: p.keyId },
-        { ip: req.ip, requestId: req.id },
+        sourceOf(req),
       );
     },
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/stores/:id/qr',
     {
       preHandler: deps.requireMerchantKey('merchants:read'),
@@ -292,7 +280,7 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
           'Customers pay this payload with real wallet money into the live balance, so it is ' +
           'issued only to a live secret key: a test-mode key gets 400 livemode_required and ' +
           'nothing is issued.',
-        params: idParams,
+        params: idParams(),
       },
     },
     (req) => {
@@ -308,7 +296,7 @@ function merchantPaymentRoutes(app: FastifyInstance, deps: RegisterRoutesDeps): 
   walletLists(app, deps, reader);
 }
 
-type WalletRawQuery = RawQuery & { method?: string; store_id?: string };
+type WalletRawQuery = ListRawQuery & { method?: string; store_id?: string };
 
 function walletListQueryOf(q: WalletRawQuery): WalletListQuery {
   const base = listQueryOf(q);
@@ -317,13 +305,12 @@ function walletListQueryOf(q: WalletRawQuery): WalletListQuery {
 
 /** GET /v1/code_payments and /v1/code_refunds: paged exactly as /v1/payments is. */
 function walletLists(
-  app: FastifyInstance,
+  app: App,
   deps: RegisterRoutesDeps,
   reader: (req: FastifyRequest) => WalletReader,
 ): void {
   const preHandler = deps.requireMerchantKey('payments:read');
-  const storeId = { type: 'string', minLength: 1, maxLength: 80 };
-  app.get<{ Querystring: WalletRawQuery }>(
+  app.get(
     '/v1/code_payments',
     {
       preHandler,
@@ -334,14 +321,14 @@ function walletLists(
           'has_more). Each payment is also a balance transaction (type code_payment or ' +
           'store_payment). A test-mode key sees none: wallet payments are live only.',
         querystring: listQuery(
-          { method: { type: 'string', enum: ['cpm', 'mpm'] }, store_id: storeId },
+          { method: Type.Optional(oneOf(['cpm', 'mpm'])), store_id: Type.Optional(shortId) },
           'pay',
         ),
       },
     },
     (req) => deps.payments.listPayments(reader(req), walletListQueryOf(req.query)),
   );
-  app.get<{ Querystring: WalletRawQuery }>(
+  app.get(
     '/v1/code_refunds',
     {
       preHandler,
@@ -350,10 +337,7 @@ function walletLists(
         description:
           'Paged as GET /v1/refunds; each refund is a balance transaction of type ' +
           'wallet_refund (negative amount). A test-mode key sees none.',
-        querystring: listQuery(
-          { payment: { type: 'string', pattern: '^pay_[A-Za-z0-9_-]{8,64}$' } },
-          'pre',
-        ),
+        querystring: listQuery({ payment: Type.Optional(id('pay')) }, 'pre'),
       },
     },
     (req) => deps.payments.listRefunds(reader(req), walletListQueryOf(req.query)),

@@ -1,6 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Idempotency } from '../http/index.ts';
-import { markSecretResponse, sourceOf } from '../http/index.ts';
+import type { FastifyRequest } from 'fastify';
+import {
+  amount as amountUpTo,
+  closed,
+  idParams,
+  markSecretResponse,
+  oneOf,
+  orNull,
+  sourceOf,
+  Type,
+  type App,
+  type Idempotency,
+} from '../http/index.ts';
 import type { Identity } from '../identity/index.ts';
 import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER, identityError } from '../identity/index.ts';
 import { deleteAccount } from './account-deletion.ts';
@@ -20,18 +30,10 @@ export interface WalletRoutesDeps {
   idempotency: Idempotency;
 }
 
-const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required,
-});
-const amount = { type: 'integer', minimum: 1, maximum: 10_000_000 };
-const currency = { type: 'string', enum: ['JPY'] };
-const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
-const limit = { type: ['integer', 'null'], minimum: 1, maximum: 10_000_000 };
+const currency = Type.Optional(oneOf(['JPY']));
+const cardToken = Type.String({ minLength: 1, maxLength: 100 });
 
-export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void {
+export function walletRoutes(app: App, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;
   const customerScope = (req: FastifyRequest) => `customer:${identity.customerOf(req).customerId}`;
   const who = (req: FastifyRequest) => {
@@ -43,15 +45,15 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void
   app.get('/v1/wallet', { ...signedIn, schema: { summary: 'Balance, limits, hold' } }, (req) =>
     payments.wallet(identity.customerOf(req).customerId),
   );
-  app.get<{ Querystring: { cursor?: string; limit?: number } }>(
+  app.get(
     '/v1/wallet/history',
     {
       ...signedIn,
       schema: {
         summary: 'Top-ups, payments and refunds, newest first',
         querystring: closed({
-          cursor: { type: 'string', maxLength: 200 },
-          limit: { type: 'integer', minimum: 1, maximum: 100 },
+          cursor: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
         }),
       },
     },
@@ -64,15 +66,13 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void
       data: await payments.listCards(identity.customerOf(req).customerId),
     }),
   );
-  app.post<{ Body: { card_token: string } }>(
+  app.post(
     '/v1/wallet/cards',
     {
       ...deps.idempotency.route(identity.requireDeviceProof('card_link'), customerScope),
       schema: {
         summary: 'Link a card tokenized in the hosted card fields',
-        body: closed({ card_token: { type: 'string', minLength: 1, maxLength: 100 } }, [
-          'card_token',
-        ]),
+        body: closed({ card_token: cardToken }),
       },
     },
     (req) => payments.linkCard(who(req).customerId, req.body.card_token, sourceOf(req)),
@@ -108,23 +108,20 @@ type Who = (req: FastifyRequest) => {
 };
 
 function topupRoutes(
-  app: FastifyInstance,
+  app: App,
   deps: WalletRoutesDeps,
   customerScope: (req: FastifyRequest) => string,
   who: Who,
 ): void {
   const { payments, identity } = deps;
-  type Body = { amount: number; currency?: string; card_token: string };
-  app.post<{ Body: Body }>(
+  const amount = amountUpTo(payments.deps.limits.amountMinorMax);
+  app.post(
     '/v1/wallet/topups',
     {
       ...deps.idempotency.route(identity.requireDeviceProof('topup'), customerScope),
       schema: {
         summary: 'Top up the wallet from a linked card (3-D Secure when required)',
-        body: closed(
-          { amount, currency, card_token: { type: 'string', minLength: 1, maxLength: 100 } },
-          ['amount', 'card_token'],
-        ),
+        body: closed({ amount, currency, card_token: cardToken }),
       },
     },
     (req) =>
@@ -138,18 +135,18 @@ function topupRoutes(
         sourceOf(req),
       ),
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/wallet/topups/:id',
-    { preHandler: identity.requireCustomer, schema: { params: idParams } },
+    { preHandler: identity.requireCustomer, schema: { params: idParams() } },
     (req) => payments.getTopup(who(req).customerId, req.params.id),
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/wallet/topups/:id/confirm',
     {
       preHandler: identity.requireCustomer,
       schema: {
         summary: 'Finish a top-up after its 3-D Secure challenge (safe to repeat)',
-        params: idParams,
+        params: idParams(),
         body: closed({}),
       },
     },
@@ -158,7 +155,7 @@ function topupRoutes(
 }
 
 function codeRoutes(
-  app: FastifyInstance,
+  app: App,
   deps: WalletRoutesDeps,
   customerScope: (req: FastifyRequest) => string,
   who: Who,
@@ -179,17 +176,14 @@ function codeRoutes(
       return payments.issueCode({ customerId: w.customerId, deviceId: w.deviceId }, sourceOf(req));
     },
   );
-  type Body = { payload: string; amount: number; currency?: string };
-  app.post<{ Body: Body }>(
+  const amount = amountUpTo(payments.deps.limits.amountMinorMax);
+  app.post(
     '/v1/wallet/store_payments',
     {
       ...deps.idempotency.route(identity.requireDeviceProof('payment_code'), customerScope),
       schema: {
         summary: 'Pay a store by its scanned QR code (MPM)',
-        body: closed(
-          { payload: { type: 'string', minLength: 1, maxLength: 512 }, amount, currency },
-          ['payload', 'amount'],
-        ),
+        body: closed({ payload: Type.String({ minLength: 1, maxLength: 512 }), amount, currency }),
       },
     },
     (req) =>
@@ -205,40 +199,42 @@ function codeRoutes(
   );
 }
 
-const noticeSchema = {
-  type: 'object',
-  description:
-    'The first register payment of a code this device showed, made after `after`; ' +
-    '`payment` is null when the wait ended without one.',
-  properties: {
-    object: { type: 'string', enum: ['code_payment_notice'] },
-    payment: {
-      type: ['object', 'null'],
-      properties: {
-        id: { type: 'string' },
-        amount: { type: 'string', description: 'minor units' },
-        currency: { type: 'string' },
-        merchant_id: { type: 'string' },
-        store_id: { type: 'string' },
-        store_name: { type: ['string', 'null'] },
-        created_at: { type: 'string', format: 'date-time' },
-      },
-    },
-    balance: { type: 'string', description: 'the wallet balance now (with a payment)' },
-    retry_after_seconds: {
-      type: 'integer',
-      description: 'set when the server holds too many waits: ask again after this long',
-    },
+const optionalText = (description?: string) =>
+  Type.Optional(Type.String(description ? { description } : {}));
+const noticeSchema = Type.Object(
+  {
+    object: oneOf(['code_payment_notice']),
+    payment: orNull(
+      Type.Object({
+        id: optionalText(),
+        amount: optionalText('minor units'),
+        currency: optionalText(),
+        merchant_id: optionalText(),
+        store_id: optionalText(),
+        store_name: Type.Optional(orNull(Type.String())),
+        created_at: Type.Optional(Type.String({ format: 'date-time' })),
+      }),
+    ),
+    balance: optionalText('the wallet balance now (with a payment)'),
+    retry_after_seconds: Type.Optional(
+      Type.Integer({
+        description: 'set when the server holds too many waits: ask again after this long',
+      }),
+    ),
   },
-  required: ['object', 'payment'],
-};
+  {
+    description:
+      'The first register payment of a code this device showed, made after `after`; ' +
+      '`payment` is null when the wait ended without one.',
+  },
+);
 
 /**
  * Long polling for "the register charged my code": the signed-in wallet on its bound device
  * asks with the code's issued_at and is answered as soon as the payment commits (in any
  * process: code-watch.ts polls the database) or after wait_seconds with payment null.
  */
-function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
+function codeWatchRoute(app: App, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;
   const watch = createCodeWatch(payments.deps);
   const secondsMax = payments.deps.limits.codeWatchSecondsMax;
@@ -247,7 +243,7 @@ function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
     watch.close();
     done();
   });
-  app.get<{ Querystring: { after: string; wait_seconds?: number } }>(
+  app.get(
     '/v1/wallet/code_payments/next',
     {
       preHandler: identity.requireCustomer,
@@ -257,13 +253,10 @@ function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
           'Long polling. Needs the customer session cookie, bound to a device (else ' +
           '`device_required`). Answers within about a second of the payment, or after ' +
           `wait_seconds (at most ${secondsMax}) with payment null; ask again then.`,
-        querystring: closed(
-          {
-            after: { type: 'string', format: 'date-time', maxLength: 40 },
-            wait_seconds: { type: 'integer', minimum: 0, maximum: secondsMax },
-          },
-          ['after'],
-        ),
+        querystring: closed({
+          after: Type.String({ format: 'date-time', maxLength: 40 }),
+          wait_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: secondsMax })),
+        }),
         response: { 200: noticeSchema },
       },
     },
@@ -279,20 +272,17 @@ function codeWatchRoute(app: FastifyInstance, deps: WalletRoutesDeps): void {
   );
 }
 
-function limitRoutes(app: FastifyInstance, deps: WalletRoutesDeps): void {
+function limitRoutes(app: App, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;
-  type Body = { per_topup: number | null; daily: number | null; monthly: number | null };
-  app.put<{ Body: Body }>(
+  // A limit of your own, or null for none; never above the largest amount of one payment.
+  const limit = orNull(amountUpTo(payments.deps.limits.amountMinorMax));
+  app.put(
     '/v1/wallet/limits',
     {
       preHandler: identity.requireCustomer,
       schema: {
         summary: 'Set your own top-up limits; raising one needs a limit_raise device proof',
-        body: closed({ per_topup: limit, daily: limit, monthly: limit }, [
-          'per_topup',
-          'daily',
-          'monthly',
-        ]),
+        body: closed({ per_topup: limit, daily: limit, monthly: limit }),
       },
     },
     async (req) => {
