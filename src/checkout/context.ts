@@ -2,6 +2,7 @@ import { acquirerError, type Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import type { CheckoutLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
+import type { Source } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -36,7 +37,7 @@ export interface WebPaymentsDeps {
 /** The merchant (and mode) a request acts for, and who to write in the audit log. */
 export interface Caller extends store.Owner {
   actor: AuditEntryInput['actor'];
-  source?: AuditEntryInput['source'];
+  source?: Source;
 }
 
 export function systemCaller(row: { merchant_id: string; livemode: boolean }): Caller {

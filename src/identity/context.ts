@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log.ts';
 import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
 import { identityError, type IdentityErrorCode } from './errors.ts';
 import type { Passwords } from './passwords.ts';
+import type { Source } from '../http/index.ts';
 
 // What every identity service receives: its dependencies as plain parameters, and the
 // request's source for audit entries and per-source limits.
@@ -39,10 +40,7 @@ export interface Deps {
 }
 
 /** Where a request came from: the peer address and the request id, for audit and limits. */
-export interface Source {
-  ip: string;
-  requestId?: string | undefined;
-}
+export type { Source };
 
 export function at(deps: Deps, plusSeconds = 0): Date {
   return new Date(deps.clock.nowMs() + plusSeconds * 1000);

@@ -4,7 +4,7 @@ import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { devMailboxRoutes } from '../notify/index.ts';
-import type { AuditPort, Deps, OutboxPort } from './context.ts';
+import type { AuditPort, Deps, OutboxPort, Source } from './context.ts';
 import {
   actionPreHandler,
   customerOf,
@@ -108,7 +108,7 @@ export interface Identity {
     session: CustomerSession,
     action: SensitiveAction,
     proof: string | undefined,
-    source: { ip: string; requestId?: string },
+    source: Source,
   ): Promise<void>;
   /** Whether the customer's money movement is held (after a recovery) or frozen. */
   moneyMovementHold(
@@ -127,7 +127,7 @@ export interface Identity {
   deleteCustomer(
     tx: Tx,
     customerId: string,
-    source: { ip: string; requestId?: string | undefined },
+    source: Source,
   ): Promise<{ sessionsRevoked: number } | 'already_deleted'>;
 }
 

@@ -3,6 +3,7 @@ import { authenticateSecretKey, recordWriteUse, type MerchantPrincipal } from '.
 import { hasScope, type AccessScope } from './keys.ts';
 import type { MerchantsDeps } from './merchants.ts';
 import { merchantsError } from './errors.ts';
+import { sourceOf } from '../http/index.ts';
 
 // How merchants meet HTTP: the preHandler in front of every /v1 merchant route, and the
 // principal it leaves on the request for handlers and for the idempotency layer.
@@ -37,7 +38,7 @@ export function requireMerchantKey(
     const request = {
       method: req.method,
       path: req.routeOptions.url ?? req.url.split('?')[0] ?? '',
-      source: { ip: req.ip, requestId: req.id },
+      source: sourceOf(req),
     };
     if (!hasScope(principal.scopes, scope)) {
       if (write) await recordWriteUse(deps, principal, request, 'denied');

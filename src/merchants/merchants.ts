@@ -15,6 +15,7 @@ import {
 import { checkOrigins } from './origins.ts';
 import * as store from './store.ts';
 import { merchantsError } from './errors.ts';
+import type { Source } from '../http/index.ts';
 
 // Merchants, stores, terminals, API keys and allowed origins: creation and management. Each
 // change writes its audit entry in the same transaction. Secrets appear in a return value
@@ -34,10 +35,8 @@ export interface MerchantsDeps {
 }
 
 export type Actor = AuditEntryInput['actor'];
-export interface Source {
-  ip?: string | undefined;
-  requestId?: string | undefined;
-}
+/** Where a request came from (http/source.ts). */
+export type { Source };
 
 export interface StoreInput {
   name: string;

@@ -14,6 +14,7 @@ import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
 import { accountInput, CARD_CLEARING_OWNER, type AccountKind } from './accounts.ts';
 import type { ReceiptKind } from './store.ts';
+import type { Source } from '../http/index.ts';
 
 // What every payments service receives: the modules it orchestrates, as plain parameters.
 
@@ -45,10 +46,7 @@ export interface PaymentsDeps {
   publicOrigin: string;
 }
 
-export interface Source {
-  ip: string;
-  requestId?: string | undefined;
-}
+export type { Source };
 
 export const WALLET_CURRENCY = 'JPY';
 export const RECEIPT_TOPIC = 'payments.receipt';

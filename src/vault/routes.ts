@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseJson, type App } from '../http/index.ts';
+import { parseJson, sourceOf, type App } from '../http/index.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
 import type { Vault } from './service.ts';
 import { hostedFieldsHtml } from './pages.ts';
@@ -39,10 +39,6 @@ interface CardBody {
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return typeof v === 'string' ? v : undefined;
-}
-
-function source(req: FastifyRequest) {
-  return { ip: req.ip, requestId: req.id };
 }
 
 export function vaultRoutes(app: App, deps: { vault: Vault }): void {
@@ -152,7 +148,7 @@ function hostedCall(req: FastifyRequest) {
   return {
     origin: header(req, 'origin'),
     sessionKey: header(req, 'x-kinko-session-key'),
-    source: source(req),
+    source: sourceOf(req),
   };
 }
 
@@ -209,7 +205,7 @@ function secretKeyRoute(app: App, vault: Vault): void {
       const secretKey = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
       const card = await vault.secretKeyTokenize({
         secretKey,
-        source: source(req),
+        source: sourceOf(req),
         card: { number: b.number, expMonth: b.exp_month, expYear: b.exp_year, cvc: b.cvc },
       });
       return { token: card.token, brand: card.brand, bin: card.bin, last4: card.last4 };

@@ -20,6 +20,7 @@ import {
 import type { KeyProvider } from './keys.ts';
 import * as store from './store.ts';
 import { vaultError } from './errors.ts';
+import type { Source } from '../http/index.ts';
 
 // The vault proper: tokenize, decrypt only to call the card network, crypto-shred. A card
 // number is in memory here only between the request and sealing, or between unsealing and
@@ -43,7 +44,8 @@ export interface VaultCoreDeps {
 }
 
 export type Actor = AuditEntryInput['actor'];
-export type Source = AuditEntryInput['source'];
+/** Where a request came from (http/source.ts). */
+export type { Source };
 
 export interface CardView {
   token: string;

@@ -4,6 +4,7 @@ import type { Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Env } from './url.ts';
+import type { Source } from '../http/index.ts';
 
 // What the webhooks module is given (see index.ts for the factory).
 
@@ -27,7 +28,5 @@ export interface WebhooksDeps {
 }
 
 export type Actor = AuditEntryInput['actor'];
-export interface Source {
-  ip?: string | undefined;
-  requestId?: string | undefined;
-}
+/** Where a request came from (http/source.ts). */
+export type { Source };

@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { freeText, markSecretResponse, type Idempotency } from '../http/index.ts';
+import {
+  freeText,
+  markSecretResponse,
+  sourceOf,
+  type Idempotency,
+  type Source,
+} from '../http/index.ts';
 import type { Webhooks } from './service.ts';
 import { URL_CHARACTERS_MAX } from './url.ts';
 
@@ -51,7 +57,7 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): vo
     return {
       merchantId: p.merchantId,
       actor: { type: 'api_key' as const, id: p.keyId },
-      source: { ip: req.ip, requestId: req.id },
+      source: sourceOf(req),
     };
   };
   endpointRoutes(app, deps, read, write, who);
@@ -61,7 +67,7 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): vo
 type Who = (req: FastifyRequest) => {
   merchantId: string;
   actor: { type: 'api_key'; id: string };
-  source: { ip: string; requestId: string };
+  source: Source;
 };
 
 const fields = {
