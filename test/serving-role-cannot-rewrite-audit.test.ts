@@ -125,3 +125,21 @@ test('tables added by a later migration are covered by the same rules', async (t
     () => sql`alter table later_history disable trigger all`,
   );
 });
+
+test('an entry planted with its chain fields already set is refused', async () => {
+  // With the server's credentials an attacker may insert rows (every append does), but only
+  // unchained: a row carrying the seq the chainer is about to use would stall the chain.
+  const [head] = await db.sql<{ seq: bigint }[]>`select seq from audit_head`;
+  const seq = (head?.seq ?? 0n) + 1n;
+  const hash = Buffer.alloc(32, 7);
+  await assert.rejects(
+    db.sql`
+      insert into audit_entries (seq, at, actor_type, action, outcome, detail, prev_hash, hash)
+      values (${seq.toString()}::int8, now(), 'system', 'planted', 'success', '{}',
+              ${hash}, ${hash})`,
+    /inserted unchained/,
+  );
+  await db.sql`
+    insert into audit_entries (at, actor_type, action, outcome, detail)
+    values (now(), 'system', 'test.unchained', 'success', '{}')`;
+});
