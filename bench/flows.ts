@@ -1,6 +1,6 @@
 import { percentile as pct } from './load.ts';
 import { runCallers, type CallersJob, type CallersResult } from './callers.ts';
-import { round } from './report.ts';
+import { printReport, round } from './report.ts';
 
 // One caller, then CALLERS concurrent callers, of the same flow on the same platform: the
 // figure bench:topup and bench:web-pay hold to a target is the ratio of the two rates,
@@ -44,4 +44,37 @@ export async function oneThenMany(warm: CallersJob, one: CallersJob, many: Calle
   const concurrent = figuresOf(await runCallers(many));
   const scaling = round(concurrent.perSecond / single.perSecond);
   return { single, concurrent, scaling };
+}
+
+/**
+ * Prints a one-then-many run: its line for people, then its JSON line. Returns whether every
+ * flow succeeded (the target may still be missed: the JSON line's `ok` says so).
+ */
+export function reportScaling(
+  bench: string,
+  what: string,
+  run: Awaited<ReturnType<typeof oneThenMany>>,
+  checks: Record<string, string>,
+): boolean {
+  const { single, concurrent, scaling } = run;
+  const failures = single.failures + concurrent.failures;
+  process.stdout.write(
+    `${what}: one caller ` +
+      `${single.perSecond}/s (p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms); ` +
+      `${CALLERS} callers ${concurrent.perSecond}/s (p50 ${concurrent.p50Ms} ms, ` +
+      `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
+      `failures ${failures}` +
+      `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
+      `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,
+  );
+  printReport({
+    bench,
+    figures: { callers: CALLERS, concurrent },
+    reference: { what: 'the same flow, one caller, same run', ...single },
+    ratios: { concurrentToOne: scaling },
+    targets: { concurrentToOne: `>= ${SCALING_MIN}` },
+    ok: scaling >= SCALING_MIN && failures === 0,
+    checks,
+  });
+  return failures === 0;
 }

@@ -1,8 +1,8 @@
 import { createLogger } from '../src/lib/log.ts';
 import type { TopupCaller } from './callers.ts';
-import { CALLERS, oneThenMany, SCALING_MIN } from './flows.ts';
+import { CALLERS, oneThenMany, reportScaling } from './flows.ts';
 import { BENCH_ORIGIN, startBenchPlatform } from './platform.ts';
-import { checkAfter, printReport } from './report.ts';
+import { checkAfter } from './report.ts';
 import { walletCustomer } from './wallet-fixtures.ts';
 
 // `npm run bench:topup`: wallet top-ups with the test card through HTTP, as the wallet app
@@ -51,7 +51,7 @@ try {
     flowsEach,
     callers,
   });
-  const { single, concurrent, scaling } = await oneThenMany(
+  const run = await oneThenMany(
     job([take(1)], warmUp),
     job([take(perCaller(FLOWS_ONE))], FLOWS_ONE),
     job(
@@ -61,26 +61,7 @@ try {
   );
   await platform.stop();
   const checks = await checkAfter(m);
-  const failures = single.failures + concurrent.failures;
-  process.stdout.write(
-    `wallet top-ups over HTTP (device challenge + top-up): one caller ` +
-      `${single.perSecond}/s (p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms); ` +
-      `${CALLERS} callers ${concurrent.perSecond}/s (p50 ${concurrent.p50Ms} ms, ` +
-      `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
-      `failures ${failures}` +
-      `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
-      `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,
-  );
-  printReport({
-    bench: 'topup',
-    figures: { callers: CALLERS, concurrent },
-    reference: { what: 'the same flow, one caller, same run', ...single },
-    ratios: { concurrentToOne: scaling },
-    targets: { concurrentToOne: `>= ${SCALING_MIN}` },
-    ok: scaling >= SCALING_MIN && failures === 0,
-    checks,
-  });
-  if (failures > 0) process.exitCode = 1;
+  if (!reportScaling('topup', 'wallet top-ups over HTTP (device challenge + top-up)', run, checks)) process.exitCode = 1;
 } finally {
   await bench.close();
 }

@@ -1,9 +1,9 @@
 import { createLogger } from '../src/lib/log.ts';
 import type { WebPayCaller } from './callers.ts';
-import { CALLERS, oneThenMany, SCALING_MIN } from './flows.ts';
+import { CALLERS, oneThenMany, reportScaling } from './flows.ts';
 import { BENCH_ORIGIN, startBenchPlatform } from './platform.ts';
 import { startProfile } from './profile.ts';
-import { checkAfter, printReport } from './report.ts';
+import { checkAfter } from './report.ts';
 
 // `npm run bench:web-pay`: merchant web payments through HTTP with the test card and
 // immediate capture: POST /v1/payments (the card token, capture_method automatic) and POST
@@ -50,7 +50,7 @@ try {
     callers,
   });
   const stopProfile = await startProfile();
-  const { single, concurrent, scaling } = await oneThenMany(
+  const run = await oneThenMany(
     job(shops.slice(0, 1), warmUp),
     job(shops.slice(0, 1), FLOWS_ONE),
     job(shops.slice(1), FLOWS_EACH),
@@ -58,26 +58,7 @@ try {
   await stopProfile();
   await platform.stop();
   const checks = await checkAfter(m);
-  const failures = single.failures + concurrent.failures;
-  process.stdout.write(
-    `web payments over HTTP (create + confirm, immediate capture): one caller ` +
-      `${single.perSecond}/s (p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms); ` +
-      `${CALLERS} callers ${concurrent.perSecond}/s (p50 ${concurrent.p50Ms} ms, ` +
-      `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
-      `failures ${failures}` +
-      `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
-      `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,
-  );
-  printReport({
-    bench: 'web-pay',
-    figures: { callers: CALLERS, concurrent },
-    reference: { what: 'the same flow, one caller, same run', ...single },
-    ratios: { concurrentToOne: scaling },
-    targets: { concurrentToOne: `>= ${SCALING_MIN}` },
-    ok: scaling >= SCALING_MIN && failures === 0,
-    checks,
-  });
-  if (failures > 0) process.exitCode = 1;
+  if (!reportScaling('web-pay', 'web payments over HTTP (create + confirm, immediate capture)', run, checks)) process.exitCode = 1;
 } finally {
   await bench.close();
 }
