@@ -1,10 +1,17 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import {
+  closed,
   freeText,
+  idParams as idParamsOf,
   markSecretResponse,
+  oneOf,
+  orNull,
   sourceOf,
+  Type,
+  type App,
   type Idempotency,
   type Source,
+  type Static,
 } from '../http/index.ts';
 import type { Webhooks } from './service.ts';
 import { URL_CHARACTERS_MAX } from './url.ts';
@@ -24,29 +31,14 @@ export interface WebhookRoutesDeps {
   merchantScopeOf(req: FastifyRequest): string;
 }
 
-const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required,
-});
-const idParams = closed({ id: { type: 'string', minLength: 1, maxLength: 80 } }, ['id']);
-const eventTypes = {
-  type: 'array',
+const idParams = idParamsOf();
+const eventTypes = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
   minItems: 1,
   maxItems: 64,
-  items: { type: 'string', minLength: 1, maxLength: 100 },
-};
-const overlap = closed({ overlap_seconds: { type: 'integer', minimum: 0 } });
+});
+const overlap = closed({ overlap_seconds: Type.Optional(Type.Integer({ minimum: 0 })) });
 
-type EndpointBody = {
-  url: string;
-  event_types: string[];
-  description?: string | null;
-  status?: 'enabled' | 'disabled';
-};
-
-export function webhookRoutes(app: FastifyInstance, deps: WebhookRoutesDeps): void {
+export function webhookRoutes(app: App, deps: WebhookRoutesDeps): void {
   const read = { preHandler: deps.requireMerchantKey('webhooks:read') };
   const write = deps.idempotency.route(
     deps.requireMerchantKey('webhooks:write'),
@@ -70,13 +62,18 @@ type Who = (req: FastifyRequest) => {
   source: Source;
 };
 
-const fields = {
-  url: freeText(URL_CHARACTERS_MAX, 1),
-  event_types: eventTypes,
-  description: { ...freeText(500), type: ['string', 'null'] },
-  status: { type: 'string', enum: ['enabled', 'disabled'] },
+const url = freeText(URL_CHARACTERS_MAX, 1);
+const optionalFields = {
+  description: Type.Optional(orNull(freeText(500))),
+  status: Type.Optional(oneOf(['enabled', 'disabled'])),
 };
-const input = (b: Partial<EndpointBody>) => ({
+const createBody = closed({ url, event_types: eventTypes, ...optionalFields });
+const updateBody = closed({
+  url: Type.Optional(url),
+  event_types: Type.Optional(eventTypes),
+  ...optionalFields,
+});
+const input = (b: Static<typeof updateBody>) => ({
   url: b.url,
   eventTypes: b.event_types,
   description: b.description,
@@ -84,7 +81,7 @@ const input = (b: Partial<EndpointBody>) => ({
 });
 
 function endpointRoutes(
-  app: FastifyInstance,
+  app: App,
   deps: WebhookRoutesDeps,
   read: object,
   write: object,
@@ -92,13 +89,13 @@ function endpointRoutes(
 ): void {
   const w = deps.webhooks;
 
-  app.post<{ Body: EndpointBody }>(
+  app.post(
     '/v1/webhook_endpoints',
     {
       ...write,
       schema: {
         summary: 'Register an endpoint; its signing secret is shown once',
-        body: closed(fields, ['url', 'event_types']),
+        body: createBody,
       },
     },
     async (req, reply) => {
@@ -116,20 +113,20 @@ function endpointRoutes(
   app.get('/v1/webhook_endpoints', { ...read, schema: { summary: 'List endpoints' } }, (req) =>
     w.listEndpoints(who(req).merchantId).then((data) => ({ data })),
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/webhook_endpoints/:id',
     { ...read, schema: { summary: 'Retrieve an endpoint', params: idParams } },
     (req) => w.getEndpoint(who(req).merchantId, req.params.id),
   );
-  app.post<{ Params: { id: string }; Body: Partial<EndpointBody> }>(
+  app.post(
     '/v1/webhook_endpoints/:id',
-    { ...write, schema: { summary: 'Update an endpoint', params: idParams, body: closed(fields) } },
+    { ...write, schema: { summary: 'Update an endpoint', params: idParams, body: updateBody } },
     (req) => {
       const c = who(req);
       return w.updateEndpoint(c.merchantId, req.params.id, input(req.body), c.actor, c.source);
     },
   );
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/v1/webhook_endpoints/:id',
     {
       preHandler: deps.requireMerchantKey('webhooks:write'),
@@ -144,14 +141,14 @@ function endpointRoutes(
 }
 
 function deliveryRoutes(
-  app: FastifyInstance,
+  app: App,
   deps: WebhookRoutesDeps,
   read: object,
   write: object,
   who: Who,
 ): void {
   const w = deps.webhooks;
-  app.post<{ Params: { id: string }; Body: { overlap_seconds?: number } }>(
+  app.post(
     '/v1/webhook_endpoints/:id/rotate_secret',
     {
       ...write,
@@ -169,17 +166,17 @@ function deliveryRoutes(
       return { ...r.endpoint, secret: r.secret };
     },
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/webhook_endpoints/:id/deliveries',
     { ...read, schema: { summary: 'Recent deliveries to an endpoint', params: idParams } },
     (req) => w.listDeliveries(who(req).merchantId, req.params.id).then((data) => ({ data })),
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/v1/webhook_deliveries/:id',
     { ...read, schema: { summary: 'A delivery with its attempt log', params: idParams } },
     (req) => w.getDelivery(who(req).merchantId, req.params.id),
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/webhook_deliveries/:id/resend',
     {
       ...write,
