@@ -61,7 +61,7 @@ export interface TerminalView {
   store_id: string;
   name: string;
   secret_prefix: string;
-  status: string;
+  status: store.TerminalRow['status'];
   /** live, or test: a test terminal signs in but its wallet payments are refused. */
   mode: KeyMode;
   last_used_at: string | null;

@@ -1,10 +1,15 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import {
+  closed,
   freeText,
-  markSecretResponse,
-  sourceOf,
-  type Idempotency,
   httpError,
+  idParams as idParamsOf,
+  markSecretResponse,
+  oneOf,
+  sourceOf,
+  Type,
+  type App,
+  type Idempotency,
 } from '../http/index.ts';
 import { merchantKeyOf, merchantScopeOf } from './http.ts';
 import type { AccessScope, KeyMode } from './keys.ts';
@@ -19,22 +24,15 @@ export interface MerchantRoutesDeps {
   idempotency: Idempotency;
 }
 
-const str = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
 /** Names and places the merchant writes and Kinko shows back: no card number inside. */
 const text = (max: number) => freeText(max, 1);
-const closed = (properties: Record<string, unknown>, required: string[] = []) => ({
-  type: 'object',
-  additionalProperties: false,
-  properties,
-  required,
-});
-const idParams = closed({ id: str(80) }, ['id']);
+const idParams = idParamsOf();
 
 function actorOf(req: FastifyRequest) {
   return { type: 'api_key' as const, id: merchantKeyOf(req).keyId };
 }
 
-export function merchantRoutes(app: FastifyInstance, deps: MerchantRoutesDeps): void {
+export function merchantRoutes(app: App, deps: MerchantRoutesDeps): void {
   const { merchants: m, idempotency } = deps;
   const read = (scope: AccessScope) => ({ preHandler: m.requireMerchantKey(scope) });
   const write = (scope: AccessScope) =>
@@ -49,26 +47,22 @@ export function merchantRoutes(app: FastifyInstance, deps: MerchantRoutesDeps): 
 type Read = (scope: AccessScope) => object;
 type Write = Read;
 
-function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+function storeRoutes(app: App, m: Merchants, read: Read, write: Write): void {
   app.get('/v1/stores', { ...read('merchants:read'), schema: { summary: 'List stores' } }, (req) =>
     m.listStores(merchantKeyOf(req).merchantId).then((data) => ({ data })),
   );
-  type StoreBody = { name: string; mcc: string; city: string; postal_code: string };
-  app.post<{ Body: StoreBody }>(
+  app.post(
     '/v1/stores',
     {
       ...write('merchants:write'),
       schema: {
         summary: 'Create a store',
-        body: closed(
-          {
-            name: text(200),
-            mcc: { type: 'string', pattern: '^[0-9]{4}$' },
-            city: text(100),
-            postal_code: text(16),
-          },
-          ['name', 'mcc', 'city', 'postal_code'],
-        ),
+        body: closed({
+          name: text(200),
+          mcc: Type.String({ pattern: '^[0-9]{4}$' }),
+          city: text(100),
+          postal_code: text(16),
+        }),
       },
     },
     async (req, reply) => {
@@ -85,31 +79,24 @@ function storeRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Writ
   );
 }
 
-const TERMINAL_MODE = {
-  type: 'string',
-  enum: ['live', 'test'],
+const TERMINAL_MODE = oneOf(['live', 'test'], {
   description:
     'Fixed at creation. A test terminal signs in but its wallet payments are refused with ' +
     '400 livemode_required. Default: the mode of the key that creates it; a test key ' +
     'creates test terminals only.',
-};
+});
 
-const nullableText = { anyOf: [{ type: 'string' }, { type: 'null' }] };
-const TERMINAL = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    merchant_id: { type: 'string' },
-    store_id: { type: 'string' },
-    name: { type: 'string' },
-    secret_prefix: { type: 'string' },
-    status: { type: 'string', enum: ['active', 'revoked'] },
-    mode: TERMINAL_MODE,
-    last_used_at: nullableText,
-    created_at: { type: 'string' },
-  },
-  required: ['id', 'merchant_id', 'store_id', 'name', 'secret_prefix', 'status', 'mode'],
-};
+const TERMINAL = Type.Object({
+  id: Type.String(),
+  merchant_id: Type.String(),
+  store_id: Type.String(),
+  name: Type.String(),
+  secret_prefix: Type.String(),
+  status: oneOf(['active', 'revoked']),
+  mode: TERMINAL_MODE,
+  last_used_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  created_at: Type.Optional(Type.String()),
+});
 
 /**
  * A terminal takes the mode of the key that creates it unless told otherwise, and a test key
@@ -127,7 +114,7 @@ function terminalModeOf(req: FastifyRequest, asked: KeyMode | undefined): KeyMod
   return asked ?? keyMode;
 }
 
-function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+function terminalRoutes(app: App, m: Merchants, read: Read, write: Write): void {
   app.get(
     '/v1/terminals',
     {
@@ -135,22 +122,23 @@ function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: W
       schema: {
         summary: 'List terminals (registers)',
         response: {
-          200: { type: 'object', properties: { data: { type: 'array', items: TERMINAL } } },
+          200: Type.Object({ data: Type.Optional(Type.Array(TERMINAL)) }),
         },
       },
     },
     (req) => m.listTerminals(merchantKeyOf(req).merchantId).then((data) => ({ data })),
   );
-  app.post<{ Body: { store_id: string; name: string; mode?: KeyMode } }>(
+  app.post(
     '/v1/terminals',
     {
       ...write('merchants:write'),
       schema: {
         summary: 'Create a terminal; its secret is shown once',
-        body: closed({ store_id: str(80), name: text(200), mode: TERMINAL_MODE }, [
-          'store_id',
-          'name',
-        ]),
+        body: closed({
+          store_id: Type.String({ minLength: 1, maxLength: 80 }),
+          name: text(200),
+          mode: Type.Optional(TERMINAL_MODE),
+        }),
       },
     },
     async (req, reply) => {
@@ -168,19 +156,19 @@ function terminalRoutes(app: FastifyInstance, m: Merchants, read: Read, write: W
   );
 }
 
-function originRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+function originRoutes(app: App, m: Merchants, read: Read, write: Write): void {
   app.get(
     '/v1/allowed_origins',
     { ...read('merchants:read'), schema: { summary: 'Origins that may embed hosted fields' } },
     async (req) => ({ origins: await m.allowedOrigins(merchantKeyOf(req).merchantId) }),
   );
-  app.post<{ Body: { origins: string[] } }>(
+  app.post(
     '/v1/allowed_origins',
     {
       ...write('merchants:write'),
       schema: {
         summary: 'Replace the allowed origins',
-        body: closed({ origins: { type: 'array', maxItems: 100, items: text(300) } }, ['origins']),
+        body: closed({ origins: Type.Array(text(300), { maxItems: 100 }) }),
       },
     },
     async (req) => {
@@ -192,35 +180,23 @@ function originRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Wri
   );
 }
 
-function keyRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write): void {
+function keyRoutes(app: App, m: Merchants, read: Read, write: Write): void {
   app.get(
     '/v1/api_keys',
     { ...read('merchants:read'), schema: { summary: 'List API keys' } },
     (req) => m.listApiKeys(merchantKeyOf(req).merchantId).then((data) => ({ data })),
   );
-  type KeyBody = {
-    kind: 'restricted' | 'publishable' | 'secret';
-    name?: string;
-    scopes?: string[];
-  };
-  app.post<{ Body: KeyBody }>(
+  app.post(
     '/v1/api_keys',
     {
       ...write('keys:write'),
       schema: {
         summary: 'Create an API key; a secret or restricted key is shown once',
-        body: closed(
-          {
-            kind: { type: 'string', enum: ['secret', 'restricted', 'publishable'] },
-            name: text(100),
-            scopes: {
-              type: 'array',
-              maxItems: SCOPES.length,
-              items: { type: 'string', enum: [...SCOPES] },
-            },
-          },
-          ['kind'],
-        ),
+        body: closed({
+          kind: oneOf(['secret', 'restricted', 'publishable']),
+          name: Type.Optional(text(100)),
+          scopes: Type.Optional(Type.Array(oneOf(SCOPES), { maxItems: SCOPES.length })),
+        }),
       },
     },
     async (req, reply) => {
@@ -235,15 +211,15 @@ function keyRoutes(app: FastifyInstance, m: Merchants, read: Read, write: Write)
   );
 }
 
-function rollRoutes(app: FastifyInstance, m: Merchants, write: Write): void {
-  app.post<{ Params: { id: string }; Body: { overlap_seconds?: number } }>(
+function rollRoutes(app: App, m: Merchants, write: Write): void {
+  app.post(
     '/v1/api_keys/:id/roll',
     {
       ...write('keys:write'),
       schema: {
         summary: 'Roll a key: a replacement now, the old key works until expires_at',
         params: idParams,
-        body: closed({ overlap_seconds: { type: 'integer', minimum: 0 } }),
+        body: closed({ overlap_seconds: Type.Optional(Type.Integer({ minimum: 0 })) }),
       },
     },
     async (req) => {
@@ -261,7 +237,7 @@ function rollRoutes(app: FastifyInstance, m: Merchants, write: Write): void {
       return { ...r.key, secret, previous: r.previous };
     },
   );
-  app.post<{ Params: { id: string } }>(
+  app.post(
     '/v1/api_keys/:id/revoke',
     {
       ...write('keys:write'),
