@@ -14,7 +14,7 @@ import { acquirerError } from './errors.ts';
 // key, its outcome recorded with an audit entry. The network is called outside any database
 // transaction; the row claimed before the call makes a retry find the first attempt.
 
-export interface AcquirerLimits {
+interface AcquirerLimits {
   acquirerCallTimeoutMs: number;
   acquirerChallengeSecondsMax: number;
   acquirerChallengeAttemptsMax: number;
@@ -29,7 +29,7 @@ export interface AcquirerDeps {
   log: Logger;
 }
 
-export interface ChallengeView {
+interface ChallengeView {
   id: string;
   /** Path of the challenge page on Kinko's origin. */
   url: string;
@@ -63,7 +63,7 @@ export interface AuthorizeRequest {
   challenge: { notifyOrigin: string; frameOrigins: readonly string[] };
 }
 
-export function challengePath(id: string): string {
+function challengePath(id: string): string {
   return `/3ds/challenges/${id}`;
 }
 

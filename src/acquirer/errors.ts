@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The acquirer's error codes in precedence order. A decline is not an error here: it is an
 // authorization with status "declined" and a decline code.
 
-export const ACQUIRER_ERRORS = defineErrors('acquirer', {
+const ACQUIRER_ERRORS = defineErrors('acquirer', {
   acquirer_idempotency_key_reused: {
     type: 'idempotency_error',
     message: 'This idempotency key was used for a different request.',
@@ -38,5 +38,3 @@ export const ACQUIRER_ERRORS = defineErrors('acquirer', {
 
 /** Raises one of these codes; a code not in the table does not compile. */
 export const acquirerError = errorFactory(ACQUIRER_ERRORS);
-
-export type AcquirerErrorCode = keyof typeof ACQUIRER_ERRORS;

@@ -19,31 +19,12 @@ import type { Acquirer } from './service.ts';
 // - idempotency key: the caller's key for one call; a retry with it returns the first answer.
 // - operation: a capture, void or refund of an authorization.
 
-export type { Authorization, AuthorizeRequest, AcquirerLimits, ChallengeView } from './acquirer.ts';
-export type { ChallengePageInfo, ChallengeResult } from './challenge.ts';
-export type { OperationRequest, OperationResult, OperationKind } from './operations.ts';
-export type {
-  CardNetwork,
-  NetworkCard,
-  CallContext,
-  AuthorizeAnswer,
-  ChallengeAnswer,
-  OperationAnswer,
-  DeclineCode,
-} from './network.ts';
-export { NetworkUnreachableError } from './network.ts';
-export {
-  createSimulator,
-  behaviourOf,
-  TEST_CARDS,
-  type Simulator,
-  type SimulatorStats,
-  type FaultKind,
-  type Operation,
-} from './simulator.ts';
-export type { AuthorizationStatus, ChallengeStatus } from './store.ts';
-export { ACQUIRER_ERRORS, acquirerError, type AcquirerErrorCode } from './errors.ts';
-export { acquirerRoutes, type AcquirerRouteDeps } from './routes.ts';
+export type { Authorization } from './acquirer.ts';
+export type { OperationResult } from './operations.ts';
+export type { CardNetwork } from './network.ts';
+export { createSimulator, type Simulator } from './simulator.ts';
+export { acquirerError } from './errors.ts';
+export { acquirerRoutes } from './routes.ts';
 export type { Acquirer } from './service.ts';
 export {
   CSP_REPORT_PATH,
@@ -52,10 +33,7 @@ export {
   escapeHtml,
   jsonForHtml,
   sendPaymentPage,
-  type PageCspOptions,
 } from './page.ts';
-
-export type { AcquirerDeps };
 
 export function createAcquirer(deps: AcquirerDeps): Acquirer {
   return {

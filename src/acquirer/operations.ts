@@ -10,7 +10,7 @@ import { acquirerError } from './errors.ts';
 // Capture, void and refund: each under the caller's idempotency key. The state check happens
 // before the network call and again, under the row lock, when the answer is recorded.
 
-export type OperationKind = 'capture' | 'void' | 'refund';
+type OperationKind = 'capture' | 'void' | 'refund';
 
 export interface OperationRequest {
   idempotencyKey: string;

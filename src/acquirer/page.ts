@@ -14,7 +14,7 @@ export function newNonce(): string {
   return randomBytes(18).toString('base64');
 }
 
-export interface PageCspOptions {
+interface PageCspOptions {
   nonce: string;
   /** Origins allowed to frame the page; 'self' is added when the page may nest in Kinko. */
   frameAncestors: readonly string[];

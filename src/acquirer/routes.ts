@@ -6,7 +6,7 @@ import type { ChallengePageInfo } from './challenge.ts';
 // The 3-D Secure challenge page and its answer endpoint. The page is HTML under its own CSP;
 // its script (listed in the payment-page script inventory) posts the code as JSON.
 
-export interface AcquirerRouteDeps {
+interface AcquirerRouteDeps {
   acquirer: Acquirer;
   /** The challenge page's script as the inventory lists it. */
   challengeScript: { path: string; integrity: string };

@@ -22,7 +22,7 @@ type Behaviour =
   | { kind: 'challenge'; passes: boolean };
 
 /** The published test cards and what each does. Any other valid number approves. */
-export const TEST_CARDS: Readonly<Record<string, Behaviour>> = {
+const TEST_CARDS: Readonly<Record<string, Behaviour>> = {
   '4242424242424242': { kind: 'approve' },
   '5555555555554444': { kind: 'approve' },
   '2223003122003222': { kind: 'approve' },
@@ -37,7 +37,7 @@ export const TEST_CARDS: Readonly<Record<string, Behaviour>> = {
   '4000000000003063': { kind: 'challenge', passes: false },
 };
 
-export function behaviourOf(pan: string): Behaviour {
+function behaviourOf(pan: string): Behaviour {
   const known = TEST_CARDS[pan];
   if (known) return known;
   // Integrators also use these endings on other brands' numbers.
@@ -45,7 +45,7 @@ export function behaviourOf(pan: string): Behaviour {
   return { kind: 'approve' };
 }
 
-export type Operation =
+type Operation =
   'authorize' | 'completeChallenge' | 'abandonChallenge' | 'capture' | 'void' | 'refund';
 
 /**
@@ -53,7 +53,7 @@ export type Operation =
  * - network_error: the call fails at once (nothing processed);
  * - lost_answer: the call is processed but its answer never arrives (hangs until aborted).
  */
-export type FaultKind = 'timeout' | 'network_error' | 'lost_answer';
+type FaultKind = 'timeout' | 'network_error' | 'lost_answer';
 
 interface Hold {
   amountMinor: bigint;
@@ -66,7 +66,7 @@ interface Hold {
   refundedMinor: bigint;
 }
 
-export interface SimulatorStats {
+interface SimulatorStats {
   /** Holds approved (money reserved on a card). */
   approvedHolds: number;
   capturedMinor: bigint;
