@@ -1,17 +1,10 @@
-import type { FastifyInstance } from 'fastify';
-import { freeText, sourceOf } from '../http/index.ts';
+import { closed, freeText, oneOf, sourceOf, Type, type App } from '../http/index.ts';
 import { isUuid } from '../lib/ids.ts';
 import { type Deps } from './context.ts';
 import { acknowledgeDetection, detections, throttledSources } from './detections.ts';
 import { maskAddress } from './contacts.ts';
 import { clearSessionCookie, operatorOf, operatorPreHandler, setSessionCookie } from './http.ts';
-import {
-  createOperator,
-  operatorLogin,
-  operatorLogout,
-  OPERATOR_ROLES,
-  type NewOperator,
-} from './operators.ts';
+import { createOperator, operatorLogin, operatorLogout, OPERATOR_ROLES } from './operators.ts';
 import {
   lookupCustomer,
   operatorFreeze,
@@ -28,14 +21,11 @@ const THROTTLED_SOURCES_MAX = 200;
 const FREEZE_REASON_CHARS_MIN = 3;
 const FREEZE_REASON_CHARS_MAX = 500;
 const DETECTIONS_PAGE_MAX = 200;
+const DETECTIONS_PAGE_DEFAULT = 50;
 
-export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
-  const login = s.closed({ email: s.str(254), password: s.password, totp_code: s.code() }, [
-    'email',
-    'password',
-    'totp_code',
-  ]);
-  app.post<{ Body: { email: string; password: string; totp_code: string } }>(
+export function operatorRoutes(app: App, deps: Deps): void {
+  const login = closed({ email: s.str(254), password: s.password, totp_code: s.code() });
+  app.post(
     '/v1/operator/login',
     { schema: { summary: 'Operator sign-in (password and TOTP, always)', body: login } },
     async (req, reply) => {
@@ -70,16 +60,13 @@ export function operatorRoutes(app: FastifyInstance, deps: Deps): void {
       return { operator_id: o.operatorId, role: o.role };
     },
   );
-  const create = s.closed(
-    {
-      email: freeText(254, 1),
-      name: freeText(128, 1),
-      role: { type: 'string', enum: [...OPERATOR_ROLES] },
-      password: s.password,
-    },
-    ['email', 'name', 'role', 'password'],
-  );
-  app.post<{ Body: NewOperator }>(
+  const create = closed({
+    email: freeText(254, 1),
+    name: freeText(128, 1),
+    role: oneOf(OPERATOR_ROLES),
+    password: s.password,
+  });
+  app.post(
     '/v1/operator/operators',
     { schema: { body: create }, preHandler: operatorPreHandler(deps, 'operators.create') },
     async (req, reply) => {
@@ -110,9 +97,9 @@ function customerView(c: CustomerOverview) {
   };
 }
 
-function customerAdminRoutes(app: FastifyInstance, deps: Deps): void {
-  const params = { params: s.closed({ id: s.str(64) }, ['id']) };
-  app.get<{ Params: { id: string } }>(
+function customerAdminRoutes(app: App, deps: Deps): void {
+  const params = { params: s.idParams };
+  app.get(
     '/v1/operator/customers/:id',
     {
       schema: { summary: 'A customer by id (audited)', ...params },
@@ -125,12 +112,12 @@ function customerAdminRoutes(app: FastifyInstance, deps: Deps): void {
       return customerView(r.customer);
     },
   );
-  app.post<{ Body: { query: string } }>(
+  app.post(
     '/v1/operator/customers/lookup',
     {
       schema: {
         summary: 'Find a customer by id, verified email or phone (exact match, audited)',
-        body: s.closed({ query: s.str(254) }, ['query']),
+        body: closed({ query: s.str(254) }),
       },
       preValidation: operatorPreHandler(deps, 'customers.read'),
     },
@@ -147,14 +134,12 @@ function customerAdminRoutes(app: FastifyInstance, deps: Deps): void {
  * Freeze and unfreeze. The role is checked before the body (preValidation), so an operator
  * whose role may not do this is told only that, whatever they sent.
  */
-function freezeRoutes(app: FastifyInstance, deps: Deps, params: { params: s.Schema }): void {
+function freezeRoutes(app: App, deps: Deps, params: { params: typeof s.idParams }): void {
   // A freeze or an unfreeze says why, in words the trail keeps (a card number is refused).
   const reason = {
-    body: s.closed({ reason: freeText(FREEZE_REASON_CHARS_MAX, FREEZE_REASON_CHARS_MIN) }, [
-      'reason',
-    ]),
+    body: closed({ reason: freeText(FREEZE_REASON_CHARS_MAX, FREEZE_REASON_CHARS_MIN) }),
   };
-  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+  app.post(
     '/v1/operator/customers/:id/freeze',
     {
       schema: { summary: 'Freeze an account (reason required)', ...params, ...reason },
@@ -166,7 +151,7 @@ function freezeRoutes(app: FastifyInstance, deps: Deps, params: { params: s.Sche
       return { frozen: true };
     },
   );
-  app.post<{ Params: { id: string }; Body: { reason: string } }>(
+  app.post(
     '/v1/operator/customers/:id/unfreeze',
     {
       schema: {
@@ -184,7 +169,7 @@ function freezeRoutes(app: FastifyInstance, deps: Deps, params: { params: s.Sche
   );
 }
 
-function sourceRoutes(app: FastifyInstance, deps: Deps): void {
+function sourceRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/operator/throttled-sources',
     {
@@ -198,12 +183,14 @@ function sourceRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async () => ({ sources: await throttledSources(deps, THROTTLED_SOURCES_MAX) }),
   );
-  const list = s.closed({
-    status: { type: 'string', enum: ['open', 'all'], default: 'open' },
-    limit: { type: 'integer', minimum: 1, maximum: DETECTIONS_PAGE_MAX, default: 50 },
-    before: { type: 'string', format: 'date-time' },
+  const list = closed({
+    status: Type.Optional(oneOf(['open', 'all'], { default: 'open' })),
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: DETECTIONS_PAGE_MAX, default: DETECTIONS_PAGE_DEFAULT }),
+    ),
+    before: Type.Optional(Type.String({ format: 'date-time' })),
   });
-  app.get<{ Querystring: { status: 'open' | 'all'; limit: number; before?: string } }>(
+  app.get(
     '/v1/operator/stuffing-detections',
     {
       schema: {
@@ -218,19 +205,20 @@ function sourceRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (req) => ({
       detections: await detections(deps, {
-        open: req.query.status === 'open',
-        limit: req.query.limit,
+        // The schema's defaults fill an absent status and limit; the fallbacks are the same.
+        open: req.query.status !== 'all',
+        limit: req.query.limit ?? DETECTIONS_PAGE_DEFAULT,
         before: req.query.before ? new Date(req.query.before) : null,
       }),
     }),
   );
-  app.post<{ Params: { id: string }; Body: { note: string } }>(
+  app.post(
     '/v1/operator/stuffing-detections/:id/acknowledge',
     {
       schema: {
         summary: 'Acknowledge a credential-stuffing detection (audited)',
-        params: s.closed({ id: s.str(64) }, ['id']),
-        body: s.closed({ note: freeText(500, 1) }, ['note']),
+        params: s.idParams,
+        body: closed({ note: freeText(500, 1) }),
       },
       preValidation: operatorPreHandler(deps, 'sources.acknowledge'),
     },

@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { freeText, sourceOf } from '../http/index.ts';
+import type { FastifyReply } from 'fastify';
+import { closed, freeText, oneOf, sourceOf, Type, type App } from '../http/index.ts';
 import * as account from './account.ts';
 import type { Deps } from './context.ts';
 import * as customers from './customers.ts';
@@ -13,21 +13,13 @@ import {
   setSessionCookie,
   tokenOf,
 } from './http.ts';
-import type { SensitiveAction } from './policy.ts';
 import * as recovery from './recovery.ts';
 import * as s from './schemas.ts';
 import type { IssuedSession } from './sessions.ts';
-import {
-  authenticationOptions,
-  registrationOptions,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-} from './webauthn.ts';
+import { authenticationOptions, registrationOptions } from './webauthn.ts';
 import { identityError } from './errors.ts';
 
 // Customer routes under /v1/identity: thin handlers — validate (schema), one call, map.
-
-type Answer = { totp_code?: string; passkey?: AuthenticationResponseJSON };
 
 function sessionReply(
   deps: Deps,
@@ -40,11 +32,11 @@ function sessionReply(
   return { ...extra, session_token: issued.token, expires_at: issued.expiresAt.toISOString() };
 }
 
-function answerOf(b: Answer) {
+function answerOf(b: s.Answer) {
   return { totpCode: b.totp_code, passkey: b.passkey };
 }
 
-export function customerRoutes(app: FastifyInstance, deps: Deps): void {
+export function customerRoutes(app: App, deps: Deps): void {
   signupRoutes(app, deps);
   sessionRoutes(app, deps);
   deviceRoutes(app, deps);
@@ -55,16 +47,12 @@ export function customerRoutes(app: FastifyInstance, deps: Deps): void {
   recoveryEndRoutes(app, deps);
 }
 
-function signupRoutes(app: FastifyInstance, deps: Deps): void {
+function signupRoutes(app: App, deps: Deps): void {
   // An address holding a card number is refused by name (card_data_not_allowed): it would be
   // stored and sent, and the card-number guards would stop it later with a 500.
   const email = freeText(254, 1);
-  const body = s.closed({ email, phone: s.str(32), password: s.password }, [
-    'email',
-    'phone',
-    'password',
-  ]);
-  app.post<{ Body: customers.SignupInput }>(
+  const body = closed({ email, phone: s.str(32), password: s.password });
+  app.post(
     '/v1/identity/signup',
     { schema: { summary: 'Start a sign-up', body } },
     async (req, reply) => {
@@ -75,21 +63,14 @@ function signupRoutes(app: FastifyInstance, deps: Deps): void {
     },
   );
   // A device's name is stored and repeated in the code message: no card number either.
-  const device = s.closed({ name: freeText(64, 1), public_key: s.deviceKey }, [
-    'name',
-    'public_key',
-  ]);
-  const verify = s.closed(
-    { signup_id: s.str(64), email_code: s.code(), phone_code: s.code(), device },
-    ['signup_id', 'email_code', 'phone_code', 'device'],
-  );
-  type Verify = {
-    signup_id: string;
-    email_code: string;
-    phone_code: string;
-    device: { name: string; public_key: Record<string, unknown> };
-  };
-  app.post<{ Body: Verify }>(
+  const device = closed({ name: freeText(64, 1), public_key: s.deviceKey });
+  const verify = closed({
+    signup_id: s.str(64),
+    email_code: s.code(),
+    phone_code: s.code(),
+    device,
+  });
+  app.post(
     '/v1/identity/signup/verify',
     { schema: { summary: 'Finish a sign-up', body: verify } },
     async (req, reply) => {
@@ -111,13 +92,10 @@ function signupRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function sessionRoutes(app: FastifyInstance, deps: Deps): void {
+function sessionRoutes(app: App, deps: Deps): void {
   const auth = customerPreHandler(deps);
-  const login = s.closed({ identifier: s.str(254), password: s.password }, [
-    'identifier',
-    'password',
-  ]);
-  app.post<{ Body: { identifier: string; password: string } }>(
+  const login = closed({ identifier: s.str(254), password: s.password });
+  app.post(
     '/v1/identity/login',
     { schema: { summary: 'Sign in', body: login } },
     async (req, reply) => {
@@ -156,10 +134,10 @@ function sessionRoutes(app: FastifyInstance, deps: Deps): void {
     { schema: { body: s.empty }, preHandler: auth },
     async (req) => authenticationOptions(deps, customerOf(req).customerId),
   );
-  app.post<{ Body: Answer }>(
+  app.post(
     '/v1/identity/step-up',
     {
-      schema: { summary: 'Prove a second factor again', body: s.factorAnswer() },
+      schema: { summary: 'Prove a second factor again', body: s.answer },
       preHandler: auth,
     },
     async (req, reply) => {
@@ -169,10 +147,10 @@ function sessionRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function deviceRoutes(app: FastifyInstance, deps: Deps): void {
+function deviceRoutes(app: App, deps: Deps): void {
   const auth = customerPreHandler(deps);
-  const add = s.closed({ name: freeText(64, 1), public_key: s.deviceKey }, ['name', 'public_key']);
-  app.post<{ Body: { name: string; public_key: Record<string, unknown> } }>(
+  const add = closed({ name: freeText(64, 1), public_key: s.deviceKey });
+  app.post(
     '/v1/identity/devices',
     { schema: { summary: 'Register a new device', body: add }, preHandler: auth },
     async (req, reply) => {
@@ -193,10 +171,10 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
   app.get('/v1/identity/devices', { preHandler: auth }, async (req) => ({
     devices: await devices.listDevices(deps, customerOf(req)),
   }));
-  const confirm = s.factorAnswer({ phone_code: s.code() });
-  app.post<{ Body: Answer & { phone_code?: string }; Params: { id: string } }>(
+  const confirm = s.factorAnswer({ phone_code: Type.Optional(s.code()) });
+  app.post(
     '/v1/identity/devices/:id/confirm',
-    { schema: { body: confirm, params: s.closed({ id: s.str(64) }, ['id']) }, preHandler: auth },
+    { schema: { body: confirm, params: s.idParams }, preHandler: auth },
     async (req) => {
       await devices.confirmDevice(
         deps,
@@ -208,12 +186,12 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
       return { device_id: req.params.id, status: 'confirmed' };
     },
   );
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/v1/identity/devices/:id',
     {
       schema: {
         summary: 'Remove a device; the sessions bound to it end (needs a recent step-up)',
-        params: s.closed({ id: s.str(64) }, ['id']),
+        params: s.idParams,
       },
       preHandler: auth,
     },
@@ -224,13 +202,10 @@ function deviceRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function deviceProofRoutes(app: FastifyInstance, deps: Deps): void {
+function deviceProofRoutes(app: App, deps: Deps): void {
   const auth = customerPreHandler(deps);
-  const challenge = s.closed({ device_id: s.str(64), action: s.deviceAction }, [
-    'device_id',
-    'action',
-  ]);
-  app.post<{ Body: { device_id: string; action: SensitiveAction | 'session_bind' } }>(
+  const challenge = closed({ device_id: s.str(64), action: s.deviceAction });
+  app.post(
     '/v1/identity/devices/challenge',
     { schema: { body: challenge }, preHandler: auth },
     async (req) => {
@@ -268,7 +243,7 @@ const ENROLMENT_COUNTS =
   'authenticated, as after a step-up, for the step-up window. Once any factor is enrolled, ' +
   'enrolling another needs a recent step-up first (step_up_required).';
 
-function factorRoutes(app: FastifyInstance, deps: Deps): void {
+function factorRoutes(app: App, deps: Deps): void {
   const auth = customerPreHandler(deps);
   app.post(
     '/v1/identity/factors/totp',
@@ -279,10 +254,10 @@ function factorRoutes(app: FastifyInstance, deps: Deps): void {
       return { secret: r.secret, otpauth_uri: r.otpauthUri };
     },
   );
-  app.post<{ Body: { code: string } }>(
+  app.post(
     '/v1/identity/factors/totp/confirm',
     {
-      schema: { body: s.closed({ code: s.code() }, ['code']), description: ENROLMENT_COUNTS },
+      schema: { body: closed({ code: s.code() }), description: ENROLMENT_COUNTS },
       preHandler: auth,
     },
     async (req) => {
@@ -298,8 +273,8 @@ function factorRoutes(app: FastifyInstance, deps: Deps): void {
       return registrationOptions(deps, { id: summary.customer_id, email: summary.email });
     },
   );
-  const passkey = s.closed({ credential: s.registrationCredential }, ['credential']);
-  app.post<{ Body: { credential: RegistrationResponseJSON } }>(
+  const passkey = closed({ credential: s.registrationCredential });
+  app.post(
     '/v1/identity/factors/passkey',
     { schema: { body: passkey, description: ENROLMENT_COUNTS }, preHandler: auth },
     async (req) => {
@@ -316,30 +291,20 @@ function factorRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function accountRoutes(app: FastifyInstance, deps: Deps): void {
+function accountRoutes(app: App, deps: Deps): void {
   const auth = customerPreHandler(deps);
-  const pw = s.closed({ current_password: s.password, new_password: s.password }, [
-    'current_password',
-    'new_password',
-  ]);
-  app.post<{ Body: { current_password: string; new_password: string } }>(
-    '/v1/identity/password',
-    { schema: { body: pw }, preHandler: auth },
-    async (req) => {
-      await account.changePassword(
-        deps,
-        customerOf(req),
-        { currentPassword: req.body.current_password, newPassword: req.body.new_password },
-        sourceOf(req),
-      );
-      return { changed: true };
-    },
-  );
-  const contact = s.closed(
-    { channel: { type: 'string', enum: ['email', 'phone'] }, value: freeText(254, 1) },
-    ['channel', 'value'],
-  );
-  app.post<{ Body: { channel: 'email' | 'phone'; value: string } }>(
+  const pw = closed({ current_password: s.password, new_password: s.password });
+  app.post('/v1/identity/password', { schema: { body: pw }, preHandler: auth }, async (req) => {
+    await account.changePassword(
+      deps,
+      customerOf(req),
+      { currentPassword: req.body.current_password, newPassword: req.body.new_password },
+      sourceOf(req),
+    );
+    return { changed: true };
+  });
+  const contact = closed({ channel: oneOf(['email', 'phone']), value: freeText(254, 1) });
+  app.post(
     '/v1/identity/contacts',
     { schema: { body: contact }, preHandler: auth },
     async (req, reply) => {
@@ -349,8 +314,8 @@ function accountRoutes(app: FastifyInstance, deps: Deps): void {
         .send({ change_id: r.changeId, expires_at: r.expiresAt.toISOString() });
     },
   );
-  const confirm = s.closed({ change_id: s.str(64), code: s.code() }, ['change_id', 'code']);
-  app.post<{ Body: { change_id: string; code: string } }>(
+  const confirm = closed({ change_id: s.str(64), code: s.code() });
+  app.post(
     '/v1/identity/contacts/confirm',
     { schema: { body: confirm }, preHandler: auth },
     async (req) => {
@@ -365,9 +330,9 @@ function accountRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
-  const start = s.closed({ identifier: s.str(254) }, ['identifier']);
-  app.post<{ Body: { identifier: string } }>(
+function recoveryRoutes(app: App, deps: Deps): void {
+  const start = closed({ identifier: s.str(254) });
+  app.post(
     '/v1/identity/recovery',
     {
       schema: {
@@ -382,16 +347,13 @@ function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
         .send({ recovery_id: r.recoveryId, expires_at: r.expiresAt.toISOString() });
     },
   );
-  const verify = s.closed({ recovery_id: s.str(64), code: s.code() }, ['recovery_id', 'code']);
-  app.post<{ Body: { recovery_id: string; code: string } }>(
-    '/v1/identity/recovery/verify',
-    { schema: { body: verify } },
-    async (req) =>
-      recovery.verifyRecoveryEmail(deps, req.body.recovery_id, req.body.code, sourceOf(req)),
+  const verify = closed({ recovery_id: s.str(64), code: s.code() });
+  app.post('/v1/identity/recovery/verify', { schema: { body: verify } }, async (req) =>
+    recovery.verifyRecoveryEmail(deps, req.body.recovery_id, req.body.code, sourceOf(req)),
   );
-  app.post<{ Body: { recovery_id: string } }>(
+  app.post(
     '/v1/identity/recovery/passkey/options',
-    { schema: { body: s.closed({ recovery_id: s.str(64) }, ['recovery_id']) } },
+    { schema: { body: closed({ recovery_id: s.str(64) }) } },
     async (req) => {
       const customerId = await recovery.recoveryCustomer(deps, req.body.recovery_id);
       if (!customerId) throw identityError('verification_code_invalid');
@@ -400,49 +362,36 @@ function recoveryRoutes(app: FastifyInstance, deps: Deps): void {
   );
 }
 
-function recoveryEndRoutes(app: FastifyInstance, deps: Deps): void {
-  const complete = s.factorAnswer(
-    {
-      recovery_id: s.str(64),
-      new_password: s.password,
-      phone_code: s.code(),
-      recovery_code: s.str(64),
-    },
-    ['recovery_id', 'new_password'],
-  );
-  type Complete = Answer & {
-    recovery_id: string;
-    new_password: string;
-    phone_code?: string;
-    recovery_code?: string;
-  };
-  app.post<{ Body: Complete }>(
-    '/v1/identity/recovery/complete',
-    { schema: { body: complete } },
-    async (req, reply) => {
-      const b = req.body;
-      const r = await recovery.completeRecovery(
-        deps,
-        {
-          ...answerOf(b),
-          recoveryId: b.recovery_id,
-          newPassword: b.new_password,
-          phoneCode: b.phone_code,
-          recoveryCode: b.recovery_code,
-        },
-        sourceOf(req),
-      );
-      return sessionReply(deps, reply, r, {
-        money_hold_until: r.moneyHoldUntil?.toISOString() ?? null,
-      });
-    },
-  );
-  app.post<{ Body: { token: string } }>(
+function recoveryEndRoutes(app: App, deps: Deps): void {
+  const complete = s.factorAnswer({
+    recovery_id: s.str(64),
+    new_password: s.password,
+    phone_code: Type.Optional(s.code()),
+    recovery_code: Type.Optional(s.str(64)),
+  });
+  app.post('/v1/identity/recovery/complete', { schema: { body: complete } }, async (req, reply) => {
+    const b = req.body;
+    const r = await recovery.completeRecovery(
+      deps,
+      {
+        ...answerOf(b),
+        recoveryId: b.recovery_id,
+        newPassword: b.new_password,
+        phoneCode: b.phone_code,
+        recoveryCode: b.recovery_code,
+      },
+      sourceOf(req),
+    );
+    return sessionReply(deps, reply, r, {
+      money_hold_until: r.moneyHoldUntil?.toISOString() ?? null,
+    });
+  });
+  app.post(
     '/v1/identity/freeze',
     {
       schema: {
         summary: 'This was not me: freeze the account',
-        body: s.closed({ token: s.str(128) }, ['token']),
+        body: closed({ token: s.str(128) }),
       },
     },
     async (req) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { App } from '../http/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { accountSummary } from './account.ts';
 import { identityError } from './errors.ts';
@@ -17,7 +17,7 @@ function signedOut(err: unknown): err is KinkoError {
   return identityError.is(err, 'session_missing', 'session_expired');
 }
 
-export function sessionProbeRoutes(app: FastifyInstance, deps: Deps): void {
+export function sessionProbeRoutes(app: App, deps: Deps): void {
   app.get(
     '/v1/identity/session/state',
     { schema: { summary: 'Whether this browser is signed in (200 either way), and the account' } },
