@@ -1,4 +1,5 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
+import { closed, Type, type App } from '../http/index.ts';
 import { LIST_ENTRIES_MAX } from './audit.ts';
 import type { AuditEntry } from './chain.ts';
 import type { Audit } from './service.ts';
@@ -21,31 +22,17 @@ const AUDIT_PAGE_ENTRIES_DEFAULT = 100;
 /** One console page: far below LIST_ENTRIES_MAX, so paging is cheap and responses small. */
 const AUDIT_PAGE_ENTRIES_MAX = Math.min(500, LIST_ENTRIES_MAX);
 
-const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max });
+const text = (max: number) => Type.Optional(Type.String({ minLength: 1, maxLength: max }));
 
-interface EntriesQuery {
-  subject_type?: string;
-  subject_id?: string;
-  actor_type?: string;
-  actor_id?: string;
-  action?: string;
-  after_seq?: string;
-  limit?: number;
-}
-
-const entriesQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    subject_type: text(64),
-    subject_id: text(128),
-    actor_type: text(32),
-    actor_id: text(128),
-    action: text(128),
-    after_seq: { type: 'string', pattern: '^[0-9]{1,19}$' },
-    limit: { type: 'integer', minimum: 1, maximum: AUDIT_PAGE_ENTRIES_MAX },
-  },
-};
+const entriesQuery = closed({
+  subject_type: text(64),
+  subject_id: text(128),
+  actor_type: text(32),
+  actor_id: text(128),
+  action: text(128),
+  after_seq: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: AUDIT_PAGE_ENTRIES_MAX })),
+});
 
 function detailOf(detail: string): unknown {
   try {
@@ -89,8 +76,8 @@ export function verifyView(r: VerifyResult) {
     : { ok: false, seq: r.seq.toString(), problem: r.problem };
 }
 
-export function auditRoutes(app: FastifyInstance, deps: AuditRoutesDeps): void {
-  app.get<{ Querystring: EntriesQuery }>(
+export function auditRoutes(app: App, deps: AuditRoutesDeps): void {
+  app.get(
     '/v1/operator/audit/entries',
     {
       schema: {
@@ -124,7 +111,7 @@ export function auditRoutes(app: FastifyInstance, deps: AuditRoutesDeps): void {
     {
       schema: {
         summary: 'Recompute the audit chain and check every checkpoint (operators)',
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: closed({}),
       },
       preHandler: deps.requireOperator('audit.verify'),
     },
