@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import type { Sql } from '../db/index.ts';
+import { closed, Type, type App } from '../http/index.ts';
 import * as store from './store.ts';
 
 // GET /dev/mailbox?to=ADDRESS: what the platform "sent" to an address, newest first. It
@@ -14,19 +14,14 @@ function mailboxAddress(raw: string): string {
   return to.includes('@') ? to.toLowerCase() : to;
 }
 
-export function devMailboxRoutes(app: FastifyInstance, deps: { sql: Sql; env: string }): void {
+export function devMailboxRoutes(app: App, deps: { sql: Sql; env: string }): void {
   if (deps.env !== 'development' && deps.env !== 'test') return;
-  app.get<{ Querystring: { to: string } }>(
+  app.get(
     '/dev/mailbox',
     {
       schema: {
         summary: 'Development mailbox (development and test only)',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['to'],
-          properties: { to: { type: 'string', minLength: 3, maxLength: 254 } },
-        },
+        querystring: closed({ to: Type.String({ minLength: 3, maxLength: 254 }) }),
       },
     },
     async (req) => {
