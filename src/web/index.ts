@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { closed, Type, type App } from '../http/index.ts';
 import { sendAsset } from './assets.ts';
 import type { Logger } from '../lib/log.ts';
 import { buildWeb, WEB_APPS, type WebBuild } from './build.ts';
@@ -36,7 +37,7 @@ export interface WebRoutesDeps {
  * Mounts /wallet, /pos, /dashboard, /console and their assets under /web/. The bundles are
  * built in memory when this is called; the server is not ready until they are.
  */
-export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void {
+export function webRoutes(app: App, deps: WebRoutesDeps = {}): void {
   const building: Promise<WebBuild> = buildWeb();
   // Never an unhandled rejection: onReady below reports a failed build.
   building.catch(() => undefined);
@@ -66,19 +67,14 @@ export function webRoutes(app: FastifyInstance, deps: WebRoutesDeps = {}): void 
       .type('application/manifest+json')
       .send(walletManifest()),
   );
-  app.get<{ Params: { file: string } }>(
+  app.get(
     '/web/:file',
     {
       schema: {
         hide: true,
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['file'],
-          properties: {
-            file: { type: 'string', pattern: '^[a-z-]+(\\.[A-Za-z0-9_-]{22})?\\.(js|css|svg)$' },
-          },
-        },
+        params: closed({
+          file: Type.String({ pattern: '^[a-z-]+(\\.[A-Za-z0-9_-]{22})?\\.(js|css|svg)$' }),
+        }),
       },
     },
     async (req, reply) => {
