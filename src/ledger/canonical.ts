@@ -26,7 +26,7 @@ import type { TransferRecord } from './state.ts';
 // Left out on purpose: a pending transfer's state (it changes when posted, voided or expired,
 // and each of those is itself audited) and its expiry time (created at + timeout).
 
-export const CANONICAL_TRANSFER_TAG = 'KLT1';
+const CANONICAL_TRANSFER_TAG = 'KLT1';
 const FIXED_BYTES = 99;
 
 /** The value of one hex digit's character code; -1 for anything else. */

@@ -3,7 +3,7 @@
 // every other code means the transfer (or account) was not stored. Codes are expected
 // outcomes, never thrown; a broken invariant is an assert instead.
 
-export const ACCOUNT_RESULTS = [
+const ACCOUNT_RESULTS = [
   'id_invalid',
   'flags_are_mutually_exclusive',
   'code_invalid',

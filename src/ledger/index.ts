@@ -23,16 +23,6 @@
 
 export { createLedger, type Ledger, type LedgerContext } from './ledger.ts';
 export type { AccountInput, TransferInput } from './state.ts';
-export { ledgerAuditCommitments, BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
-export { TRANSFER_PROOF_FORMAT, type TransferProof, type TransferProofResult } from './proof.ts';
-export {
-  canonicalTransfer,
-  CANONICAL_TRANSFER_TAG,
-  type CanonicalTransferJson,
-} from './canonical.ts';
-export {
-  ACCOUNT_RESULTS,
-  TRANSFER_RESULTS,
-  type AccountResultCode,
-  type TransferResultCode,
-} from './errors.ts';
+export { ledgerAuditCommitments } from './batch-audit.ts';
+export { type TransferProof } from './proof.ts';
+export { canonicalTransfer } from './canonical.ts';

@@ -18,7 +18,7 @@ import * as store from './store.ts';
 // or an auditor checks it with docs/verify-proof.mjs and the checkpoint public key alone,
 // trusting neither the database nor this code (docs/audit-proofs.md).
 
-export const TRANSFER_PROOF_FORMAT = 'kinko-transfer-proof/v1';
+const TRANSFER_PROOF_FORMAT = 'kinko-transfer-proof/v1';
 
 export interface TransferProof {
   format: typeof TRANSFER_PROOF_FORMAT;
