@@ -23,7 +23,7 @@ import { migrate } from './migrate.ts';
 //   SEQUENCES [{"name", "lastValue", "isCalled"}]
 //   END {"rows": {table: count}}
 
-export const BACKUP_MAGIC = 'KINKO-BACKUP 1';
+const BACKUP_MAGIC = 'KINKO-BACKUP 1';
 
 export interface KeyFileNote {
   /** What the key is for, for people. */
@@ -33,7 +33,7 @@ export interface KeyFileNote {
   fingerprint: string | null;
 }
 
-export interface BackupHeader {
+interface BackupHeader {
   format: 'kinko-backup';
   kinkoVersion: string;
   takenAt: string;
@@ -43,7 +43,7 @@ export interface BackupHeader {
   keysNeeded: KeyFileNote[];
 }
 
-export interface BackupSummary {
+interface BackupSummary {
   header: BackupHeader;
   rows: Record<string, number>;
 }

@@ -14,7 +14,7 @@ import type postgres from 'postgres';
 // transaction rolls back. db.test.ts holds this behaviour to account on each upgrade.
 
 /** A COPY statement not yet sent: `tx\`copy t (a, b) from stdin\``. */
-export type CopyStatement = postgres.PendingQuery<postgres.Row[]>;
+type CopyStatement = postgres.PendingQuery<postgres.Row[]>;
 
 interface DriverQuery {
   reject: (error: unknown) => void;

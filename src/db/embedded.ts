@@ -84,7 +84,7 @@ function chownTree(dir: string, ids: RunAs): void {
   fs.chownSync(dir, ids.uid, ids.gid);
 }
 
-export interface EmbeddedOptions {
+interface EmbeddedOptions {
   /** Directory holding `pg/` (the cluster) and `pg.secret` (the superuser password). */
   dataDir: string;
   port: number;

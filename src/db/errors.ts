@@ -6,7 +6,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // by statement_timeout. Such a request fails fast with 503 and Retry-After; the pool
 // reconnects by itself once the server is back.
 
-export const DB_ERRORS = defineErrors('db', {
+const DB_ERRORS = defineErrors('db', {
   database_unavailable: {
     type: 'api_error',
     message: 'The database is unavailable; retry shortly.',

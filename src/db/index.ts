@@ -30,8 +30,8 @@ export interface ConnectOptions {
 }
 
 /** Defaults for the serving pool: a request never waits longer on the database. */
-export const DB_STATEMENT_TIMEOUT_MS_DEFAULT = 15_000;
-export const DB_CONNECT_TIMEOUT_SECONDS_DEFAULT = 5;
+const DB_STATEMENT_TIMEOUT_MS_DEFAULT = 15_000;
+const DB_CONNECT_TIMEOUT_SECONDS_DEFAULT = 5;
 /** Added to the statement timeout before a silent connection is declared dead. */
 const SILENCE_GRACE_MS = 5_000;
 
@@ -126,23 +126,10 @@ function failedSocket(reason: Error): net.Socket {
   return socket;
 }
 
-export { DB_ERRORS, DB_RETRY_AFTER_SECONDS, dbError, isDatabaseUnavailable } from './errors.ts';
+export { DB_RETRY_AFTER_SECONDS, dbError, isDatabaseUnavailable } from './errors.ts';
 export { embeddedSuperuserUrl, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded.ts';
-export {
-  backup,
-  readBackupHeader,
-  restore,
-  type BackupHeader,
-  type BackupSummary,
-  type KeyFileNote,
-} from './backup.ts';
-export {
-  migrate,
-  migrationStatus,
-  MIGRATIONS_DIR,
-  type MigrateOptions,
-  type MigrationResult,
-} from './migrate.ts';
+export { backup, readBackupHeader, restore, type KeyFileNote } from './backup.ts';
+export { migrate, migrationStatus, MIGRATIONS_DIR, type MigrationResult } from './migrate.ts';
 export {
   appendOnlyTables,
   connectedRole,
@@ -151,7 +138,7 @@ export {
   embeddedRoleUrl,
   grantServingRole,
 } from './roles.ts';
-export { copyIn, copyField, copyBytea, type CopyStatement } from './copy.ts';
+export { copyIn, copyField, copyBytea } from './copy.ts';
 export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';
 export { retryOnConflict } from './retry.ts';

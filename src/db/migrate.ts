@@ -55,7 +55,7 @@ function readMigrations(dir: string): MigrationFile[] {
   return out;
 }
 
-export interface MigrateOptions {
+interface MigrateOptions {
   dir?: string;
   /**
    * The role the server runs as, when it is not the role migrating: after the migrations,

@@ -19,7 +19,7 @@ export const EMBEDDED_OWNER_ROLE = 'kinko_owner';
 export const EMBEDDED_SERVING_ROLE = 'kinko_app';
 
 /** Double-quotes an SQL identifier. */
-export function ident(name: string): string {
+function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
@@ -27,7 +27,7 @@ export function ident(name: string): string {
  * The embedded roles' passwords, derived from the superuser's (pg.secret): nothing more to
  * store, and a command sharing a running server computes the same.
  */
-export function embeddedRolePassword(superuserPassword: string, role: string): string {
+function embeddedRolePassword(superuserPassword: string, role: string): string {
   return createHmac('sha256', superuserPassword).update(`kinko role ${role}`).digest('base64url');
 }
 
