@@ -22,16 +22,6 @@
 
 export type Brand = 'visa' | 'mastercard' | 'jcb' | 'amex' | 'diners' | 'discover' | 'unionpay';
 
-export const BRANDS: readonly Brand[] = [
-  'visa',
-  'mastercard',
-  'jcb',
-  'amex',
-  'diners',
-  'discover',
-  'unionpay',
-];
-
 interface IinRange {
   brand: Brand;
   /** Inclusive prefix bounds, compared on the first `from.length` digits. */
@@ -106,7 +96,7 @@ export function cardBrand(digits: string): Brand | undefined {
   return luhnValid(digits) ? r.brand : undefined;
 }
 
-export interface CardNumberFound {
+interface CardNumberFound {
   /** Where the match starts and ends in the text (end exclusive), security code included. */
   start: number;
   end: number;
@@ -245,7 +235,7 @@ export function holdsCardNumber(text: string): boolean {
   return findCardNumbers(text).length > 0;
 }
 
-export const CARD_NUMBER_REDACTED = '[pan redacted]';
+const CARD_NUMBER_REDACTED = '[pan redacted]';
 
 /** Text with every card number (and a security code written after it) replaced. */
 export function maskCardNumbers(

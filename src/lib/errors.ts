@@ -17,25 +17,25 @@ export type ErrorType =
   | 'card_error'
   | 'api_error';
 
-export interface ErrorSpec {
+interface ErrorSpec {
   readonly type: ErrorType;
   readonly message: string;
 }
 
-export type ErrorTable = Readonly<Record<string, ErrorSpec>>;
+type ErrorTable = Readonly<Record<string, ErrorSpec>>;
 
 // Only defineErrors makes a DefinedError (the brand is a type, not a value), so a KinkoError
 // can be built only from a declared code.
 declare const declared: unique symbol;
 
 /** One code of a module's table, as defineErrors returns it. */
-export interface DefinedError<C extends string = string> extends ErrorSpec {
+interface DefinedError<C extends string = string> extends ErrorSpec {
   readonly code: C;
   readonly [declared]: true;
 }
 
 /** A module's table as defineErrors returns it: each code with its spec. */
-export type DefinedErrors<T extends ErrorTable> = {
+type DefinedErrors<T extends ErrorTable> = {
   readonly [C in keyof T & string]: DefinedError<C>;
 };
 
@@ -68,7 +68,7 @@ export function defineErrors<T extends ErrorTable>(module: string, table: T): De
 }
 
 /** How a module raises its codes, `throw paymentsError('code_expired')`, and tells them. */
-export interface ErrorFactory<C extends string> {
+interface ErrorFactory<C extends string> {
   (code: C, options?: ErrorOptions): KinkoError;
   /** True when e was raised with one of codes: `vaultError.is(e, 'card_not_found')`. */
   is(e: unknown, ...codes: C[]): e is KinkoError;

@@ -4,7 +4,7 @@ import { randomBytes, randomFillSync } from 'node:crypto';
 // with 74 random bits so that ids from many processes never collide. Secrets (tokens,
 // keys) use 256 random bits and are stored only as hashes by the modules that issue them.
 
-export type Uuid = string & { readonly __brand: 'Uuid' };
+type Uuid = string & { readonly __brand: 'Uuid' };
 
 /** Lower-case hex in the 8-4-4-4-12 layout (any version). */
 export function isUuid(value: string): value is Uuid {

@@ -7,7 +7,7 @@ import { maskPans, scrub } from './redact.ts';
 
 export type { Logger };
 
-export interface LogOptions {
+interface LogOptions {
   level: string;
   destination?: DestinationStream;
   base?: Record<string, unknown>;

@@ -1,6 +1,13 @@
-import { brandLengths, brandOf, luhnValid, type Brand } from '../lib/card-numbers.ts';
+import {
+  brandLengths,
+  brandOf,
+  CARD_DIGITS_MAX,
+  CARD_DIGITS_MIN,
+  luhnValid,
+  type Brand,
+} from '../lib/card-numbers.ts';
 
-export { BRANDS, brandOf, type Brand } from '../lib/card-numbers.ts';
+export { brandOf, type Brand } from '../lib/card-numbers.ts';
 
 // Pure card rules: number normalisation, the Luhn check, brand from IIN ranges and the expiry
 // check. The IIN table is lib/card-numbers.ts's, the one every card-number guard uses, so a
@@ -36,7 +43,8 @@ export function normalizeNumber(raw: string): string | undefined {
 export function validateNumber(raw: string): { pan: string; brand: Brand } | CardProblem {
   const pan = normalizeNumber(raw);
   if (pan === undefined) return { field: 'number', reason: 'format' };
-  if (pan.length < 12 || pan.length > 19) return { field: 'number', reason: 'length' };
+  if (pan.length < CARD_DIGITS_MIN || pan.length > CARD_DIGITS_MAX)
+    return { field: 'number', reason: 'length' };
   if (!luhnValid(pan)) return { field: 'number', reason: 'luhn' };
   const brand = brandOf(pan);
   if (!brand) return { field: 'number', reason: 'brand' };

@@ -20,14 +20,7 @@ import { rotateKeys, scanForPans } from './maintenance.ts';
 // - scan: the search of every table for card numbers outside the vault's ciphertext.
 
 export { VAULT_ERRORS, vaultError, type VaultErrorCode } from './errors.ts';
-export {
-  BRANDS,
-  brandOf,
-  validateCard,
-  validateNumber,
-  validateExpiry,
-  type Brand,
-} from './card.ts';
+export { brandOf, validateCard, validateNumber, validateExpiry, type Brand } from './card.ts';
 export {
   fileKeyProvider,
   envKeyProvider,
