@@ -25,6 +25,7 @@ import {
   type Notifier,
 } from './identity/index.ts';
 import { deliverNoticesOnce } from './notify/index.ts';
+import { createIncidents, incidentsRoutes, type Incidents } from './incidents/index.ts';
 import { createLedger, ledgerAuditCommitments, type Ledger } from './ledger/index.ts';
 import {
   createMerchants,
@@ -275,6 +276,7 @@ export interface Modules {
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
+  incidents: Incidents;
   card: CardPath;
   identity: Identity;
   merchants: Merchants;
@@ -332,6 +334,8 @@ export function createModules(
   });
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
+  // Detectors raise signals and every response step writes its timeline event through it.
+  const incidents = createIncidents({ sql, clock, audit });
   const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });
   const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
   // Webhook signing secrets are encrypted under a key kept beside the vault's, outside the
@@ -367,7 +371,10 @@ export function createModules(
     origin: config.publicOrigin,
     secretsKey: identitySecretsKey(config),
   });
-  const core = { audit, ledger, outbox, card, identity, merchants, idempotency, webhooks };
+  const core = {
+    ...{ audit, ledger, outbox, incidents, card, identity },
+    ...{ merchants, idempotency, webhooks },
+  };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
 }
 
@@ -558,6 +565,11 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   identityRoutes(scope, m.identity);
+  incidentsRoutes(scope, {
+    incidents: m.incidents,
+    requireOperator: (a) => m.identity.requireOperator(a),
+    operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+  });
   merchantRoutes(scope, { merchants: m.merchants, idempotency: m.idempotency });
   webhookRoutes(scope, {
     webhooks: m.webhooks,

@@ -114,9 +114,10 @@ test('an incident history cannot be rewritten or removed', async (t) => {
 
 test('a transition the state does not allow is a named error and changes nothing', async (t) => {
   const { db, deps, id, operator } = await setUp(t);
-  const change = (to: 'open' | 'contained' | 'closed') =>
+  const change = (to: 'open' | 'contained' | 'resolved' | 'closed') =>
     db.sql.begin((tx) => changeIncidentStatus(tx, deps, { incidentId: id, to, actor: operator }));
   await assert.rejects(change('contained'), { code: 'incident_transition_invalid' });
+  await assert.rejects(change('open'), { code: 'incident_transition_invalid' });
   await assert.rejects(
     db.sql.begin((tx) =>
       changeIncidentStatus(tx, deps, {
@@ -128,7 +129,15 @@ test('a transition the state does not allow is a named error and changes nothing
     { code: 'incident_not_found' },
   );
   assert.equal((await incidentTimeline(db.sql, id)).length, 2);
-  assert.deepEqual(await change('closed'), { from: 'contained', to: 'closed' });
-  assert.deepEqual(await change('open'), { from: 'closed', to: 'open' });
+  assert.deepEqual(await change('resolved'), { from: 'contained', to: 'resolved' });
+  assert.deepEqual(await change('closed'), { from: 'resolved', to: 'closed' });
+  await assert.rejects(change('open'), { code: 'incident_transition_invalid' });
   assert.equal((await incidentTimeline(db.sql, id)).length, 4);
+  // The database holds the same order for a writer that skips the module.
+  await refused(
+    () => db.owner`insert into incidents_events (incident_id, at, actor_type, kind, detail)
+              values (${id}, now(), 'system', 'status_changed', '{"from":"closed","to":"open"}')`,
+    /cannot go from closed to open/,
+    'reopening a closed incident',
+  );
 });

@@ -39,6 +39,9 @@ export const OPERATOR_ACCESS = Object.freeze({
   // an investigation step for risk and security.
   'audit.read': ['support', 'risk_analyst', 'security_admin'],
   'audit.verify': ['risk_analyst', 'security_admin'],
+  // Every operator sees incidents; risk and security work them (status, owner, notes).
+  'incidents.read': ['support', 'risk_analyst', 'security_admin'],
+  'incidents.manage': ['risk_analyst', 'security_admin'],
 } satisfies Record<string, readonly OperatorRole[]>);
 
 export type OperatorAction = keyof typeof OPERATOR_ACCESS;

@@ -3,7 +3,7 @@ import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Audit } from '../audit/index.ts';
-import { openIncident } from '../incidents/index.ts';
+import { raiseIncident } from '../incidents/index.ts';
 import { wrapAad } from './crypto.ts';
 import type { KeyProvider } from './keys.ts';
 import { EXEMPT_COLUMNS, findPans, scanText, type ScanFinding, type ScanResult } from './scan.ts';
@@ -136,15 +136,22 @@ export async function scanForPans(deps: ScanDeps): Promise<ScanResult> {
   let incidentId: string | undefined;
   if (findingCount > 0) {
     const where = [...new Set(findings.map((f) => `${f.table}.${f.column}`))];
-    incidentId = await deps.sql.begin((tx) =>
-      openIncident(tx, deps, {
+    // One key for every finding: while the incident is live, a scan that finds card numbers
+    // again (the same or other columns) joins it rather than opening another.
+    const summary = `${findingCount} card number(s) found outside the vault in ${where.join(', ')}`;
+    const raised = await deps.sql.begin((tx) =>
+      raiseIncident(tx, deps, {
+        detector: 'vault.pan_scan',
+        key: 'card_numbers_outside_vault',
         kind: 'vault.pan_discovered',
+        title: 'Card numbers found outside the vault',
         severity: 'critical',
-        summary: `${findingCount} card number(s) found outside the vault in ${where.join(', ')}`,
+        summary: summary.slice(0, 500),
         detail: { finding_count: findingCount, findings: findings.map((f) => ({ ...f })) },
         at: deps.clock.now(),
       }),
     );
+    incidentId = raised.incidentId;
     deps.log.error(
       { finding_count: findingCount, columns: where, incident_id: incidentId },
       'card numbers found outside the vault',
