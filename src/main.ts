@@ -365,6 +365,7 @@ export function createModules(
     clock,
     audit,
     outbox,
+    incidents,
     limits: config.limits.identity,
     log,
     env: config.env,

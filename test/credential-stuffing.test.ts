@@ -79,6 +79,13 @@ test('a stuffing run over 1,000 accounts from five networks is slowed, blocked a
       ['100.64.7.0/24', '192.0.2.0/24', '198.51.100.0/24', '2001:db8:1:2::/64', '203.0.113.0/24'],
       'each network raised one identity.stuffing.detected audit event',
     );
+    // The five blocks are one wave: the first opens the incident, the other four join it.
+    const incidents = await h.db.sql<{ kind: string; status: string; signals: number }[]>`
+      select kind, status, signals from incidents_records where detector = 'identity.stuffing'`;
+    assert.deepEqual(
+      incidents.map((r) => ({ ...r })),
+      [{ kind: 'identity.credential_stuffing', status: 'open', signals: 5 }],
+    );
     // A real customer on another network is not affected.
     const ok = await h.app.inject({
       method: 'POST', url: '/v1/identity/login', remoteAddress: '100.100.100.100',

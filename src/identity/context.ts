@@ -8,6 +8,7 @@ import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
 import { identityError, type IdentityErrorCode } from './errors.ts';
 import type { Passwords } from './passwords.ts';
 import type { Source } from '../http/index.ts';
+import type { Incidents } from '../incidents/index.ts';
 
 // What every identity service receives: its dependencies as plain parameters, and the
 // request's source for audit entries and per-source limits.
@@ -23,11 +24,15 @@ export interface OutboxPort {
   ): Promise<unknown>;
 }
 
+/** The incidents service's door for detectors (incidents/index.ts). */
+export type IncidentsPort = Pick<Incidents, 'raise'>;
+
 export interface Deps {
   sql: Sql;
   clock: Clock;
   audit: AuditPort;
   outbox: OutboxPort;
+  incidents: IncidentsPort;
   limits: IdentityLimits;
   log: Logger;
   env: KinkoEnv;

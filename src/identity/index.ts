@@ -4,7 +4,7 @@ import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { devMailboxRoutes } from '../notify/index.ts';
-import type { AuditPort, Deps, OutboxPort, Source } from './context.ts';
+import type { AuditPort, Deps, IncidentsPort, OutboxPort, Source } from './context.ts';
 import {
   actionPreHandler,
   customerOf,
@@ -80,6 +80,8 @@ export interface IdentityOptions {
   clock: Clock;
   audit: AuditPort;
   outbox: OutboxPort;
+  /** Where detections are raised: a blocked source joins the live stuffing incident. */
+  incidents: IncidentsPort;
   /** config.limits.identity */
   limits: IdentityLimits;
   log: Logger;
@@ -148,6 +150,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     clock: options.clock,
     audit: options.audit,
     outbox: options.outbox,
+    incidents: options.incidents,
     limits: options.limits,
     log: options.log,
     env: options.env,

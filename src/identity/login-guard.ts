@@ -146,6 +146,17 @@ async function detected(
       },
     },
   ]);
+  // One incident per realm while it is live: a wave comes from many networks (7pay 2019), and
+  // each network blocked is one more signal on the same incident, not an incident of its own.
+  await deps.incidents.raise(tx, {
+    detector: 'identity.stuffing',
+    key: realm,
+    kind: 'identity.credential_stuffing',
+    title: `Credential stuffing against ${realm} sign-in`,
+    severity: realm === 'operator' ? 'critical' : 'high',
+    summary: `Source network ${prefix} blocked after ${attempts} failed sign-ins in the window.`,
+    detail: { detection_id: id, realm, source_prefix: prefix, failures_in_window: attempts },
+  });
 }
 
 /**

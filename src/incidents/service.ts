@@ -1,6 +1,7 @@
 import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Status } from './incident.ts';
 import * as store from './store.ts';
+import { checkRiskSpike, type RiskHours } from './detectors.ts';
 import {
   appendTimeline,
   assignOwner,
@@ -33,6 +34,11 @@ interface IncidentView {
 export interface Incidents {
   /** Joins the live incident of the same detector and key, or opens one (timeline.ts). */
   raise(tx: Tx, signal: Signal): Promise<Raised>;
+  /**
+   * The risk engine's detector: given fraud decisions per hour, raises or joins the risk-spike
+   * incident when the last hour is far above the median of the day before; null otherwise.
+   */
+  checkRiskSpike(tx: Tx, hours: RiskHours): Promise<Raised | null>;
   /** Records an action taken for the incident on its timeline, audited. */
   appendTimeline(tx: Tx, incidentId: string, entry: TimelineEntry): Promise<bigint>;
   /** Opens an incident by hand (an operator) or from a detector without a key. */
@@ -56,6 +62,7 @@ export function createIncidents(deps: IncidentsDeps): Incidents {
   return {
     deps,
     raise: (tx, signal) => raiseIncident(tx, deps, signal),
+    checkRiskSpike: (tx, hours) => checkRiskSpike(tx, deps, hours),
     appendTimeline: (tx, id, entry) => appendTimeline(tx, deps, id, entry),
     open: (tx, input) => openIncident(tx, deps, input),
     changeStatus: (tx, change) => changeIncidentStatus(tx, deps, change),
