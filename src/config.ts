@@ -675,8 +675,12 @@ export interface RiskLimits {
   readonly cooldownSecondsAfterHold: number;
   /** Offset of the local day used for daily and monthly limits: JST, +9 h. */
   readonly usageUtcOffsetMinutes: number;
-  /** Distinct velocity keys kept in memory; the oldest windows are dropped beyond it. */
-  readonly velocityKeysMax: number;
+  /** How long a process uses the rule sets it loaded before asking which are live again. */
+  readonly rulesRefreshMs: number;
+  /** Shards per velocity bucket: customers at one busy store do not queue on one row. */
+  readonly velocityShardsMax: number;
+  /** `off` runs the limits only (no rules, counters or decision rows): benchmarks compare. */
+  readonly engine: 'on' | 'off';
 }
 
 const DAY_SECONDS = 86_400;
@@ -735,8 +739,10 @@ function riskLimits(env: Env, amountMinorMax: bigint): RiskLimits {
       accountNewSecondsMax: [30 * DAY_SECONDS, 0, 365 * DAY_SECONDS],
       cooldownSecondsAfterHold: [7 * DAY_SECONDS, 0, 365 * DAY_SECONDS],
       usageUtcOffsetMinutes: [9 * 60, -12 * 60, 14 * 60],
-      velocityKeysMax: [1_000_000, 1000, 100_000_000],
+      rulesRefreshMs: [2000, 0, 60_000],
+      velocityShardsMax: [8, 1, 64],
     }),
+    engine: oneOf(env, envName('RISK', 'engine'), 'on', ['on', 'off'] as const),
   };
 }
 

@@ -42,7 +42,7 @@ import {
   type Payments,
 } from './payments/index.ts';
 import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
-import { createRisk } from './risk/index.ts';
+import { createRisk, type Risk } from './risk/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -284,6 +284,7 @@ export interface Modules {
   webhooks: Webhooks;
   webPayments: WebPayments;
   payments: Payments;
+  risk: Risk;
 }
 
 /** The key that seals TOTP secrets: beside the vault's keys, outside the database. */
@@ -372,9 +373,10 @@ export function createModules(
     origin: config.publicOrigin,
     secretsKey: identitySecretsKey(config),
   });
+  const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {
     ...{ audit, ledger, outbox, incidents, card, identity },
-    ...{ merchants, idempotency, webhooks },
+    ...{ merchants, idempotency, webhooks, risk },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
 }
@@ -383,7 +385,7 @@ type CoreModules = Omit<Modules, 'payments' | 'webPayments'>;
 
 /** The orchestrators: wallet and code payments, and web-shop card payments. */
 function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Clock, m: CoreModules) {
-  const { audit, ledger, outbox, card, identity, merchants, webhooks } = m;
+  const { audit, ledger, outbox, card, identity, merchants, webhooks, risk } = m;
   const webPayments = createWebPayments({
     sql,
     clock,
@@ -410,7 +412,7 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     acquirer: card.acquirer,
     merchants,
     webhooks,
-    risk: createRisk({ sql, clock, limits: config.limits.risk }),
+    risk,
     // Payment codes are stored only as HMACs under a key kept outside the database.
     codeKey: loadOrCreatePaymentCodeKey(config.paymentCodeKeyFile),
     publicOrigin: config.publicOrigin,

@@ -41,7 +41,10 @@ export async function issueCode(
     currency: WALLET_CURRENCY,
   });
   const refusal = refusalOf(assessment, true);
-  if (refusal) throw refusal;
+  if (refusal) {
+    await deps.risk.recordRefusal(assessment);
+    throw refusal;
+  }
   const now = deps.clock.now();
   const active = await store.activeCodeCount(deps.sql, who.customerId, now);
   if (active >= deps.limits.codesActivePerCustomerMax) {
@@ -57,6 +60,7 @@ export async function issueCode(
       expires_at: expiresAt,
       created_at: now,
     });
+    await deps.risk.record(tx, [{ a: assessment }]);
     await deps.audit.append(tx, [
       entry(
         'payments.code.issued',

@@ -10,7 +10,7 @@ import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
-import { refusalOf, type Assessment } from '../risk/index.ts';
+import { refusalOf, type AssessInput, type Assessment } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
   enqueueReceipts,
@@ -68,6 +68,7 @@ interface Item {
   failure?: boolean;
   payment?: store.PaymentRow;
   customerId?: string;
+  assessment?: Assessment;
 }
 
 export function errorAnswer(error: KinkoError, requestId?: string): Answer {
@@ -242,6 +243,7 @@ async function verifyCodes(
     refuse(item, paymentsError(code, { param: 'code' }), true, true);
     guard.count(item);
   };
+  const candidates: { item: Item; code: store.CodeRow; input: AssessInput }[] = [];
   for (const item of items) {
     if (!guard.check(item)) continue;
     const hex = item.hmac?.toString('hex');
@@ -257,21 +259,40 @@ async function verifyCodes(
         refuse(item, paymentsError('wallet_unavailable'), true);
         continue;
       }
-      const a = await deps.risk.assess({
-        kind: 'code_payment',
-        customerId: code.customer_id,
-        deviceId: code.device_id,
-        terminalId: item.req.terminal.terminalId,
-        merchantId: item.req.terminal.merchantId,
-        amount: item.req.amount,
-        currency: item.req.currency,
-      });
-      // At the register there is no one to step up: review and step_up pass, flagged.
-      const refusal = refusalOf(a, true);
-      if (refusal) refuse(item, refusal, true);
-      else item.payment = paymentRow(item.req, code, a, now);
+      candidates.push({ item, code, input: riskInput(item.req, code, f) });
     }
   }
+  // One decision for the batch: every attempt sees those decided before it.
+  const assessed = await deps.risk.assessMany(
+    candidates.map((c) => c.input),
+    tx,
+  );
+  candidates.forEach(({ item, code }, i) => {
+    const a = assessed[i]!;
+    item.assessment = a;
+    // At the register there is no one to step up: review and step_up pass, flagged.
+    const refusal = refusalOf(a, true, true);
+    if (refusal) refuse(item, refusal, true);
+    else item.payment = paymentRow(item.req, code, a, now);
+  });
+}
+
+function riskInput(
+  req: RedeemRequest,
+  code: store.CodeRow,
+  f: { createdAt: Date; moneyHoldUntil: Date | null },
+): AssessInput {
+  return {
+    kind: 'code_payment',
+    customerId: code.customer_id,
+    deviceId: code.device_id,
+    terminalId: req.terminal.terminalId,
+    storeId: req.terminal.storeId,
+    merchantId: req.terminal.merchantId,
+    amount: req.amount,
+    currency: req.currency,
+    account: { createdAt: f.createdAt, moneyHoldUntil: f.moneyHoldUntil },
+  };
 }
 
 function paymentRow(
@@ -392,6 +413,14 @@ async function finish(
       tx,
       'payment',
       paid.map((p) => p.id),
+    ),
+    deps.risk.record(
+      tx,
+      items.flatMap((i) =>
+        i.assessment
+          ? [{ a: i.assessment, subjectId: i.payment?.id ?? null, counted: !!i.payment }]
+          : [],
+      ),
     ),
   ]);
   await deps.audit.append(tx, [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)]);

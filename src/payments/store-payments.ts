@@ -57,21 +57,7 @@ export async function payStore(
 ) {
   if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
   const { merchant, shop } = await storeOf(deps, input.payload, input.amount, input.currency);
-  const facts = await accountFacts(deps, who.customerId);
-  const assessment = await deps.risk.assess({
-    kind: 'store_payment',
-    customerId: who.customerId,
-    deviceId: who.deviceId ?? undefined,
-    merchantId: merchant.id,
-    amount: input.amount,
-    currency: input.currency,
-    frozen: facts.frozen,
-  });
-  const fresh =
-    who.strongAuthAtMs !== null &&
-    deps.clock.nowMs() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
-  const refusal = refusalOf(assessment, fresh);
-  if (refusal) throw refusal;
+  const assessment = await decide(deps, who, input, merchant.id, shop.id, source);
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchant.id }]);
   const id = publicId('pay', 16);
   const row: store.PaymentRow = {
@@ -98,6 +84,7 @@ export async function payStore(
     if (result?.result !== 'ok') throw paymentsError('insufficient_funds');
     await store.insertPayments(tx, [row]);
     await store.insertBalanceTransactions(tx, [paymentMovement(row)]);
+    await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
     await enqueueReceipts(deps, tx, 'payment', [id]);
     await deps.audit.append(tx, [
       entry(
@@ -110,4 +97,43 @@ export async function payStore(
     ]);
     return { ...paymentJson(row), object: 'store_payment' as const, store_name: shop.name };
   });
+}
+
+/** Risk for a store payment: refused (and the refusal recorded) or the assessment to store. */
+async function decide(
+  deps: PaymentsDeps,
+  who: { customerId: string; deviceId: string | null; strongAuthAtMs: number | null },
+  input: { amount: bigint; currency: string },
+  merchantId: string,
+  storeId: string,
+  source: Source,
+) {
+  const facts = await accountFacts(deps, who.customerId);
+  const assessment = await deps.risk.assess({
+    kind: 'store_payment',
+    customerId: who.customerId,
+    deviceId: who.deviceId ?? undefined,
+    merchantId,
+    storeId,
+    sourceIp: source.ip,
+    amount: input.amount,
+    currency: input.currency,
+    account: facts,
+    frozen: facts.frozen,
+  });
+  const fresh =
+    who.strongAuthAtMs !== null &&
+    deps.clock.nowMs() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
+  // A store payment is not held: the customer is at the counter. Review asks for a fresh
+  // strong factor, like step_up, and is flagged; money enters a wallet only through top-ups,
+  // which are held.
+  const refusal = refusalOf(
+    assessment.decision === 'review' ? { ...assessment, decision: 'step_up' } : assessment,
+    fresh,
+  );
+  if (refusal) {
+    await deps.risk.recordRefusal(assessment);
+    throw refusal;
+  }
+  return assessment;
 }

@@ -88,6 +88,7 @@ export async function createTopup(
         kind: 'topup',
         customerId: who.customerId,
         deviceId: who.deviceId ?? undefined,
+        sourceIp: source.ip,
         amount: input.amount,
         currency: input.currency,
         account: facts,
@@ -99,7 +100,10 @@ export async function createTopup(
       who.strongAuthAtMs !== null &&
       now.getTime() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
     const refusal = refusalOf(assessment, fresh);
-    if (refusal) throw refusal;
+    if (refusal) {
+      await deps.risk.recordRefusal(assessment);
+      throw refusal;
+    }
     const id = publicId('tu', 16);
     const row: store.TopupRow = {
       id,
@@ -119,6 +123,7 @@ export async function createTopup(
     };
     await store.insertTopup(tx, row);
     await deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount);
+    await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
     await deps.audit.append(tx, [
       entry('payments.topup.created', actorOf(who.customerId), subjectOf(id), source, {
         amount: input.amount.toString(),

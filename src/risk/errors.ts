@@ -4,6 +4,10 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // the answer (a frozen account before a limit, a limit before velocity).
 
 export const RISK_ERRORS = defineErrors('risk', {
+  risk_register_payment_blocked: {
+    type: 'permission_error',
+    message: 'This payment was refused by risk checks; the customer can see why in the app.',
+  },
   risk_blocked: {
     type: 'permission_error',
     message: 'This payment was refused by risk checks.',
@@ -23,6 +27,10 @@ export const RISK_ERRORS = defineErrors('risk', {
   risk_velocity_exceeded: {
     type: 'rate_limit_error',
     message: 'Too many payments in a short time; try again later.',
+  },
+  risk_review_pending: {
+    type: 'permission_error',
+    message: 'This top-up is held for a short review; the customer is told the outcome.',
   },
   risk_step_up_required: {
     type: 'permission_error',

@@ -1,17 +1,28 @@
 // Risk: the decision taken before any money moves.
 //
 // Glossary
-// - assessment: a decision (allow, review, step_up, block) and the reasons behind it; both
-//   are stored with the payment or top-up they were taken for.
-// - reason: a short name: limit_per_topup, limit_daily, limit_monthly, tier:new,
-//   tier:cooldown, account_frozen, velocity:<rule id>.
+// - rule set: versioned data in risk_rule_sets; each rule a JSON Logic condition over named
+//   signals, a decision and a reason code. Ordered rules, most severe wins (engine.ts).
+// - version status: draft (being written), shadow (decided beside the live version and
+//   recorded, never enforced), live (enforced; one at a time), retired.
+// - signal: a named fact a rule reads (signals.ts): account, device, source, card, amount,
+//   merchant category, velocity.
+// - velocity: count and yen per customer, device, card fingerprint, source network, store
+//   and terminal over 1 minute, 1 hour and 1 day, in PostgreSQL (risk_velocity).
+// - decision: allow, step_up (allowed after a fresh strong factor), review (a top-up is held
+//   for an analyst; elsewhere allowed and flagged), block. Stored in risk_decisions with
+//   the version and the rules fired.
+// - reason code: what a customer is told, in plain words (reasons.ts), never the rule.
 // - tier: standard, new (a young account) or cooldown (just after a post-recovery hold);
-//   each has its own top-up limits.
-// - own limits: lower limits the customer set; never above the tier's maximum.
+//   each has its own top-up limits. own limits: lower limits the customer set.
 // - usage: what was topped up in the local (JST) day and month, kept in risk_usage.
-// - velocity rule: data — subject (customer, device, terminal), window, count or amount
-//   maximum, and the decision when passed; counted in memory per process.
-// - review: allowed, flagged for an analyst. step_up: allowed after a fresh strong factor.
 
 export { RISK_ERRORS, type RiskErrorCode } from './errors.ts';
-export { createRisk, limitsJson, refusalOf, type Assessment, type Risk } from './risk.ts';
+export {
+  createRisk,
+  limitsJson,
+  refusalOf,
+  type AssessInput,
+  type Assessment,
+  type Risk,
+} from './risk.ts';

@@ -1,18 +1,158 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../config.ts';
-import type { Sql } from '../db/index.ts';
-import { manualClock } from '../lib/clock.ts';
-import { createRisk, refusalOf } from './risk.ts';
+import { DEFAULT_RULE_SET } from './default-rules.ts';
+import { compileRuleSet, RuleSetInvalid } from './engine.ts';
+import { baseSignals, sourcePrefix } from './facts.ts';
 import { effectiveLimits, limitReasons, periodStarts, tierOf } from './rules.ts';
+import { SIGNALS } from './signals.ts';
+import { VelocityView } from './velocity.ts';
 
 const RISK_LIMITS = loadConfig({}).limits.risk;
+const NOW = Date.UTC(2026, 3, 1, 9, 0, 30);
 
-// The default policy without a database: tiers, limits, velocity (bench/risk.bench.ts
-// measures what a decision costs).
-// (Top-up usage, which needs the database, is covered by test/wallet-topup.test.ts.)
+// The engine without a database: rule evaluation, rule-set validation, signals, windows.
+// (Decisions, counters and versions in PostgreSQL: test/risk-*.test.ts.)
 
-const noDatabase = null as unknown as Sql;
+const signals = (over: Record<string, number | string | boolean>) => ({
+  ...baseSignals(
+    { kind: 'topup', customerId: 'c1', amount: 5000n, currency: 'JPY' },
+    undefined,
+    RISK_LIMITS,
+    NOW,
+  ),
+  ...over,
+});
+
+test('ordered rules, most severe wins: all matches fired, the first most severe decides', () => {
+  const set = compileRuleSet(7, {
+    rules: [
+      {
+        id: 'a',
+        when: { '>': [{ var: 'amount' }, 1000] },
+        decision: 'step_up',
+        reason: 'unusual_amount',
+      },
+      {
+        id: 'b',
+        kinds: ['topup'],
+        when: { var: 'high_resale' },
+        decision: 'review',
+        reason: 'high_resale_goods',
+      },
+      {
+        id: 'c',
+        when: { '>': [{ var: 'amount' }, 2000] },
+        decision: 'review',
+        reason: 'rapid_topups',
+      },
+      { id: 'd', kinds: ['code_payment'], when: true, decision: 'block', reason: 'rapid_payments' },
+    ],
+  });
+  assert.deepEqual(set.evaluate(signals({ amount: 500 })), {
+    decision: 'allow',
+    reason: null,
+    fired: [],
+  });
+  assert.deepEqual(set.evaluate(signals({ amount: 1500 })), {
+    decision: 'step_up',
+    reason: 'unusual_amount',
+    fired: ['a'],
+  });
+  assert.deepEqual(set.evaluate(signals({ amount: 3000, high_resale: true })), {
+    decision: 'review',
+    reason: 'high_resale_goods',
+    fired: ['a', 'b', 'c'],
+  });
+  assert.equal(set.evaluate(signals({ kind: 'code_payment' })).decision, 'block');
+});
+
+test('a rule set is refused by name: unknown signal, operator, reason, decision, id', () => {
+  const bad = (rule: object, problem: RegExp) =>
+    assert.throws(
+      () =>
+        compileRuleSet(2, {
+          rules: [{ id: 'r', when: true, decision: 'block', reason: 'shared_card', ...rule }],
+        }),
+      (e: unknown) => e instanceof RuleSetInvalid && problem.test(e.message),
+    );
+  bad({ when: { '>': [{ var: 'balance_of_someone' }, 1] } }, /unknown signal/);
+  bad({ when: { map: [[1], { var: 'amount' }] } }, /operator "map"/);
+  bad({ reason: 'because' }, /unknown reason code/);
+  bad({ decision: 'allow' }, /decision must be/);
+  bad({ id: 'Bad-Id' }, /id must match/);
+  bad({ kinds: ['payout'] }, /kinds must be/);
+  assert.throws(() => compileRuleSet(2, { rules: 'x' }), RuleSetInvalid);
+  assert.throws(
+    () =>
+      compileRuleSet(2, {
+        rules: [
+          { id: 'r', when: true, decision: 'block', reason: 'shared_card' },
+          { id: 'r', when: true, decision: 'block', reason: 'shared_card' },
+        ],
+      }),
+    /unique/,
+  );
+});
+
+test('the default rule set compiles, reads only named signals, allows a plain top-up', () => {
+  const set = compileRuleSet(1, DEFAULT_RULE_SET);
+  assert.equal(set.evaluate(signals({})).decision, 'allow');
+  // 7pay: a third top-up within a minute is held.
+  assert.deepEqual(set.evaluate(signals({ customer_count_1m: 2 })).fired, ['topup_burst']);
+  for (const name of Object.keys(signals({}))) assert.ok(name in SIGNALS, name);
+  assert.equal(Object.keys(signals({})).length, Object.keys(SIGNALS).length);
+});
+
+test('a condition that throws is a rule that did not match', () => {
+  const set = compileRuleSet(3, {
+    rules: [
+      {
+        id: 'x',
+        when: { '>': [{ '/': [1, { var: 'amount' }] }, 1] },
+        decision: 'block',
+        reason: 'shared_card',
+      },
+    ],
+  });
+  assert.equal(set.evaluate(signals({ amount: 0 })).decision, 'allow');
+});
+
+test('velocity windows: minute and hour buckets, the minute sliding, pending counted', () => {
+  const minute = NOW - (NOW % 60_000);
+  const hour = NOW - (NOW % 3_600_000);
+  const b = (res: number, start: number, count: number, yen: bigint) => ({
+    key: 'k',
+    resolution_seconds: res,
+    bucket_start: new Date(start),
+    count: BigInt(count),
+    amount_minor: yen,
+  });
+  const view = new VelocityView(
+    [
+      b(60, minute, 2, 200n),
+      b(60, minute - 60_000, 4, 400n), // half of it is still inside the last minute (30 s in)
+      b(60, minute - 30 * 60_000, 10, 1000n),
+      b(3600, hour, 16, 1600n),
+      b(3600, hour - 5 * 3_600_000, 5, 500n),
+    ],
+    NOW,
+  );
+  view.addPending('k', 50n);
+  const t = view.totals('k');
+  assert.deepEqual(t['1m'], { count: 2 + 2 + 1, yen: 200n + 200n + 50n });
+  assert.deepEqual(t['1h'], { count: 16 + 1, yen: 1600n + 50n });
+  assert.deepEqual(t['1d'], { count: 21 + 1, yen: 2100n + 50n });
+});
+
+test('source networks: IPv4 /24 and IPv6 /64 of public addresses; internal ones are none', () => {
+  assert.equal(sourcePrefix('203.0.113.77'), '203.0.113.0/24');
+  assert.equal(sourcePrefix('::ffff:198.51.100.9'), '198.51.100.0/24');
+  assert.equal(sourcePrefix('2001:db8:1:2:3::4'), '2001:0db8:0001:0002::/64');
+  for (const ip of ['127.0.0.1', '10.1.2.3', '192.168.0.1', '172.20.0.1', '::1', 'fd00::1']) {
+    assert.equal(sourcePrefix(ip), undefined, ip);
+  }
+});
 
 test('tiers: new accounts, and a cool-down after a recovery hold', () => {
   const now = Date.UTC(2026, 3, 1);
@@ -41,49 +181,4 @@ test('limits: the customer may only lower them; reasons name each limit passed',
     day: '2026-04-01',
     month: '2026-04-01',
   });
-});
-
-test('velocity: a burst of payments is reviewed, then blocked with a named refusal', async () => {
-  const clock = manualClock(Date.UTC(2026, 3, 1, 9, 0, 30));
-  const risk = createRisk({ sql: noDatabase, clock, limits: RISK_LIMITS });
-  const pay = () =>
-    risk.assess({
-      kind: 'code_payment',
-      customerId: 'c1',
-      terminalId: 't1',
-      amount: 100n,
-      currency: 'JPY',
-    });
-  const decisions = [];
-  for (let i = 0; i < 21; i++) decisions.push((await pay()).decision);
-  assert.equal(decisions[4], 'allow');
-  assert.equal(decisions[5], 'review');
-  assert.equal(decisions[20], 'block');
-  const last = await pay();
-  assert.ok(last.reasons.includes('velocity:customer_payments_burst'));
-  assert.equal(refusalOf(last, true)?.code, 'risk_velocity_exceeded');
-  clock.advanceMs(60_000);
-  assert.equal((await pay()).decision, 'allow', 'a new window starts clean');
-});
-
-// What a decision costs is a figure, measured by `npm run bench:risk`; here only what it
-// decides: many customers paying a few times each, spread over devices and terminals, are
-// all allowed, and none of it needs the database.
-test('many customers paying a few times each are all allowed, without a database', async () => {
-  const clock = manualClock(Date.UTC(2026, 3, 1));
-  const risk = createRisk({ sql: noDatabase, clock, limits: RISK_LIMITS });
-  const decisions = new Map<string, number>();
-  for (let i = 0; i < 2_000; i++) {
-    const d = await risk.assess({
-      kind: 'code_payment',
-      customerId: `c${i % 500}`,
-      deviceId: `d${i % 500}`,
-      terminalId: `t${i % 50}`,
-      amount: 1000n,
-      currency: 'JPY',
-    });
-    decisions.set(d.decision, (decisions.get(d.decision) ?? 0) + 1);
-    clock.advanceMs(1);
-  }
-  assert.deepEqual([...decisions], [['allow', 2_000]]);
 });

@@ -2,58 +2,66 @@ import type { RiskLimits } from '../config.ts';
 import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import { severer, type Decision, type RuleKind } from './engine.ts';
+import { reasonWords } from './reasons.ts';
+import { RuleBook } from './rulebook.ts';
 import {
   effectiveLimits,
   limitReasons,
   periodStarts,
-  severer,
   tierOf,
-  type AssessKind,
-  type Decision,
   type OwnLimits,
-  DEFAULT_RULES,
-  type VelocityRule,
   type Tier,
   type TopupLimits,
   type Usage,
 } from './rules.ts';
+import {
+  baseSignals,
+  sourcePrefix,
+  type AssessInput,
+  type FactSource,
+  type RiskFacts,
+} from './facts.ts';
+
+export type { AssessInput } from './facts.ts';
 import * as store from './store.ts';
-// The module's error codes are registered wherever its services are used.
-import { VelocityCounters } from './velocity.ts';
+import {
+  increments,
+  mergeIncrements,
+  readStarts,
+  shardOf,
+  velocityKeys,
+  velocitySignals,
+  VelocityView,
+} from './velocity.ts';
 import { riskError, type RiskErrorCode } from './errors.ts';
 
-// assess(): the risk decision for one money movement. Code payments and code issuing are
-// decided in memory (velocity); top-ups add one small query (the day's and month's usage
-// and the customer's own limits). The caller stores the decision and reasons with the
-// payment and acts on them: block refuses, step_up asks for a fresh strong factor, review
-// lets the payment through flagged for an analyst.
-
-interface AssessInput {
-  kind: AssessKind;
-  customerId: string;
-  deviceId?: string | undefined;
-  terminalId?: string | undefined;
-  merchantId?: string | undefined;
-  amount: bigint;
-  currency: string;
-  /** Facts the caller already has, from identity: account age and the last hold's end. */
-  account?: { createdAt?: Date | undefined; moneyHoldUntil?: Date | null | undefined };
-  frozen?: boolean | undefined;
-}
+// assess(): the risk decision for one money movement (assessMany: a batch of them, as the
+// register's micro-batch decides). It gathers the signals (the caller's facts, identity's
+// facts, velocity from PostgreSQL), runs the live rule set and, if one runs in shadow, the
+// shadow set beside it; limits per top-up, day and month and a frozen account are checked
+// in code before the rules. record() writes the decisions and counts the attempts in the
+// caller's transaction, the one that moves the money.
 
 export interface Assessment {
   decision: Decision;
+  /** Reason codes (never rule ids): a limit passed, or the deciding rule's reason. */
   reasons: string[];
+  /** The deciding reason in plain words, for the customer ('' when allowed). */
+  words: string;
   /** Top-ups: the limits that applied and what was used before this one. */
   limits?: { tier: Tier; effective: TopupLimits; usage: Usage };
+  /** What record() writes: the decision row and the counters' increments. */
+  record: { row: store.DecisionRow; increments: store.VelocityIncrement[] } | null;
 }
 
 interface RiskDeps {
   sql: Sql;
   clock: Clock;
   limits: RiskLimits;
-  /** The velocity rules: policy written as data (rules.ts), DEFAULT_RULES unless given. */
-  rules?: readonly VelocityRule[] | undefined;
+  /** Identity's facts for the signals (device, recent security changes); none in unit tests. */
+  facts?: FactSource | undefined;
 }
 
 interface WalletLimits {
@@ -67,18 +75,40 @@ interface WalletLimits {
 export interface Risk {
   /** The decision; `db` lets a top-up assess inside its transaction, after lockCustomer. */
   assess(input: AssessInput, db?: Db): Promise<Assessment>;
+  /** Decisions for a batch, in order: each sees the attempts decided before it. */
+  assessMany(inputs: readonly AssessInput[], db?: Db): Promise<Assessment[]>;
+  /**
+   * Writes decisions (subject: the payment or top-up id) and counts the attempts that go on
+   * (`counted`: false for one refused later, say for want of funds; default: not blocked).
+   */
+  record(
+    tx: Db,
+    items: readonly { a: Assessment; subjectId?: string | null; counted?: boolean }[],
+  ): Promise<void>;
+  /** Writes a refused decision on its own, since the refusing transaction rolls back. */
+  recordRefusal(a: Assessment): Promise<void>;
   /** Takes the customer's advisory lock so that assess + record are atomic per customer. */
   lockCustomer(tx: Tx, customerId: string): Promise<void>;
   /** Adds a top-up to the day's and month's usage (negative: gives it back). */
-  recordUsage(tx: Tx, customerId: string, kind: AssessKind, amountMinor: bigint): Promise<void>;
+  recordUsage(tx: Tx, customerId: string, kind: RuleKind, amountMinor: bigint): Promise<void>;
   walletLimits(customerId: string, account: AssessInput['account'], db?: Db): Promise<WalletLimits>;
   /** Sets the customer's own limits (null: the tier's); each at most the tier's maximum. */
   setOwnLimits(customerId: string, own: OwnLimits, account: AssessInput['account']): Promise<void>;
+  /** Decisions by outcome and reason over [from, to): the incident detectors' input. */
+  countDecisions(from: Date, to: Date): Promise<DecisionCount[]>;
+  /** The rule sets (the live one, the shadow one); exposed for versions and tests. */
+  readonly rules: RuleBook;
+}
+
+interface DecisionCount {
+  decision: Decision;
+  reason: string | null;
+  count: number;
 }
 
 export function createRisk(deps: RiskDeps): Risk {
   const { limits, clock } = deps;
-  const velocity = new VelocityCounters(deps.rules ?? DEFAULT_RULES, limits.velocityKeysMax);
+  const rules = new RuleBook(limits.rulesRefreshMs, () => clock.now());
   const periods = () => periodStarts(clock.nowMs(), limits.usageUtcOffsetMinutes);
   const walletLimits: Risk['walletLimits'] = async (customerId, account, db = deps.sql) => {
     const tier = tierOf(limits, clock.nowMs(), account ?? {});
@@ -86,31 +116,18 @@ export function createRisk(deps: RiskDeps): Risk {
     const maximum = limits.topup[tier];
     return { tier, maximum, own, effective: effectiveLimits(maximum, own), usage };
   };
+  const assessMany: Risk['assessMany'] = async (inputs, db = deps.sql) => {
+    const out: Assessment[] = [];
+    for (const input of inputs) out.push(await preliminary(input, db));
+    if (limits.engine === 'off') return out;
+    return decideAll(deps, rules, db, inputs, out);
+  };
   return {
-    assess: async (input, db) => {
-      let decision: Decision = 'allow';
-      const reasons: string[] = [];
-      const add = (reason: string, d: Decision) => {
-        reasons.push(reason);
-        decision = severer(decision, d);
-      };
-      if (input.frozen) add('account_frozen', 'block');
-      let applied: Assessment['limits'];
-      if (input.kind === 'topup') {
-        const w = await walletLimits(input.customerId, input.account, db);
-        applied = { tier: w.tier, effective: w.effective, usage: w.usage };
-        if (w.tier !== 'standard') reasons.push(`tier:${w.tier}`);
-        for (const r of limitReasons(w.effective, w.usage, input.amount)) add(r, 'block');
-      }
-      const subjects = {
-        customerId: input.customerId,
-        deviceId: input.deviceId,
-        terminalId: input.terminalId,
-      };
-      for (const h of velocity.hit(input.kind, subjects, input.amount, clock.nowMs())) {
-        add(h.reason, h.decision);
-      }
-      return applied ? { decision, reasons, limits: applied } : { decision, reasons };
+    assess: async (input, db) => (await assessMany([input], db))[0]!,
+    assessMany,
+    record: recordDecisions,
+    recordRefusal: async (a) => {
+      if (a.record) await store.insertDecisions(deps.sql, [a.record.row]);
     },
     lockCustomer: (tx, customerId) => store.lockCustomer(tx, customerId),
     recordUsage: (tx, customerId, kind, amountMinor) =>
@@ -121,19 +138,135 @@ export function createRisk(deps: RiskDeps): Risk {
       ),
     walletLimits,
     setOwnLimits: async (customerId, own, account) => {
-      const maximum = limits.topup[tierOf(limits, clock.nowMs(), account ?? {})];
-      const over = (v: bigint | null, max: bigint) => v !== null && v > max;
-      if (
-        over(own.perTopupMinor, maximum.perTopupMinor) ||
-        over(own.dailyMinor, maximum.dailyMinor) ||
-        over(own.monthlyMinor, maximum.monthlyMinor)
-      ) {
-        throw riskError('limit_above_maximum', { extra: { maximum: limitsJson(maximum) } });
-      }
+      checkOwnLimits(own, limits.topup[tierOf(limits, clock.nowMs(), account ?? {})]);
       await store.setOwnLimits(deps.sql, customerId, own, clock.now());
     },
+    countDecisions: (from, to) => countDecisions(deps.sql, from, to),
+    rules,
   };
+
+  /** The checks in code: a frozen account, and a top-up's limits. */
+  async function preliminary(input: AssessInput, db: Db): Promise<Assessment> {
+    const reasons: string[] = [];
+    let decision: Decision = 'allow';
+    if (input.frozen) {
+      reasons.push('account_frozen');
+      decision = 'block';
+    }
+    let applied: Assessment['limits'];
+    if (input.kind === 'topup') {
+      const w = await walletLimits(input.customerId, input.account, db);
+      applied = { tier: w.tier, effective: w.effective, usage: w.usage };
+      for (const r of limitReasons(w.effective, w.usage, input.amount)) {
+        reasons.push(r);
+        decision = 'block';
+      }
+    }
+    const a: Assessment = {
+      decision,
+      reasons,
+      words: reasonWords(reasons[0] ?? null),
+      record: null,
+    };
+    if (applied) a.limits = applied;
+    return a;
+  }
 }
+
+async function countDecisions(db: Db, from: Date, to: Date): Promise<DecisionCount[]> {
+  return (await store.decisionCounts(db, from, to)).map((r) => ({
+    decision: r.decision as Decision,
+    reason: r.reason,
+    count: Number(r.count),
+  }));
+}
+
+const recordDecisions: Risk['record'] = async (tx, items) => {
+  const rows = items.flatMap(({ a, subjectId }) =>
+    a.record ? [{ ...a.record.row, subject_id: subjectId ?? a.record.row.subject_id }] : [],
+  );
+  const counted = items.flatMap(({ a, counted }) =>
+    a.record && (counted ?? a.decision !== 'block') ? a.record.increments : [],
+  );
+  await Promise.all([
+    store.insertDecisions(tx, rows),
+    store.addVelocity(tx, mergeIncrements(counted)),
+  ]);
+};
+
+function checkOwnLimits(own: OwnLimits, maximum: TopupLimits): void {
+  const over = (v: bigint | null, max: bigint) => v !== null && v > max;
+  if (
+    over(own.perTopupMinor, maximum.perTopupMinor) ||
+    over(own.dailyMinor, maximum.dailyMinor) ||
+    over(own.monthlyMinor, maximum.monthlyMinor)
+  ) {
+    throw riskError('limit_above_maximum', { extra: { maximum: limitsJson(maximum) } });
+  }
+}
+
+/** The rules, for every input of a batch: one read of facts and counters for all of them. */
+async function decideAll(
+  deps: RiskDeps,
+  rules: RuleBook,
+  db: Db,
+  inputs: readonly AssessInput[],
+  out: Assessment[],
+): Promise<Assessment[]> {
+  const nowMs = deps.clock.nowMs();
+  const keys = inputs.map((i) => velocityKeys(i.kind, { ...i, sourcePrefix: prefixOf(i) }));
+  const allKeys = [...new Set(keys.flatMap((k) => Object.values(k)))];
+  const { minutesFrom, hoursFrom } = readStarts(nowMs);
+  const [active, buckets, facts] = await Promise.all([
+    rules.current(db),
+    store.velocityBuckets(db, allKeys, minutesFrom, hoursFrom),
+    deps.facts ? deps.facts(db, inputs) : Promise.resolve(new Map<string, RiskFacts>()),
+  ]);
+  const view = new VelocityView(buckets, nowMs);
+  inputs.forEach((input, i) => {
+    const signals = baseSignals(input, facts.get(input.customerId), deps.limits, nowMs);
+    velocitySignals(view, keys[i]!, signals);
+    const live = active.live.evaluate(signals);
+    const shadow = active.shadow?.evaluate(signals) ?? null;
+    const a = out[i]!;
+    a.decision = severer(a.decision, live.decision);
+    if (live.reason) a.reasons.push(live.reason);
+    a.words = reasonWords(a.reasons[0] ?? null);
+    const noteworthy = a.decision !== 'allow' || (shadow && shadow.decision !== live.decision);
+    a.record = {
+      row: {
+        id: uuidv7(nowMs),
+        decided_at: new Date(nowMs),
+        kind: input.kind,
+        customer_id: input.customerId,
+        subject_id: null,
+        amount_minor: input.amount,
+        decision: a.decision,
+        reason: a.reasons[0] ?? null,
+        version: active.live.version,
+        rules_fired: live.fired,
+        shadow_version: active.shadow?.version ?? null,
+        shadow_decision: shadow?.decision ?? null,
+        shadow_rules_fired: shadow?.fired ?? null,
+        signals: noteworthy ? signals : null,
+      },
+      increments: increments(
+        keys[i]!,
+        input.amount,
+        nowMs,
+        shardOf(input.customerId, deps.limits.velocityShardsMax),
+      ),
+    };
+    if (a.decision !== 'block') {
+      for (const [dim, key] of Object.entries(keys[i]!)) {
+        if (dim !== 'customer_topup') view.addPending(key, input.amount);
+      }
+    }
+  });
+  return out;
+}
+
+const prefixOf = (i: AssessInput) => (i.sourceIp ? sourcePrefix(i.sourceIp) : undefined);
 
 export function limitsJson(l: TopupLimits) {
   return {
@@ -152,12 +285,18 @@ const REFUSALS: ReadonlyArray<[string, RiskErrorCode]> = [
 
 /**
  * The named error for a refused assessment (block, or step_up without a fresh factor), in
- * the precedence of RISK_ERRORS; null when the money may move.
+ * the precedence of RISK_ERRORS; null when the money may move. `register`: a payment at a
+ * register, refused with its own code the register shows.
  */
-export function refusalOf(a: Assessment, freshStrongAuth: boolean): KinkoError | null {
+export function refusalOf(
+  a: Assessment,
+  freshStrongAuth: boolean,
+  register = false,
+): KinkoError | null {
+  const reason = a.words ? { reason: a.words } : {};
   if (a.decision === 'block') {
-    for (const [reason, code] of REFUSALS) {
-      if (!a.reasons.includes(reason)) continue;
+    for (const [code, error] of REFUSALS) {
+      if (!a.reasons.includes(code)) continue;
       const l = a.limits;
       const extra = l
         ? {
@@ -165,13 +304,16 @@ export function refusalOf(a: Assessment, freshStrongAuth: boolean): KinkoError |
             used: { day: String(l.usage.dayMinor), month: String(l.usage.monthMinor) },
           }
         : undefined;
-      return riskError(code, extra ? { extra } : {});
+      return riskError(error, extra ? { extra } : {});
     }
-    if (a.reasons.some((r) => r.startsWith('velocity:'))) {
-      return riskError('risk_velocity_exceeded', { extra: { retry_after_seconds: 60 } });
+    if (register) return riskError('risk_register_payment_blocked', { extra: reason });
+    if (a.reasons.includes('rapid_payments')) {
+      return riskError('risk_velocity_exceeded', { extra: { ...reason, retry_after_seconds: 60 } });
     }
-    return riskError('risk_blocked');
+    return riskError('risk_blocked', { extra: reason });
   }
-  if (a.decision === 'step_up' && !freshStrongAuth) return riskError('risk_step_up_required');
+  if (a.decision === 'step_up' && !freshStrongAuth) {
+    return riskError('risk_step_up_required', { extra: reason });
+  }
   return null;
 }

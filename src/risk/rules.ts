@@ -1,15 +1,8 @@
 import type { RiskLimits } from '../config.ts';
 
-// The default policy as data, and its pure evaluation: limits per top-up, per day and per
-// month by account tier; velocity rules per customer, device and terminal. Nothing here
-// touches the database or the clock: assess() (risk.ts) gathers the facts and calls these.
-
-const DECISIONS = ['allow', 'review', 'step_up', 'block'] as const;
-/** Ordered by severity: the most severe decision of all matching reasons wins. */
-export type Decision = (typeof DECISIONS)[number];
-
-const ASSESS_KINDS = ['topup', 'code_issue', 'code_payment', 'store_payment'] as const;
-export type AssessKind = (typeof ASSESS_KINDS)[number];
+// Limits in code, and their pure evaluation: limits per top-up, per day and per month by
+// account tier (the rules that are data live in PostgreSQL: engine.ts, default-rules.ts).
+// Nothing here touches the database or the clock: assess() (risk.ts) gathers the facts.
 
 /** standard; new: a young account; cooldown: just after a post-recovery hold ended. */
 export type Tier = 'standard' | 'new' | 'cooldown';
@@ -18,76 +11,6 @@ export interface TopupLimits {
   perTopupMinor: bigint;
   dailyMinor: bigint;
   monthlyMinor: bigint;
-}
-
-export interface VelocityRule {
-  /** Named in the reasons stored with the payment: `velocity:<id>`. */
-  id: string;
-  kinds: readonly AssessKind[];
-  subject: 'customer' | 'device' | 'terminal';
-  windowSeconds: number;
-  /** Matches when this attempt would be more than countMax in the window. */
-  countMax?: number;
-  /** Matches when this attempt would bring the window's amount above amountMinorMax. */
-  amountMinorMax?: bigint;
-  decision: Exclude<Decision, 'allow'>;
-}
-
-const PAYMENTS: readonly AssessKind[] = ['code_payment', 'store_payment'];
-
-export const DEFAULT_RULES: readonly VelocityRule[] = Object.freeze([
-  {
-    id: 'customer_payments_minute',
-    kinds: PAYMENTS,
-    subject: 'customer',
-    windowSeconds: 60,
-    countMax: 5,
-    decision: 'review',
-  },
-  {
-    id: 'customer_payments_burst',
-    kinds: PAYMENTS,
-    subject: 'customer',
-    windowSeconds: 60,
-    countMax: 20,
-    decision: 'block',
-  },
-  {
-    id: 'customer_payments_hour_amount',
-    kinds: PAYMENTS,
-    subject: 'customer',
-    windowSeconds: 3600,
-    amountMinorMax: 500_000n,
-    decision: 'review',
-  },
-  {
-    id: 'device_codes_minute',
-    kinds: ['code_issue'],
-    subject: 'device',
-    windowSeconds: 60,
-    countMax: 10,
-    decision: 'block',
-  },
-  {
-    id: 'terminal_payments_minute',
-    kinds: PAYMENTS,
-    subject: 'terminal',
-    windowSeconds: 60,
-    countMax: 120,
-    decision: 'review',
-  },
-  {
-    id: 'customer_topups_hour',
-    kinds: ['topup'],
-    subject: 'customer',
-    windowSeconds: 3600,
-    countMax: 5,
-    decision: 'step_up',
-  },
-] satisfies VelocityRule[]);
-
-export function severer(a: Decision, b: Decision): Decision {
-  return DECISIONS.indexOf(a) >= DECISIONS.indexOf(b) ? a : b;
 }
 
 export function tierOf(

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { int8Array, textArray, type Db, type Tx } from '../db/index.ts';
 import type { OwnLimits, Usage } from './rules.ts';
 
 // The risk module's only SQL: the customer's own limits and the amounts used per local day
@@ -79,4 +79,209 @@ export async function setOwnLimits(
 /** Serialises one customer's assess-and-record against their concurrent top-ups. */
 export async function lockCustomer(tx: Tx, customerId: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`risk:${customerId}`}, 0))`;
+}
+
+// ---- Rule sets (risk_rule_sets, migrations/0030) ----
+
+export interface RuleSetRow {
+  version: number;
+  status: 'draft' | 'shadow' | 'live' | 'retired';
+  rules: unknown;
+  note: string;
+  created_by: string;
+  created_at: Date;
+  promotion_requested_by: string | null;
+  promotion_requested_at: Date | null;
+  approved_by: string | null;
+  live_at: Date | null;
+  retired_at: Date | null;
+}
+
+/** Inserts the default rule set as live version 1 when there is no rule set at all. */
+export async function seedRuleSet(db: Db, rules: unknown, at: Date): Promise<void> {
+  await db`
+    insert into risk_rule_sets (version, status, rules, note, created_by, created_at, live_at)
+    select 1, 'live', ${db.json(rules as never)}, 'the rule set Kinko ships', 'system',
+           ${at}, ${at}
+    where not exists (select 1 from risk_rule_sets)
+    on conflict do nothing`;
+}
+
+export async function activeRuleSets(db: Db): Promise<RuleSetRow[]> {
+  return db<RuleSetRow[]>`
+    select * from risk_rule_sets where status in ('live', 'shadow') order by version`;
+}
+
+export async function ruleSets(db: Db): Promise<RuleSetRow[]> {
+  return db<RuleSetRow[]>`select * from risk_rule_sets order by version desc limit 100`;
+}
+
+export async function ruleSet(db: Db, version: number, lock = false): Promise<RuleSetRow | null> {
+  const rows = lock
+    ? await db<RuleSetRow[]>`select * from risk_rule_sets where version = ${version} for update`
+    : await db<RuleSetRow[]>`select * from risk_rule_sets where version = ${version}`;
+  return rows[0] ?? null;
+}
+
+export async function insertDraft(
+  tx: Tx,
+  d: { rules: unknown; note: string; createdBy: string; at: Date },
+): Promise<number> {
+  // The table's lock makes version numbers contiguous under concurrent drafts.
+  await tx`lock table risk_rule_sets in share row exclusive mode`;
+  const [row] = await tx<{ version: number }[]>`
+    insert into risk_rule_sets (version, status, rules, note, created_by, created_at)
+    select coalesce(max(version), 0) + 1, 'draft', ${tx.json(d.rules as never)}, ${d.note},
+           ${d.createdBy}, ${d.at}
+    from risk_rule_sets
+    returning version`;
+  return row!.version;
+}
+
+export async function setStatus(
+  tx: Tx,
+  version: number,
+  set: Partial<Pick<RuleSetRow, 'status' | 'promotion_requested_by' | 'approved_by'>> & {
+    promotion_requested_at?: Date | null;
+    live_at?: Date;
+    retired_at?: Date;
+  },
+): Promise<void> {
+  await tx`update risk_rule_sets set ${tx(set as Record<string, unknown>)}
+    where version = ${version}`;
+}
+
+// ---- Decisions (risk_decisions) ----
+
+export interface DecisionRow {
+  id: string;
+  decided_at: Date;
+  kind: string;
+  customer_id: string | null;
+  subject_id: string | null;
+  amount_minor: bigint;
+  decision: string;
+  reason: string | null;
+  version: number;
+  rules_fired: string[];
+  shadow_version: number | null;
+  shadow_decision: string | null;
+  shadow_rules_fired: string[] | null;
+  signals: unknown;
+}
+
+export async function insertDecisions(tx: Db, rows: readonly DecisionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // Every column as a text array literal (textArray), cast by PostgreSQL: postgres.js cannot
+  // type arrays of dates or arrays with nulls itself.
+  const col = (f: (r: DecisionRow) => string | number | bigint | null) =>
+    textArray(
+      rows.map((r) => {
+        const v = f(r);
+        return v === null ? null : String(v);
+      }),
+    );
+  const list = (xs: readonly string[] | null) => (xs === null ? null : textArray(xs));
+  await tx`
+    insert into risk_decisions (id, decided_at, kind, customer_id, subject_id, amount_minor,
+      decision, reason, version, rules_fired, shadow_version, shadow_decision,
+      shadow_rules_fired, signals)
+    select id, decided_at, kind, customer_id, subject_id, amount_minor, decision, reason,
+      version, rules_fired::text[], shadow_version, shadow_decision,
+      shadow_rules_fired::text[], signals::jsonb
+    from unnest(${col((r) => r.id)}::uuid[],
+      ${col((r) => r.decided_at.toISOString())}::timestamptz[], ${col((r) => r.kind)}::text[],
+      ${col((r) => r.customer_id)}::uuid[], ${col((r) => r.subject_id)}::text[],
+      ${col((r) => r.amount_minor)}::int8[], ${col((r) => r.decision)}::text[],
+      ${col((r) => r.reason)}::text[], ${col((r) => r.version)}::int[],
+      ${col((r) => list(r.rules_fired))}::text[],
+      ${col((r) => r.shadow_version)}::int[], ${col((r) => r.shadow_decision)}::text[],
+      ${col((r) => list(r.shadow_rules_fired))}::text[],
+      ${col((r) => (r.signals === null ? null : JSON.stringify(r.signals)))}::text[])
+      as d(id, decided_at, kind, customer_id, subject_id, amount_minor, decision, reason,
+        version, rules_fired, shadow_version, shadow_decision, shadow_rules_fired, signals)`;
+}
+
+export async function decisionCounts(
+  db: Db,
+  from: Date,
+  to: Date,
+): Promise<{ decision: string; reason: string | null; count: bigint }[]> {
+  return db<{ decision: string; reason: string | null; count: bigint }[]>`
+    select decision, reason, count(*)::int8 as count from risk_decisions
+    where decided_at >= ${from} and decided_at < ${to}
+    group by decision, reason order by decision, reason`;
+}
+
+export async function recentDecisions(db: Db, from: Date, limit: number): Promise<DecisionRow[]> {
+  return db<DecisionRow[]>`
+    select * from risk_decisions where decided_at >= ${from}
+    order by decided_at desc limit ${limit}`;
+}
+
+export async function setDecisionSubject(tx: Tx, id: string, subjectId: string): Promise<void> {
+  await tx`update risk_decisions set subject_id = ${subjectId} where id = ${id}`;
+}
+
+// ---- Velocity (risk_velocity) ----
+
+export interface VelocityBucket {
+  key: string;
+  resolution_seconds: number;
+  bucket_start: Date;
+  count: bigint;
+  amount_minor: bigint;
+}
+
+/** The buckets of the given keys since the given starts, shards summed. */
+export async function velocityBuckets(
+  db: Db,
+  keys: readonly string[],
+  minutesFrom: Date,
+  hoursFrom: Date,
+): Promise<VelocityBucket[]> {
+  if (keys.length === 0) return [];
+  return db<VelocityBucket[]>`
+    select key, resolution_seconds, bucket_start, sum(count)::int8 as count,
+           sum(amount_minor)::int8 as amount_minor
+    from risk_velocity
+    where key = any(${textArray(keys)}::text[])
+      and ((resolution_seconds = 60 and bucket_start >= ${minutesFrom})
+        or (resolution_seconds = 3600 and bucket_start >= ${hoursFrom}))
+    group by key, resolution_seconds, bucket_start`;
+}
+
+export interface VelocityIncrement {
+  key: string;
+  resolutionSeconds: number;
+  bucketStart: Date;
+  shard: number;
+  count: number;
+  amountMinor: bigint;
+}
+
+/**
+ * Adds increments (one row per key, resolution, bucket and shard: the caller merges them), in
+ * key order, so two transactions touching the same rows lock them in the same order.
+ */
+export async function addVelocity(tx: Db, rows: readonly VelocityIncrement[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    insert into risk_velocity (key, resolution_seconds, bucket_start, shard, count, amount_minor)
+    select * from unnest(${textArray(rows.map((r) => r.key))}::text[],
+      ${`{${rows.map((r) => r.resolutionSeconds).join(',')}}`}::int[],
+      ${textArray(rows.map((r) => r.bucketStart.toISOString()))}::timestamptz[],
+      ${`{${rows.map((r) => r.shard).join(',')}}`}::int2[],
+      ${`{${rows.map((r) => r.count).join(',')}}`}::int[],
+      ${int8Array(rows.map((r) => r.amountMinor))}::int8[])
+    order by 1, 2, 3, 4
+    on conflict (key, resolution_seconds, bucket_start, shard) do update
+      set count = risk_velocity.count + excluded.count,
+          amount_minor = risk_velocity.amount_minor + excluded.amount_minor`;
+}
+
+/** Removes buckets older than the longest window; returns how many went. */
+export async function pruneVelocity(db: Db, before: Date): Promise<number> {
+  const r = await db`delete from risk_velocity where bucket_start < ${before}`;
+  return r.count;
 }

@@ -1,76 +1,198 @@
-import type { AssessKind, Decision, VelocityRule } from './rules.ts';
+import { createHash } from 'node:crypto';
+import type { RuleKind } from './engine.ts';
+import type { VelocityBucket, VelocityIncrement } from './store.ts';
+import { VELOCITY_WINDOWS, type Signals, type VelocityDimension } from './signals.ts';
 
-// Velocity counters in memory: one fixed window per (rule, subject). In-process on purpose:
-// the decision must cost microseconds, not a round trip (DESIGN §6: p99 ≤ 5 ms). With
-// several processes each counts its own share, so a rule holds per process; the daily and
-// monthly amounts, which must be exact, live in the database (store.ts).
+// Velocity counters, kept in PostgreSQL (risk_velocity) so that every process counts the same
+// attempts: count and yen per key in minute buckets and hour buckets, written in the
+// transaction of the money movement they count and summed at read.
+// - 1 hour: the current minute bucket and the 59 before it (59–60 minutes).
+// - 1 day: the current hour bucket and the 23 before it (23–24 hours).
+// - 1 minute: a sliding estimate, the current minute plus the previous minute weighted by the
+//   share of it still inside the window (rounded up), as rate limiters at the edge do.
+// Keys are `<group>:<dimension>:<value>`: top-ups, payments, codes, card links and device
+// confirmations count apart, and a payment also reads its customer's top-ups.
 
-interface Window {
-  startMs: number;
-  count: number;
-  amount: bigint;
-}
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+
+type Group = 'topup' | 'pay' | 'code' | 'link' | 'confirm';
+
+const GROUP_OF: Record<RuleKind, Group> = {
+  topup: 'topup',
+  code_payment: 'pay',
+  store_payment: 'pay',
+  web_payment: 'pay',
+  code_issue: 'code',
+  card_link: 'link',
+  device_confirm: 'confirm',
+};
 
 interface VelocitySubjects {
   customerId: string;
   deviceId?: string | undefined;
+  cardFingerprint?: string | undefined;
+  /** The source network (IPv4 /24 or IPv6 /64); absent for internal addresses. */
+  sourcePrefix?: string | undefined;
+  storeId?: string | undefined;
   terminalId?: string | undefined;
 }
 
-interface VelocityHit {
-  reason: string;
-  decision: Exclude<Decision, 'allow'>;
+/** The keys an attempt is counted under, by dimension (customer_topup is read, not written). */
+export function velocityKeys(
+  kind: RuleKind,
+  s: VelocitySubjects,
+): Partial<Record<VelocityDimension, string>> {
+  const g = GROUP_OF[kind];
+  const keys: Partial<Record<VelocityDimension, string>> = {
+    customer: `${g}:customer:${s.customerId}`,
+  };
+  if (s.deviceId) keys.device = `${g}:device:${s.deviceId}`;
+  if (s.cardFingerprint) keys.card = `${g}:card:${s.cardFingerprint}`;
+  if (s.sourcePrefix) keys.source = `${g}:source:${s.sourcePrefix}`;
+  if (s.storeId) keys.store = `${g}:store:${s.storeId}`;
+  if (s.terminalId) keys.terminal = `${g}:terminal:${s.terminalId}`;
+  if (g === 'pay') keys.customer_topup = `topup:customer:${s.customerId}`;
+  return keys;
 }
 
-export class VelocityCounters {
-  private readonly windows = new Map<string, Window>();
+/** Where reads start: the minute buckets of the last hour, the hour buckets of the last day. */
+export function readStarts(nowMs: number): { minutesFrom: Date; hoursFrom: Date } {
+  const minute = nowMs - (nowMs % MINUTE_MS);
+  const hour = nowMs - (nowMs % HOUR_MS);
+  return {
+    minutesFrom: new Date(minute - 59 * MINUTE_MS),
+    hoursFrom: new Date(hour - 23 * HOUR_MS),
+  };
+}
+
+interface Totals {
+  count: number;
+  yen: bigint;
+}
+
+/** Per key: the totals of each window, from the buckets read. */
+export class VelocityView {
+  private readonly byKey = new Map<string, VelocityBucket[]>();
+  /** What this process added since the read (earlier attempts of the same batch). */
+  private readonly pending = new Map<string, { count: number; yen: bigint }>();
 
   constructor(
-    private readonly rules: readonly VelocityRule[],
-    private readonly keysMax: number,
-  ) {}
-
-  /** Counts this attempt in every matching rule's window; returns the rules it passes. */
-  hit(kind: AssessKind, subjects: VelocitySubjects, amount: bigint, nowMs: number): VelocityHit[] {
-    const hits: VelocityHit[] = [];
-    for (const rule of this.rules) {
-      if (!rule.kinds.includes(kind)) continue;
-      const subject = subjectOf(rule, subjects);
-      if (subject === undefined) continue;
-      const w = this.window(`${rule.id}|${subject}`, rule.windowSeconds * 1000, nowMs);
-      w.count += 1;
-      w.amount += amount;
-      const overCount = rule.countMax !== undefined && w.count > rule.countMax;
-      const overAmount = rule.amountMinorMax !== undefined && w.amount > rule.amountMinorMax;
-      if (overCount || overAmount)
-        hits.push({ reason: `velocity:${rule.id}`, decision: rule.decision });
+    buckets: readonly VelocityBucket[],
+    private readonly nowMs: number,
+  ) {
+    for (const b of buckets) {
+      const list = this.byKey.get(b.key);
+      if (list) list.push(b);
+      else this.byKey.set(b.key, [b]);
     }
-    return hits;
   }
 
-  get size(): number {
-    return this.windows.size;
-  }
-
-  private window(key: string, windowMs: number, nowMs: number): Window {
-    const startMs = nowMs - (nowMs % windowMs);
-    let w = this.windows.get(key);
-    if (!w || w.startMs !== startMs) {
-      if (w) this.windows.delete(key);
-      w = { startMs, count: 0, amount: 0n };
-      // Map keeps insertion order: the first keys are the least recently renewed windows.
-      if (this.windows.size >= this.keysMax) {
-        const oldest = this.windows.keys().next().value;
-        if (oldest !== undefined) this.windows.delete(oldest);
+  totals(key: string): Record<keyof typeof VELOCITY_WINDOWS, Totals> {
+    const minute = this.nowMs - (this.nowMs % MINUTE_MS);
+    const inMinute = (this.nowMs - minute) / MINUTE_MS;
+    const out = { '1m': zero(), '1h': zero(), '1d': zero() };
+    for (const b of this.byKey.get(key) ?? []) {
+      const start = b.bucket_start.getTime();
+      const count = Number(b.count);
+      if (b.resolution_seconds === 3600) {
+        add(out['1d'], count, b.amount_minor);
+        continue;
       }
-      this.windows.set(key, w);
+      add(out['1h'], count, b.amount_minor);
+      if (start === minute) add(out['1m'], count, b.amount_minor);
+      else if (start === minute - MINUTE_MS) {
+        const share = 1 - inMinute;
+        add(out['1m'], Math.ceil(count * share), ceilShare(b.amount_minor, share));
+      }
     }
-    return w;
+    const p = this.pending.get(key);
+    if (p) for (const w of Object.values(out)) add(w, p.count, p.yen);
+    return out;
+  }
+
+  /** Counts an attempt decided in this batch, so the next attempt sees it. */
+  addPending(key: string, amount: bigint): void {
+    const p = this.pending.get(key) ?? { count: 0, yen: 0n };
+    p.count += 1;
+    p.yen += amount;
+    this.pending.set(key, p);
   }
 }
 
-function subjectOf(rule: VelocityRule, s: VelocitySubjects): string | undefined {
-  if (rule.subject === 'customer') return s.customerId;
-  if (rule.subject === 'device') return s.deviceId;
-  return s.terminalId;
+const zero = (): Totals => ({ count: 0, yen: 0n });
+const add = (t: Totals, count: number, yen: bigint) => {
+  t.count += count;
+  t.yen += yen;
+};
+/** amount × share, rounded up, in whole minor units (share in [0, 1], per mille). */
+const ceilShare = (amount: bigint, share: number) => {
+  const perMille = BigInt(Math.ceil(share * 1000));
+  return (amount * perMille + 999n) / 1000n;
+};
+
+/** Writes the signals `<dimension>_count_<window>` and `<dimension>_yen_<window>`. */
+export function velocitySignals(
+  view: VelocityView,
+  keys: Partial<Record<VelocityDimension, string>>,
+  out: Signals,
+): void {
+  for (const [dim, key] of Object.entries(keys)) {
+    const totals = view.totals(key);
+    for (const [w, t] of Object.entries(totals)) {
+      out[`${dim}_count_${w}`] = t.count;
+      out[`${dim}_yen_${w}`] = Number(t.yen);
+    }
+  }
+}
+
+/** The shard of an attempt: by customer, so one customer's rows stay together. */
+export function shardOf(customerId: string, shards: number): number {
+  return createHash('sha256').update(customerId).digest().readUInt16BE(0) % shards;
+}
+
+/** The rows one attempt adds: a minute and an hour bucket per key it is counted under. */
+export function increments(
+  keys: Partial<Record<VelocityDimension, string>>,
+  amount: bigint,
+  nowMs: number,
+  shard: number,
+): VelocityIncrement[] {
+  const minute = new Date(nowMs - (nowMs % MINUTE_MS));
+  const hour = new Date(nowMs - (nowMs % HOUR_MS));
+  const out: VelocityIncrement[] = [];
+  for (const [dim, key] of Object.entries(keys)) {
+    if (dim === 'customer_topup') continue;
+    out.push({
+      key,
+      resolutionSeconds: 60,
+      bucketStart: minute,
+      shard,
+      count: 1,
+      amountMinor: amount,
+    });
+    out.push({
+      key,
+      resolutionSeconds: 3600,
+      bucketStart: hour,
+      shard,
+      count: 1,
+      amountMinor: amount,
+    });
+  }
+  return out;
+}
+
+/** Merges increments of one row (a batch's attempts at one store) into one. */
+export function mergeIncrements(rows: readonly VelocityIncrement[]): VelocityIncrement[] {
+  const merged = new Map<string, VelocityIncrement>();
+  for (const r of rows) {
+    const id = `${r.key}\n${r.resolutionSeconds}\n${r.bucketStart.getTime()}\n${r.shard}`;
+    const m = merged.get(id);
+    if (m) {
+      m.count += r.count;
+      m.amountMinor += r.amountMinor;
+    } else merged.set(id, { ...r });
+  }
+  return [...merged.values()];
 }
