@@ -80,6 +80,11 @@ export interface Limits {
    * of every transaction committed meanwhile. The checkpoint timer chains anything left.
    */
   readonly auditChainDelayMs: number;
+  /**
+   * Every process reloads the kill switches that are on this often, besides when PostgreSQL
+   * notifies a change, so a missed notification delays a switch by at most this long.
+   */
+  readonly switchesReconcileSecondsInterval: number;
   readonly dbPoolConnectionsMax: number;
   /**
    * PostgreSQL's statement_timeout for the serving pool; a connection silent for this long
@@ -292,6 +297,13 @@ function platformLimits(env: Env) {
       86_400,
     ),
     auditChainDelayMs: 10,
+    switchesReconcileSecondsInterval: integer(
+      env,
+      'KINKO_SWITCHES_RECONCILE_SECONDS_INTERVAL',
+      5,
+      1,
+      60,
+    ),
     dbPoolConnectionsMax: integer(env, 'KINKO_DB_POOL_CONNECTIONS_MAX', 10, 1, 200),
     dbStatementTimeoutMs: integer(env, 'KINKO_DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 600_000),
     dbConnectTimeoutSeconds: integer(env, 'KINKO_DB_CONNECT_TIMEOUT_SECONDS', 5, 1, 120),

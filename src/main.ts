@@ -43,6 +43,7 @@ import {
 } from './payments/index.ts';
 import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
 import { createRisk, type Risk } from './risk/index.ts';
+import { createSwitches, switchesRoutes, type Switches } from './switches/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -285,6 +286,7 @@ export interface Modules {
   webPayments: WebPayments;
   payments: Payments;
   risk: Risk;
+  switches: Switches;
 }
 
 /** The key that seals TOTP secrets: beside the vault's keys, outside the database. */
@@ -339,6 +341,8 @@ export function createModules(
   const incidents = createIncidents({ sql, clock, audit });
   const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });
   const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
+  // Kill switches: every module that serves a suspendable request checks this one board.
+  const switches = switchBoard(config, { sql, clock, log, audit, outbox }, () => identity);
   // Webhook signing secrets are encrypted under a key kept beside the vault's, outside the
   // database and the data directory.
   const secretsKey = loadOrCreateWebhookSecretsKey(config.webhookSecretsKeyFile);
@@ -351,6 +355,7 @@ export function createModules(
     log,
     env: config.env,
     secretsKey,
+    switches,
   });
   const card = createCardPath({
     config,
@@ -372,20 +377,37 @@ export function createModules(
     env: config.env,
     origin: config.publicOrigin,
     secretsKey: identitySecretsKey(config),
+    switches,
   });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {
     ...{ audit, ledger, outbox, incidents, card, identity },
-    ...{ merchants, idempotency, webhooks, risk },
+    ...{ merchants, idempotency, webhooks, risk, switches },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
+}
+
+/**
+ * The kill switches. Security admins (identity's) hear of every change; identity is built
+ * after the board, which asks for it only when a switch changes.
+ */
+function switchBoard(
+  config: Config,
+  base: { sql: Sql; clock: Clock; log: Logger; audit: Audit; outbox: Outbox },
+  identity: () => Identity,
+): Switches {
+  return createSwitches({
+    ...base,
+    securityAdmins: (db) => identity().operatorsWithRole(db, 'security_admin'),
+    reconcileSecondsInterval: config.limits.switchesReconcileSecondsInterval,
+  });
 }
 
 type CoreModules = Omit<Modules, 'payments' | 'webPayments'>;
 
 /** The orchestrators: wallet and code payments, and web-shop card payments. */
 function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Clock, m: CoreModules) {
-  const { audit, ledger, outbox, card, identity, merchants, webhooks, risk } = m;
+  const { audit, ledger, outbox, card, identity, merchants, webhooks, risk, switches } = m;
   const webPayments = createWebPayments({
     sql,
     clock,
@@ -398,6 +420,7 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     merchantOrigins: (id) => merchants.allowedOrigins(id),
     publicOrigin: config.publicOrigin,
     limits: config.limits.checkout,
+    switches,
   });
   const payments = createPayments({
     sql,
@@ -416,6 +439,7 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
     // Payment codes are stored only as HMACs under a key kept outside the database.
     codeKey: loadOrCreatePaymentCodeKey(config.paymentCodeKeyFile),
     publicOrigin: config.publicOrigin,
+    switches,
   });
   return { webPayments, payments };
 }
@@ -547,7 +571,9 @@ export async function startWorkers(
     await upgradeDatabase(config, log, db);
     const modules = createModules(config, log, db.sql, clock, options.network);
     const notifier = notifierOf(config, log, db.sql, clock);
-    const stops = startBackground(config, log, modules, notifier);
+    // Webhook deliveries pause while a switch says so: the workers keep the board too.
+    const stops = [await modules.switches.start()];
+    stops.push(...startBackground(config, log, modules, notifier));
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -572,6 +598,11 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
     incidents: m.incidents,
     requireOperator: (a) => m.identity.requireOperator(a),
     operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+  });
+  switchesRoutes(scope, {
+    switches: m.switches,
+    requireOperator: (a) => m.identity.requireOperator(a),
+    operatorOf: (req) => m.identity.operatorOf(req),
   });
   merchantRoutes(scope, { merchants: m.merchants, idempotency: m.idempotency });
   webhookRoutes(scope, {
@@ -641,6 +672,8 @@ export async function startPlatform(
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };
     const notifier = notifierOf(config, log, db.sql, clock);
     stops.push(() => notifier.close());
+    // The board of kill switches is loaded before the first request and kept current.
+    stops.push(await modules.switches.start());
     if (config.background === 'on') {
       stops.push(...startBackground(config, log, modules, notifier));
     }

@@ -1,3 +1,4 @@
+import { NOTHING_SUSPENDED } from '../src/switches/index.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +39,7 @@ before(async () => {
     limits,
     log,
     secretsKey,
+    switches: NOTHING_SUSPENDED,
   };
   dev = createWebhooks({ ...deps, env: 'test' });
   prod = createWebhooks({ ...deps, env: 'production' });

@@ -6,6 +6,7 @@ import {
   isTransportError,
   lockUntil,
   postTransfers,
+  refuseIfSuspended,
   transition,
   type Caller,
   type WebPaymentsDeps,
@@ -41,6 +42,9 @@ export async function confirmPayment(
     const check = checkAction('confirm', stateOf(p), d.clock.nowMs());
     if (!check.ok) throw stateError(check.code, p.status);
     if (p.status === 'requires_action') return { next: 'sync', p };
+    // A payment waiting on its 3-D Secure challenge finishes (above); a new charge does not
+    // start while web payments are suspended.
+    refuseIfSuspended(d, 'web_payments', who);
     if (check.resume) {
       const locked = { locked_until: lockUntil(d) };
       return {

@@ -14,6 +14,7 @@ import { assertTransition, eventFor, type PaymentStatus } from './state.ts';
 import * as store from './store.ts';
 import { accountsFor } from './transfers.ts';
 import { paymentView } from './views.ts';
+import type { SwitchCheck } from '../switches/index.ts';
 
 // What every web payment step shares: its dependencies, who is calling, and the one way a
 // payment changes status (row, webhook event and audit entry in the caller's transaction).
@@ -32,6 +33,17 @@ export interface WebPaymentsDeps {
   /** Kinko's origin as browsers reach it; 3-D Secure pages live there. */
   publicOrigin: string;
   limits: CheckoutLimits;
+  /** Kill switches: web payments and refunds can be suspended. */
+  switches: SwitchCheck;
+}
+
+/** The kill-switch check of a caller's request: its merchant and source. */
+export function refuseIfSuspended(
+  d: WebPaymentsDeps,
+  operation: 'web_payments' | 'refunds',
+  who: Caller,
+): void {
+  d.switches.refuse({ operation, merchantId: who.merchantId, source: who.source?.ip });
 }
 
 /** The merchant (and mode) a request acts for, and who to write in the audit log. */

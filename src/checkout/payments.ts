@@ -2,7 +2,13 @@ import { KinkoError } from '../lib/errors.ts';
 import { vaultError } from '../vault/index.ts';
 import { publicId } from '../lib/ids.ts';
 import { isCurrency } from '../money/index.ts';
-import { ensureAccounts, transition, type Caller, type WebPaymentsDeps } from './context.ts';
+import {
+  ensureAccounts,
+  refuseIfSuspended,
+  transition,
+  type Caller,
+  type WebPaymentsDeps,
+} from './context.ts';
 import { checkAction, type CaptureMethod, type PaymentStatus } from './state.ts';
 import * as store from './store.ts';
 import { paymentView, type PaymentView } from './views.ts';
@@ -51,6 +57,7 @@ export async function createPayment(
   who: Caller,
   input: CreatePaymentInput,
 ): Promise<PaymentView> {
+  refuseIfSuspended(d, 'web_payments', who);
   const currency = input.currency.toUpperCase();
   if (!isCurrency(currency)) {
     throw checkoutError('payment_currency_unsupported', { param: 'currency' });

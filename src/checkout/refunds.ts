@@ -6,6 +6,7 @@ import {
   isTransportError,
   lockUntil,
   postTransfers,
+  refuseIfSuspended,
   type Caller,
   type WebPaymentsDeps,
 } from './context.ts';
@@ -36,6 +37,7 @@ export async function createRefund(
   who: Caller,
   input: CreateRefundInput,
 ): Promise<RefundView> {
+  refuseIfSuspended(d, 'refunds', who);
   const refund = await d.sql.begin(async (tx) => {
     const p = await store.paymentOf(tx, who, input.payment, true);
     if (!p) throw notFound();

@@ -77,6 +77,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   method_not_allowed: 405,
   request_timeout: 503,
   service_unavailable: 503,
+  // A kill switch (switches/): the service is suspended, not broken; retry later.
+  service_suspended: 503,
   database_unavailable: 503,
   acquirer_timeout: 504,
   acquirer_unreachable: 502,

@@ -29,8 +29,11 @@ import { requestFingerprint } from './fingerprint.ts';
 // - Keys are kept keySecondsRetention (≥ 24 h), then purge() deletes them.
 //
 // What is not stored: requests refused before the claim (authentication, schema
-// validation), which did not start executing and may be retried as they are; and the 409 and
-// 422 answers of this layer, which belong to the later request, not the first one.
+// validation), which did not start executing and may be retried as they are; the 409 and
+// 422 answers of this layer, which belong to the later request, not the first one; and
+// refusals that by their code never start (NOT_STARTED_CODES: a kill switch refuses a request
+// before it does anything), whose key is given up so the retry after the switch is lifted
+// runs.
 //
 // A claim records locked_until (request timeout + a margin). If its process dies before
 // answering, a retry after locked_until takes the key over instead of waiting forever.
@@ -165,6 +168,19 @@ function claimKey(deps: IdempotencyDeps, scopeOf: ScopeOf): preHandlerAsyncHookH
   };
 }
 
+/** Refusals made before a request does anything: answered, never stored. */
+const NOT_STARTED_CODES: ReadonlySet<string> = new Set(['service_suspended']);
+
+function notStarted(statusCode: number, body: string): boolean {
+  if (statusCode !== 503) return false;
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' && NOT_STARTED_CODES.has(code);
+  } catch {
+    return false;
+  }
+}
+
 function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
   return async function idempotencyStore(req, reply, payload) {
     const c = claims.get(req);
@@ -172,6 +188,12 @@ function storeResponse(deps: IdempotencyDeps): onSendAsyncHookHandler {
     claims.delete(req);
     const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload : '';
     let body = text.toString();
+    if (notStarted(reply.statusCode, body)) {
+      await store.releaseKey(deps.sql, c.scope, c.key).catch((err: unknown) => {
+        deps.log?.error({ err }, 'idempotency key not released');
+      });
+      return payload;
+    }
     if (c.redact) body = redactSecrets(body);
     const type = reply.getHeader('content-type');
     try {

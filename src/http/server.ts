@@ -397,7 +397,17 @@ async function registerDocs(app: App, version: string): Promise<void> {
       info: {
         title: 'Kinko API',
         version,
-        description: 'Wallet, code payments at the register, card gateway and operator APIs.',
+        description:
+          'Wallet, code payments at the register, card gateway and operator APIs.\n\n' +
+          'Kill switches: while Kinko’s operators suspend a service (sign-up, sign-in, ' +
+          'recovery, new devices, card linking, top-ups, code and store QR payments, web ' +
+          'payments, refunds, webhook deliveries — for everyone or for one merchant, store, ' +
+          'terminal, customer, device, card range or network), a request it covers is ' +
+          'answered 503 `service_suspended`. The error names what is suspended in ' +
+          '`suspended` (the operation, or `everything`) and `scope` (`all`, `merchant`, …), ' +
+          'and its message says it in words to show people. Nothing was done: retry later, ' +
+          'with the same Idempotency-Key if there was one (a refused request does not use ' +
+          'its key up).',
       },
       components: {
         securitySchemes: {

@@ -38,6 +38,12 @@ export async function keyOf(sql: Sql, scope: string, key: string): Promise<KeyRo
   return row;
 }
 
+/** Gives a claimed key up, unanswered: the request did not start, a retry runs afresh. */
+export async function releaseKey(sql: Sql, scope: string, key: string): Promise<void> {
+  await sql`delete from idempotency_keys
+    where scope = ${scope} and key = ${key} and status_code is null`;
+}
+
 /** Starts a key afresh when it was created before retainedFrom; false when it was not. */
 export async function restartExpiredKey(
   sql: Sql,

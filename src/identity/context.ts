@@ -9,6 +9,7 @@ import { identityError, type IdentityErrorCode } from './errors.ts';
 import type { Passwords } from './passwords.ts';
 import type { Source } from '../http/index.ts';
 import type { Incidents } from '../incidents/index.ts';
+import type { SwitchCheck } from '../switches/index.ts';
 
 // What every identity service receives: its dependencies as plain parameters, and the
 // request's source for audit entries and per-source limits.
@@ -42,6 +43,8 @@ export interface Deps {
   passwords: Passwords;
   /** Seals TOTP secrets at rest (sealed.ts); a key file outside the database. */
   secretsKey: Buffer;
+  /** Kill switches: sign-up, sign-in, recovery and new devices can be suspended. */
+  switches: SwitchCheck;
 }
 
 /** Where a request came from: the peer address and the request id, for audit and limits. */

@@ -33,6 +33,7 @@ export async function startSignup(
   input: SignupInput,
   source: Source,
 ): Promise<{ signupId: string; expiresAt: Date }> {
+  deps.switches.refuse({ operation: 'sign_up', source: source.ip });
   const email = normalizeEmail(input.email);
   if (!email) throw identityError('email_invalid', { param: 'email' });
   const phone = normalizePhone(input.phone);
@@ -89,6 +90,7 @@ export async function completeSignup(
   input: SignupVerifyInput,
   source: Source,
 ): Promise<IssuedSession & { customerId: string; deviceId: string }> {
+  deps.switches.refuse({ operation: 'sign_up', source: source.ip });
   const { jwk } = parseDeviceJwk(input.device.publicKey);
   const invalid = () => refuse('verification_code_invalid');
   return commitThenThrow(deps, async (tx) => {
@@ -160,6 +162,7 @@ export async function login(
   input: LoginInput,
   source: Source,
 ): Promise<IssuedSession & { customerId: string }> {
+  deps.switches.refuse({ operation: 'login', source: source.ip });
   const ident = parseIdentifier(input.identifier);
   const idHash = identifierHash('customer', ident?.value ?? input.identifier.trim().toLowerCase());
   const reservation = await reserveAttempt(deps, 'customer', source, idHash);

@@ -40,6 +40,11 @@ export async function registerDevice(
   source: Source,
 ): Promise<{ deviceId: string; expiresAt: Date }> {
   if (session.frozen) throw identityError('account_frozen');
+  deps.switches.refuse({
+    operation: 'new_devices',
+    customerId: session.customerId,
+    source: source.ip,
+  });
   const { jwk } = parseDeviceJwk(input.publicKey);
   const code = numericCode(deps.limits.codeDigits);
   const deviceId = uuidv7(deps.clock.nowMs());
@@ -79,6 +84,11 @@ export async function confirmDevice(
   source: Source,
 ): Promise<void> {
   if (session.frozen) throw identityError('account_frozen');
+  deps.switches.refuse({
+    operation: 'new_devices',
+    customerId: session.customerId,
+    source: source.ip,
+  });
   // A TOTP code or passkey spends the account's second-factor budget, shared with step-up,
   // so registering device after device buys no extra guesses.
   const spends = spendsFactorBudget(answer);

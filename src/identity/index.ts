@@ -4,6 +4,7 @@ import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { devMailboxRoutes } from '../notify/index.ts';
+import type { SwitchCheck } from '../switches/index.ts';
 import type { AuditPort, Deps, IncidentsPort, OutboxPort, Source } from './context.ts';
 import {
   actionPreHandler,
@@ -92,6 +93,8 @@ export interface IdentityOptions {
   breachedPasswords?: BreachedRangeLookup | undefined;
   /** The 32-byte identity secrets key (loadOrCreateIdentitySecretsKey): seals TOTP secrets. */
   secretsKey: Buffer;
+  /** Kill switches (switches/): sign-up, sign-in, recovery and new devices. */
+  switches: SwitchCheck;
 }
 
 export interface Identity {
@@ -131,6 +134,8 @@ export interface Identity {
     customerId: string,
     source: Source,
   ): Promise<{ sessionsRevoked: number } | 'already_deleted'>;
+  /** Active operators of a role and their email (switches: whom to tell of a change). */
+  operatorsWithRole(db: Db, role: OperatorRole): Promise<{ id: string; email: string }[]>;
 }
 
 export interface CustomerFacts {
@@ -158,6 +163,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     rpId: url.hostname,
     passwords: createPasswords(options.limits, options.log, options.breachedPasswords),
     secretsKey: options.secretsKey,
+    switches: options.switches,
   };
   return {
     deps,
@@ -190,6 +196,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
     freezeLinks: (tx, customerIds) => freezeLinks(deps, tx, customerIds),
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
+    operatorsWithRole: (db, role) => store.activeOperatorsWithRole(db, role),
   };
 }
 

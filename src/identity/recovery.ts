@@ -61,6 +61,7 @@ export async function startRecovery(
   identifier: string,
   source: Source,
 ): Promise<{ recoveryId: string; expiresAt: Date }> {
+  deps.switches.refuse({ operation: 'recovery', source: source.ip });
   const ident = parseIdentifier(identifier);
   const idKey = identifierHash(
     'customer',
@@ -177,6 +178,7 @@ export async function completeRecovery(
   input: CompleteInput,
   source: Source,
 ): Promise<IssuedSession & { moneyHoldUntil: Date | null }> {
+  deps.switches.refuse({ operation: 'recovery', source: source.ip });
   await deps.passwords.check(input.newPassword, deps.limits.passwordCharsMin);
   const passwordHash = await deps.passwords.hash(input.newPassword);
   // A TOTP code or passkey spends the account's second-factor budget, shared with step-up.

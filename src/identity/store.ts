@@ -1011,3 +1011,12 @@ export async function eraseCustomer(
     where customer_id = ${c.id}`;
   await tx`delete from identity_signups where email = ${c.email} or phone = ${c.phone}`;
 }
+
+/** Active operators of a role, with their email: whom the console's changes are told to. */
+export async function activeOperatorsWithRole(
+  db: Db,
+  role: OperatorRow['role'],
+): Promise<{ id: string; email: string }[]> {
+  return db<{ id: string; email: string }[]>`select id, email from identity_operators
+    where role = ${role} and status = 'active' order by id`;
+}

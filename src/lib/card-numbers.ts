@@ -22,6 +22,16 @@
 
 export type Brand = 'visa' | 'mastercard' | 'jcb' | 'amex' | 'diners' | 'discover' | 'unionpay';
 
+export const BRANDS: readonly Brand[] = [
+  'visa',
+  'mastercard',
+  'jcb',
+  'amex',
+  'diners',
+  'discover',
+  'unionpay',
+];
+
 interface IinRange {
   brand: Brand;
   /** Inclusive prefix bounds, compared on the first `from.length` digits. */

@@ -28,6 +28,8 @@ export async function linkCard(
 ): Promise<LinkedCard> {
   const card = await deps.vault.getCard(token).catch(() => undefined);
   if (!card || card.deleted) throw paymentsError('card_token_invalid', { param: 'card_token' });
+  const linking = { operation: 'card_linking', customerId, source: source.ip, card } as const;
+  deps.switches.refuse(linking);
   if (card.customerId !== null && card.customerId !== customerId) {
     throw paymentsError('card_already_linked');
   }

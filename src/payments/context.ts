@@ -15,6 +15,7 @@ import type { Webhooks } from '../webhooks/index.ts';
 import { accountInput, CARD_CLEARING_OWNER, type AccountKind } from './accounts.ts';
 import type { ReceiptKind } from './store.ts';
 import type { Source } from '../http/index.ts';
+import type { SwitchCheck } from '../switches/index.ts';
 
 // What every payments service receives: the modules it orchestrates, as plain parameters.
 
@@ -40,6 +41,8 @@ export interface PaymentsDeps {
   merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
   webhooks: Pick<Webhooks, 'emitEvent' | 'emitEvents'>;
   risk: Risk;
+  /** Kill switches: card linking, top-ups, code and store QR payments, refunds. */
+  switches: SwitchCheck;
   /** HMAC key of payment codes (keys.ts), from a file outside the database. */
   codeKey: Buffer;
   /** Kinko's origin as browsers see it: 3-D Secure challenge pages and freeze links. */

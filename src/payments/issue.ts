@@ -33,6 +33,7 @@ export async function issueCode(
   who: { customerId: string; deviceId: string },
   source: Source,
 ): Promise<IssuedCode> {
+  deps.switches.refuse({ operation: 'code_payments', ...who, source: source.ip });
   const assessment = await deps.risk.assess({
     kind: 'code_issue',
     customerId: who.customerId,

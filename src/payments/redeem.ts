@@ -138,6 +138,7 @@ async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void
     store.lockCodes(tx, hmacs),
   ]);
   replays(items, stored);
+  suspended(deps, open(items));
   misreads(open(items));
   const guard = throttle(deps, open(items), counts, windowStart, now);
   await verifyCodes(deps, tx, open(items), codes, guard, now);
@@ -154,6 +155,24 @@ function refuse(item: Item, error: KinkoError, store: boolean, failure = false):
   item.answer = errorAnswer(error, item.req.source.requestId);
   item.store = store;
   item.failure = failure;
+}
+
+/**
+ * Step 1b: a payment a kill switch covers is refused before its code is read or a guess
+ * counted, and its answer is not stored (a retry after the switch is lifted runs); replays
+ * of payments made before it went on are still answered.
+ */
+function suspended(deps: PaymentsDeps, items: Item[]): void {
+  for (const item of items) {
+    const { merchantId, storeId, terminalId } = item.req.terminal;
+    const request = { merchantId, storeId, terminalId, source: item.req.source.ip };
+    try {
+      deps.switches.refuse({ operation: 'code_payments', ...request });
+    } catch (error) {
+      if (!(error instanceof KinkoError)) throw error;
+      refuse(item, error, false);
+    }
+  }
 }
 
 /** Step 1: stored answers replay; a key twice in one batch waits for the first (409). */

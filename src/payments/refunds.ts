@@ -49,6 +49,7 @@ export async function refundPayment(
   // A test key must never move live money, here no more than at the register.
   if (!who.livemode) throw paymentsError('livemode_required');
   const { merchantId } = who;
+  deps.switches.refuse({ operation: 'refunds', merchantId, source: source.ip });
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchantId }]);
   return deps.sql.begin(async (tx) => {
     const p = await store.paymentById(tx, input.paymentId, true);

@@ -57,6 +57,8 @@ export async function payStore(
 ) {
   if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
   const { merchant, shop } = await storeOf(deps, input.payload, input.amount, input.currency);
+  const at = { merchantId: merchant.id, storeId: shop.id, source: source.ip };
+  deps.switches.refuse({ operation: 'store_qr_payments', ...who, ...at });
   const assessment = await decide(deps, who, input, merchant.id, shop.id, source);
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchant.id }]);
   const id = publicId('pay', 16);

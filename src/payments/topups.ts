@@ -78,6 +78,7 @@ export async function createTopup(
   if (!card || card.customer_id !== who.customerId) {
     throw paymentsError('card_not_linked', { param: 'card_token' });
   }
+  await refuseIfSuspended(deps, who, input.cardToken, source);
   const facts = await accountFacts(deps, who.customerId);
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
   const now = deps.clock.now();
@@ -136,6 +137,16 @@ export async function createTopup(
   });
   const authz = await authorizeCard(deps, topup, source);
   return settle(deps, topup, authz, source);
+}
+
+/**
+ * The kill-switch check, made once, before anything is written: a top-up past it when a
+ * switch goes on finishes (or is compensated) like every other. The vault's record of the card
+ * gives its BIN, which a switch by issuer range matches.
+ */
+async function refuseIfSuspended(deps: PaymentsDeps, who: Customer, token: string, s: Source) {
+  const card = await deps.vault.getCard(token);
+  deps.switches.refuse({ operation: 'topups', ...who, source: s.ip, card });
 }
 
 const actorOf = (customerId: string) => ({ type: 'customer' as const, id: customerId });

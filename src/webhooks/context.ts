@@ -5,6 +5,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Env } from './url.ts';
 import type { Source } from '../http/index.ts';
+import type { SwitchCheck } from '../switches/index.ts';
 
 // What the webhooks module is given (see index.ts for the factory).
 
@@ -23,6 +24,11 @@ export interface WebhooksDeps {
   env: Env;
   /** 32 bytes that encrypt endpoint secrets at rest (loadOrCreateWebhookSecretsKey). */
   secretsKey: Buffer;
+  /**
+   * Kill switches: while webhooks_out is suspended (for all, or a merchant) deliveries stay
+   * pending, unattempted, and go out once it is lifted.
+   */
+  switches: SwitchCheck;
   /** Connects to receivers; tests keep the default. */
   resolveAddress?: ((host: string) => Promise<string[]>) | undefined;
 }

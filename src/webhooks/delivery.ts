@@ -201,7 +201,11 @@ export async function deliverDue(deps: WebhooksDeps): Promise<number> {
   const limits = deps.limits.webhooks;
   const now = deps.clock.now();
   const lease = new Date(now.getTime() + limits.deliveryTimeoutMs + CLAIM_MARGIN_MS);
-  const due = await store.claimDue(deps.sql, now, lease, limits.deliveryBatchSizeMax);
+  // Paused deliveries are left as they are: pending, their attempts and give-up time untouched.
+  const paused = deps.switches.webhooksPaused();
+  if (paused.all) return 0;
+  const max = limits.deliveryBatchSizeMax;
+  const due = await store.claimDue(deps.sql, now, lease, max, paused.merchantIds);
   await Promise.all(due.map((d) => attempt(deps, d, false)));
   return due.length;
 }
@@ -215,6 +219,7 @@ export async function resend(
 ): Promise<{ delivered: boolean }> {
   const d = await store.deliveryById(deps.sql, deliveryId);
   if (!d || d.merchant_id !== merchantId) throw webhooksError('webhook_delivery_not_found');
+  deps.switches.refuse({ operation: 'webhooks_out', merchantId, source: source?.ip });
   const limits = deps.limits.webhooks;
   const now = deps.clock.now();
   await deps.sql.begin((tx) =>

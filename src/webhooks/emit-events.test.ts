@@ -1,3 +1,4 @@
+import { NOTHING_SUSPENDED } from '../switches/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   const deps = {
     ...{ sql: db.sql, clock, outbox, limits, log, env: 'test' as const },
     ...{ secretsKey: randomBytes(32), audit: createAudit({ clock, sql: db.sql }) },
+    switches: NOTHING_SUSPENDED,
   };
   const webhooks = createWebhooks(deps);
   const stored = async () => {

@@ -1,3 +1,4 @@
+import { NOTHING_SUSPENDED } from '../switches/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   const deps = {
     ...{ sql: db.sql, clock, outbox, limits, log, env: 'test' as const },
     ...{ secretsKey: randomBytes(32), audit: createAudit({ clock, sql: db.sql }) },
+    switches: NOTHING_SUSPENDED,
   };
   const webhooks = createWebhooks(deps);
   const merchant = publicId('mer', 16);
@@ -69,7 +71,10 @@ test('a failed delivery holds back the later events of its object, not of others
   rx.script = [500]; // the first attempt, payment.created of pay_A, fails
   for (let pass = 0; pass < 4; pass++) await webhooks.runOnce();
   assert.deepEqual(got(), ['payment.created pay_A', 'payment.created pay_B']);
-  assert.ok(rx.received.every((r) => r.verifiedWith.length === 1), 'signed as before');
+  assert.ok(
+    rx.received.every((r) => r.verifiedWith.length === 1),
+    'signed as before',
+  );
 
   clock.advanceMs(limits.webhooks.retrySecondsBase * 1000);
   for (let pass = 0; pass < 5; pass++) await webhooks.runOnce();

@@ -252,6 +252,8 @@ export async function claimDue(
   now: Date,
   leaseUntil: Date,
   max: number,
+  /** Merchants whose deliveries a kill switch pauses: not claimed. */
+  pausedMerchantIds: readonly string[] = [],
 ): Promise<DueDelivery[]> {
   return sql<DueDelivery[]>`
     with due as (
@@ -259,6 +261,7 @@ export async function claimDue(
       join webhooks_events ev on ev.id = d.event_id
       join webhooks_endpoints ep on ep.id = d.endpoint_id
       where d.status = 'pending' and d.next_attempt_at <= ${now}
+        and d.merchant_id <> all(${pausedMerchantIds as string[]}::text[])
         and (ev.order_key is null or not exists (
           select 1 from webhooks_events e2
           left join webhooks_deliveries d2

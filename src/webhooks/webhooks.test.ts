@@ -1,3 +1,4 @@
+import { NOTHING_SUSPENDED } from '../switches/index.ts';
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +39,7 @@ before(async () => {
     log,
     env: 'test',
     secretsKey: randomBytes(32),
+    switches: NOTHING_SUSPENDED,
   });
 });
 after(async () => {
