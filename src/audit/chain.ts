@@ -12,7 +12,14 @@ export { canonicalJson };
 export const GENESIS_HASH: Buffer = Buffer.alloc(32);
 
 export type ActorType =
-  'system' | 'customer' | 'operator' | 'merchant' | 'api_key' | 'terminal' | 'cli';
+  | 'system'
+  | 'customer'
+  | 'operator'
+  | 'merchant'
+  | 'merchant_person'
+  | 'api_key'
+  | 'terminal'
+  | 'cli';
 export type Outcome = 'success' | 'failure' | 'denied';
 
 /** What a caller records: what happened, who did it, to what, from where, and how it ended. */

@@ -1,14 +1,14 @@
 import { isUuid } from '../lib/ids.ts';
 import { at, commitThenThrow, refuse, type Deps, type Source } from './context.ts';
 import * as store from './store.ts';
-import { bucketParts } from './throttle.ts';
+import { bucketParts, type LoginRealm } from './throttle.ts';
 
 // What operators see of credential stuffing: the source networks throttled now, and the
 // detections, which stay open until an operator acknowledges them and are kept afterwards
 // as history. A counter row lives one window; a detection outlives it.
 
 export interface ThrottledSource {
-  realm: 'customer' | 'operator';
+  realm: LoginRealm;
   source_prefix: string;
   failures: number;
   window_started_at: string;

@@ -29,6 +29,7 @@ import { resolveSession, type CustomerSession } from './sessions.ts';
 import { freezeLink, freezeLinks } from './recovery.ts';
 import { requireAction } from './guard.ts';
 import { deleteCustomer } from './deletion.ts';
+import { createSignInKit, type SignInKit } from './sign-in-kit.ts';
 import * as store from './store.ts';
 
 // Identity: who is calling — customers and operators — and whether they may do what they ask.
@@ -57,6 +58,9 @@ import * as store from './store.ts';
 //   before its password or code is checked, taken back when the answer was right.
 // - stuffing detection: raised when a source bucket is blocked; open until an operator
 //   acknowledges it, then kept as history.
+// - sign-in kit: these mechanisms (password policy and hashing, sealed TOTP, throttles,
+//   session tokens, recovery codes) for a realm another module keeps: merchant people, whose
+//   accounts live in merchants/team and sign in under the operators' rules.
 
 export { IDENTITY_ERRORS, identityError, type IdentityErrorCode } from './errors.ts';
 export { STEP_UP_POLICY, SENSITIVE_ACTIONS, decide, type SensitiveAction } from './policy.ts';
@@ -69,6 +73,7 @@ export {
 export type { CustomerSession } from './sessions.ts';
 export type { OperatorSession } from './operators.ts';
 export type { BreachedRangeLookup } from './passwords.ts';
+export type { SignInKit, SignInReservation, NewTotp } from './sign-in-kit.ts';
 export { DEVICE_PROOF_HEADER } from './guard.ts';
 export { CUSTOMER_COOKIE, OPERATOR_COOKIE } from './http.ts';
 export { proofMessage } from './device-key.ts';
@@ -99,6 +104,8 @@ export interface IdentityOptions {
 
 export interface Identity {
   readonly deps: Deps;
+  /** Identity's sign-in mechanisms for merchant people (merchants/team keeps the accounts). */
+  readonly signInKit: SignInKit;
   /** preHandler: a live customer session; read it with customerOf(req). */
   requireCustomer: preHandlerAsyncHookHandler;
   /** preHandler: an operator session whose role may do `action`; read it with operatorOf(req). */
@@ -167,6 +174,7 @@ export function createIdentity(options: IdentityOptions): Identity {
   };
   return {
     deps,
+    signInKit: createSignInKit(deps),
     requireCustomer: customerPreHandler(deps),
     requireOperator: (action) => operatorPreHandler(deps, action),
     requireDeviceProof: (action) => actionPreHandler(deps, action),

@@ -14,7 +14,7 @@ import * as store from './store.ts';
 
 const VERSION = 1;
 
-export type SecretOwner = { kind: 'customer' | 'operator'; id: string };
+export type SecretOwner = { kind: 'customer' | 'operator' | 'merchant_person'; id: string };
 
 const aadOf = (owner: SecretOwner) => Buffer.from(`kinko:totp:v1:${owner.kind}:${owner.id}`);
 

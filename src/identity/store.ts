@@ -1,4 +1,5 @@
 import type { Db, Sql, Tx } from '../db/index.ts';
+import type { LoginRealm } from './throttle.ts';
 
 // Identity's only SQL. Plain parameterised statements over the identity_* tables; every
 // write takes the caller's transaction so that the change, its audit entry and its messages
@@ -710,7 +711,7 @@ export async function unblockSource(tx: Tx, prefix: string): Promise<boolean> {
 
 export interface DetectionRow {
   id: string;
-  realm: 'customer' | 'operator';
+  realm: LoginRealm;
   source_prefix: string;
   detected_at: Date;
   attempts_in_window: number;

@@ -6,8 +6,11 @@ import type { IdentityLimits } from '../config.ts';
 // Credential stuffing (7pay 2019) spreads guesses over many accounts, so per-account delays
 // alone never trigger; the per-source counters are what catch it.
 
-/** Sign-in realms: operators count in buckets of their own, never shared with customers. */
-export type LoginRealm = 'customer' | 'operator';
+/**
+ * Sign-in realms: operators and merchant people count in buckets of their own, never shared
+ * with customers or with each other.
+ */
+export type LoginRealm = 'customer' | 'operator' | 'merchant';
 
 /** The throttle bucket of a source: its network, prefixed for operator sign-in. */
 export function sourceBucket(realm: LoginRealm, ip: string): string {
@@ -17,9 +20,12 @@ export function sourceBucket(realm: LoginRealm, ip: string): string {
 
 /** The realm and network of a bucket named by sourceBucket. */
 export function bucketParts(bucket: string): { realm: LoginRealm; sourcePrefix: string } {
-  return bucket.startsWith('operator:')
-    ? { realm: 'operator', sourcePrefix: bucket.slice('operator:'.length) }
-    : { realm: 'customer', sourcePrefix: bucket };
+  for (const realm of ['operator', 'merchant'] as const) {
+    if (bucket.startsWith(`${realm}:`)) {
+      return { realm, sourcePrefix: bucket.slice(realm.length + 1) };
+    }
+  }
+  return { realm: 'customer', sourcePrefix: bucket };
 }
 
 /** The network a source address counts against: an IPv4 /24 or an IPv6 /64. */
