@@ -509,6 +509,11 @@ export interface MerchantsLimits {
   readonly allowedOriginsPerMerchantMax: number;
   /** last_used_at is written at most this often per key, so hot keys do not rewrite a row. */
   readonly apiKeyLastUsedSecondsResolution: number;
+  /**
+   * How long an invitation to a merchant's dashboard stays usable (72 h): long enough for a
+   * weekend, short enough that a forgotten link in a mailbox stops being a way in.
+   */
+  readonly invitationSecondsMax: number;
 }
 
 export interface IdempotencyLimits {
@@ -553,6 +558,7 @@ function merchantApiLimits(env: Env) {
       apiKeysPerMerchantMax: 100,
       allowedOriginsPerMerchantMax: 20,
       apiKeyLastUsedSecondsResolution: 60,
+      invitationSecondsMax: 72 * 3600,
     },
     idempotency: {
       keySecondsRetention: integer(

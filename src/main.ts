@@ -339,10 +339,27 @@ export function createModules(
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
   // Detectors raise signals and every response step writes its timeline event through it.
   const incidents = createIncidents({ sql, clock, audit });
-  const merchants = createMerchants({ sql, clock, audit, limits: config.limits, env: config.env });
-  const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
   // Kill switches: every module that serves a suspendable request checks this one board.
   const switches = switchBoard(config, { sql, clock, log, audit, outbox }, () => identity);
+  const identity = createIdentity({
+    sql,
+    clock,
+    audit,
+    outbox,
+    incidents,
+    limits: config.limits.identity,
+    log,
+    env: config.env,
+    origin: config.publicOrigin,
+    secretsKey: identitySecretsKey(config),
+    switches,
+  });
+  // Merchant people sign in with identity's mechanisms (the sign-in kit), not a copy.
+  const merchants = createMerchants({
+    ...{ sql, clock, audit, limits: config.limits, env: config.env },
+    ...{ kit: identity.signInKit, outbox, publicOrigin: config.publicOrigin },
+  });
+  const idempotency = createIdempotency({ sql, clock, limits: config.limits, log });
   // Webhook signing secrets are encrypted under a key kept beside the vault's, outside the
   // database and the data directory.
   const secretsKey = loadOrCreateWebhookSecretsKey(config.webhookSecretsKeyFile);
@@ -365,19 +382,6 @@ export function createModules(
     audit,
     merchants: merchants.directory,
     network,
-  });
-  const identity = createIdentity({
-    sql,
-    clock,
-    audit,
-    outbox,
-    incidents,
-    limits: config.limits.identity,
-    log,
-    env: config.env,
-    origin: config.publicOrigin,
-    secretsKey: identitySecretsKey(config),
-    switches,
   });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {

@@ -17,6 +17,7 @@ import {
   type Static,
 } from '../http/index.ts';
 import type { Caller } from './context.ts';
+import { merchantsError } from '../merchants/index.ts';
 import type { WebPayments } from './service.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one
@@ -29,7 +30,13 @@ export interface WebPaymentRoutesDeps {
   payments: WebPayments;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
-  merchantKeyOf(req: FastifyRequest): { merchantId: string; keyId: string; mode: string };
+  merchantKeyOf(req: FastifyRequest): {
+    merchantId: string;
+    actor: { type: 'api_key' | 'merchant_person'; id: string };
+    mode: string;
+    /** A store manager's stores: web payments belong to no store, so they refund none. */
+    storeIds: string[] | null;
+  };
   merchantScopeOf(req: FastifyRequest): string;
 }
 
@@ -54,7 +61,7 @@ export function webPaymentRoutes(app: App, deps: WebPaymentRoutesDeps): void {
     return {
       merchantId: p.merchantId,
       livemode: p.mode === 'live',
-      actor: { type: 'api_key', id: p.keyId },
+      actor: p.actor,
       source: sourceOf(req),
     };
   };
@@ -62,7 +69,11 @@ export function webPaymentRoutes(app: App, deps: WebPaymentRoutesDeps): void {
     deps.idempotency.route(deps.requireMerchantKey(scope), deps.merchantScopeOf);
   const read = { preHandler: deps.requireMerchantKey('payments:read') };
   paymentWrites(app, deps.payments, write('payments:write'), who);
-  refundWrites(app, deps.payments, write('refunds:write'), who);
+  const refunder = (req: FastifyRequest): Caller => {
+    if (deps.merchantKeyOf(req).storeIds) throw merchantsError('person_store_denied');
+    return who(req);
+  };
+  refundWrites(app, deps.payments, write('refunds:write'), refunder);
   reads(app, deps.payments, read, who);
 }
 

@@ -52,9 +52,12 @@ export interface SignInKit {
   verifyPassword(stored: string | undefined, password: string): Promise<boolean>;
   newTotp(ownerId: string, account: string): NewTotp;
   /** The step the code matches (after lastStep: no replay), or undefined; fails closed. */
-  matchTotp(ownerId: string, box: Buffer | null, code: string, lastStep: bigint | null):
-    | bigint
-    | undefined;
+  matchTotp(
+    ownerId: string,
+    box: Buffer | null,
+    code: string,
+    lastStep: bigint | null,
+  ): bigint | undefined;
   /** Throws login_throttled / source_blocked / password_login_disabled, counted first. */
   reserve(source: Source, identifier: string): Promise<SignInReservation>;
   /** The attempt failed: its count stays; returns audit entries it calls for. */

@@ -8,11 +8,17 @@ import { merchantsError } from './errors.ts';
 
 export interface MerchantPrincipal {
   merchantId: string;
-  keyId: string;
+  /** Who acts, for audit entries: the API key, or the dashboard's signed-in person. */
+  actor: { type: 'api_key' | 'merchant_person'; id: string };
   /** `*` for a standard secret key; the granted scopes for a restricted key. */
   scopes: string[];
   mode: KeyMode;
-  kind: 'secret' | 'restricted';
+  kind: 'secret' | 'restricted' | 'person';
+  /**
+   * The stores whose payments this caller may refund: a store manager's stores, or null for
+   * every other caller (all of the merchant's).
+   */
+  storeIds: string[] | null;
 }
 
 export interface TerminalPrincipal {
@@ -56,10 +62,11 @@ export async function authenticateSecretKey(
   await store.touchApiKey(deps.sql, key.id, now, lastUsedBefore(deps, now));
   return {
     merchantId: key.merchant_id,
-    keyId: key.id,
+    actor: { type: 'api_key', id: key.id },
     scopes: key.scopes,
     mode: key.mode,
     kind: key.kind,
+    storeIds: null,
   };
 }
 
@@ -136,7 +143,7 @@ export async function recordWriteUse(
     deps.audit.append(tx, [
       {
         action: 'merchants.api_key.used',
-        actor: { type: 'api_key', id: principal.keyId },
+        actor: principal.actor,
         subject: { type: 'merchant', id: principal.merchantId },
         source: request.source,
         outcome,

@@ -23,8 +23,44 @@ export const MERCHANTS_ERRORS = defineErrors('merchants', {
     type: 'authentication_error',
     message: 'The publishable key is not valid.',
   },
+  person_session_missing: {
+    type: 'authentication_error',
+    message: 'Sign in to the dashboard first (email, password and authenticator code).',
+  },
+  person_session_expired: {
+    type: 'authentication_error',
+    message: 'Your dashboard session has ended; sign in again.',
+  },
+  person_credentials_invalid: {
+    type: 'authentication_error',
+    message: 'The email, password or authenticator code is not correct.',
+  },
+  person_locked: {
+    type: 'authentication_error',
+    message: 'Too many failed sign-ins; this account is locked for a while.',
+  },
+  manager_approval_invalid: {
+    type: 'authentication_error',
+    message: 'The manager email or authenticator code is not correct.',
+  },
+  invitation_invalid: {
+    type: 'authentication_error',
+    message: 'This invitation link is not valid: it has expired, was used, or was withdrawn.',
+  },
   merchant_suspended: { type: 'permission_error', message: 'This merchant is suspended.' },
   // 2. What the caller may do.
+  person_access_denied: {
+    type: 'permission_error',
+    message: 'Your role on this merchant does not allow this action.',
+  },
+  person_store_denied: {
+    type: 'permission_error',
+    message: 'Your role allows this only for payments taken at your own stores.',
+  },
+  person_not_manageable: {
+    type: 'permission_error',
+    message: 'Your role cannot invite or remove a person with this role.',
+  },
   api_key_scope_missing: {
     type: 'permission_error',
     message: 'This API key does not have the access this request needs.',
@@ -34,6 +70,12 @@ export const MERCHANTS_ERRORS = defineErrors('merchants', {
   store_not_found: { type: 'not_found_error', message: 'No such store.' },
   terminal_not_found: { type: 'not_found_error', message: 'No such terminal.' },
   api_key_not_found: { type: 'not_found_error', message: 'No such API key.' },
+  person_not_found: { type: 'not_found_error', message: 'No such person on this merchant.' },
+  invitation_not_found: { type: 'not_found_error', message: 'No such open invitation.' },
+  person_exists: {
+    type: 'conflict_error',
+    message: 'A dashboard account with this email address already exists.',
+  },
   api_key_already_revoked: {
     type: 'conflict_error',
     message: 'This API key is already revoked or expired.',
@@ -50,6 +92,18 @@ export const MERCHANTS_ERRORS = defineErrors('merchants', {
   api_key_overlap_invalid: {
     type: 'invalid_request_error',
     message: 'The overlap period is longer than allowed.',
+  },
+  totp_code_invalid: {
+    type: 'invalid_request_error',
+    message: 'The authenticator code does not match; check the app and the device clock.',
+  },
+  person_email_invalid: {
+    type: 'invalid_request_error',
+    message: 'This is not an email address Kinko can send an invitation to.',
+  },
+  store_ids_invalid: {
+    type: 'invalid_request_error',
+    message: 'A store manager needs one or more of this merchant’s stores; other roles none.',
   },
   origin_invalid: {
     type: 'invalid_request_error',

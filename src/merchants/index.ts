@@ -17,6 +17,9 @@ import { seedDemoMerchant } from './seed.ts';
 import type { Merchants } from './service.ts';
 import * as store from './store.ts';
 import type { Tx } from '../db/index.ts';
+import { approveAtRegister } from './team/step-up.ts';
+import { teamRoutes } from './team/routes.ts';
+import { inviteIn } from './team/invitations.ts';
 import { merchantsError } from './errors.ts';
 
 // Merchants: who sells through Kinko, where, on which registers, and with which credentials.
@@ -36,11 +39,19 @@ import { merchantsError } from './errors.ts';
 // - roll: replace a key; the old one keeps working until expires_at (the overlap period).
 // - revoke: stop a key at once.
 // - allowed origin: scheme://host[:port] of a merchant page that may frame hosted fields.
-// - principal: the authenticated caller of a request (merchant, key, scopes, mode).
+// - principal: the authenticated caller of a request (merchant, key or person, scopes, mode).
+// - person: someone of the merchant's team who signs in to the dashboard with email,
+//   password and a mandatory second factor (TOTP, or a recovery code in its place); one
+//   merchant, one role (team/access.ts: owner, admin, developer, analyst, store_manager).
+// - invitation: how a person joins: a link by email that expires; accepting sets the
+//   password and enrols the authenticator before the person exists.
+// - register approval: a manager's email and authenticator code typed at a register, so
+//   the register can refund in the manager's name without an API key.
 
 export { MERCHANTS_ERRORS, merchantsError, type MerchantsErrorCode } from './errors.ts';
 export { SCOPES, KEYS_SCOPE, type Scope, type AccessScope, type KeyMode } from './keys.ts';
-export { merchantKeyOf, merchantScopeOf } from './http.ts';
+export { merchantKeyOf, merchantScopeOf, PERSON_COOKIE, PERSON_MODE_HEADER } from './http.ts';
+export { MERCHANT_ACCESS, MERCHANT_ROLES, type MerchantRole } from './team/access.ts';
 export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
 export type { Merchants } from './service.ts';
 export { MERCHANTS_CREATE_USAGE } from './cli.ts';
@@ -103,6 +114,10 @@ export function createMerchants(deps: MerchantsDeps): Merchants {
       resolveSecretKey: (sk) => auth.resolveSecretKey(deps, sk),
     },
     requireMerchantKey: (scope) => requireMerchantKey(deps, scope),
+    approveAtRegister: (input, source) => approveAtRegister(deps, input, source),
+    teamRoutes: (app) => teamRoutes(app, deps),
+    inviteOwner: (merchantId, email) =>
+      inTx((tx) => inviteIn(deps, tx, null, { merchantId, email, role: 'owner' }, undefined)),
     createMerchantCommand: (args, out, err) => createMerchantCommand(deps, args, out, err),
     seedDemoMerchant: (options) => seedDemoMerchant(deps, options),
   };

@@ -38,10 +38,11 @@ test('a merchant gets a secret key, a publishable key, a store and a terminal', 
   const p = await api.merchants.authenticateSecretKey(`Bearer ${c.secretKey}`);
   assert.deepEqual(p, {
     merchantId: c.merchantId,
-    keyId: c.keys[0]?.id,
+    actor: { type: 'api_key', id: c.keys[0]?.id },
     scopes: ['*'],
     mode: 'test',
     kind: 'secret',
+    storeIds: null,
   });
   const pk = await api.merchants.resolvePublishableKey(c.publishableKey);
   assert.deepEqual(pk?.allowedOrigins, ['https://shop.example']);
@@ -87,8 +88,8 @@ test('unknown, malformed, revoked and rolled-then-expired keys get distinct answ
   assert.match(rolled.value, /^sk_live_/);
   assert.equal(rolled.previous.status, 'expiring');
   // During the overlap both keys work.
-  assert.equal((await api.merchants.authenticateSecretKey(c.secretKey)).keyId, oldId);
-  assert.equal((await api.merchants.authenticateSecretKey(rolled.value)).keyId, rolled.key.id);
+  assert.equal((await api.merchants.authenticateSecretKey(c.secretKey)).actor.id, oldId);
+  assert.equal((await api.merchants.authenticateSecretKey(rolled.value)).actor.id, rolled.key.id);
   api.clock.advanceMs(3600_000);
   await rejectsWith(api.merchants.authenticateSecretKey(c.secretKey), 'api_key_expired');
   await api.merchants.revokeApiKey(c.merchantId, rolled.key.id, cli);
@@ -252,13 +253,15 @@ test("one merchant cannot see or touch another merchant's records", async () => 
   assert.equal((await api.merchants.authenticateSecretKey(a.secretKey)).merchantId, a.merchantId);
 });
 
-test('kinko merchants create prints the keys once; bad usage exits 2', async () => {
+test('kinko merchants create prints keys and owner link once; bad usage exits 2', async () => {
   const out: string[] = [];
   const err: string[] = [];
   const code = await api.merchants.createMerchantCommand(
     [
       '--name',
       'Cli Shop',
+      '--owner-email',
+      'owner@cli-shop.example',
       '--store',
       'Umeda',
       '--mcc',
@@ -275,6 +278,19 @@ test('kinko merchants create prints the keys once; bad usage exits 2', async () 
   const text = out.join('\n');
   assert.match(text, /sk_live_[A-Za-z0-9_-]{43}\s+\(shown once/);
   assert.match(text, /tk_[A-Za-z0-9_-]{43}\s+\(shown once/);
+  assert.match(
+    text,
+    /owner invitation http:\/\/\S+\/dashboard\/#\/invite\/kmi_[A-Za-z0-9_-]{43}\s/,
+  );
+  // Without an owner there is no merchant: every merchant has someone who can sign in.
+  assert.equal(
+    await api.merchants.createMerchantCommand(
+      ['--name', 'No Owner'],
+      () => {},
+      () => {},
+    ),
+    2,
+  );
   assert.equal(
     await api.merchants.createMerchantCommand(
       ['--store', 'x'],

@@ -2,6 +2,7 @@ import type { AuditEntryInput } from '../audit/index.ts';
 import type { MerchantsLimits } from '../config.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { SignInKit } from '../identity/index.ts';
 import { publicId } from '../lib/ids.ts';
 import {
   ALL_SCOPES,
@@ -25,6 +26,13 @@ export interface AuditPort {
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
 }
 
+export interface OutboxPort {
+  enqueue(
+    tx: Tx,
+    events: readonly { topic: string; key?: string; payload: object }[],
+  ): Promise<unknown>;
+}
+
 export interface MerchantsDeps {
   sql: Sql;
   clock: Clock;
@@ -32,6 +40,12 @@ export interface MerchantsDeps {
   limits: { merchants: MerchantsLimits };
   /** Decides whether http:// origins are acceptable (development and test only). */
   env?: 'development' | 'production' | 'test' | undefined;
+  /** Identity's sign-in mechanisms, which merchant people sign in with (team/). */
+  kit: SignInKit;
+  /** Invitation emails leave through the outbox, in the transaction that invites. */
+  outbox: OutboxPort;
+  /** The origin browsers use: invitation links point at its /dashboard. */
+  publicOrigin: string;
 }
 
 export type Actor = AuditEntryInput['actor'];

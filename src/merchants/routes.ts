@@ -29,7 +29,7 @@ const text = (max: number) => freeText(max, 1);
 const idParams = idParamsOf();
 
 function actorOf(req: FastifyRequest) {
-  return { type: 'api_key' as const, id: merchantKeyOf(req).keyId };
+  return merchantKeyOf(req).actor;
 }
 
 export function merchantRoutes(app: App, deps: MerchantRoutesDeps): void {
@@ -42,6 +42,7 @@ export function merchantRoutes(app: App, deps: MerchantRoutesDeps): void {
   originRoutes(app, m, read, write);
   keyRoutes(app, m, read, write);
   rollRoutes(app, m, write);
+  m.teamRoutes(app);
 }
 
 type Read = (scope: AccessScope) => object;

@@ -2,6 +2,8 @@ import { createMerchantIn, describeCreated } from './create.ts';
 import { rollApiKey } from './manage.ts';
 import { insertApiKey, resetTerminalSecret, type MerchantsDeps } from './merchants.ts';
 import * as store from './store.ts';
+import { inviteIn } from './team/invitations.ts';
+import * as teamStore from './team/store.ts';
 
 // The development demo merchant, seeded at start-up so that a fresh checkout can take a
 // payment at once.
@@ -21,6 +23,20 @@ export interface DemoSeed {
   publishableKey: string | undefined;
   /** Lines to print; secrets appear only when created or rotated. */
   lines: string[];
+}
+
+/** The demo's owner: the dev mailbox (GET /dev/mailbox?to=…) receives its invitation. */
+export const DEMO_OWNER_EMAIL = 'owner@demo.kinko.example';
+
+/**
+ * The demo owner's one-time invitation link, while the demo has no owner yet: a fresh one
+ * at each start until someone accepts one (older links keep working until they expire).
+ */
+async function ownerInvitation(deps: MerchantsDeps, merchantId: string): Promise<string[]> {
+  if (await teamStore.hasOwner(deps.sql, merchantId)) return [];
+  const owner = { merchantId, email: DEMO_OWNER_EMAIL, role: 'owner' as const };
+  const { link } = await deps.sql.begin((tx) => inviteIn(deps, tx, null, owner, undefined));
+  return [`owner invitation ${link}   (${DEMO_OWNER_EMAIL}; sign in to /dashboard with it)`];
 }
 
 // Live keys: the demo's register takes wallet payments, which move real wallet money and are
@@ -57,6 +73,7 @@ export async function seedDemoMerchant(
   });
   if ('secretKey' in existing) {
     const lines = ['demo merchant created (development only):', ...describeCreated(existing)];
+    lines.push(...(await ownerInvitation(deps, existing.merchantId)));
     return {
       created: true,
       rotated: false,
@@ -72,6 +89,7 @@ export async function seedDemoMerchant(
   const terminals = await store.listTerminals(deps.sql, merchantId, 1);
   const publishableKey = usable.find((k) => k.kind === 'publishable')?.publishable_key ?? undefined;
   const lines = [`demo merchant ${merchantId} exists; its secrets were printed when created.`];
+  lines.push(...(await ownerInvitation(deps, merchantId)));
   // A demo seeded before its keys were live gets a live secret key, shown this once.
   if (!usable.some((k) => k.kind === 'secret' && k.mode === 'live')) {
     const live = await deps.sql.begin((tx) =>

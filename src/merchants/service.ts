@@ -12,6 +12,8 @@ import type {
   TerminalView,
 } from './merchants.ts';
 import type { DemoSeed } from './seed.ts';
+import type { App } from '../http/index.ts';
+import type { RegisterApproval } from './team/step-up.ts';
 
 // What the merchants module offers the rest of Kinko: createMerchants (index.ts) builds it,
 // and the routes take it as a parameter from here, so no file of the module imports index.ts.
@@ -84,6 +86,19 @@ export interface Merchants {
   };
   /** preHandler for /v1 routes: 401 api_key_*, 403 api_key_scope_missing. */
   requireMerchantKey(scope: AccessScope): preHandlerAsyncHookHandler;
+  /**
+   * A manager's approval at a register (email and authenticator code, counted as a sign-in):
+   * the manager's person id, or manager_approval_invalid, person_locked, person_access_denied,
+   * person_store_denied.
+   */
+  approveAtRegister(input: RegisterApproval, source: Source): Promise<{ personId: string }>;
+  /**
+   * Invites the merchant's owner (none yet): the one-time link, also sent by email. For
+   * the command line and the seed; people invite each other from the dashboard.
+   */
+  inviteOwner(merchantId: string, email: string): Promise<{ link: string }>;
+  /** The dashboard's sign-in, invitation and team routes (team/routes.ts). */
+  teamRoutes(app: App): void;
   /** `kinko merchants create …`; returns the exit code. */
   createMerchantCommand(
     args: string[],

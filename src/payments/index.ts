@@ -45,7 +45,7 @@ export interface PaymentsRoutesDeps {
     Identity,
     'requireCustomer' | 'requireDeviceProof' | 'customerOf' | 'verifyDeviceProof'
   >;
-  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals'>;
+  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals' | 'approveAtRegister'>;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
   merchantKeyOf(req: FastifyRequest): MerchantPrincipal;

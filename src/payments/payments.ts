@@ -7,7 +7,14 @@ import { issueCode } from './issue.ts';
 import { redeemBatch, type Answer, type RedeemRequest } from './redeem.ts';
 import { receiptsWorker, sendReceiptsOnce } from './receipts.ts';
 import { listWalletPage, type WalletListQuery, type WalletReader } from './lists.ts';
-import { getPayment, merchantPaymentView, refundPayment, refundView } from './refunds.ts';
+import {
+  getPayment,
+  merchantPaymentView,
+  refundPayment,
+  refundView,
+  type RefundActor,
+  type RefundInput,
+} from './refunds.ts';
 import * as store from './store.ts';
 import { payStore } from './store-payments.ts';
 import { createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
@@ -62,8 +69,8 @@ export function createPayments(deps: PaymentsDeps) {
     ) => payStore(deps, who, input, source),
     refund: (
       who: WalletReader,
-      input: { paymentId: string; amount: bigint; reason?: string | undefined },
-      actor: { type: 'api_key' | 'terminal'; id: string },
+      input: RefundInput,
+      actor: RefundActor,
       source: Source,
     ) => refundPayment(deps, who, input, actor, source),
     ...walletLists(deps),

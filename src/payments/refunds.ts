@@ -12,6 +12,7 @@ import {
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
 import { paymentsError } from './errors.ts';
+import { merchantsError } from '../merchants/index.ts';
 
 // Refunds of wallet payments (code or store QR): partial and several, never more in total
 // than was paid; merchant → wallet, in one transaction with the refund row, audit and the
@@ -39,11 +40,21 @@ export const refundView = (r: store.RefundRow): RefundView => ({
   created_at: r.created_at.toISOString(),
 });
 
+export interface RefundInput {
+  paymentId: string;
+  amount: bigint;
+  reason?: string | undefined;
+  /** Only payments taken at these stores (a store manager's, or the register's own). */
+  onlyStores?: readonly string[] | null | undefined;
+}
+
+export type RefundActor = { type: 'api_key' | 'terminal' | 'merchant_person'; id: string };
+
 export async function refundPayment(
   deps: PaymentsDeps,
   who: { merchantId: string; livemode: boolean },
-  input: { paymentId: string; amount: bigint; reason?: string | undefined },
-  actor: { type: 'api_key' | 'terminal'; id: string },
+  input: RefundInput,
+  actor: RefundActor,
   source: Source,
 ): Promise<RefundView> {
   // A test key must never move live money, here no more than at the register.
@@ -54,6 +65,9 @@ export async function refundPayment(
   return deps.sql.begin(async (tx) => {
     const p = await store.paymentById(tx, input.paymentId, true);
     if (!p || p.merchant_id !== merchantId) throw paymentsError('payment_not_found');
+    if (input.onlyStores && !input.onlyStores.includes(p.store_id)) {
+      throw merchantsError('person_store_denied');
+    }
     if (p.refunded_minor + input.amount > p.amount_minor) {
       throw paymentsError('refund_exceeds_payment', {
         param: 'amount',

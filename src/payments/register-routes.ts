@@ -34,7 +34,7 @@ import { merchantsError } from '../merchants/index.ts';
 
 export interface RegisterRoutesDeps {
   payments: Payments;
-  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals'>;
+  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals' | 'approveAtRegister'>;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
   merchantKeyOf(req: FastifyRequest): MerchantPrincipal;
@@ -112,7 +112,71 @@ export function registerRoutes(app: App, deps: RegisterRoutesDeps): void {
     },
   );
   terminalRoute(app, deps, authenticate);
+  registerRefundRoute(app, deps, authenticate, amountMinorMax);
   merchantPaymentRoutes(app, deps, amountMinorMax);
+}
+
+/**
+ * A refund at the register, approved there by a manager's own second factor: their email
+ * and a code from their authenticator app. The register's credential alone cannot refund,
+ * and no API key is ever typed into it. The refund is the manager's (audit actor), limited
+ * to payments taken at this register's store.
+ */
+function registerRefundRoute(
+  app: App,
+  deps: RegisterRoutesDeps,
+  authenticate: ReturnType<typeof registerAuth>,
+  amountMinorMax: bigint,
+): void {
+  // The register authenticates first; the answer is kept under its Idempotency-Key, so a
+  // retry after a lost response replays the refund rather than asking for a new code.
+  const registers = new WeakMap<FastifyRequest, Register>();
+  const terminal: preHandlerAsyncHookHandler = async (req, reply) => {
+    if (!(req.headers.authorization ?? '').startsWith('Terminal ')) {
+      throw paymentsError('terminal_credentials_missing');
+    }
+    registers.set(req, await authenticate(req, reply, undefined));
+  };
+  const scopeOf = (req: FastifyRequest) => registers.get(req)?.scope ?? 'terminal:unknown';
+  app.post(
+    '/v1/terminal/code_payments/:id/refunds',
+    {
+      ...deps.idempotency.route(terminal, scopeOf),
+      schema: {
+        summary: "Refund at the register, approved by a manager's email and authenticator code",
+        description:
+          'Send `Authorization: Terminal <id>:<secret>` and an Idempotency-Key. A wrong ' +
+          'manager email or code answers 401 manager_approval_invalid and counts as a failed ' +
+          'sign-in of that manager (ten lock the account); a manager of another store gets ' +
+          '403 person_store_denied; a role that may not refund 403 person_access_denied.',
+        params: idParams(),
+        body: closed({
+          amount: amount(amountMinorMax),
+          reason: Type.Optional(freeText(200)),
+          manager_email: freeText(254, 3),
+          manager_totp_code: Type.String({ pattern: '^[0-9]{6,8}$' }),
+        }),
+      },
+    },
+    async (req) => {
+      const t = registers.get(req)!;
+      const b = req.body;
+      const manager = await deps.merchants.approveAtRegister(
+        {
+          ...{ merchantId: t.merchantId, storeId: t.storeId, terminalId: t.terminalId },
+          ...{ email: b.manager_email, totpCode: b.manager_totp_code },
+        },
+        sourceOf(req),
+      );
+      const input = { paymentId: req.params.id, amount: BigInt(b.amount), reason: b.reason };
+      return deps.payments.refund(
+        { merchantId: t.merchantId, livemode: t.mode === 'live' },
+        { ...input, onlyStores: [t.storeId] },
+        { type: 'merchant_person', id: manager.personId },
+        sourceOf(req),
+      );
+    },
+  );
 }
 
 /**
@@ -224,7 +288,7 @@ function registerAuth(deps: RegisterRoutesDeps) {
       storeId: t.store_id,
       merchantId: principal.merchantId,
       mode: t.mode,
-      actor: { type: 'api_key' as const, id: principal.keyId },
+      actor: { type: 'api_key' as const, id: principal.actor.id },
       scope: deps.merchantScopeOf(req),
     };
   };
@@ -264,8 +328,13 @@ function merchantPaymentRoutes(app: App, deps: RegisterRoutesDeps, amountMinorMa
       const p = deps.merchantKeyOf(req);
       return payments.refund(
         reader(req),
-        { paymentId: req.params.id, amount: BigInt(req.body.amount), reason: req.body.reason },
-        { type: 'api_key', id: p.keyId },
+        {
+          paymentId: req.params.id,
+          amount: BigInt(req.body.amount),
+          reason: req.body.reason,
+          onlyStores: p.storeIds,
+        },
+        p.actor,
         sourceOf(req),
       );
     },

@@ -26,7 +26,10 @@ export interface WebhookRoutesDeps {
   /** requireMerchantKey from merchants: a preHandler per scope. */
   requireMerchantKey(scope: 'webhooks:read' | 'webhooks:write'): preHandlerAsyncHookHandler;
   /** The authenticated merchant and key of a request (merchants' merchantKeyOf). */
-  merchantKeyOf(req: FastifyRequest): { merchantId: string; keyId: string };
+  merchantKeyOf(req: FastifyRequest): {
+    merchantId: string;
+    actor: { type: 'api_key' | 'merchant_person'; id: string };
+  };
   /** The idempotency scope of a request (merchants' merchantScopeOf). */
   merchantScopeOf(req: FastifyRequest): string;
 }
@@ -48,7 +51,7 @@ export function webhookRoutes(app: App, deps: WebhookRoutesDeps): void {
     const p = deps.merchantKeyOf(req);
     return {
       merchantId: p.merchantId,
-      actor: { type: 'api_key' as const, id: p.keyId },
+      actor: p.actor,
       source: sourceOf(req),
     };
   };
@@ -58,7 +61,7 @@ export function webhookRoutes(app: App, deps: WebhookRoutesDeps): void {
 
 type Who = (req: FastifyRequest) => {
   merchantId: string;
-  actor: { type: 'api_key'; id: string };
+  actor: { type: 'api_key' | 'merchant_person'; id: string };
   source: Source;
 };
 
