@@ -313,6 +313,21 @@ export async function upgradeDatabase(
   });
 }
 
+/** The audit chain, its checkpoint keys and the commitments verify holds rows to. */
+function auditOf(config: Config, log: Logger, sql: Sql, clock: Clock): Audit {
+  const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
+  // Checkpoints are mirrored outside the database, beside the signing key by default.
+  const anchorFile = config.auditAnchorFile;
+  // Verify also holds the ledger's rows to the batch roots the chain commits to.
+  const commitments = [ledgerAuditCommitments];
+  const chainDelayMs = config.limits.auditChainDelayMs;
+  const audit = createAudit({
+    ...{ clock, sql, signingKey, anchorFile, commitments },
+    ...{ chainDelayMs, log },
+  });
+  return audit;
+}
+
 /**
  * The one composition of the modules: `kinko serve`, `kinko work`, the CLI and every test
  * build them here. A test replaces the clock, the card network (`network`) and limits (in
@@ -325,16 +340,7 @@ export function createModules(
   clock: Clock,
   network?: CardNetwork,
 ): Modules {
-  const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
-  // Checkpoints are mirrored outside the database, beside the signing key by default.
-  const anchorFile = config.auditAnchorFile;
-  // Verify also holds the ledger's rows to the batch roots the chain commits to.
-  const commitments = [ledgerAuditCommitments];
-  const chainDelayMs = config.limits.auditChainDelayMs;
-  const audit = createAudit({
-    ...{ clock, sql, signingKey, anchorFile, commitments },
-    ...{ chainDelayMs, log },
-  });
+  const audit = auditOf(config, log, sql, clock);
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
   // Detectors raise signals and every response step writes its timeline event through it.

@@ -67,6 +67,34 @@ export function topupView(t: store.TopupRow, challengeUrl?: string): TopupView {
   };
 }
 
+function newTopupRow(
+  who: Customer,
+  input: { amount: bigint; currency: string; cardToken: string },
+  assessment: {
+    decision: store.TopupRow['risk_decision'];
+    reasons: store.TopupRow['risk_reasons'];
+  },
+  now: Date,
+): store.TopupRow {
+  const id = publicId('tu', 16);
+  return {
+    id,
+    customer_id: who.customerId,
+    device_id: who.deviceId,
+    card_token: input.cardToken,
+    amount_minor: input.amount,
+    currency: input.currency,
+    status: 'processing',
+    authorization_id: null,
+    failure_code: null,
+    transfer_id: transferIdFor('topup', id),
+    risk_decision: assessment.decision,
+    risk_reasons: assessment.reasons,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export async function createTopup(
   deps: PaymentsDeps,
   who: Customer,
@@ -105,23 +133,8 @@ export async function createTopup(
       await deps.risk.recordRefusal(assessment);
       throw refusal;
     }
-    const id = publicId('tu', 16);
-    const row: store.TopupRow = {
-      id,
-      customer_id: who.customerId,
-      device_id: who.deviceId,
-      card_token: input.cardToken,
-      amount_minor: input.amount,
-      currency: input.currency,
-      status: 'processing',
-      authorization_id: null,
-      failure_code: null,
-      transfer_id: transferIdFor('topup', id),
-      risk_decision: assessment.decision,
-      risk_reasons: assessment.reasons,
-      created_at: now,
-      updated_at: now,
-    };
+    const row = newTopupRow(who, input, assessment, now);
+    const id = row.id;
     await store.insertTopup(tx, row);
     await deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount);
     await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
