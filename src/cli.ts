@@ -10,7 +10,7 @@ import {
   type ExportedCheckpoint,
 } from './audit/index.ts';
 import { QR_MAKE_USAGE, QR_PARSE_USAGE, qrMakeCommand, qrParseCommand } from './codes/index.ts';
-import { OPERATORS_CREATE_USAGE, runOperatorsCreate } from './identity/index.ts';
+import { OPERATORS_CREATE_USAGE } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cli-backup.ts';
@@ -169,7 +169,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'create an operator (the first security admin); password from KINKO_OPERATOR_PASSWORD',
     run: (args, ctx) =>
       withModules(ctx, ({ identity }) =>
-        runOperatorsCreate(identity, args, { out: ctx.out, err: ctx.err, env: process.env }),
+        identity.runOperatorsCreate(args, { out: ctx.out, err: ctx.err, env: process.env }),
       ),
   },
   'qr parse': {

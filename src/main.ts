@@ -17,7 +17,6 @@ import {
 import {
   createIdentity,
   createNotifier,
-  identityRoutes,
   loadOrCreateIdentitySecretsKey,
   notifyWorker,
   sealLegacyTotpSecrets,
@@ -603,7 +602,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   healthRoutes(scope, { sql, timeoutMs: config.limits.healthDatabaseTimeoutMs });
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
-  identityRoutes(scope, m.identity);
+  m.identity.mountRoutes(scope);
   incidentsRoutes(scope, {
     incidents: m.incidents,
     requireOperator: (a) => m.identity.requireOperator(a),

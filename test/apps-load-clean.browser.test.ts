@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createOperator } from '../src/identity/index.ts';
 import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { deviceKey } from './helpers/identity-harness.ts';
@@ -81,7 +80,7 @@ async function signUpCustomer(p: WebPlatform, email: string, phone: string): Pro
 async function consoleFreeze(p: WebPlatform, context: BrowserContext): Promise<void> {
   await signUpCustomer(p, 'hanako@example.com', '+819012345678');
   const password = 'operator password for the console';
-  const op = await createOperator(p.platform.modules.identity, {
+  const op = await p.platform.modules.identity.createOperator({
     email: 'risk@kinko.example',
     name: 'Risk analyst',
     role: 'risk_analyst',
@@ -107,7 +106,7 @@ async function consoleFreeze(p: WebPlatform, context: BrowserContext): Promise<v
   await shot(page, 'console-frozen');
   // Another operator, a security admin, restores it: found by email, with a reason.
   const adminPassword = 'security admin password for the console';
-  const admin = await createOperator(p.platform.modules.identity, {
+  const admin = await p.platform.modules.identity.createOperator({
     email: 'sec@kinko.example',
     name: 'Security admin',
     role: 'security_admin',

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperator } from '../src/identity/index.ts';
 import { harness, type Harness } from './helpers/identity-harness.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 
@@ -14,7 +13,7 @@ const opAuth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** A risk analyst; returns a way to sign them in (again). */
 async function analyst(h: Harness): Promise<() => Promise<string>> {
-  const made = await createOperator(h.identity, {
+  const made = await h.identity.createOperator({
     email: 'risk@kinko.example', name: 'Risk', role: 'risk_analyst', password: 'operator passphrase one',
   });
   const app = authenticator(made.totpSecret);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CardNetwork } from '../src/acquirer/index.ts';
-import { createOperator } from '../src/identity/index.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { auth, signUp, type Harness } from './helpers/identity-harness.ts';
 import {
@@ -28,7 +27,7 @@ type Role = 'support' | 'risk_analyst' | 'security_admin';
 async function signedInOperator(h: Harness, n: number, role: Role) {
   const email = `op${n}@kinko.example`;
   const password = `operator passphrase ${n}`;
-  const made = await createOperator(h.identity, { email, name: `Op ${n}`, role, password });
+  const made = await h.identity.createOperator({ email, name: `Op ${n}`, role, password });
   h.clock.advanceMs(30_000);
   const res = await h.app.inject({
     method: 'POST',

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperator } from '../src/identity/index.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { auth, harness, signUp, type Harness } from './helpers/identity-harness.ts';
 
@@ -14,7 +13,7 @@ const opAuth = (token: string) => ({ authorization: `Bearer ${token}` });
 async function operator(h: Harness, n: number, role: 'support' | 'risk_analyst' | 'security_admin') {
   const email = `op${n}@kinko.example`;
   const password = `operator passphrase ${n}`;
-  const made = await createOperator(h.identity, { email, name: `Op ${n}`, role, password });
+  const made = await h.identity.createOperator({ email, name: `Op ${n}`, role, password });
   h.clock.advanceMs(30_000);
   const res = await h.app.inject({
     method: 'POST', url: '/v1/operator/login', remoteAddress: `10.0.${n}.1`,

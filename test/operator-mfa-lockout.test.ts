@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperator } from '../src/identity/index.ts';
 import { harness, type Harness } from './helpers/identity-harness.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 
@@ -11,7 +10,7 @@ import { authenticator } from './helpers/identity-factors.ts';
 const opAuth = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function admin(h: Harness) {
-  const created = await createOperator(h.identity, {
+  const created = await h.identity.createOperator({
     email: 'sec@kinko.example', name: 'Sec Admin', role: 'security_admin', password: 'operator passphrase one',
   });
   assert.match(created.otpauthUri, /^otpauth:\/\/totp\//);
@@ -96,12 +95,11 @@ test('least privilege: support reads, cannot freeze or create operators; short p
 test('kinko operators create: password from the environment, TOTP secret printed once', async () => {
   const h = await harness();
   try {
-    const { runOperatorsCreate } = await import('../src/identity/index.ts');
     const out: string[] = [];
     const io = { out: (l: string) => out.push(l), err: (l: string) => out.push(l), env: {} };
-    assert.equal(await runOperatorsCreate(h.identity, ['--email', 'first@kinko.example', '--name', 'First'], io), 2);
+    assert.equal(await h.identity.runOperatorsCreate(['--email', 'first@kinko.example', '--name', 'First'], io), 2);
     const env = { KINKO_OPERATOR_PASSWORD: 'first admin passphrase' };
-    const code = await runOperatorsCreate(h.identity, ['--email', 'first@kinko.example', '--name', 'First'], { ...io, env });
+    const code = await h.identity.runOperatorsCreate(['--email', 'first@kinko.example', '--name', 'First'], { ...io, env });
     assert.equal(code, 0, out.join('\n'));
     const secret = /secret\s+([A-Z2-7]+)/.exec(out.join('\n'))?.[1];
     assert.ok(secret && out.some((l) => l.includes('otpauth://totp/')));

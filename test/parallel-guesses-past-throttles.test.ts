@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperator } from '../src/identity/index.ts';
 import { auth, deviceKey, harness, signUp, type Harness } from './helpers/identity-harness.ts';
 import { enrolTotp } from './helpers/identity-factors.ts';
 
@@ -86,7 +85,7 @@ test('40 parallel wrong TOTP codes at step-up: only the budget is checked', asyn
 test('30 parallel wrong operator sign-ins: the same budget as one at a time', async () => {
   const h = await harness();
   try {
-    await createOperator(h.identity, {
+    await h.identity.createOperator({
       email: 'sec@kinko.example', name: 'Sec', role: 'security_admin', password: 'operator passphrase one',
     });
     const burst = await Promise.all(

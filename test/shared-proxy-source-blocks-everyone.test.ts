@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createOperator } from '../src/identity/index.ts';
 import { harness, signUp, type Harness } from './helpers/identity-harness.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 
@@ -45,7 +44,7 @@ test('behind a trusted balancer, one attacker blocks only its own network', asyn
 test("customers' failures from an operator's network do not block operator sign-in", async () => {
   const h = await harness({ env });
   try {
-    const made = await createOperator(h.identity, {
+    const made = await h.identity.createOperator({
       email: 'sec@kinko.example', name: 'Sec', role: 'security_admin', password: 'operator passphrase one',
     });
     for (let i = 0; i < 12; i++) {

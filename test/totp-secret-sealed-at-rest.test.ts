@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
-  createOperator,
   loadOrCreateIdentitySecretsKey,
   sealLegacyTotpSecrets,
 } from '../src/identity/index.ts';
@@ -34,7 +33,7 @@ const OPERATOR = { email: 'sec@kinko.example', password: 'operator passphrase on
 
 /** A security admin; returns the authenticator app holding their TOTP secret. */
 async function operator(h: Harness): Promise<Authenticator> {
-  const op = await createOperator(h.identity, { ...OPERATOR, name: 'Sec', role: 'security_admin' });
+  const op = await h.identity.createOperator({ ...OPERATOR, name: 'Sec', role: 'security_admin' });
   return authenticator(op.totpSecret);
 }
 

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createOperator } from '../src/identity/index.ts';
 import { NO_CHROMIUM } from './helpers/browser.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import {
@@ -115,7 +114,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 async function operatorSignIn(p: WebPlatform, page: Page): Promise<void> {
   const password = 'operator password for the journey';
-  const op = await createOperator(p.platform.modules.identity, {
+  const op = await p.platform.modules.identity.createOperator({
     email: 'sec@kinko.example',
     name: 'Security admin',
     role: 'security_admin',

@@ -1,6 +1,7 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import type { IdentityLimits, KinkoEnv } from '../config.ts';
 import type { Db, Sql, Tx } from '../db/index.ts';
+import type { App } from '../http/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import { devMailboxRoutes } from '../notify/index.ts';
@@ -102,10 +103,30 @@ export interface IdentityOptions {
   switches: SwitchCheck;
 }
 
+/** What `kinko operators create` prints to and reads its password from. */
+export interface OperatorsCreateIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: Record<string, string | undefined>;
+}
+
 export interface Identity {
-  readonly deps: Deps;
   /** Identity's sign-in mechanisms for merchant people (merchants/team keeps the accounts). */
   readonly signInKit: SignInKit;
+  /** Mounts identity's customer and operator routes, and the dev mailbox outside production. */
+  mountRoutes(app: App): void;
+  /**
+   * `kinko operators create`: creates an operator (the first security admin, typically) and
+   * returns the TOTP enrolment secret, to be shown once and never stored anywhere else.
+   */
+  createOperator(input: {
+    email: string;
+    name: string;
+    role: OperatorRole;
+    password: string;
+  }): Promise<CreatedOperator>;
+  /** `kinko operators create` as a command body: parses args, prints the TOTP secret once. */
+  runOperatorsCreate(args: string[], io: OperatorsCreateIo): Promise<number>;
   /** preHandler: a live customer session; read it with customerOf(req). */
   requireCustomer: preHandlerAsyncHookHandler;
   /** preHandler: an operator session whose role may do `action`; read it with operatorOf(req). */
@@ -173,8 +194,15 @@ export function createIdentity(options: IdentityOptions): Identity {
     switches: options.switches,
   };
   return {
-    deps,
     signInKit: createSignInKit(deps),
+    mountRoutes: (app) => {
+      customerRoutes(app, deps);
+      operatorRoutes(app, deps);
+      sessionProbeRoutes(app, deps);
+      devMailboxRoutes(app, { sql: deps.sql, env: deps.env });
+    },
+    createOperator: (input) => create(deps, input, { type: 'cli' }, { ip: 'cli' }),
+    runOperatorsCreate: (args, io) => runCreate(deps, args, io),
     requireCustomer: customerPreHandler(deps),
     requireOperator: (action) => operatorPreHandler(deps, action),
     requireDeviceProof: (action) => actionPreHandler(deps, action),
@@ -208,37 +236,6 @@ export function createIdentity(options: IdentityOptions): Identity {
   };
 }
 
-/** Mounts identity's customer and operator routes, and the dev mailbox outside production. */
-export function identityRoutes(app: FastifyInstance, identity: Identity): void {
-  customerRoutes(app, identity.deps);
-  operatorRoutes(app, identity.deps);
-  sessionProbeRoutes(app, identity.deps);
-  devMailboxRoutes(app, { sql: identity.deps.sql, env: identity.deps.env });
-}
-
-/**
- * `kinko operators create`: creates an operator (the first security admin, typically) and
- * returns the TOTP enrolment secret, to be shown once and never stored anywhere else.
- */
-export async function createOperator(
-  identity: Identity,
-  input: { email: string; name: string; role: OperatorRole; password: string },
-): Promise<CreatedOperator> {
-  return create(identity.deps, input, { type: 'cli' }, { ip: 'cli' });
-}
-
 export { notifyWorker, createNotifier, type Notifier } from '../notify/index.ts';
 
-/** `kinko operators create` as a command body: parses args, prints the TOTP secret once. */
-export function runOperatorsCreate(
-  identity: Identity,
-  args: string[],
-  io: {
-    out: (line: string) => void;
-    err: (line: string) => void;
-    env: Record<string, string | undefined>;
-  },
-): Promise<number> {
-  return runCreate(identity.deps, args, io);
-}
 export { OPERATORS_CREATE_USAGE } from './cli.ts';

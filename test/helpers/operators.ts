@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createOperator } from '../../src/identity/index.ts';
 import { authenticator } from './identity-factors.ts';
 import type { Harness } from './identity-harness.ts';
 
@@ -21,7 +20,7 @@ export async function signedInOperator(
 ): Promise<SignedInOperator> {
   const email = `op${n}@kinko.example`;
   const password = `operator passphrase ${n}`;
-  const made = await createOperator(h.identity, { email, name: `Op ${n}`, role, password });
+  const made = await h.identity.createOperator({ email, name: `Op ${n}`, role, password });
   h.clock.advanceMs(30_000);
   const res = await h.app.inject({
     method: 'POST',
