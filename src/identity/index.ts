@@ -104,7 +104,7 @@ export interface IdentityOptions {
 }
 
 /** What `kinko operators create` prints to and reads its password from. */
-export interface OperatorsCreateIo {
+interface OperatorsCreateIo {
   out: (line: string) => void;
   err: (line: string) => void;
   env: Record<string, string | undefined>;
