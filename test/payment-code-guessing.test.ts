@@ -21,7 +21,7 @@ test('guessing codes is throttled per terminal with 429 and Retry-After', async 
   try {
     const u = await walletUser(p, 1);
     await fundWallet(p, u, 5000);
-    const max = p.payments.deps.limits.guessFailuresPerTerminalMax;
+    const max = p.payments.limits.guessFailuresPerTerminalMax;
     const guesses = await Promise.all(
       Array.from({ length: max + 10 }, () => registerPay(p, generatePaymentCode(), 100)),
     );
@@ -39,7 +39,7 @@ test('guessing codes is throttled per terminal with 429 and Retry-After', async 
     assert.equal(await balanceOf(p, u), '5000');
 
     // After the window, the register works again.
-    p.clock.advanceMs(p.payments.deps.limits.guessWindowSeconds * 1000);
+    p.clock.advanceMs(p.payments.limits.guessWindowSeconds * 1000);
     u.token = await stepUpTotp(p, u.token, u.app);
     const later = await issueCode(p, u);
     assert.equal((await registerPay(p, later, 100)).statusCode, 200);

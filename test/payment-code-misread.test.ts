@@ -28,7 +28,7 @@ test('misread codes are answered by name and never count as guesses', async () =
     const u = await walletUser(p, 1);
     await fundWallet(p, u, 5000);
     const real = await issueCode(p, u);
-    const max = p.payments.deps.limits.guessFailuresPerTerminalMax;
+    const max = p.payments.limits.guessFailuresPerTerminalMax;
 
     // Twice the guessing limit of typos of the customer's real code, in parallel.
     const typos = await Promise.all(

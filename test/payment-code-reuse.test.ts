@@ -41,7 +41,7 @@ test('an expired code is refused and moves nothing', async () => {
     const u = await walletUser(p, 2);
     await fundWallet(p, u, 5000);
     const code = await issueCode(p, u);
-    p.clock.advanceMs(p.payments.deps.limits.codeSecondsMax * 1000 + 1);
+    p.clock.advanceMs(p.payments.limits.codeSecondsMax * 1000 + 1);
     const res = await registerPay(p, code, 1000);
     assert.equal(res.json().error.code, 'code_expired', res.body);
     assert.equal(await balanceOf(p, u), '5000');

@@ -45,7 +45,10 @@ export interface PaymentsRoutesDeps {
     Identity,
     'requireCustomer' | 'requireDeviceProof' | 'customerOf' | 'verifyDeviceProof'
   >;
-  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals' | 'approveAtRegister'>;
+  merchants: Pick<
+    Merchants,
+    'authenticateTerminal' | 'listTerminals' | 'approveAtRegister' | 'getStore'
+  >;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
   merchantKeyOf(req: FastifyRequest): MerchantPrincipal;
@@ -57,6 +60,6 @@ export function paymentsRoutes(app: FastifyInstance, deps: PaymentsRoutesDeps): 
   walletRoutes(app, deps);
   registerRoutes(app, {
     ...deps,
-    terminalAuthCacheMs: deps.payments.deps.limits.terminalAuthCacheMs,
+    terminalAuthCacheMs: deps.payments.limits.terminalAuthCacheMs,
   });
 }

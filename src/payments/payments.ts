@@ -1,11 +1,13 @@
 import QRCode from 'qrcode';
 import { buildStorePayload } from '../codes/index.ts';
+import { deleteAccount } from './account-deletion.ts';
 import { MicroBatcher } from './batcher.ts';
 import { linkCard, listCards } from './cards.ts';
 import type { PaymentsDeps, Source } from './context.ts';
 import { issueCode } from './issue.ts';
 import { redeemBatch, type Answer, type RedeemRequest } from './redeem.ts';
-import { receiptsWorker, sendReceiptsOnce } from './receipts.ts';
+import { createCodeWatch } from './code-watch.ts';
+import { receiptsWorker, sendReceipts, sendReceiptsOnce } from './receipts.ts';
 import { listWalletPage, type WalletListQuery, type WalletReader } from './lists.ts';
 import {
   getPayment,
@@ -34,7 +36,8 @@ export function createPayments(deps: PaymentsDeps) {
     inFlightMax: limits.batchesInFlightMax,
   });
   return {
-    deps,
+    /** config.limits.payments: the routes' schemas and waits are bounded by them. */
+    limits,
     wallet: (customerId: string) => walletView(deps, customerId),
     history: (customerId: string, page: { cursor?: string; limit?: number }) =>
       history(deps, customerId, page),
@@ -75,16 +78,11 @@ export function createPayments(deps: PaymentsDeps) {
     ) => refundPayment(deps, who, input, actor, source),
     ...walletLists(deps),
     storeQr: (merchantId: string, storeId: string) => storeQr(deps, merchantId, storeId),
-    sendReceiptsOnce: () => sendReceiptsOnce(deps),
-    /** Starts the receipts worker; the returned stop() waits for it. */
-    startReceiptsWorker: (options: { pollMs?: number } = {}) => {
-      const abort = new AbortController();
-      const running = receiptsWorker(deps, { signal: abort.signal, ...options });
-      return async () => {
-        abort.abort();
-        await running;
-      };
-    },
+    ...receiptParts(deps),
+    /** Account deletion, orchestrated: the balance must be zero; cards shredded. */
+    deleteAccount: (customerId: string, source: Source) => deleteAccount(deps, customerId, source),
+    /** A new waiting room for "the register charged my code" (one per server). */
+    createCodeWatch: () => createCodeWatch(deps),
     /** Deletes register idempotency keys past retention and codes expired a day ago. */
     purge: () => {
       const now = deps.clock.nowMs();
@@ -93,6 +91,24 @@ export function createPayments(deps: PaymentsDeps) {
         new Date(now - limits.idempotencySecondsRetention * 1000),
         new Date(now - 24 * 3600 * 1000),
       );
+    },
+  };
+}
+
+/** Receipts: sent from the outbox by the worker, or at once. */
+function receiptParts(deps: PaymentsDeps) {
+  return {
+    sendReceiptsOnce: () => sendReceiptsOnce(deps),
+    /** The receipts of these outbox events, now, in one transaction (as the worker does). */
+    sendReceipts: (payloads: readonly unknown[]) => sendReceipts(deps, payloads),
+    /** Starts the receipts worker; the returned stop() waits for it. */
+    startReceiptsWorker: (options: { pollMs?: number } = {}) => {
+      const abort = new AbortController();
+      const running = receiptsWorker(deps, { signal: abort.signal, ...options });
+      return async () => {
+        abort.abort();
+        await running;
+      };
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   type PayPlatform,
 } from '../../test/helpers/payments-platform.ts';
 import { RECEIPT_TOPIC } from './context.ts';
-import { ReceiptTooEarly, sendReceipt, sendReceipts } from './receipts.ts';
+import { ReceiptTooEarly } from './receipts.ts';
 
 // Receipts are sent a claimed batch at a time: the batch must send exactly what one event
 // at a time sent (the same notices to the same people, each freeze link freezing its own
@@ -105,11 +105,10 @@ test('a batch of receipts sends what one event at a time sends; again, nothing',
     payloads.map((x) => x.kind),
     ['topup', 'topup', 'topup', 'payment', 'payment', 'payment', 'refund'],
   );
-  const deps = p.payments.deps;
 
   const before = await lastOutboxId(p);
   // A repeated event within the batch is sent once, as it would be one at a time.
-  await sendReceipts(deps, [...payloads, payloads[4]!]);
+  await p.payments.sendReceipts([...payloads, payloads[4]!]);
   const batch = await sent(p, before);
   assert.equal(batch.notices.length, 14, 'an email and an SMS per receipt');
   for (const n of batch.notices) {
@@ -129,13 +128,13 @@ test('a batch of receipts sends what one event at a time sends; again, nothing',
   );
 
   const again = await lastOutboxId(p);
-  await sendReceipts(deps, payloads);
-  await sendReceipts(deps, [...payloads, ...payloads]);
+  await p.payments.sendReceipts(payloads);
+  await p.payments.sendReceipts([...payloads, ...payloads]);
   assert.equal(await lastOutboxId(p), again, 'a repeated batch is a no-op');
 
   // The same events once more, one at a time, from scratch.
   await unsend(p);
-  for (const payload of payloads) await sendReceipt(deps, payload);
+  for (const payload of payloads) await p.payments.sendReceipts([payload]);
   assert.deepEqual(await sent(p, again), batch);
 });
 
@@ -182,10 +181,9 @@ test("a refund's receipt waits for its payment's, so its webhook event comes sec
     const refund = payloads.find((e) => e.kind === 'refund')!;
     await p.db.sql`delete from webhooks_events`; // those the story's mailbox reads emitted
     // Another worker holds the payment's receipt: the refund's is tried first, and waits.
-    await assert.rejects(sendReceipt(p.payments.deps, refund), ReceiptTooEarly);
-    await assert.rejects(sendReceipts(p.payments.deps, [refund]), ReceiptTooEarly);
-    await sendReceipt(p.payments.deps, payment);
-    await sendReceipt(p.payments.deps, refund);
+    await assert.rejects(p.payments.sendReceipts([refund]), ReceiptTooEarly);
+    await p.payments.sendReceipts([payment]);
+    await p.payments.sendReceipts([refund]);
     const events = await p.db.sql<{ type: string }[]>`
       select type from webhooks_events where order_key = ${payment.id} order by seq`;
     assert.deepEqual(
@@ -195,7 +193,7 @@ test("a refund's receipt waits for its payment's, so its webhook event comes sec
     // In one batch the payment's receipt goes first, and the refund's follows at once.
     await unsend(p);
     await p.db.sql`delete from webhooks_events`;
-    await sendReceipts(p.payments.deps, [refund, payment]);
+    await p.payments.sendReceipts([refund, payment]);
     const again = await p.db.sql<{ type: string }[]>`
       select type from webhooks_events where order_key = ${payment.id} order by seq`;
     assert.deepEqual(

@@ -44,11 +44,6 @@ function isReceiptEvent(value: unknown): value is ReceiptEvent {
   );
 }
 
-/** The receipt of one outbox event (the worker's one-at-a-time path). */
-export async function sendReceipt(deps: PaymentsDeps, payload: unknown): Promise<void> {
-  await sendReceipts(deps, [payload]);
-}
-
 /**
  * The receipts of a batch of outbox events, in one transaction, in the events' order. An
  * event whose receipt was already sent (a repeated delivery) or names no row is a no-op.

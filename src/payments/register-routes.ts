@@ -34,7 +34,10 @@ import { merchantsError } from '../merchants/index.ts';
 
 export interface RegisterRoutesDeps {
   payments: Payments;
-  merchants: Pick<Merchants, 'authenticateTerminal' | 'listTerminals' | 'approveAtRegister'>;
+  merchants: Pick<
+    Merchants,
+    'authenticateTerminal' | 'listTerminals' | 'approveAtRegister' | 'getStore'
+  >;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;
   merchantKeyOf(req: FastifyRequest): MerchantPrincipal;
@@ -62,7 +65,7 @@ const shortId = Type.String({ minLength: 1, maxLength: 80 });
 
 export function registerRoutes(app: App, deps: RegisterRoutesDeps): void {
   const authenticate = registerAuth(deps);
-  const amountMinorMax = deps.payments.deps.limits.amountMinorMax;
+  const amountMinorMax = deps.payments.limits.amountMinorMax;
   app.post(
     '/v1/code_payments',
     {
@@ -222,7 +225,7 @@ function terminalRoute(
         throw paymentsError('terminal_credentials_missing');
       }
       const t = await authenticate(req, reply, undefined);
-      const shop = await deps.payments.deps.merchants.getStore(t.merchantId, t.storeId);
+      const shop = await deps.merchants.getStore(t.merchantId, t.storeId);
       return {
         object: 'terminal' as const,
         id: t.terminalId,

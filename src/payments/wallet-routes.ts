@@ -13,8 +13,6 @@ import {
 } from '../http/index.ts';
 import type { Identity } from '../identity/index.ts';
 import { CUSTOMER_COOKIE, DEVICE_PROOF_HEADER, identityError } from '../identity/index.ts';
-import { deleteAccount } from './account-deletion.ts';
-import { createCodeWatch } from './code-watch.ts';
 import type { Payments } from './payments.ts';
 
 // /v1/wallet: the customer's wallet API. Thin handlers: validate, one payments call, answer.
@@ -88,7 +86,7 @@ export function walletRoutes(app: App, deps: WalletRoutesDeps): void {
     },
     async (req, reply) => {
       const customerId = identity.customerOf(req).customerId;
-      const r = await deleteAccount(payments.deps, customerId, sourceOf(req));
+      const r = await payments.deleteAccount(customerId, sourceOf(req));
       // The session is over: the browser forgets its cookie too.
       const gone = `${CUSTOMER_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict`;
       void reply.header('set-cookie', gone);
@@ -114,7 +112,7 @@ function topupRoutes(
   who: Who,
 ): void {
   const { payments, identity } = deps;
-  const amount = amountUpTo(payments.deps.limits.amountMinorMax);
+  const amount = amountUpTo(payments.limits.amountMinorMax);
   app.post(
     '/v1/wallet/topups',
     {
@@ -176,7 +174,7 @@ function codeRoutes(
       return payments.issueCode({ customerId: w.customerId, deviceId: w.deviceId }, sourceOf(req));
     },
   );
-  const amount = amountUpTo(payments.deps.limits.amountMinorMax);
+  const amount = amountUpTo(payments.limits.amountMinorMax);
   app.post(
     '/v1/wallet/store_payments',
     {
@@ -236,8 +234,8 @@ const noticeSchema = Type.Object(
  */
 function codeWatchRoute(app: App, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;
-  const watch = createCodeWatch(payments.deps);
-  const secondsMax = payments.deps.limits.codeWatchSecondsMax;
+  const watch = payments.createCodeWatch();
+  const secondsMax = payments.limits.codeWatchSecondsMax;
   // Open waits are answered before the server stops taking requests, not cut off.
   app.addHook('preClose', (done) => {
     watch.close();
@@ -275,7 +273,7 @@ function codeWatchRoute(app: App, deps: WalletRoutesDeps): void {
 function limitRoutes(app: App, deps: WalletRoutesDeps): void {
   const { payments, identity } = deps;
   // A limit of your own, or null for none; never above the largest amount of one payment.
-  const limit = orNull(amountUpTo(payments.deps.limits.amountMinorMax));
+  const limit = orNull(amountUpTo(payments.limits.amountMinorMax));
   app.put(
     '/v1/wallet/limits',
     {
