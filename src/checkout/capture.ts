@@ -24,7 +24,7 @@ import { checkoutError } from './errors.ts';
 // processing; a retry (the merchant's, or the reconcile job's) repeats the same call with
 // the same key, so the card is never captured twice.
 
-export const captureKey = (p: { id: string }) => `${p.id}:capture`;
+const captureKey = (p: { id: string }) => `${p.id}:capture`;
 export const voidKey = (p: { id: string }) => `${p.id}:void`;
 
 export async function capturePayment(

@@ -24,8 +24,7 @@ import { paymentView, type PaymentView } from './views.ts';
 // challenge ended. Only an approved authorization leads toward a charge.
 
 /** The acquirer idempotency key of a confirmation attempt. */
-export const authorizeKey = (p: { id: string; attempt: number }) =>
-  `${p.id}:authorize:${p.attempt}`;
+const authorizeKey = (p: { id: string; attempt: number }) => `${p.id}:authorize:${p.attempt}`;
 
 type Claimed =
   | { next: 'authorize' | 'capture' | 'sync'; p: store.PaymentRow }
@@ -80,11 +79,7 @@ async function lock(
   return store.updatePayment(tx, p.id, patch, d.clock.now());
 }
 
-export async function proceed(
-  d: WebPaymentsDeps,
-  who: Caller,
-  c: Claimed,
-): Promise<store.PaymentRow> {
+async function proceed(d: WebPaymentsDeps, who: Caller, c: Claimed): Promise<store.PaymentRow> {
   switch (c.next) {
     case 'authorize':
       return runAuthorize(d, who, c.p);
@@ -179,7 +174,7 @@ export async function syncChallenge(
  * the database does not know as authorized; a later confirm then sees the void and asks for
  * a new payment method.
  */
-export async function applyAuthorization(
+async function applyAuthorization(
   d: WebPaymentsDeps,
   who: Caller,
   id: string,

@@ -60,7 +60,7 @@ export function systemCaller(row: { merchant_id: string; livemode: boolean }): C
   };
 }
 
-export function ledgerContext(who: Caller): LedgerContext {
+function ledgerContext(who: Caller): LedgerContext {
   const ctx: LedgerContext = { actor: { type: who.actor.type } };
   if (who.actor.id !== undefined) ctx.actor.id = who.actor.id;
   if (who.source) {

@@ -4,7 +4,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // A decline is not an error: it is a payment back in requires_payment_method with
 // last_payment_error naming the decline code.
 
-export const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
+const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
   web_payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
   web_refund_not_found: { type: 'not_found_error', message: 'No such refund.' },
   payment_currency_unsupported: {

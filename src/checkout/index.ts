@@ -39,24 +39,8 @@ import {
 //   request holds it; a timeout leaves the payment processing for a retry with the same key.
 // - reconcile: the background job that finishes what a request could not (reconcile.ts).
 
-export { PAYMENTS_WEB_ERRORS, type PaymentsWebErrorCode } from './errors.ts';
-export {
-  PAYMENT_STATUSES,
-  TRANSITIONS,
-  ACTIONS,
-  canTransition,
-  type PaymentStatus,
-  type CaptureMethod,
-} from './state.ts';
-export { type WebPaymentsDeps, type Caller } from './context.ts';
-export { WEB_TRANSFER_CODES, transferIdFor } from './transfers.ts';
-export { webPaymentRoutes, type WebPaymentRoutesDeps } from './routes.ts';
+export { webPaymentRoutes } from './routes.ts';
 export type { WebPayments } from './service.ts';
-export type { CreatePaymentInput, UpdatePaymentInput } from './payments.ts';
-export type { CreateRefundInput, RefundReason } from './refunds.ts';
-export type { CancellationReason } from './cancel.ts';
-export type { ReconcileResult } from './reconcile.ts';
-export type { PaymentView, RefundView, BalanceTransactionView } from './views.ts';
 
 export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
   const d = deps;

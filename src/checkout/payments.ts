@@ -42,7 +42,7 @@ export function notFound(): KinkoError {
 }
 
 /** The card token must be a live card of this merchant: tokens never cross merchants. */
-export async function checkCard(d: WebPaymentsDeps, who: Caller, token: string): Promise<void> {
+async function checkCard(d: WebPaymentsDeps, who: Caller, token: string): Promise<void> {
   const card = await d.vault.getCard(token).catch((e: unknown) => {
     if (vaultError.is(e, 'card_not_found')) return undefined;
     throw e;

@@ -23,7 +23,7 @@ import { checkoutError } from './errors.ts';
 // the transaction under the refund's id as idempotency key; the ledger transfer
 // merchant → card_clearing is posted only once the network confirmed the refund.
 
-export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
 
 export interface CreateRefundInput {
   payment: string;

@@ -26,7 +26,7 @@ import type { WebPayments } from './service.ts';
 
 type Scope = 'payments:read' | 'payments:write' | 'refunds:write';
 
-export interface WebPaymentRoutesDeps {
+interface WebPaymentRoutesDeps {
   payments: WebPayments;
   idempotency: Idempotency;
   requireMerchantKey(scope: Scope): preHandlerAsyncHookHandler;

@@ -49,7 +49,7 @@ export function assertTransition(from: PaymentStatus, to: PaymentStatus): void {
   assert(canTransition(from, to), `web payment transition ${from} → ${to} is not allowed`);
 }
 
-export type PaymentAction = 'update' | 'confirm' | 'capture' | 'cancel' | 'refund';
+type PaymentAction = 'update' | 'confirm' | 'capture' | 'cancel' | 'refund';
 
 /** Where each merchant action may start; in processing only to resume the same step. */
 export const ACTIONS: Readonly<
@@ -82,7 +82,7 @@ export interface PaymentState {
   hasPaymentMethod: boolean;
 }
 
-export type ActionCheck =
+type ActionCheck =
   | { ok: true; resume: ProcessingStep | null }
   | {
       ok: false;
@@ -107,7 +107,7 @@ export function checkAction(action: PaymentAction, p: PaymentState, nowMs: numbe
 }
 
 /** The acquirer's authorization statuses, as this machine needs them. */
-export type AuthorizationOutcome =
+type AuthorizationOutcome =
   | { kind: 'approved' }
   | { kind: 'challenge'; url: string }
   | { kind: 'challenge_pending' }
@@ -145,7 +145,7 @@ export interface PaymentError {
   message: string;
 }
 
-export type AuthorizationStep =
+type AuthorizationStep =
   | { status: 'requires_action'; nextActionUrl: string }
   | { status: 'requires_capture' }
   /** Automatic capture: the capture call comes next, still under processing. */

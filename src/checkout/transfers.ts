@@ -10,9 +10,9 @@ import { accountIdFor, accountInput, CARD_CLEARING_OWNER } from '../payments/ind
 // step names the same transfer and the ledger answers `exists` instead of moving money twice.
 // Test-mode traffic has its own accounts (owner `…:test`), so it never mixes with live money.
 
-export const WEB_TRANSFER_CODES = { card_payment: 20, card_refund: 21 } as const;
+const WEB_TRANSFER_CODES = { card_payment: 20, card_refund: 21 } as const;
 
-export type TransferPurpose = 'authorize' | 'capture' | 'capture_late' | 'void' | 'refund';
+type TransferPurpose = 'authorize' | 'capture' | 'capture_late' | 'void' | 'refund';
 
 const NAMESPACE = 'kinko:payments-web:transfer:v1';
 

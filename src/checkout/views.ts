@@ -6,7 +6,7 @@ import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
 
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
-export function amountJson(a: bigint): number {
+function amountJson(a: bigint): number {
   assert(a >= -BigInt(Number.MAX_SAFE_INTEGER) && a <= BigInt(Number.MAX_SAFE_INTEGER), 'amount');
   return Number(a);
 }
