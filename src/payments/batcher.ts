@@ -4,7 +4,7 @@
 // per batch instead of once per payment. While a batch commits, the next one fills; it
 // starts as soon as a slot frees, without waiting another window.
 
-export interface BatcherOptions {
+interface BatcherOptions {
   windowMs: number;
   sizeMax: number;
   inFlightMax: number;

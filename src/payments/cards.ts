@@ -6,7 +6,7 @@ import { paymentsError } from './errors.ts';
 // wallet never sees its number) and verified there; here its token becomes the customer's.
 // A token can belong to one wallet only, and never to a card the vault has deleted.
 
-export interface LinkedCard {
+interface LinkedCard {
   token: string;
   brand: string;
   last4: string;

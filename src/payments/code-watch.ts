@@ -15,7 +15,7 @@ import { walletBalance } from './wallet.ts';
 // not a thousand. Waits are bounded in time (codeWatchSecondsMax), in number per process and
 // per customer; past a bound the wallet is answered at once and told when to ask again.
 
-export interface CodePaymentNotice {
+interface CodePaymentNotice {
   object: 'code_payment_notice';
   /** The first register payment after `after`; null when the wait ended without one. */
   payment: {
@@ -33,7 +33,7 @@ export interface CodePaymentNotice {
   retry_after_seconds?: number;
 }
 
-export interface CodeWatch {
+interface CodeWatch {
   /** Answers at once when a payment exists, else when one commits, or after waitMs. */
   next(
     who: { customerId: string; deviceId: string },

@@ -97,7 +97,7 @@ export function entry(
 }
 
 /** The receipt event (customer notice, merchant webhook) for a committed money movement. */
-export function receiptEvents(kind: ReceiptKind, ids: readonly string[]) {
+function receiptEvents(kind: ReceiptKind, ids: readonly string[]) {
   return ids.map((id) => ({ topic: RECEIPT_TOPIC, key: id, payload: { kind, id } }));
 }
 

@@ -4,7 +4,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // gets the first listed. Code refusals are distinct so the register can tell the customer
 // what to do (wrong: rescan; expired: refresh the code; used: a new code is needed).
 
-export const PAYMENTS_ERRORS = defineErrors('payments', {
+const PAYMENTS_ERRORS = defineErrors('payments', {
   terminal_credentials_missing: {
     type: 'authentication_error',
     message: 'Send `Authorization: Terminal <terminal id>:<terminal secret>` or a secret key.',

@@ -24,22 +24,12 @@ import { walletRoutes } from './wallet-routes.ts';
 //   webhook event, sent from the outbox after the change commits.
 // - guessing counters: failed code verifications per terminal and merchant per window.
 
-export { PAYMENTS_ERRORS, type PaymentsErrorCode } from './errors.ts';
 export { loadOrCreatePaymentCodeKey } from './keys.ts';
 export { createPayments, type Payments } from './payments.ts';
-export type { PaymentsDeps } from './context.ts';
-export { RECEIPT_TOPIC, WALLET_CURRENCY } from './context.ts';
-export { transferIdFor } from './ids.ts';
-export { MicroBatcher, type BatcherStats } from './batcher.ts';
-export {
-  ACCOUNT_CODES,
-  CARD_CLEARING_OWNER,
-  accountIdFor,
-  accountInput,
-  type AccountKind,
-} from './accounts.ts';
+export { type BatcherStats } from './batcher.ts';
+export { CARD_CLEARING_OWNER, accountIdFor, accountInput } from './accounts.ts';
 
-export interface PaymentsRoutesDeps {
+interface PaymentsRoutesDeps {
   payments: Payments;
   identity: Pick<
     Identity,

@@ -14,7 +14,7 @@ import { paymentsError } from './errors.ts';
 // random bits, valid codeSecondsMax, single use, bound to the customer and the device,
 // stored only as its HMAC. The digits exist in this answer and on the phone, nowhere else.
 
-export interface IssuedCode {
+interface IssuedCode {
   object: 'payment_code';
   /** The digits; named payment_code so that logs and stored replays redact them. */
   payment_code: string;

@@ -30,7 +30,7 @@ export class ReceiptTooEarly extends Error {
   }
 }
 
-export interface ReceiptEvent {
+interface ReceiptEvent {
   kind: store.ReceiptKind;
   id: string;
 }
@@ -56,7 +56,7 @@ export async function sendReceipts(
 }
 
 /** sendReceipts in the caller's transaction (the worker's, which takes the events in it). */
-export async function sendReceiptsIn(
+async function sendReceiptsIn(
   deps: PaymentsDeps,
   tx: Tx,
   payloads: readonly unknown[],

@@ -71,7 +71,7 @@ interface Item {
   assessment?: Assessment;
 }
 
-export function errorAnswer(error: KinkoError, requestId?: string): Answer {
+function errorAnswer(error: KinkoError, requestId?: string): Answer {
   const retry = error.extra?.['retry_after_seconds'];
   return {
     statusCode: statusOf(error.code),

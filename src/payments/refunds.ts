@@ -18,7 +18,7 @@ import { merchantsError } from '../merchants/index.ts';
 // than was paid; merchant → wallet, in one transaction with the refund row, audit and the
 // receipt. The payment row is locked, so concurrent refunds are checked one after another.
 
-export interface RefundView {
+interface RefundView {
   id: string;
   object: 'refund';
   payment_id: string;
@@ -150,8 +150,6 @@ export function merchantPaymentView(p: store.PaymentRow) {
     created_at: p.created_at.toISOString(),
   };
 }
-
-export type MerchantPaymentView = ReturnType<typeof merchantPaymentView>;
 
 /** A test-mode key sees no wallet payment: they are all live. */
 export async function getPayment(

@@ -32,7 +32,7 @@ import { merchantsError } from '../merchants/index.ts';
 // the body. Its Idempotency-Key is handled inside the redemption batch (redeem.ts), so the
 // answer to replay commits with the payment. Refunds and the store QR use secret keys.
 
-export interface RegisterRoutesDeps {
+interface RegisterRoutesDeps {
   payments: Payments;
   merchants: Pick<
     Merchants,

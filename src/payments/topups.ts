@@ -39,7 +39,7 @@ export interface Customer {
   strongAuthAtMs: number | null;
 }
 
-export interface TopupView {
+interface TopupView {
   id: string;
   object: 'topup';
   status: store.TopupRow['status'];

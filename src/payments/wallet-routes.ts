@@ -19,7 +19,7 @@ import type { Payments } from './payments.ts';
 // Money-moving routes sit behind identity's requireDeviceProof (bound device, recent strong
 // factor, no hold, a fresh device signature) and an Idempotency-Key scoped to the customer.
 
-export interface WalletRoutesDeps {
+interface WalletRoutesDeps {
   payments: Payments;
   identity: Pick<
     Identity,

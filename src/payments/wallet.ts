@@ -1,6 +1,6 @@
 import { limitsJson } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
-import { ensureAccounts, WALLET_CURRENCY, type PaymentsDeps } from './context.ts';
+import { WALLET_CURRENCY, type PaymentsDeps } from './context.ts';
 import { receiptLine } from './messages.ts';
 import * as store from './store.ts';
 import { paymentsError } from './errors.ts';
@@ -8,7 +8,7 @@ import { paymentsError } from './errors.ts';
 // The wallet: balance (from the ledger), limits (from risk), hold status (from identity),
 // and the history of top-ups, payments and refunds with their receipts.
 
-export interface WalletView {
+interface WalletView {
   currency: string;
   balance: string;
   limits: {
@@ -18,11 +18,6 @@ export interface WalletView {
     used: { day: string; month: string };
   };
   hold: { held: boolean; frozen: boolean; until: string | null };
-}
-
-export async function ensureWallet(deps: PaymentsDeps, customerId: string): Promise<string> {
-  await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: customerId }]);
-  return accountIdFor('customer_wallet', customerId, WALLET_CURRENCY);
 }
 
 export async function walletBalance(deps: PaymentsDeps, customerId: string): Promise<bigint> {
@@ -57,11 +52,11 @@ export async function walletView(deps: PaymentsDeps, customerId: string): Promis
   };
 }
 
-export function encodeCursor(at: Date, id: string): string {
+function encodeCursor(at: Date, id: string): string {
   return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { at: Date; id: string } {
+function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
     if (typeof at !== 'string' || typeof id !== 'string') throw new Error('shape');
