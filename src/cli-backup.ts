@@ -20,7 +20,7 @@ export const BACKUP_USAGE = 'kinko backup FILE';
 export const RESTORE_USAGE = 'kinko restore FILE';
 
 /** The key files outside the database that the data needs, with their fingerprints. */
-export function keyFiles(config: Config): KeyFileNote[] {
+function keyFiles(config: Config): KeyFileNote[] {
   const notes: Array<[string, string]> = [
     ['audit signing key (checkpoints; audit verify)', config.auditSigningKeyFile],
     ['vault key-encryption keys (card data)', config.vaultKeyFile],
