@@ -21,13 +21,13 @@ export type CardProblem =
   | { field: 'exp_year'; reason: 'expired' }
   | { field: 'cvc'; reason: 'format' };
 
-export interface CardInput {
+interface CardInput {
   number: string;
   expMonth: number;
   expYear: number;
 }
 
-export interface ValidCard {
+interface ValidCard {
   pan: string;
   brand: Brand;
   expMonth: number;
@@ -35,7 +35,7 @@ export interface ValidCard {
 }
 
 /** Digits only: spaces and dashes between groups are allowed, anything else is not. */
-export function normalizeNumber(raw: string): string | undefined {
+function normalizeNumber(raw: string): string | undefined {
   if (!/^[0-9][0-9 -]{0,30}[0-9]$/.test(raw)) return undefined;
   return raw.replace(/[ -]/g, '');
 }

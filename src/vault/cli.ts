@@ -2,7 +2,7 @@ import type { Vault } from './service.ts';
 
 // The vault's commands: `kinko vault scan` and `kinko keys rotate` print through these.
 
-export interface CliIo {
+interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
 }

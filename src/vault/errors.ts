@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The vault's error codes in precedence order: who is asking, then what was sent, then the
 // state of the card. Messages never contain card data; `param` names the field.
 
-export const VAULT_ERRORS = defineErrors('vault', {
+const VAULT_ERRORS = defineErrors('vault', {
   hosted_origin_refused: {
     type: 'permission_error',
     message: 'Card data is accepted only from Kinko’s hosted card fields.',
@@ -63,5 +63,3 @@ export const VAULT_ERRORS = defineErrors('vault', {
 
 /** Raises one of these codes; a code not in the table does not compile. */
 export const vaultError = errorFactory(VAULT_ERRORS);
-
-export type VaultErrorCode = keyof typeof VAULT_ERRORS;

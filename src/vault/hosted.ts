@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { KinkoError } from '../lib/errors.ts';
 import { publicId, secretToken } from '../lib/ids.ts';
 import type { Authorization } from '../acquirer/index.ts';
 import { reportDirective, reportText, reportUrl } from './csp-report.ts';
@@ -26,13 +25,13 @@ export interface MerchantDirectory {
   resolveSecretKey(sk: string): Promise<SecretKeyInfo | undefined>;
 }
 
-export interface PublishableKeyInfo {
+interface PublishableKeyInfo {
   merchantId: string;
   /** Origins (scheme://host[:port]) whose pages may embed the hosted card fields. */
   allowedOrigins: string[];
 }
 
-export interface SecretKeyInfo {
+interface SecretKeyInfo {
   merchantId: string;
   /** Explicitly flagged as allowed to send card data server-to-server (PCI DSS SAQ D). */
   cardDataCapable: boolean;
@@ -53,14 +52,14 @@ function isOrigin(text: string): boolean {
   }
 }
 
-export interface HostedDeps extends VaultCoreDeps {
+interface HostedDeps extends VaultCoreDeps {
   merchants: MerchantDirectory;
   /** Kinko's origin as browsers see it; the only origin tokenize accepts card data from. */
   publicOrigin: string;
 }
 
 /** Zero-amount verifications are sent in yen, Kinko's home currency. */
-export const VERIFY_CURRENCY = 'JPY';
+const VERIFY_CURRENCY = 'JPY';
 
 export interface HostedSession {
   id: string;

@@ -1,6 +1,3 @@
-import type { Acquirer } from '../acquirer/index.ts';
-import { rotateKeys, scanForPans } from './maintenance.ts';
-
 // Vault: card tokenisation, envelope encryption, key rotation, discovery, hosted card fields.
 //
 // Glossary
@@ -19,40 +16,11 @@ import { rotateKeys, scanForPans } from './maintenance.ts';
 // - card-data-capable: a merchant flagged to send card data server-to-server (else refused).
 // - scan: the search of every table for card numbers outside the vault's ciphertext.
 
-export { VAULT_ERRORS, vaultError, type VaultErrorCode } from './errors.ts';
-export { brandOf, validateCard, validateNumber, validateExpiry, type Brand } from './card.ts';
-export {
-  fileKeyProvider,
-  envKeyProvider,
-  generateKeyringJson,
-  type KeyProvider,
-  type FileKeyProviderOptions,
-} from './keys.ts';
-export {
-  loadScriptInventory,
-  sri,
-  type ScriptInventory,
-  type ScriptEntry,
-  type ScriptName,
-} from './inventory.ts';
-export { findPans, type ScanResult, type ScanFinding } from './scan.ts';
-export type { RotateResult } from './maintenance.ts';
-export type { CardView, TokenizeInput, AuthorizeInput, VaultLimits } from './vault.ts';
-export type {
-  HostedSession,
-  HostedOutcome,
-  HostedCall,
-  HostedCard,
-  CspReportBody,
-  MerchantDirectory,
-} from './hosted.ts';
-export { vaultRoutes, TOKENIZE_PATH, COMPLETE_PATH } from './routes.ts';
-export type { CspReportRow } from './store.ts';
-export { vaultScanCommand, keysRotateCommand, type CliIo } from './cli.ts';
+export { vaultError } from './errors.ts';
+export { fileKeyProvider, envKeyProvider, type KeyProvider } from './keys.ts';
+export { findPans } from './scan.ts';
+export type { MerchantDirectory } from './hosted.ts';
+export { vaultRoutes } from './routes.ts';
+export { vaultScanCommand, keysRotateCommand } from './cli.ts';
 
-export { createVault, type Vault, type VaultDeps } from './service.ts';
-
-export { rotateKeys, scanForPans };
-
-/** The card network the vault calls, re-exported for wiring convenience. */
-export type { Acquirer };
+export { createVault, type Vault } from './service.ts';

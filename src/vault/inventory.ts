@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 // page, with its SHA-384 hash in SRI form. Scripts are read once at start-up from this
 // module's hosted/ folder; the hash served is the hash of the bytes served.
 
-export const HOSTED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'hosted');
+const HOSTED_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'hosted');
 
-export type ScriptName = 'kinko' | 'fields' | 'challenge';
+type ScriptName = 'kinko' | 'fields' | 'challenge';
 
 export interface ScriptEntry {
   name: ScriptName;
@@ -43,7 +43,7 @@ const SCRIPTS: ReadonlyArray<{ name: ScriptName; file: string; path: string; pur
   },
 ];
 
-export function sri(body: Buffer): string {
+function sri(body: Buffer): string {
   return `sha384-${createHash('sha384').update(body).digest('base64')}`;
 }
 

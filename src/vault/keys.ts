@@ -134,7 +134,7 @@ function isInside(child: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-export interface FileKeyProviderOptions {
+interface FileKeyProviderOptions {
   file: string;
   /** The data directory the key file must stay out of. */
   dataDir?: string | undefined;

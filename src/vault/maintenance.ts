@@ -20,7 +20,7 @@ export interface RotateResult {
   remaining: Array<{ version: number; cards: number }>;
 }
 
-export interface RotateDeps {
+interface RotateDeps {
   sql: Sql;
   clock: Clock;
   audit: Pick<Audit, 'append'>;
@@ -100,7 +100,7 @@ export async function rotateKeys(
   };
 }
 
-export interface ScanDeps {
+interface ScanDeps {
   sql: Sql;
   clock: Clock;
   /** The incident a finding opens is audited in the same transaction. */

@@ -6,7 +6,7 @@ import type { ScriptEntry } from './inventory.ts';
 // paths it talks to. Field names are not "number"/"cvc" on purpose: the browser's autofill
 // still works through autocomplete attributes, and nothing else on the page reads them.
 
-export interface FieldsPageConfig {
+interface FieldsPageConfig {
   sessionKey: string;
   parentOrigin: string;
   tokenizePath: string;

@@ -10,8 +10,8 @@ import { vaultError } from './errors.ts';
 // Thin handlers for the vault: payment-page scripts and their inventory, the hosted card
 // fields page, the tokenize endpoints, and the CSP report sink.
 
-export const TOKENIZE_PATH = '/v1/vault/hosted/tokenize';
-export const COMPLETE_PATH = '/v1/vault/hosted/complete';
+const TOKENIZE_PATH = '/v1/vault/hosted/tokenize';
+const COMPLETE_PATH = '/v1/vault/hosted/complete';
 
 const CARD_PROPERTIES = {
   number: { type: 'string', minLength: 12, maxLength: 23 },

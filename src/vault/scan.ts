@@ -10,7 +10,7 @@ export function findPans(text: string): string[] {
   return findCardNumbers(text).map((f) => mask(f.digits));
 }
 
-export function mask(digits: string): string {
+function mask(digits: string): string {
   return maskedDigits(digits);
 }
 

@@ -34,7 +34,7 @@ import {
 // of its own so that the routes and the card-path wiring take it from here: index.ts
 // re-exports both, and no file of the module imports index.ts.
 
-export interface VaultDeps extends VaultCoreDeps {
+interface VaultDeps extends VaultCoreDeps {
   /** Kinko's origin as browsers reach it (config.publicOrigin). */
   publicOrigin: string;
   /** The merchants module's directory: publishable keys, origins, card-data capability. */

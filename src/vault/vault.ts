@@ -26,7 +26,7 @@ import type { Source } from '../http/index.ts';
 // number is in memory here only between the request and sealing, or between unsealing and
 // the network call; a security code only between the request and the network call.
 
-export interface VaultLimits {
+interface VaultLimits {
   vaultRewrapBatchSizeMax: number;
   vaultHostedSessionSecondsMax: number;
   vaultHostedTokenizeAttemptsMax: number;
@@ -58,7 +58,7 @@ export interface CardView {
   deleted: boolean;
 }
 
-export function cardView(r: store.CardRow): CardView {
+function cardView(r: store.CardRow): CardView {
   return {
     token: r.token,
     brand: r.brand,
@@ -82,7 +82,7 @@ const PROBLEM_TEXT: Readonly<Record<string, string>> = {
 };
 
 /** The named error for a card problem; the message names the field, never its value. */
-export function problemError(p: CardProblem): KinkoError {
+function problemError(p: CardProblem): KinkoError {
   const message = PROBLEM_TEXT[`${p.field}:${p.reason}`];
   if (p.field === 'number') {
     if (p.reason === 'brand') return vaultError('card_brand_unsupported', { param: 'number' });
@@ -153,13 +153,13 @@ export async function tokenize(deps: VaultCoreDeps, input: TokenizeInput): Promi
   return cardView({ ...row, deleted_at: null });
 }
 
-export type DecryptPurpose = 'authorize' | 'verify';
+type DecryptPurpose = 'authorize' | 'verify';
 
 /**
  * Unseals a card for one card network call. The audit entry (with its purpose) commits before
  * the number leaves this function: no entry, no decryption.
  */
-export async function decryptForNetwork(
+async function decryptForNetwork(
   deps: VaultCoreDeps,
   token: string,
   why: { purpose: DecryptPurpose; attemptId: string; actor: Actor; source?: Source },
