@@ -1,4 +1,4 @@
-import { BinaryRows, type Db, type Tx } from '../db/index.ts';
+import { BinaryRows, type Db, type Fragment, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -30,10 +30,27 @@ export async function append(
   if (inputs.length === 0) return;
   const at = clock.now();
   if (inputs.length <= INSERT_ENTRIES_MAX) {
-    await store.insertEntries(tx, at, inputs.map(entryFields));
+    await store.entriesInsert(tx, at, inputs.map(entryFields));
     return;
   }
   await store.copyEntries(tx, copyRows(inputs, at.getTime()));
+}
+
+/**
+ * The same append as an INSERT made but not sent, for the caller to send inside a statement
+ * of its own (as a WITH item) in tx: the writes being audited and their entries then cost
+ * one statement. At most INSERT_ENTRIES_MAX entries.
+ */
+export function appendStatement(
+  tx: Tx,
+  clock: Clock,
+  inputs: readonly AuditEntryInput[],
+): Fragment {
+  assert(
+    inputs.length > 0 && inputs.length <= INSERT_ENTRIES_MAX,
+    `an append inside a statement holds 1..${INSERT_ENTRIES_MAX} entries`,
+  );
+  return store.entriesInsert(tx, clock.now(), inputs.map(entryFields));
 }
 
 /**

@@ -2,7 +2,14 @@ import type { Db, Sql, Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { append, chainAll, createChainer, listEntries, type Chainer } from './audit.ts';
+import {
+  append,
+  appendStatement,
+  chainAll,
+  createChainer,
+  listEntries,
+  type Chainer,
+} from './audit.ts';
 import { countUnchained } from './store.ts';
 import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import {
@@ -139,6 +146,11 @@ export function createAudit(deps: AuditDeps): Audit {
     append: async (tx, entries) => {
       await append(tx, deps.clock, entries);
       chainer?.soon();
+    },
+    appendStatement: (tx, entries) => {
+      const statement = appendStatement(tx, deps.clock, entries);
+      chainer?.soon();
+      return statement;
     },
     chain,
     unchainedEntries: () => countUnchained(pool()),

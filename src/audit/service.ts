@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import type { Db, Fragment, Tx } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
 import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import type { VerifyOptions, VerifyResult } from './integrity.ts';
@@ -11,6 +11,12 @@ import type { EntryFilter } from './store.ts';
 export interface Audit {
   /** Writes entries within the caller's transaction; they are chained soon after commit. */
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+  /**
+   * The same append (1..64 entries) as an INSERT made but not sent, for the caller to send
+   * in tx inside a statement of its own (a WITH item), so a change and its entries cost one
+   * statement. The caller must send it; chaining is scheduled as by append.
+   */
+  appendStatement(tx: Tx, entries: readonly AuditEntryInput[]): Fragment;
   /** Chains every entry committed so far (readers of the chain call it first). */
   chain(): Promise<void>;
   /** Entries written but not chained yet. */

@@ -1,4 +1,11 @@
-import { binaryCopy, copyIn, type BinaryRows, type Db, type Tx } from '../db/index.ts';
+import {
+  binaryCopy,
+  copyIn,
+  type BinaryRows,
+  type Db,
+  type Fragment,
+  type Tx,
+} from '../db/index.ts';
 import type { AuditEntry, CheckpointRecord, EntryFields } from './chain.ts';
 
 // The only file of the audit module that speaks SQL.
@@ -25,12 +32,13 @@ export async function copyEntries(tx: Tx, chunks: Iterable<Buffer>): Promise<voi
 }
 
 /**
- * Inserts a few unchained entries with one statement: unlike COPY it needs no round trip of
- * its own, so it is pipelined behind the caller's statements.
+ * A few unchained entries as one INSERT, made but not sent: the caller sends it alone or
+ * inside its own statement. Unlike COPY it needs no round trip of its own, so it is
+ * pipelined behind the caller's statements.
  */
-export async function insertEntries(tx: Tx, at: Date, fields: readonly EntryFields[]) {
+export function entriesInsert(tx: Tx, at: Date, fields: readonly EntryFields[]): Fragment {
   const col = (pick: (f: EntryFields) => string | null) => fields.map(pick);
-  await tx`
+  return tx`
     insert into audit_entries (at, actor_type, actor_id, action, subject_type, subject_id,
                                source_ip, request_id, outcome, detail)
     select ${at}::timestamptz, * from unnest(

@@ -14,7 +14,7 @@ import type { Sql } from './sql.ts';
 // - database_unavailable: the answer when the server is out of reach or too slow; every wait
 //   on it is bounded (connect, statement, silence) and the pool reconnects by itself.
 
-export type { Db, Sql, Tx } from './sql.ts';
+export type { Db, Fragment, Sql, Tx } from './sql.ts';
 
 export interface ConnectOptions {
   connectionsMax?: number;

@@ -8,3 +8,8 @@ export type Sql = postgres.Sql<{ bigint: bigint }>;
 export type Tx = postgres.TransactionSql<{ bigint: bigint }>;
 /** Either a pool or an open transaction: read paths accept both. */
 export type Db = Sql | Tx;
+/**
+ * A statement made but not sent, to be embedded in another (postgres.js interpolates it
+ * with its parameters): how one module's write joins another's statement.
+ */
+export type Fragment = postgres.Fragment;

@@ -78,3 +78,35 @@ test('the same new transfer id sent from two connections at once is posted once'
   const [acc] = await ledgers[0]!.lookupAccounts([a]);
   assert.equal(acc?.debitsPosted, 9n);
 });
+
+// A batch in a transaction of its own sends COMMIT behind its write statement without
+// waiting for its answer. When that statement fails, PostgreSQL turns the COMMIT into a
+// rollback without an error; the ledger must still report the failure and leave nothing.
+test('a write that fails after COMMIT was sent rolls back and is reported', async () => {
+  const [a, b] = [uuidv7(), uuidv7()];
+  await ledgers[0]!.createAccounts([a, b].map((id) => ({ id, currency: 'JPY', code: 1 })));
+  await db.owner.unsafe(`
+    create function test_refuse_amount() returns trigger language plpgsql as $$
+    begin raise exception 'refused by test'; end $$;
+    create trigger test_refuse_amount before insert on ledger_transfers
+      for each row when (new.amount = 424242) execute function test_refuse_amount();`);
+  try {
+    const t = { debitAccountId: a, creditAccountId: b, currency: 'JPY', code: 1 };
+    const audit = createAudit({ clock, sql: db.sql });
+    const before = await audit.unchainedEntries();
+    await assert.rejects(
+      ledgers[0]!.createTransfers([{ ...t, id: uuidv7(), amount: 424242n }]),
+      /refused by test/,
+    );
+    const [acc] = await ledgers[0]!.lookupAccounts([a]);
+    assert.equal(acc?.debitsPosted, 0n);
+    assert.equal(await audit.unchainedEntries(), before);
+    // The connection is clean again: the next batch on it commits.
+    const [ok] = await ledgers[0]!.createTransfers([{ ...t, id: uuidv7(), amount: 5n }]);
+    assert.equal(ok?.result, 'ok');
+    assert.equal((await ledgers[0]!.lookupAccounts([a]))[0]?.debitsPosted, 5n);
+  } finally {
+    await db.owner.unsafe(`drop trigger test_refuse_amount on ledger_transfers;
+                           drop function test_refuse_amount();`);
+  }
+});

@@ -135,8 +135,12 @@ const UNIQUE_VIOLATION = '23505';
 export function createLedger(deps: LedgerDeps): Ledger {
   const { sql, limits } = deps;
 
-  const createTransfersInTx = (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) =>
-    transferBatch(deps, tx, transfers, ctx);
+  const createTransfersInTx = async (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) => {
+    if (transfers.length === 0) return [];
+    const { results, written } = await transferBatch(deps, tx, transfers, ctx);
+    await written;
+    return results;
+  };
 
   return {
     createAccounts: async (accounts, ctx = SYSTEM) => {
@@ -149,9 +153,7 @@ export function createLedger(deps: LedgerDeps): Ledger {
     createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
       if (transfers.length === 0) return [];
-      return retryOnConflict(BATCH_ATTEMPTS_MAX, () =>
-        sql.begin((tx) => createTransfersInTx(tx, transfers, ctx)),
-      );
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, () => ownTransaction(deps, transfers, ctx));
     },
     createTransfersInTx,
     lookupAccounts: async (ids) => {
@@ -175,53 +177,102 @@ export function createLedger(deps: LedgerDeps): Ledger {
   };
 }
 
+/**
+ * A batch in a transaction of its own, committed without waiting for its writes' answers:
+ * postgres.js sends COMMIT as soon as the callback resolves, so the callback hands the
+ * writes out unawaited and COMMIT follows them in the same round trip. They are awaited
+ * after: if one failed, PostgreSQL ended the transaction with a rollback at COMMIT (the
+ * driver does not report that), and its error is thrown here.
+ */
+async function ownTransaction(
+  deps: LedgerDeps,
+  transfers: readonly TransferInput[],
+  ctx: LedgerContext,
+): Promise<CreateTransferResult[]> {
+  const { results, written } = await deps.sql.begin(async (tx) => {
+    const batch = await transferBatch(deps, tx, transfers, ctx);
+    // Observed at once, so a failure is not reported as unhandled before it is awaited.
+    batch.written.catch(() => undefined);
+    return batch;
+  });
+  await written;
+  return results;
+}
+
+/**
+ * Decides a batch and sends its writes. `written` settles when they are done (the first
+ * failure, once nothing of the batch is still running); a caller that commits may send
+ * COMMIT behind them before it settles.
+ */
 async function transferBatch(
   deps: LedgerDeps,
   tx: Tx,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
-): Promise<CreateTransferResult[]> {
+): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
-  if (transfers.length === 0) return [];
   const nowMs = deps.clock.nowMs();
-  const { accountIds, transferIds, pendingIds } = batchIds(transfers);
-  for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
-  // One round trip: the load is pipelined behind the lock and, like any statement under
-  // read committed, reads a snapshot taken after the lock statement finished.
-  const [locked, stored] = await Promise.all([
-    store.lockAccounts(tx, [...accountIds]),
-    store.selectTransfers(tx, transferIds),
-  ]);
-  const accounts = new Map<string, AccountBalances>();
-  for (const a of locked) accounts.set(a.id, a);
-  // A pending transfer committed between the first read and the lock names accounts not
-  // yet locked; lock them now (out of order, so PostgreSQL may report a deadlock, retried).
-  const late = stored
-    .flatMap((t) => [t.debitAccountId, t.creditAccountId])
-    .filter((id) => !accounts.has(id) && !accountIds.has(id));
-  for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
-  const state = { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
+  const state = await lockAndLoad(tx, transfers);
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
-  // leaves of the part already sent). A small batch's INSERT, the updates, the batch row and
-  // the audit append (which locks nothing shared) are then pipelined: one round trip.
+  // leaves of the part already sent). Everything else, a small batch's transfers included,
+  // is one statement (store.writeBatch) with the audit append inside it (which locks
+  // nothing shared), pipelined behind whatever was sent before it.
   const batch: BatchLeaves = { id: randomUUID(), leaves: [] };
-  const { outcome, inserted } = await applyAndInsert(tx, state, transfers, batch, {
+  const { outcome, few } = await applyAndCopy(tx, state, transfers, batch, {
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
   const created = outcome.created;
-  const updated = Promise.all([
-    store.updateBalances(tx, outcome.touched),
-    store.updatePendingStates(tx, outcome.resolved),
-    created.length > 0 && store.insertBatch(tx, batch.id, created, batch.leaves, nowMs),
-  ]);
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
-  const audited = ctx.auditInto ? Promise.resolve() : deps.audit.append(tx, entries);
-  // The insert first: a transfer id stored concurrently (23505) is what the retry looks for.
-  await settled(inserted, updated, audited);
-  return outcome.results.map((result, index) => ({ index, id: transfers[index]!.id, result }));
+  const appendInside = !ctx.auditInto && entries.length > 0;
+  const written = store.writeBatch(tx, {
+    transfers: few,
+    touched: outcome.touched,
+    resolved: outcome.resolved,
+    batch:
+      created.length > 0
+        ? { id: batch.id, created, leaves: batch.leaves, createdAtMs: nowMs }
+        : null,
+    also: appendInside ? deps.audit.appendStatement(tx, entries) : null,
+  });
+  const results = outcome.results.map((result, index) => ({
+    index,
+    id: transfers[index]!.id,
+    result,
+  }));
+  return { results, written };
+}
+
+/**
+ * Locks the batch's accounts and loads the stored transfers it names. For a batch of new
+ * transfers, one statement: the lock says whether any of its ids is stored, and only then
+ * are they read (an idempotent retry). Pending transfers a post or void names are read
+ * with the lock, pipelined behind it: like any statement under read committed, the read
+ * takes its snapshot after the lock statement finished.
+ */
+async function lockAndLoad(tx: Tx, transfers: readonly TransferInput[]): Promise<BatchState> {
+  const { accountIds, transferIds, pendingIds } = batchIds(transfers);
+  for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
+  const pending = pendingIds.length > 0;
+  const [locked, read] = await Promise.all([
+    store.lockAccountsFindingTransfers(tx, [...accountIds], pending ? [] : transferIds),
+    pending ? store.selectTransfers(tx, transferIds) : undefined,
+  ]);
+  // Missing accounts leave the lock's answer empty; read then, to answer `exists` rightly.
+  const unsure = locked.anyStored || locked.accounts.length < accountIds.size;
+  const stored = read ?? (unsure ? await store.selectTransfers(tx, transferIds) : []);
+  const accounts = new Map<string, AccountBalances>();
+  for (const a of locked.accounts) accounts.set(a.id, a);
+  // A stored transfer may name accounts not locked yet (one committed after the first read,
+  // or an earlier transfer with this id); lock them now (out of order, so PostgreSQL may
+  // report a deadlock, retried).
+  const late = stored
+    .flatMap((t) => [t.debitAccountId, t.creditAccountId])
+    .filter((id) => !accounts.has(id) && !accountIds.has(id));
+  for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
+  return { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
 }
 
 /** A batch's id and the Merkle leaves of the transfers it created, in creation order. */
@@ -231,21 +282,20 @@ interface BatchLeaves {
 }
 
 /**
- * Applies the batch and writes the transfers it creates. A large batch streams them into a
- * COPY as they become final (applyTransfersInChunks), a COPY chunk at a time; a small one
- * (INSERT_TRANSFERS_MAX) sends one INSERT, left running so that the batch's other writes are
- * pipelined behind it: `inserted` settles with it. Nothing is written when it creates none.
+ * Applies the batch. A large batch streams the transfers it creates into a COPY as they
+ * become final (applyTransfersInChunks), a COPY chunk at a time; a small one
+ * (INSERT_TRANSFERS_MAX) hands them back as `few`, for the batch's one write statement.
  */
-async function applyAndInsert(
+async function applyAndCopy(
   tx: Tx,
   state: BatchState,
   transfers: readonly TransferInput[],
   batch: BatchLeaves,
   ctx: BatchContext,
-): Promise<{ outcome: BatchOutcome; inserted: Promise<void> }> {
+): Promise<{ outcome: BatchOutcome; few: readonly TransferRecord[] }> {
   const steps = applyTransfersInChunks(state, transfers, ctx, store.COPY_CHUNK_TRANSFERS);
   let step = steps.next();
-  if (step.done) return { outcome: step.value, inserted: Promise.resolve() };
+  if (step.done) return { outcome: step.value, few: [] };
   let outcome: BatchOutcome | undefined;
   function* parts(): Generator<readonly TransferRecord[]> {
     while (!step.done) {
@@ -256,25 +306,12 @@ async function applyAndInsert(
     }
     outcome = step.value;
   }
-  let inserted = Promise.resolve();
-  if (transfers.length <= store.INSERT_TRANSFERS_MAX) {
-    const created = [...parts()].flat();
-    inserted = store.insertFewTransfers(tx, created, batch.id);
-  } else {
-    await store.insertTransfers(tx, parts(), batch.id);
-  }
+  let few: readonly TransferRecord[] = [];
+  if (transfers.length <= store.INSERT_TRANSFERS_MAX) few = [...parts()].flat();
+  else await store.insertTransfers(tx, parts(), batch.id);
   assert(outcome, 'the whole batch was applied');
   assert(batch.leaves.length === outcome.created.length, 'every created transfer has a leaf');
-  return { outcome, inserted };
-}
-
-/**
- * Waits for both statements to finish before reporting the first failure, so that no write
- * of this batch is still running, or yet to be sent, when the transaction rolls back.
- */
-async function settled(...work: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(work);
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return { outcome, few };
 }
 
 function batchIds(transfers: readonly TransferInput[]) {
@@ -370,8 +407,13 @@ async function expireBatch(
     candidates,
     now.getTime(),
   );
-  await store.updateBalances(tx, touched);
-  await store.updatePendingStates(tx, expired);
+  await store.writeBatch(tx, {
+    transfers: [],
+    touched,
+    resolved: expired,
+    batch: null,
+    also: null,
+  });
   await deps.audit.append(tx, expired.map(expiryEntry));
   return { expired: expired.length, scanned: ids.length };
 }

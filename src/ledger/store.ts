@@ -5,13 +5,14 @@ import {
   int8Array,
   uuidArray,
   type Db,
+  type Fragment,
   type Tx,
 } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { AccountBalances, AccountState, PendingState, TransferRecord } from './state.ts';
 
 // The only file of the ledger that speaks SQL. Every statement is set-based: a batch of up
-// to 8190 transfers costs a fixed handful of round trips (lock, load, insert, update),
+// to 8190 transfers costs a fixed handful of statements (lock, COPY, one write statement),
 // never one per transfer. Arrays travel as single parameters and come back with unnest;
 // new transfers, the largest write, go in with binary COPY.
 
@@ -86,7 +87,32 @@ export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<Acco
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
     from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
     order by id for update`;
-  return rows.map((r) => ({
+  return rows.map(toBalances);
+}
+
+/**
+ * lockAccounts and, in the same statement, whether any of transferIds is stored: for a batch
+ * of new transfers (the common case) the read of stored transfers is then not sent at all.
+ * The check reads the statement's snapshot, taken before its lock waits; a transfer stored
+ * meanwhile fails the batch's insert (23505), and the retry reads it.
+ */
+export async function lockAccountsFindingTransfers(
+  tx: Tx,
+  ids: readonly string[],
+  transferIds: readonly string[],
+): Promise<{ accounts: AccountBalances[]; anyStored: boolean }> {
+  if (ids.length === 0) return { accounts: [], anyStored: transferIds.length > 0 };
+  const rows = await tx<(AccountRow & { stored: boolean })[]>`
+    select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted,
+           exists (select from ledger_transfers
+                   where id = any(${uuidArray(transferIds)}::uuid[])) as stored
+    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
+    order by id for update`;
+  return { accounts: rows.map(toBalances), anyStored: rows.some((r) => r.stored) };
+}
+
+function toBalances(r: AccountRow): AccountBalances {
+  return {
     id: r.id,
     currency: r.currency,
     flags: r.flags,
@@ -94,7 +120,7 @@ export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<Acco
     debitsPosted: r.debits_posted,
     creditsPending: r.credits_pending,
     creditsPosted: r.credits_posted,
-  }));
+  };
 }
 
 export async function selectAccounts(db: Db, ids: readonly string[]): Promise<AccountState[]> {
@@ -166,17 +192,8 @@ export async function insertTransfers(
 /** Batches of at most this many transfers are inserted with one INSERT rather than COPY. */
 export const INSERT_TRANSFERS_MAX = 64;
 
-/**
- * Inserts a small batch's transfers with one statement. Unlike COPY, which waits for the
- * server's go-ahead before the rows are sent, it is pipelined with the batch's other writes:
- * a one-transfer transaction makes as many round trips as plain SQL would.
- */
-export async function insertFewTransfers(
-  tx: Tx,
-  records: readonly TransferRecord[],
-  batchId: string,
-): Promise<void> {
-  if (records.length === 0) return;
+/** A small batch's transfers as one INSERT, a WITH item of writeBatch's statement. */
+function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: string): Fragment {
   const createdAtMs = records[0]!.createdAtMs;
   assert(
     records.every((r) => r.createdAtMs === createdAtMs),
@@ -186,7 +203,7 @@ export async function insertFewTransfers(
   const expires = col((r) =>
     r.timeoutSeconds > 0 ? new Date(createdAtMs + r.timeoutSeconds * 1000).toISOString() : null,
   );
-  await tx`
+  return tx`
     insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
       currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at, batch_id)
     select id, d, c, amount, pending_id, currency, code, flags, tos, user_data,
@@ -202,6 +219,101 @@ export async function insertFewTransfers(
       as u(id, d, c, amount, pending_id, currency, code, flags, tos, user_data, state,
            expires_at)`;
 }
+
+/** The balances computed in memory (rows locked by this transaction), one row out each. */
+function balancesUpdate(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
+  const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
+  return tx`
+    update ledger_accounts a
+    set debits_pending = u.dp, debits_posted = u.dpo,
+        credits_pending = u.cp, credits_posted = u.cpo
+    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+                ${big((a) => a.debitsPending)}::int8[], ${big((a) => a.debitsPosted)}::int8[],
+                ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
+      as u(id, dp, dpo, cp, cpo)
+    where a.id = u.id
+    returning 1`;
+}
+
+/** New states of stored pending transfers (posted, voided or expired), one row out each. */
+function pendingStatesUpdate(tx: Tx, records: readonly TransferRecord[]): Fragment {
+  return tx`
+    update ledger_transfers t set state = u.st
+    from unnest(${uuidArray(records.map((r) => r.id))}::uuid[],
+                ${records.map((r) => r.state)}::text[]) as u(id, st)
+    where t.id = u.id and t.state = 'pending'
+    returning 1`;
+}
+
+/**
+ * The batch row: its transfers' ids and Merkle leaves in leaf order (16 and 32 raw bytes
+ * each), what audit verify recomputes the batch entry's root against.
+ */
+function batchInsert(tx: Tx, b: BatchRecord): Fragment {
+  const ids = Buffer.alloc(16 * b.created.length);
+  b.created.forEach((t, i) => ids.write(t.id.replaceAll('-', ''), 16 * i, 'hex'));
+  return tx`
+    insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
+    values (${b.id}::uuid, ${ids}, ${Buffer.concat(b.leaves)},
+            ${new Date(b.createdAtMs)}::timestamptz)`;
+}
+
+/** A batch that created transfers: what its ledger_batches row records. */
+export interface BatchRecord {
+  id: string;
+  created: readonly TransferRecord[];
+  leaves: readonly Buffer[];
+  createdAtMs: number;
+}
+
+/** Everything a batch writes after its COPY (if any), sent as one statement by writeBatch. */
+export interface BatchWrites {
+  /** A small batch's transfers, inserted here; a large batch COPYs them first. */
+  transfers: readonly TransferRecord[];
+  touched: readonly AccountBalances[];
+  resolved: readonly TransferRecord[];
+  /** Null when the batch created no transfer. */
+  batch: BatchRecord | null;
+  /** Another module's write sent in the same statement: the batch's audit append. */
+  also: Fragment | null;
+}
+
+/**
+ * Writes a batch with one statement, each write a WITH item: the transfers (small batches),
+ * balances, pending states, the batch row and the caller's audit append. One statement
+ * rather than five costs Node one socket write and PostgreSQL one answer, and, unlike COPY,
+ * needs no go-ahead: it is pipelined behind what was sent before it, COMMIT after it. A
+ * transfer id stored concurrently fails it with 23505, which the batch retries (as `exists`).
+ */
+export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
+  const items: Fragment[] = [];
+  if (w.transfers.length > 0) {
+    assert(w.batch, 'transfers inserted here belong to a batch');
+    items.push(tx`t as (${transfersInsert(tx, w.transfers, w.batch.id)})`);
+  }
+  if (w.touched.length > 0) items.push(tx`b as (${balancesUpdate(tx, w.touched)})`);
+  if (w.resolved.length > 0) items.push(tx`p as (${pendingStatesUpdate(tx, w.resolved)})`);
+  if (w.batch) items.push(tx`k as (${batchInsert(tx, w.batch)})`);
+  if (w.also) items.push(tx`e as (${w.also})`);
+  if (items.length === 0) return;
+  const join = (xs: Fragment[]) => xs.reduce((a, b) => tx`${a}, ${b}`);
+  // Checked in the statement, which then fails, so that the transaction cannot commit with
+  // them broken: COMMIT may already be on its way behind it. A count that differs divides
+  // by zero (22012, which nothing else here can raise), reported as the assert it is.
+  const check = (name: string, n: number) =>
+    n > 0 ? tx`1 / ((select count(*) from ${tx(name)}) = ${n})::int` : tx`1`;
+  try {
+    await tx`
+      with ${join(items)}
+      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)}`;
+  } catch (e) {
+    const missed = (e as { code?: unknown }).code === DIVISION_BY_ZERO;
+    assert(!missed, 'every touched account is updated; only pending transfers change state');
+    throw e;
+  }
+}
+
+const DIVISION_BY_ZERO = '22012';
 
 function* transferRows(
   parts: Iterable<readonly TransferRecord[]>,
@@ -233,36 +345,6 @@ function* transferRows(
     }
     yield rows.take();
   }
-}
-
-/** Writes the balances computed in memory; the rows are locked by this transaction. */
-export async function updateBalances(tx: Tx, accounts: readonly AccountBalances[]): Promise<void> {
-  if (accounts.length === 0) return;
-  const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
-  const result = await tx`
-    update ledger_accounts a
-    set debits_pending = u.dp, debits_posted = u.dpo,
-        credits_pending = u.cp, credits_posted = u.cpo
-    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
-                ${big((a) => a.debitsPending)}::int8[], ${big((a) => a.debitsPosted)}::int8[],
-                ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
-      as u(id, dp, dpo, cp, cpo)
-    where a.id = u.id`;
-  assert(result.count === accounts.length, 'every touched account is updated');
-}
-
-/** Sets the state of stored pending transfers that were posted, voided or expired. */
-export async function updatePendingStates(
-  tx: Tx,
-  records: readonly TransferRecord[],
-): Promise<void> {
-  if (records.length === 0) return;
-  const result = await tx`
-    update ledger_transfers t set state = u.st
-    from unnest(${records.map((r) => r.id)}::uuid[], ${records.map((r) => r.state)}::text[])
-      as u(id, st)
-    where t.id = u.id and t.state = 'pending'`;
-  assert(result.count === records.length, 'only pending transfers change state');
 }
 
 /** Ids of pending transfers whose deadline has passed, oldest first. */
@@ -350,24 +432,6 @@ export async function counts(db: Db): Promise<{ accounts: number; transfers: num
            (select count(*) from ledger_transfers) as transfers`;
   assert(row, 'count query returns one row');
   return { accounts: Number(row.accounts), transfers: Number(row.transfers) };
-}
-
-/**
- * Records a batch: its transfers' ids and Merkle leaves in leaf order (16 and 32 raw bytes
- * each), what audit verify recomputes the batch entry's root against.
- */
-export async function insertBatch(
-  tx: Tx,
-  id: string,
-  created: readonly TransferRecord[],
-  leaves: readonly Buffer[],
-  createdAtMs: number,
-): Promise<void> {
-  const ids = Buffer.alloc(16 * created.length);
-  created.forEach((t, i) => ids.write(t.id.replaceAll('-', ''), 16 * i, 'hex'));
-  await tx`
-    insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
-    values (${id}::uuid, ${ids}, ${Buffer.concat(leaves)}, ${new Date(createdAtMs)}::timestamptz)`;
 }
 
 /** A batch as stored: transfer ids in leaf order; leaves only when asked for. */
