@@ -13,8 +13,11 @@ import * as store from './store.ts';
 /** Actions are dotted lower-case names, module first: `ledger.transfer.posted`. */
 const ACTION_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
-/** Appends of at most this many entries are one INSERT; larger ones stream a binary COPY. */
-const INSERT_ENTRIES_MAX = 64;
+/**
+ * Appends of at most this many entries are one INSERT, pipelined like any statement; larger
+ * ones stream a binary COPY, which must have the connection to itself.
+ */
+export const INSERT_ENTRIES_MAX = 64;
 
 /**
  * Writes entries inside the caller's transaction, so the change being audited and its

@@ -91,7 +91,10 @@ export type {
 } from './commitments.ts';
 export { ANCHOR_FILE_NAME } from './anchor.ts';
 export type { EntryFilter } from './store.ts';
-export { LIST_ENTRIES_MAX } from './audit.ts';
+export {
+  INSERT_ENTRIES_MAX as AUDIT_APPEND_INSERT_ENTRIES_MAX,
+  LIST_ENTRIES_MAX,
+} from './audit.ts';
 export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
 export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts';
 

@@ -52,6 +52,13 @@ export interface LedgerContext {
    * lock) before its transaction commits. The caller must append it.
    */
   auditInto?: AuditEntryInput[];
+  /**
+   * createTransfersInTx only: the batch's write statement is sent but not awaited; its
+   * promise is pushed here, so that the caller's own statements go out in the same round
+   * trip (the results are decided before it is sent). The caller must await it before its
+   * transaction commits.
+   */
+  writesInto?: Promise<void>[];
 }
 
 interface CreateAccountResult {
@@ -138,7 +145,12 @@ export function createLedger(deps: LedgerDeps): Ledger {
   const createTransfersInTx = async (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) => {
     if (transfers.length === 0) return [];
     const { results, written } = await transferBatch(deps, tx, transfers, ctx);
-    await written;
+    if (!ctx.writesInto) await written;
+    else {
+      // Observed at once: the caller awaits it, but may throw before it gets there.
+      written.catch(() => undefined);
+      ctx.writesInto.push(written);
+    }
     return results;
   };
 

@@ -4,7 +4,7 @@ import {
   paymentCodeHmac,
   type CodesErrorCode,
 } from '../codes/index.ts';
-import type { AuditEntryInput } from '../audit/index.ts';
+import { AUDIT_APPEND_INSERT_ENTRIES_MAX, type AuditEntryInput } from '../audit/index.ts';
 import { retryOnConflict, type Tx } from '../db/index.ts';
 import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
@@ -142,10 +142,12 @@ async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void
   misreads(open(items));
   const guard = throttle(deps, open(items), counts, windowStart, now);
   await verifyCodes(deps, tx, open(items), codes, guard, now);
-  // The ledger's audit entries are appended with the batch's own: one head lock, one COPY.
+  // The ledger's audit entries are appended with the batch's own, in one statement, and
+  // its write statement goes out with the batch's writes: one round trip for all of them.
   const ledgerEntries: AuditEntryInput[] = [];
-  await post(deps, tx, open(items), ledgerEntries);
-  await finish(deps, tx, items, windowStart, now, ledgerEntries);
+  const ledgerWrites: Promise<void>[] = [];
+  await post(deps, tx, open(items), { auditInto: ledgerEntries, writesInto: ledgerWrites });
+  await finish(deps, tx, items, { windowStart, now, ledgerEntries, ledgerWrites });
 }
 
 const open = (items: Item[]) => items.filter((i) => !i.answer);
@@ -344,13 +346,13 @@ async function post(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  auditInto: AuditEntryInput[],
+  into: { auditInto: AuditEntryInput[]; writesInto: Promise<void>[] },
 ): Promise<void> {
   const paying = items.filter((i) => i.payment);
   const results = await deps.ledger.createTransfersInTx(
     tx,
     paying.map(({ payment: p }) => paymentTransfer(p!)),
-    { actor: { type: 'system', id: 'payments' }, auditInto },
+    { actor: { type: 'system', id: 'payments' }, ...into },
   );
   paying.forEach((item, i) => {
     const r = results[i]?.result;
@@ -392,14 +394,26 @@ export function paymentTransfer(p: store.PaymentRow) {
   };
 }
 
-/** Step 7: everything the batch decided, written set-based; the audit append goes last. */
+/** What finish writes besides the items: the ledger's share of the batch. */
+interface Finishing {
+  windowStart: Date;
+  now: Date;
+  /** The ledger batch's audit entry, appended with the batch's own. */
+  ledgerEntries: readonly AuditEntryInput[];
+  /** The ledger batch's write statement, sent and not yet awaited. */
+  ledgerWrites: readonly Promise<void>[];
+}
+
+/**
+ * Step 7: everything the batch decided, written set-based, sent at once behind the ledger's
+ * write: one round trip. An append of more entries than one INSERT takes is a COPY, which
+ * must have the connection to itself: it goes after the rest is answered.
+ */
 async function finish(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  windowStart: Date,
-  now: Date,
-  ledgerEntries: readonly AuditEntryInput[],
+  { windowStart, now, ledgerEntries, ledgerWrites }: Finishing,
 ): Promise<void> {
   const paid = items.flatMap((i) => (i.payment ? [i.payment] : []));
   const added = new Map<string, number>();
@@ -415,7 +429,10 @@ async function finish(
       status_code: i.answer!.statusCode,
       body: i.answer!.body,
     }));
-  await Promise.all([
+  const entries = [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)];
+  const inOneStatement = entries.length <= AUDIT_APPEND_INSERT_ENTRIES_MAX;
+  await settled([
+    ...ledgerWrites,
     store.markCodesUsed(
       tx,
       items.flatMap((i) =>
@@ -441,8 +458,18 @@ async function finish(
           : [],
       ),
     ),
+    inOneStatement && deps.audit.append(tx, entries),
   ]);
-  await deps.audit.append(tx, [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)]);
+  if (!inOneStatement) await deps.audit.append(tx, entries);
+}
+
+/**
+ * Waits for every statement before reporting the first failure, so that none of the batch's
+ * writes is still running, or yet to be sent, when the transaction rolls back.
+ */
+async function settled(work: readonly (Promise<unknown> | false)[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 function auditEntry(i: Item) {
