@@ -345,7 +345,11 @@ export function createModules(
   // Detectors raise signals and every response step writes its timeline event through it.
   const incidents = createIncidents({ sql, clock, audit });
   // Kill switches: every module that serves a suspendable request checks this one board.
-  const switches = switchBoard(config, { sql, clock, log, audit, outbox }, () => identity);
+  const switches = switchBoard(
+    config,
+    { sql, clock, log, audit, outbox, incidents },
+    () => identity,
+  );
   const identity = createIdentity({
     sql,
     clock,
@@ -379,15 +383,8 @@ export function createModules(
     secretsKey,
     switches,
   });
-  const card = createCardPath({
-    config,
-    log,
-    sql,
-    clock,
-    audit,
-    merchants: merchants.directory,
-    network,
-  });
+  const cardDeps = { config, log, sql, clock, audit, network };
+  const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {
     ...{ audit, ledger, outbox, incidents, card, identity },
@@ -398,11 +395,12 @@ export function createModules(
 
 /**
  * The kill switches. Security admins (identity's) hear of every change; identity is built
- * after the board, which asks for it only when a switch changes.
+ * after the board, which asks for it only when a switch changes. A change taken for an
+ * incident is appended to that incident's timeline, in the change's transaction.
  */
 function switchBoard(
   config: Config,
-  base: { sql: Sql; clock: Clock; log: Logger; audit: Audit; outbox: Outbox },
+  base: { sql: Sql; clock: Clock; log: Logger; audit: Audit; outbox: Outbox; incidents: Incidents },
   identity: () => Identity,
 ): Switches {
   return createSwitches({

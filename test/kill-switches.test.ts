@@ -100,16 +100,25 @@ test('turning on and lifting takes a security admin, then a second one; all audi
       reason: 'wrong scope',
     });
     assert.equal(bad.json().error.code, 'switch_scope_invalid', bad.body);
+    const incident = await p.db.sql.begin((tx) =>
+      p.modules.incidents.open(tx, {
+        kind: 'payments.topup_fraud',
+        severity: 'high',
+        summary: 'Top-ups with stolen Visa cards',
+      }),
+    );
+    const unknown = await turnOn(p, a, { ...body, reason: 'x'.repeat(5), incident_id: 'inc_nope' });
+    assert.equal(unknown.json().error.code, 'incident_not_found', 'nothing is turned on');
     const first = await turnOn(p, a, {
       ...body,
       reason: 'stolen Visa cards',
-      incident_id: 'inc_1',
+      incident_id: incident,
     });
     assert.equal(first.statusCode, 201, first.body);
     const s = first.json();
     assert.deepEqual(
       [s.status, s.scope, s.incident_id],
-      ['on', { type: 'card_brand', value: 'visa' }, 'inc_1'],
+      ['on', { type: 'card_brand', value: 'visa' }, incident],
     );
     assert.equal(s.names[a.id], a.email, 'the console shows who, by name');
     const twice = await turnOn(p, b, { ...body, reason: 'again' });
@@ -170,6 +179,19 @@ test('turning on and lifting takes a security admin, then a second one; all audi
         ['switches.switch.lifted', b.id],
       ],
     );
+    // Each change appears on the incident it was taken for.
+    const timeline = await p.db.sql<{ kind: string; actor_id: string; summary: string }[]>`
+      select kind, actor_id, detail ->> 'summary' as summary from incidents_events
+      where incident_id = ${incident} and kind like 'switch.%' order by seq`;
+    assert.deepEqual(
+      timeline.map((e) => [e.kind, e.actor_id]),
+      [
+        ['switch.turned_on', a.id],
+        ['switch.lift_requested', a.id],
+        ['switch.lifted', b.id],
+      ],
+    );
+    assert.match(timeline[0]!.summary, /^Kill switch topups \(card_brand visa\) turned on: stolen/);
     // The other security admin is told of each change by email (through the outbox).
     const told = (await p.mailbox(b.email)).map((m) => m.subject);
     assert.equal(told.length, 2, told.join('\n'));

@@ -102,11 +102,7 @@ export async function createTopup(
   source: Source,
 ): Promise<TopupView> {
   if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
-  const card = await store.cardOf(deps.sql, input.cardToken);
-  if (!card || card.customer_id !== who.customerId) {
-    throw paymentsError('card_not_linked', { param: 'card_token' });
-  }
-  await refuseIfSuspended(deps, who, input.cardToken, source);
+  await checkCard(deps, who, input.cardToken, source);
   const facts = await accountFacts(deps, who.customerId);
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
   const now = deps.clock.now();
@@ -153,11 +149,15 @@ export async function createTopup(
 }
 
 /**
- * The kill-switch check, made once, before anything is written: a top-up past it when a
- * switch goes on finishes (or is compensated) like every other. The vault's record of the card
- * gives its BIN, which a switch by issuer range matches.
+ * The card is the customer's; then the kill-switch check, made once, before anything is
+ * written: a top-up past it when a switch goes on finishes (or is compensated) like every
+ * other. The vault's record of the card gives its BIN, which a switch by issuer range matches.
  */
-async function refuseIfSuspended(deps: PaymentsDeps, who: Customer, token: string, s: Source) {
+async function checkCard(deps: PaymentsDeps, who: Customer, token: string, s: Source) {
+  const linked = await store.cardOf(deps.sql, token);
+  if (!linked || linked.customer_id !== who.customerId) {
+    throw paymentsError('card_not_linked', { param: 'card_token' });
+  }
   const card = await deps.vault.getCard(token);
   deps.switches.refuse({ operation: 'topups', ...who, source: s.ip, card });
 }

@@ -50,15 +50,22 @@ export const NOTHING_SUSPENDED: SwitchCheck = Object.freeze({
 });
 
 /**
- * The incidents module's timeline, when wired: each switch change taken for an incident is
- * appended there too, in the change's transaction.
+ * The incidents module's timeline: each switch change taken for an incident is appended
+ * there too, in the change's transaction; an incident id that does not exist is refused
+ * (incident_not_found) and the change is not made.
  */
 interface IncidentTimelinePort {
   appendTimeline(
     tx: Tx,
     incidentId: string,
-    event: { kind: string; actor: SwitchActor; detail: Record<string, unknown> },
-  ): Promise<void>;
+    entry: {
+      kind: string;
+      summary: string;
+      ref: { type: string; id: string };
+      actor: SwitchActor;
+      detail: Record<string, unknown>;
+    },
+  ): Promise<unknown>;
 }
 
 interface SwitchesDeps {
@@ -71,7 +78,7 @@ interface SwitchesDeps {
   };
   /** Security admins and their email (identity's): told of every change, shown as names. */
   securityAdmins(db: Db): Promise<{ id: string; email: string }[]>;
-  incidents?: IncidentTimelinePort | undefined;
+  incidents: IncidentTimelinePort;
   /** config.limits.switchesReconcileSecondsInterval */
   reconcileSecondsInterval: number;
 }
@@ -279,9 +286,11 @@ async function record(
   const detail = detailOf(row, kind);
   await deps.audit.append(tx, [auditEntry(row, kind, actor, detail)]);
   await tell(deps, tx, row, kind, actor);
-  if (row.incident_id && deps.incidents) {
+  if (row.incident_id) {
     await deps.incidents.appendTimeline(tx, row.incident_id, {
       kind: `switch.${kind}`,
+      summary: summaryOf(row, kind),
+      ref: { type: 'switch', id: row.id },
       actor,
       detail,
     });
@@ -366,7 +375,7 @@ function detailOf(row: store.SwitchRow, kind: Kind): Record<string, unknown> {
   return {
     operation: row.operation,
     scope: { type: row.scope_type, value: row.scope_value },
-    reason: kind === 'lift_requested' ? row.lift_reason : row.reason,
+    reason: kind === 'turned_on' ? row.reason : row.lift_reason,
     incident_id: row.incident_id,
   };
 }
@@ -384,6 +393,14 @@ function auditEntry(
     outcome: 'success',
     detail,
   };
+}
+
+/** One line for the incident's timeline: `Kill switch topups (card_brand visa) turned on`. */
+function summaryOf(row: store.SwitchRow, kind: Kind): string {
+  const scope = row.scope_value ? `${row.scope_type} ${row.scope_value}` : 'all';
+  const reason = kind === 'turned_on' ? row.reason : row.lift_reason;
+  const what = { turned_on: 'turned on', lift_requested: 'lift requested', lifted: 'lifted' };
+  return `Kill switch ${row.operation} (${scope}) ${what[kind]}: ${reason ?? ''}`.slice(0, 400);
 }
 
 const KIND_WORDS: Readonly<Record<Kind, string>> = {
@@ -410,7 +427,7 @@ async function tell(
     text: [
       `The kill switch ${row.id} — ${row.operation}, ${scope} — was ${KIND_WORDS[kind]}.`,
       `By: ${by}`,
-      `Reason: ${kind === 'lift_requested' ? row.lift_reason : row.reason}`,
+      `Reason: ${kind === 'turned_on' ? row.reason : row.lift_reason}`,
       row.incident_id ? `Incident: ${row.incident_id}` : '',
     ]
       .filter(Boolean)
