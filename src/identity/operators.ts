@@ -42,6 +42,9 @@ export const OPERATOR_ACCESS = Object.freeze({
   // Every operator sees incidents; risk and security work them (status, owner, notes).
   'incidents.read': ['support', 'risk_analyst', 'security_admin'],
   'incidents.manage': ['risk_analyst', 'security_admin'],
+  'incidents.scope': ['risk_analyst', 'security_admin'],
+  // Exports carry customers' personal data out of Kinko: each one is audited.
+  'incidents.export': ['risk_analyst', 'security_admin'],
   // Every operator sees what is suspended (support answers the customers it refuses); only
   // a security admin suspends a service or takes part in lifting a suspension.
   'switches.read': ['support', 'risk_analyst', 'security_admin'],

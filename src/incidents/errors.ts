@@ -5,6 +5,18 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 
 export const INCIDENTS_ERRORS = defineErrors('incidents', {
   incident_not_found: { type: 'not_found_error', message: 'No incident has this id.' },
+  scope_not_found: {
+    type: 'not_found_error',
+    message: 'This incident has no scope run with this id.',
+  },
+  scope_window_invalid: {
+    type: 'invalid_request_error',
+    message: 'The scope window must end after it starts and be at most a year long.',
+  },
+  scope_indicator_invalid: {
+    type: 'invalid_request_error',
+    message: 'An indicator is not in the form its kind needs.',
+  },
   incident_transition_invalid: {
     type: 'conflict_error',
     message: 'The incident cannot move from its current status to the one asked for.',

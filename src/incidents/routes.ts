@@ -4,12 +4,13 @@ import { SEVERITIES, STATUSES, SUMMARY_CHARS_MAX, TITLE_CHARS_MAX } from './inci
 import type { Incidents } from './service.ts';
 import type { EventRow, IncidentRow, OpenerRow } from './store.ts';
 import { incidentsError } from './errors.ts';
+import { scopeRoutes, type ScopeAccess } from './scope-routes.ts';
 
 // The operator API over incidents. Who may call what is the identity module's business: its
 // operator preHandler and the signed-in operator arrive as parameters, so incidents depends
 // on no other module for access.
 
-export type IncidentsAccess = 'incidents.read' | 'incidents.manage';
+export type IncidentsAccess = 'incidents.read' | 'incidents.manage' | ScopeAccess;
 
 export interface IncidentsRoutesDeps {
   incidents: Incidents;
@@ -119,6 +120,7 @@ export function incidentsRoutes(app: App, deps: IncidentsRoutesDeps): void {
     async (req) => viewJson(deps, req.params.id),
   );
   workRoutes(app, deps);
+  scopeRoutes(app, deps);
 }
 
 /** The changes an incident's team makes: status, owner, notes. */

@@ -2,6 +2,7 @@ import type { Db, Sql, Tx } from '../db/index.ts';
 import type { Status } from './incident.ts';
 import * as store from './store.ts';
 import { checkRiskSpike, type RiskHours } from './detectors.ts';
+import { runScope, type Indicators } from './scope.ts';
 import {
   appendTimeline,
   assignOwner,
@@ -48,6 +49,12 @@ export interface Incidents {
     tx: Tx,
     a: { incidentId: string; ownerId: string | null; actor: IncidentActor },
   ): Promise<void>;
+  /** Runs the scope of an incident from indicators and saves it as its next run. */
+  runScope(r: {
+    incidentId: string;
+    indicators: Indicators;
+    actor: IncidentActor;
+  }): Promise<store.ScopeRow>;
   list(q: {
     status: Status | null;
     before: Date | null;
@@ -67,6 +74,7 @@ export function createIncidents(deps: IncidentsDeps): Incidents {
     open: (tx, input) => openIncident(tx, deps, input),
     changeStatus: (tx, change) => changeIncidentStatus(tx, deps, change),
     assignOwner: (tx, a) => assignOwner(tx, deps, a),
+    runScope: (r) => runScope(deps, r),
     list: (q) => store.listIncidents(deps.sql, q),
     view: async (db, id) => {
       const record = await store.incidentById(db, id);

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { textArray, type Db, type Tx } from '../db/index.ts';
 import type { Severity, Status } from './incident.ts';
 
 // The incidents module's only SQL. The timeline (incidents_events) is insert-only and the
@@ -114,4 +114,303 @@ export async function openers(db: Db, incidentId: string): Promise<OpenerRow[]> 
     from incidents_events
     where incident_id = ${incidentId} and kind in ('opened', 'signal_joined')
     group by 1, 2, 3 order by first_at`;
+}
+
+// --- Scope ------------------------------------------------------------------------------
+//
+// A scope run reads the platform's sign-ins, top-ups and payments (identity, payments and
+// checkout tables) and the vault's display data of cards (brand, BIN, last four, keyed
+// fingerprint; never ciphertext). It is an investigation across the whole platform, read
+// only, like the vault's card-number scan; no other module writes through this file.
+
+/** Indicators as the statements take them: empty arrays for indicators not given. */
+export interface ScopeParams {
+  from: Date;
+  to: Date;
+  ipRanges: string[];
+  deviceIds: string[];
+  sessionIds: string[];
+  customerIds: string[];
+  fingerprints: string[];
+  bins: string[];
+  brands: string[];
+  merchantIds: string[];
+  storeIds: string[];
+  terminalIds: string[];
+}
+
+export async function nextScopeRun(tx: Tx, incidentId: string): Promise<number> {
+  const [row] = await tx<{ run: number }[]>`
+    select coalesce(max(run), 0) + 1 as run from incidents_scopes
+    where incident_id = ${incidentId}`;
+  return row!.run;
+}
+
+/** The fingerprints as bytea, from their hex (an empty array matches nothing). */
+function fingerprints(p: ScopeParams): string {
+  return `{${p.fingerprints.map((f) => `"\\\\x${f}"`).join(',')}}`;
+}
+
+/** Sign-ins (sessions started) in the window from a source, device, session or customer. */
+async function scopeSignIns(tx: Tx, id: string, p: ScopeParams): Promise<number> {
+  const r = await tx`
+    insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, device_id,
+      source_ip)
+    select ${id}, 'sign_in', s.id::text, s.created_at, s.customer_id::text, s.device_id::text,
+      s.source_ip
+    from identity_sessions s
+    where s.created_at >= ${p.from} and s.created_at < ${p.to}
+      and ((cardinality(${textArray(p.ipRanges)}::cidr[]) > 0
+            and s.source_ip ~ '^[0-9A-Fa-f:.]+$'
+            and s.source_ip::inet <<= any(${textArray(p.ipRanges)}::cidr[]))
+        or s.id = any(${textArray(p.sessionIds)}::uuid[])
+        or s.device_id = any(${textArray(p.deviceIds)}::uuid[])
+        or s.customer_id = any(${textArray(p.customerIds)}::uuid[]))`;
+  return r.count;
+}
+
+/**
+ * Top-ups in the window from a device seen in the scope's sign-ins or given, by a customer
+ * given, or charged to a card the indicators name.
+ */
+async function scopeTopups(tx: Tx, id: string, p: ScopeParams): Promise<number> {
+  const r = await tx`
+    with devices as (
+      select unnest(${textArray(p.deviceIds)}::uuid[]) as id
+      union select device_id::uuid from incidents_scope_items
+        where scope_id = ${id} and kind = 'sign_in' and device_id is not null)
+    insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, device_id,
+      card_brand, card_bin, card_last4, card_fingerprint, amount_minor, currency)
+    select ${id}, 'topup', t.id, t.created_at, t.customer_id::text, t.device_id::text,
+      c.brand, c.bin, c.last4, encode(c.fingerprint, 'hex'),
+      case when t.status = 'succeeded' then t.amount_minor else 0 end, t.currency
+    from payments_topups t
+    left join vault_cards c on c.token = t.card_token
+    where t.created_at >= ${p.from} and t.created_at < ${p.to}
+      and (t.device_id in (select id from devices)
+        or t.customer_id = any(${textArray(p.customerIds)}::uuid[])
+        or c.fingerprint = any(${fingerprints(p)}::bytea[])
+        or c.bin = any(${textArray(p.bins)}::text[])
+        or c.brand = any(${textArray(p.brands)}::text[]))`;
+  return r.count;
+}
+
+/** Wallet payments in the window from a scope device, a customer given, or at a place given. */
+async function scopePayments(tx: Tx, id: string, p: ScopeParams): Promise<number> {
+  const r = await tx`
+    with devices as (
+      select unnest(${textArray(p.deviceIds)}::uuid[]) as id
+      union select device_id::uuid from incidents_scope_items
+        where scope_id = ${id} and kind = 'sign_in' and device_id is not null)
+    insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, device_id,
+      merchant_id, store_id, terminal_id, amount_minor, currency)
+    select ${id}, 'payment', y.id, y.created_at, y.customer_id::text, y.device_id::text,
+      y.merchant_id, y.store_id, y.terminal_id, y.amount_minor - y.refunded_minor, y.currency
+    from payments_payments y
+    where y.created_at >= ${p.from} and y.created_at < ${p.to}
+      and (y.device_id in (select id from devices)
+        or y.customer_id = any(${textArray(p.customerIds)}::uuid[])
+        or y.merchant_id = any(${textArray(p.merchantIds)}::text[])
+        or y.store_id = any(${textArray(p.storeIds)}::text[])
+        or y.terminal_id = any(${textArray(p.terminalIds)}::text[]))`;
+  return r.count;
+}
+
+/** Web-shop card payments in the window with a card the indicators name, or at a merchant. */
+async function scopeWebPayments(tx: Tx, id: string, p: ScopeParams): Promise<number> {
+  const r = await tx`
+    insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, merchant_id,
+      card_brand, card_bin, card_last4, card_fingerprint, amount_minor, currency)
+    select ${id}, 'web_payment', w.id, w.created_at, c.customer_id, w.merchant_id,
+      c.brand, c.bin, c.last4, encode(c.fingerprint, 'hex'),
+      w.amount_received - w.amount_refunded, w.currency
+    from checkout_payments w
+    left join vault_cards c on c.token = w.card_token
+    where w.created_at >= ${p.from} and w.created_at < ${p.to} and w.livemode
+      and w.card_token is not null
+      and (w.merchant_id = any(${textArray(p.merchantIds)}::text[])
+        or c.fingerprint = any(${fingerprints(p)}::bytea[])
+        or c.bin = any(${textArray(p.bins)}::text[])
+        or c.brand = any(${textArray(p.brands)}::text[]))`;
+  return r.count;
+}
+
+/** Runs every part of the scope into its items; returns the count of each kind. */
+export async function runScopeItems(tx: Tx, id: string, p: ScopeParams) {
+  const signIns = await scopeSignIns(tx, id, p);
+  const topups = await scopeTopups(tx, id, p);
+  const payments = await scopePayments(tx, id, p);
+  const webPayments = await scopeWebPayments(tx, id, p);
+  return { signIns, topups, payments, webPayments };
+}
+
+export interface ScopeTotals {
+  customers: number;
+  cards: number;
+  merchants: number;
+  sign_ins: number;
+  topups: number;
+  topup_minor: string;
+  payments: number;
+  payment_minor: string;
+  web_payments: number;
+  web_payment_minor: string;
+}
+
+export async function scopeTotals(tx: Db, id: string): Promise<ScopeTotals> {
+  const [row] = await tx<ScopeTotals[]>`
+    select
+      count(distinct customer_id)::int as customers,
+      count(distinct card_fingerprint)::int as cards,
+      count(distinct merchant_id)::int as merchants,
+      count(*) filter (where kind = 'sign_in')::int as sign_ins,
+      count(*) filter (where kind = 'topup')::int as topups,
+      coalesce(sum(amount_minor) filter (where kind = 'topup'), 0)::text as topup_minor,
+      count(*) filter (where kind = 'payment')::int as payments,
+      coalesce(sum(amount_minor) filter (where kind = 'payment'), 0)::text as payment_minor,
+      count(*) filter (where kind = 'web_payment')::int as web_payments,
+      coalesce(sum(amount_minor) filter (where kind = 'web_payment'), 0)::text
+        as web_payment_minor
+    from incidents_scope_items where scope_id = ${id}`;
+  return row!;
+}
+
+export interface ScopeRow {
+  id: string;
+  incident_id: string;
+  run: number;
+  indicators: Record<string, unknown>;
+  totals: ScopeTotals & Record<string, unknown>;
+  ran_at: Date;
+  ran_by: string | null;
+  elapsed_ms: number;
+}
+
+export async function insertScope(tx: Tx, s: ScopeRow): Promise<void> {
+  await tx`
+    insert into incidents_scopes (id, incident_id, run, indicators, totals, ran_at, ran_by,
+      elapsed_ms)
+    values (${s.id}, ${s.incident_id}, ${s.run}, ${tx.json(s.indicators as Json)},
+      ${tx.json(s.totals as unknown as Json)}, ${s.ran_at}, ${s.ran_by}, ${s.elapsed_ms})`;
+}
+
+export async function scopeById(db: Db, id: string): Promise<ScopeRow | null> {
+  const [row] = await db<ScopeRow[]>`select * from incidents_scopes where id = ${id}`;
+  return row ?? null;
+}
+
+export async function scopesOf(db: Db, incidentId: string): Promise<ScopeRow[]> {
+  return db<ScopeRow[]>`select * from incidents_scopes where incident_id = ${incidentId}
+    order by run desc`;
+}
+
+export interface ScopeCustomerRow {
+  customer_id: string;
+  logged_in: boolean;
+  topped_up: boolean;
+  paid: boolean;
+  sign_ins: number;
+  topups: number;
+  topup_minor: bigint;
+  payments: number;
+  payment_minor: bigint;
+  web_payments: number;
+  web_payment_minor: bigint;
+}
+
+/** Each affected customer, how they were affected, and their yen, in customer id order. */
+export async function scopeCustomers(
+  db: Db,
+  id: string,
+  page: { after: string | null; limit: number },
+): Promise<ScopeCustomerRow[]> {
+  return db<ScopeCustomerRow[]>`
+    select customer_id,
+      bool_or(kind = 'sign_in') as logged_in,
+      bool_or(kind = 'topup') as topped_up,
+      bool_or(kind in ('payment', 'web_payment')) as paid,
+      count(*) filter (where kind = 'sign_in')::int as sign_ins,
+      count(*) filter (where kind = 'topup')::int as topups,
+      coalesce(sum(amount_minor) filter (where kind = 'topup'), 0)::int8 as topup_minor,
+      count(*) filter (where kind = 'payment')::int as payments,
+      coalesce(sum(amount_minor) filter (where kind = 'payment'), 0)::int8 as payment_minor,
+      count(*) filter (where kind = 'web_payment')::int as web_payments,
+      coalesce(sum(amount_minor) filter (where kind = 'web_payment'), 0)::int8
+        as web_payment_minor
+    from incidents_scope_items
+    where scope_id = ${id} and customer_id is not null
+      and (${page.after}::text is null or customer_id > ${page.after})
+    group by customer_id order by customer_id limit ${page.limit}`;
+}
+
+export interface ScopeCardRow {
+  card_fingerprint: string;
+  card_brand: string;
+  card_bin: string;
+  card_last4: string;
+  uses: number;
+  amount_minor: bigint;
+  first_at: Date;
+  last_at: Date;
+}
+
+/** Each affected card by its fingerprint: brand, BIN, last four, uses and yen. */
+export async function scopeCards(db: Db, id: string): Promise<ScopeCardRow[]> {
+  return db<ScopeCardRow[]>`
+    select card_fingerprint, min(card_brand) as card_brand, min(card_bin) as card_bin,
+      min(card_last4) as card_last4, count(*)::int as uses,
+      coalesce(sum(amount_minor), 0)::int8 as amount_minor, min(at) as first_at,
+      max(at) as last_at
+    from incidents_scope_items
+    where scope_id = ${id} and card_fingerprint is not null
+    group by card_fingerprint order by card_brand, card_fingerprint`;
+}
+
+export interface ScopeMerchantRow {
+  merchant_id: string;
+  payments: number;
+  amount_minor: bigint;
+  stores: number;
+}
+
+export async function scopeMerchants(db: Db, id: string): Promise<ScopeMerchantRow[]> {
+  return db<ScopeMerchantRow[]>`
+    select merchant_id, count(*)::int as payments,
+      coalesce(sum(amount_minor), 0)::int8 as amount_minor,
+      count(distinct store_id)::int as stores
+    from incidents_scope_items
+    where scope_id = ${id} and merchant_id is not null
+    group by merchant_id order by amount_minor desc, merchant_id`;
+}
+
+export interface ScopeItemRow {
+  kind: string;
+  item_id: string;
+  at: Date;
+  customer_id: string | null;
+  device_id: string | null;
+  source_ip: string | null;
+  merchant_id: string | null;
+  store_id: string | null;
+  terminal_id: string | null;
+  card_brand: string | null;
+  card_last4: string | null;
+  card_fingerprint: string | null;
+  amount_minor: bigint | null;
+  currency: string | null;
+}
+
+/** The scope's items of some kinds, a page at a time in (kind, item id) order. */
+export async function scopeItems(
+  db: Db,
+  id: string,
+  q: { kinds: string[]; after: string | null; limit: number },
+): Promise<ScopeItemRow[]> {
+  return db<ScopeItemRow[]>`
+    select kind, item_id, at, customer_id, device_id, source_ip, merchant_id, store_id,
+      terminal_id, card_brand, card_last4, card_fingerprint, amount_minor, currency
+    from incidents_scope_items
+    where scope_id = ${id} and kind = any(${textArray(q.kinds)}::text[])
+      and (${q.after}::text is null or kind || ':' || item_id > ${q.after})
+    order by kind, item_id limit ${q.limit}`;
 }
