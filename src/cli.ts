@@ -290,7 +290,7 @@ async function serve(_args: string[], ctx: Context): Promise<number> {
   const base = platform.url.replace('://127.0.0.1', '://localhost');
   ctx.out(`Kinko ${VERSION} (${ctx.config.env}) on ${platform.db.description}`);
   ctx.out(`  API       ${base}/v1`);
-  ctx.out(`  health    ${base}/healthz`);
+  ctx.out(`  health    ${base}/healthz (liveness), ${base}/readyz (readiness)`);
   ctx.out(`  OpenAPI   ${base}/openapi.json`);
   ctx.out(`  docs      ${base}/docs`);
   // Demo secrets go to the terminal, never into the structured log that a SIEM collects.

@@ -52,6 +52,8 @@ export interface Config {
   readonly paymentCodeKeyFile: string;
   /** The origin browsers reach Kinko on; hosted card fields and 3-D Secure pages live here. */
   readonly publicOrigin: string;
+  /** Security operations: metrics, SIEM export, file and payment-page integrity. */
+  readonly secops: SecopsConfig;
   readonly limits: Limits;
 }
 
@@ -93,7 +95,7 @@ export interface Limits {
   readonly dbStatementTimeoutMs: number;
   /** A connection attempt to PostgreSQL (TCP and start-up) gives up after this long. */
   readonly dbConnectTimeoutSeconds: number;
-  /** /healthz answers 503 when the database has not answered its query within this. */
+  /** /readyz answers 503 when the database has not answered its query within this. */
   readonly healthDatabaseTimeoutMs: number;
   readonly outboxClaimBatchSizeMax: number;
   readonly outboxLeaseSecondsMax: number;
@@ -359,6 +361,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mailFrom: env['KINKO_MAIL_FROM'] || 'Kinko <no-reply@kinko.invalid>',
     walletPublishableKey: env['KINKO_WALLET_PUBLISHABLE_KEY'] || undefined,
     ...publicOrigin(env),
+    secops: secopsConfig(env, kinkoEnv),
     limits: {
       ...cardLimits(env),
       ...platformLimits(env),
@@ -790,4 +793,75 @@ function checkTogether(limits: Limits): void {
       `must be at most ${limits.ledgerPendingTimeoutSecondsMax} (the ledger's longest hold)`,
     );
   }
+}
+
+/** Security operations: where metrics are served and security events are sent. */
+export interface SecopsConfig {
+  /**
+   * KINKO_METRICS_TOKEN: the bearer token GET /metrics on the API port asks for (at least
+   * 32 characters). Without it (and without a metrics port) /metrics is not served.
+   */
+  readonly metricsToken: string | undefined;
+  /** KINKO_METRICS_PORT: a separate listener on HOST serving only /metrics, no token. */
+  readonly metricsPort: number | undefined;
+  /** KINKO_SIEM_SYSLOG_URL: tcp://host:port or tls://host:port (RFC 5424, RFC 6587 framing). */
+  readonly siemSyslogUrl: string | undefined;
+  /** KINKO_SIEM_SYSLOG_CA_FILE: PEM of the CA a tls:// collector's certificate chains to. */
+  readonly siemSyslogCaFile: string | undefined;
+  /** KINKO_SIEM_HTTPS_URL: a collector taking POSTed NDJSON batches (https:// in production). */
+  readonly siemHttpsUrl: string | undefined;
+  /** KINKO_SIEM_HTTPS_TOKEN: sent as Authorization: Bearer to the HTTPS collector. */
+  readonly siemHttpsToken: string | undefined;
+  /** Events sent per batch to a collector; one batch is in flight at a time (in order). */
+  readonly siemBatchSizeMax: number;
+  /** A collector that does not accept a batch within this long counts as down. */
+  readonly siemSendTimeoutMs: number;
+  /** How often the exporter looks for events, and how long it waits after a failure. */
+  readonly siemPollMs: number;
+  /** How often the files Kinko serves and runs are hashed and compared (file integrity). */
+  readonly integritySecondsInterval: number;
+  /** PCI DSS 11.6.1 asks for at least weekly; every 5 minutes by default. */
+  readonly pageMonitorSecondsInterval: number;
+  /** KINKO_PAGE_MONITOR_CHROMIUM_PATH: the browser the payment-page monitor drives. */
+  readonly pageMonitorChromiumPath: string;
+}
+
+const METRICS_TOKEN_CHARS_MIN = 32;
+
+function secopsConfig(env: Env, kinkoEnv: KinkoEnv): SecopsConfig {
+  const token = env['KINKO_METRICS_TOKEN'] || undefined;
+  if (token !== undefined && token.length < METRICS_TOKEN_CHARS_MIN) {
+    const min = METRICS_TOKEN_CHARS_MIN;
+    throw new ConfigError('KINKO_METRICS_TOKEN', `must be at least ${min} characters`);
+  }
+  const port = integer(env, 'KINKO_METRICS_PORT', 0, 0, 65_535);
+  const syslog = env['KINKO_SIEM_SYSLOG_URL'] || undefined;
+  if (syslog !== undefined && !/^(tcp|tls):\/\/[^/:]+:\d{1,5}$/.test(syslog)) {
+    throw new ConfigError('KINKO_SIEM_SYSLOG_URL', `must be tcp://host:port or tls://host:port`);
+  }
+  const https = env['KINKO_SIEM_HTTPS_URL'] || undefined;
+  const httpsOk = kinkoEnv === 'production' ? /^https:\/\// : /^https?:\/\//;
+  if (https !== undefined && !httpsOk.test(https)) {
+    throw new ConfigError('KINKO_SIEM_HTTPS_URL', 'must be an https:// URL');
+  }
+  return {
+    metricsToken: token,
+    metricsPort: port === 0 ? undefined : port,
+    siemSyslogUrl: syslog,
+    siemSyslogCaFile: env['KINKO_SIEM_SYSLOG_CA_FILE'] || undefined,
+    siemHttpsUrl: https,
+    siemHttpsToken: env['KINKO_SIEM_HTTPS_TOKEN'] || undefined,
+    siemBatchSizeMax: integer(env, 'KINKO_SIEM_BATCH_SIZE_MAX', 100, 1, 100),
+    siemSendTimeoutMs: integer(env, 'KINKO_SIEM_SEND_TIMEOUT_MS', 5_000, 100, 60_000),
+    siemPollMs: integer(env, 'KINKO_SIEM_POLL_MS', 1_000, 10, 60_000),
+    integritySecondsInterval: integer(env, 'KINKO_INTEGRITY_SECONDS_INTERVAL', 300, 1, 86_400),
+    pageMonitorSecondsInterval: integer(
+      env,
+      'KINKO_PAGE_MONITOR_SECONDS_INTERVAL',
+      300,
+      1,
+      7 * 86_400,
+    ),
+    pageMonitorChromiumPath: env['KINKO_PAGE_MONITOR_CHROMIUM_PATH'] || '/usr/bin/chromium',
+  };
 }

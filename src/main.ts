@@ -43,6 +43,15 @@ import {
 import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
 import { createRisk, type Risk } from './risk/index.ts';
 import { createSwitches, switchesRoutes, type Switches } from './switches/index.ts';
+import {
+  connectionsByState,
+  createMetrics,
+  meteredNetwork,
+  metricsRoutes,
+  observeResponse,
+  startMetricsServer,
+  type Metrics,
+} from './metrics/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -234,6 +243,8 @@ export interface CardPathDeps {
   merchants: MerchantDirectory;
   /** A real acquirer's connector (or a test's network); required in production. */
   network?: CardNetwork | undefined;
+  /** Counts every card network call (declines by reason); none when absent. */
+  metrics?: Metrics | undefined;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -257,7 +268,8 @@ export function createCardPath(deps: CardPathDeps): CardPath {
         dataDir: config.dataDir,
         create: config.env !== 'production',
       });
-  const network = deps.network ?? createSimulator();
+  const bare = deps.network ?? createSimulator();
+  const network = deps.metrics ? meteredNetwork(bare, deps.metrics) : bare;
   const base = { sql: deps.sql, clock: deps.clock, audit: deps.audit, log: deps.log };
   const acquirer = createAcquirer({ ...base, network, limits: config.limits });
   const vault = createVault({
@@ -273,6 +285,7 @@ export function createCardPath(deps: CardPathDeps): CardPath {
 
 /** The modules, wired. Built once per process by startPlatform and by CLI commands. */
 export interface Modules {
+  metrics: Metrics;
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
@@ -342,6 +355,16 @@ export function createModules(
   const audit = auditOf(config, log, sql, clock);
   const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
+  const metrics = createMetrics({
+    log,
+    dbPoolConnectionsMax: config.limits.dbPoolConnectionsMax,
+    sources: {
+      outboxStats: () => outbox.stats(),
+      dbConnections: () => connectionsByState(sql),
+      newestCheckpointAt: () => audit.newestCheckpointAt(),
+      nowMs: () => clock.nowMs(),
+    },
+  });
   // Detectors raise signals and every response step writes its timeline event through it.
   const incidents = createIncidents({ sql, clock, audit });
   // Kill switches: every module that serves a suspendable request checks this one board.
@@ -382,12 +405,13 @@ export function createModules(
     env: config.env,
     secretsKey,
     switches,
+    onDeliveryAttempt: (outcome) => metrics.webhookDelivery(outcome),
   });
-  const cardDeps = { config, log, sql, clock, audit, network };
+  const cardDeps = { config, log, sql, clock, audit, network, metrics };
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {
-    ...{ audit, ledger, outbox, incidents, card, identity },
+    ...{ metrics, audit, ledger, outbox, incidents, card, identity },
     ...{ merchants, idempotency, webhooks, risk, switches },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
@@ -598,6 +622,7 @@ export async function startWorkers(
 /** Every module's routes, mounted on the one server. */
 function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
   healthRoutes(scope, { sql, timeoutMs: config.limits.healthDatabaseTimeoutMs });
+  metricsRoutes(scope, { metrics: m.metrics, access: { token: config.secops.metricsToken } });
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   m.identity.mountRoutes(scope);
@@ -689,11 +714,18 @@ export async function startPlatform(
       limits: config.limits,
       version: VERSION,
       trustedProxies: config.trustedProxies,
+      onResponse: observeResponse(modules.metrics),
       routes: (scope) => mountRoutes(scope, config, db.sql, modules, web),
     });
+    const metricsPort = config.secops.metricsPort;
+    if (metricsPort !== undefined) {
+      const server = await startMetricsServer(modules.metrics, config.host, metricsPort, log);
+      stops.push(server.stop);
+    }
     const banner = await developmentSetup(config, modules, web);
     let url = '';
     if (options.listen !== false) {
+      modules.metrics.collectProcessMetrics();
       url = await app.listen({ host: config.host, port: config.port });
     } else {
       await app.ready();

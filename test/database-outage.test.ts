@@ -17,10 +17,10 @@ import { capturedLogger } from './helpers/log.ts';
 // The database goes away under a running server, under load, and comes back. While it is
 // gone every request answers 503 database_unavailable at once (no hang, no 500); once it is
 // back the server serves again within seconds, by itself; no payment the server acknowledged
-// is lost. A frozen database (SIGSTOP) gets the same bounded answer from /healthz.
+// is lost. A frozen database (SIGSTOP) gets the same bounded answer from /readyz.
 //
 // Before the fix: a connect refused as many times as the pool size left every later query
-// waiting for ever, /healthz silent even after PostgreSQL was back.
+// waiting for ever, /readyz silent even after PostgreSQL was back.
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-outage-'));
 const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-outage-keys-'));
@@ -146,7 +146,7 @@ function serverPids(): number[] {
 
 async function health(): Promise<Answer> {
   const started = performance.now();
-  const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(20_000) });
   const json = (await res.json()) as { status: string };
   return { status: res.status, code: json.status, ms: performance.now() - started, at: 0 };
 }
@@ -231,7 +231,7 @@ async function outageUnderLoad(answers: Answer[], paid: string[]): Promise<strin
   );
 }
 
-test('a frozen database (SIGSTOP) gets a bounded 503 from /healthz, then recovers', async () => {
+test('a frozen database (SIGSTOP) gets a bounded 503 from /readyz, then recovers', async () => {
   await untilHealthy(5000);
   const pids = serverPids();
   for (const pid of pids) process.kill(pid, 'SIGSTOP');

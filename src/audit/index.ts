@@ -10,7 +10,7 @@ import {
   listEntries,
   type Chainer,
 } from './audit.ts';
-import { countUnchained } from './store.ts';
+import { countUnchained, newestCheckpointAt } from './store.ts';
 import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import {
   exportCheckpoints,
@@ -171,6 +171,7 @@ export function createAudit(deps: AuditDeps): Audit {
       );
     },
     exportCheckpoints: (options = {}) => exportCheckpoints(pool(), options),
+    newestCheckpointAt: () => newestCheckpointAt(pool()),
     startCheckpointTimer: (intervalSeconds, log) => {
       key();
       return startCheckpointTimer(checkpoint, intervalSeconds, log);

@@ -30,6 +30,8 @@ export interface Audit {
   verify(options?: VerifyOptions): Promise<VerifyResult>;
   /** Stored checkpoints as plain JSON, oldest first, to ship off the host. */
   exportCheckpoints(options?: { afterSeq?: bigint; limit?: number }): Promise<ExportedCheckpoint[]>;
+  /** When the newest checkpoint was signed; null before the first (metrics: its age). */
+  newestCheckpointAt(): Promise<Date | null>;
   /** Runs checkpoint() every intervalSeconds; returns stop(). */
   startCheckpointTimer(intervalSeconds: number, log: Logger): () => Promise<void>;
   /** Entries for operators, oldest first; page with afterSeq = last seq seen. */

@@ -103,6 +103,13 @@ export async function countUnchained(db: Db): Promise<bigint> {
   return row?.n ?? 0n;
 }
 
+/** When the newest checkpoint was signed (the highest seq's), or null before the first. */
+export async function newestCheckpointAt(db: Db): Promise<Date | null> {
+  const [row] = await db<{ created_at: Date }[]>`
+    select created_at from audit_checkpoints order by seq desc limit 1`;
+  return row?.created_at ?? null;
+}
+
 interface EntryRow {
   seq: bigint;
   at: Date;

@@ -2,10 +2,12 @@ import type { Sql } from '../db/index.ts';
 import { migrationStatus } from '../db/index.ts';
 import type { App } from './server.ts';
 
-// The platform's own routes. /healthz answers ok only when the database answers and every
-// migration this code knows has been applied, so a load balancer never routes to a
-// process whose schema is behind. Its database query is bounded by its own deadline: a
-// frozen or unreachable database answers 503 database_unavailable within it, never silence.
+// The platform's own routes. /healthz is liveness: the process answers, nothing more, so an
+// orchestrator restarts a hung process but not one waiting out a database outage. /readyz
+// answers ok only when the database answers and every migration this code knows has been
+// applied, so a load balancer never routes to a process whose schema is behind. Its
+// database query is bounded by its own deadline: a frozen or unreachable database answers
+// 503 database_unavailable within it, never silence.
 
 /** Resolves with fn's answer, or rejects once ms have passed without one. */
 function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
@@ -18,23 +20,30 @@ function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   });
 }
 
+const STATUS_SCHEMA = {
+  200: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] },
+  503: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
+} as const;
+
 export function healthRoutes(app: App, deps: { sql: Sql; timeoutMs: number }): void {
   app.get(
     '/healthz',
+    { schema: { summary: 'Liveness: the process answers', response: STATUS_SCHEMA } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
     {
       schema: {
-        summary: 'Liveness and readiness',
-        response: {
-          200: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] },
-          503: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
-        },
+        summary: 'Readiness: the database answers and no migration is pending',
+        response: STATUS_SCHEMA,
       },
       logLevel: 'warn',
     },
     async (_req, reply) => {
       try {
         const { pending } = await within(deps.timeoutMs, () => migrationStatus(deps.sql));
-        if (pending === 0) return { status: 'ok' };
+        if (pending === 0) return { status: 'ok' as const };
         return reply.status(503).send({ status: 'migrations_pending' });
       } catch {
         return reply.status(503).send({ status: 'database_unavailable' });

@@ -47,6 +47,11 @@ export interface ServerOptions {
   version: string;
   /** KINKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed (source.ts). */
   trustedProxies?: readonly string[];
+  /**
+   * Told of every answered request: its route template (undefined when none matched), status
+   * and seconds taken. Metrics count it; it must only count (it runs on every request).
+   */
+  onResponse?: (method: string, route: string | undefined, status: number, seconds: number) => void;
   /** Registers the modules' routes; called after the strict defaults are installed. */
   routes: (app: App) => Promise<void> | void;
 }
@@ -148,6 +153,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     }
     done();
   });
+  if (options.onResponse) observeResponses(app, options.onResponse);
   await registerDocs(app, options.version);
 
   app.addHook('onRoute', requireSchemas);
@@ -166,6 +172,14 @@ export async function createServer(options: ServerOptions): Promise<App> {
     options.routes(scope.withTypeProvider<TypeBoxTypeProvider>()),
   );
   return app;
+}
+
+function observeResponses(app: App, observe: NonNullable<ServerOptions['onResponse']>): void {
+  app.addHook('onResponse', (req, reply, done) => {
+    // No route matched: routeOptions.url is undefined, so unknown paths share one label.
+    observe(req.method, req.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
 }
 
 const FORBIDDEN_KEY_TEXT = /__proto__|constructor/;

@@ -29,6 +29,8 @@ export interface WebhooksDeps {
    * pending, unattempted, and go out once it is lifted.
    */
   switches: SwitchCheck;
+  /** Told of every delivery attempt's outcome (metrics); it must only count. */
+  onDeliveryAttempt?: ((outcome: 'succeeded' | 'retrying' | 'failed') => void) | undefined;
   /** Connects to receivers; tests keep the default. */
   resolveAddress?: ((host: string) => Promise<string[]>) | undefined;
 }

@@ -193,6 +193,7 @@ async function attempt(
       { status: ok ? 'succeeded' : next ? 'pending' : 'failed', nextAttemptAt: next },
     ),
   );
+  deps.onDeliveryAttempt?.(ok ? 'succeeded' : next ? 'retrying' : 'failed');
   return ok;
 }
 

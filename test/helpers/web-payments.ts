@@ -29,10 +29,13 @@ export interface Shop {
   secretKey: string;
 }
 
-export async function webPaymentsHarness(): Promise<WebPaymentsHarness> {
+export async function webPaymentsHarness(
+  options: { env?: Record<string, string> } = {},
+): Promise<WebPaymentsHarness> {
   const api = await merchantApi({
     publicOrigin: PUBLIC_ORIGIN,
     limits: { acquirerCallTimeoutMs: 200 },
+    ...options,
   });
   const m = api.modules;
   return {
