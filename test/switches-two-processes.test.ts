@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.ts';
-import { createOperator } from '../src/identity/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { createModules } from '../src/main.ts';
 import { createTestDb } from './helpers/db.ts';
@@ -136,7 +135,7 @@ test('a switch turned on in one process is refused in the other within a second'
   for (const n of [1, 2]) {
     const email = `admin${n}@kinko.example`;
     const input = { email, name: `Admin ${n}`, role: 'security_admin' as const };
-    const made = await createOperator(modules.identity, {
+    const made = await modules.identity.createOperator({
       ...input,
       password: 'operator passphrase',
     });
