@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -52,6 +53,7 @@ import {
   startMetricsServer,
   type Metrics,
 } from './metrics/index.ts';
+import { createSiem, type Siem } from './siem/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -286,6 +288,7 @@ export function createCardPath(deps: CardPathDeps): CardPath {
 /** The modules, wired. Built once per process by startPlatform and by CLI commands. */
 export interface Modules {
   metrics: Metrics;
+  siem: Siem;
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
@@ -325,21 +328,6 @@ export async function upgradeDatabase(
   });
 }
 
-/** The audit chain, its checkpoint keys and the commitments verify holds rows to. */
-function auditOf(config: Config, log: Logger, sql: Sql, clock: Clock): Audit {
-  const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
-  // Checkpoints are mirrored outside the database, beside the signing key by default.
-  const anchorFile = config.auditAnchorFile;
-  // Verify also holds the ledger's rows to the batch roots the chain commits to.
-  const commitments = [ledgerAuditCommitments];
-  const chainDelayMs = config.limits.auditChainDelayMs;
-  const audit = createAudit({
-    ...{ clock, sql, signingKey, anchorFile, commitments },
-    ...{ chainDelayMs, log },
-  });
-  return audit;
-}
-
 /**
  * The one composition of the modules: `kinko serve`, `kinko work`, the CLI and every test
  * build them here. A test replaces the clock, the card network (`network`) and limits (in
@@ -352,19 +340,12 @@ export function createModules(
   clock: Clock,
   network?: CardNetwork,
 ): Modules {
-  const audit = auditOf(config, log, sql, clock);
-  const ledger = createLedger({ sql, clock, audit, limits: config.limits });
   const outbox = createOutbox({ sql, clock, limits: config.limits, log });
-  const metrics = createMetrics({
-    log,
-    dbPoolConnectionsMax: config.limits.dbPoolConnectionsMax,
-    sources: {
-      outboxStats: () => outbox.stats(),
-      dbConnections: () => connectionsByState(sql),
-      newestCheckpointAt: () => audit.newestCheckpointAt(),
-      nowMs: () => clock.nowMs(),
-    },
-  });
+  const siem = siemOf(config, log, clock, outbox);
+  const audit = auditOf(config, log, sql, clock, siem);
+  const ledger = createLedger({ sql, clock, audit, limits: config.limits });
+  const metrics = metricsOf(config, log, sql, clock, { outbox, audit });
+  siem.countWith((outcome) => metrics.securityEvent('siem_batch', outcome));
   // Detectors raise signals and every response step writes its timeline event through it.
   const incidents = createIncidents({ sql, clock, audit });
   // Kill switches: every module that serves a suspendable request checks this one board.
@@ -411,7 +392,7 @@ export function createModules(
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
   const core = {
-    ...{ metrics, audit, ledger, outbox, incidents, card, identity },
+    ...{ metrics, siem, audit, ledger, outbox, incidents, card, identity },
     ...{ merchants, idempotency, webhooks, risk, switches },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
@@ -435,6 +416,60 @@ function switchBoard(
 }
 
 type CoreModules = Omit<Modules, 'payments' | 'webPayments'>;
+
+/** This process's metrics; the gauges read the outbox, the pool and the audit chain. */
+function metricsOf(
+  config: Config,
+  log: Logger,
+  sql: Sql,
+  clock: Clock,
+  m: { outbox: Outbox; audit: Audit },
+): Metrics {
+  return createMetrics({
+    log,
+    dbPoolConnectionsMax: config.limits.dbPoolConnectionsMax,
+    sources: {
+      outboxStats: () => m.outbox.stats(),
+      dbConnections: () => connectionsByState(sql),
+      newestCheckpointAt: () => m.audit.newestCheckpointAt(),
+      nowMs: () => clock.nowMs(),
+    },
+  });
+}
+
+/** The audit chain, with security events handed to the SIEM export in the same transaction. */
+function auditOf(config: Config, log: Logger, sql: Sql, clock: Clock, siem: Siem): Audit {
+  const signingKey = loadOrCreateAuditSigningKey(config.auditSigningKeyFile);
+  // Checkpoints are mirrored outside the database, beside the signing key by default.
+  const anchorFile = config.auditAnchorFile;
+  // Verify also holds the ledger's rows to the batch roots the chain commits to.
+  const commitments = [ledgerAuditCommitments];
+  const chainDelayMs = config.limits.auditChainDelayMs;
+  const onAppend = siem.enabled ? siem.onAppend : undefined;
+  return createAudit({
+    ...{ clock, sql, signingKey, anchorFile, commitments },
+    ...{ chainDelayMs, log, onAppend },
+  });
+}
+
+/** The SIEM export to the collectors configured (none: it enqueues nothing). */
+function siemOf(config: Config, log: Logger, clock: Clock, outbox: Outbox): Siem {
+  const s = config.secops;
+  const timeoutMs = s.siemSendTimeoutMs;
+  return createSiem({
+    outbox,
+    clock,
+    log,
+    version: VERSION,
+    hostname: os.hostname(),
+    syslog: s.siemSyslogUrl
+      ? { url: s.siemSyslogUrl, caFile: s.siemSyslogCaFile, timeoutMs }
+      : undefined,
+    https: s.siemHttpsUrl ? { url: s.siemHttpsUrl, token: s.siemHttpsToken, timeoutMs } : undefined,
+    batchSize: Math.min(s.siemBatchSizeMax, config.limits.outboxClaimBatchSizeMax),
+    pollMs: s.siemPollMs,
+  });
+}
 
 /** The orchestrators: wallet and code payments, and web-shop card payments. */
 function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Clock, m: CoreModules) {
@@ -571,6 +606,7 @@ function startBackground(config: Config, log: Logger, m: Modules, notifier: Noti
     ),
     m.webhooks.startWorker({ pollMs: limits.webhooks.deliveryPollMs }),
     m.payments.startReceiptsWorker(),
+    m.siem.startWorker(),
     every(limits.idempotency.purgeSecondsInterval, log, 'idempotency purge', () =>
       Promise.all([m.idempotency.purge(), m.payments.purge()]),
     ),

@@ -123,6 +123,11 @@ export interface AuditDeps {
   chainDelayMs?: number | undefined;
   /** Where chaining failures are reported (they are retried by the next run). */
   log?: Logger | undefined;
+  /**
+   * Told of every append, in the appending transaction (the SIEM export enqueues the
+   * security-relevant entries there, so they commit or roll back with them).
+   */
+  onAppend?: ((tx: Tx, entries: readonly AuditEntryInput[]) => Promise<void>) | undefined;
 }
 
 /** The chaining delay of an audit instance made without one (tests, tools). */
@@ -148,6 +153,7 @@ export function createAudit(deps: AuditDeps): Audit {
   return {
     append: async (tx, entries) => {
       await append(tx, deps.clock, entries);
+      if (deps.onAppend) await deps.onAppend(tx, entries);
       chainer?.soon();
     },
     appendStatement: (tx, entries) => {

@@ -77,6 +77,18 @@ export interface Outbox {
   release(ids: readonly bigint[], owner: string): Promise<void>;
   stats(): Promise<TopicStats[]>;
   /**
+   * Hands one topic's ready events to send, oldest id first, a batch at a time and one process
+   * at a time (another process draining the topic makes this return 0 at once). Each batch is
+   * deleted in the transaction that sent it: a send that throws leaves the batch where it was,
+   * with no attempt counted (a collector that is down is waited out, never given up on), and
+   * the error is thrown. Returns how many events were sent.
+   */
+  drainInOrder(
+    topic: string,
+    batchSize: number,
+    send: (events: readonly OutboxEvent[]) => Promise<void>,
+  ): Promise<number>;
+  /**
    * Claims and handles events until options.signal aborts: a whole batch at once with
    * options.batchHandler when given, each event alone with options.handler otherwise; or,
    * with options.inTransaction, takes them in the transaction that handles them.
@@ -144,6 +156,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         oldestReadySeconds: r.oldest_ready_at ? (now - r.oldest_ready_at.getTime()) / 1000 : 0,
       }));
     },
+    drainInOrder: (topic, batchSize, send) => drainInOrder(deps, topic, batchSize, send),
     runWorker: (options) =>
       options.inTransaction
         ? runTaking(deps, options)
@@ -181,4 +194,27 @@ function runTaking(deps: OutboxDeps, options: WorkerOptions): Promise<void> {
   const batchSize = options.batchSize ?? limits.outboxClaimBatchSizeMax;
   assert(batchSize >= 1 && batchSize <= limits.outboxClaimBatchSizeMax, 'batch out of range');
   return runTakingWorker(port, batchSize, options, deps.log);
+}
+
+/** Outbox.drainInOrder: a batch per transaction until a batch comes back short. */
+async function drainInOrder(
+  deps: OutboxDeps,
+  topic: string,
+  batchSize: number,
+  send: (events: readonly OutboxEvent[]) => Promise<void>,
+): Promise<number> {
+  const { sql, clock, limits } = deps;
+  assert(batchSize >= 1 && batchSize <= limits.outboxClaimBatchSizeMax, 'batch out of range');
+  let sent = 0;
+  for (;;) {
+    const n = await sql.begin(async (tx) => {
+      const now = clock.now();
+      const rows = await store.takeInOrder(tx, { topic, max: batchSize, now });
+      if (!rows || rows.length === 0) return 0;
+      await send(rows.map((r) => takenEvent(r, now)));
+      return rows.length;
+    });
+    sent += n;
+    if (n < batchSize) return sent;
+  }
 }

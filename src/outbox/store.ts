@@ -120,6 +120,30 @@ export async function take(tx: Tx, p: TakeParams): Promise<EventRow[]> {
 }
 
 /**
+ * Takes a topic's oldest ready events by id, one taker at a time: the transaction first tries
+ * the topic's advisory lock and takes nothing (null) when another holds it, so two processes
+ * never send one topic's events out of order. The lock ends with the transaction.
+ */
+export async function takeInOrder(tx: Tx, p: TakeParams): Promise<EventRow[] | null> {
+  const [lock] = await tx<{ ok: boolean }[]>`
+    select pg_try_advisory_xact_lock(hashtextextended(${'outbox:' + p.topic}, 0)) as ok`;
+  if (!lock?.ok) return null;
+  return tx<EventRow[]>`
+    delete from outbox_events e
+    using (
+      select id from outbox_events
+      where dead_at is null and available_at <= ${p.now}
+        and (lease_until is null or lease_until <= ${p.now}) and topic = ${p.topic}
+      order by id
+      limit ${p.max}
+      for update
+    ) picked
+    where e.id = picked.id
+    returning e.id, e.topic, e.event_key, e.payload, e.created_at, e.available_at, e.attempts,
+              e.lease_until, e.dead_at`.then((rows) => rows.sort((a, b) => (a.id < b.id ? -1 : 1)));
+}
+
+/**
  * Records a failed attempt of a taken event whose transaction rolled back (so the event is
  * back, with no lease): as `fail`, without an owner. Null when it is gone or leased.
  */
