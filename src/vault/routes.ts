@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseJson, sourceOf, type App } from '../http/index.ts';
+import { closed, parseJson, sourceOf, Type, type App } from '../http/index.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
 import type { Vault } from './service.ts';
 import { hostedFieldsHtml } from './pages.ts';
-import type { CspReportBody } from './hosted.ts';
 import type { ScriptEntry } from './inventory.ts';
 import { vaultError } from './errors.ts';
 
@@ -14,27 +13,14 @@ const TOKENIZE_PATH = '/v1/vault/hosted/tokenize';
 const COMPLETE_PATH = '/v1/vault/hosted/complete';
 
 const CARD_PROPERTIES = {
-  number: { type: 'string', minLength: 12, maxLength: 23 },
-  exp_month: { type: 'integer', minimum: 0, maximum: 99 },
-  exp_year: { type: 'integer', minimum: 0, maximum: 9999 },
-  cvc: { type: 'string', minLength: 1, maxLength: 4 },
-} as const;
-
-function cardBody(cvcRequired: boolean) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['number', 'exp_month', 'exp_year', ...(cvcRequired ? ['cvc'] : [])],
-    properties: CARD_PROPERTIES,
-  } as const;
-}
-
-interface CardBody {
-  number: string;
-  exp_month: number;
-  exp_year: number;
-  cvc?: string;
-}
+  number: Type.String({ minLength: 12, maxLength: 23 }),
+  exp_month: Type.Integer({ minimum: 0, maximum: 99 }),
+  exp_year: Type.Integer({ minimum: 0, maximum: 9999 }),
+};
+const cvc = Type.String({ minLength: 1, maxLength: 4 });
+/** The hosted fields always send the security code; a server-to-server call may not. */
+const hostedCardBody = closed({ ...CARD_PROPERTIES, cvc });
+const serverCardBody = closed({ ...CARD_PROPERTIES, cvc: Type.Optional(cvc) });
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -97,19 +83,14 @@ function hostedPageRoute(app: App, vault: Vault): void {
     {
       schema: {
         hide: true,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['pk', 'origin'],
-          properties: {
-            pk: { type: 'string', maxLength: 80 },
-            origin: { type: 'string', maxLength: 200 },
-          },
-        },
+        querystring: closed({
+          pk: Type.String({ maxLength: 80 }),
+          origin: Type.String({ maxLength: 200 }),
+        }),
       },
     },
     async (req, reply) => {
-      const q = req.query as { pk: string; origin: string };
+      const q = req.query;
       const session = await vault.openHostedSession({
         publishableKey: q.pk,
         parentOrigin: q.origin,
@@ -166,10 +147,10 @@ function tokenizeRoutes(app: App, vault: Vault): void {
   }
   app.post(
     TOKENIZE_PATH,
-    { schema: { summary: 'Tokenize from the hosted card fields', body: cardBody(true) } },
+    { schema: { summary: 'Tokenize from the hosted card fields', body: hostedCardBody } },
     async (req, reply) => {
       cors(vault, req, reply);
-      const b = req.body as Required<CardBody>;
+      const b = req.body;
       const card = { number: b.number, expMonth: b.exp_month, expYear: b.exp_year, cvc: b.cvc };
       return outcomeJson(await vault.hostedTokenize(hostedCall(req), card));
     },
@@ -179,7 +160,7 @@ function tokenizeRoutes(app: App, vault: Vault): void {
     {
       schema: {
         summary: 'Hosted card fields: result after 3-D Secure',
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: closed({}),
       },
     },
     async (req, reply) => {
@@ -196,11 +177,11 @@ function secretKeyRoute(app: App, vault: Vault): void {
     {
       schema: {
         summary: 'Tokenize server-to-server (card-data-capable merchants only)',
-        body: cardBody(false),
+        body: serverCardBody,
       },
     },
     async (req) => {
-      const b = req.body as CardBody;
+      const b = req.body;
       const auth = header(req, 'authorization');
       const secretKey = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
       const card = await vault.secretKeyTokenize({
@@ -221,21 +202,23 @@ function outcomeJson(o: Awaited<ReturnType<Vault['hostedTokenize']>>): Record<st
   };
 }
 
+const text = (maxLength: number) => Type.Optional(Type.String({ maxLength }));
+// Stored as int4: a number beyond it is no line a browser reports.
+const int4 = Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 }));
 const REPORT_FIELDS = {
-  'document-uri': { type: 'string', maxLength: 2000 },
-  referrer: { type: 'string', maxLength: 2000 },
-  'violated-directive': { type: 'string', maxLength: 200 },
-  'effective-directive': { type: 'string', maxLength: 200 },
-  'original-policy': { type: 'string', maxLength: 4000 },
-  disposition: { type: 'string', maxLength: 20 },
-  'blocked-uri': { type: 'string', maxLength: 2000 },
-  // Stored as int4: a number beyond it is no line a browser reports.
-  'line-number': { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
-  'column-number': { type: 'integer', minimum: 0, maximum: 2_147_483_647 },
-  'source-file': { type: 'string', maxLength: 2000 },
-  'status-code': { type: 'integer', minimum: 0, maximum: 999 },
-  'script-sample': { type: 'string', maxLength: 200 },
-} as const;
+  'document-uri': text(2000),
+  referrer: text(2000),
+  'violated-directive': text(200),
+  'effective-directive': text(200),
+  'original-policy': text(4000),
+  disposition: text(20),
+  'blocked-uri': text(2000),
+  'line-number': int4,
+  'column-number': int4,
+  'source-file': text(2000),
+  'status-code': Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+  'script-sample': text(200),
+};
 
 async function cspReportRoute(scope: App, vault: Vault): Promise<void> {
   // Browsers send reports as application/csp-report: JSON under another name. This parser
@@ -252,22 +235,11 @@ async function cspReportRoute(scope: App, vault: Vault): Promise<void> {
       logLevel: 'warn',
       schema: {
         hide: true,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['csp-report'],
-          properties: {
-            'csp-report': {
-              type: 'object',
-              additionalProperties: false,
-              properties: REPORT_FIELDS,
-            },
-          },
-        },
+        body: closed({ 'csp-report': closed(REPORT_FIELDS) }),
       },
     },
     async (req, reply) => {
-      await vault.storeCspReport((req.body as { 'csp-report': CspReportBody })['csp-report']);
+      await vault.storeCspReport(req.body['csp-report']);
       return reply.status(204).send();
     },
   );
