@@ -1,4 +1,4 @@
-import type { App } from '../http/index.ts';
+import { closed, Type, type App } from '../http/index.ts';
 import type { Acquirer } from './service.ts';
 import { escapeHtml, jsonForHtml, newNonce, paymentPageCsp, sendPaymentPage } from './page.ts';
 import type { ChallengePageInfo } from './challenge.ts';
@@ -14,7 +14,7 @@ interface AcquirerRouteDeps {
   showDevCode: boolean;
 }
 
-const ID = { type: 'string', pattern: '^3dsc_[A-Za-z0-9_-]{20,64}$' } as const;
+const params = closed({ id: Type.String({ pattern: '^3dsc_[A-Za-z0-9_-]{20,64}$' }) });
 
 export function acquirerRoutes(app: App, deps: AcquirerRouteDeps): void {
   app.get(
@@ -22,16 +22,11 @@ export function acquirerRoutes(app: App, deps: AcquirerRouteDeps): void {
     {
       schema: {
         hide: true,
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['id'],
-          properties: { id: ID },
-        },
+        params,
       },
     },
     async (req, reply) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const info = await deps.acquirer.challengePage(id);
       const nonce = newNonce();
       const csp = paymentPageCsp({
@@ -47,24 +42,12 @@ export function acquirerRoutes(app: App, deps: AcquirerRouteDeps): void {
     {
       schema: {
         summary: '3-D Secure challenge: the cardholder’s one-time code',
-        params: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['id'],
-          properties: { id: ID },
-        },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['code'],
-          properties: { code: { type: 'string', pattern: '^[0-9]{4,8}$' } },
-        },
+        params,
+        body: closed({ code: Type.String({ pattern: '^[0-9]{4,8}$' }) }),
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const { code } = req.body as { code: string };
-      const r = await deps.acquirer.answerChallenge(id, code);
+      const r = await deps.acquirer.answerChallenge(req.params.id, req.body.code);
       return { status: r.status, attempts_left: r.attemptsLeft };
     },
   );
