@@ -273,6 +273,50 @@ test('scope from an IP range, then a card fingerprint; saved runs and exports', 
       timeline.json().timeline.map((e: { kind: string }) => e.kind),
       ['opened', 'scope.run', 'scope.run', 'scope.exported', 'scope.exported'],
     );
+
+    // Reports are filled from the incident and its latest run; the operator's words win.
+    const reports = `/v1/operator/incidents/${opened.json().id}/reports`;
+    assert.equal(
+      (await call(support.headers, 'GET', `${reports}/ppc_preliminary`)).statusCode,
+      403,
+    );
+    const pre = (await call(analyst.headers, 'GET', `${reports}/ppc_preliminary`)).json();
+    const item = (r: { items: Array<{ key: string; text: string }> }, key: string) =>
+      r.items.find((i) => i.key === key)?.text;
+    assert.equal(item(pre, 'people'), '3 (scope run 2)');
+    assert.equal(Date.parse(pre.due_at) - Date.parse(pre.known_at), 5 * 86_400_000);
+    const edited = await call(analyst.headers, 'POST', `${reports}/ppc_final/text`, {
+      field: 'cause',
+      text: 'List-based login <script>x</script> with passwords leaked elsewhere.',
+    });
+    assert.equal(
+      item(edited.json(), 'cause'),
+      'List-based login <script>x</script> with passwords leaked elsewhere.',
+    );
+    assert.equal(
+      Date.parse(edited.json().due_at) - Date.parse(edited.json().known_at),
+      30 * 86_400_000,
+    );
+    const html = await call(
+      analyst.headers,
+      'GET',
+      `${reports}/ppc_final?format=html&download=true`,
+    );
+    assert.equal(html.headers['content-type'], 'text/html; charset=utf-8');
+    assert.match(html.body, /再発防止のための措置/);
+    assert.match(html.body, /&lt;script&gt;x&lt;\/script&gt;/);
+    assert.doesNotMatch(html.body, /<script>/);
+    const brands = (await call(analyst.headers, 'GET', `${reports}/card_brand`)).json();
+    assert.deepEqual(brands.brands, [
+      { brand: 'jcb', cards: 1, yen: '50000' },
+      { brand: 'visa', cards: 1, yen: '39000' },
+    ]);
+    const notice = (await call(analyst.headers, 'GET', `${reports}/public_notice`)).json();
+    assert.match(notice.ja, /3名/);
+    const kinds = (await call(support.headers, 'GET', `/v1/operator/incidents/${opened.json().id}`))
+      .json()
+      .timeline.map((e: { kind: string }) => e.kind);
+    assert.deepEqual(kinds.slice(-2), ['report.edited', 'report.downloaded']);
   } finally {
     await h.close();
   }

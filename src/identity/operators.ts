@@ -45,6 +45,7 @@ export const OPERATOR_ACCESS = Object.freeze({
   'incidents.scope': ['risk_analyst', 'security_admin'],
   // Exports carry customers' personal data out of Kinko: each one is audited.
   'incidents.export': ['risk_analyst', 'security_admin'],
+  'incidents.report': ['risk_analyst', 'security_admin'],
   // Every operator sees what is suspended (support answers the customers it refuses); only
   // a security admin suspends a service or takes part in lifting a suspension.
   'switches.read': ['support', 'risk_analyst', 'security_admin'],

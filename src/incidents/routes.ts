@@ -5,12 +5,13 @@ import type { Incidents } from './service.ts';
 import type { EventRow, IncidentRow, OpenerRow } from './store.ts';
 import { incidentsError } from './errors.ts';
 import { scopeRoutes, type ScopeAccess } from './scope-routes.ts';
+import { reportRoutes, type ReportAccess } from './report-routes.ts';
 
 // The operator API over incidents. Who may call what is the identity module's business: its
 // operator preHandler and the signed-in operator arrive as parameters, so incidents depends
 // on no other module for access.
 
-export type IncidentsAccess = 'incidents.read' | 'incidents.manage' | ScopeAccess;
+export type IncidentsAccess = 'incidents.read' | 'incidents.manage' | ScopeAccess | ReportAccess;
 
 export interface IncidentsRoutesDeps {
   incidents: Incidents;
@@ -121,6 +122,7 @@ export function incidentsRoutes(app: App, deps: IncidentsRoutesDeps): void {
   );
   workRoutes(app, deps);
   scopeRoutes(app, deps);
+  reportRoutes(app, deps);
 }
 
 /** The changes an incident's team makes: status, owner, notes. */
