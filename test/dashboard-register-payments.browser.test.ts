@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
 import { freePort } from './helpers/free-port.ts';
+import { dashboardSignIn, ownerOf } from './helpers/merchant-team.ts';
 import {
   fundWallet,
   idem,
@@ -75,9 +76,9 @@ test(
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(e.message));
       await page.addInitScript(() => localStorage.setItem('kinko.lang', 'ja'));
-      await page.goto(`${origin}/dashboard`);
-      await page.locator('#f-secret_key').fill(p.merchant.secretKey);
-      await page.getByRole('button', { name: 'ログイン' }).click();
+      // Signed in as the merchant's owner: email, password and authenticator code.
+      const owner = await ownerOf(p, p.merchant.merchantId);
+      await dashboardSignIn(page, p, origin, owner);
 
       await page.goto(`${origin}/dashboard#/code-payments`);
       const rows = page.locator('[data-testid=code-payments] tbody tr');

@@ -81,7 +81,9 @@ export async function invitationLinkSentTo(p: TestPlatform, email: string): Prom
     url: `/dev/mailbox?to=${encodeURIComponent(email)}`,
   });
   const texts = (res.json() as { messages: { text: string }[] }).messages.map((m) => m.text);
-  const link = texts.map((t) => /(http\S+#\/invite\/kmi_[A-Za-z0-9_-]+)/.exec(t)?.[1]).find(Boolean);
+  const link = texts
+    .map((t) => /(http\S+#\/invite\/kmi_[A-Za-z0-9_-]+)/.exec(t)?.[1])
+    .find(Boolean);
   assert.ok(link, `no invitation sent to ${email}`);
   return link;
 }
@@ -113,4 +115,32 @@ export function as(p: TestPlatform, who: Person | string) {
       headers: { cookie, ...headers },
       ...(payload === undefined ? {} : { payload }),
     });
+}
+
+/** The merchant's owner, invited and accepted through the API (for tests that start there). */
+export async function ownerOf(p: TestPlatform, merchantId: string, email = 'owner@shop.example') {
+  const { link } = await p.modules.merchants.inviteOwner(merchantId, email);
+  return accept(p, link, email);
+}
+
+interface BrowserPage {
+  goto(url: string): Promise<unknown>;
+  locator(selector: string): { fill(value: string): Promise<void>; waitFor(): Promise<void> };
+  getByRole(role: 'button', options: { name: string | RegExp }): { click(): Promise<void> };
+}
+
+/** Signs `who` in on the dashboard's page: email, password and the authenticator's code. */
+export async function dashboardSignIn(
+  page: BrowserPage,
+  p: TestPlatform,
+  origin: string,
+  who: Person,
+): Promise<void> {
+  await page.goto(`${origin}/dashboard`);
+  await page.locator('#f-email').fill(who.email);
+  await page.locator('#f-password').fill(who.password);
+  await page.locator('#f-totp_code').fill(who.app.code(p.clock.nowMs()));
+  nextStep(p);
+  await page.getByRole('button', { name: /^(Sign in|ログイン)$/ }).click();
+  await page.locator('nav.tabs').waitFor();
 }

@@ -1,11 +1,18 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { closed, freeText, oneOf, sourceOf, Type, type App } from '../../http/index.ts';
-import { PERSON_COOKIE, personOf, requirePerson } from '../http.ts';
+import { PERSON_COOKIE, personOf, personTokenOf, requirePerson } from '../http.ts';
+import { merchantsError } from '../errors.ts';
 import type { MerchantsDeps } from '../merchants.ts';
-import { MERCHANT_ROLES, type MerchantAction } from './access.ts';
+import { MERCHANT_ACCESS, MERCHANT_ROLES, mayDo, type MerchantAction } from './access.ts';
 import { confirmAcceptance, inviteIn, listTeam, revokeInvitation } from './invitations.ts';
 import { startAcceptance } from './invitations.ts';
-import { personLogin, personLogout, removePerson, type SignedIn } from './people.ts';
+import {
+  personLogin,
+  personLogout,
+  removePerson,
+  resolvePersonSession,
+  type SignedIn,
+} from './people.ts';
 
 // The dashboard's front door and its team page. Sign-in takes email, password and a second
 // factor in one request (a TOTP code, or a recovery code in its place) and answers with a
@@ -31,16 +38,19 @@ function signedInView(deps: MerchantsDeps, reply: FastifyReply, s: SignedIn) {
   return personView(s.session, s.expiresAt);
 }
 
+/** The person, and what their role may do (the dashboard shows only those pages). */
 function personView(
   s: SignedIn['session'],
   expiresAt?: Date,
 ): Record<string, string | string[] | null> {
+  const actions = Object.keys(MERCHANT_ACCESS) as MerchantAction[];
   return {
     person_id: s.personId,
     merchant_id: s.merchantId,
     email: s.email,
     role: s.role,
     store_ids: s.storeIds,
+    may: actions.filter((a) => mayDo(s.role, a)),
     ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
   };
 }
@@ -94,6 +104,23 @@ function signInRoutes(app: App, deps: MerchantsDeps, person: Person): void {
       await personLogout(deps, personOf(req), sourceOf(req));
       setCookie(reply, '', 0);
       return { signed_out: true };
+    },
+  );
+  // Being signed out is the normal state of a fresh visit, not an error: the page load asks
+  // here and gets 200 either way (a browser logs every 4xx as a console error).
+  app.get(
+    '/v1/dashboard/session/state',
+    { schema: { summary: 'Whether this browser is signed in to the dashboard (200 either way)' } },
+    async (req) => {
+      try {
+        const s = await resolvePersonSession(deps, personTokenOf(req));
+        return { signed_in: true, ...personView(s) };
+      } catch (err) {
+        if (merchantsError.is(err, 'person_session_missing', 'person_session_expired')) {
+          return { signed_in: false };
+        }
+        throw err;
+      }
     },
   );
   app.get(

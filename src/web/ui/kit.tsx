@@ -20,6 +20,31 @@ const KIT = {
   rate_limited: ['Too many attempts. Wait a moment.', '試行回数が多すぎます。'],
   verification_code_invalid: ['The code is wrong or expired.', 'コードが違うか期限切れです。'],
   parameter_missing: ['Required.', '入力してください。'],
+  // The merchant dashboard's sign-in and invitations.
+  person_credentials_invalid: [
+    'The email, password or authenticator code is not correct.',
+    'メールアドレス、パスワード、または認証アプリのコードが正しくありません。',
+  ],
+  person_locked: [
+    'Too many failed sign-ins; this account is locked for a while.',
+    'ログインの失敗が多すぎるため、このアカウントはしばらくロックされています。',
+  ],
+  invitation_invalid: [
+    'This invitation link has expired, was used, or was withdrawn. Ask for a new one.',
+    'この招待リンクは期限切れ・使用済み・取り消し済みです。新しい招待を依頼してください。',
+  ],
+  totp_code_invalid: [
+    'The code does not match; check the app and the device clock.',
+    'コードが一致しません。アプリと端末の時刻を確認してください。',
+  ],
+  person_access_denied: [
+    'Your role does not allow this.',
+    'あなたの役割ではこの操作はできません。',
+  ],
+  person_store_denied: [
+    'Your role allows this only at your own stores.',
+    'この操作は担当店舗でのみ行えます。',
+  ],
 } as const;
 
 // The API's messages are English; where no translation exists, Japanese readers get a

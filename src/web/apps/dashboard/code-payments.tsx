@@ -3,7 +3,7 @@ import { query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Notice, useLoad } from '../../ui/kit.tsx';
 import { Field, formValues, Select, Submit } from '../../ui/form.tsx';
-import { mcall, secretKey, unixOf, type List } from './merchant.ts';
+import { dataMode, mcall, unixOf, type List } from './merchant.ts';
 import { RefundForm } from './refund-form.tsx';
 import { S } from './strings.ts';
 
@@ -26,12 +26,10 @@ export interface CodePayment {
 
 const path = (id: string) => `/v1/code_payments/${encodeURIComponent(id)}`;
 
-/** Wallet payments move real money: a test key sees none, and the page says why. */
+/** Wallet payments move real money: test data holds none, and the page says why. */
 export function TestKeyNotice() {
   const { t } = useT(S);
-  return secretKey()?.startsWith('sk_test_') ? (
-    <Notice kind="info">{t('testKeyNoWallet')}</Notice>
-  ) : null;
+  return dataMode() === 'test' ? <Notice kind="info">{t('testKeyNoWallet')}</Notice> : null;
 }
 
 function CodePaymentDetail(props: { id: string }) {

@@ -1,94 +1,116 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import type { VNode } from 'preact';
 import { LangProvider, useT } from '../../ui/i18n.tsx';
-import { mount, Notice, Shell, useRoute } from '../../ui/kit.tsx';
-import { FormCard, formValues, PasswordField, Submit, useForm } from '../../ui/form.tsx';
+import { mount, Shell, useRoute } from '../../ui/kit.tsx';
 import { KeysPage, WebhooksPage } from './developers.tsx';
-import { mcall, secretKey, setSecretKey } from './merchant.ts';
+import { dataMode, setDataMode, signOut, whoAmI, type Me } from './merchant.ts';
 import { BalancePage, PaymentsPage, RefundsPage } from './payments.tsx';
 import { CodePaymentsPage } from './code-payments.tsx';
+import { AcceptInvitation, SignIn } from './sign-in.tsx';
 import { StoresPage } from './stores.tsx';
+import { TeamPage } from './team.tsx';
 import { S } from './strings.ts';
 
 // The merchant dashboard: payments (card and register), refunds, balance, API keys,
-// webhooks, stores and terminals — all through the merchant API with the secret key.
+// webhooks, stores and terminals, and the team — as the signed-in person, whose role decides
+// which pages exist for them (PAGES: a page, its route, and the action it needs). A new page
+// is one more row there.
 
-function SignIn(props: { onDone(): void }) {
-  const { t } = useT(S);
-  const form = useForm();
-  const submit = (e: Event) => {
-    const key = formValues(e)['secret_key'] ?? '';
-    void form.run(async () => {
-      setSecretKey(key);
-      try {
-        await mcall('/v1/stores');
-      } catch (err) {
-        setSecretKey(null);
-        throw err;
-      }
-      props.onDone();
-    }, ['secret_key']);
-  };
-  const head = (
-    <>
-      <h1>{t('signInTitle')}</h1>
-      <Notice kind="info">{t('signInNote')}</Notice>
-    </>
-  );
-  return (
-    <FormCard form={form} onSubmit={submit} head={head}>
-      <PasswordField name="secret_key" label={t('secretKey')} autocomplete="off" required />
-      <Submit>{t('signIn')}</Submit>
-    </FormCard>
-  );
+type Key = Parameters<ReturnType<typeof useT<typeof S>>['t']>[0];
+
+interface Page {
+  route: string;
+  label: Key;
+  /** The action (server's access table) the person's role needs for this page. */
+  action: string;
+  render(id: string | undefined, me: Me): VNode;
 }
 
-function Page(props: { route: string }) {
-  const [, section, id] = props.route.split('/');
-  switch (section) {
-    case 'code-payments':
-      return <CodePaymentsPage open={id} />;
-    case 'refunds':
-      return <RefundsPage />;
-    case 'balance':
-      return <BalancePage />;
-    case 'keys':
-      return <KeysPage />;
-    case 'webhooks':
-      return <WebhooksPage />;
-    case 'stores':
-      return <StoresPage />;
-    default:
-      return <PaymentsPage open={id} />;
-  }
+const PAGES: Page[] = [
+  {
+    route: '/payments',
+    label: 'navPayments',
+    action: 'payments:read',
+    render: (id) => <PaymentsPage open={id} />,
+  },
+  {
+    route: '/code-payments',
+    label: 'codePayments',
+    action: 'payments:read',
+    render: (id) => <CodePaymentsPage open={id} />,
+  },
+  {
+    route: '/refunds',
+    label: 'navRefunds',
+    action: 'payments:read',
+    render: () => <RefundsPage />,
+  },
+  { route: '/balance', label: 'balance', action: 'payments:read', render: () => <BalancePage /> },
+  { route: '/keys', label: 'navKeys', action: 'keys:write', render: () => <KeysPage /> },
+  {
+    route: '/webhooks',
+    label: 'navWebhooks',
+    action: 'webhooks:read',
+    render: () => <WebhooksPage />,
+  },
+  { route: '/stores', label: 'navStores', action: 'merchants:read', render: () => <StoresPage /> },
+  {
+    route: '/team',
+    label: 'navTeam',
+    action: 'team.read',
+    render: (_, me) => <TeamPage me={me} />,
+  },
+];
+
+function pagesOf(me: Me): Page[] {
+  return PAGES.filter((p) => me.may.includes(p.action));
+}
+
+function ModeSwitch() {
+  const { t } = useT(S);
+  const flip = (e: Event) => {
+    setDataMode((e.currentTarget as HTMLInputElement).checked ? 'test' : 'live');
+    location.reload();
+  };
+  return (
+    <label class="choice">
+      <input type="checkbox" checked={dataMode() === 'test'} onChange={flip} />
+      <span>{t('testData')}</span>
+    </label>
+  );
 }
 
 function App() {
   const { t } = useT(S);
   const route = useRoute('/payments');
-  const [signedIn, setSignedIn] = useState(secretKey() !== null);
-  const nav = signedIn
-    ? [
-        { route: '/payments', label: t('navPayments') },
-        { route: '/code-payments', label: t('codePayments') },
-        { route: '/refunds', label: t('navRefunds') },
-        { route: '/balance', label: t('balance') },
-        { route: '/keys', label: t('navKeys') },
-        { route: '/webhooks', label: t('navWebhooks') },
-        { route: '/stores', label: t('navStores') },
-      ]
-    : [];
-  const signOut = () => {
-    setSecretKey(null);
-    setSignedIn(false);
-  };
-  const aside = signedIn && (
-    <button class="link" onClick={signOut}>
-      {t('signOut')}
-    </button>
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  useEffect(() => {
+    whoAmI().then(setMe, () => setMe(null));
+  }, []);
+  const invite = /^\/invite\/(kmi_[A-Za-z0-9_-]+)$/.exec(route)?.[1];
+  const pages = me ? pagesOf(me) : [];
+  const [, section, id] = route.split('/');
+  const page = pages.find((p) => p.route === `/${section}`) ?? pages[0];
+  const out = () => void signOut().finally(() => setMe(null));
+  const aside = me && (
+    <>
+      <span>
+        {me.email} · {t(`role_${me.role as 'admin'}`)}
+      </span>
+      <ModeSwitch />
+      <button class="link" onClick={out}>
+        {t('signOut')}
+      </button>
+    </>
   );
+  let body: VNode | null = null;
+  if (invite) body = <AcceptInvitation token={invite} onDone={setMe} />;
+  else if (me === null) body = <SignIn onDone={setMe} />;
+  else if (me && page) body = page.render(id, me);
+  const nav = pages.map((p) => ({ route: p.route, label: t(p.label) }));
   return (
-    <Shell title={t('dashboardTitle')} nav={nav} route={route} aside={aside}>
-      {signedIn ? <Page route={route} /> : <SignIn onDone={() => setSignedIn(true)} />}
+    <Shell title={t('dashboardTitle')} nav={invite ? [] : nav} route={route} aside={aside}>
+      {body}
     </Shell>
   );
 }

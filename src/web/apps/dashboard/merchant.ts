@@ -1,18 +1,30 @@
 import { call, newIdempotencyKey, type CallOptions } from '../../ui/api.ts';
 
-// The dashboard signs in with the merchant's secret key, entered once and kept in this
-// tab's sessionStorage (gone when the tab closes; never in localStorage or a cookie). There
-// is no merchant-user login in the API yet; the page says so where the key is entered.
+// The dashboard acts as the signed-in person: its session is an HttpOnly cookie the browser
+// sends by itself, so no credential is ever in this page's reach, and secret API keys never
+// enter the browser at all (a key created here is shown once, in the answer that made it).
+// The person's role decides what they see (`may`, from the server's access table) and do.
 
-const KEY = 'kinko.dashboard.secret_key';
-
-export function secretKey(): string | null {
-  return sessionStorage.getItem(KEY);
+export interface Me {
+  person_id: string;
+  merchant_id: string;
+  email: string;
+  role: string;
+  store_ids: string[] | null;
+  /** The actions the role may do, as the server's access table says. */
+  may: string[];
 }
 
-export function setSecretKey(value: string | null): void {
-  if (value) sessionStorage.setItem(KEY, value);
-  else sessionStorage.removeItem(KEY);
+const MODE = 'kinko.dashboard.mode';
+
+/** Live data unless the person chose to look at test-mode records (kept for this tab). */
+export function dataMode(): 'live' | 'test' {
+  return sessionStorage.getItem(MODE) === 'test' ? 'test' : 'live';
+}
+
+export function setDataMode(mode: 'live' | 'test'): void {
+  if (mode === 'test') sessionStorage.setItem(MODE, 'test');
+  else sessionStorage.removeItem(MODE);
 }
 
 /** A merchant API call; every POST carries a fresh Idempotency-Key for this one action. */
@@ -20,10 +32,20 @@ export function mcall<T>(path: string, options: CallOptions = {}): Promise<T> {
   const post = options.body !== undefined || options.method === 'POST';
   return call<T>(path, {
     ...options,
-    bearer: secretKey() ?? undefined,
+    headers: { ...options.headers, 'kinko-mode': dataMode() },
     idempotencyKey: post ? (options.idempotencyKey ?? newIdempotencyKey()) : undefined,
   });
 }
+
+/** The signed-in person, or null when this browser is signed out (asked on every load). */
+export async function whoAmI(): Promise<Me | null> {
+  const r = await call<(Me & { signed_in: true }) | { signed_in: false }>(
+    '/v1/dashboard/session/state',
+  );
+  return r.signed_in ? r : null;
+}
+
+export const signOut = () => call('/v1/dashboard/logout', { body: {} });
 
 export interface List<T> {
   data: T[];

@@ -5,13 +5,73 @@ import { appStrings } from '../../ui/words.ts';
 
 export const S = appStrings({
   dashboardTitle: ['Merchant dashboard', '加盟店ダッシュボード'],
-  signInTitle: ['Sign in with your secret key', 'シークレットキーでログイン'],
+  signInTitle: ['Sign in to your dashboard', 'ダッシュボードにログイン'],
+  email: ['Work email', '業務用メールアドレス'],
   signInNote: [
-    'Kinko has no dashboard user accounts yet. Your secret key (sk_…) stays in this tab ' +
-      'only (sessionStorage) and is forgotten when the tab closes.',
-    'ダッシュボード用のユーザーアカウントはまだありません。シークレットキー（sk_…）は' +
-      'このタブ内（sessionStorage）にのみ保存され、タブを閉じると消去されます。',
+    'Email, password and a code from your authenticator app, every time. Secret API keys ' +
+      'never go into this page: create them under API keys, where each is shown once.',
+    'メールアドレス、パスワード、認証アプリのコードを毎回入力します。シークレット API キーを' +
+      'このページに入力することはありません（キーは「API キー」で作成し、一度だけ表示されます）。',
   ],
+  totpCode: ['Authenticator code', '認証アプリのコード'],
+  recoveryCode: ['Recovery code', 'リカバリーコード'],
+  useRecoveryCode: [
+    'Lost your authenticator? Use a recovery code',
+    '認証アプリを使えない場合はリカバリーコードを使う',
+  ],
+  useTotp: ['Use the authenticator code instead', '認証アプリのコードを使う'],
+  inviteTitle: ['Join the team: choose a password', 'チームに参加：パスワードを設定'],
+  inviteNote: [
+    'At least 12 characters. Next you add an authenticator app; both are required.',
+    '12 文字以上。次に認証アプリを登録します（どちらも必須です）。',
+  ],
+  newPassword: ['New password', '新しいパスワード'],
+  newPasswordAgain: ['New password again', '新しいパスワード（確認）'],
+  passwordsDiffer: ['The two passwords differ.', '2 つのパスワードが一致しません。'],
+  inviteNext: ['Next: authenticator app', '次へ：認証アプリ'],
+  enrolTitle: ['Add your authenticator app', '認証アプリを登録'],
+  enrolNote: [
+    'Scan the code with your authenticator app (or type the key below), then enter the ' +
+      'six-digit code it shows.',
+    '認証アプリでコードを読み取る（または下のキーを入力する）と表示される 6 桁のコードを入力してください。',
+  ],
+  totpQrAlt: ['QR code for your authenticator app', '認証アプリ用の QR コード'],
+  enrolConfirm: ['Confirm and sign in', '確認してログイン'],
+  recoveryTitle: ['Your recovery codes', 'リカバリーコード'],
+  recoveryNote: [
+    'Each code signs you in once in place of the authenticator code. Keep them somewhere ' +
+      'safe: they are shown only now.',
+    '各コードは認証アプリのコードの代わりに 1 回だけ使えます。今しか表示されないため、' +
+      '安全な場所に保管してください。',
+  ],
+  recoveryDone: ['I have kept them', '保管しました'],
+  testData: ['Test data', 'テストデータ'],
+  navTeam: ['Team', 'チーム'],
+  teamTitle: ['Team', 'チーム'],
+  teamNote: [
+    'Everyone who can sign in to this dashboard. Removing someone signs them out at once.',
+    'このダッシュボードにログインできるメンバーです。削除すると即座にログアウトされます。',
+  ],
+  role: ['Role', '役割'],
+  role_owner: ['Owner', 'オーナー'],
+  role_admin: ['Admin', '管理者'],
+  role_developer: ['Developer (API keys, webhooks)', '開発者（API キー・Webhook）'],
+  role_analyst: ['Analyst (read only)', 'アナリスト（閲覧のみ）'],
+  role_store_manager: [
+    'Store manager (refunds at their stores)',
+    '店舗マネージャー（自店舗の返金）',
+  ],
+  managerStores: ['Their stores', '担当店舗'],
+  inviteSomeone: ['Invite someone', 'メンバーを招待'],
+  sendInvitation: ['Send invitation', '招待を送信'],
+  invitationSent: [
+    'Invitation sent by email. The link works for 72 hours.',
+    '招待メールを送信しました。リンクの有効期限は 72 時間です。',
+  ],
+  invitedUntil: ['Invited (until {when})', '招待中（{when} まで）'],
+  revokeInvitation: ['Withdraw', '取り消す'],
+  removePerson: ['Remove from team', 'チームから削除'],
+  locked: ['Locked', 'ロック中'],
   secretKey: ['Secret key', 'シークレットキー'],
   navPayments: ['Payments', '決済'],
   navRefunds: ['Refunds', '返金'],
@@ -36,10 +96,10 @@ export const S = appStrings({
   methodMpm: ['Store QR scanned by the customer', 'お客様が店舗 QR を読み取り'],
   terminal: ['Terminal', '端末'],
   testKeyNoWallet: [
-    'You are signed in with a test key (sk_test_…). Register and store QR payments move ' +
-      'real wallet money, so only a live key (sk_live_…) sees and refunds them.',
-    'テストキー（sk_test_…）でログインしています。レジ決済・店舗 QR 決済は実際のウォレット残高を' +
-      '動かすため、ライブキー（sk_live_…）でのみ表示・返金できます。',
+    'You are looking at test data. Register and store QR payments move real wallet money, ' +
+      'so they are only in live data: untick “Test data” to see and refund them.',
+    'テストデータを表示しています。レジ決済・店舗 QR 決済は実際のウォレット残高を動かすため、' +
+      'ライブデータにのみあります。表示・返金するには「テストデータ」のチェックを外してください。',
   ],
   kindCard: ['Card (web)', 'カード（Web）'],
   kindCode: ['Register / QR', 'レジ・QR'],
@@ -64,8 +124,8 @@ export const S = appStrings({
     '返金額が返金可能額を超えています。返金できるのは {amount} までです。',
   ],
   refundLiveOnly: [
-    'A test key cannot refund register or store QR payments; sign in with a live key.',
-    'テストキーではレジ決済・店舗 QR 決済を返金できません。ライブキーでログインしてください。',
+    'Register and store QR payments are refunded from live data; untick “Test data”.',
+    'レジ決済・店舗 QR 決済の返金はライブデータで行います。「テストデータ」のチェックを外してください。',
   ],
   refundNoPayment: ['This payment was not found.', 'この決済は見つかりませんでした。'],
   refundNotAllowed: [
@@ -132,9 +192,9 @@ export const S = appStrings({
   qrAlt: ['QR code customers scan to pay {store}', '{store} で支払うための QR コード'],
   qrMissing: ['The store QR API is not available yet.', '店舗 QR の API はまだありません。'],
   qrLiveOnly: [
-    'Customers pay the store QR with real wallet money, so a test key cannot show it; ' +
-      'sign in with a live key.',
-    '店舗 QR はお客様がウォレットの実際のお金で支払うため、テストキーでは表示できません。' +
-      'ライブキーでログインしてください。',
+    'Customers pay the store QR with real wallet money, so Test data cannot show it; ' +
+      'untick “Test data”.',
+    '店舗 QR はお客様がウォレットの実際のお金で支払うため、テストデータでは表示できません。' +
+      '「テストデータ」のチェックを外してください。',
   ],
 } as const);
