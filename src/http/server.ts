@@ -412,7 +412,8 @@ async function registerDocs(app: App, version: string): Promise<void> {
         title: 'Kinko API',
         version,
         description:
-          'Wallet, code payments at the register, card gateway and operator APIs.\n\n' +
+          'Wallet, code payments at the register, card gateway, merchant dashboard and ' +
+          'operator APIs.\n\n' +
           'Kill switches: while Kinko’s operators suspend a service (sign-up, sign-in, ' +
           'recovery, new devices, card linking, top-ups, code and store QR payments, web ' +
           'payments, refunds, webhook deliveries — for everyone or for one merchant, store, ' +
@@ -426,6 +427,16 @@ async function registerDocs(app: App, version: string): Promise<void> {
       components: {
         securitySchemes: {
           secretKey: { type: 'http', scheme: 'bearer', description: 'sk_… secret key' },
+          // The dashboard reaches the same merchant routes with a person's session instead
+          // of a key: the role decides, and Kinko-Mode: test selects test-mode records.
+          merchantPerson: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: '__Host-kinko_merchant',
+            description:
+              'A merchant person’s dashboard session (POST /v1/dashboard/login: password and ' +
+              'TOTP or a recovery code); send no Authorization header with it.',
+          },
         },
       },
     },

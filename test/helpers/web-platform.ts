@@ -25,6 +25,8 @@ export interface WebPlatform {
     storeId: string;
     terminalId: string;
     terminalSecret: string;
+    /** The demo owner's one-time dashboard invitation link. */
+    ownerInvitation: string;
   };
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startWebPlatform(): Promise<WebPlatform> {
     storeId: bannerValue(lines, 'store'),
     terminalId: bannerValue(lines, 'terminal '),
     terminalSecret: bannerValue(lines, 'terminal secret'),
+    ownerInvitation: bannerValue(lines, 'owner invitation'),
   };
   return {
     origin,

@@ -4,7 +4,15 @@ import { amountJson } from '../../ui/amount.ts';
 import { ApiError, call, newIdempotencyKey, type CallOptions } from '../../ui/api.ts';
 import { dateTime, LangProvider, useT, yen } from '../../ui/i18n.tsx';
 import { errorText, mount, Notice, Shell } from '../../ui/kit.tsx';
-import { Field, FormCard, formValues, PasswordField, Submit, useForm } from '../../ui/form.tsx';
+import {
+  CodeField,
+  Field,
+  FormCard,
+  formValues,
+  PasswordField,
+  Submit,
+  useForm,
+} from '../../ui/form.tsx';
 import { useScanner } from '../../ui/scanner.tsx';
 import { S } from './strings.ts';
 
@@ -173,18 +181,24 @@ function RefundLast(props: { payment: CodePayment; onRefunded(amount: bigint): v
     if (!checked.ok) return;
     const minor = checked.minor ?? left;
     void form.run(async () => {
-      const path = `/v1/code_payments/${encodeURIComponent(props.payment.id)}/refunds`;
-      // Refunds need a manager's key (refunds:write); a register's own credential can only
-      // charge, so a stolen register cannot pay money back out.
-      const r = await call<{ amount: string; currency: string }>(path, {
-        body: { amount: amountJson(minor) },
-        bearer: v['manager_key'],
-        idempotencyKey: newIdempotencyKey(),
-      }).catch((err: unknown) => Promise.reject(asRefundField(err)));
+      const id = encodeURIComponent(props.payment.id);
+      // A refund needs a manager's approval here: their own email and a code from their own
+      // authenticator app, never a key typed into the register. The register's credential
+      // alone can only charge, so a stolen register cannot pay money back out.
+      const r = await tcall<{ amount: string; currency: string }>(
+        `/v1/terminal/code_payments/${id}/refunds`,
+        {
+          body: {
+            amount: amountJson(minor),
+            manager_email: v['manager_email'],
+            manager_totp_code: v['manager_totp_code'],
+          },
+        },
+      ).catch((err: unknown) => Promise.reject(asRefundField(err)));
       amount.clear();
       setDone(t('refunded', { amount: yen(r.amount, lang, r.currency) }));
       props.onRefunded(BigInt(r.amount));
-    }, ['refund_amount', 'manager_key']);
+    }, ['refund_amount', 'manager_email', 'manager_totp_code']);
   };
   if (left <= 0n && !done) return null;
   const head = (
@@ -195,13 +209,15 @@ function RefundLast(props: { payment: CodePayment; onRefunded(amount: bigint): v
   );
   return (
     <FormCard form={form} onSubmit={submit} head={head}>
-      <PasswordField
-        name="manager_key"
-        label={t('managerKey')}
+      <p class="muted">{t('managerApprovalHint')}</p>
+      <Field
+        name="manager_email"
+        type="email"
+        label={t('managerEmail')}
         autocomplete="off"
-        hint={t('managerKeyHint')}
         required
       />
+      <CodeField name="manager_totp_code" label={t('managerCode')} required />
       <AmountField
         name="refund_amount"
         label={t('refundAmount')}

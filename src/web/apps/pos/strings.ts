@@ -12,11 +12,12 @@ export const S = appStrings({
       'このタブ内にのみ保存します。',
   ],
   terminalId: ['Terminal id', '端末ID'],
-  managerKey: ['Manager key', '責任者キー'],
-  managerKeyHint: [
-    'A restricted key with refunds:write. A register cannot refund on its own.',
-    'refunds:write を持つ制限付きキー。レジ単独では返金できません。',
+  managerApprovalHint: [
+    'A manager approves the refund with their own dashboard email and authenticator code.',
+    '返金は責任者が自分のダッシュボード用メールアドレスと認証アプリのコードで承認します。',
   ],
+  managerEmail: ["Manager's email", '責任者のメールアドレス'],
+  managerCode: ["Manager's authenticator code", '責任者の認証アプリのコード'],
   terminal: ['Terminal {id}', '端末 {id}'],
   code: ["Customer's payment code", 'お客様の支払いコード'],
   codeHint: [
