@@ -8,9 +8,15 @@ import { S } from './strings.ts';
 // Credential-stuffing detections: open ones wait for an operator to acknowledge them with a
 // note (audited); acknowledged ones stay listed under "history".
 
+const REALM_WORDS = {
+  customer: 'realmCustomer',
+  operator: 'realmOperator',
+  merchant: 'realmMerchant',
+} as const;
+
 interface Detection {
   id: string;
-  realm: 'customer' | 'operator';
+  realm: 'customer' | 'operator' | 'merchant';
   source_prefix: string;
   detected_at: string;
   attempts_in_window: number;
@@ -81,7 +87,7 @@ function DetectionRow(props: {
   const d = props.d;
   return (
     <tr>
-      <td>{t(d.realm === 'customer' ? 'realmCustomer' : 'realmOperator')}</td>
+      <td>{t(REALM_WORDS[d.realm])}</td>
       <td class="mono">{d.source_prefix}</td>
       <td>{dateTime(d.detected_at, lang)}</td>
       <td class="num">{d.attempts_in_window}</td>

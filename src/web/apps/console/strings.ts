@@ -155,6 +155,7 @@ export const S = appStrings({
   realm: ['Sign-in', 'ログイン種別'],
   realmCustomer: ['Customers', '顧客'],
   realmOperator: ['Operators', 'オペレーター'],
+  realmMerchant: ['Merchant dashboards', '加盟店ダッシュボード'],
   acknowledged: ['Acknowledged', '確認'],
   note: ['Note', 'メモ'],
   acknowledge: ['Acknowledge', '確認済みにする'],
