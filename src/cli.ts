@@ -148,6 +148,47 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }),
   },
+  'integrity check': {
+    usage: 'kinko integrity check',
+    summary: 'hash the files Kinko serves and runs; compare with the approved manifest',
+    run: (_args, ctx) =>
+      withModules(ctx, async ({ integrity }) => {
+        const r = await integrity.check();
+        ctx.out(`${r.outcome}: manifest ${r.root}`);
+        if (r.outcome !== 'changed') return 0;
+        const d = r.difference;
+        for (const [what, list] of [
+          ['added', d.added],
+          ['removed', d.removed],
+          ['changed', d.changed],
+        ] as const) {
+          for (const p of list) ctx.out(`  ${what} ${p}`);
+        }
+        ctx.out(`approved is ${r.expected}; incident ${r.incidentId}`);
+        return 1;
+      }),
+  },
+  'integrity approve': {
+    usage: 'kinko integrity approve <reason>',
+    summary: 'approve the installed files as the expected state (a deliberate upgrade), audited',
+    run: (args, ctx) => {
+      const reason = args.join(' ').trim();
+      if (reason.length === 0 || reason.length > 500) {
+        ctx.err('kinko integrity approve: give a reason of 1..500 characters');
+        return Promise.resolve(2);
+      }
+      return withModules(ctx, async ({ integrity }) => {
+        const r = await integrity.approve({ type: 'cli' }, reason);
+        const d = r.difference;
+        const counts = d
+          ? ` (${d.added.length} added, ${d.removed.length} removed, ` +
+            `${d.changed.length} changed)`
+          : '';
+        ctx.out(`approved manifest ${r.root}${counts}`);
+        return 0;
+      });
+    },
+  },
   'vault scan': {
     usage: 'kinko vault scan',
     summary: 'search every table for card numbers outside the vault; opens an incident if found',

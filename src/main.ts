@@ -54,6 +54,7 @@ import {
   type Metrics,
 } from './metrics/index.ts';
 import { createSiem, type Siem } from './siem/index.ts';
+import { createIntegrity, type Integrity } from './integrity/index.ts';
 import { webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -289,6 +290,7 @@ export function createCardPath(deps: CardPathDeps): CardPath {
 export interface Modules {
   metrics: Metrics;
   siem: Siem;
+  integrity: Integrity;
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
@@ -391,8 +393,9 @@ export function createModules(
   const cardDeps = { config, log, sql, clock, audit, network, metrics };
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
   const risk = createRisk({ sql, clock, limits: config.limits.risk });
+  const integrity = integrityOf(log, sql, clock, { audit, incidents, metrics });
   const core = {
-    ...{ metrics, siem, audit, ledger, outbox, incidents, card, identity },
+    ...{ metrics, siem, integrity, audit, ledger, outbox, incidents, card, identity },
     ...{ merchants, idempotency, webhooks, risk, switches },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
@@ -434,6 +437,20 @@ function metricsOf(
       newestCheckpointAt: () => m.audit.newestCheckpointAt(),
       nowMs: () => clock.nowMs(),
     },
+  });
+}
+
+/** File integrity of Kinko's install folder; an unapproved change raises an incident. */
+function integrityOf(
+  log: Logger,
+  sql: Sql,
+  clock: Clock,
+  m: { audit: Audit; incidents: Incidents; metrics: Metrics },
+): Integrity {
+  return createIntegrity({
+    ...{ sql, clock, log, audit: m.audit, version: VERSION, root: ROOT },
+    raise: (tx, signal) => m.incidents.raise(tx, signal),
+    count: (outcome) => m.metrics.securityEvent('integrity_check', outcome),
   });
 }
 
@@ -607,6 +624,8 @@ function startBackground(config: Config, log: Logger, m: Modules, notifier: Noti
     m.webhooks.startWorker({ pollMs: limits.webhooks.deliveryPollMs }),
     m.payments.startReceiptsWorker(),
     m.siem.startWorker(),
+    // Hashes the install at start and on a schedule; an unapproved change is an incident.
+    m.integrity.startWorker(config.secops.integritySecondsInterval),
     every(limits.idempotency.purgeSecondsInterval, log, 'idempotency purge', () =>
       Promise.all([m.idempotency.purge(), m.payments.purge()]),
     ),
