@@ -612,6 +612,9 @@ export interface StartOptions {
   listen?: boolean;
 }
 
+/** How often the CSP reports of the last interval are checked for new origins and spikes. */
+const CSP_CHECK_SECONDS_INTERVAL = 60;
+
 /** The background jobs of one process; each returns its stop function. */
 function startBackground(config: Config, log: Logger, m: Modules, notifier: Notifier) {
   const { limits } = config;
@@ -624,6 +627,10 @@ function startBackground(config: Config, log: Logger, m: Modules, notifier: Noti
     m.webhooks.startWorker({ pollMs: limits.webhooks.deliveryPollMs }),
     m.payments.startReceiptsWorker(),
     m.siem.startWorker(),
+    // A new blocked origin or a spike of CSP reports on a payment page joins its incident.
+    every(CSP_CHECK_SECONDS_INTERVAL, log, 'csp report check', () =>
+      m.card.vault.checkCspReports((tx, s) => m.incidents.raise(tx, s), CSP_CHECK_SECONDS_INTERVAL),
+    ),
     // Hashes the install at start and on a schedule; an unapproved change is an incident.
     m.integrity.startWorker(config.secops.integritySecondsInterval),
     every(limits.idempotency.purgeSecondsInterval, log, 'idempotency purge', () =>
@@ -715,7 +722,10 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
     merchantKeyOf,
     merchantScopeOf,
   });
-  vaultRoutes(scope, { vault: m.card.vault });
+  vaultRoutes(scope, {
+    vault: m.card.vault,
+    requireOperator: m.identity.requireOperator('incidents.read'),
+  });
   acquirerRoutes(scope, {
     acquirer: m.card.acquirer,
     challengeScript: m.card.vault.scripts.entry('challenge'),

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { closed, parseJson, sourceOf, Type, type App } from '../http/index.ts';
 import { CSP_REPORT_PATH, newNonce, paymentPageCsp, sendPaymentPage } from '../acquirer/index.ts';
 import type { Vault } from './service.ts';
@@ -27,7 +27,11 @@ function header(req: FastifyRequest, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export function vaultRoutes(app: App, deps: { vault: Vault }): void {
+export function vaultRoutes(
+  app: App,
+  deps: { vault: Vault; requireOperator: preHandlerAsyncHookHandler },
+): void {
+  cspGroupsRoute(app, deps.vault, deps.requireOperator);
   scriptRoutes(app, deps.vault);
   hostedPageRoute(app, deps.vault);
   tokenizeRoutes(app, deps.vault);
@@ -219,6 +223,32 @@ const REPORT_FIELDS = {
   'status-code': Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
   'script-sample': text(200),
 };
+
+const cspGroupsQuery = closed({
+  hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30 })),
+  bucket_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 86_400 })),
+});
+
+/** The console's CSP view: every operator (incidents.read) sees it. */
+function cspGroupsRoute(app: App, vault: Vault, requireOperator: preHandlerAsyncHookHandler) {
+  app.get(
+    '/v1/console/csp_reports',
+    {
+      preHandler: requireOperator,
+      schema: {
+        summary: 'CSP reports grouped by page, directive and blocked origin, counted over time',
+        querystring: cspGroupsQuery,
+      },
+    },
+    async (req) => ({
+      object: 'list',
+      data: await vault.cspReportGroups({
+        hours: req.query.hours ?? 24,
+        bucketSeconds: req.query.bucket_seconds ?? 3600,
+      }),
+    }),
+  );
+}
 
 async function cspReportRoute(scope: App, vault: Vault): Promise<void> {
   // Browsers send reports as application/csp-report: JSON under another name. This parser

@@ -1,4 +1,5 @@
 import type { Authorization } from '../acquirer/index.ts';
+import { checkCspReports, cspReportGroups, type CspSignal, type RaiseCsp } from './csp-alerts.ts';
 import {
   hostedComplete,
   hostedTokenize,
@@ -65,6 +66,10 @@ export interface Vault {
   secretKeyTokenize(input: Parameters<typeof secretKeyTokenize>[1]): Promise<CardView>;
   storeCspReport(report: CspReportBody): Promise<void>;
   listCspReports(limit?: number): Promise<store.CspReportRow[]>;
+  /** CSP reports of the last windowSeconds: a new blocked origin or a spike on a payment page. */
+  checkCspReports(raise: RaiseCsp, windowSeconds: number): Promise<CspSignal[]>;
+  /** The console's view of CSP reports: counts by page, directive, origin and time. */
+  cspReportGroups(q: { hours: number; bucketSeconds: number }): ReturnType<typeof cspReportGroups>;
   /** `kinko keys rotate`. */
   rotateKeys(): Promise<RotateResult>;
   /** `kinko vault scan`. */
@@ -92,6 +97,8 @@ export function createVault(deps: VaultDeps): Vault {
     secretKeyTokenize: (input) => secretKeyTokenize(hosted, input),
     storeCspReport: (report) => storeCspReport(deps, report),
     listCspReports: (limit = 100) => store.listCspReports(deps.sql, limit),
+    checkCspReports: (raise, windowSeconds) => checkCspReports(deps, raise, windowSeconds),
+    cspReportGroups: (q) => cspReportGroups(deps, q),
     rotateKeys: () => rotateKeys(deps),
     scan: () => scanForPans(deps),
   };

@@ -169,6 +169,78 @@ export async function listCspReports(db: Db, limit: number): Promise<CspReportRo
   return [...rows];
 }
 
+/**
+ * A report's page (a challenge's id folded into `:id`, so one page is one group), directive
+ * and blocked origin (scheme and host of the blocked URL; `inline`, `eval` and the like as
+ * sent), each as SQL over vault_csp_reports.
+ */
+const CSP_GROUP_COLUMNS = `
+  regexp_replace(document_path, '/3ds/challenges/[^/]+', '/3ds/challenges/:id') as page,
+  effective_directive as directive,
+  coalesce(substring(blocked_uri from '^[a-z][a-z0-9+.-]*://[^/]+'), blocked_uri) as origin`;
+
+export interface CspGroupRow {
+  page: string;
+  directive: string;
+  origin: string;
+  bucket: Date;
+  n: number;
+}
+
+/** Report counts by page, directive, blocked origin and time bucket, since `since`. */
+export async function cspReportGroups(
+  db: Db,
+  p: { since: Date; bucketSeconds: number; limit: number },
+): Promise<CspGroupRow[]> {
+  return db<CspGroupRow[]>`
+    select page, directive, origin,
+      date_bin(make_interval(secs => ${p.bucketSeconds}), received_at, timestamptz 'epoch')
+        as bucket,
+      count(*)::int as n
+    from (select ${db.unsafe(CSP_GROUP_COLUMNS)}, received_at from vault_csp_reports
+          where received_at >= ${p.since}) r
+    group by 1, 2, 3, 4 order by 4, 5 desc limit ${p.limit}`;
+}
+
+export interface CspWindowRow {
+  page: string;
+  directive: string;
+  origin: string;
+  n: number;
+  /** Whether the page reported this origin blocked in the lookback before the window. */
+  seen_before: boolean;
+}
+
+/** The window's groups, each with whether its origin was blocked on its page before. */
+export async function cspWindow(
+  db: Db,
+  p: { from: Date; to: Date; lookbackFrom: Date },
+): Promise<CspWindowRow[]> {
+  return db<CspWindowRow[]>`
+    with w as (
+      select ${db.unsafe(CSP_GROUP_COLUMNS)} from vault_csp_reports
+      where received_at >= ${p.from} and received_at < ${p.to}),
+    before as (
+      select distinct ${db.unsafe(CSP_GROUP_COLUMNS)} from vault_csp_reports
+      where received_at >= ${p.lookbackFrom} and received_at < ${p.from})
+    select w.page, w.directive, w.origin, count(*)::int as n,
+      exists (select 1 from before b where b.page = w.page and b.origin = w.origin)
+        as seen_before
+    from w group by 1, 2, 3`;
+}
+
+/** Reports per page between from and to (the spike detector's baseline). */
+export async function cspPageCounts(
+  db: Db,
+  p: { from: Date; to: Date },
+): Promise<Array<{ page: string; n: number }>> {
+  return db<Array<{ page: string; n: number }>>`
+    select page, count(*)::int as n
+    from (select ${db.unsafe(CSP_GROUP_COLUMNS)} from vault_csp_reports
+          where received_at >= ${p.from} and received_at < ${p.to}) r
+    group by 1`;
+}
+
 // Discovery scan: which columns could hold a card number, and where one is.
 
 export interface ScanColumn {
