@@ -820,10 +820,6 @@ export interface SecopsConfig {
   readonly siemPollMs: number;
   /** How often the files Kinko serves and runs are hashed and compared (file integrity). */
   readonly integritySecondsInterval: number;
-  /** PCI DSS 11.6.1 asks for at least weekly; every 5 minutes by default. */
-  readonly pageMonitorSecondsInterval: number;
-  /** KINKO_PAGE_MONITOR_CHROMIUM_PATH: the browser the payment-page monitor drives. */
-  readonly pageMonitorChromiumPath: string;
 }
 
 const METRICS_TOKEN_CHARS_MIN = 32;
@@ -855,13 +851,5 @@ function secopsConfig(env: Env, kinkoEnv: KinkoEnv): SecopsConfig {
     siemSendTimeoutMs: integer(env, 'KINKO_SIEM_SEND_TIMEOUT_MS', 5_000, 100, 60_000),
     siemPollMs: integer(env, 'KINKO_SIEM_POLL_MS', 1_000, 10, 60_000),
     integritySecondsInterval: integer(env, 'KINKO_INTEGRITY_SECONDS_INTERVAL', 300, 1, 86_400),
-    pageMonitorSecondsInterval: integer(
-      env,
-      'KINKO_PAGE_MONITOR_SECONDS_INTERVAL',
-      300,
-      1,
-      7 * 86_400,
-    ),
-    pageMonitorChromiumPath: env['KINKO_PAGE_MONITOR_CHROMIUM_PATH'] || '/usr/bin/chromium',
   };
 }
