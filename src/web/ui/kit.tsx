@@ -2,6 +2,7 @@ import { render, type ComponentChildren, type VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import { useLang, useT, type Lang } from './i18n.tsx';
+import { suspendedText } from './suspended.ts';
 
 // The small UI kit every app shares: page shell with a language switch, a hash router,
 // notices, loading, and the words for the API's errors. Forms are in form.tsx.
@@ -58,6 +59,8 @@ const JA_BY_TYPE: Record<string, string> = {
 export function errorText(err: unknown, lang: Lang): string {
   const t = (k: keyof typeof KIT) => KIT[k][lang === 'ja' ? 1 : 0];
   if (err instanceof ApiError) {
+    // A kill switch: say what is suspended, in plain words, in either language.
+    if (err.code === 'service_suspended') return suspendedText(err.body, lang);
     if (err.code in KIT) return t(err.code as keyof typeof KIT);
     const ja = err.code === 'parameter_invalid' ? '入力内容が正しくありません。' : undefined;
     if (lang === 'ja') return ja ?? JA_BY_TYPE[err.body.type ?? ''] ?? `${err.message}`;

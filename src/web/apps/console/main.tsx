@@ -12,6 +12,7 @@ import {
   useForm,
 } from '../../ui/form.tsx';
 import { AuditTrail } from './audit.tsx';
+import { SwitchesPage } from './switches.tsx';
 import { EventsPage, LookupPage } from './pages.tsx';
 import type { Role } from './role.ts';
 import { VerifyPage } from './verify.tsx';
@@ -59,6 +60,7 @@ const RISK: readonly Role[] = ['risk_analyst', 'security_admin'];
 function Views(props: { me: Me; route: string }) {
   const { route, me } = props;
   if (route.startsWith('/audit')) return <AuditTrail />;
+  if (route.startsWith('/switches')) return <SwitchesPage me={me} />;
   if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
   if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;
   return <LookupPage role={me.role} />;
@@ -88,6 +90,7 @@ function App() {
     ? [
         { route: '/lookup', label: t('navLookup') },
         { route: '/audit', label: t('navAudit') },
+        { route: '/switches', label: t('navSwitches') },
         ...(RISK.includes(me.role)
           ? [
               { route: '/verify', label: t('navVerify') },
