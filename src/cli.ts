@@ -14,6 +14,7 @@ import { OPERATORS_CREATE_USAGE } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cli-backup.ts';
+import { switchesCommand, SWITCHES_USAGE } from './switches/index.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
@@ -211,6 +212,14 @@ const COMMANDS: Record<string, Command> = {
     run: (args, ctx) =>
       withModules(ctx, ({ identity }) =>
         identity.runOperatorsCreate(args, { out: ctx.out, err: ctx.err, env: process.env }),
+      ),
+  },
+  switches: {
+    usage: SWITCHES_USAGE,
+    summary: 'kill switches: list those on, turn one on, ask for or approve a lift',
+    run: (args, ctx) =>
+      withModules(ctx, ({ switches }) =>
+        switchesCommand(switches, args, { out: ctx.out, err: ctx.err }),
       ),
   },
   'qr parse': {

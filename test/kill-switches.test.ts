@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CardNetwork } from '../src/acquirer/index.ts';
+import { switchesCommand } from '../src/switches/index.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { auth, signUp, type Harness } from './helpers/identity-harness.ts';
 import {
@@ -410,6 +411,35 @@ test('paused webhook deliveries are kept and go out once webhooks are lifted', a
       after.every((d) => d.attempts === 1),
       'each tried once the switch is lifted',
     );
+  } finally {
+    await p.close();
+  }
+});
+
+test('kinko switches: on, list, and off takes a second person', async () => {
+  const p = await payPlatform();
+  try {
+    const b = await signedInOperator(p, 3, 'security_admin');
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`err ${l}`) };
+    const run = (...args: string[]) => switchesCommand(p.modules.switches, args, io);
+    const on = ['on', '--operation', 'refunds', '--reason', 'refund fraud'];
+    assert.equal(await run(...on), 0, lines.join('\n'));
+    const id = /switch (sw_\S+) is on/.exec(lines.join('\n'))?.[1];
+    assert.ok(id, lines.join('\n'));
+    assert.equal(await run('list'), 0);
+    assert.match(lines.join('\n'), new RegExp(`${id}  refunds  all  since .*refund fraud`));
+    assert.equal(await run('on', '--operation', 'nothing', '--reason', 'x'), 2, 'usage');
+    assert.equal(await run('off', id!, '--reason', 'fraud stopped'), 0);
+    assert.equal(await run('off', id!), 1, 'the same person cannot approve');
+    assert.match(lines.at(-1)!, /switch_lift_needs_second_operator/);
+    const approved = await p.app.inject({
+      method: 'POST',
+      url: `/v1/operator/switches/${id}/lift_approval`,
+      headers: opAuth(b.token),
+      payload: {},
+    });
+    assert.equal(approved.json().status, 'lifted', approved.body);
   } finally {
     await p.close();
   }

@@ -25,3 +25,4 @@
 export { SWITCHES_ERRORS, switchesError, type SwitchesErrorCode } from './errors.ts';
 export { createSwitches, NOTHING_SUSPENDED, type SwitchCheck, type Switches } from './service.ts';
 export { switchesRoutes, type SwitchesRoutesDeps } from './routes.ts';
+export { switchesCommand, SWITCHES_USAGE } from './cli.ts';
