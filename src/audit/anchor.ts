@@ -33,7 +33,7 @@ interface AnchorLineJson extends ExportedCheckpoint {
   checkpoints: string;
 }
 
-export function formatAnchorLine(line: AnchorLine): string {
+function formatAnchorLine(line: AnchorLine): string {
   const json: AnchorLineJson = {
     ...exportCheckpoint(line.checkpoint),
     checkpoints: line.count.toString(),
@@ -42,7 +42,7 @@ export function formatAnchorLine(line: AnchorLine): string {
 }
 
 /** Parses one line; throws TypeError when it is not a whole anchor line. */
-export function parseAnchorLine(text: string): AnchorLine {
+function parseAnchorLine(text: string): AnchorLine {
   const json = JSON.parse(text) as Partial<AnchorLineJson> | null;
   if (json === null || typeof json !== 'object') throw new TypeError('not an anchor line');
   const count = json.checkpoints;

@@ -70,7 +70,7 @@ function* copyRows(inputs: readonly AuditEntryInput[], atMs: number): Generator<
 }
 
 /** Entries one audit_chain() statement chains at most, bounding its time and memory. */
-export const CHAIN_ENTRIES_MAX = 10_000;
+const CHAIN_ENTRIES_MAX = 10_000;
 
 /**
  * Chains every entry committed before the call, waiting for a chainer in another session to

@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The audit module's named failures, in precedence order. None is a caller mistake: each
 // stops an operator action (start-up, a checkpoint) with a message that names the cause.
 
-export const AUDIT_ERRORS = defineErrors('audit', {
+const AUDIT_ERRORS = defineErrors('audit', {
   audit_signing_key_exposed: {
     type: 'api_error',
     message: 'the audit signing key file is accessible by group or others',
@@ -24,5 +24,3 @@ export const AUDIT_ERRORS = defineErrors('audit', {
 
 /** Raises one of these codes; a code not in the table does not compile. */
 export const auditError = errorFactory(AUDIT_ERRORS);
-
-export type AuditErrorCode = keyof typeof AUDIT_ERRORS;

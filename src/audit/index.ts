@@ -1,4 +1,4 @@
-import type { Db, Sql, Tx } from '../db/index.ts';
+import type { Sql } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
@@ -11,19 +11,16 @@ import {
   type Chainer,
 } from './audit.ts';
 import { countUnchained, newestCheckpointAt } from './store.ts';
-import type { AuditEntry, AuditEntryInput, CheckpointRecord, ExportedCheckpoint } from './chain.ts';
 import {
   exportCheckpoints,
   startCheckpointTimer,
   trustedKeys,
   verifyChain,
   writeCheckpoint,
-  type VerifyOptions,
-  type VerifyResult,
 } from './integrity.ts';
 import type { AuditSigningKey } from './keys.ts';
 import type { CommitmentCheck } from './commitments.ts';
-import { proveEntry, type EntryProofResult } from './proof.ts';
+import { proveEntry } from './proof.ts';
 import type { Audit } from './service.ts';
 import { auditError } from './errors.ts';
 
@@ -58,31 +55,12 @@ import { auditError } from './errors.ts';
 // - audit path: the sibling hashes that lead from one record's leaf to its batch's root.
 
 export type { AuditEntryInput, AuditEntry, ActorType, Outcome } from './chain.ts';
-export type { CheckpointRecord, ExportedCheckpoint } from './chain.ts';
-export { canonicalJson, entryHash, checkpointMessage, GENESIS_HASH } from './chain.ts';
-export {
-  loadOrCreateAuditSigningKey,
-  generateAuditSigningKey,
-  keyIdOf,
-  type AuditSigningKey,
-  type PublicKeyInput,
-} from './keys.ts';
-export {
-  MERKLE_EMPTY_ROOT,
-  merkleAuditPath,
-  merkleLeafHash,
-  merkleNodeHash,
-  merkleRoot,
-  merkleRootFromPath,
-} from './merkle.ts';
-export { AUDIT_ERRORS, type AuditErrorCode } from './errors.ts';
-export type { AnchorStatus, VerifyOptions, VerifyResult } from './integrity.ts';
-export {
-  PROOF_ENTRIES_MAX,
-  type EntryProof,
-  type EntryProofResult,
-  type ExportedEntry,
-} from './proof.ts';
+export type { ExportedCheckpoint } from './chain.ts';
+export { entryHash, checkpointMessage, GENESIS_HASH } from './chain.ts';
+export { loadOrCreateAuditSigningKey, generateAuditSigningKey } from './keys.ts';
+export { merkleAuditPath, merkleLeafHash, merkleRoot } from './merkle.ts';
+export type { AnchorStatus } from './integrity.ts';
+export { type ExportedEntry } from './proof.ts';
 export type {
   CommitmentCheck,
   CommitmentProblem,
@@ -90,17 +68,12 @@ export type {
   EntryLookup,
 } from './commitments.ts';
 export { ANCHOR_FILE_NAME } from './anchor.ts';
-export type { EntryFilter } from './store.ts';
-export {
-  INSERT_ENTRIES_MAX as AUDIT_APPEND_INSERT_ENTRIES_MAX,
-  LIST_ENTRIES_MAX,
-} from './audit.ts';
-export { VERIFY_PAGE_ENTRIES, EXPORT_CHECKPOINTS_MAX } from './integrity.ts';
-export { auditRoutes, type AuditAccess, type AuditRoutesDeps } from './routes.ts';
+export { INSERT_ENTRIES_MAX as AUDIT_APPEND_INSERT_ENTRIES_MAX } from './audit.ts';
+export { auditRoutes } from './routes.ts';
 
 export type { Audit } from './service.ts';
 
-export interface AuditDeps {
+interface AuditDeps {
   clock: Clock;
   /** The pool that checkpoint, verify, export and listing read and write through. */
   sql?: Sql | undefined;

@@ -30,9 +30,9 @@ import { auditError } from './errors.ts';
 // nor make the head look wrong, and memory stays bounded by the page size.
 
 /** Rows read per round trip while verifying: large enough to amortise, small in memory. */
-export const VERIFY_PAGE_ENTRIES = 5000;
+const VERIFY_PAGE_ENTRIES = 5000;
 /** Most checkpoints one exportCheckpoints() call returns; page on with afterSeq. */
-export const EXPORT_CHECKPOINTS_MAX = 10_000;
+const EXPORT_CHECKPOINTS_MAX = 10_000;
 /** The largest int8: "no upper bound" for seq ranges. */
 const SEQ_MAX = 9223372036854775807n;
 

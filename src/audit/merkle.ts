@@ -23,7 +23,7 @@ export function merkleLeafHash(data: Buffer): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
-export function merkleNodeHash(left: Buffer, right: Buffer): Buffer {
+function merkleNodeHash(left: Buffer, right: Buffer): Buffer {
   // One update of one 65-byte buffer: each update() is a call into the native binding, and
   // a tree of n leaves has n - 1 nodes.
   const input = Buffer.allocUnsafe(1 + left.length + right.length);

@@ -12,7 +12,7 @@ import * as store from './store.ts';
 // for whoever may see the audit log; checkpoints every few seconds keep the stretch short.
 
 /** Most entries a proof carries between its entry and the checkpoint covering it. */
-export const PROOF_ENTRIES_MAX = 50_000;
+const PROOF_ENTRIES_MAX = 50_000;
 const SEQ_MAX = 9223372036854775807n;
 
 /** An entry as a proof carries it: the fields entryHash() covers, bytes as hex. */
@@ -33,7 +33,7 @@ export interface ExportedEntry {
   hash: string;
 }
 
-export function exportEntry(e: AuditEntry): ExportedEntry {
+function exportEntry(e: AuditEntry): ExportedEntry {
   return {
     seq: e.seq.toString(),
     at: e.at.toISOString(),
@@ -51,7 +51,7 @@ export function exportEntry(e: AuditEntry): ExportedEntry {
   };
 }
 
-export interface EntryProof {
+interface EntryProof {
   entry: ExportedEntry;
   /** Entries seq+1 … checkpoint.seq, in order. */
   chain: ExportedEntry[];

@@ -10,9 +10,9 @@ import type { VerifyResult } from './integrity.ts';
 // identity module's business: its operator preHandler arrives as a parameter, so audit
 // depends on no other module.
 
-export type AuditAccess = 'audit.read' | 'audit.verify';
+type AuditAccess = 'audit.read' | 'audit.verify';
 
-export interface AuditRoutesDeps {
+interface AuditRoutesDeps {
   audit: Pick<Audit, 'listEntries' | 'verify'>;
   /** A signed-in operator allowed to read the trail / run verify (identity's preHandler). */
   requireOperator(access: AuditAccess): preHandlerAsyncHookHandler;
@@ -42,7 +42,7 @@ function detailOf(detail: string): unknown {
   }
 }
 
-export function entryView(e: AuditEntry) {
+function entryView(e: AuditEntry) {
   return {
     seq: e.seq.toString(),
     at: e.at.toISOString(),
@@ -57,7 +57,7 @@ export function entryView(e: AuditEntry) {
   };
 }
 
-export function verifyView(r: VerifyResult) {
+function verifyView(r: VerifyResult) {
   return r.ok
     ? {
         ok: true,
