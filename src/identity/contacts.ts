@@ -15,7 +15,7 @@ export function normalizePhone(raw: string): string | undefined {
   return PHONE_RE.test(phone) ? phone : undefined;
 }
 
-export type Identifier = { kind: 'email'; value: string } | { kind: 'phone'; value: string };
+type Identifier = { kind: 'email'; value: string } | { kind: 'phone'; value: string };
 
 /** Customers sign in and recover with their email or phone; anything else is unknown. */
 export function parseIdentifier(raw: string): Identifier | undefined {

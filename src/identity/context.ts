@@ -86,7 +86,7 @@ export function customerEntry(
 }
 
 /** A refusal decided inside a transaction, thrown by commitThenThrow after commit. */
-export class Refusal {
+class Refusal {
   constructor(readonly error: Error) {}
 }
 

@@ -6,7 +6,7 @@ import { identityError } from './errors.ts';
 // To prove it is the device, it signs the text proofMessage(action, challenge) with
 // ECDSA/SHA-256; WebCrypto gives the signature as r‖s (IEEE P1363, 64 bytes), base64url.
 
-export interface DeviceJwk {
+interface DeviceJwk {
   kty: 'EC';
   crv: 'P-256';
   x: string;

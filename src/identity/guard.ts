@@ -12,8 +12,8 @@ import { identityError } from './errors.ts';
 // routes and for every other module (payments calls authorize('topup', …) before it moves
 // money). Every refusal says what would make the call succeed.
 
-export const STEP_UP_ENDPOINT = '/v1/identity/step-up';
-export const DEVICE_CHALLENGE_ENDPOINT = '/v1/identity/devices/challenge';
+const STEP_UP_ENDPOINT = '/v1/identity/step-up';
+const DEVICE_CHALLENGE_ENDPOINT = '/v1/identity/devices/challenge';
 export const DEVICE_PROOF_HEADER = 'kinko-device-proof';
 
 export async function strongFactors(db: Db, customerId: string): Promise<StrongFactor[]> {

@@ -14,9 +14,9 @@ import { identityError } from './errors.ts';
 // operator who froze an account cannot restore it alone, so one person cannot freeze an
 // account to cover a takeover and quietly hand it back.
 
-export type LookupKind = 'customer_id' | 'email' | 'phone';
+type LookupKind = 'customer_id' | 'email' | 'phone';
 
-export interface CustomerQuery {
+interface CustomerQuery {
   kind: LookupKind;
   value: string;
 }
@@ -26,7 +26,7 @@ export interface CustomerQuery {
  * phone. A Japanese domestic number (090-1234-5678) is read as +81, the country Kinko's
  * wallet serves, because that is how a customer reads their number to support.
  */
-export function parseCustomerQuery(raw: string): CustomerQuery | undefined {
+function parseCustomerQuery(raw: string): CustomerQuery | undefined {
   const text = raw.trim();
   if (isUuid(text.toLowerCase())) return { kind: 'customer_id', value: text.toLowerCase() };
   const email = normalizeEmail(text);

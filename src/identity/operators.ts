@@ -64,7 +64,7 @@ export interface OperatorSession {
   role: OperatorRole;
 }
 
-export interface NewOperator {
+interface NewOperator {
   email: string;
   name: string;
   role: OperatorRole;

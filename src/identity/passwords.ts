@@ -26,7 +26,7 @@ const ARGON2ID = 2 as Algorithm;
 let common: Set<string> | undefined;
 
 /** The shipped list of common and breached passwords (src/identity/common-passwords.txt). */
-export function commonPasswords(): Set<string> {
+function commonPasswords(): Set<string> {
   if (!common) {
     const file = new URL('./common-passwords.txt', import.meta.url);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -35,10 +35,7 @@ export function commonPasswords(): Set<string> {
   return common;
 }
 
-export async function breachedByRange(
-  password: string,
-  lookup: BreachedRangeLookup,
-): Promise<boolean> {
+async function breachedByRange(password: string, lookup: BreachedRangeLookup): Promise<boolean> {
   const sha1 = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
   const body = await lookup.range(sha1.slice(0, 5));
   const suffix = sha1.slice(5);

@@ -22,7 +22,7 @@ export type SensitiveAction = (typeof SENSITIVE_ACTIONS)[number];
 
 export type StrongFactor = 'passkey' | 'totp';
 
-export interface ActionRule {
+interface ActionRule {
   /** Needs a passkey or TOTP check no older than stepUpSecondsMax. */
   strongAuth: boolean;
   /** Needs the session to be bound to a confirmed device. */
@@ -75,7 +75,7 @@ export function isSensitiveAction(value: string): value is SensitiveAction {
   return (SENSITIVE_ACTIONS as readonly string[]).includes(value);
 }
 
-export interface SessionFacts {
+interface SessionFacts {
   nowMs: number;
   strongAuthAtMs: number | null;
   /** The factors enrolled on the account. */
@@ -85,7 +85,7 @@ export interface SessionFacts {
   frozen: boolean;
 }
 
-export type Decision =
+type Decision =
   | { kind: 'allow'; deviceProof: boolean }
   | { kind: 'frozen' }
   | { kind: 'device_required' }

@@ -70,7 +70,7 @@ export interface SourceState {
   blockedUntilMs: number | null;
 }
 
-export type SourceVerdict =
+type SourceVerdict =
   | { kind: 'allowed' }
   | { kind: 'slowed'; retryAfterSeconds: number }
   | { kind: 'blocked'; retryAfterSeconds: number };

@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 // and refuses that step and every earlier one afterwards, which also defeats replay of a
 // code seen over a shoulder within its 30 seconds.
 
-export interface TotpParams {
+interface TotpParams {
   stepSeconds: number;
   digits: number;
   driftStepsMax: number;

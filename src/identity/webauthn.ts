@@ -21,7 +21,7 @@ import * as store from './store.ts';
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 
 /** The challenge a response echoes, read from its clientDataJSON without trusting it. */
-export function challengeOf(clientDataJSON: string): string | undefined {
+function challengeOf(clientDataJSON: string): string | undefined {
   try {
     const data = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as {
       challenge?: unknown;
