@@ -4,7 +4,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // terminal credential), then what that caller may do, then which record, then the input.
 // Authentication messages never say whether a key exists for another merchant.
 
-export const MERCHANTS_ERRORS = defineErrors('merchants', {
+const MERCHANTS_ERRORS = defineErrors('merchants', {
   // 1. Who is calling.
   api_key_invalid: {
     type: 'authentication_error',
@@ -117,5 +117,3 @@ export const MERCHANTS_ERRORS = defineErrors('merchants', {
 
 /** Raises one of these codes; a code not in the table does not compile. */
 export const merchantsError = errorFactory(MERCHANTS_ERRORS);
-
-export type MerchantsErrorCode = keyof typeof MERCHANTS_ERRORS;

@@ -55,18 +55,8 @@ export { MERCHANT_ACCESS, MERCHANT_ROLES, type MerchantRole } from './team/acces
 export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
 export type { Merchants } from './service.ts';
 export { MERCHANTS_CREATE_USAGE } from './cli.ts';
-export type { MerchantPrincipal, TerminalPrincipal, PublishableKeyInfo } from './auth.ts';
-export type {
-  Actor,
-  ApiKeyView,
-  MerchantsDeps,
-  NewApiKey,
-  Source,
-  StoreInput,
-} from './merchants.ts';
-export type { StoreView, TerminalView } from './merchants.ts';
-export type { CreatedMerchant, CreateMerchantInput } from './create.ts';
-export type { DemoSeed } from './seed.ts';
+export type { MerchantPrincipal } from './auth.ts';
+export type { CreatedMerchant } from './create.ts';
 
 const LIST_MAX = 1000;
 

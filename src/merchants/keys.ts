@@ -26,7 +26,7 @@ export type Scope = (typeof SCOPES)[number];
  * Key management (create, roll, revoke) is held by standard secret keys only, never by a
  * restricted key, so that a leaked restricted key cannot mint itself a stronger one.
  */
-export const KEYS_SCOPE = 'keys:write';
+const KEYS_SCOPE = 'keys:write';
 export type AccessScope = Scope | typeof KEYS_SCOPE;
 export const ALL_SCOPES = '*';
 
@@ -37,7 +37,7 @@ const PREFIX: Record<KeyKind, string> = { secret: 'sk', restricted: 'rk', publis
 const KEY_RE = /^(sk|rk|pk)_(live|test)_([A-Za-z0-9_-]{32,64})$/;
 const TERMINAL_SECRET_RE = /^tk_[A-Za-z0-9_-]{43}$/;
 
-export interface IssuedKey {
+interface IssuedKey {
   /** The whole key: shown once, never stored for secret and restricted keys. */
   value: string;
   displayPrefix: string;

@@ -6,7 +6,6 @@ import type { SignInKit } from '../identity/index.ts';
 import { publicId } from '../lib/ids.ts';
 import {
   ALL_SCOPES,
-  KEYS_SCOPE,
   isScope,
   issueKey,
   issueTerminalSecret,
@@ -22,7 +21,7 @@ import type { Source } from '../http/index.ts';
 // change writes its audit entry in the same transaction. Secrets appear in a return value
 // exactly once, at creation (or roll); afterwards only their display prefix exists.
 
-export interface AuditPort {
+interface AuditPort {
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
 }
 
@@ -127,7 +126,7 @@ export function terminalView(r: store.TerminalRow): TerminalView {
   };
 }
 
-export function keyStatus(r: store.ApiKeyRow, now: Date): ApiKeyView['status'] {
+function keyStatus(r: store.ApiKeyRow, now: Date): ApiKeyView['status'] {
   if (r.revoked_at) return 'revoked';
   if (r.expires_at) return r.expires_at <= now ? 'expired' : 'expiring';
   return 'active';
@@ -167,7 +166,7 @@ export async function merchantOrThrow(db: Sql | Tx, id: string): Promise<store.M
   return m;
 }
 
-export interface NewMerchant {
+interface NewMerchant {
   name: string;
   cardDataCapable?: boolean | undefined;
   allowedOrigins?: readonly string[] | undefined;
@@ -346,5 +345,3 @@ export async function insertApiKey(
   ]);
   return { key: apiKeyView(row, now), value: issued.value };
 }
-
-export { KEYS_SCOPE };

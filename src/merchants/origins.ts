@@ -6,7 +6,7 @@ import { merchantsError } from './errors.ts';
 
 const ORIGIN_RE = /^https?:\/\/[^/?#\s@]+$/;
 
-export function isOrigin(text: string, env: string | undefined): boolean {
+function isOrigin(text: string, env: string | undefined): boolean {
   if (!ORIGIN_RE.test(text)) return false;
   let url: URL;
   try {

@@ -19,7 +19,7 @@ import type { Merchants } from './service.ts';
 // The merchant's own records under /v1: stores, terminals, API keys and allowed origins.
 // Thin handlers: the schema validates, one call to the module, the view is the answer.
 
-export interface MerchantRoutesDeps {
+interface MerchantRoutesDeps {
   merchants: Merchants;
   idempotency: Idempotency;
 }
