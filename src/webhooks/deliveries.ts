@@ -7,7 +7,7 @@ import { webhooksError } from './errors.ts';
 
 const DELIVERIES_LIST_MAX = 100;
 
-export interface AttemptView {
+interface AttemptView {
   attempted_at: string;
   status_code: number | null;
   duration_ms: number;

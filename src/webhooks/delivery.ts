@@ -143,7 +143,7 @@ export function fanOutEventsIn(
   return store.fanOutMany(tx, [...new Set(ids)], now, giveUp, () => publicId('whd', 16));
 }
 
-export function retryDelaySeconds(limits: WebhooksDeps['limits']['webhooks'], attempts: number) {
+function retryDelaySeconds(limits: WebhooksDeps['limits']['webhooks'], attempts: number) {
   const exp = Math.min(attempts - 1, 30);
   return Math.min(limits.retrySecondsBase * 2 ** exp, limits.retrySecondsMax);
 }

@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The webhooks module's named failures, in precedence order: which record, then the input.
 // (Who is calling is the merchants module's answer, before any of these.)
 
-export const WEBHOOKS_ERRORS = defineErrors('webhooks', {
+const WEBHOOKS_ERRORS = defineErrors('webhooks', {
   webhook_endpoint_not_found: { type: 'not_found_error', message: 'No such webhook endpoint.' },
   webhook_delivery_not_found: { type: 'not_found_error', message: 'No such webhook delivery.' },
   webhook_endpoint_limit_reached: {
@@ -32,5 +32,3 @@ export const WEBHOOKS_ERRORS = defineErrors('webhooks', {
 
 /** Raises one of these codes; a code not in the table does not compile. */
 export const webhooksError = errorFactory(WEBHOOKS_ERRORS);
-
-export type WebhooksErrorCode = keyof typeof WEBHOOKS_ERRORS;

@@ -36,24 +36,13 @@ import * as store from './store.ts';
 // - attempt: one POST of a delivery, logged with status, duration, ≤ 1 KiB of the answer.
 // - signature: `Kinko-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "t.body")>`.
 
-export { WEBHOOKS_ERRORS, type WebhooksErrorCode } from './errors.ts';
-export { WEBHOOK_TOPIC, retryDelaySeconds, type NewWebhookEvent } from './delivery.ts';
-export {
-  SIGNATURE_HEADER,
-  EVENT_ID_HEADER,
-  signatureHeader,
-  signatureOf,
-  verifySignature,
-} from './signing.ts';
+export { WEBHOOK_TOPIC, type NewWebhookEvent } from './delivery.ts';
 export { loadOrCreateWebhookSecretsKey } from './secrets.ts';
-export { checkEndpointUrl, isPrivateAddress } from './url.ts';
-export { webhookRoutes, type WebhookRoutesDeps } from './routes.ts';
-export type { Webhooks, WebhookWorkerOptions } from './service.ts';
-export type { WebhooksDeps, Actor, Source } from './context.ts';
-export type { EndpointView, EndpointInput } from './endpoints.ts';
-export type { DeliveryView, AttemptView } from './deliveries.ts';
+export { isPrivateAddress } from './url.ts';
+export { webhookRoutes } from './routes.ts';
+export type { Webhooks } from './service.ts';
 
-export interface CreateWebhooksDeps extends WebhooksDeps {
+interface CreateWebhooksDeps extends WebhooksDeps {
   outbox: WebhooksDeps['outbox'] & {
     claim(o: {
       topics?: readonly string[];

@@ -20,7 +20,7 @@ import { URL_CHARACTERS_MAX } from './url.ts';
 // merchant come from the merchants module, passed in as functions so that this module
 // depends on no other module's internals.
 
-export interface WebhookRoutesDeps {
+interface WebhookRoutesDeps {
   webhooks: Webhooks;
   idempotency: Idempotency;
   /** requireMerchantKey from merchants: a preHandler per scope. */

@@ -7,7 +7,7 @@ import { open, seal, SEAL_KEY_BYTES, SEAL_NONCE_BYTES, SEAL_TAG_BYTES } from '..
 // would not do; and a database copy without the key file cannot forge a merchant's
 // webhooks.
 
-export interface SealedSecret {
+interface SealedSecret {
   nonce: Buffer;
   ciphertext: Buffer;
   tag: Buffer;

@@ -10,14 +10,14 @@ import { isPrivateAddress, type Env } from './url.ts';
 // and in production a refusal to connect to a private, loopback or reserved address —
 // checked on the address actually dialled, so DNS rebinding gains nothing.
 
-export interface SendResult {
+interface SendResult {
   statusCode: number | null;
   durationMs: number;
   snippet: string | null;
   error: string | null;
 }
 
-export interface SendOptions {
+interface SendOptions {
   url: string;
   body: string;
   headers: Record<string, string>;
