@@ -5,16 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadConfig } from '../src/config.ts';
-import {
-  connect,
-  EMBEDDED_SERVING_ROLE,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from '../src/db/index.ts';
-import { startPlatform, type Platform } from '../src/main.ts';
 import { freePort } from './helpers/free-port.ts';
 import { capturedLogger } from './helpers/log.ts';
+import { startOnOwnDatabase, type OwnDatabasePlatform } from './helpers/own-database.ts';
 
 // `kinko backup` while the platform takes payments, then `kinko restore` into a new, empty
 // data directory on another port: the restored database passes `kinko ledger check` and
@@ -27,44 +20,18 @@ fs.chmodSync(work, 0o711);
 const dataDir = path.join(work, 'data');
 const keysDir = path.join(work, 'keys');
 const logs = capturedLogger('warn');
-let pg: EmbeddedPostgres;
-let platform: Platform;
+let own: OwnDatabasePlatform;
 let secretKey = '';
 let cardToken = '';
 
-const env = {
-  KINKO_ENV: 'test',
-  KINKO_DATA_DIR: dataDir,
-  KINKO_KEK_FILE: path.join(keysDir, 'vault-keys.json'),
-  KINKO_AUDIT_SIGNING_KEY_FILE: path.join(keysDir, 'audit-signing.key'),
-};
-
 before(async () => {
   fs.mkdirSync(dataDir);
-  pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log: logs.log });
-  const sql = connect(pg.url, { connectionsMax: 4 });
-  const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
-  const db = { sql, description: 'backup test', owner, close: () => sql.end({ timeout: 1 }) };
-  platform = await startPlatform(loadConfig({ ...env, PORT: '0' }), logs.log, { db });
-  const shop = await platform.modules.merchants.createMerchant(
-    { name: 'Backup Shop', allowedOrigins: ['http://127.0.0.1:4455'] },
-    { type: 'cli' },
-  );
-  secretKey = shop.secretKey;
-  const card = await platform.modules.card.vault.tokenize({
-    number: '4242424242424242',
-    expMonth: 12,
-    expYear: 2030,
-    merchantId: shop.merchantId,
-    actor: { type: 'merchant', id: shop.merchantId },
-  });
-  cardToken = card.token;
+  own = await startOnOwnDatabase({ dataDir, keysDir, shop: 'Backup Shop', log: logs.log });
+  ({ secretKey, cardToken } = own);
 });
 
 after(async () => {
-  await platform?.stop();
-  await platform?.db.close();
-  await pg?.stop();
+  await own?.stop();
   fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -72,7 +39,7 @@ function kinko(args: string[], extra: Record<string, string> = {}) {
   return new Promise<{ code: number | null; out: string }>((resolve) => {
     const child = spawn(process.execPath, ['bin/kinko.mjs', ...args], {
       cwd: root,
-      env: { ...process.env, ...env, ...extra },
+      env: { ...process.env, ...own.env, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -86,7 +53,7 @@ let keyCounter = 0;
 
 async function pay(i: number): Promise<string | undefined> {
   const post = async (url: string, body: object) => {
-    const res = await fetch(`${platform.url}${url}`, {
+    const res = await fetch(`${own.platform.url}${url}`, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${secretKey}`,
@@ -118,7 +85,7 @@ test('a backup taken under load restores into an empty data directory and checks
   };
   // A signed checkpoint first, so the restored chain's signatures are verified too.
   await pay(0);
-  assert.ok(await platform.modules.audit.checkpoint(), 'a checkpoint was signed');
+  assert.ok(await own.platform.modules.audit.checkpoint(), 'a checkpoint was signed');
   const load = Promise.all([shopper(), shopper()]);
   let backedUp: { code: number | null; out: string };
   let paidBefore: string[];
@@ -150,7 +117,10 @@ test('a backup taken under load restores into an empty data directory and checks
   // since recorded checkpoints the backup predates.
   const restoredKeys = path.join(work, 'restored-keys');
   fs.mkdirSync(restoredKeys);
-  fs.copyFileSync(env.KINKO_AUDIT_SIGNING_KEY_FILE, path.join(restoredKeys, 'audit-signing.key'));
+  fs.copyFileSync(
+    own.env.KINKO_AUDIT_SIGNING_KEY_FILE,
+    path.join(restoredKeys, 'audit-signing.key'),
+  );
   const there = {
     KINKO_DATA_DIR: path.join(work, 'restored'),
     KINKO_PG_PORT: String(await freePort()),

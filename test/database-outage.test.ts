@@ -3,16 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
-import {
-  connect,
-  EMBEDDED_SERVING_ROLE,
-  startEmbeddedPostgres,
-  type EmbeddedPostgres,
-} from '../src/db/index.ts';
-import { startPlatform, type Platform } from '../src/main.ts';
-import { freePort } from './helpers/free-port.ts';
+import { startEmbeddedPostgres } from '../src/db/index.ts';
+import type { Platform } from '../src/main.ts';
 import { capturedLogger } from './helpers/log.ts';
+import { startOnOwnDatabase, type OwnDatabasePlatform } from './helpers/own-database.ts';
 
 // The database goes away under a running server, under load, and comes back. While it is
 // gone every request answers 503 database_unavailable at once (no hang, no 500); once it is
@@ -25,47 +19,27 @@ import { capturedLogger } from './helpers/log.ts';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-outage-'));
 const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-outage-keys-'));
 const logs = capturedLogger('warn');
+let own: OwnDatabasePlatform;
 let port = 0;
-let pg: EmbeddedPostgres;
 let platform: Platform;
 let base = '';
 let secretKey = '';
 let cardToken = '';
 
 before(async () => {
-  port = await freePort();
-  pg = await startEmbeddedPostgres({ dataDir, port, log: logs.log });
-  const config = loadConfig({
-    KINKO_ENV: 'test',
-    KINKO_DATA_DIR: dataDir,
-    KINKO_KEK_FILE: path.join(keysDir, 'vault-keys.json'),
-    KINKO_AUDIT_SIGNING_KEY_FILE: path.join(keysDir, 'audit-signing.key'),
-    PORT: '0',
+  own = await startOnOwnDatabase({
+    dataDir,
+    keysDir,
+    shop: 'Outage Shop',
+    log: logs.log,
+    statementTimeoutMs: 2000,
   });
-  const sql = connect(pg.url, { connectionsMax: 4, statementTimeoutMs: 2000 });
-  const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
-  const db = { sql, description: 'outage test', owner, close: () => sql.end({ timeout: 1 }) };
-  platform = await startPlatform(config, logs.log, { db });
+  ({ port, platform, secretKey, cardToken } = own);
   base = platform.url;
-  const shop = await platform.modules.merchants.createMerchant(
-    { name: 'Outage Shop', allowedOrigins: ['http://127.0.0.1:4455'] },
-    { type: 'cli' },
-  );
-  secretKey = shop.secretKey;
-  const card = await platform.modules.card.vault.tokenize({
-    number: '4242424242424242',
-    expMonth: 12,
-    expYear: 2030,
-    merchantId: shop.merchantId,
-    actor: { type: 'merchant', id: shop.merchantId },
-  });
-  cardToken = card.token;
 });
 
 after(async () => {
-  await platform?.stop();
-  await platform?.db.close();
-  await pg?.stop();
+  await own?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(keysDir, { recursive: true, force: true });
 });
@@ -197,7 +171,7 @@ async function waitFor(what: string, ms: number, done: () => boolean): Promise<v
 async function outageUnderLoad(answers: Answer[], paid: string[]): Promise<string> {
   await waitFor('payments before the outage', 30_000, () => paid.length >= 10);
   const down = performance.now();
-  await pg.stop();
+  await own.pg.stop();
   const downAt = performance.now();
   // Longer than the pool needs to refuse as many connects as it has connections.
   await new Promise((r) => setTimeout(r, 3000));
@@ -217,7 +191,7 @@ async function outageUnderLoad(answers: Answer[], paid: string[]): Promise<strin
   }
   const slowest = Math.max(...during.map((a) => a.ms));
 
-  pg = await startEmbeddedPostgres({ dataDir, port, log: logs.log });
+  own.pg = await startEmbeddedPostgres({ dataDir, port, log: logs.log });
   const upAt = performance.now();
   const recoveredMs = await untilHealthy(10_000);
   const paidBefore = paid.length;
