@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import { listBySeq, seqOfRow, type Db, type SeqPage, type Tx } from '../db/index.ts';
 import type { CaptureMethod, PaymentError, PaymentStatus, ProcessingStep } from './state.ts';
 
 // Checkout's only SQL: checkout_payments, checkout_refunds and their rows of
@@ -172,16 +172,9 @@ export async function updatePayment(
   return row!;
 }
 
-export interface ListFilter {
-  limit: number;
-  /** seq of the starting_after object: rows older than it. */
-  beforeSeq?: bigint | undefined;
-  /** seq of the ending_before object: rows newer than it. */
-  afterSeq?: bigint | undefined;
+export interface ListFilter extends SeqPage {
   status?: string | undefined;
   paymentId?: string | undefined;
-  createdGte?: Date | undefined;
-  createdLt?: Date | undefined;
 }
 
 type Listable =
@@ -189,19 +182,9 @@ type Listable =
 
 /** Newest first; limit + 1 rows are read so the caller knows whether there are more. */
 export async function list<T>(db: Db, table: Listable, owner: Owner, f: ListFilter): Promise<T[]> {
-  const newer = f.afterSeq !== undefined;
-  const rows = await db`
-    select * from ${db(table)}
-    where merchant_id = ${owner.merchantId} and livemode = ${owner.livemode}
-      ${f.beforeSeq !== undefined ? db`and seq < ${f.beforeSeq}` : db``}
-      ${newer ? db`and seq > ${f.afterSeq!}` : db``}
-      ${f.status !== undefined ? db`and status = ${f.status}` : db``}
-      ${f.paymentId !== undefined ? db`and payment_id = ${f.paymentId}` : db``}
-      ${f.createdGte !== undefined ? db`and created_at >= ${f.createdGte}` : db``}
-      ${f.createdLt !== undefined ? db`and created_at < ${f.createdLt}` : db``}
-    order by seq ${newer ? db`asc` : db`desc`}
-    limit ${f.limit + 1}`;
-  return rows as unknown as T[];
+  const { merchantId, livemode } = owner;
+  const equal = { merchant_id: merchantId, livemode, status: f.status, payment_id: f.paymentId };
+  return listBySeq<T>(db, table, equal, f);
 }
 
 export async function seqOf(
@@ -210,10 +193,7 @@ export async function seqOf(
   owner: Owner,
   id: string,
 ): Promise<bigint | undefined> {
-  const [row] = await db<{ seq: bigint }[]>`
-    select seq from ${db(table)}
-    where id = ${id} and merchant_id = ${owner.merchantId} and livemode = ${owner.livemode}`;
-  return row?.seq;
+  return seqOfRow(db, table, { merchant_id: owner.merchantId, livemode: owner.livemode }, id);
 }
 
 export async function insertRefund(

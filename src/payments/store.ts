@@ -1,4 +1,4 @@
-import { textArray, type Db, type Tx } from '../db/index.ts';
+import { listBySeq, seqOfRow, textArray, type Db, type SeqPage, type Tx } from '../db/index.ts';
 
 // The payments module's only SQL (tables payments_*, migrations/0009). Batches travel as
 // arrays and come back with unnest, one statement per step of a micro-batch.
@@ -410,17 +410,10 @@ export async function insertBalanceTransactions(
 
 export type WalletListable = 'payments_payments' | 'payments_refunds';
 
-export interface WalletListFilter {
-  limit: number;
-  /** seq of the starting_after object: rows older than it. */
-  beforeSeq?: bigint | undefined;
-  /** seq of the ending_before object: rows newer than it. */
-  afterSeq?: bigint | undefined;
+export interface WalletListFilter extends SeqPage {
   method?: string | undefined;
   storeId?: string | undefined;
   paymentId?: string | undefined;
-  createdGte?: Date | undefined;
-  createdLt?: Date | undefined;
 }
 
 /** A merchant's wallet payments or refunds, newest first; limit + 1 rows (has_more). */
@@ -430,20 +423,13 @@ export async function listWallet<T>(
   merchantId: string,
   f: WalletListFilter,
 ): Promise<T[]> {
-  const newer = f.afterSeq !== undefined;
-  const rows = await db`
-    select * from ${db(table)}
-    where merchant_id = ${merchantId}
-      ${f.beforeSeq !== undefined ? db`and seq < ${f.beforeSeq}` : db``}
-      ${newer ? db`and seq > ${f.afterSeq!}` : db``}
-      ${f.method !== undefined ? db`and method = ${f.method}` : db``}
-      ${f.storeId !== undefined ? db`and store_id = ${f.storeId}` : db``}
-      ${f.paymentId !== undefined ? db`and payment_id = ${f.paymentId}` : db``}
-      ${f.createdGte !== undefined ? db`and created_at >= ${f.createdGte}` : db``}
-      ${f.createdLt !== undefined ? db`and created_at < ${f.createdLt}` : db``}
-    order by seq ${newer ? db`asc` : db`desc`}
-    limit ${f.limit + 1}`;
-  return rows as unknown as T[];
+  const equal = {
+    merchant_id: merchantId,
+    method: f.method,
+    store_id: f.storeId,
+    payment_id: f.paymentId,
+  };
+  return listBySeq<T>(db, table, equal, f);
 }
 
 export async function walletSeqOf(
@@ -452,9 +438,7 @@ export async function walletSeqOf(
   merchantId: string,
   id: string,
 ): Promise<bigint | undefined> {
-  const [row] = await db<{ seq: bigint }[]>`
-    select seq from ${db(table)} where id = ${id} and merchant_id = ${merchantId}`;
-  return row?.seq;
+  return seqOfRow(db, table, { merchant_id: merchantId }, id);
 }
 
 export interface CodeWait {
