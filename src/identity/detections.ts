@@ -7,7 +7,7 @@ import { bucketParts, type LoginRealm } from './throttle.ts';
 // detections, which stay open until an operator acknowledges them and are kept afterwards
 // as history. A counter row lives one window; a detection outlives it.
 
-export interface ThrottledSource {
+interface ThrottledSource {
   realm: LoginRealm;
   source_prefix: string;
   failures: number;
@@ -40,7 +40,7 @@ export async function throttledSources(deps: Deps, limit: number): Promise<Throt
   });
 }
 
-export function detectionJson(d: store.DetectionRow) {
+function detectionJson(d: store.DetectionRow) {
   return {
     id: d.id,
     realm: d.realm,

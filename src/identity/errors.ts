@@ -6,7 +6,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // Messages never say whether an account exists: an unknown email and a wrong password get
 // the same code and the same words.
 
-export const IDENTITY_ERRORS = defineErrors('identity', {
+const IDENTITY_ERRORS = defineErrors('identity', {
   // 1. Throttles.
   source_blocked: {
     type: 'rate_limit_error',

@@ -17,7 +17,7 @@ import { identityError } from './errors.ts';
 // clients), and the preHandlers other modules put in front of their routes.
 
 export const CUSTOMER_COOKIE = '__Host-kinko_session';
-export const OPERATOR_COOKIE = '__Host-kinko_operator';
+const OPERATOR_COOKIE = '__Host-kinko_operator';
 
 function cookie(req: FastifyRequest, name: string): string | undefined {
   const header = req.headers.cookie;

@@ -63,26 +63,15 @@ import * as store from './store.ts';
 //   session tokens, recovery codes) for a realm another module keeps: merchant people, whose
 //   accounts live in merchants/team and sign in under the operators' rules.
 
-export { IDENTITY_ERRORS, identityError, type IdentityErrorCode } from './errors.ts';
-export { STEP_UP_POLICY, SENSITIVE_ACTIONS, decide, type SensitiveAction } from './policy.ts';
-export {
-  OPERATOR_ACCESS,
-  OPERATOR_ROLES,
-  type OperatorRole,
-  type OperatorAction,
-} from './operators.ts';
-export type { CustomerSession } from './sessions.ts';
-export type { OperatorSession } from './operators.ts';
-export type { BreachedRangeLookup } from './passwords.ts';
-export type { SignInKit, SignInReservation, NewTotp } from './sign-in-kit.ts';
+export { identityError } from './errors.ts';
+export type { SignInKit, SignInReservation } from './sign-in-kit.ts';
 export { DEVICE_PROOF_HEADER } from './guard.ts';
-export { CUSTOMER_COOKIE, OPERATOR_COOKIE } from './http.ts';
+export { CUSTOMER_COOKIE } from './http.ts';
 export { proofMessage } from './device-key.ts';
-export { sourcePrefix } from './throttle.ts';
 
 export { loadOrCreateIdentitySecretsKey, sealLegacyTotpSecrets } from './sealed.ts';
 
-export interface IdentityOptions {
+interface IdentityOptions {
   sql: Sql;
   clock: Clock;
   audit: AuditPort;
@@ -166,7 +155,7 @@ export interface Identity {
   operatorsWithRole(db: Db, role: OperatorRole): Promise<{ id: string; email: string }[]>;
 }
 
-export interface CustomerFacts {
+interface CustomerFacts {
   id: string;
   email: string;
   phone: string;

@@ -26,7 +26,7 @@ export const OPERATOR_ROLES = ['support', 'risk_analyst', 'security_admin'] as c
 export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 
 /** Who may do what, as data: each operator action lists the roles allowed to do it. */
-export const OPERATOR_ACCESS = Object.freeze({
+const OPERATOR_ACCESS = Object.freeze({
   'operator.self': ['support', 'risk_analyst', 'security_admin'],
   'customers.read': ['support', 'risk_analyst', 'security_admin'],
   'customers.freeze': ['risk_analyst', 'security_admin'],

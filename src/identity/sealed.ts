@@ -14,7 +14,7 @@ import * as store from './store.ts';
 
 const VERSION = 1;
 
-export type SecretOwner = { kind: 'customer' | 'operator' | 'merchant_person'; id: string };
+type SecretOwner = { kind: 'customer' | 'operator' | 'merchant_person'; id: string };
 
 const aadOf = (owner: SecretOwner) => Buffer.from(`kinko:totp:v1:${owner.kind}:${owner.id}`);
 
@@ -23,7 +23,7 @@ export function sealTotpSecret(key: Buffer, owner: SecretOwner, secret: Buffer):
 }
 
 /** The secret in a box; throws when the box was altered, moved or sealed under another key. */
-export function openTotpSecret(key: Buffer, owner: SecretOwner, box: Buffer): Buffer {
+function openTotpSecret(key: Buffer, owner: SecretOwner, box: Buffer): Buffer {
   if (box[0] !== VERSION) {
     throw new Error(`the TOTP secret of ${owner.kind} ${owner.id} is not a sealed secret`);
   }

@@ -26,7 +26,7 @@ import { base32, matchTotp, otpauthUri } from './totp.ts';
 /** A sign-in attempt counted (source and identifier) before its password is checked. */
 export type SignInReservation = Reservation;
 
-export interface SignInLimits {
+interface SignInLimits {
   passwordCharsMin: number;
   failuresLockAfter: number;
   lockSeconds: number;
@@ -34,7 +34,7 @@ export interface SignInLimits {
   sessionAbsoluteSecondsMax: number;
 }
 
-export interface NewTotp {
+interface NewTotp {
   /** Sealed under the identity secrets key, bound to the owner: what the row stores. */
   box: Buffer;
   /** Base32, shown once for the authenticator app. */

@@ -20,7 +20,7 @@ import { resolvePersonSession, type PersonSession } from './team/people.ts';
 
 export const PERSON_COOKIE = '__Host-kinko_merchant';
 /** The dashboard's choice of data: `test` for test-mode records; live otherwise. */
-export const PERSON_MODE_HEADER = 'kinko-mode';
+const PERSON_MODE_HEADER = 'kinko-mode';
 
 const principals = new WeakMap<FastifyRequest, MerchantPrincipal>();
 const sessions = new WeakMap<FastifyRequest, PersonSession>();
@@ -50,7 +50,7 @@ export function personOf(req: FastifyRequest): PersonSession {
   return s;
 }
 
-export function personTokenOf(req: FastifyRequest): string | undefined {
+function personTokenOf(req: FastifyRequest): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

@@ -48,11 +48,10 @@ import { merchantsError } from './errors.ts';
 // - register approval: a manager's email and authenticator code typed at a register, so
 //   the register can refund in the manager's name without an API key.
 
-export { MERCHANTS_ERRORS, merchantsError, type MerchantsErrorCode } from './errors.ts';
-export { SCOPES, KEYS_SCOPE, type Scope, type AccessScope, type KeyMode } from './keys.ts';
-export { merchantKeyOf, merchantScopeOf, PERSON_COOKIE, PERSON_MODE_HEADER } from './http.ts';
-export { MERCHANT_ACCESS, MERCHANT_ROLES, type MerchantRole } from './team/access.ts';
-export { merchantRoutes, type MerchantRoutesDeps } from './routes.ts';
+export { merchantsError } from './errors.ts';
+export { type Scope } from './keys.ts';
+export { merchantKeyOf, merchantScopeOf } from './http.ts';
+export { merchantRoutes } from './routes.ts';
 export type { Merchants } from './service.ts';
 export { MERCHANTS_CREATE_USAGE } from './cli.ts';
 export type { MerchantPrincipal } from './auth.ts';

@@ -25,7 +25,7 @@ interface AuditPort {
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
 }
 
-export interface OutboxPort {
+interface OutboxPort {
   enqueue(
     tx: Tx,
     events: readonly { topic: string; key?: string; payload: object }[],

@@ -26,7 +26,7 @@ export interface DemoSeed {
 }
 
 /** The demo's owner: the dev mailbox (GET /dev/mailbox?to=…) receives its invitation. */
-export const DEMO_OWNER_EMAIL = 'owner@demo.kinko.example';
+const DEMO_OWNER_EMAIL = 'owner@demo.kinko.example';
 
 /**
  * The demo owner's one-time invitation link, while the demo has no owner yet: a fresh one

@@ -16,14 +16,14 @@ import * as store from './store.ts';
 // an authenticator secret, then prove the authenticator with a code. Only then does the
 // person exist — with both factors — and get a session and recovery codes, shown once.
 
-export interface Invite {
+interface Invite {
   merchantId: string;
   email: string;
   role: MerchantRole;
   storeIds?: readonly string[] | undefined;
 }
 
-export interface InvitationView {
+interface InvitationView {
   id: string;
   email: string;
   role: MerchantRole;
@@ -32,7 +32,7 @@ export interface InvitationView {
   created_at: string;
 }
 
-export const invitationView = (i: store.InvitationRow): InvitationView => ({
+const invitationView = (i: store.InvitationRow): InvitationView => ({
   id: i.id,
   email: i.email,
   role: i.role,

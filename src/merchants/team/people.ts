@@ -25,7 +25,7 @@ export interface PersonSession {
   storeIds: string[] | null;
 }
 
-export interface SignIn {
+interface SignIn {
   email: string;
   password: string;
   totpCode?: string | undefined;
