@@ -677,7 +677,7 @@ export interface CheckoutLimits {
 }
 
 /** One tier's top-up limits, in minor units (JPY). */
-export interface RiskTopupLimits {
+interface RiskTopupLimits {
   readonly perTopupMinor: bigint;
   readonly dailyMinor: bigint;
   readonly monthlyMinor: bigint;
@@ -796,7 +796,7 @@ function checkTogether(limits: Limits): void {
 }
 
 /** Security operations: where metrics are served and security events are sent. */
-export interface SecopsConfig {
+interface SecopsConfig {
   /**
    * KINKO_METRICS_TOKEN: the bearer token GET /metrics on the API port asks for (at least
    * 32 characters). Without it (and without a metrics port) /metrics is not served.

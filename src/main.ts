@@ -117,7 +117,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   /** Use the embedded server of a Kinko already running on the data directory (CLI). */
   shareRunning?: boolean;
   /** Statement timeout of the pool; 0 for commands that may run long (backup, checks). */
@@ -230,14 +230,14 @@ async function asOwner<T>(
 }
 
 /** The card path: the vault, the acquirer and the card network it calls. */
-export interface CardPath {
+interface CardPath {
   keyProvider: KeyProvider;
   network: CardNetwork;
   acquirer: Acquirer;
   vault: Vault;
 }
 
-export interface CardPathDeps {
+interface CardPathDeps {
   config: Config;
   log: Logger;
   sql: Sql;
@@ -603,7 +603,7 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   clock?: Clock;
   /** The card network: a real acquirer's connector, or a test's; else the simulator. */
   network?: CardNetwork;

@@ -8,7 +8,7 @@ import type { Asset, Encoding } from './build.ts';
 /** Hashed names never change their bytes (RFC 8246: immutable, no revalidation). */
 export const HASHED_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** Stable names (the icons) are revalidated on every use; the ETag makes that a 304. */
-export const STABLE_CACHE_CONTROL = 'no-cache';
+const STABLE_CACHE_CONTROL = 'no-cache';
 
 /**
  * The encoding to send for an Accept-Encoding header: Brotli when accepted at least as much

@@ -18,11 +18,11 @@ import { appCsp, appHtml, walletManifest } from './pages.ts';
 // - hashed asset: a script or stylesheet served as name.<content hash>.ext, cached for a year
 //   (immutable); the HTML shell, never cached, names the current ones.
 
-export { buildWeb, WEB_APPS, APP_GZIP_BYTES_MAX, type WebApp, type WebBuild } from './build.ts';
-export { appCsp, appHtml } from './pages.ts';
-export { HASHED_CACHE_CONTROL, negotiateEncoding, STABLE_CACHE_CONTROL } from './assets.ts';
+export { buildWeb, WEB_APPS, APP_GZIP_BYTES_MAX } from './build.ts';
+export { appCsp } from './pages.ts';
+export { HASHED_CACHE_CONTROL, negotiateEncoding } from './assets.ts';
 
-export interface WebRoutesDeps {
+interface WebRoutesDeps {
   /** Where the hosted card fields are served from when not Kinko's own origin. */
   hostedFieldsOrigin?: string | undefined;
   log?: Logger | undefined;

@@ -7,7 +7,7 @@ import { Field, type Errors, type FormRun } from './form.tsx';
 // amount on its button before anything is sent ("Top up ¥1,000"), refuse what it cannot read
 // with a sentence beside the field, and clear itself after a success.
 
-export interface AmountInput {
+interface AmountInput {
   text: string;
   reading: AmountReading;
   set(text: string): void;

@@ -12,7 +12,7 @@
 // ("1,00", "10,00,000"), leading zeros before a group ("01,000"), any other character, and
 // amounts outside [min, max].
 
-export type AmountProblem = 'empty' | 'format' | 'too_small' | 'too_large';
+type AmountProblem = 'empty' | 'format' | 'too_small' | 'too_large';
 
 export type AmountReading =
   { ok: true; minor: bigint } | { ok: false; problem: AmountProblem; min: bigint; max: bigint };

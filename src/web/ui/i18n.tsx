@@ -35,7 +35,7 @@ export function LangProvider(props: { children: ComponentChildren }) {
 
 export type Translate<S extends Strings> = (key: keyof S, vars?: Record<string, string>) => string;
 
-export function translate<S extends Strings>(strings: S, lang: Lang): Translate<S> {
+function translate<S extends Strings>(strings: S, lang: Lang): Translate<S> {
   return (key, vars) => {
     const pair = strings[key];
     let text = pair ? pair[lang === 'ja' ? 1 : 0] : String(key);

@@ -85,12 +85,12 @@ export function navigate(route: string): void {
   location.hash = route;
 }
 
-export interface NavItem {
+interface NavItem {
   route: string;
   label: string;
 }
 
-export function LangSwitch() {
+function LangSwitch() {
   const { lang, setLang } = useLang();
   const { t } = useT(KIT);
   return (

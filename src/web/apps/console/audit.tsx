@@ -8,7 +8,7 @@ import { S } from './strings.ts';
 // The audit trail as operators read it: filters (subject, actor, action), oldest first,
 // paged with the after_seq cursor the API returns.
 
-export interface AuditEntryView {
+interface AuditEntryView {
   seq: string;
   at: string;
   actor: { type: string; id: string | null };
@@ -33,11 +33,11 @@ interface Page {
   next_after_seq: string | null;
 }
 
-export function fetchEntries(filter: AuditFilter, afterSeq?: string): Promise<Page> {
+function fetchEntries(filter: AuditFilter, afterSeq?: string): Promise<Page> {
   return call<Page>(`/v1/operator/audit/entries${query({ ...filter, after_seq: afterSeq })}`);
 }
 
-export function EntriesTable(props: { entries: AuditEntryView[] }) {
+function EntriesTable(props: { entries: AuditEntryView[] }) {
   const { t, lang } = useT(S);
   if (props.entries.length === 0) return <p class="muted">{t('none')}</p>;
   const pill = (o: string) => (o === 'success' ? 'pill ok' : 'pill bad');

@@ -22,7 +22,7 @@ export interface CustomerView {
   sessions: number;
 }
 
-export interface Lookup {
+interface Lookup {
   matched_by: 'customer_id' | 'email' | 'phone';
   customer: CustomerView;
 }

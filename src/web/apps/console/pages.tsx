@@ -144,7 +144,3 @@ export function EventsPage() {
     </>
   );
 }
-
-export function isDenied(e: unknown): boolean {
-  return e instanceof ApiError && e.code === 'operator_access_denied';
-}

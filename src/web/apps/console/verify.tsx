@@ -11,7 +11,7 @@ import { S } from './strings.ts';
 // in disagreement with the database (then verify fails).
 
 /** What POST /v1/operator/audit/verify answers (audit/routes.ts verifyView). */
-export type VerifyResult =
+type VerifyResult =
   | {
       ok: true;
       entries: string;

@@ -11,7 +11,7 @@ import { S } from './strings.ts';
 // customers scanning a store's QR (mpm). The list pages like card payments; one payment shows
 // its refunds as a timeline and takes a refund of all or part.
 
-export interface CodePayment {
+interface CodePayment {
   id: string;
   method: 'cpm' | 'mpm';
   amount: string;

@@ -10,7 +10,7 @@ import { S } from './strings.ts';
 // Payments and refunds: lists with filters and cursor paging, a payment's timeline (built
 // from the payment, its refunds and its balance transactions), and refunds, all or part.
 
-export interface Payment {
+interface Payment {
   id: string;
   amount: number;
   amount_received: number;

@@ -13,7 +13,7 @@ import { S } from './strings.ts';
 // may still be refunded, a test key, an unknown payment), never a generic "check the input".
 
 /** The refusal in the reader's language, with the amount still refundable when known. */
-export function refundErrorText(err: unknown, lang: Lang, t: Translate<typeof S>): string {
+function refundErrorText(err: unknown, lang: Lang, t: Translate<typeof S>): string {
   if (!(err instanceof ApiError)) return t('refundFailedUnknown');
   const left = err.body['refundable'];
   switch (err.code) {

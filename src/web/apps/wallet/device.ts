@@ -14,7 +14,7 @@ export interface DeviceRecord {
   createdAt: string;
 }
 
-export interface PublicJwk {
+interface PublicJwk {
   kty: 'EC';
   crv: 'P-256';
   x: string;
@@ -69,7 +69,7 @@ export async function publicJwk(keys: CryptoKeyPair): Promise<PublicJwk> {
   return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
 }
 
-export function base64url(bytes: ArrayBuffer): string {
+function base64url(bytes: ArrayBuffer): string {
   let text = '';
   for (const b of new Uint8Array(bytes)) text += String.fromCharCode(b);
   return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

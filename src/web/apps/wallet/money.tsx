@@ -15,7 +15,7 @@ import { W } from './wallet-api.ts';
 // Money screens: balance, top-up (3-D Secure challenge when the card asks), history with
 // receipts, limits, and paying a store by its QR code. The payment code is in pay.tsx.
 
-export interface Wallet {
+interface Wallet {
   currency: string;
   balance: string;
   limits: {

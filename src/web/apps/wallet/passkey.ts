@@ -27,7 +27,7 @@ export function passkeysSupported(): boolean {
 }
 
 /** Creates a passkey from registration options; returns the credential as JSON. */
-export async function createPasskey(options: Json): Promise<unknown> {
+async function createPasskey(options: Json): Promise<unknown> {
   const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(
     options as unknown as PublicKeyCredentialCreationOptionsJSON,
   );
@@ -36,7 +36,7 @@ export async function createPasskey(options: Json): Promise<unknown> {
 }
 
 /** Asks for a passkey assertion against authentication options. */
-export async function usePasskey(options: Json): Promise<unknown> {
+async function usePasskey(options: Json): Promise<unknown> {
   const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(
     options as unknown as PublicKeyCredentialRequestOptionsJSON,
   );

@@ -138,7 +138,7 @@ function DeviceItem(props: { device: Device; onRemoved(current: boolean): void }
   );
 }
 
-export function Devices(props: { onSignedOut(): void }) {
+function Devices(props: { onSignedOut(): void }) {
   const { t } = useT(S);
   const list = useLoad(() => call<{ devices: Device[] }>('/v1/identity/devices'));
   const removed = (current: boolean) => {
@@ -161,7 +161,7 @@ export function Devices(props: { onSignedOut(): void }) {
 }
 
 /** Deleting the account: the customer types a word to confirm; then they are signed out. */
-export function DeleteAccount(props: { account: AccountSummary; onDeleted(): void }) {
+function DeleteAccount(props: { account: AccountSummary; onDeleted(): void }) {
   const { t, lang } = useT(S);
   const form = useForm();
   const [typed, setTyped] = useState('');

@@ -19,9 +19,9 @@ export interface AccountSummary {
   money_hold_until: string | null;
 }
 
-export const DEVICE_PROOF_HEADER = 'kinko-device-proof';
+const DEVICE_PROOF_HEADER = 'kinko-device-proof';
 
-export type ProofAction = 'topup' | 'payment_code' | 'card_link' | 'limit_raise' | 'account_delete';
+type ProofAction = 'topup' | 'payment_code' | 'card_link' | 'limit_raise' | 'account_delete';
 
 export interface StepUpRequest {
   action?: string;
@@ -49,11 +49,7 @@ export async function getSession(): Promise<AccountSummary> {
   return account;
 }
 
-export async function deviceProof(
-  customerId: string,
-  deviceId: string,
-  action: string,
-): Promise<string> {
+async function deviceProof(customerId: string, deviceId: string, action: string): Promise<string> {
   const device = await loadDevice(customerId);
   if (!device) throw new ApiError(0, { code: 'device_missing', message: 'No device key here.' });
   const c = await call<{ challenge: string }>('/v1/identity/devices/challenge', {
@@ -62,7 +58,7 @@ export async function deviceProof(
   return signProof(device.keys, action, c.challenge);
 }
 
-export interface WalletCallOptions extends CallOptions {
+interface WalletCallOptions extends CallOptions {
   /** The sensitive action this call performs; a device proof is attached for it. */
   action?: ProofAction;
   account?: Pick<AccountSummary, 'customer_id' | 'device_id'>;
