@@ -1,4 +1,5 @@
-import type { Sql } from '../db/index.ts';
+import type { Sql, Tx } from '../db/index.ts';
+import type { AuditEntryInput } from './chain.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';

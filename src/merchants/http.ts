@@ -50,7 +50,7 @@ export function personOf(req: FastifyRequest): PersonSession {
   return s;
 }
 
-function personTokenOf(req: FastifyRequest): string | undefined {
+export function personTokenOf(req: FastifyRequest): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

@@ -12,7 +12,7 @@ export type MerchantRole = (typeof MERCHANT_ROLES)[number];
 
 const ALL: readonly MerchantRole[] = MERCHANT_ROLES;
 
-const MERCHANT_ACCESS = Object.freeze({
+export const MERCHANT_ACCESS = Object.freeze({
   // The merchant API's scopes, as the dashboard uses them.
   'payments:read': ALL,
   'payments:write': ['owner', 'admin'],

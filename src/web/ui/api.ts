@@ -2,7 +2,7 @@
 // origin. Errors arrive as { error: { type, code, message, param? } } and become ApiError,
 // so forms can put the message next to the field the API names in `param`.
 
-interface ApiErrorBody {
+export interface ApiErrorBody {
   type?: string;
   code?: string;
   message?: string;
