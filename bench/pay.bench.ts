@@ -85,9 +85,12 @@ async function main(): Promise<void> {
     KINKO_DB_POOL_CONNECTIONS_MAX: '12',
     HOST: '127.0.0.1',
     PORT: '0',
-    // The register's settings (batch window, size, batches in flight) may be tried here.
+    // The register's settings (batch window, size, batches in flight) may be tried here, and
+    // the risk engine switched off (KINKO_RISK_ENGINE=off) to measure what it costs.
     ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => k.startsWith('KINKO_PAYMENTS_')),
+      Object.entries(process.env).filter(
+        ([k]) => k.startsWith('KINKO_PAYMENTS_') || k.startsWith('KINKO_RISK_'),
+      ),
     ),
   });
   const sql = connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });

@@ -42,7 +42,7 @@ import {
   type Payments,
 } from './payments/index.ts';
 import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
-import { createRisk, type Risk } from './risk/index.ts';
+import { createRisk, riskRoutes, type Risk } from './risk/index.ts';
 import { createSwitches, switchesRoutes, type Switches } from './switches/index.ts';
 import {
   connectionsByState,
@@ -392,7 +392,7 @@ export function createModules(
   });
   const cardDeps = { config, log, sql, clock, audit, network, metrics };
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
-  const risk = createRisk({ sql, clock, limits: config.limits.risk });
+  const risk = createRisk({ sql, clock, audit, limits: config.limits.risk });
   const integrity = integrityOf(log, sql, clock, { audit, incidents, metrics });
   const core = {
     ...{ metrics, siem, integrity, audit, ledger, outbox, incidents, card, identity },
@@ -687,6 +687,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   metricsRoutes(scope, { metrics: m.metrics, access: { token: config.secops.metricsToken } });
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
+  riskRoutes(scope, { risk: m.risk, operators: m.identity });
   m.identity.mountRoutes(scope);
   incidentsRoutes(scope, {
     incidents: m.incidents,

@@ -50,6 +50,13 @@ const OPERATOR_ACCESS = Object.freeze({
   // a security admin suspends a service or takes part in lifting a suspension.
   'switches.read': ['support', 'risk_analyst', 'security_admin'],
   'switches.change': ['security_admin'],
+  // The risk engine: analysts draft rule sets and run them in shadow; a promotion is approved
+  // by a second operator (risk analyst or security admin, never the one who asked: risk/),
+  // and held top-ups are decided by the same roles.
+  'risk.read': ['risk_analyst', 'security_admin'],
+  'risk.rules.draft': ['risk_analyst'],
+  'risk.rules.approve': ['risk_analyst', 'security_admin'],
+  'risk.reviews.decide': ['risk_analyst', 'security_admin'],
 } satisfies Record<string, readonly OperatorRole[]>);
 
 export type OperatorAction = keyof typeof OPERATOR_ACCESS;

@@ -36,6 +36,30 @@ export const RISK_ERRORS = defineErrors('risk', {
     type: 'permission_error',
     message: 'Confirm it is you again (passkey or authenticator code), then retry.',
   },
+  risk_rule_set_invalid: {
+    type: 'invalid_request_error',
+    message: 'The rule set is not valid; see rule and problem.',
+  },
+  risk_rule_set_not_found: {
+    type: 'not_found_error',
+    message: 'No rule set has this version.',
+  },
+  risk_rule_set_wrong_status: {
+    type: 'conflict_error',
+    message: 'The rule set is not in a state that allows this step.',
+  },
+  risk_promotion_not_requested: {
+    type: 'conflict_error',
+    message: 'Nobody asked for this version to be promoted yet.',
+  },
+  risk_promotion_needs_second_operator: {
+    type: 'permission_error',
+    message: 'A promotion is approved by an operator other than the one who asked for it.',
+  },
+  risk_review_not_found: {
+    type: 'not_found_error',
+    message: 'No open review has this id.',
+  },
   limit_above_maximum: {
     type: 'invalid_request_error',
     message: 'A limit cannot be set above the maximum for this account.',

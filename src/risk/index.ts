@@ -18,6 +18,7 @@
 // - usage: what was topped up in the local (JST) day and month, kept in risk_usage.
 
 export { RISK_ERRORS, type RiskErrorCode } from './errors.ts';
+export { riskRoutes } from './routes.ts';
 export {
   createRisk,
   limitsJson,

@@ -121,8 +121,8 @@ test('a condition that throws is a rule that did not match', () => {
 test('velocity windows: minute and hour buckets, the minute sliding, pending counted', () => {
   const minute = NOW - (NOW % 60_000);
   const hour = NOW - (NOW % 3_600_000);
-  const b = (res: number, start: number, count: number, yen: bigint) => ({
-    key: 'k',
+  const b = (res: number, start: number, count: number, yen: bigint, key = 'pay:terminal:t') => ({
+    key,
     resolution_seconds: res,
     bucket_start: new Date(start),
     count: BigInt(count),
@@ -135,11 +135,16 @@ test('velocity windows: minute and hour buckets, the minute sliding, pending cou
       b(60, minute - 30 * 60_000, 10, 1000n),
       b(3600, hour, 16, 1600n),
       b(3600, hour - 5 * 3_600_000, 5, 500n),
+      // A customer keeps minute buckets only: its day is summed from them.
+      b(60, minute, 1, 10n, 'pay:customer:c'),
+      b(60, minute - 300 * 60_000, 3, 30n, 'pay:customer:c'),
     ],
     NOW,
   );
-  view.addPending('k', 50n);
-  const t = view.totals('k');
+  view.addPending('pay:terminal:t', 50n);
+  assert.deepEqual(view.totals('pay:customer:c')['1h'], { count: 1, yen: 10n });
+  assert.deepEqual(view.totals('pay:customer:c')['1d'], { count: 4, yen: 40n });
+  const t = view.totals('pay:terminal:t');
   assert.deepEqual(t['1m'], { count: 2 + 2 + 1, yen: 200n + 200n + 50n });
   assert.deepEqual(t['1h'], { count: 16 + 1, yen: 1600n + 50n });
   assert.deepEqual(t['1d'], { count: 21 + 1, yen: 2100n + 50n });

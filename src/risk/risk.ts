@@ -26,8 +26,17 @@ import {
 
 export type { AssessInput } from './facts.ts';
 import * as store from './store.ts';
+import * as versions from './versions.ts';
+import {
+  ruleSetView,
+  type Actor,
+  type RuleSetView,
+  type ShadowDiff,
+  type VersionsDeps,
+} from './versions.ts';
 import {
   increments,
+  isDense,
   mergeIncrements,
   readStarts,
   shardOf,
@@ -60,6 +69,7 @@ interface RiskDeps {
   sql: Sql;
   clock: Clock;
   limits: RiskLimits;
+  audit: VersionsDeps['audit'];
   /** Identity's facts for the signals (device, recent security changes); none in unit tests. */
   facts?: FactSource | undefined;
 }
@@ -98,6 +108,17 @@ export interface Risk {
   countDecisions(from: Date, to: Date): Promise<DecisionCount[]>;
   /** The rule sets (the live one, the shadow one); exposed for versions and tests. */
   readonly rules: RuleBook;
+  /** Rule-set versions: draft, shadow, diff, promotion by two operators. */
+  readonly versions: Versions;
+}
+
+interface Versions {
+  list(): Promise<RuleSetView[]>;
+  draft(who: Actor, input: { rules: unknown; note: string }): Promise<RuleSetView>;
+  shadow(who: Actor, version: number): Promise<void>;
+  requestPromotion(who: Actor, version: number): Promise<void>;
+  approvePromotion(who: Actor, version: number): Promise<void>;
+  diff(version: number, from: Date): Promise<ShadowDiff>;
 }
 
 interface DecisionCount {
@@ -143,6 +164,7 @@ export function createRisk(deps: RiskDeps): Risk {
     },
     countDecisions: (from, to) => countDecisions(deps.sql, from, to),
     rules,
+    versions: versionsOf({ sql: deps.sql, clock, audit: deps.audit, rules }),
   };
 
   /** The checks in code: a frozen account, and a top-up's limits. */
@@ -173,6 +195,17 @@ export function createRisk(deps: RiskDeps): Risk {
   }
 }
 
+function versionsOf(v: VersionsDeps): Versions {
+  return {
+    list: async () => (await store.ruleSets(v.sql)).map(ruleSetView),
+    draft: (who, input) => versions.draft(v, who, input),
+    shadow: (who, version) => versions.shadow(v, who, version),
+    requestPromotion: (who, version) => versions.requestPromotion(v, who, version),
+    approvePromotion: (who, version) => versions.approvePromotion(v, who, version),
+    diff: (version, from) => versions.diff(v, version, from),
+  };
+}
+
 async function countDecisions(db: Db, from: Date, to: Date): Promise<DecisionCount[]> {
   return (await store.decisionCounts(db, from, to)).map((r) => ({
     decision: r.decision as Decision,
@@ -182,17 +215,42 @@ async function countDecisions(db: Db, from: Date, to: Date): Promise<DecisionCou
 }
 
 const recordDecisions: Risk['record'] = async (tx, items) => {
-  const rows = items.flatMap(({ a, subjectId }) =>
-    a.record ? [{ ...a.record.row, subject_id: subjectId ?? a.record.row.subject_id }] : [],
-  );
+  const rows: store.DecisionRow[] = [];
+  const tallies = new Map<string, store.Tally>();
+  for (const { a, subjectId } of items) {
+    if (!a.record) continue;
+    const row = a.record.row;
+    if (plainAllow(row)) {
+      const minute = new Date(row.decided_at.getTime() - (row.decided_at.getTime() % 60_000));
+      const shadowVersion = row.shadow_version ?? 0;
+      const id = `${minute.getTime()}\n${row.kind}\n${row.version}\n${shadowVersion}`;
+      const t = tallies.get(id) ?? {
+        minute,
+        kind: row.kind,
+        version: row.version,
+        shadowVersion,
+        count: 0,
+      };
+      t.count += 1;
+      tallies.set(id, t);
+    } else rows.push({ ...row, subject_id: subjectId ?? row.subject_id });
+  }
   const counted = items.flatMap(({ a, counted }) =>
     a.record && (counted ?? a.decision !== 'block') ? a.record.increments : [],
   );
   await Promise.all([
     store.insertDecisions(tx, rows),
+    store.addTallies(tx, [...tallies.values()]),
     store.addVelocity(tx, mergeIncrements(counted)),
   ]);
 };
+
+/** Allowed, nothing fired, and the shadow (if any) agreeing: counted, not stored. */
+const plainAllow = (r: store.DecisionRow) =>
+  r.decision === 'allow' &&
+  r.rules_fired.length === 0 &&
+  (r.shadow_decision === null ||
+    (r.shadow_decision === 'allow' && r.shadow_rules_fired?.length === 0));
 
 function checkOwnLimits(own: OwnLimits, maximum: TopupLimits): void {
   const over = (v: bigint | null, max: bigint) => v !== null && v > max;
@@ -216,10 +274,10 @@ async function decideAll(
   const nowMs = deps.clock.nowMs();
   const keys = inputs.map((i) => velocityKeys(i.kind, { ...i, sourcePrefix: prefixOf(i) }));
   const allKeys = [...new Set(keys.flatMap((k) => Object.values(k)))];
-  const { minutesFrom, hoursFrom } = readStarts(nowMs);
+  const split = { sparse: allKeys.filter((k) => !isDense(k)), dense: allKeys.filter(isDense) };
   const [active, buckets, facts] = await Promise.all([
     rules.current(db),
-    store.velocityBuckets(db, allKeys, minutesFrom, hoursFrom),
+    store.velocityBuckets(db, split, readStarts(nowMs)),
     deps.facts ? deps.facts(db, inputs) : Promise.resolve(new Map<string, RiskFacts>()),
   ]);
   const view = new VelocityView(buckets, nowMs);

@@ -202,14 +202,65 @@ export async function insertDecisions(tx: Db, rows: readonly DecisionRow[]): Pro
         version, rules_fired, shadow_version, shadow_decision, shadow_rules_fired, signals)`;
 }
 
+export interface Tally {
+  minute: Date;
+  kind: string;
+  version: number;
+  /** The version in shadow when the decisions were taken; 0 when none. */
+  shadowVersion: number;
+  count: number;
+}
+
+/** How a shadow version's decisions compare with the live ones since `from`. */
+export async function shadowComparison(db: Db, version: number, from: Date, examplesMax: number) {
+  const [[compared], changes, examples] = await Promise.all([
+    db<{ compared: bigint }[]>`
+      select (select count(*) from risk_decisions
+              where shadow_version = ${version} and decided_at >= ${from})
+        + coalesce((select sum(count) from risk_decision_tallies
+              where shadow_version = ${version} and minute >= ${from}), 0) as compared`,
+    db<{ live: string; shadow: string; count: bigint }[]>`
+      select decision as live, shadow_decision as shadow, count(*)::int8 as count
+      from risk_decisions
+      where shadow_version = ${version} and decided_at >= ${from}
+        and shadow_decision is distinct from decision
+      group by 1, 2 order by 3 desc`,
+    db<DecisionRow[]>`
+      select * from risk_decisions
+      where shadow_version = ${version} and decided_at >= ${from}
+        and shadow_decision is distinct from decision
+      order by decided_at desc limit ${examplesMax}`,
+  ]);
+  return { compared: compared!.compared, changes, examples };
+}
+
+/** Adds plain allows to the per-minute tallies (rows merged by the caller). */
+export async function addTallies(tx: Db, rows: readonly Tally[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
+    insert into risk_decision_tallies (minute, kind, version, shadow_version, count)
+    select * from unnest(${textArray(rows.map((r) => r.minute.toISOString()))}::timestamptz[],
+      ${textArray(rows.map((r) => r.kind))}::text[], ${`{${rows.map((r) => r.version)}}`}::int[],
+      ${`{${rows.map((r) => r.shadowVersion)}}`}::int[],
+      ${`{${rows.map((r) => r.count)}}`}::int8[])
+    order by 1, 2, 3, 4
+    on conflict (minute, kind, version, shadow_version) do update
+      set count = risk_decision_tallies.count + excluded.count`;
+}
+
 export async function decisionCounts(
   db: Db,
   from: Date,
   to: Date,
 ): Promise<{ decision: string; reason: string | null; count: bigint }[]> {
   return db<{ decision: string; reason: string | null; count: bigint }[]>`
-    select decision, reason, count(*)::int8 as count from risk_decisions
-    where decided_at >= ${from} and decided_at < ${to}
+    select decision, reason, sum(n)::int8 as count from (
+      select decision, reason, count(*) as n from risk_decisions
+      where decided_at >= ${from} and decided_at < ${to} group by decision, reason
+      union all
+      select 'allow', null, sum(count) from risk_decision_tallies
+      where minute >= ${from} and minute < ${to} having sum(count) > 0
+    ) d
     group by decision, reason order by decision, reason`;
 }
 
@@ -233,21 +284,28 @@ export interface VelocityBucket {
   amount_minor: bigint;
 }
 
-/** The buckets of the given keys since the given starts, shards summed. */
+/**
+ * The buckets of the given keys, shards summed: a sparse key's minute buckets of the last
+ * day; a dense key's minute buckets of the last hour and hour buckets of the last day.
+ */
 export async function velocityBuckets(
   db: Db,
-  keys: readonly string[],
-  minutesFrom: Date,
-  hoursFrom: Date,
+  keys: { sparse: readonly string[]; dense: readonly string[] },
+  from: { dayMinutesFrom: Date; hourMinutesFrom: Date; hoursFrom: Date },
 ): Promise<VelocityBucket[]> {
-  if (keys.length === 0) return [];
+  if (keys.sparse.length + keys.dense.length === 0) return [];
   return db<VelocityBucket[]>`
+    select key, resolution_seconds, bucket_start, count::int8 as count, amount_minor
+    from risk_velocity
+    where key = any(${textArray(keys.sparse)}::text[])
+      and resolution_seconds = 60 and bucket_start >= ${from.dayMinutesFrom}
+    union all
     select key, resolution_seconds, bucket_start, sum(count)::int8 as count,
            sum(amount_minor)::int8 as amount_minor
     from risk_velocity
-    where key = any(${textArray(keys)}::text[])
-      and ((resolution_seconds = 60 and bucket_start >= ${minutesFrom})
-        or (resolution_seconds = 3600 and bucket_start >= ${hoursFrom}))
+    where key = any(${textArray(keys.dense)}::text[])
+      and ((resolution_seconds = 60 and bucket_start >= ${from.hourMinutesFrom})
+        or (resolution_seconds = 3600 and bucket_start >= ${from.hoursFrom}))
     group by key, resolution_seconds, bucket_start`;
 }
 

@@ -7,7 +7,10 @@ import { VELOCITY_WINDOWS, type Signals, type VelocityDimension } from './signal
 // attempts: count and yen per key in minute buckets and hour buckets, written in the
 // transaction of the money movement they count and summed at read.
 // - 1 hour: the current minute bucket and the 59 before it (59–60 minutes).
-// - 1 day: the current hour bucket and the 23 before it (23–24 hours).
+// - 1 day: the current minute bucket and the 1,439 before it; for the busy kinds of key
+//   (source, store, terminal), which also keep hour buckets, the current hour bucket and
+//   the 23 before it (23–24 hours). A customer, device or card has few active minutes a day,
+//   so its day is a handful of rows, and it writes one row per attempt, not two.
 // - 1 minute: a sliding estimate, the current minute plus the previous minute weighted by the
 //   share of it still inside the window (rounded up), as rate limiters at the edge do.
 // Keys are `<group>:<dimension>:<value>`: top-ups, payments, codes, card links and device
@@ -56,12 +59,17 @@ export function velocityKeys(
   return keys;
 }
 
-/** Where reads start: the minute buckets of the last hour, the hour buckets of the last day. */
-export function readStarts(nowMs: number): { minutesFrom: Date; hoursFrom: Date } {
+const DENSE = new Set(['source', 'store', 'terminal']);
+/** Whether a key keeps hour buckets (a busy kind: source, store, terminal). */
+export const isDense = (key: string) => DENSE.has(key.split(':', 2)[1]!);
+
+/** Where reads start: minute buckets of the last day (sparse keys) or hour (dense keys). */
+export function readStarts(nowMs: number) {
   const minute = nowMs - (nowMs % MINUTE_MS);
   const hour = nowMs - (nowMs % HOUR_MS);
   return {
-    minutesFrom: new Date(minute - 59 * MINUTE_MS),
+    dayMinutesFrom: new Date(minute - 1439 * MINUTE_MS),
+    hourMinutesFrom: new Date(minute - 59 * MINUTE_MS),
     hoursFrom: new Date(hour - 23 * HOUR_MS),
   };
 }
@@ -92,6 +100,8 @@ export class VelocityView {
     const minute = this.nowMs - (this.nowMs % MINUTE_MS);
     const inMinute = (this.nowMs - minute) / MINUTE_MS;
     const out = { '1m': zero(), '1h': zero(), '1d': zero() };
+    const dense = isDense(key);
+    const hourFrom = minute - 59 * MINUTE_MS;
     for (const b of this.byKey.get(key) ?? []) {
       const start = b.bucket_start.getTime();
       const count = Number(b.count);
@@ -99,6 +109,8 @@ export class VelocityView {
         add(out['1d'], count, b.amount_minor);
         continue;
       }
+      if (!dense) add(out['1d'], count, b.amount_minor);
+      if (start < hourFrom) continue;
       add(out['1h'], count, b.amount_minor);
       if (start === minute) add(out['1m'], count, b.amount_minor);
       else if (start === minute - MINUTE_MS) {
@@ -163,20 +175,18 @@ export function increments(
   const out: VelocityIncrement[] = [];
   for (const [dim, key] of Object.entries(keys)) {
     if (dim === 'customer_topup') continue;
+    const minuteRow = { key, resolutionSeconds: 60, bucketStart: minute, count: 1 };
+    // One customer's rows are only ever written by that customer: no shards needed.
+    if (!isDense(key)) {
+      out.push({ ...minuteRow, shard: 0, amountMinor: amount });
+      continue;
+    }
+    out.push({ ...minuteRow, shard, amountMinor: amount });
     out.push({
-      key,
-      resolutionSeconds: 60,
-      bucketStart: minute,
-      shard,
-      count: 1,
-      amountMinor: amount,
-    });
-    out.push({
-      key,
+      ...minuteRow,
       resolutionSeconds: 3600,
       bucketStart: hour,
       shard,
-      count: 1,
       amountMinor: amount,
     });
   }
