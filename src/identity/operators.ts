@@ -51,12 +51,10 @@ const OPERATOR_ACCESS = Object.freeze({
   'switches.read': ['support', 'risk_analyst', 'security_admin'],
   'switches.change': ['security_admin'],
   // The risk engine: analysts draft rule sets and run them in shadow; a promotion is approved
-  // by a second operator (risk analyst or security admin, never the one who asked: risk/),
-  // and held top-ups are decided by the same roles.
+  // by a second operator (risk analyst or security admin, never the one who asked: risk/).
   'risk.read': ['risk_analyst', 'security_admin'],
   'risk.rules.draft': ['risk_analyst'],
   'risk.rules.approve': ['risk_analyst', 'security_admin'],
-  'risk.reviews.decide': ['risk_analyst', 'security_admin'],
 } satisfies Record<string, readonly OperatorRole[]>);
 
 export type OperatorAction = keyof typeof OPERATOR_ACCESS;
