@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CardNetwork } from '../src/acquirer/index.ts';
 import { switchesCommand } from '../src/switches/index.ts';
-import { authenticator } from './helpers/identity-factors.ts';
 import { auth, signUp, type Harness } from './helpers/identity-harness.ts';
+import { signedInOperator, type SignedInOperator } from './helpers/operators.ts';
 import {
   balanceOf,
   fundWallet,
@@ -23,24 +23,7 @@ import {
 // check finishes, and a refused request's Idempotency-Key runs again once lifted.
 
 const opAuth = (token: string) => ({ authorization: `Bearer ${token}` });
-type Role = 'support' | 'risk_analyst' | 'security_admin';
-
-async function signedInOperator(h: Harness, n: number, role: Role) {
-  const email = `op${n}@kinko.example`;
-  const password = `operator passphrase ${n}`;
-  const made = await h.identity.createOperator({ email, name: `Op ${n}`, role, password });
-  h.clock.advanceMs(30_000);
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/v1/operator/login',
-    remoteAddress: `10.0.${n}.1`,
-    payload: { email, password, totp_code: authenticator(made.totpSecret).code(h.clock.nowMs()) },
-  });
-  assert.equal(res.statusCode, 200, res.body);
-  return { token: res.json().session_token as string, id: res.json().operator_id as string, email };
-}
-
-type Op = Awaited<ReturnType<typeof signedInOperator>>;
+type Op = SignedInOperator;
 
 function turnOn(h: Harness, op: Op, payload: object) {
   return h.app.inject({

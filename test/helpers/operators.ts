@@ -9,6 +9,7 @@ export type Role = 'support' | 'risk_analyst' | 'security_admin';
 
 export interface SignedInOperator {
   id: string;
+  email: string;
   token: string;
   headers: { authorization: string };
 }
@@ -30,5 +31,5 @@ export async function signedInOperator(
   });
   assert.equal(res.statusCode, 200, res.body);
   const token = res.json().session_token as string;
-  return { id: made.operatorId, token, headers: { authorization: `Bearer ${token}` } };
+  return { id: made.operatorId, email, token, headers: { authorization: `Bearer ${token}` } };
 }
