@@ -27,7 +27,7 @@ interface CodePayment {
 const path = (id: string) => `/v1/code_payments/${encodeURIComponent(id)}`;
 
 /** Wallet payments move real money: test data holds none, and the page says why. */
-export function TestKeyNotice() {
+function TestKeyNotice() {
   const { t } = useT(S);
   return dataMode() === 'test' ? <Notice kind="info">{t('testKeyNoWallet')}</Notice> : null;
 }
