@@ -12,6 +12,7 @@ import {
   useForm,
 } from '../../ui/form.tsx';
 import { AuditTrail } from './audit.tsx';
+import { IncidentsPage } from './incidents.tsx';
 import { SwitchesPage } from './switches.tsx';
 import { EventsPage, LookupPage } from './pages.tsx';
 import type { Role } from './role.ts';
@@ -61,6 +62,7 @@ function Views(props: { me: Me; route: string }) {
   const { route, me } = props;
   if (route.startsWith('/audit')) return <AuditTrail />;
   if (route.startsWith('/switches')) return <SwitchesPage me={me} />;
+  if (route.startsWith('/incidents')) return <IncidentsPage role={me.role} route={route} />;
   if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
   if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;
   return <LookupPage role={me.role} />;
@@ -91,6 +93,7 @@ function App() {
         { route: '/lookup', label: t('navLookup') },
         { route: '/audit', label: t('navAudit') },
         { route: '/switches', label: t('navSwitches') },
+        { route: '/incidents', label: t('navIncidents') },
         ...(RISK.includes(me.role)
           ? [
               { route: '/verify', label: t('navVerify') },
