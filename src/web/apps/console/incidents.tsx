@@ -169,7 +169,7 @@ function Header(props: { v: View; manage: boolean; onChange(): void }) {
   };
   return (
     <div class="card incident-head">
-      <dl>
+      <dl class="kv">
         <dt>{t('status')}</dt>
         <dd data-status={v.status}>{t(`is_${v.status}`)}</dd>
         <dt>{t('severity')}</dt>
@@ -273,7 +273,7 @@ function LatestScope(props: { id: string; canExport: boolean }) {
       {s && (
         <>
           <p class="muted">{t('scopeRun', { run: String(s.run), at: dateTime(s.ran_at, lang) })}</p>
-          <dl class="totals">
+          <dl class="kv">
             <dt>{t('customers')}</dt>
             <dd>{s.totals.customers}</dd>
             <dt>{t('cards')}</dt>
