@@ -10,7 +10,8 @@ import { runScenario, type Figures } from './fraud-run.ts';
 import { loadScenario } from './fraud-scenario.ts';
 import { printReport } from './report.ts';
 
-// `npm run bench:fraud -- --scenario bench/scenarios/7pay-2019.json --seed 6 [--customers N]`:
+// `npm run bench:fraud -- --scenario bench/scenarios/7pay-2019.json --seed 6 [--customers N]
+// [--rules proposal.json]`:
 // replays a fraud scenario through the risk engine on a fresh embedded PostgreSQL (migrated,
 // served as the least-privilege role, as bench/platform.ts does) and prints what it stopped
 // and what it cost good customers, then the run again with the engine off (the loss with no
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: 'bench/scenarios/7pay-2019.json' },
     seed: { type: 'string', default: '6' },
     customers: { type: 'string' },
+    rules: { type: 'string' },
   },
 });
 const scenario = loadScenario(values.scenario);
@@ -37,6 +39,7 @@ const owner = connect(pg.ownerUrl, { connectionsMax: 1, statementTimeoutMs: 0 })
 const sql = connect(pg.url, { connectionsMax: 4 });
 try {
   await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
+  if (values.rules) await proposeRules(values.rules);
   const limits = loadConfig({}).limits.risk;
   const opts = { sql, limits, ...(customers === undefined ? {} : { customers }) };
   const on = await runScenario(scenario, seed, opts);
@@ -63,6 +66,19 @@ try {
   await owner.end({ timeout: 5 });
   await pg.stop();
   fs.rmSync(root, { recursive: true, force: true });
+}
+
+/**
+ * A proposed rule set (a JSON file shaped like default-rules.ts's) as the live version 1, so
+ * a proposal is measured on the same path; the engine validates it when it loads it.
+ */
+async function proposeRules(file: string): Promise<void> {
+  const rules = JSON.parse(fs.readFileSync(file, 'utf8')) as object;
+  const at = new Date();
+  await owner`
+    insert into risk_rule_sets (version, status, rules, note, created_by, created_at, live_at)
+    values (1, 'live', ${owner.json(rules as never)}, 'bench:fraud proposal', 'bench', ${at},
+      ${at})`;
 }
 
 function summary(on: Figures, off: Figures): string {
