@@ -236,7 +236,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions): Pro
       firedGood: {},
     },
   };
-  st.risk = createRisk({ sql: o.sql, clock, limits, facts: factsOf(st) });
+  st.risk = createRisk({ sql: o.sql, clock, limits, audit: NO_AUDIT, facts: factsOf(st) });
   for (const acc of [...pop.good, ...pop.victims]) bind(st, acc, acc.device, acc.deviceBoundAt);
   const started = performance.now();
   for (const e of pop.events) {
@@ -248,6 +248,11 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions): Pro
   }
   return figuresOf(s, seed, pop.good.length, pop.victims, st, performance.now() - started);
 }
+
+/** Only rule-set versioning audits; the replay drafts no version, so it never appends. */
+const NO_AUDIT = {
+  append: () => Promise.reject(new Error('bench:fraud changes no rule set')),
+};
 
 const pct = (x: number, of: number) => (of ? Number(((100 * x) / of).toFixed(3)) : 0);
 
