@@ -571,9 +571,17 @@ export interface Jobs {
   deliverNotices(): Promise<number>;
   /** Receipts, notices and webhook fan-out and deliveries, until nothing more is ready. */
   drainOutbox(): Promise<void>;
+  /** The risk-spike detector over the last hour: opens or joins its incident, or null. */
+  checkRiskSpike(): ReturnType<Incidents['checkRiskSpike']>;
 }
 
-function createJobs(config: Config, log: Logger, m: Modules, notifier: Notifier): Jobs {
+function createJobs(
+  config: Config,
+  log: Logger,
+  m: Modules,
+  notifier: Notifier,
+  { sql, clock }: { sql: Sql; clock: Clock },
+): Jobs {
   const batchSize = config.limits.outboxClaimBatchSizeMax;
   const deliverNotices = () => deliverNoticesOnce({ outbox: m.outbox, notifier, log, batchSize });
   return {
@@ -587,7 +595,38 @@ function createJobs(config: Config, log: Logger, m: Modules, notifier: Notifier)
       }
       throw new Error('the outbox did not drain in 100 passes');
     },
+    checkRiskSpike: () => checkRiskSpike(m, sql, clock),
   };
+}
+
+/** Hours of fraud decisions the risk-spike detector is handed: the last and the day before. */
+const RISK_SPIKE_HOURS = 25;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Hands the risk engine's fraud decisions (block and review) per hour, the last hour first,
+ * to the incidents module's risk-spike detector. Risk counts, incidents decides: neither
+ * module knows the other.
+ */
+async function checkRiskSpike(
+  m: Pick<Modules, 'risk' | 'incidents'>,
+  sql: Sql,
+  clock: Clock,
+): ReturnType<Incidents['checkRiskSpike']> {
+  const at = clock.now();
+  const hours: number[] = [];
+  // One hour at a time, newest first: 25 small reads, not 25 connections of the pool at once.
+  for (let i = 0; i < RISK_SPIKE_HOURS; i++) {
+    const to = new Date(at.getTime() - i * HOUR_MS);
+    const counts = await m.risk.countDecisions(new Date(to.getTime() - HOUR_MS), to);
+    hours.push(
+      counts
+        .filter((c) => c.decision === 'block' || c.decision === 'review')
+        .reduce((sum, c) => sum + c.count, 0),
+    );
+  }
+  const [lastHour = 0, ...previousHours] = hours;
+  return sql.begin((tx) => m.incidents.checkRiskSpike(tx, { lastHour, previousHours, at }));
 }
 
 export interface Platform {
@@ -615,8 +654,20 @@ interface StartOptions {
 /** How often the CSP reports of the last interval are checked for new origins and spikes. */
 const CSP_CHECK_SECONDS_INTERVAL = 60;
 
+/**
+ * How often the risk-spike detector looks at the last hour of fraud decisions. A spike that
+ * lasts joins its incident at each look, so the timeline shows it going on.
+ */
+const RISK_SPIKE_CHECK_SECONDS_INTERVAL = 600;
+
 /** The background jobs of one process; each returns its stop function. */
-function startBackground(config: Config, log: Logger, m: Modules, notifier: Notifier) {
+function startBackground(
+  config: Config,
+  log: Logger,
+  m: Modules,
+  notifier: Notifier,
+  env: { sql: Sql; clock: Clock },
+) {
   const { limits } = config;
   return [
     startNotifications(log, m.outbox, notifier),
@@ -645,6 +696,10 @@ function startBackground(config: Config, log: Logger, m: Modules, notifier: Noti
     every(limits.checkout.reconcileSecondsInterval, log, 'web payments reconcile', () =>
       m.webPayments.reconcile(),
     ),
+    // A burst of blocked or held money movements opens (or joins) the risk-spike incident.
+    every(RISK_SPIKE_CHECK_SECONDS_INTERVAL, log, 'risk spike check', () =>
+      checkRiskSpike(m, env.sql, env.clock),
+    ),
   ];
 }
 
@@ -666,7 +721,7 @@ export async function startWorkers(
     const notifier = notifierOf(config, log, db.sql, clock);
     // Webhook deliveries pause while a switch says so: the workers keep the board too.
     const stops = [await modules.switches.start()];
-    stops.push(...startBackground(config, log, modules, notifier));
+    stops.push(...startBackground(config, log, modules, notifier, { sql: db.sql, clock }));
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -773,7 +828,7 @@ export async function startPlatform(
     // The board of kill switches is loaded before the first request and kept current.
     stops.push(await modules.switches.start());
     if (config.background === 'on') {
-      stops.push(...startBackground(config, log, modules, notifier));
+      stops.push(...startBackground(config, log, modules, notifier, { sql: db.sql, clock }));
     }
     const app = await createServer({
       log,
@@ -801,7 +856,7 @@ export async function startPlatform(
       app,
       db,
       modules,
-      jobs: createJobs(config, log, modules, notifier),
+      jobs: createJobs(config, log, modules, notifier, { sql: db.sql, clock }),
       url,
       banner,
       stop: () =>
