@@ -392,7 +392,7 @@ export function createModules(
   });
   const cardDeps = { config, log, sql, clock, audit, network, metrics };
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
-  const risk = createRisk({ sql, clock, audit, limits: config.limits.risk });
+  const risk = meteredRisk(createRisk({ sql, clock, audit, limits: config.limits.risk }), metrics);
   const integrity = integrityOf(log, sql, clock, { audit, incidents, metrics });
   const core = {
     ...{ metrics, siem, integrity, audit, ledger, outbox, incidents, card, identity },
@@ -419,6 +419,19 @@ function switchBoard(
 }
 
 type CoreModules = Omit<Modules, 'payments' | 'webPayments'>;
+
+/**
+ * The risk engine, counting each decision it makes by outcome (kinko_risk_decisions_total).
+ * Both ways in are wrapped: assess() inside the engine does not go through assessMany here.
+ */
+function meteredRisk(risk: Risk, metrics: Metrics): Risk {
+  const assessMany: Risk['assessMany'] = async (inputs, db) => {
+    const decided = await risk.assessMany(inputs, db);
+    for (const a of decided) metrics.riskDecision(a.decision);
+    return decided;
+  };
+  return { ...risk, assessMany, assess: async (input, db) => (await assessMany([input], db))[0]! };
+}
 
 /** This process's metrics; the gauges read the outbox, the pool and the audit chain. */
 function metricsOf(

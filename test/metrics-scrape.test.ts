@@ -109,6 +109,29 @@ test('a scrape parses and counts requests, declines, outbox, connections, checkp
   assert.deepEqual(missing, []);
 });
 
+test('risk decisions are counted by outcome', async () => {
+  const { risk } = h.api.modules;
+  const topup = (frozen: boolean) => ({
+    kind: 'topup' as const,
+    customerId: '0190a0a0-0000-7000-8000-0000000000aa',
+    amount: 1000n,
+    currency: 'JPY',
+    frozen,
+  });
+  const before = await scrape();
+  const count = (m: typeof before, decision: string) =>
+    Number(samples(m, 'kinko_risk_decisions_total', { decision })[0]?.value ?? '0');
+  assert.equal((await risk.assess(topup(false))).decision, 'allow');
+  const batch = await risk.assessMany([topup(true), topup(true)]);
+  assert.deepEqual(
+    batch.map((a) => a.decision),
+    ['block', 'block'],
+  );
+  const after = await scrape();
+  assert.equal(count(after, 'allow') - count(before, 'allow'), 1);
+  assert.equal(count(after, 'block') - count(before, 'block'), 2);
+});
+
 test('without a token /metrics is not served on the API port', async () => {
   const bare = await testPlatform();
   try {
