@@ -761,6 +761,11 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
     incidents: m.incidents,
     requireOperator: (a) => m.identity.requireOperator(a),
     operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+    notices: {
+      contacts: (db, ids) => m.identity.customerFacts(db, ids),
+      freezeLinks: (tx, ids) => m.identity.freezeLinks(tx, ids),
+      enqueue: (tx, events) => m.outbox.enqueue(tx, events),
+    },
   });
   switchesRoutes(scope, {
     switches: m.switches,

@@ -20,6 +20,9 @@
 // - event: one thing that happened to an incident: at, actor, kind, detail; kinds other
 //   than the state's own (`opened`, `status_changed`, `owner_changed`, `severity_changed`,
 //   `signal_joined`) come through appendTimeline with a summary and a ref.
+// - notice: one email or SMS telling a customer of the latest scope run what happened, what
+//   Kinko did, what to do and whom to call, with a "this was not me" link; at most one per
+//   incident, customer and channel (incidents_notices), however often notices are sent.
 
 export { INCIDENTS_ERRORS, type IncidentsErrorCode } from './errors.ts';
 export { incidentTimeline, openIncident, raiseIncident, changeIncidentStatus } from './timeline.ts';

@@ -6,6 +6,8 @@ import type { EventRow, IncidentRow, OpenerRow } from './store.ts';
 import { incidentsError } from './errors.ts';
 import { scopeRoutes, type ScopeAccess } from './scope-routes.ts';
 import { reportRoutes, type ReportAccess } from './report-routes.ts';
+import { noticeRoutes } from './notice-routes.ts';
+import type { NoticePorts } from './notices.ts';
 
 // The operator API over incidents. Who may call what is the identity module's business: its
 // operator preHandler and the signed-in operator arrive as parameters, so incidents depends
@@ -17,6 +19,8 @@ export interface IncidentsRoutesDeps {
   incidents: Incidents;
   requireOperator(access: IncidentsAccess): preHandlerAsyncHookHandler;
   operatorIdOf(req: FastifyRequest): string;
+  /** Contacts, freeze links and the outbox, for the notices to customers in scope. */
+  notices: NoticePorts;
 }
 
 const INCIDENTS_PAGE_MAX = 200;
@@ -123,6 +127,7 @@ export function incidentsRoutes(app: App, deps: IncidentsRoutesDeps): void {
   workRoutes(app, deps);
   scopeRoutes(app, deps);
   reportRoutes(app, deps);
+  noticeRoutes(app, deps);
 }
 
 /** The changes an incident's team makes: status, owner, notes. */

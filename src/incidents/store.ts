@@ -414,3 +414,56 @@ export async function scopeItems(
       and (${q.after}::text is null or kind || ':' || item_id > ${q.after})
     order by kind, item_id limit ${q.limit}`;
 }
+
+// --- Notices ----------------------------------------------------------------------------
+
+/** The newest scope run of an incident, or null when it has none. */
+export async function latestScope(db: Db, incidentId: string): Promise<ScopeRow | null> {
+  const [row] = await db<ScopeRow[]>`select * from incidents_scopes
+    where incident_id = ${incidentId} order by run desc limit 1`;
+  return row ?? null;
+}
+
+/** The customers a scope run reached, in id order. */
+export async function scopeCustomerIds(db: Db, scopeId: string): Promise<string[]> {
+  const rows = await db<{ customer_id: string }[]>`
+    select distinct customer_id from incidents_scope_items
+    where scope_id = ${scopeId} and customer_id is not null order by customer_id`;
+  return rows.map((r) => r.customer_id);
+}
+
+export interface NoticeRow {
+  customer_id: string;
+  channel: 'email' | 'sms';
+}
+
+/**
+ * Records notices, one per incident, customer and channel; returns only those that were not
+ * recorded before, which are the ones to send. One insert.
+ */
+export async function insertNotices(
+  tx: Tx,
+  n: { incidentId: string; scopeId: string; at: Date; by: string | null },
+  rows: readonly NoticeRow[],
+): Promise<NoticeRow[]> {
+  if (rows.length === 0) return [];
+  return tx<NoticeRow[]>`
+    insert into incidents_notices (incident_id, customer_id, channel, scope_id, language,
+      sent_at, sent_by)
+    select ${n.incidentId}, c, ch, ${n.scopeId}, 'ja+en', ${n.at}, ${n.by}
+    from unnest(${textArray(rows.map((r) => r.customer_id))}::text[],
+      ${textArray(rows.map((r) => r.channel))}::text[]) as t(c, ch)
+    on conflict do nothing
+    returning customer_id, channel`;
+}
+
+export async function noticeCounts(
+  db: Db,
+  incidentId: string,
+): Promise<{ email: number; sms: number }> {
+  const [row] = await db<{ email: number; sms: number }[]>`
+    select count(*) filter (where channel = 'email')::int as email,
+      count(*) filter (where channel = 'sms')::int as sms
+    from incidents_notices where incident_id = ${incidentId}`;
+  return row ?? { email: 0, sms: 0 };
+}

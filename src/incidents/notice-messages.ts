@@ -1,0 +1,58 @@
+import type { NotifyMessage } from '../notify/index.ts';
+
+// The notice an incident sends to each customer in its scope, in one place. Like every Kinko
+// message it is Japanese first, then English: what happened, what Kinko did, what to do, whom
+// to call, and the "this was not me" link that freezes the account at once.
+
+interface NoticeFacts {
+  email: string;
+  phone: string;
+  /** The incident's help desk, as the operator gave it (a phone number, hours, an address). */
+  contact: string;
+  freezeLinks: { email: string; phone: string };
+}
+
+const SUBJECT =
+  '【Kinko】お客様のアカウントに関する重要なお知らせ / Important notice about your account';
+
+const WHAT = {
+  ja:
+    'お客様のアカウントで、第三者による不正なログイン、チャージまたは支払いが行われた可能性が' +
+    'あります。',
+  en:
+    'Someone else may have signed in to your Kinko account, topped it up or paid with it ' +
+    'without your permission.',
+};
+const DONE = {
+  ja:
+    'Kinko は該当するサービスを停止し、影響を受けた取引を調査しています。不正と確認された' +
+    'ご利用分は Kinko が補償します。',
+  en:
+    'Kinko has suspended the services involved and is investigating the transactions ' +
+    'affected. Kinko will compensate every payment and top-up found to be fraudulent.',
+};
+const TODO = {
+  ja:
+    'パスワードを変更し、ご利用履歴とカードの明細をご確認ください。Kinko がパスワードや' +
+    'カード番号をメールや SMS でお尋ねすることはありません。',
+  en:
+    'Change your password and check your Kinko history and card statements. Kinko never asks ' +
+    'for your password or card number by email or SMS.',
+};
+
+/** The email and the SMS for one customer; each carries its own freeze link. */
+export function incidentNotices(f: NoticeFacts): NotifyMessage[] {
+  const email =
+    `${WHAT.ja}\n${DONE.ja}\n${TODO.ja}\nお問い合わせ: ${f.contact}\n\n` +
+    `${WHAT.en}\n${DONE.en}\n${TODO.en}\nContact: ${f.contact}\n\n` +
+    `心当たりのない取引がある場合はアカウントを凍結 / This was not me — freeze my account: ` +
+    f.freezeLinks.email;
+  const sms =
+    `【Kinko】不正利用の可能性があります。パスワードを変更してください。問合せ: ${f.contact}\n` +
+    `Kinko: your account may have been misused; change your password. Contact: ${f.contact}\n` +
+    `心当たりがない場合 / Not you? Freeze: ${f.freezeLinks.phone}`;
+  return [
+    { channel: 'email', to: f.email, subject: SUBJECT, text: email },
+    { channel: 'sms', to: f.phone, subject: SUBJECT, text: sms },
+  ];
+}
