@@ -36,6 +36,7 @@ import {
 } from './merchants/index.ts';
 import { createOutbox, type Outbox } from './outbox/index.ts';
 import {
+  accountInput,
   createPayments,
   loadOrCreatePaymentCodeKey,
   paymentsRoutes,
@@ -765,6 +766,13 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
       contacts: (db, ids) => m.identity.customerFacts(db, ids),
       freezeLinks: (tx, ids) => m.identity.freezeLinks(tx, ids),
       enqueue: (tx, events) => m.outbox.enqueue(tx, events),
+    },
+    compensation: {
+      walletAccount: (customerId, currency) =>
+        accountInput('customer_wallet', customerId, currency),
+      createAccounts: (accounts) => m.ledger.createAccounts(accounts),
+      createTransfersInTx: (tx, transfers, ctx) => m.ledger.createTransfersInTx(tx, transfers, ctx),
+      transferBatchSizeMax: config.limits.ledgerTransferBatchSizeMax,
     },
   });
   switchesRoutes(scope, {

@@ -17,6 +17,14 @@ export const INCIDENTS_ERRORS = defineErrors('incidents', {
     type: 'invalid_request_error',
     message: 'An indicator is not in the form its kind needs.',
   },
+  compensation_not_found: {
+    type: 'not_found_error',
+    message: 'This incident has no compensation proposal with this number.',
+  },
+  compensation_needs_second_operator: {
+    type: 'conflict_error',
+    message: 'A compensation is approved by an operator other than the one who proposed it.',
+  },
   incident_transition_invalid: {
     type: 'conflict_error',
     message: 'The incident cannot move from its current status to the one asked for.',

@@ -23,6 +23,9 @@
 // - notice: one email or SMS telling a customer of the latest scope run what happened, what
 //   Kinko did, what to do and whom to call, with a "this was not me" link; at most one per
 //   incident, customer and channel (incidents_notices), however often notices are sent.
+// - compensation: credits to customers' wallets from the incident's ledger account for what
+//   the latest scope run says they lost; proposed by one operator, approved and posted by
+//   another, each credit once (its transfer id is derived from incident and customer).
 
 export { INCIDENTS_ERRORS, type IncidentsErrorCode } from './errors.ts';
 export { incidentTimeline, openIncident, raiseIncident, changeIncidentStatus } from './timeline.ts';

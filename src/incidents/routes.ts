@@ -8,6 +8,8 @@ import { scopeRoutes, type ScopeAccess } from './scope-routes.ts';
 import { reportRoutes, type ReportAccess } from './report-routes.ts';
 import { noticeRoutes } from './notice-routes.ts';
 import type { NoticePorts } from './notices.ts';
+import { compensationRoutes } from './compensation-routes.ts';
+import type { CompensationPorts } from './compensation.ts';
 
 // The operator API over incidents. Who may call what is the identity module's business: its
 // operator preHandler and the signed-in operator arrive as parameters, so incidents depends
@@ -21,6 +23,8 @@ export interface IncidentsRoutesDeps {
   operatorIdOf(req: FastifyRequest): string;
   /** Contacts, freeze links and the outbox, for the notices to customers in scope. */
   notices: NoticePorts;
+  /** The ledger and customers' wallet accounts, for compensation. */
+  compensation: CompensationPorts;
 }
 
 const INCIDENTS_PAGE_MAX = 200;
@@ -128,6 +132,7 @@ export function incidentsRoutes(app: App, deps: IncidentsRoutesDeps): void {
   scopeRoutes(app, deps);
   reportRoutes(app, deps);
   noticeRoutes(app, deps);
+  compensationRoutes(app, deps);
 }
 
 /** The changes an incident's team makes: status, owner, notes. */

@@ -467,3 +467,40 @@ export async function noticeCounts(
     from incidents_notices where incident_id = ${incidentId}`;
   return row ?? { email: 0, sms: 0 };
 }
+
+// --- Compensation ------------------------------------------------------------------------
+
+export interface LossRow {
+  customer_id: string;
+  topup_minor: bigint;
+  payment_minor: bigint;
+}
+
+/** Each customer's top-ups and wallet payments in a scope run, with yen, in id order. */
+export async function scopeLosses(db: Db, scopeId: string): Promise<LossRow[]> {
+  return db<LossRow[]>`
+    select customer_id,
+      coalesce(sum(amount_minor) filter (where kind = 'topup'), 0)::int8 as topup_minor,
+      coalesce(sum(amount_minor) filter (where kind = 'payment'), 0)::int8 as payment_minor
+    from incidents_scope_items
+    where scope_id = ${scopeId} and customer_id is not null and kind in ('topup', 'payment')
+    group by customer_id order by customer_id`;
+}
+
+/** One event of an incident by its sequence number and kind, or null. */
+export async function eventOf(
+  db: Db,
+  incidentId: string,
+  seq: bigint,
+  kind: string,
+): Promise<EventRow | null> {
+  const [row] = await db<EventRow[]>`select * from incidents_events
+    where incident_id = ${incidentId} and seq = ${seq} and kind = ${kind}`;
+  return row ?? null;
+}
+
+/** An incident's events of one kind, oldest first. */
+export async function eventsOfKind(db: Db, incidentId: string, kind: string): Promise<EventRow[]> {
+  return db<EventRow[]>`select * from incidents_events
+    where incident_id = ${incidentId} and kind = ${kind} order by seq`;
+}

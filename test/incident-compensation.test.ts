@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { harness } from './helpers/identity-harness.ts';
+import { signedInOperator } from './helpers/operators.ts';
+import * as seed from './helpers/scope-seed.ts';
+import { accountIdFor } from '../src/payments/index.ts';
+
+// Compensation of an incident's customers: proposed from the latest scope run by one
+// operator, refused when the same operator approves it, posted once when a second one does,
+// and never again however often it is approved. The incident shows compensated against lost.
+
+const T = (hhmm: string) => new Date(`2026-04-01T${hhmm}:00Z`);
+
+test('compensation is approved by a second operator and posted exactly once', async () => {
+  const h = await harness();
+  try {
+    const sql = h.db.owner;
+    const [a, b] = [await seed.customer(sql, T('08:00')), await seed.customer(sql, T('08:00'))];
+    const [devA, devB] = [randomUUID(), randomUUID()];
+    await seed.signIn(sql, { customerId: a, deviceId: devA, ip: '203.0.113.7', at: T('10:05') });
+    await seed.signIn(sql, { customerId: b, deviceId: devB, ip: '203.0.113.9', at: T('10:10') });
+    const cardA = await seed.card(sql, {
+      brand: 'visa',
+      bin: '411111',
+      last4: '1111',
+      customerId: a,
+    });
+    await seed.topup(sql, {
+      customerId: a,
+      deviceId: devA,
+      card: cardA,
+      yen: 30_000,
+      at: T('10:06'),
+    });
+    const place = { merchantId: 'mer_tobacco0000001', storeId: 'store_kabukicho0001' };
+    await seed.payment(sql, {
+      customerId: a,
+      deviceId: devA,
+      ...place,
+      yen: 25_000,
+      at: T('10:08'),
+    });
+    await seed.payment(sql, {
+      customerId: b,
+      deviceId: devB,
+      ...place,
+      yen: 45_000,
+      at: T('10:15'),
+    });
+
+    const first = await signedInOperator(h, 1, 'risk_analyst');
+    const second = await signedInOperator(h, 2, 'security_admin');
+    const support = await signedInOperator(h, 3, 'support');
+    const call = (
+      headers: Record<string, string>,
+      method: 'GET' | 'POST',
+      url: string,
+      payload?: object,
+    ) => h.app.inject(payload ? { method, url, headers, payload } : { method, url, headers });
+    const opened = await call(first.headers, 'POST', '/v1/operator/incidents', {
+      title: 'Takeover wave',
+      severity: 'critical',
+      summary: 'Top-ups and payments from new devices',
+    });
+    const incidentId = opened.json().id as string;
+    const inc = `/v1/operator/incidents/${incidentId}`;
+    await call(first.headers, 'POST', `${inc}/scopes`, {
+      from: '2026-04-01T10:00:00Z',
+      to: '2026-04-01T12:00:00Z',
+      ip_ranges: ['203.0.113.0/24'],
+    });
+
+    assert.equal((await call(support.headers, 'POST', `${inc}/compensations`, {})).statusCode, 403);
+    const proposed = await call(first.headers, 'POST', `${inc}/compensations`, {});
+    assert.equal(proposed.statusCode, 201, proposed.body);
+    const p = proposed.json();
+    // a topped up ¥30,000 and spent ¥25,000 of it: lost ¥30,000; b paid ¥45,000.
+    assert.equal(p.total_minor, '75000');
+    assert.deepEqual(
+      p.items.map((i: { customer_id: string; amount_minor: string }) => [
+        i.customer_id,
+        i.amount_minor,
+      ]),
+      [
+        [a, '30000'],
+        [b, '45000'],
+      ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
+    const approve = `${inc}/compensations/${p.proposal}/approve`;
+    const self = await call(first.headers, 'POST', approve, {});
+    assert.equal(self.json().error.code, 'compensation_needs_second_operator');
+    const wallet = async (id: string) => {
+      const [acc] = await h.modules.ledger.lookupAccounts([
+        accountIdFor('customer_wallet', id, 'JPY'),
+      ]);
+      return acc ? acc.creditsPosted - acc.debitsPosted : 0n;
+    };
+    assert.equal(await wallet(b), 0n, 'nothing posted before a second operator approves');
+
+    const ok = await call(second.headers, 'POST', approve, {});
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json(), {
+      proposal: p.proposal,
+      posted: 2,
+      posted_minor: '75000',
+      already_posted: 0,
+    });
+    const again = await call(second.headers, 'POST', approve, {});
+    assert.deepEqual(again.json(), {
+      proposal: p.proposal,
+      posted: 0,
+      posted_minor: '0',
+      already_posted: 2,
+    });
+    // A new proposal of the same scope, approved, credits nobody a second time.
+    const p2 = (await call(second.headers, 'POST', `${inc}/compensations`, {})).json();
+    const ok2 = await call(
+      first.headers,
+      'POST',
+      `${inc}/compensations/${p2.proposal}/approve`,
+      {},
+    );
+    assert.equal(ok2.json().posted, 0);
+    assert.equal(await wallet(b), 45_000n);
+
+    const totals = await call(support.headers, 'GET', `${inc}/compensations`);
+    assert.deepEqual(totals.json(), {
+      lost_minor: '75000',
+      compensated_minor: '75000',
+      proposals: 2,
+    });
+    const view = (await call(support.headers, 'GET', inc)).json();
+    const kinds = view.timeline.map((e: { kind: string }) => e.kind);
+    assert.equal(kinds.filter((k: string) => k === 'compensation.posted').length, 3);
+    assert.equal(
+      (await call(first.headers, 'POST', `${inc}/compensations/999999/approve`, {})).json().error
+        .code,
+      'compensation_not_found',
+    );
+  } finally {
+    await h.close();
+  }
+});
