@@ -773,6 +773,10 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
       createAccounts: (accounts) => m.ledger.createAccounts(accounts),
       createTransfersInTx: (tx, transfers, ctx) => m.ledger.createTransfersInTx(tx, transfers, ctx),
       transferBatchSizeMax: config.limits.ledgerTransferBatchSizeMax,
+      notices: {
+        contacts: (db, ids) => m.identity.customerFacts(db, ids),
+        enqueue: (tx, events) => m.outbox.enqueue(tx, events),
+      },
     },
   });
   switchesRoutes(scope, {

@@ -124,6 +124,11 @@ test('compensation is approved by a second operator and posted exactly once', as
     assert.equal(ok2.json().posted, 0);
     assert.equal(await wallet(b), 45_000n);
 
+    const [row] = await sql<{ email: string }[]>`
+      select email from identity_customers where id = ${b}`;
+    const told = await h.mailbox(row!.email);
+    assert.equal(told.length, 1, 'told once, however often approved');
+    assert.match(told[0]!.text, /¥45,000/);
     const totals = await call(support.headers, 'GET', `${inc}/compensations`);
     assert.deepEqual(totals.json(), {
       lost_minor: '75000',

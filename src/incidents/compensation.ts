@@ -7,6 +7,9 @@ import * as store from './store.ts';
 import type { IncidentActor, IncidentDeps } from './timeline.ts';
 import { appendTimeline } from './timeline.ts';
 import { incidentsError } from './errors.ts';
+import { NOTIFY_TOPIC } from '../notify/index.ts';
+import { compensationNotice } from './notice-messages.ts';
+import type { NoticePorts } from './notices.ts';
 
 // Compensation: credit the customers an incident cost money, from the incident's own account
 // in the ledger. One operator proposes the list from the latest scope run; another approves
@@ -34,6 +37,8 @@ export interface CompensationPorts {
     ctx: { actor: IncidentActor },
   ): Promise<{ id: string; result: string }[]>;
   transferBatchSizeMax: number;
+  /** Contacts and the outbox: each customer credited is told, in the posting's transaction. */
+  notices: Pick<NoticePorts, 'contacts' | 'enqueue'>;
 }
 
 function derivedId(what: string): string {
@@ -180,6 +185,7 @@ async function post(
   items: Item[],
 ): Promise<Posted> {
   const done: Posted = { proposal: r.proposal, posted: 0, postedMinor: 0n, alreadyPosted: 0 };
+  const credited: Item[] = [];
   for (let i = 0; i < items.length; i += ports.transferBatchSizeMax) {
     const batch = items.slice(i, i + ports.transferBatchSizeMax);
     const results = await ports.createTransfersInTx(
@@ -199,6 +205,7 @@ async function post(
       if (res.result === 'ok') {
         done.posted += 1;
         done.postedMinor += BigInt(batch[k]!.amount_minor);
+        credited.push(batch[k]!);
       } else {
         // A credit already posted (maybe for another amount, by an earlier proposal) stays.
         assert(res.result.startsWith('exists'), `compensation transfer: ${res.result}`);
@@ -206,7 +213,26 @@ async function post(
       }
     }
   }
+  await tell(tx, ports, credited);
   return done;
+}
+
+/** One email per customer credited now; never for a credit posted before. */
+async function tell(tx: Tx, ports: CompensationPorts, credited: readonly Item[]): Promise<void> {
+  if (credited.length === 0) return;
+  const contacts = await ports.notices.contacts(
+    tx,
+    credited.map((i) => i.customer_id),
+  );
+  const emailOf = new Map(contacts.map((c) => [c.id, c.email]));
+  const messages = credited
+    .filter((i) => emailOf.has(i.customer_id))
+    .map((i) => compensationNotice(emailOf.get(i.customer_id)!, BigInt(i.amount_minor)));
+  if (messages.length === 0) return;
+  await ports.notices.enqueue(
+    tx,
+    messages.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
+  );
 }
 
 /** Total compensated against total lost (the latest proposal's total), in minor units. */

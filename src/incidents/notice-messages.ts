@@ -56,3 +56,17 @@ export function incidentNotices(f: NoticeFacts): NotifyMessage[] {
     { channel: 'sms', to: f.phone, subject: SUBJECT, text: sms },
   ];
 }
+
+/** The email telling a customer the credit Kinko posted to their wallet. */
+export function compensationNotice(email: string, amountMinor: bigint): NotifyMessage {
+  const yen = amountMinor.toLocaleString('en-US');
+  return {
+    channel: 'email',
+    to: email,
+    subject: '【Kinko】補償のお知らせ / Kinko has compensated you',
+    text:
+      `不正利用の補償として ¥${yen} をお客様の Kinko 残高に入金しました。\n\n` +
+      `Kinko has credited ¥${yen} to your Kinko balance as compensation for the misuse ` +
+      'of your account.',
+  };
+}
