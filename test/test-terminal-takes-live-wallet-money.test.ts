@@ -32,6 +32,8 @@ async function testModeMerchant(p: PayPlatform) {
     [
       '--name',
       'Sandbox Shoten',
+      '--owner-email',
+      'owner@sandbox.example',
       '--mode',
       'test',
       '--store',

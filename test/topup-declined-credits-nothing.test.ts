@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Simulator } from '../src/acquirer/index.ts';
 import { auth } from './helpers/identity-harness.ts';
 import {
   balanceOf,
@@ -21,7 +20,7 @@ test('declined, insufficient-funds and timed-out charges credit nothing', async 
     // Linked while the card was good (verification passes); later charges decline.
     const good = await hostedCardToken(p, '4242424242424242');
     await walletPost(p, u, '/v1/wallet/cards', 'card_link', { card_token: good });
-    const sim = p.modules.card.network as Simulator;
+    const sim = p.simulator;
     sim.injectFault('authorize', 'timeout');
     let res = await walletPost(p, u, '/v1/wallet/topups', 'topup', {
       amount: 1000,
@@ -85,7 +84,7 @@ test('a capture whose answer is lost waits, then captures and credits once', asy
     const u = await walletUser(p, 2);
     const token = await hostedCardToken(p, '4242424242424242');
     await walletPost(p, u, '/v1/wallet/cards', 'card_link', { card_token: token });
-    const sim = p.modules.card.network as Simulator;
+    const sim = p.simulator;
     sim.injectFault('capture', 'network_error');
     const res = await walletPost(p, u, '/v1/wallet/topups', 'topup', {
       amount: 2000,
