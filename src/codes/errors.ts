@@ -5,7 +5,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // apart from a code of another scheme before any database lookup. A store QR payload is
 // checked for structure, then its CRC, then its required fields, then each field's format.
 
-export const CODES_ERRORS = defineErrors('codes', {
+const CODES_ERRORS = defineErrors('codes', {
   code_malformed: {
     type: 'invalid_request_error',
     message: 'The payment code must be 22 digits.',

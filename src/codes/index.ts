@@ -15,7 +15,7 @@
 // - JPQR: Japan's unified QR profile of EMVCo MPM, which fixes the fields a store must carry.
 // - CRC: CRC-16/CCITT-FALSE in data object 63, which catches misread or altered payloads.
 
-export { CODES_ERRORS, codesError, type CodesErrorCode } from './errors.ts';
+export { codesError, type CodesErrorCode } from './errors.ts';
 export {
   formatPaymentCode,
   generatePaymentCode,

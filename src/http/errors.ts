@@ -5,7 +5,7 @@ import { defineErrors, errorFactory, errorSpec, type ErrorType } from '../lib/er
 // more specific than their type's are listed in STATUS_BY_CODE. List paging (lists.ts) is the
 // HTTP layer's too, so every module that lists refuses an unknown cursor with the same code.
 
-export const HTTP_ERRORS = defineErrors('http', {
+const HTTP_ERRORS = defineErrors('http', {
   unsupported_media_type: {
     type: 'invalid_request_error',
     message: 'This endpoint accepts only application/json request bodies.',

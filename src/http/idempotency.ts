@@ -40,7 +40,7 @@ import { requestFingerprint } from './fingerprint.ts';
 //
 // Table: idempotency_keys (migrations/0007); this file is its only user, through store.ts.
 
-export const IDEMPOTENCY_ERRORS = defineErrors('idempotency', {
+const IDEMPOTENCY_ERRORS = defineErrors('idempotency', {
   idempotency_key_missing: {
     type: 'invalid_request_error',
     message: 'This request needs an Idempotency-Key header.',
@@ -68,16 +68,16 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 const LOCK_MARGIN_MS = 5000;
 const KEY_RE = /^[\x21-\x7e]+$/;
 
-export interface IdempotencyDeps {
+interface IdempotencyDeps {
   sql: Sql;
   clock: Clock;
   limits: { idempotency: IdempotencyLimits; httpRequestTimeoutMs: number };
   log?: Logger | undefined;
 }
 
-export type ScopeOf = (req: FastifyRequest) => string;
+type ScopeOf = (req: FastifyRequest) => string;
 
-export interface IdempotencyRouteOptions {
+interface IdempotencyRouteOptions {
   preHandler: preHandlerAsyncHookHandler[];
   onSend: onSendAsyncHookHandler;
 }

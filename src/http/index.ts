@@ -11,7 +11,7 @@
 // - fingerprint: a request's method, path and canonical JSON body, hashed; what an
 //   Idempotency-Key is bound to.
 
-export { createServer, parseJson, sendError, type App, type ServerOptions } from './server.ts';
+export { createServer, parseJson, type App } from './server.ts';
 export { healthRoutes } from './routes.ts';
 export { sourceOf, type Source } from './source.ts';
 export {
@@ -31,18 +31,14 @@ export {
 } from './schema.ts';
 export { requestFingerprint } from './fingerprint.ts';
 export { errorBody } from './error-body.ts';
-export { HTTP_ERRORS, httpError, statusOf } from './errors.ts';
+export { httpError, statusOf } from './errors.ts';
 export {
   createIdempotency,
   markSecretResponse,
-  IDEMPOTENCY_ERRORS,
   idempotencyError,
   IDEMPOTENCY_KEY_HEADER,
   REPLAYED_HEADER,
   type Idempotency,
-  type IdempotencyDeps,
-  type IdempotencyRouteOptions,
-  type ScopeOf,
 } from './idempotency.ts';
 export {
   createdRange,

@@ -41,7 +41,7 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-export interface ServerOptions {
+interface ServerOptions {
   log: Logger;
   limits: Limits;
   version: string;
@@ -524,7 +524,7 @@ function handleError(error: FastifyError, req: FastifyRequest, reply: FastifyRep
   sendError(req, reply, httpError('internal_error'));
 }
 
-export function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {
+function sendError(req: FastifyRequest, reply: FastifyReply, error: KinkoError): void {
   const retry = error.extra?.['retry_after_seconds'];
   if (typeof retry === 'number') reply.header('retry-after', String(retry));
   void reply.status(statusOf(error.code)).type('application/json').send(errorBody(error, req.id));

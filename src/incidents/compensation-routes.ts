@@ -11,7 +11,7 @@ import {
 // Compensation over HTTP: propose from the latest scope run, approve (another operator) and
 // post, and read total compensated against total lost.
 
-export interface CompensationRoutesDeps {
+interface CompensationRoutesDeps {
   incidents: Incidents;
   compensation: CompensationPorts;
   requireOperator(access: 'incidents.read' | 'incidents.manage'): preHandlerAsyncHookHandler;

@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The incidents module's named failures, in precedence order: which incident, then whether
 // the change asked for is one its current state allows.
 
-export const INCIDENTS_ERRORS = defineErrors('incidents', {
+const INCIDENTS_ERRORS = defineErrors('incidents', {
   incident_not_found: { type: 'not_found_error', message: 'No incident has this id.' },
   scope_not_found: {
     type: 'not_found_error',
@@ -34,4 +34,4 @@ export const INCIDENTS_ERRORS = defineErrors('incidents', {
 /** Raises one of these codes; a code not in the table does not compile. */
 export const incidentsError = errorFactory(INCIDENTS_ERRORS);
 
-export type IncidentsErrorCode = keyof typeof INCIDENTS_ERRORS;
+type IncidentsErrorCode = keyof typeof INCIDENTS_ERRORS;

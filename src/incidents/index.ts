@@ -27,7 +27,6 @@
 //   the latest scope run says they lost; proposed by one operator, approved and posted by
 //   another, each credit once (its transfer id is derived from incident and customer).
 
-export { INCIDENTS_ERRORS, type IncidentsErrorCode } from './errors.ts';
 export { incidentTimeline, openIncident, raiseIncident, changeIncidentStatus } from './timeline.ts';
 export { createIncidents, type Incidents } from './service.ts';
 export { incidentsRoutes } from './routes.ts';

@@ -8,7 +8,7 @@ import * as store from './store.ts';
 // run, giving the help desk customers should call. Sending again is safe: only customers not
 // yet told are told, and the answer says how many were.
 
-export interface NoticeRoutesDeps {
+interface NoticeRoutesDeps {
   incidents: Incidents;
   notices: NoticePorts;
   requireOperator(access: 'incidents.read' | 'incidents.manage'): preHandlerAsyncHookHandler;

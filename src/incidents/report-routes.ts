@@ -19,7 +19,7 @@ import { incidentsError } from './errors.ts';
 
 export type ReportAccess = 'incidents.report';
 
-export interface ReportRoutesDeps {
+interface ReportRoutesDeps {
   incidents: Incidents;
   requireOperator(access: ReportAccess): preHandlerAsyncHookHandler;
   operatorIdOf(req: FastifyRequest): string;

@@ -15,9 +15,9 @@ import type { CompensationPorts } from './compensation.ts';
 // operator preHandler and the signed-in operator arrive as parameters, so incidents depends
 // on no other module for access.
 
-export type IncidentsAccess = 'incidents.read' | 'incidents.manage' | ScopeAccess | ReportAccess;
+type IncidentsAccess = 'incidents.read' | 'incidents.manage' | ScopeAccess | ReportAccess;
 
-export interface IncidentsRoutesDeps {
+interface IncidentsRoutesDeps {
   incidents: Incidents;
   requireOperator(access: IncidentsAccess): preHandlerAsyncHookHandler;
   operatorIdOf(req: FastifyRequest): string;
@@ -29,7 +29,7 @@ export interface IncidentsRoutesDeps {
 
 const INCIDENTS_PAGE_MAX = 200;
 
-export function incidentJson(r: IncidentRow) {
+function incidentJson(r: IncidentRow) {
   return {
     id: r.id,
     kind: r.kind,

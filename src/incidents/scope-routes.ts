@@ -19,7 +19,7 @@ import { appendTimeline } from './timeline.ts';
 
 export type ScopeAccess = 'incidents.read' | 'incidents.scope' | 'incidents.export';
 
-export interface ScopeRoutesDeps {
+interface ScopeRoutesDeps {
   incidents: Incidents;
   requireOperator(access: ScopeAccess): preHandlerAsyncHookHandler;
   operatorIdOf(req: FastifyRequest): string;

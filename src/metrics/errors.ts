@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The metrics module's named failures, in precedence order: whether /metrics is served on
 // this listener at all, then whether the caller holds the token.
 
-export const METRICS_ERRORS = defineErrors('metrics', {
+const METRICS_ERRORS = defineErrors('metrics', {
   metrics_not_enabled: {
     type: 'not_found_error',
     message:
@@ -19,4 +19,4 @@ export const METRICS_ERRORS = defineErrors('metrics', {
 /** Raises one of these codes; a code not in the table does not compile. */
 export const metricsError = errorFactory(METRICS_ERRORS);
 
-export type MetricsErrorCode = keyof typeof METRICS_ERRORS;
+type MetricsErrorCode = keyof typeof METRICS_ERRORS;

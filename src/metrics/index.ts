@@ -13,8 +13,7 @@
 // - money request: a payment, top-up or refund request, counted by kind and outcome
 //   (accepted, declined, refused, failed) from its route and status.
 
-export { METRICS_ERRORS, type MetricsErrorCode } from './errors.ts';
 export { createMetrics, type Metrics } from './metrics.ts';
 export { meteredNetwork, observeResponse } from './observe.ts';
-export { metricsRoutes, startMetricsServer, type MetricsAccess } from './routes.ts';
+export { metricsRoutes, startMetricsServer } from './routes.ts';
 export { connectionsByState } from './store.ts';

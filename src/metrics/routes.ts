@@ -8,7 +8,7 @@ import type { Metrics } from './metrics.ts';
 // GET /metrics: on the API port behind a bearer token, or on a separate port (bound to
 // HOST, meant for a private network) without one. Neither configured: not served.
 
-export interface MetricsAccess {
+interface MetricsAccess {
   /** KINKO_METRICS_TOKEN; the API port's /metrics answers metrics_not_enabled without it. */
   token: string | undefined;
 }

@@ -3,7 +3,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // The risk module's refusals, in precedence order: when several apply, the first listed is
 // the answer (a frozen account before a limit, a limit before velocity).
 
-export const RISK_ERRORS = defineErrors('risk', {
+const RISK_ERRORS = defineErrors('risk', {
   risk_register_payment_blocked: {
     type: 'permission_error',
     message: 'This payment was refused by risk checks; the customer can see why in the app.',

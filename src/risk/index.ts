@@ -17,7 +17,6 @@
 //   each has its own top-up limits. own limits: lower limits the customer set.
 // - usage: what was topped up in the local (JST) day and month, kept in risk_usage.
 
-export { RISK_ERRORS, type RiskErrorCode } from './errors.ts';
 export { riskRoutes } from './routes.ts';
 export {
   createRisk,

@@ -7,9 +7,9 @@ import type { Risk } from './risk.ts';
 // identity's business (OPERATOR_ACCESS): its preHandler and the signed-in operator arrive
 // as parameters, so risk depends on no other module.
 
-export type RiskAccess = 'risk.read' | 'risk.rules.draft' | 'risk.rules.approve';
+type RiskAccess = 'risk.read' | 'risk.rules.draft' | 'risk.rules.approve';
 
-export interface RiskRoutesDeps {
+interface RiskRoutesDeps {
   risk: Pick<Risk, 'versions' | 'countDecisions'>;
   /** Identity's operator sessions: the preHandler for an action, and who is signed in. */
   operators: {

@@ -4,7 +4,7 @@ import { defineErrors, errorFactory } from '../lib/errors.ts';
 // switch covers it; then, for operators, which switch, whether its scope makes sense, and
 // whether the change asked for is one its state and the two-operator rule allow.
 
-export const SWITCHES_ERRORS = defineErrors('switches', {
+const SWITCHES_ERRORS = defineErrors('switches', {
   service_suspended: {
     type: 'api_error',
     message:
@@ -38,4 +38,4 @@ export const SWITCHES_ERRORS = defineErrors('switches', {
 /** Raises one of these codes; a code not in the table does not compile. */
 export const switchesError = errorFactory(SWITCHES_ERRORS);
 
-export type SwitchesErrorCode = keyof typeof SWITCHES_ERRORS;
+type SwitchesErrorCode = keyof typeof SWITCHES_ERRORS;

@@ -22,7 +22,6 @@
 // at the start, so nothing is left half-done. Paused webhook deliveries stay pending and go
 // out when the switch is lifted.
 
-export { SWITCHES_ERRORS, switchesError, type SwitchesErrorCode } from './errors.ts';
 export { createSwitches, NOTHING_SUSPENDED, type SwitchCheck, type Switches } from './service.ts';
-export { switchesRoutes, type SwitchesRoutesDeps } from './routes.ts';
+export { switchesRoutes } from './routes.ts';
 export { switchesCommand, SWITCHES_USAGE } from './cli.ts';

@@ -7,9 +7,9 @@ import { REASON_CHARS_MAX, REASON_CHARS_MIN, type Switches } from './service.ts'
 // Who may call them is the identity module's business: its operator preHandler and session
 // reader arrive as parameters, so switches depends on no module above it.
 
-export type SwitchesAccess = 'switches.read' | 'switches.change';
+type SwitchesAccess = 'switches.read' | 'switches.change';
 
-export interface SwitchesRoutesDeps {
+interface SwitchesRoutesDeps {
   switches: Switches;
   /** A signed-in operator whose role may read / change switches (identity's preHandler). */
   requireOperator(access: SwitchesAccess): preHandlerAsyncHookHandler;
