@@ -87,12 +87,12 @@ function signInRoutes(app: App, deps: MerchantsDeps, person: Person): void {
       },
     },
     async (req, reply) => {
-      const b = req.body as { email: string; password: string } & Record<string, string>;
+      const b = req.body;
       const input = {
         email: b.email,
         password: b.password,
-        totpCode: b['totp_code'],
-        recoveryCode: b['recovery_code'],
+        totpCode: 'totp_code' in b ? b.totp_code : undefined,
+        recoveryCode: 'recovery_code' in b ? b.recovery_code : undefined,
       };
       return signedInView(deps, reply, await personLogin(deps, input, sourceOf(req)));
     },
