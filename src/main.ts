@@ -74,6 +74,7 @@ import {
 } from './vault/index.ts';
 import type { Config } from './config.ts';
 import {
+  claimJobWindow,
   connect,
   connectedRole,
   EMBEDDED_OWNER_ROLE,
@@ -554,6 +555,25 @@ function every(intervalSeconds: number, log: Logger, what: string, fn: () => Pro
   };
 }
 
+/**
+ * `every`, for a job that looks at a window shared by the whole deployment: at each tick the
+ * process claims the window (db/job-runs.ts) and runs the job only when its claim landed, so
+ * several processes raise one alert per window, not one each.
+ */
+function everyOnce(
+  intervalSeconds: number,
+  log: Logger,
+  job: string,
+  env: { sql: Sql; clock: Clock },
+  fn: () => Promise<unknown>,
+) {
+  const claimedBy = `${os.hostname()}:${process.pid}`;
+  return every(intervalSeconds, log, job, async () => {
+    const at = env.clock.now();
+    if (await claimJobWindow(env.sql, { job, at, intervalSeconds, claimedBy })) await fn();
+  });
+}
+
 /** Email and SMS: SMTP when configured, else the dev mailbox. */
 function notifierOf(config: Config, log: Logger, sql: Sql, clock: Clock): Notifier {
   return createNotifier({
@@ -693,7 +713,7 @@ function startBackground(
     m.payments.startReceiptsWorker(),
     m.siem.startWorker(),
     // A new blocked origin or a spike of CSP reports on a payment page joins its incident.
-    every(CSP_CHECK_SECONDS_INTERVAL, log, 'csp report check', () =>
+    everyOnce(CSP_CHECK_SECONDS_INTERVAL, log, 'csp-report-check', env, () =>
       m.card.vault.checkCspReports((tx, s) => m.incidents.raise(tx, s), CSP_CHECK_SECONDS_INTERVAL),
     ),
     // Hashes the install at start and on a schedule; an unapproved change is an incident.
@@ -711,7 +731,7 @@ function startBackground(
       m.webPayments.reconcile(),
     ),
     // A burst of blocked or held money movements opens (or joins) the risk-spike incident.
-    every(RISK_SPIKE_CHECK_SECONDS_INTERVAL, log, 'risk spike check', () =>
+    everyOnce(RISK_SPIKE_CHECK_SECONDS_INTERVAL, log, 'risk-spike-check', env, () =>
       checkRiskSpike(m, env.sql, env.clock),
     ),
   ];

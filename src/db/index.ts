@@ -141,5 +141,6 @@ export {
 export { copyIn, copyField, copyBytea } from './copy.ts';
 export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';
+export { claimJobWindow } from './job-runs.ts';
 export { retryOnConflict } from './retry.ts';
 export { listBySeq, seqOfRow, type SeqPage } from './page.ts';
