@@ -812,6 +812,8 @@ interface SecopsConfig {
   readonly siemHttpsUrl: string | undefined;
   /** KINKO_SIEM_HTTPS_TOKEN: sent as Authorization: Bearer to the HTTPS collector. */
   readonly siemHttpsToken: string | undefined;
+  /** KINKO_SIEM_HTTPS_CA_FILE: PEM of the CA the HTTPS collector's certificate chains to. */
+  readonly siemHttpsCaFile: string | undefined;
   /** Events sent per batch to a collector; one batch is in flight at a time (in order). */
   readonly siemBatchSizeMax: number;
   /** A collector that does not accept a batch within this long counts as down. */
@@ -847,6 +849,7 @@ function secopsConfig(env: Env, kinkoEnv: KinkoEnv): SecopsConfig {
     siemSyslogCaFile: env['KINKO_SIEM_SYSLOG_CA_FILE'] || undefined,
     siemHttpsUrl: https,
     siemHttpsToken: env['KINKO_SIEM_HTTPS_TOKEN'] || undefined,
+    siemHttpsCaFile: env['KINKO_SIEM_HTTPS_CA_FILE'] || undefined,
     siemBatchSizeMax: integer(env, 'KINKO_SIEM_BATCH_SIZE_MAX', 100, 1, 100),
     siemSendTimeoutMs: integer(env, 'KINKO_SIEM_SEND_TIMEOUT_MS', 5_000, 100, 60_000),
     siemPollMs: integer(env, 'KINKO_SIEM_POLL_MS', 1_000, 10, 60_000),

@@ -497,7 +497,9 @@ function siemOf(config: Config, log: Logger, clock: Clock, outbox: Outbox): Siem
     syslog: s.siemSyslogUrl
       ? { url: s.siemSyslogUrl, caFile: s.siemSyslogCaFile, timeoutMs }
       : undefined,
-    https: s.siemHttpsUrl ? { url: s.siemHttpsUrl, token: s.siemHttpsToken, timeoutMs } : undefined,
+    https: s.siemHttpsUrl
+      ? { url: s.siemHttpsUrl, token: s.siemHttpsToken, caFile: s.siemHttpsCaFile, timeoutMs }
+      : undefined,
     batchSize: Math.min(s.siemBatchSizeMax, config.limits.outboxClaimBatchSizeMax),
     pollMs: s.siemPollMs,
   });

@@ -27,7 +27,9 @@ test('one claim per job and window wins across processes; the next window is fre
     // Another job's window is its own.
     assert.equal(await claim(2, at, 'risk-spike-check'), true);
     // The next minute is a new window.
-    const next = await Promise.all([0, 1, 2].map((i) => claim(i, new Date('2026-12-05T01:01:01Z'))));
+    const next = await Promise.all(
+      [0, 1, 2].map((i) => claim(i, new Date('2026-12-05T01:01:01Z'))),
+    );
     assert.equal(next.filter(Boolean).length, 1);
 
     // Claims older than a day are pruned by later claims of the same job.

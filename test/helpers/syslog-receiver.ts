@@ -1,9 +1,11 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
 // A syslog collector on 127.0.0.1 for tests: reads RFC 6587 octet-counted frames, keeps the
 // messages, and closes its side when the sender closes its own (what the export waits for).
 // `resetNext` makes it read the next connection's batch and then reset it, as a collector
-// crashing mid-batch would.
+// crashing mid-batch would. With `tlsKeys` it speaks TLS (RFC 5425) with that key and
+// certificate.
 
 export interface SyslogReceiver {
   port: number;
@@ -29,7 +31,10 @@ function parseFrames(buffer: Buffer, out: string[]): Buffer {
   }
 }
 
-export async function syslogReceiver(port = 0): Promise<SyslogReceiver> {
+export async function syslogReceiver(
+  port = 0,
+  tlsKeys?: { key: string; cert: string },
+): Promise<SyslogReceiver> {
   let server: net.Server;
   const sockets = new Set<net.Socket>();
   const r: SyslogReceiver = {
@@ -67,7 +72,9 @@ export async function syslogReceiver(port = 0): Promise<SyslogReceiver> {
   };
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      server = net.createServer(onConnection);
+      server = tlsKeys
+        ? tls.createServer(tlsKeys, onConnection)
+        : net.createServer(onConnection);
       server.once('error', reject);
       server.listen(r.port, '127.0.0.1', () => {
         const a = server.address();
