@@ -4,6 +4,7 @@ import { dateTime, useT } from '../../ui/i18n.tsx';
 import { Notice, useLoad } from '../../ui/kit.tsx';
 import { Field, FormCard, formValues, Submit, useForm } from '../../ui/form.tsx';
 import { AuditTrail, type AuditFilter } from './audit.tsx';
+import { CspReports } from './csp.tsx';
 import { StuffingDetections } from './detections.tsx';
 import {
   consoleError,
@@ -133,6 +134,7 @@ export function EventsPage() {
       <h2>{t('throttled')}</h2>
       <ThrottledSources />
       <StuffingDetections />
+      <CspReports />
       <div class="actions" role="group" aria-label={t('action')}>
         {EVENT_ACTIONS.map(([label, a]) => (
           <button aria-pressed={action === a} onClick={() => setAction(a)}>

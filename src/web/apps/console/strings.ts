@@ -138,7 +138,7 @@ export const S = appStrings({
     'The chain is broken at entry {seq}: {problem}',
     'エントリ {seq} で不整合: {problem}',
   ],
-  eventsTitle: ['Credential stuffing and lockouts', 'リスト型攻撃とロックアウト'],
+  eventsTitle: ['Security events', 'セキュリティイベント'],
   throttled: ['Throttled source networks', '制限中の送信元ネットワーク'],
   network: ['Network', 'ネットワーク'],
   failures: ['Failures', '失敗回数'],
@@ -160,6 +160,24 @@ export const S = appStrings({
   note: ['Note', 'メモ'],
   acknowledge: ['Acknowledge', '確認済みにする'],
   noneOpen: ['No open detections.', '未確認の検知はありません。'],
+  // CSP reports.
+  cspTitle: ['Blocked by Content-Security-Policy', 'CSPでブロックされた読み込み'],
+  cspNote: [
+    'What browsers refused to load on Kinko pages, by page, directive and origin. A new ' +
+      'origin or a spike on a payment page opens an incident.',
+    'ブラウザがKinkoのページで読み込みを拒否したもの（ページ・ディレクティブ・オリジン別）。' +
+      '決済ページでの新しいオリジンや急増はインシデントになります。',
+  ],
+  cspPeriod: ['Period', '期間'],
+  csp24h: ['Last 24 hours', '過去24時間'],
+  csp7d: ['Last 7 days', '過去7日間'],
+  cspNone: ['No reports in this period.', 'この期間のレポートはありません。'],
+  cspPage: ['Page', 'ページ'],
+  cspDirective: ['Directive', 'ディレクティブ'],
+  cspOrigin: ['Blocked origin', 'ブロックされたオリジン'],
+  cspTotal: ['Reports', '件数'],
+  cspOverTime: ['Over time', '推移'],
+  cspPaymentPage: ['payment page', '決済ページ'],
   // Kill switches.
   navSwitches: ['Kill switches', 'キルスイッチ'],
   switchesTitle: ['Kill switches', 'キルスイッチ'],
