@@ -56,7 +56,7 @@ import {
 } from './metrics/index.ts';
 import { createSiem, type Siem } from './siem/index.ts';
 import { createIntegrity, type Integrity } from './integrity/index.ts';
-import { webRoutes } from './web/index.ts';
+import { servedWebFiles, webRoutes } from './web/index.ts';
 import {
   createWebhooks,
   loadOrCreateWebhookSecretsKey,
@@ -466,6 +466,7 @@ function integrityOf(
     ...{ sql, clock, log, audit: m.audit, version: VERSION, root: ROOT },
     raise: (tx, signal) => m.incidents.raise(tx, signal),
     count: (outcome) => m.metrics.securityEvent('integrity_check', outcome),
+    served: servedWebFiles,
   });
 }
 

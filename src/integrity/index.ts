@@ -2,7 +2,8 @@
 //
 // Glossary
 // - manifest: every watched file (source or build output, browser and hosted-field assets,
-//   migrations, package files) with its SHA-256, sorted by path (manifest.ts).
+//   migrations, package files) with its SHA-256, sorted by path (manifest.ts); plus the
+//   web bundles as served (`served/web/…`), which main.ts hands in.
 // - root: SHA-256 over a manifest's "path\0hash" lines; the manifest's name.
 // - approved manifest: the expected state, the newest approval's; the first manifest a
 //   database sees is approved as the baseline, later ones only by `kinko integrity approve`.

@@ -2,7 +2,14 @@ import type { AuditEntryInput } from '../audit/index.ts';
 import type { Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import { diff, hashTree, type Difference, type Manifest } from './manifest.ts';
+import {
+  diff,
+  hashTree,
+  withFiles,
+  type Difference,
+  type Files,
+  type Manifest,
+} from './manifest.ts';
 import * as store from './store.ts';
 
 // File integrity: hash the install, keep every manifest observed, compare with the newest
@@ -34,6 +41,11 @@ interface IntegrityDeps {
   root: string;
   /** Counts checks by outcome (metrics). */
   count?: ((outcome: 'unchanged' | 'changed' | 'baseline') => void) | undefined;
+  /**
+   * What is served but not a file under root: the web apps as built (their bundles carry
+   * npm dependencies no watched folder holds), by name under `served/`.
+   */
+  served?: (() => Promise<Files>) | undefined;
 }
 
 type CheckResult =
@@ -73,15 +85,23 @@ function reported(d: Difference) {
 }
 
 export function createIntegrity(deps: IntegrityDeps): Integrity {
-  const observe = async (tx: Tx): Promise<Manifest> => {
-    const m = hashTree(deps.root);
-    const observedAt = deps.clock.now();
-    await store.insertManifest(tx, { ...m, observedAt, version: deps.version });
-    return m;
+  // The served part is computed before the transaction, so no build runs while it is open.
+  const observer = async () => {
+    const served = (await deps.served?.()) ?? {};
+    return async (tx: Tx): Promise<Manifest> => {
+      const m = withFiles(hashTree(deps.root), served);
+      const observedAt = deps.clock.now();
+      await store.insertManifest(tx, { ...m, observedAt, version: deps.version });
+      return m;
+    };
   };
-  const check = () => deps.sql.begin((tx) => checkIn(tx, deps, observe));
-  const approve = (by: Approver, reason: string) =>
-    deps.sql.begin(async (tx) => {
+  const check = async () => {
+    const observe = await observer();
+    return deps.sql.begin((tx) => checkIn(tx, deps, observe));
+  };
+  const approve = async (by: Approver, reason: string) => {
+    const observe = await observer();
+    return deps.sql.begin(async (tx) => {
       await store.lockApprovals(tx);
       const m = await observe(tx);
       const before = await store.newestApproved(tx);
@@ -101,6 +121,7 @@ export function createIntegrity(deps: IntegrityDeps): Integrity {
       ]);
       return { root: hex(m.root), difference };
     });
+  };
   return { check, approve, startWorker: (s) => startChecks(deps, check, s) };
 }
 

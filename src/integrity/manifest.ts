@@ -43,6 +43,15 @@ export function hashTree(root: string, watched: readonly string[] = WATCHED): Ma
   return { root: rootOf(files), files };
 }
 
+/** The manifest with more entries (what is served but not a file under root). */
+export function withFiles(m: Manifest, more: Files): Manifest {
+  if (Object.keys(more).length === 0) return m;
+  const files = Object.fromEntries(
+    Object.entries({ ...m.files, ...more }).sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+  return { root: rootOf(files), files };
+}
+
 function rootOf(files: Files): Buffer {
   const h = createHash('sha256');
   for (const [p, hash] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -126,3 +126,25 @@ export async function buildWeb(): Promise<WebBuild> {
   }
   return { assets, paths, gzipBytes, buildMs: Math.round(performance.now() - started) };
 }
+
+let shared: Promise<WebBuild> | undefined;
+
+/** The process's one build: what the web routes serve and what file integrity hashes. */
+export function webBuild(): Promise<WebBuild> {
+  shared ??= buildWeb();
+  return shared;
+}
+
+/**
+ * The served assets' SHA-256 by source name ('served/web/wallet.js'): stable names whose
+ * hashes change with any byte of the bundle, its npm dependencies included.
+ */
+export async function servedWebFiles(): Promise<Record<string, string>> {
+  const built = await webBuild();
+  const out: Record<string, string> = {};
+  for (const [file, url] of Object.entries(built.paths)) {
+    const a = built.assets.get(url);
+    if (a) out[`served/web/${file}`] = createHash('sha256').update(a.body).digest('hex');
+  }
+  return out;
+}

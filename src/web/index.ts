@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { closed, Type, type App } from '../http/index.ts';
 import { sendAsset } from './assets.ts';
 import type { Logger } from '../lib/log.ts';
-import { buildWeb, WEB_APPS, type WebBuild } from './build.ts';
+import { WEB_APPS, webBuild, type WebBuild } from './build.ts';
 import { appCsp, appHtml, walletManifest } from './pages.ts';
 
 // Web: the four browser apps — wallet (customers), register (/pos, cashiers), dashboard
@@ -18,7 +18,7 @@ import { appCsp, appHtml, walletManifest } from './pages.ts';
 // - hashed asset: a script or stylesheet served as name.<content hash>.ext, cached for a year
 //   (immutable); the HTML shell, never cached, names the current ones.
 
-export { buildWeb, WEB_APPS, APP_GZIP_BYTES_MAX } from './build.ts';
+export { buildWeb, servedWebFiles, WEB_APPS, APP_GZIP_BYTES_MAX } from './build.ts';
 export { appCsp } from './pages.ts';
 export { HASHED_CACHE_CONTROL, negotiateEncoding } from './assets.ts';
 
@@ -38,7 +38,7 @@ interface WebRoutesDeps {
  * built in memory when this is called; the server is not ready until they are.
  */
 export function webRoutes(app: App, deps: WebRoutesDeps = {}): void {
-  const building: Promise<WebBuild> = buildWeb();
+  const building: Promise<WebBuild> = webBuild();
   // Never an unhandled rejection: onReady below reports a failed build.
   building.catch(() => undefined);
   app.addHook('onReady', async () => {
