@@ -822,6 +822,50 @@ interface SecopsConfig {
   readonly siemPollMs: number;
   /** How often the files Kinko serves and runs are hashed and compared (file integrity). */
   readonly integritySecondsInterval: number;
+  /** The payment-page integrity monitor (src/pagewatch). */
+  readonly pagewatch: PagewatchConfig;
+}
+
+/** The payment-page monitor's settings (docs/configuration.md, "Payment-page monitor"). */
+interface PagewatchConfig {
+  /**
+   * KINKO_PAGEWATCH_SECONDS_INTERVAL: each page is loaded this often (default 300). PCI DSS
+   * 11.6.1 asks for at least weekly, so a week is the longest allowed.
+   */
+  readonly intervalSeconds: number;
+  /** KINKO_PAGEWATCH_BROWSER: the Chromium executable (Debian's /usr/bin/chromium). */
+  readonly executablePath: string;
+  /**
+   * KINKO_PAGEWATCH_ALLOW_LOOPBACK=1: pages on loopback addresses (and http:// to them) may be
+   * watched, for local shops in development and tests. Refused in production: the monitor
+   * would load Kinko's own internal services for whoever registers their address.
+   */
+  readonly allowLoopback: boolean;
+  readonly loadTimeoutMs: number;
+  /** After a page's load event, how long late scripts get before the snapshot. */
+  readonly settleMs: number;
+  readonly fetchTimeoutMs: number;
+  readonly fetchBodyBytesMax: number;
+  readonly pagesPerMerchantMax: number;
+  readonly pagesPerPassMax: number;
+}
+
+function pagewatchConfig(env: Env, kinkoEnv: KinkoEnv): PagewatchConfig {
+  const loopback = oneOf(env, 'KINKO_PAGEWATCH_ALLOW_LOOPBACK', '0', ['0', '1']) === '1';
+  if (loopback && kinkoEnv === 'production') {
+    throw new ConfigError('KINKO_PAGEWATCH_ALLOW_LOOPBACK', 'is for development and tests only');
+  }
+  return {
+    intervalSeconds: integer(env, 'KINKO_PAGEWATCH_SECONDS_INTERVAL', 300, 10, 604_800),
+    executablePath: env['KINKO_PAGEWATCH_BROWSER'] || '/usr/bin/chromium',
+    allowLoopback: loopback,
+    loadTimeoutMs: integer(env, 'KINKO_PAGEWATCH_LOAD_TIMEOUT_MS', 30_000, 1_000, 120_000),
+    settleMs: integer(env, 'KINKO_PAGEWATCH_SETTLE_MS', 1_000, 0, 30_000),
+    fetchTimeoutMs: integer(env, 'KINKO_PAGEWATCH_FETCH_TIMEOUT_MS', 10_000, 500, 60_000),
+    fetchBodyBytesMax: integer(env, 'KINKO_PAGEWATCH_BODY_BYTES_MAX', 5_000_000, 1_000, 5e7),
+    pagesPerMerchantMax: integer(env, 'KINKO_PAGEWATCH_PAGES_PER_MERCHANT_MAX', 50, 1, 1_000),
+    pagesPerPassMax: integer(env, 'KINKO_PAGEWATCH_PAGES_PER_PASS_MAX', 50, 1, 1_000),
+  };
 }
 
 const METRICS_TOKEN_CHARS_MIN = 32;
@@ -854,5 +898,6 @@ function secopsConfig(env: Env, kinkoEnv: KinkoEnv): SecopsConfig {
     siemSendTimeoutMs: integer(env, 'KINKO_SIEM_SEND_TIMEOUT_MS', 5_000, 100, 60_000),
     siemPollMs: integer(env, 'KINKO_SIEM_POLL_MS', 1_000, 10, 60_000),
     integritySecondsInterval: integer(env, 'KINKO_INTEGRITY_SECONDS_INTERVAL', 300, 1, 86_400),
+    pagewatch: pagewatchConfig(env, kinkoEnv),
   };
 }

@@ -56,6 +56,8 @@ import {
 } from './metrics/index.ts';
 import { createSiem, type Siem } from './siem/index.ts';
 import { createIntegrity, type Integrity } from './integrity/index.ts';
+import { createPagewatch, pagewatchRoutes, type Pagewatch } from './pagewatch/index.ts';
+import { NOTIFY_TOPIC } from './notify/index.ts';
 import { servedWebFiles, webRoutes } from './web/index.ts';
 import {
   createWebhooks,
@@ -293,6 +295,9 @@ export interface Modules {
   metrics: Metrics;
   siem: Siem;
   integrity: Integrity;
+  pagewatch: Pagewatch;
+  /** Kinko's pages the monitor loads need a publishable key; development's is seeded late. */
+  kinkoPageKey: { publishableKey: string | undefined };
   audit: Audit;
   ledger: Ledger;
   outbox: Outbox;
@@ -396,8 +401,13 @@ export function createModules(
   const card = createCardPath({ ...cardDeps, merchants: merchants.directory });
   const risk = meteredRisk(createRisk({ sql, clock, audit, limits: config.limits.risk }), metrics);
   const integrity = integrityOf(log, sql, clock, { audit, incidents, metrics });
+  const kinkoPageKey = { publishableKey: config.walletPublishableKey };
+  const watchDeps = { audit, incidents, metrics, outbox, webhooks, merchants, kinkoPageKey };
+  const pagewatch = pagewatchOf(config, log, sql, clock, watchDeps);
   const core = {
-    ...{ metrics, siem, integrity, audit, ledger, outbox, incidents, card, identity },
+    ...{ metrics, siem, integrity, pagewatch, kinkoPageKey, audit, ledger, outbox, incidents },
+    card,
+    identity,
     ...{ merchants, idempotency, webhooks, risk, switches },
   };
   return { ...core, ...createPaymentModules(config, log, sql, clock, core) };
@@ -467,6 +477,60 @@ function integrityOf(
     raise: (tx, signal) => m.incidents.raise(tx, signal),
     count: (outcome) => m.metrics.securityEvent('integrity_check', outcome),
     served: servedWebFiles,
+  });
+}
+
+/**
+ * Kinko's own payment pages, as the monitor loads them: the hosted card fields (framed by
+ * Kinko's own origin, with the wallet's publishable key) and the 3-D Secure challenge page
+ * rendered for a sample payment (the same template, script and headers as a live one).
+ */
+function kinkoPages(config: Config, key: { publishableKey: string | undefined }) {
+  const origin = config.publicOrigin;
+  const pages: Array<{ kind: 'hosted_fields' | 'challenge'; url: string }> = [
+    { kind: 'challenge', url: `${origin}/3ds/sample-challenge` },
+  ];
+  if (key.publishableKey) {
+    const q = new URLSearchParams({ pk: key.publishableKey, origin });
+    pages.push({ kind: 'hosted_fields', url: `${origin}/hosted/fields?${q}` });
+  }
+  return pages;
+}
+
+/** The payment-page monitor; its alerts reach incidents, webhooks and the notify outbox. */
+function pagewatchOf(
+  config: Config,
+  log: Logger,
+  sql: Sql,
+  clock: Clock,
+  m: {
+    audit: Audit;
+    incidents: Incidents;
+    metrics: Metrics;
+    outbox: Outbox;
+    webhooks: Webhooks;
+    merchants: Merchants;
+    kinkoPageKey: { publishableKey: string | undefined };
+  },
+): Pagewatch {
+  return createPagewatch({
+    ...{ sql, clock, log, audit: m.audit, settings: config.secops.pagewatch },
+    raise: (tx, signal) => m.incidents.raise(tx, signal),
+    emitWebhook: (tx, e) => m.webhooks.emitEvent(tx, e),
+    enqueueEmails: async (tx, messages) => {
+      await m.outbox.enqueue(
+        tx,
+        messages.map((msg) => ({
+          topic: NOTIFY_TOPIC,
+          key: msg.to,
+          payload: { channel: 'email' as const, ...msg },
+        })),
+      );
+    },
+    alertContacts: (db, merchantId) => m.merchants.alertContacts(db, merchantId),
+    kinkoPages: () => kinkoPages(config, m.kinkoPageKey),
+    reportBrowser: (up) => m.metrics.pageMonitorBrowser(up),
+    countCheck: (outcome) => m.metrics.securityEvent('pagewatch_check', outcome),
   });
 }
 
@@ -610,6 +674,8 @@ export interface Jobs {
   drainOutbox(): Promise<void>;
   /** The risk-spike detector over the last hour: opens or joins its incident, or null. */
   checkRiskSpike(): ReturnType<Incidents['checkRiskSpike']>;
+  /** One pass of the payment-page monitor with every page due (a cycle on demand). */
+  pagewatchPass(): ReturnType<Pagewatch['runPass']>;
 }
 
 function createJobs(
@@ -633,6 +699,7 @@ function createJobs(
       throw new Error('the outbox did not drain in 100 passes');
     },
     checkRiskSpike: () => checkRiskSpike(m, sql, clock),
+    pagewatchPass: () => m.pagewatch.runPass({ allDue: true }),
   };
 }
 
@@ -721,6 +788,8 @@ function startBackground(
     ),
     // Hashes the install at start and on a schedule; an unapproved change is an incident.
     m.integrity.startWorker(config.secops.integritySecondsInterval),
+    // Loads the payment pages in Chromium on their schedule; a change is an alert.
+    m.pagewatch.startWorker(),
     every(limits.idempotency.purgeSecondsInterval, log, 'idempotency purge', () =>
       Promise.all([m.idempotency.purge(), m.payments.purge()]),
     ),
@@ -775,7 +844,8 @@ export async function startWorkers(
 
 /** Every module's routes, mounted on the one server. */
 function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
-  healthRoutes(scope, { sql, timeoutMs: config.limits.healthDatabaseTimeoutMs });
+  const timeoutMs = config.limits.healthDatabaseTimeoutMs;
+  healthRoutes(scope, { sql, timeoutMs, details: () => monitorDetails(m.pagewatch) });
   metricsRoutes(scope, { metrics: m.metrics, access: { token: config.secops.metricsToken } });
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
@@ -808,6 +878,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
     operatorOf: (req) => m.identity.operatorOf(req),
   });
   merchantRoutes(scope, { merchants: m.merchants, idempotency: m.idempotency });
+  mountPagewatch(scope, m);
   webhookRoutes(scope, {
     webhooks: m.webhooks,
     idempotency: m.idempotency,
@@ -842,6 +913,27 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   });
 }
 
+/** /readyz's details: the page monitor, when it is not watching (no browser). */
+function monitorDetails(pagewatch: Pagewatch): Record<string, string> {
+  const s = pagewatch.status();
+  return s.monitoring === 'off' ? { page_monitor: s.reason ?? 'off' } : {};
+}
+
+/** The page monitor's routes: merchants through their keys or people, operators through theirs. */
+function mountPagewatch(scope: App, m: Modules): void {
+  pagewatchRoutes(scope, {
+    pagewatch: m.pagewatch,
+    requireMerchantKey: (s) => m.merchants.requireMerchantKey(s),
+    merchantOf: (req) => {
+      const p = merchantKeyOf(req);
+      return { merchantId: p.merchantId, actor: p.actor };
+    },
+    merchantWrite: (s) => m.idempotency.route(m.merchants.requireMerchantKey(s), merchantScopeOf),
+    requireOperator: (a) => m.identity.requireOperator(a),
+    operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+  });
+}
+
 /** What the browser apps need from the composition root. */
 interface WebSettings {
   /**
@@ -860,6 +952,7 @@ async function developmentSetup(config: Config, m: Modules, web: WebSettings) {
     allowedOrigins: [config.publicOrigin],
   });
   web.walletPublishableKey ??= seed.publishableKey;
+  m.kinkoPageKey.publishableKey ??= seed.publishableKey;
   return seed.lines;
 }
 

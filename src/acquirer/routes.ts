@@ -37,6 +37,14 @@ export function acquirerRoutes(app: App, deps: AcquirerRouteDeps): void {
       return sendPaymentPage(reply, challengeHtml(info, nonce, deps), csp);
     },
   );
+  // The payment-page monitor watches the challenge page without a live challenge: this is the
+  // same template, script and headers, for a sample payment that cannot be answered (its id
+  // matches no challenge). What it serves is what every cardholder's challenge serves.
+  app.get('/3ds/sample-challenge', { schema: { hide: true } }, async (_req, reply) => {
+    const nonce = newNonce();
+    const csp = paymentPageCsp({ nonce, frameAncestors: [], frameAncestorsSelf: true });
+    return sendPaymentPage(reply, challengeHtml(SAMPLE_CHALLENGE, nonce, deps), csp);
+  });
   app.post(
     '/3ds/challenges/:id/answer',
     {
@@ -52,6 +60,17 @@ export function acquirerRoutes(app: App, deps: AcquirerRouteDeps): void {
     },
   );
 }
+
+const SAMPLE_CHALLENGE: ChallengePageInfo = {
+  id: '3dsc_sample_for_the_page_monitor',
+  status: 'pending',
+  notifyOrigin: 'null',
+  frameOrigins: [],
+  amountMinor: 1000n,
+  currency: 'JPY',
+  expiresAt: new Date(0),
+  devCode: undefined,
+};
 
 function challengeHtml(info: ChallengePageInfo, nonce: string, deps: AcquirerRouteDeps): string {
   const config = {

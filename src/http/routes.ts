@@ -20,12 +20,31 @@ function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   });
 }
 
+const DETAILS = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const STATUS_SCHEMA = {
-  200: { type: 'object', properties: { status: { const: 'ok' } }, required: ['status'] },
-  503: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
+  200: {
+    type: 'object',
+    properties: { status: { const: 'ok' }, details: DETAILS },
+    required: ['status'],
+  },
+  503: {
+    type: 'object',
+    properties: { status: { type: 'string' }, details: DETAILS },
+    required: ['status'],
+  },
 } as const;
 
-export function healthRoutes(app: App, deps: { sql: Sql; timeoutMs: number }): void {
+interface HealthDeps {
+  sql: Sql;
+  timeoutMs: number;
+  /**
+   * What works in a degraded way without making the process unready (the page monitor's
+   * `no_browser`): named in /readyz's `details`, so an orchestrator's probe log shows it.
+   */
+  details?: (() => Record<string, string>) | undefined;
+}
+
+export function healthRoutes(app: App, deps: HealthDeps): void {
   app.get(
     '/healthz',
     { schema: { summary: 'Liveness: the process answers', response: STATUS_SCHEMA } },
@@ -41,12 +60,14 @@ export function healthRoutes(app: App, deps: { sql: Sql; timeoutMs: number }): v
       logLevel: 'warn',
     },
     async (_req, reply) => {
+      const details = deps.details?.() ?? {};
+      const more = Object.keys(details).length > 0 ? { details } : {};
       try {
         const { pending } = await within(deps.timeoutMs, () => migrationStatus(deps.sql));
-        if (pending === 0) return { status: 'ok' as const };
-        return reply.status(503).send({ status: 'migrations_pending' });
+        if (pending === 0) return { status: 'ok' as const, ...more };
+        return reply.status(503).send({ status: 'migrations_pending', ...more });
       } catch {
-        return reply.status(503).send({ status: 'database_unavailable' });
+        return reply.status(503).send({ status: 'database_unavailable', ...more });
       }
     },
   );

@@ -42,6 +42,10 @@ const OPERATOR_ACCESS = Object.freeze({
   // Every operator sees incidents; risk and security work them (status, owner, notes).
   'incidents.read': ['support', 'risk_analyst', 'security_admin'],
   'incidents.manage': ['risk_analyst', 'security_admin'],
+  // The payment-page monitor: everyone sees its pages and alerts; approving what Kinko's own
+  // payment pages serve is a security admin's decision.
+  'pages.read': ['support', 'risk_analyst', 'security_admin'],
+  'pages.approve': ['security_admin'],
   'incidents.scope': ['risk_analyst', 'security_admin'],
   // Exports carry customers' personal data out of Kinko: each one is audited.
   'incidents.export': ['risk_analyst', 'security_admin'],

@@ -16,6 +16,7 @@ import {
 import { seedDemoMerchant } from './seed.ts';
 import type { Merchants } from './service.ts';
 import * as store from './store.ts';
+import * as teamStore from './team/store.ts';
 import type { Tx } from '../db/index.ts';
 import { approveAtRegister } from './team/step-up.ts';
 import { teamRoutes } from './team/routes.ts';
@@ -93,6 +94,7 @@ export function createMerchants(deps: MerchantsDeps): Merchants {
       rollApiKey(deps, id, keyId, input, actor, source),
     revokeApiKey: (id, keyId, actor, source) => revokeApiKey(deps, id, keyId, actor, source),
     allowedOrigins: (id) => store.listOrigins(sql, id),
+    alertContacts: (db, id) => teamStore.emailsByRole(db, id, ['owner', 'admin', 'developer']),
     setAllowedOrigins: (id, origins, actor, source) =>
       setAllowedOrigins(deps, id, origins, actor, source),
     authenticateSecretKey: (bearer) => auth.authenticateSecretKey(deps, bearer),

@@ -20,6 +20,8 @@ export const SCOPES = [
   'webhooks:write',
   'merchants:read',
   'merchants:write',
+  'pages:read',
+  'pages:write',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 /**

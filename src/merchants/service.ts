@@ -13,6 +13,7 @@ import type {
 } from './merchants.ts';
 import type { DemoSeed } from './seed.ts';
 import type { App } from '../http/index.ts';
+import type { Db } from '../db/index.ts';
 import type { RegisterApproval } from './team/step-up.ts';
 
 // What the merchants module offers the rest of Kinko: createMerchants (index.ts) builds it,
@@ -65,6 +66,11 @@ export interface Merchants {
     source?: Source,
   ): Promise<ApiKeyView>;
   allowedOrigins(merchantId: string): Promise<string[]>;
+  /**
+   * Emails of the people who hear of a security alert on the merchant's integration (the
+   * payment-page monitor): owners, admins and developers, active ones only.
+   */
+  alertContacts(db: Db, merchantId: string): Promise<string[]>;
   setAllowedOrigins(
     merchantId: string,
     origins: readonly string[],

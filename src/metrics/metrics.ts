@@ -46,6 +46,11 @@ export interface Metrics {
   riskDecision(decision: string): void;
   /** Anything else a module counts (SIEM export, integrity checks): name and labels fixed. */
   securityEvent(kind: string, outcome: string): void;
+  /**
+   * The payment-page monitor's browser: 1 when it started at the last pass, 0 when it did not
+   * (nothing is being watched), absent before the first pass of this process.
+   */
+  pageMonitorBrowser(up: boolean): void;
   /** Adds Node's own metrics (event loop lag, heap, GC): serving processes only. */
   collectProcessMetrics(): void;
   /** The exposition text for a scrape (Prometheus text format 0.0.4). */
@@ -95,6 +100,11 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     'kind',
     'outcome',
   ] as const);
+  const browserUp = new Gauge({
+    name: 'kinko_pagewatch_browser_up',
+    help: "Whether the payment-page monitor's browser started at its last pass (0: not watching).",
+    registers: [registry],
+  });
   registerScrapeGauges(registry, deps);
   return {
     registry,
@@ -117,6 +127,7 @@ export function createMetrics(deps: MetricsDeps): Metrics {
     webhookDelivery: (outcome) => webhooks.inc({ outcome }),
     riskDecision: (decision) => risk.inc({ decision }),
     securityEvent: (kind, outcome) => security.inc({ kind, outcome }),
+    pageMonitorBrowser: (up) => browserUp.set(up ? 1 : 0),
     collectProcessMetrics: () => collectDefaultMetrics({ register: registry, prefix: 'kinko_' }),
     scrape: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   };

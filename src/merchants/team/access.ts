@@ -21,6 +21,10 @@ export const MERCHANT_ACCESS = Object.freeze({
   'webhooks:write': ['owner', 'admin', 'developer'],
   'merchants:read': ALL,
   'merchants:write': ['owner', 'admin'],
+  // Payment pages the integrity monitor watches: developers maintain the checkout, so they
+  // register pages and approve a legitimate change; analysts see the alerts.
+  'pages:read': ['owner', 'admin', 'developer', 'analyst'],
+  'pages:write': ['owner', 'admin', 'developer'],
   // Creating, rolling and revoking API keys; a new key's value is shown once.
   'keys:write': ['owner', 'admin', 'developer'],
   // The team itself.

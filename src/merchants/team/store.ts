@@ -101,6 +101,19 @@ export async function listPeople(db: Db, merchantId: string): Promise<PersonList
     order by created_at limit 1000`;
 }
 
+/** Emails of the active people whose role is one of these (who hears of an alert). */
+export async function emailsByRole(
+  db: Db,
+  merchantId: string,
+  roles: readonly string[],
+): Promise<string[]> {
+  const rows = await db<{ email: string }[]>`select email from merchants_people
+    where merchant_id = ${merchantId} and status = 'active'
+      and role = any(${textArray(roles)}::text[])
+    order by created_at limit 100`;
+  return rows.map((r) => r.email);
+}
+
 export async function hasOwner(db: Db, merchantId: string): Promise<boolean> {
   const rows = await db`select 1 from merchants_people
     where merchant_id = ${merchantId} and role = 'owner' and status = 'active'`;
