@@ -44,7 +44,10 @@ const indicatorsSchema = closed({
   merchant_ids: list(shortId),
   store_ids: list(shortId),
   terminal_ids: list(shortId),
-  script_hashes: list(Type.String({ pattern: '^sha(256|384|512)-[A-Za-z0-9+/=]{20,100}$' })),
+  // SRI form (sha256-…) as pages carry it, or the page monitor's hex SHA-256.
+  script_hashes: list(
+    Type.String({ pattern: '^(sha(256|384|512)-[A-Za-z0-9+/=]{20,100}|[0-9a-f]{64})$' }),
+  ),
 });
 
 const incidentParams = closed({ id: id('inc') });

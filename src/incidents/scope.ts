@@ -15,11 +15,16 @@ import { incidentsError } from './errors.ts';
 // - the devices of those sign-ins, devices and customers given, and cards (fingerprint, BIN,
 //   brand) → top-ups ("topped up");
 // - those devices, customers, merchants, stores and terminals → wallet payments ("paid");
-// - merchants and cards → web-shop card payments ("paid").
-// Script hashes are kept with the run but reach nothing yet: no table records which scripts
-// a payment page served to which payment (the page-integrity monitor will).
+// - merchants and cards → web-shop card payments ("paid");
+// - script hashes → the payment pages the page monitor saw running them and the window each
+//   was served in (saved with the run's totals as `script_windows`), and the web-shop card
+//   payments made on those pages' merchants in those windows (every merchant's, for Kinko's
+//   own hosted-field and challenge pages). The monitor keeps SHA-256: a sha384 or sha512
+//   indicator is kept with the run but matches nothing.
 
 export const SCOPE_INDICATORS_MAX = 1000;
+/** Page windows saved with a run; the payments they reach are counted in full. */
+const SCRIPT_WINDOWS_SAVED_MAX = 200;
 const SCOPE_WINDOW_DAYS_MAX = 366;
 
 export interface Indicators {
@@ -48,6 +53,17 @@ function isCidr(range: string): boolean {
   return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= bits;
 }
 
+/**
+ * A script hash as the monitor keeps it (SHA-256, hex), from an SRI value (`sha256-…`, as a
+ * page's integrity attribute or the monitor's alert shows it) or hex; null for sha384/512.
+ */
+function sha256Hex(indicator: string): string | null {
+  if (/^[0-9a-f]{64}$/.test(indicator)) return indicator;
+  if (!indicator.startsWith('sha256-')) return null;
+  const bytes = Buffer.from(indicator.slice('sha256-'.length), 'base64');
+  return bytes.length === 32 ? bytes.toString('hex') : null;
+}
+
 /** The indicators as the statements take them; a named error for what a schema cannot see. */
 function scopeParams(i: Indicators): store.ScopeParams {
   const from = new Date(i.from);
@@ -70,6 +86,7 @@ function scopeParams(i: Indicators): store.ScopeParams {
     ...{ bins: i.card_bins ?? [], brands: i.card_brands ?? [] },
     ...{ merchantIds: i.merchant_ids ?? [], storeIds: i.store_ids ?? [] },
     terminalIds: i.terminal_ids ?? [],
+    scriptHashes: (i.script_hashes ?? []).map(sha256Hex).filter((h): h is string => h !== null),
   };
 }
 
@@ -96,12 +113,13 @@ export async function runScope(
     await store.runScopeItems(tx, id, params);
     const totals = await store.scopeTotals(tx, id);
     const scriptHashes = r.indicators.script_hashes ?? [];
+    const windows = await store.scriptWindows(tx, params, SCRIPT_WINDOWS_SAVED_MAX);
     const row: store.ScopeRow = {
       id,
       incident_id: r.incidentId,
       run: await store.nextScopeRun(tx, r.incidentId),
       indicators: { ...r.indicators },
-      totals: { ...totals, ...(scriptHashes.length > 0 ? { script_hashes: 'not_recorded' } : {}) },
+      totals: { ...totals, ...(scriptHashes.length > 0 ? { script_windows: windows } : {}) },
       ran_at: new Date(started),
       ran_by: r.actor.id ?? null,
       elapsed_ms: Math.round(performance.now() - wallStarted),

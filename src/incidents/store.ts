@@ -119,8 +119,8 @@ export async function openers(db: Db, incidentId: string): Promise<OpenerRow[]> 
 // --- Scope ------------------------------------------------------------------------------
 //
 // A scope run reads the platform's sign-ins, top-ups and payments (identity, payments and
-// checkout tables) and the vault's display data of cards (brand, BIN, last four, keyed
-// fingerprint; never ciphertext). It is an investigation across the whole platform, read
+// checkout tables), the script hashes the page monitor saw (pagewatch tables) and the
+// vault's display data of cards (brand, BIN, last four, keyed fingerprint; never ciphertext). It is an investigation across the whole platform, read
 // only, like the vault's card-number scan; no other module writes through this file.
 
 /** Indicators as the statements take them: empty arrays for indicators not given. */
@@ -137,6 +137,8 @@ export interface ScopeParams {
   merchantIds: string[];
   storeIds: string[];
   terminalIds: string[];
+  /** SHA-256 of scripts (hex) seen on a payment page. */
+  scriptHashes: string[];
 }
 
 export async function nextScopeRun(tx: Tx, incidentId: string): Promise<number> {
@@ -235,13 +237,87 @@ async function scopeWebPayments(tx: Tx, id: string, p: ScopeParams): Promise<num
   return r.count;
 }
 
+/** The hashes as bytea, from their hex (an empty array matches nothing). */
+function scriptHashes(p: ScopeParams): string {
+  return `{${p.scriptHashes.map((h) => `"\\\\x${h}"`).join(',')}}`;
+}
+
+/**
+ * The windows in which a watched payment page ran a script with one of the hashes, as the
+ * page monitor recorded them. A window runs from the last load without the script (or its
+ * first load with it) to the first load without it again (or, while still served, without
+ * end): the script may have been served at any time between two loads, so the window is
+ * the widest the observations allow, never narrower than what was seen.
+ */
+const SCRIPT_WINDOWS = `
+  select s.page_id, g.merchant_id, g.url, g.kind, encode(s.sha256, 'hex') as sha256,
+    coalesce(s.absent_before_at, s.first_seen_at) as served_from,
+    s.absent_after_at as served_to, s.first_seen_at, s.last_seen_at
+  from pagewatch_scripts s join pagewatch_pages g on g.id = s.page_id
+  where s.sha256 = any($1::bytea[])`;
+
+export interface ScriptWindow {
+  page_id: string;
+  /** Null for Kinko's own pages (hosted card fields, challenge): every merchant's payments. */
+  merchant_id: string | null;
+  url: string;
+  kind: string;
+  sha256: string;
+  served_from: Date;
+  served_to: Date | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+}
+
+/** Where and when the hashes were served, oldest first (at most `limit`). */
+export async function scriptWindows(
+  db: Db,
+  p: ScopeParams,
+  limit: number,
+): Promise<ScriptWindow[]> {
+  if (p.scriptHashes.length === 0) return [];
+  return db.unsafe<ScriptWindow[]>(`${SCRIPT_WINDOWS} order by served_from, s.id limit $2`, [
+    scriptHashes(p),
+    limit,
+  ]);
+}
+
+/**
+ * Web-shop card payments made on a page's merchant (every merchant, for Kinko's own pages)
+ * while the page ran a script with one of the hashes, inside the scope's window. A payment
+ * another indicator already reached is not listed twice.
+ */
+async function scopeScriptPayments(tx: Tx, id: string, p: ScopeParams): Promise<number> {
+  if (p.scriptHashes.length === 0) return 0;
+  const r = await tx.unsafe(
+    `with windows as (${SCRIPT_WINDOWS})
+    insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, merchant_id,
+      card_brand, card_bin, card_last4, card_fingerprint, amount_minor, currency)
+    select $2, 'web_payment', w.id, w.created_at, c.customer_id, w.merchant_id,
+      c.brand, c.bin, c.last4, encode(c.fingerprint, 'hex'),
+      w.amount_received - w.amount_refunded, w.currency
+    from checkout_payments w
+    left join vault_cards c on c.token = w.card_token
+    where w.created_at >= $3 and w.created_at < $4 and w.livemode
+      and w.card_token is not null
+      and exists (select 1 from windows x
+        where (x.merchant_id is null or x.merchant_id = w.merchant_id)
+          and w.created_at >= x.served_from
+          and (x.served_to is null or w.created_at < x.served_to))
+    on conflict (scope_id, kind, item_id) do nothing`,
+    [scriptHashes(p), id, p.from, p.to],
+  );
+  return r.count;
+}
+
 /** Runs every part of the scope into its items; returns the count of each kind. */
 export async function runScopeItems(tx: Tx, id: string, p: ScopeParams) {
   const signIns = await scopeSignIns(tx, id, p);
   const topups = await scopeTopups(tx, id, p);
   const payments = await scopePayments(tx, id, p);
   const webPayments = await scopeWebPayments(tx, id, p);
-  return { signIns, topups, payments, webPayments };
+  const scriptPayments = await scopeScriptPayments(tx, id, p);
+  return { signIns, topups, payments, webPayments, scriptPayments };
 }
 
 export interface ScopeTotals {
