@@ -120,8 +120,9 @@ export async function openers(db: Db, incidentId: string): Promise<OpenerRow[]> 
 //
 // A scope run reads the platform's sign-ins, top-ups and payments (identity, payments and
 // checkout tables), the script hashes the page monitor saw (pagewatch tables) and the
-// vault's display data of cards (brand, BIN, last four, keyed fingerprint; never ciphertext). It is an investigation across the whole platform, read
-// only, like the vault's card-number scan; no other module writes through this file.
+// vault's display data of cards (brand, BIN, last four, keyed fingerprint; no ciphertext).
+// It is an investigation across the whole platform, read only, like the vault's card-number
+// scan; no other module writes through this file.
 
 /** Indicators as the statements take them: empty arrays for indicators not given. */
 export interface ScopeParams {
