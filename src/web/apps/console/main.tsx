@@ -17,6 +17,7 @@ import { SwitchesPage } from './switches.tsx';
 import { EventsPage, LookupPage } from './pages.tsx';
 import type { Role } from './role.ts';
 import { VerifyPage } from './verify.tsx';
+import { PageWatch } from '../../ui/page-watch.tsx';
 import { S } from './strings.ts';
 
 // The operator console: sign-in with password and TOTP (always both), then views by role —
@@ -65,6 +66,16 @@ function Views(props: { me: Me; route: string }) {
   if (route.startsWith('/incidents')) return <IncidentsPage role={me.role} route={route} />;
   if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
   if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;
+  if (route.startsWith('/payment-pages')) {
+    // Kinko's own pages (no merchant) are approved by a security admin; a merchant's by them.
+    const api = {
+      ...{ base: '/v1/operator/pages', alerts: '/v1/operator/page_alerts', call },
+      mayRegister: false,
+      mayApprove: (p: { merchant_id: string | null }) =>
+        p.merchant_id === null && me.role === 'security_admin',
+    };
+    return <PageWatch api={api} />;
+  }
   return <LookupPage role={me.role} />;
 }
 
@@ -94,6 +105,7 @@ function App() {
         { route: '/audit', label: t('navAudit') },
         { route: '/switches', label: t('navSwitches') },
         { route: '/incidents', label: t('navIncidents') },
+        { route: '/payment-pages', label: t('navPaymentPages') },
         ...(RISK.includes(me.role)
           ? [
               { route: '/verify', label: t('navVerify') },

@@ -4,6 +4,7 @@ import { appStrings } from '../../ui/words.ts';
 // ui/words.ts.
 
 export const S = appStrings({
+  navPaymentPages: ['Payment pages (integrity)', '決済ページ（改ざん監視）'],
   consoleTitle: ['Operator console', 'オペレーターコンソール'],
   signInTitle: ['Operator sign-in', 'オペレーターログイン'],
   signInNote: [

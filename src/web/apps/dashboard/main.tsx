@@ -8,6 +8,8 @@ import { BalancePage, PaymentsPage, RefundsPage } from './payments.tsx';
 import { CodePaymentsPage } from './code-payments.tsx';
 import { AcceptInvitation, SignIn } from './sign-in.tsx';
 import { StoresPage } from './stores.tsx';
+import { PageWatch } from '../../ui/page-watch.tsx';
+import { mcall } from './merchant.ts';
 import { TeamPage } from './team.tsx';
 import { S } from './strings.ts';
 
@@ -54,6 +56,22 @@ const PAGES: Page[] = [
     render: () => <WebhooksPage />,
   },
   { route: '/stores', label: 'navStores', action: 'merchants:read', render: () => <StoresPage /> },
+  {
+    route: '/payment-pages',
+    label: 'navPaymentPages',
+    action: 'pages:read',
+    render: (_, me) => (
+      <PageWatch
+        api={{
+          base: '/v1/pages',
+          alerts: '/v1/page_alerts',
+          call: mcall,
+          mayRegister: me.may.includes('pages:write'),
+          mayApprove: () => me.may.includes('pages:write'),
+        }}
+      />
+    ),
+  },
   {
     route: '/team',
     label: 'navTeam',

@@ -5,6 +5,7 @@ import { appStrings } from '../../ui/words.ts';
 
 export const S = appStrings({
   dashboardTitle: ['Merchant dashboard', '加盟店ダッシュボード'],
+  navPaymentPages: ['Payment pages', '決済ページ監視'],
   signInTitle: ['Sign in to your dashboard', 'ダッシュボードにログイン'],
   email: ['Work email', '業務用メールアドレス'],
   signInNote: [
