@@ -15,6 +15,7 @@ import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cli-backup.ts';
 import { switchesCommand, SWITCHES_USAGE } from './switches/index.ts';
+import type { Pagewatch } from './pagewatch/index.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
@@ -186,6 +187,48 @@ const COMMANDS: Record<string, Command> = {
             `${d.changed.length} changed)`
           : '';
         ctx.out(`approved manifest ${r.root}${counts}`);
+        return 0;
+      });
+    },
+  },
+  'pages list': {
+    usage: 'kinko pages list',
+    summary: 'every payment page the monitor watches, with its state (PCI DSS 11.6.1)',
+    run: (_args, ctx) => withModules(ctx, ({ pagewatch }) => pagesList(pagewatch, ctx)),
+  },
+  'pages check': {
+    usage: 'kinko pages check',
+    summary: 'load every watched payment page now; exit 1 on an alert or without a browser',
+    run: (_args, ctx) =>
+      withModules(ctx, async ({ pagewatch }) => {
+        const r = await pagewatch.runPass({ allDue: true });
+        if (r.status.monitoring === 'off') {
+          ctx.err(`monitoring is OFF: no browser at ${r.status.browser} (KINKO_PAGEWATCH_BROWSER)`);
+          return 1;
+        }
+        ctx.out(`${r.checked} loaded or tried: ${r.failed} failed, ${r.alerts} new alerts`);
+        return r.alerts > 0 ? 1 : 0;
+      }),
+  },
+  'pages approve': {
+    usage: 'kinko pages approve <page id> <reason>',
+    summary: "approve what one of Kinko's own payment pages serves now as its inventory, audited",
+    run: (args, ctx) => {
+      const [pageId, ...words] = args;
+      const reason = words.join(' ').trim();
+      if (!pageId || reason.length === 0 || reason.length > 500) {
+        ctx.err('kinko pages approve: give a page id and a reason of 1..500 characters');
+        return Promise.resolve(2);
+      }
+      return withModules(ctx, async ({ pagewatch }) => {
+        const view = await pagewatch.view(null, pageId);
+        if (view.latest?.outcome !== 'loaded') {
+          ctx.err(`${pageId} has no loaded observation to approve; run kinko pages check`);
+          return 1;
+        }
+        const r = { pageId, observationId: view.latest.id, reason };
+        const after = await pagewatch.approve(null, r, { type: 'cli' });
+        ctx.out(`approved ${after.page.url} (observation ${view.latest.id})`);
         return 0;
       });
     },
@@ -447,4 +490,19 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     log.flush();
   }
+}
+
+/** `kinko pages list`: one line per page, the monitor's status first. */
+async function pagesList(pagewatch: Pagewatch, ctx: Context): Promise<number> {
+  const status = pagewatch.status();
+  ctx.out(
+    status.monitoring === 'on'
+      ? `monitoring on: every ${status.interval_seconds} s with ${status.browser}`
+      : `monitoring OFF: no browser at ${status.browser} (KINKO_PAGEWATCH_BROWSER)`,
+  );
+  for (const page of await pagewatch.list(undefined)) {
+    const v = await pagewatch.view(undefined, page.id);
+    ctx.out(`${page.id}  ${page.merchant_id ?? 'kinko'}  ${v.state}  ${page.url}`);
+  }
+  return status.monitoring === 'on' ? 0 : 1;
 }
