@@ -111,6 +111,12 @@ export interface Limits {
   readonly vaultHostedTokenizeAttemptsMax: number;
   /** Rows `kinko vault scan` reports per column; the count of findings is still exact. */
   readonly vaultScanFindingsPerColumnMax: number;
+  /** Cards one encrypted card export may hold (GMO-PG's 2024 leak named 719,830). */
+  readonly vaultCardExportCardsMax: number;
+  /** Downloads of one card export; the last one drops its ciphertext. */
+  readonly vaultCardExportDownloadsMax: number;
+  /** A card export not downloaded by then is dropped: from its request, in seconds. */
+  readonly vaultCardExportSecondsMax: number;
   /** Every card network call gives up after this long (then a retry reuses its key). */
   readonly acquirerCallTimeoutMs: number;
   /** A 3-D Secure challenge not answered in time is abandoned: never charged. */
@@ -270,6 +276,9 @@ function cardLimits(env: Env) {
     vaultHostedSessionSecondsMax: 30 * 60,
     vaultHostedTokenizeAttemptsMax: 5,
     vaultScanFindingsPerColumnMax: 100,
+    vaultCardExportCardsMax: 1_000_000,
+    vaultCardExportDownloadsMax: 3,
+    vaultCardExportSecondsMax: 72 * 60 * 60,
     acquirerCallTimeoutMs: integer(env, 'KINKO_ACQUIRER_CALL_TIMEOUT_MS', 10_000, 10, 120_000),
     acquirerChallengeSecondsMax: 10 * 60,
     acquirerChallengeAttemptsMax: 3,

@@ -25,7 +25,12 @@ import {
   type Notifier,
 } from './identity/index.ts';
 import { deliverNoticesOnce } from './notify/index.ts';
-import { createIncidents, incidentsRoutes, type Incidents } from './incidents/index.ts';
+import {
+  cardExportScope,
+  createIncidents,
+  incidentsRoutes,
+  type Incidents,
+} from './incidents/index.ts';
 import { createLedger, ledgerAuditCommitments, type Ledger } from './ledger/index.ts';
 import {
   createMerchants,
@@ -70,6 +75,7 @@ import {
   envKeyProvider,
   fileKeyProvider,
   vaultRoutes,
+  cardExportRoutes,
   type KeyProvider,
   type MerchantDirectory,
   type Vault,
@@ -906,6 +912,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
     vault: m.card.vault,
     requireOperator: m.identity.requireOperator('incidents.read'),
   });
+  mountCardExportRoutes(scope, m);
   acquirerRoutes(scope, {
     acquirer: m.card.acquirer,
     challengeScript: m.card.vault.scripts.entry('challenge'),
@@ -929,6 +936,15 @@ function mountPagewatch(scope: App, m: Modules): void {
       return { merchantId: p.merchantId, actor: p.actor };
     },
     merchantWrite: (s) => m.idempotency.route(m.merchants.requireMerchantKey(s), merchantScopeOf),
+    requireOperator: (a) => m.identity.requireOperator(a),
+    operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+  });
+}
+
+/** The card export: the vault's files over the incidents module's scope runs. */
+function mountCardExportRoutes(scope: App, m: Modules): void {
+  cardExportRoutes(scope, {
+    exports: m.card.vault.cardExports(cardExportScope(m.incidents.deps)),
     requireOperator: (a) => m.identity.requireOperator(a),
     operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
   });

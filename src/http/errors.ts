@@ -77,6 +77,8 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   method_not_allowed: 405,
   request_timeout: 503,
   service_unavailable: 503,
+  // A card export used up or expired (vault/export.ts): gone for good, request a new one.
+  card_export_unavailable: 410,
   // A kill switch (switches/): the service is suspended, not broken; retry later.
   service_suspended: 503,
   database_unavailable: 503,

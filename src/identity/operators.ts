@@ -49,6 +49,8 @@ const OPERATOR_ACCESS = Object.freeze({
   'incidents.scope': ['risk_analyst', 'security_admin'],
   // Exports carry customers' personal data out of Kinko: each one is audited.
   'incidents.export': ['risk_analyst', 'security_admin'],
+  // Full card numbers for the card companies: security admins only, two of them (vault/).
+  'incidents.card_export': ['security_admin'],
   'incidents.report': ['risk_analyst', 'security_admin'],
   // Every operator sees what is suspended (support answers the customers it refuses); only
   // a security admin suspends a service or takes part in lifting a suspension.

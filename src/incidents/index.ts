@@ -30,3 +30,4 @@
 export { incidentTimeline, openIncident, raiseIncident, changeIncidentStatus } from './timeline.ts';
 export { createIncidents, type Incidents } from './service.ts';
 export { incidentsRoutes } from './routes.ts';
+export { cardExportScope } from './export.ts';

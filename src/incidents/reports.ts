@@ -129,6 +129,29 @@ export function ppcReport(r: ReportInput, kind: 'ppc_preliminary' | 'ppc_final')
   };
 }
 
+/**
+ * The encrypted card exports of the incident (vault/export.ts), from its timeline: the full
+ * numbers the card companies act on are in those files, never in this report.
+ */
+function cardExports(r: ReportInput) {
+  const out = new Map<string, { id: string; requested_at: string; approved: boolean }>();
+  for (const e of r.timeline) {
+    const d = e.detail as { ref?: { type?: string; id?: string } };
+    if (d.ref?.type !== 'card_export' || !d.ref.id) continue;
+    const x = out.get(d.ref.id) ?? {
+      id: d.ref.id,
+      requested_at: e.at.toISOString(),
+      approved: false,
+    };
+    if (e.kind === 'card_export.approved') x.approved = true;
+    out.set(d.ref.id, x);
+  }
+  return [...out.values()].map((x) => ({
+    ...x,
+    url: `/v1/operator/incidents/${r.incident.id}/card-exports/${x.id}/file`,
+  }));
+}
+
 /** What card brands and the acquirer act on: counts by brand, the window, the cards. */
 export function cardBrandReport(r: ReportInput) {
   const byBrand = new Map<string, { cards: number; yen: bigint }>();
@@ -154,6 +177,7 @@ export function cardBrandReport(r: ReportInput) {
       first_used_at: c.first_at.toISOString(),
       last_used_at: c.last_at.toISOString(),
     })),
+    card_exports: cardExports(r),
   };
 }
 

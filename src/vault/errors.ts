@@ -46,6 +46,42 @@ const VAULT_ERRORS = defineErrors('vault', {
     type: 'conflict_error',
     message: 'The 3-D Secure challenge is not finished yet.',
   },
+  card_export_recipient_invalid: {
+    type: 'invalid_request_error',
+    message: 'The recipient must be an age public key (age1…) of the card company.',
+  },
+  card_export_not_found: {
+    type: 'not_found_error',
+    message: 'This incident has no card export with this id.',
+  },
+  card_export_no_scope: {
+    type: 'conflict_error',
+    message: 'The incident has no scope run yet; run its scope before exporting its cards.',
+  },
+  card_export_no_cards: {
+    type: 'conflict_error',
+    message: 'The incident’s latest scope run names no cards; there is nothing to export.',
+  },
+  card_export_too_large: {
+    type: 'conflict_error',
+    message: 'The latest scope run names more cards than one export may hold.',
+  },
+  card_export_needs_second_operator: {
+    type: 'conflict_error',
+    message: 'A card export is approved by an operator other than the one who requested it.',
+  },
+  card_export_already_approved: {
+    type: 'conflict_error',
+    message: 'This card export is already approved.',
+  },
+  card_export_not_approved: {
+    type: 'conflict_error',
+    message: 'This card export is not approved yet; there is nothing to download.',
+  },
+  card_export_unavailable: {
+    type: 'conflict_error',
+    message: 'This card export has expired or been downloaded as often as allowed.',
+  },
   card_not_found: { type: 'not_found_error', message: 'No such card.' },
   card_deleted: {
     type: 'not_found_error',

@@ -15,12 +15,16 @@
 // - hosted session: one load of that page: merchant, parent origin, per-session key.
 // - card-data-capable: a merchant flagged to send card data server-to-server (else refused).
 // - scan: the search of every table for card numbers outside the vault's ciphertext.
+// - card export: an incident's affected cards with their full numbers, for the card
+//   companies: requested by one operator, approved by another, encrypted to the recipient's
+//   age key (`age1…`) and stored only as ciphertext, downloaded a few times until it expires.
 
 export { vaultError } from './errors.ts';
 export { fileKeyProvider, envKeyProvider, type KeyProvider } from './keys.ts';
 export { findPans } from './scan.ts';
 export type { MerchantDirectory } from './hosted.ts';
 export { vaultRoutes } from './routes.ts';
+export { cardExportRoutes } from './export-routes.ts';
 export { vaultScanCommand, keysRotateCommand } from './cli.ts';
 
 export { createVault, type Vault } from './service.ts';

@@ -13,6 +13,16 @@ import {
   type HostedSession,
   type MerchantDirectory,
 } from './hosted.ts';
+import {
+  approveCardExport,
+  downloadCardExport,
+  listCardExports,
+  requestCardExport,
+  type CardExportDecision,
+  type CardExportIncidents,
+  type CardExportRequest,
+  type CardExportView,
+} from './export.ts';
 import { loadScriptInventory, type ScriptInventory } from './inventory.ts';
 import { rotateKeys, scanForPans, type RotateResult } from './maintenance.ts';
 import type { ScanResult } from './scan.ts';
@@ -74,6 +84,16 @@ export interface Vault {
   rotateKeys(): Promise<RotateResult>;
   /** `kinko vault scan`. */
   scan(): Promise<ScanResult>;
+  /** The dual-controlled encrypted card export, over the incidents module's scope runs. */
+  cardExports(incidents: CardExportIncidents): CardExports;
+}
+
+export interface CardExports {
+  request(r: CardExportRequest): Promise<CardExportView>;
+  /** By an operator other than the requester; produces the encrypted file. */
+  approve(d: CardExportDecision): Promise<CardExportView>;
+  download(d: CardExportDecision): Promise<{ view: CardExportView; file: Buffer }>;
+  list(incidentId: string): Promise<CardExportView[]>;
 }
 
 export function createVault(deps: VaultDeps): Vault {
@@ -101,5 +121,14 @@ export function createVault(deps: VaultDeps): Vault {
     cspReportGroups: (q) => cspReportGroups(deps, q),
     rotateKeys: () => rotateKeys(deps),
     scan: () => scanForPans(deps),
+    cardExports: (incidents) => {
+      const exportDeps = { ...deps, incidents };
+      return {
+        request: (r) => requestCardExport(exportDeps, r),
+        approve: (d) => approveCardExport(exportDeps, d),
+        download: (d) => downloadCardExport(exportDeps, d),
+        list: (incidentId) => listCardExports(deps, incidentId),
+      };
+    },
   };
 }

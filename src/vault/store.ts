@@ -1,4 +1,4 @@
-import type { Db, Sql, Tx } from '../db/index.ts';
+import { textArray, type Db, type Sql, type Tx } from '../db/index.ts';
 import type { Brand } from './card.ts';
 
 // The vault's only SQL. Card numbers reach this file only as ciphertext; security codes never.
@@ -282,4 +282,114 @@ export async function scanColumn(
     where ${asText} ~ '[0-9]([ -]?[0-9]){12,18}'`.cursor(500, (rows) => {
     onBatch(rows);
   });
+}
+
+// Card exports (export.ts): the request, its approval with the ciphertext, downloads.
+
+export interface CardExportRow {
+  id: string;
+  incident_id: string;
+  scope_id: string;
+  recipient: string;
+  reason: string;
+  cards_requested: number;
+  requested_by: string;
+  requested_at: Date;
+  approved_by: string | null;
+  approved_at: Date | null;
+  cards_exported: number | null;
+  ciphertext: Buffer | null;
+  ciphertext_sha256: Buffer | null;
+  downloads: number;
+  downloads_max: number;
+  expires_at: Date;
+}
+
+export async function insertCardExport(
+  tx: Tx,
+  row: Omit<
+    CardExportRow,
+    'approved_by' | 'approved_at' | 'cards_exported' | 'ciphertext' | 'ciphertext_sha256'
+  >,
+): Promise<void> {
+  await tx`
+    insert into vault_card_exports (id, incident_id, scope_id, recipient, reason,
+      cards_requested, requested_by, requested_at, downloads, downloads_max, expires_at)
+    values (${row.id}, ${row.incident_id}, ${row.scope_id}, ${row.recipient}, ${row.reason},
+      ${row.cards_requested}, ${row.requested_by}, ${row.requested_at}, ${row.downloads},
+      ${row.downloads_max}, ${row.expires_at})`;
+}
+
+/** One export, without its ciphertext unless asked (and then locked for the change). */
+export async function cardExportById(
+  db: Db,
+  id: string,
+  forUpdate = false,
+): Promise<CardExportRow | undefined> {
+  const rows = forUpdate
+    ? await db<CardExportRow[]>`select * from vault_card_exports where id = ${id} for update`
+    : await db<CardExportRow[]>`
+        select id, incident_id, scope_id, recipient, reason, cards_requested, requested_by,
+          requested_at, approved_by, approved_at, cards_exported, null::bytea as ciphertext,
+          ciphertext_sha256, downloads, downloads_max, expires_at
+        from vault_card_exports where id = ${id}`;
+  return rows[0];
+}
+
+export async function cardExportsOf(db: Db, incidentId: string): Promise<CardExportRow[]> {
+  return db<CardExportRow[]>`
+    select id, incident_id, scope_id, recipient, reason, cards_requested, requested_by,
+      requested_at, approved_by, approved_at, cards_exported, null::bytea as ciphertext,
+      ciphertext_sha256, downloads, downloads_max, expires_at
+    from vault_card_exports where incident_id = ${incidentId}
+    order by requested_at, id limit 100`;
+}
+
+export async function approveCardExport(
+  tx: Tx,
+  a: {
+    id: string;
+    approvedBy: string;
+    at: Date;
+    cardsExported: number;
+    ciphertext: Buffer;
+    sha256: Buffer;
+  },
+): Promise<void> {
+  await tx`
+    update vault_card_exports set approved_by = ${a.approvedBy}, approved_at = ${a.at},
+      cards_exported = ${a.cardsExported}, ciphertext = ${a.ciphertext},
+      ciphertext_sha256 = ${a.sha256}
+    where id = ${a.id} and approved_by is null`;
+}
+
+/** Counts one download; the last one allowed drops the ciphertext with it. */
+export async function countCardExportDownload(tx: Tx, id: string): Promise<void> {
+  await tx`
+    update vault_card_exports set downloads = downloads + 1,
+      ciphertext = case when downloads + 1 >= downloads_max then null else ciphertext end,
+      ciphertext_sha256 = case when downloads + 1 >= downloads_max then null
+        else ciphertext_sha256 end
+    where id = ${id}`;
+}
+
+/** Drops the ciphertext of an export that expired unused. */
+export async function dropCardExportCiphertext(tx: Tx, id: string): Promise<void> {
+  await tx`
+    update vault_card_exports set ciphertext = null, ciphertext_sha256 = null
+    where id = ${id} and ciphertext is not null`;
+}
+
+/** One live card (its sealed number) per fingerprint asked for; deleted cards have none. */
+export async function liveCardsByFingerprints(
+  db: Db,
+  fingerprintsHex: readonly string[],
+): Promise<CardRow[]> {
+  return db<CardRow[]>`
+    select distinct on (fingerprint) * from vault_cards
+    where fingerprint in (
+        select decode(f, 'hex') from unnest(${textArray(fingerprintsHex)}::text[]) f)
+      and deleted_at is null
+      and ciphertext is not null
+    order by fingerprint, created_at`;
 }

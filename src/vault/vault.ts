@@ -31,6 +31,9 @@ interface VaultLimits {
   vaultHostedSessionSecondsMax: number;
   vaultHostedTokenizeAttemptsMax: number;
   vaultScanFindingsPerColumnMax: number;
+  vaultCardExportCardsMax: number;
+  vaultCardExportDownloadsMax: number;
+  vaultCardExportSecondsMax: number;
 }
 
 export interface VaultCoreDeps {
