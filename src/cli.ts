@@ -14,6 +14,7 @@ import { OPERATORS_CREATE_USAGE } from './identity/index.ts';
 import { MERCHANTS_CREATE_USAGE } from './merchants/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cli-backup.ts';
+import { DRILL_USAGE, drillCommand } from './cli-drill.ts';
 import { switchesCommand, SWITCHES_USAGE } from './switches/index.ts';
 import type { Pagewatch } from './pagewatch/index.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
@@ -269,6 +270,13 @@ const COMMANDS: Record<string, Command> = {
     usage: QR_PARSE_USAGE,
     summary: 'validate a store QR payload (EMVCo MPM / JPQR) and print its fields as JSON',
     run: async (args, ctx) => qrParseCommand(args, ctx.out, ctx.err),
+  },
+  'incident drill': {
+    usage: DRILL_USAGE,
+    summary:
+      'rehearse an incident on a scratch database: a takeover wave over HTTP, then detection, ' +
+      'switches, scope, notices, compensation and reports, timed',
+    run: drillCommand,
   },
   backup: {
     usage: BACKUP_USAGE,

@@ -94,11 +94,7 @@ test('a second operator approves; the file decrypts to the cards with the identi
     const kinds = view.timeline.map((ev: { kind: string }) => ev.kind);
     assert.deepEqual(
       kinds.filter((k: string) => k.startsWith('card_export.')),
-      [
-        'card_export.requested',
-        'card_export.approved',
-        ...Array(3).fill('card_export.downloaded'),
-      ],
+      ['card_export.requested', 'card_export.approved', ...Array(3).fill('card_export.downloaded')],
     );
     const report = await keep(
       call(first, 'GET', `/v1/operator/incidents/${x.incidentId}/reports/card_brand`),
