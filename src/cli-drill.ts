@@ -12,6 +12,7 @@ import {
   compensate,
   contain,
   findIncident,
+  keepAlive,
   notify,
   reports,
   scope,
@@ -213,7 +214,12 @@ export async function runDrill(
     const w = await world(scratch.platform, scratch.config, clock);
     await drill(o, w, steps, result, () => scratch.platform.jobs.checkRiskSpike());
     result.ok = steps.steps.every((s) => s.ok);
-  } catch {
+  } catch (error) {
+    // A failure inside a step is printed by the step; anything else is printed here.
+    if (steps.steps.every((s) => s.ok)) {
+      const detail = error instanceof Error ? error.message : String(error);
+      steps.record({ name: 'drill', ok: false, detail });
+    }
     result.ok = false;
   } finally {
     await scratch.close();
@@ -302,8 +308,8 @@ interface Wave {
 
 /**
  * The wave: first a few quiet takeovers (the attacker trying its list), then the loud part —
- * every network burning through failed sign-ins between the remaining takeovers. After each
- * attacker action the scripted team looks for an incident and contains it once found.
+ * every network burning through its failed sign-ins at once, then the remaining takeovers.
+ * After each attacker action the scripted team looks for an incident and contains it once.
  */
 async function runWave(
   o: DrillOptions,
@@ -315,25 +321,19 @@ async function runWave(
   const draw = rng(o.seed);
   const nets = Array.from({ length: o.networks }, (_, i) => `198.51.${100 + i}`);
   const wave: Wave = { takeovers: [], failures: 0, spent: 0, detection: null, containedAt: null };
-  const quiet = Math.floor(victims.length * FIRST_CASES_SHARE);
-  const failuresEach = Math.ceil(
-    (o.failuresPerNetwork ?? 60) / Math.max(1, Math.ceil((victims.length - quiet) / o.networks)),
-  );
   const watch = async () => {
-    if (wave.detection) return;
+    if (wave.detection) return keepAlive(w, ops);
     wave.detection = await findIncident(w, ops, checkRiskSpike);
     if (wave.detection) wave.containedAt = await contain(w, ops[0], wave.detection.incidentId);
   };
+  const quiet = Math.floor(victims.length * FIRST_CASES_SHARE);
   for (const [i, victim] of victims.entries()) {
-    const ip = `${nets[i % nets.length]}.${draw(2, 250)}`;
-    if (i >= quiet) {
-      for (let k = 0; k < failuresEach; k++) {
-        await stuffingFailure(w, `${nets[i % nets.length]}.${draw(2, 250)}`, wave.failures);
-        wave.failures += 1;
-        w.clock.advanceMs(500);
-      }
-      await watch();
-    }
+    if (i === quiet) await stuffingBurst(o, w, { nets, draw, wave, watch });
+    // Once its networks are blocked the attacker moves every other takeover to a network not
+    // seen before (7pay's came from many): the switches are what stops those.
+    const moved = i > quiet && i % 2 === 0;
+    const net = moved ? `198.51.${100 + o.networks + (i % 50)}` : nets[i % nets.length];
+    const ip = `${net}.${draw(2, 250)}`;
     // 7pay's losses: 72% between ¥10,000 and ¥45,000, the rest up to the top-up limit.
     const amount = draw(1, 100) <= 72 ? draw(10, 45) * 1000 : draw(50, 100) * 1000;
     const t = await takeOver(w, victim, { ip, amount });
@@ -347,6 +347,28 @@ async function runWave(
   return wave;
 }
 
+/** The stuffing list from every network at once, half a second an attempt, round robin. */
+async function stuffingBurst(
+  o: DrillOptions,
+  w: World,
+  b: {
+    nets: string[];
+    draw: (min: number, max: number) => number;
+    wave: Wave;
+    watch: () => Promise<void>;
+  },
+): Promise<void> {
+  const rounds = o.failuresPerNetwork ?? 60;
+  for (let k = 0; k < rounds; k++) {
+    for (const net of b.nets) {
+      await stuffingFailure(w, `${net}.${b.draw(2, 250)}`, b.wave.failures);
+      b.wave.failures += 1;
+      w.clock.advanceMs(500);
+    }
+    if (k % 5 === 4) await b.watch();
+  }
+}
+
 async function respond(
   w: World,
   steps: Steps,
@@ -354,10 +376,13 @@ async function respond(
   ops: [Operator, Operator],
   r: { incidentId: string; from: Date },
 ): Promise<void> {
-  const networks = await attackerNetworks(w, ops[0]);
+  let networks: string[] = [];
   const scoped = await steps.run(
     'scope',
-    () => scope(w, ops[0], { ...r, to: w.clock.now(), networks }),
+    async () => {
+      networks = await attackerNetworks(w, ops[0]);
+      return scope(w, ops[0], { ...r, to: w.clock.now(), networks });
+    },
     (s) =>
       `${s.customers} customers from ${networks.join(', ')}: top-ups ¥${s.topupYen}, ` +
       `payments ¥${s.paymentYen}`,

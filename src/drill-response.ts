@@ -67,6 +67,14 @@ export async function findIncident(
   };
 }
 
+/** Both consoles stay open while the wave goes on (sessions end after 15 idle minutes). */
+export async function keepAlive(w: World, ops: [Operator, Operator]): Promise<void> {
+  for (const op of ops) {
+    const me = await w.http.call('GET', '/v1/operator/me', { headers: bearer(op.token) });
+    expectStatus(me, 200, 'operator console');
+  }
+}
+
 /** Suspends top-ups and new devices for the incident; marks it contained. */
 export async function contain(w: World, op: Operator, incidentId: string): Promise<Date> {
   w.clock.advanceMs(REACTION_MS);

@@ -47,7 +47,8 @@ test('the drill runs the whole response on a scratch database', async () => {
   assert.ok(BigInt(r.totals.yenLost) > 0n, text);
   assert.equal(r.totals.yenCompensated, r.totals.yenLost, 'every yen lost is compensated');
   assert.equal(r.totals.noticesSent, 2 * r.totals.accounts, 'an email and an SMS each');
-  assert.ok(r.totals.takeoversStopped > 0, 'the switches stop the rest of the wave');
+  assert.ok(r.totals.takeoversStopped > 0, 'the rest of the wave is stopped');
+  assert.match(text, /new device service_suspended/, 'by the switches, from networks not blocked');
 });
 
 test('the drill refuses a configured database', async () => {
