@@ -17,6 +17,7 @@ import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cl
 import { DRILL_USAGE, drillCommand } from './cli-drill.ts';
 import { switchesCommand, SWITCHES_USAGE } from './switches/index.ts';
 import type { Pagewatch } from './pagewatch/index.ts';
+import { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './risk/index.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
@@ -264,6 +265,14 @@ const COMMANDS: Record<string, Command> = {
     run: (args, ctx) =>
       withModules(ctx, ({ switches }) =>
         switchesCommand(switches, args, { out: ctx.out, err: ctx.err }),
+      ),
+  },
+  'risk ip-table': {
+    usage: RISK_IP_TABLE_USAGE,
+    summary: 'replace the home-country (JP) address table from an APNIC delegated stats file',
+    run: (args, ctx) =>
+      withModules(ctx, ({ risk }) =>
+        riskIpTableCommand(risk, args, { out: ctx.out, err: ctx.err }),
       ),
   },
   'qr parse': {

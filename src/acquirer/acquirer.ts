@@ -59,8 +59,12 @@ export interface AuthorizeRequest {
   card: NetworkCard;
   amountMinor: bigint;
   currency: string;
-  /** Where the challenge page reports its end (postMessage target) and who may frame it. */
-  challenge: { notifyOrigin: string; frameOrigins: readonly string[] };
+  /**
+   * Where the challenge page reports its end (postMessage target) and who may frame it;
+   * `required`: Kinko asks the issuer for a challenge (EMV 3-D Secure requestor challenge
+   * indicator 04, "challenge requested: mandate"), as the risk engine's step_up does.
+   */
+  challenge: { notifyOrigin: string; frameOrigins: readonly string[]; required?: boolean };
 }
 
 function challengePath(id: string): string {
@@ -170,7 +174,12 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
   const answer = await timed(deps, 'authorize', (signal) =>
     deps.network.authorize(
       { idempotencyKey: req.idempotencyKey, signal },
-      { card: req.card, amountMinor: req.amountMinor, currency: req.currency },
+      {
+        card: req.card,
+        amountMinor: req.amountMinor,
+        currency: req.currency,
+        challengeRequired: req.challenge.required === true,
+      },
     ),
   );
   return deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));

@@ -36,9 +36,15 @@ export type OperationAnswer =
 
 export interface CardNetwork {
   readonly name: string;
+  /** `challengeRequired`: the issuer is asked to challenge the cardholder, not to waive it. */
   authorize(
     call: CallContext,
-    request: { card: NetworkCard; amountMinor: bigint; currency: string },
+    request: {
+      card: NetworkCard;
+      amountMinor: bigint;
+      currency: string;
+      challengeRequired?: boolean;
+    },
   ): Promise<AuthorizeAnswer>;
   completeChallenge(
     call: CallContext,

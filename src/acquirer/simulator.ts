@@ -176,10 +176,16 @@ function refundOnce(h: Hold | undefined, req: { amountMinor: bigint }): Operatio
 
 function authorizeOnce(
   holds: Map<string, Hold>,
-  req: { card: NetworkCard; amountMinor: bigint; currency: string },
+  req: { card: NetworkCard; amountMinor: bigint; currency: string; challengeRequired?: boolean },
 ): AuthorizeAnswer {
   const ref = publicId('simauth');
-  const b = behaviourOf(req.card.pan);
+  const plain = behaviourOf(req.card.pan);
+  // Asked to challenge, an issuer that would have approved frictionlessly challenges instead
+  // (and the one-time code passes); a decline stays a decline.
+  const b: Behaviour =
+    req.challengeRequired && plain.kind === 'approve' && req.amountMinor > 0n
+      ? { kind: 'challenge', passes: true }
+      : plain;
   const base = {
     amountMinor: req.amountMinor,
     currency: req.currency,

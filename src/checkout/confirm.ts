@@ -15,6 +15,8 @@ import { notFound, stateError, stateOf } from './payments.ts';
 import { afterAuthorization, checkAction, outcomeOf } from './state.ts';
 import * as store from './store.ts';
 import { authorizeTransfer } from './transfers.ts';
+import { decideWebPayment, refuseWebPayment } from './risk.ts';
+import type { Assessment } from '../risk/index.ts';
 import { paymentView, type PaymentView } from './views.ts';
 
 // Confirmation: authorize the card through the vault and the acquirer, outside any
@@ -28,7 +30,8 @@ const authorizeKey = (p: { id: string; attempt: number }) => `${p.id}:authorize:
 
 type Claimed =
   | { next: 'authorize' | 'capture' | 'sync'; p: store.PaymentRow }
-  | { next: 'none'; p: store.PaymentRow };
+  | { next: 'none'; p: store.PaymentRow }
+  | { next: 'refused'; p: store.PaymentRow; assessment: Assessment };
 
 export async function confirmPayment(
   d: WebPaymentsDeps,
@@ -51,6 +54,9 @@ export async function confirmPayment(
         p: await lock(d, tx, p, locked),
       };
     }
+    assert(p.card_token, 'confirmable payment without a card token');
+    const risk = await decideWebPayment(d, tx, { ...p, card_token: p.card_token });
+    if (risk.refused) return { next: 'refused', p, assessment: risk.assessment };
     const claim = await transition(
       d,
       tx,
@@ -62,11 +68,14 @@ export async function confirmPayment(
         locked_until: lockUntil(d),
         next_action: null,
         last_payment_error: null,
+        challenge_required: risk.challengeRequired,
       },
       who,
+      risk.challengeRequired ? { risk: risk.assessment.decision } : {},
     );
     return { next: 'authorize', p: claim };
   });
+  if (claimed.next === 'refused') return refuseWebPayment(d, claimed.p, claimed.assessment);
   return paymentView(await proceed(d, who, claimed));
 }
 
@@ -88,6 +97,7 @@ async function proceed(d: WebPaymentsDeps, who: Caller, c: Claimed): Promise<sto
     case 'sync':
       return syncChallenge(d, who, c.p);
     case 'none':
+    case 'refused':
       return c.p;
   }
 }
@@ -108,7 +118,11 @@ export async function runAuthorize(
       currency: p.currency,
       attemptId: p.id,
       idempotencyKey: authorizeKey(p),
-      challenge: { notifyOrigin: origins[0] ?? d.publicOrigin, frameOrigins: origins },
+      challenge: {
+        notifyOrigin: origins[0] ?? d.publicOrigin,
+        frameOrigins: origins,
+        required: p.challenge_required,
+      },
       actor: who.actor,
       source: who.source,
     });

@@ -15,6 +15,7 @@ import * as store from './store.ts';
 import { accountsFor } from './transfers.ts';
 import { paymentView } from './views.ts';
 import type { SwitchCheck } from '../switches/index.ts';
+import type { Risk } from '../risk/index.ts';
 
 // What every web payment step shares: its dependencies, who is calling, and the one way a
 // payment changes status (row, webhook event and audit entry in the caller's transaction).
@@ -25,7 +26,9 @@ export interface WebPaymentsDeps {
   log: Logger;
   audit: Pick<Audit, 'append'>;
   ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx'>;
-  vault: Pick<Vault, 'authorize' | 'getCard'>;
+  vault: Pick<Vault, 'authorize' | 'getCard' | 'cardRiskFacts'>;
+  /** The risk engine: a new authorization is decided first (risk.ts). */
+  risk: Pick<Risk, 'assess' | 'record' | 'recordRefusal'>;
   acquirer: Pick<Acquirer, 'getAuthorization' | 'capture' | 'void' | 'refund' | 'expireChallenges'>;
   webhooks: Pick<Webhooks, 'emitEvent'>;
   /** The merchant's allowed origins (merchants module): who may frame a 3-D Secure page. */

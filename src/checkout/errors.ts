@@ -23,6 +23,12 @@ const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
     type: 'invalid_request_error',
     message: 'This payment has no payment method to confirm with; attach a card token first.',
   },
+  payment_blocked_by_risk: {
+    type: 'permission_error',
+    message:
+      'Kinko’s risk checks refused this payment before the card was charged; ' +
+      'see reason, in words to show the shopper.',
+  },
   payment_unexpected_state: {
     type: 'conflict_error',
     message: 'The payment’s status does not allow this operation.',

@@ -38,6 +38,8 @@ import {
 // - step / lock: which card network call a processing payment makes, and until when one
 //   request holds it; a timeout leaves the payment processing for a retry with the same key.
 // - reconcile: the background job that finishes what a request could not (reconcile.ts).
+// - risk decision: taken before a new authorization (risk.ts): block refuses it
+//   (payment_blocked_by_risk), step_up and review ask the issuer for a 3-D Secure challenge.
 
 export { webPaymentRoutes } from './routes.ts';
 export type { WebPayments } from './service.ts';

@@ -33,6 +33,8 @@ export interface PaymentRow {
   last_payment_error: PaymentError | null;
   cancellation_reason: string | null;
   release_hold: boolean;
+  /** The risk engine asked for a 3-D Secure challenge (step_up): every retry asks it too. */
+  challenge_required: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -140,6 +142,7 @@ export type PaymentPatch = Partial<
     | 'metadata'
     | 'attempt'
     | 'authorization_id'
+    | 'challenge_required'
     | 'authorization_expires_at'
     | 'pending_transfer_id'
     | 'amount_capturable'
@@ -177,8 +180,7 @@ export interface ListFilter extends SeqPage {
   paymentId?: string | undefined;
 }
 
-type Listable =
-  'checkout_payments' | 'checkout_refunds' | 'payments_balance_transactions';
+type Listable = 'checkout_payments' | 'checkout_refunds' | 'payments_balance_transactions';
 
 /** Newest first; limit + 1 rows are read so the caller knows whether there are more. */
 export async function list<T>(db: Db, table: Listable, owner: Owner, f: ListFilter): Promise<T[]> {

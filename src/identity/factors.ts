@@ -176,6 +176,8 @@ export async function confirmTotp(
     if (step === undefined) return refuse('factor_invalid', { param: 'code' });
     await store.totpUsed(tx, session.customerId, step, at(deps));
     const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
+    // Recovery codes already there: a factor existed, so this one is a change, not set-up.
+    if (codes.length === 0) await store.markSecurityChange(tx, session.customerId, at(deps));
     await factorEnrolled(deps, tx, session.customerId, 'totp', source, session.id);
     return { recoveryCodes: codes };
   });
@@ -193,6 +195,7 @@ export async function addPasskey(
       return refuse('passkey_invalid');
     }
     const codes = await issueRecoveryCodesIfNone(deps, tx, session.customerId);
+    if (codes.length === 0) await store.markSecurityChange(tx, session.customerId, at(deps));
     await factorEnrolled(deps, tx, session.customerId, 'passkey', source, session.id);
     return { recoveryCodes: codes };
   });
@@ -206,6 +209,7 @@ export async function regenerateRecoveryCodes(
   await authorize(deps, session, 'factor_change');
   return deps.sql.begin(async (tx) => {
     const codes = await issueRecoveryCodes(deps, tx, session.customerId);
+    await store.markSecurityChange(tx, session.customerId, at(deps));
     await factorEnrolled(deps, tx, session.customerId, 'recovery_codes', source);
     return codes;
   });

@@ -32,6 +32,7 @@ import { requireAction } from './guard.ts';
 import { deleteCustomer } from './deletion.ts';
 import { createSignInKit, type SignInKit } from './sign-in-kit.ts';
 import * as store from './store.ts';
+import { riskFacts, type IdentityRiskFacts } from './risk-facts.ts';
 
 // Identity: who is calling — customers and operators — and whether they may do what they ask.
 //
@@ -59,6 +60,8 @@ import * as store from './store.ts';
 //   before its password or code is checked, taken back when the answer was right.
 // - stuffing detection: raised when a source bucket is blocked; open until an operator
 //   acknowledges it, then kept as history.
+// - security change: a password, contact or factor change after set-up (security_changed_at),
+//   one of the risk engine's facts (risk-facts.ts), as are device ages and shared device keys.
 // - sign-in kit: these mechanisms (password policy and hashing, sealed TOTP, throttles,
 //   session tokens, recovery codes) for a realm another module keeps: merchant people, whose
 //   accounts live in merchants/team and sign in under the operators' rules.
@@ -151,6 +154,15 @@ export interface Identity {
     customerId: string,
     source: Source,
   ): Promise<{ sessionsRevoked: number } | 'already_deleted'>;
+  /** The risk engine's facts for a batch: security changes, devices, source failures. */
+  riskFacts(
+    db: Db,
+    q: {
+      customerIds: readonly string[];
+      deviceIds: readonly string[];
+      sourceIps: readonly string[];
+    },
+  ): Promise<IdentityRiskFacts>;
   /** Active operators of a role and their email (switches: whom to tell of a change). */
   operatorsWithRole(db: Db, role: OperatorRole): Promise<{ id: string; email: string }[]>;
 }
@@ -222,6 +234,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     freezeLinks: (tx, customerIds) => freezeLinks(deps, tx, customerIds),
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
     operatorsWithRole: (db, role) => store.activeOperatorsWithRole(db, role),
+    riskFacts: (db, q) => riskFacts(deps, db, q),
   };
 }
 

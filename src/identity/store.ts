@@ -67,9 +67,18 @@ export async function insertCustomer(
   return rows.length === 1;
 }
 
+/** A new password (a change or a recovery): also a security change for the risk engine. */
 export async function setPassword(tx: Tx, id: string, hash: string, now: Date): Promise<void> {
-  await tx`update identity_customers set password_hash = ${hash}, updated_at = ${now}
-    where id = ${id}`;
+  await tx`update identity_customers set password_hash = ${hash}, updated_at = ${now},
+    security_changed_at = ${now} where id = ${id}`;
+}
+
+/**
+ * Notes a security change for the risk engine's security_change_minutes signal: a factor
+ * added after the first, or recovery codes renewed (setPassword and setContact note theirs).
+ */
+export async function markSecurityChange(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx`update identity_customers set security_changed_at = ${now} where id = ${id}`;
 }
 
 export async function setMoneyHold(tx: Tx, id: string, until: Date | null): Promise<void> {
@@ -103,10 +112,12 @@ export async function setContact(
 ): Promise<boolean> {
   const rows =
     channel === 'email'
-      ? await tx`update identity_customers set email = ${value}, updated_at = ${now}
+      ? await tx`update identity_customers set email = ${value}, updated_at = ${now},
+            security_changed_at = ${now}
           where id = ${id} and not exists (select 1 from identity_customers where email = ${value})
           returning id`
-      : await tx`update identity_customers set phone = ${value}, updated_at = ${now}
+      : await tx`update identity_customers set phone = ${value}, updated_at = ${now},
+            security_changed_at = ${now}
           where id = ${id} and not exists (select 1 from identity_customers where phone = ${value})
           returning id`;
   return rows.length === 1;
@@ -1020,4 +1031,31 @@ export async function activeOperatorsWithRole(
 ): Promise<{ id: string; email: string }[]> {
   return db<{ id: string; email: string }[]>`select id, email from identity_operators
     where role = ${role} and status = 'active' order by id`;
+}
+
+/** The rows of identity's risk facts: one statement for a whole batch of attempts. */
+export interface RiskFactRow {
+  what: 'customer' | 'device' | 'source';
+  key: string;
+  at: Date | null;
+  n: number | null;
+}
+
+export async function riskFacts(
+  db: Db,
+  q: { customerIds: string[]; deviceIds: string[]; sourceBuckets: string[] },
+): Promise<RiskFactRow[]> {
+  // Each part is an indexed lookup: customers and devices by primary key, the accounts on a
+  // device key by identity_devices_key_thumbprint, a network's failures by primary key.
+  return db<RiskFactRow[]>`
+    select 'customer' as what, id::text as key, security_changed_at as at, null::int as n
+      from identity_customers where id = any(${q.customerIds}::uuid[])
+    union all
+    select 'device', d.id::text, coalesce(d.confirmed_at, d.created_at),
+      (select count(distinct o.customer_id)::int from identity_devices o
+        where o.key_thumbprint = d.key_thumbprint)
+      from identity_devices d where d.id = any(${q.deviceIds}::uuid[])
+    union all
+    select 'source', source_prefix, window_started_at, failures
+      from identity_source_failures where source_prefix = any(${q.sourceBuckets}::text[])`;
 }

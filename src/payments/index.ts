@@ -26,6 +26,7 @@ import { walletRoutes } from './wallet-routes.ts';
 
 export { loadOrCreatePaymentCodeKey } from './keys.ts';
 export { createPayments, type Payments } from './payments.ts';
+export { paymentsRiskFacts } from './risk-facts.ts';
 export { type BatcherStats } from './batcher.ts';
 export { CARD_CLEARING_OWNER, accountIdFor, accountInput } from './accounts.ts';
 

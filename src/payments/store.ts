@@ -465,3 +465,45 @@ export async function codePaymentsAfter(
       on p.customer_id = w.c and p.created_at > w.t and p.device_id = w.d and p.method = 'cpm'
     order by w.i, p.created_at, p.id`;
 }
+
+/** The wallets holding these card tokens (payments_cards' primary key). */
+export async function cardHolders(
+  db: Db,
+  tokens: readonly string[],
+): Promise<{ card_token: string; customer_id: string }[]> {
+  return db<{ card_token: string; customer_id: string }[]>`
+    select card_token, customer_id::text from payments_cards
+    where card_token = any(${tokens as string[]}::text[]) and removed_at is null`;
+}
+
+/** How many of a customer's recent amounts the history reads: a bounded index range. */
+const AMOUNT_HISTORY_ROWS_MAX = 50;
+
+/**
+ * Largest and median amount of each customer's most recent payments (or succeeded top-ups)
+ * since `since`, at most AMOUNT_HISTORY_ROWS_MAX each, read backwards on the customer index.
+ */
+export async function amountHistory(
+  db: Db,
+  kind: 'payment' | 'topup',
+  customerIds: readonly string[],
+  since: Date,
+): Promise<{ customer_id: string; max_minor: bigint; median_minor: bigint }[]> {
+  const ids = customerIds as string[];
+  const recent =
+    kind === 'payment'
+      ? db`select amount_minor from payments_payments p where p.customer_id = c.id
+          and p.created_at >= ${since} order by p.created_at desc limit ${AMOUNT_HISTORY_ROWS_MAX}`
+      : db`select amount_minor from payments_topups t where t.customer_id = c.id
+          and t.created_at >= ${since} and t.status = 'succeeded'
+          order by t.created_at desc limit ${AMOUNT_HISTORY_ROWS_MAX}`;
+  return db<{ customer_id: string; max_minor: bigint; median_minor: bigint }[]>`
+    select c.id::text as customer_id, h.max_minor, h.median_minor
+    from unnest(${ids}::uuid[]) as c(id)
+    cross join lateral (
+      select max(amount_minor) as max_minor,
+        percentile_disc(0.5) within group (order by amount_minor) as median_minor
+      from (${recent}) r
+    ) h
+    where h.max_minor is not null`;
+}

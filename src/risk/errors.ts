@@ -60,6 +60,10 @@ const RISK_ERRORS = defineErrors('risk', {
     type: 'not_found_error',
     message: 'No open review has this id.',
   },
+  risk_ip_table_invalid: {
+    type: 'invalid_request_error',
+    message: 'The file is not a delegated statistics file with home-country blocks.',
+  },
   limit_above_maximum: {
     type: 'invalid_request_error',
     message: 'A limit cannot be set above the maximum for this account.',

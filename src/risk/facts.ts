@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { RiskLimits } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import type { RuleKind } from './engine.ts';
+import { expand6 } from './home-networks.ts';
 import { tierOf } from './rules.ts';
 import {
   HIGH_RESALE_CATEGORIES,
@@ -15,15 +16,21 @@ import {
 // own (identity: devices and security changes; vault: cards), handed in through a
 // FactSource that main.ts wires, so risk reads no other module's tables.
 
+/** The customerId of an attempt that has no Kinko customer: a web payment's shopper. */
+export const NO_CUSTOMER = '';
+
 /** One attempt to move money (or to get the means to: a code, a card, a device). */
 export interface AssessInput {
   kind: RuleKind;
+  /** Empty for a web payment: a web shop's shopper is no Kinko customer (see NO_CUSTOMER). */
   customerId: string;
   deviceId?: string | undefined;
   terminalId?: string | undefined;
   storeId?: string | undefined;
   merchantId?: string | undefined;
   merchantCategory?: string | undefined;
+  /** The vault's card: its token (facts are looked up by it) and its keyed fingerprint id. */
+  cardToken?: string | undefined;
   cardFingerprint?: string | undefined;
   cardFunding?: string | undefined;
   /** The client's address (http/source.ts). */
@@ -43,19 +50,36 @@ export interface RiskFacts {
   device?: { boundAt: Date; accounts: number } | null;
   /** Other customers with a card of this attempt's fingerprint. */
   cardOtherCustomers?: number;
-  /** The customer's largest payment or top-up in 30 days. */
+  /** The customer's largest payment (for a payment) or top-up (for a top-up) in 30 days. */
   amountMax30dMinor?: bigint;
+  /** The median of those amounts (the most recent ones, at most 50). */
+  amountMedian30dMinor?: bigint;
+  /** The card's funding (credit, debit, prepaid) and issuing country, when known. */
+  cardFunding?: string;
+  cardCountry?: string;
   /** Distinct customers that acted from this source network in a day. */
   sourceAccounts1d?: number;
   /** Sign-in failures from this source network in the current hour. */
   sourceFailures1h?: number;
 }
 
-/** Facts for a batch of attempts, by customer id. */
+/**
+ * Facts for a batch of attempts: in input order, or (as the fraud bench hands them) by
+ * customer id.
+ */
 export type FactSource = (
   db: Db,
   inputs: readonly AssessInput[],
-) => Promise<Map<string, RiskFacts>>;
+) => Promise<RiskFacts[] | Map<string, RiskFacts>>;
+
+/** The facts of the i-th input. */
+export function factsAt(
+  facts: RiskFacts[] | Map<string, RiskFacts>,
+  input: AssessInput,
+  i: number,
+): RiskFacts | undefined {
+  return Array.isArray(facts) ? facts[i] : facts.get(input.customerId);
+}
 
 const minutesSince = (d: Date | null | undefined, nowMs: number) =>
   d ? Math.max(0, Math.floor((nowMs - d.getTime()) / 60_000)) : NEVER_MINUTES;
@@ -66,11 +90,13 @@ export function baseSignals(
   facts: RiskFacts | undefined,
   limits: Pick<RiskLimits, 'accountNewSecondsMax' | 'cooldownSecondsAfterHold'>,
   nowMs: number,
+  isHome: (ip: string) => boolean = () => true,
 ): Signals {
   const amount = Number(input.amount);
   const created = input.account?.createdAt;
   const deviceAge = facts?.device ? minutesSince(facts.device.boundAt, nowMs) : NEVER_MINUTES;
   const max30d = Number(facts?.amountMax30dMinor ?? 0n);
+  const median30d = Number(facts?.amountMedian30dMinor ?? 0n);
   const category = input.merchantCategory ?? 'unknown';
   const prefix = input.sourceIp ? sourcePrefix(input.sourceIp) : undefined;
   const s: Signals = {
@@ -87,9 +113,12 @@ export function baseSignals(
     source_accounts_1d: facts?.sourceAccounts1d ?? 0,
     source_failures_1h: facts?.sourceFailures1h ?? 0,
     card_other_customers: facts?.cardOtherCustomers ?? 0,
-    card_funding: input.cardFunding ?? 'unknown',
+    card_funding: input.cardFunding ?? facts?.cardFunding ?? 'unknown',
+    card_country: facts?.cardCountry ?? 'unknown',
     amount_max_30d: max30d,
     amount_ratio_30d: max30d > 0 ? amount / max30d : amount,
+    amount_median_30d: median30d,
+    amount_ratio_median_30d: median30d > 0 ? amount / median30d : amount,
     merchant_category: category,
     high_resale: HIGH_RESALE_CATEGORIES.has(category),
   };
@@ -123,21 +152,4 @@ export function sourcePrefix(ip: string): string | undefined {
   const lower = ip.toLowerCase();
   if (lower === '::1' || /^f[cd]/.test(lower) || lower.startsWith('fe80')) return undefined;
   return `${expand6(lower).slice(0, 4).join(':')}::/64`;
-}
-
-function expand6(ip: string): string[] {
-  const [head, tail] = ip.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const fill = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
-  return [...h, ...fill, ...t].map((x) => x.padStart(4, '0'));
-}
-
-/**
- * Whether an address is in the home country. Kinko ships no country table yet: every address
- * counts as home (the documented fallback), so the rules on foreign sources never fire until
- * a table is loaded (see docs/risk.md).
- */
-function isHome(_ip: string): boolean {
-  return true;
 }

@@ -16,8 +16,15 @@
 // - tier: standard, new (a young account) or cooldown (just after a post-recovery hold);
 //   each has its own top-up limits. own limits: lower limits the customer set.
 // - usage: what was topped up in the local (JST) day and month, kept in risk_usage.
+// - fact: what another module knows about an attempt (device age, security changes, card
+//   fingerprint seen elsewhere, amount history), handed in through the FactSource main.ts
+//   wires (facts.ts).
+// - home networks: the home country's (Japan's) address ranges from a registry's delegated
+//   statistics file, loaded by `kinko risk ip-table load` (home-networks.ts).
 
 export { riskRoutes } from './routes.ts';
+export { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './cli.ts';
+export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';
 export {
   createRisk,
   limitsJson,

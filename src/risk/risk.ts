@@ -7,6 +7,12 @@ import { severer, type Decision, type RuleKind } from './engine.ts';
 import { reasonWords } from './reasons.ts';
 import { RuleBook } from './rulebook.ts';
 import {
+  DelegatedFileInvalid,
+  HOME_COUNTRY,
+  HomeNetworks,
+  parseDelegated,
+} from './home-networks.ts';
+import {
   effectiveLimits,
   limitReasons,
   periodStarts,
@@ -18,6 +24,7 @@ import {
 } from './rules.ts';
 import {
   baseSignals,
+  factsAt,
   sourcePrefix,
   type AssessInput,
   type FactSource,
@@ -96,7 +103,7 @@ export interface Risk {
     items: readonly { a: Assessment; subjectId?: string | null; counted?: boolean }[],
   ): Promise<void>;
   /** Writes a refused decision on its own, since the refusing transaction rolls back. */
-  recordRefusal(a: Assessment): Promise<void>;
+  recordRefusal(a: Assessment, subjectId?: string): Promise<void>;
   /** Takes the customer's advisory lock so that assess + record are atomic per customer. */
   lockCustomer(tx: Tx, customerId: string): Promise<void>;
   /** Adds a top-up to the day's and month's usage (negative: gives it back). */
@@ -106,6 +113,11 @@ export interface Risk {
   setOwnLimits(customerId: string, own: OwnLimits, account: AssessInput['account']): Promise<void>;
   /** Decisions by outcome and reason over [from, to): the incident detectors' input. */
   countDecisions(from: Date, to: Date): Promise<DecisionCount[]>;
+  /**
+   * `kinko risk ip-table load FILE`: replaces the home-country address table with the home
+   * country's blocks of a registry's delegated statistics file (audited).
+   */
+  loadHomeNetworks(text: string, who: { id: string }): Promise<HomeNetworksLoad>;
   /** The rule sets (the live one, the shadow one); exposed for versions and tests. */
   readonly rules: RuleBook;
   /** Rule-set versions: draft, shadow, diff, promotion by two operators. */
@@ -121,6 +133,14 @@ interface Versions {
   diff(version: number, from: Date): Promise<ShadowDiff>;
 }
 
+interface HomeNetworksLoad {
+  country: string;
+  registry: string;
+  ranges: number;
+  replaced: number;
+  skippedLines: number;
+}
+
 interface DecisionCount {
   decision: Decision;
   reason: string | null;
@@ -130,6 +150,7 @@ interface DecisionCount {
 export function createRisk(deps: RiskDeps): Risk {
   const { limits, clock } = deps;
   const rules = new RuleBook(limits.rulesRefreshMs, () => clock.now());
+  const home = new HomeNetworks((db) => store.homeNetworks(db));
   const periods = () => periodStarts(clock.nowMs(), limits.usageUtcOffsetMinutes);
   const walletLimits: Risk['walletLimits'] = async (customerId, account, db = deps.sql) => {
     const tier = tierOf(limits, clock.nowMs(), account ?? {});
@@ -141,14 +162,15 @@ export function createRisk(deps: RiskDeps): Risk {
     const out: Assessment[] = [];
     for (const input of inputs) out.push(await preliminary(input, db));
     if (limits.engine === 'off') return out;
-    return decideAll(deps, rules, db, inputs, out);
+    return decideAll(deps, { rules, home }, db, inputs, out);
   };
   return {
     assess: async (input, db) => (await assessMany([input], db))[0]!,
     assessMany,
     record: recordDecisions,
-    recordRefusal: async (a) => {
-      if (a.record) await store.insertDecisions(deps.sql, [a.record.row]);
+    recordRefusal: async (a, subjectId) => {
+      const row = a.record?.row;
+      if (row) await store.insertDecisions(deps.sql, [{ ...row, subject_id: subjectId ?? null }]);
     },
     lockCustomer: (tx, customerId) => store.lockCustomer(tx, customerId),
     recordUsage: (tx, customerId, kind, amountMinor) =>
@@ -163,6 +185,7 @@ export function createRisk(deps: RiskDeps): Risk {
       await store.setOwnLimits(deps.sql, customerId, own, clock.now());
     },
     countDecisions: (from, to) => countDecisions(deps.sql, from, to),
+    loadHomeNetworks: (text, who) => loadHomeNetworks(deps, home, text, who),
     rules,
     versions: versionsOf({ sql: deps.sql, clock, audit: deps.audit, rules }),
   };
@@ -204,6 +227,39 @@ function versionsOf(v: VersionsDeps): Versions {
     approvePromotion: (who, version) => versions.approvePromotion(v, who, version),
     diff: (version, from) => versions.diff(v, version, from),
   };
+}
+
+async function loadHomeNetworks(
+  deps: RiskDeps,
+  home: HomeNetworks,
+  text: string,
+  who: { id: string },
+): Promise<HomeNetworksLoad> {
+  let parsed: ReturnType<typeof parseDelegated>;
+  try {
+    parsed = parseDelegated(text, HOME_COUNTRY);
+  } catch (e) {
+    if (!(e instanceof DelegatedFileInvalid)) throw e;
+    throw riskError('risk_ip_table_invalid', { extra: { problem: e.message } });
+  }
+  const { ranges, registry, skipped } = parsed;
+  const at = deps.clock.now();
+  const replaced = await deps.sql.begin(async (tx) => {
+    const n = await store.replaceHomeNetworks(tx, { country: HOME_COUNTRY, registry, at }, ranges);
+    await deps.audit.append(tx, [
+      {
+        action: 'risk.home_networks.loaded',
+        actor: { type: 'cli', id: who.id },
+        subject: { type: 'risk_home_networks', id: HOME_COUNTRY },
+        outcome: 'success',
+        detail: { registry, ranges: ranges.length, replaced: n },
+      },
+    ]);
+    return n;
+  });
+  home.invalidate();
+  const load = { country: HOME_COUNTRY, registry, ranges: ranges.length, replaced };
+  return { ...load, skippedLines: skipped };
 }
 
 async function countDecisions(db: Db, from: Date, to: Date): Promise<DecisionCount[]> {
@@ -266,7 +322,7 @@ function checkOwnLimits(own: OwnLimits, maximum: TopupLimits): void {
 /** The rules, for every input of a batch: one read of facts and counters for all of them. */
 async function decideAll(
   deps: RiskDeps,
-  rules: RuleBook,
+  { rules, home }: { rules: RuleBook; home: HomeNetworks },
   db: Db,
   inputs: readonly AssessInput[],
   out: Assessment[],
@@ -278,11 +334,14 @@ async function decideAll(
   const [active, buckets, facts] = await Promise.all([
     rules.current(db),
     store.velocityBuckets(db, split, readStarts(nowMs)),
-    deps.facts ? deps.facts(db, inputs) : Promise.resolve(new Map<string, RiskFacts>()),
+    deps.facts ? deps.facts(db, inputs) : Promise.resolve([] as RiskFacts[]),
+    home.refresh(db),
   ]);
   const view = new VelocityView(buckets, nowMs);
+  const isHome = (ip: string) => home.isHome(ip);
   inputs.forEach((input, i) => {
-    const signals = baseSignals(input, facts.get(input.customerId), deps.limits, nowMs);
+    const f = factsAt(facts, input, i);
+    const signals = baseSignals(input, f, deps.limits, nowMs, isHome);
     velocitySignals(view, keys[i]!, signals);
     const live = active.live.evaluate(signals);
     const shadow = active.shadow?.evaluate(signals) ?? null;
@@ -296,7 +355,7 @@ async function decideAll(
         id: uuidv7(nowMs),
         decided_at: new Date(nowMs),
         kind: input.kind,
-        customer_id: input.customerId,
+        customer_id: input.customerId || null,
         subject_id: null,
         amount_minor: input.amount,
         decision: a.decision,
@@ -312,7 +371,7 @@ async function decideAll(
         keys[i]!,
         input.amount,
         nowMs,
-        shardOf(input.customerId, deps.limits.velocityShardsMax),
+        shardOf(input.customerId || (input.cardFingerprint ?? ''), deps.limits.velocityShardsMax),
       ),
     };
     if (a.decision !== 'block') {

@@ -28,16 +28,22 @@ const BASE_SIGNALS: Record<string, string> = {
   account_tier: 'standard, new or cooldown (just after a post-recovery hold)',
   security_change_minutes: 'minutes since the last recovery, contact, password or factor change',
   device_known: 'the device was confirmed more than a day ago',
-  device_age_minutes: 'minutes since the device was bound (0 when there is none)',
+  device_age_minutes: 'minutes since the device was confirmed (about ten years when none)',
   device_accounts: 'accounts ever bound on this device key',
   source_prefix: 'the source network: an IPv4 /24 or an IPv6 /64',
-  source_home: 'the source address is in the home country table (true when unknown)',
+  source_home:
+    'the source address is in the home country (Japan) per the loaded registry table; ' +
+    'true when no table is loaded or the address is internal',
   source_accounts_1d: 'distinct customers deciding from this network in a day',
   source_failures_1h: 'sign-in failures from this network in the current hour',
   card_other_customers: 'other customers with a card of the same fingerprint',
   card_funding: 'credit, debit, prepaid or unknown',
-  amount_max_30d: 'the largest payment or top-up of the customer in 30 days (0: none)',
+  card_country: "the card issuer's country (two letters) or unknown",
+  amount_max_30d:
+    "the customer's largest payment (for payments) or top-up (for top-ups) in 30 days (0: none)",
   amount_ratio_30d: 'amount ÷ that largest amount (amount itself when there is none)',
+  amount_median_30d: "the median of the customer's last 50 such amounts in 30 days (0: none)",
+  amount_ratio_median_30d: 'amount ÷ that median (amount itself when there is none)',
   merchant_category: 'the merchant category (tobacco, gift_cards, cosmetics, …; unknown)',
   high_resale: 'the merchant sells easily resold goods (tobacco, gift cards, cosmetics, …)',
 };

@@ -343,3 +343,27 @@ export async function pruneVelocity(db: Db, before: Date): Promise<number> {
   const r = await db`delete from risk_velocity where bucket_start < ${before}`;
   return r.count;
 }
+
+/** The home country's address ranges (risk_home_networks, migrations/0041). */
+export async function homeNetworks(db: Db): Promise<{ first: string; last: string }[]> {
+  return db<{ first: string; last: string }[]>`
+    select host(first_address) as first, host(last_address) as last from risk_home_networks`;
+}
+
+/** Replaces the whole table with one load's ranges; returns how many were there before. */
+export async function replaceHomeNetworks(
+  tx: Tx,
+  load: { country: string; registry: string; at: Date },
+  ranges: readonly { first: string; last: string }[],
+): Promise<number> {
+  const gone = await tx`delete from risk_home_networks`;
+  const firsts = ranges.map((r) => r.first);
+  const lasts = ranges.map((r) => r.last);
+  // Blocks of one file never repeat a start, but a hand-made file might: the first wins.
+  await tx`
+    insert into risk_home_networks (first_address, last_address, country, registry, loaded_at)
+    select f::inet, l::inet, ${load.country}, ${load.registry}, ${load.at}
+    from unnest(${textArray(firsts)}::text[], ${textArray(lasts)}::text[]) as r(f, l)
+    on conflict (first_address) do nothing`;
+  return gone.count;
+}

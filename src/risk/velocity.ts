@@ -32,6 +32,7 @@ const GROUP_OF: Record<RuleKind, Group> = {
 };
 
 interface VelocitySubjects {
+  /** Empty for a web payment, whose shopper is no Kinko customer. */
   customerId: string;
   deviceId?: string | undefined;
   cardFingerprint?: string | undefined;
@@ -47,15 +48,14 @@ export function velocityKeys(
   s: VelocitySubjects,
 ): Partial<Record<VelocityDimension, string>> {
   const g = GROUP_OF[kind];
-  const keys: Partial<Record<VelocityDimension, string>> = {
-    customer: `${g}:customer:${s.customerId}`,
-  };
+  const keys: Partial<Record<VelocityDimension, string>> = {};
+  if (s.customerId) keys.customer = `${g}:customer:${s.customerId}`;
   if (s.deviceId) keys.device = `${g}:device:${s.deviceId}`;
   if (s.cardFingerprint) keys.card = `${g}:card:${s.cardFingerprint}`;
   if (s.sourcePrefix) keys.source = `${g}:source:${s.sourcePrefix}`;
   if (s.storeId) keys.store = `${g}:store:${s.storeId}`;
   if (s.terminalId) keys.terminal = `${g}:terminal:${s.terminalId}`;
-  if (g === 'pay') keys.customer_topup = `topup:customer:${s.customerId}`;
+  if (g === 'pay' && s.customerId) keys.customer_topup = `topup:customer:${s.customerId}`;
   return keys;
 }
 

@@ -156,6 +156,7 @@ export async function hostedTokenize(
     merchantId: s.merchant_id,
     actor,
     source: call.source,
+    shopperIp: call.source?.ip,
   });
   let authz: Authorization;
   try {

@@ -9,6 +9,9 @@
 // - KEK: key-encryption key, outside the database (key provider); versions are numbered.
 // - wrap / re-wrap: encrypt a data key under a KEK version / move it to a newer version.
 // - fingerprint: HMAC-SHA256 of the PAN under its own key; finds the same card across tokens.
+// - number id: a hash of the fingerprint the risk engine counts a card by (cardRiskFacts);
+//   the fingerprint itself never leaves the vault.
+// - shopper ip: the address of the browser that typed a card into the hosted card fields.
 // - crypto-shredding: destroying a card's wrapped data key (and ciphertext) on deletion.
 // - display data: brand, BIN (first six) and last four; never more.
 // - hosted card fields: Kinko's page, framed by the merchant's page, where card data is typed.

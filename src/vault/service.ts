@@ -26,15 +26,18 @@ import {
 import { loadScriptInventory, type ScriptInventory } from './inventory.ts';
 import { rotateKeys, scanForPans, type RotateResult } from './maintenance.ts';
 import type { ScanResult } from './scan.ts';
+import type { Db } from '../db/index.ts';
 import * as store from './store.ts';
 import {
   authorize,
+  cardRiskFacts,
   deleteCards,
   getCard,
   sameCardAs,
   tokenize,
   type Actor,
   type AuthorizeInput,
+  type CardRiskFacts,
   type CardView,
   type Source,
   type TokenizeInput,
@@ -61,6 +64,8 @@ export interface Vault {
   authorize(input: AuthorizeInput): Promise<Authorization>;
   getCard(token: string): Promise<CardView>;
   sameCardAs(token: string): Promise<CardView[]>;
+  /** The risk engine's facts of cards: an id of the number, BIN, tokens of the same number. */
+  cardRiskFacts(tokens: readonly string[], db?: Db): Promise<Map<string, CardRiskFacts>>;
   /** Crypto-shreds the cards named (or all of a customer's); returns their tokens. */
   deleteCards(
     which: { tokens: readonly string[] } | { customerId: string },
@@ -110,6 +115,7 @@ export function createVault(deps: VaultDeps): Vault {
     authorize: (input) => authorize(deps, input),
     getCard: (token) => getCard(deps, token),
     sameCardAs: (token) => sameCardAs(deps, token),
+    cardRiskFacts: (tokens, db) => cardRiskFacts(deps, tokens, db),
     deleteCards: (which, actor, source) => deleteCards(deps, which, actor, source),
     openHostedSession: (input) => openHostedSession(hosted, input),
     hostedTokenize: (call, card) => hostedTokenize(hosted, call, card),

@@ -14,6 +14,8 @@ export interface CardRow {
   ciphertext: Buffer | null;
   wrapped_key: Buffer | null;
   kek_version: number | null;
+  /** The address of the shopper's browser that typed the card into the hosted fields. */
+  shopper_ip: string | null;
   created_at: Date;
   deleted_at: Date | null;
 }
@@ -21,10 +23,10 @@ export interface CardRow {
 export async function insertCard(tx: Tx, row: Omit<CardRow, 'deleted_at'>): Promise<void> {
   await tx`
     insert into vault_cards (token, merchant_id, customer_id, brand, bin, last4, fingerprint,
-      ciphertext, wrapped_key, kek_version, created_at)
+      ciphertext, wrapped_key, kek_version, shopper_ip, created_at)
     values (${row.token}, ${row.merchant_id}, ${row.customer_id}, ${row.brand}, ${row.bin},
       ${row.last4}, ${row.fingerprint}, ${row.ciphertext}, ${row.wrapped_key}, ${row.kek_version},
-      ${row.created_at})`;
+      ${row.shopper_ip}, ${row.created_at})`;
 }
 
 export async function cardByToken(
@@ -392,4 +394,23 @@ export async function liveCardsByFingerprints(
       and deleted_at is null
       and ciphertext is not null
     order by fingerprint, created_at`;
+/** A card and the other live tokens of the same number (at most 100), in one statement. */
+export async function cardsWithSameNumber(
+  db: Db,
+  tokens: readonly string[],
+): Promise<
+  {
+    token: string;
+    fingerprint: Buffer;
+    bin: string;
+    customer_id: string | null;
+    shopper_ip: string | null;
+    same: string[];
+  }[]
+> {
+  return db`
+    select c.token, c.fingerprint, c.bin, c.customer_id::text, host(c.shopper_ip) as shopper_ip,
+      array(select o.token from vault_cards o where o.fingerprint = c.fingerprint
+        and o.deleted_at is null and o.token <> c.token order by o.created_at limit 100) as same
+    from vault_cards c where c.token = any(${tokens as string[]}::text[])`;
 }

@@ -1,6 +1,8 @@
 import type { Acquirer, Authorization } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
-import type { Sql } from '../db/index.ts';
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Db, Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { secretToken } from '../lib/ids.ts';
@@ -102,6 +104,8 @@ export interface TokenizeInput {
   expYear: number;
   /** Validated only; see vault.verify / vault.authorize for sending it to the network. */
   cvc?: string | undefined;
+  /** The shopper's address, when the card was typed into the hosted card fields. */
+  shopperIp?: string | undefined;
   merchantId?: string | undefined;
   customerId?: string | undefined;
   actor: Actor;
@@ -132,6 +136,7 @@ export async function tokenize(deps: VaultCoreDeps, input: TokenizeInput): Promi
     ciphertext,
     wrapped_key: wrapped,
     kek_version: version,
+    shopper_ip: input.shopperIp && isIP(input.shopperIp) ? input.shopperIp : null,
     created_at: now,
   };
   await deps.sql.begin(async (tx) => {
@@ -206,7 +211,8 @@ export interface AuthorizeInput {
   currency: string;
   attemptId: string;
   idempotencyKey: string;
-  challenge: { notifyOrigin: string; frameOrigins: readonly string[] };
+  /** `required`: ask the issuer for a 3-D Secure challenge (the risk engine's step_up). */
+  challenge: { notifyOrigin: string; frameOrigins: readonly string[]; required?: boolean };
   actor: Actor;
   source?: Source;
 }
@@ -273,4 +279,45 @@ export async function deleteCards(
     );
     return tokens;
   });
+}
+
+/** What the risk engine may know of a card; never its number or its vault fingerprint. */
+export interface CardRiskFacts {
+  /**
+   * An id of the card's number for counting (velocity, "seen on other customers"): derived
+   * from the keyed fingerprint by a second hash, so the vault's fingerprint stays inside it.
+   */
+  numberId: string;
+  bin: string;
+  /** The customer the vault stored the card for, if any. */
+  customerId: string | null;
+  /** Other live tokens of the same number. */
+  sameNumberTokens: string[];
+  /** The address of the shopper who typed it into the hosted card fields, if known. */
+  shopperIp: string | null;
+}
+
+export async function cardRiskFacts(
+  deps: Pick<VaultCoreDeps, 'sql'>,
+  tokens: readonly string[],
+  db: Db = deps.sql,
+): Promise<Map<string, CardRiskFacts>> {
+  if (tokens.length === 0) return new Map();
+  const rows = await store.cardsWithSameNumber(db, [...new Set(tokens)]);
+  return new Map(
+    rows.map((r) => [
+      r.token,
+      {
+        numberId: createHash('sha256')
+          .update('kinko.risk.card:')
+          .update(r.fingerprint)
+          .digest('hex')
+          .slice(0, 32),
+        bin: r.bin,
+        customerId: r.customer_id,
+        sameNumberTokens: r.same,
+        shopperIp: r.shopper_ip,
+      },
+    ]),
+  );
 }
