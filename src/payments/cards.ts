@@ -1,10 +1,15 @@
-import { entry, type PaymentsDeps, type Source } from './context.ts';
+import { cardLinkRefusal } from '../risk/index.ts';
+import { entry, WALLET_CURRENCY, type PaymentsDeps, type Source } from './context.ts';
+import { accountFacts } from './wallet.ts';
+import type { Customer } from './topups.ts';
 import * as store from './store.ts';
 import { paymentsError } from './errors.ts';
 
 // Linking a card to the wallet: the card was typed into the vault's hosted fields (the
 // wallet never sees its number) and verified there; here its token becomes the customer's.
-// A token can belong to one wallet only, and never to a card the vault has deleted.
+// A token can belong to one wallet only, and never to a card the vault has deleted. The risk
+// engine decides first (kind card_link: the card's number seen on other wallets, the device,
+// the network, a recent security change); its decision is recorded with the token as subject.
 
 interface LinkedCard {
   token: string;
@@ -22,10 +27,11 @@ const view = (c: store.CardRow): LinkedCard => ({
 
 export async function linkCard(
   deps: PaymentsDeps,
-  customerId: string,
+  who: Customer,
   token: string,
   source: Source,
 ): Promise<LinkedCard> {
+  const customerId = who.customerId;
   const card = await deps.vault.getCard(token).catch(() => undefined);
   if (!card || card.deleted) throw paymentsError('card_token_invalid', { param: 'card_token' });
   const linking = { operation: 'card_linking', customerId, source: source.ip, card } as const;
@@ -33,6 +39,7 @@ export async function linkCard(
   if (card.customerId !== null && card.customerId !== customerId) {
     throw paymentsError('card_already_linked');
   }
+  const assessment = await decideLink(deps, who, token, source);
   const row: store.CardRow = {
     card_token: token,
     customer_id: customerId,
@@ -46,6 +53,7 @@ export async function linkCard(
       if (existing?.customer_id === customerId) return view(existing);
       throw paymentsError('card_already_linked');
     }
+    await deps.risk.record(tx, [{ a: assessment, subjectId: token }]);
     await deps.audit.append(tx, [
       entry(
         'payments.card.linked',
@@ -57,6 +65,33 @@ export async function linkCard(
     ]);
     return view(row);
   });
+}
+
+/** The risk decision on linking: refused (and the refusal recorded), or the one to record. */
+async function decideLink(deps: PaymentsDeps, who: Customer, token: string, source: Source) {
+  const facts = await accountFacts(deps, who.customerId);
+  const card = (await deps.vault.cardRiskFacts([token])).get(token);
+  const assessment = await deps.risk.assess({
+    kind: 'card_link',
+    customerId: who.customerId,
+    deviceId: who.deviceId ?? undefined,
+    cardToken: token,
+    cardFingerprint: card?.numberId,
+    sourceIp: source.ip,
+    amount: 0n,
+    currency: WALLET_CURRENCY,
+    account: facts,
+    frozen: facts.frozen,
+  });
+  const fresh =
+    who.strongAuthAtMs !== null &&
+    deps.clock.nowMs() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
+  const refusal = cardLinkRefusal(assessment, fresh);
+  if (refusal) {
+    await deps.risk.recordRefusal(assessment, token);
+    throw refusal;
+  }
+  return assessment;
 }
 
 export async function listCards(deps: PaymentsDeps, customerId: string): Promise<LinkedCard[]> {

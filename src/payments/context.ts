@@ -36,7 +36,7 @@ export interface PaymentsDeps {
     | 'moneyMovementHold'
     | 'deleteCustomer'
   >;
-  vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards'>;
+  vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards' | 'cardRiskFacts'>;
   acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;
   merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
   webhooks: Pick<Webhooks, 'emitEvent' | 'emitEvents'>;

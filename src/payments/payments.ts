@@ -41,8 +41,7 @@ export function createPayments(deps: PaymentsDeps) {
     wallet: (customerId: string) => walletView(deps, customerId),
     history: (customerId: string, page: { cursor?: string; limit?: number }) =>
       history(deps, customerId, page),
-    linkCard: (customerId: string, token: string, source: Source) =>
-      linkCard(deps, customerId, token, source),
+    linkCard: (who: Customer, token: string, source: Source) => linkCard(deps, who, token, source),
     listCards: (customerId: string) => listCards(deps, customerId),
     createTopup: (
       who: Customer,
@@ -70,12 +69,8 @@ export function createPayments(deps: PaymentsDeps) {
       input: { payload: string; amount: bigint; currency: string },
       source: Source,
     ) => payStore(deps, who, input, source),
-    refund: (
-      who: WalletReader,
-      input: RefundInput,
-      actor: RefundActor,
-      source: Source,
-    ) => refundPayment(deps, who, input, actor, source),
+    refund: (who: WalletReader, input: RefundInput, actor: RefundActor, source: Source) =>
+      refundPayment(deps, who, input, actor, source),
     ...walletLists(deps),
     storeQr: (merchantId: string, storeId: string) => storeQr(deps, merchantId, storeId),
     ...receiptParts(deps),

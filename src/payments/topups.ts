@@ -113,6 +113,7 @@ export async function createTopup(
         kind: 'topup',
         customerId: who.customerId,
         deviceId: who.deviceId ?? undefined,
+        cardToken: input.cardToken,
         sourceIp: source.ip,
         amount: input.amount,
         currency: input.currency,

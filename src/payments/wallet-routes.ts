@@ -73,7 +73,7 @@ export function walletRoutes(app: App, deps: WalletRoutesDeps): void {
         body: closed({ card_token: cardToken }),
       },
     },
-    (req) => payments.linkCard(who(req).customerId, req.body.card_token, sourceOf(req)),
+    (req) => payments.linkCard(who(req), req.body.card_token, sourceOf(req)),
   );
   app.post(
     '/v1/wallet/account/delete',

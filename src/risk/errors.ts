@@ -8,6 +8,10 @@ const RISK_ERRORS = defineErrors('risk', {
     type: 'permission_error',
     message: 'This payment was refused by risk checks; the customer can see why in the app.',
   },
+  risk_card_link_blocked: {
+    type: 'permission_error',
+    message: 'This card cannot be linked; the reason says why in words to show the customer.',
+  },
   risk_blocked: {
     type: 'permission_error',
     message: 'This payment was refused by risk checks.',

@@ -26,6 +26,7 @@ export { riskRoutes } from './routes.ts';
 export { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './cli.ts';
 export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';
 export {
+  cardLinkRefusal,
   createRisk,
   limitsJson,
   refusalOf,

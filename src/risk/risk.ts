@@ -393,6 +393,20 @@ export function limitsJson(l: TopupLimits) {
   };
 }
 
+/**
+ * The named error for a card link refused by the rules, or null: block refuses
+ * (risk_card_link_blocked); step_up and review ask for a fresh strong factor, since linking
+ * has no review queue of its own (the review queue holds money, a link holds none).
+ */
+export function cardLinkRefusal(a: Assessment, freshStrongAuth: boolean): KinkoError | null {
+  const reason = a.words ? { reason: a.words } : {};
+  if (a.decision === 'block') return riskError('risk_card_link_blocked', { extra: reason });
+  if ((a.decision === 'step_up' || a.decision === 'review') && !freshStrongAuth) {
+    return riskError('risk_step_up_required', { extra: reason });
+  }
+  return null;
+}
+
 const REFUSALS: ReadonlyArray<[string, RiskErrorCode]> = [
   ['account_frozen', 'risk_blocked'],
   ['limit_per_topup', 'limit_per_topup_exceeded'],
