@@ -389,6 +389,7 @@ export function createModules(
     origin: config.publicOrigin,
     secretsKey: identitySecretsKey(config),
     switches,
+    risk: () => risk,
   });
   // Merchant people sign in with identity's mechanisms (the sign-in kit), not a copy.
   const merchants = createMerchants({

@@ -10,6 +10,7 @@ import type { Passwords } from './passwords.ts';
 import type { Source } from '../http/index.ts';
 import type { Incidents } from '../incidents/index.ts';
 import type { SwitchCheck } from '../switches/index.ts';
+import type { Risk } from '../risk/index.ts';
 
 // What every identity service receives: its dependencies as plain parameters, and the
 // request's source for audit entries and per-source limits.
@@ -24,6 +25,9 @@ export interface OutboxPort {
     events: readonly { topic: string; key?: string; payload: object }[],
   ): Promise<unknown>;
 }
+
+/** The risk engine's door for new-device confirmation (risk/index.ts). */
+type RiskPort = Pick<Risk, 'assess' | 'record'>;
 
 /** The incidents service's door for detectors (incidents/index.ts). */
 export type IncidentsPort = Pick<Incidents, 'raise'>;
@@ -45,6 +49,11 @@ export interface Deps {
   secretsKey: Buffer;
   /** Kill switches: sign-up, sign-in, recovery and new devices can be suspended. */
   switches: SwitchCheck;
+  /**
+   * The risk engine, asked when a new device is confirmed; built after identity (it reads
+   * identity's facts), hence a function. None: no decision is taken (unit harnesses).
+   */
+  risk?: (() => RiskPort) | undefined;
 }
 
 /** Where a request came from: the peer address and the request id, for audit and limits. */
@@ -86,7 +95,7 @@ export function customerEntry(
 }
 
 /** A refusal decided inside a transaction, thrown by commitThenThrow after commit. */
-class Refusal {
+export class Refusal {
   constructor(readonly error: Error) {}
 }
 

@@ -7,6 +7,7 @@ import {
   refuse,
   send,
   type Deps,
+  type Refusal,
   type Source,
 } from './context.ts';
 import { jwkThumbprint, parseDeviceJwk } from './device-key.ts';
@@ -112,6 +113,8 @@ export async function confirmDevice(
       return refuse('verification_code_invalid');
     }
     if (spends) await factorAttemptSucceeded(tx, session.customerId);
+    const risk = await decideConfirmation(deps, tx, d, by, source);
+    if (risk) return risk;
     await store.confirmDevice(tx, d.id, by, at(deps));
     const c = await store.customerById(tx, session.customerId);
     if (c) {
@@ -125,6 +128,55 @@ export async function confirmDevice(
     ]);
     return undefined;
   });
+}
+
+/**
+ * The risk engine's decision on confirming a device (kind device_confirm: accounts seen on
+ * the device key, the network, a recent recovery or security change), recorded in the
+ * confirmation's transaction with the device as subject; a refusal to return, or undefined.
+ * block refuses (device_confirm_blocked); step_up and review refuse a text-message code and
+ * accept an authenticator code or a passkey (there is no review queue for devices).
+ */
+async function decideConfirmation(
+  deps: Deps,
+  tx: Tx,
+  d: store.DeviceRow,
+  by: string,
+  source: Source,
+): Promise<Refusal | undefined> {
+  if (!deps.risk) return undefined;
+  const risk = deps.risk();
+  const c = await store.customerById(tx, d.customer_id);
+  const a = await risk.assess(
+    {
+      kind: 'device_confirm',
+      customerId: d.customer_id,
+      deviceId: d.id,
+      sourceIp: source.ip,
+      amount: 0n,
+      currency: 'JPY',
+      account: { createdAt: c?.created_at, moneyHoldUntil: c?.money_hold_until ?? null },
+      frozen: c?.status === 'frozen',
+    },
+    tx,
+  );
+  await risk.record(tx, [{ a, subjectId: d.id }]);
+  const weak = by === 'phone_code';
+  const code =
+    a.decision === 'block'
+      ? 'device_confirm_blocked'
+      : weak && (a.decision === 'step_up' || a.decision === 'review')
+        ? 'device_confirm_factor_required'
+        : undefined;
+  if (!code) return undefined;
+  await deps.audit.append(tx, [
+    customerEntry('identity.device.confirm_refused', d.customer_id, source, 'failure', {
+      device_id: d.id,
+      decision: a.decision,
+      reason: a.reasons[0],
+    }),
+  ]);
+  return refuse(code, { extra: { reason: a.words } });
 }
 
 async function confirmationFactor(

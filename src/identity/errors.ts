@@ -67,6 +67,18 @@ const IDENTITY_ERRORS = defineErrors('identity', {
     type: 'permission_error',
     message: 'The device proof is missing, expired, already used or not valid for this action.',
   },
+  device_confirm_blocked: {
+    type: 'permission_error',
+    message:
+      'This phone cannot be added to the account now; the reason says why. ' +
+      'Contact support if this was you.',
+  },
+  device_confirm_factor_required: {
+    type: 'permission_error',
+    message:
+      'Confirm this phone with your authenticator app or passkey; a text-message code is ' +
+      'not enough this time (the reason says why).',
+  },
   money_movement_held: {
     type: 'permission_error',
     message: 'Money movement is paused on this account after a recent recovery.',

@@ -93,6 +93,8 @@ interface IdentityOptions {
   secretsKey: Buffer;
   /** Kill switches (switches/): sign-up, sign-in, recovery and new devices. */
   switches: SwitchCheck;
+  /** The risk engine, for new-device confirmation (built after identity: a function). */
+  risk?: Deps['risk'];
 }
 
 /** What `kinko operators create` prints to and reads its password from. */
@@ -193,6 +195,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     passwords: createPasswords(options.limits, options.log, options.breachedPasswords),
     secretsKey: options.secretsKey,
     switches: options.switches,
+    risk: options.risk,
   };
   return {
     signInKit: createSignInKit(deps),

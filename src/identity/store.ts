@@ -14,6 +14,7 @@ export interface CustomerRow {
   password_hash: string | null;
   status: 'active' | 'frozen' | 'deleted';
   money_hold_until: Date | null;
+  created_at: Date;
 }
 
 export async function customerByContact(
