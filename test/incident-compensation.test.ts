@@ -123,6 +123,12 @@ test('compensation is approved by a second operator and posted exactly once', as
     );
     assert.equal(ok2.json().posted, 0);
     assert.equal(await wallet(b), 45_000n);
+    // The chart of codes ARCHITECTURE.md lists: transfer code 401 out of account code 20.
+    const codes = await sql<{ transfer_code: number; account_code: number }[]>`
+      select t.code as transfer_code, a.code as account_code
+      from ledger_transfers t join ledger_accounts a on a.id = t.debit_account_id
+      where t.credit_account_id = ${accountIdFor('customer_wallet', b, 'JPY')}::uuid`;
+    assert.deepEqual([...codes], [{ transfer_code: 401, account_code: 20 }]);
 
     const [row] = await sql<{ email: string }[]>`
       select email from identity_customers where id = ${b}`;
