@@ -24,7 +24,7 @@ import {
   type Identity,
   type Notifier,
 } from './identity/index.ts';
-import { deliverNoticesOnce } from './notify/index.ts';
+import { deliverNoticesOnce, type DeliveryReports } from './notify/index.ts';
 import {
   cardExportScope,
   createIncidents,
@@ -718,7 +718,7 @@ function everyOnce(
 }
 
 /** Email and SMS: SMTP when configured, else the dev mailbox. */
-function notifierOf(config: Config, log: Logger, sql: Sql, clock: Clock): Notifier {
+function notifierOf(config: Config, log: Logger, sql: Sql, clock: Clock, m: Modules): Notifier {
   return createNotifier({
     sql,
     clock,
@@ -726,13 +726,30 @@ function notifierOf(config: Config, log: Logger, sql: Sql, clock: Clock): Notifi
     env: config.env,
     smtpUrl: config.smtpUrl,
     from: config.mailFrom,
+    reports: deliveryReports(m),
   });
 }
 
+/** Where the notify worker tells how messages with a ref went: incident notices. */
+function deliveryReports(m: Pick<Modules, 'incidents'>): DeliveryReports {
+  return { record: async (db, reports) => void (await m.incidents.recordDeliveries(db, reports)) };
+}
+
+/** The notify worker's reporting: to incidents, with the outbox's attempts bound. */
+function reportingOf(config: Config, m: Modules, sql: Sql, clock: Clock) {
+  const attemptsMax = config.limits.outboxAttemptsMax;
+  return { reports: deliveryReports(m), db: sql, now: () => clock.now(), attemptsMax };
+}
+
 /** Delivers email/SMS from the outbox until the returned stop is called. */
-function startNotifications(log: Logger, outbox: Outbox, notifier: Notifier) {
+function startNotifications(
+  log: Logger,
+  outbox: Outbox,
+  notifier: Notifier,
+  reporting: ReturnType<typeof reportingOf>,
+) {
   const abort = new AbortController();
-  const worker = notifyWorker({ outbox, notifier, log, signal: abort.signal });
+  const worker = notifyWorker({ outbox, notifier, log, signal: abort.signal, reporting });
   return async () => {
     abort.abort();
     await worker;
@@ -762,7 +779,9 @@ function createJobs(
   { sql, clock }: { sql: Sql; clock: Clock },
 ): Jobs {
   const batchSize = config.limits.outboxClaimBatchSizeMax;
-  const deliverNotices = () => deliverNoticesOnce({ outbox: m.outbox, notifier, log, batchSize });
+  const reporting = reportingOf(config, m, sql, clock);
+  const deliverNotices = () =>
+    deliverNoticesOnce({ outbox: m.outbox, notifier, log, batchSize, reporting });
   return {
     deliverNotices,
     drainOutbox: async () => {
@@ -850,7 +869,7 @@ function startBackground(
 ) {
   const { limits } = config;
   return [
-    startNotifications(log, m.outbox, notifier),
+    startNotifications(log, m.outbox, notifier, reportingOf(config, m, env.sql, env.clock)),
     m.audit.startCheckpointTimer(limits.auditCheckpointSecondsInterval, log),
     every(limits.ledgerPendingExpirySecondsInterval, log, 'pending expiry', () =>
       m.ledger.expirePendingTransfers(),
@@ -900,7 +919,7 @@ export async function startWorkers(
   try {
     await upgradeDatabase(config, log, db);
     const modules = createModules(config, log, db.sql, clock, options.network);
-    const notifier = notifierOf(config, log, db.sql, clock);
+    const notifier = notifierOf(config, log, db.sql, clock, modules);
     // Webhook deliveries pause while a switch says so: the workers keep the board too.
     const stops = [await modules.switches.start()];
     stops.push(...startBackground(config, log, modules, notifier, { sql: db.sql, clock }));
@@ -927,27 +946,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   riskRoutes(scope, { risk: m.risk, operators: m.identity });
   m.identity.mountRoutes(scope);
-  incidentsRoutes(scope, {
-    incidents: m.incidents,
-    requireOperator: (a) => m.identity.requireOperator(a),
-    operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
-    notices: {
-      contacts: (db, ids) => m.identity.customerFacts(db, ids),
-      freezeLinks: (tx, ids) => m.identity.freezeLinks(tx, ids),
-      enqueue: (tx, events) => m.outbox.enqueue(tx, events),
-    },
-    compensation: {
-      walletAccount: (customerId, currency) =>
-        accountInput('customer_wallet', customerId, currency),
-      createAccounts: (accounts) => m.ledger.createAccounts(accounts),
-      createTransfersInTx: (tx, transfers, ctx) => m.ledger.createTransfersInTx(tx, transfers, ctx),
-      transferBatchSizeMax: config.limits.ledgerTransferBatchSizeMax,
-      notices: {
-        contacts: (db, ids) => m.identity.customerFacts(db, ids),
-        enqueue: (tx, events) => m.outbox.enqueue(tx, events),
-      },
-    },
-  });
+  incidentsRoutes(scope, incidentsWiring(config, m));
   switchesRoutes(scope, {
     switches: m.switches,
     requireOperator: (a) => m.identity.requireOperator(a),
@@ -1020,6 +1019,36 @@ function mountCardExportRoutes(scope: App, m: Modules): void {
   });
 }
 
+/** The incidents module's routes' parameters: access, and the modules notices reach. */
+function incidentsWiring(config: Config, m: Modules): Parameters<typeof incidentsRoutes>[1] {
+  return {
+    incidents: m.incidents,
+    requireOperator: (a) => m.identity.requireOperator(a),
+    operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+    notices: {
+      contacts: (db, ids) => m.identity.customerFacts(db, ids),
+      freezeLinks: (tx, ids) => m.identity.freezeLinks(tx, ids),
+      enqueue: (tx, events) => m.outbox.enqueue(tx, events),
+      merchants: {
+        people: (db, ids) => m.merchants.ownersAndAdmins(db, ids),
+        emitEvents: (tx, events) => m.webhooks.emitEvents(tx, events),
+        eventStates: (db, ids) => m.webhooks.eventStates(db, ids),
+      },
+    },
+    compensation: {
+      walletAccount: (customerId, currency) =>
+        accountInput('customer_wallet', customerId, currency),
+      createAccounts: (accounts) => m.ledger.createAccounts(accounts),
+      createTransfersInTx: (tx, transfers, ctx) => m.ledger.createTransfersInTx(tx, transfers, ctx),
+      transferBatchSizeMax: config.limits.ledgerTransferBatchSizeMax,
+      notices: {
+        contacts: (db, ids) => m.identity.customerFacts(db, ids),
+        enqueue: (tx, events) => m.outbox.enqueue(tx, events),
+      },
+    },
+  };
+}
+
 /** What the browser apps need from the composition root. */
 interface WebSettings {
   /**
@@ -1055,7 +1084,7 @@ export async function startPlatform(
     if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'migrations applied');
     const modules = createModules(config, log, db.sql, clock, options.network);
     const web: WebSettings = { walletPublishableKey: config.walletPublishableKey };
-    const notifier = notifierOf(config, log, db.sql, clock);
+    const notifier = notifierOf(config, log, db.sql, clock, modules);
     stops.push(() => notifier.close());
     // The board of kill switches is loaded before the first request and kept current.
     stops.push(await modules.switches.start());

@@ -11,7 +11,7 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import swagger from '@fastify/swagger';
+import swagger, { type OpenAPIV3_2 } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -404,6 +404,64 @@ function assertClosed(schema: unknown, where: string): void {
   }
 }
 
+/**
+ * Webhook events whose payload the API document describes (OpenAPI 3.1 `webhooks`); every
+ * event type and its envelope is in docs/webhooks.md.
+ */
+function webhookEventsDoc(): Record<string, OpenAPIV3_2.PathItemObject> {
+  type Schema = Record<string, unknown>;
+  const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+    type: 'object' as const,
+    required,
+    properties,
+  });
+  const text = { type: 'string' as const };
+  const integer = { type: 'integer' as const };
+  const affected = obj({
+    payments: integer,
+    amount: { type: 'string' as const, description: 'minor units' },
+    currency: text,
+    stores: integer,
+  });
+  const notice = obj(
+    {
+      id: { type: 'string' as const, pattern: '^mnt_' },
+      object: { const: 'incident_notice' },
+      incident: text,
+      created: { type: 'integer' as const, description: 'Unix seconds' },
+      window: obj({ from: text, to: text }),
+      affected,
+      contact: text,
+    },
+    ['id', 'object', 'incident', 'created', 'window', 'affected', 'contact'],
+  );
+  const envelope = obj(
+    {
+      id: { type: 'string' as const, pattern: '^evt_' },
+      object: { const: 'event' },
+      type: { const: 'incident.merchant_notice' },
+      created: integer,
+      data: obj({ object: notice }),
+    },
+    ['id', 'object', 'type', 'created', 'data'],
+  );
+  const doc = {
+    'incident.merchant_notice': {
+      post: {
+        summary: 'A security incident reached some of the merchant’s payments (once each)',
+        description:
+          'Signed with Kinko-Signature like every event (docs/webhooks.md); names no ' +
+          'customer and no card. The merchant’s owners and admins get the same by email.',
+        requestBody: { content: { 'application/json': { schema: envelope } } },
+        responses: { '200': { description: 'Any 2xx ends the delivery.' } },
+      },
+    },
+  };
+  // Plain JSON Schema literals, as the routes' schemas are; openapi-types' unions of schema
+  // objects do not take them as written, so the document is typed once here.
+  return doc as unknown as Record<string, OpenAPIV3_2.PathItemObject>;
+}
+
 async function registerDocs(app: App, version: string): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -424,6 +482,7 @@ async function registerDocs(app: App, version: string): Promise<void> {
           'with the same Idempotency-Key if there was one (a refused request does not use ' +
           'its key up).',
       },
+      webhooks: webhookEventsDoc(),
       components: {
         securitySchemes: {
           secretKey: { type: 'http', scheme: 'bearer', description: 'sk_… secret key' },

@@ -70,3 +70,35 @@ export function compensationNotice(email: string, amountMinor: bigint): NotifyMe
       'of your account.',
   };
 }
+
+/** What a merchant's notice says about the merchant's own business in the incident. */
+export interface MerchantFacts {
+  merchantId: string;
+  payments: number;
+  amountMinor: bigint;
+  stores: number;
+  /** The scope run's window. */
+  from: string;
+  to: string;
+  contact: string;
+}
+
+const MERCHANT_SUBJECT =
+  '【Kinko】加盟店様へのセキュリティインシデントのお知らせ / Security incident notice for merchants';
+
+/** The email to a merchant's owners and admins: the same facts as the webhook event. */
+export function merchantNotice(to: string, f: MerchantFacts): NotifyMessage {
+  const yen = f.amountMinor.toLocaleString('en-US');
+  const text =
+    `Kinko で発生したセキュリティインシデントにより、貴社の取引の一部が影響を受けた可能性が` +
+    `あります。対象期間 ${f.from} 〜 ${f.to} に、${f.stores} 店舗で ${f.payments} 件、` +
+    `合計 ¥${yen} の決済が該当します。Kinko は該当サービスを停止し調査しています。` +
+    `ダッシュボードで取引をご確認のうえ、不審な取引があればご連絡ください。` +
+    `お問い合わせ: ${f.contact}\n\n` +
+    `A security incident at Kinko may have affected some of your transactions: ` +
+    `${f.payments} payments totalling ¥${yen} at ${f.stores} stores between ${f.from} and ` +
+    `${f.to}. Kinko has suspended the services involved and is investigating. Please review ` +
+    `these payments in your dashboard and tell us of anything unusual. Contact: ${f.contact}\n\n` +
+    `加盟店 / Merchant: ${f.merchantId}`;
+  return { channel: 'email', to, subject: MERCHANT_SUBJECT, text };
+}

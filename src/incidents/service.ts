@@ -3,6 +3,7 @@ import type { Status } from './incident.ts';
 import * as store from './store.ts';
 import { checkRiskSpike, type RiskHours } from './detectors.ts';
 import { runScope, type Indicators } from './scope.ts';
+import { recordDeliveries } from './notices.ts';
 import {
   appendTimeline,
   assignOwner,
@@ -60,6 +61,14 @@ export interface Incidents {
     before: Date | null;
     limit: number;
   }): Promise<store.IncidentRow[]>;
+  /**
+   * The notify worker's delivery reports of notices (refs ntc_…, mnt_…), applied to their
+   * rows in the caller's transaction or statement; other refs are not this module's.
+   */
+  recordDeliveries(
+    db: Db,
+    reports: readonly { ref: string; state: store.NoticeState; at: Date; error?: string }[],
+  ): Promise<number>;
   /** The record, who opened it and its timeline; null when there is no such incident. */
   view(db: Db, incidentId: string): Promise<IncidentView | null>;
   deps: IncidentsDeps;
@@ -76,6 +85,7 @@ export function createIncidents(deps: IncidentsDeps): Incidents {
     assignOwner: (tx, a) => assignOwner(tx, deps, a),
     runScope: (r) => runScope(deps, r),
     list: (q) => store.listIncidents(deps.sql, q),
+    recordDeliveries: (db, reports) => recordDeliveries(db, reports),
     view: async (db, id) => {
       const record = await store.incidentById(db, id);
       if (!record) return null;

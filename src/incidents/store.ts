@@ -509,29 +509,34 @@ export async function scopeCustomerIds(db: Db, scopeId: string): Promise<string[
   return rows.map((r) => r.customer_id);
 }
 
+export type NoticeState = 'queued' | 'sent' | 'delivered' | 'failed';
+
 export interface NoticeRow {
+  ref: string;
   customer_id: string;
   channel: 'email' | 'sms';
 }
 
 /**
- * Records notices, one per incident, customer and channel; returns only those that were not
- * recorded before, which are the ones to send. One insert.
+ * Records notices, one per incident, customer and channel, queued; returns only those that
+ * were not recorded before, which are the ones to send. One insert.
  */
 export async function insertNotices(
   tx: Tx,
-  n: { incidentId: string; scopeId: string; at: Date; by: string | null },
+  n: { incidentId: string; scopeId: string; at: Date; by: string | null; contact: string },
   rows: readonly NoticeRow[],
 ): Promise<NoticeRow[]> {
   if (rows.length === 0) return [];
   return tx<NoticeRow[]>`
     insert into incidents_notices (incident_id, customer_id, channel, scope_id, language,
-      sent_at, sent_by)
-    select ${n.incidentId}, c, ch, ${n.scopeId}, 'ja+en', ${n.at}, ${n.by}
+      sent_at, sent_by, ref, contact, state, state_at)
+    select ${n.incidentId}, c, ch, ${n.scopeId}, 'ja+en', ${n.at}, ${n.by}, r, ${n.contact},
+      'queued', ${n.at}
     from unnest(${textArray(rows.map((r) => r.customer_id))}::text[],
-      ${textArray(rows.map((r) => r.channel))}::text[]) as t(c, ch)
+      ${textArray(rows.map((r) => r.channel))}::text[],
+      ${textArray(rows.map((r) => r.ref))}::text[]) as t(c, ch, r)
     on conflict do nothing
-    returning customer_id, channel`;
+    returning ref, customer_id, channel`;
 }
 
 export async function noticeCounts(
@@ -543,6 +548,193 @@ export async function noticeCounts(
       count(*) filter (where channel = 'sms')::int as sms
     from incidents_notices where incident_id = ${incidentId}`;
   return row ?? { email: 0, sms: 0 };
+}
+
+/** The merchants a scope run reached, in id order. */
+export async function scopeMerchantIds(db: Db, scopeId: string): Promise<string[]> {
+  const rows = await db<{ merchant_id: string }[]>`
+    select distinct merchant_id from incidents_scope_items
+    where scope_id = ${scopeId} and merchant_id is not null order by merchant_id`;
+  return rows.map((r) => r.merchant_id);
+}
+
+export interface MerchantNoticeRow {
+  ref: string;
+  merchant_id: string;
+  channel: 'webhook' | 'email';
+  event_id: string | null;
+  person_id: string | null;
+}
+
+/** The merchants an incident has told already (each has its webhook notice). */
+export async function notifiedMerchants(db: Db, incidentId: string): Promise<string[]> {
+  const rows = await db<{ merchant_id: string }[]>`
+    select merchant_id from incidents_merchant_notices
+    where incident_id = ${incidentId} and channel = 'webhook'`;
+  return rows.map((r) => r.merchant_id);
+}
+
+/**
+ * Records merchants' notices, queued: a webhook row per merchant (a second one for the same
+ * incident is refused by the database) and an email row per person told. One insert.
+ */
+export async function insertMerchantNotices(
+  tx: Tx,
+  n: { incidentId: string; scopeId: string; at: Date; by: string | null; contact: string },
+  rows: readonly MerchantNoticeRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const col = (k: keyof MerchantNoticeRow) => textArray(rows.map((r) => r[k]));
+  await tx`
+    insert into incidents_merchant_notices (ref, incident_id, merchant_id, channel, event_id,
+      person_id, scope_id, contact, sent_at, sent_by, state, state_at)
+    select r, ${n.incidentId}, m, ch, e, p, ${n.scopeId}, ${n.contact}, ${n.at}, ${n.by},
+      'queued', ${n.at}
+    from unnest(${col('ref')}::text[], ${col('merchant_id')}::text[], ${col('channel')}::text[],
+      ${col('event_id')}::text[], ${col('person_id')}::text[]) as t(r, m, ch, e, p)`;
+}
+
+/** The merchants' activity in a scope run: payments, yen and stores, for their notice. */
+export async function scopeMerchantFacts(db: Db, scopeId: string, merchantIds: string[]) {
+  return db<{ merchant_id: string; payments: number; amount_minor: bigint; stores: number }[]>`
+    select merchant_id, count(*)::int as payments,
+      coalesce(sum(amount_minor), 0)::int8 as amount_minor,
+      count(distinct store_id)::int as stores
+    from incidents_scope_items
+    where scope_id = ${scopeId} and merchant_id = any(${textArray(merchantIds)}::text[])
+    group by merchant_id`;
+}
+
+/**
+ * Applies delivery reports to the notices they name (customers' ntc_…, merchants' mnt_…):
+ * only to a notice still queued or being sent, so a late or repeated report never moves a
+ * delivered or failed one. An error counts an attempt. Two statements at most.
+ */
+export async function applyDeliveryReports(
+  db: Db,
+  reports: readonly { ref: string; state: NoticeState; at: Date; error: string | null }[],
+): Promise<number> {
+  let applied = 0;
+  for (const [table, prefix] of [
+    ['incidents_notices', 'ntc_'],
+    ['incidents_merchant_notices', 'mnt_'],
+  ] as const) {
+    const mine = reports.filter((r) => r.ref.startsWith(prefix));
+    if (mine.length === 0) continue;
+    const r = await db`
+      update ${db(table)} n set state = s.state, state_at = s.at,
+        attempts = n.attempts + (s.error is not null)::int,
+        last_error = coalesce(s.error, n.last_error)
+      from unnest(${textArray(mine.map((x) => x.ref))}::text[],
+        ${textArray(mine.map((x) => x.state))}::text[],
+        ${mine.map((x) => x.at.toISOString())}::timestamptz[],
+        ${textArray(mine.map((x) => x.error))}::text[]) as s(ref, state, at, error)
+      where n.ref = s.ref and n.state in ('queued', 'sent')`;
+    applied += r.count;
+  }
+  return applied;
+}
+
+export interface NoticeListRow {
+  ref: string;
+  audience: 'customer' | 'merchant';
+  recipient_id: string;
+  channel: 'email' | 'sms' | 'webhook';
+  event_id: string | null;
+  state: NoticeState;
+  state_at: Date;
+  attempts: number;
+  retries: number;
+  last_error: string | null;
+  sent_at: Date;
+}
+
+/** An incident's notices, customers' and merchants', a page at a time in ref order. */
+export async function listNotices(
+  db: Db,
+  incidentId: string,
+  q: { state: NoticeState | null; after: string | null; limit: number },
+): Promise<NoticeListRow[]> {
+  return db<NoticeListRow[]>`
+    select * from (
+      select ref, 'customer' as audience, customer_id as recipient_id, channel,
+        null::text as event_id, state, state_at, attempts, retries, last_error, sent_at
+      from incidents_notices where incident_id = ${incidentId}
+      union all
+      select ref, 'merchant', merchant_id, channel, event_id, state, state_at, attempts,
+        retries, last_error, sent_at
+      from incidents_merchant_notices where incident_id = ${incidentId}) n
+    where (${q.state}::text is null or state = ${q.state})
+      and (${q.after}::text is null or ref > ${q.after})
+    order by ref limit ${q.limit}`;
+}
+
+/** Notices per audience, channel and state. */
+export async function noticeStates(db: Db, incidentId: string) {
+  return db<{ audience: string; channel: string; state: NoticeState; n: number }[]>`
+    select 'customer' as audience, channel, state, count(*)::int as n
+    from incidents_notices where incident_id = ${incidentId} group by channel, state
+    union all
+    select 'merchant', channel, state, count(*)::int
+    from incidents_merchant_notices where incident_id = ${incidentId} group by channel, state`;
+}
+
+/** The merchants' webhook notices of an incident (their state is the webhooks module's). */
+export async function merchantWebhookNotices(db: Db, incidentId: string) {
+  return db<{ ref: string; event_id: string }[]>`
+    select ref, event_id from incidents_merchant_notices
+    where incident_id = ${incidentId} and channel = 'webhook'`;
+}
+
+export interface RetryRow {
+  ref: string;
+  customer_id: string | null;
+  merchant_id: string | null;
+  person_id: string | null;
+  channel: 'email' | 'sms';
+  contact: string;
+  scope_id: string;
+}
+
+/**
+ * Queues failed email and SMS notices of an incident again (all of them, or those named),
+ * counting the retry; returns them. A notice in any other state is left as it is.
+ */
+export async function requeueFailed(
+  tx: Tx,
+  incidentId: string,
+  refs: readonly string[] | null,
+  at: Date,
+): Promise<RetryRow[]> {
+  const named = refs === null ? null : textArray(refs);
+  const customers = await tx<RetryRow[]>`
+    update incidents_notices set state = 'queued', state_at = ${at}, retries = retries + 1
+    where incident_id = ${incidentId} and state = 'failed'
+      and (${named}::text[] is null or ref = any(${named}::text[]))
+    returning ref, customer_id, null::text as merchant_id, null::text as person_id, channel,
+      contact, scope_id`;
+  const merchants = await tx<RetryRow[]>`
+    update incidents_merchant_notices set state = 'queued', state_at = ${at},
+      retries = retries + 1
+    where incident_id = ${incidentId} and state = 'failed' and channel = 'email'
+      and (${named}::text[] is null or ref = any(${named}::text[]))
+    returning ref, null::text as customer_id, merchant_id, person_id, channel, contact,
+      scope_id`;
+  return [...customers, ...merchants];
+}
+
+/** The state of notices by ref, for answering a retry precisely. */
+export async function noticeStatesByRef(
+  db: Db,
+  incidentId: string,
+  refs: readonly string[],
+): Promise<{ ref: string; state: NoticeState; channel: string }[]> {
+  return db<{ ref: string; state: NoticeState; channel: string }[]>`
+    select ref, state, channel from incidents_notices
+    where incident_id = ${incidentId} and ref = any(${textArray(refs)}::text[])
+    union all
+    select ref, state, channel from incidents_merchant_notices
+    where incident_id = ${incidentId} and ref = any(${textArray(refs)}::text[])`;
 }
 
 // --- Compensation ------------------------------------------------------------------------

@@ -100,6 +100,12 @@ export function createMerchants(deps: MerchantsDeps): Merchants {
     authenticateSecretKey: (bearer) => auth.authenticateSecretKey(deps, bearer),
     authenticateTerminal: (id, secret) => auth.authenticateTerminal(deps, id, secret),
     resolvePublishableKey,
+    ownersAndAdmins: async (db, ids) =>
+      (await teamStore.ownersAndAdmins(db, ids)).map((p) => ({
+        merchantId: p.merchant_id,
+        personId: p.id,
+        email: p.email,
+      })),
     directory: {
       resolvePublishableKey,
       resolveSecretKey: (sk) => auth.resolveSecretKey(deps, sk),

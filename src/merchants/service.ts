@@ -81,6 +81,11 @@ export interface Merchants {
   authenticateSecretKey(bearer: string | undefined): Promise<auth.MerchantPrincipal>;
   authenticateTerminal(terminalId: string, secret: string): Promise<auth.TerminalPrincipal>;
   resolvePublishableKey(pk: string): Promise<auth.PublishableKeyInfo | undefined>;
+  /** The active owners and admins of merchants, with their email (incident notices). */
+  ownersAndAdmins(
+    db: Db,
+    merchantIds: readonly string[],
+  ): Promise<{ merchantId: string; personId: string; email: string }[]>;
   /** The vault's MerchantDirectory (vault/merchants.ts), backed by this module. */
   readonly directory: {
     resolvePublishableKey(

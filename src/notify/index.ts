@@ -1,7 +1,14 @@
 import type { BatchFailures, OutboxEvent } from '../outbox/index.ts';
+import type { Db } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
-import { isNotifyMessage, NOTIFY_TOPIC, type NotifyMessage } from './message.ts';
-import type { Notifier } from './notifier.ts';
+import {
+  isNotifyMessage,
+  NOTIFY_TOPIC,
+  type DeliveryReport,
+  type DeliveryReports,
+  type NotifyMessage,
+} from './message.ts';
+import type { DeliveryOutcome, Notifier } from './notifier.ts';
 
 // Notify: delivers messages to people (email, SMS) from the outbox.
 //
@@ -15,8 +22,10 @@ import type { Notifier } from './notifier.ts';
 // - notify worker: an outbox worker on topic notify.message that calls the notifier, a
 //   claimed batch at a time: mailbox messages with one insert, senders one message at a time.
 // - once: the same delivery as one pass over what is ready now (deliverNoticesOnce).
+// - ref: a sender's name for a message whose delivery it follows; the worker reports each
+//   step (sent, delivered, failed) of such a message to the DeliveryReports it was given.
 
-export { NOTIFY_TOPIC, type NotifyMessage } from './message.ts';
+export { NOTIFY_TOPIC, type DeliveryReports, type NotifyMessage } from './message.ts';
 export { createNotifier, DeliveryUnavailable, type Notifier } from './notifier.ts';
 export { devMailboxRoutes } from './routes.ts';
 
@@ -31,17 +40,78 @@ interface WorkerRunner {
   }): Promise<void>;
 }
 
+/** Where the worker reports the steps of messages that carry a ref (none when absent). */
+interface Reporting {
+  reports: DeliveryReports;
+  db: Db;
+  now(): Date;
+  /** The outbox's attempts before an event is dead: the last failure is final. */
+  attemptsMax: number;
+}
+
+const REPORT_ERROR_CHARS_MAX = 500;
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, REPORT_ERROR_CHARS_MAX);
+}
+
+/** Reports that delivery of these events' messages starts now. */
+async function reportStart(r: Reporting | undefined, events: readonly Deliverable[]) {
+  const refs = events.flatMap((e) => e.message.ref ?? []);
+  if (!r || refs.length === 0) return;
+  const at = r.now();
+  await r.reports.record(
+    r.db,
+    refs.map((ref) => ({ ref, state: 'sent' as const, at })),
+  );
+}
+
+/** Reports how each delivery went; the dev mailbox reported its own, with its rows. */
+async function reportOutcomes(
+  r: Reporting | undefined,
+  events: readonly Deliverable[],
+  outcomes: readonly DeliveryOutcome[],
+): Promise<void> {
+  if (!r) return;
+  const at = r.now();
+  const reports: DeliveryReport[] = [];
+  for (const [i, e] of events.entries()) {
+    const outcome = outcomes[i]!;
+    const ref = e.message.ref;
+    if (ref === undefined) continue;
+    if (!('error' in outcome)) {
+      if (outcome.via !== 'dev_mailbox') reports.push({ ref, state: 'delivered', at });
+      continue;
+    }
+    const last = e.attempts + 1 >= r.attemptsMax;
+    reports.push({ ref, state: last ? 'failed' : 'sent', at, error: errorText(outcome.error) });
+  }
+  if (reports.length > 0) await r.reports.record(r.db, reports);
+}
+
+interface Deliverable {
+  id: bigint;
+  attempts: number;
+  message: NotifyMessage;
+}
+
 /** Handles one outbox event: a malformed payload is logged and dropped, never retried. */
 async function deliverEvent(
   notifier: Notifier,
   event: OutboxEvent,
   log: Logger,
+  r: Reporting | undefined,
 ): Promise<void> {
   if (!isNotifyMessage(event.payload)) {
     log.error({ event_id: String(event.id) }, 'notify event without a valid message; dropped');
     return;
   }
-  await notifier.deliver(event.payload);
+  const one = [{ id: event.id, attempts: event.attempts, message: event.payload }];
+  await reportStart(r, one);
+  const [outcome] = await notifier.deliverMany([event.payload]);
+  await reportOutcomes(r, one, [outcome!]);
+  if ('error' in outcome!) throw outcome.error;
 }
 
 /**
@@ -53,13 +123,17 @@ async function deliverEvents(
   notifier: Notifier,
   events: readonly OutboxEvent[],
   log: Logger,
+  r: Reporting | undefined,
 ): Promise<Map<bigint, unknown>> {
-  const valid: { id: bigint; message: NotifyMessage }[] = [];
+  const valid: Deliverable[] = [];
   for (const e of events) {
-    if (isNotifyMessage(e.payload)) valid.push({ id: e.id, message: e.payload });
-    else log.error({ event_id: String(e.id) }, 'notify event without a valid message; dropped');
+    if (isNotifyMessage(e.payload)) {
+      valid.push({ id: e.id, attempts: e.attempts, message: e.payload });
+    } else log.error({ event_id: String(e.id) }, 'notify event without a valid message; dropped');
   }
+  await reportStart(r, valid);
   const outcomes = await notifier.deliverMany(valid.map((v) => v.message));
+  await reportOutcomes(r, valid, outcomes);
   const failures = new Map<bigint, unknown>();
   for (const [i, outcome] of outcomes.entries()) {
     if ('error' in outcome) failures.set(valid[i]!.id, outcome.error);
@@ -89,6 +163,7 @@ export async function deliverNoticesOnce(options: {
   log: Logger;
   batchSize: number;
   owner?: string;
+  reporting?: Reporting | undefined;
 }): Promise<number> {
   const owner = options.owner ?? `notify-once-${process.pid}`;
   const claim = { topics: [NOTIFY_TOPIC], max: options.batchSize, leaseSeconds: 30, owner };
@@ -96,7 +171,7 @@ export async function deliverNoticesOnce(options: {
   for (;;) {
     const events = await options.outbox.claim(claim);
     if (events.length === 0) return handled;
-    const failures = await deliverEvents(options.notifier, events, options.log);
+    const failures = await deliverEvents(options.notifier, events, options.log, options.reporting);
     for (const e of events) {
       if (failures.has(e.id)) await options.outbox.fail(e.id, owner, failures.get(e.id));
       else await options.outbox.complete(e.id, owner);
@@ -113,11 +188,13 @@ export function notifyWorker(options: {
   signal: AbortSignal;
   owner?: string;
   pollMs?: number;
+  reporting?: Reporting | undefined;
 }): Promise<void> {
+  const r = options.reporting;
   return options.outbox.runWorker({
     topics: [NOTIFY_TOPIC],
-    handler: (event) => deliverEvent(options.notifier, event, options.log),
-    batchHandler: (events) => deliverEvents(options.notifier, events, options.log),
+    handler: (event) => deliverEvent(options.notifier, event, options.log, r),
+    batchHandler: (events) => deliverEvents(options.notifier, events, options.log, r),
     owner: options.owner ?? `notify-${process.pid}`,
     pollMs: options.pollMs ?? 250,
     signal: options.signal,

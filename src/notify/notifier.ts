@@ -2,7 +2,7 @@ import nodemailer from 'nodemailer';
 import type { Sql } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
-import type { NotifyMessage } from './message.ts';
+import type { DeliveryReports, NotifyMessage } from './message.ts';
 import * as store from './store.ts';
 
 // Delivery adapters. Email goes by SMTP (nodemailer) when an SMTP URL is configured and to
@@ -24,11 +24,13 @@ interface NotifierDeps {
   /** The From header of emails. */
   from?: string | undefined;
   sms?: SmsSender | undefined;
+  /** Told of each delivered message that carries a ref; the mailbox's in its transaction. */
+  reports?: DeliveryReports | undefined;
 }
 
 type DeliveredVia = 'smtp' | 'sms' | 'dev_mailbox';
 /** How one message of a batch went: delivered, or the error that stopped it. */
-type DeliveryOutcome = { via: DeliveredVia } | { error: unknown };
+export type DeliveryOutcome = { via: DeliveredVia } | { error: unknown };
 
 export interface Notifier {
   deliver(message: NotifyMessage): Promise<DeliveredVia>;
@@ -64,19 +66,23 @@ async function toMailbox(
     return outcomes;
   }
   const now = deps.clock.now();
-  await store.insertMails(
-    deps.sql,
-    indexes.map((i) => {
-      const m = messages[i]!;
-      return {
-        channel: m.channel,
-        address: m.to,
-        subject: m.subject,
-        body: m.text,
-        created_at: now,
-      };
-    }),
-  );
+  const rows = indexes.map((i) => {
+    const m = messages[i]!;
+    return { channel: m.channel, address: m.to, subject: m.subject, body: m.text, created_at: now };
+  });
+  const refs = indexes.flatMap((i) => messages[i]!.ref ?? []);
+  if (refs.length === 0 || !deps.reports) await store.insertMails(deps.sql, rows);
+  else {
+    // The mailbox row is the delivery: its report commits with it, or neither does.
+    const reports = deps.reports;
+    await deps.sql.begin(async (tx) => {
+      await store.insertMails(tx, rows);
+      await reports.record(
+        tx,
+        refs.map((ref) => ({ ref, state: 'delivered' as const, at: now })),
+      );
+    });
+  }
   for (const i of indexes) outcomes.set(i, { via: 'dev_mailbox' });
   return outcomes;
 }

@@ -20,7 +20,7 @@ import {
   rotateSecret,
   updateEndpoint,
 } from './endpoints.ts';
-import type { Webhooks, WebhookWorkerOptions } from './service.ts';
+import type { EventState, Webhooks, WebhookWorkerOptions } from './service.ts';
 import * as store from './store.ts';
 
 // Webhooks: signed notifications of events to merchants' servers.
@@ -98,9 +98,21 @@ export function createWebhooks(deps: CreateWebhooksDeps): Webhooks {
     listDeliveries: (m, id) => listDeliveries(deps, m, id),
     getDelivery: (m, id) => getDelivery(deps, m, id),
     resend: (m, id, actor, source) => resend(deps, m, id, actor, source),
+    eventStates: async (db, ids) => {
+      const rows = ids.length === 0 ? [] : await store.eventDeliveries(db, ids);
+      return new Map(rows.map((r) => [r.id, eventState(r)]));
+    },
     runOnce,
     startWorker: (options = {}) => startWorker(deps, options),
   };
+}
+
+function eventState(r: store.EventDeliveryRow): EventState {
+  if (r.succeeded > 0) return 'delivered';
+  if (!r.fanned_out) return 'queued';
+  if (r.deliveries === 0) return 'no_endpoint';
+  if (r.pending === 0) return 'failed';
+  return r.retrying > 0 ? 'sent' : 'queued';
 }
 
 function startWorker(deps: CreateWebhooksDeps, options: WebhookWorkerOptions) {

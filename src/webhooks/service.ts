@@ -1,4 +1,6 @@
-import type { Tx } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
+
+export type EventState = 'queued' | 'sent' | 'delivered' | 'failed' | 'no_endpoint';
 import type { Actor, Source } from './context.ts';
 import type { DeliveryView } from './deliveries.ts';
 import type { NewWebhookEvent } from './delivery.ts';
@@ -50,6 +52,12 @@ export interface Webhooks {
     actor: Actor,
     source?: Source,
   ): Promise<{ delivered: boolean }>;
+  /**
+   * How each event reached its merchant's endpoints: queued (not handed out or not yet
+   * tried), sent (being retried), delivered (an endpoint answered 2xx), failed (every
+   * delivery given up), no_endpoint (no endpoint of the merchant takes it).
+   */
+  eventStates(db: Db, eventIds: readonly string[]): Promise<Map<string, EventState>>;
   /** One pass, for tests and `kinko` commands: fan out ready events, send due deliveries. */
   runOnce(): Promise<{ fannedOut: number; attempted: number }>;
   /** Starts the fan-out (outbox) and delivery loops; the returned stop() waits for them. */

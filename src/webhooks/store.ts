@@ -302,6 +302,30 @@ export async function recordAttempt(
     where id = ${attempt.delivery_id}`;
 }
 
+export interface EventDeliveryRow {
+  id: string;
+  fanned_out: boolean;
+  deliveries: number;
+  succeeded: number;
+  pending: number;
+  retrying: number;
+}
+
+/** How each event's deliveries stand, per event. */
+export async function eventDeliveries(
+  db: Db,
+  eventIds: readonly string[],
+): Promise<EventDeliveryRow[]> {
+  return db<EventDeliveryRow[]>`
+    select e.id, e.fanned_out_at is not null as fanned_out, count(d.id)::int as deliveries,
+      count(d.id) filter (where d.status = 'succeeded')::int as succeeded,
+      count(d.id) filter (where d.status = 'pending')::int as pending,
+      count(d.id) filter (where d.status = 'pending' and d.attempts > 0)::int as retrying
+    from webhooks_events e left join webhooks_deliveries d on d.event_id = e.id
+    where e.id = any(${eventIds as string[]}::text[])
+    group by e.id`;
+}
+
 export async function deliveryById(db: Db, id: string): Promise<DeliveryRow | undefined> {
   const [row] = await db<DeliveryRow[]>`select * from webhooks_deliveries where id = ${id}`;
   return row;

@@ -114,6 +114,19 @@ export async function emailsByRole(
   return rows.map((r) => r.email);
 }
 
+/** The active owners and admins of merchants: whom Kinko tells of a security incident. */
+export async function ownersAndAdmins(
+  db: Db,
+  merchantIds: readonly string[],
+): Promise<{ merchant_id: string; id: string; email: string }[]> {
+  if (merchantIds.length === 0) return [];
+  return db<{ merchant_id: string; id: string; email: string }[]>`
+    select merchant_id, id, email from merchants_people
+    where merchant_id = any(${textArray(merchantIds)}::text[]) and status = 'active'
+      and role in ('owner', 'admin')
+    order by merchant_id, created_at`;
+}
+
 export async function hasOwner(db: Db, merchantId: string): Promise<boolean> {
   const rows = await db`select 1 from merchants_people
     where merchant_id = ${merchantId} and role = 'owner' and status = 'active'`;
