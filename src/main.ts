@@ -1025,6 +1025,7 @@ function incidentsWiring(config: Config, m: Modules): Parameters<typeof incident
     incidents: m.incidents,
     requireOperator: (a) => m.identity.requireOperator(a),
     operatorIdOf: (req) => m.identity.operatorOf(req).operatorId,
+    operatorNames: (ids) => m.identity.operatorNames(m.incidents.deps.sql, ids),
     notices: {
       contacts: (db, ids) => m.identity.customerFacts(db, ids),
       freezeLinks: (tx, ids) => m.identity.freezeLinks(tx, ids),

@@ -46,6 +46,13 @@ test('operators open, work and read incidents by role; status only moves forward
     const seen = await call(support.headers, 'GET', url);
     assert.equal(seen.statusCode, 200);
     assert.equal(seen.json().owner_id, analyst.id);
+    // Who did what reads as the operator's name (signedInOperator names operator n "Op n").
+    const analystName = `Op ${analyst.email.replace(/\D/g, '')}`;
+    assert.equal(seen.json().owner_name, analystName);
+    assert.deepEqual(
+      seen.json().timeline.map((e: { actor: { name: string | null } }) => e.actor.name),
+      [analystName, analystName, analystName, analystName],
+    );
     assert.deepEqual(
       seen.json().timeline.map((e: { kind: string }) => e.kind),
       ['opened', 'status_changed', 'owner_changed', 'note'],
@@ -55,6 +62,7 @@ test('operators open, work and read incidents by role; status only moves forward
       list.json().data.map((i: { id: string }) => i.id),
       [id],
     );
+    assert.equal(list.json().data[0].owner_name, analystName);
     const missing = await call(
       support.headers,
       'GET',

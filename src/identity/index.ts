@@ -165,6 +165,8 @@ export interface Identity {
       sourceIps: readonly string[];
     },
   ): Promise<IdentityRiskFacts>;
+  /** Operators' display names by id, for showing who did something (incidents, switches). */
+  operatorNames(db: Db, ids: readonly string[]): Promise<Map<string, string>>;
   /** Active operators of a role and their email (switches: whom to tell of a change). */
   operatorsWithRole(db: Db, role: OperatorRole): Promise<{ id: string; email: string }[]>;
 }
@@ -238,6 +240,8 @@ export function createIdentity(options: IdentityOptions): Identity {
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
     operatorsWithRole: (db, role) => store.activeOperatorsWithRole(db, role),
     riskFacts: (db, q) => riskFacts(deps, db, q),
+    operatorNames: async (db, ids) =>
+      new Map((await store.operatorNames(db, [...new Set(ids)])).map((o) => [o.id, o.name])),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Db, Sql, Tx } from '../db/index.ts';
+import { textArray, type Db, type Sql, type Tx } from '../db/index.ts';
 import type { LoginRealm } from './throttle.ts';
 
 // Identity's only SQL. Plain parameterised statements over the identity_* tables; every
@@ -1026,6 +1026,16 @@ export async function eraseCustomer(
 }
 
 /** Active operators of a role, with their email: whom the console's changes are told to. */
+/** Operators' names by id (any status: a name on a timeline outlives the account). */
+export async function operatorNames(
+  db: Db,
+  ids: readonly string[],
+): Promise<{ id: string; name: string }[]> {
+  if (ids.length === 0) return [];
+  return db<{ id: string; name: string }[]>`select id::text as id, name from identity_operators
+    where id::text = any(${textArray(ids)}::text[])`;
+}
+
 export async function activeOperatorsWithRole(
   db: Db,
   role: OperatorRow['role'],

@@ -25,11 +25,17 @@ interface IncidentsRoutesDeps {
   notices: NoticePorts;
   /** The ledger and customers' wallet accounts, for compensation. */
   compensation: CompensationPorts;
+  /** Operators' names by id (identity), shown beside every operator id the API answers. */
+  operatorNames(ids: readonly string[]): Promise<Map<string, string>>;
 }
+
+type Names = ReadonlyMap<string, string>;
+const nameOf = (names: Names, type: string, id: string | null) =>
+  type === 'operator' && id !== null ? (names.get(id) ?? null) : null;
 
 const INCIDENTS_PAGE_MAX = 200;
 
-function incidentJson(r: IncidentRow) {
+function incidentJson(r: IncidentRow, names: Names) {
   return {
     id: r.id,
     kind: r.kind,
@@ -38,6 +44,7 @@ function incidentJson(r: IncidentRow) {
     status: r.status,
     summary: r.summary,
     owner_id: r.owner_id,
+    owner_name: r.owner_id === null ? null : (names.get(r.owner_id) ?? null),
     detector: r.detector,
     detector_key: r.detector_key,
     signals: r.signals,
@@ -47,19 +54,19 @@ function incidentJson(r: IncidentRow) {
   };
 }
 
-function eventJson(e: EventRow) {
+function eventJson(e: EventRow, names: Names) {
   return {
     seq: e.seq.toString(),
     at: e.at.toISOString(),
-    actor: { type: e.actor_type, id: e.actor_id },
+    actor: { type: e.actor_type, id: e.actor_id, name: nameOf(names, e.actor_type, e.actor_id) },
     kind: e.kind,
     detail: e.detail,
   };
 }
 
-function openerJson(o: OpenerRow) {
+function openerJson(o: OpenerRow, names: Names) {
   return {
-    actor: { type: o.actor_type, id: o.actor_id },
+    actor: { type: o.actor_type, id: o.actor_id, name: nameOf(names, o.actor_type, o.actor_id) },
     detector: o.detector,
     signals: o.signals,
     first_at: o.first_at.toISOString(),
@@ -106,7 +113,8 @@ export function incidentsRoutes(app: App, deps: IncidentsRoutesDeps): void {
         before: q.before ? new Date(q.before) : null,
         limit: q.limit ?? 50,
       });
-      return { data: rows.map(incidentJson) };
+      const names = await deps.operatorNames(rows.flatMap((r) => r.owner_id ?? []));
+      return { data: rows.map((r) => incidentJson(r, names)) };
     },
   );
   app.post(
@@ -203,9 +211,21 @@ function workRoutes(app: App, deps: IncidentsRoutesDeps): void {
 async function viewJson(deps: IncidentsRoutesDeps, id: string) {
   const view = await deps.incidents.view(deps.incidents.deps.sql, id);
   if (!view) throw incidentsError('incident_not_found', { param: 'id' });
+  const names = await deps.operatorNames([
+    ...(view.record.owner_id ? [view.record.owner_id] : []),
+    ...view.timeline.flatMap((e) => e.actor_id ?? []),
+    ...view.openers.flatMap((o) => o.actor_id ?? []),
+    ...view.timeline.flatMap((e) => ownerIds(e)),
+  ]);
   return {
-    ...incidentJson(view.record),
-    openers: view.openers.map(openerJson),
-    timeline: view.timeline.map(eventJson),
+    ...incidentJson(view.record, names),
+    openers: view.openers.map((o) => openerJson(o, names)),
+    timeline: view.timeline.map((e) => eventJson(e, names)),
   };
+}
+
+/** The operators an owner change names, so the timeline can show who took it over. */
+function ownerIds(e: EventRow): string[] {
+  if (e.kind !== 'owner_changed') return [];
+  return [e.detail['from'], e.detail['to']].filter((x): x is string => typeof x === 'string');
 }
