@@ -394,6 +394,8 @@ export async function liveCardsByFingerprints(
       and deleted_at is null
       and ciphertext is not null
     order by fingerprint, created_at`;
+}
+
 /** A card and the other live tokens of the same number (at most 100), in one statement. */
 export async function cardsWithSameNumber(
   db: Db,
