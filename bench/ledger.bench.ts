@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
+import { startProfile } from './profile.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
 import {
@@ -41,7 +42,9 @@ import {
 // It ends with `ledger check` and `audit verify` (either failing fails the run) and one JSON
 // line holding every figure. Environment: BENCH_ACCOUNTS, BENCH_SECONDS (per one-transfer
 // scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS, BENCH_CHAIN_DELAY_MS
-// (how soon entries are chained after commit; the server's auditChainDelayMs by default).
+// (how soon entries are chained after commit; the server's auditChainDelayMs by default),
+// BENCH_ONLY=one (skip the batch scenarios) and BENCH_CPU_PROFILE (profile.ts: a CPU
+// profile of the 16-caller Kinko run).
 //
 // Batches run one pipeline: a batch between random accounts locks most of them and every
 // hot-account batch locks the hot one, so concurrent batches only queue on row locks.
@@ -50,6 +53,8 @@ const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const BATCH_TRANSFERS = Number(process.env['BENCH_BATCH_TRANSFERS'] ?? 3 * 8190);
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 16);
+/** BENCH_ONLY=one: the one-transfer scenarios only (quick A/B runs). */
+const ONLY_ONE = process.env['BENCH_ONLY'] === 'one';
 const TARGET = { callersRatio: 3, oneVsRaw: 0.45, batchVsRaw: 0.6 };
 
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
@@ -87,7 +92,7 @@ try {
 
   const one = await oneTransferScenarios(ledger, random);
   const batches: Record<string, BatchFigures> = {};
-  for (const size of [1000, limits.ledgerTransferBatchSizeMax]) {
+  for (const size of ONLY_ONE ? [] : [1000, limits.ledgerTransferBatchSizeMax]) {
     for (const [name, pick] of [
       ['random', random],
       ['hot', hot],
@@ -157,7 +162,9 @@ async function oneTransferScenarios(ledger: Ledger, pick: Pick) {
   const kinko1 = await perSecond(1, post);
   progress(`Kinko, 1 caller: ${round(kinko1)}/s`);
   cpu.read();
+  const stopProfile = await startProfile();
   const kinkoN = await perSecond(CALLERS, post);
+  await stopProfile();
   const kinkoCpu = perTransaction(cpu.read(), kinkoN);
   progress(`Kinko, ${CALLERS} callers: ${round(kinkoN)}/s`);
   const raw1 = await perSecond(1, raw);
