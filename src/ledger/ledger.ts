@@ -202,7 +202,10 @@ async function ownTransaction(
   ctx: LedgerContext,
 ): Promise<CreateTransferResult[]> {
   const { results, written } = await deps.sql.begin(async (tx) => {
+    // Not awaited: it leaves with the batch's first statement; a failure fails the batch.
+    const generic = transfers.length <= store.INSERT_TRANSFERS_MAX && store.useGenericPlans(tx);
     const batch = await transferBatch(deps, tx, transfers, ctx);
+    if (generic) await generic;
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
