@@ -5,13 +5,9 @@ import { createAudit, merkleLeafHash } from '../audit/index.ts';
 import { loadConfig } from '../config.ts';
 import { manualClock } from '../lib/clock.ts';
 import { uuidv7 } from '../lib/ids.ts';
-import {
-  canonicalTransfer,
-  createLedger,
-  type Ledger,
-  type TransferInput,
-} from './index.ts';
+import { canonicalTransfer, createLedger, type Ledger, type TransferInput } from './index.ts';
 import type { Transfer } from './ledger.ts';
+import type { Tx } from '../db/index.ts';
 
 // The ledger against real PostgreSQL: every reachable result code, retries, linked chains,
 // two-phase transfers and expiry, and check().
@@ -455,4 +451,31 @@ test('a full batch is stored part by part; a failed chain in it leaves no row', 
   assert.deepEqual(await balances(a!), [0n, 8187n, 0n, 0n]);
   assert.deepEqual(await balances(b!), [0n, 0n, 0n, 8187n]);
   assert.equal((await big.check()).ok, true);
+});
+
+test('small batches plan once per connection; the caller keeps its plan mode', async () => {
+  const [a, b] = await accounts(2);
+  // One transaction is one connection: the plan counts of its prepared statements are the
+  // session's, so the test reads them before and after. (The pattern is split so that this
+  // statement, also prepared, does not match itself.)
+  const plans = (tx: Tx) =>
+    tx<{ generic: bigint; custom: bigint }[]>`
+      select coalesce(sum(generic_plans), 0)::int8 as generic,
+             coalesce(sum(custom_plans), 0)::int8 as custom
+      from pg_prepared_statements
+      where statement like '%exists (select from ledger' || '_transfers%for update%'`;
+  const [before, after, mode] = await db.sql.begin(async (tx) => {
+    await tx`select set_config('plan_cache_mode', 'force_custom_plan', true)`;
+    const [first] = await ledger.createTransfersInTx(tx, [transfer(a!, b!, 1n)]);
+    assert.equal(first?.result, 'ok');
+    const before = await plans(tx);
+    for (let i = 0; i < 8; i++) {
+      const [r] = await ledger.createTransfersInTx(tx, [transfer(a!, b!, 1n)]);
+      assert.equal(r?.result, 'ok');
+    }
+    const mode = await tx<{ mode: string }[]>`select current_setting('plan_cache_mode') as mode`;
+    return [before[0]!, (await plans(tx))[0]!, mode[0]?.mode];
+  });
+  assert.deepEqual([after.generic - before.generic, after.custom - before.custom], [8n, 0n]);
+  assert.equal(mode, 'force_custom_plan');
 });

@@ -202,10 +202,7 @@ async function ownTransaction(
   ctx: LedgerContext,
 ): Promise<CreateTransferResult[]> {
   const { results, written } = await deps.sql.begin(async (tx) => {
-    // Not awaited: it leaves with the batch's first statement; a failure fails the batch.
-    const generic = transfers.length <= store.INSERT_TRANSFERS_MAX && store.useGenericPlans(tx);
     const batch = await transferBatch(deps, tx, transfers, ctx);
-    if (generic) await generic;
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
@@ -227,6 +224,12 @@ async function transferBatch(
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
   const nowMs = deps.clock.nowMs();
+  // A small batch's statements are planned once per connection (store.useGenericPlans); the
+  // switch is sent unawaited, ahead of the lock, and the write statement switches back.
+  const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
+  const planMode = small ? store.useGenericPlans(tx) : undefined;
+  // Observed at once: a failure also fails the lock, and this one is then never awaited.
+  planMode?.catch(() => undefined);
   const state = await lockAndLoad(tx, transfers);
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
@@ -242,7 +245,9 @@ async function transferBatch(
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
   const appendInside = !ctx.auditInto && entries.length > 0;
+  const restorePlanMode = planMode && (await planMode);
   const written = store.writeBatch(tx, {
+    restorePlanMode,
     transfers: few,
     touched: outcome.touched,
     resolved: outcome.resolved,
@@ -423,6 +428,7 @@ async function expireBatch(
     now.getTime(),
   );
   await store.writeBatch(tx, {
+    restorePlanMode: undefined,
     transfers: [],
     touched,
     resolved: expired,

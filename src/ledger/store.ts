@@ -77,16 +77,21 @@ function toTransfer(r: TransferRow): TransferRecord {
 }
 
 /**
- * Makes the rest of tx plan its statements once per connection (plan_cache_mode
- * force_generic_plan, local to tx), sent without waiting: a small batch's statements go out
- * behind it. Under the default (auto) PostgreSQL planned the lock and write statements of
- * every small batch again: their array parameters make the generic plan look dearer than a
- * custom one for a few rows, though both are the same primary-key plans. That planning was
- * ~290 µs of the ~1.1 ms of PostgreSQL CPU a one-transfer transaction cost. Large batches
- * keep custom plans: there the row counts decide between index probes and a hash join.
+ * Makes tx plan its next statements once per connection (plan_cache_mode force_generic_plan,
+ * local to tx) and answers the mode it replaced, for writeBatch to put back; the caller sends
+ * it unawaited, so that the batch's statements go out behind it. Under the default (auto)
+ * PostgreSQL planned the lock and write statements of every small batch again: their array
+ * parameters make the generic plan look dearer than a custom one for a few rows, though both
+ * are the same primary-key plans. That planning was ~290 µs of the ~1.1 ms of PostgreSQL CPU
+ * a one-transfer transaction cost (pg_stat_statements: plans = calls). Large batches keep
+ * custom plans: there the row counts decide between index probes and a hash join.
  */
-export function useGenericPlans(tx: Tx): Promise<unknown> {
-  return tx`select set_config('plan_cache_mode', 'force_generic_plan', true)`.execute();
+export async function useGenericPlans(tx: Tx): Promise<string> {
+  const [row] = await tx<{ was: string }[]>`
+    select current_setting('plan_cache_mode') as was,
+           set_config('plan_cache_mode', 'force_generic_plan', true)`;
+  assert(row, 'set_config answers one row');
+  return row.was;
 }
 
 /**
@@ -289,6 +294,11 @@ export interface BatchWrites {
   batch: BatchRecord | null;
   /** Another module's write sent in the same statement: the batch's audit append. */
   also: Fragment | null;
+  /**
+   * The plan_cache_mode useGenericPlans replaced, set again by this statement, so that the
+   * caller's own statements after the batch are planned as before it.
+   */
+  restorePlanMode: string | undefined;
 }
 
 /**
@@ -308,7 +318,14 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
   if (w.resolved.length > 0) items.push(tx`p as (${pendingStatesUpdate(tx, w.resolved)})`);
   if (w.batch) items.push(tx`k as (${batchInsert(tx, w.batch)})`);
   if (w.also) items.push(tx`e as (${w.also})`);
-  if (items.length === 0) return;
+  const restore =
+    w.restorePlanMode === undefined
+      ? tx``
+      : tx`, set_config('plan_cache_mode', ${w.restorePlanMode}, true)`;
+  if (items.length === 0) {
+    if (w.restorePlanMode !== undefined) await tx`select 1 ${restore}`;
+    return;
+  }
   const join = (xs: Fragment[]) => xs.reduce((a, b) => tx`${a}, ${b}`);
   // Checked in the statement, which then fails, so that the transaction cannot commit with
   // them broken: COMMIT may already be on its way behind it. A count that differs divides
@@ -318,7 +335,7 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
   try {
     await tx`
       with ${join(items)}
-      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)}`;
+      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)} ${restore}`;
   } catch (e) {
     const missed = (e as { code?: unknown }).code === DIVISION_BY_ZERO;
     assert(!missed, 'every touched account is updated; only pending transfers change state');
