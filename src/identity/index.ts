@@ -67,7 +67,13 @@ import { riskFacts, type IdentityRiskFacts } from './risk-facts.ts';
 //   accounts live in merchants/team and sign in under the operators' rules.
 
 export { identityError } from './errors.ts';
-export type { SignInKit, SignInReservation } from './sign-in-kit.ts';
+export type {
+  AuthenticationResponseJSON,
+  RegistrationResponseJSON,
+  SignInKit,
+  SignInReservation,
+} from './sign-in-kit.ts';
+export { authenticationCredential, registrationCredential } from './schemas.ts';
 export { DEVICE_PROOF_HEADER } from './guard.ts';
 export { CUSTOMER_COOKIE } from './http.ts';
 export { proofMessage } from './device-key.ts';

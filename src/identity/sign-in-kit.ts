@@ -11,9 +11,20 @@ import {
   type Reservation,
 } from './login-guard.ts';
 import { sealTotpSecret, totpSecretOf } from './sealed.ts';
-import { normalizeRecoveryCode, recoveryCode, sha256 } from './secrets.ts';
+import { normalizeRecoveryCode, randomChallenge, recoveryCode, sha256 } from './secrets.ts';
 import { secretToken } from '../lib/ids.ts';
 import { base32, matchTotp, otpauthUri } from './totp.ts';
+import {
+  authenticationOptionsFor,
+  challengeOf,
+  registrationOptionsFor,
+  verifyAssertion,
+  verifyRegistration,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+  type StoredPasskey,
+} from './passkey-ceremony.ts';
+import { relyingParty } from './webauthn.ts';
 
 // The sign-in kit: identity's credential mechanisms for a realm whose accounts another module
 // keeps (merchant people, kept by merchants/team). It hands out the very functions operators
@@ -71,6 +82,55 @@ export interface SignInKit {
   recoveryCodes(): { codes: string[]; hashes: Buffer[] };
   /** The hash a typed recovery code is looked up by (case, dashes and spaces forgiven). */
   recoveryCodeHash(typed: string): Buffer;
+  /** Passkeys, verified by the customers' very ceremonies; the realm stores the keys. */
+  readonly passkeys: RealmPasskeys;
+}
+
+/**
+ * WebAuthn for a realm that keeps its own challenges and keys. The realm stores each
+ * challenge it hands out and consumes it before asking for a verification, so a response is
+ * checked at most once.
+ */
+interface RealmPasskeys {
+  readonly challengeSecondsMax: number;
+  newChallenge(): string;
+  /** The challenge a response echoes (untrusted: look it up, consume it, then verify). */
+  challengeOf(clientDataJSON: string): string | undefined;
+  registrationOptions(user: {
+    idHex: string;
+    name: string;
+    challenge: string;
+    existing: readonly string[];
+  }): Promise<unknown>;
+  verifyRegistration(
+    response: RegistrationResponseJSON,
+    challenge: string,
+  ): Promise<StoredPasskey | undefined>;
+  authenticationOptions(q: {
+    challenge: string;
+    allow: ReadonlyArray<{ credential_id: string; transports: string[] }>;
+  }): Promise<unknown>;
+  /** The new signature counter, or undefined (bad signature, origin, or a counter gone back). */
+  verifyAssertion(
+    response: AuthenticationResponseJSON,
+    challenge: string,
+    key: StoredPasskey,
+  ): Promise<bigint | undefined>;
+}
+
+export type { AuthenticationResponseJSON, RegistrationResponseJSON };
+
+function realmPasskeys(deps: Deps): RealmPasskeys {
+  const rp = relyingParty(deps);
+  return {
+    challengeSecondsMax: rp.challengeSecondsMax,
+    newChallenge: randomChallenge,
+    challengeOf,
+    registrationOptions: (user) => registrationOptionsFor(rp, user),
+    verifyRegistration: (response, challenge) => verifyRegistration(rp, response, challenge),
+    authenticationOptions: (q) => authenticationOptionsFor(rp, q),
+    verifyAssertion: (response, challenge, key) => verifyAssertion(rp, response, challenge, key),
+  };
 }
 
 export function createSignInKit(deps: Deps): SignInKit {
@@ -124,5 +184,6 @@ export function createSignInKit(deps: Deps): SignInKit {
       return { codes, hashes: codes.map((c) => sha256(normalizeRecoveryCode(c))) };
     },
     recoveryCodeHash: (typed) => sha256(normalizeRecoveryCode(typed)),
+    passkeys: realmPasskeys(deps),
   };
 }

@@ -1,35 +1,37 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import type { Tx } from '../db/index.ts';
 import { at, type Deps } from './context.ts';
+import {
+  authenticationOptionsFor,
+  challengeOf,
+  registrationOptionsFor,
+  verifyAssertion,
+  verifyRegistration,
+  type AuthenticationResponseJSON,
+  type RegistrationResponseJSON,
+  type RelyingParty,
+} from './passkey-ceremony.ts';
 import { randomChallenge } from './secrets.ts';
 import * as store from './store.ts';
 
-// Passkeys (WebAuthn Level 3) through @simplewebauthn/server. Every ceremony's challenge is
-// issued by us, stored, bound to the customer and purpose, and used once: the challenge a
-// response carries is consumed before its signature is checked, so a replayed or failed
-// response burns it either way (fail closed). Origin and RP ID are fixed by configuration.
+// Customers' passkeys (WebAuthn Level 3). Every ceremony's challenge is issued by us,
+// stored, bound to the customer and purpose, and used once: the challenge a response
+// carries is consumed before its signature is checked (passkey-ceremony.ts), so a replayed
+// or failed response burns it either way (fail closed). Origin and RP ID are fixed by
+// configuration.
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 
-/** The challenge a response echoes, read from its clientDataJSON without trusting it. */
-function challengeOf(clientDataJSON: string): string | undefined {
-  try {
-    const data = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8')) as {
-      challenge?: unknown;
-    };
-    return typeof data.challenge === 'string' ? data.challenge : undefined;
-  } catch {
-    return undefined;
-  }
+export function relyingParty(deps: Deps): RelyingParty {
+  return {
+    origin: deps.origin,
+    rpId: deps.rpId,
+    challengeSecondsMax: deps.limits.webauthnChallengeSecondsMax,
+    log: deps.log,
+  };
 }
 
 export async function registrationOptions(
@@ -44,17 +46,11 @@ export async function registrationOptions(
     purpose: 'register',
     expires_at: at(deps, deps.limits.webauthnChallengeSecondsMax),
   });
-  return generateRegistrationOptions({
-    rpName: 'Kinko',
-    rpID: deps.rpId,
-    userName: customer.email,
-    userID: Buffer.from(customer.id.replace(/-/g, ''), 'hex'),
-    challenge: Buffer.from(challenge, 'base64url'),
-    attestationType: 'none',
-    excludeCredentials: existing.map((p) => ({ id: p.credential_id })),
-    authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
-    supportedAlgorithmIDs: [-7, -257],
-    timeout: deps.limits.webauthnChallengeSecondsMax * 1000,
+  return registrationOptionsFor(relyingParty(deps), {
+    idHex: customer.id.replace(/-/g, ''),
+    name: customer.email,
+    challenge,
+    existing: existing.map((p) => p.credential_id),
   });
 }
 
@@ -74,29 +70,9 @@ export async function registerPasskey(
     now: at(deps),
   });
   if (!fresh) return false;
-  try {
-    const result = await verifyRegistrationResponse({
-      response,
-      expectedChallenge: challenge,
-      expectedOrigin: deps.origin,
-      expectedRPID: deps.rpId,
-      requireUserVerification: false,
-      supportedAlgorithmIDs: [-7, -257],
-    });
-    if (!result.verified) return false;
-    const c = result.registrationInfo.credential;
-    return await store.insertPasskey(tx, {
-      credential_id: c.id,
-      customer_id: customerId,
-      public_key: Buffer.from(c.publicKey),
-      counter: BigInt(c.counter),
-      transports: c.transports ?? [],
-      created_at: at(deps),
-    });
-  } catch (error) {
-    deps.log.info({ err: error }, 'passkey registration refused');
-    return false;
-  }
+  const key = await verifyRegistration(relyingParty(deps), response, challenge);
+  if (!key) return false;
+  return store.insertPasskey(tx, { ...key, customer_id: customerId, created_at: at(deps) });
 }
 
 export async function authenticationOptions(
@@ -111,19 +87,10 @@ export async function authenticationOptions(
     purpose: 'authenticate',
     expires_at: at(deps, deps.limits.webauthnChallengeSecondsMax),
   });
-  return generateAuthenticationOptions({
-    rpID: deps.rpId,
-    challenge: Buffer.from(challenge, 'base64url'),
-    allowCredentials: keys.map((k) => ({ id: k.credential_id, transports: k.transports })),
-    userVerification: 'preferred',
-    timeout: deps.limits.webauthnChallengeSecondsMax * 1000,
-  });
+  return authenticationOptionsFor(relyingParty(deps), { challenge, allow: keys });
 }
 
-/**
- * Verifies an assertion by one of the customer's passkeys. The signature counter must grow
- * when the authenticator keeps one (a cloned authenticator shows a counter going back).
- */
+/** Verifies an assertion by one of the customer's passkeys (its counter must grow). */
 export async function verifyPasskey(
   deps: Deps,
   tx: Tx,
@@ -140,27 +107,8 @@ export async function verifyPasskey(
   });
   const key = await store.lockPasskey(tx, response.id, customerId);
   if (!fresh || !key) return false;
-  try {
-    const result = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: challenge,
-      expectedOrigin: deps.origin,
-      expectedRPID: deps.rpId,
-      credential: {
-        id: key.credential_id,
-        publicKey: new Uint8Array(key.public_key),
-        counter: Number(key.counter),
-        transports: key.transports,
-      },
-      requireUserVerification: false,
-    });
-    const next = BigInt(result.authenticationInfo.newCounter);
-    const grows = next > key.counter || (next === 0n && key.counter === 0n);
-    if (!result.verified || !grows) return false;
-    await store.passkeyUsed(tx, key.credential_id, next, at(deps));
-    return true;
-  } catch (error) {
-    deps.log.info({ err: error }, 'passkey assertion refused');
-    return false;
-  }
+  const next = await verifyAssertion(relyingParty(deps), response, challenge, key);
+  if (next === undefined) return false;
+  await store.passkeyUsed(tx, key.credential_id, next, at(deps));
+  return true;
 }

@@ -39,6 +39,10 @@ const MERCHANTS_ERRORS = defineErrors('merchants', {
     type: 'authentication_error',
     message: 'Too many failed sign-ins; this account is locked for a while.',
   },
+  person_passkey_invalid: {
+    type: 'authentication_error',
+    message: 'This passkey could not be verified; ask for new options and try again.',
+  },
   manager_approval_invalid: {
     type: 'authentication_error',
     message: 'The manager email or authenticator code is not correct.',
@@ -72,6 +76,10 @@ const MERCHANTS_ERRORS = defineErrors('merchants', {
   api_key_not_found: { type: 'not_found_error', message: 'No such API key.' },
   person_not_found: { type: 'not_found_error', message: 'No such person on this merchant.' },
   invitation_not_found: { type: 'not_found_error', message: 'No such open invitation.' },
+  person_passkey_not_found: {
+    type: 'not_found_error',
+    message: 'You have no passkey with this id.',
+  },
   person_exists: {
     type: 'conflict_error',
     message: 'A dashboard account with this email address already exists.',

@@ -1,19 +1,21 @@
 import type { Tx } from '../../db/index.ts';
 import type { KinkoError } from '../../lib/errors.ts';
 import { uuidv7 } from '../../lib/ids.ts';
-import type { SignInReservation } from '../../identity/index.ts';
+import type { AuthenticationResponseJSON, SignInReservation } from '../../identity/index.ts';
 import type { Source } from '../merchants.ts';
 import { merchantsError } from '../errors.ts';
 import { mayManage, type MerchantRole } from './access.ts';
 import { at, commitThenThrow, personEntry, type TeamDeps } from './context.ts';
+import { passkeyFactor } from './passkeys.ts';
 import * as store from './store.ts';
 
 // Merchant people sign in: email, password and a second factor, always together — a TOTP
-// code, or one of their recovery codes in its place. There is no path that takes a password
-// alone, and no account without a factor (an invitation becomes a person only once its
-// authenticator is confirmed). The rules are the operators' (PCI DSS 4.0 8.3.4, 8.2.8),
-// through identity's sign-in kit: throttles counted before the password is checked, a lock
-// after ten failures, sessions that end after fifteen idle minutes.
+// code, a passkey of theirs (passkeys.ts), or one of their recovery codes in its place.
+// There is no path that takes a password alone, and no account without a factor (an
+// invitation becomes a person only once its authenticator is confirmed). The rules are the
+// operators' (PCI DSS 4.0 8.3.4, 8.2.8), through identity's sign-in kit: throttles counted
+// before the password is checked, a lock after ten failures, sessions that end after
+// fifteen idle minutes.
 
 export interface PersonSession {
   id: string;
@@ -30,6 +32,7 @@ interface SignIn {
   password: string;
   totpCode?: string | undefined;
   recoveryCode?: string | undefined;
+  passkey?: AuthenticationResponseJSON | undefined;
 }
 
 export interface SignedIn {
@@ -76,7 +79,7 @@ async function secondFactor(
   tx: Tx,
   p: store.PersonRow,
   input: SignIn,
-): Promise<{ kind: 'totp' | 'recovery_code'; step?: bigint } | undefined> {
+): Promise<{ kind: 'totp' | 'recovery_code' | 'passkey'; step?: bigint } | undefined> {
   if (input.totpCode !== undefined) {
     const step = deps.kit.matchTotp(p.id, p.totp_secret_box, input.totpCode, p.totp_last_step);
     return step === undefined ? undefined : { kind: 'totp', step };
@@ -85,6 +88,9 @@ async function secondFactor(
     const hash = deps.kit.recoveryCodeHash(input.recoveryCode);
     const spent = await store.spendRecoveryCode(tx, p.id, hash, at(deps));
     return spent ? { kind: 'recovery_code' } : undefined;
+  }
+  if (input.passkey !== undefined) {
+    return (await passkeyFactor(deps, tx, p.id, input.passkey)) ? { kind: 'passkey' } : undefined;
   }
   return undefined;
 }

@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { closed, freeText, oneOf, sourceOf, Type, type App } from '../../http/index.ts';
 import { PERSON_COOKIE, personOf, personTokenOf, requirePerson } from '../http.ts';
+import { authenticationCredential } from '../../identity/index.ts';
 import { merchantsError } from '../errors.ts';
 import type { MerchantsDeps } from '../merchants.ts';
 import { MERCHANT_ACCESS, MERCHANT_ROLES, mayDo, type MerchantAction } from './access.ts';
 import { confirmAcceptance, inviteIn, listTeam, revokeInvitation } from './invitations.ts';
 import { startAcceptance } from './invitations.ts';
+import { passkeyRoutes, type Person } from './passkey-routes.ts';
 import {
   personLogin,
   personLogout,
@@ -63,11 +65,10 @@ export function teamRoutes(app: App, deps: MerchantsDeps): void {
     };
   };
   signInRoutes(app, deps, person);
+  passkeyRoutes(app, deps, person);
   invitationRoutes(app, deps);
   teamAdminRoutes(app, deps, person);
 }
-
-type Person = (action: MerchantAction) => (req: FastifyRequest) => Promise<void>;
 
 function signInRoutes(app: App, deps: MerchantsDeps, person: Person): void {
   app.post(
@@ -76,12 +77,16 @@ function signInRoutes(app: App, deps: MerchantsDeps, person: Person): void {
       schema: {
         summary: 'Dashboard sign-in: email, password and a second factor, always together',
         description:
-          'Send `totp_code` or, in its place, one unused `recovery_code`; one of them is ' +
-          'required. Answers with the session cookie `__Host-kinko_merchant` only. A wrong ' +
-          'email, password or code answers 401 person_credentials_invalid (which is not ' +
-          'said); ten failures lock the account (401 person_locked, retry_after_seconds).',
+          'Send `totp_code`, or a `passkey` assertion (the credential JSON from ' +
+          '`navigator.credentials.get()` with the options of ' +
+          '`POST /v1/dashboard/login/passkey-options`), or one unused `recovery_code`; one ' +
+          'of them is required. Answers with the session cookie `__Host-kinko_merchant` ' +
+          'only. A wrong email, password, code or passkey answers 401 ' +
+          'person_credentials_invalid (which is not said); ten failures lock the account ' +
+          '(401 person_locked, retry_after_seconds).',
         body: Type.Union([
           closed({ email, password, totp_code: code }),
+          closed({ email, password, passkey: authenticationCredential }),
           closed({ email, password, recovery_code: recovery }),
         ]),
       },
@@ -93,6 +98,7 @@ function signInRoutes(app: App, deps: MerchantsDeps, person: Person): void {
         password: b.password,
         totpCode: 'totp_code' in b ? b.totp_code : undefined,
         recoveryCode: 'recovery_code' in b ? b.recovery_code : undefined,
+        passkey: 'passkey' in b ? b.passkey : undefined,
       };
       return signedInView(deps, reply, await personLogin(deps, input, sourceOf(req)));
     },

@@ -306,3 +306,87 @@ export async function storesOfMerchant(db: Db, merchantId: string): Promise<stri
     where merchant_id = ${merchantId}`;
   return rows.map((r) => r.id);
 }
+
+// Passkeys ----------------------------------------------------------------------------------
+
+export interface PersonPasskeyRow {
+  credential_id: string;
+  person_id: string;
+  public_key: Buffer;
+  counter: bigint;
+  transports: string[];
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+/** Stores a challenge handed out; expired ones go in the same statement. */
+export async function insertPasskeyChallenge(
+  db: Db,
+  c: { challenge: string; personId: string | null; purpose: 'register' | 'login'; expiresAt: Date },
+  now: Date,
+): Promise<void> {
+  await db`with gone as (
+      delete from merchants_person_webauthn_challenges where expires_at < ${now}
+    )
+    insert into merchants_person_webauthn_challenges (challenge, person_id, purpose, expires_at)
+    values (${c.challenge}, ${c.personId}, ${c.purpose}, ${c.expiresAt})`;
+}
+
+/** Spends a live challenge of this purpose (and person, for register); false otherwise. */
+export async function consumePasskeyChallenge(
+  tx: Tx,
+  c: { challenge: string; personId: string | null; purpose: 'register' | 'login'; now: Date },
+): Promise<boolean> {
+  const rows = await tx`update merchants_person_webauthn_challenges set used_at = ${c.now}
+    where challenge = ${c.challenge} and purpose = ${c.purpose} and used_at is null
+      and expires_at > ${c.now}
+      and person_id is not distinct from ${c.personId}
+    returning challenge`;
+  return rows.length === 1;
+}
+
+export async function passkeysOfPerson(db: Db, personId: string): Promise<PersonPasskeyRow[]> {
+  return db<PersonPasskeyRow[]>`select * from merchants_person_passkeys
+    where person_id = ${personId} order by created_at`;
+}
+
+export async function lockPersonPasskey(
+  tx: Tx,
+  credentialId: string,
+  personId: string,
+): Promise<PersonPasskeyRow | undefined> {
+  const [row] = await tx<PersonPasskeyRow[]>`select * from merchants_person_passkeys
+    where credential_id = ${credentialId} and person_id = ${personId} for update`;
+  return row;
+}
+
+/** False when the credential is already registered (to anyone). */
+export async function insertPersonPasskey(
+  tx: Tx,
+  p: Omit<PersonPasskeyRow, 'last_used_at'>,
+): Promise<boolean> {
+  const rows = await tx`insert into merchants_person_passkeys ${tx(p)}
+    on conflict (credential_id) do nothing returning credential_id`;
+  return rows.length === 1;
+}
+
+export async function personPasskeyUsed(
+  tx: Tx,
+  credentialId: string,
+  counter: bigint,
+  at: Date,
+): Promise<void> {
+  await tx`update merchants_person_passkeys set counter = ${counter}, last_used_at = ${at}
+    where credential_id = ${credentialId}`;
+}
+
+export async function deletePersonPasskey(
+  tx: Tx,
+  credentialId: string,
+  personId: string,
+): Promise<boolean> {
+  const rows = await tx`delete from merchants_person_passkeys
+    where credential_id = ${credentialId} and person_id = ${personId} returning credential_id`;
+  return rows.length === 1;
+}
