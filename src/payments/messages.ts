@@ -82,3 +82,50 @@ export function receiptLine(kind: string, amount: bigint, storeName: string | nu
     return storeName ? `返金 ${yen(amount)}（${storeName}）` : `返金 ${yen(amount)}`;
   return storeName ? `お支払い ${yen(amount)}（${storeName}）` : `お支払い ${yen(amount)}`;
 }
+
+/**
+ * A top-up held for review: nothing was charged yet, and the customer hears why in plain
+ * words (the reason's words, never the rule) and that the outcome follows.
+ */
+export function topupHeldText(amount: bigint, topupId: string, why: string): ReceiptText {
+  const because = why ? { ja: `（${why}）`, en: ` (${why})` } : { ja: '', en: '' };
+  return {
+    subject: { ja: `チャージの確認中 ${yen(amount)}`, en: `Kinko top-up on hold ${yen(amount)}` },
+    text: {
+      ja:
+        `${yen(amount)} のチャージ（${topupId}）を確認しています${because.ja}。` +
+        'カードへの請求はまだ行っていません。結果はメールとアプリでお知らせします。',
+      en:
+        `We are checking your top-up of ${yen(amount)} (${topupId})${because.en}. ` +
+        'Your card has not been charged. We will tell you the outcome by email and in the app.',
+    },
+  };
+}
+
+/** A held top-up declined by a reviewer: nothing was charged and nothing will be. */
+export function topupDeclinedText(amount: bigint, topupId: string): ReceiptText {
+  return {
+    subject: {
+      ja: `チャージできませんでした ${yen(amount)}`,
+      en: `Kinko top-up declined ${yen(amount)}`,
+    },
+    text: {
+      ja:
+        `確認の結果、${yen(amount)} のチャージ（${topupId}）はお受けできませんでした。` +
+        'カードへの請求はありません。お心当たりのない場合はサポートにご連絡ください。',
+      en:
+        `After a review, your top-up of ${yen(amount)} (${topupId}) was not accepted. ` +
+        'Your card was not charged. If this was not you, please contact support.',
+    },
+  };
+}
+
+/** A notice by email alone (a review's outcome is not urgent enough for an SMS). */
+export function emailMessage(r: ReceiptText, to: string): NotifyMessage {
+  return {
+    channel: 'email',
+    to,
+    subject: `【Kinko】${r.subject.ja} / ${r.subject.en}`,
+    text: `${r.text.ja}\n\n${r.text.en}`,
+  };
+}

@@ -19,7 +19,8 @@ import {
 } from './refunds.ts';
 import * as store from './store.ts';
 import { payStore } from './store-payments.ts';
-import { createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
+import { TOPUP_REVIEW_KIND, topupReviewHandlers } from './topup-reviews.ts';
+import { continueTopup, createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
 import { accountFacts, history, walletView } from './wallet.ts';
 import { paymentsError } from './errors.ts';
 
@@ -35,6 +36,10 @@ export function createPayments(deps: PaymentsDeps) {
     sizeMax: limits.batchSizeMax,
     inFlightMax: limits.batchesInFlightMax,
   });
+  deps.risk.reviews.register(
+    TOPUP_REVIEW_KIND,
+    topupReviewHandlers(deps, (t, source) => continueTopup(deps, t, source)),
+  );
   return {
     /** config.limits.payments: the routes' schemas and waits are bounded by them. */
     limits,

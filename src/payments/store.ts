@@ -37,7 +37,7 @@ export async function cardsOf(db: Db, customerId: string): Promise<CardRow[]> {
 export async function unfinishedTopupCount(db: Db, customerId: string): Promise<number> {
   const [row] = await db<{ n: number }[]>`
     select count(*)::int as n from payments_topups
-    where customer_id = ${customerId} and status in ('processing', 'requires_action')`;
+    where customer_id = ${customerId} and status in ('processing', 'requires_action', 'held')`;
   return row?.n ?? 0;
 }
 
@@ -54,7 +54,7 @@ export interface TopupRow {
   card_token: string;
   amount_minor: bigint;
   currency: string;
-  status: 'processing' | 'requires_action' | 'succeeded' | 'failed';
+  status: 'processing' | 'requires_action' | 'held' | 'succeeded' | 'failed';
   authorization_id: string | null;
   failure_code: string | null;
   transfer_id: string;

@@ -15,6 +15,7 @@ import {
 } from './context.ts';
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
+import { holdTopup } from './topup-reviews.ts';
 import { accountFacts } from './wallet.ts';
 import { paymentsError } from './errors.ts';
 
@@ -32,6 +33,8 @@ import { paymentsError } from './errors.ts';
 //   3. capture — a timeout leaves the top-up `processing`: the capture may have happened,
 //      so it is never failed blindly; resume retries it under the same key.
 //   4. credit the wallet, mark succeeded, audit and receipt in one transaction.
+// A `review` decision stops after step 1: the top-up is recorded `held` with its review
+// (topup-reviews.ts) and nothing is charged; an analyst's approval continues at step 2.
 
 export interface Customer {
   customerId: string;
@@ -132,6 +135,7 @@ export async function createTopup(
     }
     const row = newTopupRow(who, input, assessment, now);
     const id = row.id;
+    if (assessment.decision === 'review') row.status = 'held';
     await store.insertTopup(tx, row);
     await deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount);
     await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
@@ -143,8 +147,10 @@ export async function createTopup(
         risk_reasons: assessment.reasons,
       }),
     ]);
+    if (row.status === 'held') await holdTopup(deps, tx, row, assessment, source);
     return row;
   });
+  if (topup.status === 'held') return topupView(topup);
   const authz = await authorizeCard(deps, topup, source);
   return settle(deps, topup, authz, source);
 }
@@ -199,6 +205,18 @@ export async function resumeTopup(
 ): Promise<TopupView> {
   const t = await store.topupById(deps.sql, id);
   if (!t || t.customer_id !== customerId) throw paymentsError('topup_not_found');
+  // A held top-up waits for its review: only an analyst's approval charges the card.
+  if (t.status === 'held') return topupView(t);
+  return continueTopup(deps, t, source);
+}
+
+/** Steps 2–4 of a top-up not yet finished (resumed, or released by a review's approval). */
+export async function continueTopup(
+  deps: PaymentsDeps,
+  t: store.TopupRow,
+  source: Source,
+): Promise<TopupView> {
+  assert(t.status !== 'held', `top-up ${t.id} is held for review`);
   if (t.status === 'succeeded' || t.status === 'failed') return topupView(t);
   if (!t.authorization_id) return settle(deps, t, await authorizeCard(deps, t, source), source);
   let authz = await deps.acquirer.getAuthorization(t.authorization_id);

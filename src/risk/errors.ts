@@ -62,7 +62,15 @@ const RISK_ERRORS = defineErrors('risk', {
   },
   risk_review_not_found: {
     type: 'not_found_error',
-    message: 'No open review has this id.',
+    message: 'No review has this id.',
+  },
+  risk_review_exists: {
+    type: 'conflict_error',
+    message: 'This payment or top-up is already held for review; it is held only once.',
+  },
+  risk_review_already_decided: {
+    type: 'conflict_error',
+    message: 'This review was already decided; see status and decided_by.',
   },
   risk_ip_table_invalid: {
     type: 'invalid_request_error',

@@ -33,6 +33,7 @@ import {
 
 export type { AssessInput } from './facts.ts';
 import * as store from './store.ts';
+import { createReviews, type Reviews } from './reviews.ts';
 import * as versions from './versions.ts';
 import {
   ruleSetView,
@@ -122,6 +123,8 @@ export interface Risk {
   readonly rules: RuleBook;
   /** Rule-set versions: draft, shadow, diff, promotion by two operators. */
   readonly versions: Versions;
+  /** The review queue: subjects held by a `review` decision, approved or declined. */
+  readonly reviews: Reviews;
 }
 
 interface Versions {
@@ -188,6 +191,7 @@ export function createRisk(deps: RiskDeps): Risk {
     loadHomeNetworks: (text, who) => loadHomeNetworks(deps, home, text, who),
     rules,
     versions: versionsOf({ sql: deps.sql, clock, audit: deps.audit, rules }),
+    reviews: createReviews({ sql: deps.sql, clock, audit: deps.audit }),
   };
 
   /** The checks in code: a frozen account, and a top-up's limits. */

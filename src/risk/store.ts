@@ -367,3 +367,87 @@ export async function replaceHomeNetworks(
     on conflict (first_address) do nothing`;
   return gone.count;
 }
+
+// The review queue (risk_reviews, migration 0030) and one review's decision.
+
+export interface ReviewRow {
+  id: string;
+  kind: string;
+  subject_id: string;
+  customer_id: string;
+  amount_minor: bigint;
+  currency: string;
+  decision_id: string;
+  status: 'open' | 'approved' | 'declined';
+  created_at: Date;
+  decided_by: string | null;
+  decided_at: Date | null;
+  note: string | null;
+}
+
+/** Inserts an open review; false when the subject already has one (subject_id is unique). */
+export async function insertReview(tx: Tx, row: ReviewRow): Promise<boolean> {
+  const inserted = await tx`
+    insert into risk_reviews ${tx(row)}
+    on conflict (subject_id) do nothing
+    returning id`;
+  return inserted.length === 1;
+}
+
+export async function reviewById(db: Db, id: string, lock = false): Promise<ReviewRow | undefined> {
+  const [row] = lock
+    ? await db<ReviewRow[]>`select * from risk_reviews where id = ${id} for update`
+    : await db<ReviewRow[]>`select * from risk_reviews where id = ${id}`;
+  return row;
+}
+
+export async function decideReview(
+  tx: Tx,
+  id: string,
+  set: { status: 'approved' | 'declined'; decided_by: string; decided_at: Date; note: string },
+): Promise<void> {
+  await tx`update risk_reviews set ${tx(set)} where id = ${id} and status = 'open'`;
+}
+
+export interface ReviewFilter {
+  status: ReviewRow['status'] | 'all';
+  kind?: string | undefined;
+  customerId?: string | undefined;
+  /** Only reviews created after this one (a cursor: oldest first, by created_at then id). */
+  after?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+/** Reviews oldest first: the queue is worked from the longest-waiting customer. */
+export async function listReviews(db: Db, f: ReviewFilter): Promise<ReviewRow[]> {
+  return db<ReviewRow[]>`
+    select * from risk_reviews
+    where (${f.status} = 'all' or status = ${f.status})
+      and (${f.kind ?? null}::text is null or kind = ${f.kind ?? null})
+      and (${f.customerId ?? null}::uuid is null or customer_id = ${f.customerId ?? null})
+      and (${f.after?.createdAt ?? null}::timestamptz is null
+           or (created_at, id) > (${f.after?.createdAt ?? null}, ${f.after?.id ?? ''}))
+    order by created_at, id
+    limit ${f.limit}`;
+}
+
+export interface DecisionDetail {
+  id: string;
+  decided_at: Date;
+  kind: string;
+  decision: string;
+  reason: string | null;
+  version: number;
+  rules_fired: string[];
+  shadow_version: number | null;
+  shadow_decision: string | null;
+  signals: Record<string, unknown> | null;
+}
+
+export async function decisionById(db: Db, id: string): Promise<DecisionDetail | undefined> {
+  const [row] = await db<DecisionDetail[]>`
+    select id, decided_at, kind, decision, reason, version, rules_fired, shadow_version,
+           shadow_decision, signals
+    from risk_decisions where id = ${id}`;
+  return row;
+}
