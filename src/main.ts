@@ -51,6 +51,7 @@ import {
 import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
 import {
   createRisk,
+  reviewRoutes,
   riskRoutes,
   type AssessInput,
   type FactSource,
@@ -937,6 +938,21 @@ export async function startWorkers(
   }
 }
 
+/** The risk review queue; a reviewer sees the customer's activity from the modules owning it. */
+function mountReviewRoutes(scope: App, m: Modules): void {
+  reviewRoutes(scope, {
+    reviews: m.risk.reviews,
+    operators: m.identity,
+    activity: async (customerId) => {
+      const [identity, money] = await Promise.all([
+        m.identity.recentActivity(customerId),
+        m.payments.recentMovements(customerId),
+      ]);
+      return { ...identity, ...money };
+    },
+  });
+}
+
 /** Every module's routes, mounted on the one server. */
 function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebSettings): void {
   const timeoutMs = config.limits.healthDatabaseTimeoutMs;
@@ -945,6 +961,7 @@ function mountRoutes(scope: App, config: Config, sql: Sql, m: Modules, web: WebS
   webRoutes(scope, { walletPublishableKey: () => web.walletPublishableKey });
   auditRoutes(scope, { audit: m.audit, requireOperator: (a) => m.identity.requireOperator(a) });
   riskRoutes(scope, { risk: m.risk, operators: m.identity });
+  mountReviewRoutes(scope, m);
   m.identity.mountRoutes(scope);
   incidentsRoutes(scope, incidentsWiring(config, m));
   switchesRoutes(scope, {

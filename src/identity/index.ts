@@ -1,4 +1,5 @@
 import type { preHandlerAsyncHookHandler } from 'fastify';
+import { recentActivity, type CustomerActivity } from './activity.ts';
 import type { IdentityLimits, KinkoEnv } from '../config.ts';
 import type { Db, Sql, Tx } from '../db/index.ts';
 import type { App } from '../http/index.ts';
@@ -173,6 +174,8 @@ export interface Identity {
   ): Promise<IdentityRiskFacts>;
   /** Operators' display names by id, for showing who did something (incidents, switches). */
   operatorNames(db: Db, ids: readonly string[]): Promise<Map<string, string>>;
+  /** Recent sign-ins, devices and security changes (the operators' review page). */
+  recentActivity(customerId: string): Promise<CustomerActivity>;
   /** Active operators of a role and their email (switches: whom to tell of a change). */
   operatorsWithRole(db: Db, role: OperatorRole): Promise<{ id: string; email: string }[]>;
 }
@@ -244,6 +247,7 @@ export function createIdentity(options: IdentityOptions): Identity {
     freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
     freezeLinks: (tx, customerIds) => freezeLinks(deps, tx, customerIds),
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),
+    recentActivity: (customerId) => recentActivity(deps, customerId),
     operatorsWithRole: (db, role) => store.activeOperatorsWithRole(db, role),
     riskFacts: (db, q) => riskFacts(deps, db, q),
     operatorNames: async (db, ids) =>

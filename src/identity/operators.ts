@@ -61,6 +61,10 @@ const OPERATOR_ACCESS = Object.freeze({
   'risk.read': ['risk_analyst', 'security_admin'],
   'risk.rules.draft': ['risk_analyst'],
   'risk.rules.approve': ['risk_analyst', 'security_admin'],
+  // The review queue: support sees held top-ups (to answer the customer waiting on one);
+  // deciding one moves or refuses money, which is risk's and security's call.
+  'risk.reviews.read': ['support', 'risk_analyst', 'security_admin'],
+  'risk.reviews.decide': ['risk_analyst', 'security_admin'],
 } satisfies Record<string, readonly OperatorRole[]>);
 
 export type OperatorAction = keyof typeof OPERATOR_ACCESS;

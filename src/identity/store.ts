@@ -1070,3 +1070,52 @@ export async function riskFacts(
     select 'source', source_prefix, window_started_at, failures
       from identity_source_failures where source_prefix = any(${q.sourceBuckets}::text[])`;
 }
+
+// A customer's recent activity, as the operators' review page shows it: sign-ins (sessions),
+// devices, and security changes (recoveries, contact changes, factors enrolled).
+
+export interface ActivityRows {
+  sessions: {
+    created_at: Date;
+    source_ip: string | null;
+    device_id: string | null;
+    strong_auth_factor: string | null;
+    revoked_at: Date | null;
+  }[];
+  devices: {
+    id: string;
+    name: string;
+    status: string;
+    created_at: Date;
+    confirmed_at: Date | null;
+  }[];
+  changes: { kind: string; at: Date; source_ip: string | null }[];
+}
+
+export async function activityOf(db: Db, customerId: string, limit: number) {
+  const [sessions, devices, changes] = await Promise.all([
+    db<ActivityRows['sessions']>`
+      select created_at, source_ip, device_id, strong_auth_factor, revoked_at
+      from identity_sessions where customer_id = ${customerId}
+      order by created_at desc limit ${limit}`,
+    db<ActivityRows['devices']>`
+      select id, name, status, created_at, confirmed_at
+      from identity_devices where customer_id = ${customerId}
+      order by created_at desc limit ${limit}`,
+    db<ActivityRows['changes']>`
+      select kind, at, source_ip from (
+        select 'recovery' as kind, completed_at as at, source_ip from identity_recoveries
+          where customer_id = ${customerId} and completed_at is not null
+        union all
+        select 'contact_' || channel, completed_at, null from identity_contact_changes
+          where customer_id = ${customerId} and completed_at is not null
+        union all
+        select 'passkey_added', created_at, null from identity_passkeys
+          where customer_id = ${customerId}
+        union all
+        select 'totp_enrolled', confirmed_at, null from identity_totp
+          where customer_id = ${customerId} and confirmed_at is not null
+      ) c order by at desc limit ${limit}`,
+  ]);
+  return { sessions, devices, changes } satisfies ActivityRows;
+}

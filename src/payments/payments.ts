@@ -19,7 +19,7 @@ import {
 } from './refunds.ts';
 import * as store from './store.ts';
 import { payStore } from './store-payments.ts';
-import { TOPUP_REVIEW_KIND, topupReviewHandlers } from './topup-reviews.ts';
+import { recentMovements, TOPUP_REVIEW_KIND, topupReviewHandlers } from './topup-reviews.ts';
 import { continueTopup, createTopup, resumeTopup, topupView, type Customer } from './topups.ts';
 import { accountFacts, history, walletView } from './wallet.ts';
 import { paymentsError } from './errors.ts';
@@ -77,6 +77,8 @@ export function createPayments(deps: PaymentsDeps) {
     refund: (who: WalletReader, input: RefundInput, actor: RefundActor, source: Source) =>
       refundPayment(deps, who, input, actor, source),
     ...walletLists(deps),
+    /** The customer's latest top-ups and payments, for an operator deciding a review. */
+    recentMovements: (customerId: string) => recentMovements(deps, customerId),
     storeQr: (merchantId: string, storeId: string) => storeQr(deps, merchantId, storeId),
     ...receiptParts(deps),
     /** Account deletion, orchestrated: the balance must be zero; cards shredded. */

@@ -507,3 +507,16 @@ export async function amountHistory(
     ) h
     where h.max_minor is not null`;
 }
+
+/** The customer's latest top-ups and wallet payments (an operator's review page). */
+export async function recentMovements(db: Db, customerId: string, limit: number) {
+  const [topups, payments] = await Promise.all([
+    db<TopupRow[]>`
+      select * from payments_topups where customer_id = ${customerId}
+      order by created_at desc limit ${limit}`,
+    db<PaymentRow[]>`
+      select * from payments_payments where customer_id = ${customerId}
+      order by created_at desc limit ${limit}`,
+  ]);
+  return { topups, payments };
+}

@@ -6,6 +6,7 @@ import type { Assessment, OperatorActor, Review, ReviewHandlers } from '../risk/
 import { entry, type PaymentsDeps, type Source } from './context.ts';
 import * as messages from './messages.ts';
 import * as store from './store.ts';
+import { storeNames } from './wallet.ts';
 
 // Top-ups held for review. A `review` decision holds the top-up before the card is charged:
 // its row is written `held`, with its risk_reviews row (risk.reviews.hold), its audit entry
@@ -127,3 +128,34 @@ const topupState = (t: store.TopupRow) => ({
 const customer = (t: store.TopupRow) => ({ type: 'customer' as const, id: t.customer_id });
 const operator = (who: OperatorActor) => ({ type: 'operator' as const, id: who.operatorId });
 const subjectOf = (id: string) => ({ type: 'topup', id });
+
+/** How many top-ups and payments the review page lists. */
+const MOVEMENTS_ROWS_MAX = 10;
+
+/** The customer's latest top-ups and wallet payments, newest first (the review page). */
+export async function recentMovements(deps: PaymentsDeps, customerId: string) {
+  const { topups, payments } = await store.recentMovements(
+    deps.sql,
+    customerId,
+    MOVEMENTS_ROWS_MAX,
+  );
+  const names = await storeNames(deps, payments);
+  return {
+    topups: topups.map((t) => ({
+      id: t.id,
+      amount: t.amount_minor.toString(),
+      status: t.status,
+      failure_code: t.failure_code,
+      risk_decision: t.risk_decision,
+      created_at: t.created_at.toISOString(),
+    })),
+    payments: payments.map((p) => ({
+      id: p.id,
+      method: p.method,
+      amount: p.amount_minor.toString(),
+      store_name: names.get(p.store_id) ?? p.store_id,
+      risk_decision: p.risk_decision,
+      created_at: p.created_at.toISOString(),
+    })),
+  };
+}

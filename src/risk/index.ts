@@ -28,6 +28,7 @@
 export { riskRoutes } from './routes.ts';
 export { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './cli.ts';
 export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';
+export { reviewRoutes } from './review-routes.ts';
 export type { Actor as OperatorActor } from './versions.ts';
 export type { Review, ReviewHandlers } from './reviews.ts';
 export {

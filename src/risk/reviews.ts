@@ -133,7 +133,7 @@ interface ReviewsDeps {
   audit: { append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void> };
 }
 
-const REVIEWS_PAGE_MAX = 100;
+export const REVIEWS_PAGE_MAX = 100;
 const REVIEWS_PAGE_DEFAULT = 50;
 
 export function createReviews(deps: ReviewsDeps): Reviews {

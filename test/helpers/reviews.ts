@@ -11,7 +11,8 @@ import {
 
 export const REVIEW_AMOUNT_MIN = 7_000;
 
-export async function holdTopupsFrom(p: PayPlatform, amount = REVIEW_AMOUNT_MIN): Promise<void> {
+/** Answers the version that went live. */
+export async function holdTopupsFrom(p: PayPlatform, amount = REVIEW_AMOUNT_MIN): Promise<number> {
   const v = p.modules.risk.versions;
   const first = { operatorId: '0190a0a0-0000-7000-8000-0000000000a1' };
   const rules = {
@@ -29,6 +30,7 @@ export async function holdTopupsFrom(p: PayPlatform, amount = REVIEW_AMOUNT_MIN)
   await v.requestPromotion(first, drafted.version);
   await v.approvePromotion({ operatorId: '0190a0a0-0000-7000-8000-0000000000a2' }, drafted.version);
   p.modules.risk.rules.invalidate();
+  return drafted.version;
 }
 
 /** Links a card and asks for a top-up; answers the top-up (status `held` when reviewed). */
