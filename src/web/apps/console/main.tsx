@@ -13,6 +13,7 @@ import {
 } from '../../ui/form.tsx';
 import { AuditTrail } from './audit.tsx';
 import { IncidentsPage } from './incidents.tsx';
+import { ReviewsPage } from './reviews.tsx';
 import { SwitchesPage } from './switches.tsx';
 import { EventsPage, LookupPage } from './pages.tsx';
 import type { Role } from './role.ts';
@@ -64,6 +65,7 @@ function Views(props: { me: Me; route: string }) {
   if (route.startsWith('/audit')) return <AuditTrail />;
   if (route.startsWith('/switches')) return <SwitchesPage me={me} />;
   if (route.startsWith('/incidents')) return <IncidentsPage role={me.role} route={route} />;
+  if (route.startsWith('/reviews')) return <ReviewsPage role={me.role} route={route} />;
   if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
   if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;
   if (route.startsWith('/payment-pages')) {
@@ -106,6 +108,7 @@ function App() {
         { route: '/switches', label: t('navSwitches') },
         { route: '/incidents', label: t('navIncidents') },
         { route: '/payment-pages', label: t('navPaymentPages') },
+        { route: '/reviews', label: t('navReviews') },
         ...(RISK.includes(me.role)
           ? [
               { route: '/verify', label: t('navVerify') },
