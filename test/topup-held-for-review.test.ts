@@ -155,3 +155,26 @@ test('a subject is held for review only once', async () => {
     await p.close();
   }
 });
+
+test('an approval whose capture answer was lost is finished by approving again, once', async () => {
+  const p = await payPlatform();
+  try {
+    await holdTopupsFrom(p);
+    const u = await walletUser(p, 4);
+    const t = await askTopup(p, u, 8_000);
+    const id = await reviewOf(p, t.id);
+    // The network captures but its answer never arrives, as if Kinko died mid-approval.
+    p.simulator.injectFault('capture', 'lost_answer');
+    const first = await p.modules.risk.reviews.approve(ANALYST, id, 'known customer');
+    assert.equal(first.review.status, 'approved');
+    assert.equal(first.subject.status, 'processing');
+    assert.equal(await balanceOf(p, u), '0');
+    const again = await p.modules.risk.reviews.approve(OTHER, id, 'finishing');
+    assert.equal(again.subject.status, 'succeeded');
+    assert.equal(await balanceOf(p, u), '8000');
+    assert.equal(p.simulator.stats().capturedMinor, 8_000n, 'the card was captured once');
+    assert.deepEqual(await moved(p, t.id), { transfers: 1, authorizations: 1, captured: '8000' });
+  } finally {
+    await p.close();
+  }
+});
