@@ -128,7 +128,10 @@ export function TopUpPage(props: { account: AccountSummary }) {
       {done?.status === 'succeeded' && (
         <Notice kind="ok">{t('toppedUp', { amount: yen(done.amount, lang) })}</Notice>
       )}
-      {done && done.status !== 'succeeded' && (
+      {done?.status === 'held' && (
+        <Notice kind="info">{t('topupHeld', { amount: yen(done.amount, lang) })}</Notice>
+      )}
+      {done && done.status !== 'succeeded' && done.status !== 'held' && (
         <Notice kind="error">{t('topupFailed', { code: done.failure_code ?? done.status })}</Notice>
       )}
       {pending?.challenge_url && (

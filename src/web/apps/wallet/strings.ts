@@ -154,6 +154,12 @@ export const S = appStrings({
   topupSubmit: ['Top up', 'チャージする'],
   topupSubmitAmount: ['Top up {amount}', '{amount} をチャージする'],
   toppedUp: ['Added {amount} to your wallet.', '{amount} をチャージしました。'],
+  topupHeld: [
+    'We are checking your top-up of {amount}. Your card has not been charged; we will email ' +
+      'you the outcome.',
+    '{amount} のチャージを確認しています。カードへの請求はまだ行っていません。結果はメールで' +
+      'お知らせします。',
+  ],
   topupFailed: ['The top-up did not go through ({code}).', 'チャージできませんでした（{code}）。'],
   challengeTitle: ['Confirm with your card issuer', 'カード会社の本人認証'],
   challengeIntro: [
