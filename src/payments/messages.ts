@@ -6,7 +6,11 @@ import type { NotifyMessage } from '../notify/index.ts';
 // store by its name, as the customer saw it at the register, never by its id.
 
 export function yen(amount: bigint): string {
-  return `¥${amount.toLocaleString('en-US')}`;
+  // Digits grouped by three by hand: Intl's grouping (toLocaleString) cost more than the
+  // rest of a receipt's text, and a yen amount needs nothing locale-specific.
+  const digits = (amount < 0n ? -amount : amount).toString();
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
+  return `¥${amount < 0n ? '-' : ''}${grouped}`;
 }
 
 /** One receipt in both languages: a subject and a sentence each. */

@@ -21,6 +21,7 @@ import {
   type Source,
 } from './context.ts';
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
+import { yen } from './messages.ts';
 import * as store from './store.ts';
 import { paymentsError, type PaymentsErrorCode } from './errors.ts';
 
@@ -94,7 +95,7 @@ export function paymentJson(p: store.PaymentRow) {
     terminal_id: p.terminal_id,
     risk: { decision: p.risk_decision, reasons: p.risk_reasons },
     created_at: p.created_at.toISOString(),
-    receipt: { number: p.id, text: `Kinko payment ¥${p.amount_minor.toLocaleString('en-US')}` },
+    receipt: { number: p.id, text: `Kinko payment ${yen(p.amount_minor)}` },
   };
 }
 
