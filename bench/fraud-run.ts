@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { RiskLimits } from '../src/config.ts';
 import type { Sql } from '../src/db/index.ts';
-import { manualClock } from '../src/lib/clock.ts';
+import { manualClock, type Clock, type ManualClock } from '../src/lib/clock.ts';
 import { createRisk, type AssessInput, type Assessment, type Risk } from '../src/risk/index.ts';
+import { runOrdered } from './fraud-schedule.ts';
 import { population, type Account, type SimEvent } from './fraud-sim.ts';
 import type { Scenario } from './fraud-scenario.ts';
 
@@ -42,15 +43,20 @@ export interface Figures {
 }
 
 interface State {
-  risk: Risk;
   sql: Sql;
-  clock: ReturnType<typeof manualClock>;
   devices: Map<string, { boundAt: number; accounts: number }>;
   deviceOf: Map<string, string>;
   sourceDay: Map<string, Set<string>>;
   maxAmount: Map<string, number>;
   times: number[];
   tally: Tally;
+}
+
+/** One event in flight: its clock (the event's time) and a risk service reading it. */
+interface Lane {
+  st: State;
+  clock: ManualClock;
+  risk: Risk;
 }
 
 interface Tally {
@@ -67,12 +73,12 @@ interface Tally {
 const prefixOf = (ip: string) => ip.split('.').slice(0, 3).join('.');
 const dayOf = (t: number) => Math.floor((t + 9 * 3_600_000) / 86_400_000);
 
-function factsOf(st: State) {
+function factsOf(st: State, clock: Clock) {
   return async (_db: unknown, inputs: readonly AssessInput[]) => {
     const out = new Map<string, object>();
     for (const i of inputs) {
       const dev = i.deviceId ? st.devices.get(i.deviceId) : undefined;
-      const day = dayOf(st.clock.nowMs());
+      const day = dayOf(clock.nowMs());
       const src = i.sourceIp ? st.sourceDay.get(`${day}:${prefixOf(i.sourceIp)}`) : undefined;
       out.set(i.customerId, {
         securityChangeAt: null,
@@ -116,9 +122,10 @@ async function timed<T>(st: State, f: () => Promise<T>): Promise<T> {
   return r;
 }
 
-function seen(st: State, acc: Account, ip: string | undefined, amount: number): void {
+function seen(l: Lane, acc: Account, ip: string | undefined, amount: number): void {
+  const st = l.st;
   if (ip) {
-    const k = `${dayOf(st.clock.nowMs())}:${prefixOf(ip)}`;
+    const k = `${dayOf(l.clock.nowMs())}:${prefixOf(ip)}`;
     let set = st.sourceDay.get(k);
     if (!set) st.sourceDay.set(k, (set = new Set()));
     set.add(acc.id);
@@ -127,7 +134,8 @@ function seen(st: State, acc: Account, ip: string | undefined, amount: number): 
 }
 
 /** A top-up as payments/ runs one: under the customer's lock, assess, record, usage. */
-async function topup(st: State, acc: Account, amount: number, ip: string, device: string) {
+async function topup(l: Lane, acc: Account, amount: number, ip: string, device: string) {
+  const { st, risk } = l;
   const input: AssessInput = {
     kind: 'topup',
     customerId: acc.id,
@@ -140,16 +148,18 @@ async function topup(st: State, acc: Account, amount: number, ip: string, device
     account: { createdAt: acc.createdAt },
   };
   const a = await st.sql.begin(async (tx) => {
-    await st.risk.lockCustomer(tx, acc.id);
-    const a = await timed(st, () => st.risk.assess(input, tx));
+    await risk.lockCustomer(tx, acc.id);
+    const a = await timed(st, () => risk.assess(input, tx));
     const ok = passes(a, 'topup', acc);
-    await st.risk.record(tx, [{ a, counted: ok }]);
-    if (ok) await st.risk.recordUsage(tx, acc.id, 'topup', BigInt(amount));
+    await Promise.all([
+      risk.record(tx, [{ a, counted: ok }]),
+      ok ? risk.recordUsage(tx, acc.id, 'topup', BigInt(amount)) : null,
+    ]);
     return a;
   });
   const ok = passes(a, 'topup', acc);
   if (ok) acc.balance += amount;
-  seen(st, acc, ip, amount);
+  seen(l, acc, ip, amount);
   fire(acc.attack ? st.tally.firedFraud : st.tally.firedGood, a);
   if (!acc.attack) {
     st.tally.goodTopups++;
@@ -163,12 +173,12 @@ async function topup(st: State, acc: Account, amount: number, ip: string, device
   return ok;
 }
 
-async function payment(st: State, e: Extract<SimEvent, { type: 'pay' }>): Promise<void> {
+async function payment(l: Lane, e: Extract<SimEvent, { type: 'pay' }>): Promise<void> {
+  const { st, risk } = l;
   const acc = e.acc;
   if (!acc.attack && acc.balance < e.amount) {
     const top = Math.max(10_000, Math.ceil((e.amount - acc.balance) / 10_000) * 10_000);
-    const src = e.foreign ? `1.0.${acc.id.length}.7` : acc.homeIp;
-    await topup(st, acc, Math.min(top, 100_000), src, e.device);
+    await topup(l, acc, Math.min(top, 100_000), topupSource(e), e.device);
   }
   const amount = Math.min(e.amount, acc.balance);
   if (amount <= 0) return;
@@ -184,10 +194,10 @@ async function payment(st: State, e: Extract<SimEvent, { type: 'pay' }>): Promis
     currency: 'JPY',
     account: { createdAt: acc.createdAt },
   };
-  const a = await timed(st, () => st.risk.assess(input));
+  const a = await timed(st, () => risk.assess(input));
   const ok = passes(a, 'pay', acc);
-  await st.sql.begin((tx) => st.risk.record(tx, [{ a, counted: ok }]));
-  seen(st, acc, undefined, amount);
+  await st.sql.begin((tx) => risk.record(tx, [{ a, counted: ok }]));
+  seen(l, acc, undefined, amount);
   if (acc.attack) {
     fire(st.tally.firedFraud, a);
     if (!ok) return;
@@ -209,17 +219,19 @@ export interface RunOptions {
   customers?: number;
   /** Engine off: only the limits in code decide, and only the attacker's events run. */
   engineOff?: boolean;
+  /**
+   * Events in flight at once (default 1), each lane with its own connection use and clock;
+   * the figures do not depend on it (fraud-schedule.ts).
+   */
+  lanes?: number;
 }
 
 /** One run of a scenario: every event through the risk service; the figures. */
 export async function runScenario(s: Scenario, seed: number, o: RunOptions): Promise<Figures> {
   const pop = population(s, seed, o.customers, o.engineOff ? 'off-' : '');
-  const clock = manualClock(pop.events[0]?.t ?? 0);
   const limits: RiskLimits = { ...o.limits, engine: o.engineOff ? 'off' : 'on' };
   const st: State = {
     sql: o.sql,
-    clock,
-    risk: null as unknown as Risk,
     devices: new Map(),
     deviceOf: new Map(),
     sourceDay: new Map(),
@@ -236,18 +248,42 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions): Pro
       firedGood: {},
     },
   };
-  st.risk = createRisk({ sql: o.sql, clock, limits, audit: NO_AUDIT, facts: factsOf(st) });
+  const lanes = Array.from({ length: o.lanes ?? 1 }, (): Lane => {
+    const clock = manualClock(pop.events[0]?.t ?? 0);
+    const facts = factsOf(st, clock);
+    return { st, clock, risk: createRisk({ sql: o.sql, clock, limits, audit: NO_AUDIT, facts }) };
+  });
   for (const acc of [...pop.good, ...pop.victims]) bind(st, acc, acc.device, acc.deviceBoundAt);
+  const events = pop.events
+    .filter((e) => !o.engineOff || e.acc.attack)
+    .map((e) => ({ e, keys: keysOf(e) }));
   const started = performance.now();
-  for (const e of pop.events) {
-    if (o.engineOff && !e.acc.attack) continue;
-    clock.set(Math.max(clock.nowMs(), e.t));
+  await runOrdered(events, lanes, async (l, { e }) => {
+    l.clock.set(e.t);
     if (e.type === 'bind') bind(st, e.acc, e.device, e.t);
-    else if (e.type === 'topup') await topup(st, e.acc, e.amount, e.ip, e.device);
-    else await payment(st, e);
-  }
+    else if (e.type === 'topup') await topup(l, e.acc, e.amount, e.ip, e.device);
+    else await payment(l, e);
+  });
   return figuresOf(s, seed, pop.good.length, pop.victims, st, performance.now() - started);
 }
+
+/**
+ * What an event reads or writes besides its own decision row: its customer (counters, usage,
+ * balance), its device (counters, accounts bound), its store and terminal (counters) and the
+ * network of any top-up (counters, customers per network today).
+ */
+function keysOf(e: SimEvent): string[] {
+  const keys = [`c:${e.acc.id}`, `d:${e.device}`];
+  if (e.type === 'topup') keys.push(`n:${prefixOf(e.ip)}`);
+  if (e.type !== 'pay') return keys;
+  keys.push(`s:${e.store}`, `t:${e.terminal}`);
+  if (!e.acc.attack) keys.push(`n:${prefixOf(topupSource(e))}`);
+  return keys;
+}
+
+/** Where a good customer tops up from before a payment: home, or a network abroad. */
+const topupSource = (e: Extract<SimEvent, { type: 'pay' }>) =>
+  e.foreign ? `1.0.${e.acc.id.length}.7` : e.acc.homeIp;
 
 /** Only rule-set versioning audits; the replay drafts no version, so it never appends. */
 const NO_AUDIT = {

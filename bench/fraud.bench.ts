@@ -26,6 +26,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '6' },
     customers: { type: 'string' },
     rules: { type: 'string' },
+    lanes: { type: 'string', default: '16' },
   },
 });
 const scenario = loadScenario(values.scenario);
@@ -36,12 +37,13 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-fraud-'));
 fs.chmodSync(root, 0o711);
 const pg = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log });
 const owner = connect(pg.ownerUrl, { connectionsMax: 1, statementTimeoutMs: 0 });
-const sql = connect(pg.url, { connectionsMax: 4 });
+const lanes = Number(values.lanes);
+const sql = connect(pg.url, { connectionsMax: lanes });
 try {
   await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
   if (values.rules) await proposeRules(values.rules);
   const limits = loadConfig({}).limits.risk;
-  const opts = { sql, limits, ...(customers === undefined ? {} : { customers }) };
+  const opts = { sql, limits, lanes, ...(customers === undefined ? {} : { customers }) };
   const on = await runScenario(scenario, seed, opts);
   const off = await runScenario(scenario, seed, { ...opts, engineOff: true });
   process.stdout.write(summary(on, off));
