@@ -44,8 +44,10 @@ export interface Figures {
 
 interface State {
   sql: Sql;
-  devices: Map<string, { boundAt: number; accounts: number }>;
-  deviceOf: Map<string, string>;
+  /** Accounts ever bound on a device. */
+  devices: Map<string, number>;
+  /** When a device was bound to an account (`<account> <device>`): identity's bound_at. */
+  boundAt: Map<string, number>;
   sourceDay: Map<string, Set<string>>;
   maxAmount: Map<string, number>;
   times: number[];
@@ -77,12 +79,13 @@ function factsOf(st: State, clock: Clock) {
   return async (_db: unknown, inputs: readonly AssessInput[]) => {
     const out = new Map<string, object>();
     for (const i of inputs) {
-      const dev = i.deviceId ? st.devices.get(i.deviceId) : undefined;
+      const accounts = i.deviceId ? st.devices.get(i.deviceId) : undefined;
+      const boundAt = st.boundAt.get(`${i.customerId} ${i.deviceId}`);
       const day = dayOf(clock.nowMs());
       const src = i.sourceIp ? st.sourceDay.get(`${day}:${prefixOf(i.sourceIp)}`) : undefined;
       out.set(i.customerId, {
         securityChangeAt: null,
-        device: dev ? { boundAt: new Date(dev.boundAt), accounts: dev.accounts } : null,
+        device: accounts && boundAt !== undefined ? { boundAt: new Date(boundAt), accounts } : null,
         cardOtherCustomers: 0,
         amountMax30dMinor: BigInt(st.maxAmount.get(i.customerId) ?? 0),
         sourceAccounts1d: src?.size ?? 0,
@@ -93,11 +96,13 @@ function factsOf(st: State, clock: Clock) {
   };
 }
 
+/**
+ * Binds a device to an account. Its age is the binding's, not the device's: a mule's phone
+ * first used a day ago is new to the account taken over on it now.
+ */
 function bind(st: State, acc: Account, device: string, at: number): void {
-  const d = st.devices.get(device);
-  if (d) d.accounts++;
-  else st.devices.set(device, { boundAt: at, accounts: 1 });
-  st.deviceOf.set(acc.id, device);
+  st.devices.set(device, (st.devices.get(device) ?? 0) + 1);
+  st.boundAt.set(`${acc.id} ${device}`, at);
 }
 
 function fire(into: Record<string, number>, a: Assessment): void {
@@ -233,7 +238,7 @@ export async function runScenario(s: Scenario, seed: number, o: RunOptions): Pro
   const st: State = {
     sql: o.sql,
     devices: new Map(),
-    deviceOf: new Map(),
+    boundAt: new Map(),
     sourceDay: new Map(),
     maxAmount: new Map(),
     times: [],
