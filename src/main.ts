@@ -1106,6 +1106,8 @@ export async function startPlatform(
     stops.push(() => notifier.close());
     // The board of kill switches is loaded before the first request and kept current.
     stops.push(await modules.switches.start());
+    const shipped = await modules.risk.versions.offerShipped();
+    if (shipped !== null) log.info({ version: shipped }, 'shipped risk rules drafted, not live');
     if (config.background === 'on') {
       stops.push(...startBackground(config, log, modules, notifier, { sql: db.sql, clock }));
     }

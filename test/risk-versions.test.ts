@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KinkoError } from '../src/lib/errors.ts';
+import { DEFAULT_RULE_SET } from '../src/risk/index.ts';
 import { testPlatform, type TestPlatform } from './helpers/platform.ts';
 
 // Rule-set versions: a draft is validated before it is stored, runs in shadow beside the live
@@ -105,5 +106,44 @@ test('draft, shadow, diff, and a promotion only a second operator can approve', 
     );
   } finally {
     await p.close();
+  }
+});
+
+test('the shipped rule set: live on a fresh database, a draft to promote on an older one', async () => {
+  const first = await testPlatform();
+  const platforms = [first];
+  try {
+    const v = first.modules.risk.versions;
+    const [fresh] = await v.list();
+    assert.deepEqual([fresh!.version, fresh!.status], [1, 'live']);
+    assert.deepEqual(fresh!.rules, JSON.parse(JSON.stringify(DEFAULT_RULE_SET)));
+
+    // A database whose live set came with an older release (written as its owner would).
+    const older = { rules: [DEFAULT_RULE_SET.rules.find((r) => r.id === 'topup_burst')!] };
+    await first.db.owner`update risk_rule_sets set rules = ${first.db.owner.json(older as never)}`;
+    // Two processes of the new release start: the shipped set is drafted once, not live.
+    platforms.push(await testPlatform({ beside: first }));
+    platforms.push(await testPlatform({ beside: first }));
+    const statuses = (await v.list()).map((r) => [r.version, r.status, r.created_by]);
+    assert.deepEqual(statuses, [
+      [2, 'draft', 'system'],
+      [1, 'live', 'system'],
+    ]);
+    const [drafted] = await v.list();
+    assert.deepEqual(drafted!.rules, JSON.parse(JSON.stringify(DEFAULT_RULE_SET)));
+    const actions = await first.db.sql<
+      { action: string; actor_type: string; subject_id: string }[]
+    >`
+      select action, actor_type, subject_id from audit_entries where action like 'risk.%'`;
+    assert.deepEqual(
+      actions.map((a) => [a.action, a.actor_type, a.subject_id]),
+      [['risk.rule_set.drafted', 'system', '2']],
+    );
+    // It goes live the usual way: asked by one operator, approved by another.
+    await v.requestPromotion({ operatorId: ANALYST }, 2);
+    await v.approvePromotion({ operatorId: SECOND }, 2);
+    assert.equal((await v.list())[0]!.status, 'live');
+  } finally {
+    for (const p of platforms.reverse()) await p.close();
   }
 });

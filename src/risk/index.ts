@@ -25,6 +25,7 @@
 // - home networks: the home country's (Japan's) address ranges from a registry's delegated
 //   statistics file, loaded by `kinko risk ip-table load` (home-networks.ts).
 
+export { DEFAULT_RULE_SET } from './default-rules.ts';
 export { riskRoutes } from './routes.ts';
 export { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './cli.ts';
 export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';

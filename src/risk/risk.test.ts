@@ -100,6 +100,15 @@ test('the default rule set compiles, reads only named signals, allows a plain to
   assert.equal(set.evaluate(signals({})).decision, 'allow');
   // 7pay: a third top-up within a minute is held.
   assert.deepEqual(set.evaluate(signals({ customer_count_1m: 2 })).fired, ['topup_burst']);
+  // A phone bound an hour ago: its top-ups are held, its payments need a step-up, and a
+  // second account on it pays nothing (mules' phones).
+  const fresh = { device_age_minutes: 60, device_known: false };
+  assert.equal(set.evaluate(signals(fresh)).decision, 'review');
+  const pay = { ...fresh, kind: 'code_payment' };
+  assert.deepEqual(set.evaluate(signals(pay)).fired, ['pay_new_device']);
+  assert.equal(set.evaluate(signals(pay)).decision, 'step_up');
+  assert.equal(set.evaluate(signals({ ...pay, device_accounts: 2 })).decision, 'block');
+  assert.equal(set.evaluate(signals({ ...pay, device_age_minutes: 1440 })).decision, 'allow');
   for (const name of Object.keys(signals({}))) assert.ok(name in SIGNALS, name);
   assert.equal(Object.keys(signals({})).length, Object.keys(SIGNALS).length);
 });

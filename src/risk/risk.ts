@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { severer, type Decision, type RuleKind } from './engine.ts';
+import { DEFAULT_RULE_SET } from './default-rules.ts';
 import { reasonWords } from './reasons.ts';
 import { RuleBook } from './rulebook.ts';
 import {
@@ -134,6 +135,8 @@ interface Versions {
   requestPromotion(who: Actor, version: number): Promise<void>;
   approvePromotion(who: Actor, version: number): Promise<void>;
   diff(version: number, from: Date): Promise<ShadowDiff>;
+  /** The shipped rule set: live on a fresh database, else drafted once (versions.ts). */
+  offerShipped(): Promise<number | null>;
 }
 
 interface HomeNetworksLoad {
@@ -230,6 +233,7 @@ function versionsOf(v: VersionsDeps): Versions {
     requestPromotion: (who, version) => versions.requestPromotion(v, who, version),
     approvePromotion: (who, version) => versions.approvePromotion(v, who, version),
     diff: (version, from) => versions.diff(v, version, from),
+    offerShipped: () => versions.offerShipped(v, DEFAULT_RULE_SET),
   };
 }
 

@@ -97,6 +97,25 @@ export interface RuleSetRow {
   retired_at: Date | null;
 }
 
+/** Serialises version changes (insertDraft takes the same lock). */
+export async function lockRuleSets(tx: Tx): Promise<void> {
+  await tx`lock table risk_rule_sets in share row exclusive mode`;
+}
+
+export async function noRuleSets(db: Db): Promise<boolean> {
+  const [r] = await db<{ none: boolean }[]>`
+    select not exists (select 1 from risk_rule_sets) as none`;
+  return r!.none;
+}
+
+/** Whether some version (any status) holds exactly these rules (jsonb equality). */
+export async function hasRuleSet(db: Db, rules: unknown): Promise<boolean> {
+  const [r] = await db<{ found: boolean }[]>`
+    select exists (select 1 from risk_rule_sets where rules = ${db.json(rules as never)}::jsonb)
+      as found`;
+  return r!.found;
+}
+
 /** Inserts the default rule set as live version 1 when there is no rule set at all. */
 export async function seedRuleSet(db: Db, rules: unknown, at: Date): Promise<void> {
   await db`

@@ -92,6 +92,40 @@ export async function draft(
   return ruleSetView((await store.ruleSet(deps.sql, version))!);
 }
 
+/**
+ * Offers the rule set this release ships (default-rules.ts), once, at start: on a fresh
+ * database it is seeded as live version 1, as the first decision would; on a database that
+ * already has rule sets, none holding exactly these rules, it is drafted as the next version
+ * (audited, by the system) and waits for an analyst to shadow it and two operators to
+ * promote it, since a release must not change a running risk policy on its own. Several
+ * processes starting at once draft it once (the table's lock). Returns the version drafted.
+ */
+export async function offerShipped(deps: VersionsDeps, rules: unknown): Promise<number | null> {
+  const at = deps.clock.now();
+  const drafted = await deps.sql.begin(async (tx) => {
+    await store.lockRuleSets(tx);
+    if (await store.noRuleSets(tx)) {
+      await store.seedRuleSet(tx, rules, at);
+      return null;
+    }
+    if (await store.hasRuleSet(tx, rules)) return null;
+    const note = 'the rule set this Kinko release ships; promote it after a shadow run';
+    const v = await store.insertDraft(tx, { rules, note, createdBy: 'system', at });
+    await deps.audit.append(tx, [
+      {
+        action: 'risk.rule_set.drafted',
+        actor: { type: 'system' },
+        subject: { type: 'risk_rule_set', id: String(v) },
+        outcome: 'success',
+        detail: { note, shipped: true },
+      },
+    ]);
+    return v;
+  });
+  deps.rules.invalidate();
+  return drafted;
+}
+
 /** Runs a draft in shadow; a version already in shadow goes back to draft. */
 export async function shadow(deps: VersionsDeps, who: Actor, version: number): Promise<void> {
   await deps.sql.begin(async (tx) => {
