@@ -402,15 +402,8 @@ export function createModules(
   // database and the data directory.
   const secretsKey = loadOrCreateWebhookSecretsKey(config.webhookSecretsKeyFile);
   const webhooks = createWebhooks({
-    sql,
-    clock,
-    audit,
-    outbox,
-    limits: config.limits,
-    log,
-    env: config.env,
-    secretsKey,
-    switches,
+    ...{ sql, clock, audit, outbox, limits: config.limits, log, env: config.env },
+    ...{ secretsKey, switches },
     onDeliveryAttempt: (outcome) => metrics.webhookDelivery(outcome),
   });
   const cardDeps = { config, log, sql, clock, audit, network, metrics };

@@ -214,14 +214,8 @@ export function createRisk(deps: RiskDeps): Risk {
         decision = 'block';
       }
     }
-    const a: Assessment = {
-      decision,
-      reasons,
-      words: reasonWords(reasons[0] ?? null),
-      record: null,
-    };
-    if (applied) a.limits = applied;
-    return a;
+    const words = reasonWords(reasons[0] ?? null);
+    return { decision, reasons, words, record: null, ...(applied ? { limits: applied } : {}) };
   }
 }
 
