@@ -15,16 +15,23 @@ import type { RuleSetData } from './engine.ts';
 const v = (name: string) => ({ var: name });
 /** Bound less than a day ago: a customer's new phone, or a taker-over's. */
 const newDevice = { '<': [v('device_age_minutes'), 1440] };
+/**
+ * A phone bound in the last day to an account older than a day: how a takeover looks (and
+ * a customer's new phone). A new customer's first phone is not this: signing up proved the
+ * contacts and factors, and holding every newcomer's first top-up for a person would hold
+ * nearly all of them.
+ */
+const newDeviceOnOldAccount = { and: [newDevice, { '>=': [v('account_age_days'), 1] }] };
 const PAYMENTS = ['code_payment', 'store_payment', 'web_payment'] as const;
 
 const TOPUP_RULES: RuleSetData['rules'] = [
   {
     id: 'topup_new_device',
     kinds: ['topup'],
-    when: newDevice,
+    when: newDeviceOnOldAccount,
     decision: 'review',
     reason: 'new_device_recent',
-    description: 'A top-up from a device bound in the last day.',
+    description: 'A top-up from a device bound in the last day to an account older than a day.',
   },
   {
     id: 'topup_after_security_change',

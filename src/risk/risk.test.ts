@@ -100,10 +100,12 @@ test('the default rule set compiles, reads only named signals, allows a plain to
   assert.equal(set.evaluate(signals({})).decision, 'allow');
   // 7pay: a third top-up within a minute is held.
   assert.deepEqual(set.evaluate(signals({ customer_count_1m: 2 })).fired, ['topup_burst']);
-  // A phone bound an hour ago: its top-ups are held, its payments need a step-up, and a
-  // second account on it pays nothing (mules' phones).
-  const fresh = { device_age_minutes: 60, device_known: false };
+  // A phone bound an hour ago to an account a month old: its top-ups are held, its payments
+  // need a step-up, and a second account on it pays nothing (mules' phones). A new
+  // customer's first phone tops up without a hold.
+  const fresh = { device_age_minutes: 60, device_known: false, account_age_days: 30 };
   assert.equal(set.evaluate(signals(fresh)).decision, 'review');
+  assert.equal(set.evaluate(signals({ ...fresh, account_age_days: 0 })).decision, 'allow');
   const pay = { ...fresh, kind: 'code_payment' };
   assert.deepEqual(set.evaluate(signals(pay)).fired, ['pay_new_device']);
   assert.equal(set.evaluate(signals(pay)).decision, 'step_up');
