@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
-import { authenticator } from './helpers/identity-factors.ts';
+import {
+  consoleOperator,
+  consoleSignIn,
+  shot,
+  watch,
+  type ConsoleOperator,
+} from './helpers/console.ts';
 import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
 
 // The console's kill-switch panel, in Japanese as a security team in Tokyo uses it: one
@@ -11,36 +16,12 @@ import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
 // their own request; a second admin approves it, and the switch moves to the history. While
 // sign-in is suspended, the wallet says so in plain words.
 
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env['KINKO_SCREENSHOT_DIR'];
-  if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-}
-
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${r.status()}: ${r.url()}`);
-  });
-  return problems;
-}
-
 async function admin(p: WebPlatform, n: number) {
-  const email = `sec${n}@kinko.example`;
-  const password = `security admin password ${n}`;
-  const input = { email, name: `Security admin ${n}`, role: 'security_admin' as const };
-  const made = await p.platform.modules.identity.createOperator({ ...input, password });
-  return { email, password, secret: made.totpSecret };
+  return consoleOperator(p, 'security_admin', `Security admin ${n}`);
 }
 
-async function signIn(page: Page, a: Awaited<ReturnType<typeof admin>>): Promise<void> {
-  await page.getByLabel('メールアドレス').fill(a.email);
-  await page.getByLabel('パスワード').fill(a.password);
-  await page.getByLabel('認証コード').fill(authenticator(a.secret).code(Date.now()));
-  await page.getByRole('button', { name: 'ログイン' }).click();
+async function signIn(page: Page, a: ConsoleOperator): Promise<void> {
+  await consoleSignIn(page, a);
   await page.getByRole('link', { name: 'キルスイッチ' }).click();
   await page.getByRole('heading', { name: '現在オン' }).waitFor();
 }

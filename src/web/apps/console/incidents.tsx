@@ -5,6 +5,12 @@ import { Notice, useLoad } from '../../ui/kit.tsx';
 import { Field, FormCard, FormError, formValues, Submit, useForm } from '../../ui/form.tsx';
 import type { Role } from './role.ts';
 import { S } from './strings.ts';
+import {
+  CompensationSection,
+  NoticesSection,
+  ScopeSection,
+  SwitchesTaken,
+} from './incident-response.tsx';
 
 // Incidents: the list, and one incident's page with its status, owner, timeline (newest
 // first), notes, the latest scope run with its exports and the regulators' reports. Every
@@ -16,7 +22,6 @@ const STATUSES = ['open', 'contained', 'resolved', 'closed'] as const;
 type Status = (typeof STATUSES)[number];
 const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 type Severity = (typeof SEVERITIES)[number];
-const SCOPE_PARTS = ['customers', 'cards', 'merchants', 'topups', 'payments'] as const;
 const REPORTS = ['ppc_preliminary', 'ppc_final', 'card_brand', 'public_notice'] as const;
 /** The roles OPERATOR_ACCESS lets change, export and report on incidents. */
 const MANAGERS: readonly Role[] = ['risk_analyst', 'security_admin'];
@@ -28,6 +33,7 @@ interface Incident {
   status: Status;
   summary: string;
   owner_id: string | null;
+  owner_name: string | null;
   signals: number;
   opened_at: string;
 }
@@ -35,26 +41,9 @@ interface Incident {
 interface TimelineEvent {
   seq: string;
   at: string;
-  actor: { type: string; id: string | null };
+  actor: { type: string; id: string | null; name: string | null };
   kind: string;
   detail: Record<string, unknown>;
-}
-
-interface Totals {
-  customers: number;
-  cards: number;
-  merchants: number;
-  topups: number;
-  topup_minor: string;
-  payments: number;
-  payment_minor: string;
-}
-
-interface ScopeRun {
-  id: string;
-  run: number;
-  totals: Totals;
-  ran_at: string;
 }
 
 const base = (id: string) => `/v1/operator/incidents/${encodeURIComponent(id)}`;
@@ -109,7 +98,7 @@ function IncidentList() {
                   <td>
                     <a href={`#/incidents/${r.id}`}>{r.title}</a>
                   </td>
-                  <td class="mono">{r.owner_id ?? t('noOwner')}</td>
+                  <td>{r.owner_name ?? r.owner_id ?? t('noOwner')}</td>
                   <td>{dateTime(r.opened_at, lang)}</td>
                   <td class="num">{r.signals}</td>
                 </tr>
@@ -145,7 +134,15 @@ function IncidentView(props: { id: string; role: Role }) {
       <h2>{t('timeline')}</h2>
       {manage && <AddNote id={v.id} onDone={view.reload} />}
       <Timeline events={v.timeline} />
-      <LatestScope id={v.id} canExport={manage} />
+      <ScopeSection id={v.id} canRun={manage} />
+      <NoticesSection id={v.id} canSend={manage} />
+      <CompensationSection
+        id={v.id}
+        events={v.timeline}
+        canManage={manage}
+        onChange={view.reload}
+      />
+      <SwitchesTaken events={v.timeline} />
       {manage && <Reports id={v.id} />}
     </section>
   );
@@ -175,7 +172,7 @@ function Header(props: { v: View; manage: boolean; onChange(): void }) {
         <dt>{t('severity')}</dt>
         <dd>{t(`sev_${v.severity}`)}</dd>
         <dt>{t('owner')}</dt>
-        <dd class="mono">{v.owner_id ?? t('noOwner')}</dd>
+        <dd>{v.owner_name ?? v.owner_id ?? t('noOwner')}</dd>
         <dt>{t('opened')}</dt>
         <dd>{dateTime(v.opened_at, lang)}</dd>
         <dt>{t('signals')}</dt>
@@ -250,56 +247,12 @@ function Timeline(props: { events: TimelineEvent[] }) {
     <ol class="timeline" aria-label={t('timeline')}>
       {events.map((e) => (
         <li data-seq={e.seq} data-kind={e.kind}>
-          <span class="muted">{dateTime(e.at, lang)}</span>{' '}
-          <strong>{e.kind}</strong>{' '}
-          <span class="mono">{e.actor.id ?? e.actor.type}</span>
+          <span class="muted">{dateTime(e.at, lang)}</span> <strong>{e.kind}</strong>{' '}
+          <span>{e.actor.name ?? e.actor.id ?? e.actor.type}</span>
           <p>{eventText(e, t)}</p>
         </li>
       ))}
     </ol>
-  );
-}
-
-function LatestScope(props: { id: string; canExport: boolean }) {
-  const { t, lang } = useT(S);
-  const runs = useLoad(() => call<{ data: ScopeRun[] }>(`${base(props.id)}/scopes`), [props.id]);
-  const s = runs.data?.data[0];
-  const exp = (path: string) => `${base(props.id)}/scopes/${s?.id ?? ''}/${path}`;
-  return (
-    <section class="scope">
-      <h2>{t('latestScope')}</h2>
-      {runs.error && <Notice kind="error">{runs.error}</Notice>}
-      {runs.data && !s && <p>{t('noScope')}</p>}
-      {s && (
-        <>
-          <p class="muted">{t('scopeRun', { run: String(s.run), at: dateTime(s.ran_at, lang) })}</p>
-          <dl class="kv">
-            <dt>{t('customers')}</dt>
-            <dd>{s.totals.customers}</dd>
-            <dt>{t('cards')}</dt>
-            <dd>{s.totals.cards}</dd>
-            <dt>{t('merchants')}</dt>
-            <dd>{s.totals.merchants}</dd>
-            <dt>{t('topups')}</dt>
-            <dd>{`${s.totals.topups} · ${yen(s.totals.topup_minor, lang)}`}</dd>
-            <dt>{t('payments')}</dt>
-            <dd>{`${s.totals.payments} · ${yen(s.totals.payment_minor, lang)}`}</dd>
-          </dl>
-          {props.canExport && (
-            <p class="actions">
-              <a href={exp('export.json')} download>
-                {t('exportJson')}
-              </a>
-              {SCOPE_PARTS.map((part) => (
-                <a href={exp(`export/${part}`)} download>
-                  {t('exportCsv', { part: t(part) })}
-                </a>
-              ))}
-            </p>
-          )}
-        </>
-      )}
-    </section>
   );
 }
 
