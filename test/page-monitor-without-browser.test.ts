@@ -33,6 +33,13 @@ test('a missing browser: monitoring is off in the API, /readyz and the metric', 
     assert.match(p.logs.text(), /page monitor: no browser/);
     const metrics = (await p.modules.metrics.scrape()).body;
     assert.match(metrics, /^kinko_pagewatch_browser_up 0$/m);
+
+    // What a client needs is in the OpenAPI document: the routes and the webhook event.
+    const spec = (await p.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    for (const path of ['/v1/pages', '/v1/pages/{id}/approve', '/v1/operator/pages']) {
+      assert.ok(spec.paths[path], path);
+    }
+    assert.ok(spec.webhooks['page.integrity_alert'].post.requestBody);
   } finally {
     await p.close();
   }

@@ -404,6 +404,73 @@ function assertClosed(schema: unknown, where: string): void {
   }
 }
 
+const OBJECT = { type: 'object', additionalProperties: true } as const;
+const STRINGS = { type: 'array', items: { type: 'string' } } as const;
+const SCRIPTS = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { url: { type: 'string' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+  },
+} as const;
+
+/** The payment-page monitor's alert (pagewatch/), as webhookEventsDoc lists it. */
+const PAGE_ALERT_DOC = {
+  'page.integrity_alert': {
+    post: {
+      summary: 'An unapproved change on one of your watched payment pages (PCI DSS 11.6.1)',
+      description:
+        'Sent when the page monitor loads a registered checkout page and it differs from ' +
+        'the approved inventory in a way that matters: a new or changed script, a changed ' +
+        'security header, a new frame or form action. Sent once per new change; approve a ' +
+        'legitimate change with POST /v1/pages/{id}/approve. Signed like every event.',
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                type: { const: 'page.integrity_alert' },
+                created: { type: 'integer' },
+                data: {
+                  type: 'object',
+                  properties: {
+                    object: {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'string', description: 'the observation (pgobs_…)' },
+                        object: { const: 'page_alert' },
+                        page_id: { type: 'string' },
+                        url: { type: 'string' },
+                        observed_at: { type: 'string', format: 'date-time' },
+                        difference: {
+                          type: 'object',
+                          properties: {
+                            scripts_added: SCRIPTS,
+                            scripts_changed: SCRIPTS,
+                            scripts_removed: SCRIPTS,
+                            headers_changed: { type: 'array', items: OBJECT },
+                            frames_added: STRINGS,
+                            frames_removed: STRINGS,
+                            form_actions_added: STRINGS,
+                            form_actions_removed: STRINGS,
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      responses: { '2XX': { description: 'Received; any other answer is retried.' } },
+    },
+  },
+} as const;
+
 /**
  * Webhook events whose payload the API document describes (OpenAPI 3.1 `webhooks`); every
  * event type and its envelope is in docs/webhooks.md.
@@ -459,7 +526,7 @@ function webhookEventsDoc(): Record<string, OpenAPIV3_2.PathItemObject> {
   };
   // Plain JSON Schema literals, as the routes' schemas are; openapi-types' unions of schema
   // objects do not take them as written, so the document is typed once here.
-  return doc as unknown as Record<string, OpenAPIV3_2.PathItemObject>;
+  return { ...doc, ...PAGE_ALERT_DOC } as unknown as Record<string, OpenAPIV3_2.PathItemObject>;
 }
 
 async function registerDocs(app: App, version: string): Promise<void> {
