@@ -140,6 +140,11 @@ function lifecycleWrites(app: App, w: WebPayments, opts: object, who: Who): void
       ...opts,
       schema: {
         summary: 'Confirm: authorize the card (3-D Secure when asked); again to resume',
+        description:
+          'A new authorization is first decided by Kinko’s risk engine (card, merchant, the ' +
+          'shopper’s network). Refused: 403 `payment_blocked_by_risk` with `reason`, words ' +
+          'to show the shopper; the card is not charged and the payment is unchanged. A ' +
+          'step-up answers `requires_action` with a 3-D Secure challenge, as an issuer would.',
         params: idOfPayment,
         body: closed({}),
       },

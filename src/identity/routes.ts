@@ -174,7 +174,19 @@ function deviceRoutes(app: App, deps: Deps): void {
   const confirm = s.factorAnswer({ phone_code: Type.Optional(s.code()) });
   app.post(
     '/v1/identity/devices/:id/confirm',
-    { schema: { body: confirm, params: s.idParams }, preHandler: auth },
+    {
+      schema: {
+        summary: 'Confirm a new device with the text-message code, TOTP or a passkey',
+        description:
+          'Decided by the risk engine once the code checks out. Refused: 403 ' +
+          '`device_confirm_blocked`, or 403 `device_confirm_factor_required` (a text-message ' +
+          'code is not enough: confirm with the authenticator or a passkey); `reason` says ' +
+          'why in plain words. The device stays pending.',
+        body: confirm,
+        params: s.idParams,
+      },
+      preHandler: auth,
+    },
     async (req) => {
       await devices.confirmDevice(
         deps,

@@ -70,6 +70,9 @@ export function walletRoutes(app: App, deps: WalletRoutesDeps): void {
       ...deps.idempotency.route(identity.requireDeviceProof('card_link'), customerScope),
       schema: {
         summary: 'Link a card tokenized in the hosted card fields',
+        description:
+          'Decided by the risk engine first. Refused: 403 `risk_card_link_blocked`; or 403 ' +
+          '`risk_step_up_required` (step up, then retry). Both carry `reason` in plain words.',
         body: closed({ card_token: cardToken }),
       },
     },
