@@ -91,8 +91,6 @@ const v4Number = (ip: string): number | undefined => {
   return ip.split('.').reduce((n, part) => n * 256 + Number(part), 0);
 };
 
-const v4Big = (ip: string) => BigInt(v4Number(ip)!);
-
 const v4Text = (n: number) =>
   [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map(String).join('.');
 
@@ -108,17 +106,21 @@ export function expand6(ip: string): string[] {
 const v6Number = (ip: string) => BigInt(`0x${expand6(ip.toLowerCase()).join('')}`);
 const v6Text = (n: bigint) => (n.toString(16).padStart(32, '0').match(/.{4}/g) ?? []).join(':');
 
-/** Sorted, merged ranges of one family (addresses as integers), searched by bisection. */
+/**
+ * Sorted, merged ranges of one family, searched by bisection. Addresses are plain numbers:
+ * an IPv4 address whole, an IPv6 address by its first 48 bits (no registry delegates a block
+ * longer than a /48, so nothing is lost, and a number compares faster than a bigint).
+ */
 class RangeSet {
-  private readonly firsts: bigint[] = [];
-  private readonly lasts: bigint[] = [];
+  private readonly firsts: number[] = [];
+  private readonly lasts: number[] = [];
 
-  constructor(ranges: [bigint, bigint][]) {
-    ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  constructor(ranges: [number, number][]) {
+    ranges.sort((a, b) => a[0] - b[0]);
     for (const [first, last] of ranges) {
       const i = this.lasts.length - 1;
       // Adjacent or overlapping blocks merge, which keeps the arrays short.
-      if (i >= 0 && first <= this.lasts[i]! + 1n) {
+      if (i >= 0 && first <= this.lasts[i]! + 1) {
         if (last > this.lasts[i]!) this.lasts[i] = last;
       } else {
         this.firsts.push(first);
@@ -131,7 +133,7 @@ class RangeSet {
     return this.firsts.length;
   }
 
-  has(x: bigint): boolean {
+  has(x: number): boolean {
     let lo = 0;
     let hi = this.firsts.length - 1;
     while (lo <= hi) {
@@ -142,6 +144,22 @@ class RangeSet {
     }
     return false;
   }
+}
+
+/**
+ * The first 48 bits of an IPv6 address, as a number. Groups before a `::` are read as they
+ * are; a `::` always stands for at least one zero group, so when it comes within the first
+ * three groups the groups after it up to the third are zero.
+ */
+function v6Key(ip: string): number {
+  const cut = ip.indexOf('::');
+  const head = (cut === -1 ? ip : ip.slice(0, cut)).split(':', 3);
+  let key = 0;
+  for (let i = 0; i < 3; i++) {
+    const g = i < head.length && head[i] !== '' ? parseInt(head[i]!, 16) : 0;
+    key = key * 65_536 + g;
+  }
+  return key;
 }
 
 /** The table as one process holds it. */
@@ -169,18 +187,18 @@ export class HomeNetworks {
   isHome(ip: string): boolean {
     if (this.v4.size === 0 && this.v6.size === 0) return true;
     const v4 = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
-    if (isIP(v4) === 4) return this.v4.has(v4Big(v4));
-    if (isIP(ip) === 6) return this.v6.has(v6Number(ip));
+    if (isIP(v4) === 4) return this.v4.has(v4Number(v4)!);
+    if (isIP(ip) === 6) return this.v6.has(v6Key(ip));
     return true;
   }
 
   private async load(db: Db): Promise<void> {
     const rows = await this.read(db);
-    const v4: [bigint, bigint][] = [];
-    const v6: [bigint, bigint][] = [];
+    const v4: [number, number][] = [];
+    const v6: [number, number][] = [];
     for (const r of rows) {
-      if (isIP(r.first) === 4) v4.push([v4Big(r.first), v4Big(r.last)]);
-      else v6.push([v6Number(r.first), v6Number(r.last)]);
+      if (isIP(r.first) === 4) v4.push([v4Number(r.first)!, v4Number(r.last)!]);
+      else v6.push([v6Key(r.first), v6Key(r.last)]);
     }
     this.v4 = new RangeSet(v4);
     this.v6 = new RangeSet(v6);
