@@ -142,7 +142,8 @@ const PAYMENT_RULES: RuleSetData['rules'] = [
   },
   {
     id: 'unusual_amount',
-    kinds: ['topup', 'store_payment', 'web_payment'],
+    // Not web payments: a shopper has no Kinko history, so every large one would match.
+    kinds: ['topup', 'store_payment'],
     when: { and: [{ '>=': [v('amount_ratio_30d'), 10] }, { '>=': [v('amount'), 50_000] }] },
     decision: 'step_up',
     reason: 'unusual_amount',
