@@ -4,7 +4,7 @@ import type { RuleSetData } from './engine.ts';
 // is what runs out of the box (rulebook.ts adds it beside an older live set as a draft).
 // Analysts change rules by drafting a new version, never by editing this file on a running
 // system. Built from the 7pay 2019 pattern (../shared/incidents/7pay-2019-attack-pattern.md)
-// and tuned with bench:fraud (docs/fraud-bench.md) on seeds 1–5 of both shipped scenarios: a
+// and tuned with bench:fraud (docs/fraud-bench.md) on seeds 1–3 of both shipped scenarios: a
 // taken-over account acts from a phone bound minutes or hours before, tops up, and spends on
 // easily resold goods, with mules paying several accounts from one phone.
 // Two choices follow from how decisions act. Money enters a wallet only through top-ups, so
