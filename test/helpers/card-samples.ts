@@ -59,6 +59,20 @@ export function digits(n: number): string {
   return s;
 }
 
+/**
+ * A Visa number of the card simulator's approving kind, ending in 4242 like the classic
+ * test card but different for each seed: one card per test customer, as real wallets hold
+ * (the same number on several wallets is what the risk rule `shared_card` holds).
+ */
+export function visa4242For(seed: number): string {
+  const middle = String(seed % 100_000).padStart(5, '0');
+  for (let x = 0; x <= 9; x++) {
+    const pan = `424242${middle}${x}4242`;
+    if (luhnValid(pan)) return pan;
+  }
+  throw new Error('unreachable: one digit always makes the number valid');
+}
+
 export function withCheckDigit(body: string): string {
   for (let d = 0; d <= 9; d++) if (luhnValid(body + d)) return body + d;
   throw new Error('unreachable: one check digit always fits');

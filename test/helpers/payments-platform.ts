@@ -9,6 +9,7 @@ import {
   type Customer,
   type Harness,
 } from './identity-harness.ts';
+import { visa4242For } from './card-samples.ts';
 import { testPlatform, type TestPlatformOptions } from './platform.ts';
 
 // The whole platform as main.ts wires it (the one test platform), with a live merchant that
@@ -134,9 +135,12 @@ export async function passChallenge(p: PayPlatform, url: string): Promise<void> 
   if (answer.json().status !== 'authenticated') throw new Error(`challenge: ${answer.body}`);
 }
 
-/** Links a card and tops the wallet up; returns the top-up's answer body. */
+/** Each customer funds with a card of their own (test/helpers/card-samples.ts). */
+let cardSeed = 1;
+
+/** Links the customer's own card and tops the wallet up; returns the top-up's answer body. */
 export async function fundWallet(p: PayPlatform, u: WalletUser, amount: number) {
-  const token = await hostedCardToken(p, '4242424242424242');
+  const token = await hostedCardToken(p, visa4242For(cardSeed++));
   const link = await walletPost(p, u, '/v1/wallet/cards', 'card_link', { card_token: token });
   if (link.statusCode !== 200) throw new Error(`link: ${link.body}`);
   const res = await walletPost(p, u, '/v1/wallet/topups', 'topup', { amount, card_token: token });
