@@ -1,48 +1,12 @@
 import { call } from '../../ui/api.ts';
+import { createPasskey, usePasskey } from '../../ui/passkey.ts';
 
-// Passkeys with the browser's own JSON helpers (WebAuthn Level 3): the API sends options as
-// JSON, PublicKeyCredential parses them, and the credential's toJSON() is what goes back.
-// No WebAuthn library is bundled.
+// The wallet's passkey ceremonies: enrolling one as a second factor, and stepping up with
+// it. The browser side (JSON options in, credential JSON out) is ui/passkey.ts.
+
+export { passkeysSupported } from '../../ui/passkey.ts';
 
 type Json = Record<string, unknown>;
-
-/** toJSON() may carry null members (userHandle); the API's schemas take them absent. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value && typeof value === 'object') {
-    const out: Json = {};
-    for (const [k, v] of Object.entries(value as Json)) {
-      if (v !== null && v !== undefined) out[k] = withoutNulls(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-export function passkeysSupported(): boolean {
-  return (
-    typeof PublicKeyCredential !== 'undefined' &&
-    typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function'
-  );
-}
-
-/** Creates a passkey from registration options; returns the credential as JSON. */
-async function createPasskey(options: Json): Promise<unknown> {
-  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(
-    options as unknown as PublicKeyCredentialCreationOptionsJSON,
-  );
-  const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
-  return withoutNulls(credential.toJSON());
-}
-
-/** Asks for a passkey assertion against authentication options. */
-async function usePasskey(options: Json): Promise<unknown> {
-  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(
-    options as unknown as PublicKeyCredentialRequestOptionsJSON,
-  );
-  const credential = (await navigator.credentials.get({ publicKey })) as PublicKeyCredential;
-  return withoutNulls(credential.toJSON());
-}
 
 export async function enrolPasskey(): Promise<string[]> {
   const options = await call<Json>('/v1/identity/factors/passkey/options', { body: {} });
