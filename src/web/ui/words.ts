@@ -8,6 +8,9 @@ import type { Strings } from './i18n.tsx';
 export const WORDS = {
   signIn: ['Sign in', 'ログイン'],
   signOut: ['Sign out', 'ログアウト'],
+  security: ['Security', 'セキュリティ'],
+  addPasskey: ['Add a passkey', 'パスキーを追加'],
+  remove: ['Remove', '削除'],
   password: ['Password', 'パスワード'],
   cancel: ['Cancel', 'キャンセル'],
   amount: ['Amount', '金額'],

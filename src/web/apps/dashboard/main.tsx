@@ -7,6 +7,7 @@ import { dataMode, setDataMode, signOut, whoAmI, type Me } from './merchant.ts';
 import { BalancePage, PaymentsPage, RefundsPage } from './payments.tsx';
 import { CodePaymentsPage } from './code-payments.tsx';
 import { AcceptInvitation, SignIn } from './sign-in.tsx';
+import { SecurityPage } from './security.tsx';
 import { StoresPage } from './stores.tsx';
 import { PageWatch } from '../../ui/page-watch.tsx';
 import { mcall } from './merchant.ts';
@@ -14,9 +15,9 @@ import { TeamPage } from './team.tsx';
 import { S } from './strings.ts';
 
 // The merchant dashboard: payments (card and register), refunds, balance, API keys,
-// webhooks, stores and terminals, and the team — as the signed-in person, whose role decides
-// which pages exist for them (PAGES: a page, its route, and the action it needs). A new page
-// is one more row there.
+// webhooks, stores and terminals, the team, and one's own passkeys — as the signed-in
+// person, whose role decides which pages exist for them (PAGES: a page, its route, and the
+// action it needs). A new page is one more row there.
 
 type Key = Parameters<ReturnType<typeof useT<typeof S>>['t']>[0];
 
@@ -77,6 +78,13 @@ const PAGES: Page[] = [
     label: 'navTeam',
     action: 'team.read',
     render: (_, me) => <TeamPage me={me} />,
+  },
+  // Every role may look after its own passkeys.
+  {
+    route: '/security',
+    label: 'security',
+    action: 'team.self',
+    render: () => <SecurityPage />,
   },
 ];
 

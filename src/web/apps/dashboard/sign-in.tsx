@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { call } from '../../ui/api.ts';
+import { ApiError, call } from '../../ui/api.ts';
 import { qrDataUrl } from '../../ui/codes.ts';
 import { useT } from '../../ui/i18n.tsx';
 import { navigate, Notice } from '../../ui/kit.tsx';
+import { passkeysSupported, usePasskey } from '../../ui/passkey.ts';
 import {
   CodeField,
   Field,
@@ -16,44 +17,88 @@ import type { Me } from './merchant.ts';
 import { S } from './strings.ts';
 
 // The dashboard's front door: sign-in with email, password and a second factor together (an
-// authenticator code, or a recovery code in its place), and accepting an invitation, which
-// sets the password and enrols the authenticator before the account exists.
+// authenticator code, a passkey, or a recovery code in their place), and accepting an
+// invitation, which sets the password and enrols the authenticator before the account exists.
+
+type Factor = 'totp' | 'recovery' | 'passkey';
 
 export function SignIn(props: { onDone(me: Me): void }) {
   const { t } = useT(S);
   const form = useForm();
-  const [recovery, setRecovery] = useState(false);
+  const [factor, setFactor] = useState<Factor>('totp');
   const submit = (e: Event) => {
     const v = formValues(e);
-    const factor = recovery ? { recovery_code: v['recovery_code'] } : { totp_code: v['totp_code'] };
     void form.run(async () => {
-      const body = { email: v['email'], password: v['password'], ...factor };
-      props.onDone(await call<Me>('/v1/dashboard/login', { body }));
+      const body = { email: v['email'], password: v['password'] };
+      if (factor === 'passkey') {
+        props.onDone(await signInWithPasskey(body, t));
+        return;
+      }
+      const code =
+        factor === 'recovery'
+          ? { recovery_code: v['recovery_code'] }
+          : { totp_code: v['totp_code'] };
+      props.onDone(await call<Me>('/v1/dashboard/login', { body: { ...body, ...code } }));
     }, ['email', 'password', 'totp_code', 'recovery_code']);
   };
   const head = (
     <>
       <h1>{t('signInTitle')}</h1>
-      <p class="muted">{t('signInNote')}</p>
+      <p class="muted">{t(factor === 'passkey' ? 'signInPasskeyNote' : 'signInNote')}</p>
     </>
   );
+  const other = (f: Factor, label: Parameters<typeof t>[0]) =>
+    factor !== f && (
+      <p>
+        <button type="button" class="link" onClick={() => setFactor(f)}>
+          {t(label)}
+        </button>
+      </p>
+    );
   return (
     <FormCard form={form} onSubmit={submit} head={head} testId="dashboard-sign-in">
       <Field name="email" type="email" label={t('email')} autocomplete="username" required />
       <PasswordField name="password" label={t('password')} required />
-      {recovery ? (
+      {factor === 'recovery' && (
         <Field name="recovery_code" label={t('recoveryCode')} autocomplete="off" required />
-      ) : (
-        <CodeField name="totp_code" label={t('totpCode')} required />
       )}
-      <p>
-        <button type="button" class="link" onClick={() => setRecovery(!recovery)}>
-          {recovery ? t('useTotp') : t('useRecoveryCode')}
-        </button>
-      </p>
-      <Submit>{t('signIn')}</Submit>
+      {factor === 'totp' && <CodeField name="totp_code" label={t('totpCode')} required />}
+      {passkeysSupported() && other('passkey', 'usePasskeyInstead')}
+      {other('totp', 'useTotp')}
+      {other('recovery', 'useRecoveryCode')}
+      <Submit>{t(factor === 'passkey' ? 'signInWithPasskey' : 'signIn')}</Submit>
     </FormCard>
   );
+}
+
+/**
+ * Password and passkey together: the browser's prompt answers sign-in options that name no
+ * account, and the server checks the passkey belongs to the person whose password is right.
+ * A refusal of the prompt (cancelled, timed out, no passkey here) is said in plain words.
+ */
+async function signInWithPasskey(
+  body: { email: string | undefined; password: string | undefined },
+  t: (k: 'passkeyPromptFailed' | 'passkeyCredentialsInvalid') => string,
+): Promise<Me> {
+  const options = await call<Record<string, unknown>>('/v1/dashboard/login/passkey-options', {
+    body: {},
+  });
+  let passkey: unknown;
+  try {
+    passkey = await usePasskey(options);
+  } catch {
+    throw new ApiError(0, { code: 'passkey_prompt_failed', message: t('passkeyPromptFailed') });
+  }
+  try {
+    return await call<Me>('/v1/dashboard/login', { body: { ...body, passkey } });
+  } catch (err) {
+    // The API's words name the authenticator code; here the second factor was a passkey.
+    if (err instanceof ApiError && err.code === 'person_credentials_invalid') {
+      const message = t('passkeyCredentialsInvalid');
+      throw new ApiError(err.status, { code: 'passkey_credentials_invalid', message });
+    }
+    throw err;
+  }
 }
 
 interface Enrolment {

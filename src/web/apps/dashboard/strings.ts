@@ -20,6 +20,49 @@ export const S = appStrings({
     'Lost your authenticator? Use a recovery code',
     '認証アプリを使えない場合はリカバリーコードを使う',
   ],
+  usePasskeyInstead: ['Use a passkey instead', '代わりにパスキーを使う'],
+  signInPasskeyNote: [
+    'Email and password, then your browser asks for the passkey you added to this dashboard.',
+    'メールアドレスとパスワードを入力すると、ブラウザがこのダッシュボードに登録したパスキーを求めます。',
+  ],
+  signInWithPasskey: ['Sign in with passkey', 'パスキーでログイン'],
+  passkeyPromptFailed: [
+    'The passkey was not used: the prompt was closed, timed out, or this device has no ' +
+      'passkey for this dashboard. Try again, or use your authenticator code.',
+    'パスキーを使えませんでした（画面が閉じられた、時間切れ、またはこの端末にこのダッシュボードの' +
+      'パスキーがありません）。もう一度お試しいただくか、認証アプリのコードを使ってください。',
+  ],
+  passkeyCredentialsInvalid: [
+    'The email, password or passkey is not correct.',
+    'メールアドレス、パスワード、またはパスキーが正しくありません。',
+  ],
+  securityNote: [
+    'A passkey signs you in with your password in place of the authenticator code. Adding ' +
+      'or removing one asks for a current authenticator code.',
+    'パスキーがあれば、ログイン時に認証アプリのコードの代わりにパスワードと一緒に使えます。' +
+      'パスキーの追加・削除には認証アプリの現在のコードが必要です。',
+  ],
+  yourPasskeys: ['Your passkeys', 'あなたのパスキー'],
+  noPasskeys: ['You have no passkeys yet.', 'パスキーはまだありません。'],
+  passkeyName: ['Passkey name', 'パスキーの名前'],
+  added: ['Added', '追加日時'],
+  neverUsed: ['Not used yet', '未使用'],
+  addPasskeyNote: [
+    'Name it after the device (for example “Work laptop”), enter a code from your ' +
+      'authenticator app, then confirm in the browser’s prompt.',
+    '端末がわかる名前（例：「仕事用ノート PC」）と認証アプリのコードを入力し、ブラウザの画面で' +
+      '確認してください。',
+  ],
+  addPasskeyGo: ['Add passkey', 'パスキーを追加'],
+  passkeyCreateFailed: [
+    'No passkey was added: the browser prompt was closed or timed out. Try again.',
+    'パスキーは追加されませんでした（ブラウザの画面が閉じられたか、時間切れです）。' +
+      'もう一度お試しください。',
+  ],
+  passkeysUnsupported: [
+    'This browser cannot use passkeys; your authenticator app keeps working.',
+    'このブラウザはパスキーに対応していません。認証アプリは引き続き使えます。',
+  ],
   useTotp: ['Use the authenticator code instead', '認証アプリのコードを使う'],
   inviteTitle: ['Join the team: choose a password', 'チームに参加：パスワードを設定'],
   inviteNote: [

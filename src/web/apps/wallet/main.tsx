@@ -112,7 +112,7 @@ function App() {
         { route: '/pay', label: t('navPay') },
         { route: '/topup', label: t('navTopUp') },
         { route: '/history', label: t('history') },
-        { route: '/security', label: t('navSecurity') },
+        { route: '/security', label: t('security') },
       ]
     : [];
   return (

@@ -44,7 +44,7 @@ export function Home(props: { account: AccountSummary }) {
       {w.error && <Notice kind="error">{w.error}</Notice>}
       {props.account.factors.length === 0 && (
         <Notice kind="info">
-          {t('needFactor')} <a href="#/security">{t('navSecurity')}</a>
+          {t('needFactor')} <a href="#/security">{t('security')}</a>
         </Notice>
       )}
       <div class="actions">

@@ -119,11 +119,11 @@ function DeviceItem(props: { device: Device; onRemoved(current: boolean): void }
       <span class="muted"> · {dateTime(d.created_at, lang)}</span>{' '}
       {!confirming && (
         <button class="link" disabled={form.busy} onClick={() => setConfirming(true)}>
-          {t('removeDevice')}
+          {t('remove')}
         </button>
       )}
       {confirming && (
-        <span class="actions" role="group" aria-label={t('removeDevice')}>
+        <span class="actions" role="group" aria-label={t('remove')}>
           <span>{d.current ? t('removeThisDeviceConfirm') : t('removeDeviceConfirm')}</span>{' '}
           <button class="danger" disabled={form.busy} onClick={() => void remove()}>
             {t('removeDeviceYes')}

@@ -8,7 +8,6 @@ export const S = appStrings({
   navHome: ['Home', 'ホーム'],
   navPay: ['Pay', '支払う'],
   navTopUp: ['Top up', 'チャージ'],
-  navSecurity: ['Security', 'セキュリティ'],
   // Sign-up and sign-in.
   signUpTitle: ['Create your Kinko wallet', 'Kinko ウォレットを作成'],
   signInTitle: ['Sign in to Kinko', 'Kinko にログイン'],
@@ -52,7 +51,6 @@ export const S = appStrings({
   setupTitle: ['Protect your wallet', 'ウォレットを保護'],
   welcome: ['Your wallet is ready.', 'ウォレットの準備ができました。'],
   continue: ['Continue', '続ける'],
-  security: ['Security', 'セキュリティ'],
   secondFactors: ['Second factor', '二要素認証'],
   factorsIntro: [
     'Top-ups, payment codes and card changes ask for a passkey or an authenticator code.',
@@ -62,7 +60,6 @@ export const S = appStrings({
   authenticatorApp: ['Authenticator app', '認証アプリ'],
   enrolled: ['set up', '設定済み'],
   notEnrolled: ['not set up', '未設定'],
-  addPasskey: ['Add a passkey', 'パスキーを追加'],
   addTotp: ['Use an authenticator app', '認証アプリを使う'],
   totpScan: [
     'Scan this with your authenticator app, or type the key below.',
@@ -89,7 +86,6 @@ export const S = appStrings({
     '端末を紛失した場合は削除してください。削除した端末ではログインや支払いの承認ができなくなります。' +
       '削除には最近の二要素認証が必要です。',
   ],
-  removeDevice: ['Remove', '削除'],
   removeDeviceConfirm: [
     'Remove this device? Its sessions end now.',
     'この端末を削除しますか？その端末のセッションはすぐに終了します。',
