@@ -25,11 +25,11 @@ export interface PayPlatform extends Harness {
 }
 
 export async function payPlatform(
-  options: Pick<TestPlatformOptions, 'env'> = {},
+  options: Pick<TestPlatformOptions, 'env' | 'publicOrigin'> = {},
 ): Promise<PayPlatform> {
   const p = await testPlatform({
-    publicOrigin: ORIGIN,
     ...options,
+    publicOrigin: options.publicOrigin ?? ORIGIN,
     env: { KINKO_ACQUIRER_CALL_TIMEOUT_MS: '300', ...options.env },
   });
   const merchant = await p.modules.merchants.createMerchant(
