@@ -53,7 +53,11 @@ interface Table {
   columns: string[];
 }
 
-/** Tables of schema public but the migrations' own, parents before children. */
+/**
+ * Tables of schema public but the migrations' own, parents before children. A foreign key
+ * checked only at commit (initially deferred) does not order them: restore is one
+ * transaction, so it holds at its end whatever the order (0045).
+ */
 async function tablesInOrder(db: Db): Promise<Table[]> {
   const tables = await db<{ name: string; columns: string[] }[]>`
     select c.relname as name,
@@ -68,7 +72,8 @@ async function tablesInOrder(db: Db): Promise<Table[]> {
     select c.relname as child, p.relname as parent from pg_constraint k
     join pg_class c on c.oid = k.conrelid join pg_class p on p.oid = k.confrelid
     join pg_namespace n on n.oid = c.relnamespace
-    where k.contype = 'f' and n.nspname = 'public' and k.conrelid <> k.confrelid`;
+    where k.contype = 'f' and n.nspname = 'public' and k.conrelid <> k.confrelid
+      and not k.condeferred`;
   const ordered: Table[] = [];
   const placed = new Set<string>();
   const byName = new Map(tables.map((t) => [t.name, t]));
@@ -254,6 +259,9 @@ async function load(tx: Tx, file: string, header: BackupHeader): Promise<Record<
       throw new Error(`unexpected line in backup: ${line.slice(0, 40)}`);
     }
   }
+  // Foreign keys checked at commit are checked now, with every row in: a table with such
+  // checks pending cannot be altered (its triggers enabled) in the same transaction.
+  await tx.unsafe('set constraints all immediate');
   for (const t of header.tables) await tx.unsafe(`alter table ${ident(t)} enable trigger user`);
   await it.return?.();
   return rows;
