@@ -31,7 +31,7 @@ const DONE = {
     'Kinko has suspended the services involved and is investigating the transactions ' +
     'affected. Kinko will compensate every payment and top-up found to be fraudulent.',
 };
-const TODO = {
+const STEPS = {
   ja:
     'パスワードを変更し、ご利用履歴とカードの明細をご確認ください。Kinko がパスワードや' +
     'カード番号をメールや SMS でお尋ねすることはありません。',
@@ -43,8 +43,8 @@ const TODO = {
 /** The email and the SMS for one customer; each carries its own freeze link. */
 export function incidentNotices(f: NoticeFacts): NotifyMessage[] {
   const email =
-    `${WHAT.ja}\n${DONE.ja}\n${TODO.ja}\nお問い合わせ: ${f.contact}\n\n` +
-    `${WHAT.en}\n${DONE.en}\n${TODO.en}\nContact: ${f.contact}\n\n` +
+    `${WHAT.ja}\n${DONE.ja}\n${STEPS.ja}\nお問い合わせ: ${f.contact}\n\n` +
+    `${WHAT.en}\n${DONE.en}\n${STEPS.en}\nContact: ${f.contact}\n\n` +
     `心当たりのない取引がある場合はアカウントを凍結 / This was not me — freeze my account: ` +
     f.freezeLinks.email;
   const sms =
