@@ -96,7 +96,11 @@ test('a scrape parses and counts requests, declines, outbox, connections, checkp
   assert.equal(samples(m, 'kinko_db_pool_connections_max')[0]?.value, '10');
   const age = Number(samples(m, 'kinko_audit_checkpoint_age_seconds')[0]?.value);
   assert.equal(age, 30, `checkpoint age ${age}`);
-  assert.equal(samples(m, 'kinko_risk_decisions_total').length, 0, 'hook present, no decisions');
+  // Both web payments were decided by the risk engine (the declined one before the network).
+  assert.deepEqual(
+    samples(m, 'kinko_risk_decisions_total').map((x) => [x.labels!['decision'], x.value]),
+    [['allow', '2']],
+  );
   await h.api.db.sql`delete from outbox_events where topic = 'test.metrics'`;
 
   // The sample dashboard asks only for metrics a scrape has.

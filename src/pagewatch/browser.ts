@@ -48,7 +48,16 @@ const MONITOR_FLAGS = [
 
 export async function launchMonitorBrowser(executablePath: string): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath, args: MONITOR_FLAGS, timeout: 30_000 });
+  // Kinko's own shutdown closes the browser: Playwright's default signal handlers would
+  // close it on Ctrl-C and then end the whole process (exit 130) before Kinko stops cleanly.
+  return chromium.launch({
+    executablePath,
+    args: MONITOR_FLAGS,
+    timeout: 30_000,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
 }
 
 interface Parsed {
