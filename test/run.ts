@@ -68,10 +68,12 @@ const code = await new Promise<number>((resolve) => {
   child.stdout.on('data', (chunk: Buffer) => {
     process.stdout.write(chunk);
     tail = (tail + chunk.toString()).slice(-4000);
+    // Read the counts as they pass: the list of failures printed after them can be longer
+    // than the tail kept.
+    passed = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? passed);
+    failed = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? failed);
   });
   child.on('exit', (c) => {
-    passed = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
-    failed = Number(/ℹ fail (\d+)/.exec(tail)?.[1] ?? 0);
     resolve(c ?? 1);
   });
 });
