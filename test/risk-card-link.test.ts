@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promoteRules } from './helpers/risk-rules.ts';
 import { auth } from './helpers/identity-harness.ts';
 import { stepUpTotp } from './helpers/identity-factors.ts';
 import {
@@ -16,28 +17,22 @@ import {
 // facts) both links would simply succeed.
 
 async function promote(p: PayPlatform) {
-  const v = p.modules.risk.versions;
-  const rules = {
-    rules: [
-      {
-        id: 'link_shared_card',
-        kinds: ['card_link'],
-        when: { '>=': [{ var: 'card_other_customers' }, 1] },
-        decision: 'block',
-        reason: 'shared_card',
-      },
-      {
-        id: 'link_after_change',
-        kinds: ['card_link'],
-        when: { '<': [{ var: 'security_change_minutes' }, 60] },
-        decision: 'step_up',
-        reason: 'security_change_recent',
-      },
-    ],
-  };
-  const { version } = await v.draft({ operatorId: 'analyst' }, { rules, note: 'test' });
-  await v.requestPromotion({ operatorId: 'analyst' }, version);
-  await v.approvePromotion({ operatorId: 'approver' }, version);
+  await promoteRules(p, [
+    {
+      id: 'link_shared_card',
+      kinds: ['card_link'],
+      when: { '>=': [{ var: 'card_other_customers' }, 1] },
+      decision: 'block',
+      reason: 'shared_card',
+    },
+    {
+      id: 'link_after_change',
+      kinds: ['card_link'],
+      when: { '<': [{ var: 'security_change_minutes' }, 60] },
+      decision: 'step_up',
+      reason: 'security_change_recent',
+    },
+  ]);
 }
 
 test('a card number already in another wallet is refused: risk_card_link_blocked', async () => {

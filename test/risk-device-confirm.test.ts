@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { promoteRules } from './helpers/risk-rules.ts';
 import { auth, deviceKey, signUp, type DeviceKey } from './helpers/identity-harness.ts';
 import { payPlatform, walletUser, type PayPlatform } from './helpers/payments-platform.ts';
 
@@ -10,28 +11,22 @@ import { payPlatform, walletUser, type PayPlatform } from './helpers/payments-pl
 // both devices would be confirmed by the text-message code.
 
 async function promote(p: PayPlatform) {
-  const v = p.modules.risk.versions;
-  const rules = {
-    rules: [
-      {
-        id: 'device_shared_key',
-        kinds: ['device_confirm'],
-        when: { '>=': [{ var: 'device_accounts' }, 2] },
-        decision: 'block',
-        reason: 'shared_device',
-      },
-      {
-        id: 'device_after_change',
-        kinds: ['device_confirm'],
-        when: { '<': [{ var: 'security_change_minutes' }, 1440] },
-        decision: 'step_up',
-        reason: 'security_change_recent',
-      },
-    ],
-  };
-  const { version } = await v.draft({ operatorId: 'analyst' }, { rules, note: 'test' });
-  await v.requestPromotion({ operatorId: 'analyst' }, version);
-  await v.approvePromotion({ operatorId: 'approver' }, version);
+  await promoteRules(p, [
+    {
+      id: 'device_shared_key',
+      kinds: ['device_confirm'],
+      when: { '>=': [{ var: 'device_accounts' }, 2] },
+      decision: 'block',
+      reason: 'shared_device',
+    },
+    {
+      id: 'device_after_change',
+      kinds: ['device_confirm'],
+      when: { '<': [{ var: 'security_change_minutes' }, 1440] },
+      decision: 'step_up',
+      reason: 'security_change_recent',
+    },
+  ]);
 }
 
 async function addDevice(p: PayPlatform, token: string, key: DeviceKey): Promise<string> {
