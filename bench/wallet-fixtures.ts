@@ -3,6 +3,7 @@ import { generateHOTP } from '@oslojs/otp';
 import type { App } from '../src/http/index.ts';
 import { proofMessage } from '../src/identity/index.ts';
 import type { Modules } from '../src/main.ts';
+import { visa4242For } from '../test/helpers/card-samples.ts';
 import { base32Decode } from '../test/helpers/identity-factors.ts';
 import type { TopupCaller } from './callers.ts';
 import { BENCH_ORIGIN } from './platform.ts';
@@ -10,11 +11,11 @@ import { BENCH_ORIGIN } from './platform.ts';
 // Wallet customers for bench:topup, made through the platform's own API in process (not
 // measured): sign-up with the codes from the development mailbox, a bound device key, TOTP
 // enrolled (which counts as the recent strong authentication money movement needs), and a
-// card tokenized by the vault for the wallet and linked with a device proof. Each customer
+// card of its own (one number on three wallets is what the rule `shared_card` holds)
+// tokenized by the vault for the wallet and linked with a device proof. Each customer
 // comes from its own source address, as customers do, so that per-source sign-up throttles
 // see many people and not one attacker.
 
-const TEST_CARD = '4242424242424242';
 
 type Inject = (o: {
   method: 'GET' | 'POST';
@@ -99,7 +100,7 @@ export async function walletCustomer(
   });
   expect(res, 200, 'totp confirm');
   const card = await m.card.vault.tokenize({
-    number: TEST_CARD,
+    number: visa4242For(n),
     expMonth: 12,
     expYear: 2030,
     merchantId: walletMerchantId,
