@@ -451,9 +451,10 @@ const AMOUNT_HISTORY_DAYS = 30;
 
 /**
  * The risk engine's facts, from identity (security changes, devices, failed sign-ins of the
- * network), the vault (other tokens of the card's number) and payments (which wallets hold
- * those tokens; the customer's amount history): one statement per module for a whole batch,
- * side by side, and a second payments lookup only when a card is involved.
+ * network and the accounts signed in from it in a day), the vault (other tokens of the card's
+ * number) and payments (which wallets hold those tokens; the customer's amount history): one
+ * statement per module for a whole batch, side by side, and a second payments lookup only
+ * when a card is involved.
  */
 function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Clock): FactSource {
   return async (db, inputs) => {
@@ -491,6 +492,7 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
         device: i.deviceId ? who.device(i.deviceId) : null,
         cardOtherCustomers: others.size,
         sourceFailures1h: i.sourceIp ? who.sourceFailures(i.sourceIp) : 0,
+        sourceAccounts1d: i.sourceIp ? who.sourceAccounts(i.sourceIp) : 0,
       };
       if (h) {
         f.amountMax30dMinor = h.maxMinor;

@@ -4,6 +4,7 @@ import { at, type Deps, type Source } from './context.ts';
 import { sessionToken, sha256 } from './secrets.ts';
 import * as store from './store.ts';
 import { identityError } from './errors.ts';
+import { sourcePrefix } from './throttle.ts';
 
 // Customer sessions: an opaque random token in the client, its SHA-256 in the database.
 // A session ends when idle for sessionIdleSecondsMax, at sessionAbsoluteSecondsMax after
@@ -56,6 +57,8 @@ export async function issueSession(
     last_seen_at: now,
     expires_at: expiresAt,
     source_ip: s.source.ip,
+    // The network, for the risk engine's count of accounts signed in from it (risk-facts.ts).
+    source_prefix: s.source.ip ? sourcePrefix(s.source.ip) : null,
   });
   return { token, sessionId, expiresAt };
 }

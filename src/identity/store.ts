@@ -185,6 +185,7 @@ export async function insertSession(
     last_seen_at: Date;
     expires_at: Date;
     source_ip: string | null;
+    source_prefix: string | null;
   },
 ): Promise<void> {
   await tx`insert into identity_sessions ${tx(s)}`;
@@ -1046,18 +1047,25 @@ export async function activeOperatorsWithRole(
 
 /** The rows of identity's risk facts: one statement for a whole batch of attempts. */
 export interface RiskFactRow {
-  what: 'customer' | 'device' | 'source';
+  what: 'customer' | 'device' | 'source' | 'accounts';
   key: string;
   at: Date | null;
   n: number | null;
 }
 
+/**
+ * How many of a network's latest sign-ins a day's account count looks at: it bounds the read
+ * on a carrier's shared addresses, where thousands sign in, and rules compare with tens.
+ */
+export const SOURCE_SIGN_INS_COUNTED_MAX = 5000;
+
 export async function riskFacts(
   db: Db,
-  q: { customerIds: string[]; deviceIds: string[]; sourceBuckets: string[] },
+  q: { customerIds: string[]; deviceIds: string[]; sourceBuckets: string[]; since: Date },
 ): Promise<RiskFactRow[]> {
   // Each part is an indexed lookup: customers and devices by primary key, the accounts on a
-  // device key by identity_devices_key_thumbprint, a network's failures by primary key.
+  // device key by identity_devices_key_thumbprint, a network's failures by primary key, the
+  // accounts signed in from a network since `since` by identity_sessions_source (index only).
   return db<RiskFactRow[]>`
     select 'customer' as what, id::text as key, security_changed_at as at, null::int as n
       from identity_customers where id = any(${q.customerIds}::uuid[])
@@ -1068,7 +1076,14 @@ export async function riskFacts(
       from identity_devices d where d.id = any(${q.deviceIds}::uuid[])
     union all
     select 'source', source_prefix, window_started_at, failures
-      from identity_source_failures where source_prefix = any(${q.sourceBuckets}::text[])`;
+      from identity_source_failures where source_prefix = any(${q.sourceBuckets}::text[])
+    union all
+    select 'accounts', b.prefix, null,
+      (select count(distinct s.customer_id)::int from (
+        select customer_id from identity_sessions
+        where source_prefix = b.prefix and created_at > ${q.since}
+        order by created_at desc limit ${SOURCE_SIGN_INS_COUNTED_MAX}) s)
+      from unnest(${q.sourceBuckets}::text[]) as b(prefix)`;
 }
 
 // A customer's recent activity, as the operators' review page shows it: sign-ins (sessions),

@@ -110,7 +110,8 @@ export function baseSignals(
     device_accounts: facts?.device?.accounts ?? 1,
     source_prefix: prefix ?? 'internal',
     source_home: prefix ? isHome(input.sourceIp!) : true,
-    source_accounts_1d: facts?.sourceAccounts1d ?? 0,
+    // An internal address names no network (sourcePrefix): nothing is counted for it.
+    source_accounts_1d: prefix ? (facts?.sourceAccounts1d ?? 0) : 0,
     source_failures_1h: facts?.sourceFailures1h ?? 0,
     card_other_customers: facts?.cardOtherCustomers ?? 0,
     card_funding: input.cardFunding ?? facts?.cardFunding ?? 'unknown',

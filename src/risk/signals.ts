@@ -34,7 +34,8 @@ const BASE_SIGNALS: Record<string, string> = {
   source_home:
     'the source address is in the home country (Japan) per the loaded registry table; ' +
     'true when no table is loaded or the address is internal',
-  source_accounts_1d: 'distinct customers deciding from this network in a day',
+  source_accounts_1d:
+    'distinct customers who signed in from this network in the last day (0: an internal address)',
   source_failures_1h: 'sign-in failures from this network in the current hour',
   card_other_customers: 'other customers with a card of the same fingerprint',
   card_funding: 'credit, debit, prepaid or unknown',
