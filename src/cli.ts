@@ -17,7 +17,12 @@ import { BACKUP_USAGE, backupCommand, RESTORE_USAGE, restoreCommand } from './cl
 import { DRILL_USAGE, drillCommand } from './cli-drill.ts';
 import { switchesCommand, SWITCHES_USAGE } from './switches/index.ts';
 import type { Pagewatch } from './pagewatch/index.ts';
-import { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './risk/index.ts';
+import {
+  riskBinTableCommand,
+  riskIpTableCommand,
+  RISK_BIN_TABLE_USAGE,
+  RISK_IP_TABLE_USAGE,
+} from './risk/index.ts';
 import { keysRotateCommand, vaultScanCommand } from './vault/index.ts';
 import {
   createModules,
@@ -273,6 +278,14 @@ const COMMANDS: Record<string, Command> = {
     run: (args, ctx) =>
       withModules(ctx, ({ risk }) =>
         riskIpTableCommand(risk, args, { out: ctx.out, err: ctx.err }),
+      ),
+  },
+  'risk bin-table': {
+    usage: RISK_BIN_TABLE_USAGE,
+    summary: 'replace the card range (BIN) table: issuer country and funding, from a CSV file',
+    run: (args, ctx) =>
+      withModules(ctx, ({ risk }) =>
+        riskBinTableCommand(risk, args, { out: ctx.out, err: ctx.err }),
       ),
   },
   'qr parse': {

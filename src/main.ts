@@ -494,6 +494,7 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
         sourceFailures1h: i.sourceIp ? who.sourceFailures(i.sourceIp) : 0,
         sourceAccounts1d: i.sourceIp ? who.sourceAccounts(i.sourceIp) : 0,
       };
+      if (c) f.cardBin = c.bin;
       if (h) {
         f.amountMax30dMinor = h.maxMinor;
         f.amountMedian30dMinor = h.medianMinor;

@@ -76,6 +76,10 @@ const RISK_ERRORS = defineErrors('risk', {
     type: 'invalid_request_error',
     message: 'The file is not a delegated statistics file with home-country blocks.',
   },
+  risk_bin_table_invalid: {
+    type: 'invalid_request_error',
+    message: 'The file is not a BIN table (bin_low,bin_high,country,funding,brand).',
+  },
   limit_above_maximum: {
     type: 'invalid_request_error',
     message: 'A limit cannot be set above the maximum for this account.',

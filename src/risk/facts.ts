@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { RiskLimits } from '../config.ts';
 import type { Db } from '../db/index.ts';
 import type { RuleKind } from './engine.ts';
+import type { CardRange } from './card-ranges.ts';
 import { expand6 } from './home-networks.ts';
 import { tierOf } from './rules.ts';
 import {
@@ -57,6 +58,8 @@ export interface RiskFacts {
   /** The card's funding (credit, debit, prepaid) and issuing country, when known. */
   cardFunding?: string;
   cardCountry?: string;
+  /** The card's first six digits (the vault's BIN), looked up in the BIN table. */
+  cardBin?: string;
   /** Distinct customers that acted from this source network in a day. */
   sourceAccounts1d?: number;
   /** Sign-in failures from this source network in the current hour. */
@@ -91,6 +94,7 @@ export function baseSignals(
   limits: Pick<RiskLimits, 'accountNewSecondsMax' | 'cooldownSecondsAfterHold'>,
   nowMs: number,
   isHome: (ip: string) => boolean = () => true,
+  cardRange: (bin: string) => CardRange | undefined = () => undefined,
 ): Signals {
   const amount = Number(input.amount);
   const created = input.account?.createdAt;
@@ -99,6 +103,8 @@ export function baseSignals(
   const median30d = Number(facts?.amountMedian30dMinor ?? 0n);
   const category = input.merchantCategory ?? 'unknown';
   const prefix = input.sourceIp ? sourcePrefix(input.sourceIp) : undefined;
+  // What an acquirer reported for the card outranks the BIN table, which is coarser.
+  const range = facts?.cardBin ? cardRange(facts.cardBin) : undefined;
   const s: Signals = {
     kind: input.kind,
     amount,
@@ -114,8 +120,8 @@ export function baseSignals(
     source_accounts_1d: prefix ? (facts?.sourceAccounts1d ?? 0) : 0,
     source_failures_1h: facts?.sourceFailures1h ?? 0,
     card_other_customers: facts?.cardOtherCustomers ?? 0,
-    card_funding: input.cardFunding ?? facts?.cardFunding ?? 'unknown',
-    card_country: facts?.cardCountry ?? 'unknown',
+    card_funding: input.cardFunding ?? facts?.cardFunding ?? range?.funding ?? 'unknown',
+    card_country: facts?.cardCountry ?? range?.country ?? 'unknown',
     amount_max_30d: max30d,
     amount_ratio_30d: max30d > 0 ? amount / max30d : amount,
     amount_median_30d: median30d,

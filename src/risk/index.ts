@@ -24,10 +24,18 @@
 //   wires (facts.ts).
 // - home networks: the home country's (Japan's) address ranges from a registry's delegated
 //   statistics file, loaded by `kinko risk ip-table load` (home-networks.ts).
+// - card range (BIN table): the issuer country, funding and brand of six-digit card prefix
+//   ranges, loaded from a CSV file by `kinko risk bin-table load` (card-ranges.ts); read
+//   against the vault's BIN for `card_country` and `card_funding`.
 
 export { DEFAULT_RULE_SET } from './default-rules.ts';
 export { riskRoutes } from './routes.ts';
-export { riskIpTableCommand, RISK_IP_TABLE_USAGE } from './cli.ts';
+export {
+  riskBinTableCommand,
+  riskIpTableCommand,
+  RISK_BIN_TABLE_USAGE,
+  RISK_IP_TABLE_USAGE,
+} from './cli.ts';
 export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';
 export { reviewRoutes } from './review-routes.ts';
 export type { Actor as OperatorActor } from './versions.ts';

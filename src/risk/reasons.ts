@@ -9,6 +9,8 @@ export const REASONS: Readonly<Record<string, string>> = Object.freeze({
   foreign_source: 'You appear to be connecting from outside Japan.',
   shared_device: 'This phone has been used with several Kinko accounts.',
   shared_card: 'This card is linked to other Kinko accounts.',
+  prepaid_card: 'Prepaid cards are checked more closely.',
+  foreign_card: 'Cards issued outside Japan are checked more closely.',
   unusual_amount: 'This amount is much larger than your usual payments.',
   rapid_topups: 'Several top-ups were made in a short time.',
   rapid_payments: 'Several payments were made in a short time.',

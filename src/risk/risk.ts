@@ -4,6 +4,12 @@ import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { severer, type Decision, type RuleKind } from './engine.ts';
+import {
+  CardRanges,
+  CardRangesFileInvalid,
+  parseCardRanges,
+  type CardRange,
+} from './card-ranges.ts';
 import { DEFAULT_RULE_SET } from './default-rules.ts';
 import { reasonWords } from './reasons.ts';
 import { RuleBook } from './rulebook.ts';
@@ -120,6 +126,11 @@ export interface Risk {
    * country's blocks of a registry's delegated statistics file (audited).
    */
   loadHomeNetworks(text: string, who: { id: string }): Promise<HomeNetworksLoad>;
+  /**
+   * `kinko risk bin-table load FILE`: replaces the card range (BIN) table with a CSV file's
+   * ranges (card-ranges.ts; audited).
+   */
+  loadCardRanges(text: string, who: { id: string }): Promise<{ ranges: number; replaced: number }>;
   /** The rule sets (the live one, the shadow one); exposed for versions and tests. */
   readonly rules: RuleBook;
   /** Rule-set versions: draft, shadow, diff, promotion by two operators. */
@@ -157,6 +168,7 @@ export function createRisk(deps: RiskDeps): Risk {
   const { limits, clock } = deps;
   const rules = new RuleBook(limits.rulesRefreshMs, () => clock.now());
   const home = new HomeNetworks((db) => store.homeNetworks(db));
+  const cards = new CardRanges((db) => store.cardRanges(db));
   const periods = () => periodStarts(clock.nowMs(), limits.usageUtcOffsetMinutes);
   const walletLimits: Risk['walletLimits'] = async (customerId, account, db = deps.sql) => {
     const tier = tierOf(limits, clock.nowMs(), account ?? {});
@@ -168,7 +180,7 @@ export function createRisk(deps: RiskDeps): Risk {
     const out: Assessment[] = [];
     for (const input of inputs) out.push(await preliminary(input, db));
     if (limits.engine === 'off') return out;
-    return decideAll(deps, { rules, home }, db, inputs, out);
+    return decideAll(deps, { rules, home, cards }, db, inputs, out);
   };
   return {
     assess: async (input, db) => (await assessMany([input], db))[0]!,
@@ -192,6 +204,7 @@ export function createRisk(deps: RiskDeps): Risk {
     },
     countDecisions: (from, to) => countDecisions(deps.sql, from, to),
     loadHomeNetworks: (text, who) => loadHomeNetworks(deps, home, text, who),
+    loadCardRanges: (text, who) => loadCardRanges(deps, cards, text, who),
     rules,
     versions: versionsOf({ sql: deps.sql, clock, audit: deps.audit, rules }),
     reviews: createReviews({ sql: deps.sql, clock, audit: deps.audit }),
@@ -264,6 +277,36 @@ async function loadHomeNetworks(
   return { ...load, skippedLines: skipped };
 }
 
+async function loadCardRanges(
+  deps: RiskDeps,
+  cards: CardRanges,
+  text: string,
+  who: { id: string },
+): Promise<{ ranges: number; replaced: number }> {
+  let ranges: CardRange[];
+  try {
+    ranges = parseCardRanges(text);
+  } catch (e) {
+    if (!(e instanceof CardRangesFileInvalid)) throw e;
+    throw riskError('risk_bin_table_invalid', { extra: { problem: e.message } });
+  }
+  const replaced = await deps.sql.begin(async (tx) => {
+    const n = await store.replaceCardRanges(tx, deps.clock.now(), ranges);
+    await deps.audit.append(tx, [
+      {
+        action: 'risk.card_ranges.loaded',
+        actor: { type: 'cli', id: who.id },
+        subject: { type: 'risk_card_ranges', id: 'all' },
+        outcome: 'success',
+        detail: { ranges: ranges.length, replaced: n },
+      },
+    ]);
+    return n;
+  });
+  cards.invalidate();
+  return { ranges: ranges.length, replaced };
+}
+
 async function countDecisions(db: Db, from: Date, to: Date): Promise<DecisionCount[]> {
   return (await store.decisionCounts(db, from, to)).map((r) => ({
     decision: r.decision as Decision,
@@ -324,7 +367,7 @@ function checkOwnLimits(own: OwnLimits, maximum: TopupLimits): void {
 /** The rules, for every input of a batch: one read of facts and counters for all of them. */
 async function decideAll(
   deps: RiskDeps,
-  { rules, home }: { rules: RuleBook; home: HomeNetworks },
+  { rules, home, cards }: { rules: RuleBook; home: HomeNetworks; cards: CardRanges },
   db: Db,
   inputs: readonly AssessInput[],
   out: Assessment[],
@@ -338,12 +381,14 @@ async function decideAll(
     store.velocityBuckets(db, split, readStarts(nowMs)),
     deps.facts ? deps.facts(db, inputs) : Promise.resolve([] as RiskFacts[]),
     home.refresh(db),
+    cards.refresh(db),
   ]);
   const view = new VelocityView(buckets, nowMs);
   const isHome = (ip: string) => home.isHome(ip);
+  const cardRange = (bin: string) => cards.lookup(bin);
   inputs.forEach((input, i) => {
     const f = factsAt(facts, input, i);
-    const signals = baseSignals(input, f, deps.limits, nowMs, isHome);
+    const signals = baseSignals(input, f, deps.limits, nowMs, isHome, cardRange);
     velocitySignals(view, keys[i]!, signals);
     const live = active.live.evaluate(signals);
     const shadow = active.shadow?.evaluate(signals) ?? null;

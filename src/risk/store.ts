@@ -1,4 +1,5 @@
 import { int8Array, textArray, type Db, type Tx } from '../db/index.ts';
+import type { CardRange } from './card-ranges.ts';
 import type { OwnLimits, Usage } from './rules.ts';
 
 // The risk module's only SQL: the customer's own limits and the amounts used per local day
@@ -384,6 +385,29 @@ export async function replaceHomeNetworks(
     select f::inet, l::inet, ${load.country}, ${load.registry}, ${load.at}
     from unnest(${textArray(firsts)}::text[], ${textArray(lasts)}::text[]) as r(f, l)
     on conflict (first_address) do nothing`;
+  return gone.count;
+}
+
+export async function cardRanges(db: Db): Promise<CardRange[]> {
+  return db<CardRange[]>`
+    select bin_low as "binLow", bin_high as "binHigh", country, funding, brand
+    from risk_card_ranges`;
+}
+
+/** Replaces the whole BIN table with one load's ranges; returns how many were there before. */
+export async function replaceCardRanges(
+  tx: Tx,
+  at: Date,
+  ranges: readonly CardRange[],
+): Promise<number> {
+  const gone = await tx`delete from risk_card_ranges`;
+  const col = (f: (r: CardRange) => string) => textArray(ranges.map(f));
+  await tx`
+    insert into risk_card_ranges (bin_low, bin_high, country, funding, brand, loaded_at)
+    select l, h, c, f, b, ${at}
+    from unnest(${col((r) => r.binLow)}::text[], ${col((r) => r.binHigh)}::text[],
+      ${col((r) => r.country)}::text[], ${col((r) => r.funding)}::text[],
+      ${col((r) => r.brand)}::text[]) as r(l, h, c, f, b)`;
   return gone.count;
 }
 
