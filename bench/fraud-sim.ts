@@ -45,6 +45,14 @@ export interface Population {
   events: SimEvent[];
 }
 
+/**
+ * The simulation's home country, as the risk engine's address table holds it: every home
+ * network (customers' and a domestic attacker's) is drawn in 60.0.0.0–79.255.255.255 and
+ * every foreign one in 1.0.0.0/8, so `source_home` sees what the scenario
+ * meant (an assumption of the model: these are not Japan's real blocks).
+ */
+export const SIM_HOME_RANGES = [{ first: '60.0.0.0', last: '79.255.255.255' }] as const;
+
 const ip = (prefix: number, host: number) =>
   `${60 + (prefix >>> 16)}.${(prefix >>> 8) & 255}.${prefix & 255}.${1 + (host % 250)}`;
 const foreignIp = (prefix: number, host: number) =>

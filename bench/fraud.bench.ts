@@ -8,6 +8,7 @@ import { createLogger } from '../src/lib/log.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { runScenario, type Figures } from './fraud-run.ts';
 import { loadScenario } from './fraud-scenario.ts';
+import { SIM_HOME_RANGES } from './fraud-sim.ts';
 import { printReport } from './report.ts';
 
 // `npm run bench:fraud -- --scenario bench/scenarios/7pay-2019.json --seed 6 [--customers N]
@@ -42,6 +43,7 @@ const sql = connect(pg.url, { connectionsMax: lanes });
 try {
   await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
   if (values.rules) await proposeRules(values.rules);
+  await loadHomeNetworks();
   const limits = loadConfig({}).limits.risk;
   const opts = { sql, limits, lanes, ...(customers === undefined ? {} : { customers }) };
   const on = await runScenario(scenario, seed, opts);
@@ -81,6 +83,15 @@ async function proposeRules(file: string): Promise<void> {
     insert into risk_rule_sets (version, status, rules, note, created_by, created_at, live_at)
     values (1, 'live', ${owner.json(rules as never)}, 'bench:fraud proposal', 'bench', ${at},
       ${at})`;
+}
+
+/** The simulation's home networks as the address table, so `source_home` means something. */
+async function loadHomeNetworks(): Promise<void> {
+  for (const r of SIM_HOME_RANGES) {
+    await owner`
+      insert into risk_home_networks (first_address, last_address, country, registry, loaded_at)
+      values (${r.first}::inet, ${r.last}::inet, 'JP', 'bench', now())`;
+  }
 }
 
 function summary(on: Figures, off: Figures): string {

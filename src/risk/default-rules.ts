@@ -23,6 +23,17 @@ const newDevice = { '<': [v('device_age_minutes'), 1440] };
  */
 const newDeviceOnOldAccount = { and: [newDevice, { '>=': [v('account_age_days'), 1] }] };
 const PAYMENTS = ['code_payment', 'store_payment', 'web_payment'] as const;
+/**
+ * From outside Japan (the loaded address table) within a day of a security change or a new
+ * phone: how a takeover from abroad looks (7pay 2019: logins from overseas networks), and
+ * rare for a customer, who seldom changes phones or passwords while travelling.
+ */
+const abroadAfterChange = {
+  and: [
+    { '!': v('source_home') },
+    { or: [{ '<': [v('security_change_minutes'), 1440] }, newDeviceOnOldAccount] },
+  ],
+};
 
 const TOPUP_RULES: RuleSetData['rules'] = [
   {
@@ -74,6 +85,27 @@ const TOPUP_RULES: RuleSetData['rules'] = [
     decision: 'review',
     reason: 'shared_card',
     description: 'A card already linked by two or more other customers.',
+  },
+  {
+    id: 'abroad_after_change',
+    kinds: ['topup'],
+    when: abroadAfterChange,
+    decision: 'review',
+    reason: 'foreign_source',
+    description:
+      'A top-up from outside Japan within a day of a security change or a new phone, any amount.',
+  },
+  {
+    id: 'abroad_after_change_confirm',
+    // Confirming a phone: step_up refuses a text-message code (a swapped SIM receives it)
+    // and asks the authenticator or a passkey; linking a card or paying at a store with the
+    // QR code: a fresh strong factor.
+    kinds: ['device_confirm', 'card_link', 'store_payment'],
+    when: abroadAfterChange,
+    decision: 'step_up',
+    reason: 'foreign_source',
+    description:
+      'From outside Japan within a day of a security change or a new phone: a strong factor.',
   },
   {
     id: 'busy_network_new_device',

@@ -115,6 +115,29 @@ test('the default rule set compiles, reads only named signals, allows a plain to
   assert.equal(Object.keys(signals({})).length, Object.keys(SIGNALS).length);
 });
 
+test('from abroad after a security change or a new phone, the default set asks more', () => {
+  const set = compileRuleSet(1, DEFAULT_RULE_SET);
+  const abroad = { source_home: false, source_prefix: '1.0.36.0/24' };
+  const changed = { security_change_minutes: 30 };
+  // A ¥5,000 top-up: at home after a change it passes (under ¥10,000); abroad it is held.
+  assert.equal(set.evaluate(signals(changed)).decision, 'allow');
+  assert.deepEqual(set.evaluate(signals({ ...changed, ...abroad })).fired, [
+    'abroad_after_change',
+  ]);
+  assert.equal(set.evaluate(signals({ ...changed, ...abroad })).decision, 'review');
+  // Abroad with nothing changed: nothing fires (a customer on a trip).
+  assert.equal(set.evaluate(signals(abroad)).decision, 'allow');
+  // Confirming a phone from abroad on a month-old account: a strong factor, not a text code.
+  const phone = { kind: 'device_confirm', device_age_minutes: 0, account_age_days: 30 };
+  assert.equal(set.evaluate(signals(phone)).decision, 'allow');
+  assert.deepEqual(set.evaluate(signals({ ...phone, ...abroad })).fired, [
+    'abroad_after_change_confirm',
+  ]);
+  assert.equal(set.evaluate(signals({ ...phone, ...abroad })).decision, 'step_up');
+  const link = { kind: 'card_link', ...changed, ...abroad };
+  assert.equal(set.evaluate(signals(link)).decision, 'step_up');
+});
+
 test('a condition that throws is a rule that did not match', () => {
   const set = compileRuleSet(3, {
     rules: [
