@@ -48,7 +48,12 @@ import {
   paymentsRoutes,
   type Payments,
 } from './payments/index.ts';
-import { createWebPayments, webPaymentRoutes, type WebPayments } from './checkout/index.ts';
+import {
+  createWebPayments,
+  WEB_PAYMENT_REVIEW_KIND,
+  webPaymentRoutes,
+  type WebPayments,
+} from './checkout/index.ts';
 import {
   createRisk,
   reviewRoutes,
@@ -934,17 +939,26 @@ export async function startWorkers(
   }
 }
 
-/** The risk review queue; a reviewer sees the customer's activity from the modules owning it. */
+/**
+ * The risk review queue; a reviewer sees the subject's context from the modules owning it:
+ * a customer's activity, or a web payment's facts (its merchant named by merchants).
+ */
 function mountReviewRoutes(scope: App, m: Modules): void {
   reviewRoutes(scope, {
     reviews: m.risk.reviews,
     operators: m.identity,
-    activity: async (customerId) => {
+    activity: async (review) => {
+      if (review.kind === WEB_PAYMENT_REVIEW_KIND) {
+        const facts = await m.webPayments.reviewFacts(review.subject_id);
+        const merchant = await m.merchants.getMerchant(facts.merchant_id);
+        return { web_payment: { ...facts, merchant_name: merchant.name } };
+      }
+      if (!review.customer_id) return {};
       const [identity, money] = await Promise.all([
-        m.identity.recentActivity(customerId),
-        m.payments.recentMovements(customerId),
+        m.identity.recentActivity(review.customer_id),
+        m.payments.recentMovements(review.customer_id),
       ]);
-      return { ...identity, ...money };
+      return { activity: { ...identity, ...money } };
     },
   });
 }

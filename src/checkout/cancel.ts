@@ -14,6 +14,7 @@ import { notFound, stateError, stateOf } from './payments.ts';
 import { checkAction } from './state.ts';
 import * as store from './store.ts';
 import { voidTransfer } from './transfers.ts';
+import { closeReview } from './review-hold.ts';
 import { paymentView, type PaymentView } from './views.ts';
 
 // Cancel: before an authorization, only the status changes. With an approved authorization
@@ -21,7 +22,12 @@ import { paymentView, type PaymentView } from './views.ts';
 // transfer is voided in the one that records it. After cancel nothing is ever captured.
 
 export type CancellationReason =
-  'duplicate' | 'fraudulent' | 'requested_by_customer' | 'abandoned' | 'expired';
+  | 'duplicate'
+  | 'fraudulent'
+  | 'requested_by_customer'
+  | 'abandoned'
+  | 'expired'
+  | 'review_declined';
 
 export async function cancelPayment(
   d: WebPaymentsDeps,
@@ -49,8 +55,8 @@ export async function claimCancel(
   if (!check.ok) throw stateError(check.code, p.status);
   if (check.resume)
     return store.updatePayment(tx, p.id, { locked_until: lockUntil(d) }, d.clock.now());
-  if (p.status === 'requires_capture') {
-    return transition(
+  if (p.status === 'requires_capture' || p.status === 'requires_review') {
+    const voiding = await transition(
       d,
       tx,
       p,
@@ -62,6 +68,11 @@ export async function claimCancel(
       },
       who,
     );
+    // A payment held for review ends without a decision: its review is closed with it.
+    if (p.status === 'requires_review') {
+      await closeReview(d, tx, voiding, reason === 'expired' ? 'expired' : 'canceled');
+    }
+    return voiding;
   }
   // No approved hold yet. An open 3-D Secure challenge may still end approved: the
   // reconcile job then voids that hold (release_hold), and it is never captured.

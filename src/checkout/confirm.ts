@@ -16,6 +16,7 @@ import { afterAuthorization, checkAction, outcomeOf } from './state.ts';
 import * as store from './store.ts';
 import { authorizeTransfer } from './transfers.ts';
 import { decideWebPayment, refuseWebPayment } from './risk.ts';
+import { openReview } from './review-hold.ts';
 import type { Assessment } from '../risk/index.ts';
 import { paymentView, type PaymentView } from './views.ts';
 
@@ -69,9 +70,10 @@ export async function confirmPayment(
         next_action: null,
         last_payment_error: null,
         challenge_required: risk.challengeRequired,
+        review_decision_id: risk.reviewDecisionId,
       },
       who,
-      risk.challengeRequired ? { risk: risk.assessment.decision } : {},
+      risk.assessment.decision === 'allow' ? {} : { risk: risk.assessment.decision },
     );
     return { next: 'authorize', p: claim };
   });
@@ -230,7 +232,7 @@ async function recordAuthorization(
   if (!awaiting) return p;
   const challengeUrl = a.challenge ? new URL(a.challenge.url, d.publicOrigin).href : null;
   const outcome = outcomeOf({ status: a.status, declineCode: a.declineCode, challengeUrl });
-  const next = afterAuthorization(p.capture_method, outcome);
+  const next = afterAuthorization(p.capture_method, outcome, p.review_decision_id !== null);
   const base = { authorization_id: a.id, next_action: null };
   switch (next.status) {
     case 'requires_action':
@@ -256,6 +258,9 @@ async function recordAuthorization(
       );
     case 'requires_capture':
       return recordHold(d, tx, who, p, { ...base, status: 'requires_capture' });
+    case 'requires_review':
+      // The hold, its review, their audit entries and the merchant's event: one transaction.
+      return openReview(d, tx, await recordHold(d, tx, who, p, { ...base, status: next.status }));
     case 'processing':
       if (next.step === 'capture') {
         return recordHold(d, tx, who, p, {
@@ -277,7 +282,7 @@ async function recordHold(
   tx: Parameters<typeof store.updatePayment>[0],
   who: Caller,
   p: store.PaymentRow,
-  patch: store.PaymentPatch & { status: 'requires_capture' | 'processing' },
+  patch: store.PaymentPatch & { status: 'requires_capture' | 'requires_review' | 'processing' },
 ): Promise<store.PaymentRow> {
   const validSeconds = d.limits.authorizationSecondsMax;
   const hold = authorizeTransfer(p, validSeconds);

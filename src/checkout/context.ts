@@ -28,7 +28,7 @@ export interface WebPaymentsDeps {
   ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx'>;
   vault: Pick<Vault, 'authorize' | 'getCard' | 'cardRiskFacts'>;
   /** The risk engine: a new authorization is decided first (risk.ts). */
-  risk: Pick<Risk, 'assess' | 'record' | 'recordRefusal'>;
+  risk: Pick<Risk, 'assess' | 'record' | 'recordRefusal' | 'reviews'>;
   acquirer: Pick<Acquirer, 'getAuthorization' | 'capture' | 'void' | 'refund' | 'expireChallenges'>;
   webhooks: Pick<Webhooks, 'emitEvent'>;
   /** The merchant's allowed origins (merchants module): who may frame a 3-D Secure page. */

@@ -33,6 +33,12 @@ const PAYMENTS_WEB_ERRORS = defineErrors('payments_web', {
     type: 'conflict_error',
     message: 'The payment’s status does not allow this operation.',
   },
+  payment_under_review: {
+    type: 'conflict_error',
+    message:
+      'Kinko’s risk team is reviewing this payment: the card is authorized but it cannot be ' +
+      'captured or confirmed until the review ends (payment.review_closed).',
+  },
   payment_in_progress: {
     type: 'conflict_error',
     message: 'A card network call for this payment is still running; retry shortly.',

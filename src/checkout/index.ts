@@ -5,6 +5,8 @@ import type { WebPaymentsDeps } from './context.ts';
 import { createPayment, getPayment, listPage, updatePayment } from './payments.ts';
 import { reconcile } from './reconcile.ts';
 import { createRefund, getRefund } from './refunds.ts';
+import { reviewFacts, webPaymentReviewHandlers } from './review.ts';
+import { WEB_PAYMENT_REVIEW_KIND } from './review-hold.ts';
 import type { WebPayments } from './service.ts';
 import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
 import {
@@ -24,7 +26,8 @@ import {
 // Glossary
 // - payment: one charge a merchant wants (pay_…), with amount and currency, that moves through
 //   requires_payment_method → requires_confirmation → (requires_action) → processing →
-//   requires_capture → succeeded, or to canceled (state.ts has the whole table).
+//   (requires_review) → requires_capture → succeeded, or to canceled (state.ts has the
+//   whole table).
 // - payment method: the vault's card token (card_…) from the hosted card fields; never card data.
 // - confirm: authorize the card (3-D Secure when the issuer asks) for the payment's amount.
 // - authorization: the acquirer's hold on the card; in the ledger a pending transfer
@@ -39,13 +42,19 @@ import {
 //   request holds it; a timeout leaves the payment processing for a retry with the same key.
 // - reconcile: the background job that finishes what a request could not (reconcile.ts).
 // - risk decision: taken before a new authorization (risk.ts): block refuses it
-//   (payment_blocked_by_risk), step_up and review ask the issuer for a 3-D Secure challenge.
+//   (payment_blocked_by_risk), step_up asks the issuer for a 3-D Secure challenge, review
+//   holds the authorized payment for an analyst.
+// - requires_review (held): authorized, funds reserved, nothing captured, until the risk
+//   review queue approves (captured, or requires_capture for manual capture) or declines it
+//   (voided, canceled); capture and confirm answer payment_under_review (review.ts).
 
 export { webPaymentRoutes } from './routes.ts';
+export { WEB_PAYMENT_REVIEW_KIND } from './review-hold.ts';
 export type { WebPayments } from './service.ts';
 
 export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
   const d = deps;
+  d.risk.reviews.register(WEB_PAYMENT_REVIEW_KIND, webPaymentReviewHandlers(d));
   return {
     create: (who, input) => createPayment(d, who, input),
     update: (who, id, input) => updatePayment(d, who, id, input),
@@ -67,6 +76,7 @@ export function createWebPayments(deps: WebPaymentsDeps): WebPayments {
         q,
         balanceTransactionView,
       ),
+    reviewFacts: (paymentId) => reviewFacts(d, paymentId),
     reconcile: () => reconcile(d),
   };
 }

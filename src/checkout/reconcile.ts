@@ -11,7 +11,8 @@ import * as store from './store.ts';
 //   again, under the same idempotency key;
 // - payments waiting on a 3-D Secure challenge: how it ended (so the merchant's webhook
 //   arrives without polling); an abandoned one ends at its deadline, never charged;
-// - approved authorizations past their validity: voided, the payment canceled (expired);
+// - approved authorizations past their validity, held for review or not: voided, the
+//   payment canceled (expired), a review closed;
 // - payments canceled during a challenge that later ended approved: that hold is voided;
 // - refunds whose acquirer answer never came.
 
@@ -56,7 +57,8 @@ async function reconcilePayment(d: WebPaymentsDeps, id: string): Promise<void> {
     if (p.release_hold) return { next: 'release' as Next, p };
     if (p.status === 'requires_action') return { next: 'sync' as Next, p };
     const expired = (p.authorization_expires_at?.getTime() ?? Infinity) <= nowMs;
-    if (p.status === 'requires_capture' && expired) {
+    const held = p.status === 'requires_capture' || p.status === 'requires_review';
+    if (held && expired) {
       return { next: 'void' as Next, p: await claimCancel(d, tx, systemCaller(p), p, 'expired') };
     }
     const free = p.locked_until === null || p.locked_until.getTime() <= nowMs;

@@ -1,4 +1,5 @@
 import type { Tx } from '../db/index.ts';
+import { assert } from '../lib/assert.ts';
 import { NO_CUSTOMER, type Assessment } from '../risk/index.ts';
 import type { WebPaymentsDeps } from './context.ts';
 import { checkoutError } from './errors.ts';
@@ -11,11 +12,19 @@ import type * as store from './store.ts';
 // and recorded with the payment's id as subject.
 // - block: refused with payment_blocked_by_risk before the card network is called;
 // - step_up: the issuer is asked for a 3-D Secure challenge (challenge_required);
-// - review: the review queue holds wallet top-ups; a web payment has no hold before its
-//   authorization yet, so review asks for the challenge too, like step_up.
+// - review: the card is authorized as usual (the issuer reserves the funds) and the payment
+//   is then held in requires_review for an analyst, whatever its capture method: the
+//   decision's id is kept on the payment (review_decision_id) until the authorization's
+//   outcome is recorded, which opens the review (review.ts).
 
 type WebRiskVerdict =
-  | { refused: false; assessment: Assessment; challengeRequired: boolean }
+  | {
+      refused: false;
+      assessment: Assessment;
+      challengeRequired: boolean;
+      /** The recorded decision that asked for a review; null when none did. */
+      reviewDecisionId: string | null;
+    }
   | { refused: true; assessment: Assessment };
 
 export async function decideWebPayment(
@@ -41,8 +50,11 @@ export async function decideWebPayment(
   );
   if (assessment.decision === 'block') return { refused: true, assessment };
   await d.risk.record(tx, [{ a: assessment, subjectId: p.id }]);
-  const challengeRequired = assessment.decision === 'step_up' || assessment.decision === 'review';
-  return { refused: false, assessment, challengeRequired };
+  const challengeRequired = assessment.decision === 'step_up';
+  const review = assessment.decision === 'review';
+  assert(!review || assessment.record, 'a review decision is recorded');
+  const reviewDecisionId = review ? (assessment.record?.row.id ?? null) : null;
+  return { refused: false, assessment, challengeRequired, reviewDecisionId };
 }
 
 /** After the refusing transaction rolled back: the decision is kept, the merchant told. */

@@ -144,7 +144,15 @@ function lifecycleWrites(app: App, w: WebPayments, opts: object, who: Who): void
           'A new authorization is first decided by Kinko’s risk engine (card, merchant, the ' +
           'shopper’s network). Refused: 403 `payment_blocked_by_risk` with `reason`, words ' +
           'to show the shopper; the card is not charged and the payment is unchanged. A ' +
-          'step-up answers `requires_action` with a 3-D Secure challenge, as an issuer would.',
+          'step-up answers `requires_action` with a 3-D Secure challenge, as an issuer would. ' +
+          'A review authorizes the card (funds reserved, nothing captured) and answers ' +
+          '`requires_review`, whatever the capture method: Kinko’s risk team decides ' +
+          '(events payment.review_opened, then payment.review_closed with review.outcome). ' +
+          'Approved, the payment is captured (automatic) or becomes `requires_capture` ' +
+          '(manual); declined, its authorization is voided and it is `canceled` ' +
+          '(cancellation_reason `review_declined`); still waiting when the authorization ' +
+          'expires, it is voided and canceled (`expired`). While held, capture and confirm ' +
+          'answer 409 `payment_under_review`; cancel voids the authorization.',
         params: idOfPayment,
         body: closed({}),
       },
@@ -157,6 +165,9 @@ function lifecycleWrites(app: App, w: WebPayments, opts: object, who: Who): void
       ...opts,
       schema: {
         summary: 'Capture all or part of the authorization',
+        description:
+          'A payment held for review (`requires_review`) answers 409 `payment_under_review` ' +
+          'and is unchanged; capture it once the review approved it (`requires_capture`).',
         params: idOfPayment,
         body: closed({ amount_to_capture: amount }),
       },
@@ -170,6 +181,10 @@ function lifecycleWrites(app: App, w: WebPayments, opts: object, who: Who): void
       ...opts,
       schema: {
         summary: 'Cancel; an authorization is voided',
+        description:
+          'Also while the payment is held for review: its review is closed ' +
+          '(payment.review_closed, outcome canceled). Kinko sets cancellation_reason ' +
+          '`expired` (an authorization past its validity) and `review_declined` itself.',
         params: idOfPayment,
         body: closed({ cancellation_reason: Type.Optional(oneOf(reasons)) }),
       },
@@ -219,6 +234,7 @@ function reads(app: App, w: WebPayments, opts: object, who: Who): void {
     'requires_confirmation',
     'requires_action',
     'processing',
+    'requires_review',
     'requires_capture',
     'succeeded',
     'canceled',

@@ -4,6 +4,7 @@ import type { Caller } from './context.ts';
 import type { CreatePaymentInput, UpdatePaymentInput } from './payments.ts';
 import type { ReconcileResult } from './reconcile.ts';
 import type { CreateRefundInput } from './refunds.ts';
+import type { WebPaymentReviewFacts } from './review.ts';
 import type { BalanceTransactionView, PaymentView, RefundView } from './views.ts';
 
 // What the checkout module offers the rest of Kinko: createWebPayments (index.ts) builds it,
@@ -21,6 +22,8 @@ export interface WebPayments {
   getRefund(who: Caller, id: string): Promise<RefundView>;
   listRefunds(who: Caller, query: ListQuery): Promise<Page<RefundView>>;
   listBalanceTransactions(who: Caller, query: ListQuery): Promise<Page<BalanceTransactionView>>;
+  /** A held payment's facts for its reviewer (review.ts): masked card, network, history. */
+  reviewFacts(paymentId: string): Promise<WebPaymentReviewFacts>;
   /** The background job: run every few seconds (main.ts). */
   reconcile(): Promise<ReconcileResult>;
 }

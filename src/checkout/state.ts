@@ -8,12 +8,19 @@ import { assert } from '../lib/assert.ts';
 // flight or its answer is unknown (a timeout). Its `step` says which call, so that a retry
 // (the merchant's, or the reconcile job's) repeats exactly that call under the same
 // idempotency key and never starts a second one.
+//
+// `requires_review` is an approved authorization the risk engine held for an analyst: the
+// funds are reserved at the issuer, nothing is captured, and the merchant can neither
+// capture nor confirm it (payment_under_review) until the review is decided: approved, it
+// goes on as its capture method says; declined, or left past its authorization's validity,
+// it is voided and canceled (checkout/review.ts).
 
 export const PAYMENT_STATUSES = [
   'requires_payment_method',
   'requires_confirmation',
   'requires_action',
   'processing',
+  'requires_review',
   'requires_capture',
   'succeeded',
   'canceled',
@@ -27,15 +34,25 @@ export type CaptureMethod = 'automatic' | 'manual';
 export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
   requires_payment_method: ['requires_confirmation', 'canceled'],
   requires_confirmation: ['requires_confirmation', 'processing', 'canceled'],
-  requires_action: ['processing', 'requires_capture', 'requires_payment_method', 'canceled'],
+  requires_action: [
+    'processing',
+    'requires_review',
+    'requires_capture',
+    'requires_payment_method',
+    'canceled',
+  ],
   processing: [
     'processing',
     'requires_action',
+    'requires_review',
     'requires_capture',
     'succeeded',
     'requires_payment_method',
     'canceled',
   ],
+  // Approved: captured (processing/capture) or left to the merchant (requires_capture);
+  // declined, expired or canceled: voided (processing/void).
+  requires_review: ['processing', 'requires_capture'],
   requires_capture: ['processing'],
   succeeded: [],
   canceled: [],
@@ -66,6 +83,7 @@ export const ACTIONS: Readonly<
       'requires_payment_method',
       'requires_confirmation',
       'requires_action',
+      'requires_review',
       'requires_capture',
       'processing',
     ],
@@ -86,7 +104,11 @@ type ActionCheck =
   | { ok: true; resume: ProcessingStep | null }
   | {
       ok: false;
-      code: 'payment_unexpected_state' | 'payment_in_progress' | 'payment_method_missing';
+      code:
+        | 'payment_unexpected_state'
+        | 'payment_in_progress'
+        | 'payment_method_missing'
+        | 'payment_under_review';
     };
 
 /** May this action start now? A resume is allowed only once the previous call let go. */
@@ -95,7 +117,11 @@ export function checkAction(action: PaymentAction, p: PaymentState, nowMs: numbe
   if (action === 'confirm' && p.status === 'requires_payment_method') {
     return { ok: false, code: 'payment_method_missing' };
   }
-  if (!rule.from.includes(p.status)) return { ok: false, code: 'payment_unexpected_state' };
+  if (!rule.from.includes(p.status)) {
+    // Held for review: the merchant is told why it cannot capture (or confirm) it yet.
+    const held = p.status === 'requires_review';
+    return { ok: false, code: held ? 'payment_under_review' : 'payment_unexpected_state' };
+  }
   if (p.status !== 'processing') return { ok: true, resume: null };
   if (!p.step || !rule.resumes?.includes(p.step)) {
     return { ok: false, code: 'payment_unexpected_state' };
@@ -148,6 +174,8 @@ export interface PaymentError {
 type AuthorizationStep =
   | { status: 'requires_action'; nextActionUrl: string }
   | { status: 'requires_capture' }
+  /** Approved, but the risk engine asked for a review: held, whatever the capture method. */
+  | { status: 'requires_review' }
   /** Automatic capture: the capture call comes next, still under processing. */
   | { status: 'processing'; step: 'capture' }
   | { status: 'requires_payment_method'; error: PaymentError }
@@ -156,14 +184,17 @@ type AuthorizationStep =
 
 /**
  * What an authorization's outcome does to a payment. Only an approved authorization leads
- * toward a charge; a failed, abandoned or pending challenge never does.
+ * toward a charge; a failed, abandoned or pending challenge never does. An approved one the
+ * risk engine asked to review is held, never captured nor offered for capture.
  */
 export function afterAuthorization(
   captureMethod: CaptureMethod,
   o: AuthorizationOutcome,
+  review = false,
 ): AuthorizationStep {
   switch (o.kind) {
     case 'approved':
+      if (review) return { status: 'requires_review' };
       return captureMethod === 'manual'
         ? { status: 'requires_capture' }
         : { status: 'processing', step: 'capture' };

@@ -35,6 +35,8 @@ export interface PaymentRow {
   release_hold: boolean;
   /** The risk engine asked for a 3-D Secure challenge (step_up): every retry asks it too. */
   challenge_required: boolean;
+  /** The risk decision that asked for a review (migration 0047): approved, it is held. */
+  review_decision_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -130,6 +132,24 @@ export async function paymentById(tx: Tx, id: string): Promise<PaymentRow | unde
   return row;
 }
 
+/** One payment, unlocked, for an operator's page (risk review). */
+export async function paymentRead(db: Db, id: string): Promise<PaymentRow | undefined> {
+  const [row] = await db<PaymentRow[]>`select * from checkout_payments where id = ${id}`;
+  return row;
+}
+
+/** The latest payments with any of these card tokens, newest first (checkout_payments_card). */
+export async function paymentsOfCards(
+  db: Db,
+  tokens: readonly string[],
+  limit: number,
+): Promise<PaymentRow[]> {
+  if (tokens.length === 0) return [];
+  return db<PaymentRow[]>`
+    select * from checkout_payments where card_token = any(${tokens as string[]}::text[])
+    order by created_at desc limit ${limit}`;
+}
+
 export type PaymentPatch = Partial<
   Pick<
     PaymentRow,
@@ -143,6 +163,7 @@ export type PaymentPatch = Partial<
     | 'attempt'
     | 'authorization_id'
     | 'challenge_required'
+    | 'review_decision_id'
     | 'authorization_expires_at'
     | 'pending_transfer_id'
     | 'amount_capturable'
@@ -260,7 +281,8 @@ export async function openPayments(
     select id, status, merchant_id, livemode from checkout_payments
     where (status = 'processing' and (locked_until is null or locked_until <= ${now}))
        or status = 'requires_action'
-       or (status = 'requires_capture' and authorization_expires_at <= ${now})
+       or (status in ('requires_capture', 'requires_review')
+           and authorization_expires_at <= ${now})
        or release_hold
     order by updated_at
     limit ${limit}`;

@@ -10,10 +10,12 @@
 // - velocity: count and yen per customer, device, card fingerprint, source network, store
 //   and terminal over 1 minute, 1 hour and 1 day, in PostgreSQL (risk_velocity).
 // - decision: allow, step_up (allowed after a fresh strong factor), review (held for an
-//   analyst where the customer can wait: top-ups; at a counter, asked as a step_up), block.
+//   analyst where the customer can wait: top-ups and web payments, the latter authorized
+//   first; at a counter, asked as a step_up), block.
 //   Stored in risk_decisions with the version and the rules fired.
-// - review: a subject (top-up, later web payment or card link) held by a `review` decision
-//   until an analyst approves (money moves, once) or declines (nothing moves); the owning
+// - review: a subject (top-up, merchant's web payment, later card link) held by a `review`
+//   decision until an analyst approves (money moves, once) or declines (nothing moves), or
+//   closed when the subject ends while waiting (an expired authorization); the owning
 //   module registers its kind's handlers (reviews.ts), risk keeps the queue (risk_reviews).
 // - reason code: what a customer is told, in plain words (reasons.ts), never the rule.
 // - tier: standard, new (a young account) or cooldown (just after a post-recovery hold);
@@ -36,7 +38,7 @@ export {
   RISK_BIN_TABLE_USAGE,
   RISK_IP_TABLE_USAGE,
 } from './cli.ts';
-export { NO_CUSTOMER, type FactSource, type RiskFacts } from './facts.ts';
+export { NO_CUSTOMER, sourcePrefix, type FactSource, type RiskFacts } from './facts.ts';
 export { reviewRoutes } from './review-routes.ts';
 export type { Actor as OperatorActor } from './versions.ts';
 export type { Review, ReviewHandlers } from './reviews.ts';

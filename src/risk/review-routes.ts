@@ -3,10 +3,12 @@ import { closed, freeText, id, oneOf, sourceOf, Type, type App } from '../http/i
 import { REVIEWS_PAGE_MAX, type Reviews } from './reviews.ts';
 
 // Operator routes of the review queue under /v1/operator/risk/reviews: the queue (oldest
-// first), one review with its decision and the customer's recent activity, approve and
-// decline with a note. Who may call each is identity's business (OPERATOR_ACCESS: every
-// operator reads, risk analysts and security admins decide); the customer's activity comes
-// from the modules that own it, wired in main.ts, so risk reads no other module's tables.
+// first), one review with its decision and its subject's context (a customer's recent
+// activity; a web payment's merchant, masked card, shopper network and the card's recent
+// web payments), approve and decline with a note. Who may call each is identity's business
+// (OPERATOR_ACCESS: every operator reads, risk analysts and security admins decide); the
+// subject's context comes from the modules that own it, wired in main.ts, so risk reads no
+// other module's tables.
 
 type ReviewAccess = 'risk.reviews.read' | 'risk.reviews.decide';
 
@@ -16,8 +18,15 @@ interface ReviewRoutesDeps {
     requireOperator(access: ReviewAccess): preHandlerAsyncHookHandler;
     operatorOf(req: FastifyRequest): { operatorId: string };
   };
-  /** The customer's recent sign-ins, devices, security changes, top-ups and payments. */
-  activity(customerId: string): Promise<Record<string, unknown>>;
+  /**
+   * The review's context from the modules that own it: a customer's recent sign-ins,
+   * devices, security changes, top-ups and payments, or a web payment's facts.
+   */
+  activity(review: {
+    kind: string;
+    subject_id: string;
+    customer_id: string | null;
+  }): Promise<Record<string, unknown>>;
 }
 
 /** A decision's note: why, in the reviewer's words, kept on the trail. */
@@ -25,7 +34,9 @@ const REVIEW_NOTE_CHARS_MAX = 500;
 
 const reviewParams = closed({ id: id('rv') });
 const listQuery = closed({
-  status: Type.Optional(oneOf(['open', 'approved', 'declined', 'all'], { default: 'open' })),
+  status: Type.Optional(
+    oneOf(['open', 'approved', 'declined', 'closed', 'all'], { default: 'open' }),
+  ),
   kind: Type.Optional(Type.String({ pattern: '^[a-z_]{1,40}$' })),
   customer_id: Type.Optional(Type.String({ format: 'uuid' })),
   after: Type.Optional(id('rv')),
@@ -44,8 +55,9 @@ export function reviewRoutes(app: App, deps: ReviewRoutesDeps): void {
       schema: {
         summary: 'The review queue, oldest first (operators)',
         description:
-          'Top-ups (and later other payments) held by a `review` decision. status defaults ' +
-          'to open; after= pages on by a review id.',
+          "Top-ups (kind topup) and merchants' web payments (kind web_payment) held by a " +
+          '`review` decision. status defaults to open (closed: the subject ended while it ' +
+          'waited, e.g. its authorization expired); after= pages on by a review id.',
         querystring: listQuery,
       },
       preHandler: deps.operators.requireOperator('risk.reviews.read'),
@@ -67,17 +79,20 @@ export function reviewRoutes(app: App, deps: ReviewRoutesDeps): void {
     '/v1/operator/risk/reviews/:id',
     {
       schema: {
-        summary: 'One review: its decision (signals, rules fired, version) and the customer',
+        summary: 'One review: its decision (signals, rules fired, version) and its context',
         description:
-          "The customer's recent sign-ins, devices, security changes, top-ups and payments " +
-          'are on the same answer (activity). Reading it is audited (risk.review.viewed).',
+          "A top-up's review carries the customer's recent sign-ins, devices, security " +
+          "changes, top-ups and payments (activity); a web payment's carries web_payment: " +
+          'the merchant, amount, capture method, card (brand and last 4 digits only), the ' +
+          "shopper's network, and the card's recent web payments. Reading it is audited " +
+          '(risk.review.viewed).',
         params: reviewParams,
       },
       preHandler: deps.operators.requireOperator('risk.reviews.read'),
     },
     async (req) => {
       const review = await deps.reviews.get((req.params as { id: string }).id, who(req));
-      return { ...review, activity: await deps.activity(review.customer_id) };
+      return { ...review, ...(await deps.activity(review)) };
     },
   );
   decisionRoutes(app, deps, who);
@@ -90,10 +105,12 @@ function decisionRoutes(app: App, deps: ReviewRoutesDeps, who: Who): void {
     '/v1/operator/risk/reviews/:id/approve',
     {
       schema: {
-        summary: 'Approve a review: the held top-up is charged and credited, once',
+        summary: 'Approve a review: the held payment goes on, its money moves once',
         description:
-          'Approving an approved review finishes a settlement a crash interrupted and ' +
-          'otherwise moves nothing; a declined one answers 409 risk_review_already_decided. ' +
+          'A top-up is charged and credited; a web payment is captured (automatic capture) ' +
+          'or becomes requires_capture (manual capture). Approving an approved review ' +
+          'finishes a settlement a crash interrupted and otherwise moves nothing; a declined ' +
+          'or closed one answers 409 risk_review_already_decided. ' +
           "subject is the held item's state after the approval (a declined card shows here).",
         params: reviewParams,
         body: noteBody,
@@ -110,7 +127,10 @@ function decisionRoutes(app: App, deps: ReviewRoutesDeps, who: Who): void {
     '/v1/operator/risk/reviews/:id/decline',
     {
       schema: {
-        summary: 'Decline a review: nothing moves and the customer is told',
+        summary: 'Decline a review: nothing moves and the customer (or merchant) is told',
+        description:
+          "A top-up fails unpaid; a web payment's authorization is voided and the payment " +
+          'canceled (cancellation_reason review_declined); subject is its state after.',
         params: reviewParams,
         body: noteBody,
       },

@@ -10,7 +10,7 @@ import type { Actor } from './versions.ts';
 import { riskError } from './errors.ts';
 
 // The review queue: a `review` decision on a path that can wait holds its subject (a top-up,
-// later a web payment or a card link) until an analyst approves or declines it. Risk keeps
+// a merchant's web payment, later a card link) until an analyst approves or declines it. Risk keeps
 // the queue and reads no other module's tables: the module that owns a kind of subject
 // registers how to approve and decline it (ReviewHandlers), and holds its subject by calling
 // hold() in the transaction that writes the subject's held state, its audit entry and its
@@ -22,13 +22,20 @@ import { riskError } from './errors.ts';
 // ledger transfer id), so it is safe to run again: approving an approved review runs settle()
 // again, which finishes a settlement a crash interrupted and otherwise moves nothing. Two
 // analysts approving at once are serialised on the review row; a decline after an approval
-// (or the reverse) is refused with risk_review_already_decided.
+// (or the reverse) is refused with risk_review_already_decided. A decline whose undoing needs
+// a call outside the transaction (a web payment's authorization is voided at the card
+// network) finishes it in afterDecline(), after commit. A subject that ends while waiting
+// (its authorization expired, the merchant canceled it) closes its review (close()), in the
+// owner's transaction; a closed review is decided, so it cannot be approved any more.
 
 export interface Review {
   id: string;
   kind: string;
   subjectId: string;
-  customerId: string;
+  /** Null for a web payment: a web shop's shopper is no Kinko customer. */
+  customerId: string | null;
+  /** The merchant of a held web payment; null for a top-up. */
+  merchantId: string | null;
   amountMinor: bigint;
   currency: string;
   decisionId: string;
@@ -51,12 +58,19 @@ export interface ReviewHandlers {
   settle(review: Review, who: Actor): Promise<Record<string, unknown>>;
   /** In the declining transaction: the subject fails, nothing moves, the customer is told. */
   decline(tx: Tx, review: Review, who: Actor): Promise<void>;
+  /**
+   * After the decline commits: undoes what cannot be undone in a transaction (voids a card
+   * authorization), keyed by the subject id. Answers the subject's state for the operator.
+   */
+  afterDecline?(review: Review, who: Actor): Promise<Record<string, unknown>>;
 }
 
 interface HoldInput {
   kind: string;
   subjectId: string;
-  customerId: string;
+  /** Who asked for the held movement; a web payment has a merchant instead. */
+  customerId?: string | null;
+  merchantId?: string | null;
   amountMinor: bigint;
   currency: string;
   /** The decision that held the subject: its risk_decisions row, written by record(). */
@@ -70,7 +84,8 @@ interface ReviewView {
   object: 'risk_review';
   kind: string;
   subject_id: string;
-  customer_id: string;
+  customer_id: string | null;
+  merchant_id: string | null;
   amount: string;
   currency: string;
   status: Review['status'];
@@ -124,7 +139,17 @@ export interface Reviews {
     note: string,
   ): Promise<{ review: ReviewView; subject: Record<string, unknown> }>;
   /** Declines an open review: the subject fails in the same transaction. */
-  decline(who: Actor, id: string, note: string): Promise<{ review: ReviewView }>;
+  decline(
+    who: Actor,
+    id: string,
+    note: string,
+  ): Promise<{ review: ReviewView; subject?: Record<string, unknown> }>;
+  /**
+   * In the owner's transaction: its subject ended while waiting (`why`: the hold expired, the
+   * merchant canceled it), so its open review is closed and audited. Answers the review, or
+   * undefined when the subject had no open review.
+   */
+  close(tx: Tx, subjectId: string, why: string): Promise<Review | undefined>;
 }
 
 interface ReviewsDeps {
@@ -160,7 +185,22 @@ export function createReviews(deps: ReviewsDeps): Reviews {
     },
     get: (id, who) => detail(deps, id, who),
     approve: (who, id, note) => approve(deps, who, id, note, handlersOf),
-    decline: (who, id, note) => decline(deps, who, id, note, handlersOf),
+    decline: async (who, id, note) => {
+      const declined = await decline(deps, who, id, note, handlersOf);
+      const after = handlersOf(declined.kind).afterDecline;
+      const review = reviewView(declined);
+      return after ? { review, subject: await after(declined, who) } : { review };
+    },
+    close: async (tx, subjectId, why) => {
+      const set = { decided_at: deps.clock.now(), note: why };
+      const row = await store.closeReview(tx, subjectId, set);
+      if (!row) return undefined;
+      const system = { type: 'system' as const, id: 'risk' };
+      await deps.audit.append(tx, [
+        audited('risk.review.closed', system, row.id, undefined, partyOf(row, { note: why })),
+      ]);
+      return reviewOf(row);
+    },
   };
 }
 
@@ -171,11 +211,13 @@ async function hold(
   handlersOf: (kind: string) => ReviewHandlers,
 ): Promise<Review> {
   handlersOf(input.kind); // A kind nobody can approve would hold money for ever.
+  assert(input.customerId || input.merchantId, 'a review names a customer or a merchant');
   const row: store.ReviewRow = {
     id: publicId('rv', 12),
     kind: input.kind,
     subject_id: input.subjectId,
-    customer_id: input.customerId,
+    customer_id: input.customerId ?? null,
+    merchant_id: input.merchantId ?? null,
     amount_minor: input.amountMinor,
     currency: input.currency,
     decision_id: input.decisionId,
@@ -189,13 +231,18 @@ async function hold(
     throw riskError('risk_review_exists', { extra: { subject_id: input.subjectId } });
   }
   await deps.audit.append(tx, [
-    audited('risk.review.opened', { type: 'system', id: 'risk' }, row.id, input.source, {
-      kind: row.kind,
-      subject_id: row.subject_id,
-      customer_id: row.customer_id,
-      amount: row.amount_minor.toString(),
-      decision_id: row.decision_id,
-    }),
+    audited(
+      'risk.review.opened',
+      { type: 'system', id: 'risk' },
+      row.id,
+      input.source,
+      partyOf(row, {
+        kind: row.kind,
+        subject_id: row.subject_id,
+        amount: row.amount_minor.toString(),
+        decision_id: row.decision_id,
+      }),
+    ),
   ]);
   return reviewOf(row);
 }
@@ -210,7 +257,8 @@ async function approve(
   const review = await deps.sql.begin(async (tx) => {
     const row = await store.reviewById(tx, id, true);
     if (!row) throw riskError('risk_review_not_found');
-    if (row.status === 'declined') throw alreadyDecided(row);
+    // Declined, or closed because the subject ended while it waited: nothing to approve.
+    if (row.status === 'declined' || row.status === 'closed') throw alreadyDecided(row);
     // Approved already (a double click, a second analyst, a retry after a crash): nothing
     // is written again; settle() below finishes what the first approval started.
     if (row.status === 'approved') return reviewOf(row);
@@ -236,7 +284,7 @@ async function decline(
   id: string,
   note: string,
   handlersOf: (kind: string) => ReviewHandlers,
-): Promise<{ review: ReviewView }> {
+): Promise<Review> {
   return deps.sql.begin(async (tx) => {
     const row = await store.reviewById(tx, id, true);
     if (!row) throw riskError('risk_review_not_found');
@@ -251,7 +299,7 @@ async function decline(
     const r = reviewOf({ ...row, ...set });
     await handlersOf(r.kind).decline(tx, r, who);
     await deps.audit.append(tx, [decidedEntry('risk.review.declined', who, r)]);
-    return { review: reviewView(r) };
+    return r;
   });
 }
 
@@ -262,9 +310,7 @@ async function detail(deps: ReviewsDeps, id: string, who: Actor): Promise<Review
   // The page shows a customer's personal activity: who looked at it is on the trail.
   await deps.sql.begin((tx) =>
     deps.audit.append(tx, [
-      audited('risk.review.viewed', operator(who), row.id, who.source, {
-        customer_id: row.customer_id,
-      }),
+      audited('risk.review.viewed', operator(who), row.id, who.source, partyOf(row, {})),
     ]),
   );
   return {
@@ -298,10 +344,23 @@ function decidedEntry(action: string, who: Actor, r: Review): AuditEntryInput {
   return audited(action, operator(who), r.id, who.source, {
     kind: r.kind,
     subject_id: r.subjectId,
-    customer_id: r.customerId,
+    ...(r.customerId ? { customer_id: r.customerId } : {}),
+    ...(r.merchantId ? { merchant_id: r.merchantId } : {}),
     amount: r.amountMinor.toString(),
     note: r.note,
   });
+}
+
+/** An audit entry's detail names the review's customer or merchant (whichever it has). */
+function partyOf(
+  r: Pick<store.ReviewRow, 'customer_id' | 'merchant_id'>,
+  detail: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ...(r.customer_id ? { customer_id: r.customer_id } : {}),
+    ...(r.merchant_id ? { merchant_id: r.merchant_id } : {}),
+    ...detail,
+  };
 }
 
 function audited(
@@ -327,6 +386,7 @@ function reviewOf(r: store.ReviewRow): Review {
     kind: r.kind,
     subjectId: r.subject_id,
     customerId: r.customer_id,
+    merchantId: r.merchant_id,
     amountMinor: r.amount_minor,
     currency: r.currency,
     decisionId: r.decision_id,
@@ -345,6 +405,7 @@ function reviewView(r: Review): ReviewView {
     kind: r.kind,
     subject_id: r.subjectId,
     customer_id: r.customerId,
+    merchant_id: r.merchantId,
     amount: r.amountMinor.toString(),
     currency: r.currency,
     status: r.status,

@@ -417,11 +417,15 @@ export interface ReviewRow {
   id: string;
   kind: string;
   subject_id: string;
-  customer_id: string;
+  /** The customer who asked for the held movement; none for a web shop's shopper. */
+  customer_id: string | null;
+  /** The merchant a held web payment is for (migration 0047); none for a top-up. */
+  merchant_id: string | null;
   amount_minor: bigint;
   currency: string;
   decision_id: string;
-  status: 'open' | 'approved' | 'declined';
+  /** closed: ended without a decision (the hold expired, or the payment was canceled). */
+  status: 'open' | 'approved' | 'declined' | 'closed';
   created_at: Date;
   decided_by: string | null;
   decided_at: Date | null;
@@ -450,6 +454,19 @@ export async function decideReview(
   set: { status: 'approved' | 'declined'; decided_by: string; decided_at: Date; note: string },
 ): Promise<void> {
   await tx`update risk_reviews set ${tx(set)} where id = ${id} and status = 'open'`;
+}
+
+/** Closes the open review of a subject, if it has one; answers it, closed. */
+export async function closeReview(
+  tx: Tx,
+  subjectId: string,
+  set: { decided_at: Date; note: string },
+): Promise<ReviewRow | undefined> {
+  const [row] = await tx<ReviewRow[]>`
+    update risk_reviews set status = 'closed', decided_at = ${set.decided_at}, note = ${set.note}
+    where subject_id = ${subjectId} and status = 'open'
+    returning *`;
+  return row;
 }
 
 export interface ReviewFilter {

@@ -1,0 +1,287 @@
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KinkoError } from '../src/lib/errors.ts';
+import {
+  answerChallenge,
+  assertLedgerBalanced,
+  get,
+  merchantBalance,
+  ok,
+  post,
+  shop,
+  webPaymentsHarness,
+  type Shop,
+  type WebPaymentsHarness,
+} from './helpers/web-payments.ts';
+import {
+  holdWebPaymentsFrom,
+  WEB_BLOCK_FROM,
+  WEB_REVIEW_FROM,
+  WEB_STEP_UP_FROM,
+  webReviewOf,
+} from './helpers/web-reviews.ts';
+
+// A `review` decision on a merchant's web payment authorizes the card (funds reserved at the
+// issuer, nothing captured) and holds the payment in requires_review, whatever its capture
+// method; the merchant cannot capture it. Approved, it is captured once however many
+// analysts approve; declined, its authorization is voided and nothing moves; left past its
+// authorization's validity, the reconcile job voids it. step_up stays 3-D Secure and block
+// stays refused before the network. Without the hold, confirm answers succeeded (or
+// requires_capture) and every test here fails.
+
+const ANALYST = { operatorId: '0190a0a0-0000-7000-8000-0000000000d1' };
+const OTHER = { operatorId: '0190a0a0-0000-7000-8000-0000000000d2' };
+
+let h: WebPaymentsHarness;
+before(async () => {
+  h = await webPaymentsHarness();
+  await holdWebPaymentsFrom(h.api);
+});
+afterEach(() => assertLedgerBalanced(h));
+after(() => h.close());
+
+type Json = Record<string, unknown>;
+
+const code = async (run: () => Promise<unknown>) => {
+  try {
+    await run();
+  } catch (e) {
+    if (e instanceof KinkoError) return e.code;
+    throw e;
+  }
+  return 'no error';
+};
+
+async function confirmed(s: Shop, number: string, amount: number, body: Json = {}) {
+  const card = await h.vault.tokenize({
+    number,
+    expMonth: 12,
+    expYear: 2030,
+    merchantId: s.merchantId,
+    actor: { type: 'merchant', id: s.merchantId },
+    shopperIp: '133.5.6.7',
+  });
+  const p = await ok(h, s, '/v1/payments', {
+    amount,
+    currency: 'JPY',
+    payment_method: card.token,
+    ...body,
+  });
+  const res = await post(h, s, `/v1/payments/${String(p['id'])}/confirm`);
+  return res.json() as Json;
+}
+
+/** A merchant's events in the order they were emitted (seq). */
+async function eventTypes(_h: WebPaymentsHarness, merchantId: string): Promise<string[]> {
+  const rows = await h.api.db.sql<{ type: string }[]>`
+    select type from webhooks_events where merchant_id = ${merchantId} order by seq`;
+  return rows.map((r) => r.type);
+}
+
+/** What the card network and the ledger did for one payment. */
+async function moved(id: string) {
+  const [a] = await h.api.db.sql<{ status: string; captured: string }[]>`
+    select status, captured_minor::text as captured from acquirer_authorizations
+    where attempt_id = ${id}`;
+  // Transfers that move money: posts of the pending authorization, or plain transfers.
+  const captures = await h.api.db.sql`
+    select 1 from ledger_transfers
+    where user_data = ${id} and (flags & 4 = 4 or flags & 14 = 0)`;
+  const txns = await h.api.db.sql`
+    select 1 from payments_balance_transactions where source_id = ${id}`;
+  return {
+    authorization: a?.status,
+    captured: a?.captured,
+    captures: captures.length,
+    txns: txns.length,
+  };
+}
+
+test('review: authorized and held, capture refused; racing approvals capture once', async () => {
+  const s = await shop(h);
+  const held = await confirmed(s, '4242424242424242', 45_000);
+  assert.equal(held['status'], 'requires_review', JSON.stringify(held));
+  const id = String(held['id']);
+  assert.equal(held['amount_received'], 0);
+  // Funds reserved at the issuer and pending in the ledger; nothing captured.
+  assert.deepEqual(await moved(id), {
+    authorization: 'authorized',
+    captured: '0',
+    captures: 0,
+    txns: 0,
+  });
+  assert.deepEqual(await merchantBalance(h, s), { pending: 45_000n, posted: 0n });
+  for (const url of [`/v1/payments/${id}/capture`, `/v1/payments/${id}/confirm`]) {
+    const refused = await post(h, s, url, {});
+    assert.equal(refused.statusCode, 409, refused.body);
+    assert.equal(refused.json().error.code, 'payment_under_review');
+  }
+  assert.equal((await get(h, s, `/v1/payments/${id}`)).json().status, 'requires_review');
+  const review = await webReviewOf(h.api, id);
+  assert.deepEqual(
+    { ...review, id: undefined },
+    {
+      id: undefined,
+      status: 'open',
+      merchant_id: s.merchantId,
+    },
+  );
+  assert.deepEqual(await eventTypes(h, s.merchantId), ['payment.created', 'payment.review_opened']);
+  // The hold, its review and their audit entries were written together.
+  const trail = await h.api.db.sql<{ action: string }[]>`
+    select action from audit_entries
+    where subject_id in (${id}, ${review.id}) order by id`;
+  assert.deepEqual(trail.map((e) => e.action).slice(-2), [
+    'payments_web.payment.requires_review',
+    'risk.review.opened',
+  ]);
+
+  const reviews = h.api.modules.risk.reviews;
+  const answers = await Promise.all(
+    [ANALYST, OTHER, ANALYST, OTHER].map((who) => reviews.approve(who, review.id, 'known')),
+  );
+  assert.ok(answers.some((a) => a.subject['status'] === 'succeeded'));
+  await reviews.approve(OTHER, review.id, 'again, later');
+  assert.equal((await get(h, s, `/v1/payments/${id}`)).json().status, 'succeeded');
+  assert.deepEqual(await moved(id), {
+    authorization: 'captured',
+    captured: '45000',
+    captures: 1,
+    txns: 1,
+  });
+  assert.deepEqual(await merchantBalance(h, s), { pending: 0n, posted: 45_000n });
+  assert.deepEqual(await eventTypes(h, s.merchantId), [
+    'payment.created',
+    'payment.review_opened',
+    'payment.review_closed',
+    'payment.succeeded',
+  ]);
+  assert.equal(
+    await code(() => reviews.decline(ANALYST, review.id, 'too late')),
+    'risk_review_already_decided',
+  );
+});
+
+test('review with manual capture: approved, it waits for the merchant to capture', async () => {
+  const s = await shop(h);
+  const held = await confirmed(s, '5555555555554444', 32_000, { capture_method: 'manual' });
+  assert.equal(held['status'], 'requires_review');
+  const id = String(held['id']);
+  const review = await webReviewOf(h.api, id);
+  const approved = await h.api.modules.risk.reviews.approve(ANALYST, review.id, 'fine');
+  assert.equal(approved.subject['status'], 'requires_capture');
+  assert.equal((await get(h, s, `/v1/payments/${id}`)).json().status, 'requires_capture');
+  const captured = await ok(h, s, `/v1/payments/${id}/capture`, {});
+  assert.equal(captured['status'], 'succeeded');
+  assert.deepEqual(await moved(id), {
+    authorization: 'captured',
+    captured: '32000',
+    captures: 1,
+    txns: 1,
+  });
+});
+
+test('decline: the authorization is voided, nothing moves, the merchant is told', async () => {
+  const s = await shop(h);
+  const held = await confirmed(s, '3566002020360505', 50_000);
+  const id = String(held['id']);
+  assert.equal(held['status'], 'requires_review');
+  const review = await webReviewOf(h.api, id);
+  const reviews = h.api.modules.risk.reviews;
+  const declined = await reviews.decline(ANALYST, review.id, 'card testing pattern');
+  assert.equal(declined.review.status, 'declined');
+  assert.equal(declined.subject?.['status'], 'canceled');
+  const read = (await get(h, s, `/v1/payments/${id}`)).json();
+  assert.equal(read.status, 'canceled');
+  assert.equal(read.cancellation_reason, 'review_declined');
+  assert.deepEqual(await moved(id), {
+    authorization: 'voided',
+    captured: '0',
+    captures: 0,
+    txns: 0,
+  });
+  assert.deepEqual(await merchantBalance(h, s), { pending: 0n, posted: 0n });
+  assert.deepEqual(await eventTypes(h, s.merchantId), [
+    'payment.created',
+    'payment.review_opened',
+    'payment.review_closed',
+    'payment.canceled',
+  ]);
+  const [closed] = await h.api.db.sql<{ body: { data: { object: Json } } }[]>`
+    select body::jsonb as body from webhooks_events
+    where merchant_id = ${s.merchantId} and type = 'payment.review_closed'`;
+  assert.deepEqual(closed!.body.data.object['review'], {
+    id: review.id,
+    open: false,
+    outcome: 'declined',
+  });
+  assert.equal(
+    await code(() => reviews.approve(OTHER, review.id, 'changed my mind')),
+    'risk_review_already_decided',
+  );
+  const trail = await h.api.db.sql<{ action: string; actor_id: string }[]>`
+    select action, actor_id from audit_entries
+    where action = 'risk.review.declined' and subject_id = ${review.id}`;
+  assert.deepEqual([...trail], [{ action: 'risk.review.declined', actor_id: ANALYST.operatorId }]);
+});
+
+test('the merchant may cancel a held payment: voided, its review closed', async () => {
+  const s = await shop(h);
+  const held = await confirmed(s, '378282246310005', 31_000);
+  const id = String(held['id']);
+  const canceled = await ok(h, s, `/v1/payments/${id}/cancel`, {
+    cancellation_reason: 'requested_by_customer',
+  });
+  assert.equal(canceled['status'], 'canceled');
+  assert.equal((await moved(id)).authorization, 'voided');
+  const review = await webReviewOf(h.api, id);
+  assert.equal(review.status, 'closed');
+  assert.equal(
+    await code(() => h.api.modules.risk.reviews.approve(ANALYST, review.id, 'ok')),
+    'risk_review_already_decided',
+  );
+  assert.deepEqual(await merchantBalance(h, s), { pending: 0n, posted: 0n });
+});
+
+test('step_up stays 3-D Secure and block stays refused before the network', async () => {
+  const s = await shop(h);
+  const stepUp = await confirmed(s, '2223003122003222', WEB_STEP_UP_FROM);
+  assert.equal(stepUp['status'], 'requires_action');
+  const url = (stepUp['next_action'] as { url: string }).url;
+  assert.equal(await answerChallenge(h, url), 'authenticated');
+  const done = await ok(h, s, `/v1/payments/${String(stepUp['id'])}/confirm`);
+  assert.equal(done['status'], 'succeeded');
+  const calls = h.simulator.stats().calls;
+  const before = { ...calls };
+  const blocked = await confirmed(s, '4000056655665556', WEB_BLOCK_FROM);
+  assert.equal((blocked['error'] as Json)['code'], 'payment_blocked_by_risk');
+  assert.deepEqual(h.simulator.stats().calls, before, 'the card network was never called');
+  assert.ok(WEB_REVIEW_FROM > WEB_STEP_UP_FROM);
+});
+
+// Last: it moves the shared clock past the authorization's validity.
+test('a hold left past its authorization is voided by the reconcile job, audited', async () => {
+  const s = await shop(h);
+  const held = await confirmed(s, '6011111111111117', 40_000);
+  const id = String(held['id']);
+  assert.equal(held['status'], 'requires_review');
+  const review = await webReviewOf(h.api, id);
+  h.api.clock.advanceMs(7 * 24 * 3600 * 1000 + 1000);
+  assert.equal(
+    await code(() => h.api.modules.risk.reviews.approve(ANALYST, review.id, 'too slow')),
+    'payment_authorization_expired',
+  );
+  await h.ledger.expirePendingTransfers();
+  await h.payments.reconcile();
+  const read = (await get(h, s, `/v1/payments/${id}`)).json();
+  assert.equal(read.status, 'canceled');
+  assert.equal(read.cancellation_reason, 'expired');
+  assert.equal((await moved(id)).authorization, 'voided');
+  assert.equal((await webReviewOf(h.api, id)).status, 'closed');
+  assert.deepEqual(await merchantBalance(h, s), { pending: 0n, posted: 0n });
+  const trail = await h.api.db.sql<{ action: string }[]>`
+    select action from audit_entries where subject_id in (${id}, ${review.id}) order by id`;
+  const actions = trail.map((e) => e.action);
+  assert.ok(actions.includes('risk.review.closed'), actions.join());
+  assert.equal(actions.at(-1), 'payments_web.payment.canceled');
+});
