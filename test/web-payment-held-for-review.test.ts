@@ -13,6 +13,8 @@ import {
   type Shop,
   type WebPaymentsHarness,
 } from './helpers/web-payments.ts';
+import { withMailbox } from './helpers/identity-harness.ts';
+import { signedInOperator, type SignedInOperator } from './helpers/operators.ts';
 import {
   holdWebPaymentsFrom,
   WEB_BLOCK_FROM,
@@ -257,6 +259,73 @@ test('step_up stays 3-D Secure and block stays refused before the network', asyn
   assert.equal((blocked['error'] as Json)['code'], 'payment_blocked_by_risk');
   assert.deepEqual(h.simulator.stats().calls, before, 'the card network was never called');
   assert.ok(WEB_REVIEW_FROM > WEB_STEP_UP_FROM);
+});
+
+test('operator API: a held web payment shows its masked card, network and card history', async () => {
+  const s = await shop(h);
+  const other = await shop(h, 'Other Shop');
+  const number = '5200828282828210';
+  // The same card number, under two tokens at two merchants, paid before.
+  for (const [merchant, amount] of [
+    [other, 1_000],
+    [s, 1_200],
+  ] as const) {
+    assert.equal((await confirmed(merchant, number, amount))['status'], 'succeeded');
+  }
+  const held = await confirmed(s, number, 35_000);
+  const id = String(held['id']);
+  const ops = withMailbox(h.api);
+  const support = await signedInOperator(ops, 41, 'support');
+  const analyst = await signedInOperator(ops, 42, 'risk_analyst');
+  const call = (method: 'GET' | 'POST', url: string, op: SignedInOperator, payload?: object) =>
+    h.api.app.inject({ method, url, headers: op.headers, ...(payload ? { payload } : {}) });
+
+  const queue = await call('GET', '/v1/operator/risk/reviews?kind=web_payment', support);
+  assert.equal(queue.statusCode, 200, queue.body);
+  const row = (queue.json().data as Json[]).find((r) => r['subject_id'] === id)!;
+  assert.equal(row['merchant_id'], s.merchantId);
+  assert.equal(row['customer_id'], null);
+  assert.equal(row['amount'], '35000');
+  const url = `/v1/operator/risk/reviews/${String(row['id'])}`;
+  const one = await call('GET', url, analyst);
+  assert.equal(one.statusCode, 200, one.body);
+  const d = one.json();
+  assert.ok(d.decision.rules_fired.includes('web_review_large'));
+  assert.equal(d.decision.signals.amount, 35_000);
+  const w = d.web_payment;
+  assert.equal(w.id, id);
+  assert.equal(w.merchant_name, 'Web Shop');
+  assert.equal(w.amount, '35000');
+  assert.equal(w.status, 'requires_review');
+  assert.deepEqual(w.card, { brand: 'mastercard', last4: '8210' });
+  assert.equal(w.shopper_network, '133.5.6.0/24');
+  assert.deepEqual(
+    w.card_payments.map((x: Json) => [x['merchant_id'], x['amount'], x['status']]),
+    [
+      [s.merchantId, '35000', 'requires_review'],
+      [s.merchantId, '1200', 'succeeded'],
+      [other.merchantId, '1000', 'succeeded'],
+    ],
+  );
+  // Never the card number, nor its first digits.
+  assert.doesNotMatch(one.body, /5200828282828210|520082/);
+
+  const refused = await call('POST', `${url}/approve`, support, { note: 'support tries' });
+  assert.equal(refused.statusCode, 403, refused.body);
+  const approved = await call('POST', `${url}/approve`, analyst, { note: 'shopper called' });
+  assert.equal(approved.statusCode, 200, approved.body);
+  assert.equal(approved.json().subject.status, 'succeeded');
+  const trail = await h.api.db.sql<{ action: string; actor_id: string }[]>`
+    select action, actor_id from audit_entries
+    where subject_id = ${String(row['id'])} order by id`;
+  assert.deepEqual(
+    trail.map((e) => [e.action, e.actor_id]),
+    [
+      ['risk.review.opened', 'risk'],
+      ['risk.review.viewed', analyst.id],
+      ['risk.review.approved', analyst.id],
+    ],
+  );
 });
 
 // Last: it moves the shared clock past the authorization's validity.

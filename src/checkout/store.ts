@@ -147,7 +147,7 @@ export async function paymentsOfCards(
   if (tokens.length === 0) return [];
   return db<PaymentRow[]>`
     select * from checkout_payments where card_token = any(${tokens as string[]}::text[])
-    order by created_at desc limit ${limit}`;
+    order by created_at desc, seq desc limit ${limit}`;
 }
 
 export type PaymentPatch = Partial<
