@@ -30,7 +30,7 @@ test('notice delivery: queued → sent → failed, retried → delivered, never 
     await testPlatform({
       publicOrigin: ORIGIN,
       env: { SMTP_URL: smtp.url },
-      limits: { outboxAttemptsMax: 2 },
+      limits: { outboxAttemptsMax: 5 },
     }),
   );
   try {
@@ -45,7 +45,7 @@ test('notice delivery: queued → sent → failed, retried → delivered, never 
     const [bRow] = await sql<{ email: string }[]>`
       select email from identity_customers where id = ${b}`;
     const bEmail = bRow!.email.toLowerCase();
-    smtp.refuse.add(bEmail);
+    smtp.defer.add(bEmail);
 
     const analyst = await signedInOperator(h, 1, 'risk_analyst');
     const support = await signedInOperator(h, 2, 'support');
@@ -91,7 +91,7 @@ test('notice delivery: queued → sent → failed, retried → delivered, never 
     assert.equal(of(rows, a, 'sms').state, 'delivered', 'the dev mailbox took it');
     const bMail = of(rows, b, 'email');
     assert.deepEqual([bMail.state, bMail.attempts], ['sent', 1], 'one attempt failed, retrying');
-    assert.match(bMail.last_error ?? '', /550/);
+    assert.match(bMail.last_error ?? '', /451/);
 
     // Not failed yet: an operator cannot queue it a second time beside the outbox's retry.
     const early = await call(analyst, 'POST', `${inc}/notices/retry`, { refs: [bMail.ref] });
@@ -100,6 +100,9 @@ test('notice delivery: queued → sent → failed, retried → delivered, never 
       results: [{ ref: bMail.ref, result: 'not_failed' }],
     });
 
+    // Now refused for good: a 5xx is final at once.
+    smtp.defer.delete(bEmail);
+    smtp.refuse.add(bEmail);
     h.clock.advanceMs(20_000);
     await h.jobs.deliverNotices();
     rows = await list();

@@ -1,4 +1,4 @@
-import type { BatchFailures, OutboxEvent } from '../outbox/index.ts';
+import { PermanentFailure, type BatchFailures, type OutboxEvent } from '../outbox/index.ts';
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
 import {
@@ -22,6 +22,8 @@ import type { DeliveryOutcome, Notifier } from './notifier.ts';
 // - notify worker: an outbox worker on topic notify.message that calls the notifier, a
 //   claimed batch at a time: mailbox messages with one insert, senders one message at a time.
 // - once: the same delivery as one pass over what is ready now (deliverNoticesOnce).
+// - refusal: a mail server's 5xx to a message (SmtpRefusal), final at once; a 4xx
+//   (SmtpDeferral) or a connection failure is retried with the outbox's backoff.
 // - ref: a sender's name for a message whose delivery it follows; the worker reports each
 //   step (sent, delivered, failed) of such a message to the DeliveryReports it was given.
 
@@ -84,7 +86,8 @@ async function reportOutcomes(
       if (outcome.via !== 'dev_mailbox') reports.push({ ref, state: 'delivered', at });
       continue;
     }
-    const last = e.attempts + 1 >= r.attemptsMax;
+    // A permanent refusal is final now: the outbox dead-letters its event at once.
+    const last = e.attempts + 1 >= r.attemptsMax || outcome.error instanceof PermanentFailure;
     reports.push({ ref, state: last ? 'failed' : 'sent', at, error: errorText(outcome.error) });
   }
   if (reports.length > 0) await r.reports.record(r.db, reports);

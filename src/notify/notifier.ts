@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { Sql } from '../db/index.ts';
+import { PermanentFailure } from '../outbox/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { DeliveryReports, NotifyMessage } from './message.ts';
@@ -46,6 +47,41 @@ export interface Notifier {
 export class DeliveryUnavailable extends Error {
   override name = 'DeliveryUnavailable';
   readonly retryAfterSeconds = 300;
+}
+
+/** SMTP commands whose reply is about this one message, not about Kinko's own account. */
+const MESSAGE_COMMANDS = new Set(['MAIL FROM', 'RCPT TO', 'DATA']);
+
+/**
+ * A mail server's 5xx reply to one message (no such mailbox, message refused): sending it
+ * again gets the same answer, so it fails at once. It carries the reply's codes only: the
+ * reply's text often repeats the address, which belongs in no log.
+ */
+class SmtpRefusal extends PermanentFailure {
+  override name = 'SmtpRefusal';
+}
+
+/** A mail server's 4xx reply (mailbox busy, try later): retried with backoff. */
+class SmtpDeferral extends Error {
+  override name = 'SmtpDeferral';
+}
+
+/**
+ * The error an SMTP failure is reported as. A reply becomes its codes ("550 5.1.1 at RCPT
+ * TO"): a 5xx to the message is a refusal; a 4xx, a 5xx to the login (Kinko's credentials,
+ * which an operator fixes) or a "bad sequence" 503 is retried. An error without a reply (a
+ * connection refused or cut) is kept as it is and retried.
+ */
+function smtpFailure(error: unknown): unknown {
+  const e = error as { responseCode?: unknown; response?: unknown; command?: unknown } | null;
+  const code = typeof e?.responseCode === 'number' ? e.responseCode : undefined;
+  if (code === undefined) return error;
+  const reply = typeof e?.response === 'string' ? e.response : '';
+  const status = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply)?.[1];
+  const command = typeof e?.command === 'string' ? e.command : 'the connection';
+  const text = `SMTP ${code}${status ? ` ${status}` : ''} at ${command}`;
+  const refusal = code >= 500 && code < 600 && code !== 503 && MESSAGE_COMMANDS.has(command);
+  return refusal ? new SmtpRefusal(text) : new SmtpDeferral(text);
 }
 
 /** Writes the messages `wanted` picks to the dev mailbox (one insert); outcomes by index. */
@@ -98,7 +134,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         : 'dev_mailbox';
   const send = async (m: NotifyMessage): Promise<DeliveredVia> => {
     if (m.channel === 'email' && transport) {
-      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+      try {
+        await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+      } catch (error) {
+        throw smtpFailure(error);
+      }
       return 'smtp';
     }
     if (m.channel === 'sms' && deps.sms) {

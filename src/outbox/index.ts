@@ -5,6 +5,7 @@ import {
   enqueue,
   ENQUEUE_BATCH_SIZE_MAX,
   errorText,
+  PermanentFailure,
   RETRY_SECONDS_BASE_DEFAULT,
   RETRY_SECONDS_MAX_DEFAULT,
   takenEvent,
@@ -26,7 +27,8 @@ import { runTakingWorker, runWorker, type WorkerOptions } from './worker.ts';
 // - lease: a claim lasts leaseSeconds; when it runs out the event may be claimed again.
 // - owner: the name of the worker holding a lease; only the owner may complete or fail it.
 // - attempt: one failed delivery (fail(), or a lease that ran out); the next waits longer.
-// - dead: an event that used up outboxAttemptsMax attempts; kept for operators, never retried.
+// - dead: an event that used up outboxAttemptsMax attempts, or failed with a PermanentFailure;
+//   kept for operators, never retried.
 // - delivered: completed by its owner, and deleted: the outbox holds only pending and dead
 //   events (the record of what happened is the audit log and the modules' own tables).
 // - batch: the events of one claim; a batch handler takes them together and they are
@@ -34,7 +36,7 @@ import { runTakingWorker, runWorker, type WorkerOptions } from './worker.ts';
 // - take: claim and complete at once, in the handler's own transaction (a delete), for
 //   handlers whose whole work is database work; no lease (worker.ts).
 
-export type { OutboxEvent } from './outbox.ts';
+export { PermanentFailure, type OutboxEvent } from './outbox.ts';
 export type { BatchFailures } from './worker.ts';
 
 interface ClaimOptions {
@@ -71,7 +73,10 @@ export interface Outbox {
    * The others answer as `complete` would with `lease_lost`: another worker holds them now.
    */
   completeMany(ids: readonly bigint[], owner: string): Promise<bigint[]>;
-  /** Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far). */
+  /**
+   * Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far).
+   * A PermanentFailure makes the event dead at once.
+   */
   fail(id: bigint, owner: string, error: unknown, retryAfterSeconds?: number): Promise<FailResult>;
   /** Gives leased events back without counting an attempt. */
   release(ids: readonly bigint[], owner: string): Promise<void>;
@@ -140,7 +145,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
         error: errorText(error),
         retrySecondsBase: base,
         retrySecondsMax,
-        attemptsMax: limits.outboxAttemptsMax,
+        attemptsMax: attemptsMaxFor(error, limits.outboxAttemptsMax),
       });
       return r === null ? 'lease_lost' : r.dead ? 'dead' : 'retry_scheduled';
     },
@@ -165,6 +170,11 @@ export function createOutbox(deps: OutboxDeps): Outbox {
   return outbox;
 }
 
+/** A permanent failure's event has no attempts left: this one dead-letters it. */
+function attemptsMaxFor(error: unknown, attemptsMax: number): number {
+  return error instanceof PermanentFailure ? 0 : attemptsMax;
+}
+
 /** A worker that takes its events in the transaction that handles them (worker.ts). */
 function runTaking(deps: OutboxDeps, options: WorkerOptions): Promise<void> {
   const { sql, clock, limits } = deps;
@@ -187,7 +197,7 @@ function runTaking(deps: OutboxDeps, options: WorkerOptions): Promise<void> {
         error: errorText(error),
         retrySecondsBase: base,
         retrySecondsMax,
-        attemptsMax: limits.outboxAttemptsMax,
+        attemptsMax: attemptsMaxFor(error, limits.outboxAttemptsMax),
       });
     },
   };

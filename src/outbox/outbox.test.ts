@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
 import { InvariantError } from '../lib/assert.ts';
 import { manualClock } from '../lib/clock.ts';
-import { createOutbox, type Outbox, type OutboxEvent } from './index.ts';
+import { createOutbox, PermanentFailure, type Outbox, type OutboxEvent } from './index.ts';
 
 const limits = { outboxClaimBatchSizeMax: 100, outboxLeaseSecondsMax: 60, outboxAttemptsMax: 3 };
 
@@ -128,6 +128,22 @@ test('failures back off exponentially and the last allowed attempt dead-letters'
   const stats = await outbox.stats();
   const summary = stats.map((s) => [s.topic, s.ready, s.dead]);
   assert.deepEqual(summary, [['webhook.payment.succeeded', 0, 1]]);
+});
+
+test('a permanent failure dead-letters at once; any other error is retried', async (t) => {
+  const { db, clock, outbox } = await setup(t);
+  const id = await enqueueOne(db, outbox);
+  const claim = () => outbox.claim({ max: 1, leaseSeconds: 30, owner: 'w' });
+  await claim();
+  // A plain error that calls itself permanent (as nodemailer's do) is not taken at its word.
+  const soft = Object.assign(new Error('550 but retried'), { permanent: true });
+  assert.equal(await outbox.fail(id, 'w', soft), 'retry_scheduled');
+  clock.advanceMs(10_000);
+  assert.equal((await claim()).length, 1);
+  assert.equal(await outbox.fail(id, 'w', new PermanentFailure('no such mailbox')), 'dead');
+  clock.advanceMs(86_400_000);
+  assert.deepEqual(await claim(), []);
+  assert.equal((await outbox.stats())[0]?.dead, 1);
 });
 
 test('an error message with a card number is masked before it is stored', async (t) => {

@@ -23,6 +23,15 @@ export const RETRY_SECONDS_BASE_DEFAULT = 10;
 /** Longest wait between two attempts. */
 export const RETRY_SECONDS_MAX_DEFAULT = 3600;
 
+/**
+ * A failure that trying again cannot change (a mail server that answers "no such mailbox"):
+ * a handler throws it, or a batch handler returns it, and its event is dead at once instead
+ * of backing off through every attempt. Anything else is retried.
+ */
+export class PermanentFailure extends Error {
+  override name = 'PermanentFailure';
+}
+
 const TOPIC_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 // Card data in an event is a bug in the caller, not something to redact and carry on from
 // (GMO-PG 2017): the security code must never be persisted, not even as "[redacted]".

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb } from '../../test/helpers/db.ts';
 import { manualClock } from '../lib/clock.ts';
-import { createOutbox, type OutboxEvent } from './index.ts';
+import { createOutbox, PermanentFailure, type OutboxEvent } from './index.ts';
 
 // Taking events in the handler's transaction (`inTransaction`): the events are deleted in the
 // transaction that does their work, so both commit together or neither does; a batch that
@@ -140,4 +140,24 @@ test('the last allowed attempt of a taken event dead-letters it', async (t) => {
     [[topic, 0, 1]],
   );
   assert.equal((await rows(topic))[0]?.attempts, limits.outboxAttemptsMax);
+});
+
+test('a taken event that fails permanently is dead at its first attempt', async (t) => {
+  const { outbox, rows } = await setup(t, 1);
+  const controller = new AbortController();
+  await outbox.runWorker({
+    topics: [topic],
+    owner: 'worker-1',
+    pollMs: 10,
+    signal: controller.signal,
+    inTransaction: async () => {
+      controller.abort();
+      throw new PermanentFailure('no such mailbox');
+    },
+  });
+  assert.deepEqual(
+    (await outbox.stats()).map((s) => [s.topic, s.ready, s.dead]),
+    [[topic, 0, 1]],
+  );
+  assert.equal((await rows(topic))[0]?.attempts, 1);
 });
