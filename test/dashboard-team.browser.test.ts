@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { launchChromium, NO_CHROMIUM, tabsOutOfView } from './helpers/browser.ts';
 import { freePort } from './helpers/free-port.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { payPlatform } from './helpers/payments-platform.ts';
@@ -19,7 +19,9 @@ import {
 // chooses a password, enrols an authenticator (the code comes from the secret the page
 // shows), keeps the recovery codes, and lands signed in; invites an analyst from the Team
 // page; signs out and back in with email, password and a TOTP code; creates an API key,
-// shown once. The analyst, signed in, sees neither API keys nor Team. With
+// shown once. Every one of the owner's tabs is in view at 1100 px; on a phone (375 px) they
+// fold behind a menu that the keyboard opens, walks and closes. The analyst, signed in,
+// sees neither API keys nor Team. With
 // KINKO_SCREENSHOTS=1 the pages are saved under docs/screenshots (dashboard-team-*.png).
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -92,6 +94,7 @@ test(
         personId: '',
       };
       await dashboardSignIn(page, p, origin, owner);
+      await tabsFitAt1100AndOnAPhone(page);
       await page.getByRole('link', { name: 'API keys' }).click();
       await page
         .getByRole('button', { name: /Create/ })
@@ -129,3 +132,34 @@ test(
     }
   },
 );
+
+/** The owner sees every page's tab: all in view at 1100 px, and behind a menu on a phone. */
+async function tabsFitAt1100AndOnAPhone(page: Page): Promise<void> {
+  const tabs = page.locator('nav.tabs a');
+  assert.ok((await tabs.count()) >= 10, 'the owner has every page');
+  assert.deepEqual(await tabsOutOfView(page), [], 'every tab in view at 1100 px');
+  await screenshot(page, 'tabs-1100');
+
+  await page.setViewportSize({ width: 375, height: 900 });
+  const menu = page.getByRole('button', { name: /^Menu/ });
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  assert.match(await menu.innerText(), /Payments/, 'the menu names the page open now');
+  await menu.focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  assert.deepEqual(await tabsOutOfView(page), [], 'every tab in view at 375 px, once opened');
+  await screenshot(page, 'tabs-375');
+  await page.keyboard.press('Escape');
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  assert.equal(await tabs.first().isVisible(), false);
+  // Open it again and walk to Balance (the fourth page) with Tab: choosing it closes the
+  // menu and gives the focus back to the button, which now names Balance.
+  await page.keyboard.press('Space');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/#\/balance$/);
+  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  assert.match(await menu.innerText(), /Balance/);
+  assert.equal(await page.evaluate(() => document.activeElement?.className), 'menu');
+  await page.setViewportSize({ width: 1100, height: 900 });
+}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { freePort } from './free-port.ts';
 
 // Browser tests drive Debian's Chromium (never a downloaded browser) through playwright-core.
@@ -80,4 +80,21 @@ export function merchantPage(
   });
 </script>
 </body></html>`;
+}
+
+/**
+ * The labels of an app's tabs (nav.tabs links) that are not wholly in view across: hidden,
+ * or past the left or right edge of the window or of the tab bar (scrolled or clipped off).
+ */
+export async function tabsOutOfView(page: Page): Promise<string[]> {
+  return page.locator('nav.tabs').evaluate((nav) => {
+    const bar = nav.getBoundingClientRect();
+    const right = Math.min(bar.right, window.innerWidth);
+    return [...nav.querySelectorAll('a')]
+      .filter((a) => {
+        const r = a.getBoundingClientRect();
+        return r.width === 0 || r.left < Math.max(bar.left, 0) - 0.5 || r.right > right + 0.5;
+      })
+      .map((a) => a.textContent ?? '');
+  });
 }

@@ -1,5 +1,5 @@
 import { render, type ComponentChildren, type VNode } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import { useLang, useT, type Lang } from './i18n.tsx';
 import { suspendedText } from './suspended.ts';
@@ -9,6 +9,7 @@ import { suspendedText } from './suspended.ts';
 
 const KIT = {
   skip: ['Skip to content', '本文へ移動'],
+  menu: ['Menu', 'メニュー'],
   language: ['Language', '言語'],
   unknownError: [
     'Something went wrong. Try again.',
@@ -127,21 +128,66 @@ export function Shell(props: {
         <LangSwitch />
       </header>
       {props.nav && props.nav.length > 0 && (
-        <nav class="tabs" aria-label={props.title}>
-          {props.nav.map((n) => (
-            <a
-              href={`#${n.route}`}
-              aria-current={props.route?.startsWith(n.route) ? 'page' : undefined}
-            >
-              {n.label}
-            </a>
-          ))}
-        </nav>
+        <Tabs title={props.title} nav={props.nav} route={props.route} />
       )}
       <main id="main" tabIndex={-1}>
         {props.children}
       </main>
     </>
+  );
+}
+
+/** More tabs than this fold into a menu on a phone (styles: nav.tabs.many). */
+const PHONE_TABS_MAX = 5;
+
+/**
+ * The app's pages as tabs, wrapping onto a second row rather than scrolling any out of view.
+ * On a phone, more than PHONE_TABS_MAX of them fold behind a menu button that names the
+ * current page: a native button (Enter or Space), Escape closes it, and choosing a page
+ * closes it with the focus back on the button.
+ */
+function Tabs(props: { title: string; nav: NavItem[]; route?: string | undefined }) {
+  const { t } = useT(KIT);
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const many = props.nav.length > PHONE_TABS_MAX;
+  const current = props.nav.find((n) => props.route?.startsWith(n.route));
+  const close = () => {
+    if (list.current?.contains(document.activeElement)) button.current?.focus();
+    setOpen(false);
+  };
+  useEffect(close, [props.route]);
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Escape' && open) close();
+  };
+  return (
+    <nav
+      class={`tabs${many ? ' many' : ''}${open ? ' open' : ''}`}
+      aria-label={props.title}
+      onKeyDown={onKey}
+    >
+      {many && (
+        <button
+          type="button"
+          class="menu"
+          ref={button}
+          aria-expanded={open}
+          aria-controls="tab-list"
+          onClick={() => setOpen(!open)}
+        >
+          {t('menu')}
+          {current && <span class="current">{current.label}</span>}
+        </button>
+      )}
+      <div class="tab-list" id="tab-list" ref={list}>
+        {props.nav.map((n) => (
+          <a href={`#${n.route}`} aria-current={n === current ? 'page' : undefined}>
+            {n.label}
+          </a>
+        ))}
+      </div>
+    </nav>
   );
 }
 
