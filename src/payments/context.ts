@@ -39,7 +39,7 @@ export interface PaymentsDeps {
   vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards' | 'cardRiskFacts'>;
   acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;
   merchants: Pick<Merchants, 'authenticateTerminal' | 'getMerchant' | 'getStore' | 'listTerminals'>;
-  webhooks: Pick<Webhooks, 'emitEvent' | 'emitEvents'>;
+  webhooks: Pick<Webhooks, 'emitEvent' | 'emitEvents' | 'emitEventsFannedOut'>;
   risk: Risk;
   /** Kill switches: card linking, top-ups, code and store QR payments, refunds. */
   switches: SwitchCheck;

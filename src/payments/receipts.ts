@@ -69,7 +69,9 @@ async function sendReceiptsIn(
   const notices = await claim(deps, tx, events);
   if (notices.length === 0) return;
   await notifyCustomers(deps, tx, notices);
-  await deps.webhooks.emitEvents(
+  // Receipts are themselves background work: their webhook events are fanned out here, in
+  // this transaction, rather than through another outbox event and the fan-out worker.
+  await deps.webhooks.emitEventsFannedOut(
     tx,
     notices.flatMap((n) => (n.webhook ? [n.webhook] : [])),
   );

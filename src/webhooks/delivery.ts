@@ -84,6 +84,28 @@ export async function emitEvents(
   return rows.map((r) => r.id);
 }
 
+/**
+ * emitEvents for a caller that is itself background work after a commit (receipts): the
+ * events are fanned out in the caller's transaction at once, so they need no outbox event,
+ * no fan-out worker and no second write marking them fanned out. Returns their ids in order.
+ */
+export async function emitEventsFannedOut(
+  deps: Pick<WebhooksDeps, 'clock' | 'limits'>,
+  tx: Tx,
+  events: readonly NewWebhookEvent[],
+): Promise<string[]> {
+  if (events.length === 0) return [];
+  const now = deps.clock.now();
+  const rows = events.map((event) => {
+    const id = publicId('evt', 16);
+    const body = eventBody(id, event, now);
+    return { id, merchant_id: event.merchantId, type: event.type, order_key: event.orderKey, body };
+  });
+  const giveUp = new Date(now.getTime() + deps.limits.webhooks.deliverySecondsMax * 1000);
+  await store.insertEventsFannedOut(tx, rows, now, giveUp, () => publicId('whd', 16));
+  return rows.map((r) => r.id);
+}
+
 /** The exact JSON every attempt sends and signs. */
 function eventBody(id: string, event: NewWebhookEvent, now: Date): string {
   assert(EVENT_TYPE_RE.test(event.type), `webhook event type ${event.type} is not dotted`);

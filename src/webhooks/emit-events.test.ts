@@ -156,3 +156,68 @@ test('fanOutEvents makes in one go the deliveries fanOutEvent would, only once',
   for (const p of payloads) assert.equal(await fanOutEvent(deps, p), 0);
   assert.deepEqual(await deliveries(), expected);
 });
+
+test('emitEventsFannedOut makes at once what emitEvents and a fan-out make', async (t) => {
+  const { db, webhooks, deps, stored } = await setup(t);
+  const cli = { type: 'cli' as const };
+  const url = 'http://127.0.0.1:9/hook';
+  const endpoint = async (merchant: string, eventTypes: string[]) =>
+    (await webhooks.createEndpoint(merchant, { url, eventTypes }, cli)).endpoint.id;
+  await endpoint('mer_a', ['code_payment.succeeded']);
+  await endpoint('mer_a', ['*']);
+  await endpoint('mer_b', ['code_payment.refunded']);
+  const disabled = await endpoint('mer_b', ['*']);
+  await db.sql`update webhooks_endpoints set status = 'disabled' where id = ${disabled}`;
+  const giveUpSeconds = limits.webhooks.deliverySecondsMax;
+  /** Each event's deliveries, by the event's place in the batch, as the fan-out left them. */
+  const made = async (ids: readonly string[]) => {
+    const rows = await db.sql<{ event_id: string; endpoint_id: string; ok: boolean }[]>`
+      select d.event_id, d.endpoint_id,
+             d.status = 'pending' and d.next_attempt_at = d.created_at
+             and d.give_up_at = e.created_at + make_interval(secs => ${giveUpSeconds})
+             and e.fanned_out_at is not null and d.merchant_id = e.merchant_id as ok
+      from webhooks_deliveries d join webhooks_events e on e.id = d.event_id
+      where d.event_id = any(${[...ids]}::text[]) order by d.event_id, d.endpoint_id`;
+    return rows
+      .map((r) => [ids.indexOf(r.event_id), r.endpoint_id, r.ok] as const)
+      .sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1));
+  };
+  const fannedOut = async (ids: readonly string[]) =>
+    (
+      await db.sql<{ n: number }[]>`
+      select count(*)::int as n from webhooks_events
+      where id = any(${[...ids]}::text[]) and fanned_out_at is not null`
+    )[0]!.n;
+
+  const viaOutbox = await db.sql.begin((tx) => webhooks.emitEvents(tx, batch));
+  assert.equal(
+    await fanOutEvents(
+      deps,
+      viaOutbox.map((eventId) => ({ eventId })),
+    ),
+    3,
+  );
+  const queuedBefore = (await stored()).queued.length;
+  const direct = await db.sql.begin((tx) => webhooks.emitEventsFannedOut(tx, batch));
+  assert.equal(direct.length, 3);
+  assert.deepEqual(await made(direct), await made(viaOutbox));
+  assert.equal(await fannedOut(direct), 3, 'events with no endpoint are fanned out too');
+  assert.equal((await stored()).queued.length, queuedBefore, 'no outbox event');
+  // Same bodies as emitEvents writes, but for the ids.
+  const bodies = new Map((await stored()).events.map((e) => [e.id, e.body]));
+  direct.forEach((id, i) =>
+    assert.equal(
+      bodies.get(id)!.replace(id, 'ID'),
+      bodies.get(viaOutbox[i]!)!.replace(viaOutbox[i]!, 'ID'),
+    ),
+  );
+  // All or nothing: card data in one event refuses the batch.
+  const bad = { ...batch[0]!, object: { note: '4111111111111111' } };
+  const count = (await stored()).events.length;
+  await assert.rejects(
+    db.sql.begin((tx) => webhooks.emitEventsFannedOut(tx, [batch[0]!, bad])),
+    InvariantError,
+  );
+  assert.equal((await stored()).events.length, count);
+  assert.deepEqual(await db.sql.begin((tx) => webhooks.emitEventsFannedOut(tx, [])), []);
+});

@@ -5,6 +5,7 @@ import {
   deliverDue,
   emitEvent,
   emitEvents,
+  emitEventsFannedOut,
   fanOutEvent,
   fanOutEventsIn,
   ownerName,
@@ -87,6 +88,7 @@ export function createWebhooks(deps: CreateWebhooksDeps): Webhooks {
   return {
     emitEvent: (tx, event) => emitEvent(deps, tx, event),
     emitEvents: (tx, events) => emitEvents(deps, tx, events),
+    emitEventsFannedOut: (tx, events) => emitEventsFannedOut(deps, tx, events),
     createEndpoint: (m, input, actor, source) => createEndpoint(deps, m, input, actor, source),
     listEndpoints: async (m) =>
       Promise.all((await store.listEndpoints(deps.sql, m)).map((r) => endpointView(deps, r))),

@@ -20,6 +20,11 @@ export interface Webhooks {
   emitEvent(tx: Tx, event: NewWebhookEvent): Promise<string>;
   /** The same for many events at once (one insert, one outbox enqueue); ids in order. */
   emitEvents(tx: Tx, events: readonly NewWebhookEvent[]): Promise<string[]>;
+  /**
+   * For background work that runs after a commit (receipts): records events and fans them
+   * out in the caller's transaction at once, with no outbox event; ids in order.
+   */
+  emitEventsFannedOut(tx: Tx, events: readonly NewWebhookEvent[]): Promise<string[]>;
   createEndpoint(
     merchantId: string,
     input: EndpointInput,

@@ -132,23 +132,32 @@ export async function expireCurrentSecrets(
     where endpoint_id = ${endpointId} and expires_at > ${expiresAt}`;
 }
 
+export interface NewEventRow {
+  id: string;
+  merchant_id: string;
+  type: string;
+  order_key: string;
+  body: string;
+}
+
 /** Records events (their exact bodies), all created at `now`, with one insert. */
-export async function insertEvents(
-  tx: Tx,
-  rows: readonly {
-    id: string;
-    merchant_id: string;
-    type: string;
-    order_key: string;
-    body: string;
-  }[],
-  now: Date,
-): Promise<void> {
+export async function insertEvents(tx: Tx, rows: readonly NewEventRow[], now: Date): Promise<void> {
   if (rows.length === 0) return;
+  await insertEventRows(tx, rows, now, null);
+}
+
+/** The insert of insertEvents, with the time the events were fanned out (null: not yet). */
+async function insertEventRows(
+  tx: Tx,
+  rows: readonly NewEventRow[],
+  now: Date,
+  fannedOutAt: Date | null,
+): Promise<void> {
   // with ordinality: seq follows the order of the batch, which is the order of emission.
   await tx`
-    insert into webhooks_events (id, merchant_id, type, order_key, body, created_at)
-    select id, merchant_id, type, order_key, body, ${now}
+    insert into webhooks_events (id, merchant_id, type, order_key, body, created_at,
+                                 fanned_out_at)
+    select id, merchant_id, type, order_key, body, ${now}, ${fannedOutAt}::timestamptz
     from unnest(${textArray(rows.map((r) => r.id))}::text[],
                 ${textArray(rows.map((r) => r.merchant_id))}::text[],
                 ${textArray(rows.map((r) => r.type))}::text[],
@@ -156,6 +165,51 @@ export async function insertEvents(
                 ${textArray(rows.map((r) => r.body))}::text[])
       with ordinality as u(id, merchant_id, type, order_key, body, n)
     order by n`;
+}
+
+/**
+ * Records events already fanned out, for a caller that is itself background work (receipts):
+ * the events, marked fanned out, and one pending delivery per enabled endpoint subscribed to
+ * each, with one read of the merchants' endpoints and two inserts sent together. No outbox
+ * event and no second write of the event row. Returns how many deliveries were created.
+ */
+export async function insertEventsFannedOut(
+  tx: Tx,
+  rows: readonly NewEventRow[],
+  now: Date,
+  giveUpAt: Date,
+  newId: () => string,
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const merchants = [...new Set(rows.map((r) => r.merchant_id))];
+  const endpoints = await tx<{ id: string; merchant_id: string; event_types: string[] }[]>`
+    select id, merchant_id, event_types from webhooks_endpoints
+    where merchant_id = any(${merchants}::text[]) and deleted_at is null and status = 'enabled'
+    order by id`;
+  // Pairs in event order, then endpoint id: the order fanOutMany inserts them in.
+  const pairs = rows.flatMap((r) =>
+    endpoints
+      .filter((ep) => ep.merchant_id === r.merchant_id)
+      .filter((ep) => ep.event_types.includes(r.type) || ep.event_types.includes('*'))
+      .map((ep) => ({ event_id: r.id, endpoint_id: ep.id, merchant_id: r.merchant_id })),
+  );
+  const events = insertEventRows(tx, rows, now, now);
+  const col = (k: keyof (typeof pairs)[number]) => pairs.map((p) => p[k]);
+  const deliveries =
+    pairs.length > 0 &&
+    tx`
+      insert into webhooks_deliveries (id, event_id, endpoint_id, merchant_id, status,
+                                       next_attempt_at, give_up_at, created_at)
+      select d, event_id, endpoint_id, merchant_id, 'pending', ${now}, ${giveUpAt}, ${now}
+      from unnest(${pairs.map(() => newId())}::text[], ${col('event_id')}::text[],
+                  ${col('endpoint_id')}::text[], ${col('merchant_id')}::text[])
+        as x(d, event_id, endpoint_id, merchant_id)`;
+  // Both are awaited before a failure is reported: none may still run when the caller's
+  // transaction rolls back.
+  const [a, b] = await Promise.allSettled([events, deliveries]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return pairs.length;
 }
 
 /** Marks events fanned out: later events of the same order key need not wait for them. */
