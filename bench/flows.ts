@@ -1,6 +1,10 @@
+import path from 'node:path';
+import type { Sql } from '../src/db/index.ts';
 import { percentile as pct } from './load.ts';
 import { runCallers, type CallersJob, type CallersResult } from './callers.ts';
+import { cpuMeter } from './cpu.ts';
 import { printReport, round } from './report.ts';
+import { countStatements } from './statements.ts';
 
 // One caller, then CALLERS concurrent callers, of the same flow on the same platform: the
 // figure bench:topup and bench:web-pay hold to a target is the ratio of the two rates,
@@ -18,11 +22,33 @@ export interface FlowFigures {
   failures: number;
   firstFailure: string;
   callerCpuUsPerFlow: number;
+  /** Server (Node) and PostgreSQL CPU per flow, outbox work it left behind included. */
+  cpuUsPerFlow: { server: number; postgres: number; total: number };
+  statementsPerFlow: number;
 }
 
-export function figuresOf(r: CallersResult): FlowFigures {
+/** What the platform under test must let a run measure: its pool, its data, its outbox. */
+export interface Measured {
+  sql: Sql;
+  dataDir: string;
+  outbox: { stats(): Promise<{ ready: number; leased: number }[]> };
+}
+
+/** Waits (bounded) until the outbox has no ready or leased event: the flows' work is done. */
+async function drained(outbox: Measured['outbox']): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const busy = (await outbox.stats()).some((t) => t.ready > 0 || t.leased > 0);
+    if (!busy) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Cost = Pick<FlowFigures, 'cpuUsPerFlow' | 'statementsPerFlow'>;
+
+export function figuresOf(r: CallersResult, cost: Cost): FlowFigures {
   const sorted = r.latenciesMs.sort((a, b) => a - b);
   return {
+    ...cost,
     perSecond: round(r.ok / r.seconds),
     p50Ms: round(pct(sorted, 50)),
     p99Ms: round(pct(sorted, 99)),
@@ -37,11 +63,41 @@ export function figuresOf(r: CallersResult): FlowFigures {
  * Runs a warm-up (not counted: the first requests of a route compile its schemas and code),
  * the one-caller job, then the many-caller job; returns both and their ratio.
  */
-export async function oneThenMany(warm: CallersJob, one: CallersJob, many: CallersJob) {
+export async function oneThenMany(
+  at: Measured,
+  warm: CallersJob,
+  one: CallersJob,
+  many: CallersJob,
+) {
   const warmed = await runCallers(warm);
   if (warmed.failed > 0) throw new Error(`warm-up failed: ${warmed.firstFailure}`);
-  const single = figuresOf(await runCallers(one));
-  const concurrent = figuresOf(await runCallers(many));
+  await drained(at.outbox);
+  const cpu = cpuMeter(path.join(at.dataDir, 'pg'));
+  const measure = async (job: CallersJob): Promise<FlowFigures> => {
+    await drained(at.outbox);
+    cpu.read();
+    const statements = countStatements(at.sql);
+    const result = await runCallers(job);
+    await drained(at.outbox);
+    const used = cpu.read();
+    const sent = statements.read();
+    statements.stop();
+    const ok = Math.max(1, result.ok);
+    if (process.env['BENCH_STATEMENTS']) {
+      for (const [text, n] of sent.top) {
+        process.stderr.write(`${(n / ok).toFixed(3).padStart(8)}  ${text}\n`);
+      }
+    }
+    const us = (seconds: number) => round((seconds / ok) * 1e6);
+    const cpuUsPerFlow = {
+      server: us(used.server),
+      postgres: us(used.postgres),
+      total: us(used.server + used.postgres),
+    };
+    return figuresOf(result, { cpuUsPerFlow, statementsPerFlow: round(sent.total / ok) });
+  };
+  const single = await measure(one);
+  const concurrent = await measure(many);
   const scaling = round(concurrent.perSecond / single.perSecond);
   return { single, concurrent, scaling };
 }
@@ -63,6 +119,9 @@ export function reportScaling(
       `${single.perSecond}/s (p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms); ` +
       `${CALLERS} callers ${concurrent.perSecond}/s (p50 ${concurrent.p50Ms} ms, ` +
       `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
+      `CPU per flow ${single.cpuUsPerFlow.total} µs / ${concurrent.cpuUsPerFlow.total} µs ` +
+      `(server ${concurrent.cpuUsPerFlow.server}, PostgreSQL ` +
+      `${concurrent.cpuUsPerFlow.postgres}), ${concurrent.statementsPerFlow} statements; ` +
       `failures ${failures}` +
       `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
       `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,

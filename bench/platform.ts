@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import { connect, EMBEDDED_SERVING_ROLE, startEmbeddedPostgres } from '../src/db/index.ts';
+import {
+  connect,
+  EMBEDDED_SERVING_ROLE,
+  startEmbeddedPostgres,
+  type Sql,
+} from '../src/db/index.ts';
 import type { Logger } from '../src/lib/log.ts';
 import { startPlatform, type Platform } from '../src/main.ts';
 import { freePort } from '../test/helpers/free-port.ts';
@@ -17,6 +22,8 @@ export const BENCH_ORIGIN = 'http://localhost:8080';
 export interface BenchPlatform {
   platform: Platform;
   dataDir: string;
+  /** The platform's pool: a benchmark counts the statements sent through it. */
+  sql: Sql;
   close(): Promise<void>;
 }
 
@@ -51,6 +58,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
     return {
       platform,
       dataDir,
+      sql,
       close: async () => {
         await platform.stop();
         await cleanup();

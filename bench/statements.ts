@@ -27,7 +27,7 @@ export function countStatements(sql: Sql): StatementCounter {
   return {
     read: () => ({
       total,
-      top: [...counts].sort((a, b) => b[1] - a[1]).slice(0, 40),
+      top: [...counts].sort((a, b) => b[1] - a[1]).slice(0, 100),
     }),
     stop: () => {
       options.debug = false;

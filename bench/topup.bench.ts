@@ -2,6 +2,7 @@ import { createLogger } from '../src/lib/log.ts';
 import type { TopupCaller } from './callers.ts';
 import { CALLERS, oneThenMany, reportScaling } from './flows.ts';
 import { BENCH_ORIGIN, startBenchPlatform } from './platform.ts';
+import { startProfile } from './profile.ts';
 import { checkAfter } from './report.ts';
 import { walletCustomer } from './wallet-fixtures.ts';
 
@@ -16,7 +17,8 @@ import { walletCustomer } from './wallet-fixtures.ts';
 // one JSON line.
 //
 // Environment: BENCH_FLOWS_ONE (top-ups by the single caller; default 40), BENCH_FLOWS_EACH
-// (top-ups by each of the 16 callers; default 16), BENCH_LOG.
+// (top-ups by each of the 16 callers; default 16), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts),
+// BENCH_STATEMENTS (prints the statements sent per flow, most frequent first).
 
 const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 40);
 const FLOWS_EACH = Number(process.env['BENCH_FLOWS_EACH'] ?? 16);
@@ -53,7 +55,10 @@ try {
     flowsEach,
     callers,
   });
+  const stopProfile = await startProfile();
+  const at = { sql: bench.sql, dataDir: bench.dataDir, outbox: m.outbox };
   const run = await oneThenMany(
+    at,
     job([take(1)], warmUp),
     job([take(perCaller(FLOWS_ONE))], FLOWS_ONE),
     job(
@@ -61,9 +66,11 @@ try {
       FLOWS_EACH,
     ),
   );
+  await stopProfile();
   await platform.stop();
   const checks = await checkAfter(m);
-  if (!reportScaling('topup', 'wallet top-ups over HTTP (device challenge + top-up)', run, checks)) process.exitCode = 1;
+  if (!reportScaling('topup', 'wallet top-ups over HTTP (device challenge + top-up)', run, checks))
+    process.exitCode = 1;
 } finally {
   await bench.close();
 }

@@ -14,7 +14,8 @@ import { checkAfter } from './report.ts';
 // `ledger check` and `audit verify`, and the one JSON line.
 //
 // Environment: BENCH_FLOWS_ONE (payments by the single caller; default 60), BENCH_FLOWS_EACH
-// (payments by each of the 16 callers; default 20), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts).
+// (payments by each of the 16 callers; default 20), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts),
+// BENCH_STATEMENTS (prints the statements sent per flow, most frequent first).
 
 const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 60);
 const FLOWS_EACH = Number(process.env['BENCH_FLOWS_EACH'] ?? 20);
@@ -50,7 +51,9 @@ try {
     callers,
   });
   const stopProfile = await startProfile();
+  const at = { sql: bench.sql, dataDir: bench.dataDir, outbox: m.outbox };
   const run = await oneThenMany(
+    at,
     job(shops.slice(0, 1), warmUp),
     job(shops.slice(0, 1), FLOWS_ONE),
     job(shops.slice(1), FLOWS_EACH),
@@ -58,7 +61,15 @@ try {
   await stopProfile();
   await platform.stop();
   const checks = await checkAfter(m);
-  if (!reportScaling('web-pay', 'web payments over HTTP (create + confirm, immediate capture)', run, checks)) process.exitCode = 1;
+  if (
+    !reportScaling(
+      'web-pay',
+      'web payments over HTTP (create + confirm, immediate capture)',
+      run,
+      checks,
+    )
+  )
+    process.exitCode = 1;
 } finally {
   await bench.close();
 }
