@@ -23,7 +23,7 @@ interface AcquirerLimits {
 export interface AcquirerDeps {
   sql: Sql;
   clock: Clock;
-  audit: Pick<Audit, 'append' | 'appendStatement'>;
+  audit: Pick<Audit, 'append'>;
   network: CardNetwork;
   limits: AcquirerLimits;
   log: Logger;
@@ -182,49 +182,45 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
       },
     ),
   );
-  const { view, written } = await deps.sql.begin((tx) =>
-    recordAuthorize(deps, tx, row, req, answer),
-  );
-  await written;
-  return view;
+  return deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));
 }
 
-/**
- * Records the network's answer: the pending row moves under its lock (an UPDATE that finds
- * it pending, so a concurrent retry that recorded first leaves nothing to do), and its
- * challenge and audit entry are sent unawaited, so COMMIT follows them in the same round
- * trip: three round trips, where a locking read first made five. `written` settles when
- * they are done; if one failed, COMMIT rolled the transaction back, and awaiting it throws.
- */
 async function recordAuthorize(
   deps: AcquirerDeps,
   tx: Tx,
   claimed: store.AuthorizationRow,
   req: AuthorizeRequest,
   answer: AuthorizeAnswer,
-): Promise<{ view: Authorization; written: Promise<unknown> }> {
+): Promise<Authorization> {
+  const locked = await store.authorizationById(tx, claimed.id, true);
+  assert(locked, 'claimed authorization vanished');
+  if (locked.status !== 'pending')
+    return toView(locked, await store.challengeByAuthorization(tx, locked.id));
   const now = deps.clock.now();
-  const set: store.AuthorizationUpdate =
-    answer.outcome === 'approved'
-      ? { status: 'authorized', three_ds: answer.threeDs, network_ref: answer.networkRef }
-      : answer.outcome === 'declined'
-        ? {
-            status: answer.code === 'processing_error' ? 'failed' : 'declined',
-            decline_code: answer.code,
-            network_ref: answer.networkRef,
-          }
-        : { status: 'requires_challenge', three_ds: 'challenge', network_ref: answer.networkRef };
-  const row = await store.updatePendingAuthorization(tx, claimed.id, { ...set, updated_at: now });
-  if (!row) {
-    const [locked, mine] = await Promise.all([
-      store.authorizationById(tx, claimed.id),
-      store.challengeByAuthorization(tx, claimed.id),
-    ]);
-    assert(locked, 'claimed authorization vanished');
-    return { view: toView(locked, mine), written: Promise.resolve() };
-  }
   let challenge: store.ChallengeRow | undefined;
-  if (row.status === 'requires_challenge') {
+  let row: store.AuthorizationRow;
+  if (answer.outcome === 'approved') {
+    row = await store.updateAuthorization(tx, locked.id, {
+      status: 'authorized',
+      three_ds: answer.threeDs,
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
+  } else if (answer.outcome === 'declined') {
+    const status = answer.code === 'processing_error' ? 'failed' : 'declined';
+    row = await store.updateAuthorization(tx, locked.id, {
+      status,
+      decline_code: answer.code,
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
+  } else {
+    row = await store.updateAuthorization(tx, locked.id, {
+      status: 'requires_challenge',
+      three_ds: 'challenge',
+      network_ref: answer.networkRef,
+      updated_at: now,
+    });
     challenge = {
       id: publicId('3dsc', 18),
       authorization_id: row.id,
@@ -236,17 +232,13 @@ async function recordAuthorize(
       expires_at: new Date(now.getTime() + deps.limits.acquirerChallengeSecondsMax * 1000),
       finished_at: null,
     };
+    await store.insertChallenge(tx, challenge);
   }
   const ok = row.status === 'authorized' || row.status === 'requires_challenge';
-  const written = Promise.all([
-    challenge ? store.insertChallenge(tx, challenge) : undefined,
-    deps.audit.append(tx, [
-      auditEntry(row, `acquirer.authorization.${row.status}`, ok ? 'success' : 'failure'),
-    ]),
+  await deps.audit.append(tx, [
+    auditEntry(row, `acquirer.authorization.${row.status}`, ok ? 'success' : 'failure'),
   ]);
-  // Observed at once, so a failure is not reported as unhandled before it is awaited.
-  written.catch(() => undefined);
-  return { view: toView(row, challenge), written };
+  return toView(row, challenge);
 }
 
 export async function getAuthorization(

@@ -167,17 +167,12 @@ type DecryptPurpose = 'authorize' | 'verify';
  * Unseals a card for one card network call. The audit entry (with its purpose) commits before
  * the number leaves this function: no entry, no decryption.
  */
-/**
- * Decrypts a card for the network, its audit entry in the same transaction. The entry is
- * sent unawaited, so COMMIT follows it in the same round trip (three round trips, not four);
- * if it failed, COMMIT rolled back, and awaiting it throws before the card is used.
- */
 async function decryptForNetwork(
   deps: VaultCoreDeps,
   token: string,
   why: { purpose: DecryptPurpose; attemptId: string; actor: Actor; source?: Source },
 ): Promise<CardSecret & { brand: Brand }> {
-  const { card, written } = await deps.sql.begin(async (tx) => {
+  return deps.sql.begin(async (tx) => {
     const row = await store.cardByToken(tx, token, true);
     if (!row) throw vaultError('card_not_found');
     if (row.deleted_at || !row.wrapped_key || !row.ciphertext || row.kek_version === null) {
@@ -190,7 +185,7 @@ async function decryptForNetwork(
     );
     const secret = decodeSecret(open(dataKey, row.ciphertext, cardAad(token)));
     dataKey.fill(0);
-    const audited = deps.audit.append(tx, [
+    await deps.audit.append(tx, [
       {
         action: 'vault.card.decrypted',
         actor: why.actor,
@@ -204,12 +199,8 @@ async function decryptForNetwork(
         },
       },
     ]);
-    // Observed at once, so a failure is not reported as unhandled before it is awaited.
-    audited.catch(() => undefined);
-    return { card: { ...secret, brand: row.brand }, written: audited };
+    return { ...secret, brand: row.brand };
   });
-  await written;
-  return card;
 }
 
 export interface AuthorizeInput {
