@@ -266,7 +266,7 @@ interface CardPathDeps {
   log: Logger;
   sql: Sql;
   clock: Clock;
-  audit: Pick<Audit, 'append'>;
+  audit: Pick<Audit, 'append' | 'appendStatement'>;
   merchants: MerchantDirectory;
   /** A real acquirer's connector (or a test's network); required in production. */
   network?: CardNetwork | undefined;

@@ -23,7 +23,7 @@ interface AcquirerLimits {
 export interface AcquirerDeps {
   sql: Sql;
   clock: Clock;
-  audit: Pick<Audit, 'append'>;
+  audit: Pick<Audit, 'append' | 'appendStatement'>;
   network: CardNetwork;
   limits: AcquirerLimits;
   log: Logger;
@@ -182,9 +182,23 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
       },
     ),
   );
-  return deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));
+  try {
+    return await deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));
+  } catch (error) {
+    if (error !== NOT_PENDING) throw error;
+    // A retry recorded the answer first: answer what it recorded.
+    return getAuthorization(deps, row.id);
+  }
 }
 
+/** Thrown (and caught) to roll back a recording that found the authorization recorded. */
+const NOT_PENDING = new Error('authorization no longer pending');
+
+/**
+ * Records the network's answer: one statement moves the row, found pending under its lock,
+ * and writes its audit entry; then COMMIT. A concurrent retry that recorded first leaves the
+ * row not pending: the statement then changed nothing, and its entry is rolled back.
+ */
 async function recordAuthorize(
   deps: AcquirerDeps,
   tx: Tx,
@@ -192,35 +206,33 @@ async function recordAuthorize(
   req: AuthorizeRequest,
   answer: AuthorizeAnswer,
 ): Promise<Authorization> {
-  const locked = await store.authorizationById(tx, claimed.id, true);
-  assert(locked, 'claimed authorization vanished');
-  if (locked.status !== 'pending')
-    return toView(locked, await store.challengeByAuthorization(tx, locked.id));
   const now = deps.clock.now();
+  const set: store.AuthorizationUpdate =
+    answer.outcome === 'approved'
+      ? { status: 'authorized', three_ds: answer.threeDs, network_ref: answer.networkRef }
+      : answer.outcome === 'declined'
+        ? {
+            status: answer.code === 'processing_error' ? 'failed' : 'declined',
+            decline_code: answer.code,
+            network_ref: answer.networkRef,
+          }
+        : { status: 'requires_challenge', three_ds: 'challenge', network_ref: answer.networkRef };
+  const ok = set.status === 'authorized' || set.status === 'requires_challenge';
+  // What the row will hold: the claimed row is what a pending row still holds.
+  const entry = auditEntry(
+    { ...claimed, ...set, updated_at: now },
+    `acquirer.authorization.${set.status}`,
+    ok ? 'success' : 'failure',
+  );
+  const row = await store.recordAuthorization(
+    tx,
+    claimed.id,
+    { ...set, updated_at: now },
+    deps.audit.appendStatement(tx, [entry]),
+  );
+  if (!row) throw NOT_PENDING;
   let challenge: store.ChallengeRow | undefined;
-  let row: store.AuthorizationRow;
-  if (answer.outcome === 'approved') {
-    row = await store.updateAuthorization(tx, locked.id, {
-      status: 'authorized',
-      three_ds: answer.threeDs,
-      network_ref: answer.networkRef,
-      updated_at: now,
-    });
-  } else if (answer.outcome === 'declined') {
-    const status = answer.code === 'processing_error' ? 'failed' : 'declined';
-    row = await store.updateAuthorization(tx, locked.id, {
-      status,
-      decline_code: answer.code,
-      network_ref: answer.networkRef,
-      updated_at: now,
-    });
-  } else {
-    row = await store.updateAuthorization(tx, locked.id, {
-      status: 'requires_challenge',
-      three_ds: 'challenge',
-      network_ref: answer.networkRef,
-      updated_at: now,
-    });
+  if (row.status === 'requires_challenge') {
     challenge = {
       id: publicId('3dsc', 18),
       authorization_id: row.id,
@@ -234,10 +246,6 @@ async function recordAuthorize(
     };
     await store.insertChallenge(tx, challenge);
   }
-  const ok = row.status === 'authorized' || row.status === 'requires_challenge';
-  await deps.audit.append(tx, [
-    auditEntry(row, `acquirer.authorization.${row.status}`, ok ? 'success' : 'failure'),
-  ]);
   return toView(row, challenge);
 }
 

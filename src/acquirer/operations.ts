@@ -86,7 +86,9 @@ export async function operate(
     if (kind === 'void') return deps.network.void({ ...call, signal }, { networkRef: ref });
     return deps.network.refund({ ...call, signal }, { networkRef: ref, amountMinor: amount });
   });
-  return deps.sql.begin((tx) => record(deps, tx, row, answer));
+  const { result: done, written } = await deps.sql.begin((tx) => record(deps, tx, row, answer));
+  await written;
+  return done;
 }
 
 async function fresh(deps: AcquirerDeps, id: string): Promise<Authorization> {
@@ -105,50 +107,67 @@ function result(op: store.OperationRow, authorization: Authorization): Operation
   };
 }
 
+/**
+ * Records the network's answer under the rows' locks. The three reads go out together, and
+ * a success's writes (one statement: both rows and the audit entry, made by appendStatement)
+ * are sent unawaited, so COMMIT follows them in the same round trip: three round trips,
+ * where one per statement made eight. `written` settles when the writes are done; if they
+ * failed, COMMIT rolled the transaction back, and awaiting it throws.
+ */
 async function record(
   deps: AcquirerDeps,
   tx: Tx,
   op: store.OperationRow,
   answer: OperationAnswer,
-): Promise<OperationResult> {
-  const a = await store.authorizationById(tx, op.authorization_id, true);
+): Promise<{ result: OperationResult; written: Promise<unknown> }> {
+  // Sent in this order (the authorization's lock first, as every path takes it) in one
+  // round trip.
+  const [a, mine, locked] = await Promise.all([
+    store.authorizationById(tx, op.authorization_id, true),
+    store.challengeByAuthorization(tx, op.authorization_id),
+    store.operationById(tx, op.id, true),
+  ]);
   assert(a, 'authorization vanished');
   const now = deps.clock.now();
-  const mine = await store.challengeByAuthorization(tx, a.id);
-  const locked = await store.operationById(tx, op.id, true);
-  if (locked && locked.status !== 'pending') return result(locked, toView(a, mine));
-  if (answer.outcome === 'failed') {
-    const failed = await store.finishOperation(tx, op.id, {
-      status: 'failed',
-      network_ref: null,
-      failure_code: answer.code,
-      at: now,
-    });
-    await deps.audit.append(tx, [auditEntry(a, `acquirer.${op.kind}.failed`, 'failure')]);
-    return result(failed, toView(a, mine));
+  if (locked && locked.status !== 'pending') {
+    return { result: result(locked, toView(a, mine)), written: Promise.resolve() };
   }
-  const set =
-    op.kind === 'capture'
-      ? { status: 'captured' as const, captured_minor: a.captured_minor + op.amount_minor }
-      : op.kind === 'void'
-        ? { status: 'voided' as const }
-        : { status: 'refunded' as const, refunded_minor: a.refunded_minor + op.amount_minor };
-  const updated = await store.updateAuthorization(tx, a.id, { ...set, updated_at: now });
-  const done = await store.finishOperation(tx, op.id, {
-    status: 'succeeded',
-    network_ref: answer.networkRef,
-    failure_code: null,
-    at: now,
-  });
-  await deps.audit.append(tx, [
-    {
+  let written: Promise<unknown>;
+  let view: { op: store.OperationRow; a: store.AuthorizationRow };
+  if (answer.outcome === 'failed') {
+    const finish = { status: 'failed' as const, network_ref: null, failure_code: answer.code };
+    view = { op: { ...op, ...finish }, a };
+    // Awaited: append may send more than its INSERT (the SIEM export enqueues in the
+    // transaction), so COMMIT must wait for it.
+    await store.finishOperation(tx, op.id, { ...finish, at: now });
+    await deps.audit.append(tx, [auditEntry(a, `acquirer.${op.kind}.failed`, 'failure')]);
+    written = Promise.resolve();
+  } else {
+    const set =
+      op.kind === 'capture'
+        ? { status: 'captured' as const, captured_minor: a.captured_minor + op.amount_minor }
+        : op.kind === 'void'
+          ? { status: 'voided' as const }
+          : { status: 'refunded' as const, refunded_minor: a.refunded_minor + op.amount_minor };
+    const updated = { ...a, ...set, updated_at: now };
+    const finish = {
+      status: 'succeeded' as const,
+      network_ref: answer.networkRef,
+      failure_code: null,
+    };
+    view = { op: { ...op, ...finish }, a: updated };
+    const entry = {
       ...auditEntry(updated, `acquirer.${op.kind}.succeeded`, 'success'),
-      detail: {
-        operation_id: op.id,
-        amount_minor: op.amount_minor,
-        status: updated.status,
-      },
-    },
-  ]);
-  return result(done, toView(updated, mine));
+      detail: { operation_id: op.id, amount_minor: op.amount_minor, status: updated.status },
+    };
+    written = store.recordOperation(
+      tx,
+      { id: a.id, ...set, updated_at: now },
+      { id: op.id, ...finish, at: now },
+      deps.audit.appendStatement(tx, [entry]),
+    );
+  }
+  // Observed at once, so a failure is not reported as unhandled before it is awaited.
+  written.catch(() => undefined);
+  return { result: result(view.op, toView(view.a, mine)), written };
 }

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import type { Db, Fragment, Tx } from '../db/index.ts';
 
 // The acquirer's only SQL. Rows never hold card data: a card is referred to by its token.
 
@@ -115,6 +115,31 @@ export async function updateAuthorization(
   return row!;
 }
 
+export type AuthorizationUpdate = Partial<
+  Pick<AuthorizationRow, 'three_ds' | 'decline_code' | 'network_ref'>
+> &
+  Pick<AuthorizationRow, 'status'>;
+
+/**
+ * Records the network's answer on a pending authorization, with its audit entry (made by
+ * the audit module, sent here as a WITH item), in one statement; undefined when the row was
+ * no longer pending: nothing was updated, and the caller rolls the entry back.
+ */
+export async function recordAuthorization(
+  tx: Tx,
+  id: string,
+  set: AuthorizationUpdate & { updated_at: Date },
+  audit: Fragment,
+): Promise<AuthorizationRow | undefined> {
+  const [row] = await tx<AuthorizationRow[]>`
+    with recorded as (
+      update acquirer_authorizations set ${tx(set as Record<string, unknown>)}
+      where id = ${id} and status = 'pending' returning *
+    ), audit as (${audit})
+    select * from recorded`;
+  return row;
+}
+
 export async function insertChallenge(
   tx: Tx,
   row: Omit<ChallengeRow, 'attempts' | 'finished_at'>,
@@ -198,6 +223,32 @@ export async function finishOperation(
         failure_code = ${set.failure_code}, updated_at = ${set.at}
     where id = ${id} returning *`;
   return row!;
+}
+
+/**
+ * A succeeded operation in one statement: the authorization's new state, the operation's
+ * end and the audit entry (made by the audit module, sent here as a WITH item).
+ */
+export async function recordOperation(
+  tx: Tx,
+  authorization: Partial<Pick<AuthorizationRow, 'status' | 'captured_minor' | 'refunded_minor'>> & {
+    id: string;
+    updated_at: Date;
+  },
+  op: { id: string; status: 'succeeded'; network_ref: string | null; failure_code: null; at: Date },
+  audit: Fragment,
+): Promise<void> {
+  const { id, ...set } = authorization;
+  await tx`
+    with authorization_set as (
+      update acquirer_authorizations set ${tx(set as Record<string, unknown>)} where id = ${id}
+    ), operation_set as (
+      update acquirer_operations
+      set status = ${op.status}, network_ref = ${op.network_ref},
+          failure_code = ${op.failure_code}, updated_at = ${op.at}
+      where id = ${op.id}
+    ), audit as (${audit})
+    select 1`;
 }
 
 export async function operationById(
