@@ -27,26 +27,25 @@ export async function strongFactors(db: Db, customerId: string): Promise<StrongF
   return out;
 }
 
-async function deviceConfirmed(db: Db, session: CustomerSession): Promise<boolean> {
-  if (!session.deviceId) return false;
-  const device = await store.deviceById(db, session.deviceId);
-  return device?.status === 'confirmed' && device.customer_id === session.customerId;
-}
-
 /** Throws the first thing missing for `action`; returns whether a device proof is needed. */
 export async function authorize(
   deps: Deps,
   session: CustomerSession,
   action: SensitiveAction,
 ): Promise<{ deviceProof: boolean }> {
-  const factors = await strongFactors(deps.sql, session.customerId);
+  // The factors and the device in one statement (strongFactors and deviceConfirmed would
+  // be three).
+  const facts = await store.policyFacts(deps.sql, session.customerId, session.deviceId);
+  const factors: StrongFactor[] = [];
+  if (facts.passkey) factors.push('passkey');
+  if (facts.totp) factors.push('totp');
   const decision = decide(
     action,
     {
       nowMs: deps.clock.nowMs(),
       strongAuthAtMs: session.strongAuthAtMs,
       factors,
-      deviceConfirmed: await deviceConfirmed(deps.sql, session),
+      deviceConfirmed: session.deviceId !== null && facts.device_confirmed,
       moneyHoldUntilMs: session.moneyHoldUntilMs,
       frozen: session.frozen,
     },
@@ -113,15 +112,19 @@ export async function verifyDeviceProof(
     identityError('device_proof_invalid', { extra: { challenge: DEVICE_CHALLENGE_ENDPOINT } });
   const [challenge, signature] = (proof ?? '').split('.');
   if (!challenge || !signature) throw refuse();
-  const row = await store.consumeDeviceChallenge(tx, sha256(challenge), at(deps));
+  const row = await store.consumeDeviceChallengeWithDevice(tx, sha256(challenge), at(deps));
   if (!row || row.session_id !== session.id || row.action !== action) throw refuse();
   if (row.expires_at.getTime() <= deps.clock.nowMs()) throw refuse();
   if (action !== 'session_bind' && row.device_id !== session.deviceId) throw refuse();
-  const device = await store.deviceById(tx, row.device_id);
-  if (!device || device.customer_id !== session.customerId || device.status !== 'confirmed')
+  const publicKey = row.device_public_key;
+  if (
+    !publicKey ||
+    row.device_customer_id !== session.customerId ||
+    row.device_status !== 'confirmed'
+  )
     throw refuse();
-  if (!verifyDeviceSignature(device.public_key, action, challenge, signature)) throw refuse();
-  return device.id;
+  if (!verifyDeviceSignature(publicKey, action, challenge, signature)) throw refuse();
+  return row.device_id;
 }
 
 /** Policy, then (for money movement) the device proof, in one transaction of its own. */

@@ -69,16 +69,22 @@ export async function resolveSession(
   token: string | undefined,
 ): Promise<CustomerSession> {
   if (!token) throw identityError('session_missing');
-  const row = await store.sessionByTokenHash(deps.sql, sha256(token));
-  if (!row) throw identityError('session_missing');
   const now = deps.clock.nowMs();
+  const idleMs = deps.limits.sessionIdleSecondsMax * 1000;
+  // The statement that reads the session also touches it when the checks below pass.
+  const row = await store.sessionByTokenHashTouched(
+    deps.sql,
+    sha256(token),
+    new Date(now),
+    new Date(now - idleMs),
+  );
+  if (!row) throw identityError('session_missing');
   if (row.revoked_at || row.status === 'deleted') throw identityError('session_expired');
-  const idle = now - row.last_seen_at.getTime() > deps.limits.sessionIdleSecondsMax * 1000;
+  const idle = now - row.last_seen_at.getTime() > idleMs;
   if (idle || row.expires_at.getTime() <= now) {
     await store.revokeSession(deps.sql, row.id, at(deps), idle ? 'idle' : 'absolute');
     throw identityError('session_expired');
   }
-  await store.touchSession(deps.sql, row.id, at(deps));
   return {
     id: row.id,
     customerId: row.customer_id,

@@ -200,8 +200,32 @@ export async function sessionByTokenHash(db: Db, hash: Buffer): Promise<SessionR
   return rows[0];
 }
 
-export async function touchSession(db: Db, id: string, now: Date): Promise<void> {
-  await db`update identity_sessions set last_seen_at = ${now} where id = ${id}`;
+/**
+ * The session a token names, as sessionByTokenHash reads it, and in the same statement its
+ * last_seen_at moved to now when it is live (not revoked, customer not deleted, seen since
+ * idleSince, expiring after now): what resolveSession checks, so a request costs one
+ * round trip for its session, not a read and then a write.
+ */
+export async function sessionByTokenHashTouched(
+  db: Db,
+  hash: Buffer,
+  now: Date,
+  idleSince: Date,
+): Promise<SessionRow | undefined> {
+  const rows = await db<SessionRow[]>`
+    with s as (
+      select s.id, s.customer_id, s.device_id, s.strong_auth_at, s.strong_auth_factor,
+             s.created_at, s.last_seen_at, s.expires_at, s.revoked_at, c.status,
+             c.money_hold_until
+      from identity_sessions s join identity_customers c on c.id = s.customer_id
+      where s.token_hash = ${hash}
+    ), touched as (
+      update identity_sessions t set last_seen_at = ${now} from s
+      where t.id = s.id and s.revoked_at is null and s.status <> 'deleted'
+        and s.last_seen_at >= ${idleSince} and s.expires_at > ${now}
+    )
+    select * from s`;
+  return rows[0];
 }
 
 /** Records a strong factor proven on a live session, keeping its token; false if it ended. */
@@ -330,19 +354,57 @@ export async function insertDeviceChallenge(
 }
 
 /** Marks a device challenge used, once: the second caller gets nothing back. */
-export async function consumeDeviceChallenge(
+/**
+ * What the step-up policy weighs for one session, in one statement: whether the customer
+ * has a passkey and a confirmed TOTP, and whether the session's device is confirmed and
+ * the customer's.
+ */
+export async function policyFacts(
+  db: Db,
+  customerId: string,
+  deviceId: string | null,
+): Promise<{ passkey: boolean; totp: boolean; device_confirmed: boolean }> {
+  const [row] = await db<{ passkey: boolean; totp: boolean; device_confirmed: boolean }[]>`
+    select
+      exists (select from identity_passkeys where customer_id = ${customerId}) as passkey,
+      exists (select from identity_totp
+              where customer_id = ${customerId} and confirmed_at is not null) as totp,
+      exists (select from identity_devices
+              where id = ${deviceId}::uuid and customer_id = ${customerId}
+                and status = 'confirmed') as device_confirmed`;
+  return row!;
+}
+
+export interface ConsumedChallenge {
+  session_id: string;
+  device_id: string;
+  action: string;
+  expires_at: Date;
+  /** The challenge's device; all null when it no longer exists. */
+  device_customer_id: string | null;
+  device_status: DeviceRow['status'] | null;
+  device_public_key: DeviceRow['public_key'] | null;
+}
+
+/**
+ * Uses up an unused device challenge, and reads its device in the same statement: a device
+ * proof's reads cost one round trip.
+ */
+export async function consumeDeviceChallengeWithDevice(
   tx: Tx,
   hash: Buffer,
   now: Date,
-): Promise<
-  { session_id: string; device_id: string; action: string; expires_at: Date } | undefined
-> {
-  const rows = await tx<
-    { session_id: string; device_id: string; action: string; expires_at: Date }[]
-  >`
-    update identity_device_challenges set used_at = ${now}
-    where challenge_hash = ${hash} and used_at is null
-    returning session_id, device_id, action, expires_at`;
+): Promise<ConsumedChallenge | undefined> {
+  const rows = await tx<ConsumedChallenge[]>`
+    with c as (
+      update identity_device_challenges set used_at = ${now}
+      where challenge_hash = ${hash} and used_at is null
+      returning session_id, device_id, action, expires_at
+    )
+    select c.session_id, c.device_id, c.action, c.expires_at,
+           d.customer_id as device_customer_id, d.status as device_status,
+           d.public_key as device_public_key
+    from c left join identity_devices d on d.id = c.device_id`;
   return rows[0];
 }
 
