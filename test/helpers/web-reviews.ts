@@ -1,4 +1,4 @@
-import type { MerchantApi } from './merchant-api.ts';
+import type { TestPlatform } from './platform.ts';
 
 // Web payments held for review: a live rule set (drafted by one analyst, approved by another)
 // that sends every web payment of at least `reviewFrom` yen to the review queue, asks for
@@ -9,7 +9,7 @@ export const WEB_REVIEW_FROM = 30_000;
 export const WEB_STEP_UP_FROM = 20_000;
 export const WEB_BLOCK_FROM = 900_000;
 
-export async function holdWebPaymentsFrom(api: MerchantApi): Promise<number> {
+export async function holdWebPaymentsFrom(api: TestPlatform): Promise<number> {
   const v = api.modules.risk.versions;
   const rules = {
     rules: [
@@ -45,7 +45,7 @@ export async function holdWebPaymentsFrom(api: MerchantApi): Promise<number> {
 }
 
 /** The review of a subject (one at most). */
-export async function webReviewOf(api: MerchantApi, paymentId: string) {
+export async function webReviewOf(api: TestPlatform, paymentId: string) {
   const [row] = await api.db.sql<{ id: string; status: string; merchant_id: string | null }[]>`
     select id, status, merchant_id from risk_reviews where subject_id = ${paymentId}`;
   if (!row) throw new Error(`no review for ${paymentId}`);

@@ -6,13 +6,16 @@ import { FormError, useForm } from '../../ui/form.tsx';
 import type { Role } from './role.ts';
 import { S } from './strings.ts';
 
-// The review queue: top-ups held by a `review` decision, oldest first. One review's page
-// shows why it was held (the reason, the rules that fired, the rule-set version and the
-// signals) beside the customer's recent activity, so a reviewer decides from one page.
+// The review queue: top-ups and merchants' web payments held by a `review` decision, oldest
+// first. One review's page shows why it was held (the reason, the rules that fired, the
+// rule-set version and the signals) beside the customer's recent activity — or, for a web
+// payment, its merchant, the card as brand and last 4 digits (the server sends nothing
+// more), the shopper's network and the card's recent web payments — so a reviewer decides
+// from one page.
 // Every operator reads; the roles the server lets decide (risk analysts and security
 // admins) approve — the money moves, once — or decline with a note.
 
-const STATUSES = ['open', 'approved', 'declined'] as const;
+const STATUSES = ['open', 'approved', 'declined', 'closed'] as const;
 type Status = (typeof STATUSES)[number];
 /** The roles OPERATOR_ACCESS lets decide a review. */
 const DECIDERS: readonly Role[] = ['risk_analyst', 'security_admin'];
@@ -21,7 +24,8 @@ interface Review {
   id: string;
   kind: string;
   subject_id: string;
-  customer_id: string;
+  customer_id: string | null;
+  merchant_id: string | null;
   amount: string;
   currency: string;
   status: Status;
@@ -39,6 +43,26 @@ interface Activity {
   payments: { id: string; amount: string; store_name: string; created_at: string }[];
 }
 
+interface WebPaymentFacts {
+  id: string;
+  merchant_id: string;
+  merchant_name: string;
+  amount: string;
+  currency: string;
+  capture_method: 'automatic' | 'manual';
+  status: string;
+  card: { brand: string; last4: string } | null;
+  shopper_network: string | null;
+  card_payments: {
+    id: string;
+    merchant_id: string;
+    amount: string;
+    currency: string;
+    status: string;
+    created_at: string;
+  }[];
+}
+
 type Detail = Review & {
   decision: {
     decision: string;
@@ -48,8 +72,17 @@ type Detail = Review & {
     rules_fired: string[];
     signals: Record<string, unknown> | null;
   } | null;
-  activity: Activity;
+  /** A top-up's customer; absent for a web payment, which has web_payment instead. */
+  activity?: Activity;
+  web_payment?: WebPaymentFacts;
 };
+
+const WEB_PAYMENT = 'web_payment';
+
+function kindWord(t: Translate<typeof S>, kind: string): string {
+  if (kind === 'topup') return t('kind_topup');
+  return kind === WEB_PAYMENT ? t('kind_web_payment') : t('kind_other');
+}
 
 const base = '/v1/operator/risk/reviews';
 
@@ -85,7 +118,7 @@ function ReviewList() {
                 <th>{t('heldAt')}</th>
                 <th>{t('reviewKind')}</th>
                 <th class="num">{t('amount')}</th>
-                <th>{t('customer')}</th>
+                <th>{t('reviewParty')}</th>
                 <th>{t('status')}</th>
               </tr>
             </thead>
@@ -95,9 +128,9 @@ function ReviewList() {
                   <td>
                     <a href={`#/reviews/${r.id}`}>{dateTime(r.created_at, lang)}</a>
                   </td>
-                  <td>{t(r.kind === 'topup' ? 'kind_topup' : 'kind_other')}</td>
+                  <td>{kindWord(t, r.kind)}</td>
                   <td class="num">{yen(r.amount, lang, r.currency)}</td>
-                  <td class="mono">{r.customer_id}</td>
+                  <td class="mono">{r.customer_id ?? r.merchant_id}</td>
                   <td>{t(`review_${r.status}`)}</td>
                 </tr>
               ))}
@@ -123,14 +156,18 @@ function ReviewView(props: { id: string; role: Role }) {
         <a href="#/reviews">{t('backToReviews')}</a>
       </p>
       <h1>
-        {t(v.kind === 'topup' ? 'kind_topup' : 'kind_other')} {yen(v.amount, lang, v.currency)}
+        {kindWord(t, v.kind)} {yen(v.amount, lang, v.currency)}
       </h1>
       <div class="card">
         <dl class="kv">
           <dt>{t('status')}</dt>
           <dd data-status={v.status}>{t(`review_${v.status}`)}</dd>
-          <dt>{t('customer')}</dt>
-          <dd class="mono">{v.customer_id}</dd>
+          {v.customer_id && (
+            <>
+              <dt>{t('customer')}</dt>
+              <dd class="mono">{v.customer_id}</dd>
+            </>
+          )}
           <dt>{t('heldItem')}</dt>
           <dd class="mono">{v.subject_id}</dd>
           <dt>{t('heldAt')}</dt>
@@ -150,6 +187,7 @@ function ReviewView(props: { id: string; role: Role }) {
       {v.status === 'open' && DECIDERS.includes(props.role) && (
         <Decide
           id={v.id}
+          web={v.kind === WEB_PAYMENT}
           onDone={(said) => {
             setOutcome(said);
             view.reload();
@@ -159,7 +197,8 @@ function ReviewView(props: { id: string; role: Role }) {
       {v.status === 'open' && !DECIDERS.includes(props.role) && (
         <Notice kind="info">{t('readOnlyReview')}</Notice>
       )}
-      <CustomerActivity a={v.activity} />
+      {v.web_payment && <WebPayment w={v.web_payment} />}
+      {v.activity && <CustomerActivity a={v.activity} />}
     </section>
   );
 }
@@ -210,7 +249,47 @@ function wordFor(t: Translate<typeof S>, prefix: string, code: string): string {
   return key in S ? t(key as keyof typeof S) : code;
 }
 
-function Decide(props: { id: string; onDone(outcome: string): void }) {
+/** A held web payment: its merchant, masked card, the shopper's network, the card's history. */
+function WebPayment(props: { w: WebPaymentFacts }) {
+  const { t, lang } = useT(S);
+  const { w } = props;
+  const status = (s: string) => wordFor(t, 'ps_', s);
+  return (
+    <div class="card web-payment" data-payment={w.id}>
+      <h2>{t('webPaymentTitle')}</h2>
+      <dl class="kv">
+        <dt>{t('webMerchant')}</dt>
+        <dd>
+          {w.merchant_name} <span class="mono muted">{w.merchant_id}</span>
+        </dd>
+        <dt>{t('heldItem')}</dt>
+        <dd class="mono">{w.id}</dd>
+        <dt>{t('amount')}</dt>
+        <dd>{yen(w.amount, lang, w.currency)}</dd>
+        <dt>{t('webCaptureMethod')}</dt>
+        <dd>{t(`capture_${w.capture_method}`)}</dd>
+        <dt>{t('webPaymentStatus')}</dt>
+        <dd>{status(w.status)}</dd>
+        <dt>{t('webCard')}</dt>
+        <dd data-testid="card">{w.card ? `${w.card.brand} •••• ${w.card.last4}` : '—'}</dd>
+        <dt>{t('webShopperNetwork')}</dt>
+        <dd class="mono">{w.shopper_network ?? '—'}</dd>
+      </dl>
+      <Rows
+        title={t('cardPayments')}
+        rows={w.card_payments.map((x) => [
+          dateTime(x.created_at, lang),
+          yen(x.amount, lang, x.currency),
+          status(x.status),
+          x.merchant_id,
+          x.id,
+        ])}
+      />
+    </div>
+  );
+}
+
+function Decide(props: { id: string; web: boolean; onDone(outcome: string): void }) {
   const { t } = useT(S);
   const form = useForm();
   const [note, setNote] = useState('');
@@ -221,6 +300,10 @@ function Decide(props: { id: string; onDone(outcome: string): void }) {
         { body: { note } },
       );
       const status = r.subject?.status ?? '';
+      if (props.web) {
+        const said = { status: wordFor(t, 'ps_', status) };
+        return props.onDone(step === 'approve' ? t('approvedWebThen', said) : t('declinedWebThen'));
+      }
       props.onDone(
         step === 'approve'
           ? t('approvedThen', { status: wordFor(t, 'ts_', status) })
@@ -245,17 +328,17 @@ function Decide(props: { id: string; onDone(outcome: string): void }) {
           disabled={form.busy || !note.trim()}
           onClick={() => void decide('approve')}
         >
-          {t('approveReview')}
+          {t(props.web ? 'approveWebPayment' : 'approveReview')}
         </button>
         <button
           class="danger"
           disabled={form.busy || !note.trim()}
           onClick={() => void decide('decline')}
         >
-          {t('declineReview')}
+          {t(props.web ? 'declineWebPayment' : 'declineReview')}
         </button>
       </div>
-      <p class="muted">{t('decideNote')}</p>
+      <p class="muted">{t(props.web ? 'decideWebNote' : 'decideNote')}</p>
     </div>
   );
 }

@@ -305,18 +305,61 @@ export const S = appStrings({
   navReviews: ['Review queue', '審査キュー'],
   reviewsTitle: ['Review queue', '審査キュー'],
   reviewsNote: [
-    'Top-ups held by a risk decision before the card was charged, the longest waiting first.',
-    'リスク判定によりカード請求前に保留されたチャージです。待ち時間の長い順に表示します。',
+    'Top-ups held by a risk decision before the card was charged, and merchants’ web ' +
+      'payments held after the card was authorized, the longest waiting first.',
+    'リスク判定によりカード請求前に保留されたチャージと、カードの与信後に保留された加盟店の' +
+      'Web決済です。待ち時間の長い順に表示します。',
   ],
   review_open: ['Waiting', '審査待ち'],
   review_approved: ['Approved', '承認済み'],
   review_declined: ['Declined', '却下済み'],
+  review_closed: ['Closed without a decision', '判断前に終了'],
   noReviews: ['Nothing is waiting for review.', '審査待ちはありません。'],
   heldAt: ['Held at', '保留日時'],
   heldItem: ['Held item', '保留中の取引'],
   reviewKind: ['Held item kind', '保留の種類'],
   kind_topup: ['Wallet top-up', 'ウォレットへのチャージ'],
   kind_other: ['Wallet payment', 'ウォレットでの支払い'],
+  kind_web_payment: ['Web payment by card', 'カードでのWeb決済'],
+  reviewParty: ['Customer or merchant', '顧客または加盟店'],
+  webPaymentTitle: ['The web payment', 'Web決済の内容'],
+  webMerchant: ['Merchant', '加盟店'],
+  webCard: ['Card (brand, last 4 digits)', 'カード（ブランド・下4桁）'],
+  webShopperNetwork: ["Shopper's network", '購入者のネットワーク'],
+  webCaptureMethod: ['Capture', '売上確定'],
+  capture_automatic: ['Automatic on approval', '承認時に自動で確定'],
+  capture_manual: ['By the merchant after approval', '承認後に加盟店が確定'],
+  webPaymentStatus: ['Payment status', '決済の状態'],
+  cardPayments: ["This card's recent web payments", 'このカードの最近のWeb決済'],
+  approveWebPayment: [
+    'Approve: the payment goes on (captured, or left to the merchant to capture)',
+    '承認：決済を進める（売上確定、または加盟店による確定待ち）',
+  ],
+  declineWebPayment: [
+    'Decline: void the authorization; nothing is charged',
+    '却下：与信を取り消し、請求しない',
+  ],
+  decideWebNote: [
+    'Approving captures the card once, however often it is pressed. Declining voids the ' +
+      'authorization and tells the merchant by webhook; nothing moves. An authorization ' +
+      'not decided within 7 days is voided.',
+    '承認すると、何度押してもカードの売上確定は1回だけです。却下すると与信を取り消し、' +
+      '加盟店にWebhookでお知らせします。お金は動きません。7日以内に判断されない与信は' +
+      '取り消されます。',
+  ],
+  approvedWebThen: [
+    'Approved. The payment is now: {status}.',
+    '承認しました。決済の状態：{status}',
+  ],
+  declinedWebThen: [
+    'Declined. The authorization was voided; the merchant is told by webhook.',
+    '却下しました。与信を取り消し、加盟店にWebhookでお知らせします。',
+  ],
+  ps_requires_review: ['Held for review (authorized)', '審査のため保留中（与信済み）'],
+  ps_requires_capture: ['Waiting for the merchant to capture', '加盟店の売上確定待ち'],
+  ps_succeeded: ['Captured', '売上確定'],
+  ps_canceled: ['Canceled', '取消済み'],
+  ps_processing: ['At the card network', 'カードネットワークで処理中'],
   loadingReview: ['Loading the review…', '審査内容を読み込み中…'],
   backToReviews: ['← Review queue', '← 審査キュー'],
   decidedBy: ['Decided by', '判断した人'],
