@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { manualClock } from '../lib/clock.ts';
-import { createOutbox } from '../outbox/index.ts';
+import { createOutbox, PermanentFailure } from '../outbox/index.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
 import { createTestDb } from '../../test/helpers/db.ts';
 import {
@@ -127,4 +127,94 @@ test('the notify worker delivers a batch; a failing message is retried alone', a
   await run();
   assert.ok((await rows()).every((r) => r.delivered));
   assert.equal((await mailbox()).length, 2, 'nothing delivered twice');
+});
+
+test('a bundle of messages: what failed is retried alone, nothing is sent twice', async (t) => {
+  const { db, clock, log, mailbox } = await setup(t);
+  const outbox = createOutbox({ sql: db.sql, clock, limits });
+  const bundles = [
+    { messages: [messages[0]!, messages[3]!] },
+    { messages: [messages[2]!, messages[1]!] },
+  ];
+  const ids = await db.sql.begin((tx) =>
+    outbox.enqueue(
+      tx,
+      bundles.map((payload) => ({ topic: NOTIFY_TOPIC, payload })),
+    ),
+  );
+  let carrierDown = true;
+  const sent: string[] = [];
+  const sms = {
+    send: async (to: string) => {
+      if (carrierDown && to.endsWith('2')) throw new DeliveryUnavailable('carrier down');
+      sent.push(to);
+    },
+  };
+  const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test', sms });
+  const run = async () => {
+    const controller = new AbortController();
+    const worker = notifyWorker({ outbox, notifier, log, signal: controller.signal, pollMs: 10 });
+    for (;;) {
+      const [s] = await outbox.stats();
+      if (!s || (s.ready === 0 && s.leased === 0)) break;
+      await sleep(10);
+    }
+    controller.abort();
+    await worker;
+  };
+  await run();
+  const left = await db.sql<{ id: bigint; attempts: number; payload: unknown; error: string }[]>`
+    select id, attempts, payload, last_error as error from outbox_events order by id`;
+  assert.deepEqual(
+    left.map((r) => [r.id, r.attempts, r.payload]),
+    [[ids[0], 1, { messages: [messages[3]] }]],
+    'only the refused SMS is left to retry',
+  );
+  assert.match(left[0]!.error, /^DeliveryUnavailable: carrier down/);
+  assert.deepEqual(sent, ['+819000000001']);
+  const delivered = [
+    ['email', 'a@example.com', 'one', 'first'],
+    ['email', 'b@example.com', 'three', 'third'],
+  ];
+  assert.deepEqual(await mailbox(), delivered);
+
+  carrierDown = false;
+  clock.advanceMs(300_000);
+  await run();
+  assert.equal((await db.sql`select id from outbox_events`).length, 0);
+  assert.deepEqual(sent, ['+819000000001', '+819000000002']);
+  assert.deepEqual(await mailbox(), delivered, 'nothing delivered twice');
+});
+
+test('a bundle part refused for good is dead at once with only that part', async (t) => {
+  const { db, clock, log, mailbox } = await setup(t);
+  const outbox = createOutbox({ sql: db.sql, clock, limits });
+  const [id] = await db.sql.begin((tx) =>
+    outbox.enqueue(tx, [
+      { topic: NOTIFY_TOPIC, payload: { messages: [messages[0]!, messages[3]!] } },
+    ]),
+  );
+  const sms = {
+    send: async () => {
+      throw new PermanentFailure('no such number');
+    },
+  };
+  const notifier = createNotifier({ sql: db.sql, clock, log, env: 'test', sms });
+  const controller = new AbortController();
+  const worker = notifyWorker({ outbox, notifier, log, signal: controller.signal, pollMs: 10 });
+  for (let i = 0; i < 500; i++) {
+    const [s] = await outbox.stats();
+    if (s && s.dead === 1) break;
+    await sleep(10);
+  }
+  controller.abort();
+  await worker;
+  const rows = await db.sql<{ id: bigint; payload: unknown; attempts: number; dead: boolean }[]>`
+    select id, payload, attempts, dead_at is not null as dead from outbox_events`;
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.payload, r.attempts, r.dead]),
+    [[id, { messages: [messages[3]] }, 1, true]],
+    'the refused SMS alone is dead at its first attempt; the email went',
+  );
+  assert.deepEqual(await mailbox(), [['email', 'a@example.com', 'one', 'first']]);
 });

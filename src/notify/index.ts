@@ -2,7 +2,9 @@ import { PermanentFailure, type BatchFailures, type OutboxEvent } from '../outbo
 import type { Db } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
 import {
-  isNotifyMessage,
+  messagesOf,
+  NotDelivered,
+  RefusedForGood,
   NOTIFY_TOPIC,
   type DeliveryReport,
   type DeliveryReports,
@@ -14,6 +16,8 @@ import type { DeliveryOutcome, Notifier } from './notifier.ts';
 //
 // Glossary
 // - message: one text to one address over one channel (NotifyMessage).
+// - bundle: several messages in one outbox event (a receipt's email and SMS); when only some
+//   are delivered, the event is retried with the others alone (NotDelivered).
 // - channel: email or sms.
 // - text: written by the module that sends it, each in one file (identity/messages.ts,
 //   payments/messages.ts), Japanese first and then English, as the apps; notify only delivers.
@@ -27,7 +31,12 @@ import type { DeliveryOutcome, Notifier } from './notifier.ts';
 // - ref: a sender's name for a message whose delivery it follows; the worker reports each
 //   step (sent, delivered, failed) of such a message to the DeliveryReports it was given.
 
-export { NOTIFY_TOPIC, type DeliveryReports, type NotifyMessage } from './message.ts';
+export {
+  NOTIFY_TOPIC,
+  type DeliveryReports,
+  type NotifyBundle,
+  type NotifyMessage,
+} from './message.ts';
 export { createNotifier, DeliveryUnavailable, type Notifier } from './notifier.ts';
 export { devMailboxRoutes } from './routes.ts';
 
@@ -106,21 +115,16 @@ async function deliverEvent(
   log: Logger,
   r: Reporting | undefined,
 ): Promise<void> {
-  if (!isNotifyMessage(event.payload)) {
-    log.error({ event_id: String(event.id) }, 'notify event without a valid message; dropped');
-    return;
-  }
-  const one = [{ id: event.id, attempts: event.attempts, message: event.payload }];
-  await reportStart(r, one);
-  const [outcome] = await notifier.deliverMany([event.payload]);
-  await reportOutcomes(r, one, [outcome!]);
-  if ('error' in outcome!) throw outcome.error;
+  const failures = await deliverEvents(notifier, [event], log, r);
+  if (failures.has(event.id)) throw failures.get(event.id);
 }
 
 /**
  * Handles a batch of outbox events as deliverEvent would each: malformed payloads are logged
  * and dropped, dev-mailbox messages go in with one insert, senders are called one at a time.
- * Returns the events whose delivery failed, for the worker to fail (and retry) alone.
+ * Returns the events whose delivery failed, for the worker to fail (and retry) alone: an
+ * event of several messages of which some were delivered fails with NotDelivered, which
+ * retries it with only the others.
  */
 async function deliverEvents(
   notifier: Notifier,
@@ -130,18 +134,43 @@ async function deliverEvents(
 ): Promise<Map<bigint, unknown>> {
   const valid: Deliverable[] = [];
   for (const e of events) {
-    if (isNotifyMessage(e.payload)) {
-      valid.push({ id: e.id, attempts: e.attempts, message: e.payload });
+    const messages = messagesOf(e.payload);
+    if (messages) {
+      for (const message of messages) valid.push({ id: e.id, attempts: e.attempts, message });
     } else log.error({ event_id: String(e.id) }, 'notify event without a valid message; dropped');
   }
   await reportStart(r, valid);
   const outcomes = await notifier.deliverMany(valid.map((v) => v.message));
   await reportOutcomes(r, valid, outcomes);
-  const failures = new Map<bigint, unknown>();
+  const failed = new Map<bigint, { error: unknown; message: NotifyMessage }[]>();
   for (const [i, outcome] of outcomes.entries()) {
-    if ('error' in outcome) failures.set(valid[i]!.id, outcome.error);
+    if (!('error' in outcome)) continue;
+    const v = valid[i]!;
+    failed.set(v.id, [...(failed.get(v.id) ?? []), { error: outcome.error, message: v.message }]);
+  }
+  const failures = new Map<bigint, unknown>();
+  for (const [id, f] of failed) {
+    failures.set(id, failureOf(f, valid.filter((v) => v.id === id).length));
   }
   return failures;
+}
+
+/**
+ * How an event of `count` messages fails when these did not go. When every one failed alike
+ * (all for good, or all worth retrying), as a message alone did: with the first error. Else
+ * its retry holds only the messages that may still go (NotDelivered); a part refused for good
+ * with nothing else left is dead at once with only that part (RefusedForGood). A message
+ * refused for good beside one worth retrying is left out of the retry: it is reported failed.
+ */
+function failureOf(failed: { error: unknown; message: NotifyMessage }[], count: number): unknown {
+  const retry = failed.filter((f) => !(f.error instanceof PermanentFailure));
+  const first = (retry[0] ?? failed[0])!;
+  const alike = retry.length === 0 || retry.length === failed.length;
+  if (failed.length === count && alike) return first.error;
+  if (retry.length > 0) {
+    return new NotDelivered(first.error, { messages: retry.map((f) => f.message) });
+  }
+  return new RefusedForGood(first.error, { messages: failed.map((f) => f.message) });
 }
 
 /** The outbox as one delivery pass uses it. */

@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.ts';
+import { PermanentFailure } from '../outbox/index.ts';
 
 // What the notify module delivers: one message to one address over one channel. Producers
 // (identity, incidents) enqueue it on the outbox in the same transaction as the change it
@@ -21,6 +22,56 @@ export interface NotifyMessage {
   ref?: string | undefined;
 }
 
+/**
+ * Several messages in one outbox event (a receipt's email and SMS): one event row to write,
+ * claim and delete where each message alone needs one. Delivered as its messages would be
+ * one by one; when some fail, the event is retried with only those (NotDelivered).
+ */
+export interface NotifyBundle {
+  messages: NotifyMessage[];
+}
+
+/** Messages in one bundle: a notice's channels, with room to spare. */
+const NOTIFY_BUNDLE_MESSAGES_MAX = 8;
+
+/** The messages an event's payload carries (one, or a bundle's), or null when malformed. */
+export function messagesOf(payload: unknown): NotifyMessage[] | null {
+  if (isNotifyMessage(payload)) return [payload];
+  const list = (payload as Partial<NotifyBundle> | null)?.messages;
+  if (!Array.isArray(list) || list.length === 0) return null;
+  if (list.length > NOTIFY_BUNDLE_MESSAGES_MAX) return null;
+  return list.every(isNotifyMessage) ? list : null;
+}
+
+/**
+ * Some messages of an event were not delivered: the outbox retries the event with only these
+ * (retryPayload), so the ones delivered are never sent twice. Carries the first error.
+ */
+export class NotDelivered extends Error {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    override readonly cause: unknown,
+    readonly retryPayload: NotifyBundle,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    // The outbox records the cause's name, as it would for a message sent alone.
+    this.name = cause instanceof Error ? cause.name : 'NotDelivered';
+    const retry = (cause as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    this.retryAfterSeconds = typeof retry === 'number' ? retry : undefined;
+  }
+}
+
+/** NotDelivered where what is left was refused for good: dead at once with only that part. */
+export class RefusedForGood extends PermanentFailure {
+  constructor(
+    override readonly cause: unknown,
+    readonly retryPayload: NotifyBundle,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = cause instanceof Error ? cause.name : 'RefusedForGood';
+  }
+}
+
 /** How one message's delivery went, told to the module that sent it (by its ref). */
 export interface DeliveryReport {
   ref: string;
@@ -34,7 +85,7 @@ export interface DeliveryReport {
   error?: string | undefined;
 }
 
-export function isNotifyMessage(value: unknown): value is NotifyMessage {
+function isNotifyMessage(value: unknown): value is NotifyMessage {
   const v = value as Partial<NotifyMessage> | null;
   return (
     !!v &&

@@ -6,6 +6,7 @@ import {
   ENQUEUE_BATCH_SIZE_MAX,
   errorText,
   PermanentFailure,
+  retryPayloadJson,
   RETRY_SECONDS_BASE_DEFAULT,
   RETRY_SECONDS_MAX_DEFAULT,
   takenEvent,
@@ -75,7 +76,12 @@ export interface Outbox {
   completeMany(ids: readonly bigint[], owner: string): Promise<bigint[]>;
   /**
    * Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far).
+<<<<<<< HEAD
    * A PermanentFailure makes the event dead at once.
+=======
+   * An error that carries `retryPayload` (an object) retries the event with that payload
+   * instead: what is left to do of it, when part of it was done.
+>>>>>>> 8638e1c (A receipt's email and SMS go as one notify event)
    */
   fail(id: bigint, owner: string, error: unknown, retryAfterSeconds?: number): Promise<FailResult>;
   /** Gives leased events back without counting an attempt. */
@@ -141,6 +147,7 @@ export function createOutbox(deps: OutboxDeps): Outbox {
       const r = await store.fail(sql, {
         id,
         owner,
+        retryPayloadJson: retryPayloadJson(error),
         now: clock.now(),
         error: errorText(error),
         retrySecondsBase: base,

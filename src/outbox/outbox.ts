@@ -192,6 +192,17 @@ export function takenEvent(r: store.EventRow, now: Date): OutboxEvent {
   };
 }
 
+/**
+ * The payload a failed attempt leaves to retry, stored as enqueue stores one, when its error
+ * carries one (`retryPayload`); null keeps the event's payload.
+ */
+export function retryPayloadJson(error: unknown): string | null {
+  const payload = (error as { retryPayload?: unknown } | null)?.retryPayload;
+  if (payload === undefined || payload === null) return null;
+  assert(typeof payload === 'object', 'retryPayload is not an object');
+  return toPayloadJson('retry', payload);
+}
+
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return maskPans(text).slice(0, ERROR_CHARACTERS_MAX);

@@ -192,6 +192,8 @@ export async function completeMany(
 export interface FailParams {
   id: bigint;
   owner: string;
+  /** What is left to do of the event, when part of it was done; null keeps its payload. */
+  retryPayloadJson?: string | null | undefined;
   now: Date;
   error: string;
   retrySecondsBase: number;
@@ -209,6 +211,7 @@ export async function fail(db: Db, p: FailParams): Promise<{ dead: boolean } | n
     update outbox_events set
       attempts = attempts + 1,
       last_error = ${p.error},
+      payload = coalesce(${p.retryPayloadJson ?? null}::text::jsonb, payload),
       lease_owner = null,
       lease_until = null,
       available_at = ${p.now}::timestamptz + make_interval(secs =>

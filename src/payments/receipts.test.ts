@@ -83,9 +83,11 @@ interface Sent {
  */
 async function sent(p: PayPlatform, after: Mark): Promise<Sent> {
   const notices = [];
-  for (const { payload } of await p.db.sql<{ payload: Sent['notices'][number] }[]>`
+  // A receipt's email and SMS are one notify event (a bundle of messages).
+  const bundles = await p.db.sql<{ payload: { messages: Sent['notices'] } }[]>`
     select payload from outbox_events where topic = 'notify.message' and id > ${after.outbox}
-    order by id`) {
+    order by id`;
+  for (const payload of bundles.flatMap((b) => b.payload.messages)) {
     const token = TOKEN_RE.exec(payload.text)?.[1] ?? '';
     const [owner] = await p.db.sql<{ email: string }[]>`
       select c.email from identity_freeze_tokens f

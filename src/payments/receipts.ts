@@ -1,6 +1,6 @@
 import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
-import { NOTIFY_TOPIC, type NotifyMessage } from '../notify/index.ts';
+import { NOTIFY_TOPIC, type NotifyBundle } from '../notify/index.ts';
 import type { NewWebhookEvent } from '../webhooks/index.ts';
 import { RECEIPT_TOPIC, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
@@ -131,15 +131,17 @@ async function notifyCustomers(deps: PaymentsDeps, tx: Tx, notices: Notice[]): P
     tx,
     told.flatMap((n) => [n.customerId, n.customerId]),
   );
-  const sent = told.flatMap((n, i): NotifyMessage[] =>
-    messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
+  const sent = told.map((n, i): NotifyBundle => ({
+    messages: messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
       email: links[2 * i]!,
       phone: links[2 * i + 1]!,
     }),
-  );
+  }));
+  // One outbox event per notice, its email and SMS together: one row to write, lease and
+  // delete where a row per message needed two. The notify worker retries only what failed.
   await deps.outbox.enqueue(
     tx,
-    sent.map((m) => ({ topic: NOTIFY_TOPIC, key: m.to, payload: m })),
+    sent.map((b) => ({ topic: NOTIFY_TOPIC, key: b.messages[0]!.to, payload: b })),
   );
 }
 
