@@ -102,7 +102,10 @@ try {
   for (const size of sizes) {
     const b = Array.from({ length: size }, () => transfer(random));
     await ledger.createTransfers(b);
-    await rawBatch(sql, b.map((t) => ({ ...t, id: uuidv7() })));
+    await rawBatch(
+      sql,
+      b.map((t) => ({ ...t, id: uuidv7() })),
+    );
   }
   for (const size of sizes) {
     for (const [name, pick] of [

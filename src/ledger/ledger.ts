@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { merkleRoot, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
 import type { Limits } from '../config.ts';
-import { retryOnConflict, type Sql, type Tx } from '../db/index.ts';
+import { beginWith, retryOnConflict, type Sql, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { AccountResultCode, TransferResultCode } from './errors.ts';
@@ -26,6 +26,7 @@ import {
 import { transferLeaf } from './canonical.ts';
 import { proveTransfer, type TransferProofResult } from './proof.ts';
 import * as store from './store.ts';
+import type { PlanMode } from './store.ts';
 import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 
 // The ledger service: one batch is one database transaction. It locks the batch's accounts
@@ -201,12 +202,21 @@ async function ownTransaction(
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
 ): Promise<CreateTransferResult[]> {
-  const { results, written } = await deps.sql.begin(async (tx) => {
-    const batch = await transferBatch(deps, tx, transfers, ctx);
+  const run = async (tx: Tx, planMode?: Promise<string>) => {
+    const batch = await transferBatch(deps, tx, transfers, ctx, planMode);
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
-  });
+  };
+  // A small batch's switch to generic plans goes out with BEGIN, and its lock right behind
+  // them: two round trips in all (that one, then the write with COMMIT) instead of three.
+  // transferBatch awaits the switch before it sends the write, which beginWith requires.
+  const { results, written } =
+    transfers.length <= store.INSERT_TRANSFERS_MAX
+      ? await beginWith(deps.sql, store.USE_GENERIC_PLANS, (tx, opened: Promise<PlanMode[]>) =>
+          run(tx, opened.then(store.replacedPlanMode)),
+        )
+      : await deps.sql.begin((tx) => run(tx));
   await written;
   return results;
 }
@@ -221,13 +231,15 @@ async function transferBatch(
   tx: Tx,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
+  sentPlanMode?: Promise<string>,
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
   const nowMs = deps.clock.nowMs();
   // A small batch's statements are planned once per connection (store.useGenericPlans); the
-  // switch is sent unawaited, ahead of the lock, and the write statement switches back.
+  // switch is sent unawaited, ahead of the lock (or was sent with BEGIN: sentPlanMode), and
+  // the write statement switches back. The write is sent only once the switch answered.
   const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
-  const planMode = small ? store.useGenericPlans(tx) : undefined;
+  const planMode = small ? (sentPlanMode ?? store.useGenericPlans(tx)) : undefined;
   // Observed at once: a failure also fails the lock, and this one is then never awaited.
   planMode?.catch(() => undefined);
   const state = await lockAndLoad(tx, transfers);

@@ -87,9 +87,27 @@ function toTransfer(r: TransferRow): TransferRecord {
  * custom plans: there the row counts decide between index probes and a hash join.
  */
 export async function useGenericPlans(tx: Tx): Promise<string> {
-  const [row] = await tx<{ was: string }[]>`
-    select current_setting('plan_cache_mode') as was,
-           set_config('plan_cache_mode', 'force_generic_plan', true)`;
+  return replacedPlanMode(await tx.unsafe<PlanMode[]>(USE_GENERIC_PLANS, [], PREPARED));
+}
+
+/**
+ * A statement without parameters prepared like a tagged one (postgres.js sends unsafe text
+ * without parameters as a simple query, parsed and planned each time); `simple` is an option
+ * the driver reads but its types leave out, hence an object rather than a literal.
+ */
+const PREPARED = { prepare: true, simple: false };
+
+/** useGenericPlans' statement, without parameters: it may also travel with BEGIN. */
+export const USE_GENERIC_PLANS = `select current_setting('plan_cache_mode') as was,
+  set_config('plan_cache_mode', 'force_generic_plan', true)`;
+
+/** The answer of USE_GENERIC_PLANS. */
+export interface PlanMode {
+  was: string;
+}
+
+export function replacedPlanMode(rows: readonly PlanMode[]): string {
+  const [row] = rows;
   assert(row, 'set_config answers one row');
   return row.was;
 }

@@ -1,0 +1,60 @@
+import type { Sql, Tx } from './sql.ts';
+
+// A transaction whose BEGIN does not cost a round trip of its own. postgres.js's sql.begin
+// sends BEGIN and waits for its answer before the callback's first statement leaves, so a
+// short transaction (lock, write, COMMIT) paid three round trips, each a socket write that
+// wakes PostgreSQL. Here BEGIN travels with the transaction's first statement, in one
+// simple-protocol message, and the callback's next statements are pipelined behind it.
+
+/**
+ * Runs fn in a transaction on a reserved connection. `first` is a statement without
+ * parameters sent in one message with BEGIN: PostgreSQL runs it only if BEGIN succeeded,
+ * and `opened` settles with its rows. fn may send statements before `opened` settles (they
+ * are pipelined behind it), but must await it before any statement that writes: were BEGIN
+ * to fail, a statement after it would run, and commit, alone. COMMIT is sent when fn
+ * resolves, ROLLBACK when it throws.
+ */
+export async function beginWith<T, R>(
+  sql: Sql,
+  first: string,
+  fn: (tx: Tx, opened: Promise<R[]>) => Promise<T>,
+): Promise<T> {
+  const reserved = await sql.reserve();
+  // A reserved connection runs statements like a transaction's handle; it has no savepoints,
+  // which no caller of this function uses.
+  const tx = reserved as unknown as Tx;
+  let alive = true;
+  try {
+    // The answer holds one result per statement: BEGIN's (no rows), then first's.
+    const opened = reserved
+      .unsafe(`begin; ${first}`)
+      .simple()
+      .then((results) => (results as unknown as R[][])[1] ?? []);
+    // Observed at once: fn awaits it, but may throw before it gets there.
+    opened.catch(() => undefined);
+    const result = await fn(tx, opened);
+    await opened;
+    await tx.unsafe('commit');
+    return result;
+  } catch (e) {
+    alive = await rolledBack(tx);
+    throw e;
+  } finally {
+    // A connection that closed meanwhile was put back on the pool's closed list by the
+    // driver, to reconnect; released now, it would be handed out again without a socket.
+    if (alive) reserved.release();
+  }
+}
+
+/**
+ * Ends a failed transaction; true when the connection answered (even with an error, and
+ * with a warning only when nothing was open), false when it is gone.
+ */
+async function rolledBack(tx: Tx): Promise<boolean> {
+  try {
+    await tx.unsafe('rollback');
+    return true;
+  } catch (e) {
+    return (e as { name?: unknown }).name === 'PostgresError';
+  }
+}
