@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
+import { sha256 } from '../lib/sha256.ts';
 
 // Merkle trees with RFC 6962 hashing (Certificate Transparency, kept in RFC 9162 §2.1): one
 // audit entry commits to a whole batch of records by the root over their leaves, and one
@@ -23,14 +24,20 @@ export function merkleLeafHash(data: Buffer): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
 }
 
+/** The input of a node of two 32-byte children, reused: sha256 reads it before returning. */
+const nodeInput = Buffer.alloc(65);
+
 function merkleNodeHash(left: Buffer, right: Buffer): Buffer {
-  // One update of one 65-byte buffer: each update() is a call into the native binding, and
-  // a tree of n leaves has n - 1 nodes.
-  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  // One hash of one 65-byte buffer: a tree of n leaves has n - 1 nodes, so each call into
+  // the native binding and each allocation counts.
+  const input =
+    left.length === 32 && right.length === 32
+      ? nodeInput
+      : Buffer.allocUnsafe(1 + left.length + right.length);
   input[0] = 0x01;
   input.set(left, 1);
   input.set(right, 1 + left.length);
-  return createHash('sha256').update(input).digest();
+  return sha256(input);
 }
 
 /**

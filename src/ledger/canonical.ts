@@ -1,5 +1,5 @@
 import { assert } from '../lib/assert.ts';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../lib/sha256.ts';
 import type { TransferRecord } from './state.ts';
 
 // The canonical bytes of a transfer: what a batch's Merkle leaf hashes, so what an audit
@@ -92,7 +92,7 @@ export function canonicalTransfer(t: TransferRecord): Buffer {
  * buffer that holds the 0x00 already (a leaf per transfer is on the ledger's hot path).
  */
 export function transferLeaf(t: TransferRecord): Buffer {
-  return createHash('sha256').update(encode(t, 1)).digest();
+  return sha256(encode(t, 1));
 }
 
 /** A transfer in a proof: its canonical fields as plain JSON (amount and time as strings). */
