@@ -38,8 +38,8 @@ const BASE_SIGNALS: Record<string, string> = {
     'distinct customers who signed in from this network in the last day (0: an internal address)',
   source_failures_1h: 'sign-in failures from this network in the current hour',
   card_other_customers: 'other customers with a card of the same fingerprint',
-  card_funding: 'credit, debit, prepaid or unknown',
-  card_country: "the card issuer's country (two letters) or unknown",
+  card_funding: 'credit, debit, prepaid or unknown, from the loaded BIN table (card ranges)',
+  card_country: "the card issuer's country (two letters) from the BIN table, or unknown",
   amount_max_30d:
     "the customer's largest payment (for payments) or top-up (for top-ups) in 30 days (0: none)",
   amount_ratio_30d: 'amount ÷ that largest amount (amount itself when there is none)',
