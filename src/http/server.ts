@@ -471,6 +471,63 @@ const PAGE_ALERT_DOC = {
   },
 } as const;
 
+/** A web payment held by the risk review, and how the review ended (checkout/review.ts). */
+function reviewEventDoc(type: 'payment.review_opened' | 'payment.review_closed') {
+  const review = {
+    type: 'object',
+    required: ['id', 'open'],
+    properties: {
+      id: { type: 'string', pattern: '^rv_' },
+      open: { type: 'boolean' },
+      outcome: {
+        enum: ['approved', 'declined', 'expired', 'canceled'],
+        description:
+          'approved: captured (automatic) or requires_capture (manual); declined: voided, ' +
+          'canceled (review_declined); expired: not decided within the authorization, ' +
+          'voided; canceled: the merchant canceled it while held.',
+      },
+    },
+  };
+  const payment = {
+    type: 'object',
+    description: 'The payment as GET /v1/payments/{id} returns it, with review.',
+    properties: {
+      id: { type: 'string', pattern: '^pay_' },
+      object: { const: 'payment' },
+      status: { type: 'string' },
+      review,
+    },
+  };
+  return {
+    post: {
+      summary:
+        type === 'payment.review_opened'
+          ? 'A web payment is authorized and held for Kinko’s risk review (requires_review)'
+          : 'The risk review of a held web payment ended (review.outcome)',
+      description:
+        'While held, capture and confirm answer 409 payment_under_review; cancel voids the ' +
+        'authorization. Signed with Kinko-Signature like every event (docs/webhooks.md).',
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: {
+                id: { type: 'string', pattern: '^evt_' },
+                object: { const: 'event' },
+                type: { const: type },
+                created: { type: 'integer' },
+                data: { type: 'object', properties: { object: payment } },
+              },
+            },
+          },
+        },
+      },
+      responses: { '2XX': { description: 'Received; any other answer is retried.' } },
+    },
+  };
+}
+
 /**
  * Webhook events whose payload the API document describes (OpenAPI 3.1 `webhooks`); every
  * event type and its envelope is in docs/webhooks.md.
@@ -526,7 +583,14 @@ function webhookEventsDoc(): Record<string, OpenAPIV3_2.PathItemObject> {
   };
   // Plain JSON Schema literals, as the routes' schemas are; openapi-types' unions of schema
   // objects do not take them as written, so the document is typed once here.
-  return { ...doc, ...PAGE_ALERT_DOC } as unknown as Record<string, OpenAPIV3_2.PathItemObject>;
+  const reviews = {
+    'payment.review_opened': reviewEventDoc('payment.review_opened'),
+    'payment.review_closed': reviewEventDoc('payment.review_closed'),
+  };
+  return { ...doc, ...PAGE_ALERT_DOC, ...reviews } as unknown as Record<
+    string,
+    OpenAPIV3_2.PathItemObject
+  >;
 }
 
 async function registerDocs(app: App, version: string): Promise<void> {
