@@ -328,6 +328,53 @@ test('operator API: a held web payment shows its masked card, network and card h
   );
 });
 
+test('an approval racing the merchant cancel: one wins, never a deadlock', async () => {
+  const s = await shop(h);
+  const cards = ['4000056655665556', '2223003122003222', '378282246310005', '3566002020360505'];
+  const held = [];
+  for (const [i, number] of cards.entries()) {
+    held.push(String((await confirmed(s, number, 33_000 + i))['id']));
+  }
+  await Promise.all(
+    held.map(async (id) => {
+      const review = await webReviewOf(h.api, id);
+      const [approved, canceled] = await Promise.all([
+        code(() => h.api.modules.risk.reviews.approve(ANALYST, review.id, 'race')),
+        post(h, s, `/v1/payments/${id}/cancel`, {}),
+      ]);
+      // Either answer is a named one: a deadlock would be a database error (a 500).
+      assert.ok(['no error', 'risk_review_already_decided'].includes(approved), approved);
+      assert.ok([200, 409].includes(canceled.statusCode), canceled.body);
+      const p = (await get(h, s, `/v1/payments/${id}`)).json();
+      const after = (await webReviewOf(h.api, id)).status;
+      assert.ok(
+        (p.status === 'succeeded' && after === 'approved') ||
+          (p.status === 'canceled' && after === 'closed'),
+        `${p.status} with its review ${after}`,
+      );
+    }),
+  );
+});
+
+test('an approval waits behind a cancel holding the payment, then finds it closed', async () => {
+  const s = await shop(h);
+  const id = String((await confirmed(s, '6011111111111117', 36_000))['id']);
+  const review = await webReviewOf(h.api, id);
+  const reviews = h.api.modules.risk.reviews;
+  let approving: Promise<string> | undefined;
+  // As a cancel does: the payment locked first, its review closed after. An approval
+  // locking the review first would deadlock with it.
+  await h.api.db.sql.begin(async (tx) => {
+    await tx`select 1 from checkout_payments where id = ${id} for update`;
+    approving = code(() => reviews.approve(ANALYST, review.id, 'while canceling'));
+    await new Promise((r) => setTimeout(r, 300));
+    await reviews.close(tx, id, 'payment_canceled');
+  });
+  assert.equal(await approving, 'risk_review_already_decided');
+  assert.equal((await webReviewOf(h.api, id)).status, 'closed');
+  assert.equal((await moved(id)).captures, 0);
+});
+
 // Last: it moves the shared clock past the authorization's validity.
 test('a hold left past its authorization is voided by the reconcile job, audited', async () => {
   const s = await shop(h);

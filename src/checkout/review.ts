@@ -80,6 +80,8 @@ export function webPaymentReviewHandlers(d: WebPaymentsDeps): ReviewHandlers {
       await reviewEvent(d, tx, next, 'payment.review_closed', review.id, 'declined');
     },
     afterDecline: (review, who) => finish(d, review, who, 'void'),
+    // A cancel or the expiry job locks the payment, then closes its review: same order here.
+    lockSubject: async (tx, review) => void (await store.paymentById(tx, review.subjectId)),
   };
 }
 

@@ -63,6 +63,12 @@ export interface ReviewHandlers {
    * authorization), keyed by the subject id. Answers the subject's state for the operator.
    */
   afterDecline?(review: Review, who: Actor): Promise<Record<string, unknown>>;
+  /**
+   * Locks the subject before its review row is locked, for an owner whose own paths lock
+   * the subject first and then close its review (a merchant's cancel): one lock order, so
+   * an approval and a cancel at the same moment wait for each other instead of deadlocking.
+   */
+  lockSubject?(tx: Tx, review: Review): Promise<void>;
 }
 
 interface HoldInput {
@@ -247,6 +253,18 @@ async function hold(
   return reviewOf(row);
 }
 
+/** The review row, locked (its subject first when the owner asks: see lockSubject). */
+async function lockReview(
+  tx: Tx,
+  id: string,
+  handlersOf: (kind: string) => ReviewHandlers,
+): Promise<store.ReviewRow | undefined> {
+  const seen = await store.reviewById(tx, id);
+  if (!seen) return undefined;
+  await handlersOf(seen.kind).lockSubject?.(tx, reviewOf(seen));
+  return store.reviewById(tx, id, true);
+}
+
 async function approve(
   deps: ReviewsDeps,
   who: Actor,
@@ -255,7 +273,7 @@ async function approve(
   handlersOf: (kind: string) => ReviewHandlers,
 ): Promise<{ review: ReviewView; subject: Record<string, unknown> }> {
   const review = await deps.sql.begin(async (tx) => {
-    const row = await store.reviewById(tx, id, true);
+    const row = await lockReview(tx, id, handlersOf);
     if (!row) throw riskError('risk_review_not_found');
     // Declined, or closed because the subject ended while it waited: nothing to approve.
     if (row.status === 'declined' || row.status === 'closed') throw alreadyDecided(row);
@@ -286,7 +304,7 @@ async function decline(
   handlersOf: (kind: string) => ReviewHandlers,
 ): Promise<Review> {
   return deps.sql.begin(async (tx) => {
-    const row = await store.reviewById(tx, id, true);
+    const row = await lockReview(tx, id, handlersOf);
     if (!row) throw riskError('risk_review_not_found');
     if (row.status !== 'open') throw alreadyDecided(row);
     const set = {
