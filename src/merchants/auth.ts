@@ -51,15 +51,20 @@ export async function authenticateSecretKey(
   const token = bearer?.startsWith('Bearer ') ? bearerOf(bearer) : bearer;
   const parsed = token ? parseKey(token) : undefined;
   if (!token || !parsed || parsed.kind === 'publishable') throw merchantsError('api_key_invalid');
-  const key = await store.apiKeyByHash(deps.sql, sha256(token));
-  if (!key || key.kind === 'publishable') throw merchantsError('api_key_invalid');
   const now = deps.clock.now();
+  // Use is recorded as a throttled last_used_at: at most one row write per key per window,
+  // so thousands of requests a second do not turn into thousands of updates of one row. The
+  // statement that reads the key writes it, when the checks below pass.
+  const key = await store.apiKeyByHashTouched(
+    deps.sql,
+    sha256(token),
+    now,
+    lastUsedBefore(deps, now),
+  );
+  if (!key || key.kind === 'publishable') throw merchantsError('api_key_invalid');
   if (key.revoked_at) throw merchantsError('api_key_revoked');
   if (key.expires_at && key.expires_at <= now) throw merchantsError('api_key_expired');
   if (key.merchant_status !== 'active') throw merchantsError('merchant_suspended');
-  // Use is recorded as a throttled last_used_at: at most one row write per key per window,
-  // so thousands of requests a second do not turn into thousands of updates of one row.
-  await store.touchApiKey(deps.sql, key.id, now, lastUsedBefore(deps, now));
   return {
     merchantId: key.merchant_id,
     actor: { type: 'api_key', id: key.id },

@@ -163,6 +163,32 @@ export async function apiKeyByHash(db: Db, hash: Buffer): Promise<KeyWithMerchan
   return row;
 }
 
+/**
+ * apiKeyByHash, and in the same statement the throttled last_used_at (touchApiKey) moved
+ * when the key is usable: not publishable, not revoked, not expired, its merchant active —
+ * the checks authenticateSecretKey makes. A request then costs one round trip for its key.
+ */
+export async function apiKeyByHashTouched(
+  db: Db,
+  hash: Buffer,
+  now: Date,
+  before: Date,
+): Promise<KeyWithMerchant | undefined> {
+  const [row] = await db<KeyWithMerchant[]>`
+    with k as (
+      select k.*, m.status as merchant_status, m.card_data_capable
+      from merchants_api_keys k join merchants_merchants m on m.id = k.merchant_id
+      where k.secret_sha256 = ${hash}
+    ), touched as (
+      update merchants_api_keys t set last_used_at = ${now} from k
+      where t.id = k.id and k.kind <> 'publishable' and k.revoked_at is null
+        and (k.expires_at is null or k.expires_at > ${now}) and k.merchant_status = 'active'
+        and (k.last_used_at is null or k.last_used_at < ${before})
+    )
+    select * from k`;
+  return row;
+}
+
 export async function apiKeyByPublishable(
   db: Db,
   pk: string,
@@ -213,12 +239,6 @@ export async function expireApiKey(
 
 export async function revokeApiKey(tx: Tx, id: string, now: Date): Promise<void> {
   await tx`update merchants_api_keys set revoked_at = ${now} where id = ${id}`;
-}
-
-export async function touchApiKey(db: Db, id: string, now: Date, before: Date): Promise<void> {
-  await db`
-    update merchants_api_keys set last_used_at = ${now}
-    where id = ${id} and (last_used_at is null or last_used_at < ${before})`;
 }
 
 export async function listOrigins(db: Db, merchantId: string): Promise<string[]> {
