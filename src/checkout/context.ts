@@ -100,16 +100,18 @@ export async function transition(
   const full = leaving ? { ...patch, step: null, locked_until: null } : patch;
   const next = await store.updatePayment(tx, p.id, full, d.clock.now());
   const type = eventFor(p.status, next.status);
-  if (type) {
-    await d.webhooks.emitEvent(tx, {
-      merchantId: next.merchant_id,
-      type,
-      object: paymentView(next),
-      orderKey: next.id,
-    });
-  }
+  // The webhook event and the audit entry go out together, one round trip for both; both
+  // are awaited, so COMMIT follows whatever either sends.
+  const emitted = type
+    ? d.webhooks.emitEvent(tx, {
+        merchantId: next.merchant_id,
+        type,
+        object: paymentView(next),
+        orderKey: next.id,
+      })
+    : undefined;
   const failed = next.status === 'requires_payment_method' && next.last_payment_error !== null;
-  await d.audit.append(tx, [
+  const audited = d.audit.append(tx, [
     {
       action: `payments_web.payment.${next.status}`,
       actor: who.actor,
@@ -130,6 +132,7 @@ export async function transition(
       },
     },
   ]);
+  await Promise.all([emitted, audited]);
   return next;
 }
 
