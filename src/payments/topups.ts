@@ -136,16 +136,20 @@ export async function createTopup(
     const row = newTopupRow(who, input, assessment, now);
     const id = row.id;
     if (assessment.decision === 'review') row.status = 'held';
-    await store.insertTopup(tx, row);
-    await deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount);
-    await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
-    await deps.audit.append(tx, [
-      entry('payments.topup.created', actorOf(who.customerId), subjectOf(id), source, {
-        amount: input.amount.toString(),
-        currency: input.currency,
-        risk_decision: assessment.decision,
-        risk_reasons: assessment.reasons,
-      }),
+    // Sent together (PostgreSQL runs them in this order), one round trip for all; all are
+    // awaited, so COMMIT follows whatever each sends.
+    await Promise.all([
+      store.insertTopup(tx, row),
+      deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount),
+      deps.risk.record(tx, [{ a: assessment, subjectId: id }]),
+      deps.audit.append(tx, [
+        entry('payments.topup.created', actorOf(who.customerId), subjectOf(id), source, {
+          amount: input.amount.toString(),
+          currency: input.currency,
+          risk_decision: assessment.decision,
+          risk_reasons: assessment.reasons,
+        }),
+      ]),
     ]);
     if (row.status === 'held') await holdTopup(deps, tx, row, assessment, source);
     return row;
@@ -330,14 +334,17 @@ async function credit(
     );
     const now = deps.clock.now();
     const set = { status: 'succeeded' as const, authorization_id: authorizationId };
-    await store.updateTopup(tx, row.id, { ...set, updated_at: now });
-    await enqueueReceipts(deps, tx, 'topup', [row.id]);
-    await deps.audit.append(tx, [
-      entry('payments.topup.succeeded', actorOf(row.customer_id), subjectOf(row.id), source, {
-        amount: row.amount_minor.toString(),
-        transfer_id: row.transfer_id,
-        authorization_id: authorizationId,
-      }),
+    // Sent together, one round trip for the three; all awaited before COMMIT.
+    await Promise.all([
+      store.updateTopup(tx, row.id, { ...set, updated_at: now }),
+      enqueueReceipts(deps, tx, 'topup', [row.id]),
+      deps.audit.append(tx, [
+        entry('payments.topup.succeeded', actorOf(row.customer_id), subjectOf(row.id), source, {
+          amount: row.amount_minor.toString(),
+          transfer_id: row.transfer_id,
+          authorization_id: authorizationId,
+        }),
+      ]),
     ]);
     return topupView({ ...row, ...set });
   });
