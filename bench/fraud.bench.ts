@@ -39,7 +39,10 @@ fs.chmodSync(root, 0o711);
 const pg = await startEmbeddedPostgres({ dataDir: root, port: await freePort(), log });
 const owner = connect(pg.ownerUrl, { connectionsMax: 1, statementTimeoutMs: 0 });
 const lanes = Number(values.lanes);
-const sql = connect(pg.url, { connectionsMax: lanes });
+// A run lasts 20–60 minutes, and the pool reconnects idle connections meanwhile: on a busy
+// machine a connection's start-up (SCRAM) can take longer than the serving pool's 5 s, which
+// ended two 100,000-customer runs with CONNECT_TIMEOUT. A replay may wait.
+const sql = connect(pg.url, { connectionsMax: lanes, connectTimeoutSeconds: 60 });
 try {
   await migrate(owner, { servingRole: EMBEDDED_SERVING_ROLE });
   if (values.rules) await proposeRules(values.rules);
