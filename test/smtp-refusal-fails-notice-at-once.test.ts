@@ -41,8 +41,9 @@ test('SMTP: a 5xx fails the notice at once; a 4xx and a refused connection are r
     }
     const [refused, deferred, fine] = ids as [string, string, string];
     const emailOf = async (id: string) =>
-      (await sql<{ email: string }[]>`select email from identity_customers where id = ${id}`)[0]!
-        .email.toLowerCase();
+      (
+        await sql<{ email: string }[]>`select email from identity_customers where id = ${id}`
+      )[0]!.email.toLowerCase();
     const [refusedEmail, deferredEmail] = [await emailOf(refused), await emailOf(deferred)];
     smtp.refuse.add(refusedEmail);
     smtp.defer.add(deferredEmail);

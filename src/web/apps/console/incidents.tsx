@@ -3,6 +3,7 @@ import { call, query } from '../../ui/api.ts';
 import { dateTime, useT, yen } from '../../ui/i18n.tsx';
 import { Notice, useLoad } from '../../ui/kit.tsx';
 import { Field, FormCard, FormError, formValues, Submit, useForm } from '../../ui/form.tsx';
+import { CardExportSection } from './card-export.tsx';
 import type { Role } from './role.ts';
 import { S } from './strings.ts';
 import {
@@ -17,6 +18,7 @@ import {
 // operator reads them; the roles the server lets manage incidents (risk analysts and
 // security admins) also move them forward, take them and write notes. Exports and report
 // downloads are links: the server records each one on the timeline before handing it out.
+// Security admins also see the card export for card companies (card-export.tsx).
 
 const STATUSES = ['open', 'contained', 'resolved', 'closed'] as const;
 type Status = (typeof STATUSES)[number];
@@ -49,9 +51,10 @@ interface TimelineEvent {
 const base = (id: string) => `/v1/operator/incidents/${encodeURIComponent(id)}`;
 
 /** The list, or one incident when the route names it (#/incidents/inc_…). */
-export function IncidentsPage(props: { role: Role; route: string }) {
+export function IncidentsPage(props: { role: Role; operatorId: string; route: string }) {
   const id = props.route.split('/')[2];
-  return id ? <IncidentView key={id} id={id} role={props.role} /> : <IncidentList />;
+  const who = { role: props.role, operatorId: props.operatorId };
+  return id ? <IncidentView key={id} id={id} {...who} /> : <IncidentList />;
 }
 
 function IncidentList() {
@@ -114,7 +117,7 @@ function IncidentList() {
 
 type View = Incident & { timeline: TimelineEvent[] };
 
-function IncidentView(props: { id: string; role: Role }) {
+function IncidentView(props: { id: string; role: Role; operatorId: string }) {
   const { t } = useT(S);
   const view = useLoad(() => call<View>(base(props.id)), [props.id]);
   const manage = MANAGERS.includes(props.role);
@@ -143,6 +146,14 @@ function IncidentView(props: { id: string; role: Role }) {
         onChange={view.reload}
       />
       <SwitchesTaken events={v.timeline} />
+      {props.role === 'security_admin' && (
+        <CardExportSection
+          id={v.id}
+          operatorId={props.operatorId}
+          names={namesOf(v.timeline)}
+          onChange={view.reload}
+        />
+      )}
       {manage && <Reports id={v.id} />}
     </section>
   );
@@ -205,6 +216,13 @@ function Header(props: { v: View; manage: boolean; onChange(): void }) {
         </FormCard>
       )}
     </div>
+  );
+}
+
+/** Operators' names by id, as the timeline gives them. */
+function namesOf(events: TimelineEvent[]): ReadonlyMap<string, string> {
+  return new Map(
+    events.flatMap((e) => (e.actor.id && e.actor.name ? [[e.actor.id, e.actor.name]] : [])),
   );
 }
 

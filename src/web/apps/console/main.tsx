@@ -64,7 +64,9 @@ function Views(props: { me: Me; route: string }) {
   const { route, me } = props;
   if (route.startsWith('/audit')) return <AuditTrail />;
   if (route.startsWith('/switches')) return <SwitchesPage me={me} />;
-  if (route.startsWith('/incidents')) return <IncidentsPage role={me.role} route={route} />;
+  if (route.startsWith('/incidents')) {
+    return <IncidentsPage role={me.role} operatorId={me.operator_id} route={route} />;
+  }
   if (route.startsWith('/reviews')) return <ReviewsPage role={me.role} route={route} />;
   if (route.startsWith('/verify') && RISK.includes(me.role)) return <VerifyPage />;
   if (route.startsWith('/events') && RISK.includes(me.role)) return <EventsPage />;

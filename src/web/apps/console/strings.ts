@@ -498,4 +498,42 @@ export const S = appStrings({
   ],
   noSwitchesTaken: ['None yet.', 'まだありません。'],
   toSwitches: ['Kill switches →', '停止スイッチへ →'],
+  cardExportTitle: ['Card export for card companies', 'カード会社向けカード番号の提供'],
+  cardExportNote: [
+    "The full numbers of the latest scope run's cards, encrypted to the card company's age " +
+      'key: Kinko cannot open the file. A second security admin approves; the file can be ' +
+      'downloaded a few times within 72 hours.',
+    '最新の影響範囲調査に含まれるカードの番号を、カード会社の age 公開鍵で暗号化して提供します' +
+      '（金庫では復号できません）。依頼者とは別のセキュリティ管理者が承認します。ファイルは' +
+      '72時間以内に決められた回数だけダウンロードできます。',
+  ],
+  cardExportRecipient: ["Card company's age key", 'カード会社の age 公開鍵'],
+  cardExportRecipientHint: [
+    'The public key the card company gave, starting age1.',
+    'カード会社から受け取った age1 で始まる公開鍵。',
+  ],
+  cardExportRequest: ['Request the export', 'エクスポートを依頼'],
+  cardExportNone: ['No card exports yet.', 'カード番号の提供はまだありません。'],
+  cardExportYou: ['{name} (you)', '{name}（自分）'],
+  cardExportRequestedBy: ['Requested by', '依頼者'],
+  cardExportApprovedBy: ['Approved by', '承認者'],
+  cardExportDownloads: ['Downloads', 'ダウンロード回数'],
+  cardExportExpires: ['Available until', '提供期限'],
+  cardExportWaiting: [
+    'Waiting for another security admin to approve.',
+    '別のセキュリティ管理者の承認待ちです。',
+  ],
+  cardExportApprove: ['Approve and encrypt', '承認して暗号化'],
+  cardExportDownload: [
+    'Download the encrypted file ({n} left)',
+    '暗号化ファイルをダウンロード（残り{n}回）',
+  ],
+  cardExportFetched: [
+    'Downloaded. Send it to the card company with its SHA-256.',
+    'ダウンロードしました。SHA-256 と一緒にカード会社へ送ってください。',
+  ],
+  cexp_requested: ['Awaiting approval', '承認待ち'],
+  cexp_approved: ['Approved', '承認済み'],
+  cexp_used_up: ['Downloads used up', 'ダウンロード上限到達'],
+  cexp_expired: ['Expired', '期限切れ'],
 } as const);
