@@ -1,4 +1,5 @@
 import { BRANDS } from '../lib/card-numbers.ts';
+import type { Operation, ScopeType } from '../lib/suspensions.ts';
 import { switchesError } from './errors.ts';
 import { networkOf, parseAddress, type Network } from './network.ts';
 
@@ -6,38 +7,10 @@ import { networkOf, parseAddress, type Network } from './network.ts';
 // whether a switch covers a request. No SQL and no clock: the board (service.ts) keeps the
 // switches that are on in memory and asks `covers` on the request path.
 
-/** The operations a switch can suspend; `everything` only with a scope (one merchant…). */
-export const OPERATIONS = [
-  'sign_up',
-  'login',
-  'recovery',
-  'new_devices',
-  'card_linking',
-  'topups',
-  'code_payments',
-  'store_qr_payments',
-  'web_payments',
-  'refunds',
-  'webhooks_out',
-  'everything',
-] as const;
-export type Operation = (typeof OPERATIONS)[number];
+// The names live in lib (no imports), so that the console's switch panel offers the same ones.
+export { OPERATIONS, SCOPE_TYPES, type Operation, type ScopeType } from '../lib/suspensions.ts';
 /** What a request names when it asks whether it is suspended. */
 type GuardedOperation = Exclude<Operation, 'everything'>;
-
-export const SCOPE_TYPES = [
-  'all',
-  'card_brand',
-  'bin_range',
-  'card_type',
-  'merchant',
-  'store',
-  'terminal',
-  'customer',
-  'device',
-  'source',
-] as const;
-export type ScopeType = (typeof SCOPE_TYPES)[number];
 
 const CARD_TYPES = ['credit', 'debit', 'prepaid'] as const;
 

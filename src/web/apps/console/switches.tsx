@@ -3,6 +3,12 @@ import { call } from '../../ui/api.ts';
 import { dateTime, useT } from '../../ui/i18n.tsx';
 import { Notice, useLoad } from '../../ui/kit.tsx';
 import { Field, FormCard, FormError, formValues, Select, Submit, useForm } from '../../ui/form.tsx';
+import {
+  OPERATIONS,
+  SCOPE_TYPES,
+  type Operation,
+  type ScopeType,
+} from '../../../lib/suspensions.ts';
 import type { Role } from './role.ts';
 import { S } from './strings.ts';
 
@@ -10,35 +16,6 @@ import { S } from './strings.ts';
 // turns a switch on, asks for one to be lifted, or approves another admin's request (never
 // their own: the server refuses that too). Every operator sees the panel; support answers
 // the customers a switch refuses.
-
-const OPERATIONS = [
-  'sign_up',
-  'login',
-  'recovery',
-  'new_devices',
-  'card_linking',
-  'topups',
-  'code_payments',
-  'store_qr_payments',
-  'web_payments',
-  'refunds',
-  'webhooks_out',
-  'everything',
-] as const;
-const SCOPES = [
-  'all',
-  'card_brand',
-  'bin_range',
-  'card_type',
-  'merchant',
-  'store',
-  'terminal',
-  'customer',
-  'device',
-  'source',
-] as const;
-type Operation = (typeof OPERATIONS)[number];
-type ScopeType = (typeof SCOPES)[number];
 
 interface Switch {
   id: string;
@@ -221,7 +198,11 @@ function TurnOn(props: { onDone(): void }) {
         label={t('operation')}
         options={OPERATIONS.map((o) => [o, t(`op_${o}`)])}
       />
-      <Select name="scope_type" label={t('scope')} options={SCOPES.map((c) => [c, t(`sc_${c}`)])} />
+      <Select
+        name="scope_type"
+        label={t('scope')}
+        options={SCOPE_TYPES.map((c) => [c, t(`sc_${c}`)])}
+      />
       <Field
         name="scope_value"
         label={t('scopeValue')}
