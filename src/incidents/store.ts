@@ -173,15 +173,23 @@ async function scopeSignIns(tx: Tx, id: string, p: ScopeParams): Promise<number>
 }
 
 /**
+ * The `devices` of a `with` clause: the scope's devices, those the indicators give and those
+ * its sign-ins used (scopeSignIns runs first). Top-ups and payments both start from them.
+ */
+function scopeDevices(tx: Tx, id: string, p: ScopeParams) {
+  return tx`devices as (
+    select unnest(${textArray(p.deviceIds)}::uuid[]) as id
+    union select device_id::uuid from incidents_scope_items
+      where scope_id = ${id} and kind = 'sign_in' and device_id is not null)`;
+}
+
+/**
  * Top-ups in the window from a device seen in the scope's sign-ins or given, by a customer
  * given, or charged to a card the indicators name.
  */
 async function scopeTopups(tx: Tx, id: string, p: ScopeParams): Promise<number> {
   const r = await tx`
-    with devices as (
-      select unnest(${textArray(p.deviceIds)}::uuid[]) as id
-      union select device_id::uuid from incidents_scope_items
-        where scope_id = ${id} and kind = 'sign_in' and device_id is not null)
+    with ${scopeDevices(tx, id, p)}
     insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, device_id,
       card_brand, card_bin, card_last4, card_fingerprint, amount_minor, currency)
     select ${id}, 'topup', t.id, t.created_at, t.customer_id::text, t.device_id::text,
@@ -201,10 +209,7 @@ async function scopeTopups(tx: Tx, id: string, p: ScopeParams): Promise<number> 
 /** Wallet payments in the window from a scope device, a customer given, or at a place given. */
 async function scopePayments(tx: Tx, id: string, p: ScopeParams): Promise<number> {
   const r = await tx`
-    with devices as (
-      select unnest(${textArray(p.deviceIds)}::uuid[]) as id
-      union select device_id::uuid from incidents_scope_items
-        where scope_id = ${id} and kind = 'sign_in' and device_id is not null)
+    with ${scopeDevices(tx, id, p)}
     insert into incidents_scope_items (scope_id, kind, item_id, at, customer_id, device_id,
       merchant_id, store_id, terminal_id, amount_minor, currency)
     select ${id}, 'payment', y.id, y.created_at, y.customer_id::text, y.device_id::text,
