@@ -8,6 +8,7 @@ import {
   registerPay,
   walletUser,
 } from './helpers/payments-platform.ts';
+import { promoteRules } from './helpers/risk-rules.ts';
 
 // A rule that blocks a register payment: the register gets its own error code (with the
 // customer's reason in plain words, never the rule), no money moves, and the decision is
@@ -18,21 +19,15 @@ test('a blocked register payment answers risk_register_payment_blocked; nothing 
   try {
     const u = await walletUser(p, 1);
     await fundWallet(p, u, 10_000);
-    const v = p.modules.risk.versions;
-    const rules = {
-      rules: [
-        {
-          id: 'no_big_register_payments',
-          kinds: ['code_payment'],
-          when: { '>=': [{ var: 'amount' }, 5000] },
-          decision: 'block',
-          reason: 'high_resale_goods',
-        },
-      ],
-    };
-    const { version } = await v.draft({ operatorId: 'analyst' }, { rules, note: 'test' });
-    await v.requestPromotion({ operatorId: 'analyst' }, version);
-    await v.approvePromotion({ operatorId: 'approver' }, version);
+    const version = await promoteRules(p, [
+      {
+        id: 'no_big_register_payments',
+        kinds: ['code_payment'],
+        when: { '>=': [{ var: 'amount' }, 5000] },
+        decision: 'block',
+        reason: 'high_resale_goods',
+      },
+    ]);
     const refused = await registerPay(p, await issueCode(p, u), 6000);
     assert.equal(refused.statusCode, 403, refused.body);
     const error = refused.json().error;

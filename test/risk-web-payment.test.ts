@@ -11,6 +11,7 @@ import {
   type Shop,
   type WebPaymentsHarness,
 } from './helpers/web-payments.ts';
+import { promoteRules } from './helpers/risk-rules.ts';
 
 // Web payments go through the risk engine before the card network is called: a rule set
 // drafted and promoted here blocks a card's third payment within an hour (velocity on the
@@ -22,35 +23,29 @@ import {
 let h: WebPaymentsHarness;
 before(async () => {
   h = await webPaymentsHarness();
-  const v = h.api.modules.risk.versions;
-  const rules = {
-    rules: [
-      {
-        id: 'web_card_hour',
-        kinds: ['web_payment'],
-        when: { '>=': [{ var: 'card_count_1h' }, 2] },
-        decision: 'block',
-        reason: 'rapid_payments',
-      },
-      {
-        id: 'web_abroad',
-        kinds: ['web_payment'],
-        when: { '!': { var: 'source_home' } },
-        decision: 'block',
-        reason: 'foreign_source',
-      },
-      {
-        id: 'web_large',
-        kinds: ['web_payment'],
-        when: { '>=': [{ var: 'amount' }, 20_000] },
-        decision: 'step_up',
-        reason: 'unusual_amount',
-      },
-    ],
-  };
-  const { version } = await v.draft({ operatorId: 'analyst' }, { rules, note: 'test' });
-  await v.requestPromotion({ operatorId: 'analyst' }, version);
-  await v.approvePromotion({ operatorId: 'approver' }, version);
+  await promoteRules(h.api, [
+    {
+      id: 'web_card_hour',
+      kinds: ['web_payment'],
+      when: { '>=': [{ var: 'card_count_1h' }, 2] },
+      decision: 'block',
+      reason: 'rapid_payments',
+    },
+    {
+      id: 'web_abroad',
+      kinds: ['web_payment'],
+      when: { '!': { var: 'source_home' } },
+      decision: 'block',
+      reason: 'foreign_source',
+    },
+    {
+      id: 'web_large',
+      kinds: ['web_payment'],
+      when: { '>=': [{ var: 'amount' }, 20_000] },
+      decision: 'step_up',
+      reason: 'unusual_amount',
+    },
+  ]);
   const seed = readFileSync('src/risk/home-networks-jp-seed.txt', 'utf8');
   await h.api.modules.risk.loadHomeNetworks(seed, { id: 'test' });
 });
