@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { harness } from './helpers/identity-harness.ts';
 import { signedInOperator } from './helpers/operators.ts';
 import * as seed from './helpers/scope-seed.ts';
@@ -10,44 +9,11 @@ import { accountIdFor } from '../src/payments/index.ts';
 // operator, refused when the same operator approves it, posted once when a second one does,
 // and never again however often it is approved. The incident shows compensated against lost.
 
-const T = (hhmm: string) => new Date(`2026-04-01T${hhmm}:00Z`);
-
 test('compensation is approved by a second operator and posted exactly once', async () => {
   const h = await harness();
   try {
     const sql = h.db.owner;
-    const [a, b] = [await seed.customer(sql, T('08:00')), await seed.customer(sql, T('08:00'))];
-    const [devA, devB] = [randomUUID(), randomUUID()];
-    await seed.signIn(sql, { customerId: a, deviceId: devA, ip: '203.0.113.7', at: T('10:05') });
-    await seed.signIn(sql, { customerId: b, deviceId: devB, ip: '203.0.113.9', at: T('10:10') });
-    const cardA = await seed.card(sql, {
-      brand: 'visa',
-      bin: '411111',
-      last4: '1111',
-      customerId: a,
-    });
-    await seed.topup(sql, {
-      customerId: a,
-      deviceId: devA,
-      card: cardA,
-      yen: 30_000,
-      at: T('10:06'),
-    });
-    const place = { merchantId: 'mer_tobacco0000001', storeId: 'store_kabukicho0001' };
-    await seed.payment(sql, {
-      customerId: a,
-      deviceId: devA,
-      ...place,
-      yen: 25_000,
-      at: T('10:08'),
-    });
-    await seed.payment(sql, {
-      customerId: b,
-      deviceId: devB,
-      ...place,
-      yen: 45_000,
-      at: T('10:15'),
-    });
+    const { a, b } = await seed.takeoverWave(sql);
 
     const first = await signedInOperator(h, 1, 'risk_analyst');
     const second = await signedInOperator(h, 2, 'security_admin');

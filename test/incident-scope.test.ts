@@ -18,38 +18,15 @@ test('scope from an IP range, then a card fingerprint; saved runs and exports', 
   const h = await harness();
   try {
     const sql = h.db.owner;
-    const [a, b, c, d] = [
-      await seed.customer(sql, T('08:00')),
-      await seed.customer(sql, T('08:00')),
-      await seed.customer(sql, T('08:00')),
-      await seed.customer(sql, T('08:00')),
-    ];
-    const [attackerA, attackerB, ownA, ownC] = [
-      randomUUID(),
-      randomUUID(),
-      randomUUID(),
-      randomUUID(),
-    ];
-    await seed.signIn(sql, {
-      customerId: a,
-      deviceId: attackerA,
-      ip: '203.0.113.7',
-      at: T('10:05'),
-    });
-    await seed.signIn(sql, {
-      customerId: b,
-      deviceId: attackerB,
-      ip: '203.0.113.9',
-      at: T('10:10'),
-    });
+    // The wave's a and b (with its sign-ins, a's card and top-up, both payments), and c and d
+    // outside it; a also signs in from its own device an hour before the window.
+    const wave = await seed.takeoverWave(sql);
+    const { a, b, cardA } = wave;
+    const attackerB = wave.devB;
+    const [c, d] = [await seed.customer(sql, T('08:00')), await seed.customer(sql, T('08:00'))];
+    const [ownA, ownC] = [randomUUID(), randomUUID()];
     await seed.signIn(sql, { customerId: c, deviceId: ownC, ip: '198.51.100.1', at: T('10:20') });
     await seed.signIn(sql, { customerId: a, deviceId: ownA, ip: '203.0.113.7', at: T('09:00') });
-    const cardA = await seed.card(sql, {
-      brand: 'visa',
-      bin: '411111',
-      last4: '1111',
-      customerId: a,
-    });
     const cardB = await seed.card(sql, {
       brand: 'jcb',
       bin: '353011',
@@ -68,13 +45,6 @@ test('scope from an IP range, then a card fingerprint; saved runs and exports', 
       last4: '1111',
       customerId: d,
       same: cardA,
-    });
-    await seed.topup(sql, {
-      customerId: a,
-      deviceId: attackerA,
-      card: cardA,
-      yen: 30_000,
-      at: T('10:06'),
     });
     await seed.topup(sql, {
       customerId: b,
@@ -105,21 +75,6 @@ test('scope from an IP range, then a card fingerprint; saved runs and exports', 
       yen: 1_000,
       at: T('11:30'),
     });
-    const place = { merchantId: 'mer_tobacco0000001', storeId: 'store_kabukicho0001' };
-    await seed.payment(sql, {
-      customerId: a,
-      deviceId: attackerA,
-      ...place,
-      yen: 25_000,
-      at: T('10:08'),
-    });
-    await seed.payment(sql, {
-      customerId: b,
-      deviceId: attackerB,
-      ...place,
-      yen: 45_000,
-      at: T('10:15'),
-    });
     await seed.payment(sql, {
       customerId: c,
       deviceId: ownC,
@@ -131,7 +86,7 @@ test('scope from an IP range, then a card fingerprint; saved runs and exports', 
     await seed.payment(sql, {
       customerId: b,
       deviceId: attackerB,
-      ...place,
+      ...seed.WAVE_PLACE,
       yen: 9_000,
       at: T('12:30'),
     });

@@ -93,3 +93,26 @@ export async function webPayment(
     'succeeded', ${w.card.token}, 0, ${w.yen}, ${w.at}, ${w.at})`;
   return id;
 }
+
+/** The shop where the takeover wave's payments were made. */
+export const WAVE_PLACE = { merchantId: 'mer_tobacco0000001', storeId: 'store_kabukicho0001' };
+
+/**
+ * A takeover wave from 203.0.113.0/24 on 2026-04-01 (UTC): customers a and b are signed in
+ * from it on the attackers' devices (10:05, 10:10); a's visa 411111…1111 tops up ¥30,000
+ * (10:06); a pays ¥25,000 (10:08) and b ¥45,000 (10:15) at WAVE_PLACE. Scope, compensation
+ * and notices tests start from it and add what each needs.
+ */
+export async function takeoverWave(sql: Sql) {
+  const T = (hhmm: string) => new Date(`2026-04-01T${hhmm}:00Z`);
+  const [a, b] = [await customer(sql, T('08:00')), await customer(sql, T('08:00'))];
+  const [devA, devB] = [randomUUID(), randomUUID()];
+  await signIn(sql, { customerId: a, deviceId: devA, ip: '203.0.113.7', at: T('10:05') });
+  await signIn(sql, { customerId: b, deviceId: devB, ip: '203.0.113.9', at: T('10:10') });
+  const cardA = await card(sql, { brand: 'visa', bin: '411111', last4: '1111', customerId: a });
+  await topup(sql, { customerId: a, deviceId: devA, card: cardA, yen: 30_000, at: T('10:06') });
+  const place = WAVE_PLACE;
+  await payment(sql, { customerId: a, deviceId: devA, ...place, yen: 25_000, at: T('10:08') });
+  await payment(sql, { customerId: b, deviceId: devB, ...place, yen: 45_000, at: T('10:15') });
+  return { a, b, devA, devB, cardA };
+}
