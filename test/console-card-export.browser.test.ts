@@ -9,6 +9,7 @@ import { EXPORT_PANS } from './helpers/card-export.ts';
 import {
   consoleOperator,
   consoleSignIn,
+  scopedIncident,
   shot,
   watch,
   type ConsoleOperator,
@@ -27,7 +28,7 @@ const TITLE = 'テイクオーバーによるカードチャージ';
 /** Three customers who topped up with a vault card from the attackers' network an hour ago. */
 async function incidentWithCards(p: WebPlatform): Promise<string> {
   const sql = p.db.owner;
-  const { card, incidents } = p.platform.modules;
+  const { card } = p.platform.modules;
   const at = new Date(Date.now() - 3_600_000);
   for (const [k, c] of EXPORT_PANS.entries()) {
     const customerId = await seed.customer(sql, at);
@@ -45,25 +46,12 @@ async function incidentWithCards(p: WebPlatform): Promise<string> {
     const seedCard = { token, fingerprint: row!.f };
     await seed.topup(sql, { customerId, deviceId, card: seedCard, yen: 30_000, at });
   }
-  const id = await incidents.deps.sql.begin((tx) =>
-    incidents.open(tx, {
-      kind: 'identity.credential_stuffing',
-      severity: 'critical',
-      title: TITLE,
-      summary: 'Top-ups with linked cards from new devices on one network.',
-    }),
-  );
-  const now = Date.now();
-  await incidents.runScope({
-    incidentId: id,
-    indicators: {
-      from: new Date(now - 86_400_000).toISOString(),
-      to: new Date(now).toISOString(),
-      ip_ranges: ['203.0.113.0/24'],
-    },
-    actor: { type: 'system' },
+  return scopedIncident(p, {
+    kind: 'identity.credential_stuffing',
+    severity: 'critical',
+    title: TITLE,
+    summary: 'Top-ups with linked cards from new devices on one network.',
   });
-  return id;
 }
 
 async function openIncident(page: Page, a: ConsoleOperator, id: string): Promise<void> {

@@ -6,6 +6,7 @@ import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
 import {
   consoleOperator,
   consoleSignIn,
+  scopedIncident,
   shot,
   watch,
   type ConsoleOperator,
@@ -25,27 +26,13 @@ async function signIn(page: Page, a: ConsoleOperator): Promise<void> {
   await page.getByRole('heading', { name: 'インシデント管理' }).waitFor();
 }
 
-async function raise(p: WebPlatform): Promise<string> {
-  const { incidents } = p.platform.modules;
-  const id = await incidents.deps.sql.begin((tx) =>
-    incidents.open(tx, {
-      kind: 'vault.pan_discovered',
-      severity: 'high',
-      title: 'ログにカード番号らしき文字列',
-      summary: 'A log line looked like a card number.',
-    }),
-  );
-  const now = Date.now();
-  await incidents.runScope({
-    incidentId: id,
-    indicators: {
-      from: new Date(now - 86_400_000).toISOString(),
-      to: new Date(now).toISOString(),
-      ip_ranges: ['203.0.113.0/24'],
-    },
-    actor: { type: 'system' },
+function raise(p: WebPlatform): Promise<string> {
+  return scopedIncident(p, {
+    kind: 'vault.pan_discovered',
+    severity: 'high',
+    title: 'ログにカード番号らしき文字列',
+    summary: 'A log line looked like a card number.',
   });
-  return id;
 }
 
 /** A customer who signed in from the attackers' network and paid the demo shop ¥25,000. */

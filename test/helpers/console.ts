@@ -54,3 +54,26 @@ export async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env['KINKO_SCREENSHOT_DIR'];
   if (dir) await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Opens an incident as its detector would and runs its scope over the last day's sign-ins
+ * from 203.0.113.0/24 (the attackers' network of the console tests); returns its id.
+ */
+export async function scopedIncident(
+  p: WebPlatform,
+  input: { kind: string; severity: 'high' | 'critical'; title: string; summary: string },
+): Promise<string> {
+  const { incidents } = p.platform.modules;
+  const id = await incidents.deps.sql.begin((tx) => incidents.open(tx, input));
+  const now = Date.now();
+  await incidents.runScope({
+    incidentId: id,
+    indicators: {
+      from: new Date(now - 86_400_000).toISOString(),
+      to: new Date(now).toISOString(),
+      ip_ranges: ['203.0.113.0/24'],
+    },
+    actor: { type: 'system' },
+  });
+  return id;
+}
