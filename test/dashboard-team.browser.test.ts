@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { launchChromium, NO_CHROMIUM, tabsOutOfView } from './helpers/browser.ts';
 import { freePort } from './helpers/free-port.ts';
 import { authenticator } from './helpers/identity-factors.ts';
@@ -133,6 +133,20 @@ test(
   },
 );
 
+/**
+ * Waits for the menu button's aria-expanded to read `want`: the page re-renders after a key
+ * press (and after the address changes), and on a busy machine a read at once may come first.
+ */
+async function expanded(menu: Locator, want: 'true' | 'false'): Promise<void> {
+  const until = Date.now() + 5000;
+  let seen = await menu.getAttribute('aria-expanded');
+  while (seen !== want && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    seen = await menu.getAttribute('aria-expanded');
+  }
+  assert.equal(seen, want, 'the menu button says whether the menu is open');
+}
+
 /** The owner sees every page's tab: all in view at 1100 px, and behind a menu on a phone. */
 async function tabsFitAt1100AndOnAPhone(page: Page): Promise<void> {
   const tabs = page.locator('nav.tabs a');
@@ -146,19 +160,20 @@ async function tabsFitAt1100AndOnAPhone(page: Page): Promise<void> {
   assert.match(await menu.innerText(), /Payments/, 'the menu names the page open now');
   await menu.focus();
   await page.keyboard.press('Enter');
-  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  await expanded(menu, 'true');
   assert.deepEqual(await tabsOutOfView(page), [], 'every tab in view at 375 px, once opened');
   await screenshot(page, 'tabs-375');
   await page.keyboard.press('Escape');
-  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  await expanded(menu, 'false');
   assert.equal(await tabs.first().isVisible(), false);
   // Open it again and walk to Balance (the fourth page) with Tab: choosing it closes the
   // menu and gives the focus back to the button, which now names Balance.
   await page.keyboard.press('Space');
+  await expanded(menu, 'true');
   for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await page.waitForURL(/#\/balance$/);
-  assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+  await expanded(menu, 'false');
   assert.match(await menu.innerText(), /Balance/);
   assert.equal(await page.evaluate(() => document.activeElement?.className), 'menu');
   await page.setViewportSize({ width: 1100, height: 900 });
