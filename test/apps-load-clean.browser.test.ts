@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import { authenticator } from './helpers/identity-factors.ts';
 import { deviceKey } from './helpers/identity-harness.ts';
-import { lastMailedCode, startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import {
+  lastMailedCode,
+  startWebPlatformAndBrowser,
+  type WebPlatform,
+} from './helpers/web-platform.ts';
 
 // Each app, loaded fresh in Chromium, logs no console error and no failed request: being
 // signed out is the normal state of a first visit, so the session probes answer 200. Its
@@ -65,7 +69,11 @@ async function signUpCustomer(p: WebPlatform, email: string, phone: string): Pro
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const started = await post('/v1/identity/signup', { email, phone, password: 'hanako passphrase 1' });
+  const started = await post('/v1/identity/signup', {
+    email,
+    phone,
+    password: 'hanako passphrase 1',
+  });
   assert.equal(started.status, 202);
   const { signup_id } = (await started.json()) as { signup_id: string };
   const done = await post('/v1/identity/signup/verify', {
@@ -132,17 +140,14 @@ test(
     'the console finds a customer by phone and freezes it with a reason',
   { skip: NO_CHROMIUM, timeout: 180_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     // The merchant-embedded loader keeps its public URL, its SRI and a short cache.
     const loader = await fetch(`${p.origin}/js/kinko.js`);
     assert.equal(loader.headers.get('cache-control'), 'public, max-age=300');
     const body = Buffer.from(await loader.arrayBuffer());
-    const sri = (await (await fetch(`${p.origin}/js/kinko.js.sri`)).json()) as { integrity: string };
+    const sri = (await (await fetch(`${p.origin}/js/kinko.js.sri`)).json()) as {
+      integrity: string;
+    };
     assert.equal(sri.integrity, `sha384-${createHash('sha384').update(body).digest('base64')}`);
     const context = await browser.newContext({ locale: 'ja-JP' });
     for (const app of APPS) await cleanLoad(p, context, app);

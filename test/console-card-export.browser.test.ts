@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import * as age from 'age-encryption';
 import type { Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import { EXPORT_PANS } from './helpers/card-export.ts';
 import {
   consoleOperator,
@@ -15,7 +15,7 @@ import {
   type ConsoleOperator,
 } from './helpers/console.ts';
 import * as seed from './helpers/scope-seed.ts';
-import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import { startWebPlatformAndBrowser, type WebPlatform } from './helpers/web-platform.ts';
 
 // The console's card export, in Japanese: a security admin requests an export of the incident's
 // cards for the card company's age key and is not offered its approval; a second security
@@ -72,12 +72,7 @@ test(
   'a security admin requests a card export; a second approves and downloads it',
   { skip: NO_CHROMIUM, timeout: 240_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     const first = await consoleOperator(p, 'security_admin', 'Kenji Sato');
     const second = await consoleOperator(p, 'security_admin', 'Mai Ito');
     const analyst = await consoleOperator(p, 'risk_analyst', 'Aiko Tanaka');

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import { authenticator } from './helpers/identity-factors.ts';
-import { startWebPlatform } from './helpers/web-platform.ts';
+import { startWebPlatformAndBrowser } from './helpers/web-platform.ts';
 
 // A risk analyst reads what browsers blocked on Kinko's pages: a skimmer's origin blocked on
 // the hosted card fields shows first, marked as a payment page, with its count; a blocked
@@ -16,12 +16,7 @@ test(
   'the console lists CSP reports by page, directive and origin, payment pages first',
   { skip: NO_CHROMIUM, timeout: 180_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     const report = async (page: string, blocked: string) => {
       const res = await fetch(`${p.origin}/csp-reports`, {
         method: 'POST',

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import {
   consoleOperator,
   consoleSignIn,
@@ -12,7 +12,7 @@ import {
   type ConsoleOperator,
 } from './helpers/console.ts';
 import * as seed from './helpers/scope-seed.ts';
-import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import { startWebPlatformAndBrowser, type WebPlatform } from './helpers/web-platform.ts';
 
 // The console's incident pages, in Japanese: a risk analyst finds an incident a detector
 // raised, contains it with a reason, writes a note, runs the scope from indicators and sees
@@ -55,12 +55,7 @@ test(
   'an analyst contains an incident, scopes, notifies and proposes; a second one approves',
   { skip: NO_CHROMIUM, timeout: 240_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     const analyst = await consoleOperator(p, 'risk_analyst', 'Aiko Tanaka');
     const admin = await consoleOperator(p, 'security_admin', 'Kenji Sato');
     const support = await consoleOperator(p, 'support', 'Yui Mori');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import {
   consoleOperator,
   consoleSignIn,
@@ -9,7 +9,7 @@ import {
   watch,
   type ConsoleOperator,
 } from './helpers/console.ts';
-import { startWebPlatform, type WebPlatform } from './helpers/web-platform.ts';
+import { startWebPlatformAndBrowser, type WebPlatform } from './helpers/web-platform.ts';
 
 // The console's kill-switch panel, in Japanese as a security team in Tokyo uses it: one
 // security admin turns top-ups with Visa cards off and asks for the lift, and cannot approve
@@ -30,12 +30,7 @@ test(
   'the console turns a switch on, and two security admins lift it; the wallet says why',
   { skip: NO_CHROMIUM, timeout: 180_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     const [first, second] = [await admin(p, 1), await admin(p, 2)];
     const context = await browser.newContext({ locale: 'ja-JP' });
     const page = await context.newPage();

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { launchChromium, NO_CHROMIUM } from './helpers/browser.ts';
+import { NO_CHROMIUM } from './helpers/browser.ts';
 import {
   lastMailedCode,
   passStepUps,
-  startWebPlatform,
+  startWebPlatformAndBrowser,
   type WebPlatform,
 } from './helpers/web-platform.ts';
 
@@ -55,12 +55,7 @@ test(
   'security page: remove asks once more; delete account needs the typed word, then signs out',
   { skip: NO_CHROMIUM, timeout: 120_000 },
   async (t) => {
-    const p = await startWebPlatform();
-    const browser = await launchChromium();
-    t.after(async () => {
-      await browser.close();
-      await p.close();
-    });
+    const { p, browser } = await startWebPlatformAndBrowser(t);
     const context = await browser.newContext({ viewport: { width: 420, height: 900 } });
     const problems: string[] = [];
     const refusal = /^Failed to load resource: the server responded with a status of 4\d\d/;

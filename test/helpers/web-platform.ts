@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/log.ts';
 import { startPlatform, type Platform } from '../../src/main.ts';
+import { launchChromium } from './browser.ts';
 import { freePort } from './free-port.ts';
 import { createTestDb, type TestDb } from './db.ts';
 import { databaseOf } from './platform.ts';
@@ -77,6 +79,25 @@ export async function startWebPlatform(): Promise<WebPlatform> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The platform and a Chromium for one browser test, both closed when the test ends (browser
+ * first, so no page is still talking to a stopped server).
+ */
+export async function startWebPlatformAndBrowser(
+  t: TestContext,
+): Promise<{ p: WebPlatform; browser: Browser }> {
+  const p = await startWebPlatform();
+  const browser = await launchChromium().catch(async (error: unknown) => {
+    await p.close();
+    throw error;
+  });
+  t.after(async () => {
+    await browser.close();
+    await p.close();
+  });
+  return { p, browser };
 }
 
 /** The latest one-time code the dev mailbox holds for an address (tests only). */
