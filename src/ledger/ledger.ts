@@ -238,10 +238,14 @@ async function transferBatch(
   // A small batch's statements are planned once per connection (store.useGenericPlans); the
   // switch is sent unawaited, ahead of the lock (or was sent with BEGIN: sentPlanMode), and
   // the write statement switches back. The write is sent only once the switch answered.
+  // A large batch's statements are planned for their arrays each time instead
+  // (store.useCustomPlans), which also restores the caller's mode at the write.
   const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
-  const planMode = small ? (sentPlanMode ?? store.useGenericPlans(tx)) : undefined;
+  const planMode = small
+    ? (sentPlanMode ?? store.useGenericPlans(tx))
+    : store.useCustomPlans(tx);
   // Observed at once: a failure also fails the lock, and this one is then never awaited.
-  planMode?.catch(() => undefined);
+  planMode.catch(() => undefined);
   const state = await lockAndLoad(tx, transfers);
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
@@ -257,7 +261,7 @@ async function transferBatch(
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
   const appendInside = !ctx.auditInto && entries.length > 0;
-  const restorePlanMode = planMode && (await planMode);
+  const restorePlanMode = await planMode;
   const written = store.writeBatch(tx, {
     restorePlanMode,
     transfers: few,
@@ -402,6 +406,8 @@ async function accountBatch(
   ctx: LedgerContext,
 ): Promise<CreateAccountResult[]> {
   const ids = [...new Set(inputs.map((a) => a.id).filter(isValidId))];
+  // Local to this transaction, which runs only the ledger's statements: no restore.
+  if (inputs.length > store.INSERT_TRANSFERS_MAX) await store.useCustomPlans(tx);
   const existing = new Map((await store.selectAccounts(tx, ids)).map((a) => [a.id, a]));
   const { results, created } = applyAccounts(existing, inputs, deps.clock.nowMs());
   const inserted = await store.insertAccounts(tx, created);
@@ -428,6 +434,8 @@ async function expireBatch(
   tx: Tx,
 ): Promise<{ expired: number; scanned: number }> {
   const now = deps.clock.now();
+  // Up to a full batch of ids per statement; local to this transaction: no restore.
+  await store.useCustomPlans(tx);
   const ids = await store.selectExpiredIds(tx, now, deps.limits.ledgerTransferBatchSizeMax);
   if (ids.length === 0) return { expired: 0, scanned: 0 };
   const accountIds = await store.selectTransferAccountIds(tx, ids);

@@ -83,12 +83,34 @@ function toTransfer(r: TransferRow): TransferRecord {
  * PostgreSQL planned the lock and write statements of every small batch again: their array
  * parameters make the generic plan look dearer than a custom one for a few rows, though both
  * are the same primary-key plans. That planning was ~290 µs of the ~1.1 ms of PostgreSQL CPU
- * a one-transfer transaction cost (pg_stat_statements: plans = calls). Large batches keep
- * custom plans: there the row counts decide between index probes and a hash join.
+ * a one-transfer transaction cost (pg_stat_statements: plans = calls). Large batches use
+ * useCustomPlans instead.
  */
 export async function useGenericPlans(tx: Tx): Promise<string> {
   return replacedPlanMode(await tx.unsafe<PlanMode[]>(USE_GENERIC_PLANS, [], PREPARED));
 }
+
+/**
+ * Makes tx plan its next statements for their parameters each time (plan_cache_mode
+ * force_custom_plan, local to tx) and answers the mode it replaced, for writeBatch to put
+ * back; the caller sends it unawaited, ahead of the lock. For large batches, account batches
+ * and expiry: their statements take arrays of up to 8190 ids, and under the default (auto)
+ * PostgreSQL switches a prepared statement to its generic plan after five custom ones,
+ * because that plan, costed for an array of ten, looks cheaper. The generic plan is made
+ * once per connection, with the table sizes of that moment, and kept until the table is
+ * next analyzed: made while ledger_transfers was nearly empty (a new server's first
+ * minute, every benchmark), it checks a batch's ids by a sequential scan comparing each row
+ * with every id of the array (a parameter's array is not hashed), so a batch of 8190 cost
+ * 11.7 s at 93,000 stored transfers (auto_explain). Custom plans see the array and the
+ * table as they are: an index probe per id (~5 ms of planning for a full batch).
+ */
+export async function useCustomPlans(tx: Tx): Promise<string> {
+  return replacedPlanMode(await tx.unsafe<PlanMode[]>(USE_CUSTOM_PLANS, [], PREPARED));
+}
+
+/** useCustomPlans' statement, without parameters. */
+export const USE_CUSTOM_PLANS = `select current_setting('plan_cache_mode') as was,
+  set_config('plan_cache_mode', 'force_custom_plan', true)`;
 
 /**
  * A statement without parameters prepared like a tagged one (postgres.js sends unsafe text
