@@ -136,8 +136,24 @@ export interface Ledger {
 
 const SYSTEM: LedgerContext = { actor: { type: 'system' } };
 
-/** Attempts of a whole batch when a concurrent batch inserted one of its ids first. */
-const BATCH_ATTEMPTS_MAX = 3;
+/**
+ * Attempts of a whole batch when a concurrent batch inserted one of its ids first (or, in a
+ * transaction of its own, when a first attempt that took its ids for new found one stored).
+ */
+const BATCH_ATTEMPTS_MAX = 4;
+
+/**
+ * How a batch learns which of its transfer ids are stored already. `looked_up`: its lock
+ * statement says whether any is, and only then are they read. `unlooked`: nothing is read
+ * and every id is taken for new; one that is stored fails the batch's insert (23505, its
+ * primary key) and rolls the whole transaction back, and the retry looks them up. Only a
+ * batch in a transaction of its own may do that, since only it can run again from the start:
+ * it saves each new transfer an index probe, and the lookup's plan, which PostgreSQL chose
+ * as a sequential scan of ledger_transfers while the table had no statistics yet (a fresh
+ * database, before the first autovacuum analyze) and kept for every later run of it on
+ * that connection as the table grew.
+ */
+type Stored = 'looked_up' | 'unlooked';
 const UNIQUE_VIOLATION = '23505';
 
 export function createLedger(deps: LedgerDeps): Ledger {
@@ -166,7 +182,14 @@ export function createLedger(deps: LedgerDeps): Ledger {
     createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
       if (transfers.length === 0) return [];
-      return retryOnConflict(BATCH_ATTEMPTS_MAX, () => ownTransaction(deps, transfers, ctx));
+      // The first attempt takes the batch's ids for new (see Stored); only after a lost
+      // race (an id already stored fails the insert) does an attempt look them up.
+      let stored: Stored = 'unlooked';
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, () => {
+        const attempt = ownTransaction(deps, transfers, ctx, stored);
+        stored = 'looked_up';
+        return attempt;
+      });
     },
     createTransfersInTx,
     lookupAccounts: async (ids) => {
@@ -201,9 +224,10 @@ async function ownTransaction(
   deps: LedgerDeps,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
+  stored: Stored,
 ): Promise<CreateTransferResult[]> {
   const run = async (tx: Tx, planMode?: Promise<string>) => {
-    const batch = await transferBatch(deps, tx, transfers, ctx, planMode);
+    const batch = await transferBatch(deps, tx, transfers, ctx, planMode, stored);
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
@@ -232,6 +256,7 @@ async function transferBatch(
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
   sentPlanMode?: Promise<string>,
+  stored: Stored = 'looked_up',
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
   const nowMs = deps.clock.nowMs();
@@ -246,7 +271,10 @@ async function transferBatch(
     : store.useCustomPlans(tx);
   // Observed at once: a failure also fails the lock, and this one is then never awaited.
   planMode.catch(() => undefined);
-  const state = await lockAndLoad(tx, transfers);
+  // Only a small batch decides everything before it writes, so only it can take its ids for
+  // new and still look them up before it answers.
+  const unlooked = small && stored === 'unlooked';
+  const state = await lockAndLoad(tx, transfers, unlooked ? 'unlooked' : 'looked_up');
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
   // leaves of the part already sent). Everything else, a small batch's transfers included,
@@ -257,6 +285,9 @@ async function transferBatch(
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
   });
+  // A transfer refused for any reason (its balance, its chain) might have been stored by an
+  // earlier call: that one must answer `exists`. An insert reports a stored id of its own.
+  if (unlooked && outcome.results.some((r) => r !== 'ok')) await failIfStored(tx, transfers);
   const created = outcome.created;
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
@@ -288,12 +319,17 @@ async function transferBatch(
  * with the lock, pipelined behind it: like any statement under read committed, the read
  * takes its snapshot after the lock statement finished.
  */
-async function lockAndLoad(tx: Tx, transfers: readonly TransferInput[]): Promise<BatchState> {
+async function lockAndLoad(
+  tx: Tx,
+  transfers: readonly TransferInput[],
+  storedIds: Stored,
+): Promise<BatchState> {
   const { accountIds, transferIds, pendingIds } = batchIds(transfers);
   for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
   const pending = pendingIds.length > 0;
+  const lookup = pending || storedIds === 'unlooked' ? [] : transferIds;
   const [locked, read] = await Promise.all([
-    store.lockAccountsFindingTransfers(tx, [...accountIds], pending ? [] : transferIds),
+    store.lockAccountsFindingTransfers(tx, [...accountIds], lookup),
     pending ? store.selectTransfers(tx, transferIds) : undefined,
   ]);
   // Missing accounts leave the lock's answer empty; read then, to answer `exists` rightly.
@@ -309,6 +345,17 @@ async function lockAndLoad(tx: Tx, transfers: readonly TransferInput[]): Promise
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
   return { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
+}
+
+/**
+ * For a batch that took its ids for new: throws a lost race (retried, looking them up) when
+ * one of them is stored after all.
+ */
+async function failIfStored(tx: Tx, transfers: readonly TransferInput[]): Promise<void> {
+  const ids = transfers.map((t) => t.id).filter(isValidId);
+  if ((await store.selectTransferAccountIds(tx, ids)).length > 0) {
+    throw Object.assign(new Error('a transfer of the batch is stored'), { code: UNIQUE_VIOLATION });
+  }
 }
 
 /** A batch's id and the Merkle leaves of the transfers it created, in creation order. */

@@ -160,6 +160,7 @@ export async function lockAccountsFindingTransfers(
   transferIds: readonly string[],
 ): Promise<{ accounts: AccountBalances[]; anyStored: boolean }> {
   if (ids.length === 0) return { accounts: [], anyStored: transferIds.length > 0 };
+  if (transferIds.length === 0) return { accounts: await lockAccounts(tx, ids), anyStored: false };
   const rows = await tx<(AccountRow & { stored: boolean })[]>`
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted,
            exists (select from ledger_transfers
