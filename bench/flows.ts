@@ -25,6 +25,8 @@ export interface FlowFigures {
   /** Server (Node) and PostgreSQL CPU per flow, outbox work it left behind included. */
   cpuUsPerFlow: { server: number; postgres: number; total: number };
   statementsPerFlow: number;
+  /** Socket writes to PostgreSQL per flow: its round trips (statements.ts). */
+  roundTripsPerFlow: number;
 }
 
 /** What the platform under test must let a run measure: its pool, its data, its outbox. */
@@ -43,7 +45,7 @@ async function drained(outbox: Measured['outbox']): Promise<void> {
   }
 }
 
-type Cost = Pick<FlowFigures, 'cpuUsPerFlow' | 'statementsPerFlow'>;
+type Cost = Pick<FlowFigures, 'cpuUsPerFlow' | 'statementsPerFlow' | 'roundTripsPerFlow'>;
 
 export function figuresOf(r: CallersResult, cost: Cost): FlowFigures {
   const sorted = r.latenciesMs.sort((a, b) => a - b);
@@ -94,7 +96,11 @@ export async function oneThenMany(
       postgres: us(used.postgres),
       total: us(used.server + used.postgres),
     };
-    return figuresOf(result, { cpuUsPerFlow, statementsPerFlow: round(sent.total / ok) });
+    return figuresOf(result, {
+      cpuUsPerFlow,
+      statementsPerFlow: round(sent.total / ok),
+      roundTripsPerFlow: round(sent.writes / ok),
+    });
   };
   const single = await measure(one);
   const concurrent = await measure(many);
@@ -121,7 +127,8 @@ export function reportScaling(
       `p99 ${concurrent.p99Ms} ms) = ${scaling} × one caller (target ≥ ${SCALING_MIN}); ` +
       `CPU per flow ${single.cpuUsPerFlow.total} µs / ${concurrent.cpuUsPerFlow.total} µs ` +
       `(server ${concurrent.cpuUsPerFlow.server}, PostgreSQL ` +
-      `${concurrent.cpuUsPerFlow.postgres}), ${concurrent.statementsPerFlow} statements; ` +
+      `${concurrent.cpuUsPerFlow.postgres}), ${concurrent.statementsPerFlow} statements in ` +
+      `${concurrent.roundTripsPerFlow} round trips; ` +
       `failures ${failures}` +
       `${failures ? ` (first: ${single.firstFailure || concurrent.firstFailure})` : ''}; ` +
       `ledger check ${checks['ledger']}, audit verify ${checks['audit']}\n`,
