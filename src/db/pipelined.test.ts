@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb } from '../../test/helpers/db.ts';
-import { beginWith, connect } from './index.ts';
+import { beginReading, beginWith, connect } from './index.ts';
 
 test('beginWith commits, answers the first statement, and rolls back on failure', async (t) => {
   const db = await createTestDb({ migrate: false });
@@ -53,4 +53,78 @@ test('the pool serves on after a connection dies inside beginWith', async (t) =>
   assert.deepEqual([...(await sql`select 1 as one`)], [{ one: 1 }]);
   const again = await beginWith(sql, 'select 2 as two', async (_tx, opened) => opened);
   assert.deepEqual([...again], [{ two: 2 }]);
+});
+
+test('beginReading sends its reads behind BEGIN and writes only after they answered', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  await db.owner`create table r (id int primary key)`;
+  await db.owner`insert into r values (1)`;
+  const got = await beginReading(
+    db.sql,
+    async (tx) => {
+      const [row] = await tx<{ id: number; open: boolean }[]>`
+        select id, now() <> statement_timestamp() as open from r where id = ${1} for update`;
+      return row;
+    },
+    async (tx, row) => {
+      await tx`insert into r values (${(row?.id ?? 0) + 1})`;
+      return row;
+    },
+  );
+  assert.deepEqual({ ...got }, { id: 1, open: true }, 'the read ran in the open transaction');
+  // A write that fails rolls back what fn wrote before it.
+  await assert.rejects(
+    beginReading(
+      db.sql,
+      async () => undefined,
+      async (tx) => {
+        await tx`insert into r values (3)`;
+        await tx`insert into r values (1)`;
+      },
+    ),
+    { code: '23505' },
+  );
+  // A read that fails fails the transaction before fn is called.
+  let called = false;
+  await assert.rejects(
+    beginReading(
+      db.sql,
+      (tx) => tx`select 1 / 0`,
+      async (tx) => {
+        called = true;
+        await tx`insert into r values (4)`;
+      },
+    ),
+    { code: '22012' },
+  );
+  assert.equal(called, false);
+  const ids = await db.sql<{ id: number }[]>`select id from r order by id`;
+  assert.deepEqual(
+    ids.map((r) => r.id),
+    [1, 2],
+  );
+});
+
+test('the pool serves on after a connection dies inside beginReading', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  const sql = connect(db.url, { connectionsMax: 1 });
+  t.after(() => sql.end({ timeout: 5 }));
+  const failed = beginReading(
+    sql,
+    async (tx) => (await tx<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid,
+    async (tx, pid) => {
+      await db.owner`select pg_terminate_backend(${pid})`;
+      await tx`select 1`;
+    },
+  );
+  await assert.rejects(failed);
+  assert.deepEqual([...(await sql`select 1 as one`)], [{ one: 1 }]);
+  const again = await beginReading(
+    sql,
+    (tx) => tx`select 2 as two`,
+    async (_tx, rows) => [...rows],
+  );
+  assert.deepEqual(again, [{ two: 2 }]);
 });

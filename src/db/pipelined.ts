@@ -47,6 +47,42 @@ export async function beginWith<T, R>(
 }
 
 /**
+ * Runs a transaction whose BEGIN travels with its first reads, for a transaction that has no
+ * statement without parameters to send with BEGIN (beginWith). `reads` is called at once:
+ * the statements it sends (reads and locks only: `for update`, advisory locks) go out behind
+ * BEGIN in the same write. `fn` is called with their result only once BEGIN and the reads
+ * have answered, so everything fn writes is inside the transaction: were BEGIN to fail, what
+ * reads sent ran on its own and changed nothing, and fn is never called. COMMIT is sent when
+ * fn resolves, ROLLBACK when either throws.
+ */
+export async function beginReading<R, T>(
+  sql: Sql,
+  reads: (tx: Tx) => Promise<R>,
+  fn: (tx: Tx, read: R) => Promise<T>,
+): Promise<T> {
+  const reserved = await sql.reserve();
+  const tx = reserved as unknown as Tx;
+  let alive = true;
+  try {
+    const opened = reserved.unsafe('begin').simple();
+    // Observed at once: the reads may fail before BEGIN is awaited.
+    opened.catch(() => undefined);
+    const read = reads(tx);
+    read.catch(() => undefined);
+    // BEGIN answers before anything sent behind it; its failure is the one to report.
+    await opened;
+    const result = await fn(tx, await read);
+    await tx.unsafe('commit');
+    return result;
+  } catch (e) {
+    alive = await rolledBack(tx);
+    throw e;
+  } finally {
+    if (alive) reserved.release();
+  }
+}
+
+/**
  * Ends a failed transaction; true when the connection answered (even with an error, and
  * with a warning only when nothing was open), false when it is gone.
  */
