@@ -511,7 +511,7 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
 
 /**
  * The risk engine, counting each decision it makes by outcome (kinko_risk_decisions_total).
- * Both ways in are wrapped: assess() inside the engine does not go through assessMany here.
+ * Both ways in are wrapped: assess() inside the engine does not go through assessMany.
  */
 function meteredRisk(risk: Risk, metrics: Metrics): Risk {
   const assessMany: Risk['assessMany'] = async (inputs, db) => {
@@ -519,7 +519,12 @@ function meteredRisk(risk: Risk, metrics: Metrics): Risk {
     for (const a of decided) metrics.riskDecision(a.decision);
     return decided;
   };
-  return { ...risk, assessMany, assess: async (input, db) => (await assessMany([input], db))[0]! };
+  const assess: Risk['assess'] = async (input, db) => {
+    const decided = await risk.assess(input, db);
+    metrics.riskDecision(decided.decision);
+    return decided;
+  };
+  return { ...risk, assessMany, assess };
 }
 
 /** This process's metrics; the gauges read the outbox, the pool and the audit chain. */

@@ -2,7 +2,8 @@ import type { Authorization } from '../acquirer/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
-import { refusalOf } from '../risk/index.ts';
+import { beginReading, type Tx } from '../db/index.ts';
+import { refusalOf, type AssessInput } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
   clearing,
@@ -109,22 +110,25 @@ export async function createTopup(
   const facts = await accountFacts(deps, who.customerId);
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
   const now = deps.clock.now();
-  const topup = await deps.sql.begin(async (tx) => {
-    await deps.risk.lockCustomer(tx, who.customerId);
-    const assessment = await deps.risk.assess(
-      {
-        kind: 'topup',
-        customerId: who.customerId,
-        deviceId: who.deviceId ?? undefined,
-        cardToken: input.cardToken,
-        sourceIp: source.ip,
-        amount: input.amount,
-        currency: input.currency,
-        account: facts,
-        frozen: facts.frozen,
-      },
-      tx,
-    );
+  const attempt: AssessInput = {
+    kind: 'topup',
+    customerId: who.customerId,
+    deviceId: who.deviceId ?? undefined,
+    cardToken: input.cardToken,
+    sourceIp: source.ip,
+    amount: input.amount,
+    currency: input.currency,
+    account: facts,
+    frozen: facts.frozen,
+  };
+  // The customer's lock goes out with BEGIN and the risk reads right behind it, in one write
+  // (PostgreSQL runs them in order: the reads see the customer under the lock); the writes
+  // follow only once they answered.
+  const readUnderLock = async (tx: Tx) =>
+    (
+      await Promise.all([deps.risk.lockCustomer(tx, who.customerId), deps.risk.assess(attempt, tx)])
+    )[1];
+  const topup = await beginReading(deps.sql, readUnderLock, async (tx, assessment) => {
     const fresh =
       who.strongAuthAtMs !== null &&
       now.getTime() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;

@@ -169,6 +169,7 @@ export function createRisk(deps: RiskDeps): Risk {
   const rules = new RuleBook(limits.rulesRefreshMs, () => clock.now());
   const home = new HomeNetworks((db) => store.homeNetworks(db));
   const cards = new CardRanges((db) => store.cardRanges(db));
+  const books = { rules, home, cards };
   const periods = () => periodStarts(clock.nowMs(), limits.usageUtcOffsetMinutes);
   const walletLimits: Risk['walletLimits'] = async (customerId, account, db = deps.sql) => {
     const tier = tierOf(limits, clock.nowMs(), account ?? {});
@@ -183,13 +184,15 @@ export function createRisk(deps: RiskDeps): Risk {
     return decideAll(deps, { rules, home, cards }, db, inputs, out);
   };
   return {
-    assess: async (input, db) => (await assessMany([input], db))[0]!,
+    // One attempt: its limits' read goes out with the rules' reads, in one round trip.
+    assess: async (input, db = deps.sql) => {
+      const pre = preliminary(input, db).then((a) => [a]);
+      const decided = limits.engine === 'off' ? pre : decideAll(deps, books, db, [input], pre);
+      return (await decided)[0]!;
+    },
     assessMany,
     record: recordDecisions,
-    recordRefusal: async (a, subjectId) => {
-      const row = a.record?.row;
-      if (row) await store.insertDecisions(deps.sql, [{ ...row, subject_id: subjectId ?? null }]);
-    },
+    recordRefusal: (a, subjectId) => recordRefusal(deps.sql, a, subjectId),
     lockCustomer: (tx, customerId) => store.lockCustomer(tx, customerId),
     recordUsage: (tx, customerId, kind, amountMinor) =>
       store.addUsage(
@@ -346,6 +349,11 @@ const recordDecisions: Risk['record'] = async (tx, items) => {
   ]);
 };
 
+async function recordRefusal(sql: Sql, a: Assessment, subjectId?: string): Promise<void> {
+  const row = a.record?.row;
+  if (row) await store.insertDecisions(sql, [{ ...row, subject_id: subjectId ?? null }]);
+}
+
 /** Allowed, nothing fired, and the shadow (if any) agreeing: counted, not stored. */
 const plainAllow = (r: store.DecisionRow) =>
   r.decision === 'allow' &&
@@ -370,18 +378,19 @@ async function decideAll(
   { rules, home, cards }: { rules: RuleBook; home: HomeNetworks; cards: CardRanges },
   db: Db,
   inputs: readonly AssessInput[],
-  out: Assessment[],
+  preliminaries: Assessment[] | Promise<Assessment[]>,
 ): Promise<Assessment[]> {
   const nowMs = deps.clock.nowMs();
   const keys = inputs.map((i) => velocityKeys(i.kind, { ...i, sourcePrefix: prefixOf(i) }));
   const allKeys = [...new Set(keys.flatMap((k) => Object.values(k)))];
   const split = { sparse: allKeys.filter((k) => !isDense(k)), dense: allKeys.filter(isDense) };
-  const [active, buckets, facts] = await Promise.all([
+  const [active, buckets, facts, , , out] = await Promise.all([
     rules.current(db),
     store.velocityBuckets(db, split, readStarts(nowMs)),
     deps.facts ? deps.facts(db, inputs) : Promise.resolve([] as RiskFacts[]),
     home.refresh(db),
     cards.refresh(db),
+    preliminaries,
   ]);
   const view = new VelocityView(buckets, nowMs);
   const isHome = (ip: string) => home.isHome(ip);
