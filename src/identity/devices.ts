@@ -210,19 +210,18 @@ export async function deviceChallenge(
   if (action !== 'session_bind' && !isSensitiveAction(action)) {
     throw httpError('parameter_invalid', { param: 'action' });
   }
-  const d = isUuid(deviceId) ? await store.deviceById(deps.sql, deviceId) : undefined;
-  if (!d || d.customer_id !== session.customerId || d.status !== 'confirmed') {
-    throw identityError('device_not_found');
-  }
+  if (!isUuid(deviceId)) throw identityError('device_not_found');
   const challenge = randomChallenge();
   const expiresAt = at(deps, deps.limits.deviceChallengeSecondsMax);
-  await store.insertDeviceChallenge(deps.sql, {
+  // The device is checked (the customer's, confirmed) by the statement that issues it.
+  const issued = await store.insertDeviceChallenge(deps.sql, session.customerId, {
     challenge_hash: sha256(challenge),
     session_id: session.id,
-    device_id: d.id,
+    device_id: deviceId,
     action,
     expires_at: expiresAt,
   });
+  if (!issued) throw identityError('device_not_found');
   return { challenge, expiresAt };
 }
 

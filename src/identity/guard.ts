@@ -1,8 +1,8 @@
-import type { Db, Tx } from '../db/index.ts';
+import { beginReading, type Db, type Tx } from '../db/index.ts';
 import { unreachable } from '../lib/assert.ts';
 import { at, customerEntry, type Deps, type Source } from './context.ts';
 import { verifyDeviceSignature } from './device-key.ts';
-import { decide, type SensitiveAction, type StrongFactor } from './policy.ts';
+import { decide, STEP_UP_POLICY, type SensitiveAction, type StrongFactor } from './policy.ts';
 import { sha256 } from './secrets.ts';
 import type { CustomerSession } from './sessions.ts';
 import * as store from './store.ts';
@@ -32,10 +32,11 @@ export async function authorize(
   deps: Deps,
   session: CustomerSession,
   action: SensitiveAction,
+  db: Db = deps.sql,
 ): Promise<{ deviceProof: boolean }> {
   // The factors and the device in one statement (strongFactors and deviceConfirmed would
   // be three).
-  const facts = await store.policyFacts(deps.sql, session.customerId, session.deviceId);
+  const facts = await store.policyFacts(db, session.customerId, session.deviceId);
   const factors: StrongFactor[] = [];
   if (facts.passkey) factors.push('passkey');
   if (facts.totp) factors.push('totp');
@@ -135,15 +136,30 @@ export async function requireAction(
   proof: string | undefined,
   source: Source,
 ): Promise<void> {
-  const { deviceProof } = await authorize(deps, session, action);
-  if (!deviceProof) return;
-  await deps.sql.begin(async (tx) => {
-    const deviceId = await verifyDeviceProof(deps, tx, session, action, proof);
-    await deps.audit.append(tx, [
-      customerEntry('identity.device.proof_accepted', session.customerId, source, 'success', {
-        action,
-        device_id: deviceId,
-      }),
-    ]);
-  });
+  if (!STEP_UP_POLICY[action].deviceProof) {
+    await authorize(deps, session, action);
+    return;
+  }
+  // The policy's read goes out with BEGIN. The proof is used up and its entry appended in
+  // one round trip: a refused proof throws, and the transaction, entry included, rolls back.
+  // The entry names the session's device, which an accepted proof's device must be.
+  const accepted = customerEntry(
+    'identity.device.proof_accepted',
+    session.customerId,
+    source,
+    'success',
+    { action, device_id: session.deviceId },
+  );
+  await beginReading(
+    deps.sql,
+    (tx) => authorize(deps, session, action, tx),
+    async (tx) => {
+      const sent = await Promise.allSettled([
+        verifyDeviceProof(deps, tx, session, action, proof),
+        deps.audit.append(tx, [accepted]),
+      ]);
+      // Both are settled before anything is thrown: ROLLBACK must follow all they sent.
+      for (const s of sent) if (s.status === 'rejected') throw s.reason;
+    },
+  );
 }

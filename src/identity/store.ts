@@ -340,8 +340,13 @@ export async function confirmDevice(tx: Tx, id: string, by: string, now: Date): 
     confirmed_at = ${now}, confirm_code_hash = null where id = ${id}`;
 }
 
+/**
+ * Issues a challenge for a device only if it is the customer's and confirmed, in one
+ * statement: false (nothing written) when it is not.
+ */
 export async function insertDeviceChallenge(
-  tx: Db,
+  db: Db,
+  customerId: string,
   c: {
     challenge_hash: Buffer;
     session_id: string;
@@ -349,8 +354,15 @@ export async function insertDeviceChallenge(
     action: string;
     expires_at: Date;
   },
-): Promise<void> {
-  await tx`insert into identity_device_challenges ${tx(c)}`;
+): Promise<boolean> {
+  const rows = await db`
+    insert into identity_device_challenges
+      (challenge_hash, session_id, device_id, action, expires_at)
+    select ${c.challenge_hash}, ${c.session_id}, d.id, ${c.action}, ${c.expires_at}
+    from identity_devices d
+    where d.id = ${c.device_id} and d.customer_id = ${customerId} and d.status = 'confirmed'
+    returning device_id`;
+  return rows.length === 1;
 }
 
 /** Marks a device challenge used, once: the second caller gets nothing back. */
