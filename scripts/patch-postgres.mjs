@@ -14,6 +14,23 @@
 //    stream is read again; when the COPY ended in the same network read, the ended stream was
 //    never read again and the connection stayed paused for good: the next statement on it
 //    (the next table of `kinko backup`) waited for ever. CopyDone now resumes the socket.
+// 4. A new connection's first statement is the driver's own fetch of the array types, whose
+//    promise nothing awaited: a connection lost during it (a database stopping just as it
+//    connected) raised an unhandled rejection, which ends a production process (upstream:
+//    porsager/postgres#279, #1192, #1205). Its failure already fails the query waiting for
+//    the connection; the fetch's own promise is now observed.
+// 5. A reservation (`sql.reserve()`, which beginWith uses) waiting for a connection's
+//    start-up was dropped from the connection while the types were fetched and found again
+//    only in the pool's queue; a connection lost during the fetch reconnected for it after
+//    taking it off that queue, so once connected it was handed to nobody: the reservation,
+//    and the request behind it, waited for ever. The connection now hands itself to the
+//    reservation it started up for, and the pool queues a reservation only when it has no
+//    connection to start for it.
+// 6. A connection closed with a statement in flight kept that statement and the server's
+//    last error (PostgreSQL's FATAL on a shutdown) as if they belonged to its next life: the
+//    first statement after a successful reconnect failed with the old error, and a types
+//    fetch cut short was never settled (upstream: porsager/postgres#1223). Both are
+//    forgotten when the socket closes.
 //
 // Each repair is applied once (a marker says it is there); a driver whose code is not the
 // one these repairs know fails the install loudly, so an upgrade is checked by a person.
@@ -22,10 +39,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FILES = ['src/connection.js', 'cjs/src/connection.js', 'cf/src/connection.js'];
+const DIRECTORIES = ['src', 'cjs/src', 'cf/src'];
+
+/** closed()'s line that fails the statements in flight (split: it is longer than a line here). */
+const CLOSE_FAILS_QUERIES =
+  '    !hadError && (query || sent.length) && ' +
+  "error(Errors.connection('CONNECTION_CLOSED', options, socket))";
 
 const REPAIRS = [
   {
+    file: 'connection.js',
     mark: '/* kinko: write-scheduler repair */',
     apply(text) {
       const nextWrite = `  function nextWrite(fn) {
@@ -49,6 +72,7 @@ const REPAIRS = [
     },
   },
   {
+    file: 'connection.js',
     mark: '/* kinko: copy-out resume repair */',
     apply(text) {
       const copyDone = `  function CopyDone() {
@@ -67,23 +91,97 @@ const REPAIRS = [
       );
     },
   },
+  {
+    file: 'connection.js',
+    mark: '/* kinko: start-up repair */',
+    apply(text) {
+      const ready = `      if (needsTypes) {
+        initial.reserve && (initial = null)
+        return fetchArrayTypes()
+      }
+
+      initial && !initial.reserve && execute(initial)
+`;
+      if (!text.includes(ready)) return null;
+      return text.replace(
+        ready,
+        `      if (needsTypes) {
+        ${this.mark}
+        return fetchArrayTypes().catch(() => {})
+      }
+
+      initial.reserve ? initial.reserve(connection) : execute(initial)
+`,
+      );
+    },
+  },
+  {
+    file: 'index.js',
+    mark: '/* kinko: reserve repair */',
+    apply(text) {
+      const reserve = `        queries.push(query)
+        closed.length && connect(closed.shift(), query)
+`;
+      if (!text.includes(reserve)) return null;
+      return text.replace(
+        reserve,
+        `        ${this.mark}
+        closed.length ? connect(closed.shift(), query) : queries.push(query)
+`,
+      );
+    },
+  },
+  {
+    file: 'connection.js',
+    mark: '/* kinko: stale-answer repair */',
+    apply(text) {
+      const closed = `    socket.removeAllListeners()
+    socket = null
+
+    if (initial)
+      return reconnect()
+
+${CLOSE_FAILS_QUERIES}
+`;
+      if (!text.includes(closed)) return null;
+      return text.replace(
+        closed,
+        `    socket.removeAllListeners()
+    socket = null
+    ${this.mark}
+    errorResponse = null
+
+    if (initial) {
+      query && queryError(query, Errors.connection('CONNECTION_CLOSED', options, socket))
+      query = null
+      return reconnect()
+    }
+
+${CLOSE_FAILS_QUERIES}
+    query = null
+`,
+      );
+    },
+  },
 ];
 
 let patched = 0;
-for (const file of FILES) {
-  const p = path.join(root, 'node_modules', 'postgres', file);
-  if (!fs.existsSync(p)) continue;
-  let text = fs.readFileSync(p, 'utf8');
-  for (const repair of REPAIRS) {
-    if (text.includes(repair.mark)) continue;
-    const repaired = repair.apply(text);
-    if (repaired === null) {
-      process.stderr.write(`patch-postgres: ${p} is not the postgres.js 3.4.9 this repairs\n`);
-      process.exit(1);
+for (const dir of DIRECTORIES) {
+  for (const file of new Set(REPAIRS.map((r) => r.file))) {
+    const p = path.join(root, 'node_modules', 'postgres', dir, file);
+    if (!fs.existsSync(p)) continue;
+    let text = fs.readFileSync(p, 'utf8');
+    for (const repair of REPAIRS.filter((r) => r.file === file)) {
+      if (text.includes(repair.mark)) continue;
+      const repaired = repair.apply(text);
+      if (repaired === null) {
+        process.stderr.write(`patch-postgres: ${p} is not the postgres.js 3.4.9 this repairs\n`);
+        process.exit(1);
+      }
+      text = repaired;
+      patched += 1;
     }
-    text = repaired;
-    patched += 1;
+    fs.writeFileSync(p, text);
   }
-  fs.writeFileSync(p, text);
 }
 if (patched > 0) process.stdout.write(`patch-postgres: ${patched} repair(s) applied\n`);
