@@ -153,6 +153,12 @@ export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<Acco
  * of new transfers (the common case) the read of stored transfers is then not sent at all.
  * The check reads the statement's snapshot, taken before its lock waits; a transfer stored
  * meanwhile fails the batch's insert (23505), and the retry reads it.
+ *
+ * The check probes the primary key once per id, a correlated subquery PostgreSQL cannot turn
+ * into a join: `id = any($1)` let a generic plan made while ledger_transfers was nearly empty
+ * (a new server's first minute; every small batch plans once per connection) scan the whole
+ * table, in every transaction, for as long as the connection kept that plan. One probe costs
+ * less than a scan of the ten pages the planner assumes of a table never analyzed.
  */
 export async function lockAccountsFindingTransfers(
   tx: Tx,
@@ -163,8 +169,8 @@ export async function lockAccountsFindingTransfers(
   if (transferIds.length === 0) return { accounts: await lockAccounts(tx, ids), anyStored: false };
   const rows = await tx<(AccountRow & { stored: boolean })[]>`
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted,
-           exists (select from ledger_transfers
-                   where id = any(${uuidArray(transferIds)}::uuid[])) as stored
+           exists (select from unnest(${uuidArray(transferIds)}::uuid[]) as u(id)
+                   where (select true from ledger_transfers t where t.id = u.id)) as stored
     from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
     order by id for update`;
   return { accounts: rows.map(toBalances), anyStored: rows.some((r) => r.stored) };
