@@ -289,6 +289,7 @@ interface BatchFigures {
   raw: number;
   vsRaw: number;
   cpuUs: { node: number; postgres: number };
+  rawCpuUs: { node: number; postgres: number };
 }
 
 async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<BatchFigures> {
@@ -309,7 +310,9 @@ async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<
   });
   const used = cpu.read();
   progress(`Kinko, batches of ${size}: ${round(kinko)}/s`);
+  cpu.read();
   const raw = await timed((b) => rawBatch(sql, b));
+  const rawUsed = cpu.read();
   const us = (s: number) => Math.round((s / (count * size)) * 1e7) / 10;
   return {
     size,
@@ -318,6 +321,7 @@ async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<
     raw: round(raw),
     vsRaw: ratio(kinko, raw),
     cpuUs: { node: us(used.server), postgres: us(used.postgres) },
+    rawCpuUs: { node: us(rawUsed.server), postgres: us(rawUsed.postgres) },
   };
 }
 
@@ -370,7 +374,8 @@ function report(
     out.write(
       `batch ${name}: Kinko ${b.kinko}/s, raw ${b.raw}/s, ${pct(b.vsRaw)} ` +
         `(target ≥ ${pct(TARGET.batchVsRaw)}); CPU per transfer node ${b.cpuUs.node} µs + ` +
-        `PostgreSQL ${b.cpuUs.postgres} µs\n`,
+        `PostgreSQL ${b.cpuUs.postgres} µs, raw node ${b.rawCpuUs.node} µs + PostgreSQL ` +
+        `${b.rawCpuUs.postgres} µs\n`,
     );
   }
   out.write(`checks: ledger check ok, audit verify ok (${checks.auditEntries} entries)\n`);
