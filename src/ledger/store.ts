@@ -268,26 +268,49 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
   const expires = col((r) =>
     r.timeoutSeconds > 0 ? new Date(createdAtMs + r.timeoutSeconds * 1000).toISOString() : null,
   );
+  // Unnested in the select list, in step (see SMALL_UNNEST): a batch this small is within it.
   return tx`
     insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
       currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at, batch_id)
-    select id, d, c, amount, pending_id, currency, code, flags, tos, user_data,
-           ${new Date(createdAtMs)}::timestamptz, state, expires_at, ${batchId}::uuid
-    from unnest(${uuidArray(col((r) => r.id))}::uuid[],
-                ${uuidArray(col((r) => r.debitAccountId))}::uuid[],
-                ${uuidArray(col((r) => r.creditAccountId))}::uuid[],
-                ${int8Array(col((r) => r.amount))}::int8[],
-                ${col((r) => r.pendingId)}::uuid[], ${col((r) => r.currency)}::text[],
-                ${col((r) => r.code)}::int4[], ${col((r) => r.flags)}::int4[],
-                ${col((r) => r.timeoutSeconds)}::int4[], ${col((r) => r.userData)}::text[],
-                ${col((r) => r.state)}::text[], ${expires}::timestamptz[])
-      as u(id, d, c, amount, pending_id, currency, code, flags, tos, user_data, state,
-           expires_at)`;
+    select unnest(${uuidArray(col((r) => r.id))}::uuid[]),
+           unnest(${uuidArray(col((r) => r.debitAccountId))}::uuid[]),
+           unnest(${uuidArray(col((r) => r.creditAccountId))}::uuid[]),
+           unnest(${int8Array(col((r) => r.amount))}::int8[]),
+           unnest(${col((r) => r.pendingId)}::uuid[]), unnest(${col((r) => r.currency)}::text[]),
+           unnest(${col((r) => r.code)}::int4[]), unnest(${col((r) => r.flags)}::int4[]),
+           unnest(${col((r) => r.timeoutSeconds)}::int4[]),
+           unnest(${col((r) => r.userData)}::text[]), ${new Date(createdAtMs)}::timestamptz,
+           unnest(${col((r) => r.state)}::text[]), unnest(${expires}::timestamptz[]),
+           ${batchId}::uuid`;
 }
+
+/**
+ * Small batches' statements unnest their array parameters in the select list, in step,
+ * rather than in FROM: there each array is a function scan that first copies its rows into
+ * a tuplestore of its own (16 kB, malloc'd and freed every time). For a one-transfer
+ * transaction that was some 25 tuplestores, and perf put them (with the page faults of the
+ * memory going back and forth) among PostgreSQL's largest costs. All arrays of a statement
+ * have one length, so both forms give the same rows. Large batches keep the FROM form,
+ * whose row estimates their plans rely on.
+ */
+const SMALL_UNNEST = 2 * INSERT_TRANSFERS_MAX;
 
 /** The balances computed in memory (rows locked by this transaction), one row out each. */
 function balancesUpdate(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
   const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
+  if (accounts.length <= SMALL_UNNEST) {
+    return tx`
+      update ledger_accounts a
+      set debits_pending = u.dp, debits_posted = u.dpo,
+          credits_pending = u.cp, credits_posted = u.cpo
+      from (select unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[]) as id,
+                   unnest(${big((a) => a.debitsPending)}::int8[]) as dp,
+                   unnest(${big((a) => a.debitsPosted)}::int8[]) as dpo,
+                   unnest(${big((a) => a.creditsPending)}::int8[]) as cp,
+                   unnest(${big((a) => a.creditsPosted)}::int8[]) as cpo) as u
+      where a.id = u.id
+      returning 1`;
+  }
   return tx`
     update ledger_accounts a
     set debits_pending = u.dp, debits_posted = u.dpo,
