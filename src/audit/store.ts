@@ -282,8 +282,15 @@ export async function subjectsWithEntries(
   ids: readonly string[],
 ): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
+  // The subject index holds chained entries only (migration 0048); entries not chained yet
+  // are few, and found through the sequencer's index of them.
   const rows = await db<{ subject_id: string }[]>`
-    select distinct subject_id from audit_entries
-    where subject_type = ${subjectType} and subject_id = any(${ids as string[]}::text[])`;
+    select subject_id from audit_entries
+    where subject_type = ${subjectType} and subject_id = any(${ids as string[]}::text[])
+      and seq is not null
+    union
+    select subject_id from audit_entries
+    where seq is null
+      and subject_type = ${subjectType} and subject_id = any(${ids as string[]}::text[])`;
   return new Set(rows.map((r) => r.subject_id));
 }
