@@ -1,4 +1,4 @@
-import type { Tx } from '../db/index.ts';
+import { beginReading, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -86,7 +86,11 @@ export async function operate(
     if (kind === 'void') return deps.network.void({ ...call, signal }, { networkRef: ref });
     return deps.network.refund({ ...call, signal }, { networkRef: ref, amountMinor: amount });
   });
-  const { result: done, written } = await deps.sql.begin((tx) => record(deps, tx, row, answer));
+  const { result: done, written } = await beginReading(
+    deps.sql,
+    (tx) => recordReads(tx, row),
+    (tx, read) => record(deps, tx, row, answer, read),
+  );
   await written;
   return done;
 }
@@ -108,25 +112,31 @@ function result(op: store.OperationRow, authorization: Authorization): Operation
 }
 
 /**
- * Records the network's answer under the rows' locks. The three reads go out together, and
- * a success's writes (one statement: both rows and the audit entry, made by appendStatement)
- * are sent unawaited, so COMMIT follows them in the same round trip: three round trips,
- * where one per statement made eight. `written` settles when the writes are done; if they
- * failed, COMMIT rolled the transaction back, and awaiting it throws.
+ * The rows an answer is recorded under, locked: sent in this order (the authorization's
+ * lock first, as every path takes it) with BEGIN, in one round trip.
+ */
+function recordReads(tx: Tx, op: store.OperationRow) {
+  return Promise.all([
+    store.authorizationById(tx, op.authorization_id, true),
+    store.challengeByAuthorization(tx, op.authorization_id),
+    store.operationById(tx, op.id, true),
+  ]);
+}
+
+/**
+ * Records the network's answer under the rows' locks (recordReads, which went out with
+ * BEGIN), and a success's writes (one statement: both rows and the audit entry, made by
+ * appendStatement) are sent unawaited, so COMMIT follows them in the same round trip: two
+ * round trips, where one per statement made eight. `written` settles when the writes are
+ * done; if they failed, COMMIT rolled the transaction back, and awaiting it throws.
  */
 async function record(
   deps: AcquirerDeps,
   tx: Tx,
   op: store.OperationRow,
   answer: OperationAnswer,
+  [a, mine, locked]: Awaited<ReturnType<typeof recordReads>>,
 ): Promise<{ result: OperationResult; written: Promise<unknown> }> {
-  // Sent in this order (the authorization's lock first, as every path takes it) in one
-  // round trip.
-  const [a, mine, locked] = await Promise.all([
-    store.authorizationById(tx, op.authorization_id, true),
-    store.challengeByAuthorization(tx, op.authorization_id),
-    store.operationById(tx, op.id, true),
-  ]);
   assert(a, 'authorization vanished');
   const now = deps.clock.now();
   if (locked && locked.status !== 'pending') {

@@ -313,8 +313,9 @@ async function credit(
   authorizationId: string,
   source: Source,
 ): Promise<TopupView> {
-  return deps.sql.begin(async (tx) => {
-    const row = await store.topupById(tx, t.id, true);
+  // The top-up's row, locked, goes out with BEGIN; the credit is written once it answered.
+  const locked = (tx: Tx) => store.topupById(tx, t.id, true);
+  return beginReading(deps.sql, locked, async (tx, row) => {
     assert(row, 'top-up row exists');
     if (row.status === 'succeeded') return topupView(row);
     const [result] = await deps.ledger.createTransfersInTx(

@@ -2,7 +2,7 @@ import type { Acquirer, Authorization } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Db, Sql } from '../db/index.ts';
+import { beginReading, type Db, type Sql, type Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { secretToken } from '../lib/ids.ts';
@@ -172,8 +172,9 @@ async function decryptForNetwork(
   token: string,
   why: { purpose: DecryptPurpose; attemptId: string; actor: Actor; source?: Source },
 ): Promise<CardSecret & { brand: Brand }> {
-  return deps.sql.begin(async (tx) => {
-    const row = await store.cardByToken(tx, token, true);
+  // The card's row, locked, goes out with BEGIN; the entry is written once it answered.
+  const locked = (tx: Tx) => store.cardByToken(tx, token, true);
+  return beginReading(deps.sql, locked, async (tx, row) => {
     if (!row) throw vaultError('card_not_found');
     if (row.deleted_at || !row.wrapped_key || !row.ciphertext || row.kek_version === null) {
       throw vaultError('card_deleted');
