@@ -5,6 +5,10 @@ import fs from 'node:fs';
 /**
  * CPU seconds used since the last read by this process (the server) and by the embedded
  * PostgreSQL (postmaster and its backends, from /proc), to report the cost per payment.
+ * Processes that ended count too: the postmaster waits for every backend and worker it
+ * started, so their CPU moves into its children's times (cutime, cstime) as they end.
+ * Without those, a backend or autovacuum worker alive at one read and gone at the next
+ * took its whole CPU time off the figure, and one that ran between two reads was missed.
  */
 export function cpuMeter(clusterDir: string) {
   const ticks = 100;
@@ -25,6 +29,8 @@ export function cpuMeter(clusterDir: string) {
       try {
         const f = stat(pid).split(' ');
         if (pid === master || f[1] === master) total += Number(f[11]) + Number(f[12]);
+        // /proc/<pid>/stat fields 16 and 17: CPU of the children it has waited for.
+        if (pid === master) total += Number(f[13]) + Number(f[14]);
       } catch {
         // The process ended meanwhile.
       }
