@@ -57,3 +57,13 @@ test('the leaf is the RFC 6962 leaf hash of the canonical bytes', () => {
     assert.deepEqual(transferLeaf(t), merkleLeafHash(canonicalTransfer(t)));
   }
 });
+
+test('created at is the int64 of its milliseconds at any time, before 1970 too', () => {
+  const times = [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 1, 1764871200000];
+  for (const ms of [...times, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+    const want = Buffer.alloc(8);
+    want.writeBigInt64BE(BigInt(ms));
+    const got = canonicalTransfer({ ...base, createdAtMs: ms }).subarray(86, 94);
+    assert.equal(got.toString('hex'), want.toString('hex'), `created at ${ms}`);
+  }
+});

@@ -29,12 +29,29 @@ import type { TransferRecord } from './state.ts';
 const CANONICAL_TRANSFER_TAG = 'KLT1';
 const FIXED_BYTES = 99;
 
+/** Hex digit values by character code; -1 for anything else (and past the table). */
+const NIBBLE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  NIBBLE[65 + i] = 10 + i;
+  NIBBLE[97 + i] = 10 + i;
+}
+
 /** The value of one hex digit's character code; -1 for anything else. */
 function nibble(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
+  return c < 256 ? NIBBLE[c]! : -1;
+}
+
+const TWO_32 = 2 ** 32;
+
+/** Whether s is three ASCII capitals (an ISO 4217 code), without a regular expression. */
+function isThreeCapitals(s: string): boolean {
+  if (s.length !== 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
 }
 
 /**
@@ -76,12 +93,17 @@ function encode(t: TransferRecord, prefix: number): Buffer {
   writeUuid(out, t.creditAccountId, p + 36);
   out.writeBigInt64BE(t.amount, p + 52);
   writeUuid(out, t.pendingId, p + 60);
-  assert(/^[A-Z]{3}$/.test(t.currency), 'a currency is three ASCII capitals');
+  assert(isThreeCapitals(t.currency), 'a currency is three ASCII capitals');
   for (let i = 0; i < 3; i++) out[p + 76 + i] = t.currency.charCodeAt(i);
   out.writeUInt16BE(t.code, p + 79);
   out.writeUInt8(t.flags, p + 81);
   out.writeUInt32BE(t.timeoutSeconds, p + 82);
-  out.writeBigInt64BE(BigInt(t.createdAtMs), p + 86);
+  // The int64 as two 32-bit halves rather than a BigInt made per transfer: a time in
+  // milliseconds is a safe integer, so both halves are exact (the high one signed).
+  assert(Number.isSafeInteger(t.createdAtMs), 'a time in milliseconds is a safe integer');
+  const high = Math.floor(t.createdAtMs / TWO_32);
+  out.writeInt32BE(high, p + 86);
+  out.writeUInt32BE(t.createdAtMs - high * TWO_32, p + 90);
   out.writeUInt8(userData ? 1 : 0, p + 94);
   out.writeUInt32BE(userData?.length ?? 0, p + 95);
   userData?.copy(out, p + FIXED_BYTES);
