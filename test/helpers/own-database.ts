@@ -51,9 +51,37 @@ export async function startOnOwnDatabase(o: {
   });
   const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
   const db = { sql, description: o.shop, owner, close: () => sql.end({ timeout: 1 }) };
-  const platform = await startPlatform(loadConfig({ ...env, PORT: '0' }), o.log, { db });
+  let platform: Platform | undefined;
+  try {
+    platform = await startPlatform(loadConfig({ ...env, PORT: '0' }), o.log, { db });
+    const { secretKey, cardToken } = await shopWithCard(platform, o.shop);
+    const own: OwnDatabasePlatform = {
+      pg,
+      platform,
+      port,
+      env,
+      secretKey,
+      cardToken,
+      async stop() {
+        await platform?.stop();
+        await db.close();
+        await own.pg.stop();
+      },
+    };
+    return own;
+  } catch (error) {
+    // A failed start must not leave a listening server, a pool or a database behind: they
+    // would keep the test's process alive after its failure is reported, for good.
+    await platform?.stop();
+    await db.close();
+    await pg.stop();
+    throw error;
+  }
+}
+
+async function shopWithCard(platform: Platform, name: string) {
   const shop = await platform.modules.merchants.createMerchant(
-    { name: o.shop, allowedOrigins: ['http://127.0.0.1:4455'] },
+    { name, allowedOrigins: ['http://127.0.0.1:4455'] },
     { type: 'cli' },
   );
   const card = await platform.modules.card.vault.tokenize({
@@ -63,18 +91,5 @@ export async function startOnOwnDatabase(o: {
     merchantId: shop.merchantId,
     actor: { type: 'merchant', id: shop.merchantId },
   });
-  const own: OwnDatabasePlatform = {
-    pg,
-    platform,
-    port,
-    env,
-    secretKey: shop.secretKey,
-    cardToken: card.token,
-    async stop() {
-      await platform.stop();
-      await platform.db.close();
-      await own.pg.stop();
-    },
-  };
-  return own;
+  return { secretKey: shop.secretKey, cardToken: card.token };
 }
