@@ -31,6 +31,12 @@
 //    first statement after a successful reconnect failed with the old error, and a types
 //    fetch cut short was never settled (upstream: porsager/postgres#1223). Both are
 //    forgotten when the socket closes.
+// 7. A reservation outlived its connection: a statement sent through it after the
+//    connection closed (the next statement of a transaction, or its ROLLBACK) went to the
+//    same pooled connection's next life, where it failed the statement the pool was
+//    reconnecting for, or, once reconnected, ran in another caller's session outside any
+//    transaction; statements it had queued behind a busy connection were never settled.
+//    They now fail with the connection's CONNECTION_CLOSED.
 //
 // Each repair is applied once (a marker says it is there); a driver whose code is not the
 // one these repairs know fails the install loudly, so an upgrade is checked by a person.
@@ -127,6 +133,53 @@ const REPAIRS = [
         reserve,
         `        ${this.mark}
         closed.length ? connect(closed.shift(), query) : queries.push(query)
+`,
+      );
+    },
+  },
+  {
+    file: 'index.js',
+    mark: '/* kinko: reservation-gone repair */',
+    apply(text) {
+      const handle = `    const sql = Sql(handler)
+    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+
+    return sql
+
+    function handler(q) {
+      c.queue === full
+        ? queue.push(q)
+        : c.execute(q) || move(c, full)
+    }
+`;
+      if (!text.includes(handle)) return null;
+      return text.replace(
+        handle,
+        `    ${this.mark}
+    let gone = null
+    c.onclose = e => {
+      gone = e
+      while (queue.length) queue.shift().reject(e)
+    }
+    const sql = Sql(handler)
+    sql.release = () => {
+      c.onclose = null
+      c.reserved = null
+      onopen(c)
+    }
+
+    return sql
+
+    function handler(q) {
+      gone
+        ? q.reject(gone)
+        : c.queue === full
+          ? queue.push(q)
+          : c.execute(q) || move(c, full)
+    }
 `,
       );
     },

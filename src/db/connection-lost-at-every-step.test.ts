@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { createTestDb } from '../../test/helpers/db.ts';
+import postgres from 'postgres';
+import { adminUrl, createTestDb } from '../../test/helpers/db.ts';
 import { beginWith, connect, isDatabaseUnavailable, type Sql } from './index.ts';
 
 // A database that stops drops its connections wherever they are, new ones half-way through
@@ -185,4 +186,38 @@ test('a connection lost at any step fails its statement, never the process', asy
       }
     }
   }
+});
+
+test('a transaction whose connection died sends nothing to its next life', async (t) => {
+  // beginWith's connection dies between two statements while another statement waits for
+  // the pool's one connection. What the transaction sends after that (its next statement,
+  // its ROLLBACK) must fail, not reach the connection the pool opens again for the waiting
+  // statement: there it failed that statement, or ran in its session, outside any
+  // transaction, and committed alone.
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+  t.after(() => admin.end());
+  const sql = connect(db.url, { connectionsMax: 1 });
+  t.after(() => sql.end({ timeout: 1 }));
+  let waiting: Promise<unknown> | undefined;
+  let after: unknown;
+  const failed = beginWith(sql, 'select pg_backend_pid() as pid', async (tx, opened) => {
+    const [row] = (await opened) as { pid: number }[];
+    waiting = sql`select 2 as two`.then((rows) => [...rows]);
+    await admin`select pg_terminate_backend(${row!.pid})`;
+    // Long enough for the close to arrive and the pool to start connecting again.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    after = await tx`select 1 as one`.then(
+      (rows) => [...rows],
+      (e: unknown) => e,
+    );
+    throw new Error('the transaction ends here');
+  });
+  await assert.rejects(within(10_000, 'beginWith', failed), /the transaction ends here/);
+  assert.ok(
+    isDatabaseUnavailable(after),
+    `the statement after the death fails: ${JSON.stringify(after) ?? String(after)}`,
+  );
+  assert.deepEqual(await within(10_000, 'the waiting statement', waiting!), [{ two: 2 }]);
 });
