@@ -7,7 +7,7 @@ import { manualClock } from '../lib/clock.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { canonicalTransfer, createLedger, type Ledger, type TransferInput } from './index.ts';
 import type { Transfer } from './ledger.ts';
-import type { Tx } from '../db/index.ts';
+import { connect, type Tx } from '../db/index.ts';
 
 // The ledger against real PostgreSQL: every reachable result code, retries, linked chains,
 // two-phase transfers and expiry, and check().
@@ -478,4 +478,34 @@ test('small batches plan once per connection; the caller keeps its plan mode', a
   });
   assert.deepEqual([after.generic - before.generic, after.custom - before.custom], [8n, 0n]);
   assert.equal(mode, 'force_custom_plan');
+});
+
+test('a one-transfer batch of its own plans once per connection', async () => {
+  const [a, b] = await accounts(2);
+  // One connection, so the session's prepared statements are the ones the batches ran.
+  const sql = connect(db.url, { connectionsMax: 1 });
+  try {
+    const own = createLedger({ sql, clock, audit: createAudit({ clock }), limits });
+    const plans = async () => {
+      const [row] = await sql<{ generic: bigint; custom: bigint }[]>`
+        select coalesce(sum(generic_plans), 0)::int8 as generic,
+               coalesce(sum(custom_plans), 0)::int8 as custom
+        from pg_prepared_statements
+        where statement like '%from ledger' || '_accounts where id = any%for update%'`;
+      return row!;
+    };
+    const post = async () => {
+      const [r] = await own.createTransfers([transfer(a!, b!, 1n)]);
+      assert.equal(r?.result, 'ok');
+    };
+    await post();
+    const before = await plans();
+    for (let i = 0; i < 8; i++) await post();
+    const after = await plans();
+    assert.deepEqual([after.generic - before.generic, after.custom - before.custom], [8n, 0n]);
+    const [mode] = await sql<{ mode: string }[]>`select current_setting('plan_cache_mode') as mode`;
+    assert.equal(mode?.mode, 'auto', 'the switch ended with its transaction');
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 });

@@ -26,7 +26,6 @@ import {
 import { transferLeaf } from './canonical.ts';
 import { proveTransfer, type TransferProofResult } from './proof.ts';
 import * as store from './store.ts';
-import type { PlanMode } from './store.ts';
 import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 
 // The ledger service: one batch is one database transaction. It locks the batch's accounts
@@ -226,7 +225,7 @@ async function ownTransaction(
   ctx: LedgerContext,
   stored: Stored,
 ): Promise<CreateTransferResult[]> {
-  const run = async (tx: Tx, planMode?: Promise<string>) => {
+  const run = async (tx: Tx, planMode?: Promise<string | undefined>) => {
     const batch = await transferBatch(deps, tx, transfers, ctx, planMode, stored);
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
@@ -235,10 +234,11 @@ async function ownTransaction(
   // A small batch's switch to generic plans goes out with BEGIN, and its lock right behind
   // them: two round trips in all (that one, then the write with COMMIT) instead of three.
   // transferBatch awaits the switch before it sends the write, which beginWith requires.
+  // Only COMMIT follows the write, so there is no mode to put back (undefined).
   const { results, written } =
     transfers.length <= store.INSERT_TRANSFERS_MAX
-      ? await beginWith(deps.sql, store.USE_GENERIC_PLANS, (tx, opened: Promise<PlanMode[]>) =>
-          run(tx, opened.then(store.replacedPlanMode)),
+      ? await beginWith(deps.sql, store.OWN_GENERIC_PLANS, (tx, opened) =>
+          run(tx, opened.then(() => undefined)),
         )
       : await deps.sql.begin((tx) => run(tx));
   await written;
@@ -255,7 +255,7 @@ async function transferBatch(
   tx: Tx,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
-  sentPlanMode?: Promise<string>,
+  sentPlanMode?: Promise<string | undefined>,
   stored: Stored = 'looked_up',
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
