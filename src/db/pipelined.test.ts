@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb } from '../../test/helpers/db.ts';
-import { beginReading, beginWith, connect } from './index.ts';
+import type { Tx } from './index.ts';
+import { allSent, beginReading, beginWith, connect } from './index.ts';
 
 test('beginWith commits, answers the first statement, and rolls back on failure', async (t) => {
   const db = await createTestDb({ migrate: false });
@@ -127,4 +128,30 @@ test('the pool serves on after a connection dies inside beginReading', async (t)
     async (_tx, rows) => [...rows],
   );
   assert.deepEqual(again, [{ two: 2 }]);
+});
+
+test('allSent lets ROLLBACK follow every statement of a failed step', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  await db.owner`create table s (id int primary key)`;
+  // One part of the step fails at once; another sends a second statement a little later (as
+  // audit.append does after its INSERT). Promise.all would let ROLLBACK go first and that
+  // statement then run on its own, outside any transaction.
+  const later = async (tx: Tx) => {
+    await tx`select 1`;
+    await new Promise((r) => setTimeout(r, 50));
+    await tx`insert into s values (1)`;
+  };
+  await assert.rejects(
+    beginReading(
+      db.sql,
+      async () => undefined,
+      (tx) => allSent([later(tx), tx`select 1 / 0`]),
+    ),
+    { code: '22012' },
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  const rows = await db.sql`select id from s`;
+  assert.equal(rows.length, 0, 'nothing committed outside the transaction');
+  assert.deepEqual(await allSent([Promise.resolve(1), Promise.resolve('two')]), [1, 'two']);
 });

@@ -82,6 +82,28 @@ export async function beginReading<R, T>(
   }
 }
 
+/** PostgreSQL's SQLSTATE for a statement refused because an earlier one failed. */
+const IN_FAILED_TRANSACTION = '25P02';
+
+/**
+ * Awaits statements a transaction sent together, and throws the first failure only once all
+ * have settled: Promise.all rejects at the first, and the ROLLBACK that follows could leave
+ * before a later statement of another (audit.append sends one more after its INSERT), which
+ * would then run, and commit, on its own. The failure thrown is the one that failed the
+ * transaction.
+ */
+export async function allSent<T extends readonly unknown[]>(
+  work: readonly [...T],
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(work);
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  // The failure that aborted the transaction, not the "transaction is aborted" after it.
+  const aborted = (e: unknown) => (e as { code?: unknown }).code === IN_FAILED_TRANSACTION;
+  if (failures.length > 0) throw failures.find((e) => !aborted(e)) ?? failures[0];
+  const values = settled.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+  return values as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 /**
  * Ends a failed transaction; true when the connection answered (even with an error, and
  * with a warning only when nothing was open), false when it is gone.
