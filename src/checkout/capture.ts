@@ -6,6 +6,7 @@ import { publicId } from '../lib/ids.ts';
 import {
   isTransportError,
   lockUntil,
+  onPayment,
   postTransfers,
   transition,
   type Caller,
@@ -84,12 +85,12 @@ export async function runCapture(
   }
   if (r.status === 'failed') {
     const code = r.failureCode ?? 'capture_failed';
-    return d.sql.begin((tx) => captureRefused(d, tx, who, p.id, code));
+    return onPayment(d, p.id, (tx, now) => captureRefused(d, tx, who, now, code));
   }
   // Compensation: if this transaction fails, the capture stands at the acquirer and the
   // payment stays processing/capture; the reconcile job repeats the capture under the same
   // key (answered from the acquirer's record, no second charge) and records it again.
-  return d.sql.begin((tx) => recordCapture(d, tx, who, p.id));
+  return onPayment(d, p.id, (tx, now) => recordCapture(d, tx, who, now));
 }
 
 /** The call's outcome is unknown: free the payment for a retry with the same key. */
@@ -112,10 +113,9 @@ async function captureRefused(
   d: WebPaymentsDeps,
   tx: Tx,
   who: Caller,
-  id: string,
+  p: store.PaymentRow | undefined,
   code: string,
 ): Promise<store.PaymentRow> {
-  const p = await store.paymentById(tx, id);
   assert(p, 'payment vanished');
   if (p.status !== 'processing' || p.step !== 'capture') return p;
   const error = {
@@ -141,9 +141,8 @@ async function recordCapture(
   d: WebPaymentsDeps,
   tx: Tx,
   who: Caller,
-  id: string,
+  p: store.PaymentRow | undefined,
 ): Promise<store.PaymentRow> {
-  const p = await store.paymentById(tx, id);
   assert(p && p.capture_amount, 'payment vanished');
   if (p.status !== 'processing' || p.step !== 'capture') return p;
   const amount = p.capture_amount;

@@ -1,10 +1,12 @@
 import type { Authorization } from '../acquirer/index.ts';
+import { beginReading, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { vaultError } from '../vault/index.ts';
 import { runCapture } from './capture.ts';
 import {
   isTransportError,
   lockUntil,
+  onPayment,
   postTransfers,
   refuseIfSuspended,
   transition,
@@ -39,8 +41,9 @@ export async function confirmPayment(
   who: Caller,
   id: string,
 ): Promise<PaymentView> {
-  const claimed = await d.sql.begin(async (tx): Promise<Claimed> => {
-    const p = await store.paymentOf(tx, who, id, true);
+  // The payment's row, locked, goes out with BEGIN.
+  const locked = (tx: Tx) => store.paymentOf(tx, who, id, true);
+  const claimed = await beginReading(d.sql, locked, async (tx, p): Promise<Claimed> => {
     if (!p) throw notFound();
     const check = checkAction('confirm', stateOf(p), d.clock.nowMs());
     if (!check.ok) throw stateError(check.code, p.status);
@@ -198,7 +201,7 @@ async function applyAuthorization(
 ): Promise<store.PaymentRow> {
   let p: store.PaymentRow;
   try {
-    p = await d.sql.begin((tx) => recordAuthorization(d, tx, who, id, a));
+    p = await onPayment(d, id, (tx, now) => recordAuthorization(d, tx, who, now, a));
   } catch (error) {
     if (a.status === 'authorized') await compensateHold(d, a, error);
     throw error;
@@ -221,10 +224,9 @@ async function recordAuthorization(
   d: WebPaymentsDeps,
   tx: Parameters<typeof store.updatePayment>[0],
   who: Caller,
-  id: string,
+  p: store.PaymentRow | undefined,
   a: Authorization,
 ): Promise<store.PaymentRow> {
-  const p = await store.paymentById(tx, id);
   assert(p, 'payment vanished');
   const awaiting =
     p.status === 'processing' ? p.step === 'authorize' : p.status === 'requires_action';

@@ -1,7 +1,7 @@
 import { acquirerError, type Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import type { CheckoutLimits } from '../config.ts';
-import type { Sql, Tx } from '../db/index.ts';
+import { allSent, beginReading, type Sql, type Tx } from '../db/index.ts';
 import type { Source } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -87,6 +87,18 @@ export function lockUntil(d: WebPaymentsDeps): Date {
  * Moves a payment to `patch.status` (a transition the state machine allows, asserted) and
  * records it: the row, the webhook event it announces, and the audit entry, last.
  */
+/**
+ * A transaction on one payment, found by id: its row, locked, goes out with BEGIN
+ * (beginReading), and fn (which writes) runs once it answered; undefined when it is gone.
+ */
+export function onPayment<T>(
+  d: Pick<WebPaymentsDeps, 'sql'>,
+  id: string,
+  fn: (tx: Tx, p: store.PaymentRow | undefined) => Promise<T>,
+): Promise<T> {
+  return beginReading(d.sql, (tx) => store.paymentById(tx, id), fn);
+}
+
 export async function transition(
   d: WebPaymentsDeps,
   tx: Tx,
@@ -101,7 +113,7 @@ export async function transition(
   const next = await store.updatePayment(tx, p.id, full, d.clock.now());
   const type = eventFor(p.status, next.status);
   // The webhook event and the audit entry go out together, one round trip for both; both
-  // are awaited, so COMMIT follows whatever either sends.
+  // settle before COMMIT or ROLLBACK, which then follows whatever either sends.
   const emitted = type
     ? d.webhooks.emitEvent(tx, {
         merchantId: next.merchant_id,
@@ -132,7 +144,7 @@ export async function transition(
       },
     },
   ]);
-  await Promise.all([emitted, audited]);
+  await allSent([emitted, audited]);
   return next;
 }
 

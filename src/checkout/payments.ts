@@ -1,3 +1,4 @@
+import { allSent } from '../db/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { vaultError } from '../vault/index.ts';
 import { publicId } from '../lib/ids.ts';
@@ -79,21 +80,25 @@ export async function createPayment(
       metadata: input.metadata ?? {},
       created_at: d.clock.now(),
     });
-    await d.webhooks.emitEvent(tx, {
-      merchantId: p.merchant_id,
-      type: 'payment.created',
-      object: paymentView(p),
-      orderKey: p.id,
-    });
-    await d.audit.append(tx, [
-      {
-        action: 'payments_web.payment.created',
-        actor: who.actor,
-        subject: { type: 'payment', id: p.id },
-        source: who.source,
-        outcome: 'success',
-        detail: { status: p.status, amount: p.amount.toString(), currency: p.currency },
-      },
+    // The webhook event and the audit entry go out together, one round trip for both; both
+    // settle before COMMIT or ROLLBACK, which then follows whatever either sends.
+    await allSent([
+      d.webhooks.emitEvent(tx, {
+        merchantId: p.merchant_id,
+        type: 'payment.created',
+        object: paymentView(p),
+        orderKey: p.id,
+      }),
+      d.audit.append(tx, [
+        {
+          action: 'payments_web.payment.created',
+          actor: who.actor,
+          subject: { type: 'payment', id: p.id },
+          source: who.source,
+          outcome: 'success',
+          detail: { status: p.status, amount: p.amount.toString(), currency: p.currency },
+        },
+      ]),
     ]);
     return p;
   });

@@ -1,4 +1,4 @@
-import { beginReading, type Db, type Tx } from '../db/index.ts';
+import { allSent, beginReading, type Db, type Tx } from '../db/index.ts';
 import { unreachable } from '../lib/assert.ts';
 import { at, customerEntry, type Deps, type Source } from './context.ts';
 import { verifyDeviceSignature } from './device-key.ts';
@@ -154,12 +154,11 @@ export async function requireAction(
     deps.sql,
     (tx) => authorize(deps, session, action, tx),
     async (tx) => {
-      const sent = await Promise.allSettled([
+      // Both settle before anything is thrown: ROLLBACK must follow all they sent.
+      await allSent([
         verifyDeviceProof(deps, tx, session, action, proof),
         deps.audit.append(tx, [accepted]),
       ]);
-      // Both are settled before anything is thrown: ROLLBACK must follow all they sent.
-      for (const s of sent) if (s.status === 'rejected') throw s.reason;
     },
   );
 }

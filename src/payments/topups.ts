@@ -2,7 +2,7 @@ import type { Authorization } from '../acquirer/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
-import { beginReading, type Tx } from '../db/index.ts';
+import { allSent, beginReading, type Tx } from '../db/index.ts';
 import { refusalOf, type AssessInput } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
@@ -140,9 +140,9 @@ export async function createTopup(
     const row = newTopupRow(who, input, assessment, now);
     const id = row.id;
     if (assessment.decision === 'review') row.status = 'held';
-    // Sent together (PostgreSQL runs them in this order), one round trip for all; all are
-    // awaited, so COMMIT follows whatever each sends.
-    await Promise.all([
+    // Sent together (PostgreSQL runs them in this order), one round trip for all; all
+    // settle before COMMIT or ROLLBACK, which then follows whatever each sends.
+    await allSent([
       store.insertTopup(tx, row),
       deps.risk.recordUsage(tx, who.customerId, 'topup', input.amount),
       deps.risk.record(tx, [{ a: assessment, subjectId: id }]),
@@ -339,8 +339,8 @@ async function credit(
     );
     const now = deps.clock.now();
     const set = { status: 'succeeded' as const, authorization_id: authorizationId };
-    // Sent together, one round trip for the three; all awaited before COMMIT.
-    await Promise.all([
+    // Sent together, one round trip for the three; all settle before COMMIT or ROLLBACK.
+    await allSent([
       store.updateTopup(tx, row.id, { ...set, updated_at: now }),
       enqueueReceipts(deps, tx, 'topup', [row.id]),
       deps.audit.append(tx, [
