@@ -458,8 +458,7 @@ const AMOUNT_HISTORY_DAYS = 30;
  * The risk engine's facts, from identity (security changes, devices, failed sign-ins of the
  * network and the accounts signed in from it in a day), the vault (other tokens of the card's
  * number) and payments (which wallets hold those tokens; the customer's amount history): one
- * statement per module for a whole batch, side by side, and a second payments lookup only
- * when a card is involved.
+ * statement per module for a whole batch, side by side.
  */
 function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Clock): FactSource {
   return async (db, inputs) => {
@@ -473,7 +472,7 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
         since: new Date(clock.nowMs() - AMOUNT_HISTORY_DAYS * DAY_MS),
       });
     const tokens = some((i) => i.cardToken);
-    const [who, cards, paid, topped] = await Promise.all([
+    const [who, cards, paid, topped, holders] = await Promise.all([
       identity.riskFacts(db, {
         customerIds: some((i) => i.customerId),
         deviceIds: some((i) => i.deviceId),
@@ -482,9 +481,10 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
       card.vault.cardRiskFacts(tokens, db),
       history('payment', ['code_payment', 'store_payment']),
       history('topup', ['topup']),
+      // The holders of the cards and of the other tokens of their numbers, the vault's
+      // lookup of those embedded: no second round trip.
+      paymentsRiskFacts.cardHolders(db, tokens, card.vault.sameNumberTokens(tokens, db)),
     ]);
-    const same = [...cards.values()].flatMap((c) => c.sameNumberTokens);
-    const holders = await paymentsRiskFacts.cardHolders(db, [...tokens, ...same]);
     return inputs.map((i): RiskFacts => {
       const c = i.cardToken ? cards.get(i.cardToken) : undefined;
       const others = new Set(

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import type { Db, Fragment } from '../db/index.ts';
 import * as store from './store.ts';
 
 // What payments tells the risk engine about a batch of attempts, in one statement each:
@@ -11,8 +11,15 @@ interface AmountHistory {
 }
 
 interface PaymentsRiskFacts {
-  /** The customers whose wallets hold these card tokens (a token belongs to one wallet). */
-  cardHolders(db: Db, tokens: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * The customers whose wallets hold these card tokens (a token belongs to one wallet), and
+   * those of the tokens `alsoTokens` (another module's statement) lists.
+   */
+  cardHolders(
+    db: Db,
+    tokens: readonly string[],
+    alsoTokens?: Fragment,
+  ): Promise<Map<string, string>>;
   /** The amount history of each customer, for payments or for top-ups. */
   amountHistory(
     db: Db,
@@ -21,9 +28,9 @@ interface PaymentsRiskFacts {
 }
 
 export const paymentsRiskFacts: PaymentsRiskFacts = {
-  cardHolders: async (db, tokens) => {
+  cardHolders: async (db, tokens, alsoTokens) => {
     if (tokens.length === 0) return new Map();
-    const rows = await store.cardHolders(db, [...new Set(tokens)]);
+    const rows = await store.cardHolders(db, [...new Set(tokens)], alsoTokens);
     return new Map(rows.map((r) => [r.card_token, r.customer_id]));
   },
   amountHistory: async (db, q) => {

@@ -1,4 +1,12 @@
-import { listBySeq, seqOfRow, textArray, type Db, type SeqPage, type Tx } from '../db/index.ts';
+import {
+  listBySeq,
+  seqOfRow,
+  textArray,
+  type Db,
+  type Fragment,
+  type SeqPage,
+  type Tx,
+} from '../db/index.ts';
 
 // The payments module's only SQL (tables payments_*, migrations/0009). Batches travel as
 // arrays and come back with unnest, one statement per step of a micro-batch.
@@ -470,10 +478,13 @@ export async function codePaymentsAfter(
 export async function cardHolders(
   db: Db,
   tokens: readonly string[],
+  alsoTokens?: Fragment,
 ): Promise<{ card_token: string; customer_id: string }[]> {
+  // The embedded tokens become one array (evaluated once), so the lookup stays on the index.
+  const also = alsoTokens ? db`|| array(${alsoTokens})` : db``;
   return db<{ card_token: string; customer_id: string }[]>`
     select card_token, customer_id::text from payments_cards
-    where card_token = any(${tokens as string[]}::text[]) and removed_at is null`;
+    where card_token = any(${tokens as string[]}::text[] ${also}) and removed_at is null`;
 }
 
 /** How many of a customer's recent amounts the history reads: a bounded index range. */

@@ -26,7 +26,7 @@ import {
 import { loadScriptInventory, type ScriptInventory } from './inventory.ts';
 import { rotateKeys, scanForPans, type RotateResult } from './maintenance.ts';
 import type { ScanResult } from './scan.ts';
-import type { Db } from '../db/index.ts';
+import type { Db, Fragment } from '../db/index.ts';
 import * as store from './store.ts';
 import {
   authorize,
@@ -66,6 +66,11 @@ export interface Vault {
   sameCardAs(token: string): Promise<CardView[]>;
   /** The risk engine's facts of cards: an id of the number, BIN, tokens of the same number. */
   cardRiskFacts(tokens: readonly string[], db?: Db): Promise<Map<string, CardRiskFacts>>;
+  /**
+   * The other live tokens of these tokens' numbers (cardRiskFacts' sameNumberTokens), as a
+   * statement for another module's read to embed.
+   */
+  sameNumberTokens(tokens: readonly string[], db: Db): Fragment;
   /** Crypto-shreds the cards named (or all of a customer's); returns their tokens. */
   deleteCards(
     which: { tokens: readonly string[] } | { customerId: string },
@@ -116,6 +121,7 @@ export function createVault(deps: VaultDeps): Vault {
     getCard: (token) => getCard(deps, token),
     sameCardAs: (token) => sameCardAs(deps, token),
     cardRiskFacts: (tokens, db) => cardRiskFacts(deps, tokens, db),
+    sameNumberTokens: (tokens, db) => store.sameNumberTokens(db, tokens),
     deleteCards: (which, actor, source) => deleteCards(deps, which, actor, source),
     openHostedSession: (input) => openHostedSession(hosted, input),
     hostedTokenize: (call, card) => hostedTokenize(hosted, call, card),

@@ -1,4 +1,4 @@
-import { textArray, type Db, type Sql, type Tx } from '../db/index.ts';
+import { textArray, type Db, type Fragment, type Sql, type Tx } from '../db/index.ts';
 import type { Brand } from './card.ts';
 
 // The vault's only SQL. Card numbers reach this file only as ciphertext; security codes never.
@@ -397,6 +397,19 @@ export async function liveCardsByFingerprints(
 }
 
 /** A card and the other live tokens of the same number (at most 100), in one statement. */
+/**
+ * The other live tokens of these tokens' numbers, as cardsWithSameNumber lists them (at
+ * most 100 a card, oldest first), as a statement made but not sent: another module's read
+ * embeds it, and the lookup costs no round trip of its own.
+ */
+export function sameNumberTokens(db: Db, tokens: readonly string[]): Fragment {
+  return db`
+    select o.token from vault_cards c cross join lateral (
+      select o.token from vault_cards o where o.fingerprint = c.fingerprint
+        and o.deleted_at is null and o.token <> c.token order by o.created_at limit 100) o
+    where c.token = any(${tokens as string[]}::text[])`;
+}
+
 export async function cardsWithSameNumber(
   db: Db,
   tokens: readonly string[],
