@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
-import type { Sql, Tx } from '../db/index.ts';
+import { allSent, beginReading, type Sql, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { publicId } from '../lib/ids.ts';
@@ -183,7 +183,13 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
     ),
   );
   try {
-    return await deps.sql.begin((tx) => recordAuthorize(deps, tx, row, req, answer));
+    const { view, written } = await beginReading(
+      deps.sql,
+      (tx) => store.authorizationById(tx, row.id, true),
+      async (tx, locked) => recordAuthorize(deps, tx, locked, req, answer),
+    );
+    await written;
+    return view;
   } catch (error) {
     if (error !== NOT_PENDING) throw error;
     // A retry recorded the answer first: answer what it recorded.
@@ -195,17 +201,21 @@ export async function authorize(deps: AcquirerDeps, req: AuthorizeRequest): Prom
 const NOT_PENDING = new Error('authorization no longer pending');
 
 /**
- * Records the network's answer: one statement moves the row, found pending under its lock,
- * and writes its audit entry; then COMMIT. A concurrent retry that recorded first leaves the
- * row not pending: the statement then changed nothing, and its entry is rolled back.
+ * Records the network's answer under the row's lock (its read went out with BEGIN): one
+ * statement moves the row and writes its audit entry (and a challenge's row beside it),
+ * sent unawaited so that COMMIT follows in the same round trip; two round trips in all.
+ * `written` settles when they are done: if they failed, COMMIT rolled the transaction back,
+ * and awaiting it throws. A concurrent retry that recorded first left the row not pending:
+ * nothing is written, and NOT_PENDING is thrown.
  */
 async function recordAuthorize(
   deps: AcquirerDeps,
   tx: Tx,
-  claimed: store.AuthorizationRow,
+  claimed: store.AuthorizationRow | undefined,
   req: AuthorizeRequest,
   answer: AuthorizeAnswer,
-): Promise<Authorization> {
+): Promise<{ view: Authorization; written: Promise<unknown> }> {
+  if (!claimed || claimed.status !== 'pending') throw NOT_PENDING;
   const now = deps.clock.now();
   const set: store.AuthorizationUpdate =
     answer.outcome === 'approved'
@@ -218,19 +228,17 @@ async function recordAuthorize(
           }
         : { status: 'requires_challenge', three_ds: 'challenge', network_ref: answer.networkRef };
   const ok = set.status === 'authorized' || set.status === 'requires_challenge';
-  // What the row will hold: the claimed row is what a pending row still holds.
-  const entry = auditEntry(
-    { ...claimed, ...set, updated_at: now },
-    `acquirer.authorization.${set.status}`,
-    ok ? 'success' : 'failure',
-  );
-  const row = await store.recordAuthorization(
-    tx,
-    claimed.id,
-    { ...set, updated_at: now },
-    deps.audit.appendStatement(tx, [entry]),
-  );
-  if (!row) throw NOT_PENDING;
+  // What the row will hold: the locked row, pending, with the answer set.
+  const row: store.AuthorizationRow = { ...claimed, ...set, updated_at: now };
+  const entry = auditEntry(row, `acquirer.authorization.${set.status}`, ok ? 'success' : 'failure');
+  const sent: Promise<unknown>[] = [
+    store.recordAuthorization(
+      tx,
+      claimed.id,
+      { ...set, updated_at: now },
+      deps.audit.appendStatement(tx, [entry]),
+    ),
+  ];
   let challenge: store.ChallengeRow | undefined;
   if (row.status === 'requires_challenge') {
     challenge = {
@@ -244,9 +252,12 @@ async function recordAuthorize(
       expires_at: new Date(now.getTime() + deps.limits.acquirerChallengeSecondsMax * 1000),
       finished_at: null,
     };
-    await store.insertChallenge(tx, challenge);
+    sent.push(store.insertChallenge(tx, challenge));
   }
-  return toView(row, challenge);
+  const written = allSent(sent);
+  // Observed at once, so a failure is not reported as unhandled before it is awaited.
+  written.catch(() => undefined);
+  return { view: toView(row, challenge), written };
 }
 
 export async function getAuthorization(
