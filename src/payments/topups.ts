@@ -3,7 +3,7 @@ import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { allSent, beginReading, type Tx } from '../db/index.ts';
-import { refusalOf, type AssessInput } from '../risk/index.ts';
+import { refusalOf } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
   clearing,
@@ -17,7 +17,6 @@ import {
 import { transferIdFor, TRANSFER_CODES } from './ids.ts';
 import * as store from './store.ts';
 import { holdTopup } from './topup-reviews.ts';
-import { accountFacts } from './wallet.ts';
 import { paymentsError } from './errors.ts';
 
 // Top-ups: the card is charged first, outside any transaction; the wallet is credited
@@ -106,29 +105,10 @@ export async function createTopup(
   source: Source,
 ): Promise<TopupView> {
   if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
-  await checkCard(deps, who, input.cardToken, source);
-  const facts = await accountFacts(deps, who.customerId);
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
   const now = deps.clock.now();
-  const attempt: AssessInput = {
-    kind: 'topup',
-    customerId: who.customerId,
-    deviceId: who.deviceId ?? undefined,
-    cardToken: input.cardToken,
-    sourceIp: source.ip,
-    amount: input.amount,
-    currency: input.currency,
-    account: facts,
-    frozen: facts.frozen,
-  };
-  // The customer's lock goes out with BEGIN and the risk reads right behind it, in one write
-  // (PostgreSQL runs them in order: the reads see the customer under the lock); the writes
-  // follow only once they answered.
-  const readUnderLock = async (tx: Tx) =>
-    (
-      await Promise.all([deps.risk.lockCustomer(tx, who.customerId), deps.risk.assess(attempt, tx)])
-    )[1];
-  const topup = await beginReading(deps.sql, readUnderLock, async (tx, assessment) => {
+  const reads = (tx: Tx) => readUnderLock(deps, tx, who, input, source);
+  const topup = await beginReading(deps.sql, reads, async (tx, assessment) => {
     const fresh =
       who.strongAuthAtMs !== null &&
       now.getTime() - who.strongAuthAtMs <= deps.limits.riskStepUpSecondsMax * 1000;
@@ -164,17 +144,55 @@ export async function createTopup(
 }
 
 /**
- * The card is the customer's; then the kill-switch check, made once, before anything is
- * written: a top-up past it when a switch goes on finishes (or is compensated) like every
- * other. The vault's record of the card gives its BIN, which a switch by issuer range matches.
+ * What a top-up is decided on, read in its transaction before anything is written. The
+ * customer's lock goes out with BEGIN, the card's link, the vault's record of it and the
+ * customer's facts right behind (PostgreSQL runs them in order, under the lock): one round
+ * trip. Then, in this order, the card must be the customer's and the kill switches must let
+ * it pass (checked once: a top-up past them when a switch goes on finishes, or is
+ * compensated, like every other; the vault's record gives the BIN a switch by issuer range
+ * matches); then the risk decision, whose reads are the second round trip.
  */
-async function checkCard(deps: PaymentsDeps, who: Customer, token: string, s: Source) {
-  const linked = await store.cardOf(deps.sql, token);
+async function readUnderLock(
+  deps: PaymentsDeps,
+  tx: Tx,
+  who: Customer,
+  input: { amount: bigint; currency: string; cardToken: string },
+  source: Source,
+) {
+  const token = input.cardToken;
+  const [, linked, vaulted, facts] = await allSent([
+    deps.risk.lockCustomer(tx, who.customerId),
+    store.cardOf(tx, token),
+    // Its failure (a token the vault does not know) is thrown only if the card is linked.
+    deps.vault.getCard(token, tx).then(
+      (c) => () => c,
+      (e: unknown) => () => {
+        throw e;
+      },
+    ),
+    deps.identity.customerFacts(tx, [who.customerId]),
+  ]);
   if (!linked || linked.customer_id !== who.customerId) {
     throw paymentsError('card_not_linked', { param: 'card_token' });
   }
-  const card = await deps.vault.getCard(token);
-  deps.switches.refuse({ operation: 'topups', ...who, source: s.ip, card });
+  const card = vaulted();
+  deps.switches.refuse({ operation: 'topups', ...who, source: source.ip, card });
+  const [account] = facts;
+  if (!account) throw paymentsError('wallet_unavailable');
+  return deps.risk.assess(
+    {
+      kind: 'topup',
+      customerId: who.customerId,
+      deviceId: who.deviceId ?? undefined,
+      cardToken: token,
+      sourceIp: source.ip,
+      amount: input.amount,
+      currency: input.currency,
+      account,
+      frozen: account.frozen,
+    },
+    tx,
+  );
 }
 
 const actorOf = (customerId: string) => ({ type: 'customer' as const, id: customerId });

@@ -62,7 +62,8 @@ export interface Vault {
   tokenize(input: TokenizeInput): Promise<CardView>;
   /** Authorizes (amount 0: verifies) a stored card; the security code only passes through. */
   authorize(input: AuthorizeInput): Promise<Authorization>;
-  getCard(token: string): Promise<CardView>;
+  /** `db`: read in the caller's transaction (a top-up reads it under the customer's lock). */
+  getCard(token: string, db?: Db): Promise<CardView>;
   sameCardAs(token: string): Promise<CardView[]>;
   /** The risk engine's facts of cards: an id of the number, BIN, tokens of the same number. */
   cardRiskFacts(tokens: readonly string[], db?: Db): Promise<Map<string, CardRiskFacts>>;
@@ -118,7 +119,7 @@ export function createVault(deps: VaultDeps): Vault {
     scripts,
     tokenize: (input) => tokenize(deps, input),
     authorize: (input) => authorize(deps, input),
-    getCard: (token) => getCard(deps, token),
+    getCard: (token, db) => getCard(deps, token, db),
     sameCardAs: (token) => sameCardAs(deps, token),
     cardRiskFacts: (tokens, db) => cardRiskFacts(deps, tokens, db),
     sameNumberTokens: (tokens, db) => store.sameNumberTokens(db, tokens),

@@ -240,8 +240,12 @@ export async function authorize(
   });
 }
 
-export async function getCard(deps: Pick<VaultCoreDeps, 'sql'>, token: string): Promise<CardView> {
-  const row = await store.cardByToken(deps.sql, token);
+export async function getCard(
+  deps: Pick<VaultCoreDeps, 'sql'>,
+  token: string,
+  db: Db = deps.sql,
+): Promise<CardView> {
+  const row = await store.cardByToken(db, token);
   if (!row) throw vaultError('card_not_found');
   return cardView(row);
 }
