@@ -105,6 +105,10 @@ export async function createTopup(
   source: Source,
 ): Promise<TopupView> {
   if (input.currency !== WALLET_CURRENCY) throw paymentsError('currency_unsupported');
+  // The switches that need no card refuse before anything is written (a new customer's
+  // ledger accounts, next); one by card brand or issuer range, once the vault's record of
+  // the card is read, in the transaction, still before the top-up is written.
+  deps.switches.refuse({ operation: 'topups', ...who, source: source.ip });
   await ensureAccounts(deps, [{ kind: 'customer_wallet', owner: who.customerId }, clearing]);
   const now = deps.clock.now();
   const reads = (tx: Tx) => readUnderLock(deps, tx, who, input, source);
