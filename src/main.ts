@@ -73,7 +73,7 @@ import {
   startMetricsServer,
   type Metrics,
 } from './metrics/index.ts';
-import { createSiem, type Siem } from './siem/index.ts';
+import { createSiem, isSecurityEvent, type Siem } from './siem/index.ts';
 import { createIntegrity, type Integrity } from './integrity/index.ts';
 import { createPagewatch, pagewatchRoutes, type Pagewatch } from './pagewatch/index.ts';
 import { NOTIFY_TOPIC } from './notify/index.ts';
@@ -627,7 +627,7 @@ function auditOf(config: Config, log: Logger, sql: Sql, clock: Clock, siem: Siem
   const onAppend = siem.enabled ? siem.onAppend : undefined;
   return createAudit({
     ...{ clock, sql, signingKey, anchorFile, commitments },
-    ...{ chainDelayMs, log, onAppend },
+    ...{ chainDelayMs, log, onAppend, exported: isSecurityEvent },
   });
 }
 

@@ -102,6 +102,11 @@ interface AuditDeps {
    * security-relevant entries there, so they commit or roll back with them).
    */
   onAppend?: ((tx: Tx, entries: readonly AuditEntryInput[]) => Promise<void>) | undefined;
+  /**
+   * The entries onAppend must hear of (the SIEM export's security events). appendStatement
+   * cannot run the hook, so it refuses them: such an entry goes through append.
+   */
+  exported?: ((entry: AuditEntryInput) => boolean) | undefined;
 }
 
 /** The chaining delay of an audit instance made without one (tests, tools). */
@@ -131,6 +136,8 @@ export function createAudit(deps: AuditDeps): Audit {
       chainer?.soon();
     },
     appendStatement: (tx, entries) => {
+      const exported = entries.find((e) => deps.exported?.(e));
+      assert(!exported, `${exported?.action} is a security event: append it with audit.append`);
       const statement = appendStatement(tx, deps.clock, entries);
       chainer?.soon();
       return statement;

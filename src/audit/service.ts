@@ -14,7 +14,9 @@ export interface Audit {
   /**
    * The same append (1..64 entries) as an INSERT made but not sent, for the caller to send
    * in tx inside a statement of its own (a WITH item), so a change and its entries cost one
-   * statement. The caller must send it; chaining is scheduled as by append.
+   * statement. The caller must send it; chaining is scheduled as by append. It does not run
+   * the onAppend hook, so it refuses an entry the hook must hear of (a security event the
+   * SIEM export sends): those go through append.
    */
   appendStatement(tx: Tx, entries: readonly AuditEntryInput[]): Fragment;
   /** Chains every entry committed so far (readers of the chain call it first). */

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAudit, type AuditEntryInput } from '../src/audit/index.ts';
+import { manualClock } from '../src/lib/clock.ts';
+import { isSecurityEvent } from '../src/siem/index.ts';
+import { createTestDb } from './helpers/db.ts';
+
+// The SIEM export hears of an append through audit's onAppend hook, in the appending
+// transaction. appendStatement (an append made into a WITH item of the caller's own
+// statement) cannot run that hook, so a security event sent that way would never reach the
+// collectors. The audit module therefore refuses one there, whether or not an export is on.
+
+const system = (action: string, outcome: AuditEntryInput['outcome']): AuditEntryInput => ({
+  action,
+  actor: { type: 'system', id: 'test' },
+  outcome,
+});
+
+test('a security event is refused by appendStatement and written by append', async (t) => {
+  const db = await createTestDb();
+  t.after(() => db.close());
+  const heard: string[] = [];
+  const audit = createAudit({
+    clock: manualClock(),
+    sql: db.sql,
+    exported: isSecurityEvent,
+    onAppend: async (_tx, entries) => {
+      heard.push(...entries.filter(isSecurityEvent).map((e) => e.action));
+    },
+  });
+  const signIn = system('identity.login.failed', 'failure');
+  await assert.rejects(
+    db.sql.begin(async (tx) => {
+      await tx`${audit.appendStatement(tx, [system('acquirer.capture.succeeded', 'success'), signIn])}`;
+    }),
+    /identity\.login\.failed is a security event: append it with audit\.append/,
+  );
+  // A refused card answer is a security event too (outcome denied), whatever its prefix.
+  assert.throws(
+    () => audit.appendStatement(db.sql as never, [system('acquirer.authorization.x', 'denied')]),
+    /security event/,
+  );
+  await db.sql.begin(async (tx) => {
+    await tx`${audit.appendStatement(tx, [system('acquirer.capture.succeeded', 'success')])}`;
+    await audit.append(tx, [signIn]);
+  });
+  assert.deepEqual(heard, ['identity.login.failed']);
+  const rows = await db.sql<{ action: string }[]>`select action from audit_entries order by id`;
+  assert.deepEqual(
+    rows.map((r) => r.action),
+    ['acquirer.capture.succeeded', 'identity.login.failed'],
+    'the refused transaction wrote nothing',
+  );
+});
+
+test('what Kinko appends by statement is never a security event', () => {
+  // The callers of appendStatement: the acquirer's answers and the ledger's batch entries.
+  for (const action of [
+    'acquirer.authorization.authorized',
+    'acquirer.authorization.declined',
+    'acquirer.capture.succeeded',
+    'acquirer.void.succeeded',
+    'acquirer.refund.succeeded',
+    'ledger.batch.created',
+  ]) {
+    for (const outcome of ['success', 'failure'] as const) {
+      assert.equal(isSecurityEvent(system(action, outcome)), false, `${action} ${outcome}`);
+    }
+  }
+});
