@@ -509,3 +509,35 @@ test('a one-transfer batch of its own plans once per connection', async () => {
     await sql.end({ timeout: 5 });
   }
 });
+
+test('a large batch takes its ids for new; stored ones still answer exists', async () => {
+  const [a, b] = await accounts(2);
+  const [w] = await accounts(1, 'JPY', { debitsMustNotExceedCredits: true });
+  // Over INSERT_TRANSFERS_MAX (64): the batch goes in by COPY, which a stored id fails.
+  const batch = Array.from({ length: 80 }, () => transfer(a!, b!, 1n));
+  assert.ok((await codes(batch)).every((c) => c === 'ok'));
+  assert.ok((await codes(batch)).every((c) => c === 'exists'));
+  // One stored id among new ones, and one sent again with another amount.
+  const mixed = Array.from({ length: 80 }, () => transfer(a!, b!, 1n));
+  mixed[10] = batch[10]!;
+  mixed[20] = { ...batch[20]!, amount: 2n };
+  const answers = await codes(mixed);
+  assert.equal(answers[10], 'exists');
+  assert.equal(answers[20], 'exists_with_different_amount');
+  assert.equal(answers.filter((c) => c === 'ok').length, 78);
+  // A spend from a wallet that its replay would now overdraw: the replay is refused by the
+  // balance check, so only the look-up before the write can answer `exists`.
+  const [fund] = await codes([transfer(a!, w!, 5n)]);
+  assert.equal(fund, 'ok');
+  const spend = transfer(w!, b!, 5n);
+  const spends = [spend, ...Array.from({ length: 79 }, () => transfer(a!, b!, 1n))];
+  assert.ok((await codes(spends)).every((c) => c === 'ok'));
+  const replay = [spend, ...Array.from({ length: 79 }, () => transfer(a!, b!, 1n))];
+  const replayed = await codes(replay);
+  assert.equal(replayed[0], 'exists');
+  assert.equal(replayed.filter((c) => c === 'ok').length, 79);
+  assert.deepEqual(await balances(w!), [0n, 5n, 0n, 5n]);
+  const sent = new Set([...batch, ...mixed, ...spends, ...replay].map((t) => t.id));
+  assert.equal((await ledger.lookupTransfers([...sent])).length, 80 + 78 + 80 + 79);
+  assert.equal((await ledger.check()).ok, true);
+});

@@ -271,9 +271,11 @@ async function transferBatch(
     : store.useCustomPlans(tx);
   // Observed at once: a failure also fails the lock, and this one is then never awaited.
   planMode.catch(() => undefined);
-  // Only a small batch decides everything before it writes, so only it can take its ids for
-  // new and still look them up before it answers.
-  const unlooked = small && stored === 'unlooked';
+  // A batch in a transaction of its own (any size) takes its ids for new: a stored one fails
+  // the insert (a large batch's COPY included) and rolls everything back before COMMIT, and
+  // a refused one is looked up before the batch writes. That saves a large batch sending its
+  // ids in the lock (37 bytes of text each) and PostgreSQL one primary-key probe per id.
+  const unlooked = stored === 'unlooked';
   const state = await lockAndLoad(tx, transfers, unlooked ? 'unlooked' : 'looked_up');
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
