@@ -344,15 +344,20 @@ function pendingStatesUpdate(tx: Tx, records: readonly TransferRecord[]): Fragme
 
 /**
  * The batch row: its transfers' ids and Merkle leaves in leaf order (16 and 32 raw bytes
- * each), what audit verify recomputes the batch entry's root against.
+ * each), what audit verify recomputes the batch entry's root against. Both go as base64
+ * text: the driver sends a Buffer parameter as hex, 96 bytes a transfer where base64 is 64
+ * (of the ~436 bytes a large batch sent per transfer in all).
  */
 function batchInsert(tx: Tx, b: BatchRecord): Fragment {
-  const ids = Buffer.alloc(16 * b.created.length);
-  b.created.forEach((t, i) => ids.write(t.id.replaceAll('-', ''), 16 * i, 'hex'));
+  let hex = '';
+  for (const t of b.created) hex += t.id;
+  const ids = Buffer.from(hex.replaceAll('-', ''), 'hex');
+  assert(ids.length === 16 * b.created.length, 'transfer ids are uuids');
+  const leaves = Buffer.concat(b.leaves).toString('base64');
   return tx`
     insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
-    values (${b.id}::uuid, ${ids}, ${Buffer.concat(b.leaves)},
-            ${new Date(b.createdAtMs)}::timestamptz)`;
+    values (${b.id}::uuid, decode(${ids.toString('base64')}, 'base64'),
+            decode(${leaves}, 'base64'), ${new Date(b.createdAtMs)}::timestamptz)`;
 }
 
 /** A batch that created transfers: what its ledger_batches row records. */
