@@ -434,6 +434,10 @@ function* transferRows(
   batchId: string,
 ): Generator<Buffer> {
   const rows = new BinaryRows();
+  // The batch id is the same in every row: its 16 bytes are made once, and written as a
+  // field of 16 raw bytes, which is what BinaryRows.uuid writes after parsing the text.
+  const batchUuid = Buffer.from(batchId.replaceAll('-', ''), 'hex');
+  assert(batchUuid.length === 16, 'a batch id is a uuid');
   let createdAtMs: number | undefined;
   for (const part of parts) {
     for (const r of part) {
@@ -455,7 +459,7 @@ function* transferRows(
         .timestamptz(createdAtMs)
         .text(r.state)
         .timestamptz(tos > 0 ? createdAtMs + tos * 1000 : null)
-        .uuid(batchId);
+        .bytea(batchUuid);
     }
     yield rows.take();
   }
