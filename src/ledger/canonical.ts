@@ -59,7 +59,7 @@ function isThreeCapitals(s: string): boolean {
  * write per group went through the native binding five times per id and was most of the
  * cost of a leaf. Ids come validated from the ledger; a malformed one is a broken invariant.
  */
-function writeUuid(out: Buffer, id: string | null, offset: number): void {
+export function writeUuid(out: Buffer, id: string | null, offset: number): void {
   if (id === null) {
     out.fill(0, offset, offset + 16);
     return;

@@ -9,6 +9,7 @@ import {
   type Tx,
 } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
+import { writeUuid } from './canonical.ts';
 import type { AccountBalances, AccountState, PendingState, TransferRecord } from './state.ts';
 
 // The only file of the ledger that speaks SQL. Every statement is set-based: a batch of up
@@ -349,10 +350,8 @@ function pendingStatesUpdate(tx: Tx, records: readonly TransferRecord[]): Fragme
  * (of the ~436 bytes a large batch sent per transfer in all).
  */
 function batchInsert(tx: Tx, b: BatchRecord): Fragment {
-  let hex = '';
-  for (const t of b.created) hex += t.id;
-  const ids = Buffer.from(hex.replaceAll('-', ''), 'hex');
-  assert(ids.length === 16 * b.created.length, 'transfer ids are uuids');
+  const ids = Buffer.allocUnsafe(16 * b.created.length);
+  for (let i = 0; i < b.created.length; i++) writeUuid(ids, b.created[i]!.id, 16 * i);
   const leaves = Buffer.concat(b.leaves).toString('base64');
   return tx`
     insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
