@@ -645,7 +645,7 @@ export interface PaymentsLimits {
   /** The micro-batcher waits at most this long for more redemptions before it commits. */
   readonly batchWindowMs: number;
   readonly batchSizeMax: number;
-  /** Batches committing at once (each is one transaction on the hot merchant row). */
+  /** Register batches at once: one reads and decides while another writes under the lock. */
   readonly batchesInFlightMax: number;
   /** Register idempotency keys are kept this long (≥ 24 h, as the merchant API's). */
   readonly idempotencySecondsRetention: number;
@@ -725,7 +725,7 @@ function paymentsLimits(env: Env): PaymentsLimits {
       guessFailuresPerMerchantMax: [200, 1, 100_000],
       batchWindowMs: [1, 0, 1000],
       batchSizeMax: [500, 1, 5000],
-      batchesInFlightMax: [1, 1, 64],
+      batchesInFlightMax: [2, 1, 64],
       idempotencySecondsRetention: [2 * DAY_SECONDS, DAY_SECONDS, 30 * DAY_SECONDS],
       riskStepUpSecondsMax: [120, 10, 3600],
       terminalAuthCacheMs: [2000, 0, 60_000],

@@ -5,9 +5,10 @@ import {
   type CodesErrorCode,
 } from '../codes/index.ts';
 import { AUDIT_APPEND_INSERT_ENTRIES_MAX, type AuditEntryInput } from '../audit/index.ts';
-import { retryOnConflict, type Tx } from '../db/index.ts';
+import { beginWith, retryOnConflict, type Tx } from '../db/index.ts';
 import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
+import type { Identity } from '../identity/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
 import { refusalOf, type AssessInput, type Assessment } from '../risk/index.ts';
@@ -102,7 +103,24 @@ export function paymentJson(p: store.PaymentRow) {
 /** Attempts of a batch whose transaction lost to a concurrent one (deadlock, new key). */
 const BATCH_ATTEMPTS_MAX = 3;
 
-/** Runs one batch; a transaction lost to a concurrent one runs again (retryOnConflict). */
+/**
+ * Another batch of the same terminal or merchant committed after this batch read the
+ * guessing counters and stored answers (it counted failures, or answered one of this
+ * batch's Idempotency-Keys): this batch's decisions may be wrong, so it rolls back and runs
+ * again holding the scopes' lock from the start.
+ */
+class ScopeMoved extends Error {}
+
+/**
+ * Runs one batch; a transaction lost to a concurrent one runs again (retryOnConflict). Two
+ * batches may run at once (batchesInFlightMax): each reads and decides without holding
+ * anything another batch waits for (apart from its own codes), then takes its terminals'
+ * and merchants' guessing lock, checks the counters it decided with are still the ones
+ * committed, and posts and writes under that lock. So the counters stay exact (every
+ * decision is made with the counts a one-at-a-time order would give), and so do stored
+ * answers (an Idempotency-Key's scope belongs to one merchant), while one batch's reads and
+ * decisions overlap the other's writes and commit.
+ */
 export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Promise<Answer[]> {
   await ensureAccounts(
     deps,
@@ -111,44 +129,121 @@ export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Pr
       owner,
     })),
   );
-  return retryOnConflict(BATCH_ATTEMPTS_MAX, async () => {
-    const items: Item[] = reqs.map((req) => {
-      const parsed = parsePaymentCode(req.codeText);
-      if (!parsed.ok) return { req, hmac: null, misread: parsed.reason };
-      return { req, hmac: paymentCodeHmac(deps.codeKey, parsed.code) };
+  const attempt = (lockFirst: boolean) =>
+    retryOnConflict(BATCH_ATTEMPTS_MAX, async () => {
+      const items: Item[] = reqs.map((req) => {
+        const parsed = parsePaymentCode(req.codeText);
+        if (!parsed.ok) return { req, hmac: null, misread: parsed.reason };
+        return { req, hmac: paymentCodeHmac(deps.codeKey, parsed.code) };
+      });
+      // BEGIN travels with the first reads: one round trip fewer than sql.begin.
+      await beginWith(deps.sql, 'select 1', (tx, opened) =>
+        runBatch(deps, tx, items, { opened, lockFirst }),
+      );
+      return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
     });
-    await deps.sql.begin((tx) => runBatch(deps, tx, items));
-    return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
-  });
+  try {
+    return await attempt(false);
+  } catch (e) {
+    if (!(e instanceof ScopeMoved)) throw e;
+    return attempt(true);
+  }
 }
 
-async function runBatch(deps: PaymentsDeps, tx: Tx, items: Item[]): Promise<void> {
+async function runBatch(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  { opened, lockFirst }: { opened: Promise<unknown>; lockFirst: boolean },
+): Promise<void> {
   const now = deps.clock.now();
   const windowMs = deps.limits.guessWindowSeconds * 1000;
   const windowStart = new Date(now.getTime() - (now.getTime() % windowMs));
-  // One round trip for the three reads: stored answers, guessing counters (locked in scope
-  // order) and codes (locked in hmac order), always in that order. Codes of requests that
-  // turn out to be replays or throttled are locked too, and left as they are.
-  const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
-  const [stored, counts, codes] = await Promise.all([
-    store.storedAnswers(
-      tx,
-      items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey })),
-    ),
-    store.guessFailures(tx, [...new Set(items.flatMap((i) => scopesOf(i.req)))], windowStart),
-    store.lockCodes(tx, hmacs),
-  ]);
+  const scopes = [...new Set(items.flatMap((i) => scopesOf(i.req)))].sort();
+  const keys = items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey }));
+  const read = { opened, lockFirst, scopes, keys, windowStart };
+  const { codes, facts, stored, counts } = await readBatch(deps, tx, items, read);
+  const decidedWith = new Map(counts);
   replays(items, stored);
   suspended(deps, open(items));
   misreads(open(items));
   const guard = throttle(deps, open(items), counts, windowStart, now);
-  await verifyCodes(deps, tx, open(items), codes, guard, now);
+  await verifyCodes(deps, tx, open(items), { codes, facts }, guard, now);
+  // From here on the batch holds its scopes' lock; the counters are read again under it,
+  // and the ledger's lock goes out behind them in the same round trip.
+  const seen = { keys, answers: stored.length, counts: decidedWith };
+  const recount = lockFirst ? undefined : relock(tx, scopes, windowStart, seen);
+  recount?.catch(() => undefined);
   // The ledger's audit entries are appended with the batch's own, in one statement, and
   // its write statement goes out with the batch's writes: one round trip for all of them.
   const ledgerEntries: AuditEntryInput[] = [];
   const ledgerWrites: Promise<void>[] = [];
   await post(deps, tx, open(items), { auditInto: ledgerEntries, writesInto: ledgerWrites });
+  if (recount && !(await recount)) {
+    await settled(ledgerWrites);
+    throw new ScopeMoved();
+  }
   await finish(deps, tx, items, { windowStart, now, ledgerEntries, ledgerWrites });
+}
+
+/**
+ * The batch's reads, in two round trips. First, with BEGIN: the codes (locked in hmac
+ * order), stored answers and guessing counters. Then, once the codes name the customers:
+ * the customers' risk locks (as a top-up takes them: a customer's decision then sees the
+ * payments of a batch running beside this one, in any process) and their facts. Locks are
+ * always taken codes, customers, scopes, accounts, so two batches never wait for each other
+ * in a circle. Codes of requests that turn out to be replays or throttled are locked too,
+ * and left as they are. A batch that runs again because its scopes moved takes the scopes'
+ * lock in the second round trip, before it reads answers and counters.
+ */
+async function readBatch(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: Item[],
+  on: {
+    opened: Promise<unknown>;
+    lockFirst: boolean;
+    scopes: string[];
+    keys: store.IdempotencyRef[];
+    windowStart: Date;
+  },
+) {
+  const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
+  const reads = () =>
+    Promise.all([
+      store.storedAnswers(tx, on.keys),
+      store.guessFailures(tx, on.scopes, on.windowStart),
+    ]);
+  const [codes, early] = await Promise.all([
+    store.lockCodes(tx, hmacs),
+    on.lockFirst ? undefined : reads(),
+    on.opened,
+  ]);
+  const customers = [...new Set(codes.map((c) => c.customer_id))];
+  const [, late, facts] = await Promise.all([
+    deps.risk.lockCustomers(tx, customers),
+    on.lockFirst ? store.lockGuessScopes(tx, on.scopes).then(reads) : undefined,
+    deps.identity.customerFacts(tx, customers),
+  ]);
+  const [stored, counts] = (early ?? late)!;
+  return { codes, facts: new Map(facts.map((f) => [f.id, f])), stored, counts };
+}
+
+/** Takes the scopes' lock and says whether answers and counters are still those read. */
+async function relock(
+  tx: Tx,
+  scopes: readonly string[],
+  windowStart: Date,
+  seen: { keys: store.IdempotencyRef[]; answers: number; counts: ReadonlyMap<string, number> },
+): Promise<boolean> {
+  // Three statements: the snapshots of the reads are taken once the first holds the lock.
+  const [, answers, counts] = await Promise.all([
+    store.lockGuessScopes(tx, scopes),
+    store.storedAnswers(tx, seen.keys),
+    store.guessFailures(tx, scopes, windowStart),
+  ]);
+  const same = (s: string) => (counts.get(s) ?? 0) === (seen.counts.get(s) ?? 0);
+  return answers.length === seen.answers && scopes.every(same);
 }
 
 const open = (items: Item[]) => items.filter((i) => !i.answer);
@@ -248,18 +343,19 @@ function throttle(
   return guard;
 }
 
+type CustomerFacts = Awaited<ReturnType<Identity['customerFacts']>>[number];
+
 /** Step 4 and 5: the code (wrong, used, expired), the customer, and risk. */
 async function verifyCodes(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  locked: readonly store.CodeRow[],
+  read: { codes: readonly store.CodeRow[]; facts: ReadonlyMap<string, CustomerFacts> },
   guard: Guard,
   now: Date,
 ): Promise<void> {
-  const codes = new Map(locked.map((c) => [c.hmac.toString('hex'), c]));
-  const customers = [...new Set([...codes.values()].map((c) => c.customer_id))];
-  const facts = new Map((await deps.identity.customerFacts(tx, customers)).map((f) => [f.id, f]));
+  const codes = new Map(read.codes.map((c) => [c.hmac.toString('hex'), c]));
+  const facts = read.facts;
   const consumed = new Set<string>();
   const failed = (item: Item, code: PaymentsErrorCode) => {
     refuse(item, paymentsError(code, { param: 'code' }), true, true);

@@ -219,9 +219,14 @@ export interface StoredAnswer {
   body: string;
 }
 
+export interface IdempotencyRef {
+  scope: string;
+  key: string;
+}
+
 export async function storedAnswers(
   tx: Tx,
-  keys: readonly { scope: string; key: string }[],
+  keys: readonly IdempotencyRef[],
 ): Promise<StoredAnswer[]> {
   if (keys.length === 0) return [];
   return tx<StoredAnswer[]>`
@@ -252,8 +257,9 @@ export async function storeAnswers(
 }
 
 /**
- * The window's failure counts of these scopes, with their rows locked (created at 0 when
- * new): concurrent batches of one terminal or merchant then count one after the other.
+ * The guessing counters of these scopes in the current window, read without a lock: a batch
+ * decides with them while another batch commits, and checks them again under the scopes'
+ * lock (lockGuessScopes) before it writes anything.
  */
 export async function guessFailures(
   tx: Tx,
@@ -262,11 +268,21 @@ export async function guessFailures(
 ): Promise<Map<string, number>> {
   if (scopes.length === 0) return new Map();
   const rows = await tx<{ scope: string; failures: number }[]>`
-    insert into payments_guess_counters (scope, window_start, failures)
-    select scope, ${windowStart}, 0 from unnest(${[...scopes].sort()}::text[]) as t(scope)
-    on conflict (scope, window_start) do update set failures = payments_guess_counters.failures
-    returning scope, failures`;
+    select scope, failures from payments_guess_counters
+    where scope = any(${[...scopes]}::text[]) and window_start = ${windowStart}`;
   return new Map(rows.map((r) => [r.scope, r.failures]));
+}
+
+/**
+ * Takes the scopes' transaction-level advisory locks, in sorted order (so two batches never
+ * deadlock on them): whoever holds them is the only writer of those counters until it
+ * commits. A lock, not a row: a scope has no counter row until its first failure.
+ */
+export async function lockGuessScopes(tx: Tx, scopes: readonly string[]): Promise<void> {
+  if (scopes.length === 0) return;
+  await tx`
+    select pg_advisory_xact_lock(hashtextextended('payments:guess:' || s, 0))
+    from unnest(${[...scopes].sort()}::text[]) with ordinality as t(s, n) order by n`;
 }
 
 export async function addGuessFailures(

@@ -114,6 +114,8 @@ export interface Risk {
   recordRefusal(a: Assessment, subjectId?: string): Promise<void>;
   /** Takes the customer's advisory lock so that assess + record are atomic per customer. */
   lockCustomer(tx: Tx, customerId: string): Promise<void>;
+  /** lockCustomer for a batch (the register's), sent before its assessMany reads. */
+  lockCustomers(tx: Tx, customerIds: readonly string[]): Promise<void>;
   /** Adds a top-up to the day's and month's usage (negative: gives it back). */
   recordUsage(tx: Tx, customerId: string, kind: RuleKind, amountMinor: bigint): Promise<void>;
   walletLimits(customerId: string, account: AssessInput['account'], db?: Db): Promise<WalletLimits>;
@@ -193,7 +195,7 @@ export function createRisk(deps: RiskDeps): Risk {
     assessMany,
     record: recordDecisions,
     recordRefusal: (a, subjectId) => recordRefusal(deps.sql, a, subjectId),
-    lockCustomer: (tx, customerId) => store.lockCustomer(tx, customerId),
+    ...{ lockCustomer: store.lockCustomer, lockCustomers: store.lockCustomers },
     recordUsage: (tx, customerId, kind, amountMinor) =>
       store.addUsage(
         tx,

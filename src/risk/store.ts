@@ -82,6 +82,15 @@ export async function lockCustomer(tx: Tx, customerId: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`risk:${customerId}`}, 0))`;
 }
 
+/** lockCustomer for a batch's customers, in sorted order (two batches never deadlock). */
+export async function lockCustomers(tx: Tx, customerIds: readonly string[]): Promise<void> {
+  if (customerIds.length === 0) return;
+  await tx`
+    select pg_advisory_xact_lock(hashtextextended('risk:' || id, 0))
+    from unnest(${[...new Set(customerIds)].sort()}::text[]) with ordinality as t(id, n)
+    order by n`;
+}
+
 // ---- Rule sets (risk_rule_sets, migrations/0030) ----
 
 export interface RuleSetRow {
