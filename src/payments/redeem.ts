@@ -107,7 +107,7 @@ const BATCH_ATTEMPTS_MAX = 3;
  * Another batch of the same terminal or merchant committed after this batch read the
  * guessing counters and stored answers (it counted failures, or answered one of this
  * batch's Idempotency-Keys): this batch's decisions may be wrong, so it rolls back and runs
- * again holding the scopes' lock from the start.
+ * again, taking the scopes' lock before it reads them.
  */
 class ScopeMoved extends Error {}
 
@@ -117,9 +117,10 @@ class ScopeMoved extends Error {}
  * anything another batch waits for (apart from its own codes), then takes its terminals'
  * and merchants' guessing lock, checks the counters it decided with are still the ones
  * committed, and posts and writes under that lock. So the counters stay exact (every
- * decision is made with the counts a one-at-a-time order would give), and so do stored
- * answers (an Idempotency-Key's scope belongs to one merchant), while one batch's reads and
- * decisions overlap the other's writes and commit.
+ * decision is made with the counts a one-at-a-time order would give), and a key the other
+ * batch answered meanwhile is found when this one stores its answer (an Idempotency-Key's
+ * scope belongs to one merchant, whose lock both hold to commit), while one batch's reads
+ * and decisions overlap the other's writes and commit.
  */
 export async function redeemBatch(deps: PaymentsDeps, reqs: RedeemRequest[]): Promise<Answer[]> {
   await ensureAccounts(
@@ -171,8 +172,7 @@ async function runBatch(
   await verifyCodes(deps, tx, open(items), { codes, facts }, guard, now);
   // From here on the batch holds its scopes' lock; the counters are read again under it,
   // and the ledger's lock goes out behind them in the same round trip.
-  const seen = { keys, answers: stored.length, counts: decidedWith };
-  const recount = lockFirst ? undefined : relock(tx, scopes, windowStart, seen);
+  const recount = lockFirst ? undefined : relock(tx, scopes, windowStart, decidedWith);
   recount?.catch(() => undefined);
   // The ledger's audit entries are appended with the batch's own, in one statement, and
   // its write statement goes out with the batch's writes: one round trip for all of them.
@@ -229,21 +229,19 @@ async function readBatch(
   return { codes, facts: new Map(facts.map((f) => [f.id, f])), stored, counts };
 }
 
-/** Takes the scopes' lock and says whether answers and counters are still those read. */
+/** Takes the scopes' lock and says whether the counters are still those decided with. */
 async function relock(
   tx: Tx,
   scopes: readonly string[],
   windowStart: Date,
-  seen: { keys: store.IdempotencyRef[]; answers: number; counts: ReadonlyMap<string, number> },
+  decidedWith: ReadonlyMap<string, number>,
 ): Promise<boolean> {
-  // Three statements: the snapshots of the reads are taken once the first holds the lock.
-  const [, answers, counts] = await Promise.all([
+  // Two statements: the read's snapshot is taken once the first holds the lock.
+  const [, counts] = await Promise.all([
     store.lockGuessScopes(tx, scopes),
-    store.storedAnswers(tx, seen.keys),
     store.guessFailures(tx, scopes, windowStart),
   ]);
-  const same = (s: string) => (counts.get(s) ?? 0) === (seen.counts.get(s) ?? 0);
-  return answers.length === seen.answers && scopes.every(same);
+  return scopes.every((s) => (counts.get(s) ?? 0) === (decidedWith.get(s) ?? 0));
 }
 
 const open = (items: Item[]) => items.filter((i) => !i.answer);
@@ -528,7 +526,9 @@ async function finish(
     }));
   const entries = [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)];
   const inOneStatement = entries.length <= AUDIT_APPEND_INSERT_ENTRIES_MAX;
+  const takenFirst = store.storeAnswers(tx, answers, now);
   await settled([
+    takenFirst,
     ...ledgerWrites,
     store.markCodesUsed(
       tx,
@@ -539,7 +539,6 @@ async function finish(
     ),
     store.insertPayments(tx, paid),
     store.insertBalanceTransactions(tx, paid.map(paymentMovement)),
-    store.storeAnswers(tx, answers, now),
     store.addGuessFailures(tx, added, windowStart),
     enqueueReceipts(
       deps,
@@ -557,6 +556,11 @@ async function finish(
     ),
     inOneStatement && deps.audit.append(tx, entries),
   ]);
+  // A key another batch answered after this one read the stored answers (it committed
+  // before this batch took the scopes' lock): this batch rolls back and runs again, and then
+  // replays that answer. Only the answers this batch stores are checked: a request refused
+  // unstored (a misread, 409, 429) gets its refusal rather than the replay, and moves nothing.
+  if ((await takenFirst).size > 0) throw new ScopeMoved();
   if (!inOneStatement) await deps.audit.append(tx, entries);
 }
 
