@@ -52,7 +52,8 @@ import {
 //
 // Environment: BENCH_PAYMENTS (first run; default 20,000), BENCH_CONNECTIONS (default 512: a
 // micro-batch can only be as large as the requests waiting for it), BENCH_FLOOR_REQUESTS
-// (default 2 × BENCH_PAYMENTS), KINKO_PAYMENTS_* (the register's settings, e.g.
+// (default 2 × BENCH_PAYMENTS), BENCH_STEADY_RATE (the open-loop run's payments/s instead of
+// 80 % of the sustained rate: two commits compared at the same load), KINKO_PAYMENTS_* (the register's settings, e.g.
 // KINKO_PAYMENTS_BATCHES_IN_FLIGHT_MAX), BENCH_LOG (log level), BENCH_CPU_PROFILE (a file: the server's
 // CPU profile over the peak run and its background work, profile.ts), BENCH_STATEMENTS (list
 // the statements the peak run and its background work sent, per payment, on stderr).
@@ -60,6 +61,8 @@ import {
 const PAYMENTS = Number(process.env['BENCH_PAYMENTS'] ?? 20_000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
 const FLOOR_REQUESTS = Number(process.env['BENCH_FLOOR_REQUESTS'] ?? 2 * PAYMENTS);
+/** The open-loop run's rate, for paired runs at the same load; 0: 80 % of sustained. */
+const STEADY_RATE = Number(process.env['BENCH_STEADY_RATE'] ?? 0);
 const PEAK_RATIO_MIN = 0.35;
 const STEADY_P99_MS_MAX = 50;
 const AMOUNT = 100;
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
       }
     }
     const sustained = peak.ok / (peak.seconds + drainedIn);
-    const rate = Math.max(1, Math.floor(sustained * 0.8));
+    const rate = STEADY_RATE || Math.max(1, Math.floor(sustained * 0.8));
     const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));
     await platform.stop();
     const checks = await checkAfter(m);
