@@ -79,6 +79,8 @@ interface Totals {
   yen: bigint;
 }
 
+type Window = keyof typeof VELOCITY_WINDOWS;
+
 /** Per key: the totals of each window, from the buckets read. */
 export class VelocityView {
   private readonly byKey = new Map<string, VelocityBucket[]>();
@@ -96,7 +98,26 @@ export class VelocityView {
     }
   }
 
-  totals(key: string): Record<keyof typeof VELOCITY_WINDOWS, Totals> {
+  /**
+   * The buckets' sums per key, computed once per view: a batch's attempts at one store or
+   * terminal all read that key, whose buckets (an hour of minutes and a day of hours, per
+   * shard) would otherwise be summed again for every attempt.
+   */
+  private readonly summed = new Map<string, Record<Window, Totals>>();
+
+  totals(key: string): Record<Window, Totals> {
+    let base = this.summed.get(key);
+    if (!base) {
+      base = this.sum(key);
+      this.summed.set(key, base);
+    }
+    const out = { '1m': { ...base['1m'] }, '1h': { ...base['1h'] }, '1d': { ...base['1d'] } };
+    const p = this.pending.get(key);
+    if (p) for (const w of Object.values(out)) add(w, p.count, p.yen);
+    return out;
+  }
+
+  private sum(key: string): Record<Window, Totals> {
     const minute = this.nowMs - (this.nowMs % MINUTE_MS);
     const inMinute = (this.nowMs - minute) / MINUTE_MS;
     const out = { '1m': zero(), '1h': zero(), '1d': zero() };
@@ -118,8 +139,6 @@ export class VelocityView {
         add(out['1m'], Math.ceil(count * share), ceilShare(b.amount_minor, share));
       }
     }
-    const p = this.pending.get(key);
-    if (p) for (const w of Object.values(out)) add(w, p.count, p.yen);
     return out;
   }
 
