@@ -5,7 +5,7 @@ import {
   type CodesErrorCode,
 } from '../codes/index.ts';
 import { AUDIT_APPEND_INSERT_ENTRIES_MAX, type AuditEntryInput } from '../audit/index.ts';
-import { beginWith, retryOnConflict, type Tx } from '../db/index.ts';
+import { allSent, beginWith, retryOnConflict, type Tx } from '../db/index.ts';
 import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Identity } from '../identity/index.ts';
@@ -209,22 +209,24 @@ async function readBatch(
   },
 ) {
   const hmacs = items.flatMap((i) => (i.hmac ? [i.hmac] : []));
+  // Sent behind a lock, the reads' snapshots are taken once it is held.
   const reads = () =>
-    Promise.all([
+    allSent([
       store.storedAnswers(tx, on.keys),
       store.guessFailures(tx, on.scopes, on.windowStart),
-    ]);
-  const [codes, early] = await Promise.all([
+    ] as const);
+  const [codes, early] = await allSent([
     store.lockCodes(tx, hmacs),
     on.lockFirst ? undefined : reads(),
     on.opened,
-  ]);
+  ] as const);
   const customers = [...new Set(codes.map((c) => c.customer_id))];
-  const [, late, facts] = await Promise.all([
+  const [, , late, facts] = await allSent([
     deps.risk.lockCustomers(tx, customers),
-    on.lockFirst ? store.lockGuessScopes(tx, on.scopes).then(reads) : undefined,
+    on.lockFirst && store.lockGuessScopes(tx, on.scopes),
+    on.lockFirst ? reads() : undefined,
     deps.identity.customerFacts(tx, customers),
-  ]);
+  ] as const);
   const [stored, counts] = (early ?? late)!;
   return { codes, facts: new Map(facts.map((f) => [f.id, f])), stored, counts };
 }
@@ -237,10 +239,10 @@ async function relock(
   decidedWith: ReadonlyMap<string, number>,
 ): Promise<boolean> {
   // Two statements: the read's snapshot is taken once the first holds the lock.
-  const [, counts] = await Promise.all([
+  const [, counts] = await allSent([
     store.lockGuessScopes(tx, scopes),
     store.guessFailures(tx, scopes, windowStart),
-  ]);
+  ] as const);
   return scopes.every((s) => (counts.get(s) ?? 0) === (decidedWith.get(s) ?? 0));
 }
 
