@@ -1,5 +1,5 @@
 import type { RiskLimits } from '../config.ts';
-import type { Db, Sql, Tx } from '../db/index.ts';
+import { allSent, type Db, type Sql, type Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
@@ -344,7 +344,8 @@ const recordDecisions: Risk['record'] = async (tx, items) => {
   const counted = items.flatMap(({ a, counted }) =>
     a.record && (counted ?? a.decision !== 'block') ? a.record.increments : [],
   );
-  await Promise.all([
+  // allSent: every write settles before a failure is reported and ROLLBACK may follow.
+  await allSent([
     store.insertDecisions(tx, rows),
     store.addTallies(tx, [...tallies.values()]),
     store.addVelocity(tx, mergeIncrements(counted)),
