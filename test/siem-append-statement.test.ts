@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAudit, type AuditEntryInput } from '../src/audit/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLedger } from '../src/ledger/index.ts';
 import { manualClock } from '../src/lib/clock.ts';
+import { uuidv7 } from '../src/lib/ids.ts';
 import { isSecurityEvent } from '../src/siem/index.ts';
 import { createTestDb } from './helpers/db.ts';
 
@@ -51,6 +54,45 @@ test('a security event is refused by appendStatement and written by append', asy
     ['acquirer.capture.succeeded', 'identity.login.failed'],
     'the refused transaction wrote nothing',
   );
+});
+
+test('a ledger batch an operator posts reaches the export; a system one is sent inside', async (t) => {
+  const db = await createTestDb();
+  t.after(() => db.close());
+  const clock = manualClock();
+  const heard: string[] = [];
+  const audit = createAudit({
+    clock,
+    sql: db.sql,
+    exported: isSecurityEvent,
+    onAppend: async (_tx, entries) => {
+      heard.push(...entries.filter(isSecurityEvent).map((e) => `${e.action} ${e.actor.type}`));
+    },
+  });
+  const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
+  const ledger = createLedger({ sql: db.sql, clock, audit, limits });
+  const [a, b] = [uuidv7(), uuidv7()];
+  await ledger.createAccounts([
+    { id: a, currency: 'JPY', code: 1 },
+    { id: b, currency: 'JPY', code: 1 },
+  ]);
+  const move = () => ({
+    id: uuidv7(),
+    debitAccountId: a,
+    creditAccountId: b,
+    amount: 100n,
+    currency: 'JPY',
+    code: 1,
+  });
+  // An analyst's approval posting a held payment, as the review queue does.
+  const operator = { actor: { type: 'operator' as const, id: 'op_1' } };
+  const posted = await ledger.createTransfers([move()], operator);
+  assert.equal(posted[0]?.result, 'ok');
+  assert.equal((await ledger.createTransfers([move()]))[0]?.result, 'ok');
+  assert.deepEqual(heard, ['ledger.batch.created operator']);
+  const rows = await db.sql<{ n: number }[]>`
+    select count(*)::int as n from audit_entries where action = 'ledger.batch.created'`;
+  assert.equal(rows[0]?.n, 2, 'both batches audited');
 });
 
 test('what Kinko appends by statement is never a security event', () => {

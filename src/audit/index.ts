@@ -135,6 +135,7 @@ export function createAudit(deps: AuditDeps): Audit {
       if (deps.onAppend) await deps.onAppend(tx, entries);
       chainer?.soon();
     },
+    hooked: (entries) => entries.some((e) => deps.exported?.(e) ?? false),
     appendStatement: (tx, entries) => {
       const exported = entries.find((e) => deps.exported?.(e));
       assert(!exported, `${exported?.action} is a security event: append it with audit.append`);

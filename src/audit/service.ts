@@ -19,6 +19,12 @@ export interface Audit {
    * SIEM export sends): those go through append.
    */
   appendStatement(tx: Tx, entries: readonly AuditEntryInput[]): Fragment;
+  /**
+   * Whether any of entries is one the onAppend hook must hear of (a security event the SIEM
+   * export sends, e.g. a ledger batch an operator's approval posts): then append, not
+   * appendStatement.
+   */
+  hooked(entries: readonly AuditEntryInput[]): boolean;
   /** Chains every entry committed so far (readers of the chain call it first). */
   chain(): Promise<void>;
   /** Entries written but not chained yet. */

@@ -292,7 +292,11 @@ async function transferBatch(
   const entries = created.length > 0 ? [batchEntry(batch, ctx)] : [];
   if (ctx.auditInto) ctx.auditInto.push(...entries);
   const appendInside = !ctx.auditInto && entries.length > 0;
+  // An entry the SIEM export must hear of (the batch an operator's decision posts) goes
+  // through append, which tells the export in this transaction: one round trip more.
+  const byStatement = appendInside && !deps.audit.hooked(entries);
   const restorePlanMode = await planMode;
+  if (appendInside && !byStatement) await deps.audit.append(tx, entries);
   const written = store.writeBatch(tx, {
     restorePlanMode,
     transfers: few,
@@ -302,7 +306,7 @@ async function transferBatch(
       created.length > 0
         ? { id: batch.id, created, leaves: batch.leaves, createdAtMs: nowMs }
         : null,
-    also: appendInside ? deps.audit.appendStatement(tx, entries) : null,
+    also: byStatement ? deps.audit.appendStatement(tx, entries) : null,
   });
   const results = outcome.results.map((result, index) => ({
     index,
