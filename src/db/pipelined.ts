@@ -19,14 +19,9 @@ export async function beginWith<T, R>(
   first: string,
   fn: (tx: Tx, opened: Promise<R[]>) => Promise<T>,
 ): Promise<T> {
-  const reserved = await sql.reserve();
-  // A reserved connection runs statements like a transaction's handle; it has no savepoints,
-  // which no caller of this function uses.
-  const tx = reserved as unknown as Tx;
-  let alive = true;
-  try {
+  return onReserved(sql, async (tx) => {
     // The answer holds one result per statement: BEGIN's (no rows), then first's.
-    const opened = reserved
+    const opened = tx
       .unsafe(`begin; ${first}`)
       .simple()
       .then((results) => (results as unknown as R[][])[1] ?? []);
@@ -34,16 +29,8 @@ export async function beginWith<T, R>(
     opened.catch(() => undefined);
     const result = await fn(tx, opened);
     await opened;
-    await tx.unsafe('commit');
     return result;
-  } catch (e) {
-    alive = await rolledBack(tx);
-    throw e;
-  } finally {
-    // A connection that closed meanwhile was put back on the pool's closed list by the
-    // driver, to reconnect; released now, it would be handed out again without a socket.
-    if (alive) reserved.release();
-  }
+  });
 }
 
 /**
@@ -60,24 +47,38 @@ export async function beginReading<R, T>(
   reads: (tx: Tx) => Promise<R>,
   fn: (tx: Tx, read: R) => Promise<T>,
 ): Promise<T> {
-  const reserved = await sql.reserve();
-  const tx = reserved as unknown as Tx;
-  let alive = true;
-  try {
-    const opened = reserved.unsafe('begin').simple();
+  return onReserved(sql, async (tx) => {
+    const opened = tx.unsafe('begin').simple();
     // Observed at once: the reads may fail before BEGIN is awaited.
     opened.catch(() => undefined);
     const read = reads(tx);
     read.catch(() => undefined);
     // BEGIN answers before anything sent behind it; its failure is the one to report.
     await opened;
-    const result = await fn(tx, await read);
+    return fn(tx, await read);
+  });
+}
+
+/**
+ * The part beginWith and beginReading share: `run` opens the transaction on a reserved
+ * connection and does its work; COMMIT is sent when it resolves, ROLLBACK when it throws.
+ */
+async function onReserved<T>(sql: Sql, run: (tx: Tx) => Promise<T>): Promise<T> {
+  const reserved = await sql.reserve();
+  // A reserved connection runs statements like a transaction's handle; it has no savepoints,
+  // which no caller of this module uses.
+  const tx = reserved as unknown as Tx;
+  let alive = true;
+  try {
+    const result = await run(tx);
     await tx.unsafe('commit');
     return result;
   } catch (e) {
     alive = await rolledBack(tx);
     throw e;
   } finally {
+    // A connection that closed meanwhile was put back on the pool's closed list by the
+    // driver, to reconnect; released now, it would be handed out again without a socket.
     if (alive) reserved.release();
   }
 }
