@@ -5,6 +5,7 @@ import { runCallers, type CallersJob, type CallersResult } from './callers.ts';
 import { cpuMeter } from './cpu.ts';
 import { printReport, round } from './report.ts';
 import { countStatements } from './statements.ts';
+import type { PgStatements } from './pg-statements.ts';
 
 // One caller, then CALLERS concurrent callers, of the same flow on the same platform: the
 // figure bench:topup and bench:web-pay hold to a target is the ratio of the two rates,
@@ -34,6 +35,8 @@ export interface Measured {
   sql: Sql;
   dataDir: string;
   outbox: { stats(): Promise<{ ready: number; leased: number }[]> };
+  /** Statements' cost in PostgreSQL, reported per flow of each run (BENCH_PG_STATEMENTS). */
+  pgStatements?: PgStatements;
 }
 
 /** Waits (bounded) until the outbox has no ready or leased event: the flows' work is done. */
@@ -79,9 +82,11 @@ export async function oneThenMany(
     await drained(at.outbox);
     cpu.read();
     const statements = countStatements(at.sql);
+    await at.pgStatements?.reset();
     const result = await runCallers(job);
     await drained(at.outbox);
     const used = cpu.read();
+    await at.pgStatements?.report(Math.max(1, result.ok), `flow, ${job.callers.length} caller(s)`);
     const sent = statements.read();
     statements.stop();
     const ok = Math.max(1, result.ok);

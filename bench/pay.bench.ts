@@ -8,6 +8,7 @@ import { measureFloor } from './http-floor.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
 import { startProfile } from './profile.ts';
 import { countStatements } from './statements.ts';
+import { pgStatements, pgStatementsSettings } from './pg-statements.ts';
 import { checkAfter, printReport, round } from './report.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
@@ -56,7 +57,8 @@ import {
 // 80 % of the sustained rate: two commits compared at the same load), KINKO_PAYMENTS_* (the register's settings, e.g.
 // KINKO_PAYMENTS_BATCHES_IN_FLIGHT_MAX), BENCH_LOG (log level), BENCH_CPU_PROFILE (a file: the server's
 // CPU profile over the peak run and its background work, profile.ts), BENCH_STATEMENTS (list
-// the statements the peak run and its background work sent, per payment, on stderr).
+// the statements the peak run and its background work sent, per payment, on stderr),
+// BENCH_PG_STATEMENTS (what each statement cost PostgreSQL, per payment: pg-statements.ts).
 
 const PAYMENTS = Number(process.env['BENCH_PAYMENTS'] ?? 20_000);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 512);
@@ -79,7 +81,13 @@ async function main(): Promise<void> {
   const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
   // The reference first, before the database starts: the same load on the bare HTTP stack.
   const floor = await measureFloor(log, FLOOR_REQUESTS, CONNECTIONS);
-  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    log,
+    settings: pgStatementsSettings(),
+  });
+  const pgCost = await pgStatements(pg.superuserUrl);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
     const before = m.payments.batcherStats();
     const stopProfile = await startProfile();
     const statements = countStatements(sql);
+    await pgCost.reset();
     const peak = await runLoad(job(fx.codes.slice(0, peakCodes), 0));
     const peakRate = peak.ok / peak.seconds;
     const batches = batchFigures(before, m.payments.batcherStats(), peak.seconds);
@@ -137,6 +146,8 @@ async function main(): Promise<void> {
         process.stderr.write(`${(n / peak.ok).toFixed(3).padStart(8)}  ${text}\n`);
       }
     }
+    await pgCost.report(peak.ok, 'payment of the peak run, its background work included');
+    await pgCost.close();
     const sustained = peak.ok / (peak.seconds + drainedIn);
     const rate = STEADY_RATE || Math.max(1, Math.floor(sustained * 0.8));
     const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));

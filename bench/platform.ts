@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../src/lib/log.ts';
 import { startPlatform, type Platform } from '../src/main.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { pgStatements, pgStatementsSettings, type PgStatements } from './pg-statements.ts';
 
 // The platform a benchmark measures: a fresh embedded PostgreSQL with durable commits and
 // main.ts's startPlatform on 127.0.0.1 with its background workers running, served as the
@@ -24,6 +25,8 @@ export interface BenchPlatform {
   dataDir: string;
   /** The platform's pool: a benchmark counts the statements sent through it. */
   sql: Sql;
+  /** What each statement cost PostgreSQL (BENCH_PG_STATEMENTS; a no-op otherwise). */
+  pgStatements: PgStatements;
   close(): Promise<void>;
 }
 
@@ -34,7 +37,13 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
   const dataDir = path.join(root, 'data');
   const keysDir = path.join(root, 'keys');
   fs.mkdirSync(dataDir);
-  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    log,
+    settings: pgStatementsSettings(),
+  });
+  const pgCost = await pgStatements(pg.superuserUrl);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,
@@ -49,6 +58,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
   const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
   const db = { sql, description: 'bench', owner, close: () => sql.end({ timeout: 5 }) };
   const cleanup = async () => {
+    await pgCost.close();
     await sql.end({ timeout: 5 });
     await pg.stop();
     fs.rmSync(root, { recursive: true, force: true });
@@ -59,6 +69,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
       platform,
       dataDir,
       sql,
+      pgStatements: pgCost,
       close: async () => {
         await platform.stop();
         await cleanup();

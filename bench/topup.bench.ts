@@ -18,6 +18,7 @@ import { walletCustomer } from './wallet-fixtures.ts';
 //
 // Environment: BENCH_FLOWS_ONE (top-ups by the single caller; default 40), BENCH_FLOWS_EACH
 // (top-ups by each of the 16 callers; default 16), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts),
+// BENCH_PG_STATEMENTS (each statement's cost in PostgreSQL per flow: pg-statements.ts),
 // BENCH_STATEMENTS (prints the statements sent per flow, most frequent first).
 
 const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 40);
@@ -56,7 +57,12 @@ try {
     callers,
   });
   const stopProfile = await startProfile();
-  const at = { sql: bench.sql, dataDir: bench.dataDir, outbox: m.outbox };
+  const at = {
+    sql: bench.sql,
+    dataDir: bench.dataDir,
+    outbox: m.outbox,
+    pgStatements: bench.pgStatements,
+  };
   const run = await oneThenMany(
     at,
     job([take(1)], warmUp),

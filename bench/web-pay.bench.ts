@@ -15,6 +15,7 @@ import { checkAfter } from './report.ts';
 //
 // Environment: BENCH_FLOWS_ONE (payments by the single caller; default 60), BENCH_FLOWS_EACH
 // (payments by each of the 16 callers; default 20), BENCH_LOG, BENCH_CPU_PROFILE (profile.ts),
+// BENCH_PG_STATEMENTS (each statement's cost in PostgreSQL per flow: pg-statements.ts),
 // BENCH_STATEMENTS (prints the statements sent per flow, most frequent first).
 
 const FLOWS_ONE = Number(process.env['BENCH_FLOWS_ONE'] ?? 60);
@@ -51,7 +52,12 @@ try {
     callers,
   });
   const stopProfile = await startProfile();
-  const at = { sql: bench.sql, dataDir: bench.dataDir, outbox: m.outbox };
+  const at = {
+    sql: bench.sql,
+    dataDir: bench.dataDir,
+    outbox: m.outbox,
+    pgStatements: bench.pgStatements,
+  };
   const run = await oneThenMany(
     at,
     job(shops.slice(0, 1), warmUp),

@@ -89,6 +89,11 @@ interface EmbeddedOptions {
   dataDir: string;
   port: number;
   log: Logger;
+  /**
+   * More server settings (`name=value`, passed as `-c`), for a benchmark's instruments such
+   * as `shared_preload_libraries=pg_stat_statements`; the platform itself passes none.
+   */
+  settings?: string[];
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
@@ -107,7 +112,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
   await stopOrphanedServer(clusterDir, options.dataDir, options.log);
   const password = fs.readFileSync(secretFile, 'utf8').trim();
-  const child = await startServer(bin, clusterDir, options.port, ids, options.log);
+  const child = await startServer(bin, clusterDir, options, ids);
   recordOwner(options.dataDir, child);
   // Whatever way this process exits (a second Ctrl-C, a shutdown past its grace, an uncaught
   // error), the server is told to stop too; only SIGKILL escapes, and the next start cleans up.
@@ -202,9 +207,8 @@ function run(cmd: string, args: string[], ids: RunAs): Promise<void> {
 function startServer(
   bin: Binaries,
   clusterDir: string,
-  port: number,
+  { port, log, settings = [] }: EmbeddedOptions,
   ids: RunAs,
-  log: Logger,
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -227,6 +231,7 @@ function startServer(
         // pairs: random transfers +9 % (23.6k against 21.7k/s), hot account unchanged.
         '-c',
         'wal_buffers=32MB',
+        ...settings.flatMap((setting) => ['-c', setting]),
       ],
       {
         ...ids,
