@@ -7,7 +7,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { measureFloor } from './http-floor.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
 import { startProfile } from './profile.ts';
-import { countStatements } from './statements.ts';
+import { countStatements, trackPoolSockets } from './statements.ts';
 import { pgStatements, pgStatementsSettings } from './pg-statements.ts';
 import { checkAfter, printReport, round } from './report.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     ),
   });
   const sql = connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });
+  trackPoolSockets(sql);
   const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
   const db = { sql, description: 'bench', owner, close: () => sql.end({ timeout: 5 }) };
   try {

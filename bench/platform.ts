@@ -11,6 +11,7 @@ import {
 import type { Logger } from '../src/lib/log.ts';
 import { startPlatform, type Platform } from '../src/main.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { trackPoolSockets } from './statements.ts';
 import { pgStatements, pgStatementsSettings, type PgStatements } from './pg-statements.ts';
 
 // The platform a benchmark measures: a fresh embedded PostgreSQL with durable commits and
@@ -55,6 +56,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
     PORT: '0',
   });
   const sql = connect(pg.url, { connectionsMax: config.limits.dbPoolConnectionsMax });
+  trackPoolSockets(sql);
   const owner = { url: pg.ownerUrl, servingRole: EMBEDDED_SERVING_ROLE };
   const db = { sql, description: 'bench', owner, close: () => sql.end({ timeout: 5 }) };
   const cleanup = async () => {

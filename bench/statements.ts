@@ -22,6 +22,28 @@ interface DebugOptions {
   options: {
     debug?: ((conn: number, text: string) => void) | false | undefined;
     port?: number[];
+    socket?: (o: unknown) => Promise<net.Socket>;
+    [POOL_SOCKETS]?: WeakSet<net.Socket>;
+  };
+}
+
+const POOL_SOCKETS = Symbol('kinko.bench.poolSockets');
+
+/**
+ * Remembers every socket the pool opens from now on, so that round trips over a Unix-domain
+ * socket (which has no port to tell it from other pipes) are counted too. Call it right
+ * after `connect`, before the pool opens its first connection.
+ */
+export function trackPoolSockets(sql: Sql): void {
+  const options = (sql as unknown as DebugOptions).options;
+  const make = options.socket;
+  if (!make) return;
+  const sockets = new WeakSet<net.Socket>();
+  options[POOL_SOCKETS] = sockets;
+  options.socket = async (o: unknown) => {
+    const socket = await make(o);
+    sockets.add(socket);
+    return socket;
   };
 }
 
@@ -35,12 +57,14 @@ export function countStatements(sql: Sql): StatementCounter {
     const key = text.replace(/\s+/g, ' ').trim().slice(0, 80);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   };
-  // Only this process's sockets to the database's port are the pool's (HTTP sockets are
-  // served on another port). The benchmarks are the only user of this wrapper.
+  // The pool's sockets: those trackPoolSockets saw opened, else this process's sockets to
+  // the database's TCP port (HTTP sockets are served on another port). The benchmarks are
+  // the only user of this wrapper.
+  const tracked = options[POOL_SOCKETS];
   const ports = new Set(options.port ?? []);
   const write = net.Socket.prototype.write;
   net.Socket.prototype.write = function (this: net.Socket, ...args: unknown[]) {
-    if (ports.has(this.remotePort ?? -1)) writes += 1;
+    if (tracked ? tracked.has(this) : ports.has(this.remotePort ?? -1)) writes += 1;
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as typeof write;
   return {

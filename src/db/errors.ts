@@ -48,9 +48,18 @@ function unavailableState(state: string): boolean {
 /** True when err says the database could not be reached or did not answer in time. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== 'object') return false;
-  const e = err as { code?: unknown; errno?: unknown; name?: unknown; cause?: unknown };
+  const e = err as {
+    code?: unknown;
+    errno?: unknown;
+    name?: unknown;
+    cause?: unknown;
+    syscall?: unknown;
+  };
   if (typeof e.code === 'string') {
     if (CONNECTION_CODES.has(e.code)) return true;
+    // A stopped server's Unix-domain socket file is gone: connect() finds no such file.
+    // Only a connect's ENOENT: a missing file elsewhere is not the database.
+    if (e.code === 'ENOENT' && e.syscall === 'connect') return true;
     if (e.name === 'PostgresError' && unavailableState(e.code)) return true;
   }
   return e.cause !== undefined && e.cause !== err && isDatabaseUnavailable(e.cause);

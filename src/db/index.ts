@@ -62,7 +62,28 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     // postgres.js supports a socket factory but its type definitions do not declare it.
     socket: noDelaySockets(connectTimeoutSeconds * 1000, silenceMs),
   };
-  return postgres(url, settings as Parameters<typeof postgres>[1]) as unknown as Sql;
+  const { url: address, path } = socketAddress(url);
+  return postgres(address, { ...settings, ...(path ? { path } : {}) } as Parameters<
+    typeof postgres
+  >[1]) as unknown as Sql;
+}
+
+/**
+ * libpq's `host=/dir` query parameter (a Unix-domain socket directory, as the embedded
+ * server's URLs carry) becomes the driver's socket path; postgres.js would otherwise send
+ * the parameter to the server as a setting. Any other URL is passed through untouched.
+ */
+export function socketAddress(url: string): { url: string; path?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url };
+  }
+  const dir = u.searchParams.get('host');
+  if (!dir?.startsWith('/')) return { url };
+  u.searchParams.delete('host');
+  return { url: u.toString(), path: `${dir}/.s.PGSQL.${u.port || 5432}` };
 }
 
 /** 25 ms, doubling with each failed attempt in a row, at most a quarter of a second. */
