@@ -42,7 +42,7 @@ const GENERATOR_FLAG = '--load-generator';
  * (an idle connection of an open-loop run). Such an answer is dropped, and the next request
  * goes out on a new connection; a request in flight when the connection closes fails.
  */
-class Connection {
+export class Connection {
   private buf = '';
   private current: { done: (status: number, body: string) => void } | null = null;
   readonly ready: Promise<void>;
