@@ -150,12 +150,107 @@ export function replacedPlanMode(rows: readonly PlanMode[]): string {
  */
 export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
   if (ids.length === 0) return [];
+  if (ids.length > PACKED_LOCK_MIN) return lockAccountsPacked(tx, ids);
   // Only what the batch decides on: each column read costs Node a parse per row.
   const rows = await tx<AccountRow[]>`
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
     from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
     order by id for update`;
   return rows.map(toBalances);
+}
+
+/**
+ * Above this many accounts, the lock answers one value, the accounts packed as fixed-width
+ * binary records (lockAccountsPacked), rather than a row each. A row each cost Node a
+ * protocol message, seven text fields and four BigInt parses per account: a sixth of its
+ * time in a batch of 1,000 transfers between random accounts (~1,800 accounts).
+ */
+const PACKED_LOCK_MIN = 128;
+
+/**
+ * Bytes of one packed account: id (16), flags (int4), the four balances (int8 each, in
+ * debits pending, debits posted, credits pending, credits posted order) and the currency
+ * (3 ASCII bytes, which its check constraint guarantees), all big-endian.
+ */
+const PACKED_ACCOUNT_BYTES = 16 + 4 + 4 * 8 + 3;
+
+/**
+ * lockAccounts for a large batch. The rows are locked in id order by the subquery (its
+ * LockRows sits above its sort), then packed in that order.
+ */
+async function lockAccountsPacked(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
+  const [row] = await tx<{ packed: string | null }[]>`
+    select encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
+                             || int8send(debits_posted) || int8send(credits_pending)
+                             || int8send(credits_posted) || convert_to(currency, 'UTF8'),
+                             ''::bytea), 'base64') as packed
+    from (select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                 credits_posted
+          from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
+          order by id for update) a`;
+  assert(row, 'an aggregate answers one row');
+  return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
+}
+
+/** The accounts of lockAccountsPacked's answer. */
+export function unpackAccounts(packed: Buffer): AccountBalances[] {
+  assert(packed.length % PACKED_ACCOUNT_BYTES === 0, 'packed accounts are whole records');
+  const accounts: AccountBalances[] = [];
+  for (let o = 0; o < packed.length; o += PACKED_ACCOUNT_BYTES) {
+    accounts.push({
+      id: readUuid(packed, o),
+      currency: packed.toString('latin1', o + 52, o + 55),
+      flags: packed.readInt32BE(o + 16),
+      debitsPending: readInt8(packed, o + 20),
+      debitsPosted: readInt8(packed, o + 28),
+      creditsPending: readInt8(packed, o + 36),
+      creditsPosted: readInt8(packed, o + 44),
+    });
+  }
+  return accounts;
+}
+
+/** Two hex digits for each byte value. */
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * The canonical text form (lower-case, 8-4-4-4-12) of the 16 bytes of a uuid at `o`. Written
+ * out, without a helper closure: tsx names every closure made at run time (see canonical.ts).
+ */
+function readUuid(b: Buffer, o: number): string {
+  const x = HEX_BYTE;
+  return (
+    x[b[o]!]! +
+    x[b[o + 1]!]! +
+    x[b[o + 2]!]! +
+    x[b[o + 3]!]! +
+    '-' +
+    x[b[o + 4]!]! +
+    x[b[o + 5]!]! +
+    '-' +
+    x[b[o + 6]!]! +
+    x[b[o + 7]!]! +
+    '-' +
+    x[b[o + 8]!]! +
+    x[b[o + 9]!]! +
+    '-' +
+    x[b[o + 10]!]! +
+    x[b[o + 11]!]! +
+    x[b[o + 12]!]! +
+    x[b[o + 13]!]! +
+    x[b[o + 14]!]! +
+    x[b[o + 15]!]!
+  );
+}
+
+/**
+ * A big-endian int8 as a bigint. Balances are almost always below 2^53, where one exact
+ * number makes the bigint (readBigInt64BE makes several); larger ones take that path.
+ */
+function readInt8(b: Buffer, o: number): bigint {
+  const high = b.readInt32BE(o);
+  if (high >= 0 && high < 0x200000) return BigInt(high * 0x100000000 + b.readUInt32BE(o + 4));
+  return b.readBigInt64BE(o);
 }
 
 /**

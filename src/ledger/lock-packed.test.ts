@@ -1,0 +1,98 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
+import { createAudit } from '../audit/index.ts';
+import { loadConfig } from '../config.ts';
+import { manualClock } from '../lib/clock.ts';
+import { uuidv7 } from '../lib/ids.ts';
+import { createLedger, type Ledger } from './index.ts';
+import { INT8_MAX } from './state.ts';
+import * as store from './store.ts';
+
+// A large batch's lock answers its accounts packed as binary records (store.ts,
+// lockAccountsPacked) instead of a row each. The packed answer must give exactly what the
+// rows give: every account, its currency, flags and balances, including balances beyond
+// 2^53 (where a JavaScript number would round) and up to the int8 maximum.
+
+const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
+const clock = manualClock();
+let db: TestDb;
+let ledger: Ledger;
+
+before(async () => {
+  db = await createTestDb();
+  ledger = createLedger({ sql: db.sql, clock, audit: createAudit({ clock }), limits });
+});
+after(() => db.close());
+
+test('a large lock answers every account exactly as stored', async () => {
+  const make = async (n: number, currency: string, flags = {}) => {
+    const ids = Array.from({ length: n }, () => uuidv7());
+    const r = await ledger.createAccounts(ids.map((id) => ({ id, currency, code: 7, flags })));
+    assert.ok(r.every((x) => x.result === 'ok'));
+    return ids;
+  };
+  const jpy = await make(150, 'JPY');
+  const usd = [
+    ...(await make(20, 'USD', { creditsMustNotExceedDebits: true })),
+    ...(await make(20, 'USD')),
+  ];
+  const eur = [
+    ...(await make(10, 'EUR', { debitsMustNotExceedCredits: true })),
+    ...(await make(10, 'EUR')),
+  ];
+  const huge = 2n ** 60n + 12_345n;
+  const transfer = (dr: string, cr: string, amount: bigint, currency: string) => ({
+    id: uuidv7(),
+    debitAccountId: dr,
+    creditAccountId: cr,
+    amount,
+    currency,
+    code: 1,
+  });
+  const results = await ledger.createTransfers([
+    transfer(jpy[0]!, jpy[1]!, huge, 'JPY'),
+    transfer(jpy[2]!, jpy[3]!, INT8_MAX, 'JPY'),
+    transfer(jpy[4]!, jpy[5]!, 2n ** 53n + 1n, 'JPY'),
+    transfer(jpy[6]!, jpy[7]!, 2n ** 32n, 'JPY'),
+    { ...transfer(jpy[8]!, jpy[9]!, 99n, 'JPY'), flags: { pending: true } },
+    transfer(usd[0]!, usd[39]!, 5n, 'USD'),
+    transfer(eur[19]!, eur[0]!, 6n, 'EUR'),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.result),
+    results.map(() => 'ok'),
+  );
+  // One id missing from the table: the lock leaves it out.
+  const all = [...jpy, ...usd, ...eur, uuidv7()].sort();
+  const locked = await db.sql.begin((tx) => store.lockAccounts(tx, all));
+  assert.ok(all.length > 128, 'the lock takes the packed path');
+  const stored = await store.selectAccounts(db.sql, all);
+  const expected = stored
+    .map(({ id, currency, flags, debitsPending, debitsPosted, creditsPending, creditsPosted }) => ({
+      id,
+      currency,
+      flags,
+      debitsPending,
+      debitsPosted,
+      creditsPending,
+      creditsPosted,
+    }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.equal(locked.length, 210);
+  assert.deepEqual(locked, expected);
+  const byId = new Map(locked.map((a) => [a.id, a]));
+  assert.equal(byId.get(jpy[0]!)?.debitsPosted, huge);
+  assert.equal(byId.get(jpy[3]!)?.creditsPosted, INT8_MAX);
+  assert.equal(byId.get(jpy[4]!)?.debitsPosted, 2n ** 53n + 1n);
+  assert.equal(byId.get(jpy[9]!)?.creditsPending, 99n);
+  assert.equal(byId.get(usd[0]!)?.flags, 2);
+  assert.equal(byId.get(eur[0]!)?.currency, 'EUR');
+  assert.equal(byId.get(eur[0]!)?.flags, 1);
+  assert.equal(byId.get(eur[0]!)?.creditsPosted, 6n);
+});
+
+test('a large lock of accounts that do not exist answers none', async () => {
+  const ids = Array.from({ length: 200 }, () => uuidv7());
+  assert.deepEqual(await db.sql.begin((tx) => store.lockAccounts(tx, ids)), []);
+});
