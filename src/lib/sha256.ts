@@ -2,12 +2,15 @@ import crypto from 'node:crypto';
 
 /**
  * SHA-256 of one buffer, in one call. crypto.hash (Node ≥ 20.12) hashes without making a
- * Hash object first: measured on the ledger's ~100-byte Merkle leaves and 65-byte nodes,
- * 1.2–1.3 µs of CPU per hash against 1.9–2.3 µs with createHash, and a batch of 8,190
- * transfers hashes 16,379 times. Earlier Node 20 releases, which package.json still
- * admits, take createHash.
+ * Hash object first, and it answers the 32 bytes as a 'binary' (latin1) string, one
+ * character per byte, so nothing is lost; that is copied into a Buffer from Node's shared
+ * pool. Asked for a Buffer directly, it gives each digest an ArrayBuffer of its own, which
+ * cost more than the hash. Measured on 100-byte inputs (the ledger's Merkle leaves; its
+ * 65-byte nodes alike): 1.1–1.3 µs of CPU per hash as a Buffer, 0.65–0.7 µs this way,
+ * 1.7–2.2 µs with createHash. A batch of 8,190 transfers hashes 16,379 times. Earlier
+ * Node 20 releases, which package.json still admits, take createHash.
  */
 export const sha256: (data: Buffer) => Buffer =
   typeof crypto.hash === 'function'
-    ? (data) => crypto.hash('sha256', data, 'buffer')
+    ? (data) => Buffer.from(crypto.hash('sha256', data, 'binary'), 'binary')
     : (data) => crypto.createHash('sha256').update(data).digest();
