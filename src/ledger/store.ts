@@ -210,37 +210,32 @@ export function unpackAccounts(packed: Buffer): AccountBalances[] {
   return accounts;
 }
 
-/** Two hex digits for each byte value. */
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The character codes of the two hex digits of each byte value. */
+const HEX_HIGH = new Uint8Array(256);
+const HEX_LOW = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  const digits = i.toString(16).padStart(2, '0');
+  HEX_HIGH[i] = digits.charCodeAt(0);
+  HEX_LOW[i] = digits.charCodeAt(1);
+}
+/** Where each of a uuid's 16 bytes goes in its text form (8-4-4-4-12). */
+const UUID_TEXT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** The text form being written; the dashes stay. */
+const uuidText = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
 
 /**
- * The canonical text form (lower-case, 8-4-4-4-12) of the 16 bytes of a uuid at `o`. Written
- * out, without a helper closure: tsx names every closure made at run time (see canonical.ts).
+ * The canonical text form (lower-case, 8-4-4-4-12) of the 16 bytes of a uuid at `o`, made
+ * as one flat string: concatenated from pieces it was a rope, which V8 flattens again at each
+ * later read (the Map of accounts, uuidArray's check and join), 0.5 µs per account more.
  */
 function readUuid(b: Buffer, o: number): string {
-  const x = HEX_BYTE;
-  return (
-    x[b[o]!]! +
-    x[b[o + 1]!]! +
-    x[b[o + 2]!]! +
-    x[b[o + 3]!]! +
-    '-' +
-    x[b[o + 4]!]! +
-    x[b[o + 5]!]! +
-    '-' +
-    x[b[o + 6]!]! +
-    x[b[o + 7]!]! +
-    '-' +
-    x[b[o + 8]!]! +
-    x[b[o + 9]!]! +
-    '-' +
-    x[b[o + 10]!]! +
-    x[b[o + 11]!]! +
-    x[b[o + 12]!]! +
-    x[b[o + 13]!]! +
-    x[b[o + 14]!]! +
-    x[b[o + 15]!]!
-  );
+  for (let i = 0; i < 16; i++) {
+    const v = b[o + i]!;
+    const at = UUID_TEXT_AT[i]!;
+    uuidText[at] = HEX_HIGH[v]!;
+    uuidText[at + 1] = HEX_LOW[v]!;
+  }
+  return uuidText.toString('latin1', 0, 36);
 }
 
 /**
