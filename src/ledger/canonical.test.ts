@@ -67,3 +67,26 @@ test('created at is the int64 of its milliseconds at any time, before 1970 too',
     assert.equal(got.toString('hex'), want.toString('hex'), `created at ${ms}`);
   }
 });
+
+test('amounts, codes and timeouts at their limits; long user data', () => {
+  const amounts = [1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n];
+  for (const amount of amounts) {
+    const want = Buffer.alloc(8);
+    want.writeBigInt64BE(amount);
+    const got = canonicalTransfer({ ...base, amount }).subarray(52, 60);
+    assert.equal(got.toString('hex'), want.toString('hex'), `amount ${amount}`);
+  }
+  const max = { ...base, code: 65_535, flags: 15, timeoutSeconds: 2 ** 32 - 1 };
+  assert.equal(canonicalTransfer(max).subarray(79, 86).toString('hex'), 'ffff0fffffffff');
+  assert.throws(() => canonicalTransfer({ ...base, code: 65_536 }));
+  assert.throws(() => canonicalTransfer({ ...base, timeoutSeconds: 2 ** 32 }));
+  assert.throws(() => canonicalTransfer({ ...base, amount: 2n ** 63n }));
+  // Longer than the leaf's reused buffer, and multi-byte: the leaf still hashes every byte.
+  const userData = 'é€😀x'.repeat(400);
+  const long = canonicalTransfer({ ...base, userData });
+  assert.equal(long.readUInt32BE(95), Buffer.byteLength(userData, 'utf8'));
+  assert.equal(long.subarray(99).toString('utf8'), userData);
+  for (const t of [{ ...base, userData }, base, { ...base, userData: null }]) {
+    assert.deepEqual(transferLeaf(t), merkleLeafHash(canonicalTransfer(t)));
+  }
+});
