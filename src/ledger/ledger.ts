@@ -238,7 +238,10 @@ async function ownTransaction(
   const { results, written } =
     transfers.length <= store.INSERT_TRANSFERS_MAX
       ? await beginWith(deps.sql, store.OWN_GENERIC_PLANS, (tx, opened) =>
-          run(tx, opened.then(() => undefined)),
+          run(
+            tx,
+            opened.then(() => undefined),
+          ),
         )
       : await deps.sql.begin((tx) => run(tx));
   await written;
@@ -301,6 +304,7 @@ async function transferBatch(
     restorePlanMode,
     transfers: few,
     touched: outcome.touched,
+    postedOnly: movedNoPending(outcome),
     resolved: outcome.resolved,
     batch:
       created.length > 0
@@ -349,6 +353,16 @@ async function lockAndLoad(
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
   return { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
+}
+
+/**
+ * Whether a batch left every pending balance as it found it: it created no pending
+ * transfer and posted or voided none (a linked chain that did and failed was taken back).
+ */
+function movedNoPending(outcome: BatchOutcome): boolean {
+  if (outcome.resolved.length > 0) return false;
+  for (const t of outcome.created) if (t.state !== null || t.pendingId !== null) return false;
+  return true;
 }
 
 /**
@@ -507,6 +521,7 @@ async function expireBatch(
     restorePlanMode: undefined,
     transfers: [],
     touched,
+    postedOnly: false,
     resolved: expired,
     batch: null,
     also: null,

@@ -96,3 +96,73 @@ test('a large lock of accounts that do not exist answers none', async () => {
   const ids = Array.from({ length: 200 }, () => uuidv7());
   assert.deepEqual(await db.sql.begin((tx) => store.lockAccounts(tx, ids)), []);
 });
+
+test('a large batch writes pending balances when it moves them, posted ones always', async () => {
+  const ids: string[] = Array.from({ length: 300 }, () => uuidv7());
+  await ledger.createAccounts(ids.map((id) => ({ id, currency: 'JPY', code: 7 })));
+  const expected = new Map(ids.map((id) => [id, { dp: 0n, dpo: 0n, cp: 0n, cpo: 0n }]));
+  const post = (i: number, amount: bigint, pending: boolean) => {
+    const dr = ids[(2 * i) % 300]!;
+    const cr = ids[(2 * i + 1) % 300]!;
+    const d = expected.get(dr)!;
+    const c = expected.get(cr)!;
+    if (pending) {
+      d.dp += amount;
+      c.cp += amount;
+    } else {
+      d.dpo += amount;
+      c.cpo += amount;
+    }
+    const flags = pending ? { pending: true } : undefined;
+    return {
+      id: uuidv7(),
+      debitAccountId: dr,
+      creditAccountId: cr,
+      amount,
+      currency: 'JPY',
+      code: 1,
+      flags,
+    };
+  };
+  const check = async () => {
+    const got = await ledger.lookupAccounts(ids);
+    for (const a of got) {
+      const e = expected.get(a.id)!;
+      assert.deepEqual(
+        [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted],
+        [e.dp, e.dpo, e.cp, e.cpo],
+        a.id,
+      );
+    }
+    assert.equal((await ledger.check()).ok, true);
+  };
+  const ok = async (batch: Parameters<Ledger['createTransfers']>[0]) => {
+    const r = await ledger.createTransfers(batch);
+    assert.ok(
+      r.every((x) => x.result === 'ok'),
+      JSON.stringify(r.find((x) => x.result !== 'ok')),
+    );
+  };
+  // Posted only; then pending among posted; then posts and voids of those pending.
+  await ok(Array.from({ length: 150 }, (_, i) => post(i, BigInt(i + 1), false)));
+  await check();
+  const mixed = Array.from({ length: 150 }, (_, i) => post(i, 10n, i % 2 === 0));
+  await ok(mixed);
+  await check();
+  const resolving = mixed
+    .filter((t) => t.flags)
+    .map((p, k) => {
+      const d = expected.get(p.debitAccountId)!;
+      const c = expected.get(p.creditAccountId)!;
+      d.dp -= p.amount;
+      c.cp -= p.amount;
+      if (k % 2 === 0) {
+        d.dpo += p.amount;
+        c.cpo += p.amount;
+      }
+      const flags = k % 2 === 0 ? { postPendingTransfer: true } : { voidPendingTransfer: true };
+      return { id: uuidv7(), pendingId: p.id, flags };
+    });
+  await ok([...resolving, ...Array.from({ length: 80 }, (_, i) => post(i + 7, 3n, false))]);
+  await check();
+});

@@ -396,7 +396,11 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
 const SMALL_UNNEST = 2 * INSERT_TRANSFERS_MAX;
 
 /** The balances computed in memory (rows locked by this transaction), one row out each. */
-function balancesUpdate(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
+function balancesUpdate(
+  tx: Tx,
+  accounts: readonly AccountBalances[],
+  postedOnly: boolean,
+): Fragment {
   const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
   if (accounts.length <= SMALL_UNNEST) {
     return tx`
@@ -408,6 +412,17 @@ function balancesUpdate(tx: Tx, accounts: readonly AccountBalances[]): Fragment 
                    unnest(${big((a) => a.debitsPosted)}::int8[]) as dpo,
                    unnest(${big((a) => a.creditsPending)}::int8[]) as cp,
                    unnest(${big((a) => a.creditsPosted)}::int8[]) as cpo) as u
+      where a.id = u.id
+      returning 1`;
+  }
+  // A large batch that moved no pending amount sends only the posted balances: the pending
+  // ones it holds are those it locked, so writing them again would change nothing.
+  if (postedOnly) {
+    return tx`
+      update ledger_accounts a set debits_posted = u.dpo, credits_posted = u.cpo
+      from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+                  ${big((a) => a.debitsPosted)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
+        as u(id, dpo, cpo)
       where a.id = u.id
       returning 1`;
   }
@@ -462,6 +477,11 @@ export interface BatchWrites {
   /** A small batch's transfers, inserted here; a large batch COPYs them first. */
   transfers: readonly TransferRecord[];
   touched: readonly AccountBalances[];
+  /**
+   * True when the batch moved no pending amount (it created no pending transfer and
+   * resolved none), so that only the touched accounts' posted balances changed.
+   */
+  postedOnly: boolean;
   resolved: readonly TransferRecord[];
   /** Null when the batch created no transfer. */
   batch: BatchRecord | null;
@@ -487,7 +507,9 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
     assert(w.batch, 'transfers inserted here belong to a batch');
     items.push(tx`t as (${transfersInsert(tx, w.transfers, w.batch.id)})`);
   }
-  if (w.touched.length > 0) items.push(tx`b as (${balancesUpdate(tx, w.touched)})`);
+  if (w.touched.length > 0) {
+    items.push(tx`b as (${balancesUpdate(tx, w.touched, w.postedOnly)})`);
+  }
   if (w.resolved.length > 0) items.push(tx`p as (${pendingStatesUpdate(tx, w.resolved)})`);
   if (w.batch) items.push(tx`k as (${batchInsert(tx, w.batch)})`);
   if (w.also) items.push(tx`e as (${w.also})`);
