@@ -98,6 +98,11 @@ export interface Limits {
   /** /readyz answers 503 when the database has not answered its query within this. */
   readonly healthDatabaseTimeoutMs: number;
   readonly outboxClaimBatchSizeMax: number;
+  /**
+   * Events a worker whose work is all in the database (receipts, the webhook fan-out) takes
+   * and handles in one transaction: no lease to outlive, so larger than a claim.
+   */
+  readonly outboxTakeBatchSizeMax: number;
   readonly outboxLeaseSecondsMax: number;
   readonly outboxAttemptsMax: number;
   readonly shutdownGraceSecondsMax: number;
@@ -320,6 +325,7 @@ function platformLimits(env: Env) {
     dbConnectTimeoutSeconds: integer(env, 'KINKO_DB_CONNECT_TIMEOUT_SECONDS', 5, 1, 120),
     healthDatabaseTimeoutMs: 2_000,
     outboxClaimBatchSizeMax: 100,
+    outboxTakeBatchSizeMax: 500,
     outboxLeaseSecondsMax: 60,
     outboxAttemptsMax: integer(env, 'KINKO_OUTBOX_ATTEMPTS_MAX', 12, 1, 100),
     shutdownGraceSecondsMax: 10,

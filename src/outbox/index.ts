@@ -208,8 +208,11 @@ function runTaking(deps: OutboxDeps, options: WorkerOptions): Promise<void> {
       });
     },
   };
-  const batchSize = options.batchSize ?? limits.outboxClaimBatchSizeMax;
-  assert(batchSize >= 1 && batchSize <= limits.outboxClaimBatchSizeMax, 'batch out of range');
+  // A taken batch holds no lease that could run out while it is handled, and each batch
+  // costs its statements and a commit whatever its size: takers may take more at once.
+  const takeMax = limits.outboxTakeBatchSizeMax ?? limits.outboxClaimBatchSizeMax;
+  const batchSize = options.batchSize ?? takeMax;
+  assert(batchSize >= 1 && batchSize <= takeMax, 'batch out of range');
   return runTakingWorker(port, batchSize, options, deps.log);
 }
 

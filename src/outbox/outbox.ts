@@ -39,6 +39,11 @@ const CARD_KEY_RE = /^(cvv2?|cvc2?|csc|cid|security_?code|card_?number|pan)$/i;
 
 interface OutboxLimits {
   outboxClaimBatchSizeMax: number;
+  /**
+   * Events a worker that takes them in its transaction (no lease) handles at once; the
+   * claim's limit when absent.
+   */
+  outboxTakeBatchSizeMax?: number | undefined;
   outboxLeaseSecondsMax: number;
   outboxAttemptsMax: number;
   outboxRetrySecondsMax?: number | undefined;
