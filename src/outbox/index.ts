@@ -37,7 +37,7 @@ import { runTakingWorker, runWorker, type WorkerOptions } from './worker.ts';
 // - take: claim and complete at once, in the handler's own transaction (a delete), for
 //   handlers whose whole work is database work; no lease (worker.ts).
 
-export { PermanentFailure, type OutboxEvent } from './outbox.ts';
+export { PermanentFailure, type NewEvent, type OutboxEvent } from './outbox.ts';
 export type { BatchFailures } from './worker.ts';
 
 interface ClaimOptions {

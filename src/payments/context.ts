@@ -8,7 +8,7 @@ import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Merchants } from '../merchants/index.ts';
-import type { Outbox } from '../outbox/index.ts';
+import type { NewEvent, Outbox } from '../outbox/index.ts';
 import type { Risk } from '../risk/index.ts';
 import type { Vault } from '../vault/index.ts';
 import type { Webhooks } from '../webhooks/index.ts';
@@ -96,9 +96,26 @@ export function entry(
   };
 }
 
-/** The receipt event (customer notice, merchant webhook) for a committed money movement. */
-function receiptEvents(kind: ReceiptKind, ids: readonly string[]) {
-  return ids.map((id) => ({ topic: RECEIPT_TOPIC, key: id, payload: { kind, id } }));
+/**
+ * Receipts one event carries: a register batch's payments (at most 5,000, batchSizeMax) in
+ * a few events, each well inside the outbox's 64 KiB payload (ids are at most 68 bytes).
+ */
+const RECEIPT_IDS_PER_EVENT_MAX = 500;
+
+/**
+ * The receipt events (customer notice, merchant webhook) for committed money movements: one
+ * movement's event names it (`id`); a batch's names all of them (`ids`), so a register batch
+ * writes, and the receipts worker takes, a row per batch rather than per payment.
+ */
+export function receiptEvents(kind: ReceiptKind, ids: readonly string[]): NewEvent[] {
+  const [only] = ids;
+  if (ids.length === 1) return [{ topic: RECEIPT_TOPIC, key: only, payload: { kind, id: only } }];
+  const events: NewEvent[] = [];
+  for (let i = 0; i < ids.length; i += RECEIPT_IDS_PER_EVENT_MAX) {
+    const chunk = ids.slice(i, i + RECEIPT_IDS_PER_EVENT_MAX);
+    events.push({ topic: RECEIPT_TOPIC, key: chunk[0], payload: { kind, ids: chunk } });
+  }
+  return events;
 }
 
 export async function enqueueReceipts(

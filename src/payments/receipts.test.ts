@@ -220,3 +220,58 @@ test("a refund's receipt waits for its payment's, so its webhook event comes sec
     await p.close();
   }
 });
+
+test('a register batch has one receipt event; a receipt failing in it fails alone', async (t) => {
+  // A window long enough for the three requests to meet in one batch.
+  const p = await payPlatform({ env: { KINKO_PAYMENTS_BATCH_WINDOW_MS: '300' } });
+  t.after(() => p.close());
+  const users = [];
+  for (const n of [1, 2, 3]) {
+    const u = await walletUser(p, n);
+    await fundWallet(p, u, 5000);
+    users.push({ ...u, code: await issueCode(p, u) });
+  }
+  await p.payments.sendReceiptsOnce(); // the top-ups'
+  const before = await lastOutboxId(p);
+  const paid = await Promise.all(users.map((u, i) => registerPay(p, u.code, 1000 + i)));
+  const ids = paid.map((r) => {
+    assert.equal(r.statusCode, 200, r.body);
+    return r.json().id as string;
+  });
+  const events = await p.db.sql<{ payload: { kind: string; ids: string[] } }[]>`
+    select payload from outbox_events where topic = ${RECEIPT_TOPIC} and id > ${before.outbox}`;
+  assert.equal(events.length, 1, 'one receipt event for the batch');
+  assert.equal(events[0]!.payload.kind, 'payment');
+  assert.deepEqual([...events[0]!.payload.ids].sort(), [...ids].sort());
+
+  // The second payment's receipt cannot be marked sent: the batch's event is split, and only
+  // that receipt's own event is left, failed once; the others' receipts are sent.
+  const poisoned = ids[1]!;
+  await p.db.owner.unsafe(`
+    create function test_poison() returns trigger language plpgsql as
+      $$ begin raise exception 'poisoned receipt'; end $$;
+    create trigger test_poison before update on payments_payments for each row
+      when (old.id = '${poisoned}') execute function test_poison();`);
+  const stop = p.payments.startReceiptsWorker({ pollMs: 10 });
+  for (;;) {
+    const s = (await p.outbox.stats()).find((x) => x.topic === RECEIPT_TOPIC);
+    if (!s || (s.ready === 0 && s.leased === 0)) break;
+    await sleep(10);
+  }
+  await stop();
+  const left = await p.db.sql<{ payload: unknown; attempts: number; error: string | null }[]>`
+    select payload, attempts, last_error as error
+    from outbox_events where topic = ${RECEIPT_TOPIC} and id > ${before.outbox}`;
+  assert.deepEqual(
+    left.map((r) => [r.payload, r.attempts]),
+    [[{ kind: 'payment', id: poisoned }, 1]],
+  );
+  assert.match(left[0]?.error ?? '', /poisoned receipt/);
+  const { notices, webhooks } = await sent(p, before);
+  assert.equal(notices.length, 4, 'an email and an SMS for each receipt sent');
+  assert.deepEqual(
+    webhooks.map((w) => w.body.data.object.id).sort(),
+    ids.filter((id) => id !== poisoned).sort(),
+  );
+  assert.match(p.logs.text(), /receipt batch failed; split per receipt/);
+});

@@ -2,7 +2,7 @@ import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { NOTIFY_TOPIC, type NotifyBundle } from '../notify/index.ts';
 import type { NewWebhookEvent } from '../webhooks/index.ts';
-import { RECEIPT_TOPIC, type PaymentsDeps } from './context.ts';
+import { RECEIPT_TOPIC, receiptEvents, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
 import * as store from './store.ts';
 import * as messages from './messages.ts';
@@ -35,13 +35,19 @@ interface ReceiptEvent {
   id: string;
 }
 
-function isReceiptEvent(value: unknown): value is ReceiptEvent {
-  const v = value as Partial<ReceiptEvent> | null;
-  return (
-    !!v &&
-    typeof v.id === 'string' &&
-    (v.kind === 'topup' || v.kind === 'payment' || v.kind === 'refund')
+/** The receipts an event names: one movement's (`id`) or a batch's (`ids`). */
+function receiptsOf(value: unknown): ReceiptEvent[] {
+  const v = value as { kind?: unknown; id?: unknown; ids?: unknown } | null;
+  const kind = v?.kind;
+  const ids = typeof v?.id === 'string' ? [v.id] : v?.ids;
+  assert(
+    (kind === 'topup' || kind === 'payment' || kind === 'refund') &&
+      Array.isArray(ids) &&
+      ids.length > 0 &&
+      ids.every((id) => typeof id === 'string'),
+    'payments.receipt event without kind and id',
   );
+  return (ids as string[]).map((id) => ({ kind, id }));
 }
 
 /**
@@ -61,10 +67,7 @@ async function sendReceiptsIn(
   tx: Tx,
   payloads: readonly unknown[],
 ): Promise<void> {
-  const events = payloads.map((p) => {
-    assert(isReceiptEvent(p), 'payments.receipt event without kind and id');
-    return p;
-  });
+  const events = payloads.flatMap(receiptsOf);
   if (events.length === 0) return;
   const notices = await claim(deps, tx, events);
   if (notices.length === 0) return;
@@ -199,6 +202,32 @@ function refundNotice(r: store.RefundRow, storeName: string): Notice {
   };
 }
 
+/**
+ * The taken events' receipts. A batch's event taken alone (the worker handles a failed batch
+ * again one event at a time) is tried under a savepoint: when it fails, it is replaced, in
+ * this transaction, by an event per receipt, so the one that fails then fails alone, as
+ * when every payment had its own event.
+ */
+async function sendTaken(deps: PaymentsDeps, tx: Tx, payloads: readonly unknown[]) {
+  const [only] = payloads;
+  const receipts = payloads.length === 1 ? receiptsOf(only) : [];
+  if (receipts.length <= 1) return sendReceiptsIn(deps, tx, payloads);
+  try {
+    await tx.savepoint((sp) => sendReceiptsIn(deps, sp, payloads));
+  } catch (err) {
+    deps.log.warn({ err, receipts: receipts.length }, 'receipt batch failed; split per receipt');
+    const kind = receipts[0]!.kind;
+    assert(
+      receipts.every((r) => r.kind === kind),
+      'a batch receipt event has one kind',
+    );
+    await deps.outbox.enqueue(
+      tx,
+      receipts.flatMap((r) => receiptEvents(r.kind, [r.id])),
+    );
+  }
+}
+
 /** Sends every pending receipt now (tests, CLI); returns how many events it handled. */
 export async function sendReceiptsOnce(deps: PaymentsDeps, owner = 'payments-receipts-once') {
   let handled = 0;
@@ -233,7 +262,7 @@ export function receiptsWorker(
   return deps.outbox.runWorker({
     topics: [RECEIPT_TOPIC],
     inTransaction: (tx, events) =>
-      sendReceiptsIn(
+      sendTaken(
         deps,
         tx,
         events.map((e) => e.payload),
