@@ -84,6 +84,11 @@ export function factsAt(
   return Array.isArray(facts) ? facts[i] : facts.get(input.customerId);
 }
 
+/** Every velocity signal's name, built once: each attempt starts them all at zero. */
+const VELOCITY_SIGNAL_NAMES = VELOCITY_DIMENSIONS.flatMap((d) =>
+  Object.keys(VELOCITY_WINDOWS).flatMap((w) => [`${d}_count_${w}`, `${d}_yen_${w}`]),
+);
+
 const minutesSince = (d: Date | null | undefined, nowMs: number) =>
   d ? Math.max(0, Math.floor((nowMs - d.getTime()) / 60_000)) : NEVER_MINUTES;
 
@@ -129,12 +134,7 @@ export function baseSignals(
     merchant_category: category,
     high_resale: HIGH_RESALE_CATEGORIES.has(category),
   };
-  for (const d of VELOCITY_DIMENSIONS) {
-    for (const w of Object.keys(VELOCITY_WINDOWS)) {
-      s[`${d}_count_${w}`] = 0;
-      s[`${d}_yen_${w}`] = 0;
-    }
-  }
+  for (const name of VELOCITY_SIGNAL_NAMES) s[name] = 0;
   return s;
 }
 

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { RuleKind } from './engine.ts';
 import type { VelocityBucket, VelocityIncrement } from './store.ts';
-import { VELOCITY_WINDOWS, type Signals, type VelocityDimension } from './signals.ts';
+import {
+  VELOCITY_DIMENSIONS,
+  VELOCITY_WINDOWS,
+  type Signals,
+  type VelocityDimension,
+} from './signals.ts';
 
 // Velocity counters, kept in PostgreSQL (risk_velocity) so that every process counts the same
 // attempts: count and yen per key in minute buckets and hour buckets, written in the
@@ -80,6 +85,15 @@ interface Totals {
 }
 
 type Window = keyof typeof VELOCITY_WINDOWS;
+const WINDOWS = Object.keys(VELOCITY_WINDOWS) as Window[];
+
+/**
+ * Each dimension's signal names, `<dimension>_count_<window>` and `<dimension>_yen_<window>`
+ * in WINDOWS order, built once: a batch writes them for every attempt.
+ */
+const SIGNAL_NAMES: ReadonlyMap<string, readonly (readonly [string, string])[]> = new Map(
+  VELOCITY_DIMENSIONS.map((d) => [d, WINDOWS.map((w) => [`${d}_count_${w}`, `${d}_yen_${w}`])]),
+);
 
 /** Per key: the totals of each window, from the buckets read. */
 export class VelocityView {
@@ -106,15 +120,32 @@ export class VelocityView {
   private readonly summed = new Map<string, Record<Window, Totals>>();
 
   totals(key: string): Record<Window, Totals> {
+    const base = this.summedOf(key);
+    const out = { '1m': { ...base['1m'] }, '1h': { ...base['1h'] }, '1d': { ...base['1d'] } };
+    const p = this.pending.get(key);
+    if (p) for (const w of Object.values(out)) add(w, p.count, p.yen);
+    return out;
+  }
+
+  /** What totals(key) gives, written straight into the signals `names` (SIGNAL_NAMES). */
+  writeSignals(key: string, names: readonly (readonly [string, string])[], out: Signals): void {
+    const base = this.summedOf(key);
+    const p = this.pending.get(key);
+    for (let i = 0; i < WINDOWS.length; i++) {
+      const t = base[WINDOWS[i]!];
+      const [count, yen] = names[i]!;
+      out[count] = p ? t.count + p.count : t.count;
+      out[yen] = Number(p ? t.yen + p.yen : t.yen);
+    }
+  }
+
+  private summedOf(key: string): Record<Window, Totals> {
     let base = this.summed.get(key);
     if (!base) {
       base = this.sum(key);
       this.summed.set(key, base);
     }
-    const out = { '1m': { ...base['1m'] }, '1h': { ...base['1h'] }, '1d': { ...base['1d'] } };
-    const p = this.pending.get(key);
-    if (p) for (const w of Object.values(out)) add(w, p.count, p.yen);
-    return out;
+    return base;
   }
 
   private sum(key: string): Record<Window, Totals> {
@@ -168,13 +199,8 @@ export function velocitySignals(
   keys: Partial<Record<VelocityDimension, string>>,
   out: Signals,
 ): void {
-  for (const [dim, key] of Object.entries(keys)) {
-    const totals = view.totals(key);
-    for (const [w, t] of Object.entries(totals)) {
-      out[`${dim}_count_${w}`] = t.count;
-      out[`${dim}_yen_${w}`] = Number(t.yen);
-    }
-  }
+  for (const [dim, key] of Object.entries(keys))
+    view.writeSignals(key, SIGNAL_NAMES.get(dim)!, out);
 }
 
 /** The shard of an attempt: by customer, so one customer's rows stay together. */
@@ -192,25 +218,25 @@ export function increments(
   const minute = new Date(nowMs - (nowMs % MINUTE_MS));
   const hour = new Date(nowMs - (nowMs % HOUR_MS));
   const out: VelocityIncrement[] = [];
+  // Literal rows of one shape (no spreads): a batch makes several per attempt. A key's
+  // dimension is the one it is stored under, so DENSE is asked about it directly.
   for (const [dim, key] of Object.entries(keys)) {
     if (dim === 'customer_topup') continue;
-    const minuteRow = { key, resolutionSeconds: 60, bucketStart: minute, count: 1 };
     // One customer's rows are only ever written by that customer: no shards needed.
-    if (!isDense(key)) {
-      out.push({ ...minuteRow, shard: 0, amountMinor: amount });
-      continue;
-    }
-    out.push({ ...minuteRow, shard, amountMinor: amount });
-    out.push({
-      ...minuteRow,
-      resolutionSeconds: 3600,
-      bucketStart: hour,
-      shard,
-      amountMinor: amount,
-    });
+    const dense = DENSE.has(dim);
+    out.push(row(key, 60, minute, dense ? shard : 0, amount));
+    if (dense) out.push(row(key, 3600, hour, shard, amount));
   }
   return out;
 }
+
+const row = (
+  key: string,
+  resolutionSeconds: number,
+  bucketStart: Date,
+  shard: number,
+  amountMinor: bigint,
+): VelocityIncrement => ({ key, resolutionSeconds, bucketStart, count: 1, shard, amountMinor });
 
 /** Merges increments of one row (a batch's attempts at one store) into one. */
 export function mergeIncrements(rows: readonly VelocityIncrement[]): VelocityIncrement[] {
