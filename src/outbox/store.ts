@@ -13,13 +13,19 @@ export interface NewEventRow {
 
 export async function insertEvents(tx: Tx, rows: readonly NewEventRow[]): Promise<bigint[]> {
   const col = <K extends keyof NewEventRow>(k: K) => rows.map((r) => r[k]);
+  // The payloads are JSON objects already (enqueue makes them): joined into one JSON array,
+  // they reach PostgreSQL as they are and are parsed once. As a text[] literal, every quote
+  // of every payload was escaped in Node, unescaped by PostgreSQL, then parsed as jsonb.
+  // (Sent as text: a jsonb parameter would be JSON-encoded by the driver once more.)
+  const payloads = `[${col('payloadJson').join(',')}]`;
   const inserted = await tx<{ id: bigint }[]>`
     insert into outbox_events (topic, event_key, payload, created_at, available_at)
-    select topic, event_key, payload::jsonb, created_at, available_at
-    from unnest(${textArray(col('topic'))}::text[], ${textArray(col('key'))}::text[],
-                ${textArray(col('payloadJson'))}::text[],
-                ${col('createdAt').map((d) => d.toISOString())}::timestamptz[],
-                ${col('availableAt').map((d) => d.toISOString())}::timestamptz[])
+    select topic, event_key, payload, created_at, available_at
+    from rows from (unnest(${textArray(col('topic'))}::text[]),
+                    unnest(${textArray(col('key'))}::text[]),
+                    jsonb_array_elements(${payloads}::text::jsonb),
+                    unnest(${col('createdAt').map((d) => d.toISOString())}::timestamptz[]),
+                    unnest(${col('availableAt').map((d) => d.toISOString())}::timestamptz[]))
       with ordinality as u(topic, event_key, payload, created_at, available_at, n)
     order by n
     returning id`;
