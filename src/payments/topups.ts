@@ -328,7 +328,13 @@ async function capture(
   return credit(deps, t, authz.id, source);
 }
 
-/** Step 4: the charge succeeded; credit the wallet exactly once. */
+/**
+ * Step 4: the charge succeeded; credit the wallet exactly once. Every top-up's credit debits
+ * the one card-clearing account, so its ledger lock is taken last: the top-up's row, its
+ * receipts and its audit entry go out first, the ledger's lock right behind them in the same
+ * round trip, and the ledger's write leaves with COMMIT. The account is locked for that
+ * write and COMMIT only, never while Node waits for the other statements' answers.
+ */
 async function credit(
   deps: PaymentsDeps,
   t: store.TopupRow,
@@ -337,32 +343,16 @@ async function credit(
 ): Promise<TopupView> {
   // The top-up's row, locked, goes out with BEGIN; the credit is written once it answered.
   const locked = (tx: Tx) => store.topupById(tx, t.id, true);
-  return beginReading(deps.sql, locked, async (tx, row) => {
+  const writes: Promise<void>[] = [];
+  const view = await beginReading(deps.sql, locked, async (tx, row) => {
     assert(row, 'top-up row exists');
     if (row.status === 'succeeded') return topupView(row);
-    const [result] = await deps.ledger.createTransfersInTx(
-      tx,
-      [
-        {
-          id: row.transfer_id,
-          debitAccountId: accountIdFor('card_clearing', clearing.owner, row.currency),
-          creditAccountId: accountIdFor('customer_wallet', row.customer_id, row.currency),
-          amount: row.amount_minor,
-          currency: row.currency,
-          code: TRANSFER_CODES.topup,
-          userData: `topup:${row.id}`,
-        },
-      ],
-      { actor: { type: 'system', id: 'payments' }, source },
-    );
-    assert(
-      result?.result === 'ok' || result?.result === 'exists',
-      `top-up credit ${row.id}: ${result?.result}`,
-    );
     const now = deps.clock.now();
     const set = { status: 'succeeded' as const, authorization_id: authorizationId };
-    // Sent together, one round trip for the three; all settle before COMMIT or ROLLBACK.
-    await allSent([
+    // Sent together (PostgreSQL runs them in this order); all settle before COMMIT or
+    // ROLLBACK. The ledger answers once its accounts are locked and hands its write out
+    // unawaited (writesInto): a refusal throws here, before COMMIT, and rolls all back.
+    const [, , , [result]] = await allSent([
       store.updateTopup(tx, row.id, { ...set, updated_at: now }),
       enqueueReceipts(deps, tx, 'topup', [row.id]),
       deps.audit.append(tx, [
@@ -372,9 +362,35 @@ async function credit(
           authorization_id: authorizationId,
         }),
       ]),
+      deps.ledger.createTransfersInTx(tx, [creditTransfer(row)], {
+        actor: { type: 'system', id: 'payments' },
+        source,
+        writesInto: writes,
+      }),
     ]);
+    assert(
+      result?.result === 'ok' || result?.result === 'exists',
+      `top-up credit ${row.id}: ${result?.result}`,
+    );
     return topupView({ ...row, ...set });
   });
+  // The write went out with COMMIT: had it failed, PostgreSQL rolled the transaction back
+  // at COMMIT (the driver does not say so), and its error is thrown here.
+  await allSent(writes);
+  return view;
+}
+
+/** The credit of a top-up: card_clearing → the customer's wallet, its id from the top-up's. */
+function creditTransfer(row: store.TopupRow) {
+  return {
+    id: row.transfer_id,
+    debitAccountId: accountIdFor('card_clearing', clearing.owner, row.currency),
+    creditAccountId: accountIdFor('customer_wallet', row.customer_id, row.currency),
+    amount: row.amount_minor,
+    currency: row.currency,
+    code: TRANSFER_CODES.topup,
+    userData: `topup:${row.id}`,
+  };
 }
 
 /** Compensation: the top-up failed; nothing is credited and its limit use is given back. */
