@@ -1,7 +1,9 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import {
   assertLedgerBalanced,
+  eventTypes,
   get,
   merchantBalance,
   ok,
@@ -85,4 +87,43 @@ test('cancel before confirmation needs no card network', async () => {
   assert.equal(canceled['status'], 'canceled');
   const confirm = await post(h, s, `/v1/payments/${String(p['id'])}/confirm`, {});
   assert.equal(confirm.json().error.code, 'payment_unexpected_state');
+});
+
+test('a capture after the ledger hold ended is booked once, as a late capture', async () => {
+  const s = await shop(h);
+  const p = await pay(h, s, '4242424242424242', { amount: 3_000, capture_method: 'manual' });
+  const id = String(p['id']);
+  // The ledger's hold ends while the card network's hold still stands (as after an expiry
+  // sweep that ran ahead of the network's): the capture is booked as a plain transfer.
+  const sql = h.api.db.sql;
+  const [row] = await sql<{ pending_transfer_id: string }[]>`
+    select pending_transfer_id::text from checkout_payments where id = ${id}`;
+  const [voided] = await h.ledger.createTransfers([
+    {
+      id: randomUUID(),
+      pendingId: row!.pending_transfer_id,
+      flags: { voidPendingTransfer: true },
+    },
+  ]);
+  assert.equal(voided?.result, 'ok');
+  const captured = await ok(h, s, `/v1/payments/${id}/capture`, {});
+  assert.equal(captured['status'], 'succeeded');
+  assert.deepEqual(await merchantBalance(h, s), { pending: 0n, posted: 3_000n });
+  const balance = await sql<{ transfer_id: string }[]>`
+    select transfer_id::text from payments_balance_transactions where source_id = ${id}`;
+  assert.equal(balance.length, 1);
+  const late = balance[0]!.transfer_id;
+  const [booked] = await h.ledger.lookupTransfers([late]);
+  assert.equal(booked?.pendingId, null, 'a plain transfer, not the post of the ended hold');
+  assert.equal(booked?.amount, 3_000n);
+  // The first attempt, written for the hold's post, rolled back: one event, one entry.
+  const events = await eventTypes(h, s.merchantId);
+  assert.equal(events.filter((t) => t === 'payment.succeeded').length, 1);
+  const entries = await sql<{ transfer: string | null }[]>`
+    select detail::jsonb ->> 'ledger_transfer' as transfer from audit_entries
+    where action = 'payments_web.payment.succeeded' and subject_id = ${id}`;
+  assert.deepEqual(
+    entries.map((e) => e.transfer),
+    [late],
+  );
 });

@@ -7,7 +7,9 @@ import {
   lockUntil,
   postTransfers,
   transition,
+  withLedgerLast,
   type Caller,
+  type LedgerWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -110,7 +112,9 @@ export async function runVoid(
   }
   // A refused void (the hold already ended at the network) cancels all the same: nothing is
   // captured after this point, so no money moves. The refusal is kept in the audit entry.
-  return d.sql.begin((tx) => recordVoid(d, tx, who, p.id, refused));
+  return withLedgerLast((writes) =>
+    d.sql.begin((tx) => recordVoid(d, tx, who, p.id, refused, writes)),
+  );
 }
 
 async function recordVoid(
@@ -119,13 +123,17 @@ async function recordVoid(
   who: Caller,
   id: string,
   refused: string | undefined,
+  writes: LedgerWrites,
 ): Promise<store.PaymentRow> {
   const p = await store.paymentById(tx, id);
   assert(p, 'payment vanished');
   if (p.status !== 'processing' || p.step !== 'void') return p;
   const ended = ['pending_transfer_expired', 'pending_transfer_already_voided'];
-  await postTransfers(d, tx, [voidTransfer(p)], who, ended);
-  return transition(d, tx, p, { status: 'canceled', amount_capturable: 0n }, who, {
+  // The payment's row, event and audit entry first; the void, which locks the merchant's
+  // and clearing accounts, last, its write leaving with COMMIT (postTransfers' `writes`).
+  const next = await transition(d, tx, p, { status: 'canceled', amount_capturable: 0n }, who, {
     acquirer_void_refused: refused,
   });
+  await postTransfers(d, tx, [voidTransfer(p)], who, ended, writes);
+  return next;
 }

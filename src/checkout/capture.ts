@@ -1,5 +1,5 @@
 import type { OperationResult } from '../acquirer/index.ts';
-import type { Tx } from '../db/index.ts';
+import { allSent, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -10,6 +10,7 @@ import {
   postTransfers,
   transition,
   type Caller,
+  type LedgerWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -90,8 +91,27 @@ export async function runCapture(
   // Compensation: if this transaction fails, the capture stands at the acquirer and the
   // payment stays processing/capture; the reconcile job repeats the capture under the same
   // key (answered from the acquirer's record, no second charge) and records it again.
-  return onPayment(d, p.id, (tx, now) => recordCapture(d, tx, who, now));
+  try {
+    return await onPayment(d, p.id, (tx, now, w) => recordCapture(d, tx, who, now, w, 'hold'));
+  } catch (error) {
+    if (!(error instanceof HoldEnded)) throw error;
+    d.log.warn({ payment_id: p.id, ledger: error.result }, 'captured after the ledger hold ended');
+    return onPayment(d, p.id, (tx, now, w) => recordCapture(d, tx, who, now, w, 'late'));
+  }
 }
+
+/**
+ * The ledger's hold had ended (expired, voided) when the capture was recorded: that
+ * transaction, written for the hold's post, rolls back, and the capture is recorded again
+ * as a late one (lateCaptureTransfer). An ended hold never comes back, so once is enough.
+ */
+class HoldEnded extends Error {
+  constructor(readonly result: string) {
+    super(`the ledger hold ended: ${result}`);
+  }
+}
+
+const HOLD_ENDED = ['pending_transfer_expired', 'pending_transfer_already_voided'];
 
 /** The call's outcome is unknown: free the payment for a retry with the same key. */
 export async function release(
@@ -137,46 +157,53 @@ async function captureRefused(
   );
 }
 
+/**
+ * Records a capture: the balance transaction, the payment's row, its event and audit entry
+ * first, the ledger's post last (its write leaves with COMMIT: postTransfers' `writes`), so
+ * the merchant's and clearing accounts are locked for that write and COMMIT only. `booking`
+ * says which transfer books it: the hold's post, or, once the hold ended, a late capture.
+ */
 async function recordCapture(
   d: WebPaymentsDeps,
   tx: Tx,
   who: Caller,
   p: store.PaymentRow | undefined,
+  writes: LedgerWrites,
+  booking: 'hold' | 'late',
 ): Promise<store.PaymentRow> {
   assert(p && p.capture_amount, 'payment vanished');
   if (p.status !== 'processing' || p.step !== 'capture') return p;
   const amount = p.capture_amount;
-  let transfer = captureTransfer(p, amount);
-  const gone = ['pending_transfer_expired', 'pending_transfer_already_voided'];
-  const [result] = await postTransfers(d, tx, [transfer], who, gone);
-  if (result !== 'ok' && result !== 'exists') {
-    d.log.warn({ payment_id: p.id, ledger: result }, 'captured after the ledger hold ended');
-    transfer = lateCaptureTransfer(p, amount);
-    await postTransfers(d, tx, [transfer], who);
-  }
-  await store.insertBalanceTransaction(tx, {
-    id: publicId('txn', 16),
-    merchant_id: p.merchant_id,
-    livemode: p.livemode,
-    type: 'payment',
-    source_id: p.id,
-    transfer_id: transfer.id,
-    amount,
-    currency: p.currency,
-    created_at: d.clock.now(),
-  });
-  return transition(
-    d,
-    tx,
-    p,
-    {
-      status: 'succeeded',
-      amount_received: amount,
-      amount_capturable: 0n,
-      capture_amount: null,
-      last_payment_error: null,
-    },
-    who,
-    { ledger_transfer: transfer.id },
-  );
+  const hold = booking === 'hold';
+  const transfer = hold ? captureTransfer(p, amount) : lateCaptureTransfer(p, amount);
+  const [, next] = await allSent([
+    store.insertBalanceTransaction(tx, {
+      id: publicId('txn', 16),
+      merchant_id: p.merchant_id,
+      livemode: p.livemode,
+      type: 'payment',
+      source_id: p.id,
+      transfer_id: transfer.id,
+      amount,
+      currency: p.currency,
+      created_at: d.clock.now(),
+    }),
+    transition(
+      d,
+      tx,
+      p,
+      {
+        status: 'succeeded',
+        amount_received: amount,
+        amount_capturable: 0n,
+        capture_amount: null,
+        last_payment_error: null,
+      },
+      who,
+      { ledger_transfer: transfer.id },
+    ),
+  ]);
+  const [result] = await postTransfers(d, tx, [transfer], who, hold ? HOLD_ENDED : [], writes);
+  if (result !== 'ok' && result !== 'exists') throw new HoldEnded(result ?? 'no answer');
+  return next;
 }

@@ -11,6 +11,7 @@ import {
   refuseIfSuspended,
   transition,
   type Caller,
+  type LedgerWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -201,7 +202,7 @@ async function applyAuthorization(
 ): Promise<store.PaymentRow> {
   let p: store.PaymentRow;
   try {
-    p = await onPayment(d, id, (tx, now) => recordAuthorization(d, tx, who, now, a));
+    p = await onPayment(d, id, (tx, now, w) => recordAuthorization(d, tx, who, now, a, w));
   } catch (error) {
     if (a.status === 'authorized') await compensateHold(d, a, error);
     throw error;
@@ -226,6 +227,7 @@ async function recordAuthorization(
   who: Caller,
   p: store.PaymentRow | undefined,
   a: Authorization,
+  writes: LedgerWrites,
 ): Promise<store.PaymentRow> {
   assert(p, 'payment vanished');
   const awaiting =
@@ -259,37 +261,38 @@ async function recordAuthorization(
         who,
       );
     case 'requires_capture':
-      return recordHold(d, tx, who, p, { ...base, status: 'requires_capture' });
+      return recordHold(d, tx, who, p, { ...base, status: 'requires_capture' }, writes);
     case 'requires_review':
       // The hold, its review, their audit entries and the merchant's event: one transaction.
-      return openReview(d, tx, await recordHold(d, tx, who, p, { ...base, status: next.status }));
+      return recordHold(d, tx, who, p, { ...base, status: next.status }, writes);
     case 'processing':
       if (next.step === 'capture') {
-        return recordHold(d, tx, who, p, {
-          ...base,
-          status: 'processing',
-          step: 'capture',
-          capture_amount: p.amount,
-          locked_until: lockUntil(d),
-        });
+        const patch = { ...base, status: 'processing' as const, step: 'capture' as const };
+        const capture = { capture_amount: p.amount, locked_until: lockUntil(d) };
+        return recordHold(d, tx, who, p, { ...patch, ...capture }, writes);
       }
       if (p.status !== 'processing') return p;
       return transition(d, tx, p, { status: 'processing', locked_until: null }, who);
   }
 }
 
-/** An approved authorization: the ledger holds its amount as a pending transfer. */
+/**
+ * An approved authorization: the ledger holds its amount as a pending transfer. The
+ * payment's row, event, audit entry (and review, when held for one) go first and the hold
+ * last, its write leaving with COMMIT (postTransfers' `writes`): the merchant's and clearing
+ * accounts, which all of a merchant's payments share, are locked for that write and COMMIT.
+ */
 async function recordHold(
   d: WebPaymentsDeps,
   tx: Parameters<typeof store.updatePayment>[0],
   who: Caller,
   p: store.PaymentRow,
   patch: store.PaymentPatch & { status: 'requires_capture' | 'requires_review' | 'processing' },
+  writes: LedgerWrites,
 ): Promise<store.PaymentRow> {
   const validSeconds = d.limits.authorizationSecondsMax;
   const hold = authorizeTransfer(p, validSeconds);
-  await postTransfers(d, tx, [hold], who);
-  return transition(
+  let next = await transition(
     d,
     tx,
     p,
@@ -301,4 +304,7 @@ async function recordHold(
     },
     who,
   );
+  if (next.status === 'requires_review') next = await openReview(d, tx, next);
+  await postTransfers(d, tx, [hold], who, [], writes);
+  return next;
 }

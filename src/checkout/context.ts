@@ -84,21 +84,42 @@ export function lockUntil(d: WebPaymentsDeps): Date {
 }
 
 /**
- * Moves a payment to `patch.status` (a transition the state machine allows, asserted) and
- * records it: the row, the webhook event it announces, and the audit entry, last.
+ * Ledger writes a transaction sent unawaited (postTransfers' `writes`), to leave with COMMIT:
+ * the clearing and merchant accounts every payment of a merchant shares are then locked for
+ * the write and COMMIT only, not while Node waits for the transaction's other statements.
  */
+export type LedgerWrites = Promise<void>[];
+
+/**
+ * Runs a transaction (`run` opens, COMMIT follows when it resolves) whose ledger writes go
+ * out with COMMIT, then awaits them: had one failed, PostgreSQL rolled the transaction back
+ * at COMMIT (the driver does not say so), and its error is thrown here.
+ */
+export async function withLedgerLast<T>(run: (writes: LedgerWrites) => Promise<T>): Promise<T> {
+  const writes: LedgerWrites = [];
+  const result = await run(writes);
+  await allSent(writes);
+  return result;
+}
+
 /**
  * A transaction on one payment, found by id: its row, locked, goes out with BEGIN
  * (beginReading), and fn (which writes) runs once it answered; undefined when it is gone.
+ * A ledger write fn hands to `writes` leaves with COMMIT (withLedgerLast).
  */
 export function onPayment<T>(
   d: Pick<WebPaymentsDeps, 'sql'>,
   id: string,
-  fn: (tx: Tx, p: store.PaymentRow | undefined) => Promise<T>,
+  fn: (tx: Tx, p: store.PaymentRow | undefined, writes: LedgerWrites) => Promise<T>,
 ): Promise<T> {
-  return beginReading(d.sql, (tx) => store.paymentById(tx, id), fn);
+  const read = (tx: Tx) => store.paymentById(tx, id);
+  return withLedgerLast((writes) => beginReading(d.sql, read, (tx, p) => fn(tx, p, writes)));
 }
 
+/**
+ * Moves a payment to `patch.status` (a transition the state machine allows, asserted) and
+ * records it: the row, the webhook event it announces, and the audit entry, last.
+ */
 export async function transition(
   d: WebPaymentsDeps,
   tx: Tx,
@@ -148,15 +169,23 @@ export async function transition(
   return next;
 }
 
-/** Posts transfers in the caller's transaction; any answer but ok/exists (or `allowed`) asserts. */
+/**
+ * Posts transfers in the caller's transaction; any answer but ok/exists (or `allowed`)
+ * asserts. With `writes` (withLedgerLast), the answers come once the accounts are locked and
+ * the write is left to go out with COMMIT: the caller then sends nothing more, so the
+ * accounts are locked last (everything else of the transaction goes before this call).
+ */
 export async function postTransfers(
   d: WebPaymentsDeps,
   tx: Tx,
   transfers: TransferInput[],
   who: Caller,
   allowed: readonly string[] = [],
+  writes?: LedgerWrites,
 ): Promise<string[]> {
-  const results = await d.ledger.createTransfersInTx(tx, transfers, ledgerContext(who));
+  const ctx = ledgerContext(who);
+  if (writes) ctx.writesInto = writes;
+  const results = await d.ledger.createTransfersInTx(tx, transfers, ctx);
   for (const r of results) {
     const ok = r.result === 'ok' || r.result === 'exists' || allowed.includes(r.result);
     assert(ok, `ledger refused web payment transfer ${r.id}: ${r.result}`);

@@ -7,7 +7,9 @@ import {
   lockUntil,
   postTransfers,
   refuseIfSuspended,
+  withLedgerLast,
   type Caller,
+  type LedgerWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -109,7 +111,9 @@ export async function runRefund(
   }
   // Compensation: if recording fails, the refund stays pending and the reconcile job repeats
   // the acquirer call under the same key (answered from its record) and records it again.
-  return d.sql.begin((tx) => recordRefund(d, tx, who, r.id, refused));
+  return withLedgerLast((writes) =>
+    d.sql.begin((tx) => recordRefund(d, tx, who, r.id, refused, writes)),
+  );
 }
 
 async function unlock(d: WebPaymentsDeps, tx: Tx, id: string): Promise<store.RefundRow> {
@@ -122,6 +126,7 @@ async function recordRefund(
   who: Caller,
   id: string,
   refused: string | undefined,
+  writes: LedgerWrites,
 ): Promise<store.RefundRow> {
   const r = await store.refundById(tx, id);
   assert(r, 'refund vanished');
@@ -146,7 +151,8 @@ async function recordRefund(
     return failed;
   }
   const transfer = refundTransfer(r);
-  await postTransfers(d, tx, [transfer], who);
+  // The rows, event and audit entry first; the transfer, which locks the merchant's and
+  // clearing accounts, last, its write leaving with COMMIT (postTransfers' `writes`).
   await store.insertBalanceTransaction(tx, {
     id: publicId('txn', 16),
     merchant_id: r.merchant_id,
@@ -170,6 +176,7 @@ async function recordRefund(
     now,
   );
   await announce(d, tx, who, done, 'succeeded');
+  await postTransfers(d, tx, [transfer], who, [], writes);
   return done;
 }
 
