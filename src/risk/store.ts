@@ -263,17 +263,34 @@ export async function shadowComparison(db: Db, version: number, from: Date, exam
   return { compared: compared!.compared, changes, examples };
 }
 
-/** Adds plain allows to the per-minute tallies (rows merged by the caller). */
+/**
+ * Shards of a tally row. A transaction adds its tallies to the lowest shard whose advisory
+ * lock (transaction-level, tried, never waited for) it gets, so up to this many concurrent
+ * transactions add to one minute's tally without waiting for each other's COMMIT; more pick
+ * a shard by their backend and may wait. The table allows 64 (migration 0050).
+ */
+const TALLY_SHARDS = 16;
+
+/**
+ * Adds plain allows to the per-minute tallies (rows merged by the caller), in the shard this
+ * transaction holds (TALLY_SHARDS); a second call in the same transaction takes the same one.
+ */
 export async function addTallies(tx: Db, rows: readonly Tally[]): Promise<void> {
   if (rows.length === 0) return;
   await tx`
-    insert into risk_decision_tallies (minute, kind, version, shadow_version, count)
-    select * from unnest(${textArray(rows.map((r) => r.minute.toISOString()))}::timestamptz[],
+    insert into risk_decision_tallies (minute, kind, version, shadow_version, shard, count)
+    select t.minute, t.kind, t.version, t.shadow_version, s.shard, t.count
+    from unnest(${textArray(rows.map((r) => r.minute.toISOString()))}::timestamptz[],
       ${textArray(rows.map((r) => r.kind))}::text[], ${`{${rows.map((r) => r.version)}}`}::int[],
       ${`{${rows.map((r) => r.shadowVersion)}}`}::int[],
       ${`{${rows.map((r) => r.count)}}`}::int8[])
+      as t(minute, kind, version, shadow_version, count)
+    cross join (select coalesce(
+      (select n from generate_series(0, ${TALLY_SHARDS - 1}::int) n
+       where pg_try_advisory_xact_lock(hashtext('risk.decision_tallies'), n) limit 1),
+      pg_backend_pid() % ${TALLY_SHARDS}::int)::int2 as shard) s
     order by 1, 2, 3, 4
-    on conflict (minute, kind, version, shadow_version) do update
+    on conflict (minute, kind, version, shadow_version, shard) do update
       set count = risk_decision_tallies.count + excluded.count`;
 }
 
