@@ -7,9 +7,9 @@ import {
   lockUntil,
   postTransfers,
   transition,
-  withLedgerLast,
+  withLastWrites,
   type Caller,
-  type LedgerWrites,
+  type LastWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -112,7 +112,7 @@ export async function runVoid(
   }
   // A refused void (the hold already ended at the network) cancels all the same: nothing is
   // captured after this point, so no money moves. The refusal is kept in the audit entry.
-  return withLedgerLast((writes) =>
+  return withLastWrites((writes) =>
     d.sql.begin((tx) => recordVoid(d, tx, who, p.id, refused, writes)),
   );
 }
@@ -123,7 +123,7 @@ async function recordVoid(
   who: Caller,
   id: string,
   refused: string | undefined,
-  writes: LedgerWrites,
+  writes: LastWrites,
 ): Promise<store.PaymentRow> {
   const p = await store.paymentById(tx, id);
   assert(p, 'payment vanished');

@@ -10,7 +10,7 @@ import {
   postTransfers,
   transition,
   type Caller,
-  type LedgerWrites,
+  type LastWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -168,7 +168,7 @@ async function recordCapture(
   tx: Tx,
   who: Caller,
   p: store.PaymentRow | undefined,
-  writes: LedgerWrites,
+  writes: LastWrites,
   booking: 'hold' | 'late',
 ): Promise<store.PaymentRow> {
   assert(p && p.capture_amount, 'payment vanished');

@@ -10,15 +10,16 @@ import {
   postTransfers,
   refuseIfSuspended,
   transition,
+  withLastWrites,
   type Caller,
-  type LedgerWrites,
+  type LastWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
 import { afterAuthorization, checkAction, outcomeOf } from './state.ts';
 import * as store from './store.ts';
 import { authorizeTransfer } from './transfers.ts';
-import { decideWebPayment, refuseWebPayment } from './risk.ts';
+import { decideWebPayment, recordWebDecision, refuseWebPayment } from './risk.ts';
 import { openReview } from './review-hold.ts';
 import type { Assessment } from '../risk/index.ts';
 import { paymentView, type PaymentView } from './views.ts';
@@ -44,45 +45,60 @@ export async function confirmPayment(
 ): Promise<PaymentView> {
   // The payment's row, locked, goes out with BEGIN.
   const locked = (tx: Tx) => store.paymentOf(tx, who, id, true);
-  const claimed = await beginReading(d.sql, locked, async (tx, p): Promise<Claimed> => {
-    if (!p) throw notFound();
-    const check = checkAction('confirm', stateOf(p), d.clock.nowMs());
-    if (!check.ok) throw stateError(check.code, p.status);
-    if (p.status === 'requires_action') return { next: 'sync', p };
-    // A payment waiting on its 3-D Secure challenge finishes (above); a new charge does not
-    // start while web payments are suspended.
-    refuseIfSuspended(d, 'web_payments', who);
-    if (check.resume) {
-      const locked = { locked_until: lockUntil(d) };
-      return {
-        next: check.resume === 'capture' ? 'capture' : 'authorize',
-        p: await lock(d, tx, p, locked),
-      };
-    }
-    assert(p.card_token, 'confirmable payment without a card token');
-    const risk = await decideWebPayment(d, tx, { ...p, card_token: p.card_token });
-    if (risk.refused) return { next: 'refused', p, assessment: risk.assessment };
-    const claim = await transition(
-      d,
-      tx,
-      p,
-      {
-        status: 'processing',
-        step: 'authorize',
-        attempt: p.attempt + 1,
-        locked_until: lockUntil(d),
-        next_action: null,
-        last_payment_error: null,
-        challenge_required: risk.challengeRequired,
-        review_decision_id: risk.reviewDecisionId,
-      },
-      who,
-      risk.assessment.decision === 'allow' ? {} : { risk: risk.assessment.decision },
-    );
-    return { next: 'authorize', p: claim };
-  });
+  const claimed = await withLastWrites((writes) =>
+    beginReading(d.sql, locked, (tx, p) => claim(d, who, tx, p, writes)),
+  );
   if (claimed.next === 'refused') return refuseWebPayment(d, claimed.p, claimed.assessment);
   return paymentView(await proceed(d, who, claimed));
+}
+
+/**
+ * Claims a payment for its confirmation, in the transaction that locked it: resumes, or
+ * decides the risk and moves it to processing/authorize; the decision's record goes last.
+ */
+async function claim(
+  d: WebPaymentsDeps,
+  who: Caller,
+  tx: Tx,
+  p: store.PaymentRow | undefined,
+  writes: LastWrites,
+): Promise<Claimed> {
+  if (!p) throw notFound();
+  const check = checkAction('confirm', stateOf(p), d.clock.nowMs());
+  if (!check.ok) throw stateError(check.code, p.status);
+  if (p.status === 'requires_action') return { next: 'sync', p };
+  // A payment waiting on its 3-D Secure challenge finishes (above); a new charge does not
+  // start while web payments are suspended.
+  refuseIfSuspended(d, 'web_payments', who);
+  if (check.resume) {
+    const locked = { locked_until: lockUntil(d) };
+    return {
+      next: check.resume === 'capture' ? 'capture' : 'authorize',
+      p: await lock(d, tx, p, locked),
+    };
+  }
+  assert(p.card_token, 'confirmable payment without a card token');
+  const risk = await decideWebPayment(d, tx, { ...p, card_token: p.card_token });
+  if (risk.refused) return { next: 'refused', p, assessment: risk.assessment };
+  const claimed = await transition(
+    d,
+    tx,
+    p,
+    {
+      status: 'processing',
+      step: 'authorize',
+      attempt: p.attempt + 1,
+      locked_until: lockUntil(d),
+      next_action: null,
+      last_payment_error: null,
+      challenge_required: risk.challengeRequired,
+      review_decision_id: risk.reviewDecisionId,
+    },
+    who,
+    risk.assessment.decision === 'allow' ? {} : { risk: risk.assessment.decision },
+  );
+  recordWebDecision(d, tx, risk.assessment, p.id, writes);
+  return { next: 'authorize', p: claimed };
 }
 
 async function lock(
@@ -227,7 +243,7 @@ async function recordAuthorization(
   who: Caller,
   p: store.PaymentRow | undefined,
   a: Authorization,
-  writes: LedgerWrites,
+  writes: LastWrites,
 ): Promise<store.PaymentRow> {
   assert(p, 'payment vanished');
   const awaiting =
@@ -288,7 +304,7 @@ async function recordHold(
   who: Caller,
   p: store.PaymentRow,
   patch: store.PaymentPatch & { status: 'requires_capture' | 'requires_review' | 'processing' },
-  writes: LedgerWrites,
+  writes: LastWrites,
 ): Promise<store.PaymentRow> {
   const validSeconds = d.limits.authorizationSecondsMax;
   const hold = authorizeTransfer(p, validSeconds);

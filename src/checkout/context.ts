@@ -84,19 +84,20 @@ export function lockUntil(d: WebPaymentsDeps): Date {
 }
 
 /**
- * Ledger writes a transaction sent unawaited (postTransfers' `writes`), to leave with COMMIT:
- * the clearing and merchant accounts every payment of a merchant shares are then locked for
+ * Writes a transaction sent unawaited, to leave with COMMIT, to rows other payments share:
+ * the ledger's (postTransfers' `writes`: the clearing and merchant accounts) and the risk
+ * decision's (velocity counters, tallies: recordWebDecision). Those rows are then locked for
  * the write and COMMIT only, not while Node waits for the transaction's other statements.
  */
-export type LedgerWrites = Promise<void>[];
+export type LastWrites = Promise<void>[];
 
 /**
- * Runs a transaction (`run` opens, COMMIT follows when it resolves) whose ledger writes go
+ * Runs a transaction (`run` opens, COMMIT follows when it resolves) whose last writes go
  * out with COMMIT, then awaits them: had one failed, PostgreSQL rolled the transaction back
  * at COMMIT (the driver does not say so), and its error is thrown here.
  */
-export async function withLedgerLast<T>(run: (writes: LedgerWrites) => Promise<T>): Promise<T> {
-  const writes: LedgerWrites = [];
+export async function withLastWrites<T>(run: (writes: LastWrites) => Promise<T>): Promise<T> {
+  const writes: LastWrites = [];
   const result = await run(writes);
   await allSent(writes);
   return result;
@@ -105,15 +106,15 @@ export async function withLedgerLast<T>(run: (writes: LedgerWrites) => Promise<T
 /**
  * A transaction on one payment, found by id: its row, locked, goes out with BEGIN
  * (beginReading), and fn (which writes) runs once it answered; undefined when it is gone.
- * A ledger write fn hands to `writes` leaves with COMMIT (withLedgerLast).
+ * A write fn hands to `writes` leaves with COMMIT (withLastWrites).
  */
 export function onPayment<T>(
   d: Pick<WebPaymentsDeps, 'sql'>,
   id: string,
-  fn: (tx: Tx, p: store.PaymentRow | undefined, writes: LedgerWrites) => Promise<T>,
+  fn: (tx: Tx, p: store.PaymentRow | undefined, writes: LastWrites) => Promise<T>,
 ): Promise<T> {
   const read = (tx: Tx) => store.paymentById(tx, id);
-  return withLedgerLast((writes) => beginReading(d.sql, read, (tx, p) => fn(tx, p, writes)));
+  return withLastWrites((writes) => beginReading(d.sql, read, (tx, p) => fn(tx, p, writes)));
 }
 
 /**
@@ -171,7 +172,7 @@ export async function transition(
 
 /**
  * Posts transfers in the caller's transaction; any answer but ok/exists (or `allowed`)
- * asserts. With `writes` (withLedgerLast), the answers come once the accounts are locked and
+ * asserts. With `writes` (withLastWrites), the answers come once the accounts are locked and
  * the write is left to go out with COMMIT: the caller then sends nothing more, so the
  * accounts are locked last (everything else of the transaction goes before this call).
  */
@@ -181,7 +182,7 @@ export async function postTransfers(
   transfers: TransferInput[],
   who: Caller,
   allowed: readonly string[] = [],
-  writes?: LedgerWrites,
+  writes?: LastWrites,
 ): Promise<string[]> {
   const ctx = ledgerContext(who);
   if (writes) ctx.writesInto = writes;

@@ -7,9 +7,9 @@ import {
   lockUntil,
   postTransfers,
   refuseIfSuspended,
-  withLedgerLast,
+  withLastWrites,
   type Caller,
-  type LedgerWrites,
+  type LastWrites,
   type WebPaymentsDeps,
 } from './context.ts';
 import { notFound, stateError, stateOf } from './payments.ts';
@@ -111,7 +111,7 @@ export async function runRefund(
   }
   // Compensation: if recording fails, the refund stays pending and the reconcile job repeats
   // the acquirer call under the same key (answered from its record) and records it again.
-  return withLedgerLast((writes) =>
+  return withLastWrites((writes) =>
     d.sql.begin((tx) => recordRefund(d, tx, who, r.id, refused, writes)),
   );
 }
@@ -126,7 +126,7 @@ async function recordRefund(
   who: Caller,
   id: string,
   refused: string | undefined,
-  writes: LedgerWrites,
+  writes: LastWrites,
 ): Promise<store.RefundRow> {
   const r = await store.refundById(tx, id);
   assert(r, 'refund vanished');

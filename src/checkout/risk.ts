@@ -1,7 +1,7 @@
 import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { NO_CUSTOMER, type Assessment } from '../risk/index.ts';
-import type { WebPaymentsDeps } from './context.ts';
+import type { LastWrites, WebPaymentsDeps } from './context.ts';
 import { checkoutError } from './errors.ts';
 import type * as store from './store.ts';
 
@@ -49,12 +49,30 @@ export async function decideWebPayment(
     tx,
   );
   if (assessment.decision === 'block') return { refused: true, assessment };
-  await d.risk.record(tx, [{ a: assessment, subjectId: p.id }]);
   const challengeRequired = assessment.decision === 'step_up';
   const review = assessment.decision === 'review';
   assert(!review || assessment.record, 'a review decision is recorded');
   const reviewDecisionId = review ? (assessment.record?.row.id ?? null) : null;
   return { refused: false, assessment, challengeRequired, reviewDecisionId };
+}
+
+/**
+ * Records a decision that let the payment through, last in the confirming transaction (after
+ * the payment's row, event and audit entry): its velocity counters and tally are rows every
+ * payment with the same card, merchant or network adds to, so they are sent unawaited and
+ * leave with COMMIT (withLastWrites), locked for that statement and COMMIT only.
+ */
+export function recordWebDecision(
+  d: WebPaymentsDeps,
+  tx: Tx,
+  a: Assessment,
+  paymentId: string,
+  writes: LastWrites,
+): void {
+  const sent = d.risk.record(tx, [{ a, subjectId: paymentId }]);
+  // Observed at once: withLastWrites awaits it, but the transaction may throw first.
+  sent.catch(() => undefined);
+  writes.push(sent);
 }
 
 /** After the refusing transaction rolled back: the decision is kept, the merchant told. */
