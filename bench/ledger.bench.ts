@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
+import { pgStatements, pgStatementsSettings } from './pg-statements.ts';
 import { startProfile } from './profile.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
@@ -45,8 +46,10 @@ import {
 // line holding every figure. Environment: BENCH_ACCOUNTS, BENCH_SECONDS (per one-transfer
 // scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS, BENCH_CHAIN_DELAY_MS
 // (how soon entries are chained after commit; the server's auditChainDelayMs by default),
-// BENCH_ONLY=one (skip the batch scenarios) and BENCH_CPU_PROFILE (profile.ts: a CPU
-// profile of the 16-caller Kinko run).
+// BENCH_ONLY=one (skip the batch scenarios), BENCH_CPU_PROFILE (profile.ts: a CPU
+// profile of the 16-caller Kinko run) and BENCH_PG_STATEMENTS (pg-statements.ts: what each
+// statement cost PostgreSQL, per transaction of the 16-caller Kinko run and per transfer of
+// each batch scenario, Kinko's and the reference's, on stderr).
 //
 // Batches run one pipeline: a batch between random accounts locks most of them and every
 // hot-account batch locks the hot one, so concurrent batches only queue on row locks.
@@ -64,9 +67,19 @@ const TARGET = { callersRatio: 3, oneVsRaw: 0.45, batchVsRaw: 0.6 };
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-bench-'));
 const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
-const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), log });
+const pg = await startEmbeddedPostgres({
+  dataDir,
+  port: await freePort(),
+  log,
+  settings: pgStatementsSettings(),
+});
 const sql = connect(pg.url, { connectionsMax: CALLERS + 2 });
 const cpu = cpuMeter(path.join(dataDir, 'pg'));
+// Off (a no-op) unless BENCH_PG_STATEMENTS is set; if it cannot connect, the server stops.
+const pgCost = await pgStatements(pg.superuserUrl).catch(async (e: unknown) => {
+  await pg.stop();
+  throw e;
+});
 
 type Pick = () => [string, string];
 /** Progress on stderr, so stdout holds only the figures. */
@@ -118,6 +131,7 @@ try {
   const checks = await finalChecks();
   report(one, batches, checks);
 } finally {
+  await pgCost.close();
   await sql.end({ timeout: 5 });
   await pg.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -177,11 +191,13 @@ async function oneTransferScenarios(ledger: Ledger, pick: Pick) {
   await warmUp(post, raw);
   const kinko1 = await perSecond(1, post);
   progress(`Kinko, 1 caller: ${round(kinko1)}/s`);
+  await pgCost.reset();
   cpu.read();
   const stopProfile = await startProfile();
   const kinkoN = await perSecond(CALLERS, post);
   await stopProfile();
   const kinkoCpu = perTransaction(cpu.read(), kinkoN);
+  await pgCost.report(Math.round(kinkoN * SECONDS), `transaction, Kinko, ${CALLERS} callers`);
   progress(`Kinko, ${CALLERS} callers: ${round(kinkoN)}/s`);
   const raw1 = await perSecond(1, raw);
   cpu.read();
@@ -303,6 +319,7 @@ async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<
     for (const b of batches) await post(b);
     return (count * size) / (Number(process.hrtime.bigint() - started) / 1e9);
   };
+  await pgCost.reset();
   cpu.read();
   const kinko = await timed(async (b) => {
     const failed = (await ledger.createTransfers(b)).find((r) => r.result !== 'ok');
@@ -310,9 +327,12 @@ async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<
   });
   const used = cpu.read();
   progress(`Kinko, batches of ${size}: ${round(kinko)}/s`);
+  await pgCost.report(count * size, `transfer, Kinko, batches of ${size}`);
+  await pgCost.reset();
   cpu.read();
   const raw = await timed((b) => rawBatch(sql, b));
   const rawUsed = cpu.read();
+  await pgCost.report(count * size, `transfer, raw, batches of ${size}`);
   const us = (s: number) => Math.round((s / (count * size)) * 1e7) / 10;
   return {
     size,
