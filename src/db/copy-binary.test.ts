@@ -35,6 +35,11 @@ const ROWS: Row[] = [
     at: Date.UTC(1969, 11, 31, 23, 59, 59, 999),
   },
   { id: null, n: null, i: null, t: null, b: null, at: null },
+  // Within ±2^53 an int8 is written from one exact number; just outside, through BigInt.
+  { id: null, n: 4200n, i: 7, t: 'x', b: null, at: 0 },
+  { id: null, n: -(2n ** 53n) + 1n, i: -1, t: null, b: null, at: -1 },
+  { id: null, n: 2n ** 53n, i: 0, t: null, b: null, at: Date.UTC(2000, 0, 1) },
+  { id: null, n: -(2n ** 32n), i: 65_536, t: null, b: null, at: 1764871200000 },
 ];
 
 function encode(rows: readonly Row[]): Buffer[] {

@@ -50,13 +50,19 @@ export class BinaryRows {
 
   #null(): this {
     this.#room(4);
-    this.#at = this.#buf.writeInt32BE(-1, this.#at);
+    this.#at = put32(this.#buf, this.#at, -1);
     return this;
   }
 
   row(fields: number): this {
+    if (!Number.isInteger(fields) || fields < 0 || fields > 0x7fff) {
+      throw new RangeError(`not a field count: ${fields}`);
+    }
     this.#room(2);
-    this.#at = this.#buf.writeInt16BE(fields, this.#at);
+    const buf = this.#buf;
+    buf[this.#at] = fields >>> 8;
+    buf[this.#at + 1] = fields & 0xff;
+    this.#at += 2;
     return this;
   }
 
@@ -82,19 +88,28 @@ export class BinaryRows {
     return this;
   }
 
+  /**
+   * An int8: as two exact 32-bit halves when within ±2^53 (amounts in practice), else
+   * through BigInt (writeBigInt64BE does several BigInt operations per call).
+   */
   int8(value: bigint | null): this {
     if (value === null) return this.#null();
+    if (value < INT8_MIN || value > INT8_MAX) throw new RangeError(`not an int8: ${value}`);
     this.#room(12);
-    this.#at = this.#buf.writeInt32BE(8, this.#at);
-    this.#at = this.#buf.writeBigInt64BE(value, this.#at);
+    const at = put32(this.#buf, this.#at, 8);
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) this.#at = put64(this.#buf, at, n);
+    else this.#at = this.#buf.writeBigInt64BE(value, at);
     return this;
   }
 
   int4(value: number | null): this {
     if (value === null) return this.#null();
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      throw new RangeError(`not an int4: ${value}`);
+    }
     this.#room(8);
-    this.#at = this.#buf.writeInt32BE(4, this.#at);
-    this.#at = this.#buf.writeInt32BE(value, this.#at);
+    this.#at = put32(this.#buf, put32(this.#buf, this.#at, 4), value);
     return this;
   }
 
@@ -120,11 +135,9 @@ export class BinaryRows {
     if (epochMs === null) return this.#null();
     if (!Number.isSafeInteger(epochMs)) throw new TypeError(`not a time: ${epochMs}`);
     const micros = (epochMs - PG_EPOCH_MS) * 1000;
-    const hi = Math.floor(micros / TWO_32);
+    if (!Number.isSafeInteger(micros)) throw new TypeError(`not a time: ${epochMs}`);
     this.#room(12);
-    let at = this.#buf.writeInt32BE(8, this.#at);
-    at = this.#buf.writeInt32BE(hi, at);
-    this.#at = this.#buf.writeUInt32BE(micros - hi * TWO_32, at);
+    this.#at = put64(this.#buf, put32(this.#buf, this.#at, 8), micros);
     return this;
   }
 
@@ -135,6 +148,28 @@ export class BinaryRows {
     this.#at = 0;
     return out;
   }
+}
+
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/**
+ * Writes a 32-bit integer (signed or unsigned: its low 32 bits) big-endian at `at`; returns
+ * where it ends. Byte stores rather than Buffer's writers, whose argument checks cost more
+ * than the write: the callers check their values.
+ */
+function put32(buf: Buffer, at: number, v: number): number {
+  buf[at] = (v >>> 24) & 0xff;
+  buf[at + 1] = (v >>> 16) & 0xff;
+  buf[at + 2] = (v >>> 8) & 0xff;
+  buf[at + 3] = v & 0xff;
+  return at + 4;
+}
+
+/** Writes a safe integer as an int64 big-endian at `at` (two's complement); returns the end. */
+function put64(buf: Buffer, at: number, v: number): number {
+  const hi = Math.floor(v / TWO_32);
+  return put32(buf, put32(buf, at, hi), v - hi * TWO_32);
 }
 
 /** The stream of a binary COPY: header, the callers' chunks as they are made, trailer. */
