@@ -209,6 +209,15 @@ test('store QR (MPM): the merchant gets the payload, the wallet scans it and pay
       amount: 5000,
     });
     assert.equal(tooMuch.json().error.code, 'insufficient_funds');
+    // The payment's rows, receipt and audit entry go out before the ledger refuses the debit:
+    // the refusal rolls them all back.
+    const [left] = await p.db.sql<{ payments: number; movements: number; entries: number }[]>`
+      select (select count(*)::int from payments_payments where amount_minor = 5000) as payments,
+        (select count(*)::int from payments_balance_transactions where amount = 5000) as movements,
+        (select count(*)::int from audit_entries
+          where action = 'payments.store_payment.succeeded' and detail like '%"amount":"5000"%')
+          as entries`;
+    assert.deepEqual(left, { payments: 0, movements: 0, entries: 0 });
     assert.equal((await p.modules.ledger.check()).ok, true);
   } finally {
     await p.close();

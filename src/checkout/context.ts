@@ -1,7 +1,14 @@
 import { acquirerError, type Acquirer } from '../acquirer/index.ts';
 import type { Audit, AuditEntryInput } from '../audit/index.ts';
 import type { CheckoutLimits } from '../config.ts';
-import { allSent, beginReading, type Sql, type Tx } from '../db/index.ts';
+import {
+  allSent,
+  beginReading,
+  withLastWrites,
+  type LastWrites,
+  type Sql,
+  type Tx,
+} from '../db/index.ts';
 import type { Source } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
@@ -16,6 +23,9 @@ import { accountsFor } from './transfers.ts';
 import { paymentView } from './views.ts';
 import type { SwitchCheck } from '../switches/index.ts';
 import type { Risk } from '../risk/index.ts';
+
+// The steps' writes to rows other payments share go last, with COMMIT (db's withLastWrites).
+export { withLastWrites, type LastWrites };
 
 // What every web payment step shares: its dependencies, who is calling, and the one way a
 // payment changes status (row, webhook event and audit entry in the caller's transaction).
@@ -81,26 +91,6 @@ export function isTransportError(e: unknown): e is KinkoError {
 
 export function lockUntil(d: WebPaymentsDeps): Date {
   return new Date(d.clock.nowMs() + d.limits.callLockSeconds * 1000);
-}
-
-/**
- * Writes a transaction sent unawaited, to leave with COMMIT, to rows other payments share:
- * the ledger's (postTransfers' `writes`: the clearing and merchant accounts) and the risk
- * decision's (velocity counters, tallies: recordWebDecision). Those rows are then locked for
- * the write and COMMIT only, not while Node waits for the transaction's other statements.
- */
-export type LastWrites = Promise<void>[];
-
-/**
- * Runs a transaction (`run` opens, COMMIT follows when it resolves) whose last writes go
- * out with COMMIT, then awaits them: had one failed, PostgreSQL rolled the transaction back
- * at COMMIT (the driver does not say so), and its error is thrown here.
- */
-export async function withLastWrites<T>(run: (writes: LastWrites) => Promise<T>): Promise<T> {
-  const writes: LastWrites = [];
-  const result = await run(writes);
-  await allSent(writes);
-  return result;
 }
 
 /**

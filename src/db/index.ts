@@ -164,5 +164,5 @@ export { BinaryRows, binaryCopy } from './copy-binary.ts';
 export { int8Array, textArray, uuidArray } from './array.ts';
 export { claimJobWindow } from './job-runs.ts';
 export { retryOnConflict } from './retry.ts';
-export { allSent, beginReading, beginWith } from './pipelined.ts';
+export { allSent, beginReading, beginWith, withLastWrites, type LastWrites } from './pipelined.ts';
 export { listBySeq, seqOfRow, type SeqPage } from './page.ts';

@@ -117,3 +117,25 @@ async function rolledBack(tx: Tx): Promise<boolean> {
     return (e as { name?: unknown }).name === 'PostgresError';
   }
 }
+
+/**
+ * Writes a transaction sends unawaited, last, to leave with COMMIT: writes to rows that
+ * concurrent requests share (a ledger account every payment of a merchant posts to, a
+ * velocity counter), which are then locked for that statement and COMMIT only, not while
+ * Node waits for the answers of the transaction's other statements. A ledger call hands its
+ * write here through `writesInto`.
+ */
+export type LastWrites = Promise<void>[];
+
+/**
+ * Runs a transaction (`run` opens it; COMMIT follows when it resolves) whose last writes go
+ * out with COMMIT, then awaits them: had one failed, PostgreSQL ended the transaction with a
+ * rollback at COMMIT (the driver does not say so), and its error is thrown here. Each write
+ * must be observed when it is pushed, since `run` may throw before this awaits it.
+ */
+export async function withLastWrites<T>(run: (writes: LastWrites) => Promise<T>): Promise<T> {
+  const writes: LastWrites = [];
+  const result = await run(writes);
+  await allSent(writes);
+  return result;
+}

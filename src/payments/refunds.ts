@@ -1,3 +1,4 @@
+import { allSent, withLastWrites } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { publicId } from '../lib/ids.ts';
 import { accountIdFor } from './accounts.ts';
@@ -62,59 +63,69 @@ export async function refundPayment(
   const { merchantId } = who;
   deps.switches.refuse({ operation: 'refunds', merchantId, source: source.ip });
   await ensureAccounts(deps, [{ kind: 'merchant', owner: merchantId }]);
-  return deps.sql.begin(async (tx) => {
-    const p = await store.paymentById(tx, input.paymentId, true);
-    if (!p || p.merchant_id !== merchantId) throw paymentsError('payment_not_found');
-    if (input.onlyStores && !input.onlyStores.includes(p.store_id)) {
-      throw merchantsError('person_store_denied');
-    }
-    if (p.refunded_minor + input.amount > p.amount_minor) {
-      throw paymentsError('refund_exceeds_payment', {
-        param: 'amount',
-        extra: { refundable: (p.amount_minor - p.refunded_minor).toString() },
-      });
-    }
-    const id = publicId('pre', 16);
-    const row: store.RefundRow = {
-      id,
-      payment_id: p.id,
-      merchant_id: p.merchant_id,
-      customer_id: p.customer_id,
-      amount_minor: input.amount,
-      currency: p.currency,
-      transfer_id: transferIdFor('refund', id),
-      reason: input.reason ?? null,
-      created_at: deps.clock.now(),
-    };
-    const [result] = await deps.ledger.createTransfersInTx(
-      tx,
-      [
-        {
-          id: row.transfer_id,
-          debitAccountId: accountIdFor('merchant', p.merchant_id, WALLET_CURRENCY),
-          creditAccountId: accountIdFor('customer_wallet', p.customer_id, WALLET_CURRENCY),
-          amount: input.amount,
-          currency: p.currency,
-          code: TRANSFER_CODES.refund,
-          userData: `refund:${id}`,
-        },
-      ],
-      { actor, source },
-    );
-    assert(result?.result === 'ok', `refund transfer ${id}: ${result?.result}`);
-    await store.insertRefund(tx, row);
-    await store.insertBalanceTransactions(tx, [refundMovement(row)]);
-    await store.addRefunded(tx, p.id, input.amount);
-    await enqueueReceipts(deps, tx, 'refund', [id]);
-    await deps.audit.append(tx, [
-      entry('payments.refund.succeeded', actor, { type: 'refund', id }, source, {
+  return withLastWrites((writes) =>
+    deps.sql.begin(async (tx) => {
+      const p = await store.paymentById(tx, input.paymentId, true);
+      if (!p || p.merchant_id !== merchantId) throw paymentsError('payment_not_found');
+      if (input.onlyStores && !input.onlyStores.includes(p.store_id)) {
+        throw merchantsError('person_store_denied');
+      }
+      if (p.refunded_minor + input.amount > p.amount_minor) {
+        throw paymentsError('refund_exceeds_payment', {
+          param: 'amount',
+          extra: { refundable: (p.amount_minor - p.refunded_minor).toString() },
+        });
+      }
+      const id = publicId('pre', 16);
+      const row: store.RefundRow = {
+        id,
         payment_id: p.id,
-        amount: input.amount.toString(),
         merchant_id: p.merchant_id,
-      }),
-    ]);
-    return refundView(row);
-  });
+        customer_id: p.customer_id,
+        amount_minor: input.amount,
+        currency: p.currency,
+        transfer_id: transferIdFor('refund', id),
+        reason: input.reason ?? null,
+        created_at: deps.clock.now(),
+      };
+      // The refund's rows, receipts and audit entry first; the ledger (the merchant's account,
+      // which all its payments and refunds post to) last, its write leaving with COMMIT, so
+      // that account is locked for the write and COMMIT only.
+      const [, , , , , [result]] = await allSent([
+        store.insertRefund(tx, row),
+        store.insertBalanceTransactions(tx, [refundMovement(row)]),
+        store.addRefunded(tx, p.id, input.amount),
+        enqueueReceipts(deps, tx, 'refund', [id]),
+        deps.audit.append(tx, [
+          entry('payments.refund.succeeded', actor, { type: 'refund', id }, source, {
+            payment_id: p.id,
+            amount: input.amount.toString(),
+            merchant_id: p.merchant_id,
+          }),
+        ]),
+        deps.ledger.createTransfersInTx(tx, [refundTransfer(row)], {
+          actor,
+          source,
+          writesInto: writes,
+        }),
+      ]);
+      assert(result?.result === 'ok', `refund transfer ${id}: ${result?.result}`);
+      return refundView(row);
+    }),
+  );
+}
+
+/** The refund's transfer: the merchant's account → the customer's wallet. */
+function refundTransfer(r: store.RefundRow) {
+  return {
+    id: r.transfer_id,
+    debitAccountId: accountIdFor('merchant', r.merchant_id, WALLET_CURRENCY),
+    creditAccountId: accountIdFor('customer_wallet', r.customer_id, WALLET_CURRENCY),
+    amount: r.amount_minor,
+    currency: r.currency,
+    code: TRANSFER_CODES.refund,
+    userData: `refund:${r.id}`,
+  };
 }
 
 /** The refund's line in the merchant's balance transactions (negative: money leaves). */

@@ -1,4 +1,5 @@
 import { parseStorePayload } from '../codes/index.ts';
+import { allSent, withLastWrites } from '../db/index.ts';
 import { publicId } from '../lib/ids.ts';
 import { refusalOf } from '../risk/index.ts';
 import {
@@ -78,27 +79,36 @@ export async function payStore(
     risk_reasons: assessment.reasons,
     created_at: deps.clock.now(),
   };
-  return deps.sql.begin(async (tx) => {
-    const [result] = await deps.ledger.createTransfersInTx(tx, [paymentTransfer(row)], {
-      actor: { type: 'customer', id: who.customerId },
-      source,
-    });
-    if (result?.result !== 'ok') throw paymentsError('insufficient_funds');
-    await store.insertPayments(tx, [row]);
-    await store.insertBalanceTransactions(tx, [paymentMovement(row)]);
-    await deps.risk.record(tx, [{ a: assessment, subjectId: id }]);
-    await enqueueReceipts(deps, tx, 'payment', [id]);
-    await deps.audit.append(tx, [
-      entry(
-        'payments.store_payment.succeeded',
-        { type: 'customer', id: who.customerId },
-        { type: 'payment', id },
-        source,
-        { merchant_id: merchant.id, store_id: shop.id, amount: input.amount.toString() },
-      ),
-    ]);
-    return { ...paymentJson(row), object: 'store_payment' as const, store_name: shop.name };
-  });
+  // The payment's rows, receipts and audit entry first; then the risk record (the store's and
+  // the network's velocity counters) and the ledger's lock (the merchant's account, which
+  // every payment at its stores posts to), the ledger's write leaving with COMMIT: those
+  // shared rows are locked for that write and COMMIT only. A refused debit throws before
+  // COMMIT and rolls all back.
+  const actor = { type: 'customer' as const, id: who.customerId };
+  return withLastWrites((writes) =>
+    deps.sql.begin(async (tx) => {
+      const [, , , , , [result]] = await allSent([
+        store.insertPayments(tx, [row]),
+        store.insertBalanceTransactions(tx, [paymentMovement(row)]),
+        enqueueReceipts(deps, tx, 'payment', [id]),
+        deps.audit.append(tx, [
+          entry('payments.store_payment.succeeded', actor, { type: 'payment', id }, source, {
+            merchant_id: merchant.id,
+            store_id: shop.id,
+            amount: input.amount.toString(),
+          }),
+        ]),
+        deps.risk.record(tx, [{ a: assessment, subjectId: id }]),
+        deps.ledger.createTransfersInTx(tx, [paymentTransfer(row)], {
+          actor,
+          source,
+          writesInto: writes,
+        }),
+      ]);
+      if (result?.result !== 'ok') throw paymentsError('insufficient_funds');
+      return { ...paymentJson(row), object: 'store_payment' as const, store_name: shop.name };
+    }),
+  );
 }
 
 /** Risk for a store payment: refused (and the refusal recorded) or the assessment to store. */

@@ -2,7 +2,7 @@ import type { Authorization } from '../acquirer/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
-import { allSent, beginReading, type Tx } from '../db/index.ts';
+import { allSent, beginReading, withLastWrites, type Tx } from '../db/index.ts';
 import { refusalOf } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
@@ -343,41 +343,38 @@ async function credit(
 ): Promise<TopupView> {
   // The top-up's row, locked, goes out with BEGIN; the credit is written once it answered.
   const locked = (tx: Tx) => store.topupById(tx, t.id, true);
-  const writes: Promise<void>[] = [];
-  const view = await beginReading(deps.sql, locked, async (tx, row) => {
-    assert(row, 'top-up row exists');
-    if (row.status === 'succeeded') return topupView(row);
-    const now = deps.clock.now();
-    const set = { status: 'succeeded' as const, authorization_id: authorizationId };
-    // Sent together (PostgreSQL runs them in this order); all settle before COMMIT or
-    // ROLLBACK. The ledger answers once its accounts are locked and hands its write out
-    // unawaited (writesInto): a refusal throws here, before COMMIT, and rolls all back.
-    const [, , , [result]] = await allSent([
-      store.updateTopup(tx, row.id, { ...set, updated_at: now }),
-      enqueueReceipts(deps, tx, 'topup', [row.id]),
-      deps.audit.append(tx, [
-        entry('payments.topup.succeeded', actorOf(row.customer_id), subjectOf(row.id), source, {
-          amount: row.amount_minor.toString(),
-          transfer_id: row.transfer_id,
-          authorization_id: authorizationId,
+  return withLastWrites((writes) =>
+    beginReading(deps.sql, locked, async (tx, row) => {
+      assert(row, 'top-up row exists');
+      if (row.status === 'succeeded') return topupView(row);
+      const now = deps.clock.now();
+      const set = { status: 'succeeded' as const, authorization_id: authorizationId };
+      // Sent together (PostgreSQL runs them in this order); all settle before COMMIT or
+      // ROLLBACK. The ledger answers once its accounts are locked and hands its write out
+      // unawaited (writesInto): a refusal throws here, before COMMIT, and rolls all back.
+      const [, , , [result]] = await allSent([
+        store.updateTopup(tx, row.id, { ...set, updated_at: now }),
+        enqueueReceipts(deps, tx, 'topup', [row.id]),
+        deps.audit.append(tx, [
+          entry('payments.topup.succeeded', actorOf(row.customer_id), subjectOf(row.id), source, {
+            amount: row.amount_minor.toString(),
+            transfer_id: row.transfer_id,
+            authorization_id: authorizationId,
+          }),
+        ]),
+        deps.ledger.createTransfersInTx(tx, [creditTransfer(row)], {
+          actor: { type: 'system', id: 'payments' },
+          source,
+          writesInto: writes,
         }),
-      ]),
-      deps.ledger.createTransfersInTx(tx, [creditTransfer(row)], {
-        actor: { type: 'system', id: 'payments' },
-        source,
-        writesInto: writes,
-      }),
-    ]);
-    assert(
-      result?.result === 'ok' || result?.result === 'exists',
-      `top-up credit ${row.id}: ${result?.result}`,
-    );
-    return topupView({ ...row, ...set });
-  });
-  // The write went out with COMMIT: had it failed, PostgreSQL rolled the transaction back
-  // at COMMIT (the driver does not say so), and its error is thrown here.
-  await allSent(writes);
-  return view;
+      ]);
+      assert(
+        result?.result === 'ok' || result?.result === 'exists',
+        `top-up credit ${row.id}: ${result?.result}`,
+      );
+      return topupView({ ...row, ...set });
+    }),
+  );
 }
 
 /** The credit of a top-up: card_clearing → the customer's wallet, its id from the top-up's. */
