@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb } from '../../test/helpers/db.ts';
 import type { Tx } from './index.ts';
-import { allSent, beginReading, beginWith, connect } from './index.ts';
+import { allSent, beginReading, beginWith, connect, withLastWrites } from './index.ts';
 
 test('beginWith commits, answers the first statement, and rolls back on failure', async (t) => {
   const db = await createTestDb({ migrate: false });
@@ -154,4 +154,48 @@ test('allSent lets ROLLBACK follow every statement of a failed step', async (t) 
   const rows = await db.sql`select id from s`;
   assert.equal(rows.length, 0, 'nothing committed outside the transaction');
   assert.deepEqual(await allSent([Promise.resolve(1), Promise.resolve('two')]), [1, 'two']);
+});
+
+test('withLastWrites: a last write that fails behind COMMIT undoes the transaction', async (t) => {
+  const db = await createTestDb({ migrate: false });
+  t.after(() => db.close());
+  await db.owner`create table p (id int primary key)`;
+  const last = (tx: Tx, id: number) => {
+    const sent = tx`insert into p values (${id})`.then(() => undefined);
+    sent.catch(() => undefined);
+    return sent;
+  };
+  // Committed: the first write answered, the last one left unawaited, COMMIT behind it.
+  const done = await withLastWrites((writes) =>
+    beginReading(
+      db.sql,
+      async () => undefined,
+      async (tx) => {
+        await tx`insert into p values (1)`;
+        writes.push(last(tx, 2));
+        return 'done';
+      },
+    ),
+  );
+  assert.equal(done, 'done');
+  // The last write fails (a stored id) after fn resolved: PostgreSQL turns COMMIT into a
+  // rollback, the driver reports nothing, and withLastWrites throws the write's error.
+  await assert.rejects(
+    withLastWrites((writes) =>
+      beginReading(
+        db.sql,
+        async () => undefined,
+        async (tx) => {
+          await tx`insert into p values (3)`;
+          writes.push(last(tx, 1));
+        },
+      ),
+    ),
+    { code: '23505' },
+  );
+  const ids = await db.sql<{ id: number }[]>`select id from p order by id`;
+  assert.deepEqual(
+    ids.map((r) => r.id),
+    [1, 2],
+  );
 });
