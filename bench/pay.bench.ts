@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     log,
     settings: pgStatementsSettings(),
   });
-  const pgCost = await pgStatements(pg.superuserUrl);
+  const pgCost = await pgStatements(pg.superuserUrl, pg.url);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,

@@ -7,6 +7,9 @@ import postgres from 'postgres';
 // what Node sent; this says what each cost the server, which the CPU meter only sums.
 // Statements run inside functions and triggers are counted on their own lines as well
 // (track = all), so a trigger's cost is seen; their time is also in their caller's.
+// Then, per table, the rows inserted, updated and deleted per operation and how many of the
+// updates were HOT (the new version on the row's page: no index entry written), from
+// pg_stat_user_tables of the benchmark's database.
 
 export const PG_STATEMENTS = Boolean(process.env['BENCH_PG_STATEMENTS']);
 
@@ -38,16 +41,66 @@ export interface PgStatements {
   close(): Promise<void>;
 }
 
-/** A no-op unless BENCH_PG_STATEMENTS is set; `superuserUrl` reaches the bench's server. */
-export async function pgStatements(superuserUrl: string): Promise<PgStatements> {
+interface TableRow {
+  relname: string;
+  ins: string;
+  upd: string;
+  hot: string;
+  del: string;
+}
+
+type Sql = ReturnType<typeof postgres>;
+
+const tableRows = (db: Sql) => db<TableRow[]>`
+  select relname, n_tup_ins as ins, n_tup_upd as upd, n_tup_hot_upd as hot, n_tup_del as del
+    from pg_stat_user_tables`;
+
+/** Rows written per operation since `before`, by table, most written first. */
+function tableLines(before: TableRow[], after: TableRow[], operations: number): string[] {
+  const was = new Map(before.map((r) => [r.relname, r]));
+  const lines = [];
+  for (const r of after) {
+    const b = was.get(r.relname);
+    const d = (k: 'ins' | 'upd' | 'hot' | 'del') => Number(r[k]) - Number(b?.[k] ?? 0);
+    const written = d('ins') + d('upd') + d('del');
+    if (written / operations < 0.01) continue;
+    const per = (n: number) => (n / operations).toFixed(2).padStart(6);
+    const hot = d('upd') > 0 ? `${((100 * d('hot')) / d('upd')).toFixed(0)} % HOT` : '';
+    lines.push([
+      written,
+      `${per(d('ins'))} ${per(d('upd'))} ${per(d('del'))}  ${r.relname} ${hot}`,
+    ]);
+  }
+  return lines.sort((x, y) => Number(y[0]) - Number(x[0])).map((l) => String(l[1]));
+}
+
+/**
+ * A no-op unless BENCH_PG_STATEMENTS is set; `superuserUrl` reaches the bench's server,
+ * `databaseUrl` names its database, for the tables' figures.
+ */
+export async function pgStatements(
+  superuserUrl: string,
+  databaseUrl?: string,
+): Promise<PgStatements> {
   if (!PG_STATEMENTS) {
     return { reset: async () => {}, report: async () => {}, close: async () => {} };
   }
   const sql = postgres(superuserUrl, { max: 1, onnotice: () => {} });
+  // The superuser, in the benchmark's database (the statistics views are per database).
+  const inDatabase = (name: string) => {
+    const u = new URL(superuserUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const database = databaseUrl ? new URL(databaseUrl).pathname.slice(1) : '';
+  const tables = database ? postgres(inDatabase(database), { max: 1, onnotice: () => {} }) : null;
+  let tablesBefore: TableRow[] = [];
   await sql`create extension if not exists pg_stat_statements`;
   return {
     reset: async () => {
       await sql`select pg_stat_statements_reset()`;
+      // The cumulative statistics are flushed about once a second: the diff is that exact.
+      if (tables) tablesBefore = await tableRows(tables);
     },
     report: async (operations, what) => {
       const rows = await sql<Row[]>`
@@ -72,10 +125,17 @@ export async function pgStatements(superuserUrl: string): Promise<PgStatements> 
             ` ${r.toplevel ? 't' : 'n'} ${text}`,
         );
       }
+      if (tables) {
+        // Statistics reach the views when a backend flushes them (at most once a second).
+        await new Promise((r) => setTimeout(r, 1100));
+        out.push(`rows per ${what}: inserted, updated, deleted, table, share of updates HOT`);
+        out.push(...tableLines(tablesBefore, await tableRows(tables), operations));
+      }
       process.stderr.write(`${out.join('\n')}\n`);
     },
     close: async () => {
       await sql.end({ timeout: 5 });
+      await tables?.end({ timeout: 5 });
     },
   };
 }

@@ -44,7 +44,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
     log,
     settings: pgStatementsSettings(),
   });
-  const pgCost = await pgStatements(pg.superuserUrl);
+  const pgCost = await pgStatements(pg.superuserUrl, pg.url);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,
