@@ -4,9 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createAudit } from '../src/audit/index.ts';
 import { cpuMeter } from './cpu.ts';
-import { pgStatements, pgStatementsSettings } from './pg-statements.ts';
+import { startMeasuredPostgres } from './pg-statements.ts';
 import { startProfile } from './profile.ts';
-import { freePort } from '../test/helpers/free-port.ts';
 import { loadConfig } from '../src/config.ts';
 import {
   BinaryRows,
@@ -15,7 +14,6 @@ import {
   copyIn,
   EMBEDDED_SERVING_ROLE,
   migrate,
-  startEmbeddedPostgres,
   type Sql,
 } from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
@@ -67,19 +65,10 @@ const TARGET = { callersRatio: 3, oneVsRaw: 0.45, batchVsRaw: 0.6 };
 const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinko-bench-'));
 const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
-const pg = await startEmbeddedPostgres({
-  dataDir,
-  port: await freePort(),
-  log,
-  settings: pgStatementsSettings(),
-});
+// The statements' cost is off (a no-op) unless BENCH_PG_STATEMENTS is set.
+const { pg, pgCost } = await startMeasuredPostgres(dataDir, log, false);
 const sql = connect(pg.url, { connectionsMax: CALLERS + 2 });
 const cpu = cpuMeter(path.join(dataDir, 'pg'));
-// Off (a no-op) unless BENCH_PG_STATEMENTS is set; if it cannot connect, the server stops.
-const pgCost = await pgStatements(pg.superuserUrl).catch(async (e: unknown) => {
-  await pg.stop();
-  throw e;
-});
 
 type Pick = () => [string, string];
 /** Progress on stderr, so stdout holds only the figures. */

@@ -3,21 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuMeter } from './cpu.ts';
-import { freePort } from '../test/helpers/free-port.ts';
 import { measureFloor } from './http-floor.ts';
 import { percentile as pct, runLoad, type LoadJob } from './load.ts';
 import { startProfile } from './profile.ts';
 import { countStatements, trackPoolSockets } from './statements.ts';
-import { pgStatements, pgStatementsSettings } from './pg-statements.ts';
+import { startMeasuredPostgres } from './pg-statements.ts';
 import { checkAfter, printReport, round } from './report.ts';
 import { generatePaymentCode, paymentCodeHmac } from '../src/codes/index.ts';
 import { loadConfig } from '../src/config.ts';
-import {
-  connect,
-  EMBEDDED_SERVING_ROLE,
-  startEmbeddedPostgres,
-  type Sql,
-} from '../src/db/index.ts';
+import { connect, EMBEDDED_SERVING_ROLE, type Sql } from '../src/db/index.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { createModules, startPlatform } from '../src/main.ts';
 import {
@@ -81,13 +75,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: process.env['BENCH_LOG'] ?? 'warn' });
   // The reference first, before the database starts: the same load on the bare HTTP stack.
   const floor = await measureFloor(log, FLOOR_REQUESTS, CONNECTIONS);
-  const pg = await startEmbeddedPostgres({
-    dataDir,
-    port: await freePort(),
-    log,
-    settings: pgStatementsSettings(),
-  });
-  const pgCost = await pgStatements(pg.superuserUrl, pg.url);
+  const { pg, pgCost } = await startMeasuredPostgres(dataDir, log);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,

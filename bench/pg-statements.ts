@@ -1,4 +1,7 @@
 import postgres from 'postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/index.ts';
+import type { Logger } from '../src/lib/log.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 // Where PostgreSQL's time goes, statement by statement: with BENCH_PG_STATEMENTS set, a
 // benchmark starts its embedded server with pg_stat_statements loaded (planning tracked
@@ -138,4 +141,28 @@ export async function pgStatements(
       await tables?.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * A benchmark's embedded server, started with the instrument's settings, and the instrument
+ * (rows per table too, unless `tables` is false). If the instrument cannot connect, the
+ * server is stopped.
+ */
+export async function startMeasuredPostgres(
+  dataDir: string,
+  log: Logger,
+  tables = true,
+): Promise<{ pg: EmbeddedPostgres; pgCost: PgStatements }> {
+  const pg = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    log,
+    settings: pgStatementsSettings(),
+  });
+  try {
+    return { pg, pgCost: await pgStatements(pg.superuserUrl, tables ? pg.url : undefined) };
+  } catch (error) {
+    await pg.stop();
+    throw error;
+  }
 }

@@ -2,17 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
-import {
-  connect,
-  EMBEDDED_SERVING_ROLE,
-  startEmbeddedPostgres,
-  type Sql,
-} from '../src/db/index.ts';
+import { connect, EMBEDDED_SERVING_ROLE, type Sql } from '../src/db/index.ts';
 import type { Logger } from '../src/lib/log.ts';
 import { startPlatform, type Platform } from '../src/main.ts';
-import { freePort } from '../test/helpers/free-port.ts';
 import { trackPoolSockets } from './statements.ts';
-import { pgStatements, pgStatementsSettings, type PgStatements } from './pg-statements.ts';
+import { startMeasuredPostgres, type PgStatements } from './pg-statements.ts';
 
 // The platform a benchmark measures: a fresh embedded PostgreSQL with durable commits and
 // main.ts's startPlatform on 127.0.0.1 with its background workers running, served as the
@@ -38,13 +32,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
   const dataDir = path.join(root, 'data');
   const keysDir = path.join(root, 'keys');
   fs.mkdirSync(dataDir);
-  const pg = await startEmbeddedPostgres({
-    dataDir,
-    port: await freePort(),
-    log,
-    settings: pgStatementsSettings(),
-  });
-  const pgCost = await pgStatements(pg.superuserUrl, pg.url);
+  const { pg, pgCost } = await startMeasuredPostgres(dataDir, log);
   const config = loadConfig({
     KINKO_ENV: 'test',
     KINKO_DATA_DIR: dataDir,

@@ -16,7 +16,6 @@ import { BENCH_ORIGIN } from './platform.ts';
 // comes from its own source address, as customers do, so that per-source sign-up throttles
 // see many people and not one attacker.
 
-
 type Inject = (o: {
   method: 'GET' | 'POST';
   url: string;
