@@ -63,6 +63,17 @@ interface Mark {
   event: bigint;
 }
 
+/** Runs the receipts worker until no receipt event is ready or leased, then stops it. */
+async function runReceiptsWorker(p: PayPlatform): Promise<void> {
+  const stop = p.payments.startReceiptsWorker({ pollMs: 10 });
+  for (;;) {
+    const s = (await p.outbox.stats()).find((x) => x.topic === RECEIPT_TOPIC);
+    if (!s || (s.ready === 0 && s.leased === 0)) break;
+    await sleep(10);
+  }
+  await stop();
+}
+
 async function lastOutboxId(p: PayPlatform): Promise<Mark> {
   const [row] = await p.db.sql<{ id: bigint | null; seq: bigint | null }[]>`
     select (select max(id) from outbox_events) as id,
@@ -167,13 +178,7 @@ test('receipts worker: a poison event fails alone, the rest of its batch is sent
       { topic: RECEIPT_TOPIC, payload: payloads[4]! },
     ]),
   );
-  const stop = p.payments.startReceiptsWorker({ pollMs: 10 });
-  for (;;) {
-    const s = (await p.outbox.stats()).find((x) => x.topic === RECEIPT_TOPIC);
-    if (!s || (s.ready === 0 && s.leased === 0)) break;
-    await sleep(10);
-  }
-  await stop();
+  await runReceiptsWorker(p);
   // Delivered events are deleted: only the poison one is left, waiting for its retry.
   const rows = await p.db.sql<{ id: bigint; attempts: number; error: string | null }[]>`
     select id, attempts, last_error as error
@@ -252,13 +257,7 @@ test('a register batch has one receipt event; a receipt failing in it fails alon
       $$ begin raise exception 'poisoned receipt'; end $$;
     create trigger test_poison before update on payments_payments for each row
       when (old.id = '${poisoned}') execute function test_poison();`);
-  const stop = p.payments.startReceiptsWorker({ pollMs: 10 });
-  for (;;) {
-    const s = (await p.outbox.stats()).find((x) => x.topic === RECEIPT_TOPIC);
-    if (!s || (s.ready === 0 && s.leased === 0)) break;
-    await sleep(10);
-  }
-  await stop();
+  await runReceiptsWorker(p);
   const left = await p.db.sql<{ payload: unknown; attempts: number; error: string | null }[]>`
     select payload, attempts, last_error as error
     from outbox_events where topic = ${RECEIPT_TOPIC} and id > ${before.outbox}`;
