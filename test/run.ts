@@ -22,6 +22,9 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** A test file still running after this long is cancelled and reported as failed. */
+const FILE_TIMEOUT_MS = 15 * 60_000;
+
 const filters = process.argv.slice(2);
 const files = [...findTests(path.join(root, 'src')), ...findTests(path.join(root, 'test'))]
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -48,6 +51,12 @@ const code = await new Promise<number>((resolve) => {
       'tsx',
       '--test',
       `--test-concurrency=${Math.max(2, os.availableParallelism())}`,
+      // A file whose tests are done ends even if it left a handle open (a socket, a timer,
+      // a child process): one such leak kept a CI run waiting until its 90-minute limit.
+      '--test-force-exit',
+      // A file that is still running after this long fails, named, instead of hanging
+      // the run: the slowest file takes about a minute on a loaded machine.
+      `--test-timeout=${FILE_TIMEOUT_MS}`,
       '--test-reporter=spec',
       ...files,
     ],
