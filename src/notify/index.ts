@@ -3,6 +3,7 @@ import type { Db } from '../db/index.ts';
 import type { Logger } from '../lib/log.ts';
 import {
   messagesOf,
+  NOTIFY_CLAIM_EVENTS_MAX,
   NotDelivered,
   RefusedForGood,
   NOTIFY_TOPIC,
@@ -16,8 +17,8 @@ import type { DeliveryOutcome, Notifier } from './notifier.ts';
 //
 // Glossary
 // - message: one text to one address over one channel (NotifyMessage).
-// - bundle: several messages in one outbox event (a receipt's email and SMS); when only some
-//   are delivered, the event is retried with the others alone (NotDelivered).
+// - bundle: several messages in one outbox event (the email and SMS of up to 8 receipts);
+//   when only some are delivered, the event is retried with the others alone (NotDelivered).
 // - channel: email or sms.
 // - text: written by the module that sends it, each in one file (identity/messages.ts,
 //   payments/messages.ts), Japanese first and then English, as the apps; notify only delivers.
@@ -32,6 +33,7 @@ import type { DeliveryOutcome, Notifier } from './notifier.ts';
 //   step (sent, delivered, failed) of such a message to the DeliveryReports it was given.
 
 export {
+  NOTIFY_BUNDLE_MESSAGES_MAX,
   NOTIFY_TOPIC,
   type DeliveryReports,
   type NotifyBundle,
@@ -43,6 +45,7 @@ export { devMailboxRoutes } from './routes.ts';
 interface WorkerRunner {
   runWorker(options: {
     topics?: readonly string[];
+    batchSize?: number;
     handler: (event: OutboxEvent, signal: AbortSignal) => Promise<void>;
     batchHandler?: (events: readonly OutboxEvent[]) => Promise<BatchFailures>;
     owner: string;
@@ -225,6 +228,9 @@ export function notifyWorker(options: {
   const r = options.reporting;
   return options.outbox.runWorker({
     topics: [NOTIFY_TOPIC],
+    // A bundle may hold several receipts' messages: fewer events per claim keep the messages
+    // one lease must cover where they were.
+    batchSize: NOTIFY_CLAIM_EVENTS_MAX,
     handler: (event) => deliverEvent(options.notifier, event, options.log, r),
     batchHandler: (events) => deliverEvents(options.notifier, events, options.log, r),
     owner: options.owner ?? `notify-${process.pid}`,

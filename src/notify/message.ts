@@ -23,16 +23,23 @@ export interface NotifyMessage {
 }
 
 /**
- * Several messages in one outbox event (a receipt's email and SMS): one event row to write,
- * claim and delete where each message alone needs one. Delivered as its messages would be
- * one by one; when some fail, the event is retried with only those (NotDelivered).
+ * Several messages in one outbox event (a receipt's email and SMS, or those of several
+ * receipts): one event row to write, claim and delete where each message alone needs one.
+ * Delivered as its messages would be one by one; when some fail, the event is retried with
+ * only those (NotDelivered).
  */
 export interface NotifyBundle {
   messages: NotifyMessage[];
 }
 
-/** Messages in one bundle: a notice's channels, with room to spare. */
-const NOTIFY_BUNDLE_MESSAGES_MAX = 8;
+/**
+ * Messages in one bundle: the email and SMS of up to 8 receipts. A claim of
+ * NOTIFY_CLAIM_EVENTS_MAX bundles then holds at most 800 messages, as 100 bundles of 8 did.
+ */
+export const NOTIFY_BUNDLE_MESSAGES_MAX = 16;
+
+/** Events the notify worker claims (and must deliver within one lease) at once. */
+export const NOTIFY_CLAIM_EVENTS_MAX = 50;
 
 /** The messages an event's payload carries (one, or a bundle's), or null when malformed. */
 export function messagesOf(payload: unknown): NotifyMessage[] | null {

@@ -138,6 +138,15 @@ test('a batch of receipts sends what one event at a time sends; again, nothing',
   await p.payments.sendReceipts([...payloads, payloads[4]!]);
   const batch = await sent(p, before);
   assert.equal(batch.notices.length, 14, 'an email and an SMS per receipt');
+  // The notices of up to 8 receipts share one notify event (a bundle).
+  const bundles = await p.db.sql<{ n: number }[]>`
+    select jsonb_array_length(payload -> 'messages') as n from outbox_events
+    where topic = 'notify.message' and id > ${before.outbox} order by id`;
+  assert.deepEqual(
+    bundles.map((b) => b.n),
+    [14],
+    'seven receipts, one notify event',
+  );
   for (const n of batch.notices) {
     const owner = users.find((u) => u.email === n.to || u.phone === n.to);
     assert.ok(owner, `notice to ${n.to}`);

@@ -1,6 +1,11 @@
 import type { Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
-import { NOTIFY_TOPIC, type NotifyBundle } from '../notify/index.ts';
+import {
+  NOTIFY_BUNDLE_MESSAGES_MAX,
+  NOTIFY_TOPIC,
+  type NotifyBundle,
+  type NotifyMessage,
+} from '../notify/index.ts';
 import type { NewWebhookEvent } from '../webhooks/index.ts';
 import { RECEIPT_TOPIC, receiptEvents, type PaymentsDeps } from './context.ts';
 import { paymentJson } from './redeem.ts';
@@ -134,18 +139,31 @@ async function notifyCustomers(deps: PaymentsDeps, tx: Tx, notices: Notice[]): P
     tx,
     told.flatMap((n) => [n.customerId, n.customerId]),
   );
-  const sent = told.map((n, i): NotifyBundle => ({
-    messages: messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
+  const sent = told.map((n, i): NotifyMessage[] =>
+    messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
       email: links[2 * i]!,
       phone: links[2 * i + 1]!,
     }),
-  }));
-  // One outbox event per notice, its email and SMS together: one row to write, lease and
-  // delete where a row per message needed two. The notify worker retries only what failed.
-  await deps.outbox.enqueue(
-    tx,
-    sent.map((b) => ({ topic: NOTIFY_TOPIC, key: b.messages[0]!.to, payload: b })),
   );
+  // Several notices per outbox event (a bundle), each whole in one: one row to write, lease
+  // and delete for up to 8 receipts, where each took one (and each message one before that).
+  // The notify worker delivers a bundle's messages one by one and retries only what failed.
+  const events: ReturnType<typeof bundleEvent>[] = [];
+  let bundle: NotifyMessage[] = [];
+  for (const notice of sent) {
+    if (bundle.length + notice.length > NOTIFY_BUNDLE_MESSAGES_MAX) {
+      events.push(bundleEvent(bundle));
+      bundle = [];
+    }
+    bundle.push(...notice);
+  }
+  if (bundle.length > 0) events.push(bundleEvent(bundle));
+  await deps.outbox.enqueue(tx, events);
+}
+
+/** A notify event for these messages; it has no one key, as they go to several people. */
+function bundleEvent(bundle: NotifyMessage[]): { topic: string; payload: NotifyBundle } {
+  return { topic: NOTIFY_TOPIC, payload: { messages: bundle } };
 }
 
 function topupNotice(t: store.TopupRow): Notice {
