@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, signUp } from '../../test/helpers/identity-harness.ts';
 
-// freezeLinks mints a batch of "this was not me" links with one insert (receipts ask for two
+// freezeLinks mints a batch of "this was not me" links with one insert (receipts ask for one
 // per notice): one link per requested id, in order, each freezing only its own account.
 
 const tokenOf = (link: string) => /#token=([A-Za-z0-9_-]+)$/.exec(link)?.[1] ?? '';

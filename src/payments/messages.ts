@@ -1,9 +1,10 @@
 import type { NotifyMessage } from '../notify/index.ts';
 
 // Every text payments sends a customer, in one place: the receipts of top-ups, payments and
-// refunds (email and SMS, each with its "this was not me" freeze link) and the receipt line
-// of the wallet's history. Japanese first, as the apps are, then English. A payment names the
-// store by its name, as the customer saw it at the register, never by its id.
+// refunds (email and SMS, both with the receipt's "this was not me" freeze link) and the
+// receipt line of the wallet's history. Japanese first, as the apps are, then English. A
+// payment names the store by its name, as the customer saw it at the register, never by its
+// id.
 
 export function yen(amount: bigint): string {
   // Digits grouped by three by hand: Intl's grouping (toLocaleString) cost more than the
@@ -52,11 +53,11 @@ export function refundReceipt(amount: bigint, storeName: string, receiptId: stri
   };
 }
 
-/** The receipt as an email and an SMS, each with its own freeze link. */
+/** The receipt as an email and an SMS, both with the receipt's freeze link. */
 export function receiptMessages(
   r: ReceiptText,
   to: { email: string; phone: string },
-  links: { email: string; phone: string },
+  link: string,
 ): NotifyMessage[] {
   const subject = `【Kinko】${r.subject.ja} / ${r.subject.en}`;
   return [
@@ -66,7 +67,7 @@ export function receiptMessages(
       subject,
       text:
         `${r.text.ja}\n\n${r.text.en}\n\n` +
-        `心当たりがない場合はアカウントを凍結 / This was not me — freeze my account: ${links.email}`,
+        `心当たりがない場合はアカウントを凍結 / This was not me — freeze my account: ${link}`,
     },
     {
       channel: 'sms',
@@ -74,7 +75,7 @@ export function receiptMessages(
       subject,
       text:
         `【Kinko】${r.text.ja}\nKinko: ${r.text.en}\n` +
-        `心当たりがない場合 / Not you? Freeze: ${links.phone}`,
+        `心当たりがない場合 / Not you? Freeze: ${link}`,
     },
   ];
 }

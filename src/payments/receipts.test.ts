@@ -139,14 +139,20 @@ test('a batch of receipts sends what one event at a time sends; again, nothing',
   const batch = await sent(p, before);
   assert.equal(batch.notices.length, 14, 'an email and an SMS per receipt');
   // The notices of up to 8 receipts share one notify event (a bundle).
-  const bundles = await p.db.sql<{ n: number }[]>`
-    select jsonb_array_length(payload -> 'messages') as n from outbox_events
+  const bundles = await p.db.sql<{ payload: { messages: { text: string }[] } }[]>`
+    select payload from outbox_events
     where topic = 'notify.message' and id > ${before.outbox} order by id`;
   assert.deepEqual(
-    bundles.map((b) => b.n),
+    bundles.map((b) => b.payload.messages.length),
     [14],
     'seven receipts, one notify event',
   );
+  // A receipt's email and SMS carry its one freeze link.
+  const tokens = bundles[0]!.payload.messages.map((m) => TOKEN_RE.exec(m.text)?.[1]);
+  for (let i = 0; i < tokens.length; i += 2) {
+    assert.ok(tokens[i] && tokens[i] === tokens[i + 1], 'one freeze link per receipt');
+  }
+  assert.equal(new Set(tokens).size, 7, 'a freeze link of its own per receipt');
   for (const n of batch.notices) {
     const owner = users.find((u) => u.email === n.to || u.phone === n.to);
     assert.ok(owner, `notice to ${n.to}`);

@@ -14,11 +14,11 @@ import * as messages from './messages.ts';
 import { storeNames } from './wallet.ts';
 
 // Receipts: after a top-up, payment or refund commits, its outbox event (written in the same
-// transaction) is turned here into the customer's notice — email and SMS, each with its own
-// "this was not me" freeze link from identity — and, for merchants, the signed webhook event
-// (code_payment.succeeded, store_payment.succeeded, code_payment.refunded). Doing this after
-// commit keeps the hot path of a payment to one outbox row; the receipt_sent_at column makes
-// a repeated delivery of the event a no-op.
+// transaction) is turned here into the customer's notice — email and SMS, both with the
+// receipt's "this was not me" freeze link from identity — and, for merchants, the signed
+// webhook event (code_payment.succeeded, store_payment.succeeded, code_payment.refunded).
+// Doing this after commit keeps the hot path of a payment to one outbox row; the
+// receipt_sent_at column makes a repeated delivery of the event a no-op.
 //
 // The worker takes a batch of events at once, in the transaction that handles them (outbox
 // `inTransaction`: taking them is completing them): it claims every receipt
@@ -130,20 +130,21 @@ async function claim(deps: PaymentsDeps, tx: Tx, events: ReceiptEvent[]): Promis
   return notices;
 }
 
-/** An email and an SMS per notice, each with its own freeze link; all enqueued at once. */
+/**
+ * An email and an SMS per notice, both with the notice's one freeze link (one token row, one
+ * foreign-key check of the customer, where a link per message took two): whichever the
+ * customer follows first freezes the account and spends the link. All enqueued at once.
+ */
 async function notifyCustomers(deps: PaymentsDeps, tx: Tx, notices: Notice[]): Promise<void> {
   const customerIds = [...new Set(notices.map((n) => n.customerId))];
   const facts = new Map((await deps.identity.customerFacts(tx, customerIds)).map((f) => [f.id, f]));
   const told = notices.filter((n) => facts.has(n.customerId));
   const links = await deps.identity.freezeLinks(
     tx,
-    told.flatMap((n) => [n.customerId, n.customerId]),
+    told.map((n) => n.customerId),
   );
   const sent = told.map((n, i): NotifyMessage[] =>
-    messages.receiptMessages(n.receipt, facts.get(n.customerId)!, {
-      email: links[2 * i]!,
-      phone: links[2 * i + 1]!,
-    }),
+    messages.receiptMessages(n.receipt, facts.get(n.customerId)!, links[i]!),
   );
   // Several notices per outbox event (a bundle), each whole in one: one row to write, lease
   // and delete for up to 8 receipts, where each took one (and each message one before that).
