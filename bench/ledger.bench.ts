@@ -44,7 +44,8 @@ import {
 // line holding every figure. Environment: BENCH_ACCOUNTS, BENCH_SECONDS (per one-transfer
 // scenario), BENCH_BATCH_TRANSFERS (per batch scenario), BENCH_CALLERS, BENCH_CHAIN_DELAY_MS
 // (how soon entries are chained after commit; the server's auditChainDelayMs by default),
-// BENCH_ONLY=one (skip the batch scenarios), BENCH_CPU_PROFILE (profile.ts: a CPU
+// BENCH_ONLY=one (skip the batch scenarios) or BENCH_ONLY=random1000,hot8190 (those batch
+// scenarios only, no one-transfer ones), BENCH_CPU_PROFILE (profile.ts: a CPU
 // profile of the 16-caller Kinko run) and BENCH_PG_STATEMENTS (pg-statements.ts: what each
 // statement cost PostgreSQL, per transaction of the 16-caller Kinko run and per transfer of
 // each batch scenario, Kinko's and the reference's, on stderr).
@@ -56,8 +57,14 @@ const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3);
 const BATCH_TRANSFERS = Number(process.env['BENCH_BATCH_TRANSFERS'] ?? 3 * 8190);
 const CALLERS = Number(process.env['BENCH_CALLERS'] ?? 16);
-/** BENCH_ONLY=one: the one-transfer scenarios only (quick A/B runs). */
-const ONLY_ONE = process.env['BENCH_ONLY'] === 'one';
+/**
+ * BENCH_ONLY=one: the one-transfer scenarios only; BENCH_ONLY=random1000,hot1000: those
+ * batch scenarios only (quick A/B runs).
+ */
+const ONLY = process.env['BENCH_ONLY']?.split(',') ?? [];
+const ONLY_ONE = ONLY.includes('one');
+const ONLY_BATCHES = ONLY.length > 0 && !ONLY_ONE;
+const batchRuns = (name: string) => !ONLY_BATCHES || ONLY.includes(name);
 /** Transactions each caller commits, on each side, before the one-transfer runs. */
 const WARM_UP_TRANSACTIONS = 20;
 const TARGET = { callersRatio: 3, oneVsRaw: 0.45, batchVsRaw: 0.6 };
@@ -96,9 +103,11 @@ try {
   };
   const hot: Pick = () => [ids[1 + randomInt(ACCOUNTS - 1)]!, ids[0]!];
 
-  const one = await oneTransferScenarios(ledger, random);
+  const one = ONLY_BATCHES ? null : await oneTransferScenarios(ledger, random);
   const batches: Record<string, BatchFigures> = {};
-  const sizes = ONLY_ONE ? [] : [1000, limits.ledgerTransferBatchSizeMax];
+  const sizes = (ONLY_ONE ? [] : [1000, limits.ledgerTransferBatchSizeMax]).filter(
+    (size) => batchRuns(`random${size}`) || batchRuns(`hot${size}`),
+  );
   // One batch of each size on each side first, unmeasured: the first large batches run code
   // V8 has not optimised yet, which only the first scenario measured would pay for.
   for (const size of sizes) {
@@ -114,6 +123,7 @@ try {
       ['random', random],
       ['hot', hot],
     ] as const) {
+      if (!batchRuns(`${name}${size}`)) continue;
       batches[`${name}${size}`] = await batchScenario(ledger, size, pick);
     }
   }
@@ -362,23 +372,25 @@ async function checked(ledger: Ledger, audit: ReturnType<typeof createAudit>) {
 }
 
 function report(
-  one: Awaited<ReturnType<typeof oneTransferScenarios>>,
+  one: Awaited<ReturnType<typeof oneTransferScenarios>> | null,
   batches: Record<string, BatchFigures>,
   checks: Awaited<ReturnType<typeof checked>>,
 ) {
   const pct = (x: number) => `${Math.round(x * 100)} %`;
   const out = process.stdout;
-  out.write(
-    `one transfer per transaction: 1 caller ${one.kinko1}/s, ${one.callers} callers ` +
-      `${one.kinkoN}/s (${one.callersRatio}×, target ≥ ${TARGET.callersRatio}×; raw ` +
-      `PostgreSQL's own ${one.callers}-vs-1 ratio in this run ${one.rawCallersRatio}×, the ` +
-      `bound ${os.cpus().length} cores set); raw PostgreSQL ` +
-      `${one.callers} callers ${one.rawN}/s, 1 caller ${one.raw1}/s; ` +
-      `Kinko ${pct(one.vsRaw)} of raw (target ≥ ${pct(TARGET.oneVsRaw)}); CPU per transaction ` +
-      `at ${one.callers} callers: Kinko node ${one.cpuUs.kinko.node} µs + PostgreSQL ` +
-      `${one.cpuUs.kinko.postgres} µs, raw node ${one.cpuUs.raw.node} µs + PostgreSQL ` +
-      `${one.cpuUs.raw.postgres} µs\n`,
-  );
+  if (one) {
+    out.write(
+      `one transfer per transaction: 1 caller ${one.kinko1}/s, ${one.callers} callers ` +
+        `${one.kinkoN}/s (${one.callersRatio}×, target ≥ ${TARGET.callersRatio}×; raw ` +
+        `PostgreSQL's own ${one.callers}-vs-1 ratio in this run ${one.rawCallersRatio}×, the ` +
+        `bound ${os.cpus().length} cores set); raw PostgreSQL ` +
+        `${one.callers} callers ${one.rawN}/s, 1 caller ${one.raw1}/s; ` +
+        `Kinko ${pct(one.vsRaw)} of raw (target ≥ ${pct(TARGET.oneVsRaw)}); CPU per transaction ` +
+        `at ${one.callers} callers: Kinko node ${one.cpuUs.kinko.node} µs + PostgreSQL ` +
+        `${one.cpuUs.kinko.postgres} µs, raw node ${one.cpuUs.raw.node} µs + PostgreSQL ` +
+        `${one.cpuUs.raw.postgres} µs\n`,
+    );
+  }
   for (const [name, b] of Object.entries(batches)) {
     out.write(
       `batch ${name}: Kinko ${b.kinko}/s, raw ${b.raw}/s, ${pct(b.vsRaw)} ` +
