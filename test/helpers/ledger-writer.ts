@@ -2,6 +2,7 @@ import { createAudit, type Audit } from '../../src/audit/index.ts';
 import { loadConfig } from '../../src/config.ts';
 import { connect } from '../../src/db/index.ts';
 import { systemClock } from '../../src/lib/clock.ts';
+import { assert } from '../../src/lib/assert.ts';
 import { uuidv7 } from '../../src/lib/ids.ts';
 import { createLedger, type Ledger, type TransferInput } from '../../src/ledger/index.ts';
 
@@ -19,6 +20,11 @@ import { createLedger, type Ledger, type TransferInput } from '../../src/ledger/
 //   ledger  until killed: one-transfer transactions from 4 callers beside batches of
 //           WRITER_BATCH transfers.
 //   hold    one transaction appends an entry and a transfer, then waits for ever.
+//   spend   until killed: one-transfer transactions from 4 callers over the accounts, the
+//           first a funding account and the rest wallets that may not overdraw: a third
+//           refill a wallet from the funding account, the rest spend from a wallet into
+//           another or into the funding account; refused spends (exceeds_credits) are
+//           not acknowledged.
 
 const env = (name: string) => {
   const v = process.env[name];
@@ -79,6 +85,28 @@ async function ledgerMode(): Promise<void> {
   await Promise.all([single(), single(), single(), single(), batches()]);
 }
 
+async function spendMode(): Promise<void> {
+  const [funding, ...wallets] = accounts;
+  assert(funding && wallets.length >= 2, 'spend needs a funding account and two wallets');
+  let i = 0;
+  const one = (k: number): TransferInput => {
+    const w = wallets[k % wallets.length]!;
+    const other = k % 2 === 0 ? funding : wallets[(k + 1) % wallets.length]!;
+    const [debitAccountId, creditAccountId] = k % 3 === 0 ? [funding, w] : [w, other];
+    const amount = BigInt(1 + (k % 4));
+    return { id: uuidv7(), debitAccountId, creditAccountId, amount, currency: 'JPY', code: 1 };
+  };
+  const caller = async () => {
+    for (;;) {
+      const t = one(i++);
+      const [r] = await ledger.createTransfers([t]);
+      if (r?.result === 'ok') say(`ack ${t.id}`);
+      else if (r?.result !== 'exceeds_credits') throw new Error(`transfer failed: ${r?.result}`);
+    }
+  };
+  await Promise.all([caller(), caller(), caller(), caller()]);
+}
+
 async function holdMode(): Promise<void> {
   await sql.begin(async (tx) => {
     await ledger.createTransfersInTx(tx, [transfer(0)]);
@@ -94,5 +122,6 @@ const mode = env('WRITER_MODE');
 if (mode === 'append') await appendMode(audit);
 else if (mode === 'ledger') await ledgerMode();
 else if (mode === 'hold') await holdMode();
+else if (mode === 'spend') await spendMode();
 else throw new Error(`unknown WRITER_MODE ${mode}`);
 await sql.end({ timeout: 5 });

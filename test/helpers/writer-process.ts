@@ -18,7 +18,7 @@ export function startWriter(
   url: string,
   accounts: readonly string[],
   tag: string,
-  mode: 'append' | 'ledger' | 'hold',
+  mode: 'append' | 'ledger' | 'hold' | 'spend',
   extra: Record<string, string> = {},
 ): Writer {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/ledger-writer.ts'], {
