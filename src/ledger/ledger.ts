@@ -154,40 +154,9 @@ const BATCH_ATTEMPTS_MAX = 4;
  */
 type Stored = 'looked_up' | 'unlooked';
 const UNIQUE_VIOLATION = '23505';
-const DEADLOCK_DETECTED = '40P01';
-
-/**
- * Large batches read without locks after one that did lost a race (an account changed
- * between its read and its write, or its write, which locks rows in the plan's order rather
- * than by id, deadlocked) only once this many more batches locked instead. Under such
- * contention (one-transfer transactions on a batch's accounts, say) a batch that reads
- * without locks mostly decides twice, and a deadlock costs a second (deadlock_timeout).
- */
-const LOCKED_AFTER_LOST_RACE = 32;
-
-/** When a large batch may read its accounts without locks (see LOCKED_AFTER_LOST_RACE). */
-function unlockedBatches() {
-  let locked = 0;
-  return {
-    /** Whether the next large batch reads without locks. */
-    next(): boolean {
-      if (locked === 0) return true;
-      locked--;
-      return false;
-    },
-    /** An unlocked attempt failed with `e`. */
-    failed(e: unknown): void {
-      const code = (e as { code?: unknown }).code;
-      if (code === store.BALANCES_CHANGED || code === DEADLOCK_DETECTED) {
-        locked = LOCKED_AFTER_LOST_RACE;
-      }
-    },
-  };
-}
 
 export function createLedger(deps: LedgerDeps): Ledger {
   const { sql, limits } = deps;
-  const unlockedTurns = unlockedBatches();
 
   const createTransfersInTx = async (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) => {
     if (transfers.length === 0) return [];
@@ -212,23 +181,13 @@ export function createLedger(deps: LedgerDeps): Ledger {
     createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
       if (transfers.length === 0) return [];
-      // The first attempt takes the batch's ids for new (see Stored) and, if large, reads
-      // its accounts without locks (unless one such batch lost a race lately); only after a
-      // lost race (an id already stored fails the insert, an account changed after the
-      // read) does an attempt look them up and lock.
+      // The first attempt takes the batch's ids for new (see Stored); only after a lost
+      // race (an id already stored fails the insert) does an attempt look them up.
       let stored: Stored = 'unlooked';
-      let unlocked = unlockedTurns.next();
-      return retryOnConflict(BATCH_ATTEMPTS_MAX, async () => {
-        const attempt = ownTransaction(deps, transfers, ctx, stored, unlocked);
-        const wasUnlocked = unlocked;
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, () => {
+        const attempt = ownTransaction(deps, transfers, ctx, stored);
         stored = 'looked_up';
-        unlocked = false;
-        try {
-          return await attempt;
-        } catch (e) {
-          if (wasUnlocked) unlockedTurns.failed(e);
-          throw e;
-        }
+        return attempt;
       });
     },
     createTransfersInTx,
@@ -265,10 +224,9 @@ async function ownTransaction(
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
   stored: Stored,
-  unlocked: boolean,
 ): Promise<CreateTransferResult[]> {
   const run = async (tx: Tx, planMode?: Promise<string | undefined>) => {
-    const batch = await transferBatch(deps, tx, transfers, ctx, planMode, stored, unlocked);
+    const batch = await transferBatch(deps, tx, transfers, ctx, planMode, stored);
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
@@ -302,7 +260,6 @@ async function transferBatch(
   ctx: LedgerContext,
   sentPlanMode?: Promise<string | undefined>,
   stored: Stored = 'looked_up',
-  unlocked = false,
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
   const nowMs = deps.clock.nowMs();
@@ -320,8 +277,7 @@ async function transferBatch(
   // a refused one is looked up before the batch writes. That saves a large batch sending its
   // ids in the lock (37 bytes of text each) and PostgreSQL one primary-key probe per id.
   const unlooked = stored === 'unlooked';
-  // Such a batch, if large, may also read its accounts without locks (lockAndLoad).
-  const { state, readBalances } = await lockAndLoad(tx, transfers, stored, unlocked && !small);
+  const state = await lockAndLoad(tx, transfers, unlooked ? 'unlooked' : 'looked_up');
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
   // leaves of the part already sent). Everything else, a small batch's transfers included,
@@ -355,7 +311,6 @@ async function transferBatch(
         ? { id: batch.id, created, leaves: batch.leaves, createdAtMs: nowMs }
         : null,
     also: byStatement ? deps.audit.appendStatement(tx, entries) : null,
-    readBalances,
   });
   const results = outcome.results.map((result, index) => ({
     index,
@@ -371,33 +326,23 @@ async function transferBatch(
  * are they read (an idempotent retry). Pending transfers a post or void names are read
  * with the lock, pipelined behind it: like any statement under read committed, the read
  * takes its snapshot after the lock statement finished.
- *
- * `unlocked` (only for a batch in a transaction of its own that takes its ids for new): a
- * batch that resolves no pending transfer reads its accounts without locking them instead
- * (store.readAccounts) and answers the balances it read (readBalances). Its write then
- * updates and locks them only if they still hold those (store.writeBatch); if one does not,
- * the batch rolls back, and its retry locks them.
  */
 async function lockAndLoad(
   tx: Tx,
   transfers: readonly TransferInput[],
   storedIds: Stored,
-  unlocked: boolean,
-): Promise<{ state: BatchState; readBalances: Map<string, AccountBalances> | null }> {
+): Promise<BatchState> {
   const { accountIds, transferIds, pendingIds } = batchIds(transfers);
   for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
   const pending = pendingIds.length > 0;
-  const read = unlocked && storedIds === 'unlooked' && !pending;
   const lookup = pending || storedIds === 'unlooked' ? [] : transferIds();
-  const [locked, readTransfers] = await Promise.all([
-    read
-      ? store.readAccounts(tx, [...accountIds]).then((accounts) => ({ accounts, anyStored: false }))
-      : store.lockAccountsFindingTransfers(tx, [...accountIds], lookup),
+  const [locked, read] = await Promise.all([
+    store.lockAccountsFindingTransfers(tx, [...accountIds], lookup),
     pending ? store.selectTransfers(tx, transferIds()) : undefined,
   ]);
   // Missing accounts leave the lock's answer empty; read then, to answer `exists` rightly.
   const unsure = locked.anyStored || locked.accounts.length < accountIds.size;
-  const stored = readTransfers ?? (unsure ? await store.selectTransfers(tx, transferIds()) : []);
+  const stored = read ?? (unsure ? await store.selectTransfers(tx, transferIds()) : []);
   const accounts = new Map<string, AccountBalances>();
   for (const a of locked.accounts) accounts.set(a.id, a);
   // A stored transfer may name accounts not locked yet (one committed after the first read,
@@ -407,9 +352,7 @@ async function lockAndLoad(
     .flatMap((t) => [t.debitAccountId, t.creditAccountId])
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
   for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
-  // Copies: the batch changes its accounts' balances in place.
-  const readBalances = read ? new Map([...accounts].map(([id, a]) => [id, { ...a }])) : null;
-  return { state: { accounts, transfers: new Map(stored.map((t) => [t.id, t])) }, readBalances };
+  return { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
 }
 
 /**
@@ -593,7 +536,6 @@ async function expireBatch(
     resolved: expired,
     batch: null,
     also: null,
-    readBalances: null,
   });
   await deps.audit.append(tx, expired.map(expiryEntry));
   return { expired: expired.length, scanned: ids.length };

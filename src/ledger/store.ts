@@ -181,36 +181,14 @@ const PACKED_ACCOUNT_BYTES = 16 + 4 + 4 * 8 + 3;
  */
 async function lockAccountsPacked(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
   const [row] = await tx<{ packed: string | null }[]>`
-    select ${packedRecords(tx)} as packed
+    select encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
+                             || int8send(debits_posted) || int8send(credits_pending)
+                             || int8send(credits_posted) || convert_to(currency, 'UTF8'),
+                             ''::bytea), 'base64') as packed
     from (select id, currency, flags, debits_pending, debits_posted, credits_pending,
                  credits_posted
           from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
           order by id for update) a`;
-  assert(row, 'an aggregate answers one row');
-  return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
-}
-
-/** The accounts of a packed answer, as fixed-width records (PACKED_ACCOUNT_BYTES), base64. */
-function packedRecords(tx: Tx): Fragment {
-  return tx`encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
-                              || int8send(debits_posted) || int8send(credits_pending)
-                              || int8send(credits_posted) || convert_to(currency, 'UTF8'),
-                              ''::bytea), 'base64')`;
-}
-
-/**
- * The accounts as they are, read without locking them, in no particular order (packed like
- * lockAccountsPacked's). For a batch that checks, in its write statement, that every
- * account it read still holds the balances it read (writeBatch's `readBalances`): the
- * statement's own row locks, held until commit, then stand in for the lock. It saves what
- * that lock cost PostgreSQL in a large batch: a sort, and for each account a row lock that
- * dirties its page and writes WAL, on top of the update that does both again.
- */
-export async function readAccounts(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
-  if (ids.length === 0) return [];
-  const [row] = await tx<{ packed: string | null }[]>`
-    select ${packedRecords(tx)} as packed
-    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])`;
   assert(row, 'an aggregate answers one row');
   return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
 }
@@ -392,103 +370,47 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
  */
 const SMALL_UNNEST = 2 * INSERT_TRANSFERS_MAX;
 
-/** One column of an unnest: its name, its array literal and its element type. */
-interface UnnestColumn {
-  name: string;
-  values: string;
-  type: 'uuid' | 'int8';
-}
-
-/**
- * `u`, the rows of arrays in step: unnested in the select list for a small batch (see
- * SMALL_UNNEST), in FROM for a large one.
- */
-function unnestRows(tx: Tx, cols: readonly UnnestColumn[], count: number): Fragment {
-  const typed = (c: UnnestColumn) =>
-    c.type === 'uuid' ? tx`${c.values}::uuid[]` : tx`${c.values}::int8[]`;
-  const join = (xs: Fragment[]) => xs.reduce((a, b) => tx`${a}, ${b}`);
-  if (count <= SMALL_UNNEST) {
-    return tx`(select ${join(cols.map((c) => tx`unnest(${typed(c)}) as ${tx(c.name)}`))}) as u`;
-  }
-  return tx`unnest(${join(cols.map(typed))}) as u(${join(cols.map((c) => tx`${tx(c.name)}`))})`;
-}
-
-/** The four balances of accounts, as columns named with a prefix (`dp`, `odp`, ...). */
-function balanceColumns(
-  accounts: readonly AccountBalances[],
-  prefix: string,
-  postedOnly = false,
-): UnnestColumn[] {
-  const big = (name: string, f: (a: AccountBalances) => bigint): UnnestColumn => ({
-    name: prefix + name,
-    values: int8Array(accounts.map(f)),
-    type: 'int8',
-  });
-  const posted = [big('dpo', (a) => a.debitsPosted), big('cpo', (a) => a.creditsPosted)];
-  if (postedOnly) return posted;
-  return [big('dp', (a) => a.debitsPending), big('cp', (a) => a.creditsPending), ...posted];
-}
-
-/** `a`'s balances are those of `u`'s columns with the prefix. */
-function sameBalances(tx: Tx, prefix: string): Fragment {
-  const u = (name: string) => tx`${tx('u')}.${tx(prefix + name)}`;
-  return tx`a.debits_pending = ${u('dp')} and a.debits_posted = ${u('dpo')}
-            and a.credits_pending = ${u('cp')} and a.credits_posted = ${u('cpo')}`;
-}
-
-/**
- * The balances computed in memory, one row out each. With `read` (the balances the batch
- * read without locks), an account is updated only if it still holds what was read: one
- * that does not is left out, and writeBatch's count then fails the statement.
- */
+/** The balances computed in memory (rows locked by this transaction), one row out each. */
 function balancesUpdate(
   tx: Tx,
   accounts: readonly AccountBalances[],
   postedOnly: boolean,
-  read: ReadonlyMap<string, AccountBalances> | null,
 ): Fragment {
-  // A small batch writes all four balances: one statement shape, planned once per
-  // connection. A large batch that moved no pending amount sends only the posted ones: the
-  // pending ones it holds are those it locked (or read), so writing them changed nothing.
-  const onlyPosted = postedOnly && accounts.length > SMALL_UNNEST;
-  const cols: UnnestColumn[] = [
-    { name: 'id', values: uuidArray(accounts.map((a) => a.id)), type: 'uuid' },
-    ...balanceColumns(accounts, '', onlyPosted),
-  ];
-  if (read) {
-    const before = accounts.map((a) => {
-      const r = read.get(a.id);
-      assert(r, 'a batch that read its balances writes only accounts it read');
-      return r;
-    });
-    cols.push(...balanceColumns(before, 'o'));
+  const big = (f: (a: AccountBalances) => bigint) => int8Array(accounts.map(f));
+  if (accounts.length <= SMALL_UNNEST) {
+    return tx`
+      update ledger_accounts a
+      set debits_pending = u.dp, debits_posted = u.dpo,
+          credits_pending = u.cp, credits_posted = u.cpo
+      from (select unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[]) as id,
+                   unnest(${big((a) => a.debitsPending)}::int8[]) as dp,
+                   unnest(${big((a) => a.debitsPosted)}::int8[]) as dpo,
+                   unnest(${big((a) => a.creditsPending)}::int8[]) as cp,
+                   unnest(${big((a) => a.creditsPosted)}::int8[]) as cpo) as u
+      where a.id = u.id
+      returning 1`;
   }
-  const set = onlyPosted
-    ? tx`debits_posted = u.dpo, credits_posted = u.cpo`
-    : tx`debits_pending = u.dp, debits_posted = u.dpo,
-         credits_pending = u.cp, credits_posted = u.cpo`;
-  const unchanged = read ? tx`and ${sameBalances(tx, 'o')}` : tx``;
+  // A large batch that moved no pending amount sends only the posted balances: the pending
+  // ones it holds are those it locked, so writing them again would change nothing.
+  if (postedOnly) {
+    return tx`
+      update ledger_accounts a set debits_posted = u.dpo, credits_posted = u.cpo
+      from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+                  ${big((a) => a.debitsPosted)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
+        as u(id, dpo, cpo)
+      where a.id = u.id
+      returning 1`;
+  }
   return tx`
-    update ledger_accounts a set ${set}
-    from ${unnestRows(tx, cols, accounts.length)}
-    where a.id = u.id ${unchanged}
+    update ledger_accounts a
+    set debits_pending = u.dp, debits_posted = u.dpo,
+        credits_pending = u.cp, credits_posted = u.cpo
+    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+                ${big((a) => a.debitsPending)}::int8[], ${big((a) => a.debitsPosted)}::int8[],
+                ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
+      as u(id, dp, dpo, cp, cpo)
+    where a.id = u.id
     returning 1`;
-}
-
-/**
- * Accounts the batch read without locks and did not write (those of refused transfers),
- * locked if they still hold the balances read, one row out each: they too must not change
- * before the batch commits, as their locks would have made sure.
- */
-function unchangedLock(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
-  const cols: UnnestColumn[] = [
-    { name: 'id', values: uuidArray(accounts.map((a) => a.id)), type: 'uuid' },
-    ...balanceColumns(accounts, 'o'),
-  ];
-  return tx`
-    select 1 from ledger_accounts a, ${unnestRows(tx, cols, accounts.length)}
-    where a.id = u.id and ${sameBalances(tx, 'o')}
-    for share of a`;
 }
 
 /** New states of stored pending transfers (posted, voided or expired), one row out each. */
@@ -541,13 +463,6 @@ export interface BatchWrites {
   /** Another module's write sent in the same statement: the batch's audit append. */
   also: Fragment | null;
   /**
-   * The balances of every account the batch read without locking it (readAccounts), as
-   * read, or null when it locked them. The statement then writes and locks them only if
-   * they still hold these, and otherwise fails with BALANCES_CHANGED, which rolls the
-   * batch back (COMMIT may be behind it) for a retry that locks.
-   */
-  readBalances: ReadonlyMap<string, AccountBalances> | null;
-  /**
    * The plan_cache_mode useGenericPlans replaced, set again by this statement, so that the
    * caller's own statements after the batch are planned as before it.
    */
@@ -567,16 +482,8 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
     assert(w.batch, 'transfers inserted here belong to a batch');
     items.push(tx`t as (${transfersInsert(tx, w.transfers, w.batch.id)})`);
   }
-  const read = w.readBalances;
   if (w.touched.length > 0) {
-    items.push(tx`b as (${balancesUpdate(tx, w.touched, w.postedOnly, read)})`);
-  }
-  let untouched: AccountBalances[] = [];
-  if (read) {
-    assert(w.resolved.length === 0, 'a batch that resolves pending transfers locks');
-    const touched = new Set(w.touched.map((a) => a.id));
-    untouched = [...read.values()].filter((a) => !touched.has(a.id));
-    if (untouched.length > 0) items.push(tx`v as (${unchangedLock(tx, untouched)})`);
+    items.push(tx`b as (${balancesUpdate(tx, w.touched, w.postedOnly)})`);
   }
   if (w.resolved.length > 0) items.push(tx`p as (${pendingStatesUpdate(tx, w.resolved)})`);
   if (w.batch) items.push(tx`k as (${batchInsert(tx, w.batch)})`);
@@ -598,30 +505,15 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
   try {
     await tx`
       with ${join(items)}
-      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)},
-             ${check('v', untouched.length)} ${restore}`;
+      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)} ${restore}`;
   } catch (e) {
     const missed = (e as { code?: unknown }).code === DIVISION_BY_ZERO;
-    // Read without locks, an account left out has changed since: a lost race.
-    if (missed && read) throw balancesChanged();
     assert(!missed, 'every touched account is updated; only pending transfers change state');
     throw e;
   }
 }
 
 const DIVISION_BY_ZERO = '22012';
-
-/**
- * The code of a batch's failure when an account it read without locking changed before its
- * write: serialization_failure, which retryOnConflict runs again.
- */
-export const BALANCES_CHANGED = '40001';
-
-function balancesChanged(): Error {
-  return Object.assign(new Error('an account changed after the batch read it'), {
-    code: BALANCES_CHANGED,
-  });
-}
 
 function* transferRows(
   parts: Iterable<readonly TransferRecord[]>,
