@@ -20,6 +20,7 @@ import {
   CARD_CLEARING_OWNER,
   loadOrCreatePaymentCodeKey,
   type BatcherStats,
+  type RedeemPhases,
 } from '../src/payments/index.ts';
 
 // `npm run bench:pay`: code payments end to end over HTTP — POST /v1/code_payments with a
@@ -115,12 +116,14 @@ async function main(): Promise<void> {
     });
     const cpu = cpuMeter(path.join(dataDir, 'pg'));
     const before = m.payments.batcherStats();
+    const phasesBefore = m.payments.redeemPhases();
     const stopProfile = await startProfile();
     const statements = countStatements(sql);
     await pgCost.reset();
     const peak = await runLoad(job(fx.codes.slice(0, peakCodes), 0));
     const peakRate = peak.ok / peak.seconds;
     const batches = batchFigures(before, m.payments.batcherStats(), peak.seconds);
+    const phases = phaseFigures(phasesBefore, m.payments.redeemPhases(), peak.ok);
     // The peak run leaves receipts, notices and webhook events behind in the outbox. The
     // sustained peak counts the time the workers take to catch up: what each payment sets
     // in motion is part of its cost (and so is the CPU they use). The steady run starts
@@ -139,7 +142,11 @@ async function main(): Promise<void> {
     await pgCost.close();
     const sustained = peak.ok / (peak.seconds + drainedIn);
     const rate = STEADY_RATE || Math.max(1, Math.floor(sustained * 0.8));
+    const steadyBefore = m.payments.batcherStats();
+    const steadyPhasesBefore = m.payments.redeemPhases();
     const steady = await runLoad(job(fx.codes.slice(peakCodes), rate));
+    const steadyBatches = batchFigures(steadyBefore, m.payments.batcherStats(), steady.seconds);
+    const steadyPhases = phaseFigures(steadyPhasesBefore, m.payments.redeemPhases(), steady.ok);
     await platform.stop();
     const checks = await checkAfter(m);
     const [merchant] = await m.ledger.lookupAccounts([
@@ -165,6 +172,9 @@ async function main(): Promise<void> {
       failures,
       firstFailure: peak.firstFailure || steady.firstFailure,
       batches,
+      batchPhases: phases,
+      steadyBatches,
+      steadyBatchPhases: steadyPhases,
       statementsPerPayment: round(sent.total / peak.ok),
       cpuUsPerPayment: {
         server: perPayment(peakCpu.server),
@@ -188,11 +198,13 @@ async function main(): Promise<void> {
         `sustained ${sustained.toFixed(0)} payments/s (background caught up ` +
         `${drainedIn.toFixed(1)} s later); at 80 % of sustained = ${rate}/s: ` +
         `${figures.steadyPerSecond} payments/s, p50 ${figures.steadyP50Ms} ms, ` +
-        `p99 ${figures.steadyP99Ms} ms (floor at 80 % of its peak: p99 ` +
+        `p99 ${figures.steadyP99Ms} ms (batches: ${steadyBatches}; ${steadyPhases}) ` +
+        `(floor at 80 % of its peak: p99 ` +
         `${floor.steadyP99Ms.toFixed(1)} ms); failures ${failures}` +
         `${failures ? ` (first: ${figures.firstFailure})` : ''}; merchant credited exactly; ` +
         `ledger check ${checks['ledger']}, audit verify ${checks['audit']}; ` +
         `peak run's redemption batches: ${batches}; ` +
+        `a batch's time (ms per batch / µs per payment): ${phases}; ` +
         `CPU per payment (peak run and its background work): ` +
         `server ${figures.cpuUsPerPayment.server} µs, ` +
         `PostgreSQL ${figures.cpuUsPerPayment.postgres} µs, ` +
@@ -231,6 +243,20 @@ function batchFigures(a: BatcherStats, b: BatcherStats, seconds: number): string
     `${n}, ${((b.items - a.items) / n).toFixed(0)} payments and ` +
     `${(busyMs / n).toFixed(1)} ms each, batcher busy ${(busyMs / 10 / seconds).toFixed(0)} %`
   );
+}
+
+/**
+ * Where the batches' time went (redeem.ts): milliseconds per batch and microseconds per
+ * payment of each phase, open (a connection) to COMMIT.
+ */
+function phaseFigures(a: RedeemPhases, b: RedeemPhases, payments: number): string {
+  const n = b.batches - a.batches;
+  const names = ['open', 'read', 'decide', 'post', 'write', 'commit'] as const;
+  const parts = names.map((name) => {
+    const ms = b[`${name}Ms`] - a[`${name}Ms`];
+    return `${name} ${(ms / n).toFixed(1)}/${((ms * 1000) / payments).toFixed(0)}`;
+  });
+  return parts.join(', ');
 }
 
 /** Waits (at most 5 minutes) until no outbox event is ready or leased; returns seconds. */

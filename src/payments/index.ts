@@ -28,6 +28,7 @@ export { loadOrCreatePaymentCodeKey } from './keys.ts';
 export { createPayments, type Payments } from './payments.ts';
 export { paymentsRiskFacts } from './risk-facts.ts';
 export { type BatcherStats } from './batcher.ts';
+export { type RedeemPhases } from './redeem.ts';
 export { CARD_CLEARING_OWNER, accountIdFor, accountInput } from './accounts.ts';
 
 interface PaymentsRoutesDeps {
