@@ -514,8 +514,8 @@ function riskFactSource(m: () => Pick<Modules, 'identity' | 'card'>, clock: Cloc
  * Both ways in are wrapped: assess() inside the engine does not go through assessMany.
  */
 function meteredRisk(risk: Risk, metrics: Metrics): Risk {
-  const assessMany: Risk['assessMany'] = async (inputs, db) => {
-    const decided = await risk.assessMany(inputs, db);
+  const assessMany: Risk['assessMany'] = async (inputs, db, reads) => {
+    const decided = await risk.assessMany(inputs, db, reads);
     for (const a of decided) metrics.riskDecision(a.decision);
     return decided;
   };

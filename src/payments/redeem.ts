@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.ts';
 import type { Identity } from '../identity/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
-import { refusalOf, type AssessInput, type Assessment } from '../risk/index.ts';
+import { refusalOf, type AssessInput, type Assessment, type BatchReads } from '../risk/index.ts';
 import { accountIdFor } from './accounts.ts';
 import {
   enqueueReceipts,
@@ -215,14 +215,14 @@ async function runBatch(
   const scopes = [...new Set(items.flatMap((i) => scopesOf(i.req)))].sort();
   const keys = items.map((i) => ({ scope: i.req.scope, key: i.req.idempotencyKey }));
   const read = { opened, lockFirst, scopes, keys, windowStart };
-  const { codes, facts, stored, counts } = await readBatch(deps, tx, items, read);
+  const { codes, facts, stored, counts, risk } = await readBatch(deps, tx, items, read);
   clock.lap('readMs');
   const decidedWith = new Map(counts);
   replays(items, stored);
   suspended(deps, open(items));
   misreads(open(items));
   const guard = throttle(deps, open(items), counts, windowStart, now);
-  await verifyCodes(deps, tx, open(items), { codes, facts }, guard, now);
+  await verifyCodes(deps, tx, open(items), { codes, facts, risk }, guard, now);
   clock.lap('decideMs');
   // From here on the batch holds its scopes' lock; the counters are read again under it,
   // and the ledger's lock goes out behind them in the same round trip.
@@ -245,7 +245,9 @@ async function runBatch(
  * The batch's reads, in two round trips. First, with BEGIN: the codes (locked in hmac
  * order), stored answers and guessing counters. Then, once the codes name the customers:
  * the customers' risk locks (as a top-up takes them: a customer's decision then sees the
- * payments of a batch running beside this one, in any process) and their facts. Locks are
+ * payments of a batch running beside this one, in any process), their facts and risk's
+ * reads (rules, velocity counters, facts) for every request whose code was found, sent
+ * behind the locks so that they see what was committed before them. Locks are
  * always taken codes, customers, scopes, accounts, so two batches never wait for each other
  * in a circle. Codes of requests that turn out to be replays or throttled are locked too,
  * and left as they are. A batch that runs again because its scopes moved takes the scopes'
@@ -276,14 +278,42 @@ async function readBatch(
     on.opened,
   ] as const);
   const customers = [...new Set(codes.map((c) => c.customer_id))];
+  // Sent in this order: risk's reads last, behind the locks.
+  const locked = deps.risk.lockCustomers(tx, customers);
+  const scopesLocked = on.lockFirst && store.lockGuessScopes(tx, on.scopes);
+  const lateReads = on.lockFirst ? reads() : undefined;
+  const customerFacts = deps.identity.customerFacts(tx, customers);
+  const risk = riskReads(deps, tx, items, codes);
   const [, , late, facts] = await allSent([
-    deps.risk.lockCustomers(tx, customers),
-    on.lockFirst && store.lockGuessScopes(tx, on.scopes),
-    on.lockFirst ? reads() : undefined,
-    deps.identity.customerFacts(tx, customers),
+    locked,
+    scopesLocked,
+    lateReads,
+    customerFacts,
+    risk.sent.read,
   ] as const);
   const [stored, counts] = (early ?? late)!;
-  return { codes, facts: new Map(facts.map((f) => [f.id, f])), stored, counts };
+  return { codes, facts: new Map(facts.map((f) => [f.id, f])), stored, counts, risk };
+}
+
+/** The risk inputs of the requests whose code was found, and risk's reads for them. */
+interface RiskReads {
+  inputs: ReadonlyMap<Item, AssessInput>;
+  sent: BatchReads;
+}
+
+function riskReads(
+  deps: PaymentsDeps,
+  tx: Tx,
+  items: readonly Item[],
+  codes: readonly store.CodeRow[],
+): RiskReads {
+  const byHmac = new Map(codes.map((c) => [c.hmac.toString('hex'), c]));
+  const inputs = new Map<Item, AssessInput>();
+  for (const item of items) {
+    const code = item.hmac && byHmac.get(item.hmac.toString('hex'));
+    if (code) inputs.set(item, riskInput(item.req, code));
+  }
+  return { inputs, sent: deps.risk.readMany([...inputs.values()], tx) };
 }
 
 /** Takes the scopes' lock and says whether the counters are still those decided with. */
@@ -405,7 +435,11 @@ async function verifyCodes(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  read: { codes: readonly store.CodeRow[]; facts: ReadonlyMap<string, CustomerFacts> },
+  read: {
+    codes: readonly store.CodeRow[];
+    facts: ReadonlyMap<string, CustomerFacts>;
+    risk: RiskReads;
+  },
   guard: Guard,
   now: Date,
 ): Promise<void> {
@@ -432,13 +466,17 @@ async function verifyCodes(
         refuse(item, paymentsError('wallet_unavailable'), true);
         continue;
       }
-      candidates.push({ item, code, input: riskInput(item.req, code, f) });
+      // Read with the batch's other reads; what they did not need is known now.
+      const input = read.risk.inputs.get(item)!;
+      input.account = { createdAt: f.createdAt, moneyHoldUntil: f.moneyHoldUntil };
+      candidates.push({ item, code, input });
     }
   }
   // One decision for the batch: every attempt sees those decided before it.
   const assessed = await deps.risk.assessMany(
     candidates.map((c) => c.input),
     tx,
+    read.risk.sent,
   );
   candidates.forEach(({ item, code }, i) => {
     const a = assessed[i]!;
@@ -450,11 +488,8 @@ async function verifyCodes(
   });
 }
 
-function riskInput(
-  req: RedeemRequest,
-  code: store.CodeRow,
-  f: { createdAt: Date; moneyHoldUntil: Date | null },
-): AssessInput {
+/** A request's risk input; its account's facts are added once identity's read answers. */
+function riskInput(req: RedeemRequest, code: store.CodeRow): AssessInput {
   return {
     kind: 'code_payment',
     customerId: code.customer_id,
@@ -464,7 +499,6 @@ function riskInput(
     merchantId: req.terminal.merchantId,
     amount: req.amount,
     currency: req.currency,
-    account: { createdAt: f.createdAt, moneyHoldUntil: f.moneyHoldUntil },
   };
 }
 

@@ -49,5 +49,6 @@ export {
   refusalOf,
   type AssessInput,
   type Assessment,
+  type BatchReads,
   type Risk,
 } from './risk.ts';

@@ -121,9 +121,7 @@ test('from abroad after a security change or a new phone, the default set asks m
   const changed = { security_change_minutes: 30 };
   // A ¥5,000 top-up: at home after a change it passes (under ¥10,000); abroad it is held.
   assert.equal(set.evaluate(signals(changed)).decision, 'allow');
-  assert.deepEqual(set.evaluate(signals({ ...changed, ...abroad })).fired, [
-    'abroad_after_change',
-  ]);
+  assert.deepEqual(set.evaluate(signals({ ...changed, ...abroad })).fired, ['abroad_after_change']);
   assert.equal(set.evaluate(signals({ ...changed, ...abroad })).decision, 'review');
   // Abroad with nothing changed: nothing fires (a customer on a trip).
   assert.equal(set.evaluate(signals(abroad)).decision, 'allow');

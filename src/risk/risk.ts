@@ -1,6 +1,7 @@
 import type { RiskLimits } from '../config.ts';
 import { allSent, type Db, type Sql, type Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
+import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { severer, type Decision, type RuleKind } from './engine.ts';
@@ -100,8 +101,17 @@ interface WalletLimits {
 export interface Risk {
   /** The decision; `db` lets a top-up assess inside its transaction, after lockCustomer. */
   assess(input: AssessInput, db?: Db): Promise<Assessment>;
-  /** Decisions for a batch, in order: each sees the attempts decided before it. */
-  assessMany(inputs: readonly AssessInput[], db?: Db): Promise<Assessment[]>;
+  /**
+   * Decisions for a batch, in order: each sees the attempts decided before it. With `reads`
+   * (readMany's), nothing more is read: the inputs are some of those read, the same objects.
+   */
+  assessMany(inputs: readonly AssessInput[], db?: Db, reads?: BatchReads): Promise<Assessment[]>;
+  /**
+   * assessMany's reads (rules, velocity counters, facts), sent now, so that a caller sends
+   * them with its own reads in one round trip and decides later for those of the inputs it
+   * still wants. What the reads do not use (`account`, `frozen`) may be filled in meanwhile.
+   */
+  readMany(inputs: readonly AssessInput[], db?: Db): BatchReads;
   /**
    * Writes decisions (subject: the payment or top-up id) and counts the attempts that go on
    * (`counted`: false for one refused later, say for want of funds; default: not blocked).
@@ -139,6 +149,12 @@ export interface Risk {
   readonly versions: Versions;
   /** The review queue: subjects held by a `review` decision, approved or declined. */
   readonly reviews: Reviews;
+}
+
+/** What readMany sent for a batch's inputs, for assessMany. */
+export interface BatchReads {
+  readonly at: ReadonlyMap<AssessInput, number>;
+  readonly read: Promise<DecisionReads | null>;
 }
 
 interface Versions {
@@ -179,11 +195,26 @@ export function createRisk(deps: RiskDeps): Risk {
     const maximum = limits.topup[tier];
     return { tier, maximum, own, effective: effectiveLimits(maximum, own), usage };
   };
-  const assessMany: Risk['assessMany'] = async (inputs, db = deps.sql) => {
+  const assessMany: Risk['assessMany'] = async (inputs, db = deps.sql, reads) => {
     const out: Assessment[] = [];
     for (const input of inputs) out.push(await preliminary(input, db));
     if (limits.engine === 'off') return out;
-    return decideAll(deps, { rules, home, cards }, db, inputs, out);
+    if (!reads) return decideAll(deps, { rules, home, cards }, db, inputs, out);
+    const read = await reads.read;
+    assert(read !== null, 'risk reads of a batch made with the engine off');
+    const facts = inputs.map((input) => {
+      const i = reads.at.get(input);
+      assert(i !== undefined, 'risk: an input of the batch was not read');
+      return factsAt(read.facts, input, i);
+    });
+    return decideRead(deps, books, read, inputs, facts, out);
+  };
+  const readMany: Risk['readMany'] = (inputs, db = deps.sql) => {
+    const at = new Map(inputs.map((input, i) => [input, i]));
+    const read = limits.engine === 'off' ? Promise.resolve(null) : readAll(deps, books, db, inputs);
+    // Observed at once: assessMany awaits it, but its caller may throw before that.
+    read.catch(() => undefined);
+    return { at, read };
   };
   return {
     // One attempt: its limits' read goes out with the rules' reads, in one round trip.
@@ -193,6 +224,7 @@ export function createRisk(deps: RiskDeps): Risk {
       return (await decided)[0]!;
     },
     assessMany,
+    readMany,
     record: recordDecisions,
     recordRefusal: (a, subjectId) => recordRefusal(deps.sql, a, subjectId),
     ...{ lockCustomer: store.lockCustomer, lockCustomers: store.lockCustomers },
@@ -383,23 +415,58 @@ async function decideAll(
   inputs: readonly AssessInput[],
   preliminaries: Assessment[] | Promise<Assessment[]>,
 ): Promise<Assessment[]> {
+  const [read, out] = await Promise.all([
+    readAll(deps, { rules, home, cards }, db, inputs),
+    preliminaries,
+  ]);
+  const facts = inputs.map((input, i) => factsAt(read.facts, input, i));
+  return decideRead(deps, { home, cards }, read, inputs, facts, out);
+}
+
+/** What the rules decide with: the rule sets, the velocity counters and the facts. */
+interface DecisionReads {
+  nowMs: number;
+  active: Awaited<ReturnType<RuleBook['current']>>;
+  buckets: Awaited<ReturnType<typeof store.velocityBuckets>>;
+  facts: RiskFacts[] | Map<string, RiskFacts>;
+}
+
+/** decideAll's reads, for every input, sent together. */
+async function readAll(
+  deps: RiskDeps,
+  { rules, home, cards }: { rules: RuleBook; home: HomeNetworks; cards: CardRanges },
+  db: Db,
+  inputs: readonly AssessInput[],
+): Promise<DecisionReads> {
   const nowMs = deps.clock.nowMs();
   const keys = inputs.map((i) => velocityKeys(i.kind, { ...i, sourcePrefix: prefixOf(i) }));
   const allKeys = [...new Set(keys.flatMap((k) => Object.values(k)))];
   const split = { sparse: allKeys.filter((k) => !isDense(k)), dense: allKeys.filter(isDense) };
-  const [active, buckets, facts, , , out] = await Promise.all([
+  const [active, buckets, facts] = await Promise.all([
     rules.current(db),
     store.velocityBuckets(db, split, readStarts(nowMs)),
     deps.facts ? deps.facts(db, inputs) : Promise.resolve([] as RiskFacts[]),
     home.refresh(db),
     cards.refresh(db),
-    preliminaries,
   ]);
+  return { nowMs, active, buckets, facts };
+}
+
+/** The rules for each input, in order, with what readAll read (`facts`: each input's). */
+function decideRead(
+  deps: RiskDeps,
+  { home, cards }: { home: HomeNetworks; cards: CardRanges },
+  { nowMs, active, buckets }: DecisionReads,
+  inputs: readonly AssessInput[],
+  facts: readonly (RiskFacts | undefined)[],
+  out: Assessment[],
+): Assessment[] {
+  const keys = inputs.map((i) => velocityKeys(i.kind, { ...i, sourcePrefix: prefixOf(i) }));
   const view = new VelocityView(buckets, nowMs);
   const isHome = (ip: string) => home.isHome(ip);
   const cardRange = (bin: string) => cards.lookup(bin);
   inputs.forEach((input, i) => {
-    const f = factsAt(facts, input, i);
+    const f = facts[i];
     const signals = baseSignals(input, f, deps.limits, nowMs, isHome, cardRange);
     velocitySignals(view, keys[i]!, signals);
     const live = active.live.evaluate(signals);
