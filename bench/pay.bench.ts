@@ -176,6 +176,7 @@ async function main(): Promise<void> {
       steadyBatches,
       steadyBatchPhases: steadyPhases,
       statementsPerPayment: round(sent.total / peak.ok),
+      roundTripsPerPayment: round(sent.writes / peak.ok),
       cpuUsPerPayment: {
         server: perPayment(peakCpu.server),
         postgres: perPayment(peakCpu.postgres),
@@ -205,7 +206,8 @@ async function main(): Promise<void> {
         `ledger check ${checks['ledger']}, audit verify ${checks['audit']}; ` +
         `peak run's redemption batches: ${batches}; ` +
         `a batch's time (ms per batch / µs per payment): ${phases}; ` +
-        `CPU per payment (peak run and its background work): ` +
+        `${figures.statementsPerPayment} statements in ${figures.roundTripsPerPayment} ` +
+        `round trips per payment; CPU per payment (peak run and its background work): ` +
         `server ${figures.cpuUsPerPayment.server} µs, ` +
         `PostgreSQL ${figures.cpuUsPerPayment.postgres} µs, ` +
         `load generator ${figures.cpuUsPerPayment.loadGenerator} µs\n`,
