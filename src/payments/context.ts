@@ -25,7 +25,7 @@ export interface PaymentsDeps {
   log: Logger;
   limits: PaymentsLimits;
   ledger: Pick<Ledger, 'createAccounts' | 'createTransfersInTx' | 'lookupAccounts'>;
-  audit: Pick<Audit, 'append'>;
+  audit: Pick<Audit, 'append' | 'appendStatement' | 'hooked'>;
   outbox: Pick<Outbox, 'enqueue' | 'claim' | 'complete' | 'completeMany' | 'fail' | 'runWorker'>;
   identity: Pick<
     Identity,

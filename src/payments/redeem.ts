@@ -5,7 +5,14 @@ import {
   type CodesErrorCode,
 } from '../codes/index.ts';
 import { AUDIT_APPEND_INSERT_ENTRIES_MAX, type AuditEntryInput } from '../audit/index.ts';
-import { allSent, beginWith, retryOnConflict, type Tx } from '../db/index.ts';
+import {
+  allSent,
+  beginWith,
+  retryOnConflict,
+  withLastWrites,
+  type LastWrites,
+  type Tx,
+} from '../db/index.ts';
 import { errorBody, statusOf, httpError, idempotencyError } from '../http/index.ts';
 import { assert } from '../lib/assert.ts';
 import type { Identity } from '../identity/index.ts';
@@ -186,11 +193,13 @@ export async function redeemBatch(
         return { req, hmac: paymentCodeHmac(deps.codeKey, parsed.code) };
       });
       // BEGIN travels with the first reads: one round trip fewer than sql.begin.
-      await beginWith(deps.sql, 'select 1', async (tx, opened) => {
-        clock.lap('openMs');
-        await runBatch(deps, tx, items, { opened, lockFirst, clock });
-        clock.lap('writeMs');
-      });
+      await withLastWrites((last) =>
+        beginWith(deps.sql, 'select 1', async (tx, opened) => {
+          clock.lap('openMs');
+          await runBatch(deps, tx, items, { opened, lockFirst, clock, last });
+          clock.lap('writeMs');
+        }),
+      );
       clock.lap('commitMs');
       return items.map((i) => i.answer ?? errorAnswer(httpError('internal_error')));
     });
@@ -207,7 +216,12 @@ async function runBatch(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  { opened, lockFirst, clock }: { opened: Promise<unknown>; lockFirst: boolean; clock: PhaseClock },
+  {
+    opened,
+    lockFirst,
+    clock,
+    last,
+  }: { opened: Promise<unknown>; lockFirst: boolean; clock: PhaseClock; last: LastWrites },
 ): Promise<void> {
   const now = deps.clock.now();
   const windowMs = deps.limits.guessWindowSeconds * 1000;
@@ -238,7 +252,7 @@ async function runBatch(
     throw new ScopeMoved();
   }
   clock.lap('postMs');
-  await finish(deps, tx, items, { windowStart, now, ledgerEntries, ledgerWrites });
+  await finish(deps, tx, items, { windowStart, now, ledgerEntries, ledgerWrites, last });
 }
 
 /**
@@ -588,18 +602,30 @@ interface Finishing {
   ledgerEntries: readonly AuditEntryInput[];
   /** The ledger batch's write statement, sent and not yet awaited. */
   ledgerWrites: readonly Promise<void>[];
+  /** Where writes that leave with COMMIT go (withLastWrites). */
+  last: LastWrites;
 }
 
 /**
  * Step 7: everything the batch decided, written set-based, sent at once behind the ledger's
- * write: one round trip. An append of more entries than one INSERT takes is a COPY, which
- * must have the connection to itself: it goes after the rest is answered.
+ * write. When the audit entries fit one INSERT, every write is a single statement sent now,
+ * and they leave with COMMIT (withLastWrites): the writes and COMMIT are one round trip.
+ * An append of more entries than one INSERT takes is a COPY, which must have the connection
+ * to itself: it goes after the rest is answered, and COMMIT after it. An entry the SIEM
+ * export must hear of is appended by audit.append, which sends one more statement once its
+ * INSERT answered: those writes are awaited before COMMIT too.
+ *
+ * A key another batch answered after this one read the stored answers (it committed before
+ * this batch took the scopes' lock) fails the answers' insert, and the transaction with it:
+ * this batch runs again (ScopeMoved) and then replays that answer. Only the answers this
+ * batch stores are checked: a request refused unstored (a misread, 409, 429) gets its
+ * refusal rather than the replay, and moves nothing.
  */
 async function finish(
   deps: PaymentsDeps,
   tx: Tx,
   items: Item[],
-  { windowStart, now, ledgerEntries, ledgerWrites }: Finishing,
+  { windowStart, now, ledgerEntries, ledgerWrites, last }: Finishing,
 ): Promise<void> {
   const paid = items.flatMap((i) => (i.payment ? [i.payment] : []));
   const added = new Map<string, number>();
@@ -617,9 +643,11 @@ async function finish(
     }));
   const entries = [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)];
   const inOneStatement = entries.length <= AUDIT_APPEND_INSERT_ENTRIES_MAX;
-  const takenFirst = store.storeAnswers(tx, answers, now);
-  await settled([
-    takenFirst,
+  const withCommit = inOneStatement && (entries.length === 0 || !deps.audit.hooked(entries));
+  const writes: Promise<unknown>[] = [
+    store.storeAnswers(tx, answers, now).catch((e: unknown) => {
+      throw store.answerStoredFirst(e) ? new ScopeMoved() : e;
+    }),
     ...ledgerWrites,
     store.markCodesUsed(
       tx,
@@ -645,13 +673,18 @@ async function finish(
           : [],
       ),
     ),
-    inOneStatement && deps.audit.append(tx, entries),
-  ]);
-  // A key another batch answered after this one read the stored answers (it committed
-  // before this batch took the scopes' lock): this batch rolls back and runs again, and then
-  // replays that answer. Only the answers this batch stores are checked: a request refused
-  // unstored (a misread, 409, 429) gets its refusal rather than the replay, and moves nothing.
-  if ((await takenFirst).size > 0) throw new ScopeMoved();
+  ];
+  if (withCommit) {
+    if (entries.length > 0) writes.push(deps.audit.appendStatement(tx, entries));
+    for (const w of writes) {
+      // Observed at once: withLastWrites awaits them once COMMIT has answered.
+      const write = w.then(() => undefined);
+      write.catch(() => undefined);
+      last.push(write);
+    }
+    return;
+  }
+  await settled([...writes, inOneStatement && deps.audit.append(tx, entries)]);
   if (!inOneStatement) await deps.audit.append(tx, entries);
 }
 

@@ -236,24 +236,29 @@ export async function storedAnswers(
       as k(scope, key) on i.scope = k.scope and i.key = k.key`;
 }
 
-/** Stores answers; returns the keys another transaction had stored first. */
+/**
+ * Stores answers. A key another transaction stored first fails the statement (and with it
+ * the transaction: answerStoredFirst tells that failure).
+ */
 export async function storeAnswers(
   tx: Tx,
   rows: readonly StoredAnswer[],
   now: Date,
-): Promise<Set<string>> {
-  if (rows.length === 0) return new Set();
-  const inserted = await tx<{ scope: string; key: string }[]>`
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx`
     insert into payments_idempotency (scope, key, fingerprint, status_code, body, created_at)
     select scope, key, decode(fingerprint, 'hex'), status_code, body, ${now}
     from unnest(${textArray(rows.map((r) => r.scope))}::text[],
       ${textArray(rows.map((r) => r.key))}::text[], ${hex(rows.map((r) => r.fingerprint))}::text[],
       ${rows.map((r) => r.status_code)}::int4[], ${textArray(rows.map((r) => r.body))}::text[])
-      as t(scope, key, fingerprint, status_code, body)
-    on conflict (scope, key) do nothing
-    returning scope, key`;
-  const done = new Set(inserted.map((r) => `${r.scope}\n${r.key}`));
-  return new Set(rows.map((r) => `${r.scope}\n${r.key}`).filter((k) => !done.has(k)));
+      as t(scope, key, fingerprint, status_code, body)`;
+}
+
+/** Whether a statement failed because one of its answers' keys was stored already. */
+export function answerStoredFirst(e: unknown): boolean {
+  const { code, constraint_name } = e as { code?: unknown; constraint_name?: unknown };
+  return code === '23505' && constraint_name === 'payments_idempotency_pkey';
 }
 
 /**
