@@ -35,7 +35,8 @@ import { paymentsError } from './errors.ts';
 
 export type Payments = ReturnType<typeof createPayments>;
 
-export function createPayments(deps: PaymentsDeps) {
+/** The register's micro-batcher, and where its batches' time goes (redeem.ts). */
+function redeemBatcher(deps: PaymentsDeps) {
   const { limits } = deps;
   const phases = newRedeemPhases();
   const batcher = new MicroBatcher<RedeemRequest, Answer>(
@@ -46,6 +47,12 @@ export function createPayments(deps: PaymentsDeps) {
       inFlightMax: limits.batchesInFlightMax,
     },
   );
+  return { batcher, phases };
+}
+
+export function createPayments(deps: PaymentsDeps) {
+  const { limits } = deps;
+  const { batcher, phases } = redeemBatcher(deps);
   deps.risk.reviews.register(
     TOPUP_REVIEW_KIND,
     topupReviewHandlers(deps, (t, source) => continueTopup(deps, t, source)),

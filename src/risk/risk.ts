@@ -195,27 +195,7 @@ export function createRisk(deps: RiskDeps): Risk {
     const maximum = limits.topup[tier];
     return { tier, maximum, own, effective: effectiveLimits(maximum, own), usage };
   };
-  const assessMany: Risk['assessMany'] = async (inputs, db = deps.sql, reads) => {
-    const out: Assessment[] = [];
-    for (const input of inputs) out.push(await preliminary(input, db));
-    if (limits.engine === 'off') return out;
-    if (!reads) return decideAll(deps, { rules, home, cards }, db, inputs, out);
-    const read = await reads.read;
-    assert(read !== null, 'risk reads of a batch made with the engine off');
-    const facts = inputs.map((input) => {
-      const i = reads.at.get(input);
-      assert(i !== undefined, 'risk: an input of the batch was not read');
-      return factsAt(read.facts, input, i);
-    });
-    return decideRead(deps, books, read, inputs, facts, out);
-  };
-  const readMany: Risk['readMany'] = (inputs, db = deps.sql) => {
-    const at = new Map(inputs.map((input, i) => [input, i]));
-    const read = limits.engine === 'off' ? Promise.resolve(null) : readAll(deps, books, db, inputs);
-    // Observed at once: assessMany awaits it, but its caller may throw before that.
-    read.catch(() => undefined);
-    return { at, read };
-  };
+  const { assessMany, readMany } = batchDecisions(deps, books, preliminary);
   return {
     // One attempt: its limits' read goes out with the rules' reads, in one round trip.
     assess: async (input, db = deps.sql) => {
@@ -405,6 +385,40 @@ function checkOwnLimits(own: OwnLimits, maximum: TopupLimits): void {
   ) {
     throw riskError('limit_above_maximum', { extra: { maximum: limitsJson(maximum) } });
   }
+}
+
+/**
+ * assessMany and readMany: a batch's decisions, with its reads made here or sent earlier by
+ * readMany (`preliminary`: the checks in code, before the rules).
+ */
+function batchDecisions(
+  deps: RiskDeps,
+  books: { rules: RuleBook; home: HomeNetworks; cards: CardRanges },
+  preliminary: (input: AssessInput, db: Db) => Promise<Assessment>,
+): Pick<Risk, 'assessMany' | 'readMany'> {
+  const off = deps.limits.engine === 'off';
+  const assessMany: Risk['assessMany'] = async (inputs, db = deps.sql, reads) => {
+    const out: Assessment[] = [];
+    for (const input of inputs) out.push(await preliminary(input, db));
+    if (off) return out;
+    if (!reads) return decideAll(deps, books, db, inputs, out);
+    const read = await reads.read;
+    assert(read !== null, 'risk reads of a batch made with the engine off');
+    const facts = inputs.map((input) => {
+      const i = reads.at.get(input);
+      assert(i !== undefined, 'risk: an input of the batch was not read');
+      return factsAt(read.facts, input, i);
+    });
+    return decideRead(deps, books, read, inputs, facts, out);
+  };
+  const readMany: Risk['readMany'] = (inputs, db = deps.sql) => {
+    const at = new Map(inputs.map((input, i) => [input, i]));
+    const read = off ? Promise.resolve(null) : readAll(deps, books, db, inputs);
+    // Observed at once: assessMany awaits it, but its caller may throw before that.
+    read.catch(() => undefined);
+    return { at, read };
+  };
+  return { assessMany, readMany };
 }
 
 /** The rules, for every input of a batch: one read of facts and counters for all of them. */
