@@ -320,11 +320,14 @@ async function batchScenario(ledger: Ledger, size: number, pick: Pick): Promise<
   };
   await pgCost.reset();
   cpu.read();
+  // With BENCH_ONLY naming batch scenarios, BENCH_CPU_PROFILE profiles their Kinko side.
+  const stopProfile = ONLY_BATCHES ? await startProfile() : async () => undefined;
   const kinko = await timed(async (b) => {
     const failed = (await ledger.createTransfers(b)).find((r) => r.result !== 'ok');
     if (failed) throw new Error(`transfer ${failed.index} failed: ${failed.result}`);
   });
   const used = cpu.read();
+  await stopProfile();
   progress(`Kinko, batches of ${size}: ${round(kinko)}/s`);
   await pgCost.report(count * size, `transfer, Kinko, batches of ${size}`);
   await pgCost.reset();
