@@ -59,7 +59,7 @@ export type { AuditEntryInput, AuditEntry, ActorType, Outcome } from './chain.ts
 export type { ExportedCheckpoint } from './chain.ts';
 export { entryHash, checkpointMessage, GENESIS_HASH } from './chain.ts';
 export { loadOrCreateAuditSigningKey, generateAuditSigningKey } from './keys.ts';
-export { merkleAuditPath, merkleLeafHash, merkleRoot } from './merkle.ts';
+export { merkleAuditPath, merkleLeafHash, merkleRoot, merkleRootPacked } from './merkle.ts';
 export type { AnchorStatus } from './integrity.ts';
 export { type ExportedEntry } from './proof.ts';
 export type {

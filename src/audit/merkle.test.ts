@@ -6,7 +6,9 @@ import {
   merkleLeafHash,
   merkleRoot,
   merkleRootFromPath,
+  merkleRootPacked,
 } from './merkle.ts';
+import { createHash } from 'node:crypto';
 
 // Published known answers, not this code's own output: the RFC 6962 vectors of
 // transparency-dev/merkle (the Certificate Transparency reference implementation),
@@ -92,6 +94,22 @@ test('leaf hashes and the empty root match the published RFC 6962 vectors', () =
 test('the roots of trees of 0 to 8 leaves match the published vectors', () => {
   for (let n = 0; n <= 8; n++) {
     assert.equal(merkleRoot(leaves.slice(0, n)).toString('hex'), ROOTS[n], `tree of ${n}`);
+  }
+});
+
+test('packed leaves give the published roots, and those of merkleRoot up to 300 leaves', () => {
+  for (let n = 0; n <= 8; n++) {
+    const packed = Buffer.concat(leaves.slice(0, n));
+    assert.equal(merkleRootPacked(packed, n).toString('hex'), ROOTS[n], `tree of ${n}`);
+    assert.deepEqual(packed, Buffer.concat(leaves.slice(0, n)), 'the leaves are left as given');
+  }
+  const many = Array.from({ length: 300 }, (_, i) =>
+    createHash('sha256').update(`leaf ${i}`).digest(),
+  );
+  for (let n = 0; n <= many.length; n++) {
+    // Room past the count is ignored: the ledger packs into a buffer sized for its batch.
+    const packed = Buffer.concat([...many.slice(0, n), Buffer.alloc(64, 0xab)]);
+    assert.deepEqual(merkleRootPacked(packed, n), merkleRoot(many.slice(0, n)), `tree of ${n}`);
   }
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
-import { sha256 } from '../lib/sha256.ts';
+import { sha256, sha256Into } from '../lib/sha256.ts';
 
 // Merkle trees with RFC 6962 hashing (Certificate Transparency, kept in RFC 9162 §2.1): one
 // audit entry commits to a whole batch of records by the root over their leaves, and one
@@ -56,6 +56,36 @@ export function merkleRoot(leafHashes: readonly Buffer[]): Buffer {
     level = next;
   }
   return level[0]!;
+}
+
+/**
+ * merkleRoot over `count` leaf hashes packed side by side in `leaves` (32 bytes each, leaf
+ * i at 32·i), the same tree and root. Each level is hashed into one scratch buffer in place
+ * (node i of a level overwrites slot i, which its children at 2i and 2i+1 have been read
+ * from), so a batch's thousands of nodes make no Buffer each. `leaves` is not changed.
+ */
+export function merkleRootPacked(leaves: Buffer, count: number): Buffer {
+  assert(
+    Number.isInteger(count) && count >= 0 && leaves.length >= 32 * count,
+    'packed leaves hold count hashes',
+  );
+  if (count === 0) return MERKLE_EMPTY_ROOT;
+  if (count === 1) return Buffer.from(leaves.subarray(0, 32));
+  const level = Buffer.allocUnsafe(32 * count);
+  leaves.copy(level, 0, 0, 32 * count);
+  nodeInput[0] = 0x01;
+  let n = count;
+  while (n > 1) {
+    const pairs = n >>> 1;
+    for (let i = 0; i < pairs; i++) {
+      level.copy(nodeInput, 1, 64 * i, 64 * i + 64);
+      sha256Into(nodeInput, level, 32 * i);
+    }
+    // An odd last node is carried up unchanged.
+    if (n % 2 === 1) level.copy(level, 32 * pairs, 32 * (n - 1), 32 * n);
+    n = pairs + (n % 2);
+  }
+  return Buffer.from(level.subarray(0, 32));
 }
 
 /** The largest power of two smaller than n (n ≥ 2): RFC 6962's split point. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { merkleLeafHash } from '../audit/index.ts';
-import { canonicalTransfer, transferLeaf } from './canonical.ts';
+import { canonicalTransfer, transferLeaf, transferLeafInto } from './canonical.ts';
 import type { TransferRecord } from './state.ts';
 
 // The canonical bytes are what proofs commit to and what docs/verify-proof.mjs re-encodes,
@@ -89,4 +89,13 @@ test('amounts, codes and timeouts at their limits; long user data', () => {
   for (const t of [{ ...base, userData }, base, { ...base, userData: null }]) {
     assert.deepEqual(transferLeaf(t), merkleLeafHash(canonicalTransfer(t)));
   }
+  // Packed as a batch packs its leaves: each at its offset, its neighbours left alone.
+  const packed = Buffer.alloc(3 * 32 + 1, 0xee);
+  const ts = [{ ...base, userData: 'é€😀y'.repeat(500) }, base, { ...base, userData }];
+  ts.forEach((t, i) => transferLeafInto(t, packed, 1 + 32 * i));
+  assert.equal(packed[0], 0xee);
+  ts.forEach((t, i) => {
+    const at = 1 + 32 * i;
+    assert.deepEqual(packed.subarray(at, at + 32), merkleLeafHash(canonicalTransfer(t)));
+  });
 });

@@ -1,5 +1,5 @@
 import { assert } from '../lib/assert.ts';
-import { sha256 } from '../lib/sha256.ts';
+import { sha256, sha256Into } from '../lib/sha256.ts';
 import type { TransferRecord } from './state.ts';
 
 // The canonical bytes of a transfer: what a batch's Merkle leaf hashes, so what an audit
@@ -164,10 +164,22 @@ let leafInput = Buffer.allocUnsafe(1024);
  * path, and a buffer made per leaf was a fifth of its encoding).
  */
 export function transferLeaf(t: TransferRecord): Buffer {
+  const length = encodeLeafInput(t); // may replace leafInput with a larger one
+  return sha256(leafInput.subarray(0, length));
+}
+
+/** transferLeaf's 32 bytes written at `out[offset..offset+32)`, no Buffer made. */
+export function transferLeafInto(t: TransferRecord, out: Buffer, offset: number): void {
+  const length = encodeLeafInput(t); // may replace leafInput with a larger one
+  sha256Into(leafInput.subarray(0, length), out, offset);
+}
+
+/** Encodes 0x00 and t's canonical bytes into leafInput; answers their length. */
+function encodeLeafInput(t: TransferRecord): number {
   const room = roomFor(t, 1);
   if (room > leafInput.length) leafInput = Buffer.allocUnsafe(2 * room);
   leafInput[0] = 0x00;
-  return sha256(leafInput.subarray(0, encodeAt(leafInput, t, 1)));
+  return encodeAt(leafInput, t, 1);
 }
 
 /** A transfer in a proof: its canonical fields as plain JSON (amount and time as strings). */

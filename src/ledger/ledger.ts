@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { merkleRoot, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
+import { merkleRootPacked, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
 import type { Limits } from '../config.ts';
 import { beginWith, retryOnConflict, type Sql, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
@@ -23,7 +23,7 @@ import {
   type TransferInput,
   type TransferRecord,
 } from './state.ts';
-import { transferLeaf } from './canonical.ts';
+import { transferLeafInto } from './canonical.ts';
 import { proveTransfer, type TransferProofResult } from './proof.ts';
 import * as store from './store.ts';
 import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
@@ -283,7 +283,11 @@ async function transferBatch(
   // leaves of the part already sent). Everything else, a small batch's transfers included,
   // is one statement (store.writeBatch) with the audit append inside it (which locks
   // nothing shared), pipelined behind whatever was sent before it.
-  const batch: BatchLeaves = { id: randomUUID(), leaves: [] };
+  const batch: BatchLeaves = {
+    id: randomUUID(),
+    leaves: Buffer.allocUnsafe(32 * transfers.length),
+    count: 0,
+  };
   const { outcome, few } = await applyAndCopy(tx, state, transfers, batch, {
     nowMs,
     pendingTimeoutSecondsMax: deps.limits.ledgerPendingTimeoutSecondsMax,
@@ -308,7 +312,7 @@ async function transferBatch(
     resolved: outcome.resolved,
     batch:
       created.length > 0
-        ? { id: batch.id, created, leaves: batch.leaves, createdAtMs: nowMs }
+        ? { id: batch.id, created, leaves: packedLeaves(batch), createdAtMs: nowMs }
         : null,
     also: byStatement ? deps.audit.appendStatement(tx, entries) : null,
   });
@@ -387,10 +391,20 @@ async function failIfStored(
   }
 }
 
-/** A batch's id and the Merkle leaves of the transfers it created, in creation order. */
+/**
+ * A batch's id and the Merkle leaves of the transfers it created, in creation order, packed
+ * side by side (leaf i at 32·i, `count` of them): no Buffer per leaf, nothing to concatenate
+ * for the batch row, and the root is computed over them in place (merkleRootPacked).
+ */
 interface BatchLeaves {
   id: string;
-  leaves: Buffer[];
+  leaves: Buffer;
+  count: number;
+}
+
+/** The batch's leaves written so far, 32 bytes each. */
+function packedLeaves(batch: BatchLeaves): Buffer {
+  return batch.leaves.subarray(0, 32 * batch.count);
 }
 
 /**
@@ -413,7 +427,7 @@ async function applyAndCopy(
     while (!step.done) {
       const part = step.value;
       yield part;
-      for (const t of part) batch.leaves.push(transferLeaf(t));
+      for (const t of part) transferLeafInto(t, batch.leaves, 32 * batch.count++);
       step = steps.next();
     }
     outcome = step.value;
@@ -422,7 +436,7 @@ async function applyAndCopy(
   if (transfers.length <= store.INSERT_TRANSFERS_MAX) few = [...parts()].flat();
   else await store.insertTransfers(tx, parts(), batch.id);
   assert(outcome, 'the whole batch was applied');
-  assert(batch.leaves.length === outcome.created.length, 'every created transfer has a leaf');
+  assert(batch.count === outcome.created.length, 'every created transfer has a leaf');
   return { outcome, few };
 }
 
@@ -460,7 +474,10 @@ function batchEntry(batch: BatchLeaves, ctx: LedgerContext): AuditEntryInput {
     subject: { type: BATCH_SUBJECT, id: batch.id },
     source: ctx.source,
     outcome: 'success',
-    detail: { root: merkleRoot(batch.leaves).toString('hex'), transfers: batch.leaves.length },
+    detail: {
+      root: merkleRootPacked(batch.leaves, batch.count).toString('hex'),
+      transfers: batch.count,
+    },
   };
 }
 

@@ -432,7 +432,7 @@ function pendingStatesUpdate(tx: Tx, records: readonly TransferRecord[]): Fragme
 function batchInsert(tx: Tx, b: BatchRecord): Fragment {
   const ids = Buffer.allocUnsafe(16 * b.created.length);
   for (let i = 0; i < b.created.length; i++) writeUuid(ids, b.created[i]!.id, 16 * i);
-  const leaves = Buffer.concat(b.leaves).toString('base64');
+  const leaves = b.leaves.toString('base64');
   return tx`
     insert into ledger_batches (id, transfer_ids, leaf_hashes, created_at)
     values (${b.id}::uuid, decode(${ids.toString('base64')}, 'base64'),
@@ -443,7 +443,8 @@ function batchInsert(tx: Tx, b: BatchRecord): Fragment {
 export interface BatchRecord {
   id: string;
   created: readonly TransferRecord[];
-  leaves: readonly Buffer[];
+  /** The created transfers' leaves, 32 bytes each, side by side. */
+  leaves: Buffer;
   createdAtMs: number;
 }
 

@@ -14,3 +14,17 @@ export const sha256: (data: Buffer) => Buffer =
   typeof crypto.hash === 'function'
     ? (data) => Buffer.from(crypto.hash('sha256', data, 'binary'), 'binary')
     : (data) => crypto.createHash('sha256').update(data).digest();
+
+/**
+ * SHA-256 of `data` written at `out[offset..offset+32)`, no Buffer made: for digests kept
+ * side by side (a batch's Merkle leaves, a tree's level), where a Buffer object per digest
+ * was the larger part of the garbage a large ledger batch made.
+ */
+export const sha256Into: (data: Buffer, out: Buffer, offset: number) => void =
+  typeof crypto.hash === 'function'
+    ? (data, out, offset) => {
+        out.write(crypto.hash('sha256', data, 'binary'), offset, 32, 'latin1');
+      }
+    : (data, out, offset) => {
+        crypto.createHash('sha256').update(data).digest().copy(out, offset);
+      };
