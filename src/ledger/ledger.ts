@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { merkleRootPacked, type ActorType, type Audit, type AuditEntryInput } from '../audit/index.ts';
+import {
+  merkleRootPacked,
+  type ActorType,
+  type Audit,
+  type AuditEntryInput,
+} from '../audit/index.ts';
 import type { Limits } from '../config.ts';
 import { beginWith, retryOnConflict, type Sql, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';

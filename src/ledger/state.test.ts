@@ -92,6 +92,28 @@ test('validation answers the first failing check in precedence order', () => {
   }
 });
 
+test('validation with the locked accounts known answers as without them', () => {
+  const [a, b] = [uuidv7(), uuidv7()];
+  const ok: TransferInput = {
+    id: uuidv7(),
+    debitAccountId: a,
+    creditAccountId: b,
+    amount: 1n,
+    currency: 'JPY',
+    code: 1,
+  };
+  const known = new Map([
+    [a, 1],
+    [b, 2],
+  ]);
+  assert.equal(validateTransfer(ok, TIMEOUT_MAX, known), undefined);
+  const bad = { ...ok, creditAccountId: 'not-an-id' };
+  assert.equal(validateTransfer(bad, TIMEOUT_MAX, known), 'credit_account_id_invalid');
+  const nil = { ...ok, debitAccountId: '00000000-0000-0000-0000-000000000000' };
+  assert.equal(validateTransfer(nil, TIMEOUT_MAX, known), 'debit_account_id_invalid');
+  assert.equal(validateTransfer({ ...ok, id: 'x' }, TIMEOUT_MAX, known), 'id_invalid');
+});
+
 test('result codes are unique and end with ok', () => {
   assert.equal(new Set(TRANSFER_RESULTS).size, TRANSFER_RESULTS.length);
   assert.equal(TRANSFER_RESULTS[TRANSFER_RESULTS.length - 1], 'ok');

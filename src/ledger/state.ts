@@ -90,7 +90,7 @@ export interface TransferRecord {
 }
 
 export interface BatchState {
-  /** Every account the batch may touch, locked by the caller. */
+  /** Every account the batch may touch, locked by the caller; each key is a valid id. */
   accounts: Map<string, AccountBalances>;
   /** Stored transfers with the batch's ids or referenced as pending; created ones join. */
   transfers: Map<string, TransferRecord>;
@@ -232,7 +232,7 @@ class Machine {
   ) {}
 
   apply(input: TransferInput): TransferResultCode {
-    const invalid = validateTransfer(input, this.ctx.pendingTimeoutSecondsMax);
+    const invalid = validateTransfer(input, this.ctx.pendingTimeoutSecondsMax, this.state.accounts);
     if (invalid) return invalid;
     const existing = this.state.transfers.get(input.id);
     if (existing) return compareExisting(input, existing);
@@ -407,6 +407,7 @@ function assertBalances(a: AccountBalances): void {
 export function validateTransfer(
   t: TransferInput,
   timeoutSecondsMax: number,
+  known?: ReadonlyMap<string, unknown>,
 ): TransferResultCode | undefined {
   assert(
     t.amount === undefined || typeof t.amount === 'bigint',
@@ -434,8 +435,13 @@ export function validateTransfer(
     if (t.amount !== undefined && t.amount <= 0n) return 'amount_must_be_positive';
     return undefined;
   }
-  if (!isValidId(t.debitAccountId)) return 'debit_account_id_invalid';
-  if (!isValidId(t.creditAccountId)) return 'credit_account_id_invalid';
+  // An id that is a key of `known` (the batch's locked accounts, every one a valid id) is
+  // not checked character by character again: a batch checks each account id when it
+  // gathers the ids to lock, and these checks were a tenth of a large batch's Node time.
+  const dr = t.debitAccountId;
+  if (!(dr !== undefined && known?.has(dr)) && !isValidId(dr)) return 'debit_account_id_invalid';
+  const cr = t.creditAccountId;
+  if (!(cr !== undefined && known?.has(cr)) && !isValidId(cr)) return 'credit_account_id_invalid';
   if (t.debitAccountId === t.creditAccountId) return 'accounts_must_be_different';
   if (t.amount === undefined || t.amount <= 0n) return 'amount_must_be_positive';
   if (!isValidCode(t.code)) return 'code_invalid';
