@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDb } from '../../test/helpers/db.ts';
-import { int8Array, textArray, uuidArray } from './array.ts';
+import { int8Array, storedUuidArray, textArray, uuidArray } from './array.ts';
 
 // What goes in comes back exactly, whatever the text holds, through PostgreSQL's own parser.
 
@@ -38,10 +38,12 @@ test('uuidArray and int8Array round-trip; a string that is not a uuid is refused
   t.after(() => db.close());
   const ids = ['0199a1b2-0000-7000-8000-000000000000', 'ffffffff-ffff-4fff-bfff-ffffffffffff'];
   const amounts = [0n, -1n, 9_223_372_036_854_775_807n, -9_223_372_036_854_775_808n];
-  const [row] = await db.sql<{ ids: string[]; amounts: string[] }[]>`
+  const [row] = await db.sql<{ ids: string[]; amounts: string[]; stored: string[] }[]>`
     select ${uuidArray(ids)}::uuid[]::text[] as ids,
-           ${int8Array(amounts)}::int8[]::text[] as amounts`;
+           ${int8Array(amounts)}::int8[]::text[] as amounts,
+           ${storedUuidArray(ids)}::uuid[]::text[] as stored`;
   assert.deepEqual(row?.ids, ids);
+  assert.deepEqual(row?.stored, ids);
   assert.deepEqual(row?.amounts, amounts.map(String));
   for (const bad of [
     'x}',

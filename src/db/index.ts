@@ -161,7 +161,7 @@ export {
 } from './roles.ts';
 export { copyIn, copyField, copyBytea } from './copy.ts';
 export { BinaryRows, binaryCopy } from './copy-binary.ts';
-export { int8Array, textArray, uuidArray } from './array.ts';
+export { int8Array, storedUuidArray, textArray, uuidArray } from './array.ts';
 export { claimJobWindow } from './job-runs.ts';
 export { retryOnConflict } from './retry.ts';
 export { allSent, beginReading, beginWith, withLastWrites, type LastWrites } from './pipelined.ts';

@@ -3,6 +3,7 @@ import {
   binaryCopy,
   copyIn,
   int8Array,
+  storedUuidArray,
   uuidArray,
   type Db,
   type Fragment,
@@ -370,7 +371,10 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
  */
 const SMALL_UNNEST = 2 * INSERT_TRANSFERS_MAX;
 
-/** The balances computed in memory (rows locked by this transaction), one row out each. */
+/**
+ * The balances computed in memory (rows locked by this transaction), one row out each. Their
+ * ids are those the lock answered (storedUuidArray).
+ */
 function balancesUpdate(
   tx: Tx,
   accounts: readonly AccountBalances[],
@@ -395,7 +399,7 @@ function balancesUpdate(
   if (postedOnly) {
     return tx`
       update ledger_accounts a set debits_posted = u.dpo, credits_posted = u.cpo
-      from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+      from unnest(${storedUuidArray(accounts.map((a) => a.id))}::uuid[],
                   ${big((a) => a.debitsPosted)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
         as u(id, dpo, cpo)
       where a.id = u.id
@@ -405,7 +409,7 @@ function balancesUpdate(
     update ledger_accounts a
     set debits_pending = u.dp, debits_posted = u.dpo,
         credits_pending = u.cp, credits_posted = u.cpo
-    from unnest(${uuidArray(accounts.map((a) => a.id))}::uuid[],
+    from unnest(${storedUuidArray(accounts.map((a) => a.id))}::uuid[],
                 ${big((a) => a.debitsPending)}::int8[], ${big((a) => a.debitsPosted)}::int8[],
                 ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
       as u(id, dp, dpo, cp, cpo)
