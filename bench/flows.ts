@@ -6,6 +6,7 @@ import { cpuMeter } from './cpu.ts';
 import { printReport, round } from './report.ts';
 import { countStatements } from './statements.ts';
 import type { PgStatements } from './pg-statements.ts';
+import { startWaits } from './waits.ts';
 
 // One caller, then CALLERS concurrent callers, of the same flow on the same platform: the
 // figure bench:topup and bench:web-pay hold to a target is the ratio of the two rates,
@@ -37,6 +38,8 @@ export interface Measured {
   outbox: { stats(): Promise<{ ready: number; leased: number }[]> };
   /** Statements' cost in PostgreSQL, reported per flow of each run (BENCH_PG_STATEMENTS). */
   pgStatements?: PgStatements;
+  /** Where BENCH_WAITS samples the server's backends during each run (waits.ts). */
+  pgUrls?: { superuserUrl: string; databaseUrl: string };
 }
 
 /** Waits (bounded) until the outbox has no ready or leased event: the flows' work is done. */
@@ -83,7 +86,9 @@ export async function oneThenMany(
     cpu.read();
     const statements = countStatements(at.sql);
     await at.pgStatements?.reset();
+    const waits = at.pgUrls && startWaits(at.pgUrls.superuserUrl, at.pgUrls.databaseUrl);
     const result = await runCallers(job);
+    await waits?.stop(`flow, ${job.callers.length} caller(s)`);
     await drained(at.outbox);
     const used = cpu.read();
     await at.pgStatements?.report(Math.max(1, result.ok), `flow, ${job.callers.length} caller(s)`);

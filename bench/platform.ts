@@ -22,6 +22,8 @@ export interface BenchPlatform {
   sql: Sql;
   /** What each statement cost PostgreSQL (BENCH_PG_STATEMENTS; a no-op otherwise). */
   pgStatements: PgStatements;
+  /** Where BENCH_WAITS samples the server's backends (waits.ts). */
+  pgUrls: { superuserUrl: string; databaseUrl: string };
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startBenchPlatform(log: Logger, name: string): Promise<Ben
       dataDir,
       sql,
       pgStatements: pgCost,
+      pgUrls: { superuserUrl: pg.superuserUrl, databaseUrl: pg.url },
       close: async () => {
         await platform.stop();
         await cleanup();

@@ -57,6 +57,7 @@ try {
     dataDir: bench.dataDir,
     outbox: m.outbox,
     pgStatements: bench.pgStatements,
+    pgUrls: bench.pgUrls,
   };
   const run = await oneThenMany(
     at,
