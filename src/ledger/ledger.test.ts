@@ -463,7 +463,7 @@ test('small batches plan once per connection; the caller keeps its plan mode', a
       select coalesce(sum(generic_plans), 0)::int8 as generic,
              coalesce(sum(custom_plans), 0)::int8 as custom
       from pg_prepared_statements
-      where statement like '%exists (select from unnest%ledger' || '_transfers%for update%'`;
+      where statement like '%for update%exists (select from unnest%ledger' || '_transfers%'`;
   const [before, after, mode] = await db.sql.begin(async (tx) => {
     await tx`select set_config('plan_cache_mode', 'force_custom_plan', true)`;
     const [first] = await ledger.createTransfersInTx(tx, [transfer(a!, b!, 1n)]);
@@ -491,7 +491,7 @@ test('a one-transfer batch of its own plans once per connection', async () => {
         select coalesce(sum(generic_plans), 0)::int8 as generic,
                coalesce(sum(custom_plans), 0)::int8 as custom
         from pg_prepared_statements
-        where statement like '%from ledger' || '_accounts where id = any%for update%'`;
+        where statement like '%from ledger' || '_accounts where id = any%for update)%union all%'`;
       return row!;
     };
     const post = async () => {

@@ -330,11 +330,14 @@ async function transferBatch(
 }
 
 /**
- * Locks the batch's accounts and loads the stored transfers it names. For a batch of new
- * transfers, one statement: the lock says whether any of its ids is stored, and only then
- * are they read (an idempotent retry). Pending transfers a post or void names are read
- * with the lock, pipelined behind it: like any statement under read committed, the read
- * takes its snapshot after the lock statement finished.
+ * Locks the batch's accounts (those with a balance limit; store.lockAccounts) and loads the
+ * stored transfers it names. For a batch of new transfers, one statement: the lock says
+ * whether any of its ids is stored, and only then are they read (an idempotent retry). A
+ * batch that posts or voids locks the transfers it names first (the pending ones, and its
+ * own if stored), in id order, and their accounts after: a pending transfer is resolved
+ * once even when its accounts are not locked, and the accounts, read after the pending
+ * transfer committed, hold its pending amount. Every batch and expiry takes transfers
+ * before accounts.
  */
 async function lockAndLoad(
   tx: Tx,
@@ -342,13 +345,11 @@ async function lockAndLoad(
   storedIds: Stored,
 ): Promise<BatchState> {
   const { accountIds, transferIds, pendingIds } = batchIds(transfers);
-  for (const id of await store.selectTransferAccountIds(tx, pendingIds)) accountIds.add(id);
   const pending = pendingIds.length > 0;
+  const read = pending ? await store.lockTransfers(tx, transferIds()) : undefined;
+  for (const t of read ?? []) accountIds.add(t.debitAccountId).add(t.creditAccountId);
   const lookup = pending || storedIds === 'unlooked' ? [] : transferIds();
-  const [locked, read] = await Promise.all([
-    store.lockAccountsFindingTransfers(tx, [...accountIds], lookup),
-    pending ? store.selectTransfers(tx, transferIds()) : undefined,
-  ]);
+  const locked = await store.lockAccountsFindingTransfers(tx, [...accountIds], lookup);
   // Missing accounts leave the lock's answer empty; read then, to answer `exists` rightly.
   const unsure = locked.anyStored || locked.accounts.length < accountIds.size;
   const stored = read ?? (unsure ? await store.selectTransfers(tx, transferIds()) : []);
@@ -541,10 +542,11 @@ async function expireBatch(
   await store.useCustomPlans(tx);
   const ids = await store.selectExpiredIds(tx, now, deps.limits.ledgerTransferBatchSizeMax);
   if (ids.length === 0) return { expired: 0, scanned: 0 };
-  const accountIds = await store.selectTransferAccountIds(tx, ids);
-  const accounts = new Map((await store.lockAccounts(tx, accountIds)).map((a) => [a.id, a]));
-  // Re-read under the account locks: a post or void may have resolved some meanwhile.
-  const candidates = await store.selectTransfers(tx, ids);
+  // Locked before their accounts, as a batch does (lockAndLoad); read locked, they are as a
+  // post or void that resolved one meanwhile left them.
+  const candidates = await store.lockTransfers(tx, ids);
+  const accountIds = new Set(candidates.flatMap((t) => [t.debitAccountId, t.creditAccountId]));
+  const accounts = new Map((await store.lockAccounts(tx, [...accountIds])).map((a) => [a.id, a]));
   const { expired, touched } = expirePending(
     { accounts, transfers: new Map() },
     candidates,

@@ -48,8 +48,8 @@ export interface TransferInput {
 }
 
 /**
- * What a transfer batch needs of an account, locked: its currency, flags and balances
- * (mutated in place). The rest of the row is not read, which keeps the lock short.
+ * What a transfer batch needs of an account: its currency, flags and balances (mutated in
+ * place). The rest of the row is not read, which keeps the lock short.
  */
 export interface AccountBalances {
   id: string;
@@ -59,6 +59,13 @@ export interface AccountBalances {
   debitsPosted: bigint;
   creditsPending: bigint;
   creditsPosted: bigint;
+  /**
+   * Present when the account was read without its lock (it has no balance limit, see
+   * store.lockAccounts): its balances as read (debits pending, debits posted, credits
+   * pending, credits posted). The batch then writes what it changed, added to the row as
+   * it is at the write, since a concurrent batch may have moved it since the read.
+   */
+  asRead?: readonly [bigint, bigint, bigint, bigint];
 }
 
 /** An account as stored. */

@@ -147,17 +147,32 @@ export function replacedPlanMode(rows: readonly PlanMode[]): string {
 }
 
 /**
- * Locks the accounts in id order. Every batch locks in the same (sorted) order, so two
+ * The batch's accounts: those with a balance limit (flags 1 or 2) locked, in id order, and
+ * the others read without a lock. Every batch locks in the same (sorted) order, so two
  * batches over overlapping accounts wait for each other instead of deadlocking.
+ *
+ * An account without a limit is never locked: nothing a batch decides depends on its
+ * balances (its currency and flags never change, and accounts are never deleted), so the
+ * batch writes what it changed, added to the row (balancesUpdate), and the row is locked by
+ * that write until COMMIT only. Such accounts are the ones every request shares (card
+ * clearing, a merchant): locked here, each stayed locked while Node took the lock's answer
+ * and decided, and concurrent batches queued behind it.
  */
 export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
   if (ids.length === 0) return [];
   if (ids.length > PACKED_LOCK_MIN) return lockAccountsPacked(tx, ids);
   // Only what the batch decides on: each column read costs Node a parse per row.
+  const array = uuidArray(ids);
   const rows = await tx<AccountRow[]>`
+    with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                      credits_posted
+               from ledger_accounts where id = any(${array}::uuid[]) and flags <> 0
+               order by id for update)
+    select * from l
+    union all
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
-    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
-    order by id for update`;
+    from ledger_accounts where id = any(${array}::uuid[]) and flags = 0
+    order by id`;
   return rows.map(toBalances);
 }
 
@@ -177,19 +192,26 @@ const PACKED_LOCK_MIN = 128;
 const PACKED_ACCOUNT_BYTES = 16 + 4 + 4 * 8 + 3;
 
 /**
- * lockAccounts for a large batch. The rows are locked in id order by the subquery (its
- * LockRows sits above its sort), then packed in that order.
+ * lockAccounts for a large batch. The limited rows are locked in id order by the subquery
+ * (its LockRows sits above its sort), the others read, then all packed in id order.
  */
 async function lockAccountsPacked(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
+  const array = uuidArray(ids);
   const [row] = await tx<{ packed: string | null }[]>`
+    with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                      credits_posted
+               from ledger_accounts where id = any(${array}::uuid[]) and flags <> 0
+               order by id for update),
+    a as (select * from l
+          union all
+          select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                 credits_posted
+          from ledger_accounts where id = any(${array}::uuid[]) and flags = 0)
     select encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
                              || int8send(debits_posted) || int8send(credits_pending)
                              || int8send(credits_posted) || convert_to(currency, 'UTF8'),
-                             ''::bytea), 'base64') as packed
-    from (select id, currency, flags, debits_pending, debits_posted, credits_pending,
-                 credits_posted
-          from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
-          order by id for update) a`;
+                             ''::bytea order by id), 'base64') as packed
+    from a`;
   assert(row, 'an aggregate answers one row');
   return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
 }
@@ -199,17 +221,19 @@ export function unpackAccounts(packed: Buffer): AccountBalances[] {
   assert(packed.length % PACKED_ACCOUNT_BYTES === 0, 'packed accounts are whole records');
   const accounts: AccountBalances[] = [];
   for (let o = 0; o < packed.length; o += PACKED_ACCOUNT_BYTES) {
-    accounts.push({
-      // One flat string (uuidText): a rope made of pieces was flattened again at each later
-      // read (the Map of accounts, uuidArray's check and join), 0.5 µs per account more.
-      id: uuidText(packed, o),
-      currency: packed.toString('latin1', o + 52, o + 55),
-      flags: packed.readInt32BE(o + 16),
-      debitsPending: readInt8(packed, o + 20),
-      debitsPosted: readInt8(packed, o + 28),
-      creditsPending: readInt8(packed, o + 36),
-      creditsPosted: readInt8(packed, o + 44),
-    });
+    accounts.push(
+      asLockedOrRead({
+        // One flat string (uuidText): a rope made of pieces was flattened again at each
+        // later read (the Map of accounts, uuidArray's check and join), 0.5 µs per account.
+        id: uuidText(packed, o),
+        currency: packed.toString('latin1', o + 52, o + 55),
+        flags: packed.readInt32BE(o + 16),
+        debitsPending: readInt8(packed, o + 20),
+        debitsPosted: readInt8(packed, o + 28),
+        creditsPending: readInt8(packed, o + 36),
+        creditsPosted: readInt8(packed, o + 44),
+      }),
+    );
   }
   return accounts;
 }
@@ -243,17 +267,25 @@ export async function lockAccountsFindingTransfers(
 ): Promise<{ accounts: AccountBalances[]; anyStored: boolean }> {
   if (ids.length === 0) return { accounts: [], anyStored: transferIds.length > 0 };
   if (transferIds.length === 0) return { accounts: await lockAccounts(tx, ids), anyStored: false };
+  const array = uuidArray(ids);
   const rows = await tx<(AccountRow & { stored: boolean })[]>`
-    select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted,
+    with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                      credits_posted
+               from ledger_accounts where id = any(${array}::uuid[]) and flags <> 0
+               order by id for update)
+    select a.*,
            exists (select from unnest(${uuidArray(transferIds)}::uuid[]) as u(id)
                    where (select true from ledger_transfers t where t.id = u.id)) as stored
-    from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
-    order by id for update`;
+    from (select * from l
+          union all
+          select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                 credits_posted
+          from ledger_accounts where id = any(${array}::uuid[]) and flags = 0) a`;
   return { accounts: rows.map(toBalances), anyStored: rows.some((r) => r.stored) };
 }
 
 function toBalances(r: AccountRow): AccountBalances {
-  return {
+  return asLockedOrRead({
     id: r.id,
     currency: r.currency,
     flags: r.flags,
@@ -261,7 +293,26 @@ function toBalances(r: AccountRow): AccountBalances {
     debitsPosted: r.debits_posted,
     creditsPending: r.credits_pending,
     creditsPosted: r.credits_posted,
-  };
+  });
+}
+
+/** An account lockAccounts read without its lock (no balance limit) keeps what it read. */
+function asLockedOrRead(a: AccountBalances): AccountBalances {
+  if (a.flags === 0) {
+    a.asRead = [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted];
+  }
+  return a;
+}
+
+/** The transfers with these ids, locked in id order (a post or void's pending transfer). */
+export async function lockTransfers(tx: Tx, ids: readonly string[]): Promise<TransferRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx<TransferRow[]>`
+    select id, debit_account_id, credit_account_id, amount, pending_id, currency, code, flags,
+           timeout_seconds, user_data, created_at, state
+    from ledger_transfers where id = any(${uuidArray(ids)}::uuid[])
+    order by id for update`;
+  return rows.map(toTransfer);
 }
 
 export async function selectAccounts(db: Db, ids: readonly string[]): Promise<AccountState[]> {
@@ -372,8 +423,9 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
 const SMALL_UNNEST = 2 * INSERT_TRANSFERS_MAX;
 
 /**
- * The balances computed in memory (rows locked by this transaction), one row out each. Their
- * ids are those the lock answered (storedUuidArray).
+ * The balances computed in memory of the accounts locked by this transaction, one row out
+ * each (an account read without its lock has its change added instead: balancesAdded).
+ * Their ids are those the lock answered (storedUuidArray).
  */
 function balancesUpdate(
   tx: Tx,
@@ -414,6 +466,46 @@ function balancesUpdate(
                 ${big((a) => a.creditsPending)}::int8[], ${big((a) => a.creditsPosted)}::int8[])
       as u(id, dp, dpo, cp, cpo)
     where a.id = u.id
+    returning 1`;
+}
+
+/**
+ * What the batch changed of the accounts it read without their lock (lockAccounts: no
+ * balance limit), added to each row as it is now, one row out each. The rows are locked
+ * here, until COMMIT, which a batch in its own transaction (or one whose caller hands its
+ * write to withLastWrites) sends in the same round trip. They are locked in id order (the
+ * subquery l, whose LockRows sits above its sort: a row is updated only once l has passed
+ * it), so two batches that change the same accounts in opposite directions (a capture and a
+ * refund of one merchant) wait for each other rather than deadlock. Accounts with a limit
+ * were locked before, by the batch's lock: no batch waits for one while it holds these.
+ */
+function balancesAdded(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
+  const change = (k: 0 | 1 | 2 | 3, f: (a: AccountBalances) => bigint) =>
+    int8Array(accounts.map((a) => f(a) - a.asRead![k]));
+  const ids = uuidArray(accounts.map((a) => a.id));
+  const dp = change(0, (a) => a.debitsPending);
+  const dpo = change(1, (a) => a.debitsPosted);
+  const cp = change(2, (a) => a.creditsPending);
+  const cpo = change(3, (a) => a.creditsPosted);
+  const set = tx`
+    set debits_pending = a.debits_pending + u.dp, debits_posted = a.debits_posted + u.dpo,
+        credits_pending = a.credits_pending + u.cp, credits_posted = a.credits_posted + u.cpo`;
+  const l = tx`(select id from ledger_accounts where id = any(${ids}::uuid[])
+                order by id for update) as l`;
+  if (accounts.length <= SMALL_UNNEST) {
+    return tx`
+      update ledger_accounts a ${set}
+      from (select unnest(${ids}::uuid[]) as id, unnest(${dp}::int8[]) as dp,
+                   unnest(${dpo}::int8[]) as dpo, unnest(${cp}::int8[]) as cp,
+                   unnest(${cpo}::int8[]) as cpo) as u, ${l}
+      where a.id = u.id and l.id = u.id
+      returning 1`;
+  }
+  return tx`
+    update ledger_accounts a ${set}
+    from unnest(${ids}::uuid[], ${dp}::int8[], ${dpo}::int8[], ${cp}::int8[], ${cpo}::int8[])
+      as u(id, dp, dpo, cp, cpo), ${l}
+    where a.id = u.id and l.id = u.id
     returning 1`;
 }
 
@@ -487,9 +579,10 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
     assert(w.batch, 'transfers inserted here belong to a batch');
     items.push(tx`t as (${transfersInsert(tx, w.transfers, w.batch.id)})`);
   }
-  if (w.touched.length > 0) {
-    items.push(tx`b as (${balancesUpdate(tx, w.touched, w.postedOnly)})`);
-  }
+  const locked = w.touched.filter((a) => !a.asRead);
+  const read = w.touched.filter((a) => a.asRead);
+  if (locked.length > 0) items.push(tx`b as (${balancesUpdate(tx, locked, w.postedOnly)})`);
+  if (read.length > 0) items.push(tx`r as (${balancesAdded(tx, read)})`);
   if (w.resolved.length > 0) items.push(tx`p as (${pendingStatesUpdate(tx, w.resolved)})`);
   if (w.batch) items.push(tx`k as (${batchInsert(tx, w.batch)})`);
   if (w.also) items.push(tx`e as (${w.also})`);
@@ -510,7 +603,8 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
   try {
     await tx`
       with ${join(items)}
-      select ${check('b', w.touched.length)}, ${check('p', w.resolved.length)} ${restore}`;
+      select ${check('b', locked.length)}, ${check('r', read.length)},
+             ${check('p', w.resolved.length)} ${restore}`;
   } catch (e) {
     const missed = (e as { code?: unknown }).code === DIVISION_BY_ZERO;
     assert(!missed, 'every touched account is updated; only pending transfers change state');
