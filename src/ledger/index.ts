@@ -19,7 +19,8 @@
 // - inclusion proof: one transfer's canonical form, audit path, batch entry and the signed
 //   checkpoint covering it, checked offline by docs/verify-proof.mjs.
 // - balance limit: an account flag refusing debits beyond credits (a wallet cannot go
-//   below zero) or credits beyond debits.
+//   below zero) or credits beyond debits. Only an account with one is locked by a batch's
+//   lock; one without (card clearing, a merchant) is read, and locked by the write alone.
 
 export { createLedger, type Ledger, type LedgerContext } from './ledger.ts';
 export type { AccountInput, TransferInput } from './state.ts';

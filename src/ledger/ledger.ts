@@ -34,7 +34,9 @@ import * as store from './store.ts';
 import { BATCH_ACTION, BATCH_SUBJECT } from './batch-audit.ts';
 
 // The ledger service: one batch is one database transaction. It locks the batch's accounts
-// in id order, loads the transfers the batch names, runs the pure state machine (state.ts)
+// that have a balance limit in id order and reads the others (store.lockAccounts: their
+// rows are locked by the write, until COMMIT, and take the batch's change added), loads
+// the transfers the batch names, runs the pure state machine (state.ts)
 // over them in memory, writes the outcome back set-based, and appends one audit entry for
 // the whole batch in the same transaction (chained after commit: the append locks nothing).
 // That entry holds the Merkle root over the transfers the batch created (batch-audit.ts).
