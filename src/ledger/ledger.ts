@@ -351,7 +351,10 @@ async function lockAndLoad(
   const read = pending ? await store.lockTransfers(tx, transferIds()) : undefined;
   for (const t of read ?? []) accountIds.add(t.debitAccountId).add(t.creditAccountId);
   const lookup = pending || storedIds === 'unlooked' ? [] : transferIds();
-  const locked = await store.lockAccountsFindingTransfers(tx, [...accountIds], lookup);
+  // A small batch (a payment's) reads its accounts without a balance limit rather than
+  // locking them; a large one locks all: measured, its UPDATE then paid what the lock saved.
+  const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
+  const locked = await store.lockAccountsFindingTransfers(tx, [...accountIds], lookup, small);
   // Missing accounts leave the lock's answer empty; read then, to answer `exists` rightly.
   const unsure = locked.anyStored || locked.accounts.length < accountIds.size;
   const stored = read ?? (unsure ? await store.selectTransfers(tx, transferIds()) : []);
@@ -363,7 +366,7 @@ async function lockAndLoad(
   const late = stored
     .flatMap((t) => [t.debitAccountId, t.creditAccountId])
     .filter((id) => !accounts.has(id) && !accountIds.has(id));
-  for (const a of await store.lockAccounts(tx, [...new Set(late)])) accounts.set(a.id, a);
+  for (const a of await store.lockAccounts(tx, [...new Set(late)], small)) accounts.set(a.id, a);
   return { accounts, transfers: new Map(stored.map((t) => [t.id, t])) };
 }
 

@@ -147,9 +147,12 @@ export function replacedPlanMode(rows: readonly PlanMode[]): string {
 }
 
 /**
- * The batch's accounts: those with a balance limit (flags 1 or 2) locked, in id order, and
- * the others read without a lock. Every batch locks in the same (sorted) order, so two
- * batches over overlapping accounts wait for each other instead of deadlocking.
+ * The batch's accounts locked: those with a balance limit (flags 1 or 2) first, then the
+ * others, each in id order. With readUnlimited (a small batch, up to INSERT_TRANSFERS_MAX
+ * transfers) only those with a limit are locked here and the others read without a lock;
+ * the batch's write locks them after, in id order (balancesAdded). Every batch, large or
+ * small, thus takes rows in the same order, so two batches over overlapping accounts wait
+ * for each other instead of deadlocking.
  *
  * An account without a limit is never locked: nothing a batch decides depends on its
  * balances (its currency and flags never change, and accounts are never deleted), so the
@@ -158,10 +161,21 @@ export function replacedPlanMode(rows: readonly PlanMode[]): string {
  * clearing, a merchant): locked here, each stayed locked while Node took the lock's answer
  * and decided, and concurrent batches queued behind it.
  */
-export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
+export async function lockAccounts(
+  tx: Tx,
+  ids: readonly string[],
+  readUnlimited = false,
+): Promise<AccountBalances[]> {
   if (ids.length === 0) return [];
   if (ids.length > PACKED_LOCK_MIN) return lockAccountsPacked(tx, ids);
   // Only what the batch decides on: each column read costs Node a parse per row.
+  if (!readUnlimited) {
+    const locked = await tx<AccountRow[]>`
+      select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
+      from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
+      order by flags = 0, id for update`;
+    return locked.map((r) => toBalances(r, false));
+  }
   const array = uuidArray(ids);
   const rows = await tx<AccountRow[]>`
     with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
@@ -173,7 +187,7 @@ export async function lockAccounts(tx: Tx, ids: readonly string[]): Promise<Acco
     select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted
     from ledger_accounts where id = any(${array}::uuid[]) and flags = 0
     order by id`;
-  return rows.map(toBalances);
+  return rows.map((r) => toBalances(r, true));
 }
 
 /**
@@ -192,26 +206,19 @@ const PACKED_LOCK_MIN = 128;
 const PACKED_ACCOUNT_BYTES = 16 + 4 + 4 * 8 + 3;
 
 /**
- * lockAccounts for a large batch. The limited rows are locked in id order by the subquery
- * (its LockRows sits above its sort), the others read, then all packed in id order.
+ * lockAccounts for a large batch. The rows are locked in lockAccounts' order by the
+ * subquery (its LockRows sits above its sort), then packed in id order.
  */
 async function lockAccountsPacked(tx: Tx, ids: readonly string[]): Promise<AccountBalances[]> {
-  const array = uuidArray(ids);
   const [row] = await tx<{ packed: string | null }[]>`
-    with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
-                      credits_posted
-               from ledger_accounts where id = any(${array}::uuid[]) and flags <> 0
-               order by id for update),
-    a as (select * from l
-          union all
-          select id, currency, flags, debits_pending, debits_posted, credits_pending,
-                 credits_posted
-          from ledger_accounts where id = any(${array}::uuid[]) and flags = 0)
     select encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
                              || int8send(debits_posted) || int8send(credits_pending)
                              || int8send(credits_posted) || convert_to(currency, 'UTF8'),
                              ''::bytea order by id), 'base64') as packed
-    from a`;
+    from (select id, currency, flags, debits_pending, debits_posted, credits_pending,
+                 credits_posted
+          from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
+          order by flags = 0, id for update) a`;
   assert(row, 'an aggregate answers one row');
   return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
 }
@@ -221,19 +228,17 @@ export function unpackAccounts(packed: Buffer): AccountBalances[] {
   assert(packed.length % PACKED_ACCOUNT_BYTES === 0, 'packed accounts are whole records');
   const accounts: AccountBalances[] = [];
   for (let o = 0; o < packed.length; o += PACKED_ACCOUNT_BYTES) {
-    accounts.push(
-      asLockedOrRead({
-        // One flat string (uuidText): a rope made of pieces was flattened again at each
-        // later read (the Map of accounts, uuidArray's check and join), 0.5 µs per account.
-        id: uuidText(packed, o),
-        currency: packed.toString('latin1', o + 52, o + 55),
-        flags: packed.readInt32BE(o + 16),
-        debitsPending: readInt8(packed, o + 20),
-        debitsPosted: readInt8(packed, o + 28),
-        creditsPending: readInt8(packed, o + 36),
-        creditsPosted: readInt8(packed, o + 44),
-      }),
-    );
+    accounts.push({
+      // One flat string (uuidText): a rope made of pieces was flattened again at each later
+      // read (the Map of accounts, uuidArray's check and join), 0.5 µs per account more.
+      id: uuidText(packed, o),
+      currency: packed.toString('latin1', o + 52, o + 55),
+      flags: packed.readInt32BE(o + 16),
+      debitsPending: readInt8(packed, o + 20),
+      debitsPosted: readInt8(packed, o + 28),
+      creditsPending: readInt8(packed, o + 36),
+      creditsPosted: readInt8(packed, o + 44),
+    });
   }
   return accounts;
 }
@@ -264,9 +269,24 @@ export async function lockAccountsFindingTransfers(
   tx: Tx,
   ids: readonly string[],
   transferIds: readonly string[],
+  readUnlimited: boolean,
 ): Promise<{ accounts: AccountBalances[]; anyStored: boolean }> {
   if (ids.length === 0) return { accounts: [], anyStored: transferIds.length > 0 };
-  if (transferIds.length === 0) return { accounts: await lockAccounts(tx, ids), anyStored: false };
+  if (transferIds.length === 0) {
+    return { accounts: await lockAccounts(tx, ids, readUnlimited), anyStored: false };
+  }
+  if (!readUnlimited || ids.length > PACKED_LOCK_MIN) {
+    const locked = await tx<(AccountRow & { stored: boolean })[]>`
+      select id, currency, flags, debits_pending, debits_posted, credits_pending, credits_posted,
+             exists (select from unnest(${uuidArray(transferIds)}::uuid[]) as u(id)
+                     where (select true from ledger_transfers t where t.id = u.id)) as stored
+      from ledger_accounts where id = any(${uuidArray(ids)}::uuid[])
+      order by flags = 0, id for update`;
+    return {
+      accounts: locked.map((r) => toBalances(r, false)),
+      anyStored: locked.some((r) => r.stored),
+    };
+  }
   const array = uuidArray(ids);
   const rows = await tx<(AccountRow & { stored: boolean })[]>`
     with l as (select id, currency, flags, debits_pending, debits_posted, credits_pending,
@@ -281,11 +301,11 @@ export async function lockAccountsFindingTransfers(
           select id, currency, flags, debits_pending, debits_posted, credits_pending,
                  credits_posted
           from ledger_accounts where id = any(${array}::uuid[]) and flags = 0) a`;
-  return { accounts: rows.map(toBalances), anyStored: rows.some((r) => r.stored) };
+  return { accounts: rows.map((r) => toBalances(r, true)), anyStored: rows.some((r) => r.stored) };
 }
 
-function toBalances(r: AccountRow): AccountBalances {
-  return asLockedOrRead({
+function toBalances(r: AccountRow, readUnlimited: boolean): AccountBalances {
+  const a: AccountBalances = {
     id: r.id,
     currency: r.currency,
     flags: r.flags,
@@ -293,12 +313,9 @@ function toBalances(r: AccountRow): AccountBalances {
     debitsPosted: r.debits_posted,
     creditsPending: r.credits_pending,
     creditsPosted: r.credits_posted,
-  });
-}
-
-/** An account lockAccounts read without its lock (no balance limit) keeps what it read. */
-function asLockedOrRead(a: AccountBalances): AccountBalances {
-  if (a.flags === 0) {
+  };
+  // An account lockAccounts read without its lock (no balance limit) keeps what it read.
+  if (readUnlimited && a.flags === 0) {
     a.asRead = [a.debitsPending, a.debitsPosted, a.creditsPending, a.creditsPosted];
   }
   return a;

@@ -56,7 +56,7 @@ test("a batch's lock leaves accounts without a limit unlocked", async () => {
   const open = await account();
   const wallet = await account({ debitsMustNotExceedCredits: true });
   await pools[0]!.begin(async (tx) => {
-    const read = await store.lockAccounts(tx, [open, wallet]);
+    const read = await store.lockAccounts(tx, [open, wallet], true);
     assert.equal(read.length, 2);
     assert.equal(await lockableElsewhere(open), true, 'the account without a limit is free');
     assert.equal(await lockableElsewhere(wallet), false, 'the wallet is locked');
