@@ -180,10 +180,16 @@ test('a switch turned on in one process is refused in the other within a second'
   await db.sql`insert into switches_switches (id, operation, scope_type, reason, turned_on_by,
     turned_on_at) values ('sw_missednotify', 'sign_up', 'all', 'missed', 'test', now())`;
   const reconcileMs = RECONCILE_SECONDS * 1000;
-  const reconciled = await until(b, 503, written, reconcileMs + 1000);
+  // Within one interval, plus the second any change is allowed to take effect (the reload
+  // and the next request; under load the timer itself fires late): never a second interval.
+  const reconciledMsMax = reconcileMs + EFFECT_MS_MAX;
+  const reconciled = await until(b, 503, written, reconciledMsMax + 1000);
   process.stderr.write(
     `missed notification: process B refused ${(reconciled - written).toFixed(1)} ms later ` +
       `(reconcile every ${RECONCILE_SECONDS} s)\n`,
   );
-  assert.ok(reconciled - written <= reconcileMs + 500);
+  assert.ok(
+    reconciled - written <= reconciledMsMax,
+    `reconciled after ${reconciled - written} ms, bound ${reconciledMsMax}`,
+  );
 });
