@@ -1,10 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Sql } from '../db/index.ts';
-import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { createAudit } from '../audit/index.ts';
-import { loadConfig } from '../config.ts';
-import { manualClock } from '../lib/clock.ts';
+import { ledgersOnOwnConnections } from '../../test/helpers/ledger-pools.ts';
 import { uuidv7 } from '../lib/ids.ts';
 import { createLedger, type Ledger } from './index.ts';
 import * as store from './store.ts';
@@ -15,26 +11,11 @@ import * as store from './store.ts';
 // of them waits for Node, its balances stay exact, and a pending transfer on such accounts
 // is still resolved once (its row is locked instead).
 
-const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
-const clock = manualClock();
-let db: TestDb;
-const pools: Sql[] = [];
-let ledgers: Ledger[];
-
-before(async () => {
-  db = await createTestDb();
-  for (let i = 0; i < 2; i++) pools.push(connect(db.url, { connectionsMax: 1 }));
-  const audit = createAudit({ clock });
-  ledgers = pools.map((sql) => createLedger({ sql, clock, audit, limits }));
-});
-after(async () => {
-  await Promise.all(pools.map((p) => p.end({ timeout: 5 })));
-  await db.close();
-});
+const on = ledgersOnOwnConnections(2);
 
 const account = async (flags = {}) => {
   const id = uuidv7();
-  const [r] = await ledgers[0]!.createAccounts([{ id, currency: 'JPY', code: 1, flags }]);
+  const [r] = await on.ledgers[0]!.createAccounts([{ id, currency: 'JPY', code: 1, flags }]);
   assert.equal(r?.result, 'ok');
   return id;
 };
@@ -42,7 +23,7 @@ const account = async (flags = {}) => {
 /** Whether another connection can lock the account's row at once. */
 async function lockableElsewhere(id: string): Promise<boolean> {
   try {
-    await pools[1]!.begin(
+    await on.pools[1]!.begin(
       (tx) => tx`select 1 from ledger_accounts where id = ${id} for update nowait`,
     );
     return true;
@@ -55,7 +36,7 @@ async function lockableElsewhere(id: string): Promise<boolean> {
 test("a batch's lock leaves accounts without a limit unlocked", async () => {
   const open = await account();
   const wallet = await account({ debitsMustNotExceedCredits: true });
-  await pools[0]!.begin(async (tx) => {
+  await on.pools[0]!.begin(async (tx) => {
     const read = await store.lockAccounts(tx, [open, wallet], true);
     assert.equal(read.length, 2);
     assert.equal(await lockableElsewhere(open), true, 'the account without a limit is free');
@@ -68,7 +49,7 @@ test('concurrent batches on an unlocked account keep its balances exact', async 
   const others = await Promise.all(Array.from({ length: 4 }, () => account()));
   const rounds = 10;
   await Promise.all(
-    ledgers.map(async (ledger, k) => {
+    on.ledgers.map(async (ledger, k) => {
       for (let r = 0; r < rounds; r++) {
         // Both directions, so that the batches' writes take the accounts in either order.
         const batch = others.map((o, i) => ({
@@ -84,15 +65,15 @@ test('concurrent batches on an unlocked account keep its balances exact', async 
       }
     }),
   );
-  const [h] = await ledgers[0]!.lookupAccounts([hot]);
+  const [h] = await on.ledgers[0]!.lookupAccounts([hot]);
   assert.equal((h?.debitsPosted ?? 0n) + (h?.creditsPosted ?? 0n), 10n * BigInt(rounds * 2));
-  assert.equal((await ledgers[0]!.check()).ok, true);
+  assert.equal((await on.ledgers[0]!.check()).ok, true);
 });
 
 test('a pending transfer between unlocked accounts is posted once by racing posts', async () => {
   const [clearing, merchant] = [await account(), await account()];
   const pendingId = uuidv7();
-  const [hold] = await ledgers[0]!.createTransfers([
+  const [hold] = await on.ledgers[0]!.createTransfers([
     {
       id: pendingId,
       debitAccountId: clearing,
@@ -108,21 +89,21 @@ test('a pending transfer between unlocked accounts is posted once by racing post
   // The first post stays uncommitted until the second has been sent and is waiting.
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
-  const first = pools[0]!.begin(async (tx) => {
-    const [r] = await ledgers[0]!.createTransfersInTx(tx, [post()]);
+  const first = on.pools[0]!.begin(async (tx) => {
+    const [r] = await on.ledgers[0]!.createTransfersInTx(tx, [post()]);
     await held;
     return r?.result;
   });
   await new Promise((r) => setTimeout(r, 100));
-  const second = ledgers[1]!.createTransfers([post()]);
+  const second = on.ledgers[1]!.createTransfers([post()]);
   await new Promise((r) => setTimeout(r, 200));
   release();
   assert.equal(await first, 'ok');
   assert.equal((await second)[0]?.result, 'pending_transfer_already_posted');
-  const [c, m] = await ledgers[0]!.lookupAccounts([clearing, merchant]);
+  const [c, m] = await on.ledgers[0]!.lookupAccounts([clearing, merchant]);
   assert.deepEqual(
     [c?.debitsPending, c?.debitsPosted, m?.creditsPending, m?.creditsPosted],
     [0n, 70n, 0n, 70n],
   );
-  assert.equal((await ledgers[0]!.check()).ok, true);
+  assert.equal((await on.ledgers[0]!.check()).ok, true);
 });
