@@ -118,6 +118,7 @@ import {
   type Idempotency,
 } from './http/index.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
+import { startPeriodic } from './lib/periodic.ts';
 
 // The composition root: config → database → modules → HTTP. The only file that wires
 // modules together; everything else receives its dependencies as parameters.
@@ -692,17 +693,16 @@ function createPaymentModules(config: Config, log: Logger, sql: Sql, clock: Cloc
   return { webPayments, payments };
 }
 
-/** Runs fn every intervalSeconds until the returned stop is called; errors are logged. */
+/**
+ * Runs fn every intervalSeconds, one run at a time (a tick during a run is skipped), until
+ * the returned stop is called; errors are logged.
+ */
 function every(intervalSeconds: number, log: Logger, what: string, fn: () => Promise<unknown>) {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = fn().catch((err: unknown) => log.error({ err }, `${what} failed`));
-  }, intervalSeconds * 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic({
+    intervalMs: intervalSeconds * 1000,
+    run: fn,
+    onError: (err) => log.error({ err }, `${what} failed`),
+  });
 }
 
 /**

@@ -24,6 +24,7 @@ import * as store from './store.ts';
 import { ChainVerifier, type ChainProblem } from './verify.ts';
 import type { CommitmentCheck, CommitmentProblem, CommitmentWalk } from './commitments.ts';
 import { auditError } from './errors.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 
 // Checking the chain and signing its head. Verification reads the whole chain in pages
 // inside one repeatable-read snapshot, so entries appended meanwhile neither slip in halfway
@@ -444,23 +445,12 @@ export function startCheckpointTimer(
   log: Logger,
 ): () => Promise<void> {
   assert(intervalSeconds > 0 && intervalSeconds <= 86_400, 'checkpoint interval is 0..86400 s');
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    if (running) return;
-    running = write()
-      .then((c) => {
-        if (c) log.info({ seq: c.seq.toString(), key_id: c.keyId }, 'audit checkpoint signed');
-      })
-      .catch((err: unknown) => log.error({ err }, 'audit checkpoint failed'))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, intervalSeconds * 1000);
-  // The timer alone must not keep a process alive that is otherwise shutting down.
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic({
+    intervalMs: intervalSeconds * 1000,
+    run: async () => {
+      const c = await write();
+      if (c) log.info({ seq: c.seq.toString(), key_id: c.keyId }, 'audit checkpoint signed');
+    },
+    onError: (err) => log.error({ err }, 'audit checkpoint failed'),
+  });
 }

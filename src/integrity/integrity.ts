@@ -11,6 +11,7 @@ import {
   type Manifest,
 } from './manifest.ts';
 import * as store from './store.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 
 // File integrity: hash the install, keep every manifest observed, compare with the newest
 // approved one. The first manifest a database ever sees is its baseline (approved by the
@@ -180,17 +181,10 @@ async function checkIn(
 }
 
 function startChecks(deps: IntegrityDeps, check: () => Promise<CheckResult>, seconds: number) {
-  let running: Promise<unknown> = Promise.resolve();
-  const run = () => {
-    running = running.then(check).catch((err: unknown) => {
-      deps.log.error({ err }, 'file integrity check failed');
-    });
-  };
-  run();
-  const timer = setInterval(run, seconds * 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic({
+    intervalMs: seconds * 1000,
+    immediately: true,
+    run: check,
+    onError: (err) => deps.log.error({ err }, 'file integrity check failed'),
+  });
 }

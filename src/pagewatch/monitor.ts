@@ -13,6 +13,7 @@ import {
 } from './inventory.ts';
 import type { MonitorStatus, PagewatchDeps, PassResult } from './service.ts';
 import * as store from './store.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 
 // The worker: a pass ensures Kinko's own pages are watched, takes the pages that are due
 // (a lease in PostgreSQL, so processes running the same pass share the pages and none is
@@ -269,17 +270,10 @@ async function tellMerchant(
 
 function startPasses(deps: PagewatchDeps, runPass: () => Promise<PassResult>) {
   const seconds = Math.max(1, Math.min(60, Math.floor(deps.settings.intervalSeconds / 5)));
-  let running: Promise<unknown> = Promise.resolve();
-  const run = () => {
-    running = running.then(runPass).catch((err: unknown) => {
-      deps.log.error({ err }, 'page monitor pass failed');
-    });
-  };
-  run();
-  const timer = setInterval(run, seconds * 1000);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic({
+    intervalMs: seconds * 1000,
+    immediately: true,
+    run: runPass,
+    onError: (err) => deps.log.error({ err }, 'page monitor pass failed'),
+  });
 }

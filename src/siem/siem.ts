@@ -7,6 +7,7 @@ import type { OutboxEvent } from '../outbox/index.ts';
 import { isSecurityEvent, toEcs, type EcsEvent } from './ecs.ts';
 import { sendHttpsBatch, type HttpsTarget } from './https.ts';
 import { octetFrame, sendSyslogBatch, syslogMessage, type SyslogTarget } from './syslog.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 
 // The export: security events are enqueued, as ECS documents, in the transaction that
 // audits them (one topic per collector), and a worker drains each topic in order, a batch at
@@ -128,27 +129,17 @@ export function createSiem(deps: SiemDeps): Siem {
 /** The worker: a pass every pollMs; an outage is logged when it starts and when it ends. */
 function startExportLoop(deps: SiemDeps, exportOnce: () => Promise<number>, failed: () => void) {
   let down = false;
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const pass = async () => {
-    try {
+  return startPeriodic({
+    intervalMs: deps.pollMs,
+    run: async () => {
       await exportOnce();
       if (down) deps.log.info('SIEM collector reachable again; export resumed');
       down = false;
-    } catch (err) {
+    },
+    onError: (err) => {
       failed();
       if (!down) deps.log.warn({ err }, 'SIEM collector unreachable; events wait in the outbox');
       down = true;
-    }
-  };
-  const timer = setInterval(() => {
-    if (stopped) return;
-    running = running.then(pass);
-  }, deps.pollMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+    },
+  });
 }

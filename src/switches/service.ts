@@ -16,6 +16,7 @@ import {
   type Operation,
   type ScopeType,
 } from './switch.ts';
+import { startPeriodic } from '../lib/periodic.ts';
 
 // What the switches module offers the rest of Kinko, and the board every process keeps: the
 // switches that are on, in memory, so the check on a request path is a lookup and never a
@@ -220,16 +221,15 @@ async function startBoard(deps: SwitchesDeps, reload: () => Promise<void>) {
     // notified while it was down is read now.
     () => void reload().catch(failed),
   );
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const stopReconcile = startPeriodic({
+    intervalMs: deps.reconcileSecondsInterval * 1000,
     // The ping keeps the listening connection from falling silent (the pool drops a silent
     // connection); the reload catches a notification that was missed.
-    running = Promise.all([store.ping(deps.sql), reload()]).catch(failed);
-  }, deps.reconcileSecondsInterval * 1000);
-  timer.unref();
+    run: () => Promise.all([store.ping(deps.sql), reload()]),
+    onError: failed,
+  });
   return async () => {
-    clearInterval(timer);
-    await running;
+    await stopReconcile();
     await listening.unlisten().catch(() => undefined);
   };
 }
