@@ -60,6 +60,9 @@ export function webRoutes(app: App, deps: WebRoutesDeps = {}): void {
     };
     app.get(`/${name}`, hide, page);
     app.get(`/${name}/`, hide, page);
+    // The freeze link every receipt and security notice carries (identity's freezeLinks)
+    // opens the wallet, which shows its "this was not me" page there.
+    if (name === 'wallet') app.get('/account/freeze', hide, page);
   }
   app.get('/wallet/manifest.webmanifest', hide, async (_req, reply) =>
     reply

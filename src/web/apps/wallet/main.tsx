@@ -3,6 +3,7 @@ import { ApiError } from '../../ui/api.ts';
 import { LangProvider, useT } from '../../ui/i18n.tsx';
 import { navigate, Notice, Shell, useRoute, mount } from '../../ui/kit.tsx';
 import { NewDevice, SignIn, SignUp, VerifySignUp } from './auth.tsx';
+import { FREEZE_PATH, FreezeByLink } from './freeze.tsx';
 import { Home, HistoryPage, LimitsPage, ScanPage, TopUpPage } from './money.tsx';
 import { PayPage } from './pay.tsx';
 import { RecoveryCodes, SecurityPage, StepUpDialog, Factors } from './security.tsx';
@@ -146,8 +147,14 @@ function App() {
   );
 }
 
-mount(
-  <LangProvider>
-    <App />
-  </LangProvider>,
-);
+/** A receipt's or notice's freeze link opens this page, whoever is signed in (or no one). */
+function FreezePage() {
+  const { t } = useT(S);
+  return (
+    <Shell title={t('walletTitle')}>
+      <FreezeByLink />
+    </Shell>
+  );
+}
+
+mount(<LangProvider>{location.pathname === FREEZE_PATH ? <FreezePage /> : <App />}</LangProvider>);

@@ -221,4 +221,23 @@ export const S = appStrings({
   timeLeft: ['Time left', '残り時間'],
   codeExpired: ['The code has expired.', 'コードの有効期限が切れました。'],
   newCode: ['Show a new code', '新しいコードを表示'],
+  // The freeze link of receipts and security notices.
+  freezeTitle: ['Was this not you?', '心当たりがない場合'],
+  freezeIntro: [
+    'Freezing your account stops every payment and top-up and signs out every device. ' +
+      'Kinko support restores it once you are identified.',
+    'アカウントを凍結すると、支払いとチャージがすべて止まり、すべての端末からログアウトします。' +
+      '本人確認のうえ、Kinko サポートが凍結を解除します。',
+  ],
+  freezeAccount: ['Freeze my account', 'アカウントを凍結'],
+  freezeDone: [
+    'Your account is frozen and every device is signed out. Contact Kinko support to restore it.',
+    'アカウントを凍結し、すべての端末からログアウトしました。解除は Kinko サポートにご連絡ください。',
+  ],
+  freezeLinkSpent: [
+    'This link was already used or has expired. If your account is still open and this was ' +
+      'not you, contact Kinko support now.',
+    'このリンクは使用済みか、有効期限が切れています。アカウントが凍結されておらず心当たりがない' +
+      '場合は、すぐに Kinko サポートにご連絡ください。',
+  ],
 } as const);
