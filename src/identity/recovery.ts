@@ -308,10 +308,14 @@ export async function freezeAccount(
 ): Promise<void> {
   const c = await store.customerById(tx, customerId, true);
   if (!c) throw identityError('customer_not_found');
+  // A freeze link followed on an account already frozen ends its sessions again but keeps
+  // the freeze as it was: an operator's freeze keeps its operator, whom a second operator
+  // must follow to lift it, and its reason.
+  const already = c.status === 'frozen';
   const byOperator = actor.type === 'operator' ? actor.id : null;
-  await store.setFrozen(tx, c.id, { frozen: true, byOperator, reason }, at(deps));
+  if (!already) await store.setFrozen(tx, c.id, { frozen: true, byOperator, reason }, at(deps));
   const revoked = await store.revokeCustomerSessions(tx, c.id, at(deps), 'frozen');
-  await send(deps, tx, messages.notice(c, messages.ACCOUNT_FROZEN));
+  if (!already) await send(deps, tx, messages.notice(c, messages.ACCOUNT_FROZEN));
   await deps.audit.append(tx, [
     {
       action: 'identity.account.frozen',
@@ -319,7 +323,11 @@ export async function freezeAccount(
       subject: { type: 'customer', id: c.id },
       source: { ip: source.ip, requestId: source.requestId },
       outcome: 'success',
-      detail: { sessions_revoked: revoked, ...(reason === null ? {} : { reason }) },
+      detail: {
+        sessions_revoked: revoked,
+        ...(reason === null ? {} : { reason }),
+        ...(already ? { already_frozen: true } : {}),
+      },
     },
   ]);
 }
