@@ -12,6 +12,29 @@ import { webhooksError } from './errors.ts';
 const EVENT_TYPE_RE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 const EVENT_TYPES_MAX = 64;
 
+/**
+ * Every event type Kinko sends, as docs/webhooks.md lists them (a test holds the two equal).
+ * An endpoint subscribes to these or to "*": a misspelt type would subscribe to nothing,
+ * and the merchant would wait for events that never come.
+ */
+export const WEBHOOK_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'payment.created',
+  'payment.requires_action',
+  'payment.amount_capturable_updated',
+  'payment.succeeded',
+  'payment.canceled',
+  'payment.payment_failed',
+  'payment.review_opened',
+  'payment.review_closed',
+  'refund.succeeded',
+  'refund.failed',
+  'code_payment.succeeded',
+  'store_payment.succeeded',
+  'code_payment.refunded',
+  'page.integrity_alert',
+  'incident.merchant_notice',
+]);
+
 export interface EndpointView {
   id: string;
   url: string;
@@ -37,6 +60,13 @@ function checkEventTypes(types: readonly string[]): string[] {
     unique.length <= EVENT_TYPES_MAX &&
     unique.every((t) => t === '*' || EVENT_TYPE_RE.test(t));
   if (!ok) throw webhooksError('webhook_event_types_invalid', { param: 'event_types' });
+  const unknown = unique.find((t) => t !== '*' && !WEBHOOK_EVENT_TYPES.has(t));
+  if (unknown !== undefined) {
+    throw webhooksError('webhook_event_type_unknown', {
+      param: 'event_types',
+      message: `Kinko sends no event of type ${unknown}; docs/webhooks.md lists the types.`,
+    });
+  }
   return unique;
 }
 

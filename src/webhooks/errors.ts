@@ -24,6 +24,10 @@ const WEBHOOKS_ERRORS = defineErrors('webhooks', {
     type: 'invalid_request_error',
     message: 'Event types are dotted lower-case names (payment.succeeded) or "*".',
   },
+  webhook_event_type_unknown: {
+    type: 'invalid_request_error',
+    message: 'Kinko sends no event of this type; docs/webhooks.md lists the types.',
+  },
   webhook_secret_overlap_invalid: {
     type: 'invalid_request_error',
     message: 'The overlap period is longer than allowed.',

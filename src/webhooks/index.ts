@@ -40,6 +40,7 @@ import * as store from './store.ts';
 export { WEBHOOK_TOPIC, type NewWebhookEvent } from './delivery.ts';
 export { loadOrCreateWebhookSecretsKey } from './secrets.ts';
 export { isPrivateAddress } from './url.ts';
+export { WEBHOOK_EVENT_TYPES } from './endpoints.ts';
 export { webhookRoutes } from './routes.ts';
 export type { Webhooks } from './service.ts';
 
