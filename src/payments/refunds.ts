@@ -142,7 +142,11 @@ function refundMovement(r: store.RefundRow): store.WalletBalanceTransaction {
   };
 }
 
-/** A wallet payment as the merchant API shows it (GET and lists of /v1/code_payments). */
+/**
+ * A wallet payment as the merchant API shows it (GET and lists of /v1/code_payments). It
+ * names no customer: a wallet's id is the same at every merchant (and, a UUIDv7, dates the
+ * sign-up), so showing it would let merchants follow one customer across shops.
+ */
 export function merchantPaymentView(p: store.PaymentRow) {
   return {
     id: p.id,
@@ -155,7 +159,6 @@ export function merchantPaymentView(p: store.PaymentRow) {
     merchant_id: p.merchant_id,
     store_id: p.store_id,
     terminal_id: p.terminal_id,
-    customer_id: p.customer_id,
     risk: { decision: p.risk_decision, reasons: p.risk_reasons },
     livemode: true,
     created_at: p.created_at.toISOString(),
