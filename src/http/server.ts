@@ -671,9 +671,14 @@ function fromValidation(error: FastifyError): KinkoError {
         'Card numbers are accepted only by the hosted card fields; remove it.',
     });
   }
+  // Ajv says "must be equal to one of the allowed values" without them: name them.
+  const allowed = issue?.keyword === 'enum' ? issue.params['allowedValues'] : undefined;
+  const why = Array.isArray(allowed)
+    ? `must be one of ${allowed.map(String).join(', ')}`
+    : (issue?.message ?? 'invalid');
   return httpError('parameter_invalid', {
     param,
-    message: `Invalid ${where} field ${param}: ${issue?.message ?? 'invalid'}.`,
+    message: `Invalid ${where} field ${param}: ${why}.`,
   });
 }
 

@@ -28,6 +28,7 @@ async function app(): Promise<{ app: App; logs: ReturnType<typeof capturedLogger
               properties: {
                 amount: { type: 'integer', minimum: 1 },
                 note: { type: 'string', maxLength: 100 },
+                kind: { type: 'string', enum: ['manual', 'automatic'] },
                 meta: {
                   type: 'object',
                   additionalProperties: false,
@@ -132,6 +133,14 @@ test('missing and mistyped fields name the field; strings are not coerced to num
   assert.equal(res.json().error.param, 'amount');
   res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1.5 } });
   assert.equal(res.json().error.code, 'parameter_invalid');
+  // A value outside a list names the list, not "one of the allowed values".
+  res = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1, kind: 'auto' } });
+  assert.equal(res.json().error.code, 'parameter_invalid');
+  assert.equal(res.json().error.param, 'kind');
+  assert.equal(
+    res.json().error.message,
+    'Invalid body field kind: must be one of manual, automatic.',
+  );
 });
 
 test('oversized, empty, malformed and prototype-polluting bodies are refused', async () => {
