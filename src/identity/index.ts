@@ -148,7 +148,10 @@ export interface Identity {
   moneyMovementHold(
     customerId: string,
   ): Promise<{ held: boolean; until: Date | null; frozen: boolean }>;
-  /** Contacts, status, hold end and age of customers (payments: limits, receipts). */
+  /**
+   * Contacts, status, hold end and age of customers (payments: limits, receipts); a deleted
+   * customer is left out, as an unknown id is.
+   */
   customerFacts(db: Db, customerIds: readonly string[]): Promise<CustomerFacts[]>;
   /** A "this was not me" link freezing the account, minted in the caller's transaction. */
   freezeLink(tx: Tx, customerId: string): Promise<string>;

@@ -40,7 +40,10 @@ export async function customerById(
   return rows[0];
 }
 
-/** Contacts and money-movement facts of several customers, for the payments module. */
+/**
+ * Contacts and money-movement facts of several customers, for the payments module. A deleted
+ * customer has none (its contacts are a tombstone): it is left out, as an unknown id is.
+ */
 export async function customerFacts(
   db: Db,
   ids: readonly string[],
@@ -48,7 +51,7 @@ export async function customerFacts(
   if (ids.length === 0) return [];
   return db<(Omit<CustomerRow, 'password_hash'> & { created_at: Date })[]>`
     select id, email, phone, status, money_hold_until, created_at
-    from identity_customers where id = any(${ids as string[]}::uuid[])`;
+    from identity_customers where id = any(${ids as string[]}::uuid[]) and status <> 'deleted'`;
 }
 
 export async function contactsInUse(db: Db, email: string, phone: string): Promise<boolean> {
