@@ -153,6 +153,11 @@ export interface Identity {
    * customer is left out, as an unknown id is.
    */
   customerFacts(db: Db, customerIds: readonly string[]): Promise<CustomerFacts[]>;
+  /**
+   * In the caller's transaction: whether the wallet may be credited (the account is not
+   * deleted), held so that a deletion waits for the credit and then sees it.
+   */
+  lockOpenForCredit(tx: Tx, customerId: string): Promise<boolean>;
   /** A "this was not me" link freezing the account, minted in the caller's transaction. */
   freezeLink(tx: Tx, customerId: string): Promise<string>;
   /** One freeze link per id, in order (a repeated id gets a link per mention); one insert. */
@@ -247,6 +252,7 @@ export function createIdentity(options: IdentityOptions): Identity {
         moneyHoldUntil: c.money_hold_until,
         createdAt: c.created_at,
       })),
+    lockOpenForCredit: (tx, customerId) => store.lockOpenForCredit(tx, customerId),
     freezeLink: (tx, customerId) => freezeLink(deps, tx, customerId),
     freezeLinks: (tx, customerIds) => freezeLinks(deps, tx, customerIds),
     deleteCustomer: (tx, customerId, source) => deleteCustomer(deps, tx, customerId, source),

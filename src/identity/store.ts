@@ -54,6 +54,17 @@ export async function customerFacts(
     from identity_customers where id = any(${ids as string[]}::uuid[]) and status <> 'deleted'`;
 }
 
+/**
+ * Whether the customer's wallet may still be credited (the account is not deleted), its row
+ * held (FOR KEY SHARE) until the transaction ends: a deletion, which locks the row FOR
+ * UPDATE, waits for the credit to commit and then sees it in the balance.
+ */
+export async function lockOpenForCredit(tx: Tx, id: string): Promise<boolean> {
+  const rows = await tx<{ status: CustomerRow['status'] }[]>`
+    select status from identity_customers where id = ${id} for key share`;
+  return rows[0] !== undefined && rows[0].status !== 'deleted';
+}
+
 export async function contactsInUse(db: Db, email: string, phone: string): Promise<boolean> {
   const rows = await db`
     select 1 from identity_customers where email = ${email} or phone = ${phone} limit 1`;

@@ -41,6 +41,14 @@ export async function deleteAccount(
     if ((await store.unfinishedTopupCount(tx, customerId)) > 0) return 'processing' as const;
     const r = await deps.identity.deleteCustomer(tx, customerId, source);
     if (r === 'already_deleted') return r;
+    // A refund that committed while the customer's row was being locked shows now: the
+    // deletion is undone rather than leave money in a wallet no one can reach.
+    const left = await walletBalance(deps, customerId);
+    if (left !== 0n) {
+      throw paymentsError('wallet_balance_not_zero', {
+        extra: { balance: left.toString(), currency: WALLET_CURRENCY },
+      });
+    }
     await store.removeCards(tx, customerId, deps.clock.now());
     await deps.audit.append(tx, [
       entry('payments.account.deleted', actor, { type: 'customer', id: customerId }, source, {

@@ -35,6 +35,7 @@ export interface PaymentsDeps {
     | 'verifyDeviceProof'
     | 'moneyMovementHold'
     | 'deleteCustomer'
+    | 'lockOpenForCredit'
   >;
   vault: Pick<Vault, 'authorize' | 'getCard' | 'deleteCards' | 'cardRiskFacts'>;
   acquirer: Pick<Acquirer, 'capture' | 'getAuthorization' | 'expireChallenges'>;

@@ -93,6 +93,11 @@ const PAYMENTS_ERRORS = defineErrors('payments', {
     message: 'This store does not take payments now.',
   },
   payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
+  wallet_closed: {
+    type: 'conflict_error',
+    message:
+      'The customer deleted this wallet, so nothing can be paid into it; refund them another way.',
+  },
   refund_exceeds_payment: {
     type: 'invalid_request_error',
     message: 'The refunds would be more than the payment; `refundable` says how much is left.',

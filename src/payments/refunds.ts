@@ -76,6 +76,11 @@ export async function refundPayment(
           extra: { refundable: (p.amount_minor - p.refunded_minor).toString() },
         });
       }
+      // A deleted account's wallet can never be spent or paid out: money refunded into it
+      // would be lost to the customer and gone from the merchant.
+      if (!(await deps.identity.lockOpenForCredit(tx, p.customer_id))) {
+        throw paymentsError('wallet_closed');
+      }
       const id = publicId('pre', 16);
       const row: store.RefundRow = {
         id,

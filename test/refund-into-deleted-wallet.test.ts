@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accountIdFor } from '../src/payments/index.ts';
+import {
+  balanceOf,
+  fundWallet,
+  idem,
+  issueCode,
+  payPlatform,
+  registerPay,
+  walletPost,
+  walletUser,
+} from './helpers/payments-platform.ts';
+
+// A customer spends the wallet to zero and deletes the account; the shop then refunds the
+// payment. The refund answered 200 and moved the money from the merchant into the deleted
+// wallet, which no one can sign in to, spend or have paid out: lost to both. It is refused,
+// and nothing moves.
+
+test('a refund into a deleted wallet is refused and moves nothing', async () => {
+  const p = await payPlatform();
+  try {
+    const u = await walletUser(p, 1);
+    await fundWallet(p, u, 1200);
+    const paid = await registerPay(p, await issueCode(p, u), 1200);
+    assert.equal(paid.statusCode, 200, paid.body);
+    assert.equal(await balanceOf(p, u), '0');
+    const res = await walletPost(p, u, '/v1/wallet/account/delete', 'account_delete', {}, {});
+    assert.equal(res.statusCode, 200, res.body);
+    const merchantAccount = accountIdFor('merchant', p.merchant.merchantId, 'JPY');
+    const walletAccount = accountIdFor('customer_wallet', u.customerId, 'JPY');
+    const before = await p.modules.ledger.lookupAccounts([merchantAccount, walletAccount]);
+    const refund = await p.app.inject({
+      method: 'POST',
+      url: `/v1/code_payments/${paid.json().id}/refunds`,
+      headers: { authorization: `Bearer ${p.merchant.secretKey}`, ...idem() },
+      payload: { amount: 700 },
+    });
+    assert.equal(refund.statusCode, 409, refund.body);
+    assert.equal(refund.json().error.code, 'wallet_closed');
+    const after = await p.modules.ledger.lookupAccounts([merchantAccount, walletAccount]);
+    assert.deepEqual(after, before, 'no money moved');
+    const listed = await p.app.inject({
+      method: 'GET',
+      url: `/v1/code_payments/${paid.json().id}`,
+      headers: { authorization: `Bearer ${p.merchant.secretKey}` },
+    });
+    assert.equal(listed.json().amount_refunded, '0');
+  } finally {
+    await p.close();
+  }
+});
