@@ -19,6 +19,7 @@ import {
 import type { Caller } from './context.ts';
 import { merchantsError } from '../merchants/index.ts';
 import type { WebPayments } from './service.ts';
+import { checkoutError } from './errors.ts';
 
 // /v1/payments, /v1/refunds and /v1/balance_transactions: thin handlers (validate → one
 // call → the object). Every POST goes through the Idempotency-Key layer, scoped per merchant
@@ -212,7 +213,14 @@ function refundWrites(app: App, w: WebPayments, opts: object, who: Who): void {
         body: closed({ ...refundFields, payment: id('pay') }),
       },
     },
-    async (req, reply) => reply.status(201).send(await refund(req, req.body.payment, req.body)),
+    async (req, reply) => {
+      // The payment is named by the body's `payment` here, not by a path id: say so.
+      const r = await refund(req, req.body.payment, req.body).catch((e: unknown) => {
+        if (!checkoutError.is(e, 'web_payment_not_found')) throw e;
+        throw checkoutError('web_payment_not_found', { param: 'payment' });
+      });
+      return reply.status(201).send(r);
+    },
   );
   app.post(
     '/v1/payments/:id/refunds',
