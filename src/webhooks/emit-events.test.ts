@@ -221,3 +221,54 @@ test('emitEventsFannedOut makes at once what emitEvents and a fan-out make', asy
   assert.equal((await stored()).events.length, count);
   assert.deepEqual(await db.sql.begin((tx) => webhooks.emitEventsFannedOut(tx, [])), []);
 });
+
+test('a large fanned-out batch goes as a COPY and writes what emitEvents writes', async (t) => {
+  const { db, webhooks } = await setup(t);
+  const url = 'http://127.0.0.1:9/hook';
+  const cli = { type: 'cli' as const };
+  await webhooks.createEndpoint('mer_a', { url, eventTypes: ['*'] }, cli);
+  await webhooks.createEndpoint('mer_b', { url, eventTypes: ['code_payment.refunded'] }, cli);
+  // More than COPY_EVENTS_MIN, with text a COPY must carry byte for byte.
+  const large = Array.from({ length: 150 }, (_, i) => ({
+    ...batch[i % batch.length]!,
+    object: { id: `pay_${i}`, note: `"quoted" \\ back\nslash ¥${i} 領収書 \u0000 end` },
+    orderKey: `pay_${i % 7}`,
+  }));
+  const viaOutbox = await db.sql.begin((tx) => webhooks.emitEvents(tx, large));
+  const direct = await db.sql.begin((tx) => webhooks.emitEventsFannedOut(tx, large));
+  assert.equal(direct.length, large.length);
+  const rows = await db.sql<
+    { id: string; merchant_id: string; type: string; order_key: string; body: string }[]
+  >`select id, merchant_id, type, order_key, body from webhooks_events
+    where id = any(${direct}::text[]) order by seq`;
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    direct,
+    'seq follows the order of emission',
+  );
+  const before = new Map(
+    (
+      await db.sql<{ id: string; body: string }[]>`
+        select id, body from webhooks_events where id = any(${viaOutbox}::text[])`
+    ).map((r) => [r.id, r.body]),
+  );
+  rows.forEach((r, i) => {
+    assert.equal(r.merchant_id, large[i]!.merchantId);
+    assert.equal(r.type, large[i]!.type);
+    assert.equal(r.order_key, large[i]!.orderKey);
+    assert.equal(
+      r.body.replace(r.id, 'ID'),
+      before.get(viaOutbox[i]!)!.replace(viaOutbox[i]!, 'ID'),
+    );
+  });
+  const [d] = await db.sql<{ n: number; unfanned: number }[]>`
+    select (select count(*)::int from webhooks_deliveries where event_id = any(${direct}::text[]))
+             as n,
+           (select count(*)::int from webhooks_events
+            where id = any(${direct}::text[]) and fanned_out_at is null) as unfanned`;
+  const expected = large.filter(
+    (e) => e.merchantId === 'mer_a' || e.type === 'code_payment.refunded',
+  );
+  assert.equal(d!.n, expected.length);
+  assert.equal(d!.unfanned, 0);
+});
