@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson } from '../lib/canonical-json.ts';
+import { sha256 } from '../lib/sha256.ts';
 
 /**
  * What an Idempotency-Key is bound to: method, path with query, and the body in canonical
@@ -7,7 +7,5 @@ import { canonicalJson } from '../lib/canonical-json.ts';
  * the register's, inside its payment batch) store it.
  */
 export function requestFingerprint(method: string, url: string, body: unknown): Buffer {
-  return createHash('sha256')
-    .update(`${method}\n${url}\n${body === undefined ? '' : canonicalJson(body)}`)
-    .digest();
+  return sha256(`${method}\n${url}\n${body === undefined ? '' : canonicalJson(body)}`);
 }

@@ -10,10 +10,20 @@ import crypto from 'node:crypto';
  * 1.7–2.2 µs with createHash. A batch of 8,190 transfers hashes 16,379 times. Earlier
  * Node 20 releases, which package.json still admits, take createHash.
  */
-export const sha256: (data: Buffer) => Buffer =
+export const sha256: (data: Buffer | string) => Buffer =
   typeof crypto.hash === 'function'
     ? (data) => Buffer.from(crypto.hash('sha256', data, 'binary'), 'binary')
     : (data) => crypto.createHash('sha256').update(data).digest();
+
+/**
+ * SHA-256 as 64 hex digits, in one call (a string is hashed as UTF-8): 0.5 µs of CPU on a
+ * 100-byte input, against 1.1–1.3 µs with createHash (the register's fingerprints and
+ * credential cache hash every request).
+ */
+export const sha256Hex: (data: Buffer | string) => string =
+  typeof crypto.hash === 'function'
+    ? (data) => crypto.hash('sha256', data, 'hex')
+    : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
  * SHA-256 of `data` written at `out[offset..offset+32)`, no Buffer made: for digests kept

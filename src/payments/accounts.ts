@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { AccountInput } from '../ledger/index.ts';
 import { uuidText } from '../lib/ids.ts';
+import { sha256 } from '../lib/sha256.ts';
 
 // Kinko's chart of accounts in the ledger. Account ids are derived from (kind, owner,
 // currency) so every process finds the same account without a lookup table, and creating
@@ -27,7 +27,7 @@ const NAMESPACE = 'kinko:ledger-account:v1';
 
 /** The ledger account id for (kind, owner, currency), as a UUID (version 8, RFC 9562). */
 export function accountIdFor(kind: AccountKind, ownerId: string, currency: string): string {
-  const bytes = createHash('sha256').update(`${NAMESPACE}|${kind}|${ownerId}|${currency}`).digest();
+  const bytes = sha256(`${NAMESPACE}|${kind}|${ownerId}|${currency}`);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   return uuidText(bytes);

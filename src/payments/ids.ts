@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { uuidText } from '../lib/ids.ts';
+import { sha256 } from '../lib/sha256.ts';
 
 // Ledger transfer ids derived from the payment, top-up or refund they carry: a retry of the
 // same business operation always names the same transfer, so the ledger answers `exists`
@@ -8,7 +8,7 @@ import { uuidText } from '../lib/ids.ts';
 const NAMESPACE = 'kinko:payments-transfer:v1';
 
 export function transferIdFor(kind: 'topup' | 'payment' | 'refund', id: string): string {
-  const bytes = createHash('sha256').update(`${NAMESPACE}|${kind}|${id}`).digest();
+  const bytes = sha256(`${NAMESPACE}|${kind}|${id}`);
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   return uuidText(bytes);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { preHandlerAsyncHookHandler } from 'fastify';
 import {
@@ -26,6 +25,7 @@ import type { WalletListQuery, WalletReader } from './lists.ts';
 import type { Answer } from './redeem.ts';
 import { paymentsError } from './errors.ts';
 import { merchantsError } from '../merchants/index.ts';
+import { sha256Hex } from '../lib/sha256.ts';
 
 // The register's API. POST /v1/code_payments authenticates either a terminal —
 // `Authorization: Terminal <term_…>:<tk_…>` — or a merchant secret key with `terminal_id` in
@@ -268,7 +268,7 @@ function registerAuth(deps: RegisterRoutesDeps) {
   return async (req: FastifyRequest, reply: FastifyReply, terminalId: string | undefined) => {
     const header = req.headers.authorization ?? '';
     if (header.startsWith('Terminal ')) {
-      const hash = createHash('sha256').update(header).digest('hex');
+      const hash = sha256Hex(header);
       const hit = cache.get(hash);
       if (hit && hit.untilMs > Date.now()) return hit.register;
       if (cache.size > 10_000) cache.clear();
