@@ -176,7 +176,9 @@ async function recordCapture(
   const amount = p.capture_amount;
   const hold = booking === 'hold';
   const transfer = hold ? captureTransfer(p, amount) : lateCaptureTransfer(p, amount);
-  const [, next] = await allSent([
+  // The ledger's post goes out with them: it locks the hold's transfer, the payment's own,
+  // and reads the shared accounts without locking them; its write leaves with COMMIT.
+  const [, next, [result]] = await allSent([
     store.insertBalanceTransaction(tx, {
       id: publicId('txn', 16),
       merchant_id: p.merchant_id,
@@ -202,8 +204,8 @@ async function recordCapture(
       who,
       { ledger_transfer: transfer.id },
     ),
+    postTransfers(d, tx, [transfer], who, hold ? HOLD_ENDED : [], writes),
   ]);
-  const [result] = await postTransfers(d, tx, [transfer], who, hold ? HOLD_ENDED : [], writes);
   if (result !== 'ok' && result !== 'exists') throw new HoldEnded(result ?? 'no answer');
   return next;
 }

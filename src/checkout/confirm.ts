@@ -1,5 +1,5 @@
 import type { Authorization } from '../acquirer/index.ts';
-import { beginReading, type Tx } from '../db/index.ts';
+import { allSent, beginReading, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { vaultError } from '../vault/index.ts';
 import { runCapture } from './capture.ts';
@@ -297,6 +297,8 @@ async function recordAuthorization(
  * payment's row, event, audit entry (and review, when held for one) go first and the hold
  * last, its write leaving with COMMIT (postTransfers' `writes`): the merchant's and clearing
  * accounts, which all of a merchant's payments share, are locked for that write and COMMIT.
+ * The ledger's read of those accounts locks neither, so it goes out with the payment's
+ * statements, one round trip for all (a review is opened first: it needs the held row).
  */
 async function recordHold(
   d: WebPaymentsDeps,
@@ -308,7 +310,7 @@ async function recordHold(
 ): Promise<store.PaymentRow> {
   const validSeconds = d.limits.authorizationSecondsMax;
   const hold = authorizeTransfer(p, validSeconds);
-  let next = await transition(
+  const recorded = transition(
     d,
     tx,
     p,
@@ -320,7 +322,11 @@ async function recordHold(
     },
     who,
   );
-  if (next.status === 'requires_review') next = await openReview(d, tx, next);
-  await postTransfers(d, tx, [hold], who, [], writes);
+  if (patch.status === 'requires_review') {
+    const next = await openReview(d, tx, await recorded);
+    await postTransfers(d, tx, [hold], who, [], writes);
+    return next;
+  }
+  const [next] = await allSent([recorded, postTransfers(d, tx, [hold], who, [], writes)]);
   return next;
 }

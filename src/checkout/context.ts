@@ -109,7 +109,9 @@ export function onPayment<T>(
 
 /**
  * Moves a payment to `patch.status` (a transition the state machine allows, asserted) and
- * records it: the row, the webhook event it announces, and the audit entry, last.
+ * records it: the row, the webhook event it announces, and the audit entry. p must be the
+ * row as locked in tx: the event and the entry are made from p with the patch applied (what
+ * the update writes), so the three statements go out together, one round trip for all.
  */
 export async function transition(
   d: WebPaymentsDeps,
@@ -122,10 +124,12 @@ export async function transition(
   assertTransition(p.status, patch.status);
   const leaving = patch.status !== 'processing';
   const full = leaving ? { ...patch, step: null, locked_until: null } : patch;
-  const next = await store.updatePayment(tx, p.id, full, d.clock.now());
+  const at = d.clock.now();
+  const updated = store.updatePayment(tx, p.id, full, at);
+  const next = patched(p, full, at);
   const type = eventFor(p.status, next.status);
-  // The webhook event and the audit entry go out together, one round trip for both; both
-  // settle before COMMIT or ROLLBACK, which then follows whatever either sends.
+  // The update, the webhook event and the audit entry all settle before COMMIT or ROLLBACK,
+  // which then follows whatever any of them sends.
   const emitted = type
     ? d.webhooks.emitEvent(tx, {
         merchantId: next.merchant_id,
@@ -156,7 +160,20 @@ export async function transition(
       },
     },
   ]);
-  await allSent([emitted, audited]);
+  const [row] = await allSent([updated, emitted, audited]);
+  assert(
+    row.status === next.status && row.updated_at.getTime() === at.getTime(),
+    `payment ${p.id} changed outside its lock`,
+  );
+  return row;
+}
+
+/** The row an update writes: p with the patch's defined fields and its time. */
+function patched(p: store.PaymentRow, patch: store.PaymentPatch, at: Date): store.PaymentRow {
+  const next: store.PaymentRow = { ...p, updated_at: at };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+  }
   return next;
 }
 
