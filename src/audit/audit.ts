@@ -45,7 +45,7 @@ export async function append(
  * one statement. At most INSERT_ENTRIES_MAX entries.
  */
 export function appendStatement(
-  tx: Tx,
+  tx: Db,
   clock: Clock,
   inputs: readonly AuditEntryInput[],
 ): Fragment {

@@ -16,9 +16,10 @@ export interface Audit {
    * in tx inside a statement of its own (a WITH item), so a change and its entries cost one
    * statement. The caller must send it; chaining is scheduled as by append. It does not run
    * the onAppend hook, so it refuses an entry the hook must hear of (a security event the
-   * SIEM export sends): those go through append.
+   * SIEM export sends): those go through append. Made on the pool rather than in a
+   * transaction, it may also be sent alone: a statement that is its own transaction.
    */
-  appendStatement(tx: Tx, entries: readonly AuditEntryInput[]): Fragment;
+  appendStatement(tx: Db, entries: readonly AuditEntryInput[]): Fragment;
   /**
    * Whether any of entries is one the onAppend hook must hear of (a security event the SIEM
    * export sends, e.g. a ledger batch an operator's approval posts): then append, not

@@ -36,7 +36,7 @@ export async function copyEntries(tx: Tx, chunks: Iterable<Buffer>): Promise<voi
  * inside its own statement. Unlike COPY it needs no round trip of its own, so it is
  * pipelined behind the caller's statements.
  */
-export function entriesInsert(tx: Tx, at: Date, fields: readonly EntryFields[]): Fragment {
+export function entriesInsert(tx: Db, at: Date, fields: readonly EntryFields[]): Fragment {
   const col = (pick: (f: EntryFields) => string | null) => fields.map(pick);
   // The arrays are unnested in the select list, in step, not in FROM: there each would be a
   // function scan that first copies its rows into a tuplestore of its own (16 kB each,

@@ -144,16 +144,22 @@ export async function recordWriteUse(
   request: { method: string; path: string; source: Source },
   outcome: 'success' | 'denied' = 'success',
 ): Promise<void> {
-  await deps.sql.begin((tx) =>
-    deps.audit.append(tx, [
-      {
-        action: 'merchants.api_key.used',
-        actor: principal.actor,
-        subject: { type: 'merchant', id: principal.merchantId },
-        source: request.source,
-        outcome,
-        detail: { method: request.method, path: request.path, mode: principal.mode },
-      },
-    ]),
-  );
+  const entries = [
+    {
+      action: 'merchants.api_key.used',
+      actor: principal.actor,
+      subject: { type: 'merchant', id: principal.merchantId },
+      source: request.source,
+      outcome,
+      detail: { method: request.method, path: request.path, mode: principal.mode },
+    },
+  ];
+  // A routine entry is one statement, its own transaction: one round trip where BEGIN, the
+  // INSERT and COMMIT took three. A security event (a refused key) goes through append,
+  // whose hook (the SIEM export) writes in the same transaction.
+  if (!deps.audit.hooked(entries)) {
+    await deps.sql`${deps.audit.appendStatement(deps.sql, entries)}`;
+    return;
+  }
+  await deps.sql.begin((tx) => deps.audit.append(tx, entries));
 }

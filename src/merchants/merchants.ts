@@ -1,6 +1,6 @@
 import type { AuditEntryInput } from '../audit/index.ts';
 import type { MerchantsLimits } from '../config.ts';
-import type { Sql, Tx } from '../db/index.ts';
+import type { Db, Fragment, Sql, Tx } from '../db/index.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SignInKit } from '../identity/index.ts';
 import { publicId } from '../lib/ids.ts';
@@ -23,6 +23,10 @@ import type { Source } from '../http/index.ts';
 
 interface AuditPort {
   append(tx: Tx, entries: readonly AuditEntryInput[]): Promise<void>;
+  /** An append as a statement (audit.appendStatement): for an entry that is not hooked. */
+  appendStatement(db: Db, entries: readonly AuditEntryInput[]): Fragment;
+  /** Whether an entry must go through append (a security event the SIEM export sends). */
+  hooked(entries: readonly AuditEntryInput[]): boolean;
 }
 
 interface OutboxPort {
