@@ -1,4 +1,4 @@
-import { allSent } from '../db/index.ts';
+import { allSent, beginReading, type Tx } from '../db/index.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { vaultError } from '../vault/index.ts';
 import { publicId } from '../lib/ids.ts';
@@ -42,15 +42,43 @@ export function notFound(): KinkoError {
   return checkoutError('web_payment_not_found', { param: 'id' });
 }
 
-/** The card token must be a live card of this merchant: tokens never cross merchants. */
-async function checkCard(d: WebPaymentsDeps, who: Caller, token: string): Promise<void> {
-  const card = await d.vault.getCard(token).catch((e: unknown) => {
+/**
+ * The card token must be a live card of this merchant: tokens never cross merchants. `db`:
+ * read in the caller's transaction (a new payment's goes out with its BEGIN).
+ */
+async function checkCard(d: WebPaymentsDeps, who: Caller, token: string, db?: Tx): Promise<void> {
+  const card = await d.vault.getCard(token, db).catch((e: unknown) => {
     if (vaultError.is(e, 'card_not_found')) return undefined;
     throw e;
   });
   if (!card || card.deleted || card.merchantId !== who.merchantId) {
     throw checkoutError('payment_method_invalid', { param: 'payment_method' });
   }
+}
+
+/** A new payment's row as its insert writes it: the table's defaults for the rest. */
+function asInserted(p: store.NewPayment): store.ViewedPayment {
+  return {
+    ...p,
+    step: null,
+    locked_until: null,
+    attempt: 0,
+    authorization_id: null,
+    authorization_expires_at: null,
+    pending_transfer_id: null,
+    amount_capturable: 0n,
+    amount_received: 0n,
+    amount_refunded: 0n,
+    amount_refund_reserved: 0n,
+    capture_amount: null,
+    next_action: null,
+    last_payment_error: null,
+    cancellation_reason: null,
+    release_hold: false,
+    challenge_required: false,
+    review_decision_id: null,
+    updated_at: p.created_at,
+  };
 }
 
 export async function createPayment(
@@ -64,25 +92,29 @@ export async function createPayment(
     throw checkoutError('payment_currency_unsupported', { param: 'currency' });
   }
   if (input.amount > SAFE_MAX) throw checkoutError('payment_amount_too_large', { param: 'amount' });
-  if (input.paymentMethod !== undefined) await checkCard(d, who, input.paymentMethod);
   const owner = { merchant_id: who.merchantId, livemode: who.livemode, currency };
   await ensureAccounts(d, owner);
-  const row = await d.sql.begin(async (tx) => {
-    const p = await store.insertPayment(tx, {
+  const token = input.paymentMethod;
+  // The card's check goes out with BEGIN; the payment is written once both answered.
+  const checked = (tx: Tx) =>
+    token === undefined ? Promise.resolve() : checkCard(d, who, token, tx);
+  const row = await beginReading(d.sql, checked, async (tx) => {
+    const p = asInserted({
       id: publicId('pay', 16),
       ...owner,
       amount: input.amount,
       capture_method: input.captureMethod ?? 'automatic',
-      status: input.paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
-      card_token: input.paymentMethod ?? null,
+      status: token ? 'requires_confirmation' : 'requires_payment_method',
+      card_token: token ?? null,
       description: input.description ?? null,
       statement_descriptor: input.statementDescriptor ?? null,
       metadata: input.metadata ?? {},
       created_at: d.clock.now(),
     });
-    // The webhook event and the audit entry go out together, one round trip for both; both
-    // settle before COMMIT or ROLLBACK, which then follows whatever either sends.
-    await allSent([
+    // The row, its webhook event and its audit entry go out together, one round trip for
+    // all; all settle before COMMIT or ROLLBACK, which then follows whatever any sends.
+    const [inserted] = await allSent([
+      store.insertPayment(tx, p),
       d.webhooks.emitEvent(tx, {
         merchantId: p.merchant_id,
         type: 'payment.created',
@@ -100,7 +132,7 @@ export async function createPayment(
         },
       ]),
     ]);
-    return p;
+    return inserted;
   });
   return paymentView(row);
 }

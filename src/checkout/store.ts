@@ -41,6 +41,9 @@ export interface PaymentRow {
   updated_at: Date;
 }
 
+/** A payment as the API shows it: every column but its listing order. */
+export type ViewedPayment = Omit<PaymentRow, 'seq'>;
+
 export type RefundStatus = 'pending' | 'succeeded' | 'failed';
 
 export interface RefundRow {
@@ -80,7 +83,7 @@ export interface Owner {
   livemode: boolean;
 }
 
-type NewPayment = Pick<
+export type NewPayment = Pick<
   PaymentRow,
   | 'id'
   | 'merchant_id'

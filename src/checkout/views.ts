@@ -1,5 +1,5 @@
 import { assert } from '../lib/assert.ts';
-import type { BalanceTransactionRow, PaymentRow, RefundRow } from './store.ts';
+import type { BalanceTransactionRow, RefundRow, ViewedPayment } from './store.ts';
 
 // The API's JSON objects, pure. Amounts are bigint inside and JSON integers outside: the
 // tables keep them ≤ 2^53 − 1, so the conversion is exact (asserted, never rounded).
@@ -11,7 +11,7 @@ function amountJson(a: bigint): number {
   return Number(a);
 }
 
-export function paymentView(p: PaymentRow) {
+export function paymentView(p: ViewedPayment) {
   return {
     id: p.id,
     object: 'payment' as const,
