@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
 import { publicId } from '../lib/ids.ts';
 import { holdsCardNumber } from '../lib/card-numbers.ts';
-import type { Tx } from '../db/index.ts';
+import { allSent, type Tx } from '../db/index.ts';
 import type { Actor, Source, WebhooksDeps } from './context.ts';
 import { secretsFor } from './endpoints.ts';
 import { send } from './send.ts';
@@ -72,15 +72,18 @@ export async function emitEvents(
       body: eventBody(id, event, now),
     };
   });
-  await store.insertEvents(tx, rows, now);
-  await deps.outbox.enqueue(
-    tx,
-    rows.map((r) => ({
-      topic: WEBHOOK_TOPIC,
-      key: r.merchant_id,
-      payload: { eventId: r.id, merchantId: r.merchant_id, type: r.type },
-    })),
-  );
+  // The events and their outbox rows go out together: one round trip for both.
+  await allSent([
+    store.insertEvents(tx, rows, now),
+    deps.outbox.enqueue(
+      tx,
+      rows.map((r) => ({
+        topic: WEBHOOK_TOPIC,
+        key: r.merchant_id,
+        payload: { eventId: r.id, merchantId: r.merchant_id, type: r.type },
+      })),
+    ),
+  ]);
   return rows.map((r) => r.id);
 }
 
