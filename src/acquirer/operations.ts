@@ -1,4 +1,4 @@
-import { beginReading, type Tx } from '../db/index.ts';
+import { beginReading, type Db, type Tx } from '../db/index.ts';
 import { assert } from '../lib/assert.ts';
 import { KinkoError } from '../lib/errors.ts';
 import { publicId } from '../lib/ids.ts';
@@ -47,17 +47,7 @@ export async function operate(
   kind: OperationKind,
   req: OperationRequest,
 ): Promise<OperationResult> {
-  const a = await store.authorizationById(deps.sql, req.authorizationId);
-  if (!a) throw acquirerError('authorization_not_found');
-  const amount = kind === 'void' ? a.amount_minor : (req.amountMinor ?? a.amount_minor);
-  const { row, created } = await store.claimOperation(deps.sql, {
-    id: publicId('acqop', 16),
-    idempotency_key: req.idempotencyKey,
-    authorization_id: a.id,
-    kind,
-    amount_minor: amount,
-    at: deps.clock.now(),
-  });
+  const { a, amount, row, created } = await readAndClaim(deps, kind, req);
   if (row.kind !== kind || row.authorization_id !== a.id || row.amount_minor !== amount) {
     throw acquirerError('acquirer_idempotency_key_reused');
   }
@@ -93,6 +83,44 @@ export async function operate(
   );
   await written;
   return done;
+}
+
+/**
+ * The authorization, and the operation claimed under the caller's key. When the amount does
+ * not come from the authorization (a capture or refund of a stated amount), the claim goes
+ * out behind the read on one connection, one round trip for both: the read runs first, and
+ * a claim for an authorization that does not exist fails on its foreign key, answered as
+ * not found like the read.
+ */
+async function readAndClaim(deps: AcquirerDeps, kind: OperationKind, req: OperationRequest) {
+  const claim = (db: Db, amount: bigint) =>
+    store.claimOperation(db, {
+      id: publicId('acqop', 16),
+      idempotency_key: req.idempotencyKey,
+      authorization_id: req.authorizationId,
+      kind,
+      amount_minor: amount,
+      at: deps.clock.now(),
+    });
+  const stated = kind === 'void' ? undefined : req.amountMinor;
+  if (stated === undefined) {
+    const a = await store.authorizationById(deps.sql, req.authorizationId);
+    if (!a) throw acquirerError('authorization_not_found');
+    return { a, amount: a.amount_minor, ...(await claim(deps.sql, a.amount_minor)) };
+  }
+  const reserved = await deps.sql.reserve();
+  try {
+    const [read, claimed] = await Promise.allSettled([
+      store.authorizationById(reserved, req.authorizationId),
+      claim(reserved, stated),
+    ]);
+    if (read.status === 'rejected') throw read.reason;
+    if (!read.value) throw acquirerError('authorization_not_found');
+    if (claimed.status === 'rejected') throw claimed.reason;
+    return { a: read.value, amount: stated, ...claimed.value };
+  } finally {
+    reserved.release();
+  }
 }
 
 async function fresh(deps: AcquirerDeps, id: string): Promise<Authorization> {
