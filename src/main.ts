@@ -625,10 +625,14 @@ function auditOf(config: Config, log: Logger, sql: Sql, clock: Clock, siem: Siem
   // Verify also holds the ledger's rows to the batch roots the chain commits to.
   const commitments = [ledgerAuditCommitments];
   const chainDelayMs = config.limits.auditChainDelayMs;
+  // Only an export that is on hears of appends: without one, no entry needs audit.append,
+  // and a register batch with a refusal (a denied entry is a security event) still sends
+  // its writes with COMMIT rather than awaiting them first.
   const onAppend = siem.enabled ? siem.onAppend : undefined;
+  const exported = siem.enabled ? isSecurityEvent : undefined;
   return createAudit({
     ...{ clock, sql, signingKey, anchorFile, commitments },
-    ...{ chainDelayMs, log, onAppend, exported: isSecurityEvent },
+    ...{ chainDelayMs, log, onAppend, exported },
   });
 }
 

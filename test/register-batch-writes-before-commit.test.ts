@@ -32,8 +32,8 @@ test("a register batch's writes are all sent before its COMMIT", async () => {
     const options = (p.db.sql as unknown as Debuggable).options;
     const log: { conn: number; text: string }[] = [];
     options.debug = (conn, text) => log.push({ conn, text: text.replace(/\s+/g, ' ').trim() });
-    // Payments only: the writes leave with COMMIT. Then with a refusal, whose audit entry
-    // the SIEM export hears of: the writes are awaited before COMMIT.
+    // Payments only, then with a refusal: no SIEM export is on here, so the refusal's
+    // audit entry (a security event) needs no hook and its writes leave with COMMIT too.
     const paid = await Promise.all(
       [await issueCode(p, u), await issueCode(p, u)].map((c) => registerPay(p, c, 100)),
     );
