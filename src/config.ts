@@ -653,6 +653,11 @@ export interface PaymentsLimits {
   readonly batchSizeMax: number;
   /** Register batches at once: one reads and decides while another writes under the lock. */
   readonly batchesInFlightMax: number;
+  /**
+   * Register batches that have sent their writes and COMMIT and wait for its answer, beside
+   * those in flight: each gave its slot to the next batch (0: a batch keeps it to the end).
+   */
+  readonly batchesCommittingMax: number;
   /** Register idempotency keys are kept this long (≥ 24 h, as the merchant API's). */
   readonly idempotencySecondsRetention: number;
   /** A risk step_up is satisfied by a strong factor no older than this. */
@@ -732,6 +737,7 @@ function paymentsLimits(env: Env): PaymentsLimits {
       batchWindowMs: [1, 0, 1000],
       batchSizeMax: [500, 1, 5000],
       batchesInFlightMax: [1, 1, 64],
+      batchesCommittingMax: [1, 0, 64],
       idempotencySecondsRetention: [2 * DAY_SECONDS, DAY_SECONDS, 30 * DAY_SECONDS],
       riskStepUpSecondsMax: [120, 10, 3600],
       terminalAuthCacheMs: [2000, 0, 60_000],

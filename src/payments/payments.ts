@@ -40,11 +40,12 @@ function redeemBatcher(deps: PaymentsDeps) {
   const { limits } = deps;
   const phases = newRedeemPhases();
   const batcher = new MicroBatcher<RedeemRequest, Answer>(
-    (reqs) => redeemBatch(deps, reqs, phases),
+    (reqs, committing) => redeemBatch(deps, reqs, phases, committing),
     {
       windowMs: limits.batchWindowMs,
       sizeMax: limits.batchSizeMax,
       inFlightMax: limits.batchesInFlightMax,
+      committingMax: limits.batchesCommittingMax,
     },
   );
   return { batcher, phases };

@@ -170,12 +170,16 @@ class ScopeMoved extends Error {}
  * decision is made with the counts a one-at-a-time order would give), and a key the other
  * batch answered meanwhile is found when this one stores its answer (an Idempotency-Key's
  * scope belongs to one merchant, whose lock both hold to commit), while one batch's reads
- * and decisions overlap the other's writes and commit.
+ * and decisions overlap the other's writes and commit. So does the next batch's, even with
+ * one batch in flight: once this batch has sent its last writes and COMMIT it calls
+ * `committing`, and the batcher starts the next batch while PostgreSQL runs those writes
+ * and flushes the commit; that batch takes the scopes' lock only once this one committed.
  */
 export async function redeemBatch(
   deps: PaymentsDeps,
   reqs: RedeemRequest[],
   phases: RedeemPhases = newRedeemPhases(),
+  committing: () => void = () => {},
 ): Promise<Answer[]> {
   const clock = phaseClock(phases);
   await ensureAccounts(
@@ -198,6 +202,9 @@ export async function redeemBatch(
           clock.lap('openMs');
           await runBatch(deps, tx, items, { opened, lockFirst, clock, last });
           clock.lap('writeMs');
+          // Every statement of the batch is sent and COMMIT follows it at once: the next
+          // batch may read and decide while this one's writes and COMMIT run.
+          committing();
         }),
       );
       clock.lap('commitMs');
