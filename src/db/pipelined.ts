@@ -12,25 +12,29 @@ import type { Sql, Tx } from './sql.ts';
  * and `opened` settles with its rows. fn may send statements before `opened` settles (they
  * are pipelined behind it), but must await it before any statement that writes: were BEGIN
  * to fail, a statement after it would run, and commit, alone. COMMIT is sent when fn
- * resolves, ROLLBACK when it throws.
+ * resolves, ROLLBACK when it throws; COMMIT does not wait for `opened` (a transaction whose
+ * statements all went out behind BEGIN is then one round trip), whose failure is thrown
+ * once COMMIT answered. Were BEGIN to fail, COMMIT would find no transaction and end none.
  */
 export async function beginWith<T, R>(
   sql: Sql,
   first: string,
   fn: (tx: Tx, opened: Promise<R[]>) => Promise<T>,
 ): Promise<T> {
-  return onReserved(sql, async (tx) => {
+  let opened: Promise<R[]> | undefined;
+  const result = await onReserved(sql, (tx) => {
     // The answer holds one result per statement: BEGIN's (no rows), then first's.
-    const opened = tx
+    opened = tx
       .unsafe(`begin; ${first}`)
       .simple()
       .then((results) => (results as unknown as R[][])[1] ?? []);
     // Observed at once: fn awaits it, but may throw before it gets there.
     opened.catch(() => undefined);
-    const result = await fn(tx, opened);
-    await opened;
-    return result;
+    return fn(tx, opened);
   });
+  // Answered before COMMIT was: settled by now.
+  await opened;
+  return result;
 }
 
 /**

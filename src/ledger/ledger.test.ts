@@ -482,32 +482,68 @@ test('small batches plan once per connection; the caller keeps its plan mode', a
 
 test('a one-transfer batch of its own plans once per connection', async () => {
   const [a, b] = await accounts(2);
+  const [w] = await accounts(1, 'JPY', { debitsMustNotExceedCredits: true });
   // One connection, so the session's prepared statements are the ones the batches ran.
   const sql = connect(db.url, { connectionsMax: 1 });
   try {
     const own = createLedger({ sql, clock, audit: createAudit({ clock }), limits });
+    // Plans made and used per statement: the lock, and the write (its WITH of the transfers).
     const plans = async () => {
-      const [row] = await sql<{ generic: bigint; custom: bigint }[]>`
-        select coalesce(sum(generic_plans), 0)::int8 as generic,
+      const rows = await sql<{ kind: string; generic: bigint; custom: bigint }[]>`
+        select case when statement like '%for update)%union all%' then 'lock' else 'write' end
+                 as kind,
+               coalesce(sum(generic_plans), 0)::int8 as generic,
                coalesce(sum(custom_plans), 0)::int8 as custom
         from pg_prepared_statements
-        where statement like '%from ledger' || '_accounts where id = any%for update)%union all%'`;
-      return row!;
+        where statement like '%from ledger' || '_accounts where id = any%for update)%union all%'
+           or statement like '%with t as (%insert into ledger' || '_transfers%'
+        group by 1`;
+      const of = (kind: string) => rows.find((r) => r.kind === kind) ?? { generic: 0n, custom: 0n };
+      return { lock: of('lock'), write: of('write') };
     };
-    const post = async () => {
-      const [r] = await own.createTransfers([transfer(a!, b!, 1n)]);
+    const post = async (dr: string) => {
+      const [r] = await own.createTransfers([transfer(dr, b!, 1n)]);
       assert.equal(r?.result, 'ok');
     };
-    await post();
+    // The ledger knows a and b from their lock's read: the first batch reads them, the next
+    // ones decide without a statement of their own. w has a balance limit and is locked.
+    await post(a!);
+    await own.createTransfers([transfer(b!, w!, 5n)]);
+    await post(w!);
     const before = await plans();
-    for (let i = 0; i < 8; i++) await post();
+    for (let i = 0; i < 4; i++) {
+      await post(a!);
+      await post(w!);
+    }
     const after = await plans();
-    assert.deepEqual([after.generic - before.generic, after.custom - before.custom], [8n, 0n]);
+    const used = (k: 'lock' | 'write') => [
+      after[k].generic - before[k].generic,
+      after[k].custom - before[k].custom,
+    ];
+    assert.deepEqual(used('write'), [8n, 0n]);
+    assert.deepEqual(used('lock'), [4n, 0n], 'only the batches naming w read it');
     const [mode] = await sql<{ mode: string }[]>`select current_setting('plan_cache_mode') as mode`;
     assert.equal(mode?.mode, 'auto', 'the switch ended with its transaction');
   } finally {
     await sql.end({ timeout: 5 });
   }
+});
+
+test('a batch decided without reading its accounts falls back to reading them', async () => {
+  const [a, b, c, d] = await accounts(4);
+  const max = 9_223_372_036_854_775_807n;
+  // Known from their creation: each batch below is decided on facts first. Only the read
+  // balances tell that the second would pass int8: its write fails and it runs again.
+  assert.deepEqual(await codes([transfer(a!, b!, max)]), ['ok']);
+  assert.deepEqual(await codes([transfer(a!, c!, 1n)]), ['overflows_debits']);
+  assert.deepEqual(await codes([transfer(c!, b!, 1n)]), ['overflows_credits']);
+  assert.deepEqual(await balances(a!), [0n, max, 0n, 0n]);
+  // An account the ledger knows that is not stored (a database emptied under it): the write
+  // finds it missing, and the batch, run again reading, answers as for any missing account.
+  await db.sql`delete from ledger_accounts where id = ${d!}::uuid`;
+  assert.deepEqual(await codes([transfer(c!, d!, 1n)]), ['credit_account_not_found']);
+  assert.deepEqual(await codes([transfer(c!, a!, 1n)]), ['ok']);
+  assert.deepEqual(await balances(c!), [0n, 1n, 0n, 0n]);
 });
 
 test('a large batch takes its ids for new; stored ones still answer exists', async () => {

@@ -164,10 +164,11 @@ const UNIQUE_VIOLATION = '23505';
 
 export function createLedger(deps: LedgerDeps): Ledger {
   const { sql, limits } = deps;
+  const facts = new AccountFacts(ACCOUNT_FACTS_MAX);
 
   const createTransfersInTx = async (tx: Tx, transfers: TransferInput[], ctx = SYSTEM) => {
     if (transfers.length === 0) return [];
-    const { results, written } = await transferBatch(deps, tx, transfers, ctx);
+    const { results, written } = await transferBatch(deps, tx, transfers, ctx, { facts });
     if (!ctx.writesInto) await written;
     else {
       // Observed at once: the caller awaits it, but may throw before it gets there.
@@ -181,20 +182,30 @@ export function createLedger(deps: LedgerDeps): Ledger {
     createAccounts: async (accounts, ctx = SYSTEM) => {
       assert(accounts.length <= limits.ledgerTransferBatchSizeMax, 'account batch too large');
       if (accounts.length === 0) return [];
-      return retryOnConflict(BATCH_ATTEMPTS_MAX, () =>
+      const { results, created } = await retryOnConflict(BATCH_ATTEMPTS_MAX, () =>
         sql.begin((tx) => accountBatch(deps, tx, accounts, ctx)),
       );
+      // Committed: from now on a transfer may name them without reading them.
+      for (const a of created) facts.remember(a);
+      return results;
     },
     createTransfers: async (transfers, ctx = SYSTEM) => {
       assert(transfers.length <= limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
       if (transfers.length === 0) return [];
       // The first attempt takes the batch's ids for new (see Stored); only after a lost
       // race (an id already stored fails the insert) does an attempt look them up.
-      let stored: Stored = 'unlooked';
-      return retryOnConflict(BATCH_ATTEMPTS_MAX, () => {
-        const attempt = ownTransaction(deps, transfers, ctx, stored);
-        stored = 'looked_up';
-        return attempt;
+      let attempts = 0;
+      return retryOnConflict(BATCH_ATTEMPTS_MAX, async () => {
+        if (attempts++ > 0) return ownTransaction(deps, transfers, ctx, { facts });
+        const unlooked = { facts, stored: 'unlooked' as const };
+        try {
+          return await ownTransaction(deps, transfers, ctx, { ...unlooked, onFacts: true });
+        } catch (e) {
+          // A batch decided on facts whose write found them wrong (FACTS_UNSURE) stored
+          // nothing: it runs again at once, reading its accounts.
+          if (!FACTS_UNSURE.has((e as { code?: unknown }).code)) throw e;
+          return ownTransaction(deps, transfers, ctx, unlooked);
+        }
       });
     },
     createTransfersInTx,
@@ -219,6 +230,22 @@ export function createLedger(deps: LedgerDeps): Ledger {
   };
 }
 
+/** How a batch reads what it decides on (transferBatch). */
+interface BatchReads {
+  /** What the ledger knows of accounts without a balance limit; every read adds to it. */
+  facts: AccountFacts;
+  /** Whether the batch's stored ids are looked up (Stored); `looked_up` unless said. */
+  stored?: Stored;
+  /**
+   * A batch in a transaction of its own that is small and takes its ids for new: when it
+   * names only accounts the facts hold and resolves no pending transfer, it decides on them
+   * without a statement (stateFromFacts), and its write goes out with BEGIN and COMMIT.
+   */
+  onFacts?: boolean;
+  /** The plan-mode switch, sent with BEGIN (beginWith); transferBatch sends it otherwise. */
+  sentPlanMode?: Promise<string | undefined>;
+}
+
 /**
  * A batch in a transaction of its own, committed without waiting for its writes' answers:
  * postgres.js sends COMMIT as soon as the callback resolves, so the callback hands the
@@ -230,18 +257,18 @@ async function ownTransaction(
   deps: LedgerDeps,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
-  stored: Stored,
+  reads: BatchReads,
 ): Promise<CreateTransferResult[]> {
-  const run = async (tx: Tx, planMode?: Promise<string | undefined>) => {
-    const batch = await transferBatch(deps, tx, transfers, ctx, planMode, stored);
+  const run = async (tx: Tx, sentPlanMode?: Promise<string | undefined>) => {
+    const batch = await transferBatch(deps, tx, transfers, ctx, { ...reads, sentPlanMode });
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
     batch.written.catch(() => undefined);
     return batch;
   };
   // A small batch's switch to generic plans goes out with BEGIN, and its lock right behind
-  // them: two round trips in all (that one, then the write with COMMIT) instead of three.
-  // transferBatch awaits the switch before it sends the write, which beginWith requires.
-  // Only COMMIT follows the write, so there is no mode to put back (undefined).
+  // them: two round trips in all (that one, then the write with COMMIT) instead of three;
+  // one when it decides on the facts (no lock). Only COMMIT follows the write, so there is
+  // no mode to put back (undefined).
   const { results, written } =
     transfers.length <= store.INSERT_TRANSFERS_MAX
       ? await beginWith(deps.sql, store.OWN_GENERIC_PLANS, (tx, opened) =>
@@ -256,6 +283,37 @@ async function ownTransaction(
 }
 
 /**
+ * Sends a batch's plan-mode switch and reads (or, deciding on facts, takes) what it decides
+ * on. `onFacts`: the batch was not read (stateFromFacts).
+ */
+async function startBatch(
+  tx: Tx,
+  transfers: readonly TransferInput[],
+  reads: BatchReads,
+): Promise<{ planMode: Promise<string | undefined>; state: BatchState; onFacts: boolean }> {
+  // A small batch's statements are planned once per connection (store.useGenericPlans); the
+  // switch is sent unawaited, ahead of the lock (or was sent with BEGIN: sentPlanMode), and
+  // the write statement switches back. The write is sent only once the switch answered.
+  // A large batch's statements are planned for their arrays each time instead
+  // (store.useCustomPlans), which also restores the caller's mode at the write.
+  const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
+  const planMode = small
+    ? (reads.sentPlanMode ?? store.useGenericPlans(tx))
+    : store.useCustomPlans(tx);
+  // Observed at once: a failure also fails the lock, and this one is then never awaited.
+  planMode.catch(() => undefined);
+  // A batch in a transaction of its own (any size) takes its ids for new: a stored one fails
+  // the insert (a large batch's COPY included) and rolls everything back before COMMIT, and
+  // a refused one is looked up before the batch writes. That saves a large batch sending its
+  // ids in the lock (37 bytes of text each) and PostgreSQL one primary-key probe per id.
+  const unlooked = reads.stored === 'unlooked';
+  const known = reads.onFacts && small && unlooked && stateFromFacts(transfers, reads.facts);
+  if (known) return { planMode, state: known, onFacts: true };
+  const stored = unlooked ? 'unlooked' : 'looked_up';
+  return { planMode, state: await lockAndLoad(tx, transfers, stored, reads.facts), onFacts: false };
+}
+
+/**
  * Decides a batch and sends its writes. `written` settles when they are done (the first
  * failure, once nothing of the batch is still running); a caller that commits may send
  * COMMIT behind them before it settles.
@@ -265,26 +323,12 @@ async function transferBatch(
   tx: Tx,
   transfers: readonly TransferInput[],
   ctx: LedgerContext,
-  sentPlanMode?: Promise<string | undefined>,
-  stored: Stored = 'looked_up',
+  reads: BatchReads,
 ): Promise<{ results: CreateTransferResult[]; written: Promise<void> }> {
   assert(transfers.length <= deps.limits.ledgerTransferBatchSizeMax, 'transfer batch too large');
   const nowMs = deps.clock.nowMs();
-  // A small batch's statements are planned once per connection (store.useGenericPlans); the
-  // switch is sent unawaited, ahead of the lock (or was sent with BEGIN: sentPlanMode), and
-  // the write statement switches back. The write is sent only once the switch answered.
-  // A large batch's statements are planned for their arrays each time instead
-  // (store.useCustomPlans), which also restores the caller's mode at the write.
-  const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
-  const planMode = small ? (sentPlanMode ?? store.useGenericPlans(tx)) : store.useCustomPlans(tx);
-  // Observed at once: a failure also fails the lock, and this one is then never awaited.
-  planMode.catch(() => undefined);
-  // A batch in a transaction of its own (any size) takes its ids for new: a stored one fails
-  // the insert (a large batch's COPY included) and rolls everything back before COMMIT, and
-  // a refused one is looked up before the batch writes. That saves a large batch sending its
-  // ids in the lock (37 bytes of text each) and PostgreSQL one primary-key probe per id.
-  const unlooked = stored === 'unlooked';
-  const state = await lockAndLoad(tx, transfers, unlooked ? 'unlooked' : 'looked_up');
+  const { planMode, state, onFacts } = await startBatch(tx, transfers, reads);
+  const unlooked = reads.stored === 'unlooked';
   // COPY must have the connection to itself, so it goes first, and it starts with the first
   // transfers decided: PostgreSQL inserts them while Node decides the rest (and hashes the
   // leaves of the part already sent). Everything else, a small batch's transfers included,
@@ -309,10 +353,17 @@ async function transferBatch(
   // An entry the SIEM export must hear of (the batch an operator's decision posts) goes
   // through append, which tells the export in this transaction: one round trip more.
   const byStatement = appendInside && !deps.audit.hooked(entries);
-  const restorePlanMode = await planMode;
+  // A batch decided on facts sends its write behind BEGIN without waiting for BEGIN's answer:
+  // one round trip in all. beginWith asks for that wait so that nothing commits outside the
+  // transaction were BEGIN to fail; here the write is the transaction's only statement, and
+  // one statement commits all of its items (transfers, balances, batch row, audit entry) or
+  // none, with or without BEGIN. An entry audit.append writes is a statement more: it waits.
+  const alone = onFacts && (byStatement || !appendInside);
+  const restorePlanMode = alone ? undefined : await planMode;
   if (appendInside && !byStatement) await deps.audit.append(tx, entries);
   const written = store.writeBatch(tx, {
     restorePlanMode,
+    accountsUnread: onFacts,
     transfers: few,
     touched: outcome.touched,
     postedOnly: movedNoPending(outcome),
@@ -331,6 +382,80 @@ async function transferBatch(
   return { results, written };
 }
 
+/** Accounts whose facts the ledger holds at most (AccountFacts), ~100 bytes each. */
+const ACCOUNT_FACTS_MAX = 100_000;
+
+/**
+ * Errors of a write decided on facts (stateFromFacts) that say the facts were not enough,
+ * after which the batch runs again reading its accounts: an account the facts hold is not
+ * stored (the write updates fewer rows; only a database emptied under a running ledger, as
+ * tests do), or a balance would pass the int8 range, which only the read balances answer
+ * with `overflows_debits` or `overflows_credits`.
+ */
+const FACTS_UNSURE = new Set<unknown>([store.ACCOUNTS_UNREAD_MISSING, '22003']);
+
+/**
+ * What the ledger knows of committed accounts without a balance limit: their currency
+ * (their flags are 0). An account's currency, code and flags never change and accounts
+ * are never deleted, so a fact stays true; the ledger learns them from its lock's reads and
+ * from the accounts it creates. At most `max`, the oldest learnt forgotten first.
+ */
+class AccountFacts {
+  private readonly currencies = new Map<string, string>();
+
+  constructor(private readonly max: number) {}
+
+  /** Notes an account read or created; one with a balance limit is never held. */
+  remember(a: { id: string; currency: string; flags: number }): void {
+    if (a.flags !== 0 || this.currencies.has(a.id)) return;
+    if (this.currencies.size >= this.max) {
+      const oldest = this.currencies.keys().next();
+      if (!oldest.done) this.currencies.delete(oldest.value);
+    }
+    this.currencies.set(a.id, a.currency);
+  }
+
+  currency(id: string): string | undefined {
+    return this.currencies.get(id);
+  }
+}
+
+/**
+ * A batch's state without reading anything, for a batch of new transfers whose accounts
+ * all have no balance limit and are held by the facts; undefined otherwise. Nothing such a
+ * batch decides depends on those accounts' balances (they are read without a lock anyway,
+ * and the write adds what the batch changed to the rows as they are), so each is taken with
+ * balances of 0 as read: the batch's change is then its balances. The one decision that
+ * reads balances, whether one would pass the int8 range, is left to the write, which
+ * fails on it (FACTS_UNSURE) and the batch runs again reading them.
+ */
+function stateFromFacts(
+  transfers: readonly TransferInput[],
+  facts: AccountFacts,
+): BatchState | undefined {
+  const accounts = new Map<string, AccountBalances>();
+  const resolves = TRANSFER_FLAG.post | TRANSFER_FLAG.void;
+  for (const t of transfers) {
+    if (transferFlags(t) & resolves) return undefined;
+    for (const id of [t.debitAccountId, t.creditAccountId]) {
+      if (!isValidId(id) || accounts.has(id)) continue;
+      const currency = facts.currency(id);
+      if (currency === undefined) return undefined;
+      accounts.set(id, {
+        id,
+        currency,
+        flags: 0,
+        debitsPending: 0n,
+        debitsPosted: 0n,
+        creditsPending: 0n,
+        creditsPosted: 0n,
+        asRead: [0n, 0n, 0n, 0n],
+      });
+    }
+  }
+  return { accounts, transfers: new Map() };
+}
+
 /**
  * Locks the batch's accounts (those with a balance limit; store.lockAccounts) and loads the
  * stored transfers it names. For a batch of new transfers, one statement: the lock says
@@ -345,6 +470,7 @@ async function lockAndLoad(
   tx: Tx,
   transfers: readonly TransferInput[],
   storedIds: Stored,
+  facts: AccountFacts,
 ): Promise<BatchState> {
   const { accountIds, transferIds, pendingIds } = batchIds(transfers);
   const pending = pendingIds.length > 0;
@@ -359,7 +485,10 @@ async function lockAndLoad(
   const unsure = locked.anyStored || locked.accounts.length < accountIds.size;
   const stored = read ?? (unsure ? await store.selectTransfers(tx, transferIds()) : []);
   const accounts = new Map<string, AccountBalances>();
-  for (const a of locked.accounts) accounts.set(a.id, a);
+  for (const a of locked.accounts) {
+    accounts.set(a.id, a);
+    facts.remember(a);
+  }
   // A stored transfer may name accounts not locked yet (one committed after the first read,
   // or an earlier transfer with this id); lock them now (out of order, so PostgreSQL may
   // report a deadlock, retried).
@@ -513,7 +642,7 @@ async function accountBatch(
   tx: Tx,
   inputs: readonly AccountInput[],
   ctx: LedgerContext,
-): Promise<CreateAccountResult[]> {
+): Promise<{ results: CreateAccountResult[]; created: readonly AccountState[] }> {
   const ids = [...new Set(inputs.map((a) => a.id).filter(isValidId))];
   // Local to this transaction, which runs only the ledger's statements: no restore.
   if (inputs.length > store.INSERT_TRANSFERS_MAX) await store.useCustomPlans(tx);
@@ -535,7 +664,10 @@ async function accountBatch(
       detail: { currency: a.currency, code: a.code, flags: a.flags },
     })),
   );
-  return results.map((result, index) => ({ index, id: inputs[index]!.id, result }));
+  return {
+    results: results.map((result, index) => ({ index, id: inputs[index]!.id, result })),
+    created,
+  };
 }
 
 async function expireBatch(

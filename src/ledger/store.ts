@@ -581,7 +581,16 @@ export interface BatchWrites {
    * caller's own statements after the batch are planned as before it.
    */
   restorePlanMode: string | undefined;
+  /**
+   * True when the batch decided on what the ledger knew of its accounts rather than on a
+   * read of them: an account the write finds missing then fails it with
+   * ACCOUNTS_UNREAD_MISSING (the batch runs again, reading them) rather than an assert.
+   */
+  accountsUnread?: boolean;
 }
+
+/** The code of writeBatch's error when an account it was not given read is missing. */
+export const ACCOUNTS_UNREAD_MISSING = 'ledger_accounts_unread_missing';
 
 /**
  * Writes a batch with one statement, each write a WITH item: the transfers (small batches),
@@ -624,6 +633,11 @@ export async function writeBatch(tx: Tx, w: BatchWrites): Promise<void> {
              ${check('p', w.resolved.length)} ${restore}`;
   } catch (e) {
     const missed = (e as { code?: unknown }).code === DIVISION_BY_ZERO;
+    if (missed && w.accountsUnread) {
+      throw Object.assign(new Error('an account the batch did not read is not stored'), {
+        code: ACCOUNTS_UNREAD_MISSING,
+      });
+    }
     assert(!missed, 'every touched account is updated; only pending transfers change state');
     throw e;
   }
