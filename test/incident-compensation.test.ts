@@ -71,6 +71,7 @@ test('compensation is approved by a second operator and posted exactly once', as
       posted: 2,
       posted_minor: '75000',
       already_posted: 0,
+      closed_accounts: 0,
     });
     const again = await call(second.headers, 'POST', approve, {});
     assert.deepEqual(again.json(), {
@@ -78,6 +79,7 @@ test('compensation is approved by a second operator and posted exactly once', as
       posted: 0,
       posted_minor: '0',
       already_posted: 2,
+      closed_accounts: 0,
     });
     // A new proposal of the same scope, approved, credits nobody a second time.
     const p2 = (await call(second.headers, 'POST', `${inc}/compensations`, {})).json();

@@ -75,6 +75,7 @@ export function compensationRoutes(app: App, deps: CompensationRoutesDeps): void
         posted: done.posted,
         posted_minor: done.postedMinor.toString(),
         already_posted: done.alreadyPosted,
+        closed_accounts: done.closedAccounts,
       };
     },
   );

@@ -113,6 +113,8 @@ interface Posted {
   postedMinor: bigint;
   /** Customers credited before (by this proposal or an earlier one): not credited again. */
   alreadyPosted: number;
+  /** Customers whose account was deleted: not credited, to be paid another way. */
+  closedAccounts: number;
 }
 
 /**
@@ -140,7 +142,10 @@ export async function approveCompensation(
       kind: 'compensation.posted',
       summary:
         `Compensation ${r.proposal} approved: ${done.posted} customers credited ` +
-        `¥${done.postedMinor}; ${done.alreadyPosted} already credited.`,
+        `¥${done.postedMinor}; ${done.alreadyPosted} already credited` +
+        (done.closedAccounts > 0
+          ? `; ${done.closedAccounts} deleted accounts not credited: pay them another way.`
+          : '.'),
       ref: { type: 'compensation', id: r.proposal.toString() },
       actor: r.actor,
       detail: {
@@ -148,6 +153,7 @@ export async function approveCompensation(
         proposed_by: p.actor_id,
         posted: done.posted,
         posted_minor: done.postedMinor.toString(),
+        closed_accounts: done.closedAccounts,
         already_posted: done.alreadyPosted,
       },
     });
@@ -182,9 +188,27 @@ async function post(
   tx: Tx,
   ports: CompensationPorts,
   r: { incidentId: string; proposal: bigint; actor: IncidentActor },
-  items: Item[],
+  all: Item[],
 ): Promise<Posted> {
-  const done: Posted = { proposal: r.proposal, posted: 0, postedMinor: 0n, alreadyPosted: 0 };
+  const done: Posted = {
+    proposal: r.proposal,
+    posted: 0,
+    postedMinor: 0n,
+    alreadyPosted: 0,
+    closedAccounts: 0,
+  };
+  // A deleted account has no contacts, and its wallet can be neither spent nor paid out: a
+  // credit there would be lost to the customer. Such customers are counted, not credited.
+  const open = new Set(
+    (
+      await ports.notices.contacts(
+        tx,
+        all.map((i) => i.customer_id),
+      )
+    ).map((c) => c.id),
+  );
+  const items = all.filter((i) => open.has(i.customer_id));
+  done.closedAccounts = all.length - items.length;
   const credited: Item[] = [];
   for (let i = 0; i < items.length; i += ports.transferBatchSizeMax) {
     const batch = items.slice(i, i + ports.transferBatchSizeMax);
