@@ -78,6 +78,26 @@ test(`lines are at most ${LINE_COLUMNS_MAX} columns`, () => {
   assert.deepEqual(bad, []);
 });
 
+// A cherry-pick or merge resolved in haste can leave its markers in a comment, where the
+// compiler does not see them: every file of the tree is read for them.
+const CONFLICT_MARKER = /^(<{7} |={7}$|>{7} )/m;
+
+test('no merge-conflict markers are left in the tree', () => {
+  const tree = ['src', 'test', 'bench', 'docs', 'scripts'].flatMap((d) =>
+    fs.existsSync(path.join(root, d))
+      ? files(path.join(root, d), [], /\.(tsx?|md|mjs|js|sql)$/)
+      : [],
+  );
+  const top = fs.readdirSync(root).filter((f) => /\.(md|json)$/.test(f));
+  const bad = [...tree, ...top.map((f) => path.join(root, f))].filter((f) =>
+    CONFLICT_MARKER.test(fs.readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    bad.map((f) => path.relative(root, f)),
+    [],
+  );
+});
+
 test(`functions are at most ${FUNCTION_LINES_MAX} lines`, () => {
   const bad: string[] = [];
   for (const file of all.filter((f) => !f.endsWith('.test.ts'))) {

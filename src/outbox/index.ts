@@ -76,12 +76,9 @@ export interface Outbox {
   completeMany(ids: readonly bigint[], owner: string): Promise<bigint[]>;
   /**
    * Fails an attempt; the next waits retryAfterSeconds (default 10) × 2^(failures so far).
-<<<<<<< HEAD
-   * A PermanentFailure makes the event dead at once.
-=======
-   * An error that carries `retryPayload` (an object) retries the event with that payload
-   * instead: what is left to do of it, when part of it was done.
->>>>>>> 8638e1c (A receipt's email and SMS go as one notify event)
+   * A PermanentFailure makes the event dead at once. An error that carries `retryPayload`
+   * (an object) retries the event with that payload instead: what is left to do of it, when
+   * part of it was done.
    */
   fail(id: bigint, owner: string, error: unknown, retryAfterSeconds?: number): Promise<FailResult>;
   /** Gives leased events back without counting an attempt. */
