@@ -68,3 +68,41 @@ test("a register batch's writes are all sent before its COMMIT", async () => {
     await p.close();
   }
 });
+
+test('a batch of more audit entries than one INSERT holds still leaves with its COMMIT', async () => {
+  // 80 wrong codes in one batch: 80 refusals, each stored and audited. Past 64 entries the
+  // append is several INSERTs sent before COMMIT, never a COPY (which would need the
+  // connection to itself, so an awaited round trip before COMMIT).
+  const n = 80;
+  const p = await payPlatform({
+    env: {
+      KINKO_PAYMENTS_BATCH_WINDOW_MS: '300',
+      KINKO_PAYMENTS_GUESS_FAILURES_PER_TERMINAL_MAX: '1000',
+      KINKO_PAYMENTS_GUESS_FAILURES_PER_MERCHANT_MAX: '1000',
+    },
+  });
+  try {
+    const options = (p.db.sql as unknown as Debuggable).options;
+    const log: { conn: number; text: string }[] = [];
+    options.debug = (conn, text) => log.push({ conn, text: text.replace(/\s+/g, ' ').trim() });
+    const before = p.payments.batcherStats().batches;
+    const answers = await Promise.all(
+      Array.from({ length: n }, () => registerPay(p, generatePaymentCode(), 100)),
+    );
+    options.debug = false;
+    assert.ok(answers.every((a) => a.json().error?.code === 'code_invalid'));
+    assert.equal(p.payments.batcherStats().batches - before, 1, 'one batch');
+    assert.ok(!log.some(({ text }) => /^copy audit_entries/i.test(text)), 'no COPY');
+    // The batch's own connection: the one that stored the answers.
+    const batch = log.find(({ text }) => /^insert into payments_idempotency/i.test(text))!.conn;
+    const inserts = log.filter(
+      ({ conn, text }) => conn === batch && /^insert into audit_entries/i.test(text),
+    );
+    assert.equal(inserts.length, Math.ceil(n / 64));
+    const rows = await p.db.sql<{ n: number }[]>`
+      select count(*)::int as n from audit_entries where action = 'payments.code_payment.refused'`;
+    assert.equal(rows[0]?.n, n, 'every refusal audited');
+  } finally {
+    await p.close();
+  }
+});

@@ -615,12 +615,13 @@ interface Finishing {
 
 /**
  * Step 7: everything the batch decided, written set-based, sent at once behind the ledger's
- * write. When the audit entries fit one INSERT, every write is a single statement sent now,
- * and they leave with COMMIT (withLastWrites): the writes and COMMIT are one round trip.
- * An append of more entries than one INSERT takes is a COPY, which must have the connection
- * to itself: it goes after the rest is answered, and COMMIT after it. An entry the SIEM
- * export must hear of is appended by audit.append, which sends one more statement once its
- * INSERT answered: those writes are awaited before COMMIT too.
+ * write. Every write is a single statement sent now, and they leave with COMMIT
+ * (withLastWrites): the writes and COMMIT are one round trip. The audit entries go as
+ * INSERTs of at most AUDIT_APPEND_INSERT_ENTRIES_MAX each, not as audit.append's COPY for
+ * a large batch, which must have the connection to itself and so would wait for the rest
+ * to answer, and COMMIT for it. An entry the SIEM export must hear of is appended by
+ * audit.append, which sends one more statement once its INSERT answered: those writes are
+ * awaited before COMMIT.
  *
  * A key another batch answered after this one read the stored answers (it committed before
  * this batch took the scopes' lock) fails the answers' insert, and the transaction with it:
@@ -650,7 +651,7 @@ async function finish(
     }));
   const entries = [...ledgerEntries, ...items.filter((i) => i.store).map(auditEntry)];
   const inOneStatement = entries.length <= AUDIT_APPEND_INSERT_ENTRIES_MAX;
-  const withCommit = inOneStatement && (entries.length === 0 || !deps.audit.hooked(entries));
+  const withCommit = entries.length === 0 || !deps.audit.hooked(entries);
   const writes: Promise<unknown>[] = [
     store.storeAnswers(tx, answers, now).catch((e: unknown) => {
       throw store.answerStoredFirst(e) ? new ScopeMoved() : e;
@@ -682,7 +683,10 @@ async function finish(
     ),
   ];
   if (withCommit) {
-    if (entries.length > 0) writes.push(deps.audit.appendStatement(tx, entries));
+    for (let i = 0; i < entries.length; i += AUDIT_APPEND_INSERT_ENTRIES_MAX) {
+      const part = entries.slice(i, i + AUDIT_APPEND_INSERT_ENTRIES_MAX);
+      writes.push(deps.audit.appendStatement(tx, part));
+    }
     for (const w of writes) {
       // Observed at once: withLastWrites awaits them once COMMIT has answered.
       const write = w.then(() => undefined);
