@@ -104,6 +104,10 @@ test('at most committingMax batches commit beside the running ones', async () =>
   );
   const out = Array.from({ length: 4 }, (_, i) => b.submit(i));
   // One batch committing and one that finished its work but keeps its slot: no third.
+  const waitFor = async (done: () => boolean) => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+  await waitFor(() => commits.length === 2);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(commits.length, 2);
   assert.equal(runningMax, 2);
