@@ -37,6 +37,20 @@ export async function copyEntries(tx: Tx, chunks: Iterable<Buffer>): Promise<voi
  * pipelined behind the caller's statements.
  */
 export function entriesInsert(tx: Db, at: Date, fields: readonly EntryFields[]): Fragment {
+  const [one] = fields;
+  // One entry's values go as plain parameters: a plan made for them (a generic plan, made
+  // once per connection) is costed as a plan made for the values, so PostgreSQL keeps the
+  // generic one even under plan_cache_mode auto, where an array's unknown length made it
+  // look dearer and every run was planned again.
+  if (fields.length === 1 && one) {
+    return tx`
+      insert into audit_entries (at, actor_type, actor_id, action, subject_type, subject_id,
+                                 source_ip, request_id, outcome, detail)
+      values (${at}::timestamptz, ${one.actorType}::text, ${one.actorId}::text,
+              ${one.action}::text, ${one.subjectType}::text, ${one.subjectId}::text,
+              ${one.sourceIp}::text, ${one.requestId}::text, ${one.outcome}::text,
+              ${one.detail}::text)`;
+  }
   const col = (pick: (f: EntryFields) => string | null) => fields.map(pick);
   // The arrays are unnested in the select list, in step, not in FROM: there each would be a
   // function scan that first copies its rows into a tuplestore of its own (16 kB each,

@@ -506,8 +506,10 @@ test('a one-transfer batch of its own plans once per connection', async () => {
       assert.equal(r?.result, 'ok');
     };
     // The ledger knows a and b from their lock's read: the first batch reads them, the next
-    // ones decide without a statement of their own. w has a balance limit and is locked.
-    await post(a!);
+    // ones decide without reading, and their write, alone in its transaction, switches no
+    // plan mode: PostgreSQL plans its first five runs for their values, then keeps the
+    // generic plan. w has a balance limit: its batches lock it and switch.
+    for (let i = 0; i < 6; i++) await post(a!);
     await own.createTransfers([transfer(b!, w!, 5n)]);
     await post(w!);
     const before = await plans();
@@ -544,6 +546,28 @@ test('a batch decided without reading its accounts falls back to reading them', 
   assert.deepEqual(await codes([transfer(c!, d!, 1n)]), ['credit_account_not_found']);
   assert.deepEqual(await codes([transfer(c!, a!, 1n)]), ['ok']);
   assert.deepEqual(await balances(c!), [0n, 1n, 0n, 0n]);
+});
+
+test('a batch whose audit entry the export must hear of runs in a transaction', async () => {
+  const [a, b] = await accounts(2);
+  const told: string[] = [];
+  const audit = createAudit({
+    clock,
+    exported: (e) => e.action === 'ledger.batch.created',
+    onAppend: async (tx, entries) => {
+      // Told inside the batch's transaction: the hook's statement runs in it.
+      const [row] = await tx<{ open: boolean }[]>`select now() <> statement_timestamp() as open`;
+      told.push(`${entries[0]?.action} ${row?.open}`);
+    },
+  });
+  const hooked = createLedger({ sql: db.sql, clock, audit, limits });
+  // Known to it (it read them), so the second batch would be decided on facts.
+  for (let i = 0; i < 2; i++) {
+    const [r] = await hooked.createTransfers([transfer(a!, b!, 1n)]);
+    assert.equal(r?.result, 'ok');
+  }
+  assert.deepEqual(told, ['ledger.batch.created true', 'ledger.batch.created true']);
+  assert.deepEqual(await balances(b!), [0n, 0n, 0n, 2n]);
 });
 
 test('a large batch takes its ids for new; stored ones still answer exists', async () => {

@@ -239,9 +239,11 @@ interface BatchReads {
   /**
    * A batch in a transaction of its own that is small and takes its ids for new: when it
    * names only accounts the facts hold and resolves no pending transfer, it decides on them
-   * without a statement (stateFromFacts), and its write goes out with BEGIN and COMMIT.
+   * without a statement (stateFromFacts) and its write, alone, is its transaction.
    */
   onFacts?: boolean;
+  /** The state such a batch decided on (ownTransaction); nothing is read. */
+  known?: BatchState;
   /** The plan-mode switch, sent with BEGIN (beginWith); transferBatch sends it otherwise. */
   sentPlanMode?: Promise<string | undefined>;
 }
@@ -259,6 +261,22 @@ async function ownTransaction(
   ctx: LedgerContext,
   reads: BatchReads,
 ): Promise<CreateTransferResult[]> {
+  const small = transfers.length <= store.INSERT_TRANSFERS_MAX;
+  const known =
+    reads.onFacts && small && reads.stored === 'unlooked'
+      ? stateFromFacts(transfers, reads.facts)
+      : undefined;
+  if (known) {
+    // Decided without reading, the batch writes with one statement, which the pool runs as
+    // a transaction of its own: no BEGIN, COMMIT or plan-mode switch, one round trip. One
+    // statement commits all of its items (transfers, balances, batch row, audit entry) or
+    // none; its one-transfer form has plain parameters, whose generic plan PostgreSQL
+    // keeps under plan_cache_mode auto (store.transferInsert).
+    const pool = deps.sql as unknown as Tx;
+    const batch = await transferBatch(deps, pool, transfers, ctx, { ...reads, known });
+    await batch.written;
+    return batch.results;
+  }
   const run = async (tx: Tx, sentPlanMode?: Promise<string | undefined>) => {
     const batch = await transferBatch(deps, tx, transfers, ctx, { ...reads, sentPlanMode });
     // Observed at once, so a failure is not reported as unhandled before it is awaited.
@@ -266,18 +284,17 @@ async function ownTransaction(
     return batch;
   };
   // A small batch's switch to generic plans goes out with BEGIN, and its lock right behind
-  // them: two round trips in all (that one, then the write with COMMIT) instead of three;
-  // one when it decides on the facts (no lock). Only COMMIT follows the write, so there is
-  // no mode to put back (undefined).
-  const { results, written } =
-    transfers.length <= store.INSERT_TRANSFERS_MAX
-      ? await beginWith(deps.sql, store.OWN_GENERIC_PLANS, (tx, opened) =>
-          run(
-            tx,
-            opened.then(() => undefined),
-          ),
-        )
-      : await deps.sql.begin((tx) => run(tx));
+  // them: two round trips in all (that one, then the write with COMMIT) instead of three.
+  // transferBatch awaits the switch before it sends the write, which beginWith requires.
+  // Only COMMIT follows the write, so there is no mode to put back (undefined).
+  const { results, written } = small
+    ? await beginWith(deps.sql, store.OWN_GENERIC_PLANS, (tx, opened) =>
+        run(
+          tx,
+          opened.then(() => undefined),
+        ),
+      )
+    : await deps.sql.begin((tx) => run(tx));
   await written;
   return results;
 }
@@ -291,6 +308,7 @@ async function startBatch(
   transfers: readonly TransferInput[],
   reads: BatchReads,
 ): Promise<{ planMode: Promise<string | undefined>; state: BatchState; onFacts: boolean }> {
+  if (reads.known) return { planMode: NO_PLAN_MODE, state: reads.known, onFacts: true };
   // A small batch's statements are planned once per connection (store.useGenericPlans); the
   // switch is sent unawaited, ahead of the lock (or was sent with BEGIN: sentPlanMode), and
   // the write statement switches back. The write is sent only once the switch answered.
@@ -306,10 +324,7 @@ async function startBatch(
   // the insert (a large batch's COPY included) and rolls everything back before COMMIT, and
   // a refused one is looked up before the batch writes. That saves a large batch sending its
   // ids in the lock (37 bytes of text each) and PostgreSQL one primary-key probe per id.
-  const unlooked = reads.stored === 'unlooked';
-  const known = reads.onFacts && small && unlooked && stateFromFacts(transfers, reads.facts);
-  if (known) return { planMode, state: known, onFacts: true };
-  const stored = unlooked ? 'unlooked' : 'looked_up';
+  const stored = reads.stored === 'unlooked' ? 'unlooked' : 'looked_up';
   return { planMode, state: await lockAndLoad(tx, transfers, stored, reads.facts), onFacts: false };
 }
 
@@ -353,14 +368,12 @@ async function transferBatch(
   // An entry the SIEM export must hear of (the batch an operator's decision posts) goes
   // through append, which tells the export in this transaction: one round trip more.
   const byStatement = appendInside && !deps.audit.hooked(entries);
-  // A batch decided on facts sends its write behind BEGIN without waiting for BEGIN's answer:
-  // one round trip in all. beginWith asks for that wait so that nothing commits outside the
-  // transaction were BEGIN to fail; here the write is the transaction's only statement, and
-  // one statement commits all of its items (transfers, balances, batch row, audit entry) or
-  // none, with or without BEGIN. An entry audit.append writes is a statement more: it waits.
-  const alone = onFacts && (byStatement || !appendInside);
-  const restorePlanMode = alone ? undefined : await planMode;
-  if (appendInside && !byStatement) await deps.audit.append(tx, entries);
+  const restorePlanMode = await planMode;
+  if (appendInside && !byStatement) {
+    // audit.append is statements of its own: not for a batch whose write is its transaction.
+    if (onFacts) throw Object.assign(new Error('the batch needs a transaction'), NEEDS_TX);
+    await deps.audit.append(tx, entries);
+  }
   const written = store.writeBatch(tx, {
     restorePlanMode,
     accountsUnread: onFacts,
@@ -386,13 +399,20 @@ async function transferBatch(
 const ACCOUNT_FACTS_MAX = 100_000;
 
 /**
- * Errors of a write decided on facts (stateFromFacts) that say the facts were not enough,
- * after which the batch runs again reading its accounts: an account the facts hold is not
- * stored (the write updates fewer rows; only a database emptied under a running ledger, as
- * tests do), or a balance would pass the int8 range, which only the read balances answer
- * with `overflows_debits` or `overflows_credits`.
+ * Errors of a batch decided on facts (stateFromFacts) that say the facts were not enough,
+ * after which it runs again, reading its accounts, in a transaction: an account the facts
+ * hold is not stored (the write updates fewer rows; only a database emptied under a running
+ * ledger, as tests do), a balance would pass the int8 range, which only the read balances
+ * answer with `overflows_debits` or `overflows_credits`, or its audit entry is one that
+ * audit.append must write (NEEDS_TX). Nothing was written.
  */
-const FACTS_UNSURE = new Set<unknown>([store.ACCOUNTS_UNREAD_MISSING, '22003']);
+const FACTS_UNSURE = new Set<unknown>([store.ACCOUNTS_UNREAD_MISSING, '22003', 'needs_tx']);
+
+/** A batch decided on facts whose audit entry audit.append must write: run in a transaction. */
+const NEEDS_TX = { code: 'needs_tx' };
+
+/** The plan mode of a batch that switches none (one decided on facts). */
+const NO_PLAN_MODE: Promise<string | undefined> = Promise.resolve(undefined);
 
 /**
  * What the ledger knows of committed accounts without a balance limit: their currency

@@ -408,6 +408,8 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
     records.every((r) => r.createdAtMs === createdAtMs),
     'a batch writes one creation time',
   );
+  const [one] = records;
+  if (records.length === 1 && one) return transferInsert(tx, one, batchId);
   const col = <T>(f: (r: TransferRecord) => T) => records.map(f);
   const expires = col((r) =>
     r.timeoutSeconds > 0 ? new Date(createdAtMs + r.timeoutSeconds * 1000).toISOString() : null,
@@ -426,6 +428,24 @@ function transfersInsert(tx: Tx, records: readonly TransferRecord[], batchId: st
            unnest(${col((r) => r.userData)}::text[]), ${new Date(createdAtMs)}::timestamptz,
            unnest(${col((r) => r.state)}::text[]), unnest(${expires}::timestamptz[]),
            ${batchId}::uuid`;
+}
+
+/**
+ * One transfer as an INSERT of plain parameters: a plan made for them (a generic plan,
+ * made once per connection) is costed as one made for the values, so PostgreSQL keeps it
+ * even under plan_cache_mode auto (a batch decided on facts switches no mode: ledger.ts).
+ */
+function transferInsert(tx: Tx, r: TransferRecord, batchId: string): Fragment {
+  const tos = r.timeoutSeconds;
+  return tx`
+    insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id,
+      currency, code, flags, timeout_seconds, user_data, created_at, state, expires_at, batch_id)
+    values (${r.id}::uuid, ${r.debitAccountId}::uuid, ${r.creditAccountId}::uuid,
+            ${r.amount.toString()}::int8, ${r.pendingId}::uuid, ${r.currency}::text,
+            ${r.code}::int4, ${r.flags}::int4, ${tos}::int4, ${r.userData}::text,
+            ${new Date(r.createdAtMs)}::timestamptz, ${r.state}::text,
+            ${tos > 0 ? new Date(r.createdAtMs + tos * 1000) : null}::timestamptz,
+            ${batchId}::uuid)`;
 }
 
 /**
@@ -497,6 +517,10 @@ function balancesUpdate(
  * were locked before, by the batch's lock: no batch waits for one while it holds these.
  */
 function balancesAdded(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
+  const set = tx`
+    set debits_pending = a.debits_pending + u.dp, debits_posted = a.debits_posted + u.dpo,
+        credits_pending = a.credits_pending + u.cp, credits_posted = a.credits_posted + u.cpo`;
+  if (accounts.length <= 2) return twoBalancesAdded(tx, accounts, set);
   const change = (k: 0 | 1 | 2 | 3, f: (a: AccountBalances) => bigint) =>
     int8Array(accounts.map((a) => f(a) - a.asRead![k]));
   const ids = uuidArray(accounts.map((a) => a.id));
@@ -504,9 +528,6 @@ function balancesAdded(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
   const dpo = change(1, (a) => a.debitsPosted);
   const cp = change(2, (a) => a.creditsPending);
   const cpo = change(3, (a) => a.creditsPosted);
-  const set = tx`
-    set debits_pending = a.debits_pending + u.dp, debits_posted = a.debits_posted + u.dpo,
-        credits_pending = a.credits_pending + u.cp, credits_posted = a.credits_posted + u.cpo`;
   const l = tx`(select id from ledger_accounts where id = any(${ids}::uuid[])
                 order by id for update) as l`;
   if (accounts.length <= SMALL_UNNEST) {
@@ -522,6 +543,29 @@ function balancesAdded(tx: Tx, accounts: readonly AccountBalances[]): Fragment {
     update ledger_accounts a ${set}
     from unnest(${ids}::uuid[], ${dp}::int8[], ${dpo}::int8[], ${cp}::int8[], ${cpo}::int8[])
       as u(id, dp, dpo, cp, cpo), ${l}
+    where a.id = u.id and l.id = u.id
+    returning 1`;
+}
+
+/**
+ * balancesAdded for one or two accounts (a transfer's), as plain parameters: see
+ * transferInsert. The rows are locked in id order as there.
+ */
+function twoBalancesAdded(tx: Tx, accounts: readonly AccountBalances[], set: Fragment): Fragment {
+  const row = (a: AccountBalances) => {
+    const [dp, dpo, cp, cpo] = a.asRead!;
+    const d = (now: bigint, read: bigint) => (now - read).toString();
+    return tx`(${a.id}::uuid, ${d(a.debitsPending, dp)}::int8, ${d(a.debitsPosted, dpo)}::int8,
+               ${d(a.creditsPending, cp)}::int8, ${d(a.creditsPosted, cpo)}::int8)`;
+  };
+  const [first, second = first] = accounts;
+  assert(first && second, 'balancesAdded has accounts');
+  const rows = accounts.length === 2 ? tx`${row(first)}, ${row(second)}` : row(first);
+  return tx`
+    update ledger_accounts a ${set}
+    from (values ${rows}) as u(id, dp, dpo, cp, cpo),
+         (select id from ledger_accounts where id in (${first.id}::uuid, ${second.id}::uuid)
+          order by id for update) as l
     where a.id = u.id and l.id = u.id
     returning 1`;
 }
