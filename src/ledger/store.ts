@@ -122,6 +122,23 @@ export const USE_CUSTOM_PLANS = `select current_setting('plan_cache_mode') as wa
  */
 const PREPARED = { prepare: true, simple: false };
 
+/**
+ * useCustomPlans for a large batch in a transaction of its own that adds its balances before
+ * it decides (addPostedReturningOld): hash and merge joins, sequential and bitmap scans are
+ * switched off as well, so that the UPDATE takes the accounts' rows in id order whichever
+ * plan remains: a nested loop over its id array (ascending) probing the primary key, or
+ * (on a small table) the primary key's index scan outside. Local settings, which the batch's
+ * COMMIT ends; writeBatch puts back the plan mode only.
+ */
+export async function useCustomPlansNestedLoops(tx: Tx): Promise<string> {
+  return replacedPlanMode(await tx.unsafe<PlanMode[]>(USE_CUSTOM_NESTED_LOOPS, [], PREPARED));
+}
+
+const USE_CUSTOM_NESTED_LOOPS = `select current_setting('plan_cache_mode') as was,
+  set_config('plan_cache_mode', 'force_custom_plan', true),
+  set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+  set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`;
+
 /** useGenericPlans' statement, without parameters. */
 export const USE_GENERIC_PLANS = `select current_setting('plan_cache_mode') as was,
   set_config('plan_cache_mode', 'force_generic_plan', true)`;
@@ -222,6 +239,50 @@ async function lockAccountsPacked(tx: Tx, ids: readonly string[]): Promise<Accou
   assert(row, 'an aggregate answers one row');
   return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
 }
+
+/**
+ * The lock of a large batch whose accounts all have no balance limit and whose transfers
+ * only post (ledger.ts, addAndLoad): adds each account's planned change to its posted
+ * balances and answers the balances it replaced, packed as lockAccountsPacked packs them.
+ * The UPDATE takes the rows in id order (the ids sorted, then a nested loop: see
+ * useCustomPlansNestedLoops), the order every batch takes accounts without a limit in, and
+ * holds them until COMMIT like the lock; the balances it answers are those of the row it
+ * replaced, the latest committed version after any wait. A change that would overflow a
+ * balance is not added (that balance keeps its value); the batch's write then sets what
+ * it decided. `ids` must be ids this process read back from PostgreSQL (storedUuidArray);
+ * the changes are exact integers (numbers below 2^53).
+ */
+export async function addPostedReturningOld(
+  tx: Tx,
+  ids: readonly string[],
+  debitsPosted: readonly number[],
+  creditsPosted: readonly number[],
+): Promise<AccountBalances[]> {
+  if (ids.length === 0) return [];
+  const [row] = await tx<{ packed: string | null }[]>`
+    with w as (
+      update ledger_accounts a
+      set debits_posted = case when a.debits_posted <= ${INT8_MAX_TEXT}::int8 - u.dpo
+                               then a.debits_posted + u.dpo else a.debits_posted end,
+          credits_posted = case when a.credits_posted <= ${INT8_MAX_TEXT}::int8 - u.cpo
+                                then a.credits_posted + u.cpo else a.credits_posted end
+      from (select * from unnest(${storedUuidArray(ids)}::uuid[],
+                                 ${`{${debitsPosted.join(',')}}`}::int8[],
+                                 ${`{${creditsPosted.join(',')}}`}::int8[]) as u(id, dpo, cpo)
+            order by id) as u
+      where a.id = u.id
+      returning old.id, old.flags, old.debits_pending, old.debits_posted, old.credits_pending,
+                old.credits_posted, old.currency)
+    select encode(string_agg(uuid_send(id) || int4send(flags) || int8send(debits_pending)
+                             || int8send(debits_posted) || int8send(credits_pending)
+                             || int8send(credits_posted) || convert_to(currency, 'UTF8'),
+                             ''::bytea), 'base64') as packed
+    from w`;
+  assert(row, 'an aggregate answers one row');
+  return row.packed === null ? [] : unpackAccounts(Buffer.from(row.packed, 'base64'));
+}
+
+const INT8_MAX_TEXT = '9223372036854775807';
 
 /** The accounts of lockAccountsPacked's answer. */
 export function unpackAccounts(packed: Buffer): AccountBalances[] {
