@@ -1,4 +1,4 @@
-import type { Db, Fragment, Tx } from '../db/index.ts';
+import type { Db, Tx } from '../db/index.ts';
 import type { KeyKind, KeyMode } from './keys.ts';
 
 // The merchants module's only SQL: merchants, stores, terminals, API keys, allowed origins.
@@ -260,9 +260,4 @@ export async function replaceOrigins(
   await tx`
     insert into merchants_allowed_origins (merchant_id, origin, created_at)
     select ${merchantId}, o, ${now} from unnest(${tx.array([...origins])}::text[]) as o`;
-}
-
-/** Runs a statement another module built (an audit append) as a transaction of its own. */
-export async function runAlone(db: Db, statement: Fragment): Promise<void> {
-  await db`${statement}`;
 }
