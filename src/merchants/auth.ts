@@ -158,7 +158,7 @@ export async function recordWriteUse(
   // INSERT and COMMIT took three. A security event (a refused key) goes through append,
   // whose hook (the SIEM export) writes in the same transaction.
   if (!deps.audit.hooked(entries)) {
-    await deps.sql`${deps.audit.appendStatement(deps.sql, entries)}`;
+    await store.sendAlone(deps.sql, deps.audit.appendStatement(deps.sql, entries));
     return;
   }
   await deps.sql.begin((tx) => deps.audit.append(tx, entries));

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../db/index.ts';
+import type { Db, Fragment, Sql, Tx } from '../db/index.ts';
 import type { KeyKind, KeyMode } from './keys.ts';
 
 // The merchants module's only SQL: merchants, stores, terminals, API keys, allowed origins.
@@ -260,4 +260,9 @@ export async function replaceOrigins(
   await tx`
     insert into merchants_allowed_origins (merchant_id, origin, created_at)
     select ${merchantId}, o, ${now} from unnest(${tx.array([...origins])}::text[]) as o`;
+}
+
+/** A statement made elsewhere (an audit append) sent alone: a transaction of its own. */
+export async function sendAlone(sql: Sql, statement: Fragment): Promise<void> {
+  await sql`${statement}`;
 }
