@@ -33,7 +33,7 @@ interface Waiting<I, O> {
  * it gives back its slot, so that the next batch starts, unless committingMax batches are
  * committing already (then the batch keeps its slot until it ends).
  */
-export type BatchRun<I, O> = (items: I[], committing: () => void) => Promise<O[]>;
+type BatchRun<I, O> = (items: I[], committing: () => void) => Promise<O[]>;
 
 export class MicroBatcher<I, O> {
   private queue: Waiting<I, O>[] = [];
