@@ -67,8 +67,10 @@ export function createMerchants(deps: MerchantsDeps): Merchants {
   return {
     createMerchant: (input, actor, source) => createMerchant(deps, input, actor, source),
     getMerchant: async (id) => {
-      const m = await merchantOrThrow(sql, id);
-      return { id: m.id, name: m.name, status: m.status, cardDataCapable: m.card_data_capable };
+      const m = await store.merchantWithMode(sql, id);
+      if (!m) throw merchantsError('merchant_not_found');
+      const { name, status, livemode } = m;
+      return { id: m.id, name, status, cardDataCapable: m.card_data_capable, livemode };
     },
     createStore: (id, input, actor, source) =>
       inTx((tx) => insertStore(deps, tx, id, input, actor, source)),

@@ -25,9 +25,14 @@ export interface Merchants {
     actor: Actor,
     source?: Source,
   ): Promise<CreatedMerchant>;
-  getMerchant(
-    id: string,
-  ): Promise<{ id: string; name: string; status: string; cardDataCapable: boolean }>;
+  /** livemode: the merchant holds a live secret or restricted key (store.merchantWithMode). */
+  getMerchant(id: string): Promise<{
+    id: string;
+    name: string;
+    status: string;
+    cardDataCapable: boolean;
+    livemode: boolean;
+  }>;
   createStore(
     merchantId: string,
     input: StoreInput,

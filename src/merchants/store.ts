@@ -65,6 +65,24 @@ export async function merchantById(db: Db, id: string): Promise<MerchantRow | un
   return row;
 }
 
+/**
+ * A merchant and its mode: live once it holds a live secret or restricted key (whatever that
+ * key's status now), test when all its keys are test ones (`kinko merchants create --mode
+ * test`; a test key only makes test keys). Only a live merchant can see and refund wallet
+ * payments, so only its stores take them.
+ */
+export async function merchantWithMode(
+  db: Db,
+  id: string,
+): Promise<(MerchantRow & { livemode: boolean }) | undefined> {
+  const [row] = await db<(MerchantRow & { livemode: boolean })[]>`
+    select m.*, exists (select 1 from merchants_api_keys k
+                         where k.merchant_id = m.id and k.mode = 'live'
+                           and k.kind <> 'publishable') as livemode
+      from merchants_merchants m where m.id = ${id}`;
+  return row;
+}
+
 export async function demoMerchant(db: Db): Promise<MerchantRow | undefined> {
   const [row] = await db<MerchantRow[]>`select * from merchants_merchants where demo`;
   return row;

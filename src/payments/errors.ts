@@ -92,6 +92,12 @@ const PAYMENTS_ERRORS = defineErrors('payments', {
     type: 'invalid_request_error',
     message: 'This store does not take payments now.',
   },
+  store_test_mode: {
+    type: 'invalid_request_error',
+    message:
+      'This QR code is from a store in test mode: wallet payments move real money, ' +
+      'so it cannot be paid from a wallet.',
+  },
   payment_not_found: { type: 'not_found_error', message: 'No such payment.' },
   wallet_closed: {
     type: 'conflict_error',

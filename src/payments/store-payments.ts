@@ -19,7 +19,8 @@ import { paymentsError } from './errors.ts';
 // Store QR payments (MPM): the customer scans the store's EMVCo payload and pays it from a
 // bound, stepped-up device. The payload must be a valid Kinko store payload (structure and
 // CRC), and its merchant and store must exist and be active; a dynamic payload's amount must
-// be the amount paid, and the payload's currency the currency paid.
+// be the amount paid, and the payload's currency the currency paid. A test-mode merchant's
+// store is refused (store_test_mode): wallet payments are live only.
 
 /** The store a scanned payload names, if it is a valid Kinko payload of an active store. */
 async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint, currency: string) {
@@ -47,6 +48,10 @@ async function storeOf(deps: PaymentsDeps, payload: string, amount: bigint, curr
     .getStore(kinko.merchantId, kinko.storeId)
     .catch(() => undefined);
   if (!merchant || !shop || merchant.status !== 'active') throw paymentsError('store_unavailable');
+  // A payload names only the store and anyone can make one (`kinko qr make`): a test-mode
+  // merchant, which can neither see nor refund wallet payments, must not take a wallet's
+  // real money. Refused here, before risk or any write.
+  if (!merchant.livemode) throw paymentsError('store_test_mode', { param: 'payload' });
   return { merchant, shop };
 }
 

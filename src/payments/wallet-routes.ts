@@ -184,6 +184,9 @@ function codeRoutes(
       ...deps.idempotency.route(identity.requireDeviceProof('payment_code'), customerScope),
       schema: {
         summary: 'Pay a store by its scanned QR code (MPM)',
+        description:
+          'The payload must name an active store of a live merchant: a test-mode ' +
+          "merchant's store answers 400 store_test_mode and nothing moves.",
         body: closed({ payload: Type.String({ minLength: 1, maxLength: 512 }), amount, currency }),
       },
     },
