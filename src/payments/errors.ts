@@ -13,6 +13,12 @@ const PAYMENTS_ERRORS = defineErrors('payments', {
     type: 'invalid_request_error',
     message: 'The store is not the store of this terminal.',
   },
+  terminal_id_mismatch: {
+    type: 'invalid_request_error',
+    message:
+      'With terminal credentials, `terminal_id` must be left out or name the signed-in ' +
+      'terminal; it names another terminal.',
+  },
   livemode_required: {
     type: 'invalid_request_error',
     message:

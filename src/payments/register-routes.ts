@@ -76,7 +76,9 @@ export function registerRoutes(app: App, deps: RegisterRoutesDeps): void {
           'code_bad_check_digit and is not counted as a guess; a well-formed code that ' +
           'matches no live code is 402 code_invalid and counts toward the guessing limit. ' +
           'Wallet payments move real money: a test-mode secret key or a test terminal ' +
-          '(GET /v1/terminal shows `mode`) gets 400 livemode_required and nothing is counted.',
+          '(GET /v1/terminal shows `mode`) gets 400 livemode_required and nothing is counted. ' +
+          '`terminal_id` is for a secret key; with terminal credentials it may be left out, ' +
+          'and one naming another terminal gets 400 terminal_id_mismatch.',
         body: closed({
           code: Type.String({ minLength: 1, maxLength: 64 }),
           amount: amount(amountMinorMax),
@@ -93,6 +95,13 @@ export function registerRoutes(app: App, deps: RegisterRoutesDeps): void {
         throw idempotencyError('idempotency_key_invalid', { param: 'Idempotency-Key' });
       }
       const register = await authenticate(req, reply, req.body.terminal_id);
+      // Terminal credentials name the terminal: a body naming another one (this merchant's
+      // or another's) is a mistaken or forged request, refused rather than ignored.
+      const named = req.body.terminal_id;
+      const byTerminal = register.actor.type === 'terminal';
+      if (byTerminal && named !== undefined && named !== register.terminalId) {
+        throw paymentsError('terminal_id_mismatch', { param: 'terminal_id' });
+      }
       // Refused before the code is read or a guess counted: a test register takes no money.
       if (register.mode !== 'live') {
         throw paymentsError('livemode_required', { message: TEST_TERMINAL_MESSAGE });
