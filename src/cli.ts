@@ -65,7 +65,15 @@ async function withDb<T>(
 }
 
 async function withModules<T>(ctx: Context, fn: (m: Modules, db: Database) => Promise<T>) {
-  return withDb(ctx, (db) => fn(createModules(ctx.config, ctx.log, db.sql, systemClock), db));
+  return withDb(ctx, async (db) => {
+    const modules = createModules(ctx.config, ctx.log, db.sql, systemClock);
+    try {
+      return await fn(modules, db);
+    } finally {
+      // The chainer runs a few milliseconds after an append: the pool closes after it.
+      await modules.audit.idle();
+    }
+  });
 }
 
 const COMMANDS: Record<string, Command> = {

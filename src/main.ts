@@ -939,6 +939,7 @@ export async function startWorkers(
       (stopping ??= (async () => {
         for (const s of stops.reverse()) await s();
         notifier.close();
+        await modules.audit.idle();
         if (!options.db) await db.close();
       })());
     return { db, stop };
@@ -1164,6 +1165,8 @@ export async function startPlatform(
           // Stop taking requests first, then the background work, then the database.
           await app.close();
           for (const stop of stops.reverse()) await stop();
+          // The audit chainer's last run finishes before the pool closes.
+          await modules.audit.idle();
           if (!options.db) await db.close();
         })()),
     };

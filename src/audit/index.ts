@@ -144,6 +144,7 @@ export function createAudit(deps: AuditDeps): Audit {
       return statement;
     },
     chain,
+    idle: async () => chainer?.idle(),
     unchainedEntries: () => countUnchained(pool()),
     checkpoint,
     verify: async (options = {}) => {

@@ -28,6 +28,12 @@ export interface Audit {
   hooked(entries: readonly AuditEntryInput[]): boolean;
   /** Chains every entry committed so far (readers of the chain call it first). */
   chain(): Promise<void>;
+  /**
+   * Waits until this process's chainer has nothing due or running: what a process does
+   * before it closes its pool, so a run is not cut off (CONNECTION_ENDED) and the entries it
+   * appended are chained.
+   */
+  idle(): Promise<void>;
   /** Entries written but not chained yet. */
   unchainedEntries(): Promise<bigint>;
   /**
