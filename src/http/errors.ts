@@ -10,6 +10,14 @@ const HTTP_ERRORS = defineErrors('http', {
     type: 'invalid_request_error',
     message: 'This endpoint accepts only application/json request bodies.',
   },
+  content_encoding_unsupported: {
+    type: 'invalid_request_error',
+    message: 'Request bodies are accepted uncompressed only, without a Content-Encoding header.',
+  },
+  charset_unsupported: {
+    type: 'invalid_request_error',
+    message: 'Request bodies are accepted in UTF-8 only (charset=utf-8 or no charset).',
+  },
   body_too_large: {
     type: 'invalid_request_error',
     message: 'The request body is larger than allowed.',
@@ -73,6 +81,8 @@ const STATUS_BY_TYPE: Readonly<Record<ErrorType, number>> = {
 
 const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unsupported_media_type: 415,
+  content_encoding_unsupported: 415,
+  charset_unsupported: 415,
   body_too_large: 413,
   method_not_allowed: 405,
   request_timeout: 503,

@@ -190,15 +190,41 @@ function refuseForbiddenKeys(key: string, v: unknown): unknown {
 }
 
 /**
+ * A body Kinko would misread: compressed (Content-Encoding) or in a charset other than UTF-8.
+ * Both are refused by name rather than decoded as UTF-8 text and answered "not valid JSON".
+ */
+function refusedEncoding(req: FastifyRequest): KinkoError | undefined {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    return httpError('content_encoding_unsupported', {
+      param: 'Content-Encoding',
+      message:
+        `Content-Encoding ${encoding} is not accepted: send the request body ` +
+        'uncompressed, without a Content-Encoding header.',
+    });
+  }
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    return httpError('charset_unsupported', {
+      param: 'Content-Type',
+      message: `The charset ${charset} is not accepted: send the request body as UTF-8.`,
+    });
+  }
+  return undefined;
+}
+
+/**
  * The platform's JSON body parser (for content-type parsers): forbidden keys, a NUL or a lone
  * surrogate refused with named errors. A route that takes JSON under another content type
  * (CSP reports) parses it with this too.
  */
 export function parseJson(
-  _req: FastifyRequest,
+  req: FastifyRequest,
   body: string,
   done: (err: Error | null, value?: unknown) => void,
 ) {
+  const refused = refusedEncoding(req);
+  if (refused) return done(refused);
   if (body.length === 0) return done(httpError('body_missing'));
   try {
     // A reviver on every key costs more than the parse. A body that cannot spell a forbidden
@@ -611,7 +637,11 @@ async function registerDocs(app: App, version: string): Promise<void> {
           '`suspended` (the operation, or `everything`) and `scope` (`all`, `merchant`, …), ' +
           'and its message says it in words to show people. Nothing was done: retry later, ' +
           'with the same Idempotency-Key if there was one (a refused request does not use ' +
-          'its key up).',
+          'its key up).\n\n' +
+          'Request bodies: JSON only, as `application/json` in UTF-8 (no charset, or ' +
+          '`charset=utf-8`), uncompressed. Another media type is answered 415 ' +
+          '`unsupported_media_type`; a `Content-Encoding` (gzip, deflate, br, …) 415 ' +
+          '`content_encoding_unsupported`; another charset 415 `charset_unsupported`.',
       },
       webhooks: webhookEventsDoc(),
       components: {

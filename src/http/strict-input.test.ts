@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
 import { loadConfig } from '../config.ts';
 import { capturedLogger } from '../../test/helpers/log.ts';
 import { createServer, duplicateKeyPath, type App } from './server.ts';
@@ -99,6 +100,49 @@ test('content types other than application/json get 415 and are never parsed', a
   }
   const ok = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1 } });
   assert.equal(ok.json().calls, 1, 'no refused request reached the handler');
+});
+
+test('a compressed body or a charset other than UTF-8 gets 415 naming the header', async () => {
+  const { app: a } = await app();
+  for (const encoding of ['gzip', 'deflate', 'br', 'x-anything']) {
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+      payload: encoding === 'gzip' ? gzipSync('{"amount":5}') : '{"amount":5}',
+    });
+    assert.equal(res.statusCode, 415, encoding);
+    assert.equal(res.json().error.code, 'content_encoding_unsupported', encoding);
+    assert.equal(res.json().error.param, 'Content-Encoding');
+    assert.match(res.json().error.message, new RegExp(`Content-Encoding ${encoding} `));
+  }
+  for (const charset of ['latin1', 'ISO-8859-1', '"utf-16"', 'utf8']) {
+    const res = await a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers: { 'content-type': `application/json; charset=${charset}` },
+      payload: '{"amount":5}',
+    });
+    assert.equal(res.statusCode, 415, charset);
+    assert.equal(res.json().error.code, 'charset_unsupported', charset);
+    assert.equal(res.json().error.param, 'Content-Type');
+    assert.match(res.json().error.message, new RegExp(`charset ${charset.replace(/"/g, '')} `));
+  }
+  for (const headers of [
+    { 'content-type': 'application/json; charset=utf-8' },
+    { 'content-type': 'application/json; charset="UTF-8"' },
+    { 'content-type': 'application/json', 'content-encoding': 'identity' },
+  ]) {
+    const ok = await a.inject({
+      method: 'POST',
+      url: '/v1/echo',
+      headers,
+      payload: '{"amount":5}',
+    });
+    assert.equal(ok.statusCode, 200, JSON.stringify(headers));
+  }
+  const last = await a.inject({ method: 'POST', url: '/v1/echo', payload: { amount: 1 } });
+  assert.equal(last.json().calls, 4, 'no refused request reached the handler');
 });
 
 test('unknown fields are refused, at the top level and nested, naming the field', async () => {
