@@ -38,6 +38,10 @@ const HTTP_ERRORS = defineErrors('http', {
     type: 'invalid_request_error',
     message: 'A field appears twice in one JSON object; send each field once.',
   },
+  parameter_forbidden_key: {
+    type: 'invalid_request_error',
+    message: 'The keys __proto__ and constructor are not accepted anywhere in a request body.',
+  },
   parameter_missing: { type: 'invalid_request_error', message: 'A required field is missing.' },
   parameter_invalid: { type: 'invalid_request_error', message: 'A field has an invalid value.' },
   card_data_not_allowed: {

@@ -184,8 +184,15 @@ function observeResponses(app: App, observe: NonNullable<ServerOptions['onRespon
 
 const FORBIDDEN_KEY_TEXT = /__proto__|constructor/;
 
+/** Thrown by the reviver: a key that could reach an object's prototype, refused by name. */
+class ForbiddenKey extends Error {
+  constructor(readonly key: string) {
+    super('forbidden key');
+  }
+}
+
 function refuseForbiddenKeys(key: string, v: unknown): unknown {
-  if (key === '__proto__' || key === 'constructor') throw new SyntaxError('forbidden key');
+  if (key === '__proto__' || key === 'constructor') throw new ForbiddenKey(key);
   return v;
 }
 
@@ -258,8 +265,14 @@ export function parseJson(
       );
     }
     done(null, value);
-  } catch {
-    done(httpError('body_invalid_json'));
+  } catch (e) {
+    if (!(e instanceof ForbiddenKey)) return done(httpError('body_invalid_json'));
+    done(
+      httpError('parameter_forbidden_key', {
+        param: e.key,
+        message: `The key ${e.key} is not accepted anywhere in a request body.`,
+      }),
+    );
   }
 }
 
@@ -641,7 +654,9 @@ async function registerDocs(app: App, version: string): Promise<void> {
           'Request bodies: JSON only, as `application/json` in UTF-8 (no charset, or ' +
           '`charset=utf-8`), uncompressed. Another media type is answered 415 ' +
           '`unsupported_media_type`; a `Content-Encoding` (gzip, deflate, br, …) 415 ' +
-          '`content_encoding_unsupported`; another charset 415 `charset_unsupported`.',
+          '`content_encoding_unsupported`; another charset 415 `charset_unsupported`. The ' +
+          'keys `__proto__` and `constructor` are refused at any depth with 400 ' +
+          '`parameter_forbidden_key`, naming the key in `param`.',
       },
       webhooks: webhookEventsDoc(),
       components: {

@@ -220,14 +220,17 @@ test('oversized, empty, malformed and prototype-polluting bodies are refused', a
     payload: '{"amount":1,"__proto__":{"admin":true}}',
   });
   assert.equal(res.statusCode, 400);
+  assert.equal(res.json().error.code, 'parameter_forbidden_key');
+  assert.equal(res.json().error.param, '__proto__');
+  assert.match(res.json().error.message, /The key __proto__ /);
   assert.equal(({} as Record<string, unknown>)['admin'], undefined);
   // The same keys spelled with JSON escapes, nested, or as "constructor" are refused too.
-  for (const payload of [
-    '{"amount":1,"__pro\\u0074o__":{"admin":true}}',
-    '{"amount":1,"\\u005f_proto__":{"admin":true}}',
-    '{"amount":1,"note":{"constructor":{"prototype":{"admin":true}}}}',
-    '{"amount":1,"constr\\u0075ctor":{"prototype":{"admin":true}}}',
-  ]) {
+  for (const [payload, key] of [
+    ['{"amount":1,"__pro\\u0074o__":{"admin":true}}', '__proto__'],
+    ['{"amount":1,"\\u005f_proto__":{"admin":true}}', '__proto__'],
+    ['{"amount":1,"note":{"constructor":{"prototype":{"admin":true}}}}', 'constructor'],
+    ['{"amount":1,"constr\\u0075ctor":{"prototype":{"admin":true}}}', 'constructor'],
+  ] as const) {
     res = await a.inject({
       method: 'POST',
       url: '/v1/echo',
@@ -235,7 +238,8 @@ test('oversized, empty, malformed and prototype-polluting bodies are refused', a
       payload,
     });
     assert.equal(res.statusCode, 400, payload);
-    assert.equal(res.json().error.code, 'body_invalid_json', payload);
+    assert.equal(res.json().error.code, 'parameter_forbidden_key', payload);
+    assert.equal(res.json().error.param, key, payload);
   }
   assert.equal(({} as Record<string, unknown>)['admin'], undefined);
 });
