@@ -112,7 +112,7 @@ test('a host that turns private after registration is refused when dialled', asy
   assert.equal(rx.received.length, 0, 'nothing reached the private address');
   const endpoints = await prod.listEndpoints(merchant);
   for (const ep of endpoints) {
-    const [d] = await prod.listDeliveries(merchant, ep.id);
+    const [d] = (await prod.listDeliveries(merchant, ep.id)).data;
     const full = await prod.getDelivery(merchant, d?.id ?? '');
     assert.match(full.log?.[0]?.error ?? '', /refused|EADDRREFUSED/);
     assert.equal(full.log?.[0]?.status_code, null);

@@ -1,11 +1,10 @@
+import { createdRange, httpError, pageOf, type ListQuery, type Page } from '../http/index.ts';
 import type { WebhooksDeps } from './context.ts';
 import { endpointOf } from './endpoints.ts';
 import * as store from './store.ts';
 import { webhooksError } from './errors.ts';
 
 // The delivery log as merchants read it.
-
-const DELIVERIES_LIST_MAX = 100;
 
 interface AttemptView {
   attempted_at: string;
@@ -47,13 +46,29 @@ function view(d: store.DeliveryRow): DeliveryView {
   };
 }
 
+/** An endpoint's deliveries, paged as every list is (http/lists.ts). */
 export async function listDeliveries(
   deps: WebhooksDeps,
   merchantId: string,
   endpointId: string,
-): Promise<DeliveryView[]> {
+  q: ListQuery = { limit: 10 },
+): Promise<Page<DeliveryView>> {
   await endpointOf(deps, merchantId, endpointId);
-  return (await store.listDeliveries(deps.sql, endpointId, DELIVERIES_LIST_MAX)).map(view);
+  const cursor = async (id: string | undefined, param: string) => {
+    if (id === undefined) return undefined;
+    const at = await store.deliveryCursor(deps.sql, endpointId, id);
+    if (!at) throw httpError('pagination_cursor_not_found', { param });
+    return at;
+  };
+  const range = createdRange(q.created ?? {});
+  const rows = await store.listDeliveries(deps.sql, endpointId, {
+    limit: q.limit,
+    before: await cursor(q.startingAfter, 'starting_after'),
+    after: await cursor(q.endingBefore, 'ending_before'),
+    createdGte: range.from,
+    createdLt: range.to,
+  });
+  return pageOf(rows, q.limit, q.endingBefore !== undefined, view);
 }
 
 export async function getDelivery(

@@ -98,7 +98,7 @@ export function createWebhooks(deps: CreateWebhooksDeps): Webhooks {
       updateEndpoint(deps, m, id, patch, actor, source),
     deleteEndpoint: (m, id, actor, source) => deleteEndpoint(deps, m, id, actor, source),
     rotateSecret: (m, id, input, actor, source) => rotateSecret(deps, m, id, input, actor, source),
-    listDeliveries: (m, id) => listDeliveries(deps, m, id),
+    listDeliveries: (m, id, q) => listDeliveries(deps, m, id, q),
     getDelivery: (m, id) => getDelivery(deps, m, id),
     resend: (m, id, actor, source) => resend(deps, m, id, actor, source),
     eventStates: async (db, ids) => {

@@ -98,3 +98,87 @@ test('an endpoint URL too long once percent-encoded is refused, not a 500', asyn
   assert.equal(res.json().error.code, 'webhook_url_invalid');
   assert.equal(res.json().error.param, 'url');
 });
+
+test('an endpoint’s deliveries are paged like every list: limit, cursors, has_more', async () => {
+  const m = await api.merchants.createMerchant({ name: 'Paged hooks' }, { type: 'cli' });
+  const auth = { authorization: `Bearer ${m.secretKey}` };
+  const created = await api.app.inject({
+    method: 'POST',
+    url: '/v1/webhook_endpoints',
+    headers: { ...auth, 'idempotency-key': 'paged-1' },
+    payload: { url: rx.url, event_types: ['payment.succeeded'] },
+  });
+  const ep = created.json().id as string;
+  // Two transactions: deliveries made in one share their created_at, so ids break the tie.
+  for (const keys of [
+    ['pay_a', 'pay_b', 'pay_c'],
+    ['pay_d', 'pay_e'],
+  ]) {
+    await api.db.sql.begin((tx) =>
+      webhooks.emitEventsFannedOut(
+        tx,
+        keys.map((orderKey) => ({
+          merchantId: m.merchantId,
+          type: 'payment.succeeded',
+          object: {},
+          orderKey,
+        })),
+      ),
+    );
+  }
+  const list = async (query: string) => {
+    const res = await api.app.inject({
+      method: 'GET',
+      url: `/v1/webhook_endpoints/${ep}/deliveries${query}`,
+      headers: auth,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json() as { object: string; data: { id: string }[]; has_more: boolean };
+    assert.equal(body.object, 'list');
+    return { ids: body.data.map((d) => d.id), more: body.has_more };
+  };
+  const all = await list('');
+  assert.equal(all.ids.length, 5);
+  assert.equal(all.more, false);
+  const pages: string[][] = [];
+  let after = '';
+  for (;;) {
+    const page = await list(`?limit=2${after && `&starting_after=${after}`}`);
+    pages.push(page.ids);
+    if (!page.more) break;
+    after = page.ids.at(-1)!;
+  }
+  assert.deepEqual(
+    pages.map((p) => p.length),
+    [2, 2, 1],
+  );
+  assert.deepEqual(pages.flat(), all.ids, 'the pages are the whole list, newest first, once');
+  const back = await list(`?limit=2&ending_before=${pages[2]![0]}`);
+  assert.deepEqual(back.ids, pages[1], 'ending_before gives the page before, newest first');
+  assert.equal(back.more, true);
+  const one = await list('?limit=1');
+  assert.deepEqual(one, { ids: [all.ids[0]], more: true });
+
+  const refused = async (query: string, code: string, param: string) => {
+    const res = await api.app.inject({
+      method: 'GET',
+      url: `/v1/webhook_endpoints/${ep}/deliveries${query}`,
+      headers: auth,
+    });
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().error.code, code);
+    assert.equal(res.json().error.param, param);
+  };
+  await refused('?limit=0', 'parameter_invalid', 'limit');
+  await refused('?limit=101', 'parameter_invalid', 'limit');
+  await refused(
+    '?starting_after=whd_0000000000000000',
+    'pagination_cursor_not_found',
+    'starting_after',
+  );
+  await refused(
+    `?starting_after=${all.ids[0]}&ending_before=${all.ids[1]}`,
+    'parameter_invalid',
+    'ending_before',
+  );
+});

@@ -3,6 +3,8 @@ import {
   closed,
   freeText,
   idParams as idParamsOf,
+  listQuery,
+  listQueryOf,
   markSecretResponse,
   oneOf,
   orNull,
@@ -171,8 +173,19 @@ function deliveryRoutes(
   );
   app.get(
     '/v1/webhook_endpoints/:id/deliveries',
-    { ...read, schema: { summary: 'Recent deliveries to an endpoint', params: idParams } },
-    (req) => w.listDeliveries(who(req).merchantId, req.params.id).then((data) => ({ data })),
+    {
+      ...read,
+      schema: {
+        summary: 'Deliveries to an endpoint, newest first',
+        description:
+          'Paged as every list: limit (1–100, default 10), starting_after or ending_before ' +
+          '(a delivery id, whd_…), created[gte|gt|lte|lt] in unix seconds; the answer is ' +
+          '{ object: "list", data, has_more }.',
+        params: idParams,
+        querystring: listQuery({}, 'whd'),
+      },
+    },
+    (req) => w.listDeliveries(who(req).merchantId, req.params.id, listQueryOf(req.query)),
   );
   app.get(
     '/v1/webhook_deliveries/:id',

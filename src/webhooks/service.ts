@@ -2,6 +2,7 @@ import type { Db, Tx } from '../db/index.ts';
 
 export type EventState = 'queued' | 'sent' | 'delivered' | 'failed' | 'no_endpoint';
 import type { Actor, Source } from './context.ts';
+import type { ListQuery, Page } from '../http/index.ts';
 import type { DeliveryView } from './deliveries.ts';
 import type { NewWebhookEvent } from './delivery.ts';
 import type { EndpointInput, EndpointView } from './endpoints.ts';
@@ -48,7 +49,12 @@ export interface Webhooks {
     actor: Actor,
     source?: Source,
   ): Promise<{ endpoint: EndpointView; secret: string }>;
-  listDeliveries(merchantId: string, endpointId: string): Promise<DeliveryView[]>;
+  /** Newest first, paged as every list (default limit 10). */
+  listDeliveries(
+    merchantId: string,
+    endpointId: string,
+    q?: ListQuery,
+  ): Promise<Page<DeliveryView>>;
   getDelivery(merchantId: string, id: string): Promise<DeliveryView>;
   /** Attempts a delivery now (whatever its status), logged as manual. */
   resend(

@@ -432,14 +432,47 @@ export async function deliveryById(db: Db, id: string): Promise<DeliveryRow | un
   return row;
 }
 
+/** A delivery's place in its endpoint's list: (created_at, id), the order deliveries list in. */
+export interface DeliveryCursor {
+  created_at: Date;
+  id: string;
+}
+
+export async function deliveryCursor(
+  db: Db,
+  endpointId: string,
+  id: string,
+): Promise<DeliveryCursor | undefined> {
+  const [row] = await db<DeliveryCursor[]>`
+    select created_at, id from webhooks_deliveries
+    where id = ${id} and endpoint_id = ${endpointId}`;
+  return row;
+}
+
+/**
+ * One page of an endpoint's deliveries, newest first (oldest first after `after`, so the page
+ * is the nearest ones): limit + 1 rows, so the caller knows whether there are more.
+ */
 export async function listDeliveries(
   db: Db,
   endpointId: string,
-  limit: number,
+  f: {
+    limit: number;
+    before?: DeliveryCursor | undefined;
+    after?: DeliveryCursor | undefined;
+    createdGte?: Date | undefined;
+    createdLt?: Date | undefined;
+  },
 ): Promise<DeliveryRow[]> {
+  const { before, after } = f;
   return db<DeliveryRow[]>`
     select * from webhooks_deliveries where endpoint_id = ${endpointId}
-    order by created_at desc, id desc limit ${limit}`;
+      ${before ? db`and (created_at, id) < (${before.created_at}, ${before.id})` : db``}
+      ${after ? db`and (created_at, id) > (${after.created_at}, ${after.id})` : db``}
+      ${f.createdGte !== undefined ? db`and created_at >= ${f.createdGte}` : db``}
+      ${f.createdLt !== undefined ? db`and created_at < ${f.createdLt}` : db``}
+    order by ${after ? db`created_at asc, id asc` : db`created_at desc, id desc`}
+    limit ${f.limit + 1}`;
 }
 
 export async function listAttempts(db: Db, deliveryId: string): Promise<AttemptRow[]> {

@@ -85,7 +85,9 @@ test('an event reaches the receiver, signed; it verifies with its own HMAC code'
   const t = /t=(\d+)/.exec(String(got.headers['kinko-signature']))?.[1];
   assert.equal(Number(t), Math.floor(clock.nowMs() / 1000));
   assert.deepEqual(JSON.parse(got.body).data, { object: { amount: 1200 } });
-  const [d] = await webhooks.listDeliveries(merchant, ep.id);
+  const {
+    data: [d],
+  } = await webhooks.listDeliveries(merchant, ep.id);
   assert.equal(d?.status, 'succeeded');
   const full = await webhooks.getDelivery(merchant, d?.id ?? '');
   assert.equal(full.log?.[0]?.status_code, 200);
@@ -111,7 +113,9 @@ test('500s are retried with exponential backoff; every attempt is logged', async
   assert.equal((await webhooks.runOnce()).attempted, 1);
   clock.advanceMs(120_000);
   assert.equal((await webhooks.runOnce()).attempted, 1);
-  const [d] = await webhooks.listDeliveries(merchant, ep.id);
+  const {
+    data: [d],
+  } = await webhooks.listDeliveries(merchant, ep.id);
   const full = await webhooks.getDelivery(merchant, d?.id ?? '');
   assert.equal(full.status, 'succeeded');
   assert.deepEqual(
@@ -134,12 +138,16 @@ test('a receiver that keeps failing is given up on 3 days after the event', asyn
   await emit();
   await webhooks.runOnce();
   for (let i = 0; i < 60; i++) {
-    const [d] = await webhooks.listDeliveries(merchant, ep.id);
+    const {
+      data: [d],
+    } = await webhooks.listDeliveries(merchant, ep.id);
     if (d?.status !== 'pending') break;
     clock.set(Date.parse(d.next_attempt_at ?? ''));
     await webhooks.runOnce();
   }
-  const [d] = await webhooks.listDeliveries(merchant, ep.id);
+  const {
+    data: [d],
+  } = await webhooks.listDeliveries(merchant, ep.id);
   assert.equal(d?.status, 'failed');
   assert.equal(Date.parse(d?.last_attempt_at ?? ''), start + 3 * 86_400_000);
   assert.ok((d?.attempts ?? 0) > 10 && (d?.attempts ?? 0) < 40, String(d?.attempts));
@@ -165,7 +173,9 @@ test('manual resend attempts again at once and is logged as manual', async () =>
   const { endpoint: ep } = await endpoint();
   await emit();
   await webhooks.runOnce();
-  const [d] = await webhooks.listDeliveries(merchant, ep.id);
+  const {
+    data: [d],
+  } = await webhooks.listDeliveries(merchant, ep.id);
   const r = await webhooks.resend(merchant, d?.id ?? '', cli);
   assert.equal(r.delivered, true);
   assert.equal(rx.received.length, 2);
@@ -187,7 +197,9 @@ test('a hanging receiver times out; a redirect is refused, never followed', asyn
   await webhooks.runOnce();
   clock.advanceMs(30_000);
   await webhooks.runOnce();
-  const [d] = await webhooks.listDeliveries(merchant, ep.id);
+  const {
+    data: [d],
+  } = await webhooks.listDeliveries(merchant, ep.id);
   const full = await webhooks.getDelivery(merchant, d?.id ?? '');
   assert.match(full.log?.[0]?.error ?? '', /timed out after 300 ms/);
   assert.equal(full.log?.[1]?.status_code, 302);

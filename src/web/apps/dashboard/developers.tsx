@@ -192,7 +192,7 @@ interface Delivery {
 function Deliveries(props: { endpoint: string }) {
   const { t, lang } = useT(S);
   const list = useLoad(
-    () => mcall<List<Delivery>>(`/v1/webhook_endpoints/${props.endpoint}/deliveries`),
+    () => mcall<List<Delivery>>(`/v1/webhook_endpoints/${props.endpoint}/deliveries?limit=100`),
     [props.endpoint],
   );
   const form = useForm();
