@@ -413,6 +413,16 @@ test('kinko switches: on, list, and off takes a second person', async () => {
     assert.equal(await run('list'), 0);
     assert.match(lines.join('\n'), new RegExp(`${id}  refunds  all  since .*refund fraud`));
     assert.equal(await run('on', '--operation', 'nothing', '--reason', 'x'), 2, 'usage');
+    // The usage alone gave no way to learn the operations: they are listed, all of them.
+    const told = lines.join('\n');
+    assert.match(told, /err kinko: unknown operation "nothing"; valid: sign_up, login, .*refunds/);
+    assert.match(told, /err operations: sign_up, login, /);
+    assert.match(told, /err scopes: all, card_brand, /);
+    assert.equal(
+      await run('on', '--operation', 'refunds', '--scope', 'planet', '--reason', 'x'),
+      2,
+    );
+    assert.match(lines.join('\n'), /err kinko: unknown scope "planet"; valid: all, card_brand, /);
     assert.equal(await run('off', id!, '--reason', 'fraud stopped'), 0);
     assert.equal(await run('off', id!), 1, 'the same person cannot approve');
     assert.match(lines.at(-1)!, /switch_lift_needs_second_operator/);

@@ -43,6 +43,12 @@ export async function switchesCommand(s: Switches, args: string[], io: Io): Prom
         incident: { type: 'string' },
       },
     });
+    if (sub === 'on' && values.operation !== undefined && !isOperation(values.operation)) {
+      return unknown(io, 'operation', values.operation, OPERATIONS);
+    }
+    if (sub === 'on' && values.scope !== undefined && !isScope(values.scope)) {
+      return unknown(io, 'scope', values.scope, SCOPE_TYPES);
+    }
     if (sub === 'on' && isOperation(values.operation) && values.reason) {
       const type = values.scope ?? 'all';
       if (!isScope(type)) return usage(io);
@@ -76,7 +82,15 @@ export async function switchesCommand(s: Switches, args: string[], io: Io): Prom
 
 function usage(io: Io): number {
   io.err(`usage: ${SWITCHES_USAGE}`);
+  io.err(`operations: ${OPERATIONS.join(', ')}`);
+  io.err(`scopes: ${SCOPE_TYPES.join(', ')}`);
   return 2;
+}
+
+/** A value not among those accepted: named, with the accepted ones, then the usage. */
+function unknown(io: Io, what: string, given: string, valid: readonly string[]): number {
+  io.err(`kinko: unknown ${what} "${given}"; valid: ${valid.join(', ')}`);
+  return usage(io);
 }
 
 const isOperation = (v: string | undefined): v is Operation =>
