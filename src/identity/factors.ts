@@ -237,7 +237,7 @@ async function factorEnrolled(
   deps: Deps,
   tx: Tx,
   customerId: string,
-  factor: string,
+  factor: messages.EnrolledFactor,
   source: Source,
   /** The session that proved the new factor (TOTP or passkey) while enrolling it. */
   provenOn?: string,

@@ -209,16 +209,28 @@ export function contactChanged(channel: 'email' | 'phone'): Notice {
   };
 }
 
-export function factorAdded(factor: string): Notice {
-  const codes = factor === 'recovery_codes';
+export type EnrolledFactor = 'totp' | 'passkey' | 'recovery_codes';
+
+/** What a customer reads about each factor: the thing in their hand, not Kinko's name for it. */
+const FACTOR_ADDED: Readonly<Record<EnrolledFactor, { ja: string; en: string }>> = {
+  totp: {
+    ja: 'アカウントに認証アプリが追加されました。',
+    en: 'An authenticator app was added to your account.',
+  },
+  passkey: {
+    ja: 'アカウントにパスキーが追加されました。',
+    en: 'A passkey was added to your account.',
+  },
+  recovery_codes: {
+    ja: 'アカウントの復旧コードが新しく発行されました。',
+    en: 'New recovery codes were issued for your account.',
+  },
+};
+
+export function factorAdded(factor: EnrolledFactor): Notice {
   return {
     subject: { ja: 'ログイン要素が変更されました', en: 'Your Kinko sign-in factors changed' },
-    text: {
-      ja: codes
-        ? 'アカウントの復旧コードが新しく発行されました。'
-        : `アカウントに ${factor} が追加されました。`,
-      en: `${codes ? 'New recovery codes were issued' : `A ${factor} was added`} on your account.`,
-    },
+    text: FACTOR_ADDED[factor],
   };
 }
 
