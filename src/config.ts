@@ -737,7 +737,7 @@ function paymentsLimits(env: Env): PaymentsLimits {
       batchWindowMs: [1, 0, 1000],
       batchSizeMax: [500, 1, 5000],
       batchesInFlightMax: [1, 1, 64],
-      batchesCommittingMax: [1, 0, 64],
+      batchesCommittingMax: [0, 0, 64],
       idempotencySecondsRetention: [2 * DAY_SECONDS, DAY_SECONDS, 30 * DAY_SECONDS],
       riskStepUpSecondsMax: [120, 10, 3600],
       terminalAuthCacheMs: [2000, 0, 60_000],
