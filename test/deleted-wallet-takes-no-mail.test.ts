@@ -1,14 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  balanceOf,
-  fundWallet,
-  issueCode,
-  payPlatform,
-  registerPay,
-  walletPost,
-  walletUser,
-} from './helpers/payments-platform.ts';
+import { paidThenDeleted, payPlatform } from './helpers/payments-platform.ts';
 
 // A deleted account's contacts are erased: its email and phone become a tombstone,
 // "deleted:<id>". Receipts of its last payment, handled after the deletion, were addressed to
@@ -18,13 +10,7 @@ import {
 test('receipts handled after an account was deleted are not sent to its tombstone', async () => {
   const p = await payPlatform();
   try {
-    const u = await walletUser(p, 1);
-    await fundWallet(p, u, 1200);
-    const paid = await registerPay(p, await issueCode(p, u), 1200);
-    assert.equal(paid.statusCode, 200, paid.body);
-    assert.equal(await balanceOf(p, u), '0');
-    const res = await walletPost(p, u, '/v1/wallet/account/delete', 'account_delete', {}, {});
-    assert.equal(res.statusCode, 200, res.body);
+    const { u } = await paidThenDeleted(p, 1200);
     // The top-up's and the payment's receipts go out now, after the deletion.
     const tombstone = await p.mailbox(`deleted:${u.customerId}`);
     assert.deepEqual(

@@ -1,16 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdFor } from '../src/payments/index.ts';
-import {
-  balanceOf,
-  fundWallet,
-  idem,
-  issueCode,
-  payPlatform,
-  registerPay,
-  walletPost,
-  walletUser,
-} from './helpers/payments-platform.ts';
+import { idem, paidThenDeleted, payPlatform } from './helpers/payments-platform.ts';
 
 // A customer spends the wallet to zero and deletes the account; the shop then refunds the
 // payment. The refund answered 200 and moved the money from the merchant into the deleted
@@ -20,13 +11,7 @@ import {
 test('a refund into a deleted wallet is refused and moves nothing', async () => {
   const p = await payPlatform();
   try {
-    const u = await walletUser(p, 1);
-    await fundWallet(p, u, 1200);
-    const paid = await registerPay(p, await issueCode(p, u), 1200);
-    assert.equal(paid.statusCode, 200, paid.body);
-    assert.equal(await balanceOf(p, u), '0');
-    const res = await walletPost(p, u, '/v1/wallet/account/delete', 'account_delete', {}, {});
-    assert.equal(res.statusCode, 200, res.body);
+    const { u, paid } = await paidThenDeleted(p, 1200);
     const merchantAccount = accountIdFor('merchant', p.merchant.merchantId, 'JPY');
     const walletAccount = accountIdFor('customer_wallet', u.customerId, 'JPY');
     const before = await p.modules.ledger.lookupAccounts([merchantAccount, walletAccount]);

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { CreatedMerchant } from '../../src/merchants/index.ts';
 import type { Payments } from '../../src/payments/index.ts';
 import { enrolTotp, stepUpTotp, type Authenticator } from './identity-factors.ts';
@@ -171,4 +172,19 @@ export function registerPay(
 export async function balanceOf(p: PayPlatform, u: WalletUser): Promise<string> {
   const res = await p.app.inject({ method: 'GET', url: '/v1/wallet', headers: auth(u.token) });
   return res.json().balance as string;
+}
+
+/**
+ * A wallet customer who paid `amount` at the register (the wallet funded with just that, so
+ * it ends at zero) and then deleted the account; returns the customer and the payment.
+ */
+export async function paidThenDeleted(p: PayPlatform, amount: number) {
+  const u = await walletUser(p, 1);
+  await fundWallet(p, u, amount);
+  const paid = await registerPay(p, await issueCode(p, u), amount);
+  assert.equal(paid.statusCode, 200, paid.body);
+  assert.equal(await balanceOf(p, u), '0');
+  const res = await walletPost(p, u, '/v1/wallet/account/delete', 'account_delete', {}, {});
+  assert.equal(res.statusCode, 200, res.body);
+  return { u, paid };
 }
