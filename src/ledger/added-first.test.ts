@@ -1,12 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { createAudit } from '../audit/index.ts';
-import { loadConfig } from '../config.ts';
+import { ledgerOnTestDb } from '../../test/helpers/ledger-pools.ts';
 import { connect, type Sql } from '../db/index.ts';
-import { manualClock } from '../lib/clock.ts';
 import { uuidv7 } from '../lib/ids.ts';
-import { createLedger, type Ledger, type TransferInput } from './index.ts';
+import type { TransferInput } from './index.ts';
 import { INT8_MAX } from './state.ts';
 
 // A large batch in a transaction of its own whose transfers only post between accounts the
@@ -16,20 +13,11 @@ import { INT8_MAX } from './state.ts';
 // the UPDATE must take the rows in id order, as every other batch takes accounts without a
 // limit, or two batches could deadlock.
 
-const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
-const clock = manualClock();
-let db: TestDb;
-let ledger: Ledger;
-
-before(async () => {
-  db = await createTestDb();
-  ledger = createLedger({ sql: db.sql, clock, audit: createAudit({ clock }), limits });
-});
-after(() => db.close());
+const made = ledgerOnTestDb();
 
 const accounts = async (n: number, currency = 'JPY'): Promise<string[]> => {
   const ids = Array.from({ length: n }, () => uuidv7());
-  const r = await ledger.createAccounts(ids.map((id) => ({ id, currency, code: 1 })));
+  const r = await made.ledger.createAccounts(ids.map((id) => ({ id, currency, code: 1 })));
   assert.ok(r.every((x) => x.result === 'ok'));
   return ids;
 };
@@ -49,13 +37,13 @@ test('what a batch that added first refuses leaves no trace in the balances', as
   const [usd] = await accounts(1, 'USD');
   const full = jpy[119]!;
   // Nearly full: the batch's planned add of 10 would overflow it, so the UPDATE leaves it.
-  const first = await ledger.createTransfers(
+  const first = await made.ledger.createTransfers(
     Array.from({ length: 70 }, (_, i) =>
       transfer(jpy[i]!, full, i === 0 ? INT8_MAX - 5n - 69n : 1n),
     ),
   );
   assert.ok(first.every((r) => r.result === 'ok'));
-  const before = new Map((await ledger.lookupAccounts([...jpy, usd!])).map((a) => [a.id, a]));
+  const before = new Map((await made.ledger.lookupAccounts([...jpy, usd!])).map((a) => [a.id, a]));
   const plain = Array.from({ length: 90 }, (_, i) => transfer(jpy[i]!, jpy[i + 1]!, 7n));
   const chainOk = transfer(jpy[3]!, jpy[100]!, 50n, { linked: true });
   const batch = [
@@ -67,7 +55,7 @@ test('what a batch that added first refuses leaves no trace in the balances', as
     transfer(jpy[101]!, usd!, 13n),
     { ...plain[0]!, amount: 7n }, // the same id again
   ];
-  const results = (await ledger.createTransfers(batch)).map((r) => r.result);
+  const results = (await made.ledger.createTransfers(batch)).map((r) => r.result);
   assert.deepEqual(
     results.slice(0, 90),
     plain.map(() => 'ok'),
@@ -80,7 +68,7 @@ test('what a batch that added first refuses leaves no trace in the balances', as
     'accounts_must_have_the_same_currency',
     'exists',
   ]);
-  const after = await ledger.lookupAccounts([...jpy, usd!]);
+  const after = await made.ledger.lookupAccounts([...jpy, usd!]);
   for (const a of after) {
     const b = before.get(a.id)!;
     const i = jpy.indexOf(a.id);
@@ -93,7 +81,7 @@ test('what a batch that added first refuses leaves no trace in the balances', as
     );
   }
   assert.equal(after.find((a) => a.id === full)?.creditsPosted, INT8_MAX - 5n);
-  const checked = await ledger.check();
+  const checked = await made.ledger.check();
   assert.ok(checked.ok, JSON.stringify(checked));
 });
 
@@ -104,12 +92,12 @@ test('a batch that adds first takes its accounts in id order', async () => {
   const low = pair[0]!;
   const high = pair[1]!;
   for (const id of [high, low]) {
-    const [r] = await ledger.createAccounts([{ id, currency: 'JPY', code: 1 }]);
+    const [r] = await made.ledger.createAccounts([{ id, currency: 'JPY', code: 1 }]);
     assert.equal(r?.result, 'ok');
   }
   const others = await accounts(200);
-  const holder: Sql = connect(db.url, { connectionsMax: 1 });
-  const prober: Sql = connect(db.url, { connectionsMax: 1 });
+  const holder: Sql = connect(made.db.url, { connectionsMax: 1 });
+  const prober: Sql = connect(made.db.url, { connectionsMax: 1 });
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let holderDone: Promise<unknown> = Promise.resolve();
@@ -127,7 +115,7 @@ test('a batch that adds first takes its accounts in id order', async () => {
       transfer(high, low, 1n),
       ...Array.from({ length: 99 }, (_, i) => transfer(others[2 * i]!, others[2 * i + 1]!, 1n)),
     ];
-    const posted = ledger.createTransfers(batch);
+    const posted = made.ledger.createTransfers(batch);
     // The batch waits for high; by then it must hold low (and every account before high).
     for (const started = Date.now(); ;) {
       const [w] = await prober<{ n: number }[]>`

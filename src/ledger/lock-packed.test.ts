@@ -1,12 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDb, type TestDb } from '../../test/helpers/db.ts';
-import { createAudit } from '../audit/index.ts';
-import { loadConfig } from '../config.ts';
-import { manualClock } from '../lib/clock.ts';
+import { ledgerOnTestDb } from '../../test/helpers/ledger-pools.ts';
 import { uuidv7 } from '../lib/ids.ts';
-import { createLedger, type Ledger } from './index.ts';
 import { INT8_MAX } from './state.ts';
+import type { Ledger } from './index.ts';
 import * as store from './store.ts';
 
 // A large batch's lock answers its accounts packed as binary records (store.ts,
@@ -14,21 +11,12 @@ import * as store from './store.ts';
 // rows give: every account, its currency, flags and balances, including balances beyond
 // 2^53 (where a JavaScript number would round) and up to the int8 maximum.
 
-const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
-const clock = manualClock();
-let db: TestDb;
-let ledger: Ledger;
-
-before(async () => {
-  db = await createTestDb();
-  ledger = createLedger({ sql: db.sql, clock, audit: createAudit({ clock }), limits });
-});
-after(() => db.close());
+const made = ledgerOnTestDb();
 
 test('a large lock answers every account exactly as stored', async () => {
   const make = async (n: number, currency: string, flags = {}) => {
     const ids = Array.from({ length: n }, () => uuidv7());
-    const r = await ledger.createAccounts(ids.map((id) => ({ id, currency, code: 7, flags })));
+    const r = await made.ledger.createAccounts(ids.map((id) => ({ id, currency, code: 7, flags })));
     assert.ok(r.every((x) => x.result === 'ok'));
     return ids;
   };
@@ -50,7 +38,7 @@ test('a large lock answers every account exactly as stored', async () => {
     currency,
     code: 1,
   });
-  const results = await ledger.createTransfers([
+  const results = await made.ledger.createTransfers([
     transfer(jpy[0]!, jpy[1]!, huge, 'JPY'),
     transfer(jpy[2]!, jpy[3]!, INT8_MAX, 'JPY'),
     transfer(jpy[4]!, jpy[5]!, 2n ** 53n + 1n, 'JPY'),
@@ -65,9 +53,9 @@ test('a large lock answers every account exactly as stored', async () => {
   );
   // One id missing from the table: the lock leaves it out.
   const all = [...jpy, ...usd, ...eur, uuidv7()].sort();
-  const locked = await db.sql.begin((tx) => store.lockAccounts(tx, all));
+  const locked = await made.db.sql.begin((tx) => store.lockAccounts(tx, all));
   assert.ok(all.length > 128, 'the lock takes the packed path');
-  const stored = await store.selectAccounts(db.sql, all);
+  const stored = await store.selectAccounts(made.db.sql, all);
   const expected = stored
     .map(({ id, currency, flags, debitsPending, debitsPosted, creditsPending, creditsPosted }) => ({
       id,
@@ -94,12 +82,12 @@ test('a large lock answers every account exactly as stored', async () => {
 
 test('a large lock of accounts that do not exist answers none', async () => {
   const ids = Array.from({ length: 200 }, () => uuidv7());
-  assert.deepEqual(await db.sql.begin((tx) => store.lockAccounts(tx, ids)), []);
+  assert.deepEqual(await made.db.sql.begin((tx) => store.lockAccounts(tx, ids)), []);
 });
 
 test('a large batch writes pending balances when it moves them, posted ones always', async () => {
   const ids: string[] = Array.from({ length: 300 }, () => uuidv7());
-  await ledger.createAccounts(ids.map((id) => ({ id, currency: 'JPY', code: 7 })));
+  await made.ledger.createAccounts(ids.map((id) => ({ id, currency: 'JPY', code: 7 })));
   const expected = new Map(ids.map((id) => [id, { dp: 0n, dpo: 0n, cp: 0n, cpo: 0n }]));
   const post = (i: number, amount: bigint, pending: boolean) => {
     const dr = ids[(2 * i) % 300]!;
@@ -125,7 +113,7 @@ test('a large batch writes pending balances when it moves them, posted ones alwa
     };
   };
   const check = async () => {
-    const got = await ledger.lookupAccounts(ids);
+    const got = await made.ledger.lookupAccounts(ids);
     for (const a of got) {
       const e = expected.get(a.id)!;
       assert.deepEqual(
@@ -134,10 +122,10 @@ test('a large batch writes pending balances when it moves them, posted ones alwa
         a.id,
       );
     }
-    assert.equal((await ledger.check()).ok, true);
+    assert.equal((await made.ledger.check()).ok, true);
   };
   const ok = async (batch: Parameters<Ledger['createTransfers']>[0]) => {
-    const r = await ledger.createTransfers(batch);
+    const r = await made.ledger.createTransfers(batch);
     assert.ok(
       r.every((x) => x.result === 'ok'),
       JSON.stringify(r.find((x) => x.result !== 'ok')),

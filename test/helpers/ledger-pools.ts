@@ -33,3 +33,21 @@ export function ledgersOnOwnConnections(count: number): LedgersOnOwnConnections 
   });
   return made;
 }
+
+/** A ledger on a test database of the file's own, made in its `before`, closed in its `after`. */
+export interface LedgerOnTestDb {
+  db: TestDb;
+  ledger: Ledger;
+}
+
+export function ledgerOnTestDb(): LedgerOnTestDb {
+  const limits = loadConfig({ KINKO_ENV: 'test' }).limits;
+  const clock = manualClock();
+  const made = {} as LedgerOnTestDb;
+  before(async () => {
+    made.db = await createTestDb();
+    made.ledger = createLedger({ sql: made.db.sql, clock, audit: createAudit({ clock }), limits });
+  });
+  after(() => made.db.close());
+  return made;
+}
